@@ -1,0 +1,16 @@
+#!/bin/bash
+# run-tests.sh — installs dependencies, builds, and runs the whole test
+# suite: Check unit tests, library-level fixture checks, FUSE mount
+# fixture checks; then the unit and library suites again in an
+# AddressSanitizer/UBSan build.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$top/contrib/install-deps.sh"
+[ -d "$top/build" ] || meson setup "$top/build" "$top"
+ninja -C "$top/build"
+meson test -C "$top/build" --print-errorlogs --num-processes 2
+[ -d "$top/build-asan" ] || meson setup "$top/build-asan" "$top" -Db_sanitize=address,undefined \
+	-Db_lundef=false -Dbuildtype=debug
+ninja -C "$top/build-asan"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C "$top/build-asan" --print-errorlogs --num-processes 2 --suite unit --suite library

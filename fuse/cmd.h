@@ -1,0 +1,28 @@
+/*
+ * cmd.h — the subcommands of the zfuse binary. Each lives in its own
+ * cmd_NAME.c and is listed once in main.c's table; main() owns dispatch,
+ * `help` and `version`, a command owns its options and its usage text.
+ *
+ * Exit status convention: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef ZFUSE_FUSE_CMD_H
+#define ZFUSE_FUSE_CMD_H
+
+#include <stdio.h>
+
+#define ZF_EXIT_OK 0
+#define ZF_EXIT_FAIL 1
+#define ZF_EXIT_USAGE 2
+
+struct zf_cmd {
+	const char *name;
+	const char *summary;	/* one line for `zfuse help` */
+	/* argv[0] is the command name. */
+	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *out);
+};
+
+int cmd_mount(int argc, char **argv);
+void cmd_mount_usage(FILE *out);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * main.c — the zfuse binary's entry point: picks the subcommand and owns
+ * the commands that need no pool (help, version). Adding a command means
+ * one cmd_NAME.c and one line in the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cmd.h"
+#include "zfuse_ll.h"	/* for the libfuse version */
+
+static int cmd_help(int argc, char **argv);
+static void cmd_help_usage(FILE *out);
+static int cmd_version(int argc, char **argv);
+static void cmd_version_usage(FILE *out);
+
+static const struct zf_cmd commands[] = {
+	{ "mount", "mount a pool image read-only through FUSE", cmd_mount, cmd_mount_usage },
+	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },
+	{ "help", "show help for a command", cmd_help, cmd_help_usage },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct zf_cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: zfuse COMMAND [ARGS...]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'zfuse help COMMAND' for a command's options.\n");
+}
+
+static void cmd_help_usage(FILE *out)
+{
+	fprintf(out, "usage: zfuse help [COMMAND]\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return ZF_EXIT_OK;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "zfuse: help takes at most one command\n");
+		cmd_help_usage(stderr);
+		return ZF_EXIT_USAGE;
+	}
+	const struct zf_cmd *c = find_cmd(argv[1]);
+	if (!c) {
+		fprintf(stderr, "zfuse: unknown command '%s'\n", argv[1]);
+		usage(stderr);
+		return ZF_EXIT_USAGE;
+	}
+	c->usage(stdout);
+	return ZF_EXIT_OK;
+}
+
+static void cmd_version_usage(FILE *out)
+{
+	fprintf(out, "usage: zfuse version\n");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "zfuse: version takes no arguments\n");
+		cmd_version_usage(stderr);
+		return ZF_EXIT_USAGE;
+	}
+	printf("zfuse %s\n", ZFUSE_VERSION_STRING);
+	printf("libfuse %s (FUSE API %d.%d)\n", fuse_pkgversion(),
+	       FUSE_USE_VERSION / 100, FUSE_USE_VERSION % 100);
+	return ZF_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "zfuse: no command given\n");
+		usage(stderr);
+		return ZF_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+		return cmd_help(argc - 1, argv + 1);
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
+		return cmd_version(1, argv + 1);
+	const struct zf_cmd *c = find_cmd(name);
+	if (!c) {
+		if (name[0] == '-')
+			fprintf(stderr, "zfuse: unknown option '%s'\n", name);
+		else
+			fprintf(stderr, "zfuse: unknown command '%s'\n", name);
+		usage(stderr);
+		return ZF_EXIT_USAGE;
+	}
+	return c->run(argc - 1, argv + 1);
+}

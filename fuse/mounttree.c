@@ -1,0 +1,591 @@
+/*
+ * mounttree.c — decides, once at mount time, which datasets the mount shows
+ * and where (see mounttree.h). It reproduces `zfs mount -a` under the root
+ * dataset's mountpoint: a descendant filesystem is shown when canmount is
+ * not off, its mountpoint is a path (not legacy/none) beneath the root's,
+ * and its data can be read (not encrypted). Everything else stays what the
+ * parent stores at that path.
+ */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE	/* strdup, strndup */
+#endif
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "log.h"
+#include "mounttree.h"
+
+/* st_ino of a directory that exists only because a mount path passes
+ * through it; high like OpenZFS's .zfs inodes, below them. */
+#define ZF_INO_STUB_BASE 0x0000FFFFFFF00000ULL
+
+struct ds_rec {
+	char *name;
+	enum zfuse_dataset_type type;
+	char *mountpoint;	/* NULL: none reported */
+	bool canmount;
+	bool encrypted;
+	uint64_t dsobj;
+};
+
+struct ds_list {
+	struct ds_rec *v;
+	size_t n, cap;
+};
+
+static char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
+{
+	struct ds_list *l = arg;
+
+	if (info->type == ZFUSE_DS_BOOKMARK)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct ds_rec *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ZFUSE_E_NOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct ds_rec *r = &l->v[l->n];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(info->name);
+	r->mountpoint = xstrdup(info->mountpoint);
+	if (!r->name || (info->mountpoint && !r->mountpoint)) {
+		free(r->name);
+		free(r->mountpoint);
+		return -ZFUSE_E_NOMEM;
+	}
+	r->type = info->type;
+	r->canmount = info->canmount;
+	r->encrypted = info->encrypted;
+	r->dsobj = info->dsobj;
+	l->n++;
+	return 0;
+}
+
+static void ds_list_free(struct ds_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].mountpoint);
+	}
+	free(l->v);
+}
+
+static const struct ds_rec *ds_find(const struct ds_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+static void fs_close(struct zf_fs *f)
+{
+	if (!f)
+		return;
+	for (size_t i = 0; i < f->nsnaps; i++) {
+		fs_close(f->snaps[i].fs);
+		free(f->snaps[i].name);
+	}
+	free(f->snaps);
+	free(f->snap_by_name);
+	if (f->zfs)
+		zfuse_fs_close(f->zfs);
+	free(f->name);
+	free(f);
+}
+
+static int fs_open(zfuse_pool_t *pool, const char *name, struct zf_fs **out)
+{
+	struct zf_fs *f = calloc(1, sizeof(*f));
+
+	if (!f || !(f->name = strdup(name))) {
+		free(f);
+		return -ZFUSE_E_NOMEM;
+	}
+	int rc = zfuse_fs_open(pool, name, &f->zfs);
+	if (rc == 0) {
+		f->root = zfuse_fs_root(f->zfs);
+		f->snapshot = zfuse_fs_is_snapshot(f->zfs);
+		/* A root we cannot stat is a filesystem we cannot show. */
+		rc = zfuse_getattr(f->zfs, f->root, &f->root_st);
+	}
+	if (rc < 0) {
+		fs_close(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+static const struct zf_fs *sort_fs;
+
+static int snap_name_cmp(const void *a, const void *b)
+{
+	return strcmp(sort_fs->snaps[*(const size_t *)a].name,
+		      sort_fs->snaps[*(const size_t *)b].name);
+}
+
+/* Give a filesystem the list of its snapshots for .zfs/snapshot. */
+static int fs_add_snaps(struct zf_fs *f, const struct ds_list *l)
+{
+	size_t len = strlen(f->name), n = 0;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].type == ZFUSE_DS_SNAPSHOT &&
+		    strncmp(l->v[i].name, f->name, len) == 0 && l->v[i].name[len] == '@')
+			n++;
+	if (n == 0)
+		return 0;
+	f->snaps = calloc(n, sizeof(*f->snaps));
+	f->snap_by_name = calloc(n, sizeof(*f->snap_by_name));
+	if (!f->snaps || !f->snap_by_name)
+		return -ZFUSE_E_NOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ds_rec *r = &l->v[i];
+		if (r->type != ZFUSE_DS_SNAPSHOT || strncmp(r->name, f->name, len) != 0 ||
+		    r->name[len] != '@')
+			continue;
+		struct zf_snap *s = &f->snaps[f->nsnaps];
+		if (!(s->name = strdup(r->name + len + 1)))
+			return -ZFUSE_E_NOMEM;
+		s->dsobj = r->dsobj;
+		f->snap_by_name[f->nsnaps] = f->nsnaps;
+		f->nsnaps++;
+	}
+	/* Single-threaded at mount time, so a file-scope comparator context
+	 * is safe. */
+	sort_fs = f;
+	if (f->nsnaps > 1)
+		qsort(f->snap_by_name, f->nsnaps, sizeof(size_t), snap_name_cmp);
+	sort_fs = NULL;
+	return 0;
+}
+
+/*
+ * Normalize an absolute mountpoint into its components joined by '/',
+ * without the leading slash ("/a//b/" -> "a/b", "/" -> ""). NULL when it
+ * is not a plain absolute path (legacy, none, "." or ".." components).
+ */
+static char *mp_normalize(const char *mp)
+{
+	if (!mp || mp[0] != '/')
+		return NULL;
+	char *out = malloc(strlen(mp) + 1);
+	if (!out)
+		return NULL;
+	size_t o = 0;
+	const char *p = mp;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			free(out);
+			return NULL;
+		}
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Path of child mountpoint `mp` relative to root mountpoint `rootmp` (both
+ * normalized), or NULL when it lies outside. */
+static const char *mp_relative(const char *rootmp, const char *mp)
+{
+	size_t n = strlen(rootmp);
+
+	if (n == 0)
+		return mp;
+	if (strncmp(mp, rootmp, n) != 0)
+		return NULL;
+	if (mp[n] == '\0')
+		return mp + n;
+	return mp[n] == '/' ? mp + n + 1 : NULL;
+}
+
+struct mount_rec {
+	char *rel;
+	struct zf_fs *fs;
+};
+
+static int junction_path_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct zf_junction *const *)a)->path,
+		      (*(struct zf_junction *const *)b)->path);
+}
+
+static int junction_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct zf_junction *const *)a)->name,
+		      (*(struct zf_junction *const *)b)->name);
+}
+
+static struct zf_junction *junction_find(struct zf_tree *t, const char *path)
+{
+	struct zf_junction key = { .path = (char *)path }, *kp = &key;
+	struct zf_junction **hit = bsearch(&kp, t->junctions, t->njunctions,
+					   sizeof(*t->junctions), junction_path_cmp);
+	return hit ? *hit : NULL;
+}
+
+static int junction_add(struct zf_tree *t, size_t *cap, const char *path, size_t len)
+{
+	if (t->njunctions == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		struct zf_junction **v = realloc(t->junctions, c * sizeof(*v));
+		if (!v)
+			return -ZFUSE_E_NOMEM;
+		t->junctions = v;
+		*cap = c;
+	}
+	struct zf_junction *j = calloc(1, sizeof(*j));
+	if (!j || !(j->path = strndup(path, len))) {
+		free(j);
+		return -ZFUSE_E_NOMEM;
+	}
+	const char *slash = strrchr(j->path, '/');
+	j->name = slash ? slash + 1 : j->path;
+	t->junctions[t->njunctions++] = j;
+	return 0;
+}
+
+/* Turn the list of mounts into the junction tree: every mount path and
+ * every prefix of one, each linked to its parent and its children. */
+static int junctions_build(struct zf_tree *t, struct mount_rec *m, size_t nm)
+{
+	size_t cap = 0;
+	int rc = junction_add(t, &cap, "", 0);
+
+	for (size_t i = 0; rc == 0 && i < nm; i++) {
+		const char *rel = m[i].rel;
+		for (const char *p = rel;; p++) {
+			if (*p == '/' || *p == '\0')
+				rc = junction_add(t, &cap, rel, (size_t)(p - rel));
+			if (rc || *p == '\0')
+				break;
+		}
+	}
+	if (rc)
+		return rc;
+	qsort(t->junctions, t->njunctions, sizeof(*t->junctions), junction_path_cmp);
+	/* Drop duplicates (shared prefixes). */
+	size_t w = 0;
+	for (size_t i = 0; i < t->njunctions; i++) {
+		if (w && strcmp(t->junctions[w - 1]->path, t->junctions[i]->path) == 0) {
+			free(t->junctions[i]->path);
+			free(t->junctions[i]);
+			continue;
+		}
+		t->junctions[w++] = t->junctions[i];
+	}
+	t->njunctions = w;
+	t->top = t->junctions[0];	/* "" sorts first */
+	t->top->fs = t->root;
+	for (size_t i = 0; i < nm; i++)
+		junction_find(t, m[i].rel)->fs = m[i].fs;
+
+	/* Parents: the junction of the path without its last component. */
+	for (size_t i = 1; i < t->njunctions; i++) {
+		struct zf_junction *j = t->junctions[i];
+		if (j->name == j->path) {
+			j->parent = t->top;
+		} else {
+			char *dir = strndup(j->path, (size_t)(j->name - 1 - j->path));
+			if (!dir)
+				return -ZFUSE_E_NOMEM;
+			j->parent = junction_find(t, dir);
+			free(dir);
+		}
+		j->parent->nkids++;
+		j->stub_ino = ZF_INO_STUB_BASE + i;
+	}
+	for (size_t i = 0; i < t->njunctions; i++) {
+		struct zf_junction *j = t->junctions[i];
+		if (j->nkids && !(j->kids = calloc(j->nkids, sizeof(*j->kids))))
+			return -ZFUSE_E_NOMEM;
+		j->nkids = 0;
+	}
+	for (size_t i = 1; i < t->njunctions; i++) {
+		struct zf_junction *j = t->junctions[i];
+		j->parent->kids[j->parent->nkids++] = j;
+	}
+	/* Sorted by path, parents come before their children, so owners can
+	 * be filled in one pass. */
+	for (size_t i = 0; i < t->njunctions; i++) {
+		struct zf_junction *j = t->junctions[i];
+		if (j->nkids > 1)
+			qsort(j->kids, j->nkids, sizeof(*j->kids), junction_name_cmp);
+		j->owner = j->fs ? j->fs : j->parent->owner;
+	}
+	return 0;
+}
+
+/* Open the descendants a kernel mount would show; returns the list of
+ * (relative path, fs). Per-dataset failures only leave that dataset out. */
+static int open_children(struct zf_tree *t, const struct ds_list *l, const char *rootmp,
+			 struct mount_rec **out, size_t *nout)
+{
+	size_t rlen = strlen(t->root->name), n = 0;
+	struct mount_rec *m = calloc(l->n ? l->n : 1, sizeof(*m));
+
+	if (!m)
+		return -ZFUSE_E_NOMEM;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct ds_rec *r = &l->v[i];
+		if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
+		    r->name[rlen] != '/')
+			continue;
+		if (!r->canmount) {
+			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=off; not mounted", r->name);
+			continue;
+		}
+		char *mp = mp_normalize(r->mountpoint);
+		if (!mp) {
+			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has mountpoint %s; not mounted", r->name,
+			       r->mountpoint ? r->mountpoint : "(none)");
+			continue;
+		}
+		const char *rel = mp_relative(rootmp, mp);
+		if (!rel || !*rel) {
+			zf_log(ZFUSE_LOG_INFO, "dataset %s: mountpoint %s is %s; not shown", r->name,
+			       r->mountpoint, rel ? "the root's own" : "outside the root's");
+			free(mp);
+			continue;
+		}
+		if (r->encrypted) {
+			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
+			free(mp);
+			continue;
+		}
+		struct zf_fs *f;
+		int rc = fs_open(t->pool, r->name, &f);
+		if (rc == -ZFUSE_E_ACCESS) {
+			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
+		} else if (rc == -ZFUSE_E_NOMEM) {
+			free(mp);
+			free(m);
+			return rc;
+		} else if (rc < 0) {
+			zf_log(ZFUSE_LOG_WARN, "dataset %s cannot be opened (%s); not mounted",
+			       r->name, zfuse_strerror(rc));
+		}
+		if (rc < 0) {
+			free(mp);
+			continue;
+		}
+		char *relcopy = strdup(rel);
+		free(mp);
+		if (!relcopy) {
+			fs_close(f);
+			for (size_t x = 0; x < n; x++) {
+				fs_close(m[x].fs);
+				free(m[x].rel);
+			}
+			free(m);
+			return -ZFUSE_E_NOMEM;
+		}
+		/* Same path twice: the later (deeper in name order) mount
+		 * covers the earlier one, as a later mount(2) would. */
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (strcmp(m[k].rel, relcopy) == 0)
+				break;
+		if (k < n) {
+			zf_log(ZFUSE_LOG_WARN, "datasets %s and %s share a mountpoint; showing %s",
+			       m[k].fs->name, r->name, r->name);
+			fs_close(m[k].fs);
+			free(m[k].rel);
+		} else {
+			n++;
+		}
+		m[k].rel = relcopy;
+		m[k].fs = f;
+		zf_log(ZFUSE_LOG_INFO, "dataset %s shown at %s", r->name, relcopy);
+	}
+	*out = m;
+	*nout = n;
+	return 0;
+}
+
+int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
+{
+	struct ds_list l = { 0 };
+	struct mount_rec *m = NULL;
+	size_t nm = 0;
+	char *rootmp = NULL;
+	bool owned = false;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->pool = pool;
+	pthread_mutex_init(&t->snap_lock, NULL);
+	rc = zfuse_dataset_iter(pool, collect_cb, &l);
+	if (rc < 0) {
+		zf_log(ZFUSE_LOG_ERROR, "cannot list the datasets of pool %s: %s",
+		       zfuse_pool_name(pool), zfuse_strerror(rc));
+		goto out;
+	}
+	const struct ds_rec *r = ds_find(&l, name);
+	if (!r) {
+		zf_log(ZFUSE_LOG_ERROR, "no dataset %s in pool %s", name, zfuse_pool_name(pool));
+		rc = -ZFUSE_E_NOENT;
+		goto out;
+	}
+	if (r->type != ZFUSE_DS_FILESYSTEM && r->type != ZFUSE_DS_SNAPSHOT) {
+		zf_log(ZFUSE_LOG_ERROR, "dataset %s is not a filesystem or snapshot", name);
+		rc = -ZFUSE_E_UNSUPPORTED;
+		goto out;
+	}
+	if (r->encrypted) {
+		zf_log(ZFUSE_LOG_ERROR, "dataset %s is encrypted; keys are not supported", name);
+		rc = -ZFUSE_E_ACCESS;
+		goto out;
+	}
+	rc = fs_open(pool, name, &t->root);
+	if (rc < 0) {
+		zf_log(ZFUSE_LOG_ERROR, "cannot open dataset %s: %s", name, zfuse_strerror(rc));
+		goto out;
+	}
+	if (t->root->snapshot) {
+		if (!(t->mounted = calloc(1, sizeof(*t->mounted))))
+			rc = -ZFUSE_E_NOMEM;
+		else
+			t->mounted[t->nmounted++] = t->root;
+		goto out;
+	}
+	rootmp = mp_normalize(r->mountpoint);
+	if (rootmp) {
+		rc = open_children(t, &l, rootmp, &m, &nm);
+		if (rc < 0)
+			goto out;
+	} else {
+		zf_log(ZFUSE_LOG_INFO, "dataset %s has mountpoint %s; child datasets are not shown",
+		       name, r->mountpoint ? r->mountpoint : "(none)");
+	}
+	/* From here on the tree owns every opened filesystem. */
+	t->mounted = calloc(nm + 1, sizeof(*t->mounted));
+	if (!t->mounted) {
+		rc = -ZFUSE_E_NOMEM;
+		goto out;
+	}
+	t->mounted[t->nmounted++] = t->root;
+	for (size_t i = 0; i < nm; i++)
+		t->mounted[t->nmounted++] = m[i].fs;
+	owned = true;
+	for (size_t i = 0; rc == 0 && i < t->nmounted; i++)
+		rc = fs_add_snaps(t->mounted[i], &l);
+	if (rc == 0)
+		rc = junctions_build(t, m, nm);
+out:
+	for (size_t i = 0; i < nm; i++) {
+		if (!owned)
+			fs_close(m[i].fs);
+		free(m[i].rel);
+	}
+	free(m);
+	free(rootmp);
+	ds_list_free(&l);
+	if (rc < 0)
+		zf_tree_free(t);
+	return rc < 0 ? rc : 0;
+}
+
+void zf_tree_free(struct zf_tree *t)
+{
+	bool root_listed = false;
+
+	for (size_t i = 0; i < t->nmounted; i++) {
+		if (t->mounted[i] == t->root)
+			root_listed = true;
+		fs_close(t->mounted[i]);
+	}
+	if (!root_listed)
+		fs_close(t->root);
+	free(t->mounted);
+	for (size_t i = 0; i < t->njunctions; i++) {
+		free(t->junctions[i]->kids);
+		free(t->junctions[i]->path);
+		free(t->junctions[i]);
+	}
+	free(t->junctions);
+	pthread_mutex_destroy(&t->snap_lock);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct zf_junction *zf_junction_kid(const struct zf_junction *j, const char *name)
+{
+	size_t lo = 0, hi = j->nkids;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, j->kids[mid]->name);
+		if (c == 0)
+			return j->kids[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+long zf_snap_find(const struct zf_fs *head, const char *name)
+{
+	size_t lo = 0, hi = head->nsnaps;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		size_t idx = head->snap_by_name[mid];
+		int c = strcmp(name, head->snaps[idx].name);
+		if (c == 0)
+			return (long)idx;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs **out)
+{
+	struct zf_snap *s = &head->snaps[idx];
+	int rc = 0;
+
+	pthread_mutex_lock(&t->snap_lock);
+	if (!s->fs) {
+		size_t len = strlen(head->name) + 1 + strlen(s->name) + 1;
+		char *full = malloc(len);
+		if (!full) {
+			rc = -ZFUSE_E_NOMEM;
+		} else {
+			snprintf(full, len, "%s@%s", head->name, s->name);
+			/* A failure is not remembered: the next lookup retries. */
+			rc = fs_open(t->pool, full, &s->fs);
+			if (rc < 0)
+				zf_log(ZFUSE_LOG_WARN, "cannot open snapshot %s: %s", full,
+				       zfuse_strerror(rc));
+			free(full);
+		}
+	}
+	*out = s->fs;
+	pthread_mutex_unlock(&t->snap_lock);
+	return rc;
+}

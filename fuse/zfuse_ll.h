@@ -1,0 +1,34 @@
+/*
+ * zfuse_ll.h — the FUSE low-level operations of the read-only mount.
+ *
+ * The operations translate kernel requests into libzfuse calls on the
+ * datasets of a zf_tree; they hold no on-disk knowledge. The mount command
+ * builds the tree and the node table, hands a struct zf_ll to
+ * fuse_session_new() as userdata, and frees both after the session ends.
+ */
+#ifndef ZFUSE_FUSE_ZFUSE_LL_H
+#define ZFUSE_FUSE_ZFUSE_LL_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_lowlevel.h>
+
+#include "mounttree.h"
+#include "nodes.h"
+
+/* OpenZFS's inode numbers of the .zfs control directories (zfs_ctldir.h). */
+#define ZFSCTL_INO_ROOT		0x0000FFFFFFFFFFFFULL
+#define ZFSCTL_INO_SHARES	0x0000FFFFFFFFFFFEULL
+#define ZFSCTL_INO_SNAPDIR	0x0000FFFFFFFFFFFDULL
+
+struct zf_ll {
+	struct zf_tree *tree;
+	struct zf_nodes *nodes;
+	double timeout;		/* entry and attribute cache lifetime, seconds */
+};
+
+/* The root node's target for zf_nodes_new(). */
+struct zf_target zf_ll_root_target(const struct zf_tree *tree);
+
+extern const struct fuse_lowlevel_ops zf_ll_ops;
+
+#endif

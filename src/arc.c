@@ -1,0 +1,209 @@
+/*
+ * arc.c — a bounded, thread-safe cache of decoded blocks. Not OpenZFS's
+ * adaptive replacement cache: one hash table and one LRU list of
+ * unreferenced buffers are enough for a userspace reader, and keep the
+ * memory bound exact. Blocks are identified by (DVA[0] vdev, offset,
+ * birth): copy-on-write never reuses that triple for different contents
+ * while the block is referenced. Holes and embedded blocks are decoded
+ * from the bp itself and never enter the table.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "arc.h"
+#include "spa.h"
+#include "zio.h"
+#include "zfuse/errors.h"
+
+#define ARC_HASH_BITS 16
+
+struct arc {
+	pthread_mutex_t lock;
+	arc_buf_t *hash[1 << ARC_HASH_BITS];
+	arc_buf_t lru;		/* sentinel: lru.lru_next is the oldest */
+	uint64_t bytes, max_bytes, nbufs;
+	uint64_t hits, misses;
+};
+
+arc_t *arc_create(uint64_t max_bytes)
+{
+	arc_t *arc = calloc(1, sizeof(*arc));
+	if (!arc)
+		return NULL;
+	pthread_mutex_init(&arc->lock, NULL);
+	arc->lru.lru_next = arc->lru.lru_prev = &arc->lru;
+	arc->max_bytes = max_bytes;
+	return arc;
+}
+
+static void buf_free(arc_buf_t *b)
+{
+	free(b->data);
+	free(b);
+}
+
+void arc_destroy(arc_t *arc)
+{
+	if (!arc)
+		return;
+	for (size_t i = 0; i < (1u << ARC_HASH_BITS); i++) {
+		arc_buf_t *b = arc->hash[i];
+		while (b) {
+			arc_buf_t *n = b->hnext;
+			buf_free(b);
+			b = n;
+		}
+	}
+	pthread_mutex_destroy(&arc->lock);
+	free(arc);
+}
+
+static size_t hash_of(uint64_t vdev, uint64_t offset, uint64_t birth)
+{
+	uint64_t h = vdev * 0x9E3779B97F4A7C15ULL ^ (offset >> 9) * 0xC2B2AE3D27D4EB4FULL ^ birth;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 32;
+	return (size_t)(h & ((1u << ARC_HASH_BITS) - 1));
+}
+
+static void lru_unlink(arc_buf_t *b)
+{
+	if (b->lru_next) {
+		b->lru_prev->lru_next = b->lru_next;
+		b->lru_next->lru_prev = b->lru_prev;
+		b->lru_next = b->lru_prev = NULL;
+	}
+}
+
+static void lru_append(arc_t *arc, arc_buf_t *b)
+{
+	b->lru_prev = arc->lru.lru_prev;
+	b->lru_next = &arc->lru;
+	arc->lru.lru_prev->lru_next = b;
+	arc->lru.lru_prev = b;
+}
+
+static void hash_remove(arc_t *arc, arc_buf_t *b)
+{
+	arc_buf_t **pp = &arc->hash[hash_of(b->key_vdev, b->key_offset, b->key_birth)];
+	while (*pp && *pp != b)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = b->hnext;
+}
+
+/* Called with the lock held: drop unreferenced buffers until under the cap. */
+static void evict(arc_t *arc)
+{
+	while (arc->bytes > arc->max_bytes && arc->lru.lru_next != &arc->lru) {
+		arc_buf_t *b = arc->lru.lru_next;
+		lru_unlink(b);
+		hash_remove(arc, b);
+		arc->bytes -= b->size;
+		arc->nbufs--;
+		buf_free(b);
+	}
+}
+
+int arc_read(spa_t *spa, const blkptr_t *bp, arc_buf_t **out)
+{
+	arc_t *arc = spa->arc;
+	uint64_t lsize = bp_get_lsize(bp);
+	if (lsize > SPA_MAXBLOCKSIZE)
+		return -ZFUSE_E_CORRUPT;
+	bool cacheable = !bp_is_embedded(bp) && !bp_is_hole(bp);
+	uint64_t kv = 0, ko = 0, kb = 0;
+	if (cacheable) {
+		kv = dva_vdev(&bp->blk_dva[0]);
+		ko = bp->blk_dva[0].dva_word[1];
+		kb = bp->blk_birth;
+		pthread_mutex_lock(&arc->lock);
+		for (arc_buf_t *b = arc->hash[hash_of(kv, ko, kb)]; b; b = b->hnext) {
+			if (b->key_vdev == kv && b->key_offset == ko && b->key_birth == kb &&
+			    b->size == lsize) {
+				if (b->refcount++ == 0)
+					lru_unlink(b);
+				arc->hits++;
+				pthread_mutex_unlock(&arc->lock);
+				*out = b;
+				return 0;
+			}
+		}
+		arc->misses++;
+		pthread_mutex_unlock(&arc->lock);
+	}
+
+	arc_buf_t *nb = calloc(1, sizeof(*nb));
+	if (!nb)
+		return -ZFUSE_E_NOMEM;
+	nb->data = malloc(lsize ? lsize : 1);
+	if (!nb->data) {
+		free(nb);
+		return -ZFUSE_E_NOMEM;
+	}
+	nb->size = lsize;
+	int rc = zio_read(spa, bp, nb->data);
+	if (rc) {
+		buf_free(nb);
+		return rc;
+	}
+	nb->refcount = 1;
+	if (!cacheable) {
+		*out = nb;
+		return 0;
+	}
+	nb->key_vdev = kv;
+	nb->key_offset = ko;
+	nb->key_birth = kb;
+	pthread_mutex_lock(&arc->lock);
+	/* Another thread may have read the same block meanwhile: use its copy. */
+	size_t h = hash_of(kv, ko, kb);
+	for (arc_buf_t *b = arc->hash[h]; b; b = b->hnext) {
+		if (b->key_vdev == kv && b->key_offset == ko && b->key_birth == kb && b->size == lsize) {
+			if (b->refcount++ == 0)
+				lru_unlink(b);
+			pthread_mutex_unlock(&arc->lock);
+			buf_free(nb);
+			*out = b;
+			return 0;
+		}
+	}
+	nb->cached = 1;
+	nb->hnext = arc->hash[h];
+	arc->hash[h] = nb;
+	arc->bytes += lsize;
+	arc->nbufs++;
+	evict(arc);
+	pthread_mutex_unlock(&arc->lock);
+	*out = nb;
+	return 0;
+}
+
+void arc_release(spa_t *spa, arc_buf_t *b)
+{
+	if (!b)
+		return;
+	if (!b->cached) {
+		buf_free(b);
+		return;
+	}
+	arc_t *arc = spa->arc;
+	pthread_mutex_lock(&arc->lock);
+	if (--b->refcount == 0) {
+		lru_append(arc, b);
+		evict(arc);
+	}
+	pthread_mutex_unlock(&arc->lock);
+}
+
+void arc_get_stats(arc_t *arc, struct arc_stats *st)
+{
+	pthread_mutex_lock(&arc->lock);
+	st->hits = arc->hits;
+	st->misses = arc->misses;
+	st->bytes = arc->bytes;
+	st->max_bytes = arc->max_bytes;
+	st->buffers = arc->nbufs;
+	pthread_mutex_unlock(&arc->lock);
+}

@@ -1,0 +1,43 @@
+/*
+ * arc.h — the block cache: decoded (verified, decompressed) blocks keyed by
+ * their first DVA and birth txg, so a block's identity never aliases after
+ * copy-on-write. Bounded in bytes; unreferenced buffers are evicted in LRU
+ * order. Buffers are reference-counted and immutable while held.
+ */
+#ifndef ZFUSE_ARC_H
+#define ZFUSE_ARC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "blkptr.h"
+
+typedef struct arc arc_t;
+typedef struct arc_buf {
+	void *data;
+	uint64_t size;		/* logical size */
+	/* private */
+	uint64_t key_vdev, key_offset, key_birth;
+	uint32_t refcount;
+	int cached;
+	struct arc_buf *hnext;
+	struct arc_buf *lru_prev, *lru_next;
+} arc_buf_t;
+
+struct spa;
+
+arc_t *arc_create(uint64_t max_bytes);
+void arc_destroy(arc_t *arc);
+
+/*
+ * Return the decoded contents of bp (lsize bytes); holes come back zeroed.
+ * The buffer is held until arc_release(). Errors as zio_read().
+ */
+int arc_read(struct spa *spa, const blkptr_t *bp, arc_buf_t **out);
+void arc_release(struct spa *spa, arc_buf_t *buf);
+
+struct arc_stats {
+	uint64_t hits, misses, bytes, max_bytes, buffers;
+};
+void arc_get_stats(arc_t *arc, struct arc_stats *st);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * dnode.c — objects and their block trees. A dnode's fields come from
+ * untrusted disk, so dnode_decode checks every one that later code uses
+ * to index memory (levels, block pointer count, bonus length, slot count)
+ * before the dnode is handed out. Reads walk the tree top-down through
+ * the block cache; a hole at any level reads as zeros.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "byteorder.h"
+#include "dmu_types.h"
+#include "dnode.h"
+#include "spa.h"
+#include "zfuse/errors.h"
+
+int dnode_decode(dnode_t *dn, const uint8_t *raw, uint64_t avail)
+{
+	if (avail < DNODE_MIN_SIZE)
+		return -ZFUSE_E_CORRUPT;
+	dn->phys = raw;
+	dn->type = raw[0];
+	dn->indblkshift = raw[1];
+	dn->nlevels = raw[2];
+	dn->nblkptr = raw[3];
+	dn->bonustype = raw[4];
+	dn->checksum = raw[5];
+	dn->compress = raw[6];
+	dn->flags = raw[7];
+	dn->datablkszsec = le16(raw + 8);
+	dn->bonuslen = le16(raw + 10);
+	dn->extra_slots = raw[12];
+	dn->maxblkid = le64(raw + 16);
+	dn->used = le64(raw + 24);
+	dn->size = (uint64_t)(dn->extra_slots + 1) << DNODE_SHIFT;
+	if (dn->type == DMU_OT_NONE)
+		return -ZFUSE_E_NOENT;
+	if (!dmu_ot_is_valid(dn->type) || dn->size > avail ||
+	    dn->extra_slots >= DNODE_MAX_SLOTS)
+		return -ZFUSE_E_CORRUPT;
+	if (dn->nlevels < 1 || dn->nlevels > DN_MAX_LEVELS || dn->nblkptr < 1 ||
+	    dn->nblkptr > DN_MAX_NBLKPTR)
+		return -ZFUSE_E_CORRUPT;
+	if (dn->nlevels > 1 && (dn->indblkshift < 9 || dn->indblkshift > 17))
+		return -ZFUSE_E_CORRUPT;
+	if (dn->indblkshift > 17)
+		return -ZFUSE_E_CORRUPT;
+	if (dn->datablkszsec == 0 || ((uint64_t)dn->datablkszsec << 9) > SPA_MAXBLOCKSIZE)
+		return -ZFUSE_E_CORRUPT;
+	if (dn->bonuslen > dnode_bonus_capacity(dn))
+		return -ZFUSE_E_CORRUPT;
+	return 0;
+}
+
+uint64_t dnode_bonus_capacity(const dnode_t *dn)
+{
+	uint64_t start = DNODE_CORE_SIZE + (uint64_t)dn->nblkptr * sizeof(blkptr_t);
+	uint64_t end = dn->size - ((dn->flags & DNODE_FLAG_SPILL_BLKPTR) ? sizeof(blkptr_t) : 0);
+	return end > start ? end - start : 0;
+}
+
+const uint8_t *dnode_bonus(const dnode_t *dn, uint64_t *len)
+{
+	*len = dn->bonuslen;
+	return dn->phys + DNODE_CORE_SIZE + (uint64_t)dn->nblkptr * sizeof(blkptr_t);
+}
+
+int dnode_spill_bp(const dnode_t *dn, blkptr_t *bp)
+{
+	if (!(dn->flags & DNODE_FLAG_SPILL_BLKPTR))
+		return -ZFUSE_E_NOENT;
+	bp_load(bp, dn->phys + dn->size - sizeof(blkptr_t));
+	return 0;
+}
+
+void dnode_blkptr(const dnode_t *dn, int i, blkptr_t *bp)
+{
+	bp_load(bp, dn->phys + DNODE_CORE_SIZE + (uint64_t)i * sizeof(blkptr_t));
+}
+
+int dnode_find_bp(dnode_t *dn, int level, uint64_t blkid, blkptr_t *bp)
+{
+	memset(bp, 0, sizeof(*bp));
+	if (level < 0 || level >= dn->nlevels)
+		return -ZFUSE_E_INVAL;
+	unsigned epbs = dn->indblkshift - 7;
+	unsigned top_shift = epbs * (unsigned)(dn->nlevels - 1 - level);
+	if (dn->nlevels - 1 == level) {
+		if (blkid < dn->nblkptr)
+			dnode_blkptr(dn, (int)blkid, bp);
+		return 0;
+	}
+	if (top_shift < 64 && (blkid >> top_shift) >= dn->nblkptr)
+		return 0;	/* beyond the tree: a hole */
+	arc_buf_t *parent;
+	int rc = dbuf_hold(dn, level + 1, blkid >> epbs, &parent);
+	if (rc)
+		return rc;
+	uint64_t idx = blkid & ((1ULL << epbs) - 1);
+	if ((idx + 1) * sizeof(blkptr_t) <= parent->size)
+		bp_load(bp, (uint8_t *)parent->data + idx * sizeof(blkptr_t));
+	dbuf_rele(dn, parent);
+	return 0;
+}
+
+int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
+{
+	blkptr_t bp;
+	int rc = dnode_find_bp(dn, level, blkid, &bp);
+	if (rc)
+		return rc;
+	uint64_t want = level == 0 ? dnode_datablksz(dn) : 1ULL << dn->indblkshift;
+	if (bp_is_hole(&bp) && !bp_is_embedded(&bp)) {
+		arc_buf_t *b = calloc(1, sizeof(*b));
+		if (!b || !(b->data = calloc(1, want))) {
+			free(b);
+			return -ZFUSE_E_NOMEM;
+		}
+		b->size = want;
+		b->refcount = 1;
+		*out = b;
+		return 0;
+	}
+	rc = arc_read(dn->os->spa, &bp, out);
+	if (rc) {
+		spa_log(dn->os->spa, ZFUSE_LOG_WARN,
+			"cannot read object %llu level %d block %llu: %s",
+			(unsigned long long)dn->object, level, (unsigned long long)blkid,
+			zfuse_strerror(rc));
+		return rc;
+	}
+	/* A block smaller than the dnode says (possible for the last block
+	 * of a single-block object, never for indirects) is padded by callers
+	 * through its size field; a larger one is corrupt. */
+	if ((*out)->size > SPA_MAXBLOCKSIZE || (level > 0 && (*out)->size != want)) {
+		arc_release(dn->os->spa, *out);
+		return -ZFUSE_E_CORRUPT;
+	}
+	return 0;
+}
+
+void dbuf_rele(dnode_t *dn, arc_buf_t *buf)
+{
+	arc_release(dn->os->spa, buf);
+}
+
+int dmu_read(dnode_t *dn, uint64_t off, uint64_t len, void *out)
+{
+	uint64_t bs = dnode_datablksz(dn);
+	uint8_t *dst = out;
+	while (len > 0) {
+		uint64_t blkid = off / bs, boff = off % bs;
+		uint64_t n = bs - boff < len ? bs - boff : len;
+		if (blkid > dn->maxblkid) {
+			memset(dst, 0, len);
+			return 0;
+		}
+		arc_buf_t *b;
+		int rc = dbuf_hold(dn, 0, blkid, &b);
+		if (rc)
+			return rc;
+		if (boff >= b->size) {
+			memset(dst, 0, n);
+		} else {
+			uint64_t have = b->size - boff < n ? b->size - boff : n;
+			memcpy(dst, (uint8_t *)b->data + boff, have);
+			memset(dst + have, 0, n - have);
+		}
+		dbuf_rele(dn, b);
+		dst += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+uint64_t objset_max_object(const objset_t *os)
+{
+	const dnode_t *mdn = &os->meta_dnode;
+	uint64_t per = dnode_datablksz(mdn) >> DNODE_SHIFT;
+	uint64_t n = (mdn->maxblkid + 1) * per;
+	return n > DN_MAX_OBJECT ? DN_MAX_OBJECT : n;
+}
+
+int dnode_hold(objset_t *os, uint64_t object, dnode_t *dn)
+{
+	memset(dn, 0, sizeof(*dn));
+	dn->os = os;
+	dn->object = object;
+	if (object == 0 || object >= objset_max_object(os))
+		return -ZFUSE_E_NOENT;
+	dnode_t *mdn = &os->meta_dnode;
+	uint64_t bs = dnode_datablksz(mdn);
+	uint64_t byteoff = object << DNODE_SHIFT;
+	arc_buf_t *b;
+	int rc = dbuf_hold(mdn, 0, byteoff / bs, &b);
+	if (rc)
+		return rc;
+	uint64_t inblk = byteoff % bs;
+	if (inblk + DNODE_MIN_SIZE > b->size) {
+		dbuf_rele(mdn, b);
+		return -ZFUSE_E_CORRUPT;
+	}
+	rc = dnode_decode(dn, (uint8_t *)b->data + inblk, b->size - inblk);
+	dn->os = os;
+	dn->object = object;
+	if (rc) {
+		dbuf_rele(mdn, b);
+		return rc;
+	}
+	dn->buf = b;
+	return 0;
+}
+
+void dnode_rele(dnode_t *dn)
+{
+	if (dn->buf) {
+		arc_release(dn->os->spa, dn->buf);
+		dn->buf = NULL;
+	}
+}
+
+int objset_open(spa_t *spa, const blkptr_t *bp, objset_t **out)
+{
+	if (bp_is_hole(bp) || bp_get_type(bp) != DMU_OT_OBJSET)
+		return -ZFUSE_E_CORRUPT;
+	objset_t *os = calloc(1, sizeof(*os));
+	if (!os)
+		return -ZFUSE_E_NOMEM;
+	os->spa = spa;
+	os->bp = *bp;
+	arc_buf_t *b;
+	int rc = arc_read(spa, bp, &b);
+	if (rc) {
+		free(os);
+		return rc;
+	}
+	if (b->size < 1024) {
+		arc_release(spa, b);
+		free(os);
+		return -ZFUSE_E_CORRUPT;
+	}
+	memcpy(os->phys, b->data, b->size < OBJSET_PHYS_SIZE ? b->size : OBJSET_PHYS_SIZE);
+	arc_release(spa, b);
+	os->type = le64(os->phys + 704);
+	os->flags = le64(os->phys + 712);
+	rc = dnode_decode(&os->meta_dnode, os->phys, DNODE_MIN_SIZE);
+	os->meta_dnode.os = os;
+	if (rc || os->meta_dnode.type != DMU_OT_DNODE) {
+		free(os);
+		return -ZFUSE_E_CORRUPT;
+	}
+	*out = os;
+	return 0;
+}
+
+void objset_close(objset_t *os)
+{
+	free(os);
+}

@@ -1,0 +1,113 @@
+/*
+ * dnode.h — objects of an object set: dnode_phys_t decoding and
+ * validation, the block tree under a dnode (dbuf addressing), bonus and
+ * spill buffers, and byte-range reads (object-layer.md §1, §3).
+ */
+#ifndef ZFUSE_DNODE_H
+#define ZFUSE_DNODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arc.h"
+#include "blkptr.h"
+
+#define DNODE_SHIFT 9
+#define DNODE_MIN_SIZE 512
+#define DNODE_CORE_SIZE 64
+#define DNODE_MAX_SLOTS 32
+#define DN_MAX_LEVELS 12
+#define DN_MAX_NBLKPTR 3
+#define DNODE_FLAG_USED_BYTES 0x1
+#define DNODE_FLAG_SPILL_BLKPTR 0x4
+#define DN_MAX_OBJECT (1ULL << 48)
+
+#define OBJSET_PHYS_SIZE 4096
+#define DMU_OST_META 1
+#define DMU_OST_ZFS 2
+#define DMU_OST_ZVOL 3
+
+struct spa;
+struct objset;
+
+typedef struct dnode {
+	struct objset *os;
+	uint64_t object;
+	const uint8_t *phys;	/* the dnode's bytes (size bytes) */
+	uint64_t size;
+	arc_buf_t *buf;		/* block holding phys; NULL for the meta-dnode */
+	uint8_t type, indblkshift, nlevels, nblkptr, bonustype, checksum, compress, flags;
+	uint8_t extra_slots;
+	uint16_t datablkszsec, bonuslen;
+	uint64_t maxblkid, used;
+} dnode_t;
+
+typedef struct objset {
+	struct spa *spa;
+	blkptr_t bp;
+	uint8_t phys[OBJSET_PHYS_SIZE];	/* zero padded when the block is smaller */
+	uint64_t type, flags;
+	dnode_t meta_dnode;
+} objset_t;
+
+/*
+ * Open the object set whose root block is bp.
+ * Errors: ZFUSE_E_CORRUPT (bad type/size, bad meta-dnode), read errors.
+ */
+int objset_open(struct spa *spa, const blkptr_t *bp, objset_t **out);
+void objset_close(objset_t *os);
+
+/* Number of dnode slots the meta-dnode can address ((maxblkid+1) * per block). */
+uint64_t objset_max_object(const objset_t *os);
+
+/*
+ * Hold object `object` of os: the dnode is validated (type, levels, sizes
+ * within the slot). Release with dnode_rele.
+ * Errors: ZFUSE_E_NOENT (free slot or beyond the meta-dnode), ZFUSE_E_CORRUPT.
+ */
+int dnode_hold(objset_t *os, uint64_t object, dnode_t *dn);
+void dnode_rele(dnode_t *dn);
+
+/* Decode and validate a dnode from raw bytes (len >= 512); for holds and
+ * for inspectors walking dnode blocks. */
+int dnode_decode(dnode_t *dn, const uint8_t *raw, uint64_t avail);
+
+static inline uint64_t dnode_datablksz(const dnode_t *dn)
+{
+	return (uint64_t)dn->datablkszsec << 9;
+}
+
+/* Bonus buffer (pointer into phys) and its length. */
+const uint8_t *dnode_bonus(const dnode_t *dn, uint64_t *len);
+/* Largest bonus the dnode could hold (for SA parsing bounds). */
+uint64_t dnode_bonus_capacity(const dnode_t *dn);
+
+/* The spill bp, if DNODE_FLAG_SPILL_BLKPTR. Errors: ZFUSE_E_NOENT. */
+int dnode_spill_bp(const dnode_t *dn, blkptr_t *bp);
+
+/* i-th top-level block pointer. */
+void dnode_blkptr(const dnode_t *dn, int i, blkptr_t *bp);
+
+/*
+ * Block pointer of block (level, blkid); a hole bp (all zero) when the
+ * range was never written or lies beyond the tree.
+ */
+int dnode_find_bp(dnode_t *dn, int level, uint64_t blkid, blkptr_t *bp);
+
+/*
+ * Hold block (level, blkid) decoded: level 0 is dnode_datablksz bytes,
+ * indirect levels 1 << indblkshift. Holes give a zero-filled buffer.
+ */
+int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out);
+void dbuf_rele(dnode_t *dn, arc_buf_t *buf);
+
+/* Read len bytes of the object's data at off; beyond the last block and
+ * in holes reads give zeros. */
+int dmu_read(dnode_t *dn, uint64_t off, uint64_t len, void *buf);
+
+/* Logical size of the object's data: (maxblkid + 1) * datablksz. */
+static inline uint64_t dnode_data_size(const dnode_t *dn)
+{
+	return (dn->maxblkid + 1) * dnode_datablksz(dn);
+}
+
+#endif

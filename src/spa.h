@@ -1,0 +1,59 @@
+/*
+ * spa.h — the storage pool allocator's in-core pool: devices, vdev tree,
+ * the chosen uberblock, the MOS, the block cache, and the pool-wide facts
+ * (salt, features, version) every lower-level read needs. Private to
+ * libzfuse; callers use zfuse/zfuse.h.
+ */
+#ifndef ZFUSE_SPA_H
+#define ZFUSE_SPA_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "zfuse/zfuse.h"
+#include "arc.h"
+#include "dmu_zfetch.h"
+#include "nvpair.h"
+#include "vdev.h"
+#include "vdev_label.h"
+#include "zio_checksum.h"
+
+#define SPA_VERSION_FEATURES 5000
+#define SPA_VERSION_MAX_LEGACY 28
+
+struct objset;
+
+typedef struct spa {
+	char *name;
+	uint64_t guid;
+	uint64_t version;
+	vdev_t *root;
+	struct leaf_dev **devs;
+	size_t ndevs;
+	uberblock_t ub;
+	nvlist_t *label_config;	/* config of the leaf the uberblock came from */
+	zio_cksum_salt_t salt;
+	bool have_salt;
+	bool deflate;
+	arc_t *arc;
+	zfetch_t *zfetch;
+	struct objset *mos;
+	uint64_t root_dir_obj;	/* MOS: dsl_dir of the pool's root dataset */
+	uint64_t features_for_read_obj, features_for_write_obj, feature_desc_obj;
+	zfuse_log_fn log;
+	void *log_arg;
+	int log_level;
+} spa_t;
+
+/* Log a message through the pool's log callback (printf-style). */
+void spa_log(const spa_t *spa, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Top-level vdev for a DVA's vdev id, or NULL when out of range/hole. */
+vdev_t *spa_lookup_top(const spa_t *spa, uint64_t id);
+
+/* dsize of a bp (object-layer.md §0): deflated asize over all DVAs. */
+uint64_t spa_bp_dsize(const spa_t *spa, const blkptr_t *bp);
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * zfeature.h — pool feature flags (object-layer.md §9): the table of
+ * features OpenZFS 2.3 knows, which of them zfuse can read, and the
+ * import-time check of features_for_read.
+ */
+#ifndef ZFUSE_ZFEATURE_H
+#define ZFUSE_ZFEATURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct spa;
+
+struct zfeature_info {
+	const char *name;	/* short name: "lz4_compress" */
+	const char *guid;	/* "org.illumos:lz4_compress" */
+	bool readonly_compat;	/* lives in features_for_write */
+	bool zfuse_reads;	/* zfuse can read pools where it is active */
+};
+
+/* Feature by GUID, or NULL when unknown. */
+const struct zfeature_info *zfeature_lookup(const char *guid);
+const struct zfeature_info *zfeature_table(unsigned *count);
+
+/*
+ * Refuse a pool with an active read-incompatible feature that zfuse does
+ * not read (or does not know). Logs every offender by name.
+ * Errors: ZFUSE_E_UNSUPPORTED.
+ */
+int zfeature_check_read(struct spa *spa);
+
+#endif

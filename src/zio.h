@@ -1,0 +1,31 @@
+/*
+ * zio.h — reading one block pointer: choose a DVA, follow gang headers,
+ * verify the checksum (retrying other copies and reconstructions), and
+ * decompress to the logical size (pool-layer.md §4.9, §5).
+ */
+#ifndef ZFUSE_ZIO_H
+#define ZFUSE_ZIO_H
+
+#include <stdint.h>
+#include "blkptr.h"
+
+struct spa;
+
+/*
+ * Read bp into out (bp_get_lsize bytes). Holes read as zeros.
+ * Errors: ZFUSE_E_CHECKSUM (no copy verified), ZFUSE_E_IO,
+ * ZFUSE_E_MISSING_DEV, ZFUSE_E_DECOMPRESS, ZFUSE_E_CORRUPT (impossible
+ * sizes, vdev ids), ZFUSE_E_UNSUPPORTED (unknown checksum/compression),
+ * ZFUSE_E_ACCESS (encrypted data).
+ */
+int zio_read(struct spa *spa, const blkptr_t *bp, void *out);
+
+/* Read the physical (stored) bytes of bp: bp_get_psize bytes, verified.
+ * For an inspector's "block" command and for scrubbing one DVA:
+ * dva_index < 0 tries every DVA; otherwise only that one. */
+int zio_read_phys(struct spa *spa, const blkptr_t *bp, void *out, int dva_index);
+
+/* Whether data (size bytes) matches bp's checksum. */
+bool zio_checksum_matches(const struct spa *spa, const blkptr_t *bp, const void *data, uint64_t size);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * zio_checksum.c — block checksum algorithms and the embedded-trailer
+ * (zio_eck_t) verification of labels and gang headers (pool-layer.md §6,
+ * §1.3). SHA-2 comes from OpenSSL; fletcher sums are tight loops over the
+ * little-endian words of the block.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include "byteorder.h"
+#include "zio_checksum.h"
+#include "zfuse/errors.h"
+
+#if __has_include("skein.h")
+#define ZFUSE_HAVE_KEYED 1
+#include "blake3.h"
+#include "edonr.h"
+#include "skein.h"
+#endif
+
+#define ZEC_MAGIC 0x0210da7ab10c7a11ULL
+#define ZEC_SIZE 40
+
+static const char *const names[ZIO_CHECKSUM_FUNCTIONS] = {
+	"inherit", "on", "off", "label", "gang_header", "zilog", "fletcher2",
+	"fletcher4", "sha256", "zilog2", "noparity", "sha512", "skein", "edonr", "blake3",
+};
+
+const char *zio_checksum_name(unsigned alg)
+{
+	return alg < ZIO_CHECKSUM_FUNCTIONS ? names[alg] : "unknown";
+}
+
+bool zio_checksum_supported(unsigned alg)
+{
+	switch (alg) {
+	case ZIO_CHECKSUM_OFF: case ZIO_CHECKSUM_NOPARITY: case ZIO_CHECKSUM_LABEL:
+	case ZIO_CHECKSUM_GANG_HEADER: case ZIO_CHECKSUM_ZILOG: case ZIO_CHECKSUM_FLETCHER_2:
+	case ZIO_CHECKSUM_FLETCHER_4: case ZIO_CHECKSUM_SHA256: case ZIO_CHECKSUM_ZILOG2:
+	case ZIO_CHECKSUM_SHA512:
+		return true;
+#ifdef ZFUSE_HAVE_KEYED
+	case ZIO_CHECKSUM_SKEIN: case ZIO_CHECKSUM_EDONR: case ZIO_CHECKSUM_BLAKE3:
+		return true;
+#endif
+	default:
+		return false;
+	}
+}
+
+static void fletcher2(const uint8_t *p, size_t size, zio_cksum_t *out)
+{
+	uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+	for (size_t i = 0; i + 16 <= size; i += 16) {
+		a0 += le64(p + i);
+		a1 += le64(p + i + 8);
+		b0 += a0;
+		b1 += a1;
+	}
+	out->zc_word[0] = a0;
+	out->zc_word[1] = a1;
+	out->zc_word[2] = b0;
+	out->zc_word[3] = b1;
+}
+
+static void fletcher4(const uint8_t *p, size_t size, zio_cksum_t *out)
+{
+	uint64_t a = 0, b = 0, c = 0, d = 0;
+	for (size_t i = 0; i + 4 <= size; i += 4) {
+		a += le32(p + i);
+		b += a;
+		c += b;
+		d += c;
+	}
+	out->zc_word[0] = a;
+	out->zc_word[1] = b;
+	out->zc_word[2] = c;
+	out->zc_word[3] = d;
+}
+
+static int sha2(const EVP_MD *md, const void *buf, size_t size, uint8_t digest[32])
+{
+	uint8_t full[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	if (!EVP_Digest(buf, size, full, &len, md, NULL) || len < 32)
+		return -ZFUSE_E_IO;
+	memcpy(digest, full, 32);
+	return 0;
+}
+
+int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
+			 const zio_cksum_salt_t *salt, zio_cksum_t *out)
+{
+	uint8_t digest[32];
+	int rc;
+	switch (alg) {
+	case ZIO_CHECKSUM_OFF:
+	case ZIO_CHECKSUM_NOPARITY:
+		memset(out, 0, sizeof(*out));
+		return 0;
+	case ZIO_CHECKSUM_FLETCHER_2:
+	case ZIO_CHECKSUM_ZILOG:
+		fletcher2(buf, size, out);
+		return 0;
+	case ZIO_CHECKSUM_FLETCHER_4:
+	case ZIO_CHECKSUM_ZILOG2:
+		fletcher4(buf, size, out);
+		return 0;
+	case ZIO_CHECKSUM_SHA256:
+	case ZIO_CHECKSUM_LABEL:
+	case ZIO_CHECKSUM_GANG_HEADER:
+		if ((rc = sha2(EVP_sha256(), buf, size, digest)))
+			return rc;
+		for (int i = 0; i < 4; i++)
+			out->zc_word[i] = be64(digest + 8 * i);
+		return 0;
+	case ZIO_CHECKSUM_SHA512:
+		if ((rc = sha2(EVP_sha512_256(), buf, size, digest)))
+			return rc;
+		memcpy(out->zc_word, digest, 32);
+		return 0;
+#ifdef ZFUSE_HAVE_KEYED
+	case ZIO_CHECKSUM_SKEIN:
+	case ZIO_CHECKSUM_EDONR:
+	case ZIO_CHECKSUM_BLAKE3:
+		if (!salt)
+			return -ZFUSE_E_INVAL;
+		return zio_checksum_keyed(alg, buf, size, salt, out);
+#endif
+	default:
+		(void)salt;
+		return -ZFUSE_E_UNSUPPORTED;
+	}
+}
+
+static unsigned embedded_alg(unsigned alg)
+{
+	return alg == ZIO_CHECKSUM_ZILOG ? ZIO_CHECKSUM_FLETCHER_2 :
+	       alg == ZIO_CHECKSUM_ZILOG2 ? ZIO_CHECKSUM_FLETCHER_4 : ZIO_CHECKSUM_SHA256;
+}
+
+int zio_checksum_verify_embedded(unsigned alg, const void *buf, size_t size,
+				 const zio_cksum_t *verifier)
+{
+	if (size < ZEC_SIZE)
+		return -ZFUSE_E_CORRUPT;
+	const uint8_t *eck = (const uint8_t *)buf + size - ZEC_SIZE;
+	if (le64(eck) != ZEC_MAGIC)
+		return -ZFUSE_E_CORRUPT;
+	uint8_t *copy = malloc(size);
+	if (!copy)
+		return -ZFUSE_E_NOMEM;
+	memcpy(copy, buf, size);
+	zio_cksum_t stored, actual;
+	memcpy(&stored, eck + 8, sizeof(stored));
+	memcpy(copy + size - 32, verifier, sizeof(*verifier));
+	int rc = zio_checksum_compute(embedded_alg(alg), copy, size, NULL, &actual);
+	free(copy);
+	if (rc)
+		return rc;
+	return memcmp(&stored, &actual, sizeof(actual)) == 0 ? 0 : -ZFUSE_E_CHECKSUM;
+}
+
+int zio_checksum_fill_embedded(unsigned alg, void *buf, size_t size, const zio_cksum_t *verifier)
+{
+	if (size < ZEC_SIZE)
+		return -ZFUSE_E_INVAL;
+	uint8_t *eck = (uint8_t *)buf + size - ZEC_SIZE;
+	put_le64(eck, ZEC_MAGIC);
+	memcpy(eck + 8, verifier, sizeof(*verifier));
+	zio_cksum_t c;
+	int rc = zio_checksum_compute(embedded_alg(alg), buf, size, NULL, &c);
+	if (rc == 0)
+		memcpy(eck + 8, &c, sizeof(c));
+	return rc;
+}

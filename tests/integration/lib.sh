@@ -1,0 +1,53 @@
+# Shared helpers of the integration tests (sourced).
+# Fixture images are unpacked once into $ZFUSE_TEST_CACHE (sparse).
+
+SHARED=${ZFUSE_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../shared" 2>/dev/null && pwd)}
+CACHE=${ZFUSE_TEST_CACHE:-${TMPDIR:-/tmp}/zfuse-test-cache}
+
+die() { echo "FAIL: $*" >&2; exit 1; }
+
+# unpack FIXTURE: prints the directory holding its images
+unpack() {
+	local fx=$1 dir="$CACHE/$1"
+	mkdir -p "$dir"
+	(
+		flock 9
+		for z in "$SHARED/fixtures/$fx"/*.img.zst; do
+			local img="$dir/$(basename "${z%.zst}")"
+			[ -s "$img" ] || zstd -q -d --sparse -f "$z" -o "$img" || exit 1
+		done
+	) 9>"$dir/.lock" || die "cannot unpack fixture $fx"
+	echo "$dir"
+}
+
+# images DIR: the image files of an unpacked fixture, in name order
+images() { ls "$1"/*.img | LC_ALL=C sort; }
+
+# dataset name from a manifest file name: manifest[.txg-N|.synced|...].POOL%a%b.tsv
+manifest_dataset() {
+	local b=${1##*/}
+	b=${b#manifest.}
+	b=${b%.tsv}
+	case "$b" in
+	txg-*.*|synced.*|after-import.*|replayed.*) b=${b#*.} ;;
+	esac
+	echo "${b//%//}"
+}
+
+# skip_prefixes FIXTURE DATASET: relative paths (under DATASET's mount)
+# of encrypted datasets, whose contents cannot be shown without keys
+skip_prefixes() {
+	local fx=$1 ds=$2 f="$SHARED/fixtures/$1/skip-datasets"
+	[ -f "$f" ] || return 0
+	while read -r s; do
+		[ -n "$s" ] || continue
+		case "$s" in "$ds"/*) echo "${s#"$ds"/}" ;; esac
+	done < "$f"
+}
+
+# filter_skipped PREFIX...: drop manifest lines at or below those paths
+filter_skipped() {
+	if [ $# -eq 0 ]; then cat; return; fi
+	awk -F'\t' -v list="$*" 'BEGIN { n = split(list, p, " ") }
+		{ for (i = 1; i <= n; i++) if ($1 == p[i] || index($1, p[i] "/") == 1) next; print }'
+}
