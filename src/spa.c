@@ -312,12 +312,11 @@ static int spa_select_and_load(spa_t *spa, const struct zfuse_import_opts *opts)
 		return -ZFUSE_E_CORRUPT;
 	}
 	qsort(v, n, sizeof(*v), ub_cand_cmp);
-	if (opts->txg && v[0].ub.ub_txg != opts->txg) {
-		spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s': no uberblock for txg %" PRIu64
-			" (nearest older: %" PRIu64 ")", spa->name, opts->txg, v[0].ub.ub_txg);
-		free(v);
-		return -ZFUSE_E_NOENT;
-	}
+	/* As `zpool import -T N`: the newest uberblock at or before N. */
+	if (opts->txg && v[0].ub.ub_txg != opts->txg)
+		spa_log(spa, ZFUSE_LOG_INFO, "pool '%s': no uberblock for txg %" PRIu64
+			"; using txg %" PRIu64 ", the newest before it", spa->name, opts->txg,
+			v[0].ub.ub_txg);
 	int rc = -ZFUSE_E_CORRUPT;
 	uint64_t newest = v[0].ub.ub_txg, tried_txg = 0;
 	for (size_t i = 0; i < n; i++) {
