@@ -90,7 +90,7 @@ static int choose_pool(spa_t *spa, const char *want, uint64_t *guid)
 		if (want)
 			spa_log(spa, ZFUSE_LOG_ERROR, "no pool named '%s' on the given devices", want);
 		else
-			spa_log(spa, ZFUSE_LOG_ERROR, "no ZFS label found on the given devices");
+			spa_log(spa, ZFUSE_LOG_ERROR, "no valid ZFS label found on the given devices");
 		return -ZFUSE_E_NOTFOUND_POOL;
 	}
 	if (npools > 1)
