@@ -2,7 +2,7 @@
 # install-deps.sh — installs what zfuse needs to build and test on Debian 12.
 set -euo pipefail
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
-      libssl-dev libunistring-dev check zstd attr findutils coreutils util-linux)
+      libssl-dev libunistring-dev check zstd attr findutils coreutils util-linux patch python3)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

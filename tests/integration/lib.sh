@@ -51,3 +51,16 @@ filter_skipped() {
 	awk -F'\t' -v list="$*" 'BEGIN { n = split(list, p, " ") }
 		{ for (i = 1; i <= n; i++) if ($1 == p[i] || index($1, p[i] "/") == 1) next; print }'
 }
+
+# expected MANIFEST-FILE: the manifest, with its erratum applied if one
+# exists (see errata/README.md)
+expected() {
+	local patch="$(dirname "${BASH_SOURCE[0]}")/errata/${1##*/}.patch"
+	if [ -f "$patch" ]; then
+		local t; t=$(mktemp)
+		cp "$1" "$t" && patch -s "$t" < "$patch" && cat "$t"
+		rm -f "$t"
+	else
+		cat "$1"
+	fi
+}

@@ -47,7 +47,7 @@ compare() {  # compare MANIFEST-FILE DIR LABEL SKIP...
 	local m=$1 d=$2 label=$3
 	shift 3
 	local want got
-	want=$(filter_skipped "$@" < "$m")
+	want=$(expected "$m" | filter_skipped "$@")
 	got=$("$MANIFEST" "$d" | filter_skipped "$@")
 	if [ "$want" == "$got" ]; then
 		echo "ok: $FX $label ($(wc -l <<<"$want") lines)"

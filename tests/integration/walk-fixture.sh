@@ -25,7 +25,7 @@ for m in "$SHARED/fixtures/$FX"/manifest.*.tsv; do
 	# The walker shows one dataset: drop lines that belong to child datasets.
 	children=$("$WALK" --children "$ds" "${imgs[@]}") || { echo "not ok: $ds: cannot list children"; fail=1; continue; }
 	mapfile -t skip < <(echo "$children"; skip_prefixes "$FX" "$ds")
-	want=$(filter_skipped "${skip[@]}" < "$m")
+	want=$(expected "$m" | filter_skipped "${skip[@]}")
 	got=$("$WALK" "${extra[@]}" "$ds" "${imgs[@]}" | filter_skipped "${skip[@]}")
 	if [ "$want" == "$got" ]; then
 		echo "ok: $FX $ds ($(wc -l <<<"$want") lines)"
