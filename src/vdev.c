@@ -75,7 +75,10 @@ static uint64_t fd_size(int fd)
 	return (uint64_t)st.st_size;
 }
 
-/* Try one candidate region [start, start+size) of an open file. */
+/* Try one candidate region [start, start+size) of an open file; with
+ * raw, keep it even when no label is valid (for inspectors). */
+static bool probe_raw;
+
 static struct leaf_dev *probe_region(int fd, const char *path, uint64_t start, uint64_t size)
 {
 	struct leaf_dev *dev = calloc(1, sizeof(*dev));
@@ -88,12 +91,14 @@ static struct leaf_dev *probe_region(int fd, const char *path, uint64_t start, u
 		free(dev);
 		return NULL;
 	}
-	if (vdev_label_read_best(dev) != 0) {
+	if (vdev_label_read_best(dev) != 0 && !probe_raw) {
 		dev->fd = -1;
 		leaf_dev_close(dev);
 		return NULL;
 	}
 	dev->path = strdup(path);
+	if (!dev->pool_name)
+		dev->pool_name = "";
 	return dev;
 }
 
@@ -160,7 +165,15 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 		return errno == ENOENT ? -ZFUSE_E_NOENT : -ZFUSE_E_IO;
 	uint64_t size = fd_size(fd);
 	int found = 0, rc = 0;
+	/* Labels at offset 0 make a plain vdev file; otherwise look for a
+	 * GPT whose partitions carry them. Raw probing (inspectors) keeps
+	 * label-less regions, so it must decide on the GPT first. */
+	uint8_t sig[8];
+	bool has_gpt = pread(fd, sig, 8, 512) == 8 && memcmp(sig, GPT_SIGNATURE, 8) == 0;
+	bool raw = probe_raw;
+	probe_raw = raw && !has_gpt;
 	struct leaf_dev *dev = probe_region(fd, path, 0, size);
+	probe_raw = raw;
 	if (dev) {
 		rc = append_dev(devs, ndevs, dev);
 		if (rc == 0)
@@ -191,6 +204,15 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 			}
 		}
 	}
+	return rc;
+}
+
+int vdev_probe_path_raw(const char *path, struct leaf_dev ***devs, size_t *ndevs)
+{
+	/* Inspection is single-threaded; the flag only widens probe_region. */
+	probe_raw = true;
+	int rc = vdev_probe_path(path, devs, ndevs, NULL, NULL);
+	probe_raw = false;
 	return rc;
 }
 

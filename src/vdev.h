@@ -74,6 +74,10 @@ int vdev_probe_path(const char *path, struct leaf_dev ***devs, size_t *ndevs,
 		    void (*log)(void *, int, const char *), void *log_arg);
 void leaf_dev_close(struct leaf_dev *dev);
 
+/* The same, but devices without any valid label are kept too (config
+ * NULL), for inspecting damaged images. Not thread-safe. */
+int vdev_probe_path_raw(const char *path, struct leaf_dev ***devs, size_t *ndevs);
+
 /* Read raw bytes of a leaf at a device offset (label area included). */
 int leaf_dev_pread(const struct leaf_dev *dev, void *buf, uint64_t size, uint64_t offset);
 
