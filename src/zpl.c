@@ -676,3 +676,71 @@ ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 		return rc;
 	return (ssize_t)c.used;
 }
+
+struct find_name {
+	uint64_t want;
+	char name[ZAP_MAXNAMELEN_NEW];
+};
+
+static int find_name_cb(void *arg, const zap_entry_t *ze)
+{
+	struct find_name *f = arg;
+	if (ZFS_DIRENT_OBJ(ze->value_first) != f->want)
+		return 0;
+	snprintf(f->name, sizeof(f->name), "%s", ze->name);
+	return 1;
+}
+
+ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+{
+	char *tmp = malloc(cap ? cap : 1);
+	if (!tmp)
+		return -ZFUSE_E_NOMEM;
+	size_t len = 0;	/* built right to left at the end of tmp */
+	uint64_t cur = ino;
+	int rc = 0;
+	for (int depth = 0; cur != fs->root && rc == 0; depth++) {
+		uint64_t parent;
+		if (depth > 4096 || (rc = zfuse_parent(fs, cur, &parent)) != 0)
+			break;
+		dnode_t dn;
+		struct znode zp;
+		if ((rc = dir_hold(fs, parent, &dn, &zp)) != 0)
+			break;
+		struct find_name f = { cur, "" };
+		rc = zap_iterate(&dn, 0, 0, find_name_cb, &f);
+		dnode_rele(&dn);
+		if (rc < 0)
+			break;
+		rc = 0;
+		if (!f.name[0]) {
+			rc = -ZFUSE_E_NOENT;
+			break;
+		}
+		size_t n = strlen(f.name);
+		if (len + n + 2 > cap) {
+			rc = -ZFUSE_E_RANGE;
+			break;
+		}
+		memcpy(tmp + cap - len - n, f.name, n);
+		tmp[cap - len - n - 1] = '/';
+		len += n + 1;
+		cur = parent;
+	}
+	if (rc == 0) {
+		if (len == 0) {
+			if (cap < 2)
+				rc = -ZFUSE_E_RANGE;
+			else {
+				buf[0] = '/';
+				len = 1;
+			}
+		} else {
+			memmove(buf, tmp + cap - len, len);
+		}
+		if (rc == 0)
+			buf[len] = 0;
+	}
+	free(tmp);
+	return rc ? rc : (ssize_t)len;
+}

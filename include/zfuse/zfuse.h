@@ -159,6 +159,14 @@ int zfuse_getattr(zfuse_fs_t *fs, uint64_t ino, struct stat *st);
  */
 int zfuse_lookup(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t *ino);
 
+/*
+ * Path of object ino from the filesystem's root ("/dir/file"), following
+ * parent links and finding each name in its parent directory. For a file
+ * with several hard links, the link in its recorded parent. Returns the
+ * length. Errors: ZFUSE_E_NOENT (unlinked or unreachable), ZFUSE_E_RANGE.
+ */
+ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap);
+
 /* Object number of dir's parent directory (the root is its own parent). */
 int zfuse_parent(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent);
 

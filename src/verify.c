@@ -1,0 +1,554 @@
+/*
+ * verify.c — scrub from userspace. Every block reachable from the chosen
+ * uberblock is visited once (a hash set of DVAs: snapshots and clones share
+ * blocks), every copy is read and checked on its own, and damage is
+ * reported where it is: dataset, object, level and block id, and the file's
+ * path when the object is a file. Then, as `zdb -b` does, the space those
+ * blocks occupy (plus intent-log blocks and pending frees) is compared with
+ * what the space maps say is allocated.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "byteorder.h"
+#include "dmu_types.h"
+#include "dnode.h"
+#include "dsl.h"
+#include "inspect_emit.h"
+#include "space_map.h"
+#include "spa.h"
+#include "zap.h"
+#include "zio.h"
+#include "zfuse/inspect.h"
+
+#define ZIL_CHAIN_SIZE 184
+
+struct damage {
+	char dataset[256];
+	uint64_t object;
+	int level;
+	uint64_t blkid;
+	int err;
+	bool unrecoverable;
+	char bp[512];
+};
+
+struct vctx {
+	spa_t *spa;
+	uint64_t *set;		/* open addressing of DVA keys; 0 = empty */
+	uint64_t setcap, setn;
+	struct zfuse_verify_stats st;
+	struct damage *dmg;
+	size_t ndmg, capdmg;
+	const char *dataset;
+	struct { uint64_t count, lsize, psize, asize; } by_type[256];
+	uint64_t min_txg;	/* blocks born at or before belong to an older snapshot */
+	zfuse_progress_fn progress;
+	void *progress_arg;
+	uint64_t total_estimate;
+	uint64_t last_progress;
+};
+
+static uint64_t dva_key(const dva_t *d)
+{
+	/* vdev in the top bits, sector offset below: unique per allocation. */
+	return (dva_vdev(d) << 48) ^ (dva_offset(d) >> 9) ^ 0x8000000000000000ULL;
+}
+
+static bool set_insert(struct vctx *c, uint64_t key)
+{
+	if ((c->setn + 1) * 2 > c->setcap) {
+		uint64_t ncap = c->setcap ? c->setcap * 2 : 1 << 16;
+		uint64_t *ns = calloc(ncap, sizeof(*ns));
+		if (!ns)
+			return true;	/* out of memory: treat as new, counting twice at worst */
+		for (uint64_t i = 0; i < c->setcap; i++) {
+			if (!c->set[i])
+				continue;
+			uint64_t h = (c->set[i] * 0x9E3779B97F4A7C15ULL) & (ncap - 1);
+			while (ns[h])
+				h = (h + 1) & (ncap - 1);
+			ns[h] = c->set[i];
+		}
+		free(c->set);
+		c->set = ns;
+		c->setcap = ncap;
+	}
+	uint64_t h = (key * 0x9E3779B97F4A7C15ULL) & (c->setcap - 1);
+	while (c->set[h]) {
+		if (c->set[h] == key)
+			return false;
+		h = (h + 1) & (c->setcap - 1);
+	}
+	c->set[h] = key;
+	c->setn++;
+	return true;
+}
+
+static void note_damage(struct vctx *c, uint64_t object, int level, uint64_t blkid, int err,
+			bool unrecoverable, const blkptr_t *bp)
+{
+	if (c->ndmg == c->capdmg) {
+		size_t nc = c->capdmg ? c->capdmg * 2 : 16;
+		struct damage *nd = realloc(c->dmg, nc * sizeof(*nd));
+		if (!nd)
+			return;
+		c->dmg = nd;
+		c->capdmg = nc;
+	}
+	struct damage *d = &c->dmg[c->ndmg++];
+	snprintf(d->dataset, sizeof(d->dataset), "%s", c->dataset);
+	d->object = object;
+	d->level = level;
+	d->blkid = blkid;
+	d->err = err;
+	d->unrecoverable = unrecoverable;
+	bp_describe(bp, d->bp, sizeof(d->bp));
+}
+
+/* Check every copy of a (new) bp; true when at least one is good. */
+static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid)
+{
+	uint64_t psize = bp_get_psize(bp);
+	uint8_t *buf = malloc(psize ? psize : 1);
+	if (!buf)
+		return false;
+	int good = 0, last = 0;
+	for (int i = 0; i < SPA_DVAS_PER_BP; i++) {
+		if (!dva_is_valid(&bp->blk_dva[i]))
+			continue;
+		c->st.copies_checked++;
+		int r = zio_read_phys(c->spa, bp, buf, i);
+		if (r == 0)
+			good++;
+		else {
+			c->st.checksum_errors++;
+			last = r;
+			note_damage(c, object, level, blkid, r, false, bp);
+		}
+	}
+	free(buf);
+	if (!good) {
+		c->st.unrecoverable++;
+		if (c->ndmg)
+			c->dmg[c->ndmg - 1].unrecoverable = true;
+		(void)last;
+	}
+	c->st.psize += psize;
+	if (c->progress && c->st.psize - c->last_progress > (8ULL << 20)) {
+		c->last_progress = c->st.psize;
+		c->progress(c->progress_arg, c->st.psize, c->total_estimate);
+	}
+	return good > 0;
+}
+
+/* Account a bp; returns true when it is new and its contents are wanted. */
+static bool visit(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid)
+{
+	/* Every block belongs to the dataset of its birth: the snapshot (or
+	 * origin) before this dataset owns older ones, as zdb counts them. */
+	if (bp->blk_birth <= c->min_txg && c->min_txg)
+		return false;
+	if (bp_is_embedded(bp)) {
+		/* Counted like zdb's "bp count" / "bp logical" do. */
+		c->st.embedded++;
+		c->st.blocks++;
+		c->st.lsize += bp_get_lsize(bp);
+		c->by_type[bp_get_type(bp)].count++;
+		c->by_type[bp_get_type(bp)].lsize += bp_get_lsize(bp);
+		return false;
+	}
+	if (bp_is_hole(bp)) {
+		c->st.holes++;
+		return false;
+	}
+	if (!set_insert(c, dva_key(&bp->blk_dva[0])))
+		return false;
+	c->st.blocks++;
+	c->st.lsize += bp_get_lsize(bp);
+	unsigned t = bp_get_type(bp);
+	c->by_type[t].count++;
+	c->by_type[t].lsize += bp_get_lsize(bp);
+	c->by_type[t].psize += bp_get_psize(bp);
+	for (int i = 0; i < SPA_DVAS_PER_BP; i++) {
+		if (dva_is_gang(&bp->blk_dva[i]))
+			c->st.gang++;
+		c->st.asize += dva_asize(&bp->blk_dva[i]);
+		c->by_type[t].asize += dva_asize(&bp->blk_dva[i]);
+	}
+	return check_copies(c, bp, object, level, blkid);
+}
+
+static void walk_tree(struct vctx *c, dnode_t *dn, const blkptr_t *bp, int level, uint64_t blkid);
+
+static void walk_dnode(struct vctx *c, dnode_t *dn)
+{
+	for (int i = 0; i < dn->nblkptr; i++) {
+		blkptr_t bp;
+		dnode_blkptr(dn, i, &bp);
+		walk_tree(c, dn, &bp, dn->nlevels - 1, (uint64_t)i);
+	}
+	blkptr_t spill;
+	if (dnode_spill_bp(dn, &spill) == 0)
+		visit(c, &spill, dn->object, 0, UINT64_MAX);
+}
+
+static void walk_dnode_block(struct vctx *c, objset_t *os, const arc_buf_t *b, uint64_t first_obj)
+{
+	uint64_t per = b->size >> DNODE_SHIFT;
+	for (uint64_t i = 0; i < per;) {
+		dnode_t dn;
+		int r = dnode_decode(&dn, (const uint8_t *)b->data + i * DNODE_MIN_SIZE,
+				     b->size - i * DNODE_MIN_SIZE);
+		if (r) {
+			i++;
+			continue;
+		}
+		dn.os = os;
+		dn.object = first_obj + i;
+		dn.buf = NULL;
+		walk_dnode(c, &dn);
+		i += dn.extra_slots + 1;
+	}
+}
+
+static void walk_tree(struct vctx *c, dnode_t *dn, const blkptr_t *bp, int level, uint64_t blkid)
+{
+	if (!visit(c, bp, dn->object, level, blkid))
+		return;
+	bool is_dnode_block = level == 0 && dn->object == 0 && bp_get_type(bp) == DMU_OT_DNODE;
+	if (level == 0 && !is_dnode_block)
+		return;
+	if (bp_is_encrypted(bp))
+		return;	/* encrypted dnode blocks: copies checked, contents sealed */
+	arc_buf_t *b;
+	if (arc_read(c->spa, bp, &b) != 0)
+		return;
+	if (is_dnode_block) {
+		walk_dnode_block(c, dn->os, b, blkid * (b->size >> DNODE_SHIFT));
+	} else {
+		unsigned epbs = dn->indblkshift - 7;
+		for (uint64_t i = 0; i < (1ULL << epbs) && (i + 1) * 128 <= b->size; i++) {
+			blkptr_t child;
+			bp_load(&child, (uint8_t *)b->data + i * 128);
+			walk_tree(c, dn, &child, level - 1, (blkid << epbs) + i);
+		}
+	}
+	arc_release(c->spa, b);
+}
+
+/* Follow an objset's intent log chain; its blocks are allocated space. */
+static void walk_zil(struct vctx *c, objset_t *os)
+{
+	blkptr_t bp;
+	bp_load(&bp, os->phys + 512 + 16);
+	for (int hops = 0; hops < 1 << 20 && !bp_is_hole(&bp) && !bp_is_embedded(&bp); hops++) {
+		if (bp.blk_birth > c->spa->ub.ub_txg) {
+			spa_log(c->spa, ZFUSE_LOG_DEBUG, "intent log of %s: block born after txg %llu",
+				c->dataset, (unsigned long long)c->spa->ub.ub_txg);
+			break;	/* never recorded as allocated */
+		}
+		/* Allocated whether or not it was ever written: the chain's last
+		 * bp is the pre-allocated, usually unwritten, next block. */
+		uint64_t psize = bp_get_psize(&bp);
+		if (set_insert(c, dva_key(&bp.blk_dva[0]))) {
+			c->st.blocks++;
+			c->st.lsize += bp_get_lsize(&bp);
+			c->st.psize += psize;
+			for (int i = 0; i < SPA_DVAS_PER_BP; i++)
+				c->st.asize += dva_asize(&bp.blk_dva[i]);
+		}
+		vdev_t *top = spa_lookup_top(c->spa, dva_vdev(&bp.blk_dva[0]));
+		uint8_t *buf = psize <= SPA_MAXBLOCKSIZE ? malloc(psize) : NULL;
+		if (!top || !buf || vdev_read(top, dva_offset(&bp.blk_dva[0]), buf, psize, NULL, NULL)) {
+			free(buf);
+			break;
+		}
+		/* zilog2: zil_chain_t at the start, fletcher4 over the used part;
+		 * zilog (old pools): the same trailer at the end, fletcher2 over
+		 * the whole block. Either way the checksum slot holds the bp's
+		 * sequence verifier during the computation. */
+		bool valid = false;
+		uint64_t chain = 0;
+		if (psize >= ZIL_CHAIN_SIZE) {
+			unsigned alg = bp_get_checksum(&bp);
+			uint64_t len = psize;
+			unsigned fn = ZIO_CHECKSUM_FLETCHER_2;
+			if (alg == ZIO_CHECKSUM_ZILOG2) {
+				uint64_t nused = le64(buf + 136);
+				len = (nused + 4095) & ~4095ULL;
+				if (nused < ZIL_CHAIN_SIZE || len > psize)
+					len = 0;
+				fn = ZIO_CHECKSUM_FLETCHER_4;
+			} else if (alg == ZIO_CHECKSUM_ZILOG) {
+				chain = psize - ZIL_CHAIN_SIZE;
+			} else {
+				len = 0;
+			}
+			if (len) {
+				zio_cksum_t stored, calc;
+				uint8_t *slot = buf + chain + 152;
+				memcpy(&stored, slot, 32);
+				memcpy(slot, &bp.blk_cksum, 32);
+				zio_checksum_compute(fn, buf, len, NULL, &calc);
+				valid = memcmp(&stored, &calc, 32) == 0;
+			}
+		}
+		if (!valid) {
+			spa_log(c->spa, ZFUSE_LOG_DEBUG, "intent log of %s ends at a block that does not verify",
+				c->dataset);
+			free(buf);
+			break;
+		}
+		blkptr_t next;
+		bp_load(&next, buf + chain + 8);
+		free(buf);
+		bp = next;
+	}
+}
+
+static void walk_objset(struct vctx *c, const blkptr_t *bp)
+{
+	if (!visit(c, bp, 0, -1, 0))
+		return;
+	objset_t *os;
+	if (objset_open(c->spa, bp, &os) != 0)
+		return;
+	dnode_t *mdn = &os->meta_dnode;
+	mdn->object = 0;
+	walk_dnode(c, mdn);
+	/* user/group/project-used special dnodes live in the objset block */
+	for (int off = 1024; off <= 2048; off += 512) {
+		dnode_t sdn;
+		if (dnode_decode(&sdn, os->phys + off, DNODE_MIN_SIZE) == 0) {
+			sdn.os = os;
+			sdn.object = (uint64_t)-(int64_t)((off - 512) / 512);
+			sdn.buf = NULL;
+			walk_dnode(c, &sdn);
+		}
+	}
+	walk_zil(c, os);
+	objset_close(os);
+}
+
+/* Blocks listed in a bpobj that nothing else references: pending frees. */
+static void walk_bpobj(struct vctx *c, uint64_t obj, int depth)
+{
+	dnode_t dn;
+	if (depth > 8 || dnode_hold(c->spa->mos, obj, &dn) != 0)
+		return;
+	uint64_t blen;
+	const uint8_t *b = dnode_bonus(&dn, &blen);
+	uint64_t n = blen >= 8 ? le64(b) : 0;
+	uint64_t subobjs = blen >= 48 ? le64(b + 32) : 0, nsub = blen >= 48 ? le64(b + 40) : 0;
+	for (uint64_t i = 0; i < n && i < (1ULL << 30); i++) {
+		uint8_t raw[128];
+		blkptr_t bp;
+		if (dmu_read(&dn, i * 128, 128, raw) != 0)
+			break;
+		bp_load(&bp, raw);
+		if (bp_is_embedded(&bp) || bp_is_hole(&bp))
+			continue;
+		/* Pending frees are still allocated; zdb counts them as blocks. */
+		if (set_insert(c, dva_key(&bp.blk_dva[0]))) {
+			c->st.blocks++;
+			c->st.lsize += bp_get_lsize(&bp);
+			c->st.psize += bp_get_psize(&bp);
+			for (int k = 0; k < SPA_DVAS_PER_BP; k++)
+				c->st.asize += dva_asize(&bp.blk_dva[k]);
+		}
+	}
+	dnode_rele(&dn);
+	if (subobjs && nsub < (1 << 20)) {
+		dnode_t sd;
+		if (dnode_hold(c->spa->mos, subobjs, &sd) == 0) {
+			for (uint64_t i = 0; i < nsub; i++) {
+				uint64_t child;
+				if (dmu_read(&sd, i * 8, 8, &child) != 0)
+					break;
+				walk_bpobj(c, child, depth + 1);
+			}
+			dnode_rele(&sd);
+		}
+	}
+}
+
+struct ds_scan {
+	struct vctx *c;
+};
+
+static int dataset_cb(void *arg, dnode_t *dn);
+
+/* Visit every dsl_dataset of the MOS (heads, snapshots, clones). */
+static void walk_datasets(struct vctx *c)
+{
+	objset_t *mos = c->spa->mos;
+	dnode_t *mdn = &mos->meta_dnode;
+	uint64_t per = dnode_datablksz(mdn) >> DNODE_SHIFT;
+	for (uint64_t blk = 0; blk <= mdn->maxblkid; blk++) {
+		arc_buf_t *b;
+		if (dbuf_hold(mdn, 0, blk, &b) != 0)
+			continue;
+		for (uint64_t i = 0; i < per;) {
+			dnode_t dn;
+			if (dnode_decode(&dn, (uint8_t *)b->data + i * 512, b->size - i * 512) != 0) {
+				i++;
+				continue;
+			}
+			dn.os = mos;
+			dn.object = blk * per + i;
+			dn.buf = NULL;
+			dataset_cb(c, &dn);
+			i += dn.extra_slots + 1;
+		}
+		dbuf_rele(mdn, b);
+	}
+}
+
+static int dataset_cb(void *arg, dnode_t *dn)
+{
+	struct vctx *c = arg;
+	uint64_t blen;
+	const uint8_t *b = dnode_bonus(dn, &blen);
+	if (dn->bonustype != DMU_OT_DSL_DATASET || blen < 256)
+		return 0;
+	blkptr_t bp;
+	bp_load(&bp, b + 128);
+	if (bp_is_hole(&bp))
+		return 0;
+	char name[256];
+	uint64_t dirobj = le64(b);
+	if (dsl_dir_name(c->spa, dirobj, name, sizeof(name)) != 0)
+		snprintf(name, sizeof(name), "dataset %" PRIu64, dn->object);
+	uint64_t next_snap = le64(b + 24);
+	if (next_snap) {
+		size_t l = strlen(name);
+		snprintf(name + l, sizeof(name) - l, "@(object %" PRIu64 ")", dn->object);
+	}
+	const char *saved = c->dataset;
+	c->dataset = name;
+	c->min_txg = le64(b + 16);	/* ds_prev_snap_txg */
+	walk_objset(c, &bp);
+	c->min_txg = 0;
+	c->dataset = saved;
+	return 0;
+}
+
+static void object_path(spa_t *spa, const char *dataset, uint64_t obj, char *out, size_t cap)
+{
+	out[0] = 0;
+	zfuse_fs_t *fs;
+	if (strchr(dataset, '(') || zfuse_fs_open((zfuse_pool_t *)spa, dataset, &fs) != 0)
+		return;
+	zfuse_object_path(fs, obj, out, cap);
+	zfuse_fs_close(fs);
+}
+
+int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_progress_fn progress,
+		 void *progress_arg, struct zfuse_verify_stats *stats)
+{
+	spa_t *spa = (spa_t *)pool;
+	static struct vctx zero;
+	struct vctx c = zero;
+	c.spa = spa;
+	c.progress = progress;
+	c.progress_arg = progress_arg;
+	/* Space maps first: their total is both the progress estimate and
+	 * the figure the traversal must account for. */
+	int64_t allocated = 0;
+	bool space_ok = true;
+	for (uint64_t i = 0; i < spa->root->nchild; i++) {
+		vdev_t *top = spa->root->child[i];
+		struct metaslab_space *ms;
+		uint64_t n;
+		if (!top->metaslab_array)
+			continue;
+		if (space_map_vdev(spa, top, &ms, &n) != 0) {
+			space_ok = false;
+			continue;
+		}
+		for (uint64_t k = 0; k < n; k++)
+			allocated += ms[k].alloc;
+		free(ms);
+	}
+	c.total_estimate = allocated > 0 ? (uint64_t)allocated : 0;
+	c.dataset = "mos";
+	walk_objset(&c, &spa->ub.ub_rootbp);
+	walk_datasets(&c);
+	dnode_t dir;
+	if (dnode_hold(spa->mos, 1, &dir) == 0) {
+		uint64_t obj = 0;
+		if (zap_lookup_uint64(&dir, "sync_bplist", &obj) == 0 && obj)
+			walk_bpobj(&c, obj, 0);
+		obj = 0;
+		if (zap_lookup_uint64(&dir, "free_bpobj", &obj) == 0 && obj)
+			walk_bpobj(&c, obj, 0);
+		dnode_rele(&dir);
+	}
+	c.st.space_allocated = allocated > 0 ? (uint64_t)allocated : 0;
+	c.st.space_referenced = c.st.asize;
+	c.st.space_leaked = allocated - (int64_t)c.st.asize;
+	c.st.space_checked = space_ok;
+	if (progress)
+		progress(progress_arg, c.st.psize, c.total_estimate);
+
+	emitter_t em;
+	em_init(&em, o && o->out ? o->out : stdout, o && o->json);
+	em_obj_begin(&em, NULL);
+	em_str(&em, "pool", spa->name);
+	em_u64(&em, "txg", spa->ub.ub_txg);
+	em_u64(&em, "blocks", c.st.blocks);
+	em_u64(&em, "copies_checked", c.st.copies_checked);
+	em_u64(&em, "lsize", c.st.lsize);
+	em_u64(&em, "psize", c.st.psize);
+	em_u64(&em, "asize", c.st.asize);
+	em_u64(&em, "embedded", c.st.embedded);
+	em_u64(&em, "gang", c.st.gang);
+	em_u64(&em, "checksum_errors", c.st.checksum_errors);
+	em_u64(&em, "unrecoverable", c.st.unrecoverable);
+	em_bool(&em, "space_checked", c.st.space_checked);
+	em_u64(&em, "space_allocated", c.st.space_allocated);
+	em_u64(&em, "space_referenced", c.st.space_referenced);
+	em_i64(&em, "space_leaked", c.st.space_leaked);
+	if (o && o->verbosity > 0) {
+		em_arr_begin(&em, "types");
+		for (int t = 0; t < 256; t++) {
+			if (!c.by_type[t].count)
+				continue;
+			em_obj_begin(&em, NULL);
+			em_str(&em, "type", dmu_ot_name((unsigned)t));
+			em_u64(&em, "count", c.by_type[t].count);
+			em_u64(&em, "lsize", c.by_type[t].lsize);
+			em_u64(&em, "psize", c.by_type[t].psize);
+			em_u64(&em, "asize", c.by_type[t].asize);
+			em_obj_end(&em);
+		}
+		em_arr_end(&em);
+	}
+	em_arr_begin(&em, "damage");
+	for (size_t i = 0; i < c.ndmg; i++) {
+		struct damage *d = &c.dmg[i];
+		char path[4096];
+		object_path(spa, d->dataset, d->object, path, sizeof(path));
+		em_obj_begin(&em, NULL);
+		em_str(&em, "dataset", d->dataset);
+		em_u64(&em, "object", d->object);
+		em_i64(&em, "level", d->level);
+		em_i64(&em, "blkid", (int64_t)d->blkid);
+		if (path[0])
+			em_str(&em, "path", path);
+		em_str(&em, "error", zfuse_strerror(d->err));
+		em_bool(&em, "unrecoverable", d->unrecoverable);
+		em_str(&em, "bp", d->bp);
+		em_obj_end(&em);
+	}
+	em_arr_end(&em);
+	em_obj_end(&em);
+	em_finish(&em);
+	if (stats)
+		*stats = c.st;
+	free(c.set);
+	free(c.dmg);
+	bool bad = c.st.checksum_errors || c.st.unrecoverable || !space_ok || c.st.space_leaked != 0;
+	return bad ? -ZFUSE_E_CHECKSUM : 0;
+}
