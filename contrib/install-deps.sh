@@ -1,6 +1,10 @@
 #!/bin/bash
-# install-deps.sh — installs what zfuse needs to build and test on Debian 12.
+# install-deps.sh — installs what zfuse needs to build and test on Debian 12
+# (bookworm): build tools and libraries, Check, and for the tests zstd,
+# getfattr, python3, QEMU (the OpenZFS oracle) and OpenZFS's zdb, which
+# comes from bookworm-backports' contrib component.
 set -euo pipefail
+SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
       libssl-dev libunistring-dev check zstd attr findutils coreutils util-linux patch python3)
 missing=()
@@ -8,7 +12,22 @@ for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if ! command -v zdb >/dev/null; then
+	src=/etc/apt/sources.list.d/zfuse-backports-contrib.sources
+	if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		$SUDO tee "$src" >/dev/null <<'X'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm-backports
+Components: main contrib
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+X
+	fi
+	$SUDO apt-get update -qq
+	# --no-install-recommends keeps apt from building zfs-dkms.
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq -t bookworm-backports \
+		--no-install-recommends zfsutils-linux
 fi

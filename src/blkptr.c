@@ -16,12 +16,17 @@ bool bp_is_encrypted(const blkptr_t *bp)
 	       dmu_ot_is_encrypted(bp_get_type(bp));
 }
 
+int bp_count_dvas_max(const blkptr_t *bp)
+{
+	return bp_is_encrypted(bp) ? 2 : SPA_DVAS_PER_BP;
+}
+
 int bp_count_dvas(const blkptr_t *bp)
 {
 	if (bp_is_embedded(bp))
 		return 0;
 	int n = 0;
-	int max = bp_is_encrypted(bp) ? 2 : 3;
+	int max = bp_count_dvas_max(bp);
 	for (int i = 0; i < max; i++)
 		if (dva_is_valid(&bp->blk_dva[i]))
 			n++;
@@ -53,7 +58,7 @@ uint64_t bp_get_asize(const blkptr_t *bp)
 	uint64_t sum = 0;
 	if (bp_is_embedded(bp))
 		return 0;
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < bp_count_dvas_max(bp); i++)
 		sum += dva_asize(&bp->blk_dva[i]);
 	return sum;
 }
@@ -77,7 +82,7 @@ void bp_describe(const blkptr_t *bp, char *buf, size_t cap)
 		    dmu_ot_name(bp_get_type(bp)), bp_get_lsize(bp), bp->blk_birth);
 		return;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < bp_count_dvas_max(bp); i++) {
 		const dva_t *d = &bp->blk_dva[i];
 		if (!dva_is_valid(d))
 			continue;

@@ -88,6 +88,9 @@ static inline bool bp_is_hole(const blkptr_t *bp)
 /* Encrypted data (level 0 of an encrypted object type): unreadable here. */
 bool bp_is_encrypted(const blkptr_t *bp);
 
+/* How many DVA slots a bp has (2 for encrypted ones: salt and IV use the third). */
+int bp_count_dvas_max(const blkptr_t *bp);
+
 /* Number of valid DVAs (0 for holes and embedded bps). */
 int bp_count_dvas(const blkptr_t *bp);
 

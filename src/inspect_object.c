@@ -49,9 +49,8 @@ static uint64_t used_bytes(const dnode_t *dn)
 	return (dn->flags & DNODE_FLAG_USED_BYTES) ? dn->used : dn->used << 9;
 }
 
-static void emit_dnode_row(emitter_t *em, const dnode_t *dn)
+static void emit_dnode_fields(emitter_t *em, const dnode_t *dn)
 {
-	em_obj_begin(em, NULL);
 	em_u64(em, "object", dn->object);
 	em_str(em, "type", dmu_ot_name(dn->type));
 	em_u64(em, "type_id", dn->type);
@@ -64,6 +63,12 @@ static void emit_dnode_row(emitter_t *em, const dnode_t *dn)
 	em_u64(em, "max_blkid", dn->maxblkid);
 	em_str(em, "bonus_type", dmu_ot_name(dn->bonustype));
 	em_u64(em, "bonus_len", dn->bonuslen);
+}
+
+static void emit_dnode_row(emitter_t *em, const dnode_t *dn)
+{
+	em_obj_begin(em, NULL);
+	emit_dnode_fields(em, dn);
 	em_obj_end(em);
 }
 
@@ -377,7 +382,7 @@ int zfuse_inspect_object(zfuse_pool_t *pool, const char *dataset, const char *wh
 	em_obj_begin(&em, NULL);
 	em_str(&em, "dataset", dataset);
 	em_obj_begin(&em, "dnode");
-	emit_dnode_row(&em, &dn);
+	emit_dnode_fields(&em, &dn);
 	em_u64(&em, "flags", dn.flags);
 	em_u64(&em, "nblkptr", dn.nblkptr);
 	em_u64(&em, "checksum", dn.checksum);

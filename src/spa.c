@@ -45,7 +45,7 @@ uint64_t spa_bp_dsize(const spa_t *spa, const blkptr_t *bp)
 	uint64_t sum = 0;
 	if (bp_is_embedded(bp))
 		return 0;
-	for (int i = 0; i < SPA_DVAS_PER_BP; i++) {
+	for (int i = 0; i < bp_count_dvas_max(bp); i++) {
 		const dva_t *d = &bp->blk_dva[i];
 		if (!dva_is_valid(d))
 			continue;

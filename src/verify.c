@@ -114,7 +114,8 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 	if (!buf)
 		return false;
 	int good = 0, last = 0;
-	for (int i = 0; i < SPA_DVAS_PER_BP; i++) {
+	int ndva = bp_is_encrypted(bp) ? 2 : SPA_DVAS_PER_BP;
+	for (int i = 0; i < ndva; i++) {
 		if (!dva_is_valid(&bp->blk_dva[i]))
 			continue;
 		c->st.copies_checked++;
@@ -170,7 +171,9 @@ static bool visit(struct vctx *c, const blkptr_t *bp, uint64_t object, int level
 	c->by_type[t].count++;
 	c->by_type[t].lsize += bp_get_lsize(bp);
 	c->by_type[t].psize += bp_get_psize(bp);
-	for (int i = 0; i < SPA_DVAS_PER_BP; i++) {
+	/* Encrypted bps carry salt and IV where DVA[2] would be. */
+	int ndva = bp_is_encrypted(bp) ? 2 : SPA_DVAS_PER_BP;
+	for (int i = 0; i < ndva; i++) {
 		if (dva_is_gang(&bp->blk_dva[i]))
 			c->st.gang++;
 		c->st.asize += dva_asize(&bp->blk_dva[i]);
@@ -219,11 +222,27 @@ static void walk_tree(struct vctx *c, dnode_t *dn, const blkptr_t *bp, int level
 	bool is_dnode_block = level == 0 && dn->object == 0 && bp_get_type(bp) == DMU_OT_DNODE;
 	if (level == 0 && !is_dnode_block)
 		return;
-	if (bp_is_encrypted(bp))
-		return;	/* encrypted dnode blocks: copies checked, contents sealed */
 	arc_buf_t *b;
-	if (arc_read(c->spa, bp, &b) != 0)
+	if (bp_is_encrypted(bp)) {
+		/* Encrypted dnode blocks keep dnode cores and block pointers in
+		 * clear (only bonus buffers are sealed) and are stored raw, so
+		 * the tree below them can still be walked. */
+		if (!is_dnode_block || bp_get_compress(bp) != 2 || bp_get_lsize(bp) != bp_get_psize(bp))
+			return;
+		b = calloc(1, sizeof(*b));
+		if (!b || !(b->data = malloc(bp_get_psize(bp)))) {
+			free(b);
+			return;
+		}
+		b->size = bp_get_psize(bp);
+		b->refcount = 1;
+		if (zio_read_phys(c->spa, bp, b->data, -1) != 0) {
+			arc_release(c->spa, b);
+			return;
+		}
+	} else if (arc_read(c->spa, bp, &b) != 0) {
 		return;
+	}
 	if (is_dnode_block) {
 		walk_dnode_block(c, dn->os, b, blkid * (b->size >> DNODE_SHIFT));
 	} else {
