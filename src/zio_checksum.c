@@ -11,12 +11,7 @@
 #include "zio_checksum.h"
 #include "zfuse/errors.h"
 
-#if __has_include("skein.h")
-#define ZFUSE_HAVE_KEYED 1
-#include "blake3.h"
-#include "edonr.h"
-#include "skein.h"
-#endif
+#include "zio_checksum_keyed.h"
 
 #define ZEC_MAGIC 0x0210da7ab10c7a11ULL
 #define ZEC_SIZE 40
@@ -39,10 +34,8 @@ bool zio_checksum_supported(unsigned alg)
 	case ZIO_CHECKSUM_FLETCHER_4: case ZIO_CHECKSUM_SHA256: case ZIO_CHECKSUM_ZILOG2:
 	case ZIO_CHECKSUM_SHA512:
 		return true;
-#ifdef ZFUSE_HAVE_KEYED
 	case ZIO_CHECKSUM_SKEIN: case ZIO_CHECKSUM_EDONR: case ZIO_CHECKSUM_BLAKE3:
 		return true;
-#endif
 	default:
 		return false;
 	}
@@ -119,16 +112,23 @@ int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
 			return rc;
 		memcpy(out->zc_word, digest, 32);
 		return 0;
-#ifdef ZFUSE_HAVE_KEYED
 	case ZIO_CHECKSUM_SKEIN:
 	case ZIO_CHECKSUM_EDONR:
-	case ZIO_CHECKSUM_BLAKE3:
+	case ZIO_CHECKSUM_BLAKE3: {
+		/* The digest bytes are the checksum words as stored (LE load). */
+		uint8_t d[64];
 		if (!salt)
 			return -ZFUSE_E_INVAL;
-		return zio_checksum_keyed(alg, buf, size, salt, out);
-#endif
+		if (alg == ZIO_CHECKSUM_SKEIN)
+			skein512(salt->zcs_bytes, 32, buf, size, d, 256);
+		else if (alg == ZIO_CHECKSUM_EDONR)
+			edonr512_salted(salt->zcs_bytes, buf, size, d);
+		else
+			blake3(salt->zcs_bytes, buf, size, d);
+		memcpy(out->zc_word, d, 32);
+		return 0;
+	}
 	default:
-		(void)salt;
 		return -ZFUSE_E_UNSUPPORTED;
 	}
 }
