@@ -24,6 +24,8 @@
 #include "zfuse/errors.h"
 
 #define GPT_SIGNATURE "EFI PART"
+
+__thread uint64_t vdev_repairs;
 #define GPT_MAX_ENTRIES 1024
 
 int leaf_dev_pread(const struct leaf_dev *dev, void *buf, uint64_t size, uint64_t offset)
@@ -469,16 +471,22 @@ static int vdev_read_child(vdev_t *vd, uint64_t offset, void *buf, uint64_t size
 		int rc = leaf_dev_pread(vd->dev, buf, size, devoff);
 		if (rc)
 			return rc;
-		if (verify && !verify(verify_arg, buf, psize))
+		if (verify && !verify(verify_arg, buf, psize)) {
+			__atomic_add_fetch(&vd->dev->checksum_errors, 1, __ATOMIC_RELAXED);
 			return -ZFUSE_E_CHECKSUM;
+		}
 		return 0;
 	}
 	case VDEV_KIND_MIRROR: {
 		int rc = -ZFUSE_E_MISSING_DEV;
+		bool bad_side = false;
 		for (uint64_t i = 0; i < vd->nchild; i++) {
 			int r = vdev_read_child(vd->child[i], offset, buf, size, verify, verify_arg, psize);
-			if (r == 0)
+			if (r == 0) {
+				vdev_repairs += bad_side;
 				return 0;
+			}
+			bad_side |= r == -ZFUSE_E_CHECKSUM;
 			/* Report the most telling failure: a checksum error beats a
 			 * missing side. */
 			if (rc == -ZFUSE_E_MISSING_DEV || r == -ZFUSE_E_CHECKSUM)
@@ -489,8 +497,18 @@ static int vdev_read_child(vdev_t *vd, uint64_t offset, void *buf, uint64_t size
 	case VDEV_KIND_RAIDZ: {
 		struct raidz_geom g = { .children = vd->nchild, .nparity = vd->nparity, .ashift = vd->ashift };
 		struct raidz_read_ctx ctx = { .vd = vd };
-		return vdev_raidz_read(&g, offset, psize, buf, raidz_child_read, &ctx,
-				       verify, verify_arg, NULL);
+		uint64_t bad = 0;
+		int rc = vdev_raidz_read(&g, offset, psize, buf, raidz_child_read, &ctx,
+					 verify, verify_arg, &bad);
+		for (uint64_t c = 0; rc == 0 && c < vd->nchild && c < 64; c++) {
+			if (!(bad & (1ULL << c)))
+				continue;
+			vdev_repairs++;
+			vdev_t *leaf = vd->child[c];
+			if (leaf->kind == VDEV_KIND_LEAF && leaf->dev)
+				__atomic_add_fetch(&leaf->dev->checksum_errors, 1, __ATOMIC_RELAXED);
+		}
+		return rc;
 	}
 	case VDEV_KIND_MISSING:
 		return -ZFUSE_E_MISSING_DEV;

@@ -43,6 +43,7 @@ struct leaf_dev {
 	uint64_t pool_guid, guid, top_guid;
 	const char *pool_name;	/* points into config */
 	bool claimed;		/* taken into the vdev tree */
+	uint64_t checksum_errors;	/* copies from this device that failed (atomic) */
 	bool label_valid[VDEV_LABELS];
 };
 
@@ -102,6 +103,13 @@ bool vdev_readable(const vdev_t *vd);
  */
 int vdev_read(vdev_t *vd, uint64_t offset, void *buf, uint64_t size,
 	      vdev_verify_fn verify, void *verify_arg);
+
+/*
+ * Damage repaired by redundancy on this thread so far: a mirror side or
+ * RAID-Z column that failed its checksum while the block was still
+ * delivered intact. Inspectors compare it before and after a read.
+ */
+extern __thread uint64_t vdev_repairs;
 
 /* Allocated size of psize bytes on top-level vdev vd (RAID-Z parity and
  * padding included). */

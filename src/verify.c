@@ -30,6 +30,7 @@ struct damage {
 	uint64_t blkid;
 	int err;
 	bool unrecoverable;
+	bool repaired;
 	char bp[512];
 };
 
@@ -103,6 +104,7 @@ static void note_damage(struct vctx *c, uint64_t object, int level, uint64_t blk
 	d->blkid = blkid;
 	d->err = err;
 	d->unrecoverable = unrecoverable;
+	d->repaired = false;
 	bp_describe(bp, d->bp, sizeof(d->bp));
 }
 
@@ -119,7 +121,14 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 		if (!dva_is_valid(&bp->blk_dva[i]))
 			continue;
 		c->st.copies_checked++;
+		uint64_t repairs = vdev_repairs;
 		int r = zio_read_phys(c->spa, bp, buf, i);
+		if (r == 0 && vdev_repairs != repairs) {
+			/* intact only thanks to a mirror side or RAID-Z parity */
+			c->st.repaired++;
+			note_damage(c, object, level, blkid, -ZFUSE_E_CHECKSUM, false, bp);
+			c->dmg[c->ndmg - 1].repaired = true;
+		}
 		if (r == 0)
 			good++;
 		else {
@@ -525,6 +534,15 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 	em_u64(&em, "gang", c.st.gang);
 	em_u64(&em, "checksum_errors", c.st.checksum_errors);
 	em_u64(&em, "unrecoverable", c.st.unrecoverable);
+	em_u64(&em, "repaired", c.st.repaired);
+	em_arr_begin(&em, "devices");
+	for (size_t i = 0; i < spa->ndevs; i++) {
+		em_obj_begin(&em, NULL);
+		em_str(&em, "path", spa->devs[i]->path);
+		em_u64(&em, "checksum_errors", spa->devs[i]->checksum_errors);
+		em_obj_end(&em);
+	}
+	em_arr_end(&em);
 	em_bool(&em, "space_checked", c.st.space_checked);
 	em_u64(&em, "space_allocated", c.st.space_allocated);
 	em_u64(&em, "space_referenced", c.st.space_referenced);
@@ -558,6 +576,7 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 			em_str(&em, "path", path);
 		em_str(&em, "error", zfuse_strerror(d->err));
 		em_bool(&em, "unrecoverable", d->unrecoverable);
+		em_bool(&em, "repaired", d->repaired);
 		em_str(&em, "bp", d->bp);
 		em_obj_end(&em);
 	}
@@ -568,6 +587,7 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 		*stats = c.st;
 	free(c.set);
 	free(c.dmg);
-	bool bad = c.st.checksum_errors || c.st.unrecoverable || !space_ok || c.st.space_leaked != 0;
+	bool bad = c.st.checksum_errors || c.st.unrecoverable || c.st.repaired || !space_ok ||
+		   c.st.space_leaked != 0;
 	return bad ? -ZFUSE_E_CHECKSUM : 0;
 }

@@ -87,6 +87,7 @@ struct zfuse_verify_stats {
 	uint64_t embedded, holes, gang;
 	uint64_t checksum_errors;	/* DVAs that failed (block may still be readable) */
 	uint64_t unrecoverable;		/* blocks with no good copy */
+	uint64_t repaired;		/* copies read intact only through a mirror side or parity */
 	uint64_t space_allocated;	/* from the space maps */
 	uint64_t space_referenced;	/* asize of every block found */
 	int64_t space_leaked;		/* allocated - referenced (0 when consistent) */

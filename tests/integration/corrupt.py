@@ -9,6 +9,8 @@ Actions:
                      checksums (exercises the nvlist decoder, not the checksum)
   newest-ub          corrupt every copy of the newest uberblock
   mos-dva0           corrupt the MOS objset block at DVA[0] of the active uberblock
+  mos-all            corrupt every copy of the active MOS objset block
+  dva VDEVOFF...     corrupt the blocks at these DVA byte offsets (hex)
   random N SEED      flip a byte in N random 4 KiB blocks of the allocatable area
 """
 import hashlib, os, random, struct, sys
@@ -94,6 +96,19 @@ def main():
             f.seek(4 * 1024 * 1024 + offset + 8)
             f.write(b'\x5a' * 32)
             print(f'corrupted MOS objset copy 0 at {offset:#x} (txg {txg})')
+        elif action == 'mos-all':
+            txg, off, w = max(uberblocks(img))
+            for d in range(3):
+                offset = (w[5 + 2 * d + 1] & ((1 << 63) - 1)) << 9
+                if w[5 + 2 * d] & 0xffffff:
+                    f.seek(4 * 1024 * 1024 + offset + 8)
+                    f.write(b'\x5a' * 32)
+            print(f'corrupted every copy of the MOS objset of txg {txg}')
+        elif action == 'dva':
+            for a in sys.argv[3:]:
+                f.seek(4 * 1024 * 1024 + int(a, 16) + 16)
+                f.write(b'\xa5' * 64)
+            print(f'corrupted blocks at {sys.argv[3:]}')
         elif action == 'random':
             n, seed = int(sys.argv[3]), int(sys.argv[4])
             rnd = random.Random(seed)
