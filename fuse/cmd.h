@@ -25,6 +25,8 @@ struct zf_cmd {
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_usage(FILE *out);
 int cmd_mount(int argc, char **argv);
+int cmd_unmount(int argc, char **argv);
+void cmd_unmount_usage(FILE *out);
 void cmd_mount_usage(FILE *out);
 
 #endif

@@ -21,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "cmd.h"
 #include "log.h"
+#include "submounts.h"
 #include "zfuse_ll.h"
 
 #define ZF_TIMEOUT 3600.0	/* seconds; nothing in a read-only import changes */
@@ -39,6 +41,7 @@ struct mount_args {
 	uint64_t cache_size;
 	uint64_t txg;
 	bool rewind;
+	int nested;		/* -1 off, 0 default (on for root), 1 on */
 	unsigned max_threads;
 	unsigned max_idle_threads;
 	bool clone_fd;
@@ -191,6 +194,8 @@ static int parse_opts(struct mount_args *a, const char *arg)
 				rc = usage_error("invalid txg '%s'", val);
 		} else if (strcmp(o, "rewind") == 0) {
 			a->rewind = true;
+		} else if (strcmp(o, "nested") == 0 || strcmp(o, "nonested") == 0) {
+			a->nested = o[0] == 'n' && o[1] == 'e' ? 1 : -1;
 		} else if (strncmp(o, "max_threads=", 12) == 0) {
 			if (!parse_uint(val, &a->max_threads) || a->max_threads == 0)
 				rc = usage_error("invalid max_threads '%s'", val);
@@ -319,14 +324,34 @@ static int build_fuse_args(struct mount_args *a, const char *dsname, struct fuse
 	return rc ? -1 : 0;
 }
 
+/* The -o options a child dataset's own mount process gets: the same pool
+ * at the same txg, the same cache bound and libfuse options. */
+static char *child_opts(const struct mount_args *a, zfuse_pool_t *pool)
+{
+	char *o = NULL;
+	if (asprintf(&o, "pool=%s,txg=%llu%s%s", zfuse_pool_name(pool),
+		     (unsigned long long)zfuse_pool_txg(pool), a->fuse_opts ? "," : "",
+		     a->fuse_opts ? a->fuse_opts : "") < 0)
+		return NULL;
+	if (a->cache_size) {
+		char *o2 = NULL;
+		if (asprintf(&o2, "%s,cache_size=%llu", o, (unsigned long long)a->cache_size) < 0)
+			o2 = NULL;
+		free(o);
+		o = o2;
+	}
+	return o;
+}
+
 /* Runs the session until unmounted or signalled. */
-static int serve(struct mount_args *a, struct zf_tree *tree)
+static int serve(struct mount_args *a, struct zf_tree *tree, zfuse_pool_t *pool)
 {
 	struct fuse_args fa = FUSE_ARGS_INIT(0, NULL);
 	struct zf_target root = zf_ll_root_target(tree);
 	struct zf_ll ll = { .tree = tree, .timeout = ZF_TIMEOUT };
 	struct fuse_session *se = NULL;
 	struct fuse_loop_config *cfg = NULL;
+	struct zf_submounts *subs = NULL;
 	bool mounted = false, handlers = false;
 	int status = ZF_EXIT_FAIL;
 
@@ -362,7 +387,17 @@ static int serve(struct mount_args *a, struct zf_tree *tree)
 		fuse_loop_cfg_set_max_threads(cfg, a->max_threads);
 	if (a->max_idle_threads)
 		fuse_loop_cfg_set_idle_threads(cfg, a->max_idle_threads);
+	/* Child datasets get mounts of their own (their own st_dev) once this
+	 * session serves the directories they are mounted on. */
+	if (a->nested > 0 || (a->nested == 0 && geteuid() == 0)) {
+		char *opts = child_opts(a, pool);
+		if (opts)
+			subs = zf_submounts_start(tree, a->mountpoint, opts, a->paths, a->npaths,
+						  a->verbose);
+		free(opts);
+	}
 	int rc = fuse_session_loop_mt(se, cfg);
+	zf_submounts_stop(subs);
 	/* A positive value is the signal that ended the loop: a normal stop. */
 	if (rc < 0)
 		zf_log(ZFUSE_LOG_ERROR, "FUSE session failed: %s", strerror(-rc));
@@ -445,7 +480,7 @@ int cmd_mount(int argc, char **argv)
 	if (zf_tree_build(&tree, pool, dsname) < 0)
 		goto out;	/* logged why */
 	have_tree = true;
-	status = serve(&a, &tree);
+	status = serve(&a, &tree, pool);
 out:
 	if (have_tree)
 		zf_tree_free(&tree);

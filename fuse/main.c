@@ -15,6 +15,9 @@ static void cmd_version_usage(FILE *out);
 
 static const struct zf_cmd commands[] = {
 	{ "mount", "mount a pool image read-only through FUSE", cmd_mount, cmd_mount_usage },
+	{ "unmount", "unmount a zfuse mount and its child datasets' mounts", cmd_unmount,
+	  cmd_unmount_usage },
+	{ "umount", "the same as unmount", cmd_unmount, cmd_unmount_usage },
 	{ "inspect", "look inside pool images (labels, objects, blocks, verify)", cmd_inspect,
 	  cmd_inspect_usage },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },

@@ -14,7 +14,7 @@ MANIFEST="$SHARED/oracle/manifest.sh"
 mnt=$(mktemp -d)
 pid=
 cleanup() {
-	if mountpoint -q "$mnt"; then fusermount3 -u "$mnt" 2>/dev/null || umount -l "$mnt"; fi
+	if mountpoint -q "$mnt"; then "$ZFUSE" unmount -l "$mnt" 2>/dev/null || umount -l "$mnt"; fi
 	[ -n "$pid" ] && wait "$pid" 2>/dev/null
 	rmdir "$mnt" 2>/dev/null
 }
@@ -25,7 +25,17 @@ mount_pool() {
 	"$ZFUSE" mount -f ${1:+-o "$1"} "${imgs[@]}" "$mnt" 2> "$mnt.log" &
 	pid=$!
 	for _ in $(seq 1 200); do
-		mountpoint -q "$mnt" && return 0
+		if mountpoint -q "$mnt"; then
+			# child datasets mount themselves next: wait until the
+			# number of zfuse mounts below $mnt stops changing
+			local last=-1 same=0 n
+			while [ $same -lt 8 ]; do
+				n=$(awk -v m="$mnt" '$5 == m || index($5, m "/") == 1' /proc/self/mountinfo | grep -c fuse.zfuse)
+				if [ "$n" == "$last" ]; then same=$((same + 1)); else same=0; last=$n; fi
+				sleep 0.1
+			done
+			return 0
+		fi
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -33,7 +43,7 @@ mount_pool() {
 	return 1
 }
 unmount_pool() {
-	fusermount3 -u "$mnt" || die "unmount failed"
+	"$ZFUSE" unmount "$mnt" || die "unmount failed"
 	wait "$pid" || die "zfuse exited with status $? after unmount"
 	pid=
 }
