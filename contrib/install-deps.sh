@@ -6,7 +6,7 @@
 set -euo pipefail
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
-      libssl-dev libunistring-dev check zstd attr findutils coreutils util-linux patch python3)
+      libssl-dev libunistring-dev check zstd attr findutils coreutils util-linux patch python3 qemu-system-x86)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -29,6 +29,22 @@ for m in "$out"/manifest.*.tsv; do
 	if [ "$want" == "$got" ]; then echo "ok: walk $ds ($(wc -l <<<"$want") lines)"
 	else echo "not ok: walk $ds"; diff <(echo "$want") <(echo "$got") | head -10; fail=1; fi
 done
+# Through FUSE: each pool's root mount, children in their own mounts.
+mnt=$(mktemp -d)
+for pool in rzw mir str rz3; do
+	"$ZFUSE" mount -f "$out"/images/"$pool"-*.img "$mnt" 2>"$mnt.err" &
+	pid=$!
+	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	sleep 2	# child datasets mount themselves
+	if "$SHARED/oracle/manifest.sh" "$mnt" | diff -q - "$out/manifest.$pool.tsv" >/dev/null; then
+		echo "ok: mount $pool"
+	else
+		echo "not ok: mount $pool"; "$SHARED/oracle/manifest.sh" "$mnt" | diff - "$out/manifest.$pool.tsv" | head; fail=1
+	fi
+	"$ZFUSE" unmount "$mnt" || fail=1
+	wait "$pid" || fail=1
+done
+rmdir "$mnt"; rm -f "$mnt.err"
 for pool in rzw mir str rz3; do
 	if "$ZFUSE" inspect "$out"/images/"$pool"-*.img verify > "$out/verify.$pool" 2>&1; then
 		echo "ok: verify $pool: $(grep -E '^(blocks|space_leaked):' "$out/verify.$pool" | tr '\n' ' ')"
