@@ -70,13 +70,15 @@ void cmd_mount_usage(FILE *out)
 "     cache_size=N[KMGT] bytes of decompressed blocks to cache (default 256M)\n"
 "     txg=N             import as of transaction group N (an older uberblock)\n"
 "     rewind            fall back to an older uberblock if the newest is damaged\n"
+"     nested, nonested  child datasets in mounts of their own (default for root)\n"
+"                       or inside this mount\n"
 "     max_threads=N, max_idle_threads=N, clone_fd\n"
 "                       FUSE worker threads\n"
 "     allow_other, allow_root, auto_unmount, fsname=, subtype=, max_read=,\n"
 "     default_permissions, [no]suid, [no]dev, [no]exec, [no]atime, ...\n"
 "                       passed to FUSE (see mount.fuse3(8))\n"
 "\n"
-"Unmount with: fusermount3 -u MOUNTPOINT\n");
+"Unmount with: zfuse unmount MOUNTPOINT\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -284,7 +284,8 @@ static int junctions_build(struct zf_tree *t, struct mount_rec *m, size_t nm)
 	}
 	if (rc)
 		return rc;
-	qsort(t->junctions, t->njunctions, sizeof(*t->junctions), junction_path_cmp);
+	if (t->njunctions > 1)
+		qsort(t->junctions, t->njunctions, sizeof(*t->junctions), junction_path_cmp);
 	/* Drop duplicates (shared prefixes). */
 	size_t w = 0;
 	for (size_t i = 0; i < t->njunctions; i++) {

@@ -121,7 +121,8 @@ int zf_mounts_below(const char *mountpoint, char ***out)
 	fclose(f);
 	if (!v)
 		return -ENOMEM;
-	qsort(v, n, sizeof(*v), depth_cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), depth_cmp);
 	*out = v;
 	return 0;
 }

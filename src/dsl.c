@@ -440,7 +440,8 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 			if (dsl_dataset_read(spa, snaps.v[i].obj, &ss) == 0)
 				snaps.v[i].txg = ss.creation_txg;
 		}
-		qsort(snaps.v, snaps.n, sizeof(*snaps.v), snap_cmp);
+		if (snaps.n)
+			qsort(snaps.v, snaps.n, sizeof(*snaps.v), snap_cmp);
 		for (size_t i = 0; i < snaps.n && rc == 0; i++) {
 			dsl_dataset_phys_t ss;
 			char sname[1024 + MAXNAMELEN];
@@ -468,7 +469,8 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 		if (zapified_lookup(spa, dd.head_dataset_obj, "com.delphix:bookmarks", &bmobj) == 0 && bmobj) {
 			struct collect bms = { 0 };
 			if ((rc = collect_zap(spa, bmobj, &bms)) == 0) {
-				qsort(bms.v, bms.n, sizeof(*bms.v), name_cmp);
+				if (bms.n)
+					qsort(bms.v, bms.n, sizeof(*bms.v), name_cmp);
 				for (size_t i = 0; i < bms.n && rc == 0; i++) {
 					char bname[1024 + MAXNAMELEN];
 					snprintf(bname, sizeof(bname), "%s#%s", name, bms.v[i].name);
@@ -493,7 +495,8 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 		free(kids.v);
 		return rc;
 	}
-	qsort(kids.v, kids.n, sizeof(*kids.v), name_cmp);
+	if (kids.n)
+		qsort(kids.v, kids.n, sizeof(*kids.v), name_cmp);
 	for (size_t i = 0; i < kids.n && rc == 0; i++) {
 		if (kids.v[i].name[0] == '$')
 			continue;

@@ -15,21 +15,6 @@ void em_init(emitter_t *em, FILE *f, bool json)
 	em->first[0] = true;
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* Start a member: separator, key (JSON) or indentation + key (text). */
 static void member(emitter_t *em, const char *key)
 {
@@ -38,7 +23,7 @@ static void member(emitter_t *em, const char *key)
 			fputc(',', em->f);
 		em->first[em->depth] = false;
 		if (key && !em->array[em->depth]) {
-			json_string(em->f, key);
+			nv_json_string(em->f, key);
 			fputc(':', em->f);
 		}
 	} else {
@@ -98,7 +83,7 @@ void em_str(emitter_t *em, const char *key, const char *s)
 {
 	member(em, key);
 	if (em->json)
-		json_string(em->f, s ? s : "");
+		nv_json_string(em->f, s ? s : "");
 	else
 		fprintf(em->f, " %s\n", s ? s : "-");
 }

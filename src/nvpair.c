@@ -420,7 +420,7 @@ int nvpair_value_nvlist(const nvpair_t *p, const nvlist_t **v)
 	return 0;
 }
 
-static void print_json_string(FILE *f, const char *s)
+void nv_json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -461,14 +461,14 @@ void nvlist_print_json(FILE *f, const nvlist_t *nvl)
 		const nvpair_t *p = &nvl->pairs[i];
 		if (i)
 			fputc(',', f);
-		print_json_string(f, p->name);
+		nv_json_string(f, p->name);
 		fputc(':', f);
 		switch (p->type) {
 		case DATA_TYPE_BOOLEAN:
 			fputs("true", f);
 			break;
 		case DATA_TYPE_STRING:
-			print_json_string(f, p->str);
+			nv_json_string(f, p->str);
 			break;
 		case DATA_TYPE_NVLIST:
 			nvlist_print_json(f, p->lists[0]);
@@ -482,7 +482,7 @@ void nvlist_print_json(FILE *f, const nvlist_t *nvl)
 				if (p->type == DATA_TYPE_NVLIST_ARRAY)
 					nvlist_print_json(f, p->lists[j]);
 				else
-					print_json_string(f, p->strs[j]);
+					nv_json_string(f, p->strs[j]);
 			}
 			fputc(']', f);
 			break;

@@ -57,6 +57,7 @@ int nvpair_value_string(const nvpair_t *p, const char **v);
 int nvpair_value_nvlist(const nvpair_t *p, const nvlist_t **v);
 
 /* zdb-like text and JSON renderings, for the inspector. */
+void nv_json_string(FILE *f, const char *s);	/* a JSON string literal, escaped */
 void nvlist_print_text(FILE *f, const nvlist_t *nvl, int indent);
 void nvlist_print_json(FILE *f, const nvlist_t *nvl);
 

@@ -224,7 +224,8 @@ int space_map_vdev(spa_t *spa, vdev_t *vd, struct metaslab_space **out, uint64_t
 			rc = zap_iterate(&lz, 0, 0, log_collect_cb, &lc);
 			dnode_rele(&lz);
 		}
-		qsort(lc.v, lc.n, sizeof(*lc.v), log_cmp);
+		if (lc.n)
+			qsort(lc.v, lc.n, sizeof(*lc.v), log_cmp);
 		for (size_t i = 0; rc == 0 && i < lc.n; i++) {
 			struct log_ctx c = { vd, ms, n, lc.v[i].txg };
 			rc = sm_iterate(spa, lc.v[i].obj, 0, 9, log_entry, &c, NULL);

@@ -511,27 +511,28 @@ static bool has_namespace(const char *name)
 	       !strncmp(name, "security.", 9) || !strncmp(name, "system.", 7);
 }
 
-/* The stored name for a requested Linux name: as is, or without "user."
- * for names stored by platforms without namespaces. */
-typedef int (*xattr_visit_fn)(void *arg, const char *name, const uint8_t *val, uint64_t len,
-			      zfuse_fs_t *fs, uint64_t file_obj);
-
-struct sa_xattr_ctx {
-	nvlist_t *nvl;
-};
-
-static int sa_xattrs(zfuse_fs_t *fs, dnode_t *dn, nvlist_t **out)
+/*
+ * Both places an object's xattrs live: the SA nvlist (*nvl, NULL when
+ * none) and the xattr directory (*xattr_dir, 0 when none).
+ */
+static int xattr_sources(zfuse_fs_t *fs, uint64_t ino, nvlist_t **nvl, uint64_t *xattr_dir)
 {
-	*out = NULL;
-	if (dn->bonustype != DMU_OT_SA)
-		return 0;
-	sa_handle_t h;
-	int rc = sa_handle_get(fs->sa, dn, &h);
+	dnode_t dn;
+	struct znode zp;
+	*nvl = NULL;
+	int rc = znode_get(fs, ino, &dn, &zp);
 	if (rc)
 		return rc;
-	if (h.attr[ZPL_DXATTR] && h.len[ZPL_DXATTR] > 0)
-		rc = nvlist_unpack(h.attr[ZPL_DXATTR], h.len[ZPL_DXATTR], out);
-	sa_handle_release(&h);
+	*xattr_dir = zp.xattr;
+	if (dn.bonustype == DMU_OT_SA) {
+		sa_handle_t h;
+		if ((rc = sa_handle_get(fs->sa, &dn, &h)) == 0) {
+			if (h.attr[ZPL_DXATTR] && h.len[ZPL_DXATTR] > 0)
+				rc = nvlist_unpack(h.attr[ZPL_DXATTR], h.len[ZPL_DXATTR], nvl);
+			sa_handle_release(&h);
+		}
+	}
+	dnode_rele(&dn);
 	return rc;
 }
 
@@ -594,14 +595,9 @@ static int xattr_dir_walk(zfuse_fs_t *fs, uint64_t xdir, struct xdir_ctx *c)
 
 ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf, size_t cap)
 {
-	dnode_t dn;
-	struct znode zp;
-	int rc = znode_get(fs, ino, &dn, &zp);
-	if (rc)
-		return rc;
 	nvlist_t *nvl;
-	rc = sa_xattrs(fs, &dn, &nvl);
-	dnode_rele(&dn);
+	uint64_t xattr_dir;
+	int rc = xattr_sources(fs, ino, &nvl, &xattr_dir);
 	if (rc)
 		return rc;
 	if (nvl) {
@@ -628,10 +624,10 @@ ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf
 		}
 		nvlist_free(nvl);
 	}
-	if (!zp.xattr)
+	if (!xattr_dir)
 		return -ZFUSE_E_NODATA;
 	struct xdir_ctx c = { fs, name, NULL, 0, 0, 0, 0 };
-	rc = xattr_dir_walk(fs, zp.xattr, &c);
+	rc = xattr_dir_walk(fs, xattr_dir, &c);
 	if (rc < 0)
 		return rc;
 	if (!c.found_obj)
@@ -650,14 +646,9 @@ ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf
 
 ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
-	dnode_t dn;
-	struct znode zp;
-	int rc = znode_get(fs, ino, &dn, &zp);
-	if (rc)
-		return rc;
 	nvlist_t *nvl;
-	rc = sa_xattrs(fs, &dn, &nvl);
-	dnode_rele(&dn);
+	uint64_t xattr_dir;
+	int rc = xattr_sources(fs, ino, &nvl, &xattr_dir);
 	if (rc)
 		return rc;
 	struct xdir_ctx c = { fs, NULL, buf, cap, 0, 0, 0 };
@@ -672,7 +663,7 @@ ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 		if (rc)
 			return rc;
 	}
-	if (zp.xattr && (rc = xattr_dir_walk(fs, zp.xattr, &c)) != 0)
+	if (xattr_dir && (rc = xattr_dir_walk(fs, xattr_dir, &c)) != 0)
 		return rc;
 	return (ssize_t)c.used;
 }

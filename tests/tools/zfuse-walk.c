@@ -44,7 +44,8 @@ static void add_line(struct lines *l, char *text)
 
 static void print_sorted(struct lines *l)
 {
-	qsort(l->v, l->n, sizeof(*l->v), cmp_line);
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_line);
 	for (size_t i = 0; i < l->n; i++) {
 		puts(l->v[i].text);
 		free(l->v[i].text);

@@ -7,6 +7,7 @@
  * verifier with a corrupted byte.
  */
 #include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,9 +170,5 @@ int main(void)
 	tcase_add_test(tc, test_embedded_roundtrip);
 	tcase_add_test(tc, test_names_and_support);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

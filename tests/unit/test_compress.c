@@ -6,6 +6,7 @@
  * must fail cleanly.
  */
 #include <check.h>
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
@@ -137,9 +138,5 @@ int main(void)
 	tcase_add_test(tc, test_frames);
 	tcase_add_test(tc, test_hostile);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

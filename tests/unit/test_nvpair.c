@@ -5,6 +5,7 @@
  * hostile lengths, types and nesting.
  */
 #include <check.h>
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,9 +137,5 @@ int main(void)
 	tcase_add_test(tc, test_truncations);
 	tcase_add_test(tc, test_hostile);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }
