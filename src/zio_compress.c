@@ -6,6 +6,7 @@
  */
 #define ZSTD_STATIC_LINKING_ONLY
 #include <lz4.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -107,6 +108,19 @@ static int gzip_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_
 	return r == Z_OK && out == lsize ? 0 : -ZFUSE_E_DECOMPRESS;
 }
 
+static pthread_key_t dctx_key;
+static pthread_once_t dctx_once = PTHREAD_ONCE_INIT;
+
+static void dctx_free(void *p)
+{
+	ZSTD_freeDCtx(p);
+}
+
+static void dctx_key_init(void)
+{
+	pthread_key_create(&dctx_key, dctx_free);
+}
+
 static bool zstd_level_valid(unsigned level)
 {
 	return (level >= 1 && level <= 19) || (level >= 103 && level <= 123);
@@ -122,11 +136,15 @@ static int zstd_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_
 	unsigned level = src[4] != 0 ? src[4] : src[7];
 	if (clen > psize - 8 || !zstd_level_valid(level))
 		return -ZFUSE_E_DECOMPRESS;
-	static __thread ZSTD_DCtx *dctx;
+	/* One decompression context per thread, freed when the thread ends. */
+	pthread_once(&dctx_once, dctx_key_init);
+	ZSTD_DCtx *dctx = pthread_getspecific(dctx_key);
 	if (!dctx) {
 		dctx = ZSTD_createDCtx();
-		if (!dctx)
+		if (!dctx || pthread_setspecific(dctx_key, dctx) != 0) {
+			ZSTD_freeDCtx(dctx);
 			return -ZFUSE_E_NOMEM;
+		}
 		ZSTD_DCtx_setParameter(dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
 	}
 	size_t r = ZSTD_decompressDCtx(dctx, dst, lsize, src + 8, clen);
