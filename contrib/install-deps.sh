@@ -1,12 +1,15 @@
 #!/bin/bash
-# install-deps.sh — installs what zfuse needs to build and test on Debian 12
-# (bookworm): build tools and libraries, Check, and for the tests zstd,
-# getfattr, python3, QEMU (the OpenZFS oracle) and OpenZFS's zdb, which
-# comes from bookworm-backports' contrib component.
+# install-deps.sh [--tests] — installs what zfuse needs to build and run on
+# Debian 12 (bookworm): build tools and libraries, Check, zstd. With --tests
+# also what the test suite compares against: getfattr, python3, QEMU (the
+# OpenZFS oracle) and OpenZFS's zdb, from bookworm-backports' contrib.
 set -euo pipefail
+tests=false
+[ "${1:-}" == --tests ] && tests=true
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
-      libssl-dev libunistring-dev check zstd attr findutils coreutils util-linux patch python3 qemu-system-x86)
+      libssl-dev libunistring-dev check zstd findutils coreutils util-linux)
+$tests && pkgs+=(attr patch python3 fdisk qemu-system-x86)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -15,7 +18,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$SUDO apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if ! command -v zdb >/dev/null; then
+if $tests && ! command -v zdb >/dev/null; then
 	src=/etc/apt/sources.list.d/zfuse-backports-contrib.sources
 	if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
 		$SUDO tee "$src" >/dev/null <<'X'

@@ -5,7 +5,7 @@
 # AddressSanitizer/UBSan build.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-"$top/contrib/install-deps.sh"
+"$top/contrib/install-deps.sh" --tests
 [ -d "$top/build" ] || meson setup "$top/build" "$top"
 ninja -C "$top/build"
 meson test -C "$top/build" --print-errorlogs --num-processes 2

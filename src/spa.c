@@ -77,7 +77,7 @@ static int choose_pool(spa_t *spa, const char *want, uint64_t *guid)
 		if (chosen && d->pool_guid != chosen) {
 			if (npools++ == 1)
 				spa_log(spa, ZFUSE_LOG_ERROR, "the devices hold several pools: %s, %s ...; "
-					"choose one with -o pool=NAME", chosen_name, d->pool_name);
+					"choose one by name (mount -o pool=NAME, inspect --pool NAME)", chosen_name, d->pool_name);
 			continue;
 		}
 		if (!chosen) {

@@ -38,14 +38,16 @@ zfs create -o compression=zstd-7 -o checksum=blake3 -o dnodesize=2k rzw/child
 mkpool mir 3 96 "mirror @" -o ashift=13 -- -O compression=lzjb -O checksum=skein -O recordsize=8k -O xattr=dir
 mkpool str 2 96 "@" -o ashift=12 -- -O copies=2 -O compression=zle -O checksum=edonr -O recordsize=1M
 mkpool rz3 7 96 "raidz3 @" -o ashift=12 -- -O compression=lz4 -O recordsize=64k
-for p in rzw rzw/child mir str rz3; do fill "/$p"; done
+# A disk image with a GPT (made on the host): the pool lives in partition 1.
+zpool create -f -O compression=gzip-2 -O checksum=sha256 gpt /dev/vda1
+for p in rzw rzw/child mir str rz3 gpt; do fill "/$p"; done
 zfs snapshot -r rzw@snap
 rm -f /rzw/numbers.txt; echo changed > /rzw/sub/hello.txt
 zpool sync
-for p in rzw rzw/child rzw@snap mir str rz3; do
+for p in rzw rzw/child rzw@snap mir str rz3 gpt; do
 	case $p in *@*) dir="/${p%@*}/.zfs/snapshot/${p#*@}";; *) dir="/$p";; esac
 	/host/manifest.sh "$dir" > "/host/manifest.${p//\//%}.tsv"
 done
-for p in rzw mir str rz3; do zpool export "$p"; done
+for p in rzw mir str rz3 gpt; do zpool export "$p"; done
 mkdir -p /host/images && cp --sparse=always /tmp/*.img /host/images/
 echo done

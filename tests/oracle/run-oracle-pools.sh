@@ -3,7 +3,7 @@
 # (../shared/oracle), not fixtures: RAID-Z2 of 6 (ashift 9, gzip-5, sha512,
 # 32K records), a child with zstd-7/blake3/2K dnodes, a snapshot, a 3-way
 # mirror (ashift 13, lzjb, skein, xattr=dir), a 2-disk stripe with copies=2
-# (zle, edon-r, 1M records) and RAID-Z3 of 7. zfuse must show each dataset
+# (zle, edon-r, 1M records), RAID-Z3 of 7, and a whole-disk pool (GPT). zfuse must show each dataset
 # exactly as OpenZFS did (library walk and FUSE mount) and verify every pool
 # clean. The VM job is cached in the build directory.
 set -uo pipefail
@@ -16,12 +16,17 @@ if [ ! -f "$out/images/rzw-0.img" ]; then
 	rm -rf "$out"; mkdir -p "$out"
 	cp "$here/job.sh" "$out/job.sh"; cp "$SHARED/oracle/manifest.sh" "$out/"
 	chmod +x "$out/job.sh"
-	OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$out" > "$out/run.out" 2>&1 || { tail -20 "$out/run.out"; die "oracle job failed"; }
+	truncate -s 160M "$out/gpt-disk.raw"
+	# GPT with one ZFS partition (the type OpenZFS uses) starting at 1 MiB
+	printf 'label: gpt\nstart=2048, type=6A898CC3-1DD2-11B2-99A6-080020736631\n' |
+		sfdisk -q "$out/gpt-disk.raw" || die "cannot partition the GPT disk image"
+	OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$out" "$out/gpt-disk.raw" > "$out/run.out" 2>&1 || { tail -20 "$out/run.out"; die "oracle job failed"; }
 fi
 fail=0
+imgs_of() { if [ "$1" == gpt ]; then echo "$out/gpt-disk.raw"; else ls "$out"/images/"$1"-*.img; fi; }
 for m in "$out"/manifest.*.tsv; do
 	ds=$(manifest_dataset "$m"); pool=${ds%%[/@]*}
-	imgs=("$out"/images/"$pool"-*.img)
+	mapfile -t imgs < <(imgs_of "$pool")
 	skip=()
 	if [[ "$ds" != *@* ]]; then mapfile -t skip < <("$WALK" --children "$ds" "${imgs[@]}"); fi
 	want=$(filter_skipped "${skip[@]}" < "$m")
@@ -31,8 +36,8 @@ for m in "$out"/manifest.*.tsv; do
 done
 # Through FUSE: each pool's root mount, children in their own mounts.
 mnt=$(mktemp -d)
-for pool in rzw mir str rz3; do
-	"$ZFUSE" mount -f "$out"/images/"$pool"-*.img "$mnt" 2>"$mnt.err" &
+for pool in rzw mir str rz3 gpt; do
+	"$ZFUSE" mount -f $(imgs_of "$pool") "$mnt" 2>"$mnt.err" &
 	pid=$!
 	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 	sleep 2	# child datasets mount themselves
@@ -45,9 +50,22 @@ for pool in rzw mir str rz3; do
 	wait "$pid" || fail=1
 done
 rmdir "$mnt"; rm -f "$mnt.err"
-for pool in rzw mir str rz3; do
-	if "$ZFUSE" inspect "$out"/images/"$pool"-*.img verify > "$out/verify.$pool" 2>&1; then
+for pool in rzw mir str rz3 gpt; do
+	if "$ZFUSE" inspect $(imgs_of "$pool") verify > "$out/verify.$pool" 2>&1; then
 		echo "ok: verify $pool: $(grep -E '^(blocks|space_leaked):' "$out/verify.$pool" | tr '\n' ' ')"
 	else echo "not ok: verify $pool"; head -20 "$out/verify.$pool"; fail=1; fi
 done
+# Devices found by scanning a directory, the pool chosen by name.
+if "$ZFUSE" inspect --pool rz3 "$out/images" verify > "$out/verify.dir" 2>&1; then
+	echo "ok: pool rz3 imported from the images directory, verify clean"
+else
+	echo "not ok: import from a directory"; head "$out/verify.dir"; fail=1
+fi
+if "$ZFUSE" inspect "$out/images" pool > /dev/null 2> "$out/several.err"; then
+	echo "not ok: several pools in a directory imported without a choice"; fail=1
+elif grep -q "several pools" "$out/several.err"; then
+	echo "ok: several pools in a directory: $(head -1 "$out/several.err")"
+else
+	echo "not ok: several pools: unclear error: $(cat "$out/several.err")"; fail=1
+fi
 exit $fail
