@@ -34,6 +34,10 @@ struct damage {
 	char bp[512];
 };
 
+struct extent {
+	uint64_t vdev, offset, size;
+};
+
 struct vctx {
 	spa_t *spa;
 	uint64_t *set;		/* open addressing of DVA keys; 0 = empty */
@@ -43,6 +47,8 @@ struct vctx {
 	size_t ndmg, capdmg;
 	const char *dataset;
 	struct { uint64_t count, lsize, psize, asize; } by_type[256];
+	struct extent *ext;	/* every allocation found, to find overlaps */
+	size_t next, capext;
 	uint64_t min_txg;	/* blocks born at or before belong to an older snapshot */
 	zfuse_progress_fn progress;
 	void *progress_arg;
@@ -84,6 +90,60 @@ static bool set_insert(struct vctx *c, uint64_t key)
 	c->set[h] = key;
 	c->setn++;
 	return true;
+}
+
+/* Count a DVA's allocation and remember where it lies. A gang DVA's asize
+ * covers pieces elsewhere; only its header sits at its offset. */
+static void account_dva(struct vctx *c, const dva_t *d)
+{
+	if (!dva_is_valid(d))
+		return;
+	c->st.asize += dva_asize(d);
+	if (c->next == c->capext) {
+		size_t nc = c->capext ? c->capext * 2 : 4096;
+		struct extent *ne = realloc(c->ext, nc * sizeof(*ne));
+		if (!ne)
+			return;
+		c->ext = ne;
+		c->capext = nc;
+	}
+	uint64_t size = dva_asize(d);
+	if (dva_is_gang(d)) {
+		vdev_t *top = spa_lookup_top(c->spa, dva_vdev(d));
+		size = top ? vdev_psize_to_asize(top, 512) : 512;
+	}
+	c->ext[c->next++] = (struct extent){ dva_vdev(d), dva_offset(d), size };
+}
+
+static int extent_cmp(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+	if (x->vdev != y->vdev)
+		return x->vdev < y->vdev ? -1 : 1;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Space claimed by two different blocks: sort and compare neighbours. */
+static uint64_t find_overlaps(struct vctx *c, emitter_t *em)
+{
+	uint64_t overlaps = 0;
+	if (c->next > 1)
+		qsort(c->ext, c->next, sizeof(*c->ext), extent_cmp);
+	em_arr_begin(em, "double_allocated");
+	for (size_t i = 1; i < c->next; i++) {
+		const struct extent *p = &c->ext[i - 1], *e = &c->ext[i];
+		if (p->vdev != e->vdev || p->offset + p->size <= e->offset)
+			continue;
+		if (overlaps++ < 32) {
+			em_obj_begin(em, NULL);
+			em_u64(em, "vdev", e->vdev);
+			em_hex(em, "offset", e->offset);
+			em_hex(em, "overlaps_block_at", p->offset);
+			em_obj_end(em);
+		}
+	}
+	em_arr_end(em);
+	return overlaps;
 }
 
 static void note_damage(struct vctx *c, uint64_t object, int level, uint64_t blkid, int err,
@@ -185,7 +245,7 @@ static bool visit(struct vctx *c, const blkptr_t *bp, uint64_t object, int level
 	for (int i = 0; i < ndva; i++) {
 		if (dva_is_gang(&bp->blk_dva[i]))
 			c->st.gang++;
-		c->st.asize += dva_asize(&bp->blk_dva[i]);
+		account_dva(c, &bp->blk_dva[i]);
 		c->by_type[t].asize += dva_asize(&bp->blk_dva[i]);
 	}
 	return check_copies(c, bp, object, level, blkid);
@@ -284,7 +344,7 @@ static void walk_zil(struct vctx *c, objset_t *os)
 			c->st.lsize += bp_get_lsize(&bp);
 			c->st.psize += psize;
 			for (int i = 0; i < SPA_DVAS_PER_BP; i++)
-				c->st.asize += dva_asize(&bp.blk_dva[i]);
+				account_dva(c, &bp.blk_dva[i]);
 		}
 		vdev_t *top = spa_lookup_top(c->spa, dva_vdev(&bp.blk_dva[0]));
 		uint8_t *buf = psize <= SPA_MAXBLOCKSIZE ? malloc(psize) : NULL;
@@ -383,7 +443,7 @@ static void walk_bpobj(struct vctx *c, uint64_t obj, int depth)
 			c->st.lsize += bp_get_lsize(&bp);
 			c->st.psize += bp_get_psize(&bp);
 			for (int k = 0; k < SPA_DVAS_PER_BP; k++)
-				c->st.asize += dva_asize(&bp.blk_dva[k]);
+				account_dva(c, &bp.blk_dva[k]);
 		}
 	}
 	dnode_rele(&dn);
@@ -562,6 +622,8 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 		}
 		em_arr_end(&em);
 	}
+	uint64_t overlaps = find_overlaps(&c, &em);
+	em_u64(&em, "double_allocated_count", overlaps);
 	em_arr_begin(&em, "damage");
 	for (size_t i = 0; i < c.ndmg; i++) {
 		struct damage *d = &c.dmg[i];
@@ -587,7 +649,8 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 		*stats = c.st;
 	free(c.set);
 	free(c.dmg);
+	free(c.ext);
 	bool bad = c.st.checksum_errors || c.st.unrecoverable || c.st.repaired || !space_ok ||
-		   c.st.space_leaked != 0;
+		   c.st.space_leaked != 0 || overlaps != 0;
 	return bad ? -ZFUSE_E_CHECKSUM : 0;
 }
