@@ -41,6 +41,7 @@ void cmd_inspect_usage(FILE *out)
 	      "  object DATASET OBJ|/PATH     one object: dnode, bonus, ZAP, block tree (-v)\n"
 	      "  block VDEV:OFFSET:SIZE[:FLAGS]  a raw block (hex; FLAGS r=raw, d=decompress)\n"
 	      "  cat DATASET[@SNAP] PATH      write a file's contents to stdout\n"
+"  cat VOLUME                   write a volume's (zvol's) contents to stdout\n"
 	      "  extract DATASET[@SNAP] PATH DEST  copy a file or tree out, metadata kept\n"
 	      "  verify                       read and check every block and the space maps\n",
 	      out);
@@ -268,8 +269,39 @@ static void extract(struct extract_ctx *c, uint64_t ino, const char *dst)
 	restore_meta(dst, &st, S_ISLNK(st.st_mode));
 }
 
+/* `cat VOLUME`: a zvol's contents. */
+static int cat_volume(zfuse_pool_t *pool, const char *name)
+{
+	zfuse_volume_t *v;
+	int rc = zfuse_volume_open(pool, name, &v);
+	if (rc) {
+		fprintf(stderr, "zfuse: %s: %s\n", name, zfuse_strerror(rc));
+		return ZF_EXIT_FAIL;
+	}
+	size_t bufsz = 1 << 20;
+	char *buf = malloc(bufsz);
+	uint64_t off = 0;
+	ssize_t n = 0;
+	while (buf && (n = zfuse_volume_read(v, buf, bufsz, off)) > 0) {
+		if (write(STDOUT_FILENO, buf, (size_t)n) != n) {
+			n = -ZFUSE_E_IO;
+			break;
+		}
+		off += (uint64_t)n;
+	}
+	free(buf);
+	zfuse_volume_close(v);
+	if (n < 0 || !buf) {
+		fprintf(stderr, "zfuse: %s: %s\n", name, zfuse_strerror(buf ? (int)n : -ZFUSE_E_NOMEM));
+		return ZF_EXIT_FAIL;
+	}
+	return ZF_EXIT_OK;
+}
+
 static int do_files(zfuse_pool_t *pool, const char *what, int argc, char **argv)
 {
+	if (!strcmp(what, "cat") && argc == 1)
+		return cat_volume(pool, argv[0]);
 	if (argc < (strcmp(what, "cat") ? 3 : 2)) {
 		cmd_inspect_usage(stderr);
 		return ZF_EXIT_USAGE;

@@ -203,6 +203,18 @@ ssize_t zfuse_readlink(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap);
 ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf, size_t cap);
 ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap);
 
+/*
+ * Volumes (zvols): their contents as one byte range.
+ * zfuse_volume_open errors: ZFUSE_E_NOENT, ZFUSE_E_UNSUPPORTED (not a
+ * volume), ZFUSE_E_ACCESS (encrypted). zfuse_volume_read returns the bytes
+ * read (0 at the end).
+ */
+typedef struct zfuse_volume zfuse_volume_t;
+int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out);
+uint64_t zfuse_volume_size(const zfuse_volume_t *vol);
+ssize_t zfuse_volume_read(zfuse_volume_t *vol, void *buf, size_t len, uint64_t off);
+void zfuse_volume_close(zfuse_volume_t *vol);
+
 #ifdef __cplusplus
 }
 #endif
