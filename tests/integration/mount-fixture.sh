@@ -92,6 +92,17 @@ else
 		mapfile -t skip < <(skip_prefixes "$FX" "$ds")
 		compare "$m" "$path" "$ds" "${skip[@]}"
 	done
+	# Concurrency: several walks at once (the daemon is multithreaded)
+	# must each see exactly the same tree.
+	if [ "$FX" == basic ]; then
+		walkers=()
+		for i in 1 2 3 4; do "$MANIFEST" "$mnt" > "$mnt.par$i" & walkers+=($!); done
+		wait "${walkers[@]}"
+		same=1
+		for i in 1 2 3 4; do diff -q "$mnt.par$i" <(expected "$SHARED/fixtures/basic/manifest.basic.tsv") >/dev/null || same=0; done
+		rm -f "$mnt".par*
+		if [ $same == 1 ]; then echo "ok: $FX: 4 concurrent walks identical"; else echo "not ok: concurrent walks differ"; fail=1; fi
+	fi
 	unmount_pool
 fi
 
