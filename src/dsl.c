@@ -149,6 +149,12 @@ int dsl_dataset_lookup(spa_t *spa, const char *name, uint64_t *dsobj, uint64_t *
 	return rc;
 }
 
+int dsl_dataset_find(spa_t *spa, const char *name, struct dsl_dataset_ref *ref)
+{
+	int rc = dsl_dataset_lookup(spa, name, &ref->dsobj, &ref->dirobj, &ref->snapshot);
+	return rc ? rc : dsl_dataset_read(spa, ref->dsobj, &ref->phys);
+}
+
 struct find_value {
 	uint64_t want;
 	char *out;

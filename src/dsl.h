@@ -58,6 +58,16 @@ int dsl_prop_get_string(struct spa *spa, uint64_t dirobj, const char *prop, bool
 int dsl_prop_get_uint64(struct spa *spa, uint64_t dirobj, const char *prop, bool inherit,
 			uint64_t *value, uint64_t *source_dir);
 
+/* A dataset found by name: its objects and its dsl_dataset_phys_t. */
+struct dsl_dataset_ref {
+	uint64_t dsobj, dirobj;
+	bool snapshot;
+	dsl_dataset_phys_t phys;
+};
+
+/* dsl_dataset_lookup + dsl_dataset_read. Errors as both. */
+int dsl_dataset_find(struct spa *spa, const char *name, struct dsl_dataset_ref *ref);
+
 /* Full name of a dsl_dir ("pool/a/b"). */
 int dsl_dir_name(struct spa *spa, uint64_t dirobj, char *buf, size_t cap);
 

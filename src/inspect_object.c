@@ -31,15 +31,11 @@ static int open_objset(spa_t *spa, const char *name, objset_t **os, bool *owned)
 		*os = spa->mos;
 		return 0;
 	}
-	uint64_t dsobj, dirobj;
-	bool snap;
-	int rc = dsl_dataset_lookup(spa, name, &dsobj, &dirobj, &snap);
+	struct dsl_dataset_ref ref;
+	int rc = dsl_dataset_find(spa, name, &ref);
 	if (rc)
 		return rc;
-	dsl_dataset_phys_t ds;
-	if ((rc = dsl_dataset_read(spa, dsobj, &ds)) != 0)
-		return rc;
-	if ((rc = objset_open(spa, &ds.bp, os)) == 0)
+	if ((rc = objset_open(spa, &ref.phys.bp, os)) == 0)
 		*owned = true;
 	return rc;
 }

@@ -71,9 +71,8 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
 	*out = NULL;
-	uint64_t dsobj, dirobj;
-	bool snap;
-	int rc = dsl_dataset_lookup(spa, name, &dsobj, &dirobj, &snap);
+	struct dsl_dataset_ref ref;
+	int rc = dsl_dataset_find(spa, name, &ref);
 	if (rc)
 		return rc;
 	zfuse_fs_t *fs = calloc(1, sizeof(*fs));
@@ -82,18 +81,17 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 		return -ZFUSE_E_NOMEM;
 	}
 	fs->spa = spa;
-	fs->snapshot = snap;
-	fs->dsobj = dsobj;
-	fs->dirobj = dirobj;
-	if ((rc = dsl_dataset_read(spa, dsobj, &fs->ds)) != 0)
-		goto fail;
+	fs->snapshot = ref.snapshot;
+	fs->dsobj = ref.dsobj;
+	fs->dirobj = ref.dirobj;
+	fs->ds = ref.phys;
 	if (fs->ds.flags & DS_FLAG_INCONSISTENT) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is inconsistent (partially received or "
 			"being destroyed)", name);
 		rc = -ZFUSE_E_UNSUPPORTED;
 		goto fail;
 	}
-	if (dsl_dir_is_encrypted(spa, dirobj)) {
+	if (dsl_dir_is_encrypted(spa, fs->dirobj)) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is encrypted; zfuse cannot decrypt it", name);
 		rc = -ZFUSE_E_ACCESS;
 		goto fail;
@@ -126,7 +124,7 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 			goto fail;
 	}
 	fs->recordsize = 128 << 10;
-	dsl_prop_get_uint64(spa, dirobj, "recordsize", true, &fs->recordsize, NULL);
+	dsl_prop_get_uint64(spa, fs->dirobj, "recordsize", true, &fs->recordsize, NULL);
 	if (fs->recordsize < 512 || fs->recordsize > SPA_MAXBLOCKSIZE)
 		fs->recordsize = 128 << 10;
 	*out = fs;
@@ -748,22 +746,18 @@ struct zfuse_volume {
 int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
-	uint64_t dsobj, dirobj;
-	bool snap;
+	struct dsl_dataset_ref ref;
 	*out = NULL;
-	int rc = dsl_dataset_lookup(spa, name, &dsobj, &dirobj, &snap);
+	int rc = dsl_dataset_find(spa, name, &ref);
 	if (rc)
 		return rc;
-	if (dsl_dir_is_encrypted(spa, dirobj))
+	if (dsl_dir_is_encrypted(spa, ref.dirobj))
 		return -ZFUSE_E_ACCESS;
-	dsl_dataset_phys_t ds;
-	if ((rc = dsl_dataset_read(spa, dsobj, &ds)) != 0)
-		return rc;
 	zfuse_volume_t *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ZFUSE_E_NOMEM;
 	v->spa = spa;
-	if ((rc = objset_open(spa, &ds.bp, &v->os)) != 0) {
+	if ((rc = objset_open(spa, &ref.phys.bp, &v->os)) != 0) {
 		free(v);
 		return rc;
 	}
