@@ -2,7 +2,7 @@
 # quickstart.sh [MOUNTPOINT] — from a fresh Debian 12 clone to a mounted
 # pool: installs dependencies, builds zfuse, unpacks the `basic` fixture
 # pool (made by OpenZFS 2.3.2) and mounts it read-only at MOUNTPOINT
-# (default /tmp/zfuse-basic). Unmount with: fusermount3 -u MOUNTPOINT
+# (default /tmp/zfuse-basic). Unmount with: zfuse unmount MOUNTPOINT
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 mnt=${1:-/tmp/zfuse-basic}
