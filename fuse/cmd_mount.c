@@ -1,30 +1,42 @@
 /*
  * cmd_mount.c — `zfuse mount`: parses the command line, imports the pool,
- * decides what the mount shows (mounttree.c), then runs the FUSE session
- * (zfuse_ll.c) until unmounted.
+ * decides what the mount shows (mounttree.c), then mounts and serves one
+ * FUSE session per dataset (sessions.c, zfuse_ll.c) until unmounted.
  *
  * Everything that can fail for a reason the user should read — options,
- * devices, the pool, the dataset, the mount itself — happens before the
- * daemon detaches, so the error lands on the terminal and in the exit
+ * devices, the pool, the dataset, the mounts themselves — happens before
+ * the daemon detaches, so the error lands on the terminal and in the exit
  * status. Our own options are taken out of -o; libfuse's known options are
  * passed to it untouched; anything else is refused before the pool is
  * touched.
+ *
+ * Detaching: a child dataset can only be mounted while its parent's session
+ * already serves (the kernel looks the mount path up through it), so the
+ * serving threads must exist before the last mount, and threads do not
+ * survive fork(). Hence no fuse_daemonize() after the mounts: the command
+ * forks first; the child imports, mounts and serves, keeping the terminal
+ * as stderr until its mounts are in place, and then reports the outcome
+ * through a pipe to the parent, which exits with it, and detaches (setsid,
+ * stdio to /dev/null, messages to syslog).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* asprintf, realpath(path, NULL) */
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "cmd.h"
 #include "log.h"
-#include "submounts.h"
+#include "sessions.h"
 #include "zfuse_ll.h"
 
 #define ZF_TIMEOUT 3600.0	/* seconds; nothing in a read-only import changes */
@@ -41,7 +53,7 @@ struct mount_args {
 	uint64_t cache_size;
 	uint64_t txg;
 	bool rewind;
-	int nested;		/* -1 off, 0 default (on for root), 1 on */
+	bool nonested;		/* compose every child into the root's session */
 	unsigned max_threads;
 	unsigned max_idle_threads;
 	bool clone_fd;
@@ -56,8 +68,8 @@ void cmd_mount_usage(FILE *out)
 "\n"
 "Import the pool on the given device images (each regular file of a DIR is\n"
 "probed) read-only and show it at MOUNTPOINT as OpenZFS would mount it: the\n"
-"root dataset with its mountable child filesystems beneath it, and every\n"
-"filesystem's snapshots under .zfs/snapshot.\n"
+"root dataset with its mountable child filesystems beneath it, each a mount of\n"
+"its own, and every filesystem's snapshots under .zfs/snapshot.\n"
 "\n"
 "  -f        stay in the foreground\n"
 "  -d        debug: log every FUSE request and library detail (implies -f)\n"
@@ -70,8 +82,8 @@ void cmd_mount_usage(FILE *out)
 "     cache_size=N[KMGT] bytes of decompressed blocks to cache (default 256M)\n"
 "     txg=N             import as of transaction group N (an older uberblock)\n"
 "     rewind            fall back to an older uberblock if the newest is damaged\n"
-"     nested, nonested  child datasets in mounts of their own (default for root)\n"
-"                       or inside this mount\n"
+"     nonested          show child datasets inside the root dataset's mount\n"
+"                       instead of mounting each on its own (the default)\n"
 "     max_threads=N, max_idle_threads=N, clone_fd\n"
 "                       FUSE worker threads\n"
 "     allow_other, allow_root, auto_unmount, fsname=, subtype=, max_read=,\n"
@@ -197,7 +209,7 @@ static int parse_opts(struct mount_args *a, const char *arg)
 		} else if (strcmp(o, "rewind") == 0) {
 			a->rewind = true;
 		} else if (strcmp(o, "nested") == 0 || strcmp(o, "nonested") == 0) {
-			a->nested = o[0] == 'n' && o[1] == 'e' ? 1 : -1;
+			a->nonested = o[2] == 'n';
 		} else if (strncmp(o, "max_threads=", 12) == 0) {
 			if (!parse_uint(val, &a->max_threads) || a->max_threads == 0)
 				rc = usage_error("invalid max_threads '%s'", val);
@@ -326,98 +338,99 @@ static int build_fuse_args(struct mount_args *a, const char *dsname, struct fuse
 	return rc ? -1 : 0;
 }
 
-/* The -o options a child dataset's own mount process gets: the same pool
- * at the same txg, the same cache bound and libfuse options. */
-static char *child_opts(const struct mount_args *a, zfuse_pool_t *pool)
+static int session_args(void *arg, const char *dsname, struct fuse_args *fa)
 {
-	char *o = NULL;
-	if (asprintf(&o, "pool=%s,txg=%llu%s%s", zfuse_pool_name(pool),
-		     (unsigned long long)zfuse_pool_txg(pool), a->fuse_opts ? "," : "",
-		     a->fuse_opts ? a->fuse_opts : "") < 0)
-		return NULL;
-	if (a->cache_size) {
-		char *o2 = NULL;
-		if (asprintf(&o2, "%s,cache_size=%llu", o, (unsigned long long)a->cache_size) < 0)
-			o2 = NULL;
-		free(o);
-		o = o2;
-	}
-	return o;
+	return build_fuse_args(arg, dsname, fa);
 }
 
-/* Runs the session until unmounted or signalled. */
-static int serve(struct mount_args *a, struct zf_tree *tree, zfuse_pool_t *pool)
-{
-	struct fuse_args fa = FUSE_ARGS_INIT(0, NULL);
-	struct zf_target root = zf_ll_root_target(tree);
-	struct zf_ll ll = { .tree = tree, .timeout = ZF_TIMEOUT };
-	struct fuse_session *se = NULL;
-	struct fuse_loop_config *cfg = NULL;
-	struct zf_submounts *subs = NULL;
-	bool mounted = false, handlers = false;
-	int status = ZF_EXIT_FAIL;
+/* ---------------------------------------------------------------------- */
+/* Detaching */
 
-	ll.nodes = zf_nodes_new(&root);
-	if (!ll.nodes || build_fuse_args(a, tree->root->name, &fa) != 0) {
-		fprintf(stderr, "zfuse: out of memory\n");
-		goto out;
+struct detach {
+	bool foreground;
+	int fd;			/* write end of the status pipe; -1: none */
+};
+
+/*
+ * Fork unless in the foreground. The parent waits for the child's status
+ * and returns it (*parent set); the child returns 0 and goes on. Call
+ * before any thread exists.
+ */
+static int detach_start(struct detach *d, bool *parent)
+{
+	int p[2];
+
+	*parent = false;
+	d->fd = -1;
+	if (d->foreground)
+		return 0;
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		fprintf(stderr, "zfuse: cannot run in the background: %s\n", strerror(errno));
+		return ZF_EXIT_FAIL;
 	}
-	se = fuse_session_new(&fa, &zf_ll_ops, sizeof(zf_ll_ops), &ll);
-	if (!se)
-		goto out;	/* libfuse said why */
-	if (fuse_set_signal_handlers(se) != 0) {
-		fprintf(stderr, "zfuse: cannot install signal handlers\n");
-		goto out;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "zfuse: cannot run in the background: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return ZF_EXIT_FAIL;
 	}
-	handlers = true;
-	if (fuse_session_mount(se, a->mountpoint) != 0)
-		goto out;
-	mounted = true;
-	if (fuse_daemonize(a->foreground) != 0) {
-		fprintf(stderr, "zfuse: cannot run in the background\n");
-		goto out;
+	if (pid > 0) {
+		unsigned char st;
+		ssize_t n;
+		*parent = true;
+		close(p[1]);
+		while ((n = read(p[0], &st, 1)) < 0 && errno == EINTR)
+			;
+		close(p[0]);
+		if (n == 1) {
+			if (st != ZF_EXIT_OK)
+				waitpid(pid, NULL, 0);	/* it exits right after */
+			return st;
+		}
+		/* The child died without a word. */
+		int ws;
+		waitpid(pid, &ws, 0);
+		fprintf(stderr, "zfuse: the daemon died while mounting%s\n",
+			WIFSIGNALED(ws) ? " (killed by a signal)" : "");
+		return ZF_EXIT_FAIL;
 	}
-	if (!a->foreground)
-		zf_log_use_syslog();
-	cfg = fuse_loop_cfg_create();
-	if (!cfg) {
-		zf_log(ZFUSE_LOG_ERROR, "out of memory");
-		goto out;
+	close(p[0]);
+	d->fd = p[1];
+	/* The parent may be gone (interrupted) when the status is written. */
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* zf_serve()'s ready callback: report to the waiting parent and detach. */
+static void detach_ready(void *arg, int status)
+{
+	struct detach *d = arg;
+
+	if (chdir("/") != 0) {
+		/* Paths are absolute; nothing needs the old directory. */
 	}
-	fuse_loop_cfg_set_clone_fd(cfg, a->clone_fd);
-	if (a->max_threads)
-		fuse_loop_cfg_set_max_threads(cfg, a->max_threads);
-	if (a->max_idle_threads)
-		fuse_loop_cfg_set_idle_threads(cfg, a->max_idle_threads);
-	/* Child datasets get mounts of their own (their own st_dev) once this
-	 * session serves the directories they are mounted on. */
-	if (a->nested > 0 || (a->nested == 0 && geteuid() == 0)) {
-		char *opts = child_opts(a, pool);
-		if (opts)
-			subs = zf_submounts_start(tree, a->mountpoint, opts, a->paths, a->npaths,
-						  a->verbose);
-		free(opts);
+	if (d->fd < 0)
+		return;
+	unsigned char st = (unsigned char)status;
+	fflush(NULL);
+	while (write(d->fd, &st, 1) < 0 && errno == EINTR)
+		;
+	close(d->fd);
+	d->fd = -1;
+	if (status != ZF_EXIT_OK)
+		return;
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 2)
+			close(null);
 	}
-	int rc = fuse_session_loop_mt(se, cfg);
-	zf_submounts_stop(subs);
-	/* A positive value is the signal that ended the loop: a normal stop. */
-	if (rc < 0)
-		zf_log(ZFUSE_LOG_ERROR, "FUSE session failed: %s", strerror(-rc));
-	status = rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
-	zf_log(ZFUSE_LOG_DEBUG, "session ended; %llu nodes were still known to the kernel",
-	       (unsigned long long)zf_nodes_count(ll.nodes));
-out:
-	if (cfg)
-		fuse_loop_cfg_destroy(cfg);
-	if (mounted)
-		fuse_session_unmount(se);
-	if (handlers)
-		fuse_remove_signal_handlers(se);
-	if (se)
-		fuse_session_destroy(se);
-	fuse_opt_free_args(&fa);
-	zf_nodes_free(ll.nodes);
-	return status;
+	zf_log_use_syslog();
 }
 
 int cmd_mount(int argc, char **argv)
@@ -436,11 +449,12 @@ int cmd_mount(int argc, char **argv)
 		goto out;
 	}
 	status = ZF_EXIT_FAIL;
+	struct detach det = { .foreground = a.foreground };
 	zf_log_set_level(a.debug || a.verbose > 1 ? ZFUSE_LOG_DEBUG :
 			 a.verbose ? ZFUSE_LOG_INFO : ZFUSE_LOG_WARN);
 	/* Cheap checks first: an import may read a lot. The daemon leaves
-	 * its working directory (fuse_daemonize), so keep absolute paths:
-	 * the unmount at exit needs the mount point's. */
+	 * its working directory when it detaches, so keep absolute paths:
+	 * the unmounts at exit need the mount points'. */
 	if (!(mountpoint = realpath(a.mountpoint, NULL)) || stat(mountpoint, &st) != 0) {
 		fprintf(stderr, "zfuse: mount point %s: %s\n", a.mountpoint, strerror(errno));
 		goto out;
@@ -459,6 +473,14 @@ int cmd_mount(int argc, char **argv)
 		if ((abspaths[i] = realpath(a.paths[i], NULL)))
 			a.paths[i] = abspaths[i];
 	}
+	bool parent;
+	status = detach_start(&det, &parent);
+	if (parent || status)
+		goto out;
+	status = ZF_EXIT_FAIL;
+	/* From here on this is the daemon (or the foreground process); the
+	 * signals that stop it wait for it, in every thread. */
+	zf_serve_block_signals();
 
 	struct zfuse_import_opts io = {
 		.paths = a.paths, .npaths = a.npaths, .pool_name = a.pool,
@@ -470,19 +492,31 @@ int cmd_mount(int argc, char **argv)
 		fprintf(stderr, "zfuse: cannot import pool%s%s: %s\n", a.pool ? " " : "",
 			a.pool ? a.pool : "", zfuse_strerror(rc));
 		pool = NULL;
-		goto out;
+		goto report;
 	}
 	zf_log(ZFUSE_LOG_INFO, "imported pool %s at txg %llu", zfuse_pool_name(pool),
 	       (unsigned long long)zfuse_pool_txg(pool));
 	dsname = full_dataset_name(zfuse_pool_name(pool), a.dataset);
 	if (!dsname) {
 		fprintf(stderr, "zfuse: out of memory\n");
-		goto out;
+		goto report;
 	}
 	if (zf_tree_build(&tree, pool, dsname) < 0)
-		goto out;	/* logged why */
+		goto report;	/* logged why */
 	have_tree = true;
-	status = serve(&a, &tree, pool);
+	struct zf_serve_opts so = {
+		.mountpoint = a.mountpoint,
+		.fuse_args = session_args, .fuse_args_arg = &a,
+		.nested = !a.nonested,
+		.max_threads = a.max_threads, .max_idle_threads = a.max_idle_threads,
+		.clone_fd = a.clone_fd,
+		.timeout = ZF_TIMEOUT,
+		.ready = detach_ready, .ready_arg = &det,
+	};
+	status = zf_serve(&tree, &so);	/* calls detach_ready() */
+	goto out;
+report:
+	detach_ready(&det, status);
 out:
 	if (have_tree)
 		zf_tree_free(&tree);

@@ -1,8 +1,10 @@
 /*
- * cmd_unmount.c — `zfuse unmount MOUNTPOINT`: a zfuse mount may carry the
- * mounts of child datasets inside it, and the kernel refuses to unmount a
- * mount that has mounts below it; so unmount every zfuse mount at or below
- * MOUNTPOINT, deepest first.
+ * cmd_unmount.c — `zfuse unmount MOUNTPOINT`: a zfuse mount carries the
+ * mounts of its child datasets inside it, and the kernel refuses to unmount
+ * a mount that has mounts below it; so unmount every zfuse mount at or
+ * below MOUNTPOINT, deepest first (the daemon exits once its top mount is
+ * gone). The mount table is read from /proc/self/mountinfo; nothing asks
+ * the mounts themselves, so a dead one can be unmounted too.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -12,11 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/wait.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include "cmd.h"
-#include "submounts.h"
+#include "mtab.h"
 
 void cmd_unmount_usage(FILE *out)
 {
@@ -25,21 +26,53 @@ void cmd_unmount_usage(FILE *out)
 	      "  -l   lazy: detach now, finish when no longer busy\n", out);
 }
 
-static int unmount_one(const char *path, bool lazy)
+/*
+ * The absolute form of path without asking any filesystem (a dead FUSE
+ * mount answers ENOTCONN to everything): the current directory prepended,
+ * "." and ".." and repeated slashes resolved by name.
+ */
+static char *lexical_abspath(const char *path)
 {
-	if (geteuid() == 0)
-		return umount2(path, lazy ? MNT_DETACH : 0) == 0 ? 0 : -errno;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execlp("fusermount3", "fusermount3", lazy ? "-uz" : "-u", path, (char *)NULL);
-		_exit(127);
+	char *cwd = NULL, *buf, *out;
+	size_t o = 0;
+
+	if (path[0] != '/' && !(cwd = getcwd(NULL, 0)))
+		return NULL;
+	if (asprintf(&buf, "%s/%s", cwd ? cwd : "", path) < 0) {
+		free(cwd);
+		return NULL;
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EBUSY;
+	free(cwd);
+	out = malloc(strlen(buf) + 2);
+	if (!out) {
+		free(buf);
+		return NULL;
+	}
+	for (char *save = NULL, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (o > 0 && out[--o] != '/')
+				;
+			continue;
+		}
+		out[o++] = '/';
+		size_t n = strlen(c);
+		memcpy(out + o, c, n);
+		o += n;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	free(buf);
+	return out;
+}
+
+static void free_list(char **list)
+{
+	for (char **p = list; p && *p; p++)
+		free(*p);
+	free(list);
 }
 
 int cmd_unmount(int argc, char **argv)
@@ -54,13 +87,25 @@ int cmd_unmount(int argc, char **argv)
 		cmd_unmount_usage(stderr);
 		return ZF_EXIT_USAGE;
 	}
-	char *mp = realpath(argv[i], NULL);
-	if (!mp) {
-		fprintf(stderr, "zfuse: %s: %s\n", argv[i], strerror(errno));
-		return ZF_EXIT_FAIL;
+	/* The name as given first (it works on a dead mount), then with
+	 * symlinks resolved. */
+	char *mp = lexical_abspath(argv[i]);
+	char **list = NULL;
+	int rc = mp ? zf_mounts_below(mp, &list) : -ENOMEM;
+	if (rc == 0 && !list[0]) {
+		char *real = realpath(argv[i], NULL);
+		if (!real) {
+			fprintf(stderr, "zfuse: %s: %s\n", argv[i], strerror(errno));
+			free_list(list);
+			free(mp);
+			return ZF_EXIT_FAIL;
+		}
+		free(mp);
+		mp = real;
+		free_list(list);
+		list = NULL;
+		rc = zf_mounts_below(mp, &list);
 	}
-	char **list;
-	int rc = zf_mounts_below(mp, &list);
 	if (rc) {
 		fprintf(stderr, "zfuse: cannot read the mount table: %s\n", strerror(-rc));
 		free(mp);
@@ -72,14 +117,20 @@ int cmd_unmount(int argc, char **argv)
 		status = ZF_EXIT_FAIL;
 	}
 	for (char **p = list; *p; p++) {
-		int r = unmount_one(*p, lazy);
+		dev_t before, after;
+		bool known = zf_mount_dev(*p, &before) == 0;
+		int r = zf_unmount(*p, lazy, false);
+		/* Below a dead mount the path walk itself fails (ENOTCONN),
+		 * and the kernel drops the mounts on the dentry it could not
+		 * revalidate: what counts is whether the mount is gone. */
+		if (r && known && (zf_mount_dev(*p, &after) != 0 || after != before))
+			r = 0;
 		if (r) {
 			fprintf(stderr, "zfuse: cannot unmount %s: %s\n", *p, strerror(-r));
 			status = ZF_EXIT_FAIL;
 		}
-		free(*p);
 	}
-	free(list);
+	free_list(list);
 	free(mp);
 	return status;
 }

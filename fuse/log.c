@@ -1,16 +1,18 @@
 /*
  * log.c — the daemon's single message sink (see log.h). It owns the level
- * filter and the switch from stderr to syslog; both are set before the
- * FUSE threads start and only read afterwards.
+ * filter, set before any thread starts, and the switch from stderr to
+ * syslog, made when the daemon detaches while its FUSE threads already
+ * serve (hence atomic).
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <syslog.h>
 #include "zfuse/zfuse.h"
 #include "log.h"
 
 static int max_level = ZFUSE_LOG_WARN;
-static bool to_syslog;
+static atomic_bool to_syslog;
 
 void zf_log_set_level(int level)
 {
@@ -25,7 +27,7 @@ int zf_log_level(void)
 void zf_log_use_syslog(void)
 {
 	openlog("zfuse", LOG_PID, LOG_DAEMON);
-	to_syslog = true;
+	atomic_store(&to_syslog, true);
 }
 
 static void emit(int level, const char *msg)
@@ -39,7 +41,7 @@ static void emit(int level, const char *msg)
 		level = ZFUSE_LOG_DEBUG;
 	if (level > max_level)
 		return;
-	if (to_syslog)
+	if (atomic_load(&to_syslog))
 		syslog(prio[level], "%s", msg);
 	else
 		/* One fprintf per message: stdio locks the stream, so lines

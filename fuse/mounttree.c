@@ -1,10 +1,10 @@
 /*
  * mounttree.c — decides, once at mount time, which datasets the mount shows
  * and where (see mounttree.h). It reproduces `zfs mount -a` under the root
- * dataset's mountpoint: a descendant filesystem is shown when canmount is
- * not off, its mountpoint is a path (not legacy/none) beneath the root's,
- * and its data can be read (not encrypted). Everything else stays what the
- * parent stores at that path.
+ * dataset's mountpoint: a descendant filesystem is shown when canmount=on
+ * (noauto and off are skipped, as `zfs mount -a` does), its mountpoint is a
+ * path (not legacy/none) beneath the root's, and its data can be read (not
+ * encrypted). Everything else stays what the parent stores at that path.
  */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE	/* strdup, strndup */
@@ -24,7 +24,8 @@ struct ds_rec {
 	char *name;
 	enum zfuse_dataset_type type;
 	char *mountpoint;	/* NULL: none reported */
-	bool canmount;
+	int canmount;		/* 0 off, 1 on, 2 noauto */
+	bool snapdir_visible;
 	bool encrypted;
 	uint64_t dsobj;
 };
@@ -64,6 +65,7 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 	}
 	r->type = info->type;
 	r->canmount = info->canmount;
+	r->snapdir_visible = info->snapdir_visible;
 	r->encrypted = info->encrypted;
 	r->dsobj = info->dsobj;
 	l->n++;
@@ -103,7 +105,8 @@ static void fs_close(struct zf_fs *f)
 	free(f);
 }
 
-static int fs_open(zfuse_pool_t *pool, const char *name, struct zf_fs **out)
+static int fs_open(zfuse_pool_t *pool, const char *name, bool snapdir_visible,
+		   struct zf_fs **out)
 {
 	struct zf_fs *f = calloc(1, sizeof(*f));
 
@@ -115,6 +118,7 @@ static int fs_open(zfuse_pool_t *pool, const char *name, struct zf_fs **out)
 	if (rc == 0) {
 		f->root = zfuse_fs_root(f->zfs);
 		f->snapshot = zfuse_fs_is_snapshot(f->zfs);
+		f->snapdir_visible = snapdir_visible && !f->snapshot;
 		/* A root we cannot stat is a filesystem we cannot show. */
 		rc = zfuse_getattr(f->zfs, f->root, &f->root_st);
 	}
@@ -237,22 +241,22 @@ static int junction_name_cmp(const void *a, const void *b)
 		      (*(struct zf_junction *const *)b)->name);
 }
 
-static struct zf_junction *junction_find(struct zf_tree *t, const char *path)
+static struct zf_junction *junction_find(struct zf_mount *v, const char *path)
 {
 	struct zf_junction key = { .path = (char *)path }, *kp = &key;
-	struct zf_junction **hit = bsearch(&kp, t->junctions, t->njunctions,
-					   sizeof(*t->junctions), junction_path_cmp);
+	struct zf_junction **hit = bsearch(&kp, v->junctions, v->njunctions,
+					   sizeof(*v->junctions), junction_path_cmp);
 	return hit ? *hit : NULL;
 }
 
-static int junction_add(struct zf_tree *t, size_t *cap, const char *path, size_t len)
+static int junction_add(struct zf_mount *v, size_t *cap, const char *path, size_t len)
 {
-	if (t->njunctions == *cap) {
+	if (v->njunctions == *cap) {
 		size_t c = *cap ? 2 * *cap : 16;
-		struct zf_junction **v = realloc(t->junctions, c * sizeof(*v));
-		if (!v)
+		struct zf_junction **nv = realloc(v->junctions, c * sizeof(*nv));
+		if (!nv)
 			return -ZFUSE_E_NOMEM;
-		t->junctions = v;
+		v->junctions = nv;
 		*cap = c;
 	}
 	struct zf_junction *j = calloc(1, sizeof(*j));
@@ -262,84 +266,171 @@ static int junction_add(struct zf_tree *t, size_t *cap, const char *path, size_t
 	}
 	const char *slash = strrchr(j->path, '/');
 	j->name = slash ? slash + 1 : j->path;
-	t->junctions[t->njunctions++] = j;
+	v->junctions[v->njunctions++] = j;
 	return 0;
 }
 
-/* Turn the list of mounts into the junction tree: every mount path and
- * every prefix of one, each linked to its parent and its children. */
-static int junctions_build(struct zf_tree *t, struct mount_rec *m, size_t nm)
+/* The path of mount m relative to the root of mount v (an ancestor of it). */
+static const char *rel_below(const struct zf_mount *v, const struct zf_mount *m)
+{
+	size_t n = strlen(v->rel);
+	return n ? m->rel + n + 1 : m->rel;
+}
+
+static bool holds(const struct zf_mount *v, const struct zf_mount *m)
+{
+	for (const struct zf_mount *h = m->host; h; h = h->host)
+		if (h == v)
+			return true;
+	return false;
+}
+
+/* Build mount v's view: every mount it holds, directly or through others,
+ * at its path relative to v, and every prefix of one, each linked to its
+ * parent and its children. */
+static int view_build(struct zf_tree *t, struct zf_mount *v)
 {
 	size_t cap = 0;
-	int rc = junction_add(t, &cap, "", 0);
+	int rc = junction_add(v, &cap, "", 0);
 
-	for (size_t i = 0; rc == 0 && i < nm; i++) {
-		const char *rel = m[i].rel;
+	for (size_t i = 0; rc == 0 && i < t->nmounts; i++) {
+		if (!holds(v, t->mounts[i]))
+			continue;
+		const char *rel = rel_below(v, t->mounts[i]);
 		for (const char *p = rel;; p++) {
 			if (*p == '/' || *p == '\0')
-				rc = junction_add(t, &cap, rel, (size_t)(p - rel));
+				rc = junction_add(v, &cap, rel, (size_t)(p - rel));
 			if (rc || *p == '\0')
 				break;
 		}
 	}
 	if (rc)
 		return rc;
-	if (t->njunctions > 1)
-		qsort(t->junctions, t->njunctions, sizeof(*t->junctions), junction_path_cmp);
+	if (v->njunctions > 1)
+		qsort(v->junctions, v->njunctions, sizeof(*v->junctions), junction_path_cmp);
 	/* Drop duplicates (shared prefixes). */
 	size_t w = 0;
-	for (size_t i = 0; i < t->njunctions; i++) {
-		if (w && strcmp(t->junctions[w - 1]->path, t->junctions[i]->path) == 0) {
-			free(t->junctions[i]->path);
-			free(t->junctions[i]);
+	for (size_t i = 0; i < v->njunctions; i++) {
+		if (w && strcmp(v->junctions[w - 1]->path, v->junctions[i]->path) == 0) {
+			free(v->junctions[i]->path);
+			free(v->junctions[i]);
 			continue;
 		}
-		t->junctions[w++] = t->junctions[i];
+		v->junctions[w++] = v->junctions[i];
 	}
-	t->njunctions = w;
-	t->top = t->junctions[0];	/* "" sorts first */
-	t->top->fs = t->root;
-	for (size_t i = 0; i < nm; i++)
-		junction_find(t, m[i].rel)->fs = m[i].fs;
+	v->njunctions = w;
+	v->top = v->junctions[0];	/* "" sorts first */
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (holds(v, t->mounts[i]))
+			junction_find(v, rel_below(v, t->mounts[i]))->mount = t->mounts[i];
 
 	/* Parents: the junction of the path without its last component. */
-	for (size_t i = 1; i < t->njunctions; i++) {
-		struct zf_junction *j = t->junctions[i];
+	for (size_t i = 1; i < v->njunctions; i++) {
+		struct zf_junction *j = v->junctions[i];
 		if (j->name == j->path) {
-			j->parent = t->top;
+			j->parent = v->top;
 		} else {
 			char *dir = strndup(j->path, (size_t)(j->name - 1 - j->path));
 			if (!dir)
 				return -ZFUSE_E_NOMEM;
-			j->parent = junction_find(t, dir);
+			j->parent = junction_find(v, dir);
 			free(dir);
 		}
 		j->parent->nkids++;
 		j->stub_ino = ZF_INO_STUB_BASE + i;
 	}
-	for (size_t i = 0; i < t->njunctions; i++) {
-		struct zf_junction *j = t->junctions[i];
+	for (size_t i = 0; i < v->njunctions; i++) {
+		struct zf_junction *j = v->junctions[i];
 		if (j->nkids && !(j->kids = calloc(j->nkids, sizeof(*j->kids))))
 			return -ZFUSE_E_NOMEM;
 		j->nkids = 0;
 	}
-	for (size_t i = 1; i < t->njunctions; i++) {
-		struct zf_junction *j = t->junctions[i];
+	for (size_t i = 1; i < v->njunctions; i++) {
+		struct zf_junction *j = v->junctions[i];
 		j->parent->kids[j->parent->nkids++] = j;
 	}
-	/* Sorted by path, parents come before their children, so owners can
-	 * be filled in one pass. */
-	for (size_t i = 0; i < t->njunctions; i++) {
-		struct zf_junction *j = t->junctions[i];
+	for (size_t i = 0; i < v->njunctions; i++) {
+		struct zf_junction *j = v->junctions[i];
 		if (j->nkids > 1)
 			qsort(j->kids, j->nkids, sizeof(*j->kids), junction_name_cmp);
-		j->owner = j->fs ? j->fs : j->parent->owner;
 	}
 	return 0;
 }
 
-/* Open the descendants a kernel mount would show; returns the list of
- * (relative path, fs). Per-dataset failures only leave that dataset out. */
+static void view_free(struct zf_mount *v)
+{
+	for (size_t i = 0; i < v->njunctions; i++) {
+		free(v->junctions[i]->kids);
+		free(v->junctions[i]->path);
+		free(v->junctions[i]);
+	}
+	free(v->junctions);
+	v->junctions = NULL;
+	v->njunctions = 0;
+	v->top = NULL;
+}
+
+static int mount_rel_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct zf_mount *const *)a)->rel, (*(struct zf_mount *const *)b)->rel);
+}
+
+/* Whether mount path p (relative to the top) lies strictly below path d. */
+static bool path_below(const char *d, const char *p)
+{
+	size_t n = strlen(d);
+	if (n == 0)
+		return *p != '\0';
+	return strncmp(p, d, n) == 0 && p[n] == '/';
+}
+
+/* Make the mounts of the tree from the root and the children found: sort
+ * them by path, find each one's host (the deepest mount whose path holds
+ * it) and build every view. The tree takes over each m[i].fs and .rel it
+ * uses (and clears them); on error zf_tree_free() frees what it took. */
+static int mounts_build(struct zf_tree *t, struct mount_rec *m, size_t nm)
+{
+	t->mounts = calloc(nm + 1, sizeof(*t->mounts));
+	if (!t->mounts)
+		return -ZFUSE_E_NOMEM;
+	for (size_t i = 0; i <= nm; i++) {
+		struct zf_mount *mt = calloc(1, sizeof(*mt));
+		if (!mt)
+			return -ZFUSE_E_NOMEM;
+		if (i == 0) {
+			mt->fs = t->root;
+			mt->rel = strdup("");
+			if (!mt->rel) {
+				free(mt);
+				return -ZFUSE_E_NOMEM;
+			}
+		} else {
+			mt->fs = m[i - 1].fs;
+			mt->rel = m[i - 1].rel;
+			m[i - 1].fs = NULL;
+			m[i - 1].rel = NULL;
+		}
+		atomic_init(&mt->state, i == 0 ? ZF_MOUNT_OWN : ZF_MOUNT_PENDING);
+		t->mounts[t->nmounts++] = mt;
+	}
+	if (t->nmounts > 2)
+		qsort(t->mounts + 1, t->nmounts - 1, sizeof(*t->mounts), mount_rel_cmp);
+	/* Sorted by path, a host comes before what it holds; the deepest
+	 * holder is the last one found. */
+	for (size_t i = 1; i < t->nmounts; i++) {
+		struct zf_mount *mt = t->mounts[i];
+		for (size_t k = 0; k < i; k++)
+			if (path_below(t->mounts[k]->rel, mt->rel))
+				mt->host = t->mounts[k];
+	}
+	for (size_t i = 0; i < t->nmounts; i++) {
+		int rc = view_build(t, t->mounts[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 static int open_children(struct zf_tree *t, const struct ds_list *l, const char *rootmp,
 			 struct mount_rec **out, size_t *nout)
 {
@@ -353,8 +444,9 @@ static int open_children(struct zf_tree *t, const struct ds_list *l, const char 
 		if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
 		    r->name[rlen] != '/')
 			continue;
-		if (!r->canmount) {
-			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=off; not mounted", r->name);
+		if (r->canmount != 1) {
+			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=%s; not mounted", r->name,
+			       r->canmount == 2 ? "noauto" : "off");
 			continue;
 		}
 		char *mp = mp_normalize(r->mountpoint);
@@ -376,11 +468,15 @@ static int open_children(struct zf_tree *t, const struct ds_list *l, const char 
 			continue;
 		}
 		struct zf_fs *f;
-		int rc = fs_open(t->pool, r->name, &f);
+		int rc = fs_open(t->pool, r->name, r->snapdir_visible, &f);
 		if (rc == -ZFUSE_E_ACCESS) {
 			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
 		} else if (rc == -ZFUSE_E_NOMEM) {
 			free(mp);
+			for (size_t x = 0; x < n; x++) {
+				fs_close(m[x].fs);
+				free(m[x].rel);
+			}
 			free(m);
 			return rc;
 		} else if (rc < 0) {
@@ -431,7 +527,6 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	struct mount_rec *m = NULL;
 	size_t nm = 0;
 	char *rootmp = NULL;
-	bool owned = false;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -459,45 +554,29 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 		rc = -ZFUSE_E_ACCESS;
 		goto out;
 	}
-	rc = fs_open(pool, name, &t->root);
+	rc = fs_open(pool, name, r->snapdir_visible, &t->root);
 	if (rc < 0) {
 		zf_log(ZFUSE_LOG_ERROR, "cannot open dataset %s: %s", name, zfuse_strerror(rc));
 		goto out;
 	}
-	if (t->root->snapshot) {
-		if (!(t->mounted = calloc(1, sizeof(*t->mounted))))
-			rc = -ZFUSE_E_NOMEM;
-		else
-			t->mounted[t->nmounted++] = t->root;
-		goto out;
-	}
-	rootmp = mp_normalize(r->mountpoint);
-	if (rootmp) {
-		rc = open_children(t, &l, rootmp, &m, &nm);
-		if (rc < 0)
-			goto out;
-	} else {
-		zf_log(ZFUSE_LOG_INFO, "dataset %s has mountpoint %s; child datasets are not shown",
-		       name, r->mountpoint ? r->mountpoint : "(none)");
+	if (!t->root->snapshot) {
+		rootmp = mp_normalize(r->mountpoint);
+		if (rootmp) {
+			rc = open_children(t, &l, rootmp, &m, &nm);
+			if (rc < 0)
+				goto out;
+		} else {
+			zf_log(ZFUSE_LOG_INFO, "dataset %s has mountpoint %s; child datasets are "
+			       "not shown", name, r->mountpoint ? r->mountpoint : "(none)");
+		}
 	}
 	/* From here on the tree owns every opened filesystem. */
-	t->mounted = calloc(nm + 1, sizeof(*t->mounted));
-	if (!t->mounted) {
-		rc = -ZFUSE_E_NOMEM;
-		goto out;
-	}
-	t->mounted[t->nmounted++] = t->root;
-	for (size_t i = 0; i < nm; i++)
-		t->mounted[t->nmounted++] = m[i].fs;
-	owned = true;
-	for (size_t i = 0; rc == 0 && i < t->nmounted; i++)
-		rc = fs_add_snaps(t->mounted[i], &l);
-	if (rc == 0)
-		rc = junctions_build(t, m, nm);
+	rc = mounts_build(t, m, nm);
+	for (size_t i = 0; rc == 0 && i < t->nmounts; i++)
+		rc = fs_add_snaps(t->mounts[i]->fs, &l);
 out:
 	for (size_t i = 0; i < nm; i++) {
-		if (!owned)
-			fs_close(m[i].fs);
+		fs_close(m[i].fs);	/* NULL once the tree took it */
 		free(m[i].rel);
 	}
 	free(m);
@@ -512,20 +591,18 @@ void zf_tree_free(struct zf_tree *t)
 {
 	bool root_listed = false;
 
-	for (size_t i = 0; i < t->nmounted; i++) {
-		if (t->mounted[i] == t->root)
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_mount *mt = t->mounts[i];
+		if (mt->fs == t->root)
 			root_listed = true;
-		fs_close(t->mounted[i]);
+		fs_close(mt->fs);
+		view_free(mt);
+		free(mt->rel);
+		free(mt);
 	}
 	if (!root_listed)
 		fs_close(t->root);
-	free(t->mounted);
-	for (size_t i = 0; i < t->njunctions; i++) {
-		free(t->junctions[i]->kids);
-		free(t->junctions[i]->path);
-		free(t->junctions[i]);
-	}
-	free(t->junctions);
+	free(t->mounts);
 	pthread_mutex_destroy(&t->snap_lock);
 	memset(t, 0, sizeof(*t));
 }
@@ -579,7 +656,7 @@ int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs
 		} else {
 			snprintf(full, len, "%s@%s", head->name, s->name);
 			/* A failure is not remembered: the next lookup retries. */
-			rc = fs_open(t->pool, full, &s->fs);
+			rc = fs_open(t->pool, full, false, &s->fs);
 			if (rc < 0)
 				zf_log(ZFUSE_LOG_WARN, "cannot open snapshot %s: %s", full,
 				       zfuse_strerror(rc));

@@ -1,8 +1,9 @@
 /*
  * nodes.h — the table of FUSE node ids the kernel holds.
  *
- * Node ids are ours and never object numbers: one mount shows several
- * datasets and snapshots whose object numbers repeat. A node is identified
+ * Node ids are ours and never object numbers: one session shows a dataset
+ * and its snapshots (and the children composed into it), whose object
+ * numbers repeat. Each session has a table of its own. A node is identified
  * by what it shows — (kind, dataset, object) — so the same file reached
  * twice gets the same id, which the kernel requires for directories. Each
  * node counts the kernel's lookups of it and is freed when the kernel has
@@ -33,8 +34,9 @@ struct zf_target {
 	enum zf_node_kind kind;
 	struct zf_fs *fs;		/* STUB: the filesystem holding the path */
 	uint64_t obj;			/* OBJ: object number; STUB: its st_ino */
-	/* Directories on a mount path (OBJ and STUB); NULL elsewhere. Not
-	 * part of the key: a directory has a single path. */
+	/* Directories on a mount path (OBJ and STUB; see zfuse_ll.c's
+	 * dir_junction()); NULL elsewhere. Not part of the key: a directory
+	 * has a single path. */
 	const struct zf_junction *j;
 };
 

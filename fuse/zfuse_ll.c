@@ -4,13 +4,20 @@
  * Every request names a node; a node shows either an object of one dataset
  * or one of the synthetic directories a kernel OpenZFS mount adds: .zfs,
  * .zfs/snapshot, .zfs/shares, and directories that exist only because a
- * child dataset's mount path runs through them. Mount composition happens
- * at exactly two places, lookup and readdir of a directory on a junction;
- * everything else is a direct call into the library.
+ * child dataset's mount path runs through them. Junctions are looked at in
+ * exactly two places, lookup and readdir of a directory on one; everything
+ * else is a direct call into the library.
+ *
+ * A child dataset with a session of its own is mounted by the kernel on top
+ * of a directory of this session: the one its parent stores at that path,
+ * or a placeholder when there is none. Until the session is mounted that
+ * directory may still turn into the child's root (when the mount fails and
+ * the child is composed into this session instead), so the kernel is told
+ * not to cache it (timeouts 0). A composed child's root covers the entry.
  *
  * The pool is read-only and never changes under us, so the kernel may
- * cache everything for long: entries, attributes, negative lookups, file
- * pages, directory listings and symlink targets.
+ * cache everything else for long: entries, attributes, negative lookups,
+ * file pages, directory listings and symlink targets.
  */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE	/* DTTOIF, st_atim */
@@ -32,6 +39,14 @@
  * a positive off_t, which the kernel and seekdir() expect.
  */
 #define ZF_SYNTH_OFF (1ULL << 62)
+/*
+ * Offsets of a filesystem root's listing with snapdir=visible, as OpenZFS's
+ * zfs_readdir() numbers them: 0 ".", 1 "..", 2 ".zfs", then the ZAP cursor.
+ * The library's cookies agree: "." is followed by 1, ".." by 2, and 2 or 3
+ * both start the ZAP walk.
+ */
+#define ZF_OFF_CTLDIR 2
+#define ZF_OFF_ZAP 3
 /* The kernel asks for at most max_pages (256 by libfuse's buffer) pages per
  * read and a page or so per readdir; these only bound a misbehaving peer. */
 #define ZF_MAX_READ (4u << 20)
@@ -49,10 +64,10 @@ static int zerr(int zrc)
 	return -zfuse_errno(zrc);
 }
 
-struct zf_target zf_ll_root_target(const struct zf_tree *tree)
+struct zf_target zf_ll_root_target(const struct zf_mount *m)
 {
 	struct zf_target t = {
-		.kind = ZF_NODE_OBJ, .fs = tree->root, .obj = tree->root->root, .j = tree->top,
+		.kind = ZF_NODE_OBJ, .fs = m->fs, .obj = m->fs->root, .j = m->top,
 	};
 	return t;
 }
@@ -67,16 +82,84 @@ static struct zf_node *node_or_reply(fuse_req_t req, fuse_ino_t ino)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Junctions */
+
+/* A child dataset shown inside this session, covering the entry. */
+static bool jn_composed(const struct zf_junction *k)
+{
+	return k->mount && zf_mount_state(k->mount) == ZF_MOUNT_COMPOSED;
+}
+
+/* A child dataset whose own session is not mounted yet. */
+static bool jn_pending(const struct zf_junction *k)
+{
+	return k->mount && zf_mount_state(k->mount) == ZF_MOUNT_PENDING;
+}
+
+/* The junctions below directory d, or NULL: a placeholder for a child
+ * dataset's mount shows what its filesystem stores (an OBJ without j) or
+ * nothing (a STUB of a mount junction), never the child's paths. */
+static const struct zf_junction *dir_junction(const struct zf_target *d)
+{
+	if (!d->j || (d->kind == ZF_NODE_STUB && d->j->mount))
+		return NULL;
+	return d->j;
+}
+
+static const struct zf_junction *dir_kid(const struct zf_target *d, const char *name)
+{
+	const struct zf_junction *j = dir_junction(d);
+	return j ? zf_junction_kid(j, name) : NULL;
+}
+
+/*
+ * What junction k, a kid of directory d, shows: the root of a composed
+ * child; else d's own directory of that name when it has one (stored_dir:
+ * object ino), on the way to deeper junctions unless a child is mounted
+ * there; else a placeholder directory. A junction is always a directory:
+ * a file or symlink the parent stores there is covered, so a mount path
+ * never leads anywhere else (a symlink in an image could otherwise send a
+ * child's mount out of the tree).
+ */
+static struct zf_target kid_target(const struct zf_target *d, const struct zf_junction *k,
+				   bool stored_dir, uint64_t ino)
+{
+	struct zf_target t = { .j = k };
+
+	if (jn_composed(k)) {
+		t.kind = ZF_NODE_OBJ;
+		t.fs = k->mount->fs;
+		t.obj = k->mount->fs->root;
+	} else if (stored_dir) {
+		t.kind = ZF_NODE_OBJ;
+		t.fs = d->fs;
+		t.obj = ino;
+		if (k->mount)
+			t.j = NULL;	/* plain directory of d's filesystem */
+	} else {
+		t.kind = ZF_NODE_STUB;
+		t.fs = d->fs;
+		t.obj = k->stub_ino;
+	}
+	return t;
+}
+
+static bool is_fs_root(const struct zf_target *d)
+{
+	return d->kind == ZF_NODE_OBJ && !d->fs->snapshot && d->obj == d->fs->root;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Attributes */
 
 static void synth_dir_attr(struct stat *st, const struct zf_fs *times_of, uint64_t ino,
-			   uint64_t nsubdirs)
+			   mode_t mode, nlink_t nlink, off_t size)
 {
 	memset(st, 0, sizeof(*st));
 	st->st_ino = ino;
-	st->st_mode = S_IFDIR | 0555;
-	st->st_nlink = 2 + nsubdirs;
-	st->st_size = 2 + nsubdirs;
+	st->st_mode = S_IFDIR | mode;
+	st->st_nlink = nlink;
+	st->st_size = size;
 	st->st_blksize = 512;
 	st->st_atim = times_of->root_st.st_atim;
 	st->st_mtim = times_of->root_st.st_mtim;
@@ -85,31 +168,44 @@ static void synth_dir_attr(struct stat *st, const struct zf_fs *times_of, uint64
 
 static int target_attr(const struct zf_target *t, struct stat *st)
 {
+	const struct zf_junction *j;
 	int rc;
 
 	switch (t->kind) {
 	case ZF_NODE_OBJ:
 		rc = zfuse_getattr(t->fs->zfs, t->obj, st);
-		return rc < 0 ? zerr(rc) : 0;
+		if (rc < 0)
+			return zerr(rc);
+		/* OpenZFS counts a visible .zfs as a subdirectory of the root. */
+		if (is_fs_root(t) && t->fs->snapdir_visible)
+			st->st_nlink++;
+		return 0;
+	/* The .zfs directories as OpenZFS's zfsctl_inode_alloc() and its
+	 * getattr functions show them: mode 0777 owned by root; .zfs has
+	 * the inode's defaults (one link, size 0), snapshot and shares
+	 * report two of each. */
 	case ZF_NODE_CTL_ROOT:
-		synth_dir_attr(st, t->fs, ZFSCTL_INO_ROOT, 2);
+		synth_dir_attr(st, t->fs, ZFSCTL_INO_ROOT, 0777, 1, 0);
 		return 0;
 	case ZF_NODE_CTL_SNAPDIR:
-		synth_dir_attr(st, t->fs, ZFSCTL_INO_SNAPDIR, t->fs->nsnaps);
+		synth_dir_attr(st, t->fs, ZFSCTL_INO_SNAPDIR, 0777, 2, 2);
 		return 0;
 	case ZF_NODE_CTL_SHARES:
-		synth_dir_attr(st, t->fs, ZFSCTL_INO_SHARES, 0);
+		synth_dir_attr(st, t->fs, ZFSCTL_INO_SHARES, 0777, 2, 2);
 		return 0;
 	case ZF_NODE_STUB:
-		synth_dir_attr(st, t->fs, t->obj, t->j->nkids);
+		j = dir_junction(t);
+		synth_dir_attr(st, t->fs, t->obj, 0555, 2 + (j ? j->nkids : 0),
+			       (off_t)(2 + (j ? j->nkids : 0)));
 		return 0;
 	}
 	return -EIO;
 }
 
 /* Attributes first, node second: a failed stat must not leave a lookup
- * counted that the kernel never saw. */
-static int make_entry(struct zf_ll *ll, const struct zf_target *t, struct fuse_entry_param *e)
+ * counted that the kernel never saw. An uncached entry gets timeouts 0. */
+static int make_entry(struct zf_ll *ll, const struct zf_target *t, bool uncached,
+		      struct fuse_entry_param *e)
 {
 	memset(e, 0, sizeof(*e));
 	int rc = target_attr(t, &e->attr);
@@ -120,56 +216,23 @@ static int make_entry(struct zf_ll *ll, const struct zf_target *t, struct fuse_e
 		return -ENOMEM;
 	e->ino = n->id;
 	e->generation = 1;	/* ids are never reused */
-	e->attr_timeout = ll->timeout;
-	e->entry_timeout = ll->timeout;
+	e->attr_timeout = uncached ? 0 : ll->timeout;
+	e->entry_timeout = uncached ? 0 : ll->timeout;
 	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
 /* Names */
 
-/* What a junction shows when the parent directory has no entry for it. */
-static struct zf_target junction_target(const struct zf_junction *kid)
-{
-	struct zf_target t = { .j = kid };
-
-	if (kid->fs) {
-		t.kind = ZF_NODE_OBJ;
-		t.fs = kid->fs;
-		t.obj = kid->fs->root;
-	} else {
-		t.kind = ZF_NODE_STUB;
-		t.fs = kid->owner;
-		t.obj = kid->stub_ino;
-	}
-	return t;
-}
-
-/* What entry `name` (object ino) of object directory d shows: a mounted
- * dataset's root covers the stored entry. */
-static struct zf_target obj_child(const struct zf_target *d, const char *name, uint64_t ino)
-{
-	const struct zf_junction *kid = d->j ? zf_junction_kid(d->j, name) : NULL;
-
-	if (kid && kid->fs)
-		return junction_target(kid);
-	struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = d->fs, .obj = ino, .j = kid };
-	return t;
-}
-
-static bool is_fs_root(const struct zf_target *d)
-{
-	return d->kind == ZF_NODE_OBJ && !d->fs->snapshot && d->obj == d->fs->root;
-}
-
 static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name,
-		   struct zf_target *out)
+		   struct zf_target *out, bool *uncached)
 {
 	const struct zf_junction *kid;
 	uint64_t ino;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	*uncached = false;
 	switch (d->kind) {
 	case ZF_NODE_OBJ:
 		/* As in OpenZFS, .zfs wins over anything stored under that name. */
@@ -178,19 +241,30 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 			out->fs = d->fs;
 			return 0;
 		}
-		kid = d->j ? zf_junction_kid(d->j, name) : NULL;
-		if (kid && kid->fs) {
-			*out = junction_target(kid);
+		kid = dir_kid(d, name);
+		if (kid && jn_composed(kid)) {
+			*out = kid_target(d, kid, false, 0);
 			return 0;
 		}
 		rc = zfuse_lookup(d->fs->zfs, d->obj, name, &ino);
-		if (rc == -ZFUSE_E_NOENT && kid) {
-			*out = junction_target(kid);
+		if (rc < 0 && !(rc == -ZFUSE_E_NOENT && kid))
+			return zerr(rc);
+		if (kid) {
+			struct stat st;
+			bool dir = rc == 0;
+			if (dir) {
+				rc = zfuse_getattr(d->fs->zfs, ino, &st);
+				if (rc < 0)
+					return zerr(rc);
+				dir = S_ISDIR(st.st_mode);
+			}
+			*out = kid_target(d, kid, dir, ino);
+			*uncached = jn_pending(kid);
 			return 0;
 		}
-		if (rc < 0)
-			return zerr(rc);
-		*out = obj_child(d, name, ino);
+		out->kind = ZF_NODE_OBJ;
+		out->fs = d->fs;
+		out->obj = ino;
 		return 0;
 	case ZF_NODE_CTL_ROOT:
 		out->fs = d->fs;
@@ -217,10 +291,11 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 	case ZF_NODE_CTL_SHARES:
 		return -ENOENT;
 	case ZF_NODE_STUB:
-		kid = zf_junction_kid(d->j, name);
+		kid = dir_kid(d, name);
 		if (!kid)
 			return -ENOENT;
-		*out = junction_target(kid);
+		*out = kid_target(d, kid, false, 0);
+		*uncached = jn_pending(kid);
 		return 0;
 	}
 	return -EIO;
@@ -235,7 +310,8 @@ static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	if (!p)
 		return;
-	int rc = resolve(ll, &p->t, name, &t);
+	bool uncached;
+	int rc = resolve(ll, &p->t, name, &t, &uncached);
 	if (rc == -ENOENT) {
 		/* Node id 0 with a timeout: the kernel caches the miss. */
 		memset(&e, 0, sizeof(e));
@@ -244,7 +320,7 @@ static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (rc == 0)
-		rc = make_entry(ll, &t, &e);
+		rc = make_entry(ll, &t, uncached, &e);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -501,6 +577,7 @@ struct dirbuf {
 	char *buf;
 	size_t size, used;
 	int err;		/* negative errno met inside the library's walk */
+	bool ctl_after_dotdot;	/* list .zfs right after ".." */
 };
 
 /*
@@ -511,7 +588,7 @@ struct dirbuf {
  * the name up when it needs it.
  */
 static bool dir_add(struct dirbuf *b, const char *name, const struct zf_target *t,
-		    uint64_t ino, unsigned dtype, uint64_t next)
+		    bool uncached, uint64_t ino, unsigned dtype, uint64_t next)
 {
 	char *dst = b->buf + b->used;
 	size_t room = b->size - b->used;
@@ -529,7 +606,7 @@ static bool dir_add(struct dirbuf *b, const char *name, const struct zf_target *
 	if (need > room)
 		return false;
 	struct fuse_entry_param e;
-	if (!t || make_entry(b->ll, t, &e) != 0) {
+	if (!t || make_entry(b->ll, t, uncached, &e) != 0) {
 		memset(&e, 0, sizeof(e));
 		e.attr.st_ino = ino;
 		e.attr.st_mode = DTTOIF(dtype);
@@ -544,9 +621,17 @@ static bool is_dot_or_dotdot(const char *name)
 	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/* The .zfs entry of a root with snapdir=visible, at offset 2. */
+static bool add_ctldir(struct dirbuf *b)
+{
+	struct zf_target t = { .kind = ZF_NODE_CTL_ROOT, .fs = b->dir->fs };
+	return dir_add(b, ".zfs", &t, false, ZFSCTL_INO_ROOT, DT_DIR, ZF_OFF_ZAP);
+}
+
 static int obj_dirent(void *arg, const char *name, uint64_t ino, unsigned dtype, uint64_t next)
 {
 	struct dirbuf *b = arg;
+	const struct zf_junction *kid;
 
 	if (next >= ZF_SYNTH_OFF) {
 		zf_log(ZFUSE_LOG_ERROR, "library readdir cookie %llu is out of range",
@@ -554,22 +639,42 @@ static int obj_dirent(void *arg, const char *name, uint64_t ino, unsigned dtype,
 		b->err = -EIO;
 		return 1;
 	}
-	if (is_dot_or_dotdot(name))
-		return dir_add(b, name, NULL, ino, dtype, next) ? 0 : 1;
-	struct zf_target t = obj_child(b->dir, name, ino);
-	if (t.fs != b->dir->fs) {
-		/* Covered by a mount: list what lookup will return. */
+	if (is_dot_or_dotdot(name)) {
+		if (!dir_add(b, name, NULL, false, ino, dtype, next))
+			return 1;
+		if (name[1] == '.' && b->ctl_after_dotdot && !add_ctldir(b))
+			return 1;
+		return 0;
+	}
+	kid = dir_kid(b->dir, name);
+	if (!kid) {
+		struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = b->dir->fs, .obj = ino };
+		return dir_add(b, name, &t, false, ino, dtype, next) ? 0 : 1;
+	}
+	struct zf_target t = kid_target(b->dir, kid, dtype == DT_DIR, ino);
+	if (t.kind != ZF_NODE_OBJ || t.fs != b->dir->fs) {
+		/* Covered by a composed child or a placeholder: list what
+		 * lookup returns. */
 		ino = t.obj;
 		dtype = DT_DIR;
 	}
-	return dir_add(b, name, &t, ino, dtype, next) ? 0 : 1;
+	return dir_add(b, name, &t, jn_pending(kid), ino, dtype, next) ? 0 : 1;
 }
 
 static void readdir_obj(struct dirbuf *b, uint64_t off)
 {
 	const struct zf_target *d = b->dir;
+	const struct zf_junction *j = dir_junction(d);
 
 	if (off < ZF_SYNTH_OFF) {
+		if (is_fs_root(d) && d->fs->snapdir_visible) {
+			if (off == ZF_OFF_CTLDIR) {
+				if (!add_ctldir(b))
+					return;
+				off = ZF_OFF_ZAP;
+			}
+			b->ctl_after_dotdot = off < ZF_OFF_CTLDIR;
+		}
 		int rc = zfuse_readdir(d->fs->zfs, d->obj, off, obj_dirent, b);
 		if (rc < 0)
 			b->err = zerr(rc);
@@ -577,19 +682,19 @@ static void readdir_obj(struct dirbuf *b, uint64_t off)
 			return;
 		off = ZF_SYNTH_OFF;
 	}
-	if (!d->j)
+	if (!j)
 		return;
 	/* Mount paths the directory itself lacks come after its entries, each
 	 * at a fixed offset of its own so that a resumed walk skips exactly
 	 * the ones already returned. */
-	for (uint64_t k = off - ZF_SYNTH_OFF; k < d->j->nkids; k++) {
-		const struct zf_junction *kid = d->j->kids[k];
+	for (uint64_t k = off - ZF_SYNTH_OFF; k < j->nkids; k++) {
+		const struct zf_junction *kid = j->kids[k];
 		uint64_t ino;
 		if (zfuse_lookup(d->fs->zfs, d->obj, kid->name, &ino) != -ZFUSE_E_NOENT)
 			continue;	/* listed above (or unreadable, as above) */
-		struct zf_target t = junction_target(kid);
-		if (!dir_add(b, kid->name, &t, t.kind == ZF_NODE_STUB ? t.obj : kid->fs->root,
-			     DT_DIR, ZF_SYNTH_OFF + k + 1))
+		struct zf_target t = kid_target(d, kid, false, 0);
+		if (!dir_add(b, kid->name, &t, jn_pending(kid), t.obj, DT_DIR,
+			     ZF_SYNTH_OFF + k + 1))
 			return;
 	}
 }
@@ -598,6 +703,7 @@ struct synth_ent {
 	const char *name;
 	uint64_t ino;
 	bool has_target;
+	bool uncached;
 	struct zf_target t;
 };
 
@@ -624,8 +730,7 @@ static bool synth_entry(const struct zf_target *d, uint64_t i, struct synth_ent 
 			/* The parent may be a stored directory whose number
 			 * only a path walk would tell; the kernel ignores
 			 * d_ino of "..", so the filesystem root stands in. */
-			e->ino = d->j->parent->fs ? d->j->parent->fs->root :
-				 d->j->parent->owner->root;
+			e->ino = d->fs->root;
 		else
 			e->ino = ZFSCTL_INO_ROOT;
 		return true;
@@ -633,13 +738,14 @@ static bool synth_entry(const struct zf_target *d, uint64_t i, struct synth_ent 
 	i -= 2;
 	switch (d->kind) {
 	case ZF_NODE_CTL_ROOT:
+		/* In zpl_root_iterate()'s order. */
 		if (i > 1)
 			return false;
 		e->has_target = true;
 		e->t.fs = d->fs;
-		e->name = i == 0 ? "shares" : "snapshot";
-		e->ino = i == 0 ? ZFSCTL_INO_SHARES : ZFSCTL_INO_SNAPDIR;
-		e->t.kind = i == 0 ? ZF_NODE_CTL_SHARES : ZF_NODE_CTL_SNAPDIR;
+		e->name = i == 0 ? "snapshot" : "shares";
+		e->ino = i == 0 ? ZFSCTL_INO_SNAPDIR : ZFSCTL_INO_SHARES;
+		e->t.kind = i == 0 ? ZF_NODE_CTL_SNAPDIR : ZF_NODE_CTL_SHARES;
 		return true;
 	case ZF_NODE_CTL_SNAPDIR:
 		if (i >= d->fs->nsnaps)
@@ -650,14 +756,17 @@ static bool synth_entry(const struct zf_target *d, uint64_t i, struct synth_ent 
 		 * open every snapshot. */
 		e->ino = ZFSCTL_INO_SHARES - d->fs->snaps[i].dsobj;
 		return true;
-	case ZF_NODE_STUB:
-		if (i >= d->j->nkids)
+	case ZF_NODE_STUB: {
+		const struct zf_junction *j = dir_junction(d);
+		if (!j || i >= j->nkids)
 			return false;
-		e->name = d->j->kids[i]->name;
+		e->name = j->kids[i]->name;
 		e->has_target = true;
-		e->t = junction_target(d->j->kids[i]);
-		e->ino = e->t.kind == ZF_NODE_STUB ? e->t.obj : e->t.fs->root;
+		e->uncached = jn_pending(j->kids[i]);
+		e->t = kid_target(d, j->kids[i], false, 0);
+		e->ino = e->t.obj;
 		return true;
+	}
 	default:
 		return false;
 	}
@@ -668,7 +777,8 @@ static void readdir_synth(struct dirbuf *b, uint64_t off)
 	struct synth_ent e;
 
 	for (uint64_t i = off; synth_entry(b->dir, i, &e); i++)
-		if (!dir_add(b, e.name, e.has_target ? &e.t : NULL, e.ino, DT_DIR, i + 1))
+		if (!dir_add(b, e.name, e.has_target ? &e.t : NULL, e.uncached, e.ino, DT_DIR,
+			     i + 1))
 			return;
 }
 

@@ -2,9 +2,9 @@
  * zfuse_ll.h — the FUSE low-level operations of the read-only mount.
  *
  * The operations translate kernel requests into libzfuse calls on the
- * datasets of a zf_tree; they hold no on-disk knowledge. The mount command
- * builds the tree and the node table, hands a struct zf_ll to
- * fuse_session_new() as userdata, and frees both after the session ends.
+ * datasets of one mount of a zf_tree (and of the mounts composed into it);
+ * they hold no on-disk knowledge. Each FUSE session gets its own struct
+ * zf_ll as userdata (sessions.c), with a node table of its own.
  */
 #ifndef ZFUSE_FUSE_ZFUSE_LL_H
 #define ZFUSE_FUSE_ZFUSE_LL_H
@@ -21,13 +21,14 @@
 #define ZFSCTL_INO_SNAPDIR	0x0000FFFFFFFFFFFDULL
 
 struct zf_ll {
-	struct zf_tree *tree;
+	struct zf_tree *tree;		/* the pool and the snapshot lock */
+	const struct zf_mount *mount;	/* the dataset this session shows at its root */
 	struct zf_nodes *nodes;
 	double timeout;		/* entry and attribute cache lifetime, seconds */
 };
 
 /* The root node's target for zf_nodes_new(). */
-struct zf_target zf_ll_root_target(const struct zf_tree *tree);
+struct zf_target zf_ll_root_target(const struct zf_mount *m);
 
 extern const struct fuse_lowlevel_ops zf_ll_ops;
 

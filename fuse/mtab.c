@@ -1,0 +1,188 @@
+/*
+ * mtab.c — reading /proc/self/mountinfo and unmounting (see mtab.h).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "mtab.h"
+
+extern char **environ;
+
+/* Unescape mountinfo's octal escapes (\040 for space) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)(((s[1] - '0') << 6) | ((s[2] - '0') << 3) | (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+	*d = 0;
+}
+
+struct mi_entry {
+	unsigned maj, min;
+	char *mountpoint;	/* unescaped, in the line buffer */
+	char *fstype;
+	char *source;		/* unescaped, or NULL */
+};
+
+/* Split one mountinfo line (modified in place):
+ * id parent maj:min root mountpoint opts [optional...] - fstype source sopts */
+static bool mi_parse(char *line, struct mi_entry *e)
+{
+	char *fields[5], *save = NULL, *tok = strtok_r(line, " \n", &save);
+	int i = 0;
+
+	for (; tok && i < 5; tok = strtok_r(NULL, " \n", &save))
+		fields[i++] = tok;
+	if (i < 5 || sscanf(fields[2], "%u:%u", &e->maj, &e->min) != 2)
+		return false;
+	e->fstype = e->source = NULL;
+	for (; tok; tok = strtok_r(NULL, " \n", &save)) {
+		if (strcmp(tok, "-") == 0) {
+			e->fstype = strtok_r(NULL, " \n", &save);
+			e->source = e->fstype ? strtok_r(NULL, " \n", &save) : NULL;
+			break;
+		}
+	}
+	if (!e->fstype)
+		return false;
+	e->mountpoint = fields[4];
+	unescape(e->mountpoint);
+	if (e->source)
+		unescape(e->source);
+	return true;
+}
+
+static bool is_zfuse(const struct mi_entry *e)
+{
+	if (strcmp(e->fstype, "fuse.zfuse") == 0)
+		return true;
+	return strncmp(e->fstype, "fuse", 4) == 0 && e->source &&
+	       strncmp(e->source, "zfuse:", 6) == 0;
+}
+
+static size_t depth(const char *p)
+{
+	size_t d = 0;
+	for (; *p; p++)
+		d += *p == '/';
+	return d;
+}
+
+static int depth_cmp(const void *a, const void *b)
+{
+	size_t da = depth(*(char *const *)a), db = depth(*(char *const *)b);
+	return da < db ? 1 : da > db ? -1 : 0;
+}
+
+int zf_mounts_below(const char *mountpoint, char ***out)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0, n = 0, len = strlen(mountpoint);
+	int rc = 0;
+	char **v = calloc(1, sizeof(*v));
+
+	if (len == 1 && mountpoint[0] == '/')
+		len = 0;	/* everything is below / */
+	while (v && getline(&line, &cap, f) > 0) {
+		struct mi_entry e;
+		if (!mi_parse(line, &e) || !is_zfuse(&e))
+			continue;
+		const char *mp = e.mountpoint;
+		if (strncmp(mp, mountpoint, len) != 0 || (mp[len] && mp[len] != '/'))
+			continue;
+		char **nv = realloc(v, (n + 2) * sizeof(*nv));
+		if (!nv || !(nv[n] = strdup(mp))) {
+			v = nv;
+			rc = -ENOMEM;
+			break;
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	free(line);
+	fclose(f);
+	if (!v)
+		return -ENOMEM;
+	if (rc) {
+		for (size_t i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+		return rc;
+	}
+	/* The order within a depth does not matter: siblings are independent,
+	 * and a path mounted over twice is listed (and unmounted) twice. */
+	if (n > 1)
+		qsort(v, n, sizeof(*v), depth_cmp);
+	*out = v;
+	return 0;
+}
+
+int zf_mount_dev(const char *path, dev_t *dev)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = -ENOENT;
+
+	/* Later lines are later mounts: the last match is on top. */
+	while (getline(&line, &cap, f) > 0) {
+		struct mi_entry e;
+		if (mi_parse(line, &e) && strcmp(e.mountpoint, path) == 0) {
+			*dev = makedev(e.maj, e.min);
+			rc = 0;
+		}
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int zf_unmount(const char *path, bool lazy, bool quiet)
+{
+	if (geteuid() == 0)
+		return umount2(path, lazy ? MNT_DETACH : 0) == 0 ? 0 : -errno;
+
+	char opt[8] = "-u";
+	if (lazy)
+		strcat(opt, "z");
+	if (quiet)
+		strcat(opt, "q");
+	char *argv[] = { "fusermount3", opt, "--", (char *)path, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (quiet)
+		posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	pid_t pid;
+	int err = posix_spawnp(&pid, "fusermount3", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (err)
+		return -err;
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	/* fusermount3 says why on stderr; its status tells only that it failed. */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EBUSY;
+}

@@ -1,0 +1,31 @@
+/*
+ * mtab.h — the kernel's mount table as zfuse needs it: which zfuse mounts
+ * lie at or below a path, which device a mount point currently shows, and
+ * how to unmount one (umount2() as root, fusermount3 otherwise).
+ */
+#ifndef ZFUSE_FUSE_MTAB_H
+#define ZFUSE_FUSE_MTAB_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/*
+ * All zfuse mounts (fstype fuse.zfuse, or a FUSE mount whose source is
+ * "zfuse:...") at or below mountpoint (an absolute path without symlinks),
+ * deepest first, from /proc/self/mountinfo. *out is a NULL-terminated
+ * array of strings; free each and the array. Returns 0 or -errno.
+ */
+int zf_mounts_below(const char *mountpoint, char ***out);
+
+/*
+ * The device (st_dev) of the topmost mount at exactly path, from the mount
+ * table: no request reaches a filesystem. Returns 0, -ENOENT when nothing
+ * is mounted there, or another -errno.
+ */
+int zf_mount_dev(const char *path, dev_t *dev);
+
+/* Unmount the mount at path (lazily: MNT_DETACH / fusermount3 -z).
+ * quiet: fusermount3 prints nothing. Returns 0 or -errno. */
+int zf_unmount(const char *path, bool lazy, bool quiet);
+
+#endif

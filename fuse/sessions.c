@@ -1,0 +1,457 @@
+/*
+ * sessions.c — one FUSE session per dataset (see sessions.h).
+ *
+ * Threads: the thread that calls zf_serve() ("main") mounts the sessions,
+ * waits for signals (a signalfd) and for sessions that end (a pipe each
+ * loop thread writes its index to when its loop returns), and tears down.
+ * Each session has a loop thread running libfuse's multithreaded loop,
+ * which starts worker threads of its own. A loop returns by itself when
+ * its mount goes away (the kernel ends the connection); to stop one whose
+ * mount is lazily detached but still busy, main sets the session's exit
+ * flag and interrupts the loop thread's wait with SIGUSR1.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "cmd.h"
+#include "log.h"
+#include "mtab.h"
+#include "sessions.h"
+
+/* How long a stop waits for the loops to return before leaving them to
+ * the process's exit. */
+#define ZF_STOP_WAIT_MS 5000
+#define ZF_WAKE_EVERY_MS 100
+
+struct zf_serve;
+
+struct sess {
+	struct zf_serve *srv;
+	struct zf_mount *m;
+	char *path;
+	struct fuse_session *se;
+	struct zf_ll ll;
+	bool mounted;		/* fuse_session_mount() succeeded */
+	bool have_dev;
+	dev_t dev;		/* the mount's device, to recognize it later */
+	pthread_t thread;
+	bool started;		/* the loop thread was created */
+	atomic_bool finished;	/* its loop returned */
+	bool joined;
+	int loop_rc;
+};
+
+struct zf_serve {
+	const struct zf_serve_opts *o;
+	struct zf_tree *tree;
+	struct sess *sess;	/* one per tree->mounts[], same index */
+	size_t n;
+	int ev[2];		/* loop threads -> main: a session index */
+	int sigfd;
+};
+
+static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+/* ---------------------------------------------------------------------- */
+/* Signals */
+
+static void stop_sigset(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(stop_signals) / sizeof(stop_signals[0]); i++)
+		sigaddset(set, stop_signals[i]);
+	sigaddset(set, SIGUSR1);	/* unblocked in the loop threads only */
+}
+
+void zf_serve_block_signals(void)
+{
+	sigset_t set;
+	stop_sigset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static void on_wake(int sig)
+{
+	(void)sig;	/* only here to interrupt a loop thread's sem_wait() */
+}
+
+/* ---------------------------------------------------------------------- */
+/* libfuse's messages */
+
+/* While a child is being mounted its failure is expected (and followed by
+ * our own warning), so libfuse's errors are demoted and kept for it. */
+static _Atomic bool quiet_fuse;
+static pthread_t quiet_thread;	/* the one mounting; other threads' messages pass */
+static char last_fuse_msg[256];
+
+static void fuse_log_fn(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char msg[1024];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t n = strlen(msg);
+	while (n && msg[n - 1] == '\n')
+		msg[--n] = '\0';
+	int lv = level <= FUSE_LOG_ERR ? ZFUSE_LOG_ERROR : level == FUSE_LOG_WARNING ?
+		 ZFUSE_LOG_WARN : level <= FUSE_LOG_INFO ? ZFUSE_LOG_INFO : ZFUSE_LOG_DEBUG;
+	if (atomic_load(&quiet_fuse) && pthread_equal(quiet_thread, pthread_self()) &&
+	    lv <= ZFUSE_LOG_WARN) {
+		snprintf(last_fuse_msg, sizeof(last_fuse_msg), "%s", msg);
+		lv = ZFUSE_LOG_DEBUG;
+	}
+	zf_log(lv, "%s", msg);
+}
+
+/* ---------------------------------------------------------------------- */
+/* One session */
+
+static int sess_mount(struct zf_serve *srv, struct sess *s)
+{
+	const struct zf_serve_opts *o = srv->o;
+	struct fuse_args fa = FUSE_ARGS_INIT(0, NULL);
+	struct zf_target root = zf_ll_root_target(s->m);
+
+	s->ll.tree = srv->tree;
+	s->ll.mount = s->m;
+	s->ll.timeout = o->timeout;
+	s->ll.nodes = zf_nodes_new(&root);
+	if (!s->ll.nodes || o->fuse_args(o->fuse_args_arg, s->m->fs->name, &fa) != 0) {
+		zf_log(ZFUSE_LOG_ERROR, "out of memory");
+		fuse_opt_free_args(&fa);
+		return -1;
+	}
+	s->se = fuse_session_new(&fa, &zf_ll_ops, sizeof(zf_ll_ops), &s->ll);
+	fuse_opt_free_args(&fa);
+	if (!s->se)
+		return -1;	/* libfuse said why */
+	if (fuse_session_mount(s->se, s->path) != 0)
+		return -1;
+	s->mounted = true;
+	s->have_dev = zf_mount_dev(s->path, &s->dev) == 0;
+	return 0;
+}
+
+/* Free what a session holds; its loop must not be running. */
+static void sess_free(struct sess *s)
+{
+	if (s->se) {
+		/* libfuse's unmount closes the device and frees the mount
+		 * point's name; unless the connection is gone it also
+		 * unmounts whatever is at the path, which is harmless when
+		 * that is nothing or still ours, but not when another mount
+		 * took the place (then the name is left to the exit). Mounts
+		 * still ours were unmounted before (stop_all). */
+		struct pollfd p = { .fd = fuse_session_fd(s->se) };
+		dev_t dev;
+		bool safe = false;
+		if (s->mounted) {
+			int rc = zf_mount_dev(s->path, &dev);
+			safe = (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) ||
+			       rc == -ENOENT || (rc == 0 && s->have_dev && dev == s->dev);
+		}
+		if (safe)
+			fuse_session_unmount(s->se);
+		fuse_session_destroy(s->se);
+		s->se = NULL;
+	}
+	zf_nodes_free(s->ll.nodes);
+	s->ll.nodes = NULL;
+}
+
+static void *sess_loop(void *arg)
+{
+	struct sess *s = arg;
+	sigset_t wake;
+	int rc = -ENOMEM;
+
+	sigemptyset(&wake);
+	sigaddset(&wake, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	if (cfg) {
+		fuse_loop_cfg_set_clone_fd(cfg, s->srv->o->clone_fd);
+		if (s->srv->o->max_threads)
+			fuse_loop_cfg_set_max_threads(cfg, s->srv->o->max_threads);
+		if (s->srv->o->max_idle_threads)
+			fuse_loop_cfg_set_idle_threads(cfg, s->srv->o->max_idle_threads);
+		rc = fuse_session_loop_mt(s->se, cfg);
+		fuse_loop_cfg_destroy(cfg);
+	}
+	s->loop_rc = rc;
+	atomic_store(&s->finished, true);
+	uint32_t idx = (uint32_t)(s - s->srv->sess);
+	/* A pipe write this small is atomic; the pipe is never full (one
+	 * message per session). */
+	while (write(s->srv->ev[1], &idx, sizeof(idx)) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static int sess_start(struct sess *s)
+{
+	int rc = pthread_create(&s->thread, NULL, sess_loop, s);
+	if (rc) {
+		zf_log(ZFUSE_LOG_ERROR, "cannot start a thread: %s", strerror(rc));
+		return -1;
+	}
+	s->started = true;
+	return 0;
+}
+
+/* Unmount the session's mount if it is still there (lazily: the kernel
+ * refuses a busy one otherwise). A mount point that shows another device
+ * now is not ours any more: left alone. */
+static void sess_unmount(struct sess *s)
+{
+	dev_t dev;
+
+	if (!s->mounted || !s->have_dev || zf_mount_dev(s->path, &dev) != 0 || dev != s->dev)
+		return;
+	int rc = zf_unmount(s->path, true, true);
+	if (rc)
+		zf_log(ZFUSE_LOG_WARN, "cannot unmount %s: %s", s->path, strerror(-rc));
+}
+
+/* ---------------------------------------------------------------------- */
+/* The set */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Join the loop threads that said they ended; returns how many. */
+static size_t reap(struct zf_serve *srv, bool log_ends)
+{
+	uint32_t idx;
+	size_t n = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = srv->ev[0], .events = POLLIN };
+		if (poll(&p, 1, 0) != 1)
+			break;
+		if (read(srv->ev[0], &idx, sizeof(idx)) != (ssize_t)sizeof(idx))
+			break;
+		if (idx >= srv->n || !srv->sess[idx].started || srv->sess[idx].joined)
+			continue;
+		struct sess *s = &srv->sess[idx];
+		pthread_join(s->thread, NULL);
+		s->joined = true;
+		n++;
+		if (s->loop_rc < 0)
+			zf_log(ZFUSE_LOG_ERROR, "FUSE session of %s failed: %s", s->m->fs->name,
+			       strerror(-s->loop_rc));
+		else if (log_ends)
+			zf_log(ZFUSE_LOG_INFO, "%s (dataset %s) was unmounted", s->path,
+			       s->m->fs->name);
+	}
+	return n;
+}
+
+/*
+ * Stop every session: unmount the mounts still ours, deepest first (sorted
+ * by path, a mount's descendants come after it), then make the loops
+ * return and join them.
+ */
+static void stop_all(struct zf_serve *srv)
+{
+	for (size_t i = srv->n; i-- > 0;)
+		sess_unmount(&srv->sess[i]);
+	for (size_t i = 0; i < srv->n; i++)
+		if (srv->sess[i].started && !atomic_load(&srv->sess[i].finished))
+			fuse_session_exit(srv->sess[i].se);
+	uint64_t deadline = now_ms() + ZF_STOP_WAIT_MS;
+	for (;;) {
+		size_t left = 0;
+		reap(srv, false);
+		for (size_t i = 0; i < srv->n; i++) {
+			struct sess *s = &srv->sess[i];
+			if (!s->started || s->joined)
+				continue;
+			left++;
+			/* Its loop waits in sem_wait() for a worker to say it
+			 * stopped; a still busy (detached) mount keeps the
+			 * workers reading, so interrupt the wait: the loop
+			 * sees the exit flag and cancels them. Repeated, as
+			 * a signal that comes before the wait is lost. */
+			if (!atomic_load(&s->finished))
+				pthread_kill(s->thread, SIGUSR1);
+		}
+		if (!left)
+			break;
+		if (now_ms() > deadline) {
+			zf_log(ZFUSE_LOG_WARN, "%zu FUSE sessions did not stop; exiting anyway", left);
+			break;
+		}
+		struct pollfd p = { .fd = srv->ev[0], .events = POLLIN };
+		poll(&p, 1, ZF_WAKE_EVERY_MS);
+	}
+}
+
+static char *mount_path(const char *mountpoint, const char *rel)
+{
+	char *p;
+	size_t n = strlen(mountpoint);
+
+	if (!*rel)
+		return strdup(mountpoint);
+	if (asprintf(&p, "%s%s%s", mountpoint, n && mountpoint[n - 1] == '/' ? "" : "/", rel) < 0)
+		return NULL;
+	return p;
+}
+
+/* Mount the children, each once its host serves. */
+static void mount_children(struct zf_serve *srv)
+{
+	bool warned = false;
+
+	for (size_t i = 1; i < srv->n; i++) {
+		struct sess *s = &srv->sess[i];
+		struct zf_mount *m = s->m;
+		struct sess *host = &srv->sess[0];
+		for (size_t k = 0; k < i; k++)
+			if (srv->sess[k].m == m->host)
+				host = &srv->sess[k];
+		if (zf_mount_state(m->host) == ZF_MOUNT_COMPOSED) {
+			/* Its host is shown inside another session: so is it. */
+			zf_mount_set_state(m, ZF_MOUNT_COMPOSED);
+			continue;
+		}
+		if (!srv->o->nested || !host->started || atomic_load(&host->finished)) {
+			zf_mount_set_state(m, ZF_MOUNT_COMPOSED);
+			continue;
+		}
+		last_fuse_msg[0] = '\0';
+		quiet_thread = pthread_self();
+		atomic_store(&quiet_fuse, true);
+		int rc = sess_mount(srv, s);
+		atomic_store(&quiet_fuse, false);
+		if (rc == 0 && sess_start(s) == 0) {
+			zf_mount_set_state(m, ZF_MOUNT_OWN);
+			zf_log(ZFUSE_LOG_INFO, "dataset %s mounted at %s", m->fs->name, s->path);
+			continue;
+		}
+		if (s->mounted)
+			sess_unmount(s);
+		sess_free(s);
+		s->mounted = false;
+		zf_mount_set_state(m, ZF_MOUNT_COMPOSED);
+		zf_log(warned ? ZFUSE_LOG_INFO : ZFUSE_LOG_WARN,
+		       "cannot mount dataset %s at %s%s%s%s; it is shown inside the mount of %s, "
+		       "with the same device number%s", m->fs->name, s->path,
+		       last_fuse_msg[0] ? " (" : "", last_fuse_msg, last_fuse_msg[0] ? ")" : "",
+		       m->host->fs->name, warned ? "" : " (see BUGS in zfuse(8))");
+		warned = true;
+	}
+}
+
+int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
+{
+	struct zf_serve srv = { .o = o, .tree = tree, .ev = { -1, -1 }, .sigfd = -1 };
+	int status = ZF_EXIT_FAIL;
+	bool ready = false;
+	sigset_t set;
+
+	fuse_set_log_func(fuse_log_fn);
+	zf_serve_block_signals();
+	signal(SIGPIPE, SIG_IGN);
+	struct sigaction sa = { .sa_handler = on_wake };	/* no SA_RESTART */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	stop_sigset(&set);
+	sigdelset(&set, SIGUSR1);
+	srv.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+	srv.sess = calloc(tree->nmounts, sizeof(*srv.sess));
+	if (srv.sigfd < 0 || pipe2(srv.ev, O_CLOEXEC) != 0 || !srv.sess) {
+		zf_log(ZFUSE_LOG_ERROR, "cannot set up the daemon: %s", strerror(errno));
+		goto out;
+	}
+	srv.n = tree->nmounts;
+	for (size_t i = 0; i < srv.n; i++) {
+		srv.sess[i].srv = &srv;
+		srv.sess[i].m = tree->mounts[i];
+		atomic_init(&srv.sess[i].finished, false);
+		if (!(srv.sess[i].path = mount_path(o->mountpoint, tree->mounts[i]->rel))) {
+			zf_log(ZFUSE_LOG_ERROR, "out of memory");
+			goto out;
+		}
+	}
+
+	/* The top first: its failure is the command's. */
+	if (sess_mount(&srv, &srv.sess[0]) != 0 || sess_start(&srv.sess[0]) != 0)
+		goto out;
+	zf_log(ZFUSE_LOG_INFO, "dataset %s mounted at %s", tree->mounts[0]->fs->name,
+	       srv.sess[0].path);
+	mount_children(&srv);
+	ready = true;
+	o->ready(o->ready_arg, ZF_EXIT_OK);
+
+	status = ZF_EXIT_OK;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = srv.sigfd, .events = POLLIN },
+			{ .fd = srv.ev[0], .events = POLLIN },
+		};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			zf_log(ZFUSE_LOG_ERROR, "poll: %s", strerror(errno));
+			break;
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(srv.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+				zf_log(ZFUSE_LOG_INFO, "%s: unmounting", strsignal((int)si.ssi_signo));
+				break;
+			}
+		}
+		if (p[1].revents & POLLIN) {
+			reap(&srv, true);
+			if (srv.sess[0].joined)
+				break;
+		}
+	}
+	if (srv.sess[0].joined && srv.sess[0].loop_rc < 0)
+		status = ZF_EXIT_FAIL;
+out:
+	if (srv.sess) {
+		stop_all(&srv);
+		for (size_t i = 0; i < srv.n; i++) {
+			if (srv.sess[i].started && !srv.sess[i].joined) {
+				/* A loop still runs on the tree the caller is
+				 * about to free: leave now, the mounts are gone. */
+				if (!ready)
+					o->ready(o->ready_arg, status);
+				_exit(status);
+			}
+		}
+		for (size_t i = 0; i < srv.n; i++) {
+			sess_free(&srv.sess[i]);
+			free(srv.sess[i].path);
+		}
+		free(srv.sess);
+	}
+	if (!ready)
+		o->ready(o->ready_arg, status);
+	if (srv.sigfd >= 0)
+		close(srv.sigfd);
+	if (srv.ev[0] >= 0) {
+		close(srv.ev[0]);
+		close(srv.ev[1]);
+	}
+	return status;
+}
