@@ -22,6 +22,8 @@ struct zf_cmd {
 	void (*usage)(FILE *out);
 };
 
+int cmd_create(int argc, char **argv);
+void cmd_create_usage(FILE *out);
 int cmd_inspect(int argc, char **argv);
 void cmd_inspect_usage(FILE *out);
 int cmd_mount(int argc, char **argv);

@@ -18,6 +18,7 @@ static const struct zf_cmd commands[] = {
 	{ "unmount", "unmount a zfuse mount and its child datasets' mounts", cmd_unmount,
 	  cmd_unmount_usage },
 	{ "umount", "the same as unmount", cmd_unmount, cmd_unmount_usage },
+	{ "create", "create a pool on image files (as zpool create)", cmd_create, cmd_create_usage },
 	{ "inspect", "look inside pool images (labels, objects, blocks, verify)", cmd_inspect,
 	  cmd_inspect_usage },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },

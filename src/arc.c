@@ -184,6 +184,10 @@ void arc_release(spa_t *spa, arc_buf_t *b)
 {
 	if (!b)
 		return;
+	if (b->cached == ARC_BUF_BORROWED) {
+		free(b);	/* a view of a dirty block: the data is not ours */
+		return;
+	}
 	if (!b->cached) {
 		buf_free(b);
 		return;
@@ -205,5 +209,34 @@ void arc_get_stats(arc_t *arc, struct arc_stats *st)
 	st->bytes = arc->bytes;
 	st->max_bytes = arc->max_bytes;
 	st->buffers = arc->nbufs;
+	pthread_mutex_unlock(&arc->lock);
+}
+
+void arc_invalidate(spa_t *spa, const blkptr_t *bp)
+{
+	if (bp_is_embedded(bp) || bp_is_hole(bp))
+		return;
+	arc_t *arc = spa->arc;
+	uint64_t kv = dva_vdev(&bp->blk_dva[0]);
+	uint64_t ko = bp->blk_dva[0].dva_word[1];
+	uint64_t kb = bp->blk_birth;
+	pthread_mutex_lock(&arc->lock);
+	arc_buf_t **pp = &arc->hash[hash_of(kv, ko, kb)];
+	while (*pp) {
+		arc_buf_t *b = *pp;
+		if (b->key_vdev != kv || b->key_offset != ko || b->key_birth != kb) {
+			pp = &b->hnext;
+			continue;
+		}
+		*pp = b->hnext;
+		arc->bytes -= b->size;
+		arc->nbufs--;
+		if (b->refcount == 0) {
+			lru_unlink(b);
+			buf_free(b);
+		} else {
+			b->cached = 0;	/* the holder's release frees it */
+		}
+	}
 	pthread_mutex_unlock(&arc->lock);
 }

@@ -18,12 +18,15 @@ typedef struct arc_buf {
 	/* private */
 	uint64_t key_vdev, key_offset, key_birth;
 	uint32_t refcount;
-	int cached;
+	int cached;		/* 0 private copy, 1 in the cache, ARC_BUF_BORROWED */
 	struct arc_buf *hnext;
 	struct arc_buf *lru_prev, *lru_next;
 } arc_buf_t;
 
 struct spa;
+
+/* A held view of a dirty block (dbuf.c): release frees only the wrapper. */
+#define ARC_BUF_BORROWED 2
 
 arc_t *arc_create(uint64_t max_bytes);
 void arc_destroy(arc_t *arc);
@@ -34,6 +37,10 @@ void arc_destroy(arc_t *arc);
  */
 int arc_read(struct spa *spa, const blkptr_t *bp, arc_buf_t **out);
 void arc_release(struct spa *spa, arc_buf_t *buf);
+
+/* Forget the cached copy of bp's block: it was rewritten in place (same
+ * DVA and birth) during a sync. */
+void arc_invalidate(struct spa *spa, const blkptr_t *bp);
 
 struct arc_stats {
 	uint64_t hits, misses, bytes, max_bytes, buffers;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "byteorder.h"
 #include "dmu_types.h"
+#include "dbuf.h"
 #include "dnode.h"
 #include "spa.h"
 #include "zfuse/errors.h"
@@ -104,6 +105,11 @@ int dnode_find_bp(dnode_t *dn, int level, uint64_t blkid, blkptr_t *bp)
 
 int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
 {
+	if (level == 0 && dn->os->overlay) {
+		int dirty = dbuf_overlay_hold(dn, blkid, out);
+		if (dirty <= 0)
+			return dirty;	/* a dirty or freed block, or an error */
+	}
 	blkptr_t bp;
 	int rc = dnode_find_bp(dn, level, blkid, &bp);
 	if (rc)
@@ -240,6 +246,7 @@ int objset_open(spa_t *spa, const blkptr_t *bp, objset_t **out)
 		return -ZFUSE_E_CORRUPT;
 	}
 	memcpy(os->phys, b->data, b->size < OBJSET_PHYS_SIZE ? b->size : OBJSET_PHYS_SIZE);
+	os->phys_size = b->size;
 	arc_release(spa, b);
 	os->type = le64(os->phys + 704);
 	os->flags = le64(os->phys + 712);

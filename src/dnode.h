@@ -41,12 +41,21 @@ typedef struct dnode {
 	uint64_t maxblkid, used;
 } dnode_t;
 
+struct dbuf_overlay;
+
 typedef struct objset {
 	struct spa *spa;
 	blkptr_t bp;
 	uint8_t phys[OBJSET_PHYS_SIZE];	/* zero padded when the block is smaller */
+	uint64_t phys_size;	/* lsize of the objset block */
 	uint64_t type, flags;
 	dnode_t meta_dnode;
+	/* write side (dmu_tx.h) */
+	uint64_t dsobj;		/* dataset holding this objset; 0 for the MOS */
+	unsigned refcount;	/* holders through spa_objset_hold */
+	struct objset *next;	/* spa's list of shared objsets */
+	struct dbuf_overlay *overlay;	/* changes of the open txg; NULL when clean */
+	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 } objset_t;
 
 /*

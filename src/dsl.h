@@ -71,4 +71,90 @@ int dsl_dataset_find(struct spa *spa, const char *name, struct dsl_dataset_ref *
 /* Full name of a dsl_dir ("pool/a/b"). */
 int dsl_dir_name(struct spa *spa, uint64_t dirobj, char *buf, size_t cap);
 
+/* ==== write side: creating DSL objects (dsl_create.c) ==================
+ * All in the open txg of tx, in the MOS, following OpenZFS's
+ * dsl_dir_create_sync / dsl_dataset_create_sync_dd /
+ * dsl_pool_create_origin (object-layer.md §6, §7.5). Errors: DMU/ZAP
+ * errors (dmu_tx.h). */
+
+struct dmu_tx;
+
+#define DD_FLAG_USED_BREAKDOWN 0x1
+#define DS_FLAG_UNIQUE_ACCURATE 0x4
+#define DSL_DIR_PHYS_SIZE 256
+#define DSL_DATASET_PHYS_SIZE 320
+#define DSL_DEADLIST_PHYS_SIZE 320
+#define BPOBJ_SIZE_V2 48
+#define SPA_OLD_MAXBLOCKSIZE (128ULL << 10)
+
+/* Byte offsets of dsl_dir_phys_t / dsl_dataset_phys_t fields, for
+ * read-modify-write of single fields with dsl_phys_set. */
+#define DD_OFF_HEAD_DATASET_OBJ 8
+#define DD_OFF_ORIGIN_OBJ 24
+#define DD_OFF_CLONES 144
+#define DS_OFF_PREV_SNAP_OBJ 8
+#define DS_OFF_PREV_SNAP_TXG 16
+#define DS_OFF_NUM_CHILDREN 40
+#define DS_OFF_DEADLIST_OBJ 64
+#define DS_OFF_UNIQUE_BYTES 96
+#define DS_OFF_FLAGS 120
+#define DS_OFF_NEXT_CLONES_OBJ 256
+
+/* Set one uint64 of a MOS object's bonus buffer (the rest is kept). */
+int dsl_phys_set(struct spa *spa, uint64_t obj, unsigned off, uint64_t value, struct dmu_tx *tx);
+
+/* A new empty bpobj (48-byte header: livelist is never active here). */
+int bpobj_alloc(struct spa *spa, uint64_t blocksize, struct dmu_tx *tx, uint64_t *obj);
+/* An empty bpobj for a deadlist entry: the shared MOS "empty_bpobj"
+ * (created on first use, feature refcount +1) when empty_bpobj is
+ * enabled, else a new one. */
+int bpobj_alloc_empty(struct spa *spa, struct dmu_tx *tx, uint64_t *obj);
+/* A new empty deadlist (a ZAP mintxg -> bpobj with a 320-byte header). */
+int dsl_deadlist_alloc(struct spa *spa, struct dmu_tx *tx, uint64_t *obj);
+/* Add key mintxg (hex) -> bpobj_alloc_empty to deadlist dl. */
+int dsl_deadlist_add_key(struct spa *spa, uint64_t dl, uint64_t mintxg, struct dmu_tx *tx);
+/* A new deadlist holding dl's keys below maxtxg, each with an empty bpobj. */
+int dsl_deadlist_clone(struct spa *spa, uint64_t dl, uint64_t maxtxg, struct dmu_tx *tx,
+		       uint64_t *newdl);
+
+/*
+ * A new dsl_dir with its props and child-map ZAPs: the child `name` of
+ * parent_dir, or (parent_dir 0, name NULL) the pool's root dir, linked as
+ * the MOS "root_dataset".
+ */
+int dsl_dir_create_sync(struct spa *spa, uint64_t parent_dir, const char *name,
+			struct dmu_tx *tx, uint64_t *ddobj);
+
+/*
+ * The head dataset of dir ddobj (which has none yet): a clone of snapshot
+ * origin (0: no origin — only $ORIGIN's own head), with OpenZFS's links
+ * (origin's num_children, next-clones and dir clones ZAPs, the dir's
+ * dd_origin_obj, deadlist cloned from the origin's head). flags: DS_FLAG_*
+ * besides UNIQUE_ACCURATE, which is always set. ds_bp stays a hole until
+ * the dataset's objset is first synced.
+ */
+int dsl_dataset_create_sync_dd(struct spa *spa, uint64_t ddobj, uint64_t origin, uint64_t flags,
+			       struct dmu_tx *tx, uint64_t *dsobj);
+
+/*
+ * The DSL skeleton of a new pool (dsl_pool_create up to the root
+ * dataset): the root dir, $MOS, $FREE and the MOS "free_bpobj", $ORIGIN
+ * with its head and the snapshot $ORIGIN@$ORIGIN (*origin_snap).
+ */
+int dsl_pool_create_skeleton(struct spa *spa, struct dmu_tx *tx, uint64_t *root_dir,
+			     uint64_t *origin_snap);
+
+/*
+ * Activate per-dataset feature `name` ("zstd_compress") on dataset dsobj,
+ * as dsl_dataset_activate_feature: zapify the dataset object first (type
+ * becomes DMU_OTN_ZAP_METADATA, extensible_dataset +1), add the feature's
+ * GUID key (value 0) and raise the feature's refcount. Already active:
+ * nothing. Errors: ZFUSE_E_NOENT (feature unknown or not enabled).
+ */
+int dsl_dataset_activate_feature(struct spa *spa, uint64_t dsobj, const char *name,
+				 struct dmu_tx *tx);
+
+/* $ORIGIN@$ORIGIN of a pool, 0 when it has none (SPA < 11). */
+int dsl_pool_origin_snap(struct spa *spa, uint64_t *origin_snap);
+
 #endif

@@ -27,6 +27,14 @@ static const struct {
 	[ZFUSE_E_MISSING_DEV - ZFUSE_E_BASE] = { ENXIO, "too many devices missing" },
 	[ZFUSE_E_ACCESS - ZFUSE_E_BASE] = { EACCES, "dataset is encrypted; keys are not supported" },
 	[ZFUSE_E_NAMETOOLONG - ZFUSE_E_BASE] = { ENAMETOOLONG, "name too long" },
+	[ZFUSE_E_NOSPC - ZFUSE_E_BASE] = { ENOSPC, "no space left in the pool" },
+	[ZFUSE_E_EXIST - ZFUSE_E_BASE] = { EEXIST, "already exists" },
+	[ZFUSE_E_NOTEMPTY - ZFUSE_E_BASE] = { ENOTEMPTY, "directory not empty" },
+	[ZFUSE_E_PERM - ZFUSE_E_BASE] = { EPERM, "operation not permitted" },
+	[ZFUSE_E_XDEV - ZFUSE_E_BASE] = { EXDEV, "crosses datasets" },
+	[ZFUSE_E_FBIG - ZFUSE_E_BASE] = { EFBIG, "file too large" },
+	[ZFUSE_E_MLINK - ZFUSE_E_BASE] = { EMLINK, "too many links" },
+	[ZFUSE_E_BUSY - ZFUSE_E_BASE] = { EBUSY, "busy" },
 };
 
 static int error_index(int err)

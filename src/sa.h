@@ -56,4 +56,94 @@ int sa_foreach(const sa_table_t *t, dnode_t *dn,
 	       void (*cb)(void *arg, const char *name, unsigned num, const uint8_t *val, uint32_t len),
 	       void *arg);
 
+/* ==== write side (sa_write.c) ========================================= */
+/*
+ * Writing an object's system attributes as OpenZFS's sa_build_layouts
+ * does: the attribute list (in order) picks a layout from the dataset's
+ * LAYOUTS ZAP (a new one is numbered and stored when none matches), the
+ * bonus gets what fits, the rest goes to a spill block.
+ */
+struct dmu_tx;
+
+#define SA_MAX_OBJ_ATTRS 64
+
+/* The writer's view of a dataset's registry and layouts. */
+typedef struct sa_wtable sa_wtable_t;
+
+/* Load from the SA master node (registry and layouts may be absent yet).
+ * Errors: ZFUSE_E_CORRUPT, read errors. */
+int sa_wtable_load(objset_t *os, uint64_t sa_master_obj, sa_wtable_t **out);
+void sa_wtable_free(sa_wtable_t *t);
+/* Bumped whenever a new layout is stored: readers' sa_table_t must then
+ * be reloaded. */
+unsigned sa_wtable_generation(const sa_wtable_t *t);
+
+/* Number of an existing layout with exactly these attributes.
+ * Errors: ZFUSE_E_NOENT. */
+int sa_wtable_find_layout(const sa_wtable_t *t, const uint16_t *attrs, unsigned n, unsigned *num);
+
+/* One object's attributes in storage order, values owned. */
+struct sa_obj_attr {
+	uint16_t num;		/* registry number */
+	uint32_t len;
+	uint8_t *val;
+	bool in_spill;		/* where it was loaded from */
+	uint32_t off;		/* its offset in that buffer */
+	bool dirty;
+};
+typedef struct sa_attrs {
+	unsigned count;
+	struct sa_obj_attr a[SA_MAX_OBJ_ATTRS];
+	bool reshaped;		/* attributes added/removed or a length changed */
+	bool loaded;		/* read from an existing SA bonus */
+	uint8_t *spill;		/* the old spill block (NULL: none) */
+	uint64_t spill_size;
+} sa_attrs_t;
+
+/* An empty list (new object). */
+void sa_attrs_init(sa_attrs_t *l);
+/* Read dn's attributes (bonus then spill, in layout order).
+ * Errors: ZFUSE_E_CORRUPT (not SA, unknown layout), read errors. */
+int sa_attrs_load(const sa_wtable_t *t, dnode_t *dn, sa_attrs_t *l);
+void sa_attrs_free(sa_attrs_t *l);
+
+/* Value of a ZPL attribute (NULL when absent). */
+const uint8_t *sa_attrs_get(const sa_wtable_t *t, const sa_attrs_t *l, enum zpl_attr a,
+			    uint32_t *len);
+uint64_t sa_attrs_get_u64(const sa_wtable_t *t, const sa_attrs_t *l, enum zpl_attr a,
+			  uint64_t dflt);
+/* Replace in place, or append at the end when absent (as sa_update).
+ * Errors: ZFUSE_E_INVAL (fixed-length attribute with another length),
+ * ZFUSE_E_RANGE (too many attributes), ZFUSE_E_NOMEM. */
+int sa_attrs_set(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a, const void *val,
+		 uint32_t len);
+int sa_attrs_set_u64(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a, uint64_t v);
+int sa_attrs_set_time(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a, const int64_t ts[2]);
+void sa_attrs_remove(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a);
+
+/*
+ * Store the list as object obj's SA bonus (+ spill). The object's bonus
+ * type must already be DMU_OT_SA. Unchanged shapes are patched in place;
+ * others are laid out anew (layout lookup/registration, split, spill
+ * resize or removal). Errors: ZFUSE_E_FBIG (over 128 KiB of attributes),
+ * write errors.
+ */
+int sa_attrs_store(sa_wtable_t *t, objset_t *os, uint64_t obj, sa_attrs_t *l,
+		   struct dmu_tx *tx);
+
+/* The raw SA bytes of a list laid out for a dnode of dnodesize (no
+ * layout registration; layout numbers come from lookup_layout). For unit
+ * tests of the split rule. */
+struct sa_layout_out {
+	uint8_t bonus[16384];
+	uint64_t bonuslen;
+	uint8_t *spill;		/* malloc'd; NULL when no spill */
+	uint64_t spill_size;
+	unsigned bonus_count, spill_count;	/* attributes in each */
+};
+int sa_layout_compute(const sa_wtable_t *t, const sa_attrs_t *l, uint64_t dnodesize,
+		      uint64_t old_spill_size, const uint8_t *old_spill,
+		      int (*lookup_layout)(void *arg, const uint16_t *attrs, unsigned n, unsigned *num),
+		      void *arg, struct sa_layout_out *out);
+
 #endif

@@ -10,7 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dnode.h"
+#include "dbuf.h"
+#include "dmu_tx.h"
+#include "metaslab.h"
 #include "spa.h"
+#include "txg.h"
 #include "zap.h"
 #include "zfeature.h"
 #include "zfuse/errors.h"
@@ -370,6 +374,18 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 	spa_t *spa = (spa_t *)pool;
 	if (!spa)
 		return;
+	txg_shutdown(spa);
+	metaslab_fini(spa);
+	while (spa->objsets) {
+		objset_t *os = spa->objsets;
+		spa->objsets = os->next;
+		dbuf_overlay_clear(os);
+		objset_close(os);
+	}
+	if (spa->mos)
+		dbuf_overlay_clear(spa->mos);
+	free(spa->readonly_reason);
+	pthread_rwlock_destroy(&spa->lock);
 	zfetch_destroy(spa->zfetch);
 	objset_close(spa->mos);
 	vdev_free(spa->root);
@@ -390,6 +406,7 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	spa_t *spa = calloc(1, sizeof(*spa));
 	if (!spa)
 		return -ZFUSE_E_NOMEM;
+	pthread_rwlock_init(&spa->lock, NULL);
 	spa->log = opts->log;
 	spa->log_arg = opts->log_arg;
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;
@@ -420,9 +437,27 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 		zfuse_pool_close((zfuse_pool_t *)spa);
 		return rc;
 	}
-	spa_log(spa, ZFUSE_LOG_INFO, "imported pool '%s' at txg %" PRIu64, spa->name, spa->ub.ub_txg);
+	if (opts->readwrite && !opts->txg && !opts->rewind)
+		txg_enable_writes(spa);	/* on refusal: read-only, reason logged */
+	spa_log(spa, ZFUSE_LOG_INFO, "imported pool '%s' at txg %" PRIu64 "%s", spa->name,
+		spa->ub.ub_txg, spa->writable ? " read-write" : "");
 	*out = (zfuse_pool_t *)spa;
 	return 0;
+}
+
+bool zfuse_pool_writable(const zfuse_pool_t *pool)
+{
+	return ((const spa_t *)pool)->writable;
+}
+
+const char *zfuse_pool_readonly_reason(const zfuse_pool_t *pool)
+{
+	return ((const spa_t *)pool)->readonly_reason;
+}
+
+int zfuse_pool_sync(zfuse_pool_t *pool)
+{
+	return txg_sync_now((spa_t *)pool);
 }
 
 const char *zfuse_pool_name(const zfuse_pool_t *pool)

@@ -44,6 +44,21 @@ typedef struct spa {
 	zfuse_log_fn log;
 	void *log_arg;
 	int log_level;
+	/* write side (dmu_tx.h, txg.c) */
+	pthread_rwlock_t lock;	/* readers shared; a tx or a sync exclusive */
+	bool writable;
+	char *readonly_reason;	/* why not, for messages (NULL: asked read-only) */
+	uint64_t open_txg;	/* txg that new changes join */
+	struct objset *objsets;	/* shared dataset objsets (spa_objset_hold) */
+	struct txg_state *txg;	/* sync thread and dirty-data throttle */
+	struct metaslab_state *ms;	/* allocator (metaslab.c) */
+	bool config_dirty;	/* labels and the MOS config must be rewritten */
+	/* pool config and features, write side (spa_config.c, zfeature_write.c) */
+	nvlist_t *mos_config;	/* trusted config: the MOS "config" object's tree */
+	nvlist_t *label_features;	/* active MOS features, "features_for_read" of labels */
+	uint64_t config_obj;	/* MOS object holding mos_config */
+	uint64_t pool_state;	/* POOL_STATE_* written into labels */
+	uint64_t feature_enabled_txg_obj;	/* MOS "feature_enabled_txg" ZAP; 0: none */
 } spa_t;
 
 /* Log a message through the pool's log callback (printf-style). */

@@ -115,6 +115,19 @@ extern __thread uint64_t vdev_repairs;
  * padding included). */
 uint64_t vdev_psize_to_asize(const vdev_t *vd, uint64_t psize);
 
+/* ---- writing (vdev_write.c) ---- */
+
+/* Raw write at a device offset (labels included). Errors: ZFUSE_E_IO,
+ * ZFUSE_E_NOSPC (the image file's filesystem is full). */
+int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset);
+/* Reopen the image read-write. Errors: ZFUSE_E_ROFS (no permission), ZFUSE_E_IO. */
+int leaf_dev_reopen_rw(struct leaf_dev *dev);
+/* Write psize bytes at a DVA offset of top-level vdev vd: padded to the
+ * allocated size, to every mirror side, as RAID-Z columns with parity. */
+int vdev_write(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize);
+/* fdatasync every leaf below vd. */
+int vdev_flush(vdev_t *vd);
+
 /* Deflate ratio of a top-level vdev, for dsize (object-layer.md §0). */
 uint64_t vdev_deflate_ratio(const vdev_t *vd);
 

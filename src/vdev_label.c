@@ -174,3 +174,42 @@ int vdev_uberblock_best(const struct leaf_dev *dev, uint64_t top_ashift, uint64_
 	}
 	return have ? 0 : -ZFUSE_E_NOENT;
 }
+
+/* ---- writing ---------------------------------------------------------------- */
+
+/* Write a region whose last 40 bytes carry the label checksum trailer. */
+static int write_checked_region(const struct leaf_dev *dev, uint64_t off, uint8_t *buf, uint64_t size)
+{
+	zio_cksum_t verifier = { { off, 0, 0, 0 } };
+	int rc = zio_checksum_fill_embedded(ZIO_CHECKSUM_LABEL, buf, size, &verifier);
+	if (rc)
+		return rc;
+	return leaf_dev_pwrite(dev, buf, size, off);
+}
+
+int vdev_label_write_config(const struct leaf_dev *dev, int l, const nvlist_t *config)
+{
+	uint8_t *buf = calloc(1, VDEV_PHYS_SIZE);
+	if (!buf)
+		return -ZFUSE_E_NOMEM;
+	size_t used;
+	int rc = nvlist_pack_xdr(config, buf, VDEV_PHYS_SIZE - 40, &used);
+	if (rc == 0)
+		rc = write_checked_region(dev, vdev_label_offset(dev->psize, l) + VDEV_PHYS_OFFSET, buf,
+					  VDEV_PHYS_SIZE);
+	free(buf);
+	return rc;
+}
+
+int vdev_uberblock_write(const struct leaf_dev *dev, int l, uint64_t slot, uint64_t top_ashift,
+			 const uberblock_t *ub)
+{
+	uint64_t ss = vdev_uberblock_slot_size(top_ashift);
+	if (slot >= VDEV_UBERBLOCK_RING_SIZE / ss)
+		return -ZFUSE_E_INVAL;
+	uint8_t buf[1 << MAX_UBERBLOCK_SHIFT];
+	memset(buf, 0, ss);
+	memcpy(buf, ub, sizeof(*ub));
+	return write_checked_region(dev, vdev_label_offset(dev->psize, l) + VDEV_UBERBLOCK_RING_OFFSET +
+					 slot * ss, buf, ss);
+}

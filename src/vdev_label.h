@@ -70,4 +70,15 @@ int vdev_uberblock_compare(const uberblock_t *a, const uberblock_t *b);
 int vdev_uberblock_best(const struct leaf_dev *dev, uint64_t top_ashift, uint64_t max_txg,
 			uberblock_t *ub, bool *found_bswap);
 
+/* ---- writing ---- */
+
+/* Pack config into label l's 112 KiB config area with its trailer.
+ * Errors: ZFUSE_E_RANGE (config too big), ZFUSE_E_IO. */
+int vdev_label_write_config(const struct leaf_dev *dev, int l, const nvlist_t *config);
+
+/* Write ub into slot of label l's uberblock ring (slot size from the
+ * top-level vdev's ashift), with its own trailer checksum. */
+int vdev_uberblock_write(const struct leaf_dev *dev, int l, uint64_t slot, uint64_t top_ashift,
+			 const uberblock_t *ub);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "dmu_tx.h"	/* write side */
 #include "dnode.h"
 
 #define ZAP_MAXNAMELEN 256
@@ -92,5 +93,49 @@ uint64_t zap_hash_name(const zap_info_t *info, const char *name);
  * Returns 0 or -ZFUSE_E_INVAL when the result does not fit. Invalid UTF-8
  * is copied unchanged. */
 int zap_normalize(const char *name, uint64_t normflags, char *out, size_t cap);
+
+/* ======================================================================
+ * Write side (zap_write.c). Callers hold the pool's single-writer lock
+ * (dmu_tx.h); every change lands in tx's txg through the DMU overlay.
+ * Values are host-order integer arrays of intlen 1, 2, 4 or 8 bytes.
+ * New ZAPs are micro (512-byte block) and become fat as OpenZFS makes them:
+ * a value that is not one uint64, a name of 50 bytes or more, or a full
+ * 128 KiB micro block. Errors: ZFUSE_E_INVAL (not a ZAP type, bad intlen,
+ * value over ZAP_MAXVALUELEN, empty name), ZFUSE_E_NAMETOOLONG (over 255
+ * bytes, 1023 in directories), ZFUSE_E_NOSPC (hash table at its limit),
+ * ZFUSE_E_UNSUPPORTED (uint64-key ZAPs), ZFUSE_E_CORRUPT, errors of the DMU.
+ * ====================================================================== */
+
+int zap_create(objset_t *os, unsigned ot, unsigned bonustype, unsigned bonuslen, dmu_tx_t *tx,
+	       uint64_t *obj);
+int zap_create_claim(objset_t *os, uint64_t obj, unsigned ot, unsigned bonustype, unsigned bonuslen,
+		     dmu_tx_t *tx);
+/* Micro ZAP with normalization flags (ZPL directories). */
+int zap_create_norm(objset_t *os, uint64_t normflags, unsigned ot, unsigned bonustype,
+		    unsigned bonuslen, unsigned dnodesize, dmu_tx_t *tx, uint64_t *obj);
+/* Fat from the start (blocks of 1 << leaf_blockshift) when zapflags is not
+ * 0; micro with a 1 << leaf_blockshift block otherwise, as OpenZFS does.
+ * indirect_blockshift is ignored (dmu_object_alloc uses 17). */
+int zap_create_flags(objset_t *os, uint64_t normflags, uint64_t zapflags, unsigned ot,
+		     int leaf_blockshift, int indirect_blockshift, unsigned bonustype,
+		     unsigned bonuslen, unsigned dnodesize, dmu_tx_t *tx, uint64_t *obj);
+
+/* Add name; ZFUSE_E_EXIST if it is present. */
+int zap_add(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
+	    const void *val, dmu_tx_t *tx);
+/* Add name or replace its value. */
+int zap_update(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
+	       const void *val, dmu_tx_t *tx);
+int zap_add_uint64(objset_t *os, uint64_t obj, const char *name, uint64_t v, dmu_tx_t *tx);
+int zap_update_uint64(objset_t *os, uint64_t obj, const char *name, uint64_t v, dmu_tx_t *tx);
+/* Remove name (exact match). ZFUSE_E_NOENT if absent. */
+int zap_remove(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx);
+/* Remove the entry whose name equals name after the ZAP's normalization
+ * (lowest cd if several); the stored name goes to removed (may be NULL).
+ * Exact when the ZAP has no normflags. ZFUSE_E_RANGE: cap too small. */
+int zap_remove_norm(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx, char *removed,
+		    size_t cap);
+/* Number of entries (micro: used chunks; fat: zap_num_entries). */
+int zap_count(objset_t *os, uint64_t obj, uint64_t *count);
 
 #endif

@@ -3,6 +3,7 @@
  * features_for_read ZAP: a feature there with a non-zero refcount changed
  * the on-disk format in a way a reader must understand.
  */
+#include <stdio.h>
 #include <string.h>
 #include "dnode.h"
 #include "spa.h"
@@ -11,51 +12,51 @@
 #include "zfuse/errors.h"
 
 static const struct zfeature_info features[] = {
-	{ "async_destroy", "com.delphix:async_destroy", true, true },
-	{ "empty_bpobj", "com.delphix:empty_bpobj", true, true },
-	{ "lz4_compress", "org.illumos:lz4_compress", false, true },
-	{ "multi_vdev_crash_dump", "com.joyent:multi_vdev_crash_dump", false, true },
-	{ "spacemap_histogram", "com.delphix:spacemap_histogram", true, true },
-	{ "enabled_txg", "com.delphix:enabled_txg", true, true },
-	{ "hole_birth", "com.delphix:hole_birth", false, true },
-	{ "extensible_dataset", "com.delphix:extensible_dataset", false, true },
-	{ "embedded_data", "com.delphix:embedded_data", false, true },
-	{ "bookmarks", "com.delphix:bookmarks", true, true },
-	{ "filesystem_limits", "com.joyent:filesystem_limits", true, true },
-	{ "large_blocks", "org.open-zfs:large_blocks", false, true },
-	{ "large_dnode", "org.zfsonlinux:large_dnode", false, true },
-	{ "sha512", "org.illumos:sha512", false, true },
-	{ "skein", "org.illumos:skein", false, true },
-	{ "edonr", "org.illumos:edonr", false, true },
-	{ "userobj_accounting", "org.zfsonlinux:userobj_accounting", true, true },
+	{ "async_destroy", "com.delphix:async_destroy", true, true, false },
+	{ "empty_bpobj", "com.delphix:empty_bpobj", true, true, true },
+	{ "lz4_compress", "org.illumos:lz4_compress", false, true, true },
+	{ "multi_vdev_crash_dump", "com.joyent:multi_vdev_crash_dump", false, true, true },
+	{ "spacemap_histogram", "com.delphix:spacemap_histogram", true, true, true },
+	{ "enabled_txg", "com.delphix:enabled_txg", true, true, true },
+	{ "hole_birth", "com.delphix:hole_birth", false, true, true },
+	{ "extensible_dataset", "com.delphix:extensible_dataset", false, true, true },
+	{ "embedded_data", "com.delphix:embedded_data", false, true, true },
+	{ "bookmarks", "com.delphix:bookmarks", true, true, true },
+	{ "filesystem_limits", "com.joyent:filesystem_limits", true, true, true },
+	{ "large_blocks", "org.open-zfs:large_blocks", false, true, true },
+	{ "large_dnode", "org.zfsonlinux:large_dnode", false, true, true },
+	{ "sha512", "org.illumos:sha512", false, true, true },
+	{ "skein", "org.illumos:skein", false, true, true },
+	{ "edonr", "org.illumos:edonr", false, true, true },
+	{ "userobj_accounting", "org.zfsonlinux:userobj_accounting", true, true, false },
 	/* Encrypted datasets are listed and refused one by one at open. */
-	{ "encryption", "com.datto:encryption", false, true },
-	{ "project_quota", "org.zfsonlinux:project_quota", true, true },
-	{ "device_removal", "com.delphix:device_removal", false, false },
-	{ "obsolete_counts", "com.delphix:obsolete_counts", true, true },
-	{ "zpool_checkpoint", "com.delphix:zpool_checkpoint", true, true },
-	{ "spacemap_v2", "com.delphix:spacemap_v2", true, true },
-	{ "allocation_classes", "org.zfsonlinux:allocation_classes", true, true },
-	{ "resilver_defer", "com.datto:resilver_defer", true, true },
-	{ "bookmark_v2", "com.datto:bookmark_v2", false, true },
-	{ "redaction_bookmarks", "com.delphix:redaction_bookmarks", false, true },
-	{ "redacted_datasets", "com.delphix:redacted_datasets", false, true },
-	{ "bookmark_written", "com.delphix:bookmark_written", false, true },
-	{ "log_spacemap", "com.delphix:log_spacemap", true, true },
-	{ "livelist", "com.delphix:livelist", true, true },
-	{ "device_rebuild", "org.openzfs:device_rebuild", true, true },
-	{ "zstd_compress", "org.freebsd:zstd_compress", false, true },
-	{ "draid", "org.openzfs:draid", false, false },
-	{ "zilsaxattr", "org.openzfs:zilsaxattr", true, true },
-	{ "head_errlog", "com.delphix:head_errlog", false, true },
-	{ "blake3", "org.openzfs:blake3", false, true },
-	{ "block_cloning", "com.fudosecurity:block_cloning", true, true },
-	{ "vdev_zaps_v2", "com.klarasystems:vdev_zaps_v2", false, true },
-	{ "redaction_list_spill", "com.delphix:redaction_list_spill", false, true },
-	{ "raidz_expansion", "org.openzfs:raidz_expansion", false, false },
-	{ "fast_dedup", "com.klarasystems:fast_dedup", true, true },
-	{ "longname", "org.zfsonlinux:longname", false, true },
-	{ "large_microzap", "com.klarasystems:large_microzap", true, true },
+	{ "encryption", "com.datto:encryption", false, true, false },
+	{ "project_quota", "org.zfsonlinux:project_quota", true, true, false },
+	{ "device_removal", "com.delphix:device_removal", false, false, false },
+	{ "obsolete_counts", "com.delphix:obsolete_counts", true, true, false },
+	{ "zpool_checkpoint", "com.delphix:zpool_checkpoint", true, true, false },
+	{ "spacemap_v2", "com.delphix:spacemap_v2", true, true, true },
+	{ "allocation_classes", "org.zfsonlinux:allocation_classes", true, true, false },
+	{ "resilver_defer", "com.datto:resilver_defer", true, true, true },
+	{ "bookmark_v2", "com.datto:bookmark_v2", false, true, true },
+	{ "redaction_bookmarks", "com.delphix:redaction_bookmarks", false, true, true },
+	{ "redacted_datasets", "com.delphix:redacted_datasets", false, true, false },
+	{ "bookmark_written", "com.delphix:bookmark_written", false, true, true },
+	{ "log_spacemap", "com.delphix:log_spacemap", true, true, false },
+	{ "livelist", "com.delphix:livelist", true, true, false },
+	{ "device_rebuild", "org.openzfs:device_rebuild", true, true, true },
+	{ "zstd_compress", "org.freebsd:zstd_compress", false, true, true },
+	{ "draid", "org.openzfs:draid", false, false, false },
+	{ "zilsaxattr", "org.openzfs:zilsaxattr", true, true, false },
+	{ "head_errlog", "com.delphix:head_errlog", false, true, true },
+	{ "blake3", "org.openzfs:blake3", false, true, true },
+	{ "block_cloning", "com.fudosecurity:block_cloning", true, true, false },
+	{ "vdev_zaps_v2", "com.klarasystems:vdev_zaps_v2", false, true, true },
+	{ "redaction_list_spill", "com.delphix:redaction_list_spill", false, true, false },
+	{ "raidz_expansion", "org.openzfs:raidz_expansion", false, false, false },
+	{ "fast_dedup", "com.klarasystems:fast_dedup", true, true, false },
+	{ "longname", "org.zfsonlinux:longname", false, true, true },
+	{ "large_microzap", "com.klarasystems:large_microzap", true, true, false },
 };
 
 const struct zfeature_info *zfeature_table(unsigned *count)
@@ -91,6 +92,83 @@ static int check_one(void *arg, const zap_entry_t *ze)
 		spa_log(c->spa, ZFUSE_LOG_ERROR,
 			"pool uses feature '%s' (%s), which zfuse cannot read yet", fi->name, ze->name);
 		c->bad++;
+	}
+	return 0;
+}
+
+static int feature_zap_lookup(spa_t *spa, uint64_t obj, const char *guid, uint64_t *v)
+{
+	if (!obj)
+		return -ZFUSE_E_NOENT;
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, obj, &dn);
+	if (rc)
+		return rc;
+	rc = zap_lookup_uint64(&dn, guid, v);
+	dnode_rele(&dn);
+	return rc;
+}
+
+int zfeature_refcount(spa_t *spa, const char *guid, uint64_t *refcount)
+{
+	const struct zfeature_info *fi = zfeature_lookup(guid);
+	uint64_t obj = fi && fi->readonly_compat ? spa->features_for_write_obj : spa->features_for_read_obj;
+	int rc = feature_zap_lookup(spa, obj, guid, refcount);
+	if (rc == -ZFUSE_E_NOENT && !fi)
+		rc = feature_zap_lookup(spa, spa->features_for_write_obj, guid, refcount);
+	return rc;
+}
+
+bool zfeature_is_enabled(spa_t *spa, const char *guid)
+{
+	uint64_t r;
+	return zfeature_refcount(spa, guid, &r) == 0;
+}
+
+bool zfeature_is_active(spa_t *spa, const char *guid)
+{
+	uint64_t r;
+	return zfeature_refcount(spa, guid, &r) == 0 && r > 0;
+}
+
+struct write_check {
+	const char *blocker;
+	char name[128];
+};
+
+static int write_check_one(void *arg, const zap_entry_t *ze)
+{
+	struct write_check *c = arg;
+	if (ze->value_first == 0)
+		return 0;
+	const struct zfeature_info *fi = zfeature_lookup(ze->name);
+	if (!fi || !fi->zfuse_writes) {
+		snprintf(c->name, sizeof(c->name), "%s", fi ? fi->name : ze->name);
+		c->blocker = c->name;
+		return 1;
+	}
+	return 0;
+}
+
+int zfeature_check_write(spa_t *spa, char *why, size_t cap)
+{
+	uint64_t objs[2] = { spa->features_for_read_obj, spa->features_for_write_obj };
+	for (int i = 0; i < 2; i++) {
+		if (!objs[i])
+			continue;
+		dnode_t dn;
+		int rc = dnode_hold(spa->mos, objs[i], &dn);
+		if (rc)
+			return rc;
+		struct write_check c = { NULL, "" };
+		rc = zap_iterate(&dn, 0, 0, write_check_one, &c);
+		dnode_rele(&dn);
+		if (rc < 0)
+			return rc;
+		if (c.blocker) {
+			snprintf(why, cap, "feature '%s' is active and zfuse does not maintain it", c.blocker);
+			return -ZFUSE_E_ROFS;
+		}
 	}
 	return 0;
 }

@@ -7,6 +7,7 @@
 #define ZFUSE_ZFEATURE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct spa;
@@ -16,6 +17,7 @@ struct zfeature_info {
 	const char *guid;	/* "org.illumos:lz4_compress" */
 	bool readonly_compat;	/* lives in features_for_write */
 	bool zfuse_reads;	/* zfuse can read pools where it is active */
+	bool zfuse_writes;	/* zfuse keeps its on-disk obligations while it is active */
 };
 
 /* Feature by GUID, or NULL when unknown. */
@@ -28,5 +30,17 @@ const struct zfeature_info *zfeature_table(unsigned *count);
  * Errors: ZFUSE_E_UNSUPPORTED.
  */
 int zfeature_check_read(struct spa *spa);
+
+/* Refcount of a feature (GUID) in the MOS: ZFUSE_E_NOENT when the pool
+ * does not have it enabled. */
+int zfeature_refcount(struct spa *spa, const char *guid, uint64_t *refcount);
+bool zfeature_is_enabled(struct spa *spa, const char *guid);
+bool zfeature_is_active(struct spa *spa, const char *guid);
+
+/*
+ * Whether zfuse may write this pool: every active feature must be one it
+ * maintains. Otherwise -ZFUSE_E_ROFS with why = "feature 'X' is active ...".
+ */
+int zfeature_check_write(struct spa *spa, char *why, size_t cap);
 
 #endif

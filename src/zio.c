@@ -68,6 +68,20 @@ static bool verify_gang_header(void *arg, const void *data, uint64_t size)
 
 static int zio_read_phys_depth(spa_t *spa, const blkptr_t *bp, void *out, int dva_index, int depth);
 
+int zio_read_gang_header(spa_t *spa, const blkptr_t *bp, void *hdr)
+{
+	int rc = -ZFUSE_E_CORRUPT;
+	for (int d = 0; d < SPA_DVAS_PER_BP && rc; d++) {
+		const dva_t *dva = &bp->blk_dva[d];
+		vdev_t *top = dva_is_valid(dva) && dva_is_gang(dva) ? spa_lookup_top(spa, dva_vdev(dva)) : NULL;
+		if (!top)
+			continue;
+		struct gang_verify_ctx gctx = { bp };
+		rc = vdev_read(top, dva_offset(dva), hdr, SPA_OLD_GANGBLOCKSIZE, verify_gang_header, &gctx);
+	}
+	return rc;
+}
+
 /* Reassemble a gang block through header copy dva (§5.3). */
 static int zio_read_gang(spa_t *spa, const blkptr_t *bp, const dva_t *dva, void *out, int depth)
 {

@@ -25,6 +25,9 @@ int zio_read(struct spa *spa, const blkptr_t *bp, void *out);
  * dva_index < 0 tries every DVA; otherwise only that one. */
 int zio_read_phys(struct spa *spa, const blkptr_t *bp, void *out, int dva_index);
 
+/* The 512-byte header of a gang bp (any copy that verifies). */
+int zio_read_gang_header(struct spa *spa, const blkptr_t *bp, void *hdr);
+
 /* Whether data (size bytes) matches bp's checksum. */
 bool zio_checksum_matches(const struct spa *spa, const blkptr_t *bp, const void *data, uint64_t size);
 

@@ -19,11 +19,10 @@
 #include "sa.h"
 #include "spa.h"
 #include "zap.h"
+#include "dmu_tx.h"
+#include "zpl_impl.h"
 #include "zfuse/errors.h"
 
-#define ZPL_VERSION_SA 5
-#define ZFS_DIRENT_OBJ(de) ((de) & 0x0000FFFFFFFFFFFFULL)
-#define ZFS_DIRENT_TYPE(de) ((de) >> 60)
 #define ZNODE_PHYS_SIZE 264
 #define ZFS_XATTR 0x1
 #define ZFS_BONUS_SCANSTAMP 0x80
@@ -34,24 +33,10 @@
 #define COOKIE_ZAP_START 2
 #define COOKIE_END ((1ULL << 62) - 1)
 
-struct zfuse_fs {
-	spa_t *spa;
-	objset_t *os;
-	char *name;
-	bool snapshot;
-	uint64_t dsobj, dirobj;
-	uint64_t version, root, normflags, casesensitivity, utf8only;
-	uint64_t recordsize;
-	uint64_t hashbits;
-	sa_table_t *sa;
-	dsl_dataset_phys_t ds;
-};
-
-/* Decoded attributes of one ZPL object. */
-struct znode {
-	uint64_t mode, size, links, uid, gid, parent, flags, gen, rdev, xattr;
-	int64_t atime[2], mtime[2], ctime[2], crtime[2];
-};
+/* Every public read entry point holds the pool lock shared, so a writer
+ * (dmu_tx_begin takes it exclusively) never changes what it is decoding. */
+#define RDLOCK(fs) pthread_rwlock_rdlock(&(fs)->spa->lock)
+#define UNLOCK(fs) pthread_rwlock_unlock(&(fs)->spa->lock)
 
 static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 {
@@ -67,12 +52,16 @@ static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 	return rc;
 }
 
+static int fs_open_locked(zfuse_fs_t *fs);
+
 int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
 	*out = NULL;
 	struct dsl_dataset_ref ref;
+	pthread_rwlock_rdlock(&spa->lock);
 	int rc = dsl_dataset_find(spa, name, &ref);
+	pthread_rwlock_unlock(&spa->lock);
 	if (rc)
 		return rc;
 	zfuse_fs_t *fs = calloc(1, sizeof(*fs));
@@ -91,42 +80,21 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 		rc = -ZFUSE_E_UNSUPPORTED;
 		goto fail;
 	}
-	if (dsl_dir_is_encrypted(spa, fs->dirobj)) {
+	pthread_rwlock_rdlock(&spa->lock);
+	bool encrypted = dsl_dir_is_encrypted(spa, fs->dirobj);
+	pthread_rwlock_unlock(&spa->lock);
+	if (encrypted) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is encrypted; zfuse cannot decrypt it", name);
 		rc = -ZFUSE_E_ACCESS;
 		goto fail;
 	}
-	if ((rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
+	pthread_rwlock_rdlock(&spa->lock);
+	rc = fs_open_locked(fs);
+	pthread_rwlock_unlock(&spa->lock);
+	if (rc)
 		goto fail;
-	if (fs->os->type != DMU_OST_ZFS) {
-		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is not a filesystem (objset type %" PRIu64 ")",
-			name, fs->os->type);
-		rc = -ZFUSE_E_UNSUPPORTED;
+	if (fs->writable && (rc = zpl_write_open(fs)) != 0)
 		goto fail;
-	}
-	if ((rc = master_lookup(fs->os, "VERSION", &fs->version)) != 0 ||
-	    (rc = master_lookup(fs->os, "ROOT", &fs->root)) != 0)
-		goto fail;
-	if (fs->version < 1 || fs->version > ZPL_VERSION_SA) {
-		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s has ZPL version %" PRIu64 ", zfuse reads 1-5",
-			name, fs->version);
-		rc = -ZFUSE_E_UNSUPPORTED;
-		goto fail;
-	}
-	uint64_t norm = 0;
-	master_lookup(fs->os, "normalization", &norm);
-	master_lookup(fs->os, "casesensitivity", &fs->casesensitivity);
-	master_lookup(fs->os, "utf8only", &fs->utf8only);
-	fs->normflags = norm | (fs->casesensitivity ? U8_TEXTPREP_TOUPPER : 0);
-	uint64_t sa_obj = 0;
-	if (fs->version >= ZPL_VERSION_SA && master_lookup(fs->os, "SA_ATTRS", &sa_obj) == 0) {
-		if ((rc = sa_table_load(fs->os, sa_obj, &fs->sa)) != 0)
-			goto fail;
-	}
-	fs->recordsize = 128 << 10;
-	dsl_prop_get_uint64(spa, fs->dirobj, "recordsize", true, &fs->recordsize, NULL);
-	if (fs->recordsize < 512 || fs->recordsize > SPA_MAXBLOCKSIZE)
-		fs->recordsize = 128 << 10;
 	*out = fs;
 	return 0;
 fail:
@@ -136,14 +104,70 @@ fail:
 	return rc;
 }
 
+/* The part of zfuse_fs_open that reads the objset, under the pool lock. */
+static int fs_open_locked(zfuse_fs_t *fs)
+{
+	spa_t *spa = fs->spa;
+	const char *name = fs->name;
+	int rc;
+	if (fs->snapshot) {
+		/* Snapshots are immutable: a private read-only objset. */
+		if ((rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
+			return rc;
+	} else if ((rc = spa_objset_hold(spa, fs->dsobj, &fs->os)) != 0) {
+		return rc;
+	}
+	if (fs->os->type != DMU_OST_ZFS) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is not a filesystem (objset type %" PRIu64 ")",
+			name, fs->os->type);
+		return -ZFUSE_E_UNSUPPORTED;
+	}
+	if ((rc = master_lookup(fs->os, "VERSION", &fs->version)) != 0 ||
+	    (rc = master_lookup(fs->os, "ROOT", &fs->root)) != 0)
+		return rc;
+	if (fs->version < 1 || fs->version > ZPL_VERSION_SA) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s has ZPL version %" PRIu64 ", zfuse reads 1-5",
+			name, fs->version);
+		return -ZFUSE_E_UNSUPPORTED;
+	}
+	uint64_t norm = 0;
+	master_lookup(fs->os, "normalization", &norm);
+	master_lookup(fs->os, "casesensitivity", &fs->casesensitivity);
+	master_lookup(fs->os, "utf8only", &fs->utf8only);
+	fs->normflags = norm | (fs->casesensitivity ? U8_TEXTPREP_TOUPPER : 0);
+	uint64_t sa_obj = 0;
+	if (fs->version >= ZPL_VERSION_SA && master_lookup(fs->os, "SA_ATTRS", &sa_obj) == 0) {
+		if ((rc = sa_table_load(fs->os, sa_obj, &fs->sa)) != 0)
+			return rc;
+	}
+	fs->recordsize = 128 << 10;
+	dsl_prop_get_uint64(spa, fs->dirobj, "recordsize", true, &fs->recordsize, NULL);
+	if (fs->recordsize < 512 || fs->recordsize > SPA_MAXBLOCKSIZE)
+		fs->recordsize = 128 << 10;
+	/* Writing needs SA znodes: legacy znode_phys_t filesystems
+	 * (ZPL < 5) stay read-only. */
+	fs->writable = spa->writable && !fs->snapshot && fs->version >= ZPL_VERSION_SA &&
+		       fs->sa != NULL;
+	if (spa->writable && !fs->snapshot && !fs->writable)
+		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s has ZPL version %" PRIu64 " (legacy znodes); "
+			"zfuse writes only ZPL 5 (SA) filesystems: mounted read-only", name, fs->version);
+	return 0;
+}
+
 void zfuse_fs_close(zfuse_fs_t *fs)
 {
 	if (!fs)
 		return;
+	if (fs->w)
+		zpl_write_close(fs);
 	sa_table_free(fs->sa);
-	if (fs->os)
+	if (fs->os) {
 		zfetch_forget_objset(fs->spa->zfetch, fs->os);
-	objset_close(fs->os);
+		if (fs->snapshot)
+			objset_close(fs->os);
+		else
+			spa_objset_rele(fs->spa, fs->os);
+	}
 	free(fs->name);
 	free(fs);
 }
@@ -167,7 +191,7 @@ static void sa_time(const sa_handle_t *h, enum zpl_attr a, int64_t t[2])
 }
 
 /* Hold a ZPL object and decode its attributes. */
-static int znode_get(zfuse_fs_t *fs, uint64_t ino, dnode_t *dn, struct znode *zp)
+int zpl_znode_get(zfuse_fs_t *fs, uint64_t ino, dnode_t *dn, struct znode *zp)
 {
 	memset(zp, 0, sizeof(*zp));
 	int rc = dnode_hold(fs->os, ino, dn);
@@ -259,11 +283,11 @@ static void fill_stat(const zfuse_fs_t *fs, uint64_t ino, const dnode_t *dn, con
 	st->st_ctim.tv_nsec = zp->ctime[1];
 }
 
-int zfuse_getattr(zfuse_fs_t *fs, uint64_t ino, struct stat *st)
+int zpl_getattr_locked(zfuse_fs_t *fs, uint64_t ino, struct stat *st)
 {
 	dnode_t dn;
 	struct znode zp;
-	int rc = znode_get(fs, ino, &dn, &zp);
+	int rc = zpl_znode_get(fs, ino, &dn, &zp);
 	if (rc)
 		return rc;
 	fill_stat(fs, ino, &dn, &zp, st);
@@ -271,11 +295,11 @@ int zfuse_getattr(zfuse_fs_t *fs, uint64_t ino, struct stat *st)
 	return 0;
 }
 
-int zfuse_parent(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent)
+static int parent_locked(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent)
 {
 	dnode_t dn;
 	struct znode zp;
-	int rc = znode_get(fs, dir, &dn, &zp);
+	int rc = zpl_znode_get(fs, dir, &dn, &zp);
 	if (rc)
 		return rc;
 	dnode_rele(&dn);
@@ -286,7 +310,7 @@ int zfuse_parent(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent)
 /* Hold a directory's dnode, checking it is one. */
 static int dir_hold(zfuse_fs_t *fs, uint64_t dir, dnode_t *dn, struct znode *zp)
 {
-	int rc = znode_get(fs, dir, dn, zp);
+	int rc = zpl_znode_get(fs, dir, dn, zp);
 	if (rc)
 		return rc;
 	if (!S_ISDIR(zp->mode) || !dmu_ot_is_zap(dn->type)) {
@@ -303,7 +327,7 @@ static int dir_lookup(zfuse_fs_t *fs, dnode_t *dn, const char *name, uint64_t *v
 	return zap_lookup_uint64(dn, name, value);
 }
 
-int zfuse_lookup(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t *ino)
+static int lookup_locked(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t *ino)
 {
 	if (strlen(name) > 255)
 		return -ZFUSE_E_NAMETOOLONG;
@@ -312,7 +336,7 @@ int zfuse_lookup(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t *ino)
 		return 0;
 	}
 	if (strcmp(name, "..") == 0)
-		return zfuse_parent(fs, dir, ino);
+		return parent_locked(fs, dir, ino);
 	dnode_t dn;
 	struct znode zp;
 	int rc = dir_hold(fs, dir, &dn, &zp);
@@ -346,7 +370,7 @@ static int readdir_cb(void *arg, const zap_entry_t *ze)
 	unsigned dtype = c->fs->version >= 2 ? (unsigned)ZFS_DIRENT_TYPE(ze->value_first) : DT_UNKNOWN;
 	if (dtype == DT_UNKNOWN) {
 		struct stat st;
-		if (zfuse_getattr(c->fs, obj, &st) == 0)
+		if (zpl_getattr_locked(c->fs, obj, &st) == 0)
 			dtype = dtype_of_mode(st.st_mode);
 	}
 	uint64_t h = ze->hash >> (64 - c->hashbits);
@@ -354,7 +378,7 @@ static int readdir_cb(void *arg, const zap_entry_t *ze)
 	return c->cb(c->arg, ze->name, obj, dtype, next);
 }
 
-int zfuse_readdir(zfuse_fs_t *fs, uint64_t dir, uint64_t cookie, zfuse_dirent_fn cb, void *arg)
+static int readdir_locked(zfuse_fs_t *fs, uint64_t dir, uint64_t cookie, zfuse_dirent_fn cb, void *arg)
 {
 	dnode_t dn;
 	struct znode zp;
@@ -389,11 +413,11 @@ out:
 	return rc;
 }
 
-ssize_t zfuse_read(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off)
+static ssize_t read_locked(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off)
 {
 	dnode_t dn;
 	struct znode zp;
-	int rc = znode_get(fs, ino, &dn, &zp);
+	int rc = zpl_znode_get(fs, ino, &dn, &zp);
 	if (rc)
 		return rc;
 	if (S_ISDIR(zp.mode)) {
@@ -412,11 +436,11 @@ ssize_t zfuse_read(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t
 	return rc ? rc : (ssize_t)len;
 }
 
-ssize_t zfuse_readlink(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+static ssize_t readlink_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
 	dnode_t dn;
 	struct znode zp;
-	int rc = znode_get(fs, ino, &dn, &zp);
+	int rc = zpl_znode_get(fs, ino, &dn, &zp);
 	if (rc)
 		return rc;
 	if (!S_ISLNK(zp.mode)) {
@@ -455,7 +479,7 @@ ssize_t zfuse_readlink(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-int zfuse_fs_statfs(zfuse_fs_t *fs, struct zfuse_statfs *out)
+static int fs_statfs_locked(zfuse_fs_t *fs, struct zfuse_statfs *out)
 {
 	spa_t *spa = fs->spa;
 	uint64_t dspace = 0;
@@ -518,7 +542,7 @@ static int xattr_sources(zfuse_fs_t *fs, uint64_t ino, nvlist_t **nvl, uint64_t 
 	dnode_t dn;
 	struct znode zp;
 	*nvl = NULL;
-	int rc = znode_get(fs, ino, &dn, &zp);
+	int rc = zpl_znode_get(fs, ino, &dn, &zp);
 	if (rc)
 		return rc;
 	*xattr_dir = zp.xattr;
@@ -591,7 +615,7 @@ static int xattr_dir_walk(zfuse_fs_t *fs, uint64_t xdir, struct xdir_ctx *c)
 	return rc < 0 ? rc : c->rc;
 }
 
-ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf, size_t cap)
+static ssize_t getxattr_locked(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf, size_t cap)
 {
 	nvlist_t *nvl;
 	uint64_t xattr_dir;
@@ -631,7 +655,7 @@ ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf
 	if (!c.found_obj)
 		return -ZFUSE_E_NODATA;
 	struct stat st;
-	if ((rc = zfuse_getattr(fs, c.found_obj, &st)) != 0)
+	if ((rc = zpl_getattr_locked(fs, c.found_obj, &st)) != 0)
 		return rc;
 	if (st.st_size > (1 << 26))
 		return -ZFUSE_E_CORRUPT;
@@ -639,10 +663,10 @@ ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf
 		return st.st_size;
 	if ((uint64_t)st.st_size > cap)
 		return -ZFUSE_E_RANGE;
-	return zfuse_read(fs, c.found_obj, buf, (size_t)st.st_size, 0);
+	return read_locked(fs, c.found_obj, buf, (size_t)st.st_size, 0);
 }
 
-ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+static ssize_t listxattr_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
 	nvlist_t *nvl;
 	uint64_t xattr_dir;
@@ -680,7 +704,7 @@ static int find_name_cb(void *arg, const zap_entry_t *ze)
 	return 1;
 }
 
-ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+static ssize_t object_path_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
 	char *tmp = malloc(cap ? cap : 1);
 	if (!tmp)
@@ -690,7 +714,7 @@ ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 	int rc = 0;
 	for (int depth = 0; cur != fs->root && rc == 0; depth++) {
 		uint64_t parent;
-		if (depth > 4096 || (rc = zfuse_parent(fs, cur, &parent)) != 0)
+		if (depth > 4096 || (rc = parent_locked(fs, cur, &parent)) != 0)
 			break;
 		dnode_t dn;
 		struct znode zp;
@@ -743,7 +767,7 @@ struct zfuse_volume {
 	uint64_t size;
 };
 
-int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
+static int volume_open_locked(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
 	struct dsl_dataset_ref ref;
@@ -781,7 +805,7 @@ uint64_t zfuse_volume_size(const zfuse_volume_t *v)
 	return v->size;
 }
 
-ssize_t zfuse_volume_read(zfuse_volume_t *v, void *buf, size_t len, uint64_t off)
+static ssize_t volume_read_locked(zfuse_volume_t *v, void *buf, size_t len, uint64_t off)
 {
 	if (off >= v->size)
 		return 0;
@@ -806,4 +830,103 @@ void zfuse_volume_close(zfuse_volume_t *v)
 		objset_close(v->os);
 	}
 	free(v);
+}
+
+/* ---- locked entry points ---- */
+
+int zfuse_getattr(zfuse_fs_t *fs, uint64_t ino, struct stat *st)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	int rc = zpl_getattr_locked(fs, ino, st);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+int zfuse_parent(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	int rc = parent_locked(fs, dir, parent);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+int zfuse_lookup(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t *ino)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	int rc = lookup_locked(fs, dir, name, ino);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+int zfuse_readdir(zfuse_fs_t *fs, uint64_t dir, uint64_t cookie, zfuse_dirent_fn cb, void *arg)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	int rc = readdir_locked(fs, dir, cookie, cb, arg);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+ssize_t zfuse_read(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	ssize_t rc = read_locked(fs, ino, buf, len, off);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+ssize_t zfuse_readlink(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	ssize_t rc = readlink_locked(fs, ino, buf, cap);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+int zfuse_fs_statfs(zfuse_fs_t *fs, struct zfuse_statfs *out)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	int rc = fs_statfs_locked(fs, out);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf, size_t cap)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	ssize_t rc = getxattr_locked(fs, ino, name, buf, cap);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	ssize_t rc = listxattr_locked(fs, ino, buf, cap);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
+{
+	pthread_rwlock_rdlock(&fs->spa->lock);
+	ssize_t rc = object_path_locked(fs, ino, buf, cap);
+	pthread_rwlock_unlock(&fs->spa->lock);
+	return rc;
+}
+
+ssize_t zfuse_volume_read(zfuse_volume_t *v, void *buf, size_t len, uint64_t off)
+{
+	pthread_rwlock_rdlock(&v->spa->lock);
+	ssize_t rc = volume_read_locked(v, buf, len, off);
+	pthread_rwlock_unlock(&v->spa->lock);
+	return rc;
+}
+
+int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
+{
+	spa_t *spa = (spa_t *)pool;
+	pthread_rwlock_rdlock(&spa->lock);
+	int rc = volume_open_locked(pool, name, out);
+	pthread_rwlock_unlock(&spa->lock);
+	return rc;
 }

@@ -34,6 +34,14 @@ enum zfuse_error {
 	ZFUSE_E_MISSING_DEV,	/* too many devices missing to read (ENXIO) */
 	ZFUSE_E_ACCESS,		/* encrypted dataset without key (EACCES) */
 	ZFUSE_E_NAMETOOLONG,	/* name too long (ENAMETOOLONG) */
+	ZFUSE_E_NOSPC,		/* pool full: only slop space is left (ENOSPC) */
+	ZFUSE_E_EXIST,		/* name or object already exists (EEXIST) */
+	ZFUSE_E_NOTEMPTY,	/* directory not empty (ENOTEMPTY) */
+	ZFUSE_E_PERM,		/* operation not permitted (EPERM) */
+	ZFUSE_E_XDEV,		/* rename or link across datasets (EXDEV) */
+	ZFUSE_E_FBIG,		/* file or offset too large (EFBIG) */
+	ZFUSE_E_MLINK,		/* too many links (EMLINK) */
+	ZFUSE_E_BUSY,		/* pool or dataset in use (EBUSY) */
 	ZFUSE_E_LAST
 };
 

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include "zfuse/errors.h"
 
 #ifdef __cplusplus
@@ -53,6 +54,10 @@ struct zfuse_import_opts {
 	uint64_t txg;
 	/* Fall back to older uberblocks when the newest one's tree is damaged. */
 	bool rewind;
+	/* Open for writing when every active feature is one zfuse maintains;
+	 * otherwise the pool is imported read-only and zfuse_pool_readonly_reason
+	 * says why. Ignored with txg or rewind. */
+	bool readwrite;
 	/* Receives messages; NULL: messages go to stderr at WARN and above. */
 	zfuse_log_fn log;
 	void *log_arg;
@@ -70,8 +75,22 @@ struct zfuse_import_opts {
  */
 int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out);
 
-/* Close a pool. All zfuse_fs_t of it must be closed before. */
+/* Close a pool. All zfuse_fs_t of it must be closed before. A writable
+ * pool is synced first (its last txg reaches the disk). */
 void zfuse_pool_close(zfuse_pool_t *pool);
+
+/* Whether the pool takes writes. */
+bool zfuse_pool_writable(const zfuse_pool_t *pool);
+/* Why a pool asked for read-write is read-only ("feature 'X' is active
+ * ..."), or NULL. */
+const char *zfuse_pool_readonly_reason(const zfuse_pool_t *pool);
+
+/*
+ * Write everything changed so far and wait until it is on disk (a new
+ * uberblock). Errors: ZFUSE_E_IO (the txg could not be written: the pool
+ * has become read-only and stays as of its last good txg), ZFUSE_E_NOSPC.
+ */
+int zfuse_pool_sync(zfuse_pool_t *pool);
 
 const char *zfuse_pool_name(const zfuse_pool_t *pool);
 uint64_t zfuse_pool_guid(const zfuse_pool_t *pool);
@@ -214,6 +233,257 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 uint64_t zfuse_volume_size(const zfuse_volume_t *vol);
 ssize_t zfuse_volume_read(zfuse_volume_t *vol, void *buf, size_t len, uint64_t off);
 void zfuse_volume_close(zfuse_volume_t *vol);
+
+
+/* ==== write side ==================================================== */
+/*
+ * Changing a filesystem. Every call below needs a writable filesystem: a
+ * dataset (not a snapshot) of a pool imported read-write; otherwise it
+ * returns ZFUSE_E_ROFS. Changes land in the pool's open transaction group
+ * and reach the disk at the next sync (zfuse_fs_sync, or the pool's own
+ * timer); until then the read calls above already see them.
+ *
+ * Permission checks (rwx, ownership for chmod/chown/utimes) are the
+ * caller's: the FUSE daemon runs with default_permissions and the kernel
+ * checks. The rules the VFS leaves to filesystems are applied here:
+ *   - new objects get uid/gid from the caller, except that in a setgid
+ *     directory they get the directory's gid and new subdirectories
+ *     inherit S_ISGID;
+ *   - the caller's umask must already be applied to mode.
+ * Names are at most 255 bytes, contain no '/', and are not "." or "..".
+ * Directories follow their normalization / case-insensitivity rules.
+ *
+ * Times: every call sets ctime/mtime (and atime at creation) as Linux
+ * filesystems do, to the current time (CLOCK_REALTIME).
+ *
+ * Errors besides those listed with each call: ZFUSE_E_ROFS, ZFUSE_E_NOSPC
+ * (pool full), ZFUSE_E_NOENT (ino or dir is not an object),
+ * ZFUSE_E_UNSUPPORTED (the dataset uses the legacy znode format, ZPL
+ * version < 5, which zfuse does not write), and the read errors listed at
+ * the top of this file.
+ */
+
+/* Whether the write calls may be used on fs. */
+bool zfuse_fs_writable(const zfuse_fs_t *fs);
+
+/*
+ * Push every change made so far to disk (all datasets of the pool) and
+ * wait for it: fsync(2), syncfs(2), unmount. Errors: ZFUSE_E_IO (the pool
+ * has become read-only; earlier synced state is intact).
+ */
+int zfuse_fs_sync(zfuse_fs_t *fs);
+
+/*
+ * Make a new object called name in directory dir. ino receives its object
+ * number (= inode number) and st, when not NULL, its attributes, as
+ * zfuse_getattr would report them.
+ *   zfuse_create: a regular file; mode's type bits are ignored.
+ *   zfuse_mknod: S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK in mode;
+ *     rdev is used for devices only (stored as Linux OpenZFS does).
+ *   zfuse_mkdir: a directory; mode's type bits are ignored.
+ *   zfuse_symlink: a symbolic link to target (mode 0777); target is at
+ *     most 4095 bytes.
+ * Errors: ZFUSE_E_EXIST (name is taken), ZFUSE_E_NOTDIR (dir is not a
+ * directory), ZFUSE_E_NAMETOOLONG, ZFUSE_E_INVAL (bad name, mode or
+ * target), ZFUSE_E_NOENT (dir was removed: it has no links).
+ */
+int zfuse_create(zfuse_fs_t *fs, uint64_t dir, const char *name, mode_t mode,
+		 uint32_t uid, uint32_t gid, uint64_t *ino, struct stat *st);
+int zfuse_mknod(zfuse_fs_t *fs, uint64_t dir, const char *name, mode_t mode, dev_t rdev,
+		uint32_t uid, uint32_t gid, uint64_t *ino, struct stat *st);
+int zfuse_mkdir(zfuse_fs_t *fs, uint64_t dir, const char *name, mode_t mode,
+		uint32_t uid, uint32_t gid, uint64_t *ino, struct stat *st);
+int zfuse_symlink(zfuse_fs_t *fs, uint64_t dir, const char *name, const char *target,
+		  uint32_t uid, uint32_t gid, uint64_t *ino, struct stat *st);
+
+/*
+ * A new name newname in directory newdir for the existing object ino.
+ * st (may be NULL) receives ino's attributes (links and ctime changed).
+ * Errors: ZFUSE_E_EXIST, ZFUSE_E_PERM (ino is a directory),
+ * ZFUSE_E_MLINK, ZFUSE_E_NOTDIR, ZFUSE_E_NAMETOOLONG, ZFUSE_E_INVAL,
+ * ZFUSE_E_NOENT (ino has no links left: it was unlinked while open).
+ */
+int zfuse_link(zfuse_fs_t *fs, uint64_t ino, uint64_t newdir, const char *newname,
+	       struct stat *st);
+
+/*
+ * Remove the name name from directory dir.
+ *   zfuse_unlink: name must not be a directory (ZFUSE_E_ISDIR).
+ *   zfuse_rmdir: name must be an empty directory (ZFUSE_E_NOTDIR,
+ *     ZFUSE_E_NOTEMPTY); "." gives ZFUSE_E_INVAL, ".." ZFUSE_E_NOTEMPTY.
+ * An object that loses its last name is not freed yet: it joins the
+ * filesystem's delete queue and is freed by zfuse_forget (the last user
+ * is gone) or, at the latest, by the next read-write zfuse_fs_open.
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_NOTDIR (dir), ZFUSE_E_NAMETOOLONG.
+ */
+int zfuse_unlink(zfuse_fs_t *fs, uint64_t dir, const char *name);
+int zfuse_rmdir(zfuse_fs_t *fs, uint64_t dir, const char *name);
+
+/*
+ * The caller (the FUSE daemon on FORGET, or a library user after its last
+ * use of ino) holds no more references to ino: if ino has no links left it
+ * is freed now. Cheap for live objects. Errors: none besides I/O; an ino
+ * that is not in the delete queue returns 0.
+ */
+int zfuse_forget(zfuse_fs_t *fs, uint64_t ino);
+
+/* rename(2) flags, same values as Linux's RENAME_*. */
+#define ZFUSE_RENAME_NOREPLACE (1u << 0)
+#define ZFUSE_RENAME_EXCHANGE (1u << 1)
+
+/*
+ * Move olddir/oldname to newdir/newname (same filesystem; the caller
+ * returns EXDEV across filesystems). An existing target is replaced
+ * atomically (a directory only by a directory, and only when empty),
+ * unless ZFUSE_RENAME_NOREPLACE; ZFUSE_RENAME_EXCHANGE swaps the two
+ * names (both must exist). A replaced target that loses its last link
+ * goes to the delete queue as with zfuse_unlink. Renaming a name onto a
+ * hard link of the same object does nothing, as rename(2).
+ * Errors: ZFUSE_E_NOENT (oldname, or newname with EXCHANGE),
+ * ZFUSE_E_EXIST (newname with NOREPLACE), ZFUSE_E_ISDIR (non-directory
+ * onto a directory), ZFUSE_E_NOTDIR (directory onto a non-directory, or a
+ * dir that is not one), ZFUSE_E_NOTEMPTY, ZFUSE_E_INVAL
+ * (a directory into its own subtree, both flags, "." or ".."),
+ * ZFUSE_E_NAMETOOLONG.
+ */
+int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t newdir,
+		 const char *newname, unsigned flags);
+
+/*
+ * Write len bytes of buf into file ino at offset off (O_APPEND: the
+ * caller passes the current size as off). Returns len. Grows the file and
+ * its block size as OpenZFS does (one block growing to the next power of
+ * two up to recordsize, then recordsize blocks). Clears nothing: the
+ * kernel removes setuid/setgid bits through zfuse_setattr.
+ * Errors: ZFUSE_E_ISDIR, ZFUSE_E_INVAL (not a regular file),
+ * ZFUSE_E_FBIG (off + len beyond 2^63 - 1).
+ */
+ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, uint64_t off);
+
+/* Which fields of struct zfuse_setattr apply. */
+#define ZFUSE_SET_MODE (1u << 0)
+#define ZFUSE_SET_UID (1u << 1)
+#define ZFUSE_SET_GID (1u << 2)
+#define ZFUSE_SET_SIZE (1u << 3)
+#define ZFUSE_SET_ATIME (1u << 4)
+#define ZFUSE_SET_MTIME (1u << 5)
+#define ZFUSE_SET_ATIME_NOW (1u << 7)	/* atime = now; atime field ignored */
+#define ZFUSE_SET_MTIME_NOW (1u << 8)
+#define ZFUSE_SET_CTIME (1u << 10)	/* explicit ctime (else ctime = now) */
+
+struct zfuse_setattr {
+	unsigned valid;		/* ZFUSE_SET_* */
+	mode_t mode;		/* permission bits incl. setuid/setgid/sticky;
+				 * the type bits are kept */
+	uint32_t uid, gid;
+	uint64_t size;		/* regular files only: truncate or extend */
+	struct timespec atime, mtime, ctime;
+};
+
+/*
+ * Change attributes of ino as chmod/chown/truncate/utimensat do; ctime
+ * becomes now (unless ZFUSE_SET_CTIME); a size change also sets mtime.
+ * Shrinking frees the blocks past the new size. st (may be NULL)
+ * receives the new attributes.
+ * Errors: ZFUSE_E_ISDIR (size of a directory), ZFUSE_E_INVAL (size of a
+ * non-regular file), ZFUSE_E_FBIG.
+ */
+int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr,
+		  struct stat *st);
+
+/* fallocate(2) modes, same values as Linux's FALLOC_FL_*. */
+#define ZFUSE_FALLOC_KEEP_SIZE 0x01
+#define ZFUSE_FALLOC_PUNCH_HOLE 0x02
+#define ZFUSE_FALLOC_ZERO_RANGE 0x10
+
+/*
+ * fallocate(2) on a regular file. mode 0 or KEEP_SIZE: ZFS preallocates
+ * nothing (copy-on-write); without KEEP_SIZE the size grows to off + len.
+ * PUNCH_HOLE | KEEP_SIZE, or ZERO_RANGE: the part of [off, off + len)
+ * inside the file reads as zeros afterwards and whole blocks in it are
+ * freed (the size does not change, as with OpenZFS).
+ * Errors: ZFUSE_E_UNSUPPORTED (other modes, or PUNCH_HOLE without
+ * KEEP_SIZE), ZFUSE_E_INVAL (len 0), ZFUSE_E_ISDIR, ZFUSE_E_FBIG.
+ */
+int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64_t len);
+
+/*
+ * Copy len bytes of file ino_in at off_in into file ino_out at off_out
+ * (copy_file_range(2); a plain copy, no block sharing). Returns the bytes
+ * copied (short at ino_in's end). Errors: ZFUSE_E_ISDIR, ZFUSE_E_INVAL
+ * (overlapping ranges of the same file), ZFUSE_E_FBIG.
+ */
+ssize_t zfuse_copy_file_range(zfuse_fs_t *fs, uint64_t ino_in, uint64_t off_in,
+			      uint64_t ino_out, uint64_t off_out, size_t len, unsigned flags);
+
+/* setxattr(2) flags, same values as Linux's XATTR_*. */
+#define ZFUSE_XATTR_CREATE 0x1
+#define ZFUSE_XATTR_REPLACE 0x2
+
+/*
+ * Set or remove an extended attribute under its full Linux name
+ * ("user.x", "trusted.x", "security.x"; "system.posix_acl_*" are stored as
+ * plain xattrs). Where it is stored follows the dataset's xattr property
+ * as OpenZFS does: xattr=sa puts it in the SA nvlist while the nvlist
+ * stays under OpenZFS's SA size limit and falls back to the hidden xattr
+ * directory otherwise; xattr=on/dir always uses the directory. Setting
+ * replaces a same-named value wherever it was stored.
+ * Errors: ZFUSE_E_EXIST (CREATE and it exists), ZFUSE_E_NODATA (REPLACE or
+ * remove and it does not), ZFUSE_E_NAMETOOLONG (name over 255 bytes),
+ * ZFUSE_E_RANGE (value over 65536 bytes), ZFUSE_E_UNSUPPORTED (xattr=off,
+ * or a namespace Linux OpenZFS refuses).
+ */
+int zfuse_setxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, const void *value,
+		   size_t size, int flags);
+int zfuse_removexattr(zfuse_fs_t *fs, uint64_t ino, const char *name);
+
+/* ==== pool creation ================================================== */
+
+struct zfuse_create_opts {
+	/* Pool name (zpool's rules: a letter first, then letters, digits,
+	 * "_-.:"; not "mirror", "raidz...", "draid...", "spare", "log"). */
+	const char *name;
+	/*
+	 * The devices in zpool create's grammar, one word per element:
+	 * "FILE...", "mirror FILE FILE...", "raidz|raidz1|raidz2|raidz3 FILE
+	 * FILE...", several groups for a stripe of top-level vdevs. FILEs are
+	 * image files or block devices (absolute or relative paths).
+	 */
+	const char *const *vdev_args;
+	size_t nvdev_args;
+	/* Create missing FILEs as sparse files of this many bytes; 0: every
+	 * FILE must exist. Devices must have at least 64 MiB. */
+	uint64_t file_size;
+	/* Use FILEs that carry labels of another (not destroyed) pool. */
+	bool force;
+	/* Pool properties "name=value": ashift=9..16, feature@NAME=enabled or
+	 * disabled (only features zfuse keeps may be enabled; the default set
+	 * is contrib/compatibility.d/zfuse). */
+	const char *const *pool_props;
+	size_t npool_props;
+	/* Root filesystem properties "name=value": compression, checksum,
+	 * recordsize, copies, atime, dnodesize, xattr, mountpoint, canmount,
+	 * and the creation-only normalization, utf8only, casesensitivity. */
+	const char *const *fs_props;
+	size_t nfs_props;
+	/* Messages (NULL: stderr at WARN and above). */
+	zfuse_log_fn log;
+	void *log_arg;
+	int log_level;
+};
+
+/*
+ * Create a pool, as `zpool create` does (pool version 5000, the zfuse
+ * feature set, an empty root filesystem), write it, and close it: the
+ * devices hold a cleanly exported pool that OpenZFS and zfuse import.
+ * Errors: ZFUSE_E_INVAL (bad name, grammar, property or value; too few
+ * devices for the layout; device too small), ZFUSE_E_NOENT (a FILE is
+ * missing and file_size is 0), ZFUSE_E_BUSY (a FILE belongs to a pool and
+ * force is false, or is named twice), ZFUSE_E_UNSUPPORTED (log, cache,
+ * spare, special, dedup or draid vdevs; a feature zfuse does not keep),
+ * ZFUSE_E_IO, ZFUSE_E_NOSPC.
+ */
+int zfuse_pool_create(const struct zfuse_create_opts *opts);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,120 @@
+/*
+ * cmd_create.c — `zfuse create [-f] [-s SIZE] [-o PROP=VAL]... [-O
+ * PROP=VAL]... POOL VDEV...`: zpool create for image files, through
+ * zfuse_pool_create. The vdev words are handed to the library unparsed:
+ * the grammar lives in one place (src/spa_create.c).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd.h"
+#include "zfuse/zfuse.h"
+
+void cmd_create_usage(FILE *out)
+{
+	fputs("usage: zfuse create [-f] [-s SIZE] [-o PROP=VALUE]... [-O PROP=VALUE]... POOL VDEV...\n"
+	      "Creates a pool on image files (or block devices), as zpool create does.\n"
+	      "  VDEV    FILE | mirror FILE FILE... | raidz[1-3] FILE FILE...; several\n"
+	      "          vdevs make a stripe\n"
+	      "  -s SIZE create missing files of SIZE bytes (suffixes K, M, G, T)\n"
+	      "  -f      use files that belong to another pool\n"
+	      "  -o      pool property: ashift=9..16, feature@NAME=enabled|disabled\n"
+	      "  -O      root filesystem property: compression, checksum, recordsize,\n"
+	      "          copies, atime, dnodesize, xattr, mountpoint, canmount,\n"
+	      "          normalization, utf8only, casesensitivity\n", out);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case '\0': break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -1;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static void log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "zfuse create: %s%s\n", level == ZFUSE_LOG_ERROR ? "" : "warning: ", msg);
+}
+
+int cmd_create(int argc, char **argv)
+{
+	struct zfuse_create_opts o = { 0 };
+	const char **pool_props = calloc((size_t)argc, sizeof(char *));
+	const char **fs_props = calloc((size_t)argc, sizeof(char *));
+	if (!pool_props || !fs_props) {
+		free(pool_props);
+		free(fs_props);
+		return ZF_EXIT_FAIL;
+	}
+	int c, rc = ZF_EXIT_OK;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+fs:o:O:h")) != -1) {
+		switch (c) {
+		case 'f':
+			o.force = true;
+			break;
+		case 's':
+			if (parse_size(optarg, &o.file_size) != 0) {
+				fprintf(stderr, "zfuse create: bad size '%s'\n", optarg);
+				rc = ZF_EXIT_USAGE;
+			}
+			break;
+		case 'o':
+			pool_props[o.npool_props++] = optarg;
+			break;
+		case 'O':
+			fs_props[o.nfs_props++] = optarg;
+			break;
+		case 'h':
+			cmd_create_usage(stdout);
+			rc = -1;
+			break;
+		default:
+			rc = ZF_EXIT_USAGE;
+		}
+	}
+	if (rc == ZF_EXIT_OK && argc - optind < 2) {
+		fprintf(stderr, "zfuse create: a pool name and at least one device are needed\n");
+		rc = ZF_EXIT_USAGE;
+	}
+	if (rc == ZF_EXIT_USAGE)
+		cmd_create_usage(stderr);
+	if (rc == ZF_EXIT_OK) {
+		o.name = argv[optind];
+		o.vdev_args = (const char *const *)&argv[optind + 1];
+		o.nvdev_args = (size_t)(argc - optind - 1);
+		o.pool_props = pool_props;
+		o.fs_props = fs_props;
+		o.log = log_stderr;
+		o.log_level = ZFUSE_LOG_WARN;
+		int err = zfuse_pool_create(&o);
+		if (err) {
+			fprintf(stderr, "zfuse create: %s\n", zfuse_strerror(err));
+			rc = err == -ZFUSE_E_INVAL ? ZF_EXIT_USAGE : ZF_EXIT_FAIL;
+		}
+	}
+	free(pool_props);
+	free(fs_props);
+	return rc < 0 ? ZF_EXIT_OK : rc;
+}

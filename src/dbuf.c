@@ -1,0 +1,315 @@
+/*
+ * dbuf.c — the dirty overlay of an object set: what the open txg changed,
+ * kept above the on-disk tree so that reads see it and sync can write it.
+ *
+ * Two hash tables: blocks by (object, blkid) for the read path, objects by
+ * number for sync (which walks each object's blocks and free ranges once).
+ * A borrowed view of a dirty block is safe to hand to readers because the
+ * pool lock keeps writers out while any reader holds it (dmu_tx.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "dbuf.h"
+#include "spa.h"
+#include "zfuse/errors.h"
+
+#define OVERLAY_INITIAL_BUCKETS 1024
+
+static uint64_t mix(uint64_t object, uint64_t blkid)
+{
+	uint64_t h = object * 0x9E3779B97F4A7C15ULL ^ (blkid + 0x632BE59BD9B4E019ULL) * 0xC2B2AE3D27D4EB4FULL;
+	return h ^ (h >> 29);
+}
+
+static struct dbuf_overlay *overlay_get(objset_t *os)
+{
+	if (os->overlay)
+		return os->overlay;
+	struct dbuf_overlay *ov = calloc(1, sizeof(*ov));
+	if (!ov)
+		return NULL;
+	ov->block_buckets = ov->object_buckets = OVERLAY_INITIAL_BUCKETS;
+	ov->block_hash = calloc(ov->block_buckets, sizeof(*ov->block_hash));
+	ov->object_hash = calloc(ov->object_buckets, sizeof(*ov->object_hash));
+	if (!ov->block_hash || !ov->object_hash) {
+		free(ov->block_hash);
+		free(ov->object_hash);
+		free(ov);
+		return NULL;
+	}
+	os->overlay = ov;
+	return ov;
+}
+
+/* Double a chained hash table when it gets crowded (load factor 2). */
+static void grow_blocks(struct dbuf_overlay *ov)
+{
+	uint64_t nb = ov->block_buckets * 2;
+	dirty_block_t **nh = calloc(nb, sizeof(*nh));
+	if (!nh)
+		return;		/* keep the old table: slower, still right */
+	for (uint64_t i = 0; i < ov->block_buckets; i++) {
+		dirty_block_t *db = ov->block_hash[i];
+		while (db) {
+			dirty_block_t *next = db->hash_next;
+			uint64_t b = mix(db->object, db->blkid) & (nb - 1);
+			db->hash_next = nh[b];
+			nh[b] = db;
+			db = next;
+		}
+	}
+	free(ov->block_hash);
+	ov->block_hash = nh;
+	ov->block_buckets = nb;
+}
+
+static void grow_objects(struct dbuf_overlay *ov)
+{
+	uint64_t nb = ov->object_buckets * 2;
+	dirty_object_t **nh = calloc(nb, sizeof(*nh));
+	if (!nh)
+		return;
+	for (dirty_object_t *dobj = ov->objects; dobj; dobj = dobj->list_next) {
+		uint64_t b = mix(dobj->object, 0) & (nb - 1);
+		dobj->hash_next = nh[b];
+		nh[b] = dobj;
+	}
+	free(ov->object_hash);
+	ov->object_hash = nh;
+	ov->object_buckets = nb;
+}
+
+dirty_object_t *dbuf_find_object(const objset_t *os, uint64_t object)
+{
+	const struct dbuf_overlay *ov = os->overlay;
+	if (!ov)
+		return NULL;
+	dirty_object_t *d = ov->object_hash[mix(object, 0) & (ov->object_buckets - 1)];
+	while (d && d->object != object)
+		d = d->hash_next;
+	return d;
+}
+
+dirty_object_t *dbuf_dirty_object(objset_t *os, uint64_t object)
+{
+	dirty_object_t *d = dbuf_find_object(os, object);
+	if (d)
+		return d;
+	struct dbuf_overlay *ov = overlay_get(os);
+	if (!ov || !(d = calloc(1, sizeof(*d))))
+		return NULL;
+	d->object = object;
+	if (ov->nobjects >= ov->object_buckets * 2)
+		grow_objects(ov);
+	uint64_t b = mix(object, 0) & (ov->object_buckets - 1);
+	d->hash_next = ov->object_hash[b];
+	ov->object_hash[b] = d;
+	d->list_next = ov->objects;
+	ov->objects = d;
+	ov->nobjects++;
+	return d;
+}
+
+dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blkid)
+{
+	const struct dbuf_overlay *ov = os->overlay;
+	if (!ov)
+		return NULL;
+	dirty_block_t *db = ov->block_hash[mix(object, blkid) & (ov->block_buckets - 1)];
+	while (db && (db->object != object || db->blkid != blkid))
+		db = db->hash_next;
+	return db;
+}
+
+bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid)
+{
+	const dirty_object_t *d = dbuf_find_object(os, object);
+	if (!d)
+		return false;
+	for (uint64_t i = 0; i < d->nfrees; i++)
+		if (blkid >= d->frees[i].first && blkid <= d->frees[i].last)
+			return true;
+	return false;
+}
+
+static int zero_buf(uint64_t size, arc_buf_t **out)
+{
+	arc_buf_t *b = calloc(1, sizeof(*b));
+	if (!b || !(b->data = calloc(1, size ? size : 1))) {
+		free(b);
+		return -ZFUSE_E_NOMEM;
+	}
+	b->size = size;
+	b->refcount = 1;
+	*out = b;
+	return 0;
+}
+
+int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out)
+{
+	objset_t *os = dn->os;
+	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
+	if (db) {
+		arc_buf_t *b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ZFUSE_E_NOMEM;
+		b->data = db->data;
+		b->size = db->size;
+		b->refcount = 1;
+		b->cached = ARC_BUF_BORROWED;
+		*out = b;
+		return 0;
+	}
+	if (dbuf_block_freed(os, dn->object, blkid))
+		return zero_buf(dnode_datablksz(dn), out);
+	return 1;
+}
+
+int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
+{
+	objset_t *os = dn->os;
+	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
+	if (db) {
+		*out = db;
+		return 0;
+	}
+	uint64_t size = dnode_datablksz(dn);
+	db = calloc(1, sizeof(*db));
+	if (!db || !(db->data = calloc(1, size))) {
+		free(db);
+		return -ZFUSE_E_NOMEM;
+	}
+	db->object = dn->object;
+	db->blkid = blkid;
+	db->size = size;
+	if (blkid <= dn->maxblkid) {
+		arc_buf_t *b;
+		int rc = dbuf_hold(dn, 0, blkid, &b);
+		if (rc) {
+			free(db->data);
+			free(db);
+			return rc;
+		}
+		memcpy(db->data, b->data, b->size < size ? b->size : size);
+		dbuf_rele(dn, b);
+	}
+	struct dbuf_overlay *ov = overlay_get(os);
+	dirty_object_t *dobj = ov ? dbuf_dirty_object(os, dn->object) : NULL;
+	if (!dobj) {
+		free(db->data);
+		free(db);
+		return -ZFUSE_E_NOMEM;
+	}
+	if (ov->nblocks >= ov->block_buckets * 2)
+		grow_blocks(ov);
+	uint64_t b = mix(db->object, blkid) & (ov->block_buckets - 1);
+	db->hash_next = ov->block_hash[b];
+	ov->block_hash[b] = db;
+	db->obj_next = dobj->blocks;
+	dobj->blocks = db;
+	dobj->nblocks++;
+	ov->nblocks++;
+	ov->dirty_bytes += size;
+	*out = db;
+	return 0;
+}
+
+void dbuf_undirty(objset_t *os, dirty_block_t *db)
+{
+	struct dbuf_overlay *ov = os->overlay;
+	dirty_block_t **pp = &ov->block_hash[mix(db->object, db->blkid) & (ov->block_buckets - 1)];
+	while (*pp && *pp != db)
+		pp = &(*pp)->hash_next;
+	if (*pp)
+		*pp = db->hash_next;
+	dirty_object_t *dobj = dbuf_find_object(os, db->object);
+	if (dobj) {
+		dirty_block_t **op = &dobj->blocks;
+		while (*op && *op != db)
+			op = &(*op)->obj_next;
+		if (*op) {
+			*op = db->obj_next;
+			dobj->nblocks--;
+		}
+	}
+	ov->nblocks--;
+	ov->dirty_bytes -= db->size;
+	free(db->data);
+	free(db);
+}
+
+int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size)
+{
+	uint8_t *nd = realloc(db->data, size);
+	if (!nd)
+		return -ZFUSE_E_NOMEM;
+	if (size > db->size)
+		memset(nd + db->size, 0, size - db->size);
+	os->overlay->dirty_bytes += size - db->size;
+	db->data = nd;
+	db->size = size;
+	return 0;
+}
+
+int dbuf_add_free_range(objset_t *os, uint64_t object, uint64_t first, uint64_t last)
+{
+	dirty_object_t *d = dbuf_dirty_object(os, object);
+	if (!d)
+		return -ZFUSE_E_NOMEM;
+	/* Merge with every overlapping or adjacent range, then append. */
+	for (uint64_t i = 0; i < d->nfrees;) {
+		struct free_range *r = &d->frees[i];
+		bool touches = !(r->last != UINT64_MAX && r->last + 1 < first) &&
+			       !(last != UINT64_MAX && last + 1 < r->first);
+		if (touches) {
+			if (r->first < first)
+				first = r->first;
+			if (r->last > last)
+				last = r->last;
+			d->frees[i] = d->frees[--d->nfrees];
+		} else {
+			i++;
+		}
+	}
+	if (d->nfrees == d->capfrees) {
+		uint64_t nc = d->capfrees ? d->capfrees * 2 : 4;
+		struct free_range *nf = realloc(d->frees, nc * sizeof(*nf));
+		if (!nf)
+			return -ZFUSE_E_NOMEM;
+		d->frees = nf;
+		d->capfrees = nc;
+	}
+	d->frees[d->nfrees++] = (struct free_range){ first, last };
+	return 0;
+}
+
+void dbuf_overlay_clear(objset_t *os)
+{
+	struct dbuf_overlay *ov = os->overlay;
+	if (!ov)
+		return;
+	dirty_object_t *d = ov->objects;
+	while (d) {
+		dirty_object_t *next = d->list_next;
+		dirty_block_t *db = d->blocks;
+		while (db) {
+			dirty_block_t *bn = db->obj_next;
+			free(db->data);
+			free(db);
+			db = bn;
+		}
+		free(d->frees);
+		free(d->freed_dnode);
+		free(d);
+		d = next;
+	}
+	free(ov->block_hash);
+	free(ov->object_hash);
+	free(ov);
+	os->overlay = NULL;
+}
+
+uint64_t dbuf_dirty_bytes(const objset_t *os)
+{
+	return os->overlay ? os->overlay->dirty_bytes : 0;
+}

@@ -1,0 +1,89 @@
+/*
+ * dbuf.h — the dirty overlay of one object set (private to the DMU).
+ *
+ * The open txg's changes live here until sync: level-0 blocks that were
+ * written (whole copies at the object's block size), ranges of blocks that
+ * were freed, and the on-disk dnodes of objects freed in this txg (sync
+ * needs their block trees to release them). Indirect blocks are never
+ * dirty here: sync derives them from the level-0 changes.
+ */
+#ifndef ZFUSE_DBUF_H
+#define ZFUSE_DBUF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arc.h"
+#include "dnode.h"
+
+typedef struct dirty_block {
+	uint64_t object, blkid;
+	uint8_t *data;
+	uint64_t size;
+	struct dirty_block *hash_next;	/* overlay hash chain */
+	struct dirty_block *obj_next;	/* the object's list */
+} dirty_block_t;
+
+struct free_range {
+	uint64_t first, last;	/* level-0 block ids, inclusive */
+};
+
+typedef struct dirty_object {
+	uint64_t object;
+	dirty_block_t *blocks;		/* unordered */
+	uint64_t nblocks;
+	struct free_range *frees;
+	uint64_t nfrees, capfrees;
+	uint8_t *freed_dnode;		/* on-disk dnode bytes when freed this txg */
+	uint64_t freed_dnode_size;
+	struct dirty_object *hash_next;
+	struct dirty_object *list_next;	/* overlay's list, newest first */
+} dirty_object_t;
+
+struct dbuf_overlay {
+	dirty_block_t **block_hash;
+	uint64_t block_buckets, nblocks;
+	dirty_object_t **object_hash;
+	uint64_t object_buckets, nobjects;
+	dirty_object_t *objects;
+	uint64_t dirty_bytes;
+};
+
+/*
+ * Read side, called by dbuf_hold for level 0: 0 with *out when the block
+ * is dirty (a borrowed view) or freed (zeros); 1 when the overlay has
+ * nothing to say; negative on error.
+ */
+int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out);
+
+/* The dirty record of an object, created on demand (NULL: no memory). */
+dirty_object_t *dbuf_dirty_object(objset_t *os, uint64_t object);
+dirty_object_t *dbuf_find_object(const objset_t *os, uint64_t object);
+
+/* The dirty block (object, blkid), or NULL. */
+dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blkid);
+
+/*
+ * Make block blkid of dn dirty and return it: its current contents
+ * (overlay, else disk, else zeros) at the dnode's current block size.
+ */
+int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out);
+
+/* Drop a dirty block (freed range, freed object). */
+void dbuf_undirty(objset_t *os, dirty_block_t *db);
+
+/* Record a freed level-0 range of an object (merging neighbours). */
+int dbuf_add_free_range(objset_t *os, uint64_t object, uint64_t first, uint64_t last);
+
+/* Whether blkid of object lies in a range freed this txg. */
+bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid);
+
+/* Resize a dirty block (object block size change). */
+int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size);
+
+/* Forget every change (after sync wrote them, or on close). */
+void dbuf_overlay_clear(objset_t *os);
+
+/* Bytes of dirty data in os. */
+uint64_t dbuf_dirty_bytes(const objset_t *os);
+
+#endif

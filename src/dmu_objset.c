@@ -1,0 +1,163 @@
+/*
+ * dmu_objset.c — the pool's shared in-core object sets and how their
+ * blocks are written. A dataset has exactly one objset_t while anything
+ * holds it, because its dirty overlay is the truth until the next sync;
+ * two private copies would each miss the other's changes.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "byteorder.h"
+#include "dbuf.h"
+#include "dmu_tx.h"
+#include "dmu_types.h"
+#include "dnode_sync.h"
+#include "dsl.h"
+#include "spa.h"
+#include "zfeature.h"
+#include "zio_compress.h"
+#include "zfuse/errors.h"
+
+#define ZIO_CHECKSUM_ON 1
+#define ZIO_COMPRESS_LEVEL_SHIFT 7
+#define ZIO_COMPRESS_ALG_MASK 0x7f
+#define META_DNODE_BLKSZ (16ULL << 10)
+#define META_DNODE_INDBLKSHIFT 17
+
+int spa_objset_hold(spa_t *spa, uint64_t dsobj, objset_t **out)
+{
+	for (objset_t *os = spa->objsets; os; os = os->next) {
+		if (os->dsobj == dsobj) {
+			os->refcount++;
+			*out = os;
+			return 0;
+		}
+	}
+	dsl_dataset_phys_t ds;
+	int rc = dsl_dataset_read(spa, dsobj, &ds);
+	if (rc)
+		return rc;
+	objset_t *os;
+	if ((rc = objset_open(spa, &ds.bp, &os)) != 0)
+		return rc;
+	os->dsobj = dsobj;
+	os->refcount = 1;
+	os->next = spa->objsets;
+	spa->objsets = os;
+	*out = os;
+	return 0;
+}
+
+void spa_objset_rele(spa_t *spa, objset_t *os)
+{
+	if (!os || --os->refcount > 0)
+		return;
+	if (dmu_objset_is_dirty(os) && spa->writable)
+		return;		/* kept until synced; txg.c drops it then */
+	objset_t **pp = &spa->objsets;
+	while (*pp && *pp != os)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = os->next;
+	dbuf_overlay_clear(os);
+	objset_close(os);
+}
+
+int objset_create_mem(spa_t *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *tx, objset_t **out)
+{
+	(void)tx;
+	objset_t *os = calloc(1, sizeof(*os));
+	if (!os)
+		return -ZFUSE_E_NOMEM;
+	os->spa = spa;
+	os->phys_size = OBJSET_PHYS_SIZE;
+	uint8_t *m = os->phys;
+	m[0] = DMU_OT_DNODE;
+	m[1] = META_DNODE_INDBLKSHIFT;
+	/* Dataset meta-dnodes start with the levels to address 2^48 objects. */
+	unsigned levels = 1;
+	if (type != DMU_OST_META) {
+		unsigned epbs = META_DNODE_INDBLKSHIFT - 7;
+		/* 3 top pointers << (epbs * (levels - 1)) blocks of 32 dnodes */
+		while (levels < DN_MAX_LEVELS && (uint64_t)epbs * (levels - 1) + 6 < 48)
+			levels++;
+	}
+	m[2] = (uint8_t)levels;
+	m[3] = DN_MAX_NBLKPTR;
+	m[7] = DNODE_FLAG_USED_BYTES;
+	m[8] = (uint8_t)((META_DNODE_BLKSZ >> 9) & 0xff);
+	m[9] = (uint8_t)((META_DNODE_BLKSZ >> 9) >> 8);
+	put_le64(os->phys + 704, type);
+	os->type = type;
+	int rc = dnode_decode(&os->meta_dnode, os->phys, DNODE_MIN_SIZE);
+	os->meta_dnode.os = os;
+	if (rc) {
+		free(os);
+		return rc;
+	}
+	os->dsobj = dsobj;
+	os->refcount = 1;
+	if (type != DMU_OST_META) {
+		os->next = spa->objsets;
+		spa->objsets = os;
+	}
+	*out = os;
+	return 0;
+}
+
+/* ---- write policy -------------------------------------------------------- */
+
+static bool metadata_capable(unsigned checksum)
+{
+	switch (checksum) {
+	case ZIO_CHECKSUM_FLETCHER_4:
+	case ZIO_CHECKSUM_SHA256:
+	case ZIO_CHECKSUM_SHA512:
+	case ZIO_CHECKSUM_SKEIN:
+	case ZIO_CHECKSUM_EDONR:
+	case ZIO_CHECKSUM_BLAKE3:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static unsigned on_compress(spa_t *spa)
+{
+	if (spa->version >= SPA_VERSION_FEATURES && zfeature_is_active(spa, "org.illumos:lz4_compress"))
+		return ZIO_COMPRESS_LZ4;
+	return ZIO_COMPRESS_LZJB;
+}
+
+void dmu_objset_policy(spa_t *spa, const objset_t *os, struct os_write_policy *pol)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->meta_compress = on_compress(spa);
+	pol->meta_checksum = ZIO_CHECKSUM_FLETCHER_4;
+	pol->embed = zfeature_is_enabled(spa, "com.delphix:embedded_data");
+	pol->hole_birth = zfeature_is_active(spa, "com.delphix:hole_birth");
+	pol->copies = 1;
+	pol->data_compress = pol->meta_compress;
+	pol->data_checksum = ZIO_CHECKSUM_FLETCHER_4;
+	if (os == spa->mos || os->dsobj == 0) {
+		pol->is_mos = true;
+		return;
+	}
+	dsl_dataset_phys_t ds;
+	if (dsl_dataset_read(spa, os->dsobj, &ds) != 0)
+		return;
+	uint64_t v;
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "compression", true, &v, NULL) == 0) {
+		unsigned alg = (unsigned)(v & ZIO_COMPRESS_ALG_MASK);
+		pol->data_complevel = (int)(v >> ZIO_COMPRESS_LEVEL_SHIFT);
+		if (alg == ZIO_COMPRESS_ON || alg == ZIO_COMPRESS_INHERIT)
+			alg = pol->meta_compress;
+		pol->data_compress = alg;
+	}
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "checksum", true, &v, NULL) == 0 &&
+	    v != ZIO_CHECKSUM_ON && v != 0)
+		pol->data_checksum = (unsigned)v;
+	if (metadata_capable(pol->data_checksum))
+		pol->meta_checksum = pol->data_checksum;
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "copies", true, &v, NULL) == 0 && v >= 1 && v <= 3)
+		pol->copies = (int)v;
+}

@@ -1,0 +1,541 @@
+/*
+ * dnode_sync.c — one object set's overlay becomes blocks, bottom-up.
+ *
+ * For each dirty object, in this order: its pending frees are applied to
+ * the on-disk tree as it is (old geometry), then the tree grows levels if
+ * the object grew past what its levels address, then dirty level-0 blocks
+ * are written, then every indirect block on a changed path is rewritten,
+ * level by level, and finally the dnode's pointers, levels and used bytes
+ * are stored. Indirect blocks on changed paths live in a small per-object
+ * table while this happens. Objects go first, the meta-dnode (object 0,
+ * whose level-0 blocks are the dnodes just updated) last, then the objset
+ * block itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "byteorder.h"
+#include "dbuf.h"
+#include "dmu_tx.h"
+#include "dmu_types.h"
+#include "dnode_sync.h"
+#include "spa.h"
+#include "zio_compress.h"
+#include "zio_write.h"
+#include "zfuse/errors.h"
+
+#define DN_OFF_NLEVELS 2
+#define DN_OFF_NBLKPTR 3
+#define DN_OFF_FLAGS 7
+#define DN_OFF_MAXBLKID 16
+#define DN_OFF_USED 24
+#define DN_OFF_BLKPTR 64
+#define SYNC_PASS_DONT_COMPRESS 8
+#define OBJSET_PHYS_SIZE_V3 4096
+
+struct ind {
+	int level;
+	uint64_t blkid;
+	uint8_t *data;		/* 1 << indblkshift bytes of bps */
+};
+
+struct obj_sync {
+	spa_t *spa;
+	objset_t *os;
+	uint64_t txg;
+	int pass;
+	const struct os_write_policy *pol;
+	const struct os_sync_owner *owner;
+	/* the object being synced */
+	uint64_t object;
+	unsigned type, nblkptr, epbs, indblkshift, top_levels;
+	uint64_t datablksz;
+	blkptr_t top[DN_MAX_NBLKPTR];
+	int64_t used_delta;
+	struct ind *inds;
+	size_t ninds, capinds;
+};
+
+static inline uint64_t bp_fill(const blkptr_t *bp)
+{
+	if (bp_is_hole(bp))
+		return 0;
+	return bp_is_embedded(bp) ? 1 : bp->blk_fill;
+}
+
+/* ---- block birth and death -------------------------------------------- */
+
+static int kill_bp(struct obj_sync *s, const blkptr_t *bp, bool rewritten)
+{
+	if (bp_is_hole(bp))
+		return 0;
+	s->used_delta -= (int64_t)spa_bp_dsize(s->spa, bp);
+	return s->owner->kill(s->owner->arg, bp, rewritten);
+}
+
+static void born_bp(struct obj_sync *s, const blkptr_t *bp)
+{
+	if (bp_is_hole(bp))
+		return;
+	s->used_delta += (int64_t)spa_bp_dsize(s->spa, bp);
+	s->owner->born(s->owner->arg, bp);
+}
+
+/* Kill a whole subtree: bp and, for indirect blocks, everything below. */
+static int kill_tree(struct obj_sync *s, const blkptr_t *bp)
+{
+	if (bp_is_hole(bp) || bp_is_embedded(bp))
+		return kill_bp(s, bp, false);
+	if (bp_get_level(bp) > 0) {
+		arc_buf_t *b;
+		int rc = arc_read(s->spa, bp, &b);
+		if (rc)
+			return rc;
+		uint64_t n = b->size / sizeof(blkptr_t);
+		for (uint64_t i = 0; i < n && rc == 0; i++) {
+			blkptr_t child;
+			bp_load(&child, (uint8_t *)b->data + i * sizeof(blkptr_t));
+			rc = kill_tree(s, &child);
+		}
+		arc_release(s->spa, b);
+		if (rc)
+			return rc;
+	}
+	return kill_bp(s, bp, false);
+}
+
+/* ---- the table of indirect blocks on changed paths ------------------------ */
+
+static struct ind *ind_find(struct obj_sync *s, int level, uint64_t blkid)
+{
+	for (size_t i = s->ninds; i-- > 0;)
+		if (s->inds[i].level == level && s->inds[i].blkid == blkid)
+			return &s->inds[i];
+	return NULL;
+}
+
+static int ind_add(struct obj_sync *s, int level, uint64_t blkid, struct ind **out)
+{
+	if (s->ninds == s->capinds) {
+		size_t nc = s->capinds ? s->capinds * 2 : 16;
+		struct ind *ni = realloc(s->inds, nc * sizeof(*ni));
+		if (!ni)
+			return -ZFUSE_E_NOMEM;
+		s->inds = ni;
+		s->capinds = nc;
+	}
+	struct ind *ind = &s->inds[s->ninds];
+	ind->level = level;
+	ind->blkid = blkid;
+	if (!(ind->data = calloc(1, 1ULL << s->indblkshift)))
+		return -ZFUSE_E_NOMEM;
+	s->ninds++;
+	*out = ind;
+	return 0;
+}
+
+static int bp_slot(struct obj_sync *s, int level, uint64_t blkid, blkptr_t **slot);
+
+/* The indirect block (level, blkid), loaded from disk on first use. */
+static int ind_get(struct obj_sync *s, int level, uint64_t blkid, struct ind **out)
+{
+	struct ind *ind = ind_find(s, level, blkid);
+	if (ind) {
+		*out = ind;
+		return 0;
+	}
+	blkptr_t *slot;
+	int rc = bp_slot(s, level, blkid, &slot);
+	if (rc)
+		return rc;
+	blkptr_t bp = *slot;
+	/* bp_slot may have grown the table: find our place after it. */
+	if ((rc = ind_add(s, level, blkid, &ind)) != 0)
+		return rc;
+	if (!bp_is_hole(&bp)) {
+		arc_buf_t *b;
+		if ((rc = arc_read(s->spa, &bp, &b)) != 0)
+			return rc;
+		if (b->size != 1ULL << s->indblkshift) {
+			arc_release(s->spa, b);
+			return -ZFUSE_E_CORRUPT;
+		}
+		memcpy(ind->data, b->data, b->size);
+		arc_release(s->spa, b);
+	}
+	*out = ind;
+	return 0;
+}
+
+/*
+ * Where the bp of block (level, blkid) is kept: the dnode's top array or
+ * an entry of the parent indirect block (loaded, so it will be rewritten).
+ * The pointer is valid until the next ind_add.
+ */
+static int bp_slot(struct obj_sync *s, int level, uint64_t blkid, blkptr_t **slot)
+{
+	if ((unsigned)level == s->top_levels - 1) {
+		if (blkid >= s->nblkptr)
+			return -ZFUSE_E_CORRUPT;
+		*slot = &s->top[blkid];
+		return 0;
+	}
+	struct ind *parent;
+	int rc = ind_get(s, level + 1, blkid >> s->epbs, &parent);
+	if (rc)
+		return rc;
+	uint64_t idx = blkid & ((1ULL << s->epbs) - 1);
+	*slot = (blkptr_t *)(void *)(parent->data + idx * sizeof(blkptr_t));
+	return 0;
+}
+
+/* ---- frees ------------------------------------------------------------------ */
+
+static uint64_t span_shift(const struct obj_sync *s, int level)
+{
+	uint64_t sh = (uint64_t)s->epbs * (uint64_t)level;
+	return sh > 63 ? 63 : sh;
+}
+
+static int free_in(struct obj_sync *s, int level, uint64_t blkid, uint64_t first, uint64_t last)
+{
+	uint64_t sh = span_shift(s, level);
+	uint64_t lo = blkid << sh;
+	uint64_t hi = ((blkid + 1) << sh) - 1;
+	if (sh >= 63)
+		hi = UINT64_MAX;
+	if (hi < first || lo > last)
+		return 0;
+	blkptr_t *slot;
+	int rc = bp_slot(s, level, blkid, &slot);
+	if (rc)
+		return rc;
+	if (bp_is_hole(slot))
+		return 0;
+	if ((first <= lo && last >= hi) || level == 0) {
+		blkptr_t old = *slot;
+		if ((rc = kill_tree(s, &old)) != 0)
+			return rc;
+		/* bp_slot again: kill_tree does not touch the table, but be exact. */
+		if ((rc = bp_slot(s, level, blkid, &slot)) != 0)
+			return rc;
+		uint64_t lsize = level == 0 ? bp_get_lsize(&old) : 1ULL << s->indblkshift;
+		zio_hole_bp(slot, s->type, (unsigned)level, lsize, s->pol->hole_birth ? s->txg : 0);
+		return 0;
+	}
+	uint64_t per = 1ULL << s->epbs;
+	for (uint64_t c = 0; c < per && rc == 0; c++)
+		rc = free_in(s, level - 1, (blkid << s->epbs) + c, first, last);
+	return rc;
+}
+
+static int apply_frees(struct obj_sync *s, const dirty_object_t *d)
+{
+	int rc = 0;
+	for (uint64_t r = 0; r < d->nfrees && rc == 0; r++)
+		for (uint64_t i = 0; i < s->nblkptr && rc == 0; i++)
+			rc = free_in(s, (int)s->top_levels - 1, i, d->frees[r].first, d->frees[r].last);
+	return rc;
+}
+
+/* ---- writing ----------------------------------------------------------------- */
+
+static unsigned dnode_block_fill(const uint8_t *data, uint64_t size)
+{
+	unsigned n = 0;
+	for (uint64_t off = 0; off + DNODE_MIN_SIZE <= size;) {
+		const uint8_t *d = data + off;
+		if (d[0]) {
+			n++;
+			off += ((uint64_t)d[12] + 1) << DNODE_SHIFT;
+		} else {
+			off += DNODE_MIN_SIZE;
+		}
+	}
+	return n;
+}
+
+static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned dn_compress,
+		      int level, struct zio_write_props *zp)
+{
+	const struct os_write_policy *p = s->pol;
+	bool meta = level > 0 || dmu_ot_is_metadata(s->type) || p->is_mos;
+	memset(zp, 0, sizeof(*zp));
+	zp->type = s->type;
+	zp->level = (unsigned)level;
+	if (meta) {
+		zp->compress = p->meta_compress;
+		zp->checksum = p->meta_checksum;
+		zp->copies = p->is_mos ? SPA_DVAS_PER_BP : p->copies + 1;
+	} else {
+		zp->compress = dn_compress ? dn_compress : p->data_compress;
+		zp->complevel = p->data_complevel;
+		zp->checksum = dn_checksum ? dn_checksum : p->data_checksum;
+		zp->copies = p->copies;
+	}
+	if (zp->copies > SPA_DVAS_PER_BP)
+		zp->copies = SPA_DVAS_PER_BP;
+	if (s->pass >= SYNC_PASS_DONT_COMPRESS)
+		zp->compress = ZIO_COMPRESS_OFF;
+	zp->embed = p->embed && level == 0 && s->type != DMU_OT_DNODE && s->type != DMU_OT_OBJSET;
+	zp->zero_is_hole = zp->compress != ZIO_COMPRESS_OFF || level > 0 || s->type == DMU_OT_DNODE;
+}
+
+/* Write one block into *slot, killing what it replaces. */
+static int write_into(struct obj_sync *s, const struct zio_write_props *zp, const void *data,
+		      uint64_t lsize, uint64_t fill, blkptr_t *slot)
+{
+	blkptr_t old = *slot, nbp;
+	bool rewrote;
+	int rc = zio_write_block(s->spa, s->txg, zp, data, lsize, &old, &nbp, &rewrote);
+	if (rc)
+		return rc;
+	if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
+		nbp.blk_fill = fill;
+	if ((rc = kill_bp(s, &old, rewrote)) != 0)
+		return rc;
+	born_bp(s, &nbp);
+	*slot = nbp;
+	return 0;
+}
+
+static int ind_cmp(const void *a, const void *b)
+{
+	const struct ind *x = a, *y = b;
+	if (x->level != y->level)
+		return x->level < y->level ? -1 : 1;
+	return x->blkid < y->blkid ? -1 : x->blkid > y->blkid;
+}
+
+static int db_cmp(const void *a, const void *b)
+{
+	const dirty_block_t *x = *(dirty_block_t *const *)a, *y = *(dirty_block_t *const *)b;
+	return x->blkid < y->blkid ? -1 : x->blkid > y->blkid;
+}
+
+static unsigned levels_needed(uint64_t maxblkid, unsigned nblkptr, unsigned epbs, unsigned cur)
+{
+	unsigned l = cur ? cur : 1;
+	while (l < DN_MAX_LEVELS) {
+		uint64_t sh = (uint64_t)epbs * (l - 1);
+		if (sh < 64 && ((uint64_t)nblkptr << sh) >> sh == nblkptr &&
+		    maxblkid < ((uint64_t)nblkptr << sh))
+			break;
+		if (sh >= 64)
+			break;
+		l++;
+	}
+	return l;
+}
+
+/*
+ * Sync one object whose dnode bytes are raw (in a dirty meta-dnode block,
+ * or the objset's own copy for the meta-dnode).
+ */
+static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
+{
+	dnode_t dn;
+	int rc = dnode_decode(&dn, raw, ((uint64_t)raw[12] + 1) << DNODE_SHIFT);
+	if (rc == -ZFUSE_E_NOENT)
+		return 0;	/* freed in this txg: its old tree was handled */
+	if (rc)
+		return rc;
+	s->type = dn.type;
+	s->nblkptr = dn.nblkptr;
+	s->indblkshift = dn.indblkshift ? dn.indblkshift : 17;
+	s->epbs = s->indblkshift - 7;
+	s->datablksz = dnode_datablksz(&dn);
+	s->top_levels = dn.nlevels;
+	s->used_delta = 0;
+	s->ninds = 0;
+	for (unsigned i = 0; i < dn.nblkptr; i++)
+		dnode_blkptr(&dn, (int)i, &s->top[i]);
+
+	/* 1. frees, on the tree as it is on disk */
+	if ((rc = apply_frees(s, d)) != 0)
+		goto out;
+
+	/* 2. more levels: the old top pointers move into a new indirect block */
+	unsigned want = levels_needed(dn.maxblkid, dn.nblkptr, s->epbs, dn.nlevels);
+	if (want > s->top_levels) {
+		struct ind *ind;
+		if ((rc = ind_add(s, (int)s->top_levels, 0, &ind)) != 0)
+			goto out;
+		for (unsigned i = 0; i < s->nblkptr; i++)
+			bp_store(ind->data + i * sizeof(blkptr_t), &s->top[i]);
+		for (unsigned l = s->top_levels + 1; l < want; l++)
+			if ((rc = ind_add(s, (int)l, 0, &ind)) != 0)
+				goto out;
+		memset(s->top, 0, sizeof(s->top));
+		s->top_levels = want;
+	}
+
+	/* 3. level-0 blocks, in block order */
+	if (d->nblocks) {
+		dirty_block_t **v = malloc(d->nblocks * sizeof(*v));
+		if (!v) {
+			rc = -ZFUSE_E_NOMEM;
+			goto out;
+		}
+		uint64_t n = 0;
+		for (dirty_block_t *db = d->blocks; db; db = db->obj_next)
+			v[n++] = db;
+		qsort(v, n, sizeof(*v), db_cmp);
+		struct zio_write_props zp;
+		props_for(s, dn.checksum, dn.compress, 0, &zp);
+		for (uint64_t i = 0; i < n && rc == 0; i++) {
+			if (v[i]->blkid > dn.maxblkid)
+				continue;	/* beyond a later truncation */
+			blkptr_t *slot;
+			if ((rc = bp_slot(s, 0, v[i]->blkid, &slot)) != 0)
+				break;
+			uint64_t fill = s->type == DMU_OT_DNODE ? dnode_block_fill(v[i]->data, v[i]->size) : 1;
+			rc = write_into(s, &zp, v[i]->data, v[i]->size, fill, slot);
+		}
+		free(v);
+		if (rc)
+			goto out;
+	}
+
+	/* 4. indirect blocks, lowest level first; parents are already in the
+	 * table because loading a child loaded its parent. */
+	qsort(s->inds, s->ninds, sizeof(*s->inds), ind_cmp);
+	for (size_t i = 0; i < s->ninds && rc == 0; i++) {
+		struct ind *ind = &s->inds[i];
+		uint64_t fill = 0, per = 1ULL << s->epbs;
+		for (uint64_t c = 0; c < per; c++) {
+			blkptr_t child;
+			bp_load(&child, ind->data + c * sizeof(blkptr_t));
+			fill += bp_fill(&child);
+		}
+		struct zio_write_props zp;
+		props_for(s, dn.checksum, dn.compress, ind->level, &zp);
+		/* The parent is already loaded (or is the top array), so bp_slot
+		 * does not grow the table while ind points into it. */
+		blkptr_t *slot;
+		if ((rc = bp_slot(s, ind->level, ind->blkid, &slot)) != 0)
+			break;
+		rc = write_into(s, &zp, ind->data, 1ULL << s->indblkshift, fill, slot);
+	}
+	if (rc)
+		goto out;
+
+	/* 5. the dnode */
+	raw[DN_OFF_NLEVELS] = (uint8_t)s->top_levels;
+	raw[DN_OFF_FLAGS] |= DNODE_FLAG_USED_BYTES;
+	for (unsigned i = 0; i < s->nblkptr; i++)
+		bp_store(raw + DN_OFF_BLKPTR + i * sizeof(blkptr_t), &s->top[i]);
+	int64_t used = (int64_t)le64(raw + DN_OFF_USED) + s->used_delta;
+	put_le64(raw + DN_OFF_USED, used > 0 ? (uint64_t)used : 0);
+out:
+	for (size_t i = 0; i < s->ninds; i++)
+		free(s->inds[i].data);
+	s->ninds = 0;
+	return rc;
+}
+
+/* Free the whole on-disk tree of an object freed in this txg. */
+static int sync_freed_object(struct obj_sync *s, const dirty_object_t *d)
+{
+	dnode_t dn;
+	int rc = dnode_decode(&dn, d->freed_dnode, d->freed_dnode_size);
+	if (rc == -ZFUSE_E_NOENT)
+		return 0;
+	if (rc)
+		return rc;
+	s->type = dn.type;
+	for (unsigned i = 0; i < dn.nblkptr && rc == 0; i++) {
+		blkptr_t bp;
+		dnode_blkptr(&dn, (int)i, &bp);
+		rc = kill_tree(s, &bp);
+	}
+	blkptr_t spill;
+	if (rc == 0 && dnode_spill_bp(&dn, &spill) == 0)
+		rc = kill_tree(s, &spill);
+	return rc;
+}
+
+bool dmu_objset_is_dirty(const objset_t *os)
+{
+	return os->overlay && os->overlay->nobjects > 0;
+}
+
+/* The dnode bytes of object in the overlay (its meta-dnode block dirtied). */
+static int dirty_dnode_raw(objset_t *os, uint64_t object, uint8_t **raw)
+{
+	dnode_t *mdn = &os->meta_dnode;
+	uint64_t bs = dnode_datablksz(mdn);
+	uint64_t off = object << DNODE_SHIFT;
+	dirty_block_t *db;
+	int rc = dbuf_dirty(mdn, off / bs, &db);
+	if (rc)
+		return rc;
+	*raw = db->data + off % bs;
+	return 0;
+}
+
+int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_policy *pol,
+		    const struct os_sync_owner *owner)
+{
+	struct obj_sync s = { .spa = os->spa, .os = os, .txg = txg, .pass = pass, .pol = pol,
+			      .owner = owner };
+	int rc = 0;
+	if (!os->overlay)
+		goto write_root;
+	/* Objects other than the meta-dnode: collect first, since syncing
+	 * them dirties meta-dnode blocks (new records at the list head). */
+	uint64_t n = 0;
+	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
+		n++;
+	dirty_object_t **v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return -ZFUSE_E_NOMEM;
+	n = 0;
+	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
+		if (d->object != 0)
+			v[n++] = d;
+	for (uint64_t i = 0; i < n && rc == 0; i++) {
+		dirty_object_t *d = v[i];
+		s.object = d->object;
+		if (d->freed_dnode && (rc = sync_freed_object(&s, d)) != 0)
+			break;
+		if (d->nblocks == 0 && d->nfrees == 0)
+			continue;	/* only its dnode changed: the block is dirty already */
+		uint8_t *raw;
+		if ((rc = dirty_dnode_raw(os, d->object, &raw)) != 0)
+			break;
+		rc = sync_object(&s, d, raw);
+	}
+	free(v);
+	if (rc)
+		return rc;
+	/* The meta-dnode: its level-0 blocks are the dnode blocks. */
+	dirty_object_t *meta = dbuf_find_object(os, 0);
+	if (meta) {
+		s.object = 0;
+		rc = sync_object(&s, meta, os->phys);
+		if (rc)
+			return rc;
+		dnode_redecode(&os->meta_dnode);
+	}
+write_root:;
+	/* The objset block: OpenZFS 2.x always writes the 4 KiB form. */
+	os->phys_size = OBJSET_PHYS_SIZE_V3;
+	struct zio_write_props zp;
+	s.type = DMU_OT_OBJSET;
+	props_for(&s, 0, 0, 0, &zp);
+	zp.embed = false;
+	zp.zero_is_hole = false;
+	uint64_t fill = 0;
+	for (unsigned i = 0; i < os->meta_dnode.nblkptr; i++) {
+		blkptr_t bp;
+		dnode_blkptr(&os->meta_dnode, (int)i, &bp);
+		fill += bp_fill(&bp);
+	}
+	blkptr_t root = os->bp;
+	rc = write_into(&s, &zp, os->phys, os->phys_size, fill, &root);
+	if (rc)
+		return rc;
+	os->bp = root;
+	dbuf_overlay_clear(os);
+	return 0;
+}

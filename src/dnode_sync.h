@@ -1,0 +1,59 @@
+/*
+ * dnode_sync.h — writing one object set's dirty overlay as blocks
+ * (private to the DMU sync path; txg.c drives it).
+ *
+ * Every block that dies or is born on the way is reported to the object
+ * set's owner through the callbacks, which is how the DSL keeps dataset
+ * accounting and decides between freeing a block and handing it to a
+ * snapshot's deadlist.
+ */
+#ifndef ZFUSE_DNODE_SYNC_H
+#define ZFUSE_DNODE_SYNC_H
+
+#include <stdint.h>
+#include "blkptr.h"
+#include "dnode.h"
+
+/* How the blocks of an object set are written. */
+struct os_write_policy {
+	unsigned data_compress;	/* resolved ZIO_COMPRESS_* for file data */
+	int data_complevel;
+	unsigned data_checksum;	/* resolved ZIO_CHECKSUM_* for file data */
+	unsigned meta_compress;	/* lz4 (or lzjb on legacy pools) */
+	unsigned meta_checksum;
+	int copies;		/* data copies; metadata gets one more, MOS three */
+	bool embed;		/* embedded_data enabled */
+	bool hole_birth;	/* hole_birth enabled */
+	bool is_mos;
+};
+
+struct os_sync_owner {
+	/* A block of this objset was born (written) in txg. */
+	void (*born)(void *arg, const blkptr_t *bp);
+	/* A block of this objset died in txg: free it or keep it for a
+	 * snapshot. rewritten: it was rewritten in place (its space stays
+	 * allocated to the new block): only accounting changes. */
+	int (*kill)(void *arg, const blkptr_t *bp, bool rewritten);
+	void *arg;
+};
+
+/*
+ * Write every dirty object of os (objects first, then the meta-dnode),
+ * then the objset block; os->bp becomes the new root bp and the overlay
+ * is cleared. pass counts the sync passes of this txg (1-based): late
+ * passes store metadata uncompressed so the MOS converges.
+ * Errors: ZFUSE_E_NOSPC, ZFUSE_E_IO, ZFUSE_E_NOMEM, read errors.
+ */
+int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_policy *pol,
+		    const struct os_sync_owner *owner);
+
+/* The write policy of os: the dataset's compression, checksum and copies
+ * properties resolved, the pool's metadata algorithms, embedding and
+ * hole_birth by feature state (dmu_objset.c). */
+struct spa;
+void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_policy *pol);
+
+/* Whether os has anything to write. */
+bool dmu_objset_is_dirty(const objset_t *os);
+
+#endif

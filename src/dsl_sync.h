@@ -1,0 +1,38 @@
+/*
+ * dsl_sync.h — dataset and pool space accounting during a sync (see
+ * dsl_sync.c). One dsl_acct collects the births and deaths of one objset's
+ * blocks in one txg; dnode_sync reports them through os_sync_owner.
+ */
+#ifndef ZFUSE_DSL_SYNC_H
+#define ZFUSE_DSL_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "blkptr.h"
+#include "dmu_tx.h"
+
+struct spa;
+
+struct dsl_acct {
+	struct spa *spa;
+	uint64_t txg;
+	uint64_t dsobj;		/* 0: the MOS */
+	uint64_t prev_snap_txg;
+	int64_t used, comp, uncomp, unique;
+};
+
+/* os_sync_owner callbacks (arg is a struct dsl_acct). */
+void dsl_acct_born(void *arg, const blkptr_t *bp);
+int dsl_acct_kill(void *arg, const blkptr_t *bp, bool rewritten);
+
+/* Store the dataset's new root bp and apply the deltas to it and its dirs. */
+int dsl_dataset_sync_done(struct spa *spa, const struct dsl_acct *a, const blkptr_t *newbp,
+			  dmu_tx_t *tx);
+/* Charge MOS block deltas to $MOS (and the root dir as CHILD). */
+int dsl_mos_diduse(struct spa *spa, const struct dsl_acct *a, dmu_tx_t *tx);
+
+/* Whether zfuse can write the dataset; why gets the reason when not. */
+bool dsl_dataset_writable(struct spa *spa, uint64_t dsobj, char *why, size_t cap);
+
+#endif

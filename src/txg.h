@@ -1,0 +1,45 @@
+/*
+ * txg.h — transaction groups: when the open txg is synced (timer, dirty
+ * data limit, explicit waits), the sync itself (spa_sync) and the switch
+ * that makes an imported pool writable.
+ */
+#ifndef ZFUSE_TXG_H
+#define ZFUSE_TXG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct spa;
+
+#define TXG_TIMEOUT_DEFAULT_S 5
+#define TXG_DIRTY_MAX_DEFAULT (256ULL << 20)
+
+/*
+ * Make an imported pool writable: check features, reopen devices
+ * read-write, load the metaslabs and the trusted config, start the sync
+ * thread. On refusal the pool stays read-only and spa->readonly_reason
+ * says why (the error is ZFUSE_E_ROFS then).
+ */
+int txg_enable_writes(struct spa *spa);
+
+/* Final sync and stop of the sync thread (pool close, unmount). */
+int txg_shutdown(struct spa *spa);
+
+/* Writers call this before taking the pool lock: syncs first when dirty
+ * data is over the limit (so memory stays bounded). */
+void txg_throttle(struct spa *spa);
+/* After a tx: wake the sync thread early when dirty data is high. */
+void txg_kick(struct spa *spa);
+
+/*
+ * Write the open txg with the pool lock held exclusively: dirty dataset
+ * objsets, their DSL accounting, the MOS in passes with the space maps
+ * until nothing changes, then labels and the uberblock (pool-layer.md
+ * §3.7). Nothing to write: returns 0 without a new uberblock.
+ */
+int spa_sync(struct spa *spa);
+
+/* Dirty bytes waiting in the open txg. */
+uint64_t txg_dirty_bytes(const struct spa *spa);
+
+#endif

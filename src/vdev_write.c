@@ -1,0 +1,120 @@
+/*
+ * vdev_write.c — putting bytes on the leaves: a DVA's block on a leaf,
+ * every side of a mirror, RAID-Z columns with parity; flushing leaves
+ * between the phases of a txg commit; reopening images for writing.
+ * Writes go to the whole padded allocation (asize) so parity and mirror
+ * sides never keep stale tails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vdev.h"
+#include "vdev_raidz.h"
+#include "zfuse/errors.h"
+
+int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset)
+{
+	if (offset > dev->psize || size > dev->psize - offset)
+		return -ZFUSE_E_IO;
+	const uint8_t *p = buf;
+	uint64_t done = 0;
+	while (done < size) {
+		ssize_t w = pwrite(dev->fd, p + done, size - done, (off_t)(dev->start + offset + done));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return errno == ENOSPC ? -ZFUSE_E_NOSPC : -ZFUSE_E_IO;
+		done += (uint64_t)w;
+	}
+	return 0;
+}
+
+int leaf_dev_reopen_rw(struct leaf_dev *dev)
+{
+	int fd = open(dev->path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errno == EACCES || errno == EROFS || errno == EPERM ? -ZFUSE_E_ROFS : -ZFUSE_E_IO;
+	close(dev->fd);
+	dev->fd = fd;
+	return 0;
+}
+
+static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64_t size);
+
+static int raidz_child_write(void *arg, uint64_t child, uint64_t offset, const void *buf,
+			     uint64_t size)
+{
+	vdev_t *vd = arg;
+	if (child >= vd->nchild)
+		return -ZFUSE_E_CORRUPT;
+	return vdev_write_child(vd->child[child], offset, buf, size);
+}
+
+static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64_t size)
+{
+	switch (vd->kind) {
+	case VDEV_KIND_LEAF: {
+		if (!vd->dev)
+			return -ZFUSE_E_MISSING_DEV;
+		uint64_t devoff = offset + VDEV_LABEL_START_SIZE;
+		if (offset > UINT64_MAX - VDEV_LABEL_START_SIZE ||
+		    devoff + size > vd->dev->psize - VDEV_LABEL_END_SIZE)
+			return -ZFUSE_E_CORRUPT;
+		return leaf_dev_pwrite(vd->dev, buf, size, devoff);
+	}
+	case VDEV_KIND_MIRROR: {
+		/* Every present side gets the block; one good side is enough. */
+		int ok = 0, rc = -ZFUSE_E_MISSING_DEV;
+		for (uint64_t i = 0; i < vd->nchild; i++) {
+			int r = vdev_write_child(vd->child[i], offset, buf, size);
+			if (r == 0)
+				ok++;
+			else if (r != -ZFUSE_E_MISSING_DEV)
+				rc = r;
+		}
+		return ok ? 0 : rc;
+	}
+	case VDEV_KIND_RAIDZ: {
+		struct raidz_geom g = { .children = vd->nchild, .nparity = vd->nparity, .ashift = vd->ashift };
+		return vdev_raidz_build_columns(&g, offset, buf, size, raidz_child_write, vd);
+	}
+	case VDEV_KIND_MISSING:
+		return -ZFUSE_E_MISSING_DEV;
+	default:
+		return -ZFUSE_E_UNSUPPORTED;
+	}
+}
+
+int vdev_write(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize)
+{
+	if (vd->kind == VDEV_KIND_RAIDZ)
+		return vdev_write_child(vd, offset, buf, psize);
+	uint64_t asize = vdev_psize_to_asize(vd, psize);
+	if (asize == psize)
+		return vdev_write_child(vd, offset, buf, psize);
+	uint8_t *tmp = calloc(1, asize);
+	if (!tmp)
+		return -ZFUSE_E_NOMEM;
+	memcpy(tmp, buf, psize);
+	int rc = vdev_write_child(vd, offset, tmp, asize);
+	free(tmp);
+	return rc;
+}
+
+int vdev_flush(vdev_t *vd)
+{
+	if (vd->kind == VDEV_KIND_LEAF) {
+		if (vd->dev && fdatasync(vd->dev->fd) != 0 && errno != EINVAL)
+			return -ZFUSE_E_IO;
+		return 0;
+	}
+	int rc = 0;
+	for (uint64_t i = 0; i < vd->nchild; i++) {
+		int r = vdev_flush(vd->child[i]);
+		if (r)
+			rc = r;
+	}
+	return rc;
+}

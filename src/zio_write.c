@@ -1,0 +1,216 @@
+/*
+ * zio_write.c — the write pipeline for one block (contract in zio_write.h).
+ *
+ * Compression follows OpenZFS 2.3's rule exactly (the output limit is
+ * rounded down to the allocation granule, so a result that cannot save a
+ * whole sector is never kept), because psize decides space accounting
+ * and OpenZFS must agree with our numbers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "arc.h"
+#include "metaslab.h"
+#include "spa.h"
+#include "vdev.h"
+#include "zio.h"
+#include "zio_compress.h"
+#include "zio_write.h"
+#include "zfuse/errors.h"
+
+#define BPE_MAX_PSIZE BPE_PAYLOAD_SIZE
+#define GANG_HEADER_SIZE 512
+
+static inline void set_bits(uint64_t *w, unsigned lo, unsigned len, uint64_t v)
+{
+	uint64_t mask = ((len == 64) ? ~0ULL : ((1ULL << len) - 1)) << lo;
+	*w = (*w & ~mask) | ((v << lo) & mask);
+}
+
+void bp_store(void *dst, const blkptr_t *bp)
+{
+	memcpy(dst, bp, sizeof(*bp));	/* host order is the pools' LE order here */
+}
+
+void zio_hole_bp(blkptr_t *bp, unsigned type, unsigned level, uint64_t lsize, uint64_t birth)
+{
+	memset(bp, 0, sizeof(*bp));
+	if (!birth)
+		return;
+	set_bits(&bp->blk_prop, 0, 16, (lsize >> SPA_MINBLOCKSHIFT) - 1);
+	set_bits(&bp->blk_prop, 48, 8, type);
+	set_bits(&bp->blk_prop, 56, 5, level);
+	bp->blk_birth = birth;
+}
+
+static bool all_zero(const void *data, uint64_t n)
+{
+	const uint64_t *w = data;
+	uint64_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		if (w[i / 8])
+			return false;
+	for (const uint8_t *b = data; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* Smallest allocation and its granule over the normal top-level vdevs. */
+static void alloc_granule(const spa_t *spa, uint64_t *min_alloc, uint64_t *gcd_alloc)
+{
+	uint64_t mn = 0, g = 0;
+	for (uint64_t i = 0; i < spa->root->nchild; i++) {
+		const vdev_t *top = spa->root->child[i];
+		if (top->kind == VDEV_KIND_HOLE || top->is_log)
+			continue;
+		uint64_t a = 1ULL << (top->ashift ? top->ashift : 9);
+		if (!mn || a < mn)
+			mn = a;
+		uint64_t x = g, y = a;
+		while (y) {
+			uint64_t t = x % y;
+			x = y;
+			y = t;
+		}
+		g = g ? x : a;
+	}
+	*min_alloc = mn ? mn : 512;
+	*gcd_alloc = g ? g : 512;
+}
+
+static void fill_embedded(blkptr_t *bp, const struct zio_write_props *zp, const uint8_t *payload,
+			  uint64_t psize, uint64_t lsize, unsigned compress, uint64_t txg)
+{
+	memset(bp, 0, sizeof(*bp));
+	uint64_t *w = (uint64_t *)bp;
+	uint8_t padded[BPE_PAYLOAD_SIZE] = { 0 };
+	memcpy(padded, payload, psize);
+	size_t n = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 6 || i == 10)
+			continue;
+		memcpy(&w[i], padded + n, 8);
+		n += 8;
+	}
+	set_bits(&bp->blk_prop, 0, 25, lsize - 1);
+	set_bits(&bp->blk_prop, 25, 7, psize - 1);
+	set_bits(&bp->blk_prop, 32, 7, compress);
+	set_bits(&bp->blk_prop, 39, 1, 1);
+	set_bits(&bp->blk_prop, 40, 8, 0);	/* BP_EMBEDDED_TYPE_DATA */
+	set_bits(&bp->blk_prop, 48, 8, zp->type);
+	set_bits(&bp->blk_prop, 56, 5, zp->level);
+	set_bits(&bp->blk_prop, 63, 1, 1);	/* little-endian contents */
+	bp->blk_birth = txg;
+}
+
+int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
+		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
+		    bool *rewrote)
+{
+	*rewrote = false;
+	bool had_block = old && !bp_is_hole(old);
+	if (zp->zero_is_hole && all_zero(data, lsize)) {
+		/* hole_birth: a hole that replaced a block remembers when. */
+		zio_hole_bp(bp, zp->type, zp->level, lsize,
+			    had_block || (old && old->blk_birth) ? txg : 0);
+		return 0;
+	}
+	unsigned compress = zp->compress;
+	uint64_t psize = lsize;
+	uint8_t *cbuf = NULL;
+	const uint8_t *payload = data;
+	if (compress != ZIO_COMPRESS_OFF && compress != ZIO_COMPRESS_INHERIT) {
+		uint64_t min_alloc, gcd_alloc;
+		alloc_granule(spa, &min_alloc, &gcd_alloc);
+		uint64_t limit = lsize - lsize / 8;
+		if (compress != ZIO_COMPRESS_ZLE) {
+			limit -= limit % gcd_alloc;
+			if (limit < min_alloc)
+				limit = BPE_MAX_PSIZE;
+		}
+		cbuf = malloc(lsize);
+		if (!cbuf)
+			return -ZFUSE_E_NOMEM;
+		long c = zio_compress(compress, zp->complevel, data, lsize, cbuf, limit);
+		if (c > 0 && (uint64_t)c < lsize) {
+			if ((uint64_t)c <= BPE_MAX_PSIZE && zp->embed && zp->level == 0) {
+				fill_embedded(bp, zp, cbuf, (uint64_t)c, lsize, compress, txg);
+				free(cbuf);
+				return 0;
+			}
+			uint64_t p = (uint64_t)c <= min_alloc ? min_alloc
+				   : ((uint64_t)c + gcd_alloc - 1) / gcd_alloc * gcd_alloc;
+			if (p < lsize) {
+				memset(cbuf + c, 0, p - (uint64_t)c);
+				psize = p;
+				payload = cbuf;
+			} else {
+				compress = ZIO_COMPRESS_OFF;
+			}
+		} else {
+			compress = ZIO_COMPRESS_OFF;
+		}
+	} else {
+		compress = ZIO_COMPRESS_OFF;
+	}
+	memset(bp, 0, sizeof(*bp));
+	int rc = 0;
+	bool in_place = old && !bp_is_hole(old) && !bp_is_embedded(old) && old->blk_birth == txg &&
+			bp_get_psize(old) == psize && bp_count_dvas(old) == zp->copies &&
+			!dva_is_gang(&old->blk_dva[0]);
+	if (in_place) {
+		memcpy(bp->blk_dva, old->blk_dva, sizeof(bp->blk_dva));
+		*rewrote = true;
+	} else {
+		rc = metaslab_alloc(spa, psize, zp->copies, txg, bp);
+	}
+	if (rc == 0) {
+		set_bits(&bp->blk_prop, 0, 16, (lsize >> SPA_MINBLOCKSHIFT) - 1);
+		set_bits(&bp->blk_prop, 16, 16, (psize >> SPA_MINBLOCKSHIFT) - 1);
+		set_bits(&bp->blk_prop, 32, 7, compress);
+		set_bits(&bp->blk_prop, 40, 8, zp->checksum);
+		set_bits(&bp->blk_prop, 48, 8, zp->type);
+		set_bits(&bp->blk_prop, 56, 5, zp->level);
+		set_bits(&bp->blk_prop, 63, 1, 1);
+		bp->blk_birth = txg;
+		bp->blk_fill = 1;
+		rc = zio_checksum_compute(zp->checksum, payload, psize,
+					  spa->have_salt ? &spa->salt : NULL, &bp->blk_cksum);
+	}
+	for (int d = 0; rc == 0 && d < SPA_DVAS_PER_BP; d++) {
+		const dva_t *dva = &bp->blk_dva[d];
+		if (!dva_is_valid(dva))
+			continue;
+		vdev_t *top = spa_lookup_top(spa, dva_vdev(dva));
+		rc = top ? vdev_write(top, dva_offset(dva), payload, psize) : -ZFUSE_E_CORRUPT;
+	}
+	if (rc == 0)
+		arc_invalidate(spa, bp);	/* same DVA and birth as a stale copy */
+	if (rc && !in_place && bp_count_dvas(bp))
+		zio_free_bp(spa, bp, txg);
+	free(cbuf);
+	return rc;
+}
+
+void zio_free_bp(spa_t *spa, const blkptr_t *bp, uint64_t txg)
+{
+	if (bp_is_hole(bp) || bp_is_embedded(bp))
+		return;
+	for (int d = 0; d < SPA_DVAS_PER_BP; d++) {
+		const dva_t *dva = &bp->blk_dva[d];
+		if (!dva_is_valid(dva))
+			continue;
+		if (dva_is_gang(dva) && d == 0) {
+			/* The header lists the pieces; free them, then the header. */
+			uint8_t hdr[GANG_HEADER_SIZE];
+			if (zio_read_gang_header(spa, bp, hdr) == 0) {
+				for (int i = 0; i < 3; i++) {
+					blkptr_t child;
+					memcpy(&child, hdr + i * sizeof(blkptr_t), sizeof(child));
+					zio_free_bp(spa, &child, txg);
+				}
+			}
+		}
+		metaslab_free_dva(spa, dva, txg);
+	}
+}

@@ -1,0 +1,48 @@
+/*
+ * zio_write.h — turning one logical block into a block pointer: hole
+ * detection, compression with OpenZFS's keep-or-not rule, embedding,
+ * checksumming, allocation and the device writes (pool-layer.md §4.10,
+ * §7.3). The object layer decides the properties; this layer decides the
+ * physical form.
+ */
+#ifndef ZFUSE_ZIO_WRITE_H
+#define ZFUSE_ZIO_WRITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "blkptr.h"
+
+struct spa;
+
+struct zio_write_props {
+	unsigned type, level;
+	unsigned checksum;	/* resolved id, never inherit/on */
+	unsigned compress;	/* resolved id (OFF allowed), never inherit/on */
+	int complevel;		/* zstd/gzip level; 0 default */
+	int copies;		/* 1..3 DVAs */
+	bool embed;		/* embedded_data enabled and the type allows it */
+	bool zero_is_hole;	/* all-zero data becomes a hole */
+};
+
+/*
+ * Write data (lsize bytes) in txg and fill *bp (fill 1; callers fix fill
+ * for dnode, objset and indirect blocks and re-run zio_bp_set_fill).
+ * old is the bp being replaced (NULL or hole if none): a block written
+ * earlier in this same txg with the same physical size is rewritten in
+ * place, so late sync passes converge. *rewrote tells the caller not to
+ * free old. Errors: ZFUSE_E_NOSPC, ZFUSE_E_IO, ZFUSE_E_NOMEM.
+ */
+int zio_write_block(struct spa *spa, uint64_t txg, const struct zio_write_props *zp,
+		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
+		    bool *rewrote);
+
+/* Free every DVA of bp in txg (gang headers and their children too). */
+void zio_free_bp(struct spa *spa, const blkptr_t *bp, uint64_t txg);
+
+/* A hole that remembers what it replaced (hole_birth). */
+void zio_hole_bp(blkptr_t *bp, unsigned type, unsigned level, uint64_t lsize, uint64_t birth);
+
+/* Store a host-order bp into 128 bytes of a little-endian block. */
+void bp_store(void *dst, const blkptr_t *bp);
+
+#endif

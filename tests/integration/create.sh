@@ -1,0 +1,157 @@
+#!/bin/bash
+# create.sh ZFUSE WALK — `zfuse create` makes pools that OpenZFS accepts.
+# For each layout (one file, stripe, mirror, RAID-Z1/2/3, stripe of
+# mirrors, ashift 12, root filesystem properties): zdb -bcc finds no leak
+# and no checksum error, zdb -dddd lists the objects zpool create makes,
+# zfuse imports the pool (verify clean) and sees an empty root, and the
+# FUSE mount shows an empty directory. Wrong uses are refused. Then the
+# OpenZFS oracle imports every pool, scrubs it, writes a file and exports
+# it, and zfuse reads that file back (skipped when qemu is missing or
+# ZFUSE_SKIP_ORACLE=1).
+set -uo pipefail
+ZFUSE=$1 WALK=$2
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+command -v zdb >/dev/null || die "zdb is not installed"
+work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-create.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "not ok: $*"; fail=1; }
+
+# mk NAME "VDEV words with @N for file N" [zfuse create options...]
+mk() {
+	local name=$1 spec=$2; shift 2
+	mkdir -p "$work/$name"
+	local words=() w
+	for w in $spec; do
+		case $w in @*) words+=("$work/$name/d${w#@}.img") ;; *) words+=("$w") ;; esac
+	done
+	if "$ZFUSE" create -s 96M "$@" "$name" "${words[@]}" 2>"$work/$name.err"; then
+		ok "create $name ($spec)"
+	else
+		bad "create $name ($spec): $(cat "$work/$name.err")"; return 1
+	fi
+}
+
+# check NAME EXPECTED-ZDB-OBJECT-TYPES...: zdb and zfuse agree the pool is sound
+check() {
+	local name=$1; shift
+	local dir="$work/$name" out
+	out=$(zdb -e -p "$dir" -bcc "$name" 2>&1)
+	if [ $? -eq 0 ] && grep -q "No leaks" <<<"$out" && ! grep -qiE "checksum error|leaked|error" <<<"$out"; then
+		ok "zdb -bcc $name: no leaks"
+	else
+		bad "zdb -bcc $name"; echo "$out" | tail -15
+	fi
+	out=$(zdb -e -p "$dir" -dddd "$name" 2>&1)
+	local t missing=()
+	for t in "object directory" "DSL directory" "DSL dataset" "DSL props" "DSL directory child map" \
+		"DSL dataset snap map" "DSL deadlist map" "DSL dataset next clones" "DSL dir clones" \
+		"bpobj" "packed nvlist" "SPA space map" "object array" \
+		"ZFS master node" "SA master node" "ZFS delete queue" "ZFS directory" \
+		"SA attr registration" "SA attr layouts" "$@"; do
+		grep -qF "  $t" <<<"$out" || missing+=("$t")
+	done
+	if [ ${#missing[@]} -eq 0 ]; then ok "zdb -dddd $name lists every expected object type"
+	else bad "zdb -dddd $name lacks: ${missing[*]}"; fi
+	# The label's pool state: exported, so imports need no -f.
+	if zdb -l "$(ls "$dir"/*.img | head -1)" 2>&1 | grep -q "state: 1"; then ok "labels of $name say exported"
+	else bad "labels of $name: state is not exported"; fi
+	if "$ZFUSE" inspect "$dir" verify >"$work/$name.verify" 2>&1; then ok "zfuse verify $name"
+	else bad "zfuse verify $name"; head "$work/$name.verify"; fi
+	local walk
+	walk=$("$WALK" "$name" "$dir"/*.img 2>&1)
+	if [ $? -eq 0 ] && [ "$(wc -l <<<"$walk")" -eq 1 ]; then ok "walk $name: empty root"
+	else bad "walk $name"; echo "$walk" | head -5; fi
+}
+
+mk single "@0" && check single
+mk stripe "@0 @1" && check stripe
+mk mirror "mirror @0 @1" && check mirror
+mk rz1 "raidz @0 @1 @2" && check rz1
+mk rz2 "raidz2 @0 @1 @2 @3" && check rz2
+mk rz3 "raidz3 @0 @1 @2 @3 @4" && check rz3
+mk mirrors "mirror @0 @1 mirror @2 @3" && check mirrors
+mk ash12 "@0" -o ashift=12 && check ash12 "pool properties"
+mk props "@0" -O compression=zstd -O checksum=sha512 -O recordsize=1M -O atime=off \
+	-O mountpoint=/mnt/props -O normalization=formD -O casesensitivity=insensitive -O xattr=sa &&
+	check props
+if zdb -e -p "$work/props" -dddd props 2>/dev/null | grep -A8 "ZFS master node" | grep -q "normalization = 16"; then
+	ok "normalization in the master node"
+else bad "normalization missing from the master node"; fi
+
+# Features: exactly the zfuse set, nothing zfuse cannot keep.
+feats=$(zdb -e -p "$work/single" -dddd single 2>/dev/null | grep -oE '^\s+[a-z]+\.[a-z]+:[a-z0-9_]+ = [0-9]+' |
+	awk '{print $1}' | sort -u)
+for f in com.delphix:log_spacemap org.zfsonlinux:userobj_accounting org.zfsonlinux:project_quota \
+	com.delphix:async_destroy com.klarasystems:vdev_zaps_v2 com.fudosecurity:block_cloning; do
+	if grep -qx "$f" <<<"$feats"; then bad "feature $f is enabled"; fi
+done
+for f in org.illumos:lz4_compress com.delphix:hole_birth com.delphix:embedded_data com.delphix:spacemap_v2; do
+	grep -qx "$f" <<<"$feats" || bad "feature $f is not enabled"
+done
+ok "feature set checked"
+
+# Refusals.
+expect_fail() {  # expect_fail WHAT COMMAND...
+	local what=$1; shift
+	if "$@" >/dev/null 2>&1; then bad "$what was accepted"; else ok "$what refused"; fi
+}
+expect_fail "reusing a pool's device without -f" "$ZFUSE" create again "$work/single/d0.img"
+expect_fail "raidz2 with two devices" "$ZFUSE" create -s 96M x raidz2 "$work/x0" "$work/x1"
+expect_fail "a bad pool name" "$ZFUSE" create -s 96M 1bad "$work/x2"
+expect_fail "a feature zfuse cannot keep" "$ZFUSE" create -s 96M -o feature@log_spacemap=enabled x "$work/x3"
+expect_fail "a log vdev" "$ZFUSE" create -s 96M x "$work/x4" log "$work/x5"
+expect_fail "a missing file without -s" "$ZFUSE" create x "$work/x6"
+expect_fail "a too small device" "$ZFUSE" create -s 32M x "$work/x7"
+ls "$work"/x* >/dev/null 2>&1 && bad "refused creations left files behind"
+if "$ZFUSE" create -f -s 96M again "$work/single/d0.img" >/dev/null 2>&1 &&
+	zdb -e -p "$work/single" -bcc again >/dev/null 2>&1; then ok "-f reuses a device"
+else bad "-f did not reuse the device"; fi
+mk single "@0"	# remake it for the oracle
+
+# FUSE: the root filesystem mounts and is empty.
+mnt="$work/mnt"; mkdir -p "$mnt"
+"$ZFUSE" mount -f "$work"/mirror/*.img "$mnt" 2>"$work/mount.err" &
+pid=$!
+for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+if mountpoint -q "$mnt" && [ -z "$(ls -A "$mnt")" ] && [ "$(stat -c %a "$mnt")" == 755 ]; then
+	ok "mount mirror: empty root, mode 755"
+else bad "mount mirror: $(cat "$work/mount.err")"; fi
+"$ZFUSE" unmount "$mnt" >/dev/null 2>&1 || fusermount3 -u "$mnt" 2>/dev/null
+wait "$pid"
+
+# The oracle: real OpenZFS imports, scrubs and writes every pool.
+pools="single stripe mirror rz1 rz2 rz3 mirrors ash12 props"
+if [ "${ZFUSE_SKIP_ORACLE:-0}" == 1 ] || ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "skip: oracle (qemu-system-x86_64 missing or ZFUSE_SKIP_ORACLE=1)"
+else
+	job="$work/oracle"; mkdir -p "$job"
+	for p in $pools; do mkdir -p "$job/$p"; cp --sparse=always "$work/$p"/*.img "$job/$p/"; done
+	cat > "$job/job.sh" <<EOF
+#!/bin/bash
+rc=0
+for p in $pools; do
+	zpool import -d /host/\$p \$p || { echo "IMPORT-FAILED \$p"; rc=1; continue; }
+	zpool scrub -w \$p
+	zpool status -v \$p | grep -E "errors:|scan:" | sed "s/^/\$p: /"
+	zfs set mountpoint=/mnt/\$p \$p 2>/dev/null
+	zfs mount \$p 2>/dev/null
+	echo hello-\$p > /mnt/\$p/hello.txt
+	zpool export \$p || zpool export -f \$p
+done
+exit \$rc
+EOF
+	chmod +x "$job/job.sh"
+	if "$SHARED/oracle/run.sh" "$job" >"$job/run.out" 2>&1; then ok "oracle imported every pool"
+	else bad "oracle job failed"; tail -20 "$job/run.out"; fi
+	for p in $pools; do
+		if grep -q "^$p: errors: No known data errors" "$job/job.log"; then ok "oracle scrub $p clean"
+		else bad "oracle scrub $p"; grep "^$p:" "$job/job.log"; fi
+		if "$WALK" "$p" "$job/$p"/*.img 2>/dev/null | grep -q "hello.txt"; then
+			ok "zfuse reads the file OpenZFS wrote into $p"
+		else bad "zfuse cannot see OpenZFS's file in $p"; fi
+	done
+fi
+exit $fail
