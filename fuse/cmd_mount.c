@@ -40,10 +40,15 @@
 #include "zfuse_ll.h"
 
 #define ZF_TIMEOUT 3600.0	/* seconds; nothing in a read-only import changes */
+/* Read-write: every change passes through the kernel, which updates its
+ * caches itself; a short lifetime still bounds what it could miss. */
+#define ZF_TIMEOUT_RW 1.0
 
 struct mount_args {
 	bool foreground;
 	bool debug;
+	bool ro;		/* -o ro: never write */
+	bool rw;		/* -o rw: write or fail */
 	int verbose;
 	const char **paths;	/* devices (images) and directories */
 	size_t npaths;
@@ -67,21 +72,26 @@ void cmd_mount_usage(FILE *out)
 "usage: zfuse mount [-f] [-d] [-v] [-o OPTION[,OPTION...]] IMAGE|DIR... MOUNTPOINT\n"
 "\n"
 "Import the pool on the given device images (each regular file of a DIR is\n"
-"probed) read-only and show it at MOUNTPOINT as OpenZFS would mount it: the\n"
-"root dataset with its mountable child filesystems beneath it, each a mount of\n"
-"its own, and every filesystem's snapshots under .zfs/snapshot.\n"
+"probed) and show it at MOUNTPOINT as OpenZFS would mount it: the root dataset\n"
+"with its mountable child filesystems beneath it, each a mount of its own, and\n"
+"every filesystem's snapshots under .zfs/snapshot. The pool is mounted\n"
+"read-write when zfuse can write every feature it uses, else read-only (and\n"
+"the feature that prevents writing is named).\n"
 "\n"
 "  -f        stay in the foreground\n"
 "  -d        debug: log every FUSE request and library detail (implies -f)\n"
 "  -v        log what the import decides (-vv: as much as -d, without FUSE)\n"
 "  -o OPTS   comma-separated options:\n"
-"     ro                read-only (the default and only mode)\n"
+"     ro                read-only: nothing is written to the devices\n"
+"     rw                read-write, or fail when the pool cannot be written\n"
 "     dataset=NAME      show this filesystem or snapshot as the root; relative\n"
 "                       to the pool (a/b, @snap, a@snap) or full (pool/a@snap)\n"
 "     pool=NAME         the pool to import when the devices hold several\n"
 "     cache_size=N[KMGT] bytes of decompressed blocks to cache (default 256M)\n"
-"     txg=N             import as of transaction group N (an older uberblock)\n"
-"     rewind            fall back to an older uberblock if the newest is damaged\n"
+"     txg=N             import as of transaction group N (an older uberblock);\n"
+"                       read-only\n"
+"     rewind            fall back to an older uberblock if the newest is\n"
+"                       damaged; read-only\n"
 "     nonested          show child datasets inside the root dataset's mount\n"
 "                       instead of mounting each on its own (the default)\n"
 "     max_threads=N, max_idle_threads=N, clone_fd\n"
@@ -184,11 +194,10 @@ static int parse_opts(struct mount_args *a, const char *arg)
 		char *eq = strchr(o, '=');
 		const char *val = eq ? eq + 1 : "";
 
-		if (strcmp(o, "ro") == 0) {
-			continue;
-		} else if (strcmp(o, "rw") == 0) {
-			fprintf(stderr, "zfuse: writing is not supported yet; mount read-only (-o ro)\n");
-			rc = ZF_EXIT_FAIL;
+		if (strcmp(o, "ro") == 0 || strcmp(o, "rw") == 0) {
+			/* The last one given counts, as with mount(8). */
+			a->ro = o[1] == 'o';
+			a->rw = !a->ro;
 		} else if (strncmp(o, "dataset=", 8) == 0 || strncmp(o, "pool=", 5) == 0) {
 			char **dst = o[0] == 'd' ? &a->dataset : &a->pool;
 			if (!*val) {
@@ -285,6 +294,8 @@ static int parse_args(struct mount_args *a, int argc, char **argv, bool *help)
 	if (a->npaths < 2)
 		return usage_error("%s", a->npaths ? "no mount point given" :
 				   "no device image and no mount point given");
+	if (a->rw && (a->txg || a->rewind))
+		return usage_error("options txg= and rewind import read-only; they exclude rw");
 	a->mountpoint = a->paths[--a->npaths];
 	return 0;
 }
@@ -308,16 +319,19 @@ static char *full_dataset_name(const char *pool, const char *ds)
 	return out;
 }
 
-static int build_fuse_args(struct mount_args *a, const char *dsname, struct fuse_args *fa)
+static int build_fuse_args(struct mount_args *a, const char *dsname, bool writable,
+			   struct fuse_args *fa)
 {
 	char *opts = NULL;
 	char *fsname = NULL;
 	int rc = 0;
 
 	rc |= fuse_opt_add_arg(fa, "zfuse");
-	/* Mount flags the daemon relies on: read-only at the VFS, and the
-	 * kernel checks permissions against the attributes we report. */
-	rc |= fuse_opt_add_opt(&opts, "ro");
+	/* Mount flags the daemon relies on: read-only at the VFS unless we
+	 * write, and the kernel checks permissions against the attributes
+	 * we report. */
+	if (!writable)
+		rc |= fuse_opt_add_opt(&opts, "ro");
 	if (!a->have_default_permissions)
 		rc |= fuse_opt_add_opt(&opts, "default_permissions");
 	if (!a->have_fsname) {
@@ -338,9 +352,9 @@ static int build_fuse_args(struct mount_args *a, const char *dsname, struct fuse
 	return rc ? -1 : 0;
 }
 
-static int session_args(void *arg, const char *dsname, struct fuse_args *fa)
+static int session_args(void *arg, const char *dsname, bool writable, struct fuse_args *fa)
 {
-	return build_fuse_args(arg, dsname, fa);
+	return build_fuse_args(arg, dsname, writable, fa);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -439,7 +453,7 @@ int cmd_mount(int argc, char **argv)
 	struct zf_tree tree;
 	zfuse_pool_t *pool = NULL;
 	char *dsname = NULL, *mountpoint = NULL, **abspaths = NULL;
-	bool help = false, have_tree = false;
+	bool help = false, have_tree = false, writable = false;
 	struct stat st;
 	int status = parse_args(&a, argc, argv, &help);
 
@@ -485,6 +499,7 @@ int cmd_mount(int argc, char **argv)
 	struct zfuse_import_opts io = {
 		.paths = a.paths, .npaths = a.npaths, .pool_name = a.pool,
 		.cache_size = a.cache_size, .txg = a.txg, .rewind = a.rewind,
+		.readwrite = !a.ro && !a.txg && !a.rewind,
 		.log = zf_log_backend, .log_arg = NULL, .log_level = zf_log_level(),
 	};
 	int rc = zfuse_pool_import(&io, &pool);
@@ -494,8 +509,20 @@ int cmd_mount(int argc, char **argv)
 		pool = NULL;
 		goto report;
 	}
-	zf_log(ZFUSE_LOG_INFO, "imported pool %s at txg %llu", zfuse_pool_name(pool),
-	       (unsigned long long)zfuse_pool_txg(pool));
+	zf_log(ZFUSE_LOG_INFO, "imported pool %s at txg %llu%s", zfuse_pool_name(pool),
+	       (unsigned long long)zfuse_pool_txg(pool),
+	       zfuse_pool_writable(pool) ? " for writing" : "");
+	writable = zfuse_pool_writable(pool);
+	if (io.readwrite && !writable) {
+		const char *why = zfuse_pool_readonly_reason(pool);
+		if (a.rw) {
+			fprintf(stderr, "zfuse: cannot mount pool %s read-write: %s\n",
+				zfuse_pool_name(pool), why ? why : "the pool cannot be written");
+			goto report;
+		}
+		fprintf(stderr, "zfuse: pool %s is mounted read-only: %s\n", zfuse_pool_name(pool),
+			why ? why : "the pool cannot be written");
+	}
 	dsname = full_dataset_name(zfuse_pool_name(pool), a.dataset);
 	if (!dsname) {
 		fprintf(stderr, "zfuse: out of memory\n");
@@ -508,9 +535,10 @@ int cmd_mount(int argc, char **argv)
 		.mountpoint = a.mountpoint,
 		.fuse_args = session_args, .fuse_args_arg = &a,
 		.nested = !a.nonested,
+		.writable = writable,
 		.max_threads = a.max_threads, .max_idle_threads = a.max_idle_threads,
 		.clone_fd = a.clone_fd,
-		.timeout = ZF_TIMEOUT,
+		.timeout = ZF_TIMEOUT, .timeout_rw = ZF_TIMEOUT_RW,
 		.ready = detach_ready, .ready_arg = &det,
 	};
 	status = zf_serve(&tree, &so);	/* calls detach_ready() */
@@ -520,6 +548,12 @@ report:
 out:
 	if (have_tree)
 		zf_tree_free(&tree);
+	/* Closing writes the last changes too, but cannot say it failed. */
+	if (pool && writable && zfuse_pool_sync(pool) < 0) {
+		zf_log(ZFUSE_LOG_ERROR, "cannot write the last changes to pool %s",
+		       zfuse_pool_name(pool));
+		status = ZF_EXIT_FAIL;
+	}
 	if (pool)
 		zfuse_pool_close(pool);
 	for (size_t i = 0; abspaths && i < a.npaths; i++)

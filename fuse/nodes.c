@@ -177,8 +177,11 @@ static void unlink_node(struct zf_nodes *tab, struct zf_node *n)
 	*pp = n->next_key;
 }
 
-void zf_nodes_forget(struct zf_nodes *tab, uint64_t id, uint64_t nlookup)
+bool zf_nodes_forget(struct zf_nodes *tab, uint64_t id, uint64_t nlookup,
+		     struct zf_target *gone)
 {
+	bool freed = false;
+
 	pthread_mutex_lock(&tab->lock);
 	struct zf_node *n = find_id(tab, id);
 	if (n && n != tab->root) {
@@ -186,9 +189,24 @@ void zf_nodes_forget(struct zf_nodes *tab, uint64_t id, uint64_t nlookup)
 		if (n->nlookup == 0) {
 			unlink_node(tab, n);
 			tab->count--;
+			if (gone)
+				*gone = n->t;
 			free(n);
+			freed = true;
 		}
 	}
+	pthread_mutex_unlock(&tab->lock);
+	return freed;
+}
+
+void zf_nodes_each(struct zf_nodes *tab, void (*fn)(const struct zf_target *t, void *arg),
+		   void *arg)
+{
+	pthread_mutex_lock(&tab->lock);
+	for (size_t b = 0; b <= tab->mask; b++)
+		for (struct zf_node *n = tab->by_id[b]; n; n = n->next_id)
+			if (n != tab->root)
+				fn(&n->t, arg);
 	pthread_mutex_unlock(&tab->lock);
 }
 

@@ -16,6 +16,7 @@
 #ifndef ZFUSE_FUSE_NODES_H
 #define ZFUSE_FUSE_NODES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct zf_fs;
@@ -56,7 +57,18 @@ void zf_nodes_free(struct zf_nodes *tab);
 struct zf_node *zf_nodes_get(struct zf_nodes *tab, uint64_t id);
 /* Find or create the node of t and count one lookup; NULL on ENOMEM. */
 struct zf_node *zf_nodes_ref(struct zf_nodes *tab, const struct zf_target *t);
-void zf_nodes_forget(struct zf_nodes *tab, uint64_t id, uint64_t nlookup);
+/*
+ * Count down the kernel's lookups of node id. Returns true when that was
+ * the last one and the node is gone; *gone (may be NULL) then receives what
+ * it showed, so that the caller can tell the library the object has no user
+ * left (an unlinked file is freed then).
+ */
+bool zf_nodes_forget(struct zf_nodes *tab, uint64_t id, uint64_t nlookup,
+		     struct zf_target *gone);
 uint64_t zf_nodes_count(struct zf_nodes *tab);
+/* Call fn for every node but the root. Only while no request can be in
+ * flight (the session is being destroyed): the lock is held throughout. */
+void zf_nodes_each(struct zf_nodes *tab, void (*fn)(const struct zf_target *t, void *arg),
+		   void *arg);
 
 #endif

@@ -44,6 +44,7 @@ struct sess {
 	char *path;
 	struct fuse_session *se;
 	struct zf_ll ll;
+	bool have_lock;		/* ll.forget_lock is initialized */
 	bool mounted;		/* fuse_session_mount() succeeded */
 	bool have_dev;
 	dev_t dev;		/* the mount's device, to recognize it later */
@@ -125,9 +126,18 @@ static int sess_mount(struct zf_serve *srv, struct sess *s)
 
 	s->ll.tree = srv->tree;
 	s->ll.mount = s->m;
-	s->ll.timeout = o->timeout;
+	s->ll.writable = o->writable && zfuse_fs_writable(s->m->fs->zfs);
+	s->ll.timeout = s->ll.writable ? o->timeout_rw : o->timeout;
+	if (o->writable && !s->ll.writable)
+		zf_log(ZFUSE_LOG_WARN, "dataset %s is mounted read-only: zfuse cannot write it",
+		       s->m->fs->name);
+	if (!s->have_lock) {
+		pthread_rwlock_init(&s->ll.forget_lock, NULL);
+		s->have_lock = true;
+	}
 	s->ll.nodes = zf_nodes_new(&root);
-	if (!s->ll.nodes || o->fuse_args(o->fuse_args_arg, s->m->fs->name, &fa) != 0) {
+	if (!s->ll.nodes ||
+	    o->fuse_args(o->fuse_args_arg, s->m->fs->name, s->ll.writable, &fa) != 0) {
 		zf_log(ZFUSE_LOG_ERROR, "out of memory");
 		fuse_opt_free_args(&fa);
 		return -1;
@@ -168,6 +178,10 @@ static void sess_free(struct sess *s)
 	}
 	zf_nodes_free(s->ll.nodes);
 	s->ll.nodes = NULL;
+	if (s->have_lock) {
+		pthread_rwlock_destroy(&s->ll.forget_lock);
+		s->have_lock = false;
+	}
 }
 
 static void *sess_loop(void *arg)
@@ -433,7 +447,14 @@ out:
 		for (size_t i = 0; i < srv.n; i++) {
 			if (srv.sess[i].started && !srv.sess[i].joined) {
 				/* A loop still runs on the tree the caller is
-				 * about to free: leave now, the mounts are gone. */
+				 * about to free: leave now, the mounts are gone;
+				 * but not without the changes made so far. */
+				if (zfuse_pool_writable(tree->pool) &&
+				    zfuse_pool_sync(tree->pool) < 0) {
+					zf_log(ZFUSE_LOG_ERROR, "cannot write the last changes to "
+					       "pool %s", zfuse_pool_name(tree->pool));
+					status = ZF_EXIT_FAIL;
+				}
 				if (!ready)
 					o->ready(o->ready_arg, status);
 				_exit(status);

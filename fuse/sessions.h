@@ -13,8 +13,8 @@
  *
  * The daemon stops when the top session ends (its mount went away) or on
  * SIGINT, SIGTERM or SIGHUP: it unmounts whatever of its mounts remain,
- * children first, and returns. A child unmounted on its own just ends its
- * session.
+ * children first, and returns (the caller closes the pool, which writes
+ * the last changes). A child unmounted on its own just ends its session.
  */
 #ifndef ZFUSE_FUSE_SESSIONS_H
 #define ZFUSE_FUSE_SESSIONS_H
@@ -25,14 +25,18 @@
 struct zf_serve_opts {
 	const char *mountpoint;		/* absolute, without symlinks */
 	/* The libfuse arguments of the session of dataset dsname (its
-	 * fsname differs); 0 or -1. */
-	int (*fuse_args)(void *arg, const char *dsname, struct fuse_args *out);
+	 * fsname differs), mounted read-write or read-only; 0 or -1. */
+	int (*fuse_args)(void *arg, const char *dsname, bool writable, struct fuse_args *out);
 	void *fuse_args_arg;
+	/* Mount read-write the datasets the library can write (the pool was
+	 * imported read-write); the others stay read-only. */
+	bool writable;
 	bool nested;			/* false: compose every child */
 	unsigned max_threads;		/* 0: libfuse's default */
 	unsigned max_idle_threads;	/* 0: libfuse's default */
 	bool clone_fd;
 	double timeout;			/* kernel cache lifetime, seconds */
+	double timeout_rw;		/* the same for read-write sessions */
 	/* Called once: status 0 when the mounts are in place (the caller
 	 * may detach from the terminal now), else the exit status. */
 	void (*ready)(void *arg, int status);

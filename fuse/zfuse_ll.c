@@ -15,9 +15,19 @@
  * the child is composed into this session instead), so the kernel is told
  * not to cache it (timeouts 0). A composed child's root covers the entry.
  *
- * The pool is read-only and never changes under us, so the kernel may
- * cache everything else for long: entries, attributes, negative lookups,
- * file pages, directory listings and symlink targets.
+ * A read-only session shows a pool that never changes under us, so the
+ * kernel may cache everything else for long: entries, attributes, negative
+ * lookups, file pages, directory listings and symlink targets.
+ *
+ * A read-write session changes its dataset only through the kernel's
+ * requests, so the kernel's caches stay right as well; the kernel caches
+ * writes (writeback) and keeps sizes and times of files it is writing
+ * itself, and only the lifetimes of entries and attributes are short.
+ * Permissions are the kernel's (default_permissions); what is left here is
+ * handing the caller's uid/gid to new objects, refusing changes to what no
+ * dataset stores (.zfs, placeholders, a child dataset's mount path), and
+ * telling the library when the kernel forgets an object: an unlinked file
+ * that was still open is freed then (zfuse_forget).
  */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE	/* DTTOIF, st_atim */
@@ -221,6 +231,37 @@ static int make_entry(struct zf_ll *ll, const struct zf_target *t, bool uncached
 	return 0;
 }
 
+/* What the library must hear when a node of a read-write session goes:
+ * the object has no user left (freed now if it has no links either). */
+static void release_object(const struct zf_target *t, void *arg)
+{
+	(void)arg;
+	if (t->kind != ZF_NODE_OBJ || t->fs->snapshot)
+		return;
+	int rc = zfuse_forget(t->fs->zfs, t->obj);
+	if (rc < 0)
+		zf_log(ZFUSE_LOG_WARN, "%s: cannot free unlinked object %llu: %s", t->fs->name,
+		       (unsigned long long)t->obj, zfuse_strerror(rc));
+}
+
+/* Callers of a read-write session hold forget_lock exclusively. */
+static void forget_node_locked(struct zf_ll *ll, fuse_ino_t id, uint64_t nlookup)
+{
+	struct zf_target gone;
+
+	if (zf_nodes_forget(ll->nodes, id, nlookup, &gone) && ll->writable)
+		release_object(&gone, NULL);
+}
+
+static void forget_node(struct zf_ll *ll, fuse_ino_t id, uint64_t nlookup)
+{
+	if (ll->writable)
+		pthread_rwlock_wrlock(&ll->forget_lock);
+	forget_node_locked(ll, id, nlookup);
+	if (ll->writable)
+		pthread_rwlock_unlock(&ll->forget_lock);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Names */
 
@@ -326,21 +367,31 @@ static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (fuse_reply_entry(req, &e) != 0)
-		zf_nodes_forget(ll->nodes, e.ino, 1);
+		forget_node(ll, e.ino, 1);
 }
 
 static void zf_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	zf_nodes_forget(ll_of(req)->nodes, ino, nlookup);
+	struct zf_ll *ll = ll_of(req);
+
+	if (ll->writable)
+		pthread_rwlock_wrlock(&ll->forget_lock);
+	forget_node_locked(ll, ino, nlookup);
+	if (ll->writable)
+		pthread_rwlock_unlock(&ll->forget_lock);
 	fuse_reply_none(req);
 }
 
 static void zf_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
-	struct zf_nodes *nodes = ll_of(req)->nodes;
+	struct zf_ll *ll = ll_of(req);
 
+	if (ll->writable)
+		pthread_rwlock_wrlock(&ll->forget_lock);
 	for (size_t i = 0; i < count; i++)
-		zf_nodes_forget(nodes, forgets[i].ino, forgets[i].nlookup);
+		forget_node_locked(ll, forgets[i].ino, forgets[i].nlookup);
+	if (ll->writable)
+		pthread_rwlock_unlock(&ll->forget_lock);
 	fuse_reply_none(req);
 }
 
@@ -389,6 +440,39 @@ static void zf_readlink(fuse_req_t req, fuse_ino_t ino)
 /* ---------------------------------------------------------------------- */
 /* Files */
 
+/* fi->fh of an open file: how it was opened, as far as writes care. */
+#define ZF_FH_APPEND 1u
+
+static int truncate_to_zero(const struct zf_target *t)
+{
+	struct zfuse_setattr za = { .valid = ZFUSE_SET_SIZE, .size = 0 };
+	int rc = zfuse_setattr(t->fs->zfs, t->obj, &za, NULL);
+	return rc < 0 ? zerr(rc) : 0;
+}
+
+/* Open file t as fi->flags ask; 0 or a negative errno. */
+static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_file_info *fi)
+{
+	bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+
+	if (writing && !ll->writable)
+		return -EROFS;
+	/* With atomic_o_trunc the kernel leaves O_TRUNC to us. */
+	if (writing && (fi->flags & O_TRUNC)) {
+		int rc = truncate_to_zero(t);
+		if (rc)
+			return rc;
+	}
+	fi->fh = (fi->flags & O_APPEND) ? ZF_FH_APPEND : 0;
+	/* Contents change only through this kernel (or never: read-only
+	 * import), so pages cached by an earlier open stay valid. With
+	 * writeback caching the kernel writes dirty pages back at close
+	 * whether or not it sends FLUSH; there is nothing else to flush. */
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	return 0;
+}
+
 static void zf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct zf_node *n = node_or_reply(req, ino);
@@ -399,15 +483,11 @@ static void zf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	/* Contents never change while mounted (read-only import), so pages
-	 * cached by an earlier open stay valid. */
-	fi->keep_cache = 1;
-	fi->noflush = 1;
-	fuse_reply_open(req, fi);
+	int rc = open_file(ll_of(req), &n->t, fi);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_open(req, fi);
 }
 
 static void zf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -483,7 +563,7 @@ static void zf_statfs(fuse_req_t req, fuse_ino_t ino)
 	sv.f_favail = zs.ffree;
 	sv.f_fsid = zs.fsid;
 	sv.f_namemax = zs.namemax;
-	sv.f_flag = ST_RDONLY;
+	sv.f_flag = ll_of(req)->writable ? 0 : ST_RDONLY;
 	fuse_reply_statfs(req, &sv);
 }
 
@@ -555,10 +635,10 @@ static void zf_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (!node_or_reply(req, ino))
 		return;
 	/* No per-handle state: offsets are the library's stable cookies.
-	 * Listings never change, so the kernel may keep them cached. */
+	 * Read-only listings never change, so the kernel may keep them. */
 	fi->fh = 0;
-	fi->cache_readdir = 1;
-	fi->keep_cache = 1;
+	fi->cache_readdir = !ll_of(req)->writable;
+	fi->keep_cache = !ll_of(req)->writable;
 	fuse_reply_open(req, fi);
 }
 
@@ -830,23 +910,467 @@ static void zf_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 }
 
 /* ---------------------------------------------------------------------- */
+/* Changes (read-write sessions; the kernel refuses them on read-only ones,
+ * and the library on datasets it cannot write, such as snapshots) */
+
+/* Directory or file node that a change may name: an object some dataset
+ * stores. The synthetic directories are not stored anywhere. */
+static struct zf_node *obj_or_reply(fuse_req_t req, fuse_ino_t ino)
+{
+	struct zf_node *n = node_or_reply(req, ino);
+
+	if (n && n->t.kind != ZF_NODE_OBJ) {
+		fuse_reply_err(req, EROFS);
+		return NULL;
+	}
+	return n;
+}
+
+/* Whether name in d shows something d does not store there (.zfs in a
+ * root, a child dataset's mount path or a directory on the way to one):
+ * such names are neither removed, nor renamed, nor replaced. */
+static bool name_covered(const struct zf_target *d, const char *name)
+{
+	return (is_fs_root(d) && strcmp(name, ".zfs") == 0) || dir_kid(d, name) != NULL;
+}
+
+static void reply_status(fuse_req_t req, int zrc)
+{
+	fuse_reply_err(req, zrc < 0 ? zfuse_errno(zrc) : 0);
+}
+
+/* The library's attributes as target_attr() would show them. */
+static void fix_attr(const struct zf_target *t, struct stat *st)
+{
+	if (is_fs_root(t) && t->fs->snapdir_visible)
+		st->st_nlink++;
+}
+
+/*
+ * Reply with the entry of object ino of d's dataset, whose attributes the
+ * library just returned (st); with fi, as the reply to CREATE. A reply the
+ * kernel never got takes its lookup back.
+ */
+static void reply_new_entry(fuse_req_t req, const struct zf_target *d, uint64_t ino,
+			    struct stat *st, struct fuse_file_info *fi)
+{
+	struct zf_ll *ll = ll_of(req);
+	struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = d->fs, .obj = ino };
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	fix_attr(&t, st);
+	struct zf_node *n = zf_nodes_ref(ll->nodes, &t);
+	if (!n) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	e.ino = n->id;
+	e.generation = 1;
+	e.attr = *st;
+	e.attr_timeout = ll->timeout;
+	e.entry_timeout = ll->timeout;
+	if ((fi ? fuse_reply_create(req, &e, fi) : fuse_reply_entry(req, &e)) != 0)
+		forget_node(ll, e.ino, 1);
+}
+
+enum new_kind { NEW_FILE, NEW_NODE, NEW_DIR, NEW_SYMLINK };
+
+/* create, mknod, mkdir and symlink: the new object gets the caller's ids
+ * (the library applies a setgid directory's group). */
+static void make_object(fuse_req_t req, fuse_ino_t parent, const char *name,
+			enum new_kind kind, mode_t mode, dev_t rdev, const char *target,
+			struct fuse_file_info *fi)
+{
+	struct zf_node *p = obj_or_reply(req, parent);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	uint64_t ino = 0;
+	struct stat st;
+	int rc;
+
+	if (!p)
+		return;
+	if (name_covered(&p->t, name)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	zfuse_fs_t *zfs = p->t.fs->zfs;
+	uint64_t dir = p->t.obj;
+	switch (kind) {
+	case NEW_FILE:
+		rc = zfuse_create(zfs, dir, name, mode, ctx->uid, ctx->gid, &ino, &st);
+		break;
+	case NEW_NODE:
+		rc = zfuse_mknod(zfs, dir, name, mode, rdev, ctx->uid, ctx->gid, &ino, &st);
+		break;
+	case NEW_DIR:
+		rc = zfuse_mkdir(zfs, dir, name, mode, ctx->uid, ctx->gid, &ino, &st);
+		break;
+	default:
+		rc = zfuse_symlink(zfs, dir, name, target, ctx->uid, ctx->gid, &ino, &st);
+		break;
+	}
+	if (kind == NEW_FILE && rc == -ZFUSE_E_EXIST && !(fi->flags & O_EXCL)) {
+		/* open(O_CREAT) of a name that exists after all (another
+		 * spelling in a case-insensitive directory): open that. */
+		rc = zfuse_lookup(zfs, dir, name, &ino);
+		if (rc == 0)
+			rc = zfuse_getattr(zfs, ino, &st);
+		if (rc == 0 && S_ISDIR(st.st_mode)) {
+			fuse_reply_err(req, EISDIR);
+			return;
+		}
+		if (rc == 0) {
+			struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = p->t.fs, .obj = ino };
+			int err = open_file(ll_of(req), &t, fi);
+			if (err) {
+				fuse_reply_err(req, -err);
+				return;
+			}
+			rc = zfuse_getattr(zfs, ino, &st);
+		}
+	} else if (kind == NEW_FILE && rc == 0) {
+		struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = p->t.fs, .obj = ino };
+		fi->flags &= ~O_TRUNC;	/* new: nothing to cut */
+		int err = open_file(ll_of(req), &t, fi);
+		if (err) {
+			fuse_reply_err(req, -err);
+			return;
+		}
+	}
+	if (rc < 0) {
+		reply_status(req, rc);
+		return;
+	}
+	reply_new_entry(req, &p->t, ino, &st, fi);
+}
+
+static void zf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	make_object(req, parent, name, NEW_FILE, mode, 0, NULL, fi);
+}
+
+static void zf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+		     dev_t rdev)
+{
+	make_object(req, parent, name, NEW_NODE, mode, rdev, NULL, NULL);
+}
+
+static void zf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	make_object(req, parent, name, NEW_DIR, mode, 0, NULL, NULL);
+}
+
+static void zf_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
+{
+	make_object(req, parent, name, NEW_SYMLINK, 0777, 0, target, NULL);
+}
+
+static void zf_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+	struct zf_node *n = obj_or_reply(req, ino);
+	struct zf_node *p = n ? obj_or_reply(req, newparent) : NULL;
+	struct stat st;
+
+	if (!p)
+		return;
+	if (n->t.fs != p->t.fs) {
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	if (name_covered(&p->t, newname)) {
+		fuse_reply_err(req, EEXIST);
+		return;
+	}
+	int rc = zfuse_link(p->t.fs->zfs, n->t.obj, p->t.obj, newname, &st);
+	if (rc < 0)
+		reply_status(req, rc);
+	else
+		reply_new_entry(req, &p->t, n->t.obj, &st, NULL);
+}
+
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
+{
+	struct zf_ll *ll = ll_of(req);
+	struct zf_node *p = obj_or_reply(req, parent);
+
+	if (!p)
+		return;
+	if (name_covered(&p->t, name)) {
+		fuse_reply_err(req, EBUSY);
+		return;
+	}
+	pthread_rwlock_rdlock(&ll->forget_lock);
+	int rc = dir ? zfuse_rmdir(p->t.fs->zfs, p->t.obj, name) :
+		       zfuse_unlink(p->t.fs->zfs, p->t.obj, name);
+	pthread_rwlock_unlock(&ll->forget_lock);
+	reply_status(req, rc);
+}
+
+static void zf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, false);
+}
+
+static void zf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, true);
+}
+
+static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct zf_ll *ll = ll_of(req);
+	struct zf_node *p = obj_or_reply(req, parent);
+	struct zf_node *np = p ? obj_or_reply(req, newparent) : NULL;
+
+	if (!np)
+		return;
+	/* RENAME_WHITEOUT (overlayfs) is not kept. */
+	if (flags & ~(unsigned)(ZFUSE_RENAME_NOREPLACE | ZFUSE_RENAME_EXCHANGE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (p->t.fs != np->t.fs) {
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	if (name_covered(&p->t, name) || name_covered(&np->t, newname)) {
+		fuse_reply_err(req, EBUSY);
+		return;
+	}
+	pthread_rwlock_rdlock(&ll->forget_lock);
+	int rc = zfuse_rename(p->t.fs->zfs, p->t.obj, name, np->t.obj, newname, flags);
+	pthread_rwlock_unlock(&ll->forget_lock);
+	reply_status(req, rc);
+}
+
+static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct zf_node *n = obj_or_reply(req, ino);
+
+	if (!n)
+		return;
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	uint64_t at = (uint64_t)off;
+	/* A writeback cache places appends itself; otherwise the end of the
+	 * file is where the library says it is now. */
+	if (fi && (fi->fh & ZF_FH_APPEND) && !ll_of(req)->writeback) {
+		struct stat st;
+		int rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
+		if (rc < 0) {
+			reply_status(req, rc);
+			return;
+		}
+		at = (uint64_t)st.st_size;
+	}
+	ssize_t w = zfuse_write(n->t.fs->zfs, n->t.obj, buf, size, at);
+	if (w < 0)
+		reply_status(req, (int)w);
+	else
+		fuse_reply_write(req, (size_t)w);
+}
+
+static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	static const struct { int fuse; unsigned zfuse; } bits[] = {
+		{ FUSE_SET_ATTR_MODE, ZFUSE_SET_MODE },
+		{ FUSE_SET_ATTR_UID, ZFUSE_SET_UID },
+		{ FUSE_SET_ATTR_GID, ZFUSE_SET_GID },
+		{ FUSE_SET_ATTR_SIZE, ZFUSE_SET_SIZE },
+		{ FUSE_SET_ATTR_ATIME, ZFUSE_SET_ATIME },
+		{ FUSE_SET_ATTR_MTIME, ZFUSE_SET_MTIME },
+		{ FUSE_SET_ATTR_ATIME_NOW, ZFUSE_SET_ATIME_NOW },
+		{ FUSE_SET_ATTR_MTIME_NOW, ZFUSE_SET_MTIME_NOW },
+		{ FUSE_SET_ATTR_CTIME, ZFUSE_SET_CTIME },
+	};
+	struct zf_node *n = obj_or_reply(req, ino);
+	struct zfuse_setattr za;
+	struct stat st;
+	int rc;
+
+	(void)fi;
+	if (!n)
+		return;
+	memset(&za, 0, sizeof(za));
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+		if (to_set & bits[i].fuse)
+			za.valid |= bits[i].zfuse;
+	if (za.valid & ZFUSE_SET_SIZE && attr->st_size < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	za.mode = attr->st_mode;
+	za.uid = attr->st_uid;
+	za.gid = attr->st_gid;
+	za.size = (uint64_t)attr->st_size;
+	za.atime = attr->st_atim;
+	za.mtime = attr->st_mtim;
+	za.ctime = attr->st_ctim;
+	/* Nothing we keep (the kernel asked for a bit it alone handles):
+	 * report the attributes as they are. */
+	if (za.valid)
+		rc = zfuse_setattr(n->t.fs->zfs, n->t.obj, &za, &st);
+	else
+		rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
+	if (rc < 0) {
+		reply_status(req, rc);
+		return;
+	}
+	fix_attr(&n->t, &st);
+	fuse_reply_attr(req, &st, ll_of(req)->timeout);
+}
+
+static void zf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	struct zf_node *n = obj_or_reply(req, ino);
+
+	(void)fi;
+	if (!n)
+		return;
+	if (off < 0 || len <= 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	reply_status(req, zfuse_fallocate(n->t.fs->zfs, n->t.obj, mode, (uint64_t)off,
+					  (uint64_t)len));
+}
+
+static void zf_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+			       struct fuse_file_info *fi_out, size_t len, int flags)
+{
+	struct zf_node *in = obj_or_reply(req, ino_in);
+	struct zf_node *out = in ? obj_or_reply(req, ino_out) : NULL;
+
+	(void)fi_in;
+	(void)fi_out;
+	if (!out)
+		return;
+	if (off_in < 0 || off_out < 0 || flags != 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	/* The kernel copies by itself when told the files are apart. */
+	if (in->t.fs != out->t.fs) {
+		fuse_reply_err(req, EXDEV);
+		return;
+	}
+	ssize_t r = zfuse_copy_file_range(in->t.fs->zfs, in->t.obj, (uint64_t)off_in,
+					  out->t.obj, (uint64_t)off_out, len, 0);
+	if (r < 0)
+		reply_status(req, (int)r);
+	else
+		fuse_reply_write(req, (size_t)r);
+}
+
+static void zf_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct zf_node *n = obj_or_reply(req, ino);
+
+	if (n)
+		reply_status(req, zfuse_setxattr(n->t.fs->zfs, n->t.obj, name, value, size,
+						 flags));
+}
+
+static void zf_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct zf_node *n = obj_or_reply(req, ino);
+
+	if (n)
+		reply_status(req, zfuse_removexattr(n->t.fs->zfs, n->t.obj, name));
+}
+
+/* fsync(2), fdatasync(2), fsync of a directory: everything the pool has
+ * taken so far reaches the disk in a synced txg before the reply. */
+static void sync_node(fuse_req_t req, fuse_ino_t ino)
+{
+	struct zf_node *n = node_or_reply(req, ino);
+
+	if (n)
+		reply_status(req, ll_of(req)->writable ? zfuse_fs_sync(n->t.fs->zfs) : 0);
+}
+
+static void zf_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	sync_node(req, ino);
+}
+
+static void zf_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
+			struct fuse_file_info *fi)
+{
+	(void)datasync;
+	(void)fi;
+	sync_node(req, ino);
+}
+
+/*
+ * close(2). The data is already the library's (the kernel wrote its dirty
+ * pages back before asking); like OpenZFS, closing does not wait for a
+ * txg: that is what fsync is for.
+ */
+static void zf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* The largest write request of a read-write session (libfuse's buffer
+ * holds 256 pages). */
+#define ZF_MAX_WRITE (1u << 20)
 
 static void zf_init(void *userdata, struct fuse_conn_info *conn)
 {
-	const unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
-			      FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS |
-			      FUSE_CAP_READDIRPLUS_AUTO;
+	struct zf_ll *ll = userdata;
+	unsigned want = FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
+			FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_READDIRPLUS |
+			FUSE_CAP_READDIRPLUS_AUTO;
 
-	(void)userdata;
-	conn->want |= want & conn->capable;
 	/* Nothing changes behind the kernel's back, so there is nothing to
-	 * invalidate and nothing to write back. conn->max_readahead is left
-	 * at the kernel's offer: it can only be lowered. */
-	conn->want &= ~(unsigned)(FUSE_CAP_AUTO_INVAL_DATA | FUSE_CAP_WRITEBACK_CACHE);
+	 * invalidate. conn->max_readahead is left at the kernel's offer: it
+	 * can only be lowered. */
+	unsigned unwanted = FUSE_CAP_AUTO_INVAL_DATA;
+	if (ll->writable) {
+		/* O_TRUNC in the open request itself; cached writes sent in
+		 * big requests. The kernel drops setuid/setgid bits through
+		 * setattr, as the library expects. */
+		want |= FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_WRITEBACK_CACHE;
+		unwanted |= FUSE_CAP_HANDLE_KILLPRIV;
+		conn->max_write = ZF_MAX_WRITE;
+	} else {
+		unwanted |= FUSE_CAP_WRITEBACK_CACHE;
+	}
+	conn->want |= want & conn->capable;
+	conn->want &= ~unwanted;
+	ll->writeback = (conn->want & FUSE_CAP_WRITEBACK_CACHE) != 0;
+}
+
+/* The session ends: the kernel's references are gone with it, and
+ * unlinked files it still held open are freed now. */
+static void zf_destroy(void *userdata)
+{
+	struct zf_ll *ll = userdata;
+
+	if (ll->writable)
+		zf_nodes_each(ll->nodes, release_object, NULL);
 }
 
 const struct fuse_lowlevel_ops zf_ll_ops = {
 	.init = zf_init,
+	.destroy = zf_destroy,
 	.lookup = zf_lookup,
 	.forget = zf_forget,
 	.forget_multi = zf_forget_multi,
@@ -861,4 +1385,21 @@ const struct fuse_lowlevel_ops zf_ll_ops = {
 	.readdir = zf_readdir,
 	.readdirplus = zf_readdirplus,
 	.releasedir = zf_releasedir,
+	.create = zf_create,
+	.mknod = zf_mknod,
+	.mkdir = zf_mkdir,
+	.symlink = zf_symlink,
+	.link = zf_link,
+	.unlink = zf_unlink,
+	.rmdir = zf_rmdir,
+	.rename = zf_rename,
+	.write = zf_write,
+	.setattr = zf_setattr,
+	.fallocate = zf_fallocate,
+	.copy_file_range = zf_copy_file_range,
+	.setxattr = zf_setxattr,
+	.removexattr = zf_removexattr,
+	.fsync = zf_fsync,
+	.fsyncdir = zf_fsyncdir,
+	.flush = zf_flush,
 };

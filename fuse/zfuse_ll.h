@@ -1,5 +1,6 @@
 /*
- * zfuse_ll.h — the FUSE low-level operations of the read-only mount.
+ * zfuse_ll.h — the FUSE low-level operations of a mount, read-only or
+ * read-write.
  *
  * The operations translate kernel requests into libzfuse calls on the
  * datasets of one mount of a zf_tree (and of the mounts composed into it);
@@ -11,6 +12,8 @@
 
 #define FUSE_USE_VERSION 312
 #include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdbool.h>
 
 #include "mounttree.h"
 #include "nodes.h"
@@ -25,6 +28,15 @@ struct zf_ll {
 	const struct zf_mount *mount;	/* the dataset this session shows at its root */
 	struct zf_nodes *nodes;
 	double timeout;		/* entry and attribute cache lifetime, seconds */
+	bool writable;		/* mounted read-write (its dataset takes writes) */
+	bool writeback;		/* the kernel caches writes (set at FUSE init) */
+	/*
+	 * Held shared by the calls that can take an object's last link away
+	 * (unlink, rmdir, rename) and exclusively while a forgotten node is
+	 * dropped and the library told: so a lookup of the same object cannot
+	 * slip in between and see it freed under a fresh node.
+	 */
+	pthread_rwlock_t forget_lock;
 };
 
 /* The root node's target for zf_nodes_new(). */

@@ -193,9 +193,18 @@ int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
 		memcpy(db->data, b->data, b->size < size ? b->size : size);
 		dbuf_rele(dn, b);
 	}
+	/* User accounting compares each dnode with what it was (dnode_sync.c). */
+	if (dn->object == 0 && !(db->orig = malloc(size))) {
+		free(db->data);
+		free(db);
+		return -ZFUSE_E_NOMEM;
+	}
+	if (db->orig)
+		memcpy(db->orig, db->data, size);
 	struct dbuf_overlay *ov = overlay_get(os);
 	dirty_object_t *dobj = ov ? dbuf_dirty_object(os, dn->object) : NULL;
 	if (!dobj) {
+		free(db->orig);
 		free(db->data);
 		free(db);
 		return -ZFUSE_E_NOMEM;
@@ -234,6 +243,7 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db)
 	}
 	ov->nblocks--;
 	ov->dirty_bytes -= db->size;
+	free(db->orig);
 	free(db->data);
 	free(db);
 }
@@ -294,6 +304,7 @@ void dbuf_overlay_clear(objset_t *os)
 		dirty_block_t *db = d->blocks;
 		while (db) {
 			dirty_block_t *bn = db->obj_next;
+			free(db->orig);
 			free(db->data);
 			free(db);
 			db = bn;

@@ -15,10 +15,15 @@
 #include "arc.h"
 #include "dnode.h"
 
+/* The block id under which an object's dirty spill block is kept; size 0
+ * means "the spill block is removed". */
+#define DMU_SPILL_BLKID (UINT64_MAX - 1)
+
 typedef struct dirty_block {
 	uint64_t object, blkid;
 	uint8_t *data;
 	uint64_t size;
+	uint8_t *orig;		/* dnode blocks: the contents before this txg */
 	struct dirty_block *hash_next;	/* overlay hash chain */
 	struct dirty_block *obj_next;	/* the object's list */
 } dirty_block_t;
@@ -34,6 +39,8 @@ typedef struct dirty_object {
 	struct free_range *frees;
 	uint64_t nfrees, capfrees;
 	uint8_t *freed_dnode;		/* on-disk dnode bytes when freed this txg */
+	blkptr_t dropped_spill;		/* on-disk spill bp given up this txg */
+	bool has_dropped_spill;
 	uint64_t freed_dnode_size;
 	struct dirty_object *hash_next;
 	struct dirty_object *list_next;	/* overlay's list, newest first */

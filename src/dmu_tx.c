@@ -33,6 +33,9 @@
 #define DN_OFF_MAXBLKID 16
 #define DN_OFF_USED 24
 #define DEFAULT_INDBLKSHIFT 17
+#ifndef SPA_OLD_MAXBLOCKSIZE
+#define SPA_OLD_MAXBLOCKSIZE (128ULL << 10)
+#endif
 
 static void put_le16(uint8_t *p, uint16_t v)
 {
@@ -83,6 +86,14 @@ static void meta_dnode_cover(objset_t *os, uint64_t object, unsigned slots)
 static int dnode_slot_dirty(objset_t *os, uint64_t object, unsigned slots, uint8_t **raw,
 			    dirty_block_t **dbp)
 {
+	if (dmu_object_is_special(object)) {
+		if (slots != 1)
+			return -ZFUSE_E_INVAL;
+		*raw = os->phys + objset_special_offset(object);
+		if (dbp)
+			*dbp = NULL;
+		return dbuf_dirty_object(os, object) ? 0 : -ZFUSE_E_NOMEM;
+	}
 	if (object == 0 || object >= DN_MAX_OBJECT)
 		return -ZFUSE_E_INVAL;
 	meta_dnode_cover(os, object, slots);
@@ -170,6 +181,10 @@ static void dnode_init_raw(uint8_t *raw, unsigned slots, unsigned type, uint64_t
 static int slots_free(objset_t *os, uint64_t object, unsigned slots, bool *free_out)
 {
 	*free_out = false;
+	if (dmu_object_is_special(object)) {
+		*free_out = os->phys[objset_special_offset(object)] == DMU_OT_NONE;
+		return 0;
+	}
 	uint64_t per = dnode_datablksz(&os->meta_dnode) >> DNODE_SHIFT;
 	if ((object % per) + slots > per)
 		return 0;	/* a dnode never crosses a meta-dnode block */
@@ -209,7 +224,8 @@ int dmu_object_claim(objset_t *os, uint64_t object, unsigned type, uint64_t blks
 {
 	(void)tx;
 	unsigned slots = slots_for(dnodesize);
-	if (slots > DNODE_MAX_SLOTS || !dmu_ot_is_valid(type) || object == 0)
+	if (slots > DNODE_MAX_SLOTS || !dmu_ot_is_valid(type) || object == 0 ||
+	    (dmu_object_is_special(object) && os->type != DMU_OST_ZFS))
 		return -ZFUSE_E_INVAL;
 	if (bonuslen > ((uint64_t)slots << DNODE_SHIFT) - DNODE_CORE_SIZE - sizeof(blkptr_t))
 		return -ZFUSE_E_INVAL;
@@ -482,10 +498,54 @@ int dmu_read_object(objset_t *os, uint64_t object, uint64_t off, uint64_t len, v
 
 int dmu_spill_write(objset_t *os, uint64_t object, const void *buf, uint64_t len, dmu_tx_t *tx)
 {
-	(void)os;
-	(void)object;
-	(void)buf;
-	(void)len;
-	(void)tx;
-	return -ZFUSE_E_UNSUPPORTED;	/* spill blocks: SA writers keep attributes in the bonus */
+	if (len > SPA_OLD_MAXBLOCKSIZE)
+		return -ZFUSE_E_RANGE;
+	dnode_t dn;
+	int rc = dnode_hold_dirty(os, object, tx, &dn);
+	if (rc)
+		return rc;
+	uint8_t *raw = (uint8_t *)dn.phys;
+	uint8_t *slot = raw + dn.size - sizeof(blkptr_t);
+	dirty_object_t *d = dbuf_dirty_object(os, object);
+	if (!d) {
+		dnode_rele(&dn);
+		return -ZFUSE_E_NOMEM;
+	}
+	bool had = dn.flags & DNODE_FLAG_SPILL_BLKPTR;
+	dirty_block_t *db = dbuf_find_block(os, object, DMU_SPILL_BLKID);
+	if (len == 0) {
+		/* The on-disk spill bp is killed at sync; its bytes become bonus. */
+		if (had && !d->has_dropped_spill) {
+			bp_load(&d->dropped_spill, slot);
+			d->has_dropped_spill = !bp_is_hole(&d->dropped_spill);
+		}
+		raw[DN_OFF_FLAGS] &= (uint8_t)~DNODE_FLAG_SPILL_BLKPTR;
+		memset(slot, 0, sizeof(blkptr_t));
+		if (db)
+			dbuf_undirty(os, db);
+		dnode_rele(&dn);
+		return 0;
+	}
+	if (!had) {
+		memset(slot, 0, sizeof(blkptr_t));
+		raw[DN_OFF_FLAGS] |= DNODE_FLAG_SPILL_BLKPTR;
+	}
+	uint64_t size = (len + SPA_MINBLOCKSIZE - 1) & ~(SPA_MINBLOCKSIZE - 1);
+	dnode_redecode(&dn);
+	if (!db) {
+		/* A block of its own, keyed as the spill: dbuf_dirty would size it
+		 * by the data block size, so build it here. */
+		uint64_t save_max = dn.maxblkid;
+		dn.maxblkid = 0;	/* nothing to read from disk for this id */
+		rc = dbuf_dirty(&dn, DMU_SPILL_BLKID, &db);
+		dn.maxblkid = save_max;
+	}
+	if (rc == 0)
+		rc = dbuf_resize(os, db, size);
+	if (rc == 0) {
+		memcpy(db->data, buf, len);
+		memset(db->data + len, 0, size - len);
+	}
+	dnode_rele(&dn);
+	return rc;
 }

@@ -73,6 +73,28 @@ int dnode_spill_bp(const dnode_t *dn, blkptr_t *bp)
 	return 0;
 }
 
+int dnode_spill_hold(dnode_t *dn, arc_buf_t **out)
+{
+	dirty_block_t *db = dn->os->overlay ? dbuf_find_block(dn->os, dn->object, DMU_SPILL_BLKID) : NULL;
+	if (db) {
+		if (db->size == 0)
+			return -ZFUSE_E_NOENT;
+		arc_buf_t *b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ZFUSE_E_NOMEM;
+		b->data = db->data;
+		b->size = db->size;
+		b->refcount = 1;
+		b->cached = ARC_BUF_BORROWED;
+		*out = b;
+		return 0;
+	}
+	blkptr_t bp;
+	if (dnode_spill_bp(dn, &bp) != 0 || bp_is_hole(&bp))
+		return -ZFUSE_E_NOENT;
+	return arc_read(dn->os->spa, &bp, out);
+}
+
 void dnode_blkptr(const dnode_t *dn, int i, blkptr_t *bp)
 {
 	bp_load(bp, dn->phys + DNODE_CORE_SIZE + (uint64_t)i * sizeof(blkptr_t));
@@ -192,6 +214,12 @@ int dnode_hold(objset_t *os, uint64_t object, dnode_t *dn)
 	memset(dn, 0, sizeof(*dn));
 	dn->os = os;
 	dn->object = object;
+	if (dmu_object_is_special(object)) {
+		int rc = dnode_decode(dn, os->phys + objset_special_offset(object), DNODE_MIN_SIZE);
+		dn->os = os;
+		dn->object = object;
+		return rc;
+	}
 	if (object == 0 || object >= objset_max_object(os))
 		return -ZFUSE_E_NOENT;
 	dnode_t *mdn = &os->meta_dnode;

@@ -68,6 +68,21 @@ void objset_close(objset_t *os);
 /* Number of dnode slots the meta-dnode can address ((maxblkid+1) * per block). */
 uint64_t objset_max_object(const objset_t *os);
 
+/* The special accounting objects of a filesystem objset (object-layer.md
+ * §3.3, §10): their dnodes live in the objset block itself. */
+#define DMU_USERUSED_OBJECT UINT64_MAX
+#define DMU_GROUPUSED_OBJECT (UINT64_MAX - 1)
+#define DMU_PROJECTUSED_OBJECT (UINT64_MAX - 2)
+static inline bool dmu_object_is_special(uint64_t object)
+{
+	return object >= DMU_PROJECTUSED_OBJECT;
+}
+/* Offset of a special object's dnode inside objset_phys_t. */
+static inline uint64_t objset_special_offset(uint64_t object)
+{
+	return 1024 + 512 * (UINT64_MAX - object);
+}
+
 /*
  * Hold object `object` of os: the dnode is validated (type, levels, sizes
  * within the slot). Release with dnode_rele.
@@ -92,6 +107,10 @@ uint64_t dnode_bonus_capacity(const dnode_t *dn);
 
 /* The spill bp, if DNODE_FLAG_SPILL_BLKPTR. Errors: ZFUSE_E_NOENT. */
 int dnode_spill_bp(const dnode_t *dn, blkptr_t *bp);
+
+/* Hold the spill block as the open txg sees it (dirty overlay first).
+ * Errors: ZFUSE_E_NOENT (no spill block), read errors. */
+int dnode_spill_hold(dnode_t *dn, arc_buf_t **out);
 
 /* i-th top-level block pointer. */
 void dnode_blkptr(const dnode_t *dn, int i, blkptr_t *bp);

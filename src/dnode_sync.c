@@ -11,12 +11,14 @@
  * whose level-0 blocks are the dnodes just updated) last, then the objset
  * block itself.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
 #include "dbuf.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
+#include "zap.h"
 #include "dnode_sync.h"
 #include "spa.h"
 #include "zio_compress.h"
@@ -384,7 +386,7 @@ static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
 		props_for(s, dn.checksum, dn.compress, 0, &zp);
 		for (uint64_t i = 0; i < n && rc == 0; i++) {
 			if (v[i]->blkid > dn.maxblkid)
-				continue;	/* beyond a later truncation */
+				continue;	/* beyond a later truncation; also the spill */
 			blkptr_t *slot;
 			if ((rc = bp_slot(s, 0, v[i]->blkid, &slot)) != 0)
 				break;
@@ -394,6 +396,29 @@ static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
 		free(v);
 		if (rc)
 			goto out;
+	}
+
+	/* 3b. the spill block: given up, or written in its slot */
+	if (d->has_dropped_spill) {
+		if ((rc = kill_tree(s, &d->dropped_spill)) != 0)
+			goto out;
+		d->has_dropped_spill = false;
+	}
+	dirty_block_t *spill = dbuf_find_block(s->os, d->object, DMU_SPILL_BLKID);
+	if (spill && spill->size && (dn.flags & DNODE_FLAG_SPILL_BLKPTR)) {
+		blkptr_t slot;
+		uint8_t *where = raw + dn.size - sizeof(blkptr_t);
+		bp_load(&slot, where);
+		unsigned type = s->type;
+		s->type = dn.bonustype;
+		struct zio_write_props zp;
+		props_for(s, dn.checksum, dn.compress, 0, &zp);
+		zp.zero_is_hole = false;
+		rc = write_into(s, &zp, spill->data, spill->size, 1, &slot);
+		s->type = type;
+		if (rc)
+			goto out;
+		bp_store(where, &slot);
 	}
 
 	/* 4. indirect blocks, lowest level first; parents are already in the
@@ -454,6 +479,153 @@ static int sync_freed_object(struct obj_sync *s, const dirty_object_t *d)
 	return rc;
 }
 
+/* ---- user and group space accounting (object-layer.md §10) ------------------ */
+
+#define DNODE_FLAG_USERUSED_ACCOUNTED 0x2
+#define DNODE_FLAG_USEROBJUSED_ACCOUNTED 0x8
+#define BONUS_ZNODE 17
+#define BONUS_SA 44
+#define SA_MAGIC_LE 0x2F505A
+#define SA_UID_OFFSET 24
+#define SA_GID_OFFSET 32
+#define ZNODE_UID_OFFSET 128
+#define ZNODE_GID_OFFSET 136
+#define DMU_OT_USERGROUP_USED 39
+#define USERQUOTA_MAX_IDS 4096
+
+struct id_delta {
+	uint64_t obj, id;	/* obj: DMU_USERUSED_OBJECT or DMU_GROUPUSED_OBJECT */
+	int64_t delta;
+};
+
+struct id_deltas {
+	struct id_delta *v;
+	size_t n, cap;
+};
+
+static int id_charge(struct id_deltas *d, uint64_t obj, uint64_t id, int64_t delta)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].obj == obj && d->v[i].id == id) {
+			d->v[i].delta += delta;
+			return 0;
+		}
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 16;
+		struct id_delta *nv = realloc(d->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		d->v = nv;
+		d->cap = nc;
+	}
+	d->v[d->n++] = (struct id_delta){ obj, id, delta };
+	return 0;
+}
+
+/* uid and gid of a ZPL object from its bonus, as OpenZFS reads them: the
+ * ZPL SA layouts always begin MODE SIZE GEN UID GID. */
+static bool zpl_ids(const dnode_t *dn, uint64_t *uid, uint64_t *gid)
+{
+	uint64_t len;
+	const uint8_t *b = dnode_bonus(dn, &len);
+	if (dn->bonustype == BONUS_SA) {
+		if (len < 8 || (le64(b) & 0xffffffffULL) != SA_MAGIC_LE)
+			return false;
+		uint64_t hdr = ((le64(b) >> 32 >> 10) & 0x3f) << 3;
+		if (hdr + SA_GID_OFFSET + 8 > len)
+			return false;
+		*uid = le64(b + hdr + SA_UID_OFFSET);
+		*gid = le64(b + hdr + SA_GID_OFFSET);
+		return true;
+	}
+	if (dn->bonustype == BONUS_ZNODE && len >= ZNODE_GID_OFFSET + 8) {
+		*uid = le64(b + ZNODE_UID_OFFSET);
+		*gid = le64(b + ZNODE_GID_OFFSET);
+		return true;
+	}
+	return false;
+}
+
+/* Charge (sign) every accounted dnode of a dnode block; with mark, set the
+ * ACCOUNTED flag on every allocated dnode first (the new contents). */
+static int charge_block(struct id_deltas *d, uint8_t *blk, uint64_t size, int sign, bool mark)
+{
+	for (uint64_t off = 0; off + DNODE_MIN_SIZE <= size;) {
+		uint8_t *raw = blk + off;
+		if (raw[0] == DMU_OT_NONE) {
+			off += DNODE_MIN_SIZE;
+			continue;
+		}
+		uint64_t dsize = ((uint64_t)raw[12] + 1) << DNODE_SHIFT;
+		if (mark)
+			raw[7] |= DNODE_FLAG_USERUSED_ACCOUNTED;
+		dnode_t dn;
+		uint64_t uid, gid;
+		if ((raw[7] & DNODE_FLAG_USERUSED_ACCOUNTED) &&
+		    dnode_decode(&dn, raw, size - off) == 0 && zpl_ids(&dn, &uid, &gid)) {
+			int64_t bytes = sign * (int64_t)(DNODE_MIN_SIZE + le64(raw + DN_OFF_USED));
+			int rc = id_charge(d, DMU_USERUSED_OBJECT, uid, bytes);
+			if (rc == 0)
+				rc = id_charge(d, DMU_GROUPUSED_OBJECT, gid, bytes);
+			if (rc)
+				return rc;
+		}
+		off += dsize;
+	}
+	return 0;
+}
+
+static int apply_id_delta(objset_t *os, const struct id_delta *e, dmu_tx_t *tx)
+{
+	if (e->delta == 0)
+		return 0;
+	dnode_t dn;
+	int rc = dnode_hold(os, e->obj, &dn);
+	if (rc == -ZFUSE_E_NOENT) {
+		if ((rc = zap_create_claim(os, e->obj, DMU_OT_USERGROUP_USED, DMU_OT_NONE, 0, tx)) != 0)
+			return rc;
+		rc = dnode_hold(os, e->obj, &dn);
+	}
+	if (rc)
+		return rc;
+	char key[24];
+	snprintf(key, sizeof(key), "%llx", (unsigned long long)e->id);
+	uint64_t cur = 0;
+	rc = zap_lookup_uint64(&dn, key, &cur);
+	dnode_rele(&dn);
+	if (rc && rc != -ZFUSE_E_NOENT)
+		return rc;
+	int64_t now = (int64_t)cur + e->delta;
+	if (now == 0)
+		return rc == 0 ? zap_remove(os, e->obj, key, tx) : 0;
+	return zap_update_uint64(os, e->obj, key, (uint64_t)now, tx);
+}
+
+/*
+ * After the objects of a filesystem objset are written (their dnodes
+ * final but for the flags), charge the change of every dnode in the dirty
+ * dnode blocks to the userused/groupused ZAPs.
+ */
+static int userquota_sync(objset_t *os, uint64_t txg)
+{
+	dirty_object_t *meta = dbuf_find_object(os, 0);
+	if (!meta || os->type != DMU_OST_ZFS || os->spa->version < 15)
+		return 0;
+	struct id_deltas d = { 0 };
+	int rc = 0;
+	for (dirty_block_t *db = meta->blocks; db && rc == 0; db = db->obj_next) {
+		if (db->orig)
+			rc = charge_block(&d, db->orig, db->size, -1, false);
+		if (rc == 0)
+			rc = charge_block(&d, db->data, db->size, 1, true);
+	}
+	dmu_tx_t tx = { os->spa, txg };
+	for (size_t i = 0; i < d.n && rc == 0; i++)
+		rc = apply_id_delta(os, &d.v[i], &tx);
+	free(d.v);
+	return rc;
+}
+
 bool dmu_objset_is_dirty(const objset_t *os)
 {
 	return os->overlay && os->overlay->nobjects > 0;
@@ -491,14 +663,14 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 		return -ZFUSE_E_NOMEM;
 	n = 0;
 	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
-		if (d->object != 0)
+		if (d->object != 0 && !dmu_object_is_special(d->object))
 			v[n++] = d;
 	for (uint64_t i = 0; i < n && rc == 0; i++) {
 		dirty_object_t *d = v[i];
 		s.object = d->object;
 		if (d->freed_dnode && (rc = sync_freed_object(&s, d)) != 0)
 			break;
-		if (d->nblocks == 0 && d->nfrees == 0)
+		if (d->nblocks == 0 && d->nfrees == 0 && !d->has_dropped_spill)
 			continue;	/* only its dnode changed: the block is dirty already */
 		uint8_t *raw;
 		if ((rc = dirty_dnode_raw(os, d->object, &raw)) != 0)
@@ -506,6 +678,16 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 		rc = sync_object(&s, d, raw);
 	}
 	free(v);
+	if (rc == 0)
+		rc = userquota_sync(os, txg);
+	/* The accounting objects, whose dnodes live in the objset block. */
+	for (uint64_t sp = DMU_PROJECTUSED_OBJECT; rc == 0 && sp != 0; sp++) {
+		dirty_object_t *d = dbuf_find_object(os, sp);
+		if (d && (d->nblocks || d->nfrees)) {
+			s.object = sp;
+			rc = sync_object(&s, d, os->phys + objset_special_offset(sp));
+		}
+	}
 	if (rc)
 		return rc;
 	/* The meta-dnode: its level-0 blocks are the dnode blocks. */

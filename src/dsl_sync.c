@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dbuf.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dsl.h"
 #include "dsl_sync.h"
 #include "spa.h"
 #include "zap.h"
+#include "zfeature_write.h"
+#include "zil.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 
@@ -162,5 +165,35 @@ bool dsl_dataset_writable(spa_t *spa, uint64_t dsobj, char *why, size_t cap)
 			return false;
 		}
 	}
+	objset_t *os;
+	if (!bp_is_hole(&ds.bp) && objset_open(spa, &ds.bp, &os) == 0) {
+		bool records = zil_has_records(spa, os);
+		objset_close(os);
+		if (records) {
+			snprintf(why, cap, "its intent log holds records that zfuse does not replay yet "
+				 "(let OpenZFS import the pool once)");
+			return false;
+		}
+	}
 	return true;
+}
+
+/* Dnodes bigger than 512 bytes in the dirty dnode blocks of os. */
+static bool has_large_dnodes(const objset_t *os)
+{
+	const dirty_object_t *meta = dbuf_find_object(os, 0);
+	if (!meta)
+		return false;
+	for (const dirty_block_t *db = meta->blocks; db; db = db->obj_next)
+		for (uint64_t off = 0; off + DNODE_MIN_SIZE <= db->size; off += DNODE_MIN_SIZE)
+			if (db->data[off] != 0 && db->data[off + 12] != 0)
+				return true;
+	return false;
+}
+
+int dsl_dataset_activate_used_features(spa_t *spa, const objset_t *os, dmu_tx_t *tx)
+{
+	if (has_large_dnodes(os) && spa_feature_is_enabled(spa, "large_dnode"))
+		return dsl_dataset_activate_feature(spa, os->dsobj, "large_dnode", tx);
+	return 0;
 }

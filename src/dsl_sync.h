@@ -32,6 +32,10 @@ int dsl_dataset_sync_done(struct spa *spa, const struct dsl_acct *a, const blkpt
 /* Charge MOS block deltas to $MOS (and the root dir as CHILD). */
 int dsl_mos_diduse(struct spa *spa, const struct dsl_acct *a, dmu_tx_t *tx);
 
+/* Activate per-dataset features that this txg's changes start to use
+ * (large_dnode when a dnode over 512 bytes appears), as OpenZFS does. */
+int dsl_dataset_activate_used_features(struct spa *spa, const objset_t *os, dmu_tx_t *tx);
+
 /* Whether zfuse can write the dataset; why gets the reason when not. */
 bool dsl_dataset_writable(struct spa *spa, uint64_t dsobj, char *why, size_t cap);
 

@@ -204,14 +204,12 @@ static int sa_for_buffers(const sa_table_t *t, dnode_t *dn, arc_buf_t **spill, s
 	int rc = sa_parse(t, bonus, cap > blen ? cap : blen, visit, arg);
 	if (rc)
 		return rc;
-	blkptr_t bp;
-	if (dnode_spill_bp(dn, &bp) == 0 && !bp_is_hole(&bp)) {
-		rc = arc_read(dn->os->spa, &bp, spill);
-		if (rc)
-			return rc;
-		rc = sa_parse(t, (*spill)->data, (*spill)->size, visit, arg);
-	}
-	return rc;
+	rc = dnode_spill_hold(dn, spill);
+	if (rc == -ZFUSE_E_NOENT)
+		return 0;
+	if (rc)
+		return rc;
+	return sa_parse(t, (*spill)->data, (*spill)->size, visit, arg);
 }
 
 int sa_handle_get(const sa_table_t *t, dnode_t *dn, sa_handle_t *h)

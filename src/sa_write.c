@@ -274,20 +274,20 @@ int sa_attrs_load(const sa_wtable_t *t, dnode_t *dn, sa_attrs_t *l)
 	const uint8_t *bonus = dnode_bonus(dn, &blen);
 	uint64_t cap = dnode_bonus_capacity(dn);
 	int rc = parse_buffer(t, bonus, cap > blen ? cap : blen, false, l);
-	blkptr_t bp;
-	if (rc == 0 && dnode_spill_bp(dn, &bp) == 0 && !bp_is_hole(&bp)) {
-		arc_buf_t *sb;
-		if ((rc = arc_read(dn->os->spa, &bp, &sb)) == 0) {
-			l->spill = malloc(sb->size);
-			if (!l->spill) {
-				rc = -ZFUSE_E_NOMEM;
-			} else {
-				memcpy(l->spill, sb->data, sb->size);
-				l->spill_size = sb->size;
-				rc = parse_buffer(t, l->spill, l->spill_size, true, l);
-			}
-			arc_release(dn->os->spa, sb);
+	arc_buf_t *sb;
+	int src = rc == 0 ? dnode_spill_hold(dn, &sb) : -ZFUSE_E_NOENT;
+	if (src != -ZFUSE_E_NOENT && src != 0)
+		rc = src;
+	if (rc == 0 && src == 0) {
+		l->spill = malloc(sb->size);
+		if (!l->spill) {
+			rc = -ZFUSE_E_NOMEM;
+		} else {
+			memcpy(l->spill, sb->data, sb->size);
+			l->spill_size = sb->size;
+			rc = parse_buffer(t, l->spill, l->spill_size, true, l);
 		}
+		arc_release(dn->os->spa, sb);
 	}
 	if (rc)
 		sa_attrs_free(l);

@@ -53,6 +53,7 @@ typedef struct spa {
 	struct txg_state *txg;	/* sync thread and dirty-data throttle */
 	struct metaslab_state *ms;	/* allocator (metaslab.c) */
 	bool config_dirty;	/* labels and the MOS config must be rewritten */
+	uint64_t sm_histogram_counted;	/* space maps counted in spacemap_histogram */
 	/* pool config and features, write side (spa_config.c, zfeature_write.c) */
 	nvlist_t *mos_config;	/* trusted config: the MOS "config" object's tree */
 	nvlist_t *label_features;	/* active MOS features, "features_for_read" of labels */

@@ -43,7 +43,6 @@ struct txg_state {
 	pthread_cond_t cv;
 	uint64_t dirty_max;
 	int timeout_s;
-	uint64_t sm_created_seen;	/* space maps already counted in the feature */
 };
 
 uint64_t txg_dirty_bytes(const spa_t *spa)
@@ -169,6 +168,8 @@ static int sync_datasets(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 			return rc;
 		struct dsl_acct acct = { .spa = spa, .txg = txg, .dsobj = os->dsobj,
 					 .prev_snap_txg = ds.prev_snap_txg };
+		if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) != 0)
+			return rc;
 		struct os_write_policy pol;
 		dmu_objset_policy(spa, os, &pol);
 		struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
@@ -185,11 +186,11 @@ static int count_new_space_maps(spa_t *spa, dmu_tx_t *tx)
 {
 	if (!spa->ms || !spa->ms->feat_spacemap_histogram)
 		return 0;
-	while (spa->txg->sm_created_seen < spa->ms->sm_created) {
+	while (spa->sm_histogram_counted < spa->ms->sm_created) {
 		int rc = spa_feature_incr(spa, "spacemap_histogram", tx);
 		if (rc)
 			return rc;
-		spa->txg->sm_created_seen++;
+		spa->sm_histogram_counted++;
 	}
 	return 0;
 }
@@ -209,6 +210,14 @@ static int sync_mos(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 		int rc = count_new_space_maps(spa, tx);
 		if (rc)
 			return rc;
+		/* A new metaslab array belongs in the vdev config (MOS and labels). */
+		if (spa->ms && spa->ms->config_dirty) {
+			spa->ms->config_dirty = false;
+			spa->config_dirty = true;
+			if ((rc = spa_config_write_mos(spa, tx)) != 0)
+				return rc;
+			changed = 1;
+		}
 		if (pass > 1 && !changed && !dmu_objset_is_dirty(spa->mos))
 			return 0;
 		struct dsl_acct acct = { .spa = spa, .txg = txg };
@@ -320,8 +329,6 @@ static int txg_start_thread(spa_t *spa)
 	const char *env = getenv("ZFUSE_TXG_TIMEOUT");
 	if (env && atoi(env) > 0)
 		t->timeout_s = atoi(env);
-	if (spa->ms)
-		t->sm_created_seen = spa->ms->sm_created;
 	spa->txg = t;
 	if (pthread_create(&t->thread, NULL, sync_thread, spa) != 0) {
 		spa->txg = NULL;

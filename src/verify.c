@@ -17,11 +17,11 @@
 #include "inspect_emit.h"
 #include "space_map.h"
 #include "spa.h"
+#include "zil.h"
 #include "zap.h"
 #include "zio.h"
 #include "zfuse/inspect.h"
 
-#define ZIL_CHAIN_SIZE 184
 
 struct damage {
 	char dataset[256];
@@ -329,7 +329,7 @@ static void walk_tree(struct vctx *c, dnode_t *dn, const blkptr_t *bp, int level
 static void walk_zil(struct vctx *c, objset_t *os)
 {
 	blkptr_t bp;
-	bp_load(&bp, os->phys + 512 + 16);
+	zil_header_log_bp(os, &bp);
 	for (int hops = 0; hops < 1 << 20 && !bp_is_hole(&bp) && !bp_is_embedded(&bp); hops++) {
 		if (bp.blk_birth > c->spa->ub.ub_txg) {
 			spa_log(c->spa, ZFUSE_LOG_DEBUG, "intent log of %s: block born after txg %llu",
@@ -346,51 +346,17 @@ static void walk_zil(struct vctx *c, objset_t *os)
 			for (int i = 0; i < SPA_DVAS_PER_BP; i++)
 				account_dva(c, &bp.blk_dva[i]);
 		}
-		vdev_t *top = spa_lookup_top(c->spa, dva_vdev(&bp.blk_dva[0]));
-		uint8_t *buf = psize <= SPA_MAXBLOCKSIZE ? malloc(psize) : NULL;
-		if (!top || !buf || vdev_read(top, dva_offset(&bp.blk_dva[0]), buf, psize, NULL, NULL)) {
-			free(buf);
+		uint8_t *buf;
+		bool valid;
+		blkptr_t next;
+		if (zil_read_block(c->spa, &bp, &buf, &valid, &next) != 0)
 			break;
-		}
-		/* zilog2: zil_chain_t at the start, fletcher4 over the used part;
-		 * zilog (old pools): the same trailer at the end, fletcher2 over
-		 * the whole block. Either way the checksum slot holds the bp's
-		 * sequence verifier during the computation. */
-		bool valid = false;
-		uint64_t chain = 0;
-		if (psize >= ZIL_CHAIN_SIZE) {
-			unsigned alg = bp_get_checksum(&bp);
-			uint64_t len = psize;
-			unsigned fn = ZIO_CHECKSUM_FLETCHER_2;
-			if (alg == ZIO_CHECKSUM_ZILOG2) {
-				uint64_t nused = le64(buf + 136);
-				len = (nused + 4095) & ~4095ULL;
-				if (nused < ZIL_CHAIN_SIZE || len > psize)
-					len = 0;
-				fn = ZIO_CHECKSUM_FLETCHER_4;
-			} else if (alg == ZIO_CHECKSUM_ZILOG) {
-				chain = psize - ZIL_CHAIN_SIZE;
-			} else {
-				len = 0;
-			}
-			if (len) {
-				zio_cksum_t stored, calc;
-				uint8_t *slot = buf + chain + 152;
-				memcpy(&stored, slot, 32);
-				memcpy(slot, &bp.blk_cksum, 32);
-				zio_checksum_compute(fn, buf, len, NULL, &calc);
-				valid = memcmp(&stored, &calc, 32) == 0;
-			}
-		}
+		free(buf);
 		if (!valid) {
 			spa_log(c->spa, ZFUSE_LOG_DEBUG, "intent log of %s ends at a block that does not verify",
 				c->dataset);
-			free(buf);
 			break;
 		}
-		blkptr_t next;
-		bp_load(&next, buf + chain + 8);
-		free(buf);
 		bp = next;
 	}
 }

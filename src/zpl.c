@@ -15,6 +15,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_sync.h"
 #include "nvpair.h"
 #include "sa.h"
 #include "spa.h"
@@ -88,6 +89,14 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 		rc = -ZFUSE_E_ACCESS;
 		goto fail;
 	}
+	if (!fs->snapshot) {
+		/* The pool's list of shared objsets changes: exclusively. */
+		pthread_rwlock_wrlock(&spa->lock);
+		rc = spa_objset_hold(spa, fs->dsobj, &fs->os);
+		pthread_rwlock_unlock(&spa->lock);
+		if (rc)
+			goto fail;
+	}
 	pthread_rwlock_rdlock(&spa->lock);
 	rc = fs_open_locked(fs);
 	pthread_rwlock_unlock(&spa->lock);
@@ -110,13 +119,9 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	spa_t *spa = fs->spa;
 	const char *name = fs->name;
 	int rc;
-	if (fs->snapshot) {
-		/* Snapshots are immutable: a private read-only objset. */
-		if ((rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
-			return rc;
-	} else if ((rc = spa_objset_hold(spa, fs->dsobj, &fs->os)) != 0) {
+	/* Snapshots are immutable: a private read-only objset. */
+	if (fs->snapshot && (rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
 		return rc;
-	}
 	if (fs->os->type != DMU_OST_ZFS) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is not a filesystem (objset type %" PRIu64 ")",
 			name, fs->os->type);
@@ -151,6 +156,11 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	if (spa->writable && !fs->snapshot && !fs->writable)
 		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s has ZPL version %" PRIu64 " (legacy znodes); "
 			"zfuse writes only ZPL 5 (SA) filesystems: mounted read-only", name, fs->version);
+	char why[160];
+	if (fs->writable && !dsl_dataset_writable(spa, fs->dsobj, why, sizeof(why))) {
+		fs->writable = false;
+		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s is read-only: %s", name, why);
+	}
 	return 0;
 }
 
@@ -163,10 +173,13 @@ void zfuse_fs_close(zfuse_fs_t *fs)
 	sa_table_free(fs->sa);
 	if (fs->os) {
 		zfetch_forget_objset(fs->spa->zfetch, fs->os);
-		if (fs->snapshot)
+		if (fs->snapshot) {
 			objset_close(fs->os);
-		else
+		} else {
+			pthread_rwlock_wrlock(&fs->spa->lock);
 			spa_objset_rele(fs->spa, fs->os);
+			pthread_rwlock_unlock(&fs->spa->lock);
+		}
 	}
 	free(fs->name);
 	free(fs);

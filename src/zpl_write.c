@@ -23,9 +23,8 @@
  *   - zfs_write / zfs_extend: a file with one block grows that block to
  *     min(end, recordsize) (rounded to 512; next power of two when it is
  *     above recordsize), then it has recordsize blocks;
- *   - xattrs: xattr=sa keeps them in the ZPL_DXATTR nvlist while a value is
- *     at most 32 KiB and the packed list at most 64 KiB, otherwise (and for
- *     xattr=dir) in the hidden xattr directory.
+ * Extended attributes are in zpl_xattr.c; the building blocks both files
+ * share are declared in zpl_write.h.
  */
 #include <inttypes.h>
 #include <pthread.h>

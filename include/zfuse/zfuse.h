@@ -284,8 +284,11 @@ int zfuse_fs_sync(zfuse_fs_t *fs);
  *   zfuse_symlink: a symbolic link to target (mode 0777); target is at
  *     most 4095 bytes.
  * Errors: ZFUSE_E_EXIST (name is taken), ZFUSE_E_NOTDIR (dir is not a
- * directory), ZFUSE_E_NAMETOOLONG, ZFUSE_E_INVAL (bad name, mode or
- * target), ZFUSE_E_NOENT (dir was removed: it has no links).
+ * directory), ZFUSE_E_NAMETOOLONG (name over 255 bytes, target over
+ * 4095), ZFUSE_E_INVAL (bad name, mode or empty target; invalid UTF-8 on
+ * a utf8only filesystem), ZFUSE_E_NOENT (dir was removed: it has no
+ * links), ZFUSE_E_UNSUPPORTED (a symlink target too long for the bonus
+ * buffer needs a spill block, which the engine does not write yet).
  */
 int zfuse_create(zfuse_fs_t *fs, uint64_t dir, const char *name, mode_t mode,
 		 uint32_t uid, uint32_t gid, uint64_t *ino, struct stat *st);

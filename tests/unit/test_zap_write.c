@@ -1091,8 +1091,13 @@ START_TEST(test_real_pool_roundtrip)
 	ck_assert(zfuse_pool_writable(p));
 	spa_t *spa = (spa_t *)p;
 	dmu_tx_t tx;
+	/* In the root dataset's objset: zdb calls MOS objects that nothing
+	 * references leaked, but walks every object of a dataset. */
+	struct dsl_dataset_ref ref;
+	ck_assert_int_eq(dsl_dataset_find(spa, "zapwtest", &ref), 0);
+	objset_t *os;
+	ck_assert_int_eq(spa_objset_hold(spa, ref.dsobj, &os), 0);
 	ck_assert_int_eq(dmu_tx_begin(spa, &tx), 0);
-	objset_t *os = spa->mos;
 	uint64_t big, arr, norm;
 	ck_assert_int_eq(zap_create(os, DMU_OTN_ZAP_METADATA, 0, 0, &tx, &big), 0);
 	for (unsigned i = 0; i < REAL_N; i++) {
@@ -1128,11 +1133,14 @@ START_TEST(test_real_pool_roundtrip)
 	real_verify(os, big, arr, norm);
 	dmu_tx_commit(&tx);
 	ck_assert_int_eq(zfuse_pool_sync(p), 0);
+	spa_objset_rele(spa, os);
 	zfuse_pool_close(p);
 
 	o.readwrite = false;
 	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
-	real_verify(((spa_t *)p)->mos, big, arr, norm);
+	ck_assert_int_eq(spa_objset_hold((spa_t *)p, ref.dsobj, &os), 0);
+	real_verify(os, big, arr, norm);
+	spa_objset_rele((spa_t *)p, os);
 	zfuse_pool_close(p);
 
 	/* zdb walks every ZAP of the MOS (its own ZAP code) without complaint. */

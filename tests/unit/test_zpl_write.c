@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include "byteorder.h"
 #include "dmu_types.h"
 #include "dnode.h"
@@ -213,6 +215,351 @@ START_TEST(test_trivial_acl)
 }
 END_TEST
 
+
+/* ---- operations in the open txg (no sync needed) ---------------------- */
+
+/*
+ * The pool is imported read-only and then marked writable in memory: every
+ * change stays in the dirty overlay (nothing is synced, the image is not
+ * touched) and is checked through the read API, which sees the overlay.
+ */
+static zfuse_pool_t *wpool;
+static zfuse_fs_t *wfs;
+
+static void wsetup(void)
+{
+	const char *img = getenv("ZFUSE_TEST_IMAGE");
+	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
+	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
+	ck_assert_int_eq(zfuse_pool_import(&o, &wpool), 0);
+	spa_t *spa = (spa_t *)wpool;
+	spa->writable = true;
+	spa->open_txg = spa->ub.ub_txg + 1;
+	ck_assert_int_eq(zfuse_fs_open(wpool, "basic", &wfs), 0);
+	ck_assert(zfuse_fs_writable(wfs));
+}
+
+static void wteardown(void)
+{
+	spa_t *spa = (spa_t *)wpool;
+	spa->writable = false;	/* drop the overlay instead of syncing it */
+	zfuse_fs_close(wfs);
+	zfuse_pool_close(wpool);
+}
+
+static uint64_t pflags(uint64_t ino)
+{
+	dnode_t dn;
+	struct znode zp;
+	ck_assert_int_eq(zpl_znode_get(wfs, ino, &dn, &zp), 0);
+	dnode_rele(&dn);
+	return zp.flags;
+}
+
+START_TEST(test_create_and_write)
+{
+	uint64_t root = zfuse_fs_root(wfs), d, f, g;
+	struct stat st, rst;
+	ck_assert_int_eq(zfuse_getattr(wfs, root, &rst), 0);
+	ck_assert_int_eq(zfuse_mkdir(wfs, root, "zw", 0755, 1000, 100, &d, &st), 0);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | 0755);
+	ck_assert_uint_eq(st.st_nlink, 2);
+	ck_assert_int_eq(st.st_size, 2);
+	ck_assert_uint_eq(st.st_uid, 1000);
+	ck_assert_uint_eq(pflags(d), 0x840800000144ULL);
+	struct stat rst2;
+	ck_assert_int_eq(zfuse_getattr(wfs, root, &rst2), 0);
+	ck_assert_uint_eq(rst2.st_nlink, rst.st_nlink + 1);
+	ck_assert_int_eq(rst2.st_size, rst.st_size + 1);
+	ck_assert_int_eq(zfuse_mkdir(wfs, root, "zw", 0755, 0, 0, NULL, NULL), -ZFUSE_E_EXIST);
+
+	ck_assert_int_eq(zfuse_create(wfs, d, "small", 0644, 1000, 100, &f, NULL), 0);
+	ck_assert_uint_eq(pflags(f), 0x840800000004ULL);
+	ck_assert_int_eq(zfuse_write(wfs, f, "hello, world\n", 13, 0), 13);
+	ck_assert_int_eq(zfuse_getattr(wfs, f, &st), 0);
+	ck_assert_int_eq(st.st_size, 13);
+	ck_assert_int_eq(st.st_blksize, 512);
+	char buf[64];
+	ck_assert_int_eq(zfuse_read(wfs, f, buf, sizeof(buf), 0), 13);
+	ck_assert_mem_eq(buf, "hello, world\n", 13);
+	uint64_t look;
+	ck_assert_int_eq(zfuse_lookup(wfs, d, "small", &look), 0);
+	ck_assert_uint_eq(look, f);
+
+	/* One block of roundup(size, 512) until recordsize, then records. */
+	ck_assert_int_eq(zfuse_create(wfs, d, "big", 0600, 0, 0, &g, NULL), 0);
+	uint8_t *data = malloc(300000), *back = malloc(300000);
+	for (int i = 0; i < 300000; i++)
+		data[i] = (uint8_t)(i * 7 + i / 251);
+	ck_assert_int_eq(zfuse_write(wfs, g, data, 100000, 0), 100000);
+	ck_assert_int_eq(zfuse_getattr(wfs, g, &st), 0);
+	ck_assert_int_eq(st.st_blksize, 100352);
+	ck_assert_int_eq(zfuse_write(wfs, g, data + 100000, 200000, 100000), 200000);
+	ck_assert_int_eq(zfuse_getattr(wfs, g, &st), 0);
+	ck_assert_int_eq(st.st_blksize, 131072);
+	ck_assert_int_eq(st.st_size, 300000);
+	ck_assert_int_eq(zfuse_read(wfs, g, back, 300000, 0), 300000);
+	ck_assert(memcmp(back, data, 300000) == 0);
+
+	/* Truncate, extend, punch. */
+	struct zfuse_setattr sa = { .valid = ZFUSE_SET_SIZE, .size = 1000 };
+	ck_assert_int_eq(zfuse_setattr(wfs, g, &sa, &st), 0);
+	ck_assert_int_eq(st.st_size, 1000);
+	sa.size = 5000;
+	ck_assert_int_eq(zfuse_setattr(wfs, g, &sa, &st), 0);
+	ck_assert_int_eq(zfuse_read(wfs, g, back, 5000, 0), 5000);
+	ck_assert(memcmp(back, data, 1000) == 0);
+	for (int i = 1000; i < 5000; i++)
+		ck_assert_uint_eq(back[i], 0);
+	ck_assert_int_eq(zfuse_fallocate(wfs, g, ZFUSE_FALLOC_PUNCH_HOLE | ZFUSE_FALLOC_KEEP_SIZE, 10, 20), 0);
+	ck_assert_int_eq(zfuse_read(wfs, g, back, 40, 0), 40);
+	ck_assert_uint_eq(back[9], data[9]);
+	ck_assert_uint_eq(back[10], 0);
+	ck_assert_uint_eq(back[29], 0);
+	ck_assert_uint_eq(back[30], data[30]);
+	ck_assert_int_eq(zfuse_write(wfs, d, "x", 1, 0), -ZFUSE_E_ISDIR);
+
+	/* chmod rebuilds the ACL flags; utimens. */
+	struct zfuse_setattr ch = { .valid = ZFUSE_SET_MODE | ZFUSE_SET_MTIME, .mode = 0755,
+				    .mtime = { -315619200, 123456789 } };
+	ck_assert_int_eq(zfuse_setattr(wfs, f, &ch, &st), 0);
+	ck_assert_uint_eq(st.st_mode, S_IFREG | 0755);
+	ck_assert_int_eq(st.st_mtim.tv_sec, -315619200);
+	ck_assert_int_eq(st.st_mtim.tv_nsec, 123456789);
+	ck_assert_uint_eq(pflags(f), 0x840800000104ULL);
+	free(data);
+	free(back);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	uint64_t root = zfuse_fs_root(wfs), d, f, l, c, sub;
+	struct stat st;
+	char buf[256];
+	ck_assert_int_eq(zfuse_mkdir(wfs, root, "nm", 02775, 0, 50, &d, NULL), 0);
+	/* A setgid directory hands down its group and the bit to subdirs. */
+	ck_assert_int_eq(zfuse_mkdir(wfs, d, "sub", 0755, 1000, 1000, &sub, &st), 0);
+	ck_assert_uint_eq(st.st_gid, 50);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | 02755);
+	ck_assert_int_eq(zfuse_create(wfs, d, "f", 0644, 1000, 1000, &f, &st), 0);
+	ck_assert_uint_eq(st.st_gid, 50);
+	ck_assert_int_eq(zfuse_symlink(wfs, d, "ln", "target-9", 0, 0, &l, &st), 0);
+	ck_assert_uint_eq(st.st_mode, S_IFLNK | 0777);
+	ck_assert_int_eq(st.st_size, 8);
+	ck_assert_uint_eq(pflags(l), 0x40800000104ULL);
+	ck_assert_int_eq(zfuse_readlink(wfs, l, buf, sizeof(buf)), 8);
+	ck_assert_str_eq(buf, "target-9");
+	ck_assert_int_eq(zfuse_mknod(wfs, d, "null", S_IFCHR | 0666, makedev(1, 3), 0, 0, &c, &st), 0);
+	ck_assert_uint_eq(major(st.st_rdev), 1);
+	ck_assert_uint_eq(minor(st.st_rdev), 3);
+
+	/* Hard link, rename, unlink; the parent's size follows. */
+	ck_assert_int_eq(zfuse_link(wfs, f, root, "f-link", &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 2);
+	ck_assert_int_eq(zfuse_link(wfs, sub, root, "dirlink", NULL), -ZFUSE_E_PERM);
+	ck_assert_int_eq(zfuse_rename(wfs, root, "f-link", d, "g", 0), 0);
+	uint64_t x;
+	ck_assert_int_eq(zfuse_lookup(wfs, root, "f-link", &x), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zfuse_lookup(wfs, d, "g", &x), 0);
+	ck_assert_uint_eq(x, f);
+	ck_assert_int_eq(zfuse_rename(wfs, d, "g", d, "f", ZFUSE_RENAME_NOREPLACE), -ZFUSE_E_EXIST);
+	/* Renaming onto another name of the same file does nothing. */
+	ck_assert_int_eq(zfuse_rename(wfs, d, "g", d, "f", 0), 0);
+	ck_assert_int_eq(zfuse_lookup(wfs, d, "g", &x), 0);
+	ck_assert_int_eq(zfuse_unlink(wfs, d, "g"), 0);
+	ck_assert_int_eq(zfuse_getattr(wfs, f, &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 1);
+	ck_assert_int_eq(zfuse_getattr(wfs, d, &st), 0);
+	ck_assert_int_eq(st.st_size, 2 + 4);	/* sub f ln null */
+	ck_assert_uint_eq(st.st_nlink, 3);
+
+	/* Exchange swaps a directory and a file. */
+	ck_assert_int_eq(zfuse_rename(wfs, d, "sub", d, "f", ZFUSE_RENAME_EXCHANGE), 0);
+	ck_assert_int_eq(zfuse_lookup(wfs, d, "f", &x), 0);
+	ck_assert_uint_eq(x, sub);
+	ck_assert_int_eq(zfuse_lookup(wfs, d, "sub", &x), 0);
+	ck_assert_uint_eq(x, f);
+	/* A directory cannot move below itself; a file not onto a dir. */
+	ck_assert_int_eq(zfuse_rename(wfs, d, "f", sub, "loop", 0), -ZFUSE_E_INVAL);
+	ck_assert_int_eq(zfuse_rename(wfs, d, "sub", d, "f", 0), -ZFUSE_E_ISDIR);
+
+	/* rmdir: not empty, then empty. */
+	ck_assert_int_eq(zfuse_rmdir(wfs, root, "nm"), -ZFUSE_E_NOTEMPTY);
+	ck_assert_int_eq(zfuse_unlink(wfs, d, "f"), -ZFUSE_E_ISDIR);
+	ck_assert_int_eq(zfuse_rmdir(wfs, d, "f"), 0);
+	ck_assert_int_eq(zfuse_getattr(wfs, d, &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 2);
+
+	/* A file replaced by rename loses its last link: queued, then freed
+	 * when forgotten. */
+	uint64_t victim;
+	ck_assert_int_eq(zfuse_create(wfs, d, "victim", 0644, 0, 0, &victim, NULL), 0);
+	ck_assert_int_eq(zfuse_rename(wfs, d, "sub", d, "victim", 0), 0);
+	ck_assert_int_eq(zfuse_getattr(wfs, victim, &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 0);
+	ck_assert_int_eq(zfuse_forget(wfs, victim), 0);
+	ck_assert_int_eq(zfuse_getattr(wfs, victim, &st), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zfuse_forget(wfs, f), 0);	/* live: nothing happens */
+	ck_assert_int_eq(zfuse_getattr(wfs, f, &st), 0);
+}
+END_TEST
+
+START_TEST(test_xattrs)
+{
+	uint64_t root = zfuse_fs_root(wfs), f;
+	char buf[65536];
+	ck_assert_int_eq(zfuse_create(wfs, root, "xa", 0644, 0, 0, &f, NULL), 0);
+	ck_assert_int_eq(zfuse_setxattr(wfs, f, "user.small", "abc", 3, 0), 0);
+	ck_assert_int_eq(zfuse_getxattr(wfs, f, "user.small", buf, sizeof(buf)), 3);
+	ck_assert_mem_eq(buf, "abc", 3);
+	ck_assert_int_eq(zfuse_setxattr(wfs, f, "user.small", "x", 1, ZFUSE_XATTR_CREATE), -ZFUSE_E_EXIST);
+	ck_assert_int_eq(zfuse_setxattr(wfs, f, "user.none", "x", 1, ZFUSE_XATTR_REPLACE), -ZFUSE_E_NODATA);
+	ck_assert_int_eq(zfuse_setxattr(wfs, f, "bogus.ns", "x", 1, 0), -ZFUSE_E_UNSUPPORTED);
+	/* Over 32 KiB a value lives in the xattr directory. */
+	static uint8_t big[40000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 13);
+	ck_assert_int_eq(zfuse_setxattr(wfs, f, "user.big", big, sizeof(big), 0), 0);
+	ck_assert_int_eq(zfuse_getxattr(wfs, f, "user.big", buf, sizeof(buf)), (ssize_t)sizeof(big));
+	ck_assert(memcmp(buf, big, sizeof(big)) == 0);
+	ssize_t n = zfuse_listxattr(wfs, f, buf, sizeof(buf));
+	ck_assert_int_eq(n, (ssize_t)(sizeof("user.small") + sizeof("user.big")));
+	/* Rewriting it small moves it back to the SA. */
+	ck_assert_int_eq(zfuse_setxattr(wfs, f, "user.big", "tiny", 4, 0), 0);
+	ck_assert_int_eq(zfuse_getxattr(wfs, f, "user.big", buf, sizeof(buf)), 4);
+	ck_assert_int_eq(zfuse_listxattr(wfs, f, buf, sizeof(buf)), n);
+	ck_assert_int_eq(zfuse_removexattr(wfs, f, "user.small"), 0);
+	ck_assert_int_eq(zfuse_getxattr(wfs, f, "user.small", buf, sizeof(buf)), -ZFUSE_E_NODATA);
+	ck_assert_int_eq(zfuse_removexattr(wfs, f, "user.small"), -ZFUSE_E_NODATA);
+}
+END_TEST
+
+/* ---- on a real pool: sync, reimport, drain, zdb ----------------------- */
+
+static char pooldir[64];
+
+static zfuse_pool_t *import_dir(bool rw)
+{
+	char img[128];
+	snprintf(img, sizeof(img), "%s/zw.img", pooldir);
+	const char *paths[] = { img };
+	struct zfuse_import_opts o = { .paths = paths, .npaths = 1, .readwrite = rw };
+	zfuse_pool_t *p;
+	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
+	ck_assert(zfuse_pool_writable(p) == rw);
+	return p;
+}
+
+/* zdb's view of the filesystem (NULL when zdb is not installed). */
+static char *zdb_dump(void)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "zdb -e -p %s -dddd zw 2>/dev/null", pooldir);
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 20, n = 0;
+	char *out = malloc(cap);
+	size_t r;
+	while ((r = fread(out + n, 1, cap - n - 1, f)) > 0) {
+		n += r;
+		if (n + 1 == cap)
+			out = realloc(out, cap *= 2);
+	}
+	out[n] = 0;
+	pclose(f);
+	if (n == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+START_TEST(test_pool_roundtrip)
+{
+	snprintf(pooldir, sizeof(pooldir), "/tmp/zplw-test-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(pooldir));
+	char img[128];
+	snprintf(img, sizeof(img), "%s/zw.img", pooldir);
+	const char *vdevs[] = { img };
+	struct zfuse_create_opts co = { .name = "zw", .vdev_args = vdevs, .nvdev_args = 1,
+					.file_size = 256ULL << 20 };
+	ck_assert_int_eq(zfuse_pool_create(&co), 0);
+
+	zfuse_pool_t *p = import_dir(true);
+	zfuse_fs_t *fs;
+	ck_assert_int_eq(zfuse_fs_open(p, "zw", &fs), 0);
+	uint64_t root = zfuse_fs_root(fs), d, f, gone;
+	ck_assert_int_eq(zfuse_mkdir(fs, root, "dir", 0750, 1000, 1000, &d, NULL), 0);
+	ck_assert_int_eq(zfuse_create(fs, d, "file", 0644, 1000, 1000, &f, NULL), 0);
+	static uint8_t data[200000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i % 251);
+	ck_assert_int_eq(zfuse_write(fs, f, data, sizeof(data), 0), (ssize_t)sizeof(data));
+	ck_assert_int_eq(zfuse_setxattr(fs, f, "user.test", "abc", 3, 0), 0);
+	ck_assert_int_eq(zfuse_symlink(fs, d, "ln", "file", 0, 0, NULL, NULL), 0);
+	ck_assert_int_eq(zfuse_mknod(fs, d, "null", S_IFCHR | 0666, makedev(1, 3), 0, 0, NULL, NULL), 0);
+	/* Unlinked while "open": stays queued across the export. */
+	ck_assert_int_eq(zfuse_create(fs, d, "gone", 0644, 0, 0, &gone, NULL), 0);
+	ck_assert_int_eq(zfuse_unlink(fs, d, "gone"), 0);
+	ck_assert_int_eq(zfuse_fs_sync(fs), 0);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(p);
+
+	/* Read back through a read-only import. */
+	p = import_dir(false);
+	ck_assert_int_eq(zfuse_fs_open(p, "zw", &fs), 0);
+	struct stat st;
+	uint64_t x;
+	ck_assert_int_eq(zfuse_lookup(fs, root, "dir", &x), 0);
+	ck_assert_uint_eq(x, d);
+	ck_assert_int_eq(zfuse_getattr(fs, d, &st), 0);
+	ck_assert_uint_eq(st.st_mode, S_IFDIR | 0750);
+	ck_assert_int_eq(st.st_size, 2 + 3);
+	ck_assert_int_eq(zfuse_getattr(fs, f, &st), 0);
+	ck_assert_int_eq(st.st_size, (off_t)sizeof(data));
+	ck_assert_int_eq(st.st_blksize, 131072);
+	static uint8_t back[sizeof(data)];
+	ck_assert_int_eq(zfuse_read(fs, f, back, sizeof(back), 0), (ssize_t)sizeof(back));
+	ck_assert(memcmp(back, data, sizeof(data)) == 0);
+	char buf[64];
+	ck_assert_int_eq(zfuse_getxattr(fs, f, "user.test", buf, sizeof(buf)), 3);
+	ck_assert_int_eq(zfuse_getattr(fs, gone, &st), 0);
+	ck_assert_uint_eq(st.st_nlink, 0);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(p);
+
+	char *z = zdb_dump();
+	if (access("/usr/sbin/zdb", X_OK) == 0)
+		ck_assert_msg(z != NULL, "zdb printed nothing for the new pool");
+	if (z) {
+		ck_assert_ptr_nonnull(strstr(z, "user.test = abc"));
+		ck_assert_ptr_nonnull(strstr(z, "target\tfile"));
+		ck_assert_ptr_nonnull(strstr(z, "rdev\t0x0000000000100003"));
+		ck_assert_ptr_nonnull(strstr(z, "file = "));
+		ck_assert_ptr_nonnull(strstr(z, "ZFS delete queue"));
+		free(z);
+	}
+
+	/* A read-write open drains the queue. */
+	p = import_dir(true);
+	ck_assert_int_eq(zfuse_fs_open(p, "zw", &fs), 0);
+	ck_assert_int_eq(zfuse_getattr(fs, gone, &st), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zfuse_fs_sync(fs), 0);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(p);
+	p = import_dir(false);
+	ck_assert_int_eq(zfuse_fs_open(p, "zw", &fs), 0);
+	ck_assert_int_eq(zfuse_getattr(fs, gone, &st), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zfuse_getattr(fs, f, &st), 0);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(p);
+	unlink(img);
+	rmdir(pooldir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("zpl_write");
@@ -223,6 +570,17 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_list_edits);
 	tcase_add_test(tc, test_trivial_acl);
 	suite_add_tcase(s, tc);
+	TCase *tw = tcase_create("overlay");
+	tcase_add_checked_fixture(tw, wsetup, wteardown);
+	tcase_set_timeout(tw, 300);
+	tcase_add_test(tw, test_create_and_write);
+	tcase_add_test(tw, test_names);
+	tcase_add_test(tw, test_xattrs);
+	suite_add_tcase(s, tw);
+	TCase *tp = tcase_create("pool");
+	tcase_set_timeout(tp, 300);
+	tcase_add_test(tp, test_pool_roundtrip);
+	suite_add_tcase(s, tp);
 	return s;
 }
 
