@@ -106,9 +106,23 @@ int cmd_create(int argc, char **argv)
 		o.nvdev_args = (size_t)(argc - optind - 1);
 		o.pool_props = pool_props;
 		o.fs_props = fs_props;
+		/* The pool history records the command as typed, as zpool does. */
+		size_t cl = strlen("zfuse") + 1;
+		for (int i = 0; i < argc; i++)
+			cl += strlen(argv[i]) + 1;
+		char *cmdline = malloc(cl);
+		if (cmdline) {
+			strcpy(cmdline, "zfuse");
+			for (int i = 0; i < argc; i++) {
+				strcat(cmdline, " ");
+				strcat(cmdline, argv[i]);
+			}
+		}
+		o.history_command = cmdline;
 		o.log = log_stderr;
 		o.log_level = ZFUSE_LOG_WARN;
 		int err = zfuse_pool_create(&o);
+		free(cmdline);
 		if (err) {
 			fprintf(stderr, "zfuse create: %s\n", zfuse_strerror(err));
 			rc = err == -ZFUSE_E_INVAL ? ZF_EXIT_USAGE : ZF_EXIT_FAIL;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -358,6 +359,52 @@ static int session_args(void *arg, const char *dsname, bool writable, struct fus
 }
 
 /* ---------------------------------------------------------------------- */
+/* Why read-only */
+
+/*
+ * The library's warnings while it imports, kept to tell whether it already
+ * said why the pool is read-only: the reason is printed once. The pool
+ * keeps the log function for its lifetime (its sync thread logs too), so
+ * this lives as long as the process and only listens during the import.
+ */
+static struct {
+	pthread_mutex_t lock;
+	bool listening;
+	char said[4096];
+	size_t len;
+} import_warnings = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void import_log(void *arg, int level, const char *msg)
+{
+	zf_log_backend(arg, level, msg);
+	if (level > ZFUSE_LOG_WARN || level > zf_log_level() || !msg)
+		return;
+	pthread_mutex_lock(&import_warnings.lock);
+	if (import_warnings.listening) {
+		size_t room = sizeof(import_warnings.said) - import_warnings.len;
+		int n = snprintf(import_warnings.said + import_warnings.len, room, "%s\n", msg);
+		if (n > 0)
+			import_warnings.len += (size_t)n < room ? (size_t)n : room - 1;
+	}
+	pthread_mutex_unlock(&import_warnings.lock);
+}
+
+static void import_listen(bool on)
+{
+	pthread_mutex_lock(&import_warnings.lock);
+	import_warnings.listening = on;
+	pthread_mutex_unlock(&import_warnings.lock);
+}
+
+static bool import_said(const char *text)
+{
+	pthread_mutex_lock(&import_warnings.lock);
+	bool said = strstr(import_warnings.said, text) != NULL;
+	pthread_mutex_unlock(&import_warnings.lock);
+	return said;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Detaching */
 
 struct detach {
@@ -500,9 +547,11 @@ int cmd_mount(int argc, char **argv)
 		.paths = a.paths, .npaths = a.npaths, .pool_name = a.pool,
 		.cache_size = a.cache_size, .txg = a.txg, .rewind = a.rewind,
 		.readwrite = !a.ro && !a.txg && !a.rewind,
-		.log = zf_log_backend, .log_arg = NULL, .log_level = zf_log_level(),
+		.log = import_log, .log_arg = NULL, .log_level = zf_log_level(),
 	};
+	import_listen(true);
 	int rc = zfuse_pool_import(&io, &pool);
+	import_listen(false);
 	if (rc < 0) {
 		fprintf(stderr, "zfuse: cannot import pool%s%s: %s\n", a.pool ? " " : "",
 			a.pool ? a.pool : "", zfuse_strerror(rc));
@@ -520,8 +569,9 @@ int cmd_mount(int argc, char **argv)
 				zfuse_pool_name(pool), why ? why : "the pool cannot be written");
 			goto report;
 		}
-		fprintf(stderr, "zfuse: pool %s is mounted read-only: %s\n", zfuse_pool_name(pool),
-			why ? why : "the pool cannot be written");
+		if (!why || !import_said(why))
+			fprintf(stderr, "zfuse: pool %s is mounted read-only: %s\n",
+				zfuse_pool_name(pool), why ? why : "the pool cannot be written");
 	}
 	dsname = full_dataset_name(zfuse_pool_name(pool), a.dataset);
 	if (!dsname) {

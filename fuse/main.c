@@ -14,7 +14,7 @@ static int cmd_version(int argc, char **argv);
 static void cmd_version_usage(FILE *out);
 
 static const struct zf_cmd commands[] = {
-	{ "mount", "mount a pool image read-only through FUSE", cmd_mount, cmd_mount_usage },
+	{ "mount", "mount a pool image through FUSE (read-write when it can be written)", cmd_mount, cmd_mount_usage },
 	{ "unmount", "unmount a zfuse mount and its child datasets' mounts", cmd_unmount,
 	  cmd_unmount_usage },
 	{ "umount", "the same as unmount", cmd_unmount, cmd_unmount_usage },

@@ -29,9 +29,11 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include "dmu_tx.h"
 #include "dmu_types.h"
+#include "byteorder.h"
 #include "dsl.h"
 #include "metaslab.h"
 #include "spa.h"
@@ -805,6 +807,138 @@ static int build_mos_config(spa_t *spa, struct vdev_zaps *z, size_t nz)
 	return 0;
 }
 
+/* ---- pool history (spa_history.c) ------------------------------------------ */
+
+#define DMU_OT_SPA_HISTORY 29
+#define DMU_OT_SPA_HISTORY_OFFSETS 30
+#define SPA_HISTORY_PHYS_SIZE 40
+
+/*
+ * The records `zpool history` shows for a creation: the internal "create"
+ * event, a "set" event per pool property and enabled feature, then the
+ * command. Each record is a little-endian uint64 length and a packed
+ * nvlist; OpenZFS packs natively, zfuse packs XDR (every reader unpacks
+ * either: the encoding is in the stream header).
+ */
+struct history {
+	uint8_t *buf;
+	size_t len, cap;
+	int rc;
+	uint64_t time;
+	char host[256];
+};
+
+static void hist_append(struct history *h, nvlist_t *nv)
+{
+	size_t size = 0;
+	if (h->rc == 0)
+		h->rc = nvlist_size_xdr(nv, &size);
+	if (h->rc == 0 && h->len + 8 + size > h->cap) {
+		size_t nc = (h->len + 8 + size) * 2;
+		uint8_t *nb = realloc(h->buf, nc);
+		if (!nb)
+			h->rc = -ZFUSE_E_NOMEM;
+		else {
+			h->buf = nb;
+			h->cap = nc;
+		}
+	}
+	size_t used = 0;
+	if (h->rc == 0)
+		h->rc = nvlist_pack_xdr(nv, h->buf + h->len + 8, size, &used);
+	if (h->rc == 0) {
+		put_le64(h->buf + h->len, used);
+		h->len += 8 + used;
+	}
+	nvlist_free(nv);
+}
+
+static void hist_internal(struct history *h, const char *op, const char *str)
+{
+	nvlist_t *nv;
+	if (h->rc || (h->rc = nvlist_alloc(&nv)) != 0)
+		return;
+	int rc = nvlist_add_string(nv, "history internal str", str);
+	if (!rc) rc = nvlist_add_string(nv, "internal_name", op);
+	if (!rc) rc = nvlist_add_uint64(nv, "history txg", TXG_INITIAL);
+	if (!rc) rc = nvlist_add_uint64(nv, "history time", h->time);
+	if (!rc) rc = nvlist_add_string(nv, "history hostname", h->host);
+	h->rc = rc;
+	hist_append(h, nv);
+}
+
+static void hist_command(struct history *h, const char *cmd)
+{
+	nvlist_t *nv;
+	if (h->rc || (h->rc = nvlist_alloc(&nv)) != 0)
+		return;
+	int rc = nvlist_add_string(nv, "history command", cmd);
+	if (!rc) rc = nvlist_add_string(nv, "history zone", "linux");
+	if (!rc) rc = nvlist_add_uint64(nv, "history who", (uint64_t)getuid());
+	if (!rc) rc = nvlist_add_uint64(nv, "history time", h->time);
+	if (!rc) rc = nvlist_add_string(nv, "history hostname", h->host);
+	h->rc = rc;
+	hist_append(h, nv);
+}
+
+/* spa_history_create_obj: the ring object, 0.1% of the pool, 128K..1G. */
+static int history_create(spa_t *spa, dmu_tx_t *tx, uint64_t *obj)
+{
+	int rc = dmu_object_alloc(spa->mos, DMU_OT_SPA_HISTORY, SPA_OLD_MAXBLOCKSIZE,
+				  DMU_OT_SPA_HISTORY_OFFSETS, SPA_HISTORY_PHYS_SIZE, 0, tx, obj);
+	return rc ? rc : zap_add_uint64(spa->mos, 1, "history", *obj, tx);
+}
+
+static int history_write(struct create_ctx *c, const struct create_props *pr, uint64_t obj,
+			 dmu_tx_t *tx)
+{
+	spa_t *spa = c->spa;
+	struct history h = { .time = (uint64_t)time(NULL) };
+	struct utsname u;
+	if (gethostname(h.host, sizeof(h.host)) != 0)
+		snprintf(h.host, sizeof(h.host), "(none)");
+	h.host[sizeof(h.host) - 1] = '\0';
+	if (uname(&u) != 0)
+		memset(&u, 0, sizeof(u));
+	char str[1024];
+	snprintf(str, sizeof(str), "pool version %llu; software version zfuse-%s; uts %s %s %s %s",
+		 (unsigned long long)spa->version, ZFUSE_VERSION_STRING, u.nodename, u.release,
+		 u.version, u.machine);
+	hist_internal(&h, "create", str);
+	if (pr->ashift_set) {
+		snprintf(str, sizeof(str), "ashift=%u", pr->ashift);
+		hist_internal(&h, "set", str);
+	}
+	for (int i = 0; zfeature_zfuse_default[i]; i++)
+		if (pr->feature_on[i]) {
+			snprintf(str, sizeof(str), "feature@%s=enabled", zfeature_zfuse_default[i]);
+			hist_internal(&h, "set", str);
+		}
+	if (c->opts->history_command)
+		hist_command(&h, c->opts->history_command);
+	uint64_t max_off = metaslab_class_dspace(spa) / 1000;
+	if (max_off > (1ULL << 30))
+		max_off = 1ULL << 30;
+	if (max_off < SPA_OLD_MAXBLOCKSIZE)
+		max_off = SPA_OLD_MAXBLOCKSIZE;
+	int rc = h.rc;
+	if (rc == 0 && h.len > max_off)
+		rc = -ZFUSE_E_RANGE;
+	if (rc == 0)
+		rc = dmu_write(spa->mos, obj, 0, h.len, h.buf, tx);
+	if (rc == 0) {
+		/* The creation's records are kept forever: bof = eof = their end. */
+		uint8_t b[SPA_HISTORY_PHYS_SIZE] = { 0 };
+		put_le64(b + 0, c->opts->history_command ? h.len : 0);
+		put_le64(b + 8, max_off);
+		put_le64(b + 16, c->opts->history_command ? h.len : 0);
+		put_le64(b + 24, h.len);
+		rc = dmu_bonus_write(spa->mos, obj, b, sizeof(b), tx);
+	}
+	free(h.buf);
+	return rc;
+}
+
 /* ---- the first txg ---------------------------------------------------------- */
 
 static int set_fs_props(spa_t *spa, uint64_t root_dir, const struct create_props *pr,
@@ -852,6 +986,9 @@ static int populate(struct create_ctx *c, const struct create_props *pr, dmu_tx_
 		spa_objset_rele(spa, os);
 	}
 	/* spa_create, after dsl_pool_create */
+	uint64_t history = 0;
+	if (rc == 0)
+		rc = history_create(spa, tx, &history);
 	if (rc == 0)
 		rc = dmu_object_alloc(spa->mos, DMU_OT_PACKED_NVLIST, SPA_CONFIG_BLOCKSIZE,
 				      DMU_OT_PACKED_NVLIST_SIZE, 8, 0, tx, &spa->config_obj);
@@ -906,6 +1043,8 @@ static int populate(struct create_ctx *c, const struct create_props *pr, dmu_tx_
 		rc = construct_zaps(spa, avz, spa->root, z, &used, tx);
 	for (uint64_t t = 0; rc == 0 && t < spa->root->nchild; t++)
 		rc = metaslab_init_vdev(spa, spa->root->child[t], true);
+	if (rc == 0)
+		rc = history_write(c, pr, history, tx);
 	if (rc == 0)
 		rc = build_mos_config(spa, z, used);
 	free(z);

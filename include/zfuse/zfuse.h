@@ -469,6 +469,9 @@ struct zfuse_create_opts {
 	 * and the creation-only normalization, utf8only, casesensitivity. */
 	const char *const *fs_props;
 	size_t nfs_props;
+	/* The command line recorded as the creating command in the pool's
+	 * history (`zpool history`); NULL: only the internal events. */
+	const char *history_command;
 	/* Messages (NULL: stderr at WARN and above). */
 	zfuse_log_fn log;
 	void *log_arg;

@@ -58,6 +58,8 @@ check() {
 	# The label's pool state: exported, so imports need no -f.
 	if zdb -l "$(ls "$dir"/*.img | head -1)" 2>&1 | grep -q "state: 1"; then ok "labels of $name say exported"
 	else bad "labels of $name: state is not exported"; fi
+	if zdb -e -p "$dir" -h "$name" 2>&1 | grep -q "zfuse create .*$name"; then ok "history of $name records the creation"
+	else bad "history of $name"; fi
 	if "$ZFUSE" inspect "$dir" verify >"$work/$name.verify" 2>&1; then ok "zfuse verify $name"
 	else bad "zfuse verify $name"; head "$work/$name.verify"; fi
 	local walk
@@ -77,7 +79,7 @@ mk ash12 "@0" -o ashift=12 && check ash12 "Pool properties"
 mk props "@0" -O compression=zstd -O checksum=sha512 -O recordsize=1M -O atime=off \
 	-O mountpoint=/mnt/props -O normalization=formD -O casesensitivity=insensitive -O xattr=sa &&
 	check props
-if zdb -e -p "$work/props" -dddd props 2>/dev/null | grep -A8 "ZFS master node" | grep -q "normalization = 16"; then
+if zdb -e -p "$work/props" -dddd props 2>/dev/null | grep -A14 "ZFS master node" | grep -q "normalization = 16"; then
 	ok "normalization in the master node"
 else bad "normalization missing from the master node"; fi
 
@@ -135,6 +137,7 @@ rc=0
 for p in $pools; do
 	zpool import -d /host/\$p \$p || { echo "IMPORT-FAILED \$p"; rc=1; continue; }
 	zpool scrub -w \$p
+	zpool history \$p | grep -q "zfuse create" && echo "\$p: history ok"
 	zpool status -v \$p | grep -E "errors:|scan:" | sed "s/^/\$p: /"
 	zfs set mountpoint=/mnt/\$p \$p 2>/dev/null
 	zfs mount \$p 2>/dev/null
@@ -149,6 +152,8 @@ EOF
 	for p in $pools; do
 		if grep -q "^$p: errors: No known data errors" "$job/job.log"; then ok "oracle scrub $p clean"
 		else bad "oracle scrub $p"; grep "^$p:" "$job/job.log"; fi
+		if grep -q "^$p: history ok" "$job/job.log"; then ok "zpool history $p shows the creation"
+		else bad "zpool history $p"; fi
 		if "$WALK" "$p" "$job/$p"/*.img 2>/dev/null | grep -q "hello.txt"; then
 			ok "zfuse reads the file OpenZFS wrote into $p"
 		else bad "zfuse cannot see OpenZFS's file in $p"; fi

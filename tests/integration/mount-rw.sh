@@ -1,0 +1,330 @@
+#!/bin/bash
+# mount-rw.sh ZFUSE — the read-write FUSE mount. On a pool `zfuse create`
+# makes: a POSIX workload through the mount (big, sparse and overwritten
+# files, many small files, a deep tree, renames with and without flags,
+# hard links, symlinks, special files, xattrs small and big, deletes,
+# truncates, fallocate modes, copy_file_range, chmod/chown/utimes, setgid
+# directories, a file unlinked while open) is run the same way in a local
+# directory, and the two trees must agree (mtime, inode numbers, block
+# counts and directory sizes aside). Then: the mount's manifest survives
+# unmount and remount exactly; zdb -bcc finds no leak and no error after
+# each unmount and after a daemon killed right after fsync (whose data must
+# be there); `-o ro` writes nothing; a pool with a feature zfuse does not
+# write mounts read-only naming it, and `-o rw` then fails.
+# Runs as root (mknod of devices, chown, drop_caches). Exit 77: no
+# `zfuse create`, zdb, FUSE or root.
+set -uo pipefail
+ZFUSE=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+MANIFEST=$SHARED/oracle/manifest.sh
+
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
+[ -e /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
+command -v zdb >/dev/null || { echo "SKIP: zdb is not installed"; exit 77; }
+{ "$ZFUSE" create 2>&1 || true; } | grep -q "usage: zfuse create" || {
+	echo "SKIP: zfuse create is missing"; exit 77; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-rw.XXXXXX")
+mnt=$work/mnt
+pid=
+cleanup() {
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		"$ZFUSE" unmount -l "$mnt" 2>/dev/null || umount -l "$mnt"
+	fi
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$mnt" "$work/ref" "$work/pool"
+fail=0
+ok() { echo "ok: $*"; }
+bad() { echo "not ok: $*"; fail=1; }
+
+# mount_pool LOG [-o OPTS] DEVICES...: mount in the foreground, in the
+# background; 0 once the mount is there
+mount_pool() {
+	local log=$1; shift
+	"$ZFUSE" mount -f "$@" "$mnt" 2>"$log" &
+	pid=$!
+	for _ in $(seq 1 100); do
+		mountpoint -q "$mnt" && return 0
+		kill -0 "$pid" 2>/dev/null || { wait "$pid"; pid=; return 1; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# unmount_pool: unmount and wait for the daemon, which writes the last
+# changes before it exits
+unmount_pool() {
+	"$ZFUSE" unmount "$mnt" || { bad "unmount"; return 1; }
+	wait "$pid"
+	local st=$?
+	pid=
+	[ $st -eq 0 ] || { bad "the daemon exited with status $st"; return 1; }
+}
+
+mount_opts() { awk -v m="$mnt" '$2 == m { print $4 }' /proc/mounts; }
+
+# zdb_clean WHAT: zdb -bcc of the pool finds no leak and no error
+zdb_clean() {
+	local out
+	out=$(zdb -e -p "$work/pool" -bcc rwpool 2>&1)
+	# (its progress line "verify nothing leaked" is no finding)
+	if [ $? -eq 0 ] && grep -q "No leaks" <<<"$out" &&
+	   ! grep -v "verify nothing leaked" <<<"$out" | grep -qiE "leaked|error|assert"; then
+		ok "zdb -bcc after $1: no leaks, no errors"
+	else
+		bad "zdb -bcc after $1"; tail -20 <<<"$out"
+	fi
+}
+
+# Drop the kernel's caches of the mount, so that what it shows next is what
+# the library stores (a writeback cache keeps its own mtimes and sizes).
+settle() {
+	python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.close(fd)' "$mnt"
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+}
+
+# py SCRIPT ARGS...: the calls the shell has no command for
+py() { python3 -c "$@"; }
+
+head -c $((24 << 20)) /dev/urandom > "$work/random.src"
+head -c 30000 /dev/urandom | base64 -w0 | head -c 30000 > "$work/bigxattr.src"
+
+# workload DIR: the same changes, step by step, in DIR
+workload() (
+	set -e
+	cd "$1"
+	src=$work/random.src
+	# Big files, written in one go and in pieces, then overwritten in place.
+	cp "$src" big
+	dd if="$src" of=pieces bs=128K count=40 status=none
+	dd if="$src" of=pieces bs=4096 skip=7 seek=3 count=5 conv=notrunc status=none
+	printf 'OVERWRITE' | dd of=big bs=1 seek=123457 conv=notrunc status=none
+	# Sparse files: holes before, between and after data.
+	truncate -s 2G sparse
+	dd if="$src" of=sparse bs=1M count=1 seek=1024 conv=notrunc status=none
+	printf 'end' >> sparse
+	dd if="$src" of=holes bs=64K count=1 seek=100 status=none
+	truncate -s 20M holes
+	# Appends and O_TRUNC.
+	printf 'one\n' >> appended; printf 'two\n' >> appended; printf 'three\n' >> appended
+	cp "$src" truncated; echo short > truncated
+	# Truncates: shrink into a block, extend, shrink to zero.
+	dd if="$src" of=cut bs=1M count=3 status=none
+	truncate -s 1000001 cut
+	truncate -s 5000000 cut
+	dd if="$src" of=emptied bs=64K count=2 status=none
+	truncate -s 0 emptied
+	# fallocate: plain, keep-size, punch-hole, zero-range.
+	fallocate -l 3M falloc
+	printf 'x' > falloc_keep; fallocate -n -l 2M falloc_keep
+	dd if="$src" of=punched bs=1M count=2 status=none
+	fallocate -p -o 131072 -l 524288 punched
+	fallocate -p -o 1000 -l 3000 punched
+	dd if="$src" of=zeroed bs=1M count=2 status=none
+	fallocate -z -o 65536 -l 200000 zeroed
+	# copy_file_range, within and across files.
+	py 'import os,sys
+i=os.open(sys.argv[1],os.O_RDONLY); o=os.open(sys.argv[2],os.O_WRONLY|os.O_CREAT,0o644)
+n=0
+while n < 3000000:
+    r=os.copy_file_range(i,o,3000000-n,n+777,n)
+    if r==0: break
+    n+=r
+os.close(i); os.close(o)' big copied
+	# Many small files, some removed again.
+	mkdir many
+	for i in $(seq 1 600); do echo "small file $i" > many/f$i; done
+	for i in $(seq 200 350); do rm many/f$i; done
+	# A deep tree, part of it removed.
+	p=deep; for i in $(seq 1 48); do p=$p/level$i; done
+	mkdir -p "$p"; echo bottom > "$p/leaf"
+	rm -r deep/level1/level2/level3/level4/level5/level6/level7/level8/level9/level10/level11/level12/level13/level14/level15/level16/level17/level18/level19/level20/level21/level22/level23/level24/level25/level26/level27/level28/level29/level30/level31/level32/level33/level34/level35/level36/level37/level38/level39/level40
+	# Renames: file, across directories, a directory, over a file, over
+	# an empty directory, NOREPLACE refused, EXCHANGE.
+	mv many/f1 many/renamed1
+	mv many/f2 deep/moved2
+	mkdir r1 r2; echo in-r1 > r1/x; mv r1 r2/
+	echo old > over1; echo new > over2; mv over2 over1
+	mkdir emptydir dirsrc; echo d > dirsrc/f; mv -T dirsrc emptydir
+	echo a > xa; echo b > xb; mkdir xd; echo dd > xd/in
+	py 'import ctypes,os,sys
+libc=ctypes.CDLL(None,use_errno=True)
+def rn(a,b,fl):
+    r=libc.renameat2(-100,a.encode(),-100,b.encode(),fl)
+    return 0 if r==0 else ctypes.get_errno()
+assert rn("xa","xb",1)==17, "NOREPLACE onto an existing name"
+assert rn("xa","xnew",1)==0
+assert rn("xnew","xb",2)==0, "EXCHANGE"
+assert rn("xb","xd",2)==0, "EXCHANGE a file and a directory"
+assert rn("nothere","xd",2)==2'
+	# Hard links, in several directories, the first name removed; a
+	# rename onto another name of the same file does nothing.
+	echo linked > hl1; ln hl1 hl2; ln hl1 many/hl3; ln hl1 deep/hl4; rm hl1
+	py 'import os; os.rename("hl2", "many/hl3"); assert os.stat("hl2").st_nlink == 3'
+	# Symlinks: relative, absolute dangling, long target, to a directory.
+	ln -s big sym_big
+	ln -s /nonexistent/target dangling
+	ln -s "$(printf 'long/%.0s' $(seq 1 150))end" longsym
+	ln -s many symdir
+	# Special files.
+	mkfifo fifo; mknod chr c 1 3; mknod blk b 7 200
+	py 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind("sock"); s.close()'
+	# Names: long, odd bytes.
+	touch "$(printf 'n%.0s' $(seq 1 255))"
+	touch 'sp ace' 'ü-ñ' '-dash' '*star?'
+	# Modes, owners, times.
+	echo m > modes; chmod 4755 modes
+	echo o > owned; chown 1234:5678 owned; chmod 2750 owned
+	echo t > timed; touch -m -d @1234567890.123456789 timed; touch -a -d @1000000000 timed
+	mkdir sgid; chown 0:4321 sgid; chmod 2775 sgid
+	echo g > sgid/file; mkdir sgid/sub; echo h > sgid/sub/deeper
+	# Extended attributes: small, binary, replaced, removed, big (beyond
+	# the SA's room), on a directory.
+	echo x > attrs
+	setfattr -n user.small -v hello attrs
+	setfattr -n user.bin -v 0x00ff10 attrs
+	setfattr -n user.replace -v first attrs; setfattr -n user.replace -v second attrs
+	setfattr -n user.gone -v bye attrs; setfattr -x user.gone attrs
+	# ext4 keeps no value this big: only the mount gets it
+	[ "$1" = "$work/ref" ] || setfattr -n user.big -v "$(cat "$work/bigxattr.src")" attrs
+	setfattr -n user.dir -v on-a-dir many
+	setfattr -n trusted.t -v trusted attrs
+	# A file unlinked while open: still readable and writable through its
+	# descriptor, gone with it.
+	py 'import os
+fd=os.open("tmpfile",os.O_RDWR|os.O_CREAT,0o600)
+os.write(fd,b"x"*100000); os.unlink("tmpfile")
+os.pwrite(fd,b"later",50000)
+assert os.pread(fd,10,49998)==b"xxlaterxxx"
+assert os.fstat(fd).st_nlink==0
+os.close(fd)'
+	# Deletes: a file, an emptied directory.
+	rm xd
+	rm r2/r1/x; rmdir r2/r1
+)
+
+# compare_ref MANIFEST: what the mount shows agrees with the local run, on
+# everything both filesystems must agree on
+strip() {
+	awk -F'\t' -v OFS='\t' '$2 == "@xattr" { print; next }
+		{ size = ($2 == "d") ? "-" : $6; print $1, $2, $3, $4, $5, size, $8, $11 }' "$1" |
+		grep -v $'^attrs\t@xattr\tuser.big\t'
+}
+
+# ---- the pool ---------------------------------------------------------
+if ! "$ZFUSE" create -s 1G rwpool "$work/pool/rw.img" 2>"$work/create.err"; then
+	cat "$work/create.err"; die "zfuse create failed"
+fi
+
+# ---- mount read-write, run the workload --------------------------------
+mount_pool "$work/m1.log" "$work/pool/rw.img" || { cat "$work/m1.log"; die "cannot mount"; }
+case ",$(mount_opts)," in
+*,rw,*) ok "mounted read-write" ;;
+*) bad "mount options are $(mount_opts), not rw" ;;
+esac
+grep -qi "read-only" "$work/m1.log" && bad "read-only message on a writable pool: $(cat "$work/m1.log")"
+# Not as an if condition: that would switch set -e off inside.
+workload "$work/ref" 2>"$work/ref.err"
+[ $? -eq 0 ] && ok "workload on the local disk" ||
+	bad "workload on the local disk: $(tail -3 "$work/ref.err")"
+workload "$mnt" 2>"$work/mnt.err"
+[ $? -eq 0 ] && ok "workload through the mount" ||
+	bad "workload through the mount: $(tail -5 "$work/mnt.err")"
+
+# Things the local run does not show.
+[ "$(getfattr --only-values -n user.big "$mnt/attrs" 2>/dev/null)" = "$(cat "$work/bigxattr.src")" ] &&
+	ok "a 30000-byte xattr" || bad "the 30000-byte xattr"
+[ "$(stat -c %g "$mnt/sgid/file")" = 4321 ] && [ "$(stat -c %a "$mnt/sgid/sub")" = 2755 ] &&
+	ok "setgid directory: group and setgid inherited" || bad "setgid directory inheritance"
+py 'import os,sys
+try:
+    os.rename(sys.argv[1]+"/big", sys.argv[1]+"/.zfs/big"); sys.exit(1)
+except OSError as e:
+    sys.exit(0 if e.errno in (18, 30) else 1)' "$mnt" && ok "rename into .zfs refused" ||
+	bad "rename into .zfs"
+py 'import os,sys; st=os.statvfs(sys.argv[1]); sys.exit(1 if st.f_flag & os.ST_RDONLY else 0)' "$mnt" &&
+	ok "statfs: not read-only" || bad "statfs says read-only"
+
+settle
+"$MANIFEST" "$mnt" > "$work/live.tsv" || bad "manifest of the mount"
+"$MANIFEST" "$work/ref" > "$work/ref.tsv" || bad "manifest of the local run"
+if diff <(strip "$work/ref.tsv") <(strip "$work/live.tsv") > "$work/ref.diff"; then
+	ok "the mount agrees with the local run ($(wc -l < "$work/live.tsv") lines)"
+else
+	bad "the mount differs from the local run"; head -30 "$work/ref.diff"
+fi
+unmount_pool && zdb_clean "the workload"
+
+# ---- remount: the same tree -------------------------------------------
+mount_pool "$work/m2.log" "$work/pool/rw.img" || { cat "$work/m2.log"; die "cannot remount"; }
+"$MANIFEST" "$mnt" > "$work/remounted.tsv"
+if diff "$work/live.tsv" "$work/remounted.tsv" > "$work/remount.diff"; then
+	ok "manifest unchanged by unmount and remount"
+else
+	bad "manifest changed by unmount and remount"; head -30 "$work/remount.diff"
+fi
+
+# ---- more changes on the reimported pool, then fsync and a crash -------
+(
+	set -e
+	cd "$mnt"
+	rm -r many deep
+	mv big big.moved
+	cat "$work/random.src" >> big.moved
+	for i in $(seq 1 50); do echo "again $i" > "new$i"; done
+) 2>"$work/more.err" && ok "changes after the remount" || bad "changes after the remount: $(cat "$work/more.err")"
+py 'import os,sys
+fd=os.open(sys.argv[1]+"/durable",os.O_WRONLY|os.O_CREAT,0o644)
+os.write(fd,b"synced before the crash\n"); os.fsync(fd); os.close(fd)' "$mnt" || bad "fsync"
+kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
+"$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
+zdb_clean "a crash after fsync"
+mount_pool "$work/m3.log" "$work/pool/rw.img" || { cat "$work/m3.log"; die "cannot mount after the crash"; }
+[ "$(cat "$mnt/durable" 2>/dev/null)" = "synced before the crash" ] &&
+	ok "fsync'd data survives the crash" || bad "fsync'd data lost in the crash"
+settle
+"$MANIFEST" "$mnt" > "$work/after-crash.tsv"
+unmount_pool && zdb_clean "the remount after the crash"
+
+# ---- -o ro writes nothing ---------------------------------------------
+sum_before=$(sha256sum < "$work/pool/rw.img")
+mount_pool "$work/ro.log" -o ro "$work/pool/rw.img" || { cat "$work/ro.log"; die "cannot mount -o ro"; }
+case ",$(mount_opts)," in
+*,ro,*) ok "-o ro mounts read-only" ;;
+*) bad "-o ro: mount options are $(mount_opts)" ;;
+esac
+touch "$mnt/nope" 2>/dev/null && bad "-o ro: a file was created"
+"$MANIFEST" "$mnt" > "$work/ro.tsv"
+diff -q "$work/after-crash.tsv" "$work/ro.tsv" >/dev/null && ok "-o ro shows the same tree" ||
+	bad "-o ro shows another tree"
+unmount_pool
+[ "$(sha256sum < "$work/pool/rw.img")" = "$sum_before" ] && ok "-o ro left the image untouched" ||
+	bad "-o ro changed the image"
+
+# ---- a pool zfuse cannot write -----------------------------------------
+fx=$(unpack basic)
+mkdir -p "$work/basic"
+cp --sparse=always "$fx"/*.img "$work/basic/"
+chmod u+w "$work/basic"/*.img
+if mount_pool "$work/basic.log" "$work/basic"/*.img; then
+	case ",$(mount_opts)," in *,ro,*) ok "unwritable pool mounted read-only" ;;
+	*) bad "unwritable pool: mount options are $(mount_opts)" ;; esac
+	grep -q "read-only: feature '[a-z_]*'" "$work/basic.log" && ok "the feature is named: $(head -1 "$work/basic.log")" ||
+		bad "no feature named: $(cat "$work/basic.log")"
+	unmount_pool
+else
+	bad "cannot mount the basic fixture: $(cat "$work/basic.log")"
+fi
+if "$ZFUSE" mount -f -o rw "$work/basic"/*.img "$mnt" 2>"$work/basic-rw.log"; then
+	bad "-o rw on an unwritable pool mounted"; "$ZFUSE" unmount "$mnt"
+else
+	grep -q "cannot mount pool basic read-write" "$work/basic-rw.log" &&
+		ok "-o rw on an unwritable pool fails" || bad "-o rw: $(cat "$work/basic-rw.log")"
+fi
+
+exit $fail
