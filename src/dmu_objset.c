@@ -41,6 +41,9 @@ int spa_objset_hold(spa_t *spa, uint64_t dsobj, objset_t **out)
 		return rc;
 	os->dsobj = dsobj;
 	os->refcount = 1;
+	struct os_write_policy pol;
+	dmu_objset_policy(spa, os, &pol);
+	os->copies = (unsigned)pol.copies;
 	os->next = spa->objsets;
 	spa->objsets = os;
 	*out = os;
@@ -96,6 +99,7 @@ int objset_create_mem(spa_t *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *tx, o
 	}
 	os->dsobj = dsobj;
 	os->refcount = 1;
+	os->copies = 1;
 	if (type != DMU_OST_META) {
 		os->next = spa->objsets;
 		spa->objsets = os;

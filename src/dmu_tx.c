@@ -14,6 +14,7 @@
 #include "dbuf.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
+#include "metaslab.h"
 #include "spa.h"
 #include "txg.h"
 #include "zfuse/errors.h"
@@ -395,6 +396,45 @@ int dmu_bonus_write(objset_t *os, uint64_t object, const void *buf, uint64_t len
 	return 0;
 }
 
+/* ---- space ----------------------------------------------------------------- */
+
+/*
+ * Whether len more dirty bytes of os fit. The open txg's dirty data is
+ * charged at its allocated size (RAID-Z parity, copies) plus an eighth for
+ * the indirect and dnode blocks above it, on top of what the space maps
+ * hold. File data may not eat into the slop space; metadata changes (which
+ * is what deletes are) may use half of it; the other half is left for the
+ * sync's own blocks, so a sync never runs out of space.
+ */
+static int space_check(objset_t *os, unsigned type, uint64_t len)
+{
+	spa_t *spa = os->spa;
+	if (os == spa->mos || !spa->ms)
+		return 0;
+	uint64_t ratio = 1;	/* worst asize/psize over the top-level vdevs, rounded up */
+	for (uint64_t i = 0; i < spa->root->nchild; i++) {
+		vdev_t *top = spa->root->child[i];
+		if (top->kind == VDEV_KIND_HOLE)
+			continue;
+		uint64_t a = vdev_psize_to_asize(top, 1ULL << 17);
+		uint64_t r = (a + (1ULL << 17) - 1) >> 17;
+		if (r > ratio)
+			ratio = r;
+	}
+	/* copies of the data, plus an eighth for the blocks above it */
+	uint64_t dirty = txg_dirty_bytes(spa);
+	uint64_t inflate = ratio * (os->copies ? os->copies : 1);
+	uint64_t space = metaslab_class_space(spa);
+	uint64_t used = metaslab_class_alloc(spa) + metaslab_class_deferred(spa) +
+			dirty * inflate + dirty / 8;
+	uint64_t slop = spa_slop_space(spa);
+	bool data = type == DMU_OT_PLAIN_FILE_CONTENTS || type == DMU_OT_ZVOL;
+	uint64_t limit = space > slop ? space - (data ? slop : slop / 2) : 0;
+	if (used + len * inflate + len / 8 > limit)
+		return -ZFUSE_E_NOSPC;
+	return 0;
+}
+
 /* ---- data ------------------------------------------------------------------ */
 
 int dmu_write(objset_t *os, uint64_t object, uint64_t off, uint64_t len, const void *buf,
@@ -408,6 +448,10 @@ int dmu_write(objset_t *os, uint64_t object, uint64_t off, uint64_t len, const v
 	int rc = dnode_hold_dirty(os, object, tx, &dn);
 	if (rc)
 		return rc;
+	if ((rc = space_check(os, dn.type, len)) != 0) {
+		dnode_rele(&dn);
+		return rc;
+	}
 	uint64_t bs = dnode_datablksz(&dn);
 	uint64_t last = (off + len - 1) / bs;
 	if (last > dn.maxblkid) {

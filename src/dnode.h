@@ -56,6 +56,7 @@ typedef struct objset {
 	struct objset *next;	/* spa's list of shared objsets */
 	struct dbuf_overlay *overlay;	/* changes of the open txg; NULL when clean */
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
+	unsigned copies;	/* the dataset's copies property, for space estimates */
 } objset_t;
 
 /*

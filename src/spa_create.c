@@ -588,6 +588,21 @@ static int open_device(struct create_ctx *c, const char *path, vdev_t *leaf)
 	dev->path = abs;
 	dev->psize = osize & ~(VDEV_LABEL_SIZE - 1);
 	dev->claimed = true;
+	/* The pool owns the device from here on (closed with it). */
+	spa_t *spa = c->spa;
+	for (size_t k = 0; k < spa->ndevs; k++)
+		if (strcmp(spa->devs[k]->path, abs) == 0) {
+			cmsg(c, ZFUSE_LOG_ERROR, "%s is named twice", abs);
+			leaf_dev_close(dev);
+			return -ZFUSE_E_BUSY;
+		}
+	struct leaf_dev **nd = realloc(spa->devs, (spa->ndevs + 1) * sizeof(*nd));
+	if (!nd) {
+		leaf_dev_close(dev);
+		return -ZFUSE_E_NOMEM;
+	}
+	spa->devs = nd;
+	spa->devs[spa->ndevs++] = dev;
 	leaf->kind = VDEV_KIND_LEAF;
 	snprintf(leaf->type, sizeof(leaf->type), "%s", S_ISBLK(st.st_mode) ? "disk" : "file");
 	leaf->dev = dev;
@@ -663,27 +678,15 @@ static int build_tree(struct create_ctx *c, const struct vgroup *g, size_t ng, u
 	}
 	if (rc)
 		return rc;
-	/* the device list; guids must be unique in the pool */
-	size_t nleaves = 0;
-	for (uint64_t t = 0; t < root->nchild; t++)
-		nleaves += root->child[t]->nchild ? root->child[t]->nchild : 1;
-	spa->devs = calloc(nleaves, sizeof(*spa->devs));
-	if (!spa->devs)
-		return -ZFUSE_E_NOMEM;
+	/* the devices learn their place in the pool */
 	for (uint64_t t = 0; t < root->nchild; t++) {
 		vdev_t *top = root->child[t];
 		uint64_t nl = top->nchild ? top->nchild : 1;
 		for (uint64_t i = 0; i < nl; i++) {
 			vdev_t *leaf = top->nchild ? top->child[i] : top;
-			for (size_t k = 0; k < spa->ndevs; k++)
-				if (strcmp(spa->devs[k]->path, leaf->dev->path) == 0) {
-					cmsg(c, ZFUSE_LOG_ERROR, "%s is named twice", leaf->dev->path);
-					return -ZFUSE_E_BUSY;
-				}
 			leaf->dev->pool_guid = spa->guid;
 			leaf->dev->guid = leaf->guid;
 			leaf->dev->top_guid = top->guid;
-			spa->devs[spa->ndevs++] = leaf->dev;
 		}
 	}
 	return 0;

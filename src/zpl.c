@@ -518,12 +518,16 @@ static int fs_statfs_locked(zfuse_fs_t *fs, struct zfuse_statfs *out)
 	uint64_t avail = dspace > slop + pool_used ? dspace - slop - pool_used : 0;
 	if (fs->snapshot)
 		avail = 0;
-	uint64_t refd = fs->ds.referenced_bytes;
+	/* The dataset changes under a writable mount: read it now. */
+	dsl_dataset_phys_t ds = fs->ds;
+	if (!fs->snapshot)
+		dsl_dataset_read(spa, fs->dsobj, &ds);
+	uint64_t refd = ds.referenced_bytes;
 	uint64_t bs = fs->recordsize;
 	unsigned shift = 0;
 	while ((1ULL << (shift + 1)) <= bs)
 		shift++;
-	uint64_t usedobjs = fs->ds.bp.blk_fill;
+	uint64_t usedobjs = ds.bp.blk_fill;
 	uint64_t availobjs = DN_MAX_OBJECT - usedobjs;
 	memset(out, 0, sizeof(*out));
 	out->block_size = 1ULL << shift;

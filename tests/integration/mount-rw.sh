@@ -176,7 +176,7 @@ assert rn("nothere","xd",2)==2'
 	py 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind("sock"); s.close()'
 	# Names: long, odd bytes.
 	touch "$(printf 'n%.0s' $(seq 1 255))"
-	touch 'sp ace' 'ü-ñ' '-dash' '*star?'
+	touch -- 'sp ace' 'ü-ñ' '-dash' '*star?'
 	# Modes, owners, times.
 	echo m > modes; chmod 4755 modes
 	echo o > owned; chown 1234:5678 owned; chmod 2750 owned
@@ -278,18 +278,36 @@ fi
 	cat "$work/random.src" >> big.moved
 	for i in $(seq 1 50); do echo "again $i" > "new$i"; done
 ) 2>"$work/more.err" && ok "changes after the remount" || bad "changes after the remount: $(cat "$work/more.err")"
-py 'import os,sys
-fd=os.open(sys.argv[1]+"/durable",os.O_WRONLY|os.O_CREAT,0o644)
-os.write(fd,b"synced before the crash\n"); os.fsync(fd); os.close(fd)' "$mnt" || bad "fsync"
-kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
+# An unlinked file closed before the crash is freed when the kernel forgets
+# it; one still open stays in the delete queue until the next import.
+py 'import os,sys,time
+os.chdir(sys.argv[1])
+fd=os.open("gone",os.O_RDWR|os.O_CREAT,0o644); os.write(fd,b"g"*70000); os.unlink("gone"); os.close(fd)
+held=os.open("held",os.O_RDWR|os.O_CREAT,0o644); os.write(held,b"h"*70000); os.unlink("held")
+time.sleep(0.5)
+fd=os.open("durable",os.O_WRONLY|os.O_CREAT,0o644)
+os.write(fd,b"synced before the crash\n"); os.fsync(fd); os.close(fd)
+os.kill(int(sys.argv[2]), 9)' "$mnt" "$pid" || bad "fsync and crash"
+wait "$pid" 2>/dev/null; pid=
 "$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
 zdb_clean "a crash after fsync"
+# delete_queue_entries: entries of the root filesystem's delete queue
+delete_queue_entries() {
+	zdb -e -p "$work/pool" -dddd rwpool 2>/dev/null |
+		awk '/ZFS delete queue/ { q = 1 } q && /entries/ { print $(NF - 1); exit }'
+}
+n=$(delete_queue_entries)
+[ "$n" = 1 ] && ok "delete queue after the crash: the file still open only" ||
+	bad "delete queue after the crash has ${n:-no} entries, not 1"
 mount_pool "$work/m3.log" "$work/pool/rw.img" || { cat "$work/m3.log"; die "cannot mount after the crash"; }
 [ "$(cat "$mnt/durable" 2>/dev/null)" = "synced before the crash" ] &&
 	ok "fsync'd data survives the crash" || bad "fsync'd data lost in the crash"
 settle
 "$MANIFEST" "$mnt" > "$work/after-crash.tsv"
 unmount_pool && zdb_clean "the remount after the crash"
+n=$(delete_queue_entries)
+[ "$n" = 0 ] && ok "delete queue drained by the remount" ||
+	bad "delete queue after the remount has ${n:-no} entries"
 
 # ---- -o ro writes nothing ---------------------------------------------
 sum_before=$(sha256sum < "$work/pool/rw.img")
