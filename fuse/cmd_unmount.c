@@ -5,12 +5,17 @@
  * below MOUNTPOINT, deepest first (the daemon exits once its top mount is
  * gone). The mount table is read from /proc/self/mountinfo; nothing asks
  * the mounts themselves, so a dead one can be unmounted too.
+ *
+ * The daemon of a read-write mount writes the pool's last changes after
+ * its mount is gone; unless lazy, the command waits for the daemon to exit
+ * (zf_daemon_wait), so that the pool is complete when it returns.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +24,17 @@
 #include "cmd.h"
 #include "mtab.h"
 
+/* How long an unmount waits for the daemon to finish writing, and after
+ * how long it says it is waiting. */
+#define ZF_DAEMON_WAIT_MS (600 * 1000)
+#define ZF_QUIET_WAIT_MS 2000
+
 void cmd_unmount_usage(FILE *out)
 {
 	fputs("usage: zfuse unmount [-l] MOUNTPOINT\n"
 	      "Unmounts a zfuse mount and the mounts of child datasets inside it.\n"
-	      "  -l   lazy: detach now, finish when no longer busy\n", out);
+	      "  -l   lazy: detach now, finish when no longer busy (and do not wait\n"
+	      "       for the daemon to write the pool's last changes)\n", out);
 }
 
 /*
@@ -116,9 +127,18 @@ int cmd_unmount(int argc, char **argv)
 		fprintf(stderr, "zfuse: %s is not a zfuse mount\n", mp);
 		status = ZF_EXIT_FAIL;
 	}
+	size_t nlist = 0;
+	while (list[nlist])
+		nlist++;
+	int *daemons = calloc(nlist + 1, sizeof(*daemons));
+	size_t ndaemons = 0;
 	for (char **p = list; *p; p++) {
 		dev_t before, after;
 		bool known = zf_mount_dev(*p, &before) == 0;
+		/* Before the mount goes: its daemon stops listening after. */
+		int dfd = known && !lazy && daemons ? zf_daemon_connect(before) : -1;
+		if (dfd >= 0)
+			daemons[ndaemons++] = dfd;
 		int r = zf_unmount(*p, lazy, false);
 		/* Below a dead mount the path walk itself fails (ENOTCONN),
 		 * and the kernel drops the mounts on the dentry it could not
@@ -130,6 +150,22 @@ int cmd_unmount(int argc, char **argv)
 			status = ZF_EXIT_FAIL;
 		}
 	}
+	for (size_t i = 0; i < ndaemons; i++) {
+		/* A failed unmount leaves its daemon serving: no wait then. */
+		if (status != ZF_EXIT_OK) {
+			close(daemons[i]);
+			continue;
+		}
+		int fd = daemons[i];
+		struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
+		if (poll(&pf, 1, ZF_QUIET_WAIT_MS) == 0)
+			fprintf(stderr, "zfuse: waiting for the daemon to write the pool's last "
+				"changes\n");
+		if (zf_daemon_wait(fd, ZF_DAEMON_WAIT_MS) != 0)
+			fprintf(stderr, "zfuse: the daemon of %s is still running after %d s\n", mp,
+				ZF_DAEMON_WAIT_MS / 1000);
+	}
+	free(daemons);
 	free_list(list);
 	free(mp);
 	return status;

@@ -1,16 +1,21 @@
 /*
- * mtab.c — reading /proc/self/mountinfo and unmounting (see mtab.h).
+ * mtab.c — reading /proc/self/mountinfo, unmounting, and waiting for the
+ * daemon of an unmounted mount (see mtab.h).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,4 +190,62 @@ int zf_unmount(const char *path, bool lazy, bool quiet)
 			return -errno;
 	/* fusermount3 says why on stderr; its status tells only that it failed. */
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EBUSY;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The daemon's socket */
+
+static socklen_t daemon_addr(dev_t dev, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	/* Abstract (a leading NUL): nothing in the filesystem to clean up. */
+	int n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "zfuse-mount-%u:%u",
+			 major(dev), minor(dev));
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+int zf_daemon_listen(dev_t dev)
+{
+	struct sockaddr_un sa;
+	socklen_t len = daemon_addr(dev, &sa);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, len) != 0 || listen(fd, 64) != 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int zf_daemon_connect(dev_t dev)
+{
+	struct sockaddr_un sa;
+	socklen_t len = daemon_addr(dev, &sa);
+	/* Non-blocking: a full backlog must not hang the unmount. */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, len) != 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int zf_daemon_wait(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
+	int rc;
+
+	/* The daemon never writes: any event is its socket going away. */
+	while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	close(fd);
+	return rc > 0 ? 0 : rc == 0 ? -ETIMEDOUT : -errno;
 }

@@ -28,4 +28,20 @@ int zf_mount_dev(const char *path, dev_t *dev);
  * quiet: fusermount3 prints nothing. Returns 0 or -errno. */
 int zf_unmount(const char *path, bool lazy, bool quiet);
 
+/*
+ * Waiting for a daemon to finish. A serving daemon listens on an abstract
+ * unix socket named after the device of its top mount and never accepts:
+ * the socket goes with the process, after the pool was written and closed.
+ * So a connection made before the unmount ends when the daemon is done,
+ * and `zfuse unmount` returns only then (the pool's last changes are on
+ * disk).
+ *   zf_daemon_listen: the daemon's side; the descriptor is kept open until
+ *     the process exits. Returns it or -errno.
+ *   zf_daemon_connect: -ECONNREFUSED when no daemon listens for dev.
+ *   zf_daemon_wait: 0 once the daemon is gone, -ETIMEDOUT; closes fd.
+ */
+int zf_daemon_listen(dev_t dev);
+int zf_daemon_connect(dev_t dev);
+int zf_daemon_wait(int fd, int timeout_ms);
+
 #endif

@@ -410,6 +410,13 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 		goto out;
 	zf_log(ZFUSE_LOG_INFO, "dataset %s mounted at %s", tree->mounts[0]->fs->name,
 	       srv.sess[0].path);
+	/* Left open until the process exits (after the caller closed the
+	 * pool): `zfuse unmount` waits for it to go. */
+	if (srv.sess[0].have_dev) {
+		int lfd = zf_daemon_listen(srv.sess[0].dev);
+		if (lfd < 0)
+			zf_log(ZFUSE_LOG_DEBUG, "no unmount socket: %s", strerror(-lfd));
+	}
 	mount_children(&srv);
 	ready = true;
 	o->ready(o->ready_arg, ZF_EXIT_OK);

@@ -19,6 +19,7 @@
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "zap.h"
+#include "zfeature.h"
 #include "dnode_sync.h"
 #include "spa.h"
 #include "zio_compress.h"
@@ -488,25 +489,31 @@ static int sync_freed_object(struct obj_sync *s, const dirty_object_t *d)
 #define SA_MAGIC_LE 0x2F505A
 #define SA_UID_OFFSET 24
 #define SA_GID_OFFSET 32
+#define SA_FLAGS_OFFSET 48
+#define SA_PROJID_OFFSET 128
+#define ZFS_PROJID 0x800000000000ULL
 #define ZNODE_UID_OFFSET 128
 #define ZNODE_GID_OFFSET 136
 #define DMU_OT_USERGROUP_USED 39
 #define USERQUOTA_MAX_IDS 4096
 
 struct id_delta {
-	uint64_t obj, id;	/* obj: DMU_USERUSED_OBJECT or DMU_GROUPUSED_OBJECT */
+	uint64_t obj, id;	/* obj: DMU_{USER,GROUP,PROJECT}USED_OBJECT */
+	bool objcount;		/* the "obj-<id>" object count, not bytes */
 	int64_t delta;
 };
 
 struct id_deltas {
 	struct id_delta *v;
 	size_t n, cap;
+	bool userobj;		/* userobj_accounting enabled: object counts too */
+	bool project;		/* project_quota enabled: projectused too */
 };
 
-static int id_charge(struct id_deltas *d, uint64_t obj, uint64_t id, int64_t delta)
+static int id_charge(struct id_deltas *d, uint64_t obj, uint64_t id, bool objcount, int64_t delta)
 {
 	for (size_t i = 0; i < d->n; i++)
-		if (d->v[i].obj == obj && d->v[i].id == id) {
+		if (d->v[i].obj == obj && d->v[i].id == id && d->v[i].objcount == objcount) {
 			d->v[i].delta += delta;
 			return 0;
 		}
@@ -518,36 +525,61 @@ static int id_charge(struct id_deltas *d, uint64_t obj, uint64_t id, int64_t del
 		d->v = nv;
 		d->cap = nc;
 	}
-	d->v[d->n++] = (struct id_delta){ obj, id, delta };
+	d->v[d->n++] = (struct id_delta){ obj, id, objcount, delta };
 	return 0;
 }
 
-/* uid and gid of a ZPL object from its bonus, as OpenZFS reads them: the
- * ZPL SA layouts always begin MODE SIZE GEN UID GID. */
-static bool zpl_ids(const dnode_t *dn, uint64_t *uid, uint64_t *gid)
+struct zpl_owner {
+	uint64_t uid, gid, projid;
+};
+
+/* Owner of a ZPL object from its bonus, as OpenZFS reads it: the ZPL SA
+ * layouts always begin MODE SIZE GEN UID GID PARENT FLAGS ... and PROJID
+ * sits at a fixed place when the ZFS_PROJID flag says it is there. */
+static bool zpl_owner(const dnode_t *dn, struct zpl_owner *o)
 {
 	uint64_t len;
 	const uint8_t *b = dnode_bonus(dn, &len);
+	o->projid = 0;
 	if (dn->bonustype == BONUS_SA) {
 		if (len < 8 || (le64(b) & 0xffffffffULL) != SA_MAGIC_LE)
 			return false;
 		uint64_t hdr = ((le64(b) >> 32 >> 10) & 0x3f) << 3;
-		if (hdr + SA_GID_OFFSET + 8 > len)
+		if (hdr + SA_FLAGS_OFFSET + 8 > len)
 			return false;
-		*uid = le64(b + hdr + SA_UID_OFFSET);
-		*gid = le64(b + hdr + SA_GID_OFFSET);
+		o->uid = le64(b + hdr + SA_UID_OFFSET);
+		o->gid = le64(b + hdr + SA_GID_OFFSET);
+		if ((le64(b + hdr + SA_FLAGS_OFFSET) & ZFS_PROJID) && hdr + SA_PROJID_OFFSET + 8 <= len)
+			o->projid = le64(b + hdr + SA_PROJID_OFFSET);
 		return true;
 	}
 	if (dn->bonustype == BONUS_ZNODE && len >= ZNODE_GID_OFFSET + 8) {
-		*uid = le64(b + ZNODE_UID_OFFSET);
-		*gid = le64(b + ZNODE_GID_OFFSET);
+		o->uid = le64(b + ZNODE_UID_OFFSET);
+		o->gid = le64(b + ZNODE_GID_OFFSET);
 		return true;
 	}
 	return false;
 }
 
+static int charge_owner(struct id_deltas *d, const struct zpl_owner *o, int64_t bytes, int64_t objs)
+{
+	int rc = id_charge(d, DMU_USERUSED_OBJECT, o->uid, false, bytes);
+	if (rc == 0)
+		rc = id_charge(d, DMU_GROUPUSED_OBJECT, o->gid, false, bytes);
+	if (rc == 0 && d->project)
+		rc = id_charge(d, DMU_PROJECTUSED_OBJECT, o->projid, false, bytes);
+	if (rc == 0 && objs) {
+		rc = id_charge(d, DMU_USERUSED_OBJECT, o->uid, true, objs);
+		if (rc == 0)
+			rc = id_charge(d, DMU_GROUPUSED_OBJECT, o->gid, true, objs);
+		if (rc == 0 && d->project)
+			rc = id_charge(d, DMU_PROJECTUSED_OBJECT, o->projid, true, objs);
+	}
+	return rc;
+}
+
 /* Charge (sign) every accounted dnode of a dnode block; with mark, set the
- * ACCOUNTED flag on every allocated dnode first (the new contents). */
+ * ACCOUNTED flags on every allocated dnode first (the new contents). */
 static int charge_block(struct id_deltas *d, uint8_t *blk, uint64_t size, int sign, bool mark)
 {
 	for (uint64_t off = 0; off + DNODE_MIN_SIZE <= size;) {
@@ -557,16 +589,18 @@ static int charge_block(struct id_deltas *d, uint8_t *blk, uint64_t size, int si
 			continue;
 		}
 		uint64_t dsize = ((uint64_t)raw[12] + 1) << DNODE_SHIFT;
-		if (mark)
+		if (mark) {
 			raw[7] |= DNODE_FLAG_USERUSED_ACCOUNTED;
+			if (d->userobj)
+				raw[7] |= DNODE_FLAG_USEROBJUSED_ACCOUNTED;
+		}
 		dnode_t dn;
-		uint64_t uid, gid;
+		struct zpl_owner o;
 		if ((raw[7] & DNODE_FLAG_USERUSED_ACCOUNTED) &&
-		    dnode_decode(&dn, raw, size - off) == 0 && zpl_ids(&dn, &uid, &gid)) {
+		    dnode_decode(&dn, raw, size - off) == 0 && zpl_owner(&dn, &o)) {
 			int64_t bytes = sign * (int64_t)(DNODE_MIN_SIZE + le64(raw + DN_OFF_USED));
-			int rc = id_charge(d, DMU_USERUSED_OBJECT, uid, bytes);
-			if (rc == 0)
-				rc = id_charge(d, DMU_GROUPUSED_OBJECT, gid, bytes);
+			int64_t objs = (raw[7] & DNODE_FLAG_USEROBJUSED_ACCOUNTED) ? sign : 0;
+			int rc = charge_owner(d, &o, bytes, objs);
 			if (rc)
 				return rc;
 		}
@@ -588,8 +622,8 @@ static int apply_id_delta(objset_t *os, const struct id_delta *e, dmu_tx_t *tx)
 	}
 	if (rc)
 		return rc;
-	char key[24];
-	snprintf(key, sizeof(key), "%llx", (unsigned long long)e->id);
+	char key[32];
+	snprintf(key, sizeof(key), "%s%llx", e->objcount ? "obj-" : "", (unsigned long long)e->id);
 	uint64_t cur = 0;
 	rc = zap_lookup_uint64(&dn, key, &cur);
 	dnode_rele(&dn);
@@ -604,7 +638,7 @@ static int apply_id_delta(objset_t *os, const struct id_delta *e, dmu_tx_t *tx)
 /*
  * After the objects of a filesystem objset are written (their dnodes
  * final but for the flags), charge the change of every dnode in the dirty
- * dnode blocks to the userused/groupused ZAPs.
+ * dnode blocks to the userused/groupused(/projectused) ZAPs.
  */
 static int userquota_sync(objset_t *os, uint64_t txg)
 {
@@ -612,6 +646,8 @@ static int userquota_sync(objset_t *os, uint64_t txg)
 	if (!meta || os->type != DMU_OST_ZFS || os->spa->version < 15)
 		return 0;
 	struct id_deltas d = { 0 };
+	d.userobj = zfeature_is_enabled(os->spa, "org.zfsonlinux:userobj_accounting");
+	d.project = zfeature_is_enabled(os->spa, "org.zfsonlinux:project_quota");
 	int rc = 0;
 	for (dirty_block_t *db = meta->blocks; db && rc == 0; db = db->obj_next) {
 		if (db->orig)
@@ -680,6 +716,10 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 	free(v);
 	if (rc == 0)
 		rc = userquota_sync(os, txg);
+	if (rc) {
+		free(s.inds);
+		return rc;
+	}
 	/* The accounting objects, whose dnodes live in the objset block. */
 	for (uint64_t sp = DMU_PROJECTUSED_OBJECT; rc == 0 && sp != 0; sp++) {
 		dirty_object_t *d = dbuf_find_object(os, sp);
@@ -688,17 +728,18 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 			rc = sync_object(&s, d, os->phys + objset_special_offset(sp));
 		}
 	}
-	if (rc)
-		return rc;
 	/* The meta-dnode: its level-0 blocks are the dnode blocks. */
-	dirty_object_t *meta = dbuf_find_object(os, 0);
+	dirty_object_t *meta = rc ? NULL : dbuf_find_object(os, 0);
 	if (meta) {
 		s.object = 0;
 		rc = sync_object(&s, meta, os->phys);
-		if (rc)
-			return rc;
 		dnode_redecode(&os->meta_dnode);
 	}
+	free(s.inds);
+	s.inds = NULL;
+	s.capinds = 0;
+	if (rc)
+		return rc;
 write_root:;
 	/* The objset block: OpenZFS 2.x always writes the 4 KiB form. */
 	os->phys_size = OBJSET_PHYS_SIZE_V3;

@@ -21,10 +21,20 @@
  * vdevs, or at least different metaslabs.
  *
  * Pools where com.delphix:log_spacemap is active keep part of their
- * allocation state in per-txg log maps; we load them (for accounting) but
- * refuse to write, since appending to metaslab maps would be misread.
+ * allocation state in per-txg log maps, and each metaslab's unflushed txg
+ * says from which log on its own map is incomplete. We write no logs. The
+ * load keeps, per metaslab, what the logs change relative to its own map;
+ * the first metaslab_sync appends exactly that to the map (as OpenZFS's
+ * metaslab_flush would), zeroes every unflushed txg and destroys the logs
+ * (space_map_free_obj's refcount rule included). Zero rather than the flush
+ * txg: OpenZFS's import insists that a log exists for every non-zero
+ * unflushed txg, while 0 means "not tracked by the log", the state of every
+ * metaslab of a pool that has just enabled the feature; OpenZFS adds such
+ * metaslabs to its log when it next changes them. From then on direct
+ * appends to the metaslab maps say everything.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
@@ -32,6 +42,7 @@
 #include "dnode.h"
 #include "metaslab.h"
 #include "zap.h"
+#include "zfeature_write.h"
 #include "zfuse/errors.h"
 
 #define METASLAB_ALIQUOT (1ULL << 20)
@@ -109,6 +120,9 @@ static metaslab_state_t *state_get(spa_t *spa)
 
 static void metaslab_destroy_trees(metaslab_t *ms)
 {
+	range_tree_destroy(ms->log_allocs);
+	range_tree_destroy(ms->log_frees);
+	ms->log_allocs = ms->log_frees = NULL;
 	range_tree_destroy(ms->allocatable);
 	range_tree_destroy(ms->freed);
 	for (int t = 0; t < TXG_SIZE; t++) {
@@ -149,6 +163,7 @@ void metaslab_fini(spa_t *spa)
 	for (uint64_t i = 0; i < st->nvdevs; i++)
 		metaslab_vdev_free(st->vdevs[i]);
 	free(st->vdevs);
+	free(st->logs);
 	free(st);
 	spa->ms = NULL;
 }
@@ -192,36 +207,86 @@ static int load_entry(void *arg, const struct space_map_entry *e)
 	return range_tree_remove(ms->allocatable, e->start, e->len) < 0 ? -ZFUSE_E_NOMEM : 0;
 }
 
-static int load_maps(spa_t *spa, metaslab_vdev_t *mv)
+/* Keep what the logs changed in ms relative to its own map (own_free: the
+ * free space its own map alone describes). */
+static int keep_log_changes(metaslab_t *ms, const range_tree_t *own_free)
+{
+	range_tree_t *allocs = range_tree_create(), *frees = range_tree_create();
+	int rc = allocs && frees ? 0 : -ZFUSE_E_NOMEM;
+	if (rc == 0)
+		rc = range_tree_add_difference(allocs, own_free, ms->allocatable);
+	if (rc == 0)
+		rc = range_tree_add_difference(frees, ms->allocatable, own_free);
+	if (rc == 0 && !range_tree_is_empty(allocs)) {
+		ms->log_allocs = allocs;
+		allocs = NULL;
+	}
+	if (rc == 0 && !range_tree_is_empty(frees)) {
+		ms->log_frees = frees;
+		frees = NULL;
+	}
+	range_tree_destroy(allocs);
+	range_tree_destroy(frees);
+	return rc;
+}
+
+static int load_maps(spa_t *spa, metaslab_state_t *st, metaslab_vdev_t *mv)
 {
 	vdev_t *vd = mv->vd;
 	uint64_t n = mv->count;
+	if (!vd->metaslab_array)
+		return 0;
+	int rc = 0;
+	if (!st->logs_loaded) {
+		if ((rc = space_map_logs(spa, &st->log_zap, &st->logs, &st->nlogs)) != 0)
+			return rc;
+		st->logs_loaded = true;
+	}
 	uint8_t *objs = calloc(n, 8);
 	uint64_t *unflushed = calloc(n, sizeof(uint64_t));
-	int rc = objs && unflushed ? 0 : -ZFUSE_E_NOMEM;
-	if (rc == 0 && vd->metaslab_array) {
+	/* Free space per each metaslab's own map, kept only while logs exist. */
+	range_tree_t **own_free = st->nlogs ? calloc(n, sizeof(*own_free)) : NULL;
+	if (!objs || !unflushed || (st->nlogs && !own_free))
+		rc = -ZFUSE_E_NOMEM;
+	if (rc == 0) {
 		dnode_t arr;
 		if ((rc = dnode_hold(spa->mos, vd->metaslab_array, &arr)) == 0) {
 			rc = dmu_read(&arr, 0, n * 8, objs);
 			dnode_rele(&arr);
 		}
 	}
+	if (rc == 0)
+		rc = space_map_unflushed_txgs(spa, vd, n, unflushed);
+	if (rc == 0)
+		rc = space_map_unflushed_object(spa, vd, &mv->unflushed_obj);
 	for (uint64_t i = 0; rc == 0 && i < n; i++) {
 		metaslab_t *ms = &mv->ms[i];
+		ms->unflushed_txg = unflushed[i];
+		if (unflushed[i])
+			st->log_fold_pending = true;
 		ms->sm_object = le64(objs + 8 * i);
-		if (!ms->sm_object)
-			continue;
-		if ((rc = space_map_read_header(spa, ms->sm_object, &ms->sm)) != 0)
-			break;
-		struct load_ctx c = { mv, ms };
-		rc = space_map_iterate(spa, ms->sm_object, ms->start, (unsigned)vd->ashift, load_entry, &c);
+		if (ms->sm_object) {
+			if ((rc = space_map_read_header(spa, ms->sm_object, &ms->sm)) != 0)
+				break;
+			struct load_ctx c = { mv, ms };
+			rc = space_map_iterate(spa, ms->sm_object, ms->start, (unsigned)vd->ashift, load_entry,
+					       &c);
+		}
+		if (rc == 0 && own_free) {
+			own_free[i] = range_tree_create();
+			rc = own_free[i] ? range_tree_add_tree(own_free[i], ms->allocatable) : -ZFUSE_E_NOMEM;
+		}
 	}
-	if (rc == 0 && vd->metaslab_array)
-		rc = space_map_unflushed_txgs(spa, vd, n, unflushed);
-	if (rc == 0 && vd->metaslab_array) {
+	if (rc == 0 && st->nlogs) {
+		st->log_fold_pending = true;
 		struct load_ctx c = { mv, NULL };
 		rc = space_map_replay_logs(spa, vd, n, unflushed, load_entry, &c);
 	}
+	for (uint64_t i = 0; rc == 0 && own_free && i < n; i++)
+		rc = keep_log_changes(&mv->ms[i], own_free[i]);
+	for (uint64_t i = 0; own_free && i < n; i++)
+		range_tree_destroy(own_free[i]);
+	free(own_free);
 	free(objs);
 	free(unflushed);
 	return rc;
@@ -275,7 +340,7 @@ int metaslab_init_vdev(spa_t *spa, vdev_t *top, bool new_vdev)
 			rc = range_tree_add(ms->allocatable, ms->start, ms->size);
 	}
 	if (rc == 0 && !new_vdev)
-		rc = load_maps(spa, mv);
+		rc = load_maps(spa, st, mv);
 	if (rc) {
 		metaslab_vdev_free(mv);
 		return rc;
@@ -295,11 +360,6 @@ int metaslab_init_vdev(spa_t *spa, vdev_t *top, bool new_vdev)
 		mv->ms[slog].embedded_log = true;
 	metaslab_vdev_free(st->vdevs[top->id]);
 	st->vdevs[top->id] = mv;
-	if (st->feat_log_spacemap_active) {
-		spa_log(spa, ZFUSE_LOG_WARN,
-			"vdev %" PRIu64 ": log space maps are active; the pool cannot be written", top->id);
-		return -ZFUSE_E_UNSUPPORTED;
-	}
 	return 0;
 }
 
@@ -591,8 +651,19 @@ static int dmu_mos_bonus_write(spa_t *spa, uint64_t object, const void *buf, uin
 	return dmu_bonus_write(spa->mos, object, buf, len, tx);
 }
 
+static int dmu_mos_object_free(spa_t *spa, uint64_t object, dmu_tx_t *tx)
+{
+	return dmu_object_free(spa->mos, object, tx);
+}
+
+static int dmu_mos_zap_remove(spa_t *spa, uint64_t zapobj, const char *name, dmu_tx_t *tx)
+{
+	return zap_remove(spa->mos, zapobj, name, tx);
+}
+
 static const struct metaslab_mos_ops dmu_mos_ops = {
 	dmu_mos_object_alloc, dmu_mos_write, dmu_mos_bonus_write,
+	dmu_mos_object_free, dmu_mos_zap_remove, spa_feature_decr,
 };
 
 static const struct metaslab_mos_ops *mos(const metaslab_state_t *st)
@@ -669,7 +740,20 @@ static int sync_metaslab(spa_t *spa, metaslab_state_t *st, metaslab_t *ms, uint6
 	space_map_appender_init(&a, ms->sm.length, ms->sm.blksz, ms->start, (unsigned)ms->vd->ashift,
 				st->feat_spacemap_v2);
 	uint64_t old_length = ms->sm.length;
-	rc = space_map_append_tree(&a, SM_ALLOC, allocs, st->sync_pass, txg, SM_NO_VDEVID);
+	/* The logs' changes first: this txg's own may reuse space they freed
+	 * or free space they allocated. */
+	int64_t log_delta = 0;
+	rc = 0;
+	if (ms->log_allocs) {
+		rc = space_map_append_tree(&a, SM_ALLOC, ms->log_allocs, st->sync_pass, txg, SM_NO_VDEVID);
+		log_delta += (int64_t)range_tree_space(ms->log_allocs);
+	}
+	if (rc == 0 && ms->log_frees) {
+		rc = space_map_append_tree(&a, SM_FREE, ms->log_frees, st->sync_pass, txg, SM_NO_VDEVID);
+		log_delta -= (int64_t)range_tree_space(ms->log_frees);
+	}
+	if (rc == 0)
+		rc = space_map_append_tree(&a, SM_ALLOC, allocs, st->sync_pass, txg, SM_NO_VDEVID);
 	if (rc == 0)
 		rc = space_map_append_tree(&a, SM_FREE, frees, st->sync_pass, txg, SM_NO_VDEVID);
 	uint8_t *bytes = rc == 0 ? malloc(a.nwords * 8 + 1) : NULL;
@@ -684,7 +768,7 @@ static int sync_metaslab(spa_t *spa, metaslab_state_t *st, metaslab_t *ms, uint6
 		struct space_map_header *h = &ms->sm;
 		h->object = ms->sm_object;
 		h->length = a.length;
-		h->alloc += (int64_t)range_tree_space(allocs) - (int64_t)range_tree_space(frees);
+		h->alloc += log_delta + (int64_t)range_tree_space(allocs) - (int64_t)range_tree_space(frees);
 		if (h->bonuslen >= SPACE_MAP_SIZE_HISTOGRAM) {
 			/* All free space, deferred and just-freed included, each
 			 * tree counted on its own as OpenZFS does. */
@@ -702,8 +786,12 @@ static int sync_metaslab(spa_t *spa, metaslab_state_t *st, metaslab_t *ms, uint6
 		ms->allocated = h->alloc;
 	}
 	space_map_appender_fini(&a);
-	if (rc == 0)
+	if (rc == 0) {
+		range_tree_destroy(ms->log_allocs);
+		range_tree_destroy(ms->log_frees);
+		ms->log_allocs = ms->log_frees = NULL;
 		rc = range_tree_add_tree(ms->alloc_synced[t], allocs);
+	}
 	if (rc == 0)
 		rc = range_tree_add_tree(ms->freed, frees);
 	range_tree_destroy(allocs);
@@ -711,19 +799,66 @@ static int sync_metaslab(spa_t *spa, metaslab_state_t *st, metaslab_t *ms, uint6
 	return rc;
 }
 
+/* Every metaslab map is complete (or is made so in this same pass by
+ * sync_metaslab): no unflushed txgs, no logs. */
+static int fold_logs(spa_t *spa, metaslab_state_t *st, dmu_tx_t *tx)
+{
+	const struct metaslab_mos_ops *ops = mos(st);
+	if (!ops->object_free || !ops->zap_remove || !ops->feature_decr)
+		return -ZFUSE_E_INVAL;
+	int rc = 0;
+	for (uint64_t v = 0; v < st->nvdevs && rc == 0; v++) {
+		metaslab_vdev_t *mv = st->vdevs[v];
+		bool any = false;
+		for (uint64_t i = 0; mv && i < mv->count; i++)
+			any |= mv->ms[i].unflushed_txg != 0;
+		if (!any || !mv->unflushed_obj)
+			continue;
+		uint8_t *zeros = calloc(mv->count, 8);
+		rc = zeros ? ops->write(spa, mv->unflushed_obj, 0, mv->count * 8, zeros, tx) : -ZFUSE_E_NOMEM;
+		free(zeros);
+		for (uint64_t i = 0; rc == 0 && i < mv->count; i++)
+			mv->ms[i].unflushed_txg = 0;
+	}
+	for (size_t i = 0; i < st->nlogs && rc == 0; i++) {
+		const struct space_map_log *l = &st->logs[i];
+		char name[24];
+		snprintf(name, sizeof(name), "%" PRIx64, l->txg);
+		/* Each log with a histogram-sized header counted once towards
+		 * spacemap_histogram when it was made. */
+		if (st->feat_spacemap_histogram && l->bonuslen != SPACE_MAP_SIZE_V0)
+			rc = ops->feature_decr(spa, "spacemap_histogram", tx);
+		if (rc == 0)
+			rc = ops->object_free(spa, l->obj, tx);
+		if (rc == 0)
+			rc = ops->zap_remove(spa, st->log_zap, name, tx);
+	}
+	if (rc)
+		return rc;
+	free(st->logs);
+	st->logs = NULL;
+	st->nlogs = 0;
+	st->log_fold_pending = false;
+	return 1;
+}
+
 int metaslab_sync(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 {
 	metaslab_state_t *st = spa->ms;
 	if (!st)
 		return 0;
-	if (st->feat_log_spacemap_active)
-		return -ZFUSE_E_UNSUPPORTED;
 	if (st->sync_txg != txg) {
 		st->sync_txg = txg;
 		st->sync_pass = 0;
 	}
 	st->sync_pass++;
 	int dirtied = 0, rc = 0;
+	if (st->log_fold_pending) {
+		if ((rc = fold_logs(spa, st, tx)) < 0)
+			return rc;
+		dirtied = rc;
+		rc = 0;
+	}
 	int t = txg & TXG_MASK;
 	for (uint64_t v = 0; v < st->nvdevs && rc == 0; v++) {
 		metaslab_vdev_t *mv = st->vdevs[v];
@@ -737,7 +872,8 @@ int metaslab_sync(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 		}
 		for (uint64_t i = 0; i < mv->count && rc == 0; i++) {
 			metaslab_t *ms = &mv->ms[i];
-			if (range_tree_is_empty(ms->allocating[t]) && range_tree_is_empty(ms->freeing[t]))
+			if (range_tree_is_empty(ms->allocating[t]) && range_tree_is_empty(ms->freeing[t]) &&
+			    !ms->log_allocs && !ms->log_frees)
 				continue;
 			rc = sync_metaslab(spa, st, ms, txg, tx);
 			dirtied = 1;

@@ -7,6 +7,13 @@
  * map. Freed space is held back for TXG_DEFER_SIZE txgs so that the two
  * previous uberblocks stay rewindable.
  *
+ * Pools with com.delphix:log_spacemap active keep the newest changes of
+ * some metaslabs only in pool-wide log space maps (§9.6). zfuse writes no
+ * logs: the first txg it syncs appends to each such metaslab's own map
+ * what the logs add to it, sets every unflushed txg to 0 ("not tracked")
+ * and destroys the logs, so that from then on every metaslab's own map
+ * describes it fully, as on a pool where the feature was just enabled.
+ *
  * Every function assumes the caller holds the pool's single-writer lock
  * (dmu_tx.h); nothing here locks.
  */
@@ -53,6 +60,10 @@ typedef struct metaslab {
 	range_tree_t *freed;			/* freed in the syncing txg, in the map */
 	range_tree_t *defer[TXG_DEFER_SIZE];	/* freed in the two txgs before */
 	uint64_t cursor[64];	/* first-fit cursors by alignment of the size */
+	/* What the log space maps say beyond the metaslab's own map: written
+	 * to it ahead of anything else in the first txg synced (NULL: none). */
+	range_tree_t *log_allocs, *log_frees;
+	uint64_t unflushed_txg;	/* as on disk; 0 once the logs are folded in */
 } metaslab_t;
 
 typedef struct metaslab_vdev {
@@ -61,6 +72,7 @@ typedef struct metaslab_vdev {
 	metaslab_t *ms;
 	int64_t active;		/* metaslab allocations go to first; -1 none */
 	uint64_t aliquot;	/* bytes to allocate here before the rotor moves */
+	uint64_t unflushed_obj;	/* com.delphix:ms_unflushed_phys_txgs, 0: none */
 } metaslab_vdev_t;
 
 /* The MOS changes metaslab_sync makes; NULL in metaslab_state means the
@@ -71,6 +83,11 @@ struct metaslab_mos_ops {
 	int (*write)(spa_t *spa, uint64_t object, uint64_t off, uint64_t len, const void *buf,
 		     dmu_tx_t *tx);
 	int (*bonus_write)(spa_t *spa, uint64_t object, const void *buf, uint64_t len, dmu_tx_t *tx);
+	/* Folding log space maps in: free a log, drop its ZAP entry, and
+	 * lower a feature's refcount (spacemap_histogram per log freed). */
+	int (*object_free)(spa_t *spa, uint64_t object, dmu_tx_t *tx);
+	int (*zap_remove)(spa_t *spa, uint64_t zapobj, const char *name, dmu_tx_t *tx);
+	int (*feature_decr)(spa_t *spa, const char *name, dmu_tx_t *tx);
 };
 
 typedef struct metaslab_state {
@@ -78,7 +95,7 @@ typedef struct metaslab_state {
 	bool feat_spacemap_histogram;	/* enabled: new maps get a 320-byte bonus */
 	bool feat_spacemap_v2;		/* active: two-word entries allowed */
 	bool feat_log_spacemap_enabled;	/* new maps use 128K blocks */
-	bool feat_log_spacemap_active;	/* refused for writing */
+	bool feat_log_spacemap_active;	/* logs may exist: loaded, folded in at the first sync */
 	metaslab_vdev_t **vdevs;	/* by top-level vdev id; NULL: not loaded */
 	uint64_t nvdevs;
 	uint64_t rotor, rotor_bytes;
@@ -91,6 +108,12 @@ typedef struct metaslab_state {
 	 * "config") must be rewritten with metaslab_array/metaslab_shift. */
 	bool config_dirty;
 	const struct metaslab_mos_ops *mos_ops;
+	/* Log space maps found at load, destroyed by the first metaslab_sync
+	 * together with the unflushed txgs (log_fold_pending). */
+	bool logs_loaded, log_fold_pending;
+	uint64_t log_zap;
+	struct space_map_log *logs;
+	size_t nlogs;
 } metaslab_state_t;
 
 /*
@@ -98,11 +121,11 @@ typedef struct metaslab_state {
  * choose metaslab_shift as OpenZFS's vdev_metaslab_set_size does and make
  * every metaslab free; the metaslab array is created at the first
  * metaslab_sync. For an imported vdev, read the metaslab array and load
- * every space map (log space maps replayed) into free-space trees.
- * Creates spa->ms on first use (features read from the MOS when present).
- * Errors: ZFUSE_E_UNSUPPORTED when com.delphix:log_spacemap is active —
- * the vdev is still loaded (accounting works) but the pool must not be
- * written; ZFUSE_E_CORRUPT (malformed maps), ZFUSE_E_NOMEM, read errors.
+ * every space map (log space maps replayed) into free-space trees; what
+ * the logs add to a metaslab is kept to be folded into its own map by the
+ * first metaslab_sync. Creates spa->ms on first use (features read from
+ * the MOS when present).
+ * Errors: ZFUSE_E_CORRUPT (malformed maps), ZFUSE_E_NOMEM, read errors.
  */
 int metaslab_init_vdev(spa_t *spa, vdev_t *top, bool new_vdev);
 /* Release spa->ms (safe when NULL). */
@@ -133,8 +156,9 @@ void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg);
  * Append txg's new allocations and frees (those since the previous call)
  * to the space maps: creates space map objects and metaslab arrays as
  * needed, writes entries and headers through the MOS (dmu_tx.h). Call once
- * per sync pass. Returns 1 if it dirtied the MOS, 0 if there was nothing to
- * write, or a negative error.
+ * per sync pass. The first call after a load with log space maps also
+ * folds them in (see above). Returns 1 if it dirtied the MOS, 0 if there
+ * was nothing to write, or a negative error.
  */
 int metaslab_sync(spa_t *spa, uint64_t txg, dmu_tx_t *tx);
 

@@ -228,6 +228,33 @@ int range_tree_add_tree(range_tree_t *dst, const range_tree_t *src)
 	return range_tree_walk(src, add_cb, dst);
 }
 
+int range_tree_add_difference(range_tree_t *dst, const range_tree_t *a, const range_tree_t *b)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < a->nsegs; i++) {
+		uint64_t from = a->segs[i].start, end = a->segs[i].end;
+		/* b's segments are sorted: those ending at or before this one's
+		 * start can never cut a later segment of a either. */
+		while (j < b->nsegs && b->segs[j].end <= from)
+			j++;
+		for (size_t k = j; k < b->nsegs && b->segs[k].start < end; k++) {
+			if (b->segs[k].start > from) {
+				int rc = range_tree_add(dst, from, b->segs[k].start - from);
+				if (rc)
+					return rc;
+			}
+			if (b->segs[k].end > from)
+				from = b->segs[k].end;
+		}
+		if (from < end) {
+			int rc = range_tree_add(dst, from, end - from);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
 void range_tree_swap(range_tree_t *a, range_tree_t *b)
 {
 	range_tree_t t = *a;

@@ -66,6 +66,12 @@ int range_tree_vacate(range_tree_t *rt, range_tree_fn fn, void *arg);
 /* Add every segment of src to dst (they must not overlap). */
 int range_tree_add_tree(range_tree_t *dst, const range_tree_t *src);
 
+/*
+ * Add to dst every part of a that is not in b (set difference a - b); dst
+ * must not overlap the result. Segments come out in ascending order.
+ */
+int range_tree_add_difference(range_tree_t *dst, const range_tree_t *a, const range_tree_t *b);
+
 /* Exchange the contents of two trees. */
 void range_tree_swap(range_tree_t *a, range_tree_t *b);
 

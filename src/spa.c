@@ -385,6 +385,8 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 	if (spa->mos)
 		dbuf_overlay_clear(spa->mos);
 	free(spa->readonly_reason);
+	nvlist_free(spa->mos_config);
+	nvlist_free(spa->label_features);
 	pthread_rwlock_destroy(&spa->lock);
 	zfetch_destroy(spa->zfetch);
 	objset_close(spa->mos);

@@ -115,18 +115,14 @@ static int sum_entry(void *arg, const struct space_map_entry *e)
 	return 0;
 }
 
-struct log_list {
-	uint64_t txg, obj;
-};
-
 static int log_cmp(const void *a, const void *b)
 {
-	const struct log_list *x = a, *y = b;
+	const struct space_map_log *x = a, *y = b;
 	return x->txg < y->txg ? -1 : x->txg > y->txg;
 }
 
 struct log_collect {
-	struct log_list *v;
+	struct space_map_log *v;
 	size_t n, cap;
 };
 
@@ -135,7 +131,7 @@ static int log_collect_cb(void *arg, const zap_entry_t *ze)
 	struct log_collect *c = arg;
 	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 16;
-		struct log_list *nv = realloc(c->v, nc * sizeof(*nv));
+		struct space_map_log *nv = realloc(c->v, nc * sizeof(*nv));
 		if (!nv)
 			return -ZFUSE_E_NOMEM;
 		c->v = nv;
@@ -143,6 +139,7 @@ static int log_collect_cb(void *arg, const zap_entry_t *ze)
 	}
 	c->v[c->n].txg = strtoull(ze->name, NULL, 16);
 	c->v[c->n].obj = ze->value_first;
+	c->v[c->n].bonuslen = 0;
 	c->n++;
 	return 0;
 }
@@ -177,22 +174,34 @@ static uint64_t vdev_top_zap(spa_t *spa, vdev_t *vd)
 	return zapobj;
 }
 
+int space_map_unflushed_object(spa_t *spa, vdev_t *vd, uint64_t *obj)
+{
+	*obj = 0;
+	uint64_t topzap = vdev_top_zap(spa, vd);
+	if (!topzap)
+		return 0;
+	dnode_t z;
+	int rc = dnode_hold(spa->mos, topzap, &z);
+	if (rc)
+		return rc;
+	rc = zap_lookup_uint64(&z, "com.delphix:ms_unflushed_phys_txgs", obj);
+	dnode_rele(&z);
+	if (rc == -ZFUSE_E_NOENT) {
+		*obj = 0;
+		rc = 0;
+	}
+	return rc;
+}
+
 int space_map_unflushed_txgs(spa_t *spa, vdev_t *vd, uint64_t count, uint64_t *out)
 {
 	memset(out, 0, count * sizeof(*out));
-	uint64_t topzap = vdev_top_zap(spa, vd);
 	uint64_t unflushed_obj = 0;
-	if (topzap) {
-		dnode_t z;
-		if (dnode_hold(spa->mos, topzap, &z) == 0) {
-			zap_lookup_uint64(&z, "com.delphix:ms_unflushed_phys_txgs", &unflushed_obj);
-			dnode_rele(&z);
-		}
-	}
-	if (!unflushed_obj)
-		return 0;
+	int rc = space_map_unflushed_object(spa, vd, &unflushed_obj);
+	if (rc || !unflushed_obj)
+		return rc;
 	dnode_t u;
-	int rc = dnode_hold(spa->mos, unflushed_obj, &u);
+	rc = dnode_hold(spa->mos, unflushed_obj, &u);
 	if (rc)
 		return rc;
 	uint8_t *v = malloc(count * 8);
@@ -202,6 +211,48 @@ int space_map_unflushed_txgs(spa_t *spa, vdev_t *vd, uint64_t count, uint64_t *o
 	free(v);
 	dnode_rele(&u);
 	return rc;
+}
+
+int space_map_logs(spa_t *spa, uint64_t *zapobj, struct space_map_log **logs, size_t *n)
+{
+	*zapobj = 0;
+	*logs = NULL;
+	*n = 0;
+	dnode_t dir;
+	int rc = dnode_hold(spa->mos, 1, &dir);
+	if (rc)
+		return rc;
+	rc = zap_lookup_uint64(&dir, "com.delphix:log_spacemap_zap", zapobj);
+	dnode_rele(&dir);
+	if (rc == -ZFUSE_E_NOENT) {
+		*zapobj = 0;
+		return 0;
+	}
+	if (rc)
+		return rc;
+	struct log_collect lc = { 0 };
+	dnode_t lz;
+	if ((rc = dnode_hold(spa->mos, *zapobj, &lz)) == 0) {
+		rc = zap_iterate(&lz, 0, 0, log_collect_cb, &lc);
+		dnode_rele(&lz);
+	}
+	if (rc < 0) {
+		free(lc.v);
+		return rc;
+	}
+	for (size_t i = 0; i < lc.n; i++) {
+		struct space_map_header h;
+		if ((rc = space_map_read_header(spa, lc.v[i].obj, &h)) != 0) {
+			free(lc.v);
+			return rc;
+		}
+		lc.v[i].bonuslen = h.bonuslen;
+	}
+	if (lc.n)
+		qsort(lc.v, lc.n, sizeof(*lc.v), log_cmp);
+	*logs = (struct space_map_log *)lc.v;
+	*n = lc.n;
+	return 0;
 }
 
 struct log_filter {
@@ -219,7 +270,7 @@ static int log_filter_entry(void *arg, const struct space_map_entry *e)
 	if (e->vdev != f->vd->id)
 		return 0;
 	uint64_t i = e->start >> f->vd->metaslab_shift;
-	if (i >= f->count || f->unflushed[i] == 0 || f->log_txg < f->unflushed[i])
+	if (i >= f->count || f->log_txg < f->unflushed[i])
 		return 0;
 	return f->cb(f->arg, e);
 }
@@ -227,28 +278,15 @@ static int log_filter_entry(void *arg, const struct space_map_entry *e)
 int space_map_replay_logs(spa_t *spa, vdev_t *vd, uint64_t count, const uint64_t *unflushed,
 			  space_map_entry_fn cb, void *arg)
 {
-	uint64_t logzap = 0;
-	dnode_t dir;
-	if (dnode_hold(spa->mos, 1, &dir) == 0) {
-		zap_lookup_uint64(&dir, "com.delphix:log_spacemap_zap", &logzap);
-		dnode_rele(&dir);
+	uint64_t logzap;
+	struct space_map_log *logs;
+	size_t n;
+	int rc = space_map_logs(spa, &logzap, &logs, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct log_filter f = { vd, unflushed, count, logs[i].txg, cb, arg };
+		rc = space_map_iterate(spa, logs[i].obj, 0, SPA_MINBLOCKSHIFT, log_filter_entry, &f);
 	}
-	if (!logzap)
-		return 0;
-	struct log_collect lc = { 0 };
-	dnode_t lz;
-	int rc = dnode_hold(spa->mos, logzap, &lz);
-	if (rc == 0) {
-		rc = zap_iterate(&lz, 0, 0, log_collect_cb, &lc);
-		dnode_rele(&lz);
-	}
-	if (lc.n)
-		qsort(lc.v, lc.n, sizeof(*lc.v), log_cmp);
-	for (size_t i = 0; rc == 0 && i < lc.n; i++) {
-		struct log_filter f = { vd, unflushed, count, lc.v[i].txg, cb, arg };
-		rc = space_map_iterate(spa, lc.v[i].obj, 0, SPA_MINBLOCKSHIFT, log_filter_entry, &f);
-	}
-	free(lc.v);
+	free(logs);
 	return rc;
 }
 

@@ -79,11 +79,30 @@ struct space_map_header {
 int space_map_read_header(spa_t *spa, uint64_t obj, struct space_map_header *h);
 
 /* Per metaslab of vd, the first txg whose changes are only in the log
- * space maps (com.delphix:ms_unflushed_phys_txgs; 0 = none). */
+ * space maps (com.delphix:ms_unflushed_phys_txgs; 0 = not tracked). */
 int space_map_unflushed_txgs(spa_t *spa, vdev_t *vd, uint64_t count, uint64_t *out);
 
+/* The MOS object holding vd's unflushed txgs (one uint64 per metaslab),
+ * named by its top-level ZAP; *obj = 0 when there is none. */
+int space_map_unflushed_object(spa_t *spa, vdev_t *vd, uint64_t *obj);
+
+/* One log space map: its txg (the key in the log ZAP) and object. */
+struct space_map_log {
+	uint64_t txg, obj;
+	uint64_t bonuslen;	/* of its space_map_phys_t: 24, or 320 with a histogram */
+};
+
+/*
+ * The pool's log space maps in ascending txg order (*logs: free() it) and
+ * the MOS ZAP listing them (com.delphix:log_spacemap_zap; *zapobj = 0 and
+ * no logs when the directory has none).
+ */
+int space_map_logs(spa_t *spa, uint64_t *zapobj, struct space_map_log **logs, size_t *n);
+
 /* Replay, in txg order, the log space map entries that belong to vd's
- * metaslabs and are not yet in their own maps (§9.6). */
+ * metaslabs and are not yet in their own maps (§9.6): a log counts for a
+ * metaslab when its txg is at or after the metaslab's unflushed txg (every
+ * log when that is 0, as OpenZFS's import does). */
 int space_map_replay_logs(spa_t *spa, vdev_t *vd, uint64_t count, const uint64_t *unflushed,
 			  space_map_entry_fn cb, void *arg);
 

@@ -376,8 +376,8 @@ int txg_enable_writes(spa_t *spa)
 			return -ZFUSE_E_ROFS;
 		}
 		if ((rc = metaslab_init_vdev(spa, top, false)) != 0) {
-			refuse(spa, rc == -ZFUSE_E_UNSUPPORTED ? "its space maps use log space maps"
-				    : "its space maps cannot be loaded");
+			snprintf(why, sizeof(why), "its space maps cannot be loaded (%s)", zfuse_strerror(rc));
+			refuse(spa, why);
 			return -ZFUSE_E_ROFS;
 		}
 	}

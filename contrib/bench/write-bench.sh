@@ -74,10 +74,12 @@ EOF
 
 rm -f zf.img zu.img
 truncate -s 3G zf.img zu.img
+rm -f /var/lib/zfs/zpool.cache	# zfs-fuse would re-import an old bench pool
 start_zfsfuse
 "$ZF/zpool" create -o version=23 -O compression=off wbench "$work/zf.img"
 read -r zsw zrw zsr zrr zc zs zd < <(measure /wbench)
-"$ZF/zpool" destroy wbench
+sleep 2
+"$ZF/zpool" destroy -f wbench 2>/dev/null || "$ZF/zpool" export -f wbench || true
 stop_zfsfuse
 
 mnt=$work/mnt

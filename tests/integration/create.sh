@@ -107,6 +107,7 @@ expect_fail "a feature zfuse cannot keep" "$ZFUSE" create -s 96M -o feature@log_
 expect_fail "a log vdev" "$ZFUSE" create -s 96M x "$work/x4" log "$work/x5"
 expect_fail "a missing file without -s" "$ZFUSE" create x "$work/x6"
 expect_fail "a too small device" "$ZFUSE" create -s 32M x "$work/x7"
+expect_fail "a device named twice" "$ZFUSE" create -s 96M x mirror "$work/x8" "$work/x8"
 ls "$work"/x* >/dev/null 2>&1 && bad "refused creations left files behind"
 if "$ZFUSE" create -f -s 96M again "$work/single/d0.img" >/dev/null 2>&1 &&
 	zdb -e -p "$work/single" -bcc again >/dev/null 2>&1; then ok "-f reuses a device"

@@ -233,7 +233,42 @@ static int fake_bonus_write(spa_t *spa, uint64_t object, const void *buf, uint64
 	return 0;
 }
 
-static const struct metaslab_mos_ops fake_ops = { fake_alloc, fake_write, fake_bonus_write };
+/* Folding log space maps: what was freed, removed and decremented. */
+static uint64_t freed_objs[64], nfreed;
+static char removed_names[64][24];
+static uint64_t removed_zap[64], nremoved;
+static uint64_t histogram_decrs;
+
+static int fake_object_free(spa_t *spa, uint64_t object, dmu_tx_t *tx)
+{
+	(void)spa;
+	(void)tx;
+	ck_assert_uint_lt(nfreed, 64);
+	freed_objs[nfreed++] = object;
+	return 0;
+}
+
+static int fake_zap_remove(spa_t *spa, uint64_t zapobj, const char *name, dmu_tx_t *tx)
+{
+	(void)spa;
+	(void)tx;
+	ck_assert_uint_lt(nremoved, 64);
+	removed_zap[nremoved] = zapobj;
+	snprintf(removed_names[nremoved++], sizeof(removed_names[0]), "%s", name);
+	return 0;
+}
+
+static int fake_feature_decr(spa_t *spa, const char *name, dmu_tx_t *tx)
+{
+	(void)spa;
+	(void)tx;
+	ck_assert_str_eq(name, "spacemap_histogram");
+	histogram_decrs++;
+	return 0;
+}
+
+static const struct metaslab_mos_ops fake_ops = { fake_alloc, fake_write, fake_bonus_write,
+						  fake_object_free, fake_zap_remove, fake_feature_decr };
 
 static void fake_reset(void)
 {
@@ -972,11 +1007,7 @@ START_TEST(fixture_metaslabs_load)
 		vdev_t *top = spa->root->child[c];
 		if (top->kind == VDEV_KIND_HOLE)
 			continue;
-		int rc = metaslab_init_vdev(spa, top, false);
-		if (spa->ms->feat_log_spacemap_active)
-			ck_assert_int_eq(rc, -ZFUSE_E_UNSUPPORTED);
-		else
-			ck_assert_int_eq(rc, 0);
+		ck_assert_int_eq(metaslab_init_vdev(spa, top, false), 0);
 		/* every OpenZFS 2.3.2 pool follows today's shift rule */
 		if (strcmp(fx, "zfsfuse") != 0)
 			ck_assert_uint_eq(metaslab_choose_shift(top->asize), top->metaslab_shift);
@@ -1043,6 +1074,258 @@ START_TEST(fixture_metaslabs_load)
 }
 END_TEST
 
+/* ---- folding log space maps into metaslab maps ---------------------------- */
+
+/* A MOS that records writes to any object (real ones included). */
+struct journal_write {
+	uint64_t object, off, len;
+	uint8_t *data;
+};
+static struct journal_write *journal;
+static size_t njournal;
+static uint64_t journal_next_obj;
+
+static int journal_alloc(spa_t *spa, unsigned type, uint64_t blksz, unsigned bonustype, unsigned bonuslen,
+			 unsigned ibs, dmu_tx_t *tx, uint64_t *object)
+{
+	(void)spa, (void)type, (void)blksz, (void)bonustype, (void)bonuslen, (void)ibs, (void)tx;
+	*object = journal_next_obj++;
+	return 0;
+}
+
+static int journal_write(spa_t *spa, uint64_t object, uint64_t off, uint64_t len, const void *buf,
+			 dmu_tx_t *tx)
+{
+	(void)spa, (void)tx;
+	journal = realloc(journal, (njournal + 1) * sizeof(*journal));
+	struct journal_write *j = &journal[njournal++];
+	j->object = object;
+	j->off = off;
+	j->len = len;
+	j->data = malloc(len + 1);
+	memcpy(j->data, buf, len);
+	return 0;
+}
+
+static uint8_t journal_bonus[320];
+static uint64_t journal_bonus_obj;
+
+static int journal_bonus_write(spa_t *spa, uint64_t object, const void *buf, uint64_t len, dmu_tx_t *tx)
+{
+	(void)spa, (void)tx;
+	ck_assert_uint_le(len, sizeof(journal_bonus));
+	memcpy(journal_bonus, buf, len);
+	journal_bonus_obj = object;
+	return 0;
+}
+
+static void journal_reset(void)
+{
+	for (size_t i = 0; i < njournal; i++)
+		free(journal[i].data);
+	free(journal);
+	journal = NULL;
+	njournal = 0;
+	nfreed = nremoved = histogram_decrs = 0;
+}
+
+static const struct journal_write *journal_find(uint64_t object)
+{
+	const struct journal_write *last = NULL;
+	for (size_t i = 0; i < njournal; i++)
+		if (journal[i].object == object)
+			last = &journal[i];
+	return last;
+}
+
+static const struct metaslab_mos_ops journal_ops = { journal_alloc, journal_write, journal_bonus_write,
+						     fake_object_free, fake_zap_remove, fake_feature_decr };
+
+/* Free space of a map: ALLOC takes from it, FREE gives back. */
+static int free_space_entry(void *arg, const struct space_map_entry *e)
+{
+	range_tree_t *freeset = arg;
+	if (e->is_free)
+		return range_tree_add(freeset, e->start, e->len) == 0 ? 0 : 1;
+	return range_tree_remove(freeset, e->start, e->len) == (int64_t)e->len ? 0 : 2;
+}
+
+/*
+ * Every fixture pool made by OpenZFS 2.3 keeps a log space map. Loading
+ * it and syncing one txg with no other change must append to each
+ * metaslab map exactly the difference between what the logs say and
+ * what the map says (so map alone == loaded state), zero the unflushed
+ * txgs, free each log, remove it from the log ZAP by its hex txg and drop
+ * one spacemap_histogram reference per log. A second pass does nothing.
+ */
+START_TEST(fixture_log_fold)
+{
+	const char *fx = fixtures[_i];
+	char *dir = unpack(fx);
+	struct zfuse_import_opts o = { .paths = (const char *const *)&dir, .npaths = 1 };
+	zfuse_pool_t *pool;
+	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
+	spa_t *spa = (spa_t *)pool;
+	metaslab_fini(spa);
+	for (uint64_t c = 0; c < spa->root->nchild; c++)
+		if (spa->root->child[c]->kind != VDEV_KIND_HOLE)
+			ck_assert_int_eq(metaslab_init_vdev(spa, spa->root->child[c], false), 0);
+	metaslab_state_t *st = spa->ms;
+	journal_reset();
+	journal_next_obj = 1ULL << 40;
+	st->mos_ops = &journal_ops;
+	size_t nlogs = st->nlogs;
+	struct space_map_log logs[64];
+	ck_assert_uint_le(nlogs, 64);
+	memcpy(logs, st->logs, nlogs * sizeof(*logs));
+	uint64_t log_zap = st->log_zap;
+	if (!st->feat_log_spacemap_active) {
+		ck_assert_uint_eq(nlogs, 0);
+		ck_assert(!st->log_fold_pending);
+	} else {
+		ck_assert_uint_gt(nlogs, 0);	/* every exported 2.3 pool keeps one */
+		ck_assert(st->log_fold_pending);
+	}
+	/* what each metaslab holds in core before the sync */
+	uint64_t total = 0;
+	for (uint64_t v = 0; v < st->nvdevs; v++)
+		total += st->vdevs[v] ? st->vdevs[v]->count : 0;
+	range_tree_t **before = calloc(total, sizeof(*before));
+	uint64_t *old_len = calloc(total, sizeof(*old_len));
+	bool *had_unflushed = calloc(st->nvdevs, sizeof(bool));
+	uint64_t k = 0, with_changes = 0;
+	for (uint64_t v = 0; v < st->nvdevs; v++)
+		for (uint64_t i = 0; st->vdevs[v] && i < st->vdevs[v]->count; i++, k++) {
+			metaslab_t *ms = &st->vdevs[v]->ms[i];
+			before[k] = range_tree_create();
+			ck_assert_int_eq(range_tree_add_tree(before[k], ms->allocatable), 0);
+			old_len[k] = ms->sm.length;
+			with_changes += ms->log_allocs || ms->log_frees;
+			had_unflushed[v] |= ms->unflushed_txg != 0;
+		}
+	dmu_tx_t tx = { spa, spa->ub.ub_txg + 1 };
+	int rc = metaslab_sync(spa, tx.txg, &tx);
+	ck_assert_int_eq(rc, nlogs ? 1 : 0);
+	/* the logs are gone, one by one */
+	ck_assert_uint_eq(nfreed, nlogs);
+	ck_assert_uint_eq(nremoved, nlogs);
+	ck_assert_uint_eq(histogram_decrs, nlogs);
+	for (size_t i = 0; i < nlogs; i++) {
+		char name[24];
+		snprintf(name, sizeof(name), "%" PRIx64, logs[i].txg);
+		ck_assert_uint_eq(freed_objs[i], logs[i].obj);
+		ck_assert_str_eq(removed_names[i], name);
+		ck_assert_uint_eq(removed_zap[i], log_zap);
+		ck_assert_uint_eq(logs[i].bonuslen, 320);
+	}
+	ck_assert_uint_eq(st->nlogs, 0);
+	ck_assert(!st->log_fold_pending);
+	/* every unflushed txg is 0 in core and on disk */
+	for (uint64_t v = 0; v < st->nvdevs; v++) {
+		metaslab_vdev_t *mv = st->vdevs[v];
+		if (!mv)
+			continue;
+		for (uint64_t i = 0; i < mv->count; i++)
+			ck_assert_uint_eq(mv->ms[i].unflushed_txg, 0);
+		const struct journal_write *w = mv->unflushed_obj ? journal_find(mv->unflushed_obj) : NULL;
+		if (had_unflushed[v]) {
+			ck_assert_ptr_nonnull(w);
+			ck_assert_uint_eq(w->off, 0);
+			ck_assert_uint_eq(w->len, mv->count * 8);
+			for (uint64_t b = 0; b < w->len; b++)
+				ck_assert_uint_eq(w->data[b], 0);
+		} else {
+			ck_assert_ptr_null(w);
+		}
+	}
+	/* each map, with what was appended, says what was loaded */
+	k = 0;
+	uint64_t appended = 0;
+	for (uint64_t v = 0; v < st->nvdevs; v++)
+		for (uint64_t i = 0; st->vdevs[v] && i < st->vdevs[v]->count; i++, k++) {
+			metaslab_t *ms = &st->vdevs[v]->ms[i];
+			ck_assert_ptr_null(ms->log_allocs);
+			ck_assert_ptr_null(ms->log_frees);
+			range_tree_t *freeset = range_tree_create();
+			ck_assert_int_eq(range_tree_add(freeset, ms->start, ms->size), 0);
+			if (ms->sm_object && ms->sm_object < (1ULL << 40))
+				ck_assert_int_eq(space_map_iterate(spa, ms->sm_object, ms->start, (unsigned)ms->vd->ashift,
+								   free_space_entry, freeset),
+						 0);
+			const struct journal_write *w = ms->sm_object ? journal_find(ms->sm_object) : NULL;
+			if (w) {
+				ck_assert_uint_eq(w->off, old_len[k]);
+				ck_assert_uint_eq(ms->sm.length, old_len[k] + w->len);
+				struct space_map_cursor cur = { 0, 0 };
+				ck_assert_int_eq(space_map_decode_words(w->data, w->len / 8, ms->start,
+									(unsigned)ms->vd->ashift, &cur, free_space_entry,
+									freeset),
+						 0);
+				ck_assert_uint_eq(cur.txg, tx.txg);
+				appended++;
+			} else {
+				ck_assert_uint_eq(ms->sm.length, old_len[k]);
+			}
+			ck_assert_msg(freeset->nsegs == before[k]->nsegs &&
+					      memcmp(freeset->segs, before[k]->segs, freeset->nsegs * sizeof(range_seg_t)) == 0,
+				      "%s: metaslab %" PRIu64 "/%" PRIu64 ": map and core differ after the fold", fx, v, i);
+			ck_assert_int_eq(ms->allocated, (int64_t)(ms->size - range_tree_space(freeset)));
+			ck_assert_int_eq(ms->sm.alloc, ms->allocated);
+			range_tree_destroy(freeset);
+			range_tree_destroy(before[k]);
+		}
+	ck_assert_uint_eq(appended, with_changes);
+	if (nlogs)
+		fprintf(stderr, "%s: %zu log(s) folded into %" PRIu64 " metaslab map(s)\n", fx, nlogs, appended);
+	/* nothing more to do in the next pass */
+	size_t n = njournal;
+	ck_assert_int_eq(metaslab_sync(spa, tx.txg, &tx), 0);
+	ck_assert_uint_eq(njournal, n);
+	free(before);
+	free(old_len);
+	free(had_unflushed);
+	journal_reset();
+	metaslab_fini(spa);
+	zfuse_pool_close(pool);
+	free(dir);
+}
+END_TEST
+
+/* Difference of range sets against a bitmap model. */
+START_TEST(range_tree_difference_vs_bitmap)
+{
+	enum { N = 2048 };
+	static uint8_t a[N], b[N];
+	srandom(99);
+	for (int round = 0; round < 200; round++) {
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		range_tree_t *ta = range_tree_create(), *tb = range_tree_create(), *d = range_tree_create();
+		for (int i = 0; i < 40; i++) {
+			uint64_t s = (uint64_t)random() % N, len = 1 + (uint64_t)random() % 100;
+			if (s + len > N)
+				len = N - s;
+			range_tree_t *t = i % 2 ? ta : tb;
+			uint8_t *m = i % 2 ? a : b;
+			range_tree_remove(t, s, len);
+			ck_assert_int_eq(range_tree_add(t, s, len), 0);
+			memset(m + s, 1, len);
+		}
+		ck_assert_int_eq(range_tree_add_difference(d, ta, tb), 0);
+		uint64_t want = 0;
+		for (int i = 0; i < N; i++) {
+			bool in = a[i] && !b[i];
+			want += in;
+			ck_assert_int_eq(range_tree_contains(d, (uint64_t)i, 1), in);
+		}
+		ck_assert_uint_eq(range_tree_space(d), want);
+		range_tree_destroy(ta);
+		range_tree_destroy(tb);
+		range_tree_destroy(d);
+	}
+}
+END_TEST
+
 static Suite *metaslab_suite(void)
 {
 	Suite *s = suite_create("metaslab");
@@ -1050,6 +1333,7 @@ static Suite *metaslab_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, range_tree_basics);
 	tcase_add_test(tc, range_tree_random_vs_bitmap);
+	tcase_add_test(tc, range_tree_difference_vs_bitmap);
 	tcase_add_test(tc, metaslab_shift_rule);
 	tcase_add_test(tc, alloc_alignment_no_overlap);
 	tcase_add_test(tc, alloc_copies_spread);
@@ -1065,6 +1349,7 @@ static Suite *metaslab_suite(void)
 	TCase *fx = tcase_create("fixtures");
 	tcase_set_timeout(fx, 300);
 	tcase_add_loop_test(fx, fixture_metaslabs_load, 0, (int)(sizeof(fixtures) / sizeof(fixtures[0])));
+	tcase_add_loop_test(fx, fixture_log_fold, 0, (int)(sizeof(fixtures) / sizeof(fixtures[0])));
 	suite_add_tcase(s, fx);
 	return s;
 }

@@ -1,0 +1,119 @@
+/*
+ * test_fuse_nodes.c — the daemon's bookkeeping that needs no kernel: the
+ * node table (fuse/nodes.c) counts the kernel's lookups per target, hands
+ * back what a node showed when its last lookup is forgotten (the daemon
+ * then lets the library free an unlinked file), never reuses ids, and
+ * walks every node but the root; and the unmount socket (fuse/mtab.c):
+ * a waiter connected to a daemon's socket is released when the daemon's
+ * descriptor goes, and not before.
+ */
+#include <check.h>
+#include "check_main.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "nodes.h"
+#include "mtab.h"
+
+/* Stand-ins: the table only compares these pointers. */
+static int fs_a, fs_b;
+
+static struct zf_target obj(void *fs, uint64_t o)
+{
+	struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = fs, .obj = o };
+	return t;
+}
+
+START_TEST(test_forget_returns_target)
+{
+	struct zf_target root = obj(&fs_a, 34);
+	struct zf_nodes *tab = zf_nodes_new(&root);
+	ck_assert_ptr_nonnull(tab);
+
+	struct zf_target t = obj(&fs_a, 100);
+	struct zf_node *n1 = zf_nodes_ref(tab, &t);
+	struct zf_node *n2 = zf_nodes_ref(tab, &t);
+	ck_assert_ptr_eq(n1, n2);		/* same target, same node */
+	uint64_t id = n1->id;
+	struct zf_target other = obj(&fs_b, 100);	/* same number, other dataset */
+	struct zf_node *n3 = zf_nodes_ref(tab, &other);
+	ck_assert_uint_ne(n3->id, id);
+
+	struct zf_target gone = { 0 };
+	ck_assert(!zf_nodes_forget(tab, id, 1, &gone));	/* one lookup left */
+	ck_assert_int_eq(gone.kind, 0);
+	ck_assert(zf_nodes_forget(tab, id, 1, &gone));
+	ck_assert_int_eq(gone.kind, ZF_NODE_OBJ);
+	ck_assert_ptr_eq(gone.fs, &fs_a);
+	ck_assert_uint_eq(gone.obj, 100);
+	ck_assert_ptr_null(zf_nodes_get(tab, id));
+	ck_assert(!zf_nodes_forget(tab, id, 1, &gone));	/* stale id: a miss */
+
+	/* Over-forgetting frees; the root is never freed. */
+	ck_assert(zf_nodes_forget(tab, n3->id, 5, NULL));
+	ck_assert(!zf_nodes_forget(tab, 1, 1000, &gone));
+	ck_assert_ptr_nonnull(zf_nodes_get(tab, 1));
+
+	/* The object comes back (a new lookup): a new id. */
+	struct zf_node *again = zf_nodes_ref(tab, &t);
+	ck_assert_uint_gt(again->id, id);
+	zf_nodes_free(tab);
+}
+END_TEST
+
+static void count_obj(const struct zf_target *t, void *arg)
+{
+	uint64_t *sum = arg;
+	ck_assert_int_eq(t->kind, ZF_NODE_OBJ);
+	*sum += t->obj;
+}
+
+START_TEST(test_each_skips_root)
+{
+	struct zf_target root = obj(&fs_a, 34);
+	struct zf_nodes *tab = zf_nodes_new(&root);
+	uint64_t want = 0, sum = 0;
+
+	/* Enough to make the table grow its buckets. */
+	for (uint64_t o = 1000; o < 4000; o++) {
+		struct zf_target t = obj(&fs_a, o);
+		ck_assert_ptr_nonnull(zf_nodes_ref(tab, &t));
+		want += o;
+	}
+	ck_assert_uint_eq(zf_nodes_count(tab), 3001);
+	zf_nodes_each(tab, count_obj, &sum);
+	ck_assert_uint_eq(sum, want);
+	zf_nodes_free(tab);
+}
+END_TEST
+
+START_TEST(test_daemon_socket)
+{
+	/* A device number no real mount has. */
+	dev_t dev = makedev(4095, (unsigned)getpid() & 0xfffff);
+
+	ck_assert_int_eq(zf_daemon_connect(dev), -ECONNREFUSED);
+	int lfd = zf_daemon_listen(dev);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_lt(zf_daemon_listen(dev), 0);	/* one daemon per mount */
+	int w1 = zf_daemon_connect(dev), w2 = zf_daemon_connect(dev);
+	ck_assert_int_ge(w1, 0);
+	ck_assert_int_ge(w2, 0);
+	ck_assert_int_eq(zf_daemon_wait(w1, 100), -ETIMEDOUT);	/* still there */
+	close(lfd);						/* the daemon exits */
+	ck_assert_int_eq(zf_daemon_wait(w2, 5000), 0);
+	ck_assert_int_eq(zf_daemon_connect(dev), -ECONNREFUSED);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fuse_nodes");
+	TCase *tc = tcase_create("fuse_nodes");
+	tcase_add_test(tc, test_forget_returns_target);
+	tcase_add_test(tc, test_each_skips_root);
+	tcase_add_test(tc, test_daemon_socket);
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
