@@ -18,9 +18,18 @@ struct dsl_acct {
 	struct spa *spa;
 	uint64_t txg;
 	uint64_t dsobj;		/* 0: the MOS */
-	uint64_t prev_snap_txg;
+	uint64_t prev_snap_obj, prev_snap_txg;	/* the newest snapshot */
+	uint64_t deadlist_obj, origin_txg;
+	/* the dataset: referenced bytes and the share no snapshot has */
 	int64_t used, comp, uncomp, unique;
+	/* its dsl_dir: used bytes, and HEAD space that snapshots now hold */
+	int64_t dir_used, dir_comp, dir_uncomp, head_to_snap;
+	int64_t prev_unique;	/* the newest snapshot's unique bytes */
+	int err;		/* the first deadlist failure */
 };
+
+/* Fill the dataset facts of a (snapshot, deadlist, origin) from the MOS. */
+int dsl_acct_init(struct dsl_acct *a, struct spa *spa, uint64_t txg, uint64_t dsobj);
 
 /* os_sync_owner callbacks (arg is a struct dsl_acct). */
 void dsl_acct_born(void *arg, const blkptr_t *bp);

@@ -162,12 +162,10 @@ static int sync_datasets(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 	for (objset_t *os = spa->objsets; os; os = os->next) {
 		if (!dmu_objset_is_dirty(os) && !bp_is_hole(&os->bp))
 			continue;
-		dsl_dataset_phys_t ds;
-		int rc = dsl_dataset_read(spa, os->dsobj, &ds);
+		struct dsl_acct acct;
+		int rc = dsl_acct_init(&acct, spa, txg, os->dsobj);
 		if (rc)
 			return rc;
-		struct dsl_acct acct = { .spa = spa, .txg = txg, .dsobj = os->dsobj,
-					 .prev_snap_txg = ds.prev_snap_txg };
 		if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) != 0)
 			return rc;
 		struct os_write_policy pol;
@@ -220,7 +218,8 @@ static int sync_mos(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 		}
 		if (pass > 1 && !changed && !dmu_objset_is_dirty(spa->mos))
 			return 0;
-		struct dsl_acct acct = { .spa = spa, .txg = txg };
+		struct dsl_acct acct;
+		dsl_acct_init(&acct, spa, txg, 0);
 		struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
 		if ((rc = dmu_objset_sync(spa->mos, txg, pass, &pol, &owner)) != 0)
 			return rc;
