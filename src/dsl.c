@@ -87,6 +87,12 @@ bool dsl_dir_is_encrypted(spa_t *spa, uint64_t dirobj)
 	return zapified_lookup(spa, dirobj, "com.datto:crypto_key_obj", &keyobj) == 0 && keyobj;
 }
 
+bool dsl_dir_has_livelist(spa_t *spa, uint64_t dirobj)
+{
+	uint64_t obj;
+	return zapified_lookup(spa, dirobj, "com.delphix:livelist", &obj) == 0 && obj;
+}
+
 static int zap_lookup_in(spa_t *spa, uint64_t zapobj, const char *name, uint64_t *value)
 {
 	dnode_t dn;

@@ -36,6 +36,9 @@ typedef struct dsl_dataset_phys {
 int dsl_dir_read(struct spa *spa, uint64_t obj, dsl_dir_phys_t *dd);
 int dsl_dataset_read(struct spa *spa, uint64_t obj, dsl_dataset_phys_t *ds);
 
+/* Whether a dsl_dir (a clone's) keeps a livelist (object-layer.md §6.9). */
+bool dsl_dir_has_livelist(struct spa *spa, uint64_t dirobj);
+
 /* Whether a dsl_dir holds an encrypted dataset (it has a crypto key obj). */
 bool dsl_dir_is_encrypted(struct spa *spa, uint64_t dirobj);
 

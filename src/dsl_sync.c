@@ -324,6 +324,10 @@ bool dsl_dataset_writable(spa_t *spa, uint64_t dsobj, char *why, size_t cap)
 		snprintf(why, cap, "its dataset object cannot be read");
 		return false;
 	}
+	if (dsl_dir_has_livelist(spa, ds.dir_obj)) {
+		snprintf(why, cap, "it is a clone with a livelist, which zfuse does not maintain yet");
+		return false;
+	}
 	objset_t *os;
 	if (!bp_is_hole(&ds.bp) && objset_open(spa, &ds.bp, &os) == 0) {
 		bool records = zil_has_records(spa, os);

@@ -602,6 +602,13 @@ static uint64_t move_overlap(range_tree_t *src, range_tree_t *dst, uint64_t off,
 	return moved;
 }
 
+void metaslab_reserve_dva(spa_t *spa, const dva_t *dva)
+{
+	metaslab_t *ms = dva_metaslab(spa, dva, "reservation");
+	if (ms)
+		range_tree_remove(ms->allocatable, dva_offset(dva), dva_asize(dva));
+}
+
 void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg)
 {
 	metaslab_t *ms = dva_metaslab(spa, dva, "unallocation");

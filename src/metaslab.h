@@ -148,6 +148,10 @@ int metaslab_alloc(spa_t *spa, uint64_t psize, int ndvas, uint64_t txg, blkptr_t
  * allocatable again once txg + TXG_DEFER_SIZE has synced. */
 void metaslab_free_dva(spa_t *spa, const dva_t *dva, uint64_t txg);
 
+/* Keep a DVA's space out of allocation for this session without
+ * recording anything (unclaimed intent log blocks). */
+void metaslab_reserve_dva(spa_t *spa, const dva_t *dva);
+
 /* Undo an allocation of this same txg: space not yet recorded in a space
  * map is allocatable at once; any already recorded is freed as above. */
 void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg);

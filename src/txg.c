@@ -32,6 +32,7 @@
 #include "vdev_label.h"
 #include "zfeature.h"
 #include "zfeature_write.h"
+#include "zil.h"
 #include "zfuse/errors.h"
 
 #define SYNC_PASS_MAX 100
@@ -379,6 +380,10 @@ int txg_enable_writes(spa_t *spa)
 			refuse(spa, why);
 			return -ZFUSE_E_ROFS;
 		}
+	}
+	if ((rc = zil_reserve_chains(spa, why, sizeof(why))) != 0) {
+		refuse(spa, rc == -ZFUSE_E_ROFS ? why : "its intent logs cannot be read");
+		return -ZFUSE_E_ROFS;
 	}
 	if ((rc = spa_config_load_mos(spa)) != 0) {
 		refuse(spa, "its MOS config cannot be read");

@@ -17,7 +17,10 @@ struct zfeature_info {
 	const char *guid;	/* "org.illumos:lz4_compress" */
 	bool readonly_compat;	/* lives in features_for_write */
 	bool zfuse_reads;	/* zfuse can read pools where it is active */
-	bool zfuse_writes;	/* zfuse keeps its on-disk obligations while it is active */
+	/* zfuse keeps its on-disk obligations while it is active; livelist and
+	 * zilsaxattr count because the datasets they concern (clones with a
+	 * livelist, datasets whose intent log has records) stay read-only */
+	bool zfuse_writes;
 };
 
 /* Feature by GUID, or NULL when unknown. */

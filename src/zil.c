@@ -6,9 +6,12 @@
  * slot; the chain's last bp is the pre-allocated, usually unwritten, next
  * block, which therefore does not verify.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dsl.h"
+#include "metaslab.h"
 #include "spa.h"
 #include "vdev.h"
 #include "zil.h"
@@ -85,4 +88,69 @@ bool zil_has_records(spa_t *spa, const objset_t *os)
 		return true;	/* unreadable: assume records rather than lose them */
 	free(buf);
 	return valid;
+}
+
+/* ---- keeping unclaimed log blocks safe from the allocator ---------------- */
+
+#define ZIL_MAX_HOPS (1 << 20)
+
+struct reserve_ctx {
+	spa_t *spa;
+	uint64_t blocks;
+	char unclaimed[256];	/* a dataset whose log OpenZFS has not claimed */
+};
+
+static int reserve_chain(const struct zfuse_dataset_info *info, void *arg)
+{
+	struct reserve_ctx *c = arg;
+	if (info->dsobj == 0 || strchr(info->name, '@') || strchr(info->name, '#'))
+		return 0;	/* only heads have live intent logs */
+	dsl_dataset_phys_t ds;
+	objset_t *os;
+	if (dsl_dataset_read(c->spa, info->dsobj, &ds) != 0 || bp_is_hole(&ds.bp) ||
+	    objset_open(c->spa, &ds.bp, &os) != 0)
+		return 0;
+	blkptr_t bp;
+	zil_header_log_bp(os, &bp);
+	uint64_t claim_txg = le64(os->phys + ZIL_HEADER_OFFSET);
+	bool records = zil_has_records(c->spa, os);
+	objset_close(os);
+	if (records && claim_txg == 0 && !c->unclaimed[0])
+		snprintf(c->unclaimed, sizeof(c->unclaimed), "%s", info->name);
+	for (int hops = 0; hops < ZIL_MAX_HOPS && !bp_is_hole(&bp) && !bp_is_embedded(&bp); hops++) {
+		for (int d = 0; d < SPA_DVAS_PER_BP; d++)
+			if (dva_is_valid(&bp.blk_dva[d]))
+				metaslab_reserve_dva(c->spa, &bp.blk_dva[d]);
+		c->blocks++;
+		uint8_t *buf;
+		bool valid;
+		blkptr_t next;
+		if (zil_read_block(c->spa, &bp, &buf, &valid, &next) != 0)
+			break;
+		free(buf);
+		if (!valid)
+			break;	/* the pre-allocated next block ends the chain */
+		bp = next;
+	}
+	return 0;
+}
+
+int zil_reserve_chains(spa_t *spa, char *why, size_t cap)
+{
+	struct reserve_ctx c = { spa, 0, "" };
+	int rc = zfuse_dataset_iter((zfuse_pool_t *)spa, reserve_chain, &c);
+	if (rc)
+		return rc;
+	if (c.unclaimed[0]) {
+		/* Its blocks are in no space map and carry births of txgs that
+		 * never synced; OpenZFS claims them at import, and numbering new
+		 * txgs around them is its business. */
+		snprintf(why, cap, "the intent log of %s was never claimed (the pool was not exported "
+			 "cleanly); let OpenZFS import it once", c.unclaimed);
+		return -ZFUSE_E_ROFS;
+	}
+	if (c.blocks)
+		spa_log(spa, ZFUSE_LOG_INFO, "kept %llu intent log blocks out of allocation",
+			(unsigned long long)c.blocks);
+	return 0;
 }

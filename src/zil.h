@@ -7,6 +7,7 @@
 #define ZFUSE_ZIL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "blkptr.h"
 #include "dnode.h"
@@ -26,5 +27,14 @@ int zil_read_block(struct spa *spa, const blkptr_t *bp, uint8_t **buf, bool *val
 
 /* Whether os has an intent log with at least one written block. */
 bool zil_has_records(struct spa *spa, const objset_t *os);
+
+/*
+ * Intent log blocks are allocated space whatever the space maps say: take
+ * every head dataset's log chain out of the allocator for this session.
+ * A log with records that OpenZFS never claimed (the pool was not
+ * exported cleanly) makes the pool unwritable: -ZFUSE_E_ROFS, why says
+ * which dataset.
+ */
+int zil_reserve_chains(struct spa *spa, char *why, size_t cap);
 
 #endif
