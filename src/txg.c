@@ -32,6 +32,7 @@
 #include "vdev_label.h"
 #include "zfeature.h"
 #include "zfeature_write.h"
+#include "zap.h"
 #include "zil.h"
 #include "zfuse/errors.h"
 
@@ -339,6 +340,25 @@ static int txg_start_thread(spa_t *spa)
 	return 0;
 }
 
+static int ddt_entry_cb(void *arg, const zap_entry_t *ze)
+{
+	(void)arg;
+	return strncmp(ze->name, "DDT-", 4) == 0;
+}
+
+/* Deduplicated blocks may only be freed through the dedup tables, which
+ * zfuse does not keep: a pool that has any (DDT objects in the object
+ * directory) is not written. */
+static bool pool_has_dedup_tables(spa_t *spa)
+{
+	dnode_t dir;
+	if (dnode_hold(spa->mos, 1, &dir) != 0)
+		return true;
+	int rc = zap_iterate(&dir, 0, 0, ddt_entry_cb, NULL);
+	dnode_rele(&dir);
+	return rc != 0;
+}
+
 static void refuse(spa_t *spa, const char *why)
 {
 	free(spa->readonly_reason);
@@ -352,6 +372,10 @@ int txg_enable_writes(spa_t *spa)
 	int rc;
 	if (spa->version < SPA_VERSION_FEATURES) {
 		refuse(spa, "pools older than version 5000 are not written by zfuse");
+		return -ZFUSE_E_ROFS;
+	}
+	if (pool_has_dedup_tables(spa)) {
+		refuse(spa, "it has deduplicated blocks, and zfuse does not keep dedup tables");
 		return -ZFUSE_E_ROFS;
 	}
 	if ((rc = zfeature_check_write(spa, why, sizeof(why))) != 0) {
