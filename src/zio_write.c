@@ -103,6 +103,123 @@ static void fill_embedded(blkptr_t *bp, const struct zio_write_props *zp, const 
 	bp->blk_birth = txg;
 }
 
+/* Testing aid, as OpenZFS's metaslab_force_ganging: blocks of at least
+ * this many bytes are written as gang blocks (ZFUSE_FORCE_GANGING). */
+static uint64_t force_ganging(void)
+{
+	static uint64_t limit = 0;
+	static bool read;
+	if (!__atomic_load_n(&read, __ATOMIC_ACQUIRE)) {
+		const char *e = getenv("ZFUSE_FORCE_GANGING");
+		limit = e ? strtoull(e, NULL, 0) : 0;
+		__atomic_store_n(&read, true, __ATOMIC_RELEASE);
+	}
+	return limit;
+}
+
+/* ---- gang blocks (pool-layer.md §5.4) ------------------------------------ */
+
+#define GANG_PIECES 3
+#define GANG_MAX_DEPTH 8
+
+static int write_dvas(spa_t *spa, const blkptr_t *bp, const void *data, uint64_t psize)
+{
+	for (int d = 0; d < SPA_DVAS_PER_BP; d++) {
+		const dva_t *dva = &bp->blk_dva[d];
+		if (!dva_is_valid(dva))
+			continue;
+		vdev_t *top = spa_lookup_top(spa, dva_vdev(dva));
+		int rc = top ? vdev_write(top, dva_offset(dva), data, psize) : -ZFUSE_E_CORRUPT;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int write_raw_piece(spa_t *spa, uint64_t txg, unsigned checksum, int copies, const uint8_t *data,
+			   uint64_t size, blkptr_t *bp, int depth);
+
+/*
+ * No extent of psize is free: store the block as up to three pieces under
+ * a 512-byte header. bp gets gang DVAs (header copy, asize = header plus
+ * the pieces' copies); the caller fills the rest of bp as for any block.
+ */
+static int write_gang(spa_t *spa, uint64_t txg, unsigned checksum, int copies, const uint8_t *data,
+		      uint64_t psize, blkptr_t *bp, int depth)
+{
+	if (depth >= GANG_MAX_DEPTH || psize <= SPA_MINBLOCKSIZE)
+		return -ZFUSE_E_NOSPC;
+	int hcopies = copies + 1 > SPA_DVAS_PER_BP ? SPA_DVAS_PER_BP : copies + 1;
+	blkptr_t hdr_bp;
+	memset(&hdr_bp, 0, sizeof(hdr_bp));
+	int rc = metaslab_alloc(spa, GANG_HEADER_SIZE, hcopies, txg, &hdr_bp);
+	if (rc)
+		return rc;
+	blkptr_t child[GANG_PIECES];
+	memset(child, 0, sizeof(child));
+	uint64_t piece = ((psize / GANG_PIECES + SPA_MINBLOCKSIZE - 1) / SPA_MINBLOCKSIZE) * SPA_MINBLOCKSIZE;
+	uint64_t done = 0;
+	int n = 0;
+	for (; n < GANG_PIECES && done < psize && rc == 0; n++) {
+		uint64_t len = n == GANG_PIECES - 1 || psize - done < piece ? psize - done : piece;
+		rc = write_raw_piece(spa, txg, checksum, copies, data + done, len, &child[n], depth + 1);
+		done += len;
+	}
+	if (rc == 0 && done != psize)
+		rc = -ZFUSE_E_NOSPC;
+	if (rc) {
+		for (int i = 0; i < n; i++)
+			zio_free_bp(spa, &child[i], txg);
+		for (int d = 0; d < hcopies; d++)
+			metaslab_free_dva(spa, &hdr_bp.blk_dva[d], txg);
+		return rc;
+	}
+	/* The header, with its trailer checksummed against copy 0's place. */
+	uint8_t hdr[GANG_HEADER_SIZE];
+	memset(hdr, 0, sizeof(hdr));
+	for (int i = 0; i < n; i++)
+		bp_store(hdr + i * sizeof(blkptr_t), &child[i]);
+	const dva_t *d0 = &hdr_bp.blk_dva[0];
+	zio_cksum_t verifier = { { dva_vdev(d0), dva_offset(d0), txg, 0 } };
+	if ((rc = zio_checksum_fill_embedded(ZIO_CHECKSUM_GANG_HEADER, hdr, sizeof(hdr), &verifier)) == 0)
+		rc = write_dvas(spa, &hdr_bp, hdr, sizeof(hdr));
+	if (rc)
+		return rc;
+	for (int d = 0; d < hcopies; d++) {
+		dva_t g = hdr_bp.blk_dva[d];
+		uint64_t asize = dva_asize(&g);
+		for (int i = 0; i < n; i++)
+			if (dva_is_valid(&child[i].blk_dva[d]))
+				asize += dva_asize(&child[i].blk_dva[d]);
+		set_bits(&g.dva_word[0], 0, 24, asize >> SPA_MINBLOCKSHIFT);
+		set_bits(&g.dva_word[1], 63, 1, 1);
+		bp->blk_dva[d] = g;
+	}
+	return 0;
+}
+
+/* A gang piece: raw (no compression), its own checksum, or a gang again. */
+static int write_raw_piece(spa_t *spa, uint64_t txg, unsigned checksum, int copies, const uint8_t *data,
+			   uint64_t size, blkptr_t *bp, int depth)
+{
+	memset(bp, 0, sizeof(*bp));
+	int rc = metaslab_alloc(spa, size, copies, txg, bp);
+	if (rc == -ZFUSE_E_NOSPC)
+		rc = write_gang(spa, txg, checksum, copies, data, size, bp, depth);
+	else if (rc == 0)
+		rc = write_dvas(spa, bp, data, size);
+	if (rc)
+		return rc;
+	set_bits(&bp->blk_prop, 0, 16, (size >> SPA_MINBLOCKSHIFT) - 1);
+	set_bits(&bp->blk_prop, 16, 16, (size >> SPA_MINBLOCKSHIFT) - 1);
+	set_bits(&bp->blk_prop, 32, 7, ZIO_COMPRESS_OFF);
+	set_bits(&bp->blk_prop, 40, 8, checksum);
+	set_bits(&bp->blk_prop, 63, 1, 1);
+	bp->blk_birth = txg;
+	bp->blk_fill = 1;
+	return zio_checksum_compute(checksum, data, size, spa->have_salt ? &spa->salt : NULL, &bp->blk_cksum);
+}
+
 int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
 		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
 		    bool *rewrote)
@@ -161,8 +278,17 @@ int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
 	if (in_place) {
 		memcpy(bp->blk_dva, old->blk_dva, sizeof(bp->blk_dva));
 		*rewrote = true;
+	} else if (force_ganging() && psize >= force_ganging() && psize > SPA_MINBLOCKSIZE) {
+		rc = -ZFUSE_E_NOSPC;
 	} else {
 		rc = metaslab_alloc(spa, psize, zp->copies, txg, bp);
+	}
+	bool ganged = false;
+	if (rc == -ZFUSE_E_NOSPC && !in_place) {
+		/* No contiguous extent: pieces under a gang header. */
+		memset(bp, 0, sizeof(*bp));
+		rc = write_gang(spa, txg, zp->checksum, zp->copies, payload, psize, bp, 0);
+		ganged = rc == 0;
 	}
 	if (rc == 0) {
 		set_bits(&bp->blk_prop, 0, 16, (lsize >> SPA_MINBLOCKSHIFT) - 1);
@@ -177,13 +303,8 @@ int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
 		rc = zio_checksum_compute(zp->checksum, payload, psize,
 					  spa->have_salt ? &spa->salt : NULL, &bp->blk_cksum);
 	}
-	for (int d = 0; rc == 0 && d < SPA_DVAS_PER_BP; d++) {
-		const dva_t *dva = &bp->blk_dva[d];
-		if (!dva_is_valid(dva))
-			continue;
-		vdev_t *top = spa_lookup_top(spa, dva_vdev(dva));
-		rc = top ? vdev_write(top, dva_offset(dva), payload, psize) : -ZFUSE_E_CORRUPT;
-	}
+	if (rc == 0 && !ganged)
+		rc = write_dvas(spa, bp, payload, psize);
 	if (rc == 0)
 		arc_invalidate(spa, bp);	/* same DVA and birth as a stale copy */
 	if (rc && !in_place && bp_count_dvas(bp))
@@ -197,9 +318,17 @@ void zio_free_bp(spa_t *spa, const blkptr_t *bp, uint64_t txg)
 	if (bp_is_hole(bp) || bp_is_embedded(bp))
 		return;
 	for (int d = 0; d < SPA_DVAS_PER_BP; d++) {
-		const dva_t *dva = &bp->blk_dva[d];
+		dva_t hdr_only = bp->blk_dva[d];
+		const dva_t *dva = &hdr_only;
 		if (!dva_is_valid(dva))
 			continue;
+		if (dva_is_gang(dva)) {
+			/* A gang DVA's asize counts the pieces too; at its offset
+			 * lies only the header. */
+			vdev_t *top = spa_lookup_top(spa, dva_vdev(dva));
+			uint64_t hsize = top ? vdev_psize_to_asize(top, GANG_HEADER_SIZE) : GANG_HEADER_SIZE;
+			set_bits(&hdr_only.dva_word[0], 0, 24, hsize >> SPA_MINBLOCKSHIFT);
+		}
 		if (dva_is_gang(dva) && d == 0) {
 			/* The header lists the pieces; free them, then the header. */
 			uint8_t hdr[GANG_HEADER_SIZE];

@@ -25,7 +25,8 @@ fail=0
 ok() { echo "ok: $*"; }
 notok() { echo "not ok: $*"; fail=1; }
 
-# name|vdev spec (@N = N image files)|create options
+# name|vdev spec (@N = N image files)|create options|environment of the
+# read-write mount (wgang forces gang blocks for every block of 16K or more)
 configs=(
 	"wsingle|@1|-O compression=off -O checksum=fletcher4 -O recordsize=4K"
 	"wstripe|@2|-O compression=lz4 -O checksum=sha256 -O recordsize=128K"
@@ -33,6 +34,7 @@ configs=(
 	"wraidz1|raidz1 @3|-O compression=gzip -O copies=2 -O dnodesize=auto"
 	"wraidz2|raidz2 @4|-O compression=zstd-9 -O checksum=sha512 -O xattr=sa"
 	"wraidz3|raidz3 @5|-o ashift=9 -O compression=lz4 -O checksum=skein -O xattr=dir"
+	"wgang|raidz1 @3|-O copies=2 -O compression=off|ZFUSE_FORCE_GANGING=16384"
 )
 
 workload() {  # workload DIR: every kind of change the issue lists
@@ -72,7 +74,7 @@ imgs=()
 images_of() { ls "$work/$1"/*.img | LC_ALL=C sort; }
 
 for c in "${configs[@]}"; do
-	IFS='|' read -r name spec opts <<<"$c"
+	IFS='|' read -r name spec opts envs <<<"$c"
 	mkdir -p "$work/$name"
 	n=${spec##*@}
 	files=(); for i in $(seq 0 $((n - 1))); do files+=("$work/$name/d$i.img"); done
@@ -81,7 +83,8 @@ for c in "${configs[@]}"; do
 	if ! "$ZFUSE" create -s 160M $opts "$name" $vdevs "${files[@]}" > "$work/$name.create" 2>&1; then
 		notok "create $name"; cat "$work/$name.create"; continue
 	fi
-	"$ZFUSE" mount -f "${files[@]}" "$mnt" 2> "$work/$name.mount.err" &
+	# shellcheck disable=SC2086
+	env $envs "$ZFUSE" mount -f "${files[@]}" "$mnt" 2> "$work/$name.mount.err" &
 	pid=$!
 	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 	if ! touch "$mnt/.probe" 2>/dev/null; then
