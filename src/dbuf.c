@@ -243,6 +243,7 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db)
 	}
 	ov->nblocks--;
 	ov->dirty_bytes -= db->size;
+	dbuf_prep_free(db);
 	free(db->orig);
 	free(db->data);
 	free(db);
@@ -304,6 +305,7 @@ void dbuf_overlay_clear(objset_t *os)
 		dirty_block_t *db = d->blocks;
 		while (db) {
 			dirty_block_t *bn = db->obj_next;
+			dbuf_prep_free(db);
 			free(db->orig);
 			free(db->data);
 			free(db);

@@ -24,6 +24,7 @@ typedef struct dirty_block {
 	uint8_t *data;
 	uint64_t size;
 	uint8_t *orig;		/* dnode blocks: the contents before this txg */
+	struct block_prep *prep;	/* sync: compressed and checksummed ahead (dnode_sync.c) */
 	struct dirty_block *hash_next;	/* overlay hash chain */
 	struct dirty_block *obj_next;	/* the object's list */
 } dirty_block_t;
@@ -86,6 +87,9 @@ bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid);
 
 /* Resize a dirty block (object block size change). */
 int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size);
+
+/* Drop a block's sync preparation (dnode_sync.c owns the type). */
+void dbuf_prep_free(dirty_block_t *db);
 
 /* Forget every change (after sync wrote them, or on close). */
 void dbuf_overlay_clear(objset_t *os);

@@ -11,9 +11,11 @@
  * whose level-0 blocks are the dnodes just updated) last, then the objset
  * block itself.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "byteorder.h"
 #include "dbuf.h"
 #include "dmu_tx.h"
@@ -301,6 +303,102 @@ static int write_into(struct obj_sync *s, const struct zio_write_props *zp, cons
 	return 0;
 }
 
+/* ---- the CPU half of writing, on every core ---------------------------- */
+
+#define PREP_MAX_THREADS 8
+
+struct block_prep {
+	struct zio_write_props zp;
+	struct zio_prepared pr;
+	int rc;
+};
+
+void dbuf_prep_free(dirty_block_t *db)
+{
+	if (db->prep) {
+		zio_prepared_release(&db->prep->pr);
+		free(db->prep);
+		db->prep = NULL;
+	}
+}
+
+struct prep_pool {
+	spa_t *spa;
+	dirty_block_t **jobs;
+	uint64_t njobs, next;
+};
+
+static void *prep_worker(void *arg)
+{
+	struct prep_pool *p = arg;
+	for (;;) {
+		uint64_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+		if (i >= p->njobs)
+			return NULL;
+		dirty_block_t *db = p->jobs[i];
+		db->prep->rc = zio_write_prepare(p->spa, &db->prep->zp, db->data, db->size, &db->prep->pr);
+	}
+}
+
+/*
+ * Compress and checksum every dirty data block of the objects in v at once
+ * on all cores; sync_object then only allocates and writes them.
+ */
+static void prepare_blocks(struct obj_sync *s, dirty_object_t **v, uint64_t n)
+{
+	uint64_t total = 0;
+	for (uint64_t i = 0; i < n; i++)
+		total += v[i]->nblocks;
+	if (total < 2)
+		return;
+	struct prep_pool pool = { .spa = s->spa };
+	if (!(pool.jobs = malloc(total * sizeof(*pool.jobs))))
+		return;		/* the serial path does the same work */
+	for (uint64_t i = 0; i < n; i++) {
+		dnode_t dn;
+		if (!v[i]->nblocks || dnode_hold(s->os, v[i]->object, &dn) != 0)
+			continue;
+		s->type = dn.type;
+		struct zio_write_props zp;
+		props_for(s, dn.checksum, dn.compress, 0, &zp);
+		for (dirty_block_t *db = v[i]->blocks; db; db = db->obj_next) {
+			if (db->blkid > dn.maxblkid || db->prep || !(db->prep = calloc(1, sizeof(*db->prep))))
+				continue;
+			db->prep->zp = zp;
+			pool.jobs[pool.njobs++] = db;
+		}
+		dnode_rele(&dn);
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nthreads = ncpu < 1 ? 1 : ncpu > PREP_MAX_THREADS ? PREP_MAX_THREADS : (int)ncpu;
+	pthread_t tids[PREP_MAX_THREADS];
+	int started = 0;
+	for (int t = 1; t < nthreads && (uint64_t)t < pool.njobs; t++)
+		if (pthread_create(&tids[started], NULL, prep_worker, &pool) == 0)
+			started++;
+	prep_worker(&pool);
+	for (int t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	free(pool.jobs);
+}
+
+static int write_prepared_into(struct obj_sync *s, const struct zio_write_props *zp,
+			       const struct zio_prepared *pr, uint64_t lsize, uint64_t fill, blkptr_t *slot)
+{
+	blkptr_t old = *slot, nbp;
+	bool rewrote;
+	int rc = zio_write_prepared(s->spa, s->txg, zp, pr, lsize, &old, &nbp, &rewrote);
+	if (rc)
+		return rc;
+	if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
+		nbp.blk_fill = fill;
+	if ((rc = kill_bp(s, &old, rewrote)) != 0)
+		return rc;
+	born_bp(s, &nbp);
+	*slot = nbp;
+	return 0;
+}
+
 static int ind_cmp(const void *a, const void *b)
 {
 	const struct ind *x = a, *y = b;
@@ -392,7 +490,11 @@ static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
 			if ((rc = bp_slot(s, 0, v[i]->blkid, &slot)) != 0)
 				break;
 			uint64_t fill = s->type == DMU_OT_DNODE ? dnode_block_fill(v[i]->data, v[i]->size) : 1;
-			rc = write_into(s, &zp, v[i]->data, v[i]->size, fill, slot);
+			if (v[i]->prep && v[i]->prep->rc == 0)
+				rc = write_prepared_into(s, &v[i]->prep->zp, &v[i]->prep->pr, v[i]->size, fill, slot);
+			else
+				rc = write_into(s, &zp, v[i]->data, v[i]->size, fill, slot);
+			dbuf_prep_free(v[i]);
 		}
 		free(v);
 		if (rc)
@@ -701,6 +803,7 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
 		if (d->object != 0 && !dmu_object_is_special(d->object))
 			v[n++] = d;
+	prepare_blocks(&s, v, n);
 	for (uint64_t i = 0; i < n && rc == 0; i++) {
 		dirty_object_t *d = v[i];
 		s.object = d->object;

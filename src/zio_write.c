@@ -220,56 +220,75 @@ static int write_raw_piece(spa_t *spa, uint64_t txg, unsigned checksum, int copi
 	return zio_checksum_compute(checksum, data, size, spa->have_salt ? &spa->salt : NULL, &bp->blk_cksum);
 }
 
-int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
-		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
-		    bool *rewrote)
+int zio_write_prepare(spa_t *spa, const struct zio_write_props *zp, const void *data, uint64_t lsize,
+		      struct zio_prepared *pr)
 {
-	*rewrote = false;
-	bool had_block = old && !bp_is_hole(old);
+	memset(pr, 0, sizeof(*pr));
+	pr->compress = ZIO_COMPRESS_OFF;
+	pr->psize = lsize;
+	pr->payload = data;
 	if (zp->zero_is_hole && all_zero(data, lsize)) {
-		/* hole_birth: a hole that replaced a block remembers when. */
-		zio_hole_bp(bp, zp->type, zp->level, lsize,
-			    had_block || (old && old->blk_birth) ? txg : 0);
+		pr->hole = true;
 		return 0;
 	}
 	unsigned compress = zp->compress;
-	uint64_t psize = lsize;
-	uint8_t *cbuf = NULL;
-	const uint8_t *payload = data;
-	if (compress != ZIO_COMPRESS_OFF && compress != ZIO_COMPRESS_INHERIT) {
-		uint64_t min_alloc, gcd_alloc;
-		alloc_granule(spa, &min_alloc, &gcd_alloc);
-		uint64_t limit = lsize - lsize / 8;
-		if (compress != ZIO_COMPRESS_ZLE) {
-			limit -= limit % gcd_alloc;
-			if (limit < min_alloc)
-				limit = BPE_MAX_PSIZE;
-		}
-		cbuf = malloc(lsize);
-		if (!cbuf)
-			return -ZFUSE_E_NOMEM;
-		long c = zio_compress(compress, zp->complevel, data, lsize, cbuf, limit);
-		if (c > 0 && (uint64_t)c < lsize) {
-			if ((uint64_t)c <= BPE_MAX_PSIZE && zp->embed && zp->level == 0) {
-				fill_embedded(bp, zp, cbuf, (uint64_t)c, lsize, compress, txg);
-				free(cbuf);
-				return 0;
-			}
-			uint64_t p = (uint64_t)c <= min_alloc ? min_alloc
-				   : ((uint64_t)c + gcd_alloc - 1) / gcd_alloc * gcd_alloc;
-			if (p < lsize) {
-				memset(cbuf + c, 0, p - (uint64_t)c);
-				psize = p;
-				payload = cbuf;
-			} else {
-				compress = ZIO_COMPRESS_OFF;
-			}
-		} else {
-			compress = ZIO_COMPRESS_OFF;
-		}
-	} else {
-		compress = ZIO_COMPRESS_OFF;
+	if (compress == ZIO_COMPRESS_OFF || compress == ZIO_COMPRESS_INHERIT)
+		goto checksum;
+	uint64_t min_alloc, gcd_alloc;
+	alloc_granule(spa, &min_alloc, &gcd_alloc);
+	uint64_t limit = lsize - lsize / 8;
+	if (compress != ZIO_COMPRESS_ZLE) {
+		limit -= limit % gcd_alloc;
+		if (limit < min_alloc)
+			limit = BPE_MAX_PSIZE;
 	}
+	if (!(pr->cbuf = malloc(lsize)))
+		return -ZFUSE_E_NOMEM;
+	long c = zio_compress(compress, zp->complevel, data, lsize, pr->cbuf, limit);
+	if (c <= 0 || (uint64_t)c >= lsize)
+		goto checksum;
+	if ((uint64_t)c <= BPE_MAX_PSIZE && zp->embed && zp->level == 0) {
+		pr->embedded = true;
+		pr->compress = compress;
+		pr->psize = (uint64_t)c;
+		pr->payload = pr->cbuf;
+		return 0;
+	}
+	uint64_t p = (uint64_t)c <= min_alloc ? min_alloc
+		   : ((uint64_t)c + gcd_alloc - 1) / gcd_alloc * gcd_alloc;
+	if (p < lsize) {
+		memset(pr->cbuf + c, 0, p - (uint64_t)c);
+		pr->psize = p;
+		pr->payload = pr->cbuf;
+		pr->compress = compress;
+	}
+checksum:
+	return zio_checksum_compute(zp->checksum, pr->payload, pr->psize,
+				    spa->have_salt ? &spa->salt : NULL, &pr->cksum);
+}
+
+void zio_prepared_release(struct zio_prepared *pr)
+{
+	free(pr->cbuf);
+	pr->cbuf = NULL;
+}
+
+int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
+		       const struct zio_prepared *pr, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
+		       bool *rewrote)
+{
+	*rewrote = false;
+	if (pr->hole) {
+		/* hole_birth: a hole that replaced a block remembers when. */
+		bool had_block = old && (!bp_is_hole(old) || old->blk_birth);
+		zio_hole_bp(bp, zp->type, zp->level, lsize, had_block ? txg : 0);
+		return 0;
+	}
+	if (pr->embedded) {
+		fill_embedded(bp, zp, pr->payload, pr->psize, lsize, pr->compress, txg);
+		return 0;
+	}
+	uint64_t psize = pr->psize;
 	memset(bp, 0, sizeof(*bp));
 	int rc = 0;
 	bool in_place = old && !bp_is_hole(old) && !bp_is_embedded(old) && old->blk_birth == txg &&
@@ -287,29 +306,39 @@ int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
 	if (rc == -ZFUSE_E_NOSPC && !in_place) {
 		/* No contiguous extent: pieces under a gang header. */
 		memset(bp, 0, sizeof(*bp));
-		rc = write_gang(spa, txg, zp->checksum, zp->copies, payload, psize, bp, 0);
+		rc = write_gang(spa, txg, zp->checksum, zp->copies, pr->payload, psize, bp, 0);
 		ganged = rc == 0;
 	}
 	if (rc == 0) {
 		set_bits(&bp->blk_prop, 0, 16, (lsize >> SPA_MINBLOCKSHIFT) - 1);
 		set_bits(&bp->blk_prop, 16, 16, (psize >> SPA_MINBLOCKSHIFT) - 1);
-		set_bits(&bp->blk_prop, 32, 7, compress);
+		set_bits(&bp->blk_prop, 32, 7, pr->compress);
 		set_bits(&bp->blk_prop, 40, 8, zp->checksum);
 		set_bits(&bp->blk_prop, 48, 8, zp->type);
 		set_bits(&bp->blk_prop, 56, 5, zp->level);
 		set_bits(&bp->blk_prop, 63, 1, 1);
 		bp->blk_birth = txg;
 		bp->blk_fill = 1;
-		rc = zio_checksum_compute(zp->checksum, payload, psize,
-					  spa->have_salt ? &spa->salt : NULL, &bp->blk_cksum);
+		bp->blk_cksum = pr->cksum;
 	}
 	if (rc == 0 && !ganged)
-		rc = write_dvas(spa, bp, payload, psize);
+		rc = write_dvas(spa, bp, pr->payload, psize);
 	if (rc == 0)
 		arc_invalidate(spa, bp);	/* same DVA and birth as a stale copy */
 	if (rc && !in_place && bp_count_dvas(bp))
 		zio_free_bp(spa, bp, txg);
-	free(cbuf);
+	return rc;
+}
+
+int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
+		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
+		    bool *rewrote)
+{
+	struct zio_prepared pr;
+	int rc = zio_write_prepare(spa, zp, data, lsize, &pr);
+	if (rc == 0)
+		rc = zio_write_prepared(spa, txg, zp, &pr, lsize, old, bp, rewrote);
+	zio_prepared_release(&pr);
 	return rc;
 }
 

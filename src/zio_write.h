@@ -36,6 +36,27 @@ int zio_write_block(struct spa *spa, uint64_t txg, const struct zio_write_props 
 		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
 		    bool *rewrote);
 
+/*
+ * The two halves of zio_write_block, so the CPU work of a txg's blocks can
+ * run on every core: prepare (hole test, compression, embedding decision,
+ * checksum: pure, thread-safe) and then, one at a time, allocation and the
+ * device writes. pr keeps a pointer to data: keep it alive in between.
+ */
+struct zio_prepared {
+	bool hole, embedded;
+	unsigned compress;
+	uint64_t psize;
+	const uint8_t *payload;	/* data or cbuf */
+	uint8_t *cbuf;
+	zio_cksum_t cksum;
+};
+int zio_write_prepare(struct spa *spa, const struct zio_write_props *zp, const void *data,
+		      uint64_t lsize, struct zio_prepared *pr);
+int zio_write_prepared(struct spa *spa, uint64_t txg, const struct zio_write_props *zp,
+		       const struct zio_prepared *pr, uint64_t lsize, const blkptr_t *old,
+		       blkptr_t *bp, bool *rewrote);
+void zio_prepared_release(struct zio_prepared *pr);
+
 /* Free every DVA of bp in txg (gang headers and their children too). */
 void zio_free_bp(struct spa *spa, const blkptr_t *bp, uint64_t txg);
 
