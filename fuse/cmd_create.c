@@ -2,7 +2,8 @@
  * cmd_create.c — `zfuse create [-f] [-s SIZE] [-o PROP=VAL]... [-O
  * PROP=VAL]... POOL VDEV...`: zpool create for image files, through
  * zfuse_pool_create. The vdev words are handed to the library unparsed:
- * the grammar lives in one place (src/spa_create.c).
+ * the grammar lives in one place (src/spa_create.c). With --from DIR the
+ * new pool is then filled from a directory tree (cmd_create_from.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -13,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "cmd_create_from.h"
 #include "zfuse/zfuse.h"
 
 void cmd_create_usage(FILE *out)
 {
-	fputs("usage: zfuse create [-f] [-s SIZE] [-o PROP=VALUE]... [-O PROP=VALUE]... POOL VDEV...\n"
+	fputs("usage: zfuse create [-f] [-s SIZE] [-o PROP=VALUE]... [-O PROP=VALUE]...\n"
+	      "                    [--from DIR] POOL VDEV...\n"
 	      "Creates a pool on image files (or block devices), as zpool create does.\n"
 	      "  VDEV    FILE | mirror FILE FILE... | raidz[1-3] FILE FILE...; several\n"
 	      "          vdevs make a stripe\n"
@@ -26,7 +29,9 @@ void cmd_create_usage(FILE *out)
 	      "  -o      pool property: ashift=9..16, feature@NAME=enabled|disabled\n"
 	      "  -O      root filesystem property: compression, checksum, recordsize,\n"
 	      "          copies, atime, dnodesize, xattr, mountpoint, canmount,\n"
-	      "          normalization, utf8only, casesensitivity\n", out);
+	      "          normalization, utf8only, casesensitivity\n"
+	      "  --from DIR  fill the root filesystem with a copy of DIR (all file\n"
+	      "          types, modes, owners, times, xattrs, hard links, holes)\n", out);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -67,10 +72,19 @@ int cmd_create(int argc, char **argv)
 		free(fs_props);
 		return ZF_EXIT_FAIL;
 	}
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from = NULL;
 	int c, rc = ZF_EXIT_OK;
 	optind = 1;
-	while ((c = getopt(argc, argv, "+fs:o:O:h")) != -1) {
+	while ((c = getopt_long(argc, argv, "+fs:o:O:h", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			from = optarg;
+			break;
 		case 'f':
 			o.force = true;
 			break;
@@ -100,6 +114,9 @@ int cmd_create(int argc, char **argv)
 	}
 	if (rc == ZF_EXIT_USAGE)
 		cmd_create_usage(stderr);
+	/* A source we cannot even open fails before any device is touched. */
+	if (rc == ZF_EXIT_OK && from)
+		rc = create_from_check(from);
 	if (rc == ZF_EXIT_OK) {
 		o.name = argv[optind];
 		o.vdev_args = (const char *const *)&argv[optind + 1];
@@ -126,6 +143,8 @@ int cmd_create(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, "zfuse create: %s\n", zfuse_strerror(err));
 			rc = err == -ZFUSE_E_INVAL ? ZF_EXIT_USAGE : ZF_EXIT_FAIL;
+		} else if (from) {
+			rc = create_from_fill(&o, from);
 		}
 	}
 	free(pool_props);

@@ -256,13 +256,26 @@ static bool is_image(const struct copier *c, const struct stat *st)
 	return false;
 }
 
-/* ---- counting pass --------------------------------------------------- */
+/* ---- reading the source ---------------------------------------------- */
 
-/* Names of directory dfd (not "." or ".."), sorted so that object numbers
- * follow name order: the copy is reproducible. dfd stays open. */
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **v, size_t n)
+{
+	while (n)
+		free(v[--n]);
+	free(v);
+}
+
+/* Names in directory dfd (not "." or ".."), sorted so that object numbers
+ * follow name order and a copy is reproducible. dfd stays open. Returns
+ * NULL with *err set on failure. */
 static char **read_names(int dfd, size_t *count, int *err)
 {
-	int fd = dup(dfd);
+	int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
 		*err = errno;
@@ -270,45 +283,483 @@ static char **read_names(int dfd, size_t *count, int *err)
 			close(fd);
 		return NULL;
 	}
-	rewinddir(d);
-	char **v = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 16;
+	char **v = malloc(cap * sizeof(*v));
+	if (!v)
+		goto nomem;
 	struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d)) != NULL) {
+	for (errno = 0; (de = readdir(d)) != NULL; errno = 0) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **nv = realloc(v, cap * sizeof(*v));
+			char **nv = realloc(v, cap * 2 * sizeof(*v));
 			if (!nv)
 				goto nomem;
 			v = nv;
+			cap *= 2;
 		}
 		if (!(v[n] = strdup(de->d_name)))
 			goto nomem;
 		n++;
-		errno = 0;
 	}
 	*err = errno;
 	closedir(d);
 	if (*err) {
-		while (n)
-			free(v[--n]);
-		free(v);
+		free_names(v, n);
 		return NULL;
 	}
-	if (n)
-		qsort(v, n, sizeof(*v), (int (*)(const void *, const void *))strcmp_ptr);
+	qsort(v, n, sizeof(*v), name_cmp);
 	*count = n;
-	if (!v)
-		v = malloc(sizeof(*v));	/* an empty directory is not an error */
 	return v;
 nomem:
 	closedir(d);
-	while (n)
-		free(v[--n]);
-	free(v);
+	if (v)
+		free_names(v, n);
 	*err = ENOMEM;
 	return NULL;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *p;
+	return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
+}
+
+/* The first pass: how many entries and bytes the bar counts up to. Errors
+ * are left for the copy pass to report. Hard links count once per name,
+ * as the copy pass advances per name too. */
+static void count_tree(struct copier *c, int dfd)
+{
+	size_t n;
+	int err;
+	char **names = read_names(dfd, &n, &err);
+	if (!names)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (fstatat(dfd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0 || is_image(c, &st))
+			continue;
+		c->total_files++;
+		if (S_ISREG(st.st_mode))
+			c->total_bytes += (uint64_t)st.st_size;
+		if (S_ISDIR(st.st_mode)) {
+			int fd = openat(dfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0) {
+				count_tree(c, fd);
+				close(fd);
+			}
+		}
+	}
+	free_names(names, n);
+}
+
+/* ---- copying one object ---------------------------------------------- */
+
+/*
+ * Extended attributes of the source (fd when we have one open, else path
+ * without following a symlink) onto zino. Returns a pool failure (< 0) or
+ * 0; unreadable attributes are reported and counted.
+ */
+static int copy_xattrs(struct copier *c, int fd, const char *path, uint64_t zino)
+{
+	ssize_t len = fd >= 0 ? flistxattr(fd, c->names, XATTR_NAMES_MAX)
+			      : llistxattr(path, c->names, XATTR_NAMES_MAX);
+	if (len < 0) {
+		if (errno != ENOTSUP)
+			source_error(c, path, "cannot list extended attributes", errno);
+		return 0;
+	}
+	for (ssize_t off = 0; off < len; off += (ssize_t)strlen(c->names + off) + 1) {
+		const char *name = c->names + off;
+		ssize_t vl = fd >= 0 ? fgetxattr(fd, name, c->buf, XATTR_VALUE_MAX)
+				     : lgetxattr(path, name, c->buf, XATTR_VALUE_MAX);
+		if (vl < 0) {
+			if (errno != ENODATA) {	/* ENODATA: removed since listed */
+				char what[300];
+				snprintf(what, sizeof(what), "cannot read extended attribute %s", name);
+				source_error(c, path, what, errno);
+			}
+			continue;
+		}
+		int rc = zfuse_setxattr(c->fs, zino, name, c->buf, (size_t)vl, 0);
+		if (rc < 0) {
+			char what[300];
+			snprintf(what, sizeof(what), "extended attribute %s", name);
+			if ((rc = pool_error(c, path, what, rc)) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* The source's owners, mode and times onto zino, last of all its changes;
+ * a regular file also gets its size (a hole at its end is no extent). */
+static int set_attrs(struct copier *c, const char *path, uint64_t zino, const struct stat *st)
+{
+	struct zfuse_setattr a = {
+		.valid = ZFUSE_SET_UID | ZFUSE_SET_GID | ZFUSE_SET_ATIME | ZFUSE_SET_MTIME,
+		.uid = st->st_uid, .gid = st->st_gid,
+		.atime = st->st_atim, .mtime = st->st_mtim,
+	};
+	/* A symlink's mode is always 0777; the rest keep theirs. */
+	if (!S_ISLNK(st->st_mode)) {
+		a.valid |= ZFUSE_SET_MODE;
+		a.mode = st->st_mode & 07777;
+	}
+	if (S_ISREG(st->st_mode)) {
+		a.valid |= ZFUSE_SET_SIZE;
+		a.size = (uint64_t)st->st_size;
+	}
+	int rc = zfuse_setattr(c->fs, zino, &a, NULL);
+	return rc < 0 ? pool_error(c, path, "cannot set attributes", rc) : 0;
+}
+
+/*
+ * The data extents of open file fd into zino, 1 MiB per write; holes are
+ * skipped. Returns 0, 1 (the file could not be copied; reported) or a
+ * pool failure (< 0).
+ */
+static int copy_data(struct copier *c, int fd, const char *path, uint64_t zino,
+		     const struct stat *st)
+{
+	uint64_t start = c->done_bytes;
+	off_t size = st->st_size, off = 0;
+	bool seek_data = true;
+	while (off < size) {
+		off_t data = off, hole = size;
+		if (seek_data) {
+			data = lseek(fd, off, SEEK_DATA);
+			if (data < 0 && errno == ENXIO)
+				break;		/* the rest is a hole */
+			if (data < 0 && (errno == EINVAL || errno == ENOTSUP || errno == ESPIPE)) {
+				seek_data = false;	/* no hole reporting here: all data */
+				data = off;
+			} else if (data < 0) {
+				source_error(c, path, "cannot find data", errno);
+				return 1;
+			} else {
+				hole = lseek(fd, data, SEEK_HOLE);
+				if (hole < 0 || hole > size)
+					hole = size;
+			}
+		}
+		if (data >= size)
+			break;
+		c->done_bytes += (uint64_t)(data - off);
+		for (off_t p = data; p < hole;) {
+			size_t want = hole - p < (off_t)COPY_CHUNK ? (size_t)(hole - p) : COPY_CHUNK;
+			ssize_t r = pread(fd, c->buf, want, p);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				source_error(c, path, "read error", errno);
+				return 1;
+			}
+			if (r == 0) {	/* shrunk since stat: the rest stays a hole */
+				hole = size;
+				break;
+			}
+			ssize_t w = zfuse_write(c->fs, zino, c->buf, (size_t)r, (uint64_t)p);
+			if (w < 0) {
+				int rc = pool_error(c, path, "write", (int)w);
+				return rc < 0 ? rc : 1;
+			}
+			p += r;
+			c->done_bytes += (uint64_t)r;
+			progress(c, false);
+		}
+		off = hole;
+	}
+	c->done_bytes = start + (uint64_t)size;
+	return 0;
+}
+
+static int open_for_reading(int dfd, const char *name)
+{
+	/* O_NOATIME keeps the source's atimes as they were; only the owner
+	 * (or CAP_FOWNER) may ask for it. */
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	return fd;
+}
+
+static int copy_dir_contents(struct copier *c, int dfd, const char *path, uint64_t zdir);
+
+/* A regular file: created only once its source is open, removed again if
+ * its data cannot be read, so the pool never holds a half copy. */
+static int copy_file(struct copier *c, int dfd, const char *name, const char *path,
+		     uint64_t zdir, const struct stat *st, uint64_t *zino)
+{
+	int fd = open_for_reading(dfd, name);
+	if (fd < 0) {
+		source_error(c, path, "cannot open", errno);
+		return 1;
+	}
+	int rc = zfuse_create(c->fs, zdir, name, st->st_mode & 07777, st->st_uid, st->st_gid,
+			      zino, NULL);
+	if (rc < 0) {
+		rc = pool_error(c, path, "cannot create", rc);
+		close(fd);
+		return rc < 0 ? rc : 1;
+	}
+	rc = copy_data(c, fd, path, *zino, st);
+	if (rc == 0)
+		rc = copy_xattrs(c, fd, path, *zino);
+	close(fd);
+	if (rc > 0) {
+		int urc = zfuse_unlink(c->fs, zdir, name);
+		if (urc == 0)
+			urc = zfuse_forget(c->fs, *zino);
+		if (urc < 0 && pool_error(c, path, "cannot remove the partial copy", urc) < 0)
+			return urc;
+	}
+	return rc;
+}
+
+/* A directory: its entries first, its own times after them. */
+static int copy_dir(struct copier *c, int dfd, const char *name, const char *path,
+		    uint64_t zdir, const struct stat *st, uint64_t *zino)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		source_error(c, path, "cannot open directory", errno);
+		return 1;
+	}
+	int rc = zfuse_mkdir(c->fs, zdir, name, st->st_mode & 07777, st->st_uid, st->st_gid,
+			     zino, NULL);
+	if (rc < 0) {
+		rc = pool_error(c, path, "cannot create", rc);
+		close(fd);
+		return rc < 0 ? rc : 1;
+	}
+	rc = copy_xattrs(c, fd, path, *zino);
+	if (rc == 0)
+		rc = copy_dir_contents(c, fd, path, *zino);
+	close(fd);
+	return rc;
+}
+
+/* One directory entry of the source, whatever its type. Returns a pool
+ * failure (< 0) or 0. */
+static int copy_entry(struct copier *c, int dfd, const char *dpath, uint64_t zdir,
+		      const char *name)
+{
+	char *path = join(dpath, name);
+	if (!path) {
+		c->pool_error = -ZFUSE_E_NOMEM;
+		return c->pool_error;
+	}
+	struct stat st;
+	int rc = 0;
+	uint64_t zino = 0;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		source_error(c, path, "", errno);
+		goto out;
+	}
+	if (is_image(c, &st)) {
+		say(c, "%s: not copied: it is an image file of the new pool", path);
+		goto out;
+	}
+	bool linked = !S_ISDIR(st.st_mode) && st.st_nlink > 1;
+	if (linked && (zino = link_find(c, &st)) != 0) {
+		if ((rc = zfuse_link(c->fs, zino, zdir, name, NULL)) < 0)
+			rc = pool_error(c, path, "cannot link", rc);
+		if (S_ISREG(st.st_mode))
+			c->done_bytes += (uint64_t)st.st_size;
+		goto out;
+	}
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG:
+		rc = copy_file(c, dfd, name, path, zdir, &st, &zino);
+		break;
+	case S_IFDIR:
+		rc = copy_dir(c, dfd, name, path, zdir, &st, &zino);
+		break;
+	case S_IFLNK: {
+		/* st_size is the target's length, except on filesystems (procfs)
+		 * that report 0: read into the big buffer and check it fit. */
+		ssize_t len = readlinkat(dfd, name, c->buf, COPY_CHUNK);
+		if (len < 0 || len == COPY_CHUNK) {
+			source_error(c, path, "cannot read link", len < 0 ? errno : ENAMETOOLONG);
+			rc = 1;
+			break;
+		}
+		c->buf[len] = '\0';
+		if ((rc = zfuse_symlink(c->fs, zdir, name, c->buf, st.st_uid, st.st_gid, &zino,
+					NULL)) < 0) {
+			rc = pool_error(c, path, "cannot create", rc);
+			rc = rc < 0 ? rc : 1;
+			break;
+		}
+		rc = copy_xattrs(c, -1, path, zino);
+		break;
+	}
+	case S_IFIFO: case S_IFSOCK: case S_IFCHR: case S_IFBLK:
+		if ((rc = zfuse_mknod(c->fs, zdir, name, st.st_mode & (S_IFMT | 07777), st.st_rdev,
+				      st.st_uid, st.st_gid, &zino, NULL)) < 0) {
+			rc = pool_error(c, path, "cannot create", rc);
+			rc = rc < 0 ? rc : 1;
+			break;
+		}
+		/* Opening a device or FIFO could block or act: xattrs by path. */
+		rc = copy_xattrs(c, -1, path, zino);
+		break;
+	default:
+		say(c, "%s: not copied: unknown file type %#o", path, st.st_mode & S_IFMT);
+		c->nerrors++;
+		rc = 1;
+	}
+	if (rc == 0)
+		rc = set_attrs(c, path, zino, &st);
+	if (rc == 0 && linked && link_add(c, &st, zino) < 0)
+		rc = c->pool_error = -ZFUSE_E_NOMEM;
+out:
+	c->done_files++;
+	progress(c, false);
+	free(path);
+	return rc < 0 ? rc : 0;
+}
+
+static int copy_dir_contents(struct copier *c, int dfd, const char *path, uint64_t zdir)
+{
+	size_t n;
+	int err;
+	char **names = read_names(dfd, &n, &err);
+	if (!names) {
+		source_error(c, path, "cannot read directory", err);
+		return 0;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = copy_entry(c, dfd, path, zdir, names[i]);
+	free_names(names, n);
+	return rc;
+}
+
+/* ---- the command ----------------------------------------------------- */
+
+int create_from_check(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "zfuse create: --from %s: %s\n", dir, strerror(errno));
+		return ZF_EXIT_FAIL;
+	}
+	close(fd);
+	return ZF_EXIT_OK;
+}
+
+static void log_stderr(void *arg, int level, const char *msg)
+{
+	struct copier *c = arg;
+	bar_clear(c);
+	fprintf(stderr, "zfuse create: %s%s\n", level == ZFUSE_LOG_ERROR ? "" : "warning: ", msg);
+}
+
+/* The vdev words minus the grammar's keywords: the files to import from. */
+static bool is_vdev_keyword(const char *w)
+{
+	static const char *const kw[] = { "mirror", "raidz", "raidz1", "raidz2", "raidz3" };
+	for (size_t i = 0; i < sizeof(kw) / sizeof(kw[0]); i++)
+		if (!strcmp(w, kw[i]))
+			return true;
+	return false;
+}
+
+int create_from_fill(const struct zfuse_create_opts *o, const char *dir)
+{
+	struct copier c = { .tty = isatty(STDERR_FILENO) };
+	zfuse_pool_t *pool = NULL;
+	int status = ZF_EXIT_FAIL, rc;
+	const char **paths = calloc(o->nvdev_args ? o->nvdev_args : 1, sizeof(*paths));
+	c.images = calloc(o->nvdev_args ? o->nvdev_args : 1, sizeof(*c.images));
+	c.buf = malloc(COPY_CHUNK + 1);
+	c.names = malloc(XATTR_NAMES_MAX);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat root_st;
+	if (dfd < 0 || fstat(dfd, &root_st) != 0) {
+		fprintf(stderr, "zfuse create: --from %s: %s\n", dir, strerror(errno));
+		goto out;
+	}
+	if (!paths || !c.images || !c.buf || !c.names) {
+		fprintf(stderr, "zfuse create: out of memory\n");
+		goto out;
+	}
+	size_t npaths = 0;
+	for (size_t i = 0; i < o->nvdev_args; i++) {
+		if (is_vdev_keyword(o->vdev_args[i]))
+			continue;
+		paths[npaths++] = o->vdev_args[i];
+		struct stat st;
+		if (stat(o->vdev_args[i], &st) == 0 && S_ISREG(st.st_mode)) {
+			c.images[c.nimages].dev = st.st_dev;
+			c.images[c.nimages++].ino = st.st_ino;
+		}
+	}
+	struct zfuse_import_opts io = {
+		.paths = paths, .npaths = npaths, .pool_name = o->name, .readwrite = true,
+		.log = log_stderr, .log_arg = &c, .log_level = ZFUSE_LOG_WARN,
+	};
+	if ((rc = zfuse_pool_import(&io, &pool)) < 0) {
+		fprintf(stderr, "zfuse create: cannot import the new pool %s: %s\n", o->name,
+			zfuse_strerror(rc));
+		pool = NULL;
+		goto out;
+	}
+	if (!zfuse_pool_writable(pool)) {
+		const char *why = zfuse_pool_readonly_reason(pool);
+		fprintf(stderr, "zfuse create: the new pool %s cannot be written: %s\n", o->name,
+			why ? why : "(no reason given)");
+		goto out;
+	}
+	if ((rc = zfuse_fs_open(pool, o->name, &c.fs)) < 0) {
+		fprintf(stderr, "zfuse create: cannot open %s: %s\n", o->name, zfuse_strerror(rc));
+		c.fs = NULL;
+		goto out;
+	}
+	count_tree(&c, dfd);
+	progress(&c, true);
+	uint64_t root = zfuse_fs_root(c.fs);
+	rc = copy_xattrs(&c, dfd, dir, root);
+	if (rc == 0)
+		rc = copy_dir_contents(&c, dfd, dir, root);
+	if (rc == 0)
+		set_attrs(&c, dir, root, &root_st);
+	progress(&c, true);
+	bar_clear(&c);
+	if (c.pool_error)
+		fprintf(stderr, "zfuse create: copying stopped: %s\n", zfuse_strerror(c.pool_error));
+	/* Whatever happened, what was written reaches the disk consistently. */
+	if ((rc = zfuse_fs_sync(c.fs)) < 0) {
+		fprintf(stderr, "zfuse create: cannot write pool %s: %s\n", o->name, zfuse_strerror(rc));
+		c.pool_error = rc;
+	}
+	char bytes[32];
+	fmt_bytes(bytes, sizeof(bytes), c.done_bytes);
+	fprintf(stderr, "zfuse create: copied %llu files, %s from %s%s", (unsigned long long)c.done_files,
+		bytes, dir, c.nerrors || c.pool_error ? "" : "\n");
+	if (c.nerrors || c.pool_error)
+		fprintf(stderr, " with %u error%s%s\n", c.nerrors, c.nerrors == 1 ? "" : "s",
+			c.pool_error ? ", stopped early" : "");
+	status = c.nerrors || c.pool_error ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+out:
+	if (c.fs)
+		zfuse_fs_close(c.fs);
+	if (pool) {
+		if (zfuse_pool_writable(pool) && (rc = zfuse_pool_sync(pool)) < 0) {
+			fprintf(stderr, "zfuse create: cannot write pool %s: %s\n", o->name,
+				zfuse_strerror(rc));
+			status = ZF_EXIT_FAIL;
+		}
+		zfuse_pool_close(pool);
+	}
+	if (dfd >= 0)
+		close(dfd);
+	free(paths);
+	free(c.images);
+	free(c.buf);
+	free(c.names);
+	free(c.links);
+	return status;
 }

@@ -39,12 +39,12 @@ configs=(
 
 workload() {  # workload DIR: every kind of change the issue lists
 	local d=$1
-	head -c $((6 << 20)) /dev/urandom > "$d/big.bin"
+	head -c $((3 << 20)) /dev/urandom > "$d/big.bin"
 	dd if=/dev/urandom of="$d/sparse.bin" bs=64k count=2 seek=300 status=none
 	truncate -s 50M "$d/holes.bin"
-	seq 1 200000 > "$d/numbers.txt"
+	seq 1 60000 > "$d/numbers.txt"
 	mkdir -p "$d/many"
-	for i in $(seq 1 1500); do echo "file $i" > "$d/many/f$i"; done
+	for i in $(seq 1 700); do echo "file $i" > "$d/many/f$i"; done
 	local deep="$d/deep"
 	for i in $(seq 1 25); do deep="$deep/level$i"; done
 	mkdir -p "$deep" && echo bottom > "$deep/leaf.txt"
@@ -60,9 +60,9 @@ workload() {  # workload DIR: every kind of change the issue lists
 	setfattr -n user.small -v hello "$d/numbers.txt"
 	setfattr -n user.big -v "$(head -c 6000 /dev/zero | tr '\0' z)" "$d/dir/a-renamed"
 	setfattr -n user.gone -v x "$d/fifo" && setfattr -x user.gone "$d/fifo"
-	for i in $(seq 1 1500 3); do rm "$d/many/f$i"; done
+	for i in $(seq 1 700 3); do rm "$d/many/f$i"; done
 	dd if=/dev/zero of="$d/big.bin" bs=4k count=10 seek=100 conv=notrunc status=none
-	head -c 100000 /dev/urandom | dd of="$d/numbers.txt" bs=1 seek=5000 conv=notrunc status=none
+	head -c 100000 /dev/urandom | dd of="$d/numbers.txt" bs=4k seek=3 conv=notrunc status=none
 	truncate -s 1000000 "$d/big.bin"
 	truncate -s 3M "$d/sparse.bin"
 	chmod 4750 "$d/dir/a-renamed"; chown 1234:5678 "$d/moved-sub/c"
