@@ -128,9 +128,9 @@ static int sess_mount(struct zf_serve *srv, struct sess *s)
 	s->ll.mount = s->m;
 	s->ll.writable = o->writable && zfuse_fs_writable(s->m->fs->zfs);
 	s->ll.timeout = s->ll.writable ? o->timeout_rw : o->timeout;
+	/* The library has said why (a snapshot needs no word). */
 	if (o->writable && !s->ll.writable)
-		zf_log(ZFUSE_LOG_WARN, "dataset %s is mounted read-only: zfuse cannot write it",
-		       s->m->fs->name);
+		zf_log(ZFUSE_LOG_INFO, "dataset %s is mounted read-only", s->m->fs->name);
 	if (!s->have_lock) {
 		pthread_rwlock_init(&s->ll.forget_lock, NULL);
 		s->have_lock = true;

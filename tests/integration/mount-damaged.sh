@@ -29,7 +29,7 @@ for seed in 21 22 23 24 dnodes; do
 	else
 		python3 "$(dirname "$0")/corrupt.py" "$work/p.img" random 600 "$seed" > /dev/null
 	fi
-	"$ZFUSE" mount -f "$work/p.img" "$mnt" 2> "$work/log" &
+	"$ZFUSE" mount -f -o ro "$work/p.img" "$mnt" 2> "$work/log" &
 	pid=$!
 	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 	if ! mountpoint -q "$mnt"; then

@@ -20,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# mount_pool [OPTS]: mount in the foreground in the background; wait for it
+# mount_pool [OPTS]: mount in the foreground in the background; wait for it.
+# Fixture images are shared between tests: always read-only (ro) here.
 mount_pool() {
 	"$ZFUSE" mount -f ${1:+-o "$1"} "${imgs[@]}" "$mnt" 2> "$mnt.log" &
 	pid=$!
@@ -80,7 +81,7 @@ if ls "$SHARED/fixtures/$FX"/manifest.txg-* >/dev/null 2>&1; then
 		unmount_pool
 	done
 else
-	mount_pool "" || die "cannot mount $FX"
+	mount_pool "ro" || die "cannot mount $FX"
 	for m in "$SHARED/fixtures/$FX"/manifest.*.tsv; do
 		case "${m##*/}" in manifest.after-import.*|manifest.replayed.*) continue ;; esac
 		ds=$(manifest_dataset "$m")
@@ -110,7 +111,7 @@ fi
 if [ -f "$SHARED/fixtures/$FX/skip-datasets" ]; then
 	while read -r ds; do
 		[ -n "$ds" ] || continue
-		if mount_pool "dataset=$ds"; then
+		if mount_pool "ro,dataset=$ds"; then
 			echo "not ok: encrypted $ds mounted"
 			fail=1
 			unmount_pool

@@ -8,7 +8,7 @@ ZFUSE=$1
 . "$(dirname "$0")/lib.sh"
 dir=$(unpack names)
 mnt=$(mktemp -d)
-"$ZFUSE" mount -f "$dir"/*.img "$mnt" 2> "$mnt.log" &
+"$ZFUSE" mount -f -o ro "$dir"/*.img "$mnt" 2> "$mnt.log" &
 pid=$!
 for _ in $(seq 1 100); do mountpoint -q "$mnt/nocase" && break; sleep 0.1; done
 fail=0

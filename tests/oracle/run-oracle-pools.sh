@@ -37,7 +37,7 @@ done
 # Through FUSE: each pool's root mount, children in their own mounts.
 mnt=$(mktemp -d)
 for pool in rzw mir str rz3 gpt; do
-	"$ZFUSE" mount -f $(imgs_of "$pool") "$mnt" 2>"$mnt.err" &
+	"$ZFUSE" mount -f -o ro $(imgs_of "$pool") "$mnt" 2>"$mnt.err" &
 	pid=$!
 	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
 	sleep 2	# child datasets mount themselves
