@@ -44,7 +44,9 @@ mkdir -p "$mnt"
 passed=0 failed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 bad() { echo "not ok: $*"; failed=$((failed + 1)); }
-writable=() readonly=()
+writable=() readonly=() oracle_pools=()
+# written copies of these also go to the OpenZFS oracle (when qemu exists)
+ORACLE_FIXTURES=${ORACLE_FIXTURES:-basic raidz2 snapshots}
 
 # mount_pool LOG DEVICES...: mount in the foreground, in the background
 mount_pool() {
@@ -166,6 +168,7 @@ for fx in "${fixtures[@]}"; do
 
 	if mount_pool "$work/$fx.m2.log" "${imgs[@]}"; then
 		state "$v" > "$work/$fx.after"
+		"$SHARED/oracle/manifest.sh" "$mnt/zfuse-wfx" > "$work/$fx.zfuse.tsv"
 		if diff -u "$work/$fx.before" "$work/$fx.after" > "$work/$fx.diff"; then
 			ok "$fx: remount shows the changes"
 		else
@@ -175,8 +178,50 @@ for fx in "${fixtures[@]}"; do
 	else
 		bad "$fx: cannot remount: $(cat "$work/$fx.m2.log")"
 	fi
-	rm -rf "$d"
+	case " $ORACLE_FIXTURES " in
+	*" $fx "*) oracle_pools+=("$fx:$pool") ;;
+	*) rm -rf "$d" ;;
+	esac
 done
+
+# OpenZFS's word on a few of them: import, scrub, and the same tree.
+if [ ${#oracle_pools[@]} -gt 0 ] && command -v qemu-system-x86_64 >/dev/null; then
+	cp "$SHARED/oracle/manifest.sh" "$work/manifest.sh"
+	{
+		echo '#!/bin/bash'
+		for fp in "${oracle_pools[@]}"; do
+			fx=${fp%%:*} pool=${fp#*:}
+			cat <<JOB
+if zpool import -d /host/$fx -f $pool; then
+  zpool scrub -w $pool; zpool status -v $pool > /host/$fx.status
+  mp=\$(zfs get -H -o value mountpoint $pool)
+  /host/manifest.sh "\$mp/zfuse-wfx" > /host/$fx.oracle.tsv
+  zpool export -f $pool || zpool export -f $pool
+else
+  echo "import failed" > /host/$fx.status
+fi
+JOB
+		done
+	} > "$work/job.sh"
+	chmod +x "$work/job.sh"
+	if ! OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$work" > "$work/oracle.out" 2>&1; then
+		bad "oracle job: $(tail -5 "$work/oracle.out")"
+	fi
+	for fp in "${oracle_pools[@]}"; do
+		fx=${fp%%:*}
+		if grep -q "with 0 errors" "$work/$fx.status" 2>/dev/null &&
+		   grep -q "No known data errors" "$work/$fx.status"; then
+			ok "$fx: OpenZFS imports the written copy and scrubs 0 errors"
+		else
+			bad "$fx: OpenZFS import/scrub"; head -20 "$work/$fx.status" 2>/dev/null
+		fi
+		if diff -q "$work/$fx.zfuse.tsv" "$work/$fx.oracle.tsv" >/dev/null 2>&1; then
+			ok "$fx: OpenZFS shows what zfuse wrote"
+		else
+			bad "$fx: OpenZFS's tree differs"; diff "$work/$fx.zfuse.tsv" "$work/$fx.oracle.tsv" | head
+		fi
+	done
+fi
 
 echo "writable: ${writable[*]:-none}"
 for r in "${readonly[@]}"; do echo "read-only: $r"; done
