@@ -79,8 +79,10 @@ struct copier {
 	size_t nimages;
 
 	uint64_t total_files, total_bytes, done_files, done_bytes;
+	uint64_t copied, copied_bytes;	/* entries that made it, their st_size */
 	bool tty;
 	bool bar_shown;
+	bool warned_acl;	/* said once that ACLs need acltype=posix */
 	struct timespec last_draw;
 
 	unsigned nerrors;	/* entries that could not be copied */
@@ -381,6 +383,13 @@ static int copy_xattrs(struct copier *c, int fd, const char *path, uint64_t zino
 			}
 			continue;
 		}
+		if (!c->warned_acl && !strncmp(name, "system.posix_acl_", 17)) {
+			/* zfuse keeps them, but the pool cannot be made with
+			 * acltype=posix, and OpenZFS hides them without it. */
+			say(c, "warning: %s: POSIX ACLs are copied as plain extended attributes; "
+			    "OpenZFS applies them only after zfs set acltype=posix", path);
+			c->warned_acl = true;
+		}
 		int rc = zfuse_setxattr(c->fs, zino, name, c->buf, (size_t)vl, 0);
 		if (rc < 0) {
 			char what[300];
@@ -507,11 +516,12 @@ static int copy_file(struct copier *c, int dfd, const char *name, const char *pa
 	if (rc == 0)
 		rc = copy_xattrs(c, fd, path, *zino);
 	close(fd);
-	if (rc > 0) {
+	if (rc != 0) {
+		/* Also after a pool failure: removing is allowed when full. */
 		int urc = zfuse_unlink(c->fs, zdir, name);
 		if (urc == 0)
 			urc = zfuse_forget(c->fs, *zino);
-		if (urc < 0 && pool_error(c, path, "cannot remove the partial copy", urc) < 0)
+		if (urc < 0 && rc > 0 && pool_error(c, path, "cannot remove the partial copy", urc) < 0)
 			return urc;
 	}
 	return rc;
@@ -540,6 +550,13 @@ static int copy_dir(struct copier *c, int dfd, const char *name, const char *pat
 	return rc;
 }
 
+static void count_copied(struct copier *c, const struct stat *st)
+{
+	c->copied++;
+	if (S_ISREG(st->st_mode))
+		c->copied_bytes += (uint64_t)st->st_size;
+}
+
 /* One directory entry of the source, whatever its type. Returns a pool
  * failure (< 0) or 0. */
 static int copy_entry(struct copier *c, int dfd, const char *dpath, uint64_t zdir,
@@ -565,6 +582,8 @@ static int copy_entry(struct copier *c, int dfd, const char *dpath, uint64_t zdi
 	if (linked && (zino = link_find(c, &st)) != 0) {
 		if ((rc = zfuse_link(c->fs, zino, zdir, name, NULL)) < 0)
 			rc = pool_error(c, path, "cannot link", rc);
+		else
+			count_copied(c, &st);
 		if (S_ISREG(st.st_mode))
 			c->done_bytes += (uint64_t)st.st_size;
 		goto out;
@@ -614,6 +633,8 @@ static int copy_entry(struct copier *c, int dfd, const char *dpath, uint64_t zdi
 		rc = set_attrs(c, path, zino, &st);
 	if (rc == 0 && linked && link_add(c, &st, zino) < 0)
 		rc = c->pool_error = -ZFUSE_E_NOMEM;
+	if (rc == 0)
+		count_copied(c, &st);
 out:
 	c->done_files++;
 	progress(c, false);
@@ -728,20 +749,20 @@ int create_from_fill(const struct zfuse_create_opts *o, const char *dir)
 		set_attrs(&c, dir, root, &root_st);
 	progress(&c, true);
 	bar_clear(&c);
-	if (c.pool_error)
-		fprintf(stderr, "zfuse create: copying stopped: %s\n", zfuse_strerror(c.pool_error));
 	/* Whatever happened, what was written reaches the disk consistently. */
 	if ((rc = zfuse_fs_sync(c.fs)) < 0) {
 		fprintf(stderr, "zfuse create: cannot write pool %s: %s\n", o->name, zfuse_strerror(rc));
 		c.pool_error = rc;
 	}
 	char bytes[32];
-	fmt_bytes(bytes, sizeof(bytes), c.done_bytes);
-	fprintf(stderr, "zfuse create: copied %llu files, %s from %s%s", (unsigned long long)c.done_files,
-		bytes, dir, c.nerrors || c.pool_error ? "" : "\n");
-	if (c.nerrors || c.pool_error)
-		fprintf(stderr, " with %u error%s%s\n", c.nerrors, c.nerrors == 1 ? "" : "s",
-			c.pool_error ? ", stopped early" : "");
+	fmt_bytes(bytes, sizeof(bytes), c.copied_bytes);
+	fprintf(stderr, "zfuse create: copied %llu file%s, %s from %s", (unsigned long long)c.copied,
+		c.copied == 1 ? "" : "s", bytes, dir);
+	if (c.nerrors)
+		fprintf(stderr, "; %u error%s", c.nerrors, c.nerrors == 1 ? "" : "s");
+	if (c.pool_error)
+		fprintf(stderr, "; stopped early: %s", zfuse_strerror(c.pool_error));
+	fputc('\n', stderr);
 	status = c.nerrors || c.pool_error ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 out:
 	if (c.fs)

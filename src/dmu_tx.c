@@ -49,7 +49,9 @@ int dmu_tx_begin(spa_t *spa, dmu_tx_t *tx)
 	if (!spa->writable)
 		return -ZFUSE_E_ROFS;
 	txg_throttle(spa);
+	pthread_mutex_lock(&spa->tx_gate);
 	pthread_rwlock_wrlock(&spa->lock);
+	pthread_mutex_unlock(&spa->tx_gate);
 	if (!spa->writable) {
 		pthread_rwlock_unlock(&spa->lock);
 		return -ZFUSE_E_ROFS;

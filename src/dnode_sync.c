@@ -764,6 +764,25 @@ static int userquota_sync(objset_t *os, uint64_t txg)
 	return rc;
 }
 
+void dmu_objset_prepare(objset_t *os, uint64_t txg, const struct os_write_policy *pol)
+{
+	if (!os->overlay)
+		return;
+	struct obj_sync s = { .spa = os->spa, .os = os, .txg = txg, .pass = 1, .pol = pol };
+	uint64_t n = 0;
+	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
+		n++;
+	dirty_object_t **v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v)
+		return;
+	n = 0;
+	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
+		if (d->object != 0 && !dmu_object_is_special(d->object))
+			v[n++] = d;
+	prepare_blocks(&s, v, n);
+	free(v);
+}
+
 bool dmu_objset_is_dirty(const objset_t *os)
 {
 	return os->overlay && os->overlay->nobjects > 0;

@@ -53,6 +53,11 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 struct spa;
 void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_policy *pol);
 
+/* Compress and checksum os's dirty data blocks ahead of dmu_objset_sync,
+ * on every core; needs only the pool lock shared (it changes no state a
+ * reader sees). */
+void dmu_objset_prepare(objset_t *os, uint64_t txg, const struct os_write_policy *pol);
+
 /* Whether os has anything to write. */
 bool dmu_objset_is_dirty(const objset_t *os);
 

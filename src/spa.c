@@ -36,6 +36,22 @@ void spa_log(const spa_t *spa, int level, const char *fmt, ...)
 		fprintf(stderr, "zfuse: %s\n", msg);
 }
 
+void spa_locks_init(spa_t *spa)
+{
+	pthread_rwlockattr_t attr;
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&spa->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&spa->tx_gate, NULL);
+}
+
+void spa_locks_destroy(spa_t *spa)
+{
+	pthread_rwlock_destroy(&spa->lock);
+	pthread_mutex_destroy(&spa->tx_gate);
+}
+
 vdev_t *spa_lookup_top(const spa_t *spa, uint64_t id)
 {
 	if (!spa->root || id >= spa->root->nchild)
@@ -387,7 +403,7 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 	free(spa->readonly_reason);
 	nvlist_free(spa->mos_config);
 	nvlist_free(spa->label_features);
-	pthread_rwlock_destroy(&spa->lock);
+	spa_locks_destroy(spa);
 	zfetch_destroy(spa->zfetch);
 	objset_close(spa->mos);
 	vdev_free(spa->root);
@@ -408,7 +424,7 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	spa_t *spa = calloc(1, sizeof(*spa));
 	if (!spa)
 		return -ZFUSE_E_NOMEM;
-	pthread_rwlock_init(&spa->lock, NULL);
+	spa_locks_init(spa);
 	spa->log = opts->log;
 	spa->log_arg = opts->log_arg;
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;

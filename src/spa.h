@@ -46,6 +46,8 @@ typedef struct spa {
 	int log_level;
 	/* write side (dmu_tx.h, txg.c) */
 	pthread_rwlock_t lock;	/* readers shared; a tx or a sync exclusive */
+	pthread_mutex_t tx_gate;	/* writers pass it to take lock; a sync holds it
+				 * throughout, so readers may run in its read-only phases */
 	bool writable;
 	char *readonly_reason;	/* why not, for messages (NULL: asked read-only) */
 	uint64_t open_txg;	/* txg that new changes join */
@@ -61,6 +63,11 @@ typedef struct spa {
 	uint64_t pool_state;	/* POOL_STATE_* written into labels */
 	uint64_t feature_enabled_txg_obj;	/* MOS "feature_enabled_txg" ZAP; 0: none */
 } spa_t;
+
+/* Initialise / destroy the pool's locks (lock prefers writers, so a sync
+ * is not starved by a stream of readers). */
+void spa_locks_init(spa_t *spa);
+void spa_locks_destroy(spa_t *spa);
 
 /* Log a message through the pool's log callback (printf-style). */
 void spa_log(const spa_t *spa, int level, const char *fmt, ...)

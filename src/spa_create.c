@@ -1081,7 +1081,7 @@ static spa_t *spa_new(const struct zfuse_create_opts *o)
 	spa->deflate = true;
 	/* Written once and closed: the labels say "exported". */
 	spa->pool_state = POOL_STATE_EXPORTED;
-	pthread_rwlock_init(&spa->lock, NULL);
+	spa_locks_init(spa);
 	return spa;
 }
 

@@ -230,25 +230,39 @@ static int sync_mos(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 	}
 }
 
-int spa_sync(spa_t *spa)
+/* Phase 1 (readers welcome): compress and checksum the datasets' data. */
+static void sync_prepare(spa_t *spa)
 {
-	if (!spa->writable || !anything_dirty(spa))
-		return 0;
-	uint64_t txg = spa->open_txg;
+	for (objset_t *os = spa->objsets; os; os = os->next) {
+		if (!dmu_objset_is_dirty(os))
+			continue;
+		struct os_write_policy pol;
+		dmu_objset_policy(spa, os, &pol);
+		dmu_objset_prepare(os, spa->open_txg, &pol);
+	}
+}
+
+/* Phase 2 (exclusive): every block of the txg written, bottom-up. */
+static int sync_write(spa_t *spa, uint64_t txg)
+{
 	dmu_tx_t tx = { spa, txg };
 	int rc = sync_datasets(spa, txg, &tx);
 	if (rc == 0 && spa->config_dirty)
 		rc = spa_config_write_mos(spa, &tx);
 	if (rc == 0)
 		rc = sync_mos(spa, txg, &tx);
-	if (rc == 0)
-		rc = commit_uberblock(spa, txg);
+	return rc;
+}
+
+/* Phase 4 (exclusive): the txg is the pool now. */
+static void sync_done(spa_t *spa, uint64_t txg, int rc)
+{
 	if (rc) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s': txg %" PRIu64 " could not be written (%s); "
 			"the pool is read-only now and stays as of txg %" PRIu64, spa->name, txg,
 			zfuse_strerror(rc), spa->ub.ub_txg);
 		spa->writable = false;
-		return rc;
+		return;
 	}
 	metaslab_sync_done(spa, txg);
 	spa->open_txg = txg + 1;
@@ -263,18 +277,54 @@ int spa_sync(spa_t *spa)
 			pp = &os->next;
 		}
 	}
-	return 0;
+}
+
+int spa_sync(spa_t *spa)
+{
+	if (!spa->writable || !anything_dirty(spa))
+		return 0;
+	uint64_t txg = spa->open_txg;
+	int rc = sync_write(spa, txg);
+	if (rc == 0)
+		rc = commit_uberblock(spa, txg);
+	sync_done(spa, txg, rc);
+	return rc;
 }
 
 /* ---- the sync thread and the throttle -------------------------------------- */
 
+/*
+ * Writers are kept out for the whole sync by the gate; readers only while
+ * blocks and trees change (phases 2 and 4): they go on while the data is
+ * compressed and checksummed and while the devices flush and the
+ * uberblock is written.
+ */
 int txg_sync_now(spa_t *spa)
 {
 	if (!spa->writable)
 		return spa->txg ? -ZFUSE_E_IO : 0;
-	pthread_rwlock_wrlock(&spa->lock);
-	int rc = spa_sync(spa);
+	pthread_mutex_lock(&spa->tx_gate);
+	pthread_rwlock_rdlock(&spa->lock);
+	bool dirty = spa->writable && anything_dirty(spa);
+	uint64_t txg = spa->open_txg;
+	if (dirty)
+		sync_prepare(spa);
 	pthread_rwlock_unlock(&spa->lock);
+	int rc = 0;
+	if (dirty) {
+		pthread_rwlock_wrlock(&spa->lock);
+		rc = sync_write(spa, txg);
+		pthread_rwlock_unlock(&spa->lock);
+		if (rc == 0) {
+			pthread_rwlock_rdlock(&spa->lock);
+			rc = commit_uberblock(spa, txg);
+			pthread_rwlock_unlock(&spa->lock);
+		}
+		pthread_rwlock_wrlock(&spa->lock);
+		sync_done(spa, txg, rc);
+		pthread_rwlock_unlock(&spa->lock);
+	}
+	pthread_mutex_unlock(&spa->tx_gate);
 	return rc;
 }
 
