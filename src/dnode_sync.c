@@ -526,7 +526,8 @@ static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
 
 	/* 4. indirect blocks, lowest level first; parents are already in the
 	 * table because loading a child loaded its parent. */
-	qsort(s->inds, s->ninds, sizeof(*s->inds), ind_cmp);
+	if (s->ninds)
+		qsort(s->inds, s->ninds, sizeof(*s->inds), ind_cmp);
 	for (size_t i = 0; i < s->ninds && rc == 0; i++) {
 		struct ind *ind = &s->inds[i];
 		uint64_t fill = 0, per = 1ULL << s->epbs;

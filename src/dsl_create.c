@@ -174,7 +174,8 @@ int dsl_deadlist_clone(spa_t *spa, uint64_t dl, uint64_t maxtxg, dmu_tx_t *tx, u
 	if (rc == 0)
 		rc = dsl_deadlist_alloc(spa, tx, newdl);
 	/* OpenZFS walks its AVL tree of entries: ascending mintxg. */
-	qsort(k.v, k.n, sizeof(*k.v), cmp_u64);
+	if (k.n)
+		qsort(k.v, k.n, sizeof(*k.v), cmp_u64);
 	for (size_t i = 0; rc == 0 && i < k.n && k.v[i] < maxtxg; i++)
 		rc = dsl_deadlist_add_key(spa, *newdl, k.v[i], tx);
 	free(k.v);
