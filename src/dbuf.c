@@ -145,21 +145,25 @@ static int zero_buf(uint64_t size, arc_buf_t **out)
 	return 0;
 }
 
+int dbuf_borrow(const dirty_block_t *db, arc_buf_t **out)
+{
+	arc_buf_t *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ZFUSE_E_NOMEM;
+	b->data = db->data;
+	b->size = db->size;
+	b->refcount = 1;
+	b->cached = ARC_BUF_BORROWED;
+	*out = b;
+	return 0;
+}
+
 int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out)
 {
 	objset_t *os = dn->os;
 	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
-	if (db) {
-		arc_buf_t *b = calloc(1, sizeof(*b));
-		if (!b)
-			return -ZFUSE_E_NOMEM;
-		b->data = db->data;
-		b->size = db->size;
-		b->refcount = 1;
-		b->cached = ARC_BUF_BORROWED;
-		*out = b;
-		return 0;
-	}
+	if (db)
+		return dbuf_borrow(db, out);
 	if (dbuf_block_freed(os, dn->object, blkid))
 		return zero_buf(dnode_datablksz(dn), out);
 	return 1;

@@ -63,6 +63,9 @@ struct dbuf_overlay {
  */
 int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out);
 
+/* A held view of a dirty block (released with arc_release/dbuf_rele). */
+int dbuf_borrow(const dirty_block_t *db, arc_buf_t **out);
+
 /* The dirty record of an object, created on demand (NULL: no memory). */
 dirty_object_t *dbuf_dirty_object(objset_t *os, uint64_t object);
 dirty_object_t *dbuf_find_object(const objset_t *os, uint64_t object);

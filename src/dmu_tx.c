@@ -115,6 +115,11 @@ static int dnode_slot_dirty(objset_t *os, uint64_t object, unsigned slots, uint8
 	return 0;
 }
 
+int dnode_dirty_raw(objset_t *os, uint64_t object, uint8_t **raw)
+{
+	return dnode_slot_dirty(os, object, 1, raw, NULL);
+}
+
 void dnode_redecode(dnode_t *dn)
 {
 	objset_t *os = dn->os;

@@ -141,6 +141,10 @@ int dmu_bonus_set_type(objset_t *os, uint64_t object, unsigned bonustype, dmu_tx
 int dnode_hold_dirty(objset_t *os, uint64_t object, dmu_tx_t *tx, dnode_t *dn);
 void dnode_redecode(dnode_t *dn);
 
+/* The raw bytes of an existing object's dnode in the overlay (the block
+ * holding it dirtied), for sync, which writes block pointers into it. */
+int dnode_dirty_raw(objset_t *os, uint64_t object, uint8_t **raw);
+
 /* ---- spill blocks ------------------------------------------------------- */
 
 /* Replace the object's spill block with len bytes (len 0 removes it). */

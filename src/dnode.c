@@ -76,19 +76,8 @@ int dnode_spill_bp(const dnode_t *dn, blkptr_t *bp)
 int dnode_spill_hold(dnode_t *dn, arc_buf_t **out)
 {
 	dirty_block_t *db = dn->os->overlay ? dbuf_find_block(dn->os, dn->object, DMU_SPILL_BLKID) : NULL;
-	if (db) {
-		if (db->size == 0)
-			return -ZFUSE_E_NOENT;
-		arc_buf_t *b = calloc(1, sizeof(*b));
-		if (!b)
-			return -ZFUSE_E_NOMEM;
-		b->data = db->data;
-		b->size = db->size;
-		b->refcount = 1;
-		b->cached = ARC_BUF_BORROWED;
-		*out = b;
-		return 0;
-	}
+	if (db)
+		return db->size ? dbuf_borrow(db, out) : -ZFUSE_E_NOENT;
 	blkptr_t bp;
 	if (dnode_spill_bp(dn, &bp) != 0 || bp_is_hole(&bp))
 		return -ZFUSE_E_NOENT;

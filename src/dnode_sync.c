@@ -285,13 +285,13 @@ static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned d
 	zp->zero_is_hole = zp->compress != ZIO_COMPRESS_OFF || level > 0 || s->type == DMU_OT_DNODE;
 }
 
-/* Write one block into *slot, killing what it replaces. */
-static int write_into(struct obj_sync *s, const struct zio_write_props *zp, const void *data,
-		      uint64_t lsize, uint64_t fill, blkptr_t *slot)
+/* Write one prepared block into *slot, killing what it replaces. */
+static int write_prepared_into(struct obj_sync *s, const struct zio_write_props *zp,
+			       const struct zio_prepared *pr, uint64_t lsize, uint64_t fill, blkptr_t *slot)
 {
 	blkptr_t old = *slot, nbp;
 	bool rewrote;
-	int rc = zio_write_block(s->spa, s->txg, zp, data, lsize, &old, &nbp, &rewrote);
+	int rc = zio_write_prepared(s->spa, s->txg, zp, pr, lsize, &old, &nbp, &rewrote);
 	if (rc)
 		return rc;
 	if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
@@ -301,6 +301,18 @@ static int write_into(struct obj_sync *s, const struct zio_write_props *zp, cons
 	born_bp(s, &nbp);
 	*slot = nbp;
 	return 0;
+}
+
+/* Write one block into *slot, killing what it replaces. */
+static int write_into(struct obj_sync *s, const struct zio_write_props *zp, const void *data,
+		      uint64_t lsize, uint64_t fill, blkptr_t *slot)
+{
+	struct zio_prepared pr;
+	int rc = zio_write_prepare(s->spa, zp, data, lsize, &pr);
+	if (rc == 0)
+		rc = write_prepared_into(s, zp, &pr, lsize, fill, slot);
+	zio_prepared_release(&pr);
+	return rc;
 }
 
 /* ---- the CPU half of writing, on every core ---------------------------- */
@@ -380,23 +392,6 @@ static void prepare_blocks(struct obj_sync *s, dirty_object_t **v, uint64_t n)
 	for (int t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
 	free(pool.jobs);
-}
-
-static int write_prepared_into(struct obj_sync *s, const struct zio_write_props *zp,
-			       const struct zio_prepared *pr, uint64_t lsize, uint64_t fill, blkptr_t *slot)
-{
-	blkptr_t old = *slot, nbp;
-	bool rewrote;
-	int rc = zio_write_prepared(s->spa, s->txg, zp, pr, lsize, &old, &nbp, &rewrote);
-	if (rc)
-		return rc;
-	if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
-		nbp.blk_fill = fill;
-	if ((rc = kill_bp(s, &old, rewrote)) != 0)
-		return rc;
-	born_bp(s, &nbp);
-	*slot = nbp;
-	return 0;
 }
 
 static int ind_cmp(const void *a, const void *b)
@@ -789,20 +784,6 @@ bool dmu_objset_is_dirty(const objset_t *os)
 	return os->overlay && os->overlay->nobjects > 0;
 }
 
-/* The dnode bytes of object in the overlay (its meta-dnode block dirtied). */
-static int dirty_dnode_raw(objset_t *os, uint64_t object, uint8_t **raw)
-{
-	dnode_t *mdn = &os->meta_dnode;
-	uint64_t bs = dnode_datablksz(mdn);
-	uint64_t off = object << DNODE_SHIFT;
-	dirty_block_t *db;
-	int rc = dbuf_dirty(mdn, off / bs, &db);
-	if (rc)
-		return rc;
-	*raw = db->data + off % bs;
-	return 0;
-}
-
 int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_policy *pol,
 		    const struct os_sync_owner *owner)
 {
@@ -832,7 +813,7 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 		if (d->nblocks == 0 && d->nfrees == 0 && !d->has_dropped_spill)
 			continue;	/* only its dnode changed: the block is dirty already */
 		uint8_t *raw;
-		if ((rc = dirty_dnode_raw(os, d->object, &raw)) != 0)
+		if ((rc = dnode_dirty_raw(os, d->object, &raw)) != 0)
 			break;
 		rc = sync_object(&s, d, raw);
 	}

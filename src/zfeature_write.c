@@ -125,30 +125,19 @@ static uint64_t refcount_zap(spa_t *spa, const struct zfeature_info *fi)
 int spa_feature_refcount(spa_t *spa, const char *name, uint64_t *refcount)
 {
 	const struct zfeature_info *fi = by_name(name);
-	if (!fi)
-		return -ZFUSE_E_NOENT;
-	uint64_t obj = refcount_zap(spa, fi);
-	if (!obj)
-		return -ZFUSE_E_NOENT;
-	dnode_t dn;
-	int rc = dnode_hold(spa->mos, obj, &dn);
-	if (rc)
-		return rc;
-	rc = zap_lookup_uint64(&dn, fi->guid, refcount);
-	dnode_rele(&dn);
-	return rc;
+	return fi ? zfeature_refcount(spa, fi->guid, refcount) : -ZFUSE_E_NOENT;
 }
 
 bool spa_feature_is_enabled(spa_t *spa, const char *name)
 {
-	uint64_t r;
-	return spa_feature_refcount(spa, name, &r) == 0;
+	const struct zfeature_info *fi = by_name(name);
+	return fi && zfeature_is_enabled(spa, fi->guid);
 }
 
 bool spa_feature_is_active(spa_t *spa, const char *name)
 {
-	uint64_t r;
-	return spa_feature_refcount(spa, name, &r) == 0 && r > 0;
+	const struct zfeature_info *fi = by_name(name);
+	return fi && zfeature_is_active(spa, fi->guid);
 }
 
 int spa_feature_create_zap_objects(spa_t *spa, dmu_tx_t *tx)
