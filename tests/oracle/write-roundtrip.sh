@@ -103,6 +103,7 @@ for c in "${configs[@]}"; do
 	"$ZFUSE" mount -f -o ro "${files[@]}" "$mnt" 2>/dev/null &
 	pid=$!
 	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	df -B1 --output=size,used,avail "$mnt" | tail -1 | awk '{ print $1, $2, $3 }' > "$work/$name.zfuse.df"
 	if "$MANIFEST" "$mnt" | diff -q - "$work/$name.zfuse.tsv" >/dev/null; then
 		ok "$name: remount shows the written tree ($(wc -l < "$work/$name.zfuse.tsv") lines)"
 	else
@@ -124,6 +125,11 @@ cp "$MANIFEST" "$work/manifest.sh"
 	for c in "${configs[@]}"; do
 		name=${c%%|*}
 		cat <<EOF
+# statfs as OpenZFS computes it, before anything changes the pool
+if zpool import -o readonly=on -d /host/$name -f $name; then
+  df -B1 --output=size,used,avail /$name | tail -1 | awk '{ print \$1, \$2, \$3 }' > /host/$name.oracle.df
+  zpool export $name
+fi
 if zpool import -d /host/$name -f $name; then
   zpool scrub -w $name
   zpool status -v $name > /host/$name.status
@@ -154,6 +160,18 @@ for c in "${configs[@]}"; do
 		ok "$name: OpenZFS imports it and scrubs 0 errors"
 	else
 		notok "$name: OpenZFS import/scrub"; cat "$work/$name.status" 2>/dev/null | head -20
+	fi
+	# Available space must be equal; size and used (whole recordsize blocks
+	# of referenced + available bytes) may differ by one block, from the
+	# sub-block remainder of the available bytes (see the closing note).
+	read -r zs zu za < "$work/$name.zfuse.df"
+	read -r os ou oa < "$work/$name.oracle.df" 2>/dev/null || os=
+	rs=$(awk -v r="${opts##*recordsize=}" 'BEGIN { n = r + 0; u = substr(r, length(n "") + 1, 1);
+		if (u == "K") n *= 1024; else if (u == "M") n *= 1048576; else n = 131072; print n }')
+	if [ -n "$os" ] && [ "$za" == "$oa" ] && [ $(( zs > os ? zs - os : os - zs )) -le "$rs" ]; then
+		ok "$name: statfs matches OpenZFS's (available $za bytes; size $zs vs $os)"
+	else
+		notok "$name: statfs differs: zfuse $zs $zu $za, OpenZFS ${os:-?} ${ou:-} ${oa:-}"
 	fi
 	if diff -q "$work/$name.zfuse.tsv" "$work/$name.oracle.tsv" >/dev/null 2>&1; then
 		ok "$name: OpenZFS shows the tree zfuse wrote"
