@@ -153,7 +153,7 @@ chmod +x "$work/job.sh"
 OZVM_TIMEOUT=1200 "$SHARED/oracle/run.sh" "$work" > "$work/oracle.out" 2>&1 || { tail -30 "$work/oracle.out"; notok "oracle job"; }
 
 for c in "${configs[@]}"; do
-	name=${c%%|*}
+	IFS="|" read -r name spec opts envs <<<"$c"
 	[ -f "$work/$name.zfuse.tsv" ] || continue
 	if grep -q "scrub repaired 0B" "$work/$name.status" 2>/dev/null &&
 	   grep -q "with 0 errors" "$work/$name.status" && grep -q "No known data errors" "$work/$name.status"; then
