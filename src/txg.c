@@ -279,18 +279,6 @@ static void sync_done(spa_t *spa, uint64_t txg, int rc)
 	}
 }
 
-int spa_sync(spa_t *spa)
-{
-	if (!spa->writable || !anything_dirty(spa))
-		return 0;
-	uint64_t txg = spa->open_txg;
-	int rc = sync_write(spa, txg);
-	if (rc == 0)
-		rc = commit_uberblock(spa, txg);
-	sync_done(spa, txg, rc);
-	return rc;
-}
-
 /* ---- the sync thread and the throttle -------------------------------------- */
 
 /*

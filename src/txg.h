@@ -1,6 +1,6 @@
 /*
  * txg.h — transaction groups: when the open txg is synced (timer, dirty
- * data limit, explicit waits), the sync itself (spa_sync) and the switch
+ * data limit, explicit waits), the sync itself (txg_sync_now) and the switch
  * that makes an imported pool writable.
  */
 #ifndef ZFUSE_TXG_H
@@ -31,13 +31,6 @@ void txg_throttle(struct spa *spa);
 /* After a tx: wake the sync thread early when dirty data is high. */
 void txg_kick(struct spa *spa);
 
-/*
- * Write the open txg with the pool lock held exclusively: dirty dataset
- * objsets, their DSL accounting, the MOS in passes with the space maps
- * until nothing changes, then labels and the uberblock (pool-layer.md
- * §3.7). Nothing to write: returns 0 without a new uberblock.
- */
-int spa_sync(struct spa *spa);
 
 /* Dirty bytes waiting in the open txg. */
 uint64_t txg_dirty_bytes(const struct spa *spa);

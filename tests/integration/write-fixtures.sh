@@ -185,6 +185,9 @@ for fx in "${fixtures[@]}"; do
 done
 
 # OpenZFS's word on a few of them: import, scrub, and the same tree.
+if [ ${#oracle_pools[@]} -gt 0 ] && ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "skip: the OpenZFS check of ${oracle_pools[*]} (qemu-system-x86_64 is not installed)"
+fi
 if [ ${#oracle_pools[@]} -gt 0 ] && command -v qemu-system-x86_64 >/dev/null; then
 	cp "$SHARED/oracle/manifest.sh" "$work/manifest.sh"
 	{
