@@ -1263,8 +1263,12 @@ static void zf_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 		fuse_reply_err(req, EXDEV);
 		return;
 	}
+	/* The kernel has shortened len to the source's size as it shows it
+	 * (generic_copy_file_checks) and flushed the source range; with the
+	 * writeback cache that size may be ahead of ours. */
 	ssize_t r = zfuse_copy_file_range(in->t.fs->zfs, in->t.obj, (uint64_t)off_in,
-					  out->t.obj, (uint64_t)off_out, len, 0);
+					  out->t.obj, (uint64_t)off_out, len,
+					  ZFUSE_COPY_LEN_CHECKED);
 	if (r < 0)
 		reply_status(req, (int)r);
 	else

@@ -172,6 +172,7 @@ int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out)
 int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
 {
 	objset_t *os = dn->os;
+	SPA_ASSERT_WRITER(os->spa);
 	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
 	if (db) {
 		*out = db;

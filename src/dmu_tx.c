@@ -46,14 +46,15 @@ static void put_le16(uint8_t *p, uint16_t v)
 
 int dmu_tx_begin(spa_t *spa, dmu_tx_t *tx)
 {
+	SPA_ASSERT_NOT_HELD(spa);
 	if (!spa->writable)
 		return -ZFUSE_E_ROFS;
 	txg_throttle(spa);
 	pthread_mutex_lock(&spa->tx_gate);
-	pthread_rwlock_wrlock(&spa->lock);
+	spa_enter_write(spa);
 	pthread_mutex_unlock(&spa->tx_gate);
 	if (!spa->writable) {
-		pthread_rwlock_unlock(&spa->lock);
+		spa_exit(spa);
 		return -ZFUSE_E_ROFS;
 	}
 	tx->spa = spa;
@@ -63,7 +64,7 @@ int dmu_tx_begin(spa_t *spa, dmu_tx_t *tx)
 
 void dmu_tx_commit(dmu_tx_t *tx)
 {
-	pthread_rwlock_unlock(&tx->spa->lock);
+	spa_exit(tx->spa);
 	txg_kick(tx->spa);
 }
 

@@ -14,11 +14,12 @@
  * (dataset bp and accounting, space maps), in passes until nothing
  * changes, then labels and the uberblock.
  *
- * Concurrency: the pool has one rwlock (spa->lock). Read entry points of
- * the ZPL take it shared; dmu_tx_begin takes it exclusively and
+ * Concurrency (spa_lock.h): the pool has one rwlock (spa->lock). Read entry
+ * points of the ZPL take it shared; dmu_tx_begin takes it exclusively and
  * dmu_tx_commit drops it. So a reader holding a dnode or dbuf never sees it
  * change under it, and every function below may assume it is the only
- * writer. Functions here never take the lock themselves.
+ * writer. Functions here never take the lock themselves; dmu_tx_begin must
+ * not be called with it held (debug builds abort if it is).
  *
  * All calls return 0 or a negative ZFUSE_E_* code (zfuse/errors.h):
  * ZFUSE_E_NOMEM, ZFUSE_E_NOSPC (allocation would eat into slop space),

@@ -521,10 +521,67 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 	return rc;
 }
 
+int dsl_dataset_walk(spa_t *spa, int (*cb)(const struct zfuse_dataset_info *, void *), void *arg)
+{
+	struct walk w = { spa, cb, arg };
+	return walk_dir(&w, spa->root_dir_obj, spa->name, 0);
+}
+
+/* zfuse_dataset_iter's copy of the walk, made under the lock. */
+struct info_list {
+	struct zfuse_dataset_info *v;
+	size_t n, cap;
+};
+
+static void info_free(struct zfuse_dataset_info *i)
+{
+	free((char *)i->name);
+	free((char *)i->mountpoint);
+	free((char *)i->origin);
+}
+
+static char *strdup_or_null(const char *s, bool *failed)
+{
+	if (!s)
+		return NULL;
+	char *d = strdup(s);
+	if (!d)
+		*failed = true;
+	return d;
+}
+
+static int info_collect(const struct zfuse_dataset_info *info, void *arg)
+{
+	struct info_list *l = arg;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		struct zfuse_dataset_info *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	struct zfuse_dataset_info *c = &l->v[l->n++];
+	bool failed = false;
+	*c = *info;
+	c->name = strdup_or_null(info->name, &failed);
+	c->mountpoint = strdup_or_null(info->mountpoint, &failed);
+	c->origin = strdup_or_null(info->origin, &failed);
+	return failed ? -ZFUSE_E_NOMEM : 0;
+}
+
 int zfuse_dataset_iter(zfuse_pool_t *pool, int (*cb)(const struct zfuse_dataset_info *, void *),
 		       void *arg)
 {
 	spa_t *spa = (spa_t *)pool;
-	struct walk w = { spa, cb, arg };
-	return walk_dir(&w, spa->root_dir_obj, spa->name, 0);
+	struct info_list l = { 0 };
+	spa_enter_read(spa);
+	int rc = dsl_dataset_walk(spa, info_collect, &l);
+	spa_exit(spa);
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = cb(&l.v[i], arg);
+	for (size_t i = 0; i < l.n; i++)
+		info_free(&l.v[i]);
+	free(l.v);
+	return rc;
 }

@@ -12,6 +12,7 @@
 #include "blkptr.h"
 
 struct spa;
+struct zfuse_dataset_info;
 
 typedef struct dsl_dir_phys {
 	uint64_t creation_time, head_dataset_obj, parent_obj, origin_obj;
@@ -70,6 +71,12 @@ struct dsl_dataset_ref {
 
 /* dsl_dataset_lookup + dsl_dataset_read. Errors as both. */
 int dsl_dataset_find(struct spa *spa, const char *name, struct dsl_dataset_ref *ref);
+
+/* zfuse_dataset_iter's walk without the lock and without copies: cb runs
+ * while the walk reads the MOS, so the caller holds the pool lock or owns
+ * the pool (import, inspect), and cb must not take the lock. */
+int dsl_dataset_walk(struct spa *spa, int (*cb)(const struct zfuse_dataset_info *, void *),
+		     void *arg);
 
 /* Full name of a dsl_dir ("pool/a/b"). */
 int dsl_dir_name(struct spa *spa, uint64_t dirobj, char *buf, size_t cap);

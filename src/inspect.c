@@ -406,7 +406,7 @@ int zfuse_inspect_datasets(zfuse_pool_t *pool, const struct zfuse_inspect_opts *
 	em_obj_begin(&em, NULL);
 	em_arr_begin(&em, "datasets");
 	struct ds_ctx c = { &em, spa };
-	int rc = zfuse_dataset_iter(pool, emit_dataset, &c);
+	int rc = dsl_dataset_walk(spa, emit_dataset, &c);
 	em_arr_end(&em);
 	em_obj_end(&em);
 	em_finish(&em);

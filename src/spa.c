@@ -36,22 +36,6 @@ void spa_log(const spa_t *spa, int level, const char *fmt, ...)
 		fprintf(stderr, "zfuse: %s\n", msg);
 }
 
-void spa_locks_init(spa_t *spa)
-{
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&spa->lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
-	pthread_mutex_init(&spa->tx_gate, NULL);
-}
-
-void spa_locks_destroy(spa_t *spa)
-{
-	pthread_rwlock_destroy(&spa->lock);
-	pthread_mutex_destroy(&spa->tx_gate);
-}
-
 vdev_t *spa_lookup_top(const spa_t *spa, uint64_t id)
 {
 	if (!spa->root || id >= spa->root->nchild)

@@ -15,6 +15,7 @@
 #include "arc.h"
 #include "dmu_zfetch.h"
 #include "nvpair.h"
+#include "spa_lock.h"
 #include "vdev.h"
 #include "vdev_label.h"
 #include "zio_checksum.h"
@@ -45,7 +46,7 @@ typedef struct spa {
 	void *log_arg;
 	int log_level;
 	/* write side (dmu_tx.h, txg.c) */
-	pthread_rwlock_t lock;	/* readers shared; a tx or a sync exclusive */
+	pthread_rwlock_t lock;	/* spa_lock.h: readers shared; a tx or a sync exclusive */
 	pthread_mutex_t tx_gate;	/* writers pass it to take lock; a sync holds it
 				 * throughout, so readers may run in its read-only phases */
 	bool writable;
@@ -63,11 +64,6 @@ typedef struct spa {
 	uint64_t pool_state;	/* POOL_STATE_* written into labels */
 	uint64_t feature_enabled_txg_obj;	/* MOS "feature_enabled_txg" ZAP; 0: none */
 } spa_t;
-
-/* Initialise / destroy the pool's locks (lock prefers writers, so a sync
- * is not starved by a stream of readers). */
-void spa_locks_init(spa_t *spa);
-void spa_locks_destroy(spa_t *spa);
 
 /* Log a message through the pool's log callback (printf-style). */
 void spa_log(const spa_t *spa, int level, const char *fmt, ...)

@@ -289,28 +289,29 @@ static void sync_done(spa_t *spa, uint64_t txg, int rc)
  */
 int txg_sync_now(spa_t *spa)
 {
+	SPA_ASSERT_NOT_HELD(spa);
 	if (!spa->writable)
 		return spa->txg ? -ZFUSE_E_IO : 0;
 	pthread_mutex_lock(&spa->tx_gate);
-	pthread_rwlock_rdlock(&spa->lock);
+	spa_enter_read(spa);
 	bool dirty = spa->writable && anything_dirty(spa);
 	uint64_t txg = spa->open_txg;
 	if (dirty)
 		sync_prepare(spa);
-	pthread_rwlock_unlock(&spa->lock);
+	spa_exit(spa);
 	int rc = 0;
 	if (dirty) {
-		pthread_rwlock_wrlock(&spa->lock);
+		spa_enter_write(spa);
 		rc = sync_write(spa, txg);
-		pthread_rwlock_unlock(&spa->lock);
+		spa_exit(spa);
 		if (rc == 0) {
-			pthread_rwlock_rdlock(&spa->lock);
+			spa_enter_read(spa);
 			rc = commit_uberblock(spa, txg);
-			pthread_rwlock_unlock(&spa->lock);
+			spa_exit(spa);
 		}
-		pthread_rwlock_wrlock(&spa->lock);
+		spa_enter_write(spa);
 		sync_done(spa, txg, rc);
-		pthread_rwlock_unlock(&spa->lock);
+		spa_exit(spa);
 	}
 	pthread_mutex_unlock(&spa->tx_gate);
 	return rc;

@@ -138,7 +138,7 @@ static int reserve_chain(const struct zfuse_dataset_info *info, void *arg)
 int zil_reserve_chains(spa_t *spa, char *why, size_t cap)
 {
 	struct reserve_ctx c = { spa, 0, "" };
-	int rc = zfuse_dataset_iter((zfuse_pool_t *)spa, reserve_chain, &c);
+	int rc = dsl_dataset_walk(spa, reserve_chain, &c);
 	if (rc)
 		return rc;
 	if (c.unclaimed[0]) {

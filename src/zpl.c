@@ -7,6 +7,7 @@
  * nvlist and in the hidden xattr directory.
  */
 #include <dirent.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,6 @@
 #define COOKIE_ZAP_START 2
 #define COOKIE_END ((1ULL << 62) - 1)
 
-/* Every public read entry point holds the pool lock shared, so a writer
- * (dmu_tx_begin takes it exclusively) never changes what it is decoding. */
-#define RDLOCK(fs) pthread_rwlock_rdlock(&(fs)->spa->lock)
-#define UNLOCK(fs) pthread_rwlock_unlock(&(fs)->spa->lock)
 
 static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 {
@@ -60,9 +57,9 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 	spa_t *spa = (spa_t *)pool;
 	*out = NULL;
 	struct dsl_dataset_ref ref;
-	pthread_rwlock_rdlock(&spa->lock);
+	spa_enter_read(spa);
 	int rc = dsl_dataset_find(spa, name, &ref);
-	pthread_rwlock_unlock(&spa->lock);
+	spa_exit(spa);
 	if (rc)
 		return rc;
 	zfuse_fs_t *fs = calloc(1, sizeof(*fs));
@@ -81,9 +78,9 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 		rc = -ZFUSE_E_UNSUPPORTED;
 		goto fail;
 	}
-	pthread_rwlock_rdlock(&spa->lock);
+	spa_enter_read(spa);
 	bool encrypted = dsl_dir_is_encrypted(spa, fs->dirobj);
-	pthread_rwlock_unlock(&spa->lock);
+	spa_exit(spa);
 	if (encrypted) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is encrypted; zfuse cannot decrypt it", name);
 		rc = -ZFUSE_E_ACCESS;
@@ -91,15 +88,15 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 	}
 	if (!fs->snapshot) {
 		/* The pool's list of shared objsets changes: exclusively. */
-		pthread_rwlock_wrlock(&spa->lock);
+		spa_enter_write(spa);
 		rc = spa_objset_hold(spa, fs->dsobj, &fs->os);
-		pthread_rwlock_unlock(&spa->lock);
+		spa_exit(spa);
 		if (rc)
 			goto fail;
 	}
-	pthread_rwlock_rdlock(&spa->lock);
+	spa_enter_read(spa);
 	rc = fs_open_locked(fs);
-	pthread_rwlock_unlock(&spa->lock);
+	spa_exit(spa);
 	if (rc)
 		goto fail;
 	if (fs->writable && (rc = zpl_write_open(fs)) != 0)
@@ -176,9 +173,9 @@ void zfuse_fs_close(zfuse_fs_t *fs)
 		if (fs->snapshot) {
 			objset_close(fs->os);
 		} else {
-			pthread_rwlock_wrlock(&fs->spa->lock);
+			spa_enter_write(fs->spa);
 			spa_objset_rele(fs->spa, fs->os);
-			pthread_rwlock_unlock(&fs->spa->lock);
+			spa_exit(fs->spa);
 		}
 	}
 	free(fs->name);
@@ -206,6 +203,7 @@ static void sa_time(const sa_handle_t *h, enum zpl_attr a, int64_t t[2])
 /* Hold a ZPL object and decode its attributes. */
 int zpl_znode_get(zfuse_fs_t *fs, uint64_t ino, dnode_t *dn, struct znode *zp)
 {
+	SPA_ASSERT_HELD(fs->spa);
 	memset(zp, 0, sizeof(*zp));
 	int rc = dnode_hold(fs->os, ino, dn);
 	if (rc)
@@ -853,97 +851,147 @@ void zfuse_volume_close(zfuse_volume_t *v)
 
 int zfuse_getattr(zfuse_fs_t *fs, uint64_t ino, struct stat *st)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	int rc = zpl_getattr_locked(fs, ino, st);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 int zfuse_parent(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	int rc = parent_locked(fs, dir, parent);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 int zfuse_lookup(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t *ino)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	int rc = lookup_locked(fs, dir, name, ino);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
+}
+
+/*
+ * Entries are gathered under the lock in batches and handed to the caller's
+ * callback after it is dropped, so the callback may call back into the
+ * library (readdirplus stats every entry) without taking the lock twice.
+ */
+struct dirent_batch {
+	struct batched_dirent {
+		char name[ZAP_MAXNAMELEN_NEW];
+		uint64_t ino, next;
+		unsigned dtype;
+	} *v;
+	size_t n, cap;
+};
+
+#define BATCH_FULL 1
+
+static int batch_add(void *arg, const char *name, uint64_t ino, unsigned dtype, uint64_t next)
+{
+	struct dirent_batch *b = arg;
+	struct batched_dirent *e = &b->v[b->n++];
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->ino = ino;
+	e->dtype = dtype;
+	e->next = next;
+	return b->n == b->cap ? BATCH_FULL : 0;
 }
 
 int zfuse_readdir(zfuse_fs_t *fs, uint64_t dir, uint64_t cookie, zfuse_dirent_fn cb, void *arg)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
-	int rc = readdir_locked(fs, dir, cookie, cb, arg);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	/* Small first batch: a FUSE reply holds a few dozen entries. */
+	struct dirent_batch b = { malloc(32 * sizeof(*b.v)), 0, 32 };
+	if (!b.v)
+		return -ZFUSE_E_NOMEM;
+	int rc;
+	for (;;) {
+		b.n = 0;
+		spa_enter_read(fs->spa);
+		rc = readdir_locked(fs, dir, cookie, batch_add, &b);
+		spa_exit(fs->spa);
+		bool more = rc == BATCH_FULL;
+		if (rc < 0 || (rc != 0 && !more))
+			break;
+		rc = 0;
+		for (size_t i = 0; i < b.n && rc == 0; i++)
+			rc = cb(arg, b.v[i].name, b.v[i].ino, b.v[i].dtype, b.v[i].next);
+		if (rc || !more)
+			break;
+		cookie = b.v[b.n - 1].next;
+		struct batched_dirent *bigger;
+		if (b.cap < 512 && (bigger = realloc(b.v, 2 * b.cap * sizeof(*b.v))) != NULL) {
+			b.v = bigger;
+			b.cap *= 2;
+		}
+	}
+	free(b.v);
 	return rc;
 }
 
 ssize_t zfuse_read(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	ssize_t rc = read_locked(fs, ino, buf, len, off);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 ssize_t zfuse_readlink(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	ssize_t rc = readlink_locked(fs, ino, buf, cap);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 int zfuse_fs_statfs(zfuse_fs_t *fs, struct zfuse_statfs *out)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	int rc = fs_statfs_locked(fs, out);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf, size_t cap)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	ssize_t rc = getxattr_locked(fs, ino, name, buf, cap);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	ssize_t rc = listxattr_locked(fs, ino, buf, cap);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	ssize_t rc = object_path_locked(fs, ino, buf, cap);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	return rc;
 }
 
 ssize_t zfuse_volume_read(zfuse_volume_t *v, void *buf, size_t len, uint64_t off)
 {
-	pthread_rwlock_rdlock(&v->spa->lock);
+	spa_enter_read(v->spa);
 	ssize_t rc = volume_read_locked(v, buf, len, off);
-	pthread_rwlock_unlock(&v->spa->lock);
+	spa_exit(v->spa);
 	return rc;
 }
 
 int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
-	pthread_rwlock_rdlock(&spa->lock);
+	spa_enter_read(spa);
 	int rc = volume_open_locked(pool, name, out);
-	pthread_rwlock_unlock(&spa->lock);
+	spa_exit(spa);
 	return rc;
 }

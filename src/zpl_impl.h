@@ -3,10 +3,11 @@
  * (zpl_write.c) share: the open filesystem handle and decoded znode
  * attributes. Private to libzfuse.
  *
- * Locking: public entry points take spa->lock (readers shared, writers
- * through dmu_tx_begin exclusively). The *_locked helpers below assume the
- * caller already holds it in either mode, so the write side can reuse the
- * read side's decoding while it is the only writer.
+ * Locking (spa_lock.h): public entry points take spa->lock (readers shared,
+ * writers through dmu_tx_begin exclusively) and never call each other. The
+ * *_locked helpers below assume the caller already holds it in either
+ * mode, so the write side can reuse the read side's decoding while it is
+ * the only writer.
  */
 #ifndef ZFUSE_ZPL_IMPL_H
 #define ZFUSE_ZPL_IMPL_H

@@ -652,7 +652,7 @@ static int drain_delete_queue(zfuse_fs_t *fs)
 
 int zpl_write_open(zfuse_fs_t *fs)
 {
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	pthread_mutex_lock(&wstates_mu);
 	struct zpl_wstate *w;
 	for (w = wstates; w && w->os != fs->os; w = w->next)
@@ -681,7 +681,7 @@ int zpl_write_open(zfuse_fs_t *fs)
 		fs->w = w;
 	}
 	pthread_mutex_unlock(&wstates_mu);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	if (rc)
 		return rc;
 	/* Only the first opener drains: later ones may share open files. */
@@ -933,13 +933,13 @@ int zfuse_forget(zfuse_fs_t *fs, uint64_t ino)
 	if (!zfuse_fs_writable(fs))
 		return 0;
 	/* Cheap check first: live objects need no transaction. */
-	pthread_rwlock_rdlock(&fs->spa->lock);
+	spa_enter_read(fs->spa);
 	dnode_t dn;
 	struct znode zp;
 	int rc = zpl_znode_get(fs, ino, &dn, &zp);
 	if (rc == 0)
 		dnode_rele(&dn);
-	pthread_rwlock_unlock(&fs->spa->lock);
+	spa_exit(fs->spa);
 	if (rc == -ZFUSE_E_NOENT)
 		return 0;
 	if (rc || zp.links != 0)
@@ -1321,12 +1321,20 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 		return zplw_wend(fs, &tx, rc);
 	if (mode & (ZFUSE_FALLOC_PUNCH_HOLE | ZFUSE_FALLOC_ZERO_RANGE)) {
 		/* F_FREESP over the part of the range inside the file. */
+		bool changed = false;
 		if (off < n.size) {
 			uint64_t end = off + len < n.size ? off + len : n.size;
-			if ((rc = dmu_free_range(fs->os, ino, off, end - off, &tx)) == 0 &&
-			    (rc = zplw_wtouch(fs, &n, TS_MTIME | TS_CTIME, now)) == 0)
-				rc = zplw_wstore(fs, &n, &tx);
+			rc = dmu_free_range(fs->os, ino, off, end - off, &tx);
+			changed = true;
 		}
+		/* ZERO_RANGE without KEEP_SIZE also extends the file, as Linux
+		 * filesystems do (the kernel has already raised its size). */
+		if (rc == 0 && !(mode & ZFUSE_FALLOC_KEEP_SIZE) && off + len > n.size) {
+			rc = zplw_set_size(fs, &n, off + len, &tx);
+			changed = true;
+		}
+		if (rc == 0 && changed && (rc = zplw_wtouch(fs, &n, TS_MTIME | TS_CTIME, now)) == 0)
+			rc = zplw_wstore(fs, &n, &tx);
 	} else if (!(mode & ZFUSE_FALLOC_KEEP_SIZE) && off + len > n.size) {
 		/* Copy-on-write preallocates nothing; only the size grows. */
 		if ((rc = zplw_set_size(fs, &n, off + len, &tx)) == 0)
@@ -1339,7 +1347,7 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 ssize_t zfuse_copy_file_range(zfuse_fs_t *fs, uint64_t ino_in, uint64_t off_in,
 			      uint64_t ino_out, uint64_t off_out, size_t len, unsigned flags)
 {
-	if (flags)
+	if (flags & ~ZFUSE_COPY_LEN_CHECKED)
 		return -ZFUSE_E_INVAL;
 	if (ino_in == ino_out && off_in < off_out + len && off_out < off_in + len)
 		return -ZFUSE_E_INVAL;
@@ -1366,16 +1374,17 @@ ssize_t zfuse_copy_file_range(zfuse_fs_t *fs, uint64_t ino_in, uint64_t off_in,
 		}
 		uint64_t src = off_in + done;
 		size_t n = len - done < COPY_CHUNK ? len - done : COPY_CHUNK;
-		if (src >= in.size)
-			n = 0;
-		else if (n > in.size - src)
-			n = (size_t)(in.size - src);
+		/* stored: the part of the chunk inside the file as stored */
+		size_t stored = src >= in.size ? 0 : n < in.size - src ? n : (size_t)(in.size - src);
+		if (!(flags & ZFUSE_COPY_LEN_CHECKED))
+			n = stored;
 		zplw_wnode_free(&in);
 		if (n == 0) {
 			zplw_wend(fs, &tx, 0);
 			break;
 		}
-		if ((rc = dmu_read_object(fs->os, ino_in, src, n, buf)) == 0 &&
+		memset(buf + stored, 0, n - stored);
+		if ((stored == 0 || (rc = dmu_read_object(fs->os, ino_in, src, stored, buf)) == 0) &&
 		    (rc = zplw_load_regular(fs, ino_out, &out)) == 0) {
 			rc = zplw_write_locked(fs, &out, buf, n, off_out + done, &tx, now);
 			zplw_wnode_free(&out);

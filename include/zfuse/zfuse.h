@@ -39,6 +39,8 @@ typedef struct zfuse_fs zfuse_fs_t;
 
 /* Log levels of messages the library emits (import decisions, damage). */
 enum zfuse_log_level { ZFUSE_LOG_ERROR = 0, ZFUSE_LOG_WARN, ZFUSE_LOG_INFO, ZFUSE_LOG_DEBUG };
+/* The log callback may run while the library holds a pool's lock: it must
+ * not call into the library (record or print the message only). */
 typedef void (*zfuse_log_fn)(void *arg, int level, const char *msg);
 
 struct zfuse_import_opts {
@@ -129,6 +131,8 @@ struct zfuse_dataset_info {
  * Call cb for every dataset of the pool: filesystems and volumes in
  * depth-first name order, each followed by its snapshots (in txg order)
  * and bookmarks. The info and its strings are valid during the call only.
+ * The list is read first and cb runs with no library lock held, so it may
+ * call any zfuse_* function.
  * A non-zero return from cb stops the walk and is returned.
  */
 int zfuse_dataset_iter(zfuse_pool_t *pool,
@@ -195,7 +199,9 @@ int zfuse_parent(zfuse_fs_t *fs, uint64_t dir, uint64_t *parent);
  * object number, d_type (DT_*) and the cookie of the entry after it; cb
  * returns non-zero to stop (that value is returned). Cookies are stable:
  * they encode the position in the directory's ZAP, not a count, so a walk
- * resumed from one sees the same later entries.
+ * resumed from one sees the same later entries. Entries are read in
+ * batches and cb runs with no library lock held, so it may call any
+ * zfuse_* function (zfuse_getattr for readdirplus, for example).
  * Errors: ZFUSE_E_NOTDIR.
  */
 typedef int (*zfuse_dirent_fn)(void *arg, const char *name, uint64_t ino,
@@ -404,7 +410,8 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
  * nothing (copy-on-write); without KEEP_SIZE the size grows to off + len.
  * PUNCH_HOLE | KEEP_SIZE, or ZERO_RANGE: the part of [off, off + len)
  * inside the file reads as zeros afterwards and whole blocks in it are
- * freed (the size does not change, as with OpenZFS).
+ * freed; ZERO_RANGE without KEEP_SIZE then extends the file to off + len
+ * (as Linux filesystems do; the kernel shows that size at once).
  * Errors: ZFUSE_E_UNSUPPORTED (other modes, or PUNCH_HOLE without
  * KEEP_SIZE), ZFUSE_E_INVAL (len 0), ZFUSE_E_ISDIR, ZFUSE_E_FBIG.
  */
@@ -413,9 +420,16 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 /*
  * Copy len bytes of file ino_in at off_in into file ino_out at off_out
  * (copy_file_range(2); a plain copy, no block sharing). Returns the bytes
- * copied (short at ino_in's end). Errors: ZFUSE_E_ISDIR, ZFUSE_E_INVAL
- * (overlapping ranges of the same file), ZFUSE_E_FBIG.
+ * copied: short at ino_in's end, unless flags has ZFUSE_COPY_LEN_CHECKED.
+ * Errors: ZFUSE_E_ISDIR, ZFUSE_E_INVAL (overlapping ranges of the same
+ * file, unknown flags), ZFUSE_E_FBIG, ZFUSE_E_ROFS, ZFUSE_E_NOSPC.
  */
+/* The caller has already shortened len to the source's size as it knows
+ * it, which may be ahead of the library's: a kernel with a writeback cache
+ * extends files in its page cache before the writes arrive, and flushes
+ * only the copied range first. Bytes past the stored end are then copied
+ * as zeros (what the kernel shows there) instead of ending the copy. */
+#define ZFUSE_COPY_LEN_CHECKED 0x1
 ssize_t zfuse_copy_file_range(zfuse_fs_t *fs, uint64_t ino_in, uint64_t off_in,
 			      uint64_t ino_out, uint64_t off_out, size_t len, unsigned flags);
 

@@ -64,3 +64,24 @@ expected() {
 		cat "$1"
 	fi
 }
+
+# mount_bg ZFUSE LOG MNT ARGS...: start `zfuse mount -f ARGS MNT` in the
+# background (daemon pid in $mount_pid, its stderr appended to LOG);
+# returns 0 once MNT is a mount point, 1 if the daemon died or 10 s passed
+mount_bg() {
+	local zf=$1 log=$2 mnt=$3; shift 3
+	"$zf" mount -f "$@" "$mnt" 2>> "$log" &
+	mount_pid=$!
+	for _ in $(seq 1 100); do
+		mountpoint -q "$mnt" && return 0
+		kill -0 "$mount_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# zdb_bcc DIR POOL OUT: zdb -bcc of an exported pool image directory;
+# 0 when it ran, found no leak and reported no error (its output in OUT)
+zdb_bcc() {
+	zdb -e -p "$1" -bcc "$2" > "$3" 2>&1 && grep -q "No leaks" "$3" && ! grep -qi "error" "$3"
+}
