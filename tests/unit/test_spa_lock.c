@@ -1,0 +1,103 @@
+/* test_spa_lock.c — the pool lock's discipline checker (spa_lock.h): a
+ * recursive acquisition, which deadlocks a writer-preferring rwlock as soon
+ * as a writer queues, must abort at once in debug builds. */
+#include <signal.h>
+#include <string.h>
+#include "check_main.h"
+#include "spa.h"
+
+static spa_t pool;
+
+static void setup(void)
+{
+	memset(&pool, 0, sizeof(pool));
+	spa_locks_init(&pool);
+}
+
+static void teardown(void)
+{
+	spa_locks_destroy(&pool);
+}
+
+START_TEST(test_modes_recorded)
+{
+	ck_assert_int_eq(spa_lock_held(&pool), SPA_LOCK_NONE);
+	spa_enter_read(&pool);
+	ck_assert_int_eq(spa_lock_held(&pool), SPA_LOCK_READER);
+	spa_exit(&pool);
+	ck_assert_int_eq(spa_lock_held(&pool), SPA_LOCK_NONE);
+	spa_enter_write(&pool);
+	ck_assert_int_eq(spa_lock_held(&pool), SPA_LOCK_WRITER);
+	SPA_ASSERT_HELD(&pool);
+	spa_exit(&pool);
+	SPA_ASSERT_NOT_HELD(&pool);
+}
+END_TEST
+
+START_TEST(test_recursive_read_aborts)
+{
+	spa_enter_read(&pool);
+	spa_enter_read(&pool);	/* must not return */
+	spa_exit(&pool);
+	spa_exit(&pool);
+}
+END_TEST
+
+START_TEST(test_read_then_write_aborts)
+{
+	spa_enter_read(&pool);
+	spa_enter_write(&pool);
+}
+END_TEST
+
+START_TEST(test_exit_unheld_aborts)
+{
+	spa_exit(&pool);
+}
+END_TEST
+
+START_TEST(test_assert_not_held_aborts)
+{
+	spa_enter_read(&pool);
+	SPA_ASSERT_NOT_HELD(&pool);
+}
+END_TEST
+
+/* Another thread's hold is not this thread's. */
+static void *reader(void *arg)
+{
+	(void)arg;
+	spa_enter_read(&pool);
+	spa_exit(&pool);
+	return (void *)(long)spa_lock_held(&pool);
+}
+
+START_TEST(test_per_thread)
+{
+	spa_enter_read(&pool);
+	pthread_t t;
+	void *held = (void *)1;
+	ck_assert_int_eq(pthread_create(&t, NULL, reader, NULL), 0);
+	pthread_join(t, &held);
+	ck_assert_ptr_eq(held, (void *)(long)SPA_LOCK_NONE);
+	ck_assert_int_eq(spa_lock_held(&pool), SPA_LOCK_READER);
+	spa_exit(&pool);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("spa_lock");
+	TCase *tc = tcase_create("discipline");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_modes_recorded);
+	tcase_add_test(tc, test_per_thread);
+#ifndef NDEBUG
+	tcase_add_test_raise_signal(tc, test_recursive_read_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_read_then_write_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_exit_unheld_aborts, SIGABRT);
+	tcase_add_test_raise_signal(tc, test_assert_not_held_aborts, SIGABRT);
+#endif
+	suite_add_tcase(s, tc);
+	return run_suite(s);
+}
