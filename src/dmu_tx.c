@@ -64,6 +64,7 @@ int dmu_tx_begin(spa_t *spa, dmu_tx_t *tx)
 
 void dmu_tx_commit(dmu_tx_t *tx)
 {
+	txg_note_dirty(tx->spa);
 	spa_exit(tx->spa);
 	txg_kick(tx->spa);
 }

@@ -45,10 +45,14 @@ struct txg_state {
 	pthread_cond_t cv;
 	uint64_t dirty_max;
 	int timeout_s;
+	/* txg_dirty_bytes as last seen under the pool lock: the throttle
+	 * reads it without the lock, when the overlays may be changing. */
+	_Atomic uint64_t dirty_seen;
 };
 
 uint64_t txg_dirty_bytes(const spa_t *spa)
 {
+	SPA_ASSERT_HELD(spa);
 	uint64_t n = spa->mos ? dbuf_dirty_bytes(spa->mos) : 0;
 	for (const objset_t *os = spa->objsets; os; os = os->next)
 		n += dbuf_dirty_bytes(os);
@@ -311,6 +315,7 @@ int txg_sync_now(spa_t *spa)
 		}
 		spa_enter_write(spa);
 		sync_done(spa, txg, rc);
+		txg_note_dirty(spa);
 		spa_exit(spa);
 	}
 	pthread_mutex_unlock(&spa->tx_gate);
@@ -340,16 +345,23 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
+void txg_note_dirty(spa_t *spa)
+{
+	if (spa->txg)
+		spa->txg->dirty_seen = txg_dirty_bytes(spa);
+}
+
 void txg_throttle(spa_t *spa)
 {
-	if (spa->txg && txg_dirty_bytes(spa) > spa->txg->dirty_max)
+	SPA_ASSERT_NOT_HELD(spa);
+	if (spa->txg && spa->txg->dirty_seen > spa->txg->dirty_max)
 		txg_sync_now(spa);
 }
 
 void txg_kick(spa_t *spa)
 {
 	struct txg_state *t = spa->txg;
-	if (!t || txg_dirty_bytes(spa) < t->dirty_max / 2)
+	if (!t || t->dirty_seen < t->dirty_max / 2)
 		return;
 	pthread_mutex_lock(&t->mu);
 	t->kick = true;

@@ -30,9 +30,12 @@ int txg_shutdown(struct spa *spa);
 void txg_throttle(struct spa *spa);
 /* After a tx: wake the sync thread early when dirty data is high. */
 void txg_kick(struct spa *spa);
+/* Record the dirty bytes for txg_throttle/txg_kick, which run without the
+ * pool lock; called with it held (dmu_tx_commit, the end of a sync). */
+void txg_note_dirty(struct spa *spa);
 
 
-/* Dirty bytes waiting in the open txg. */
+/* Dirty bytes waiting in the open txg (pool lock held). */
 uint64_t txg_dirty_bytes(const struct spa *spa);
 
 #endif
