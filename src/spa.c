@@ -14,6 +14,7 @@
 #include "dmu_tx.h"
 #include "metaslab.h"
 #include "spa.h"
+#include "zfs_debug.h"
 #include "txg.h"
 #include "zap.h"
 #include "zfeature.h"
@@ -375,6 +376,8 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 	if (!spa)
 		return;
 	txg_shutdown(spa);
+	if (spa->log && spa->log_level >= ZFUSE_LOG_DEBUG)
+		zfs_debug_trace(NULL, NULL);	/* its log_arg may not outlive the pool */
 	metaslab_fini(spa);
 	while (spa->objsets) {
 		objset_t *os = spa->objsets;
@@ -412,6 +415,8 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	spa->log = opts->log;
 	spa->log_arg = opts->log_arg;
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;
+	if (opts->log && opts->log_level >= ZFUSE_LOG_DEBUG)
+		zfs_debug_trace(opts->log, opts->log_arg);
 	spa->arc = arc_create(opts->cache_size ? opts->cache_size : DEFAULT_CACHE_SIZE);
 	/* Prefetch a window of 8 MiB ahead of sequential readers. */
 	spa->zfetch = zfetch_create(2, 8ULL << 20);
