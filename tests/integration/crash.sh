@@ -1,8 +1,13 @@
 #!/bin/bash
 # crash.sh ZFUSE [ROUNDS] — SIGKILL the daemon at random moments of a
-# write-heavy workload. After every kill the pool must pass zdb -bcc, mount
-# again, and hold every file whose fsync returned before the kill.
-# Then a small pool is filled to ENOSPC and must recover by deleting files.
+# write-heavy workload (new files, overwrites, renames, deletes; see
+# crash_writer.py). Each round checks that the mount is read-write, that the
+# writer is alive and has made progress when the daemon is killed, and that
+# the writer failed only with the dead connection; after the kill the pool
+# must pass zdb -bcc, mount again, hold every file whose fsync returned and
+# keep every fsynced delete. Then a small pool is filled until ENOSPC (that
+# errno and no other) and must recover by deleting files.
+# ZFUSE_CRASH_SEED replays the kill times and workloads of a run.
 set -uo pipefail
 ZFUSE=$1 ROUNDS=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,93 +16,122 @@ command -v zdb >/dev/null || die "zdb is not installed"
 [ "$(id -u)" == 0 ] || die "needs root for FUSE mounts"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-crash.XXXXXX")
 mnt="$work/mnt"; mkdir -p "$mnt"
-cleanup() { mountpoint -q "$mnt" && { "$ZFUSE" unmount "$mnt" || umount -l "$mnt"; }; rm -rf "$work"; }
+pid=
+cleanup() {
+	mountpoint -q "$mnt" && { "$ZFUSE" unmount "$mnt" || umount -l "$mnt"; }
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	rm -rf "$work"
+}
 trap cleanup EXIT
 fail=0
+writer=$here/crash_writer.py
 
-mount_pool() {  # mount_pool IMG... : background daemon, pid in $pid
-	"$ZFUSE" mount -f "$@" "$mnt" 2>> "$work/daemon.log" &
-	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && return 0; sleep 0.1; done
-	return 1
+mount_pool() {  # mount_pool IMG: background daemon, pid in $pid
+	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" "$@"; local rc=$?
+	pid=$mount_pid
+	return $rc
 }
 
 zdb_clean() {  # zdb_clean DIR POOL LABEL
-	if zdb -e -p "$1" -bcc "$2" > "$work/zdb.out" 2>&1 && grep -q "No leaks" "$work/zdb.out" &&
-	   ! grep -qi "error" "$work/zdb.out"; then
-		return 0
-	fi
+	zdb_bcc "$1" "$2" "$work/zdb.out" && return 0
 	echo "not ok: $3: zdb -bcc"; grep -v "^loading" "$work/zdb.out" | head -20
 	fail=1
 	return 1
 }
 
-# The writer: files of random sizes, overwrites, renames and deletes; each
-# file whose fsync (file and directory) returned goes into the journal
-# outside the pool, with its hash.
-cat > "$work/writer.py" <<'EOF'
-import hashlib, os, random, sys
-root, journal = sys.argv[1], sys.argv[2]
-rnd = random.Random(int(sys.argv[3]))
-j = open(journal, "a")
-os.makedirs(os.path.join(root, "w"), exist_ok=True)
-n = 0
-while True:
-    n += 1
-    name = "w/%s-%d" % (sys.argv[3], n)
-    data = os.urandom(rnd.choice([100, 5000, 70000, 300000, 2000000]))
-    p = os.path.join(root, name)
-    with open(p, "wb") as f:
-        f.write(data)
-        if rnd.random() < 0.5:
-            f.flush(); os.fsync(f.fileno())
-            dfd = os.open(os.path.dirname(p), os.O_RDONLY); os.fsync(dfd); os.close(dfd)
-            j.write("%s %s\n" % (name, hashlib.sha256(data).hexdigest())); j.flush()
-    if rnd.random() < 0.2 and n > 3:
-        victim = os.path.join(root, "w/%s-%d" % (sys.argv[3], rnd.randint(1, n - 1)))
-        try:
-            os.rename(victim, victim + ".tmp"); os.rename(victim + ".tmp", victim)
-        except FileNotFoundError:
-            pass
-EOF
+journal_lines() { wc -l < "$work/journal"; }
 
+seed=${ZFUSE_CRASH_SEED:-$((RANDOM * 32768 + RANDOM))}
+RANDOM=$((seed % 32768))
+echo "seed $seed (ZFUSE_CRASH_SEED=$seed replays the kill times and workloads)"
 "$ZFUSE" create -s 384M crashpool "$work/c0.img" > /dev/null || die "cannot create the pool"
 : > "$work/journal"
 for round in $(seq 1 "$ROUNDS"); do
 	mount_pool "$work/c0.img" || { echo "not ok: round $round: mount"; tail "$work/daemon.log"; fail=1; break; }
-	python3 "$work/writer.py" "$mnt" "$work/journal" "$round" 2>/dev/null &
+	if ! awk -v m="$mnt" '$2 == m && $4 ~ /^rw/ { ok = 1 } END { exit !ok }' /proc/mounts ||
+	   ! : > "$mnt/.rw-probe" || ! rm "$mnt/.rw-probe"; then
+		echo "not ok: round $round: the mount is not read-write"; tail "$work/daemon.log"; fail=1; break
+	fi
+	before=$(journal_lines)
+	python3 "$writer" write "$mnt" "$work/journal" "$((seed + round))" 2> "$work/writer.err" &
 	wpid=$!
-	sleep "$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 2.7 }')"
+	delay=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.3 + rand() * 2.7 }')
+	sleep "$delay"
+	# Under load the first fsync may take longer than the delay: wait (at
+	# most 20 s more) until the writer has fsynced something this round.
+	for _ in $(seq 1 100); do
+		tail -n +"$((before + 1))" "$work/journal" | grep -q "^put" && break
+		kill -0 "$wpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if ! kill -0 "$wpid" 2>/dev/null; then
+		wait "$wpid"; echo "not ok: round $round: the writer stopped before the kill (status $?)"
+		cat "$work/writer.err"; fail=1
+		kill -KILL "$pid"; wait "$pid" 2>/dev/null; pid=
+		"$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
+		break
+	fi
+	progress=$(( $(journal_lines) - before ))
 	kill -KILL "$pid"
-	wait "$pid" 2>/dev/null
-	kill "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null
+	wait "$pid" 2>/dev/null; pid=
+	wait "$wpid"; wrc=$?
+	if [ $wrc -ne 0 ]; then
+		echo "not ok: round $round: the writer failed (status $wrc)"; cat "$work/writer.err"; fail=1
+	fi
 	"$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
 	zdb_clean "$work" crashpool "round $round" || break
 	mount_pool "$work/c0.img" || { echo "not ok: round $round: remount"; fail=1; break; }
-	missing=0
-	while read -r name sum; do
-		got=$(sha256sum < "$mnt/$name" 2>/dev/null | cut -d' ' -f1)
-		[ "$got" == "$sum" ] || { echo "lost after fsync: $name"; missing=$((missing + 1)); }
-	done < "$work/journal"
-	"$ZFUSE" unmount "$mnt"; wait "$pid"
-	if [ "$missing" == 0 ]; then
-		echo "ok: round $round: killed, zdb clean, $(wc -l < "$work/journal") fsynced files intact"
+	if out=$(python3 "$writer" check "$mnt" "$work/journal"); then
+		echo "ok: round $round: killed after ${delay}s and $progress journal records, zdb clean, $out"
 	else
-		echo "not ok: round $round: $missing fsynced files lost"; fail=1
+		echo "not ok: round $round (killed after ${delay}s): $out"; fail=1
 	fi
+	"$ZFUSE" unmount "$mnt"; wait "$pid"; pid=
+	[ "$progress" -gt 0 ] || { echo "not ok: round $round: the writer made no progress"; fail=1; }
 done
 
-# ENOSPC: fill a small pool, then deletes must succeed and free space.
+# ENOSPC: fill a small pool (the error must be ENOSPC, nothing else), then
+# deletes must succeed and, once the frees are synced (fsync syncs the txg;
+# sync(1) never reaches a FUSE daemon), the space must be usable again.
 "$ZFUSE" create -s 96M fullpool "$work/f0.img" > /dev/null || die "cannot create the small pool"
 mount_pool "$work/f0.img" || die "cannot mount the small pool"
-i=0
-while head -c 1048576 /dev/urandom > "$mnt/fill$i" 2>/dev/null && [ $i -lt 500 ]; do i=$((i + 1)); done
-sync -f "$mnt" 2>/dev/null
-if [ $i -lt 500 ] && [ $i -gt 10 ]; then echo "ok: pool full after $i MiB (ENOSPC)"; else echo "not ok: no ENOSPC after $i MiB"; fail=1; fi
+python3 - "$mnt" <<'EOF' || fail=1
+import errno, os, sys
+mnt = sys.argv[1]
+for i in range(500):
+    try:
+        with open(os.path.join(mnt, "fill%d" % i), "wb") as f:
+            f.write(os.urandom(1 << 20))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        if e.errno != errno.ENOSPC:
+            print("not ok: filling failed with %s, not ENOSPC" % e)
+            sys.exit(1)
+        if i < 10:
+            print("not ok: ENOSPC after only %d MiB" % i)
+            sys.exit(1)
+        print("ok: pool full after %d MiB (ENOSPC)" % i)
+        sys.exit(0)
+print("not ok: no ENOSPC after 500 MiB")
+sys.exit(1)
+EOF
 rm -f "$mnt"/fill* && echo "ok: deletes succeed on a full pool" || { echo "not ok: cannot delete on a full pool"; fail=1; }
-sync -f "$mnt"
-sleep 1
-if head -c 4194304 /dev/urandom > "$mnt/after" && sync -f "$mnt"; then echo "ok: space is usable again"; else echo "not ok: no space after deleting"; fail=1; fi
-"$ZFUSE" unmount "$mnt"; wait "$pid"
+if python3 - "$mnt" <<'EOF'
+import os, sys
+mnt = sys.argv[1]
+# frees are deferred two txgs: three synced txgs make them allocatable
+for i in range(3):
+    fd = os.open(os.path.join(mnt, "tick"), os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, b"x")
+    os.fsync(fd)
+    os.close(fd)
+with open(os.path.join(mnt, "after"), "wb") as f:
+    f.write(os.urandom(4 << 20))
+    f.flush()
+    os.fsync(f.fileno())
+EOF
+then echo "ok: space is usable again"; else echo "not ok: no space after deleting"; fail=1; fi
+"$ZFUSE" unmount "$mnt"; wait "$pid"; pid=
 zdb_clean "$work" fullpool "full pool" && echo "ok: full pool: zdb -bcc clean"
 exit $fail
