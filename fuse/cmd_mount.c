@@ -64,6 +64,8 @@ struct mount_args {
 	unsigned max_idle_threads;
 	bool clone_fd;
 	bool have_fsname, have_subtype, have_default_permissions;
+	bool have_allow;	/* allow_other or allow_root given */
+	bool private_mount;	/* "private": FUSE's default, only the mounter */
 	char *fuse_opts;	/* libfuse's options, comma-joined */
 };
 
@@ -97,6 +99,9 @@ void cmd_mount_usage(FILE *out)
 "                       instead of mounting each on its own (the default)\n"
 "     max_threads=N, max_idle_threads=N, clone_fd\n"
 "                       FUSE worker threads\n"
+"     private           only the mounting user may enter the mount (FUSE's\n"
+"                       default); without it a mount made by root is open to\n"
+"                       every user (allow_other), the kernel checking modes\n"
 "     allow_other, allow_root, auto_unmount, fsname=, subtype=, max_read=,\n"
 "     default_permissions, [no]suid, [no]dev, [no]exec, [no]atime, ...\n"
 "                       passed to FUSE (see mount.fuse3(8))\n"
@@ -228,6 +233,8 @@ static int parse_opts(struct mount_args *a, const char *arg)
 				rc = usage_error("invalid max_idle_threads '%s'", val);
 		} else if (strcmp(o, "clone_fd") == 0) {
 			a->clone_fd = true;
+		} else if (strcmp(o, "private") == 0) {
+			a->private_mount = true;
 		} else if (in_list(fuse_flags, o, false) || in_list(fuse_valued, o, true)) {
 			if (strncmp(o, "fsname=", 7) == 0)
 				a->have_fsname = true;
@@ -235,6 +242,8 @@ static int parse_opts(struct mount_args *a, const char *arg)
 				a->have_subtype = true;
 			else if (strcmp(o, "default_permissions") == 0)
 				a->have_default_permissions = true;
+			else if (strcmp(o, "allow_other") == 0 || strcmp(o, "allow_root") == 0)
+				a->have_allow = true;
 			rc = add_fuse_opt(a, o);
 		} else {
 			rc = usage_error("unknown mount option '%s'", o);
@@ -335,6 +344,11 @@ static int build_fuse_args(struct mount_args *a, const char *dsname, bool writab
 		rc |= fuse_opt_add_opt(&opts, "ro");
 	if (!a->have_default_permissions)
 		rc |= fuse_opt_add_opt(&opts, "default_permissions");
+	/* A filesystem root mounts is everyone's, as with kernel filesystems
+	 * (and ntfs-3g): FUSE would refuse every other user, whatever the
+	 * modes say. default_permissions keeps the modes in force. */
+	if (geteuid() == 0 && !a->have_allow && !a->private_mount)
+		rc |= fuse_opt_add_opt(&opts, "allow_other");
 	if (!a->have_fsname) {
 		if (asprintf(&fsname, "fsname=zfuse:%s", dsname) < 0)
 			fsname = NULL;
