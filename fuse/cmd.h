@@ -30,5 +30,8 @@ int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 void cmd_unmount_usage(FILE *out);
 void cmd_mount_usage(FILE *out);
+/* mount(8)/umount(8) helpers (cmd_mount_helper.c), chosen by argv[0]. */
+int zf_mount_helper(int argc, char **argv);
+int zf_umount_helper(int argc, char **argv);
 
 #endif

@@ -89,6 +89,12 @@ static int cmd_version(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	const char *self = argv[0] ? strrchr(argv[0], '/') : NULL;
+	self = self ? self + 1 : argv[0] ? argv[0] : "";
+	if (strcmp(self, "mount.zfuse") == 0 || strcmp(self, "mount.fuse.zfuse") == 0)
+		return zf_mount_helper(argc, argv);
+	if (strcmp(self, "umount.zfuse") == 0 || strcmp(self, "umount.fuse.zfuse") == 0)
+		return zf_umount_helper(argc, argv);
 	if (argc < 2) {
 		fprintf(stderr, "zfuse: no command given\n");
 		usage(stderr);
