@@ -9,7 +9,7 @@ tests=false
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
       libssl-dev libunistring-dev check zstd findutils coreutils util-linux)
-$tests && pkgs+=(attr patch python3 fdisk qemu-system-x86)
+$tests && pkgs+=(attr patch python3 fdisk qemu-system-x86 bash-completion)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

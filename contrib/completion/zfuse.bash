@@ -1,0 +1,127 @@
+# bash completion for zfuse(8) — verbs, options, mount options, pool and
+# dataset properties, and dataset names read from the images already on
+# the command line (through `zfuse inspect ... datasets`, which reads only
+# the MOS). Installed as /usr/share/bash-completion/completions/zfuse.
+
+_zfuse_images() {
+	# the image arguments typed so far (files and directories), skipping
+	# the verb, options and their values
+	local i w skip=0
+	for ((i = 2; i < cword; i++)); do
+		w=${words[i]}
+		if ((skip)); then skip=0; continue; fi
+		case $w in
+		-o|-O|-s|--txg|--pool) skip=1 ;;
+		-*) ;;
+		*) [[ -e $w ]] && printf '%s\n' "$w" ;;
+		esac
+	done
+}
+
+_zfuse_datasets() {
+	local imgs
+	mapfile -t imgs < <(_zfuse_images)
+	((${#imgs[@]})) || return
+	zfuse inspect --json "${imgs[@]}" datasets 2>/dev/null |
+		grep -o '"name":"[^"]*"' | cut -d'"' -f4 | grep -v '#'
+}
+
+_zfuse_mount_options() {
+	local cur=$1 prefix="" opts
+	opts="ro rw private dataset= pool= cache_size= txg= rewind nonested
+		max_threads= max_idle_threads= clone_fd allow_other allow_root
+		auto_unmount default_permissions fsname= subtype= max_read= suid nosuid
+		dev nodev exec noexec atime noatime relatime strictatime"
+	if [[ $cur == *,* ]]; then
+		prefix=${cur%,*},
+		cur=${cur##*,}
+	fi
+	if [[ $cur == dataset=* ]]; then
+		local ds
+		ds=$(_zfuse_datasets)
+		COMPREPLY=($(compgen -P "${prefix}dataset=" -W "$ds" -- "${cur#dataset=}"))
+		return
+	fi
+	COMPREPLY=($(compgen -P "$prefix" -W "$opts" -- "$cur"))
+	[[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
+}
+
+_zfuse() {
+	local cur prev words cword
+	_init_completion -n = || return
+	local verbs="mount unmount umount create inspect version help"
+	if ((cword == 1)); then
+		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
+		return
+	fi
+	local verb=${words[1]}
+	case $verb in
+	help)
+		COMPREPLY=($(compgen -W "$verbs" -- "$cur")) ;;
+	mount)
+		if [[ $prev == -o ]]; then
+			_zfuse_mount_options "$cur"
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-f -d -v -o --help" -- "$cur"))
+		else
+			_filedir
+		fi ;;
+	unmount|umount)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-l" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(awk '$3 == "fuse.zfuse" { print $2 }' /proc/mounts)" -- "$cur"))
+		fi ;;
+	create)
+		case $prev in
+		-o)
+			COMPREPLY=($(compgen -W "ashift= feature@" -- "$cur"))
+			compopt -o nospace 2>/dev/null
+			return ;;
+		-O)
+			if [[ $cur == *=* ]]; then
+				local p=${cur%%=*} v
+				case $p in
+				compression) v="on off lz4 lzjb zle gzip gzip-1 gzip-9 zstd zstd-1 zstd-19 zstd-fast" ;;
+				checksum) v="on off fletcher2 fletcher4 sha256 sha512 skein edonr blake3" ;;
+				atime|canmount|utf8only) v="on off" ;;
+				xattr) v="on off sa dir" ;;
+				dnodesize) v="legacy auto 1k 2k 4k 8k 16k" ;;
+				casesensitivity) v="sensitive insensitive mixed" ;;
+				normalization) v="none formC formD formKC formKD" ;;
+				copies) v="1 2 3" ;;
+				recordsize) v="4K 8K 16K 32K 64K 128K 256K 512K 1M" ;;
+				esac
+				COMPREPLY=($(compgen -P "$p=" -W "$v" -- "${cur#*=}"))
+			else
+				COMPREPLY=($(compgen -S = -W "compression checksum recordsize copies atime dnodesize
+					xattr mountpoint canmount normalization utf8only casesensitivity" -- "$cur"))
+				compopt -o nospace 2>/dev/null
+			fi
+			return ;;
+		-s) return ;;
+		--from) _filedir -d; return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-f -s -o -O --from --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "mirror raidz raidz1 raidz2 raidz3" -- "$cur"))
+			_filedir
+		fi ;;
+	inspect)
+		case $prev in
+		--txg|--pool) return ;;
+		objects|object|cat|extract)
+			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $prev == objects || $prev == object ]] && echo mos)" -- "$cur"))
+			return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--json -v -vv -vvv --txg --rewind --pool --help" -- "$cur"))
+		else
+			local whats="labels uberblocks pool datasets objects object block cat extract verify"
+			COMPREPLY=($(compgen -W "$whats" -- "$cur"))
+			_filedir
+		fi ;;
+	esac
+}
+complete -F _zfuse zfuse
