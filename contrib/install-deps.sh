@@ -9,7 +9,8 @@ tests=false
 SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
       libssl-dev libunistring-dev check zstd findutils coreutils util-linux)
-$tests && pkgs+=(attr patch python3 fdisk qemu-system-x86 bash-completion)
+$tests && pkgs+=(attr patch python3 fdisk qemu-system-x86 bash-completion
+	debhelper dpkg-dev fakeroot lintian man-db pkgconf)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
