@@ -85,3 +85,20 @@ mount_bg() {
 zdb_bcc() {
 	zdb -e -p "$1" -bcc "$2" > "$3" 2>&1 && grep -q "No leaks" "$3" && ! grep -qi "error" "$3"
 }
+
+# Skips may not pass for success where everything must run: in CI (CI set,
+# as .ci/run has it) or with ZFUSE_NO_SKIPS=1 a missing prerequisite fails.
+strict_run() { [ -n "${CI:-}" ] || [ "${ZFUSE_NO_SKIPS:-0}" == 1 ]; }
+
+# skip REASON: end the test as skipped (exit 77), or as failed in strict runs
+skip() {
+	if strict_run; then echo "FAIL: $* (a skip is a failure in CI)"; exit 1; fi
+	echo "SKIP: $*"; exit 77
+}
+
+# skip_stage REASON: a stage of a test cannot run; returns 1 in strict runs
+# (the caller counts it as a failure), 0 after saying so otherwise
+skip_stage() {
+	if strict_run; then echo "not ok: $* (a skipped stage is a failure in CI)"; return 1; fi
+	echo "skip: $*"
+}

@@ -8,8 +8,8 @@ set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -e /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+[ -e /dev/fuse ] || skip "no /dev/fuse"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-access.XXXXXX")
 chmod 755 "$work"
 mnt=$work/mnt

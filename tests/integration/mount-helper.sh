@@ -10,9 +10,9 @@ set -uo pipefail
 ZFUSE=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root"; exit 77; }
-[ -e /dev/fuse ] || { echo "SKIP: no /dev/fuse"; exit 77; }
-command -v zdb >/dev/null || { echo "SKIP: zdb is not installed"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+[ -e /dev/fuse ] || skip "no /dev/fuse"
+command -v zdb >/dev/null || skip "zdb is not installed"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-helper.XXXXXX")
 links=()
 cleanup() {
