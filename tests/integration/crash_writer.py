@@ -42,12 +42,22 @@ def write(root, journal, seed):
         rec("put", name, hashlib.sha256(data).hexdigest())
 
     os.makedirs(d, exist_ok=True)
-    live = sorted(name for name, w in current(journal).items() if w[0] == "put")
+    last = current(journal)
+    live = sorted(name for name, w in last.items() if w[0] == "put")
+    # what an earlier round left in an unknown state goes first, so that
+    # the pool (and the journal's promises) stay bounded over many rounds
+    for name in sorted(name for name, w in last.items() if w[0] == "begin"):
+        if os.path.lexists(os.path.join(d, name)):
+            os.unlink(os.path.join(d, name))
+            fsync_dir()
+        rec("del", name)
     n = 0
     while True:
         n += 1
         r = rnd.random()
         data = os.urandom(rnd.choice([100, 5000, 70000, 300000, 2000000]))
+        if len(live) > 40:
+            r = 0.9   # delete: keep the live set (and the pool's use) bounded
         if r < 0.5 or len(live) < 3:
             name = "%d-%d" % (seed, n)
             rec("begin", name)

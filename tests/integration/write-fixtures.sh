@@ -49,6 +49,9 @@ writable=() readonly=() oracle_pools=()
 # Fixtures zfuse must mount read-write; one of them turning read-only
 # (and so dropping out of every check below) is a failure.
 MUST_WRITE=" basic checksum compress copies history layout mirror names raidz1 raidz2 raidz3 snapshots "
+# Fixtures zfuse cannot import yet, each with its issue: reported as not
+# run (neither passed nor failed); should one mount, it is tested fully.
+declare -A KNOWN_UNREADABLE=([bigendian]="big-endian pools are not read yet (issue 16)")
 # written copies of these also go to the OpenZFS oracle (when qemu exists)
 ORACLE_FIXTURES=${ORACLE_FIXTURES:-basic raidz2 snapshots}
 
@@ -120,7 +123,12 @@ for fx in "${fixtures[@]}"; do
 	imgs=($(images "$d"))
 	pool=$(zdb -l "${imgs[0]}" 2>/dev/null | awk -F"'" '/^ *name:/ { print $2; exit }')
 	if ! mount_pool "$work/$fx.m1.log" "${imgs[@]}"; then
-		bad "$fx: cannot mount: $(cat "$work/$fx.m1.log")"
+		if [ -n "${KNOWN_UNREADABLE[$fx]:-}" ]; then
+			echo "not run: $fx: ${KNOWN_UNREADABLE[$fx]}: $(tail -1 "$work/$fx.m1.log")"
+		else
+			bad "$fx: cannot mount: $(cat "$work/$fx.m1.log")"
+		fi
+		rm -rf "$d"
 		continue
 	fi
 	case ",$(mount_opts)," in
