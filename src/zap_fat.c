@@ -160,9 +160,7 @@ struct fzap_iter_ent {
 static int fie_cmp(const void *a, const void *b)
 {
 	const struct fzap_iter_ent *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->cd < y->cd ? -1 : x->cd > y->cd;
+	return zap_cursor_cmp(x->hash, x->cd, y->hash, y->cd);
 }
 
 /* Leaf by leaf from h's: each leaf's entries at or past (h, cd) sorted,
@@ -200,7 +198,7 @@ int fzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t h, uint32_t cd, z
 			uint32_t ecd;
 			if (!zap_leaf_entry_key(&l, i, &eh, &ecd))
 				continue;
-			if (eh < h || (eh == h && ecd < cd))
+			if (zap_cursor_cmp(eh, ecd, h, cd) < 0)
 				continue;
 			v[m].hash = eh;
 			v[m].cd = ecd;
@@ -549,37 +547,9 @@ static void num_entries_add(zw_t *z, int delta)
 	hdr_set(z, ZH_NUM_ENTRIES, hdr_get(z, ZH_NUM_ENTRIES) + (uint64_t)(int64_t)delta);
 }
 
-/* Add k with value v; cd ZAP_NEED_CD picks the lowest free one. */
-int fzap_add_cd(zw_t *z, const struct zkey *k, const struct zval *v, uint32_t cd)
-{
-	uint64_t blk;
-	zap_leaf_t l;
-	int rc = deref_leaf(z, k->hash, false, &blk, &l);
-	if (rc)
-		return rc;
-	for (;;) {
-		if (zap_leaf_lookup(&l, k, NULL) != ZAP_LEAF_CHAIN_END) {
-			rc = -ZFUSE_E_EXIST;
-			break;
-		}
-		if (z->err)
-			return z->err;
-		rc = zap_leaf_entry_create(&l, k, cd, v);
-		if (rc == 0) {
-			zw_mark(z, blk);
-			num_entries_add(z, 1);
-		}
-		if (rc != ZAP_AGAIN)
-			break;
-		if ((rc = expand_leaf(z, k->hash, &blk, &l)) != 0)
-			return rc;
-	}
-	if (rc != -ZFUSE_E_NOSPC && z->err == 0)
-		maybe_grow_ptrtbl(z, &l);
-	return rc ? rc : z->err;
-}
-
-int fzap_update(zw_t *z, const struct zkey *k, const struct zval *v)
+/* Add k with value v (cd ZAP_NEED_CD: the lowest free one), or with update
+ * replace the value of an existing k; the leaf splits until the entry fits. */
+static int fzap_put(zw_t *z, const struct zkey *k, const struct zval *v, uint32_t cd, bool update)
 {
 	uint64_t blk;
 	zap_leaf_t l;
@@ -588,10 +558,14 @@ int fzap_update(zw_t *z, const struct zkey *k, const struct zval *v)
 		return rc;
 	for (;;) {
 		uint16_t c = zap_leaf_lookup(&l, k, NULL);
+		if (c != ZAP_LEAF_CHAIN_END && !update) {
+			rc = -ZFUSE_E_EXIST;
+			break;
+		}
 		if (z->err)
 			return z->err;
 		if (c == ZAP_LEAF_CHAIN_END) {
-			rc = zap_leaf_entry_create(&l, k, ZAP_NEED_CD, v);
+			rc = zap_leaf_entry_create(&l, k, cd, v);
 			if (rc == 0)
 				num_entries_add(z, 1);
 		} else {
@@ -607,6 +581,16 @@ int fzap_update(zw_t *z, const struct zkey *k, const struct zval *v)
 	if (rc != -ZFUSE_E_NOSPC && z->err == 0)
 		maybe_grow_ptrtbl(z, &l);
 	return rc ? rc : z->err;
+}
+
+int fzap_add_cd(zw_t *z, const struct zkey *k, const struct zval *v, uint32_t cd)
+{
+	return fzap_put(z, k, v, cd, false);
+}
+
+int fzap_update(zw_t *z, const struct zkey *k, const struct zval *v)
+{
+	return fzap_put(z, k, v, ZAP_NEED_CD, true);
 }
 
 /* Lower zap_freeblk to one past the highest block still referenced. */

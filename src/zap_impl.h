@@ -74,7 +74,9 @@ struct zval {
 };
 
 #define ZAP_NEED_CD UINT32_MAX	/* add: pick the lowest unused cd */
-#define ZAP_AGAIN 1		/* the leaf has no room: split it and retry */
+/* Not done yet: the leaf must split (fat), or the ZAP become fat (micro),
+ * before the change is tried again. */
+#define ZAP_AGAIN 1
 
 /* A reader's hit: the entry with its value in host order. */
 struct zap_found {
@@ -105,6 +107,14 @@ typedef struct zw {
 
 unsigned zap_log2_floor(uint64_t v);
 
+/* Iteration order: by hash, then cd. */
+static inline int zap_cursor_cmp(uint64_t h1, uint32_t cd1, uint64_t h2, uint32_t cd2)
+{
+	if (h1 != h2)
+		return h1 < h2 ? -1 : 1;
+	return cd1 < cd2 ? -1 : cd1 > cd2;
+}
+
 /* zap_micro.c */
 void mzap_get_info(const uint8_t *m, zap_info_t *info);
 int mzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t start_hash, uint32_t start_cd,
@@ -116,21 +126,25 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 	     unsigned intlen, uint64_t numints, const void *val, bool update);
 int mzap_upgrade(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, const uint8_t *m,
 		 uint64_t msize, uint64_t flags, unsigned bs);
+/* Remove k (the lowest-cd match when k->norm) and write the block back. */
 int mzap_remove(zap_store_t *st, uint64_t obj, uint8_t *m, uint64_t msize,
 		const zap_info_t *info, const struct zkey *k, char *removed, size_t cap);
 uint64_t mzap_count(const uint8_t *m, uint64_t msize);
 
-/* zap_fat.c: reading */
+/* zap_fat.c: reading. fzap_get_info checks the header against the block
+ * size (size bytes, info->block_shift set by the caller). */
 int fzap_get_info(const uint8_t *hdr, uint64_t size, zap_info_t *info);
 int fzap_lookup_hash(dnode_t *dn, const zap_info_t *info, uint64_t h,
 		     bool (*match)(void *, const zap_entry_t *), void *marg, struct zap_found *f);
 int fzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t h, uint32_t cd, zap_iter_fn cb,
 		 void *arg);
-/* zap_fat.c: editing */
+/* zap_fat.c: editing. An edit sets up z (zw_setup for a new ZAP, fzap_open
+ * for one on disk), changes cached blocks, then zw_flush writes them. */
 void zw_setup(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, unsigned bs, uint64_t salt,
 	      uint64_t normflags, uint64_t flags);
 void zw_fini(zw_t *z);
 int zw_flush(zw_t *z);
+/* Block 0 and leaf 1 of an empty fat ZAP in z's blocks. */
 int fzap_format(zw_t *z);
 int fzap_open(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, uint64_t blksz);
 int fzap_count(const uint8_t *hdr, uint64_t *count);

@@ -96,9 +96,7 @@ struct mze {
 static int mze_cmp(const void *a, const void *b)
 {
 	const struct mze *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->cd < y->cd ? -1 : x->cd > y->cd;
+	return zap_cursor_cmp(x->hash, x->cd, y->hash, y->cd);
 }
 
 static void mze_fill(zap_entry_t *ze, const uint8_t *chunk, uint64_t hash, uint32_t cd, uint8_t *valbuf)
@@ -143,7 +141,7 @@ int mzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t start_hash, uint3
 	qsort(v, m, sizeof(*v), mze_cmp);
 	rc = 0;
 	for (size_t i = 0; i < m && rc == 0; i++) {
-		if (v[i].hash < start_hash || (v[i].hash == start_hash && v[i].cd < start_cd))
+		if (zap_cursor_cmp(v[i].hash, v[i].cd, start_hash, start_cd) < 0)
 			continue;
 		uint8_t val[8];
 		mze_fill(ze, v[i].chunk, v[i].hash, v[i].cd, val);
