@@ -130,6 +130,13 @@ static unsigned log2_exact(uint64_t v)
 	return s;
 }
 
+/* Both block-0 layouts (mzap_phys, zap_phys) open with their block type,
+ * which says which of the two the rest is. */
+static uint64_t block_type(const uint8_t *blk0)
+{
+	return le64(blk0);
+}
+
 int zap_get_info(dnode_t *dn, zap_info_t *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -145,9 +152,7 @@ int zap_get_info(dnode_t *dn, zap_info_t *info)
 	}
 	const uint8_t *p = b->data;
 	info->block_shift = log2_exact(b->size);
-	/* Both block-0 layouts open with their block type (a u64). */
-	uint64_t type = le64(p);
-	if (type == ZBT_MICRO)
+	if (block_type(p) == ZBT_MICRO)
 		mzap_get_info(p, info);
 	else
 		rc = fzap_get_info(p, b->size, info);
@@ -425,8 +430,7 @@ int zapw_put(zap_store_t *st, uint64_t obj, const char *name, unsigned intlen, u
 	struct zval v = { intlen, numints, be };
 	zw_t z;
 	memset(&z, 0, sizeof(z));
-	uint64_t kind = le64(m);
-	if (kind == ZBT_MICRO) {
+	if (block_type(m) == ZBT_MICRO) {
 		struct zkey k = { name, len, 0, NULL, 0 };
 		rc = mzap_put(st, obj, &m, &blksz, &k, intlen, numints, val, update);
 		if (rc != ZAP_AGAIN)
@@ -474,8 +478,8 @@ int zapw_remove(zap_store_t *st, uint64_t obj, const char *name, bool normalized
 	zap_info_t info;
 	zw_t z;
 	memset(&z, 0, sizeof(z));
-	bool micro = le64(m) == ZBT_MICRO;
 	memset(&info, 0, sizeof(info));
+	bool micro = block_type(m) == ZBT_MICRO;
 	if (micro) {
 		mzap_get_info(m, &info);
 	} else {
@@ -495,12 +499,9 @@ int zapw_remove(zap_store_t *st, uint64_t obj, const char *name, bool normalized
 		}
 	}
 	struct zkey k = { name, len, zap_hash_name(&info, name), norm, info.normflags };
-	if (micro) {
+	if (micro)
 		rc = mzap_remove(st, obj, m, blksz, &info, &k, removed, cap);
-		goto out;
-	}
-	rc = fzap_remove(&z, &k, removed, cap);
-	if (rc == 0 && z.err == 0)
+	else if ((rc = fzap_remove(&z, &k, removed, cap)) == 0 && z.err == 0)
 		rc = zw_flush(&z);
 out:
 	zw_fini(&z);
@@ -517,7 +518,7 @@ int zapw_count(zap_store_t *st, uint64_t obj, uint64_t *count)
 	int rc = read_block0(st, obj, &type, &blksz, &m);
 	if (rc)
 		return rc;
-	if (le64(m) == ZBT_MICRO)
+	if (block_type(m) == ZBT_MICRO)
 		*count = mzap_count(m, blksz);
 	else
 		rc = fzap_count(m, count);
@@ -632,22 +633,34 @@ int zap_create_claim(objset_t *os, uint64_t obj, unsigned ot, unsigned bonustype
 	return zapw_init(&st, obj, 0, 0, 0);
 }
 
-int zap_add(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
-	    const void *val, dmu_tx_t *tx)
+static int dmu_put(objset_t *os, uint64_t obj, const char *name, unsigned intlen,
+		   uint64_t numints, const void *val, dmu_tx_t *tx, bool update)
 {
 	struct zap_dmu_ctx c;
 	zap_store_t st;
 	zap_store_dmu(&st, &c, os, tx);
-	return zapw_put(&st, obj, name, intlen, numints, val, false);
+	return zapw_put(&st, obj, name, intlen, numints, val, update);
+}
+
+static int dmu_remove(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx, bool normalized,
+		      char *removed, size_t cap)
+{
+	struct zap_dmu_ctx c;
+	zap_store_t st;
+	zap_store_dmu(&st, &c, os, tx);
+	return zapw_remove(&st, obj, name, normalized, removed, cap);
+}
+
+int zap_add(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
+	    const void *val, dmu_tx_t *tx)
+{
+	return dmu_put(os, obj, name, intlen, numints, val, tx, false);
 }
 
 int zap_update(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
 	       const void *val, dmu_tx_t *tx)
 {
-	struct zap_dmu_ctx c;
-	zap_store_t st;
-	zap_store_dmu(&st, &c, os, tx);
-	return zapw_put(&st, obj, name, intlen, numints, val, true);
+	return dmu_put(os, obj, name, intlen, numints, val, tx, true);
 }
 
 int zap_add_uint64(objset_t *os, uint64_t obj, const char *name, uint64_t v, dmu_tx_t *tx)
@@ -662,19 +675,13 @@ int zap_update_uint64(objset_t *os, uint64_t obj, const char *name, uint64_t v, 
 
 int zap_remove(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx)
 {
-	struct zap_dmu_ctx c;
-	zap_store_t st;
-	zap_store_dmu(&st, &c, os, tx);
-	return zapw_remove(&st, obj, name, false, NULL, 0);
+	return dmu_remove(os, obj, name, tx, false, NULL, 0);
 }
 
 int zap_remove_norm(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx, char *removed,
 		    size_t cap)
 {
-	struct zap_dmu_ctx c;
-	zap_store_t st;
-	zap_store_dmu(&st, &c, os, tx);
-	return zapw_remove(&st, obj, name, true, removed, cap);
+	return dmu_remove(os, obj, name, tx, true, removed, cap);
 }
 
 int zap_count(objset_t *os, uint64_t obj, uint64_t *count)

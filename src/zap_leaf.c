@@ -222,6 +222,17 @@ static int array_read(const zap_leaf_t *l, uint16_t c, uint64_t nbytes, uint8_t 
 	return 0;
 }
 
+/* Append chunk c (at p) to a chain being built from *head through *link. */
+static void chain_append(uint16_t *head, uint8_t **link, uint16_t c, uint8_t *p)
+{
+	put16(p + ZLA_NEXT, ZAP_LEAF_CHAIN_END);
+	if (*link)
+		put16(*link, c);
+	else
+		*head = c;
+	*link = p + ZLA_NEXT;
+}
+
 /* Store nbytes as a chain of array chunks; CHAIN_END for an empty array. */
 static uint16_t array_create(zap_leaf_t *l, const uint8_t *bytes, uint64_t nbytes)
 {
@@ -237,62 +248,56 @@ static uint16_t array_create(zap_leaf_t *l, const uint8_t *bytes, uint64_t nbyte
 		memset(p, 0, ZAP_LEAF_CHUNKSIZE);
 		p[0] = ZAP_CHUNK_ARRAY;
 		memcpy(p + ZLA_ARRAY, bytes + done, take);
-		put16(p + ZLA_NEXT, ZAP_LEAF_CHAIN_END);
-		if (link)
-			put16(link, c);
-		else
-			head = c;
-		link = p + ZLA_NEXT;
+		chain_append(&head, &link, c, p);
 		done += take;
 	}
 	return head;
 }
 
+/* Free the first chunk of the chain at *c (its bytes copied to out first
+ * when out is not NULL) and step *c to the next. Chunks go back one by one
+ * to the head of the free list, the order OpenZFS frees them in. */
+static bool array_pop(zap_leaf_t *l, uint16_t *c, unsigned *hops, uint8_t *out)
+{
+	uint8_t *p = array_chunk(l, *c, hops);
+	if (!p) {
+		corrupt(l);
+		return false;
+	}
+	if (out)
+		memcpy(out, p, ZAP_LEAF_CHUNKSIZE);
+	uint16_t next = le16(p + ZLA_NEXT);
+	chunk_free(l, *c);
+	*c = next;
+	return true;
+}
+
 /* Move the chain at c into new chunks of nl, freeing each source chunk as
- * it is copied (the order OpenZFS frees them in). */
+ * it is copied. */
 static uint16_t array_transfer(zap_leaf_t *l, uint16_t c, zap_leaf_t *nl)
 {
 	uint16_t head = ZAP_LEAF_CHAIN_END;
 	uint8_t *link = NULL;
 	unsigned hops = 0;
 	while (c != ZAP_LEAF_CHAIN_END) {
-		uint8_t *src = array_chunk(l, c, &hops);
-		if (!src) {
-			corrupt(l);
+		uint8_t src[ZAP_LEAF_CHUNKSIZE];
+		if (!array_pop(l, &c, &hops, src))
 			break;
-		}
 		uint16_t nc = chunk_alloc(nl);
 		if (nc == ZAP_LEAF_CHAIN_END)
 			break;
 		uint8_t *dst = chunk(nl, nc);
 		memcpy(dst, src, ZAP_LEAF_CHUNKSIZE);
-		put16(dst + ZLA_NEXT, ZAP_LEAF_CHAIN_END);
-		if (link)
-			put16(link, nc);
-		else
-			head = nc;
-		link = dst + ZLA_NEXT;
-		uint16_t next = le16(src + ZLA_NEXT);
-		chunk_free(l, c);
-		c = next;
+		chain_append(&head, &link, nc, dst);
 	}
 	return head;
 }
 
-/* Free a chain chunk by chunk onto the head of the free list. */
 static void array_free(zap_leaf_t *l, uint16_t c)
 {
 	unsigned hops = 0;
-	while (c != ZAP_LEAF_CHAIN_END) {
-		uint8_t *p = array_chunk(l, c, &hops);
-		if (!p) {
-			corrupt(l);
-			break;
-		}
-		uint16_t next = le16(p + ZLA_NEXT);
-		chunk_free(l, c);
-		c = next;
-	}
+	while (c != ZAP_LEAF_CHAIN_END && array_pop(l, &c, &hops, NULL))
+		;
 }
 
 void zap_leaf_encode_value(unsigned intlen, uint64_t numints, const void *val, uint8_t *out)

@@ -62,6 +62,20 @@ static uint32_t mze_cd(const uint8_t *c)
 	return le32(c + MZE_CD);
 }
 
+/* The first used entry chunk at or after *i (of n), its name in name;
+ * NULL when none is left. */
+static uint8_t *mze_next(const uint8_t *m, uint64_t n, uint64_t *i, char name[MZAP_NAME_LEN])
+{
+	for (; *i < n; ++*i) {
+		uint8_t *c = mze_at(m, *i);
+		if (mze_used(c)) {
+			mze_name(c, name);
+			return c;
+		}
+	}
+	return NULL;
+}
+
 void mzap_get_info(const uint8_t *m, zap_info_t *info)
 {
 	info->micro = true;
@@ -127,12 +141,9 @@ int mzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t start_hash, uint3
 		dbuf_rele(dn, b);
 		return -ZFUSE_E_NOMEM;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *c = mze_at(b->data, i);
-		if (!mze_used(c))
-			continue;
-		char name[MZAP_NAME_LEN];
-		mze_name(c, name);
+	char name[MZAP_NAME_LEN];
+	const uint8_t *c;
+	for (uint64_t i = 0; (c = mze_next(b->data, n, &i, name)) != NULL; i++) {
 		v[m].chunk = c;
 		v[m].hash = zap_hash_name(info, name);
 		v[m].cd = mze_cd(c);
@@ -163,12 +174,9 @@ int mzap_upgrade(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, const ui
 	zw_setup(z, st, obj, type, bs, le64(m + MZ_SALT), le64(m + MZ_NORMFLAGS), flags);
 	int rc = fzap_format(z);
 	uint64_t n = mze_count(msize);
-	for (uint64_t i = 0; i < n && rc == 0; i++) {
-		const uint8_t *c = mze_at(m, i);
-		if (!mze_used(c))
-			continue;
-		char name[MZAP_NAME_LEN];
-		mze_name(c, name);
+	char name[MZAP_NAME_LEN];
+	const uint8_t *c;
+	for (uint64_t i = 0; rc == 0 && (c = mze_next(m, n, &i, name)) != NULL; i++) {
 		uint8_t be[8];
 		put_be64(be, le64(c + MZE_VALUE));
 		struct zkey k = { name, strlen(name), zap_hash_name(&z->info, name), NULL, 0 };
@@ -184,12 +192,9 @@ static long mzap_find(const uint8_t *m, uint64_t n, const zap_info_t *info, cons
 {
 	long best = -1;
 	uint32_t bestcd = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		const uint8_t *c = mze_at(m, i);
-		if (!mze_used(c))
-			continue;
-		char name[MZAP_NAME_LEN];
-		mze_name(c, name);
+	char name[MZAP_NAME_LEN];
+	const uint8_t *c;
+	for (uint64_t i = 0; (c = mze_next(m, n, &i, name)) != NULL; i++) {
 		if (!k->norm) {
 			if (strcmp(name, k->name) == 0)
 				return (long)i;
@@ -259,12 +264,9 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 		return -ZFUSE_E_NOMEM;
 	uint64_t same = 0;
 	long found = -1;
-	for (uint64_t i = 0; i < n; i++) {
-		const uint8_t *c = mze_at(m, i);
-		if (!mze_used(c))
-			continue;
-		char name[MZAP_NAME_LEN];
-		mze_name(c, name);
+	char name[MZAP_NAME_LEN];
+	const uint8_t *c;
+	for (uint64_t i = 0; (c = mze_next(m, n, &i, name)) != NULL; i++) {
 		if (strcmp(name, k->name) == 0)
 			found = (long)i;
 		if (zap_hash_name(&info, name) == h)
