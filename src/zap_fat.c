@@ -56,6 +56,21 @@ static uint64_t hash_idx(uint64_t h, unsigned n)
 	return n == 0 ? 0 : h >> (64 - n);
 }
 
+/* Where pointer idx lives: block *blkid, byte *off in it. External table
+ * blocks hold 1 << (bs - 3) pointers each, from zt_blk on. */
+static void ptrtbl_where(unsigned bs, bool embedded, uint64_t zt_blk, uint64_t idx, uint64_t *blkid,
+			 uint64_t *off)
+{
+	if (embedded) {
+		*blkid = 0;
+		*off = embedded_off(bs) + idx * 8;
+		return;
+	}
+	unsigned epbs = bs - 3;
+	*blkid = zt_blk + (idx >> epbs);
+	*off = (idx & ((1ULL << epbs) - 1)) * 8;
+}
+
 /* ---- reading ------------------------------------------------------------- */
 
 int fzap_get_info(const uint8_t *p, uint64_t size, zap_info_t *info)
@@ -92,27 +107,18 @@ int fzap_count(const uint8_t *p, uint64_t *count)
 
 static int fzap_ptrtbl_lookup(dnode_t *dn, const zap_info_t *info, uint64_t idx, uint64_t *blk)
 {
-	unsigned bs = info->block_shift;
+	uint64_t blkid, off;
+	ptrtbl_where(info->block_shift, info->zt_numblks == 0, info->zt_blk, idx, &blkid, &off);
 	arc_buf_t *b;
-	if (info->zt_numblks == 0) {
-		int rc = dbuf_hold(dn, 0, 0, &b);
-		if (rc)
-			return rc;
-		uint64_t off = embedded_off(bs) + idx * 8;
-		if (off + 8 > b->size)
-			rc = -ZFUSE_E_CORRUPT;
-		else
-			*blk = le64((uint8_t *)b->data + off);
-		dbuf_rele(dn, b);
-		return rc;
-	}
-	uint64_t per = 1ULL << (bs - 3);
-	int rc = dbuf_hold(dn, 0, info->zt_blk + idx / per, &b);
+	int rc = dbuf_hold(dn, 0, blkid, &b);
 	if (rc)
 		return rc;
-	*blk = le64((uint8_t *)b->data + (idx % per) * 8);
+	if (off + 8 > b->size)
+		rc = -ZFUSE_E_CORRUPT;
+	else
+		*blk = le64((uint8_t *)b->data + off);
 	dbuf_rele(dn, b);
-	return 0;
+	return rc;
 }
 
 static int fzap_leaf_for_hash(dnode_t *dn, const zap_info_t *info, uint64_t h, arc_buf_t **out,
@@ -357,36 +363,29 @@ static unsigned embedded_shift(const zw_t *z)
 
 static int ptr_get(zw_t *z, uint64_t idx, uint64_t *blk)
 {
-	if (hdr_get(z, ZH_ZT_NUMBLKS) == 0) {
-		if (idx >= (1ULL << embedded_shift(z)))
-			return -ZFUSE_E_CORRUPT;
-		*blk = le64(z->hdr + embedded_off(z->bs) + idx * 8);
-		return 0;
-	}
-	unsigned epbs = z->bs - 3;
-	if ((idx >> epbs) >= hdr_get(z, ZH_ZT_NUMBLKS))
+	bool embedded = hdr_get(z, ZH_ZT_NUMBLKS) == 0;
+	if (embedded ? idx >= (1ULL << embedded_shift(z))
+		     : (idx >> (z->bs - 3)) >= hdr_get(z, ZH_ZT_NUMBLKS))
 		return -ZFUSE_E_CORRUPT;
+	uint64_t blkid, off;
+	ptrtbl_where(z->bs, embedded, hdr_get(z, ZH_ZT_BLK), idx, &blkid, &off);
 	uint8_t *p;
-	int rc = zw_get(z, hdr_get(z, ZH_ZT_BLK) + (idx >> epbs), false, &p);
+	int rc = zw_get(z, blkid, false, &p);
 	if (rc)
 		return rc;
-	*blk = le64(p + (idx & ((1ULL << epbs) - 1)) * 8);
+	*blk = le64(p + off);
 	return 0;
 }
 
 static int ptr_set(zw_t *z, uint64_t idx, uint64_t blk)
 {
-	if (hdr_get(z, ZH_ZT_BLK) == 0) {
-		put_le64(z->hdr + embedded_off(z->bs) + idx * 8, blk);
-		z->blk[0].dirty = true;
-		return 0;
-	}
-	unsigned epbs = z->bs - 3;
+	uint64_t blkid, off;
+	ptrtbl_where(z->bs, hdr_get(z, ZH_ZT_BLK) == 0, hdr_get(z, ZH_ZT_BLK), idx, &blkid, &off);
 	uint8_t *p;
-	int rc = zw_get(z, hdr_get(z, ZH_ZT_BLK) + (idx >> epbs), true, &p);
+	int rc = zw_get(z, blkid, true, &p);
 	if (rc)
 		return rc;
-	put_le64(p + (idx & ((1ULL << epbs) - 1)) * 8, blk);
+	put_le64(p + off, blk);
 	return 0;
 }
 

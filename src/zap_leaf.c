@@ -64,6 +64,8 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
+/* The bucket table takes 1/16 of the block (2 bytes per 32), and the
+ * header the room of two chunks. */
 uint32_t zap_leaf_numchunks(unsigned bs)
 {
 	return (uint32_t)(((1ULL << bs) - 2ULL * (1u << (bs - 5))) / ZAP_LEAF_CHUNKSIZE - 2);
