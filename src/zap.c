@@ -1,31 +1,38 @@
 /*
- * zap.c — reading micro and fat ZAPs. Every chunk index, chain and array
- * length read from a leaf is bounded by the leaf's chunk count, so a
- * corrupt leaf yields ZFUSE_E_CORRUPT rather than a wild read or a loop.
+ * zap.c — the ZAP API (zap.h) over both kinds (object-layer.md §4): name
+ * hashing and normalization, lookups and iteration, and the edits, each
+ * handed to the micro ZAP (zap_micro.c) or the fat one (zap_fat.c, whose
+ * leaves are zap_leaf.c's) by block 0's type. A micro edit that the micro
+ * format cannot hold upgrades the object to fat here, then goes on fat.
+ *
  * Normalized names (formC/formD, case folding) are prepared with
  * libunistring; OpenZFS hashes the prepared form, so lookups hash it too,
  * and fall back to comparing every entry's prepared form when a differing
  * Unicode table version would make the hash miss.
+ *
+ * Edits go through a zap_store (zap_impl.h): the DMU one below in
+ * production, an in-memory one in the unit test, which replays the basic
+ * fixture's 3000-entry directory and gets OpenZFS 2.3.2's blocks byte for
+ * byte (micro growth, upgrade, splits).
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unicase.h>
 #include <uninorm.h>
 #include <unistr.h>
 #include "byteorder.h"
+#include "dmu_tx.h"
 #include "dmu_types.h"
 #include "zap.h"
+#include "zap_impl.h"
+#include "zap_leaf.h"
 #include "zfuse/errors.h"
 
 #define ZFS_CRC64_POLY 0xC96C5795D7870F42ULL
-#define ZAP_CHUNK_ENTRY 252
-#define ZAP_CHUNK_ARRAY 251
-#define ZAP_CHUNK_FREE 253
-#define ZAP_LEAF_ARRAY_BYTES 21
-#define CHAIN_END 0xffff
-#define ZAP_LEAF_CHUNKSIZE 24
 
 static uint64_t crc64_table[256];
 static pthread_once_t crc64_once = PTHREAD_ONCE_INIT;
@@ -123,6 +130,13 @@ static unsigned log2_exact(uint64_t v)
 	return s;
 }
 
+/* Both block-0 layouts (mzap_phys, zap_phys) open with their block type,
+ * which says which of the two the rest is. */
+static uint64_t block_type(const uint8_t *blk0)
+{
+	return le64(blk0);
+}
+
 int zap_get_info(dnode_t *dn, zap_info_t *info)
 {
 	memset(info, 0, sizeof(*info));
@@ -137,380 +151,12 @@ int zap_get_info(dnode_t *dn, zap_info_t *info)
 		return -ZFUSE_E_CORRUPT;
 	}
 	const uint8_t *p = b->data;
-	uint64_t type = le64(p);
 	info->block_shift = log2_exact(b->size);
-	if (type == ZBT_MICRO) {
-		info->micro = true;
-		info->salt = le64(p + 8);
-		info->normflags = le64(p + 16);
-		info->hashbits = 28;
-	} else if (type == ZBT_HEADER && le64(p + 8) == ZAP_MAGIC) {
-		info->zt_blk = le64(p + 16);
-		info->zt_numblks = le64(p + 24);
-		info->zt_shift = le64(p + 32);
-		info->freeblk = le64(p + 56);
-		info->num_leafs = le64(p + 64);
-		info->num_entries = le64(p + 72);
-		info->salt = le64(p + 80);
-		info->normflags = le64(p + 88);
-		info->flags = le64(p + 96);
-		info->hashbits = (info->flags & ZAP_FLAG_HASH64) ? 48 : 28;
-		/* Blocks must be a power of two of at least 512 bytes; the
-		 * pointer table geometry must fit what the block can hold. */
-		if ((1ULL << info->block_shift) != b->size || info->block_shift < 9 ||
-		    info->zt_shift > 48 ||
-		    (info->zt_numblks == 0 && info->zt_shift > info->block_shift - 4) ||
-		    (info->zt_numblks != 0 &&
-		     info->zt_numblks << (info->block_shift - 3) < (1ULL << info->zt_shift)))
-			rc = -ZFUSE_E_CORRUPT;
-	} else {
-		rc = -ZFUSE_E_CORRUPT;
-	}
+	if (block_type(p) == ZBT_MICRO)
+		mzap_get_info(p, info);
+	else
+		rc = fzap_get_info(p, b->size, info);
 	dbuf_rele(dn, b);
-	return rc;
-}
-
-/* ---- micro ZAP ---- */
-
-struct mze {
-	const uint8_t *chunk;
-	uint64_t hash;
-	uint32_t cd;
-};
-
-static int mze_cmp(const void *a, const void *b)
-{
-	const struct mze *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->cd < y->cd ? -1 : x->cd > y->cd;
-}
-
-static void mze_fill(zap_entry_t *ze, const uint8_t *chunk, uint64_t hash, uint32_t cd, uint8_t *valbuf)
-{
-	memcpy(ze->name, chunk + 14, MZAP_NAME_LEN);
-	ze->name[MZAP_NAME_LEN - 1] = 0;
-	ze->hash = hash;
-	ze->cd = cd;
-	ze->value_intlen = 8;
-	ze->value_numints = 1;
-	ze->value_first = le64(chunk);
-	memcpy(valbuf, chunk, 8);
-	ze->value = valbuf;
-}
-
-static int mzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t start_hash,
-			uint32_t start_cd, zap_iter_fn cb, void *arg)
-{
-	arc_buf_t *b;
-	int rc = dbuf_hold(dn, 0, 0, &b);
-	if (rc)
-		return rc;
-	size_t n = b->size / 64 - 1, m = 0;
-	struct mze *v = calloc(n ? n : 1, sizeof(*v));
-	zap_entry_t *ze = malloc(sizeof(*ze));
-	if (!v || !ze) {
-		free(v);
-		free(ze);
-		dbuf_rele(dn, b);
-		return -ZFUSE_E_NOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const uint8_t *c = (const uint8_t *)b->data + 64 + i * 64;
-		if (c[14] == 0)
-			continue;
-		char name[MZAP_NAME_LEN];
-		memcpy(name, c + 14, MZAP_NAME_LEN);
-		name[MZAP_NAME_LEN - 1] = 0;
-		v[m].chunk = c;
-		v[m].hash = zap_hash_name(info, name);
-		v[m].cd = le32(c + 8);
-		m++;
-	}
-	qsort(v, m, sizeof(*v), mze_cmp);
-	rc = 0;
-	for (size_t i = 0; i < m && rc == 0; i++) {
-		if (v[i].hash < start_hash || (v[i].hash == start_hash && v[i].cd < start_cd))
-			continue;
-		uint8_t val[8];
-		mze_fill(ze, v[i].chunk, v[i].hash, v[i].cd, val);
-		rc = cb(arg, ze);
-	}
-	free(v);
-	free(ze);
-	dbuf_rele(dn, b);
-	return rc;
-}
-
-/* ---- fat ZAP ---- */
-
-struct leaf {
-	const uint8_t *p;
-	uint64_t size;
-	unsigned bs;
-	uint32_t nhash, nchunks;
-	uint64_t prefix;
-	unsigned prefix_len;
-};
-
-static const uint8_t *leaf_chunk(const struct leaf *l, uint32_t i)
-{
-	return l->p + 48 + 2ULL * l->nhash + (uint64_t)i * ZAP_LEAF_CHUNKSIZE;
-}
-
-static int leaf_open(struct leaf *l, const arc_buf_t *b, unsigned bs)
-{
-	l->p = b->data;
-	l->size = b->size;
-	l->bs = bs;
-	if (b->size != (1ULL << bs) || le64(l->p) != ZBT_LEAF || le32(l->p + 24) != ZAP_LEAF_MAGIC)
-		return -ZFUSE_E_CORRUPT;
-	l->nhash = 1u << (bs - 5);
-	l->nchunks = (uint32_t)(((1ULL << bs) - 2ULL * l->nhash) / ZAP_LEAF_CHUNKSIZE - 2);
-	l->prefix = le64(l->p + 16);
-	l->prefix_len = le16(l->p + 32);
-	if (l->prefix_len > 64 - (bs - 5))
-		return -ZFUSE_E_CORRUPT;
-	return 0;
-}
-
-/* Read an array of n bytes (at most cap) from a chunk chain. */
-static int leaf_read_array(const struct leaf *l, uint32_t chunk, uint64_t nbytes, uint8_t *out)
-{
-	uint64_t done = 0;
-	uint32_t hops = 0;
-	while (done < nbytes) {
-		if (chunk >= l->nchunks || ++hops > l->nchunks)
-			return -ZFUSE_E_CORRUPT;
-		const uint8_t *c = leaf_chunk(l, chunk);
-		if (c[0] != ZAP_CHUNK_ARRAY)
-			return -ZFUSE_E_CORRUPT;
-		uint64_t take = nbytes - done < ZAP_LEAF_ARRAY_BYTES ? nbytes - done : ZAP_LEAF_ARRAY_BYTES;
-		memcpy(out + done, c + 1, take);
-		done += take;
-		chunk = le16(c + 22);
-	}
-	return 0;
-}
-
-/* Decode entry chunk i into ze; value bytes converted to host order. */
-static int leaf_entry(const struct leaf *l, const uint8_t *e, zap_entry_t *ze, uint8_t *valbuf,
-		      bool uint64_key)
-{
-	unsigned intlen = e[1];
-	uint32_t name_chunk = le16(e + 4), name_n = le16(e + 6);
-	uint32_t val_chunk = le16(e + 8), val_n = le16(e + 10);
-	if (intlen != 1 && intlen != 2 && intlen != 4 && intlen != 8)
-		return -ZFUSE_E_CORRUPT;
-	if ((uint64_t)intlen * val_n > ZAP_MAXVALUELEN)
-		return -ZFUSE_E_CORRUPT;
-	ze->cd = le32(e + 12);
-	ze->hash = le64(e + 16);
-	ze->value_intlen = (uint8_t)intlen;
-	ze->value_numints = val_n;
-	ze->name[0] = 0;
-	if (!uint64_key) {
-		if (name_n == 0 || name_n > ZAP_MAXNAMELEN_NEW)
-			return -ZFUSE_E_CORRUPT;
-		int rc = leaf_read_array(l, name_chunk, name_n, (uint8_t *)ze->name);
-		if (rc)
-			return rc;
-		ze->name[name_n - 1] = 0;
-	}
-	if (val_n) {
-		uint8_t raw[ZAP_MAXVALUELEN];
-		int rc = leaf_read_array(l, val_chunk, (uint64_t)intlen * val_n, raw);
-		if (rc)
-			return rc;
-		for (uint32_t i = 0; i < val_n; i++) {
-			const uint8_t *s = raw + (uint64_t)i * intlen;
-			uint8_t *d = valbuf + (uint64_t)i * intlen;
-			switch (intlen) {
-			case 1: d[0] = s[0]; break;
-			case 2: { uint16_t v = be16(s); memcpy(d, &v, 2); break; }
-			case 4: { uint32_t v = be32(s); memcpy(d, &v, 4); break; }
-			default: { uint64_t v = be64(s); memcpy(d, &v, 8); break; }
-			}
-		}
-		switch (intlen) {
-		case 1: ze->value_first = valbuf[0]; break;
-		case 2: { uint16_t v; memcpy(&v, valbuf, 2); ze->value_first = v; break; }
-		case 4: { uint32_t v; memcpy(&v, valbuf, 4); ze->value_first = v; break; }
-		default: ze->value_first = le64(valbuf); break;
-		}
-	} else {
-		ze->value_first = 0;
-	}
-	ze->value = valbuf;
-	return 0;
-}
-
-static int fzap_ptrtbl_lookup(dnode_t *dn, const zap_info_t *info, uint64_t idx, uint64_t *blk)
-{
-	unsigned bs = info->block_shift;
-	if (info->zt_numblks == 0) {
-		arc_buf_t *b;
-		int rc = dbuf_hold(dn, 0, 0, &b);
-		if (rc)
-			return rc;
-		uint64_t off = (1ULL << (bs - 1)) + idx * 8;
-		if (off + 8 > b->size)
-			rc = -ZFUSE_E_CORRUPT;
-		else
-			*blk = le64((uint8_t *)b->data + off);
-		dbuf_rele(dn, b);
-		return rc;
-	}
-	uint64_t per = 1ULL << (bs - 3);
-	arc_buf_t *b;
-	int rc = dbuf_hold(dn, 0, info->zt_blk + idx / per, &b);
-	if (rc)
-		return rc;
-	*blk = le64((uint8_t *)b->data + (idx % per) * 8);
-	dbuf_rele(dn, b);
-	return 0;
-}
-
-static int fzap_leaf_for_hash(dnode_t *dn, const zap_info_t *info, uint64_t h, arc_buf_t **out,
-			      struct leaf *l)
-{
-	uint64_t idx = info->zt_shift ? h >> (64 - info->zt_shift) : 0;
-	uint64_t blk;
-	int rc = fzap_ptrtbl_lookup(dn, info, idx, &blk);
-	if (rc)
-		return rc;
-	if (blk == 0 || blk > dn->maxblkid)
-		return -ZFUSE_E_CORRUPT;
-	rc = dbuf_hold(dn, 0, blk, out);
-	if (rc)
-		return rc;
-	rc = leaf_open(l, *out, info->block_shift);
-	if (rc == 0 && l->prefix_len && (h >> (64 - l->prefix_len)) != l->prefix)
-		rc = -ZFUSE_E_CORRUPT;
-	if (rc)
-		dbuf_rele(dn, *out);
-	return rc;
-}
-
-struct found {
-	zap_entry_t ze;
-	uint8_t val[ZAP_MAXVALUELEN];
-};
-
-/* Walk the bucket chain for h; call match() on entries with that hash. */
-static int fzap_lookup_hash(dnode_t *dn, const zap_info_t *info, uint64_t h,
-			    bool (*match)(void *, const zap_entry_t *), void *marg, struct found *f)
-{
-	arc_buf_t *b;
-	struct leaf l;
-	int rc = fzap_leaf_for_hash(dn, info, h, &b, &l);
-	if (rc)
-		return rc;
-	uint32_t bucket = (uint32_t)((h >> (64 - (l.bs - 5) - l.prefix_len)) & (l.nhash - 1));
-	uint32_t chunk = le16(l.p + 48 + 2ULL * bucket);
-	uint32_t hops = 0;
-	rc = -ZFUSE_E_NOENT;
-	while (chunk != CHAIN_END) {
-		if (chunk >= l.nchunks || ++hops > l.nchunks) {
-			rc = -ZFUSE_E_CORRUPT;
-			break;
-		}
-		const uint8_t *e = leaf_chunk(&l, chunk);
-		if (e[0] != ZAP_CHUNK_ENTRY) {
-			rc = -ZFUSE_E_CORRUPT;
-			break;
-		}
-		if (le64(e + 16) == h) {
-			int r = leaf_entry(&l, e, &f->ze, f->val, info->flags & ZAP_FLAG_UINT64_KEY);
-			if (r) {
-				rc = r;
-				break;
-			}
-			if (match(marg, &f->ze)) {
-				rc = 0;
-				break;
-			}
-		}
-		chunk = le16(e + 2);
-	}
-	dbuf_rele(dn, b);
-	return rc;
-}
-
-struct fzap_iter_ent {
-	uint64_t hash;
-	uint32_t cd;
-	uint32_t chunk;
-};
-
-static int fie_cmp(const void *a, const void *b)
-{
-	const struct fzap_iter_ent *x = a, *y = b;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	return x->cd < y->cd ? -1 : x->cd > y->cd;
-}
-
-static int fzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t h, uint32_t cd,
-			zap_iter_fn cb, void *arg)
-{
-	struct found *f = malloc(sizeof(*f));
-	struct fzap_iter_ent *v = NULL;
-	if (!f)
-		return -ZFUSE_E_NOMEM;
-	int rc = 0;
-	uint64_t leaves_seen = 0;
-	for (;;) {
-		arc_buf_t *b;
-		struct leaf l;
-		rc = fzap_leaf_for_hash(dn, info, h, &b, &l);
-		if (rc)
-			break;
-		if (++leaves_seen > info->num_leafs + 1 && leaves_seen > (1ULL << info->zt_shift) + 1) {
-			dbuf_rele(dn, b);
-			rc = -ZFUSE_E_CORRUPT;
-			break;
-		}
-		free(v);
-		v = malloc(sizeof(*v) * l.nchunks);
-		if (!v) {
-			dbuf_rele(dn, b);
-			rc = -ZFUSE_E_NOMEM;
-			break;
-		}
-		size_t m = 0;
-		for (uint32_t i = 0; i < l.nchunks; i++) {
-			const uint8_t *e = leaf_chunk(&l, i);
-			if (e[0] != ZAP_CHUNK_ENTRY)
-				continue;
-			uint64_t eh = le64(e + 16);
-			uint32_t ecd = le32(e + 12);
-			if (eh < h || (eh == h && ecd < cd))
-				continue;
-			v[m].hash = eh;
-			v[m].cd = ecd;
-			v[m].chunk = i;
-			m++;
-		}
-		qsort(v, m, sizeof(*v), fie_cmp);
-		for (size_t i = 0; i < m && rc == 0; i++) {
-			rc = leaf_entry(&l, leaf_chunk(&l, v[i].chunk), &f->ze, f->val,
-					info->flags & ZAP_FLAG_UINT64_KEY);
-			if (rc == 0)
-				rc = cb(arg, &f->ze);
-		}
-		unsigned plen = l.prefix_len;
-		dbuf_rele(dn, b);
-		if (rc || plen == 0)
-			break;
-		uint64_t next = (h | ((1ULL << (64 - plen)) - 1)) + 1;
-		if (next == 0)
-			break;
-		h = next;
-		cd = 0;
-	}
-	free(v);
-	free(f);
 	return rc;
 }
 
@@ -546,7 +192,7 @@ static bool name_matches(void *arg, const zap_entry_t *ze)
 
 struct scan_arg {
 	struct match_arg *m;
-	struct found *f;
+	struct zap_found *f;
 	bool hit;
 };
 
@@ -562,7 +208,7 @@ static int scan_cb(void *arg, const zap_entry_t *ze)
 	return 1;
 }
 
-static int zap_find(dnode_t *dn, const char *name, bool normalized, struct found *f)
+static int zap_find(dnode_t *dn, const char *name, bool normalized, struct zap_found *f)
 {
 	zap_info_t info;
 	int rc = zap_get_info(dn, &info);
@@ -594,7 +240,7 @@ static int zap_find(dnode_t *dn, const char *name, bool normalized, struct found
 	return s.hit ? 0 : -ZFUSE_E_NOENT;
 }
 
-static int copy_value(const struct found *f, unsigned intlen, uint64_t numints, void *out)
+static int copy_value(const struct zap_found *f, unsigned intlen, uint64_t numints, void *out)
 {
 	const zap_entry_t *ze = &f->ze;
 	uint64_t n = ze->value_numints < numints ? ze->value_numints : numints;
@@ -615,7 +261,7 @@ static int copy_value(const struct found *f, unsigned intlen, uint64_t numints, 
 
 int zap_lookup(dnode_t *dn, const char *name, unsigned intlen, uint64_t numints, void *out)
 {
-	struct found *f = malloc(sizeof(*f));
+	struct zap_found *f = malloc(sizeof(*f));
 	if (!f)
 		return -ZFUSE_E_NOMEM;
 	int rc = zap_find(dn, name, false, f);
@@ -632,7 +278,7 @@ int zap_lookup_uint64(dnode_t *dn, const char *name, uint64_t *value)
 
 int zap_lookup_length(dnode_t *dn, const char *name, unsigned *intlen, uint64_t *numints)
 {
-	struct found *f = malloc(sizeof(*f));
+	struct zap_found *f = malloc(sizeof(*f));
 	if (!f)
 		return -ZFUSE_E_NOMEM;
 	int rc = zap_find(dn, name, false, f);
@@ -646,7 +292,7 @@ int zap_lookup_length(dnode_t *dn, const char *name, unsigned *intlen, uint64_t 
 
 int zap_lookup_norm(dnode_t *dn, const char *name, uint64_t *value, char *found_name, size_t cap)
 {
-	struct found *f = malloc(sizeof(*f));
+	struct zap_found *f = malloc(sizeof(*f));
 	if (!f)
 		return -ZFUSE_E_NOMEM;
 	int rc = zap_find(dn, name, true, f);
@@ -659,4 +305,389 @@ int zap_lookup_norm(dnode_t *dn, const char *name, uint64_t *value, char *found_
 	}
 	free(f);
 	return rc;
+}
+
+/* ---- editing ------------------------------------------------------------ */
+
+unsigned zap_log2_floor(uint64_t v)
+{
+	unsigned s = 0;
+	while (v > 1) {
+		v >>= 1;
+		s++;
+	}
+	return s;
+}
+
+static uint64_t draw_salt(uint64_t obj)
+{
+	uint64_t s = 0;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s = ((uint64_t)ts.tv_sec * 1000000007ULL) ^ (uint64_t)ts.tv_nsec ^ (obj << 1);
+	}
+	return s | 1;
+}
+
+static int read_block0(zap_store_t *st, uint64_t obj, unsigned *type, uint64_t *blksz, uint8_t **buf)
+{
+	int rc = st->ops->stat(st->ctx, obj, type, blksz);
+	if (rc)
+		return rc;
+	if (!dmu_ot_is_zap(*type))
+		return -ZFUSE_E_INVAL;
+	if (*blksz < 512 || *blksz > (1u << 24))
+		return -ZFUSE_E_CORRUPT;
+	*buf = malloc(*blksz);
+	if (!*buf)
+		return -ZFUSE_E_NOMEM;
+	rc = st->ops->read(st->ctx, obj, 0, *blksz, *buf);
+	if (rc) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return rc;
+}
+
+int zapw_init(zap_store_t *st, uint64_t obj, uint64_t normflags, uint64_t zapflags, uint64_t salt)
+{
+	unsigned type;
+	uint64_t blksz;
+	int rc = st->ops->stat(st->ctx, obj, &type, &blksz);
+	if (rc)
+		return rc;
+	if (!dmu_ot_is_zap(type))
+		return -ZFUSE_E_INVAL;
+	if (zapflags & ZAP_FLAG_UINT64_KEY)
+		return -ZFUSE_E_UNSUPPORTED;
+	if (salt == 0)
+		salt = draw_salt(obj);
+	if (zapflags == 0) {
+		uint8_t *m = calloc(1, blksz);
+		if (!m)
+			return -ZFUSE_E_NOMEM;
+		mzap_format(m, salt, normflags);
+		rc = st->ops->write(st->ctx, obj, 0, blksz, m);
+		free(m);
+		return rc;
+	}
+	/* Flags need a fat ZAP at once, in blocks of the size the object has. */
+	unsigned bs = zap_log2_floor(blksz);
+	if ((1ULL << bs) != blksz || bs > 17)
+		return -ZFUSE_E_INVAL;
+	zw_t z;
+	zw_setup(&z, st, obj, type, bs, salt, normflags, zapflags);
+	rc = fzap_format(&z);
+	if (rc == 0)
+		rc = zw_flush(&z);
+	zw_fini(&z);
+	return rc;
+}
+
+static int check_value(unsigned intlen, uint64_t numints)
+{
+	if (intlen != 1 && intlen != 2 && intlen != 4 && intlen != 8)
+		return -ZFUSE_E_INVAL;
+	if ((uint64_t)intlen * numints > ZAP_MAXVALUELEN)
+		return -ZFUSE_E_INVAL;	/* E2BIG */
+	return 0;
+}
+
+static int check_name(unsigned type, const char *name, size_t *len)
+{
+	*len = strlen(name);
+	if (*len == 0)
+		return -ZFUSE_E_INVAL;	/* a micro chunk with an empty name is free */
+	size_t max = type == DMU_OT_DIRECTORY_CONTENTS ? ZAP_MAXNAMELEN_NEW : ZAP_MAXNAMELEN;
+	if (*len + 1 > max)
+		return -ZFUSE_E_NAMETOOLONG;
+	return 0;
+}
+
+int zapw_put(zap_store_t *st, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
+	     const void *val, bool update)
+{
+	int rc = check_value(intlen, numints);
+	if (rc)
+		return rc;
+	unsigned type;
+	uint64_t blksz;
+	uint8_t *m;
+	if ((rc = read_block0(st, obj, &type, &blksz, &m)) != 0)
+		return rc;
+	size_t len;
+	if ((rc = check_name(type, name, &len)) != 0) {
+		free(m);
+		return rc;
+	}
+	uint8_t *be = malloc((size_t)intlen * numints + 1);
+	if (!be) {
+		free(m);
+		return -ZFUSE_E_NOMEM;
+	}
+	zap_leaf_encode_value(intlen, numints, val, be);
+	struct zval v = { intlen, numints, be };
+	zw_t z;
+	memset(&z, 0, sizeof(z));
+	if (block_type(m) == ZBT_MICRO) {
+		struct zkey k = { name, len, 0, NULL, 0 };
+		rc = mzap_put(st, obj, &m, &blksz, &k, intlen, numints, val, update);
+		if (rc != ZAP_AGAIN)
+			goto out;
+		/* Become fat: 16 KiB blocks, then the pending change. */
+		rc = st->ops->set_blocksize(st->ctx, obj, 1ULL << ZAP_DEFAULT_LEAF_SHIFT);
+		if (rc == 0)
+			rc = mzap_upgrade(&z, st, obj, type, m, blksz, 0, ZAP_DEFAULT_LEAF_SHIFT);
+		if (rc)
+			goto out;
+	} else {
+		if ((rc = fzap_open(&z, st, obj, type, blksz)) != 0)
+			goto out;
+	}
+	struct zkey k = { name, len, zap_hash_name(&z.info, name), NULL, 0 };
+	rc = update ? fzap_update(&z, &k, &v) : fzap_add_cd(&z, &k, &v, ZAP_NEED_CD);
+	/* Like OpenZFS, a failed add keeps the table growth and upgrade it did. */
+	if (z.err == 0) {
+		int frc = zw_flush(&z);
+		if (rc == 0)
+			rc = frc;
+	}
+out:
+	zw_fini(&z);
+	free(be);
+	free(m);
+	return rc;
+}
+
+int zapw_remove(zap_store_t *st, uint64_t obj, const char *name, bool normalized, char *removed,
+		size_t cap)
+{
+	unsigned type;
+	uint64_t blksz;
+	uint8_t *m;
+	int rc = read_block0(st, obj, &type, &blksz, &m);
+	if (rc)
+		return rc;
+	size_t len = strlen(name);
+	if (len == 0 || len + 1 > ZAP_MAXNAMELEN_NEW) {
+		free(m);
+		return -ZFUSE_E_NOENT;
+	}
+	char *norm = NULL;
+	zap_info_t info;
+	zw_t z;
+	memset(&z, 0, sizeof(z));
+	memset(&info, 0, sizeof(info));
+	bool micro = block_type(m) == ZBT_MICRO;
+	if (micro) {
+		mzap_get_info(m, &info);
+	} else {
+		if ((rc = fzap_open(&z, st, obj, type, blksz)) != 0)
+			goto out;
+		info = z.info;
+	}
+	if (normalized && info.normflags) {
+		norm = malloc(ZAP_MAXNAMELEN_NEW * 4);
+		if (!norm) {
+			rc = -ZFUSE_E_NOMEM;
+			goto out;
+		}
+		if (zap_normalize(name, info.normflags, norm, ZAP_MAXNAMELEN_NEW * 4) != 0) {
+			rc = -ZFUSE_E_NAMETOOLONG;
+			goto out;
+		}
+	}
+	struct zkey k = { name, len, zap_hash_name(&info, name), norm, info.normflags };
+	if (micro)
+		rc = mzap_remove(st, obj, m, blksz, &info, &k, removed, cap);
+	else if ((rc = fzap_remove(&z, &k, removed, cap)) == 0 && z.err == 0)
+		rc = zw_flush(&z);
+out:
+	zw_fini(&z);
+	free(norm);
+	free(m);
+	return rc;
+}
+
+int zapw_count(zap_store_t *st, uint64_t obj, uint64_t *count)
+{
+	unsigned type;
+	uint64_t blksz;
+	uint8_t *m;
+	int rc = read_block0(st, obj, &type, &blksz, &m);
+	if (rc)
+		return rc;
+	if (block_type(m) == ZBT_MICRO)
+		*count = mzap_count(m, blksz);
+	else
+		rc = fzap_count(m, count);
+	free(m);
+	return rc;
+}
+
+/* ---- the DMU store and the public API ------------------------------------ */
+
+static int dmu_stat(void *ctx, uint64_t obj, unsigned *type, uint64_t *blksz)
+{
+	struct zap_dmu_ctx *c = ctx;
+	dnode_t dn;
+	int rc = dnode_hold(c->os, obj, &dn);
+	if (rc)
+		return rc;
+	*type = dn.type;
+	*blksz = dnode_datablksz(&dn);
+	dnode_rele(&dn);
+	return 0;
+}
+
+static int dmu_rd(void *ctx, uint64_t obj, uint64_t off, uint64_t len, void *buf)
+{
+	struct zap_dmu_ctx *c = ctx;
+	return dmu_read_object(c->os, obj, off, len, buf);
+}
+
+static int dmu_wr(void *ctx, uint64_t obj, uint64_t off, uint64_t len, const void *buf)
+{
+	struct zap_dmu_ctx *c = ctx;
+	if (!c->tx)
+		return -ZFUSE_E_ROFS;
+	return dmu_write(c->os, obj, off, len, buf, c->tx);
+}
+
+static int dmu_setbs(void *ctx, uint64_t obj, uint64_t blksz)
+{
+	struct zap_dmu_ctx *c = ctx;
+	if (!c->tx)
+		return -ZFUSE_E_ROFS;
+	return dmu_object_set_blocksize(c->os, obj, blksz, c->tx);
+}
+
+static int dmu_free(void *ctx, uint64_t obj, uint64_t off, uint64_t len)
+{
+	struct zap_dmu_ctx *c = ctx;
+	if (!c->tx)
+		return -ZFUSE_E_ROFS;
+	return dmu_free_range(c->os, obj, off, len, c->tx);
+}
+
+static const struct zap_store_ops dmu_store_ops = {
+	dmu_stat, dmu_rd, dmu_wr, dmu_setbs, dmu_free,
+};
+
+void zap_store_dmu(zap_store_t *st, struct zap_dmu_ctx *ctx, objset_t *os, dmu_tx_t *tx)
+{
+	ctx->os = os;
+	ctx->tx = tx;
+	st->ops = &dmu_store_ops;
+	st->ctx = ctx;
+}
+
+int zap_create_flags(objset_t *os, uint64_t normflags, uint64_t zapflags, unsigned ot,
+		     int leaf_blockshift, int indirect_blockshift, unsigned bonustype,
+		     unsigned bonuslen, unsigned dnodesize, dmu_tx_t *tx, uint64_t *obj)
+{
+	/* dmu_object_alloc fixes indirect blocks at 128 KiB. */
+	(void)indirect_blockshift;
+	if (!dmu_ot_is_zap(ot) || leaf_blockshift < 0 || leaf_blockshift > 17)
+		return -ZFUSE_E_INVAL;
+	uint64_t blksz = 1ULL << leaf_blockshift;
+	if (blksz < 512)
+		blksz = 512;
+	uint64_t o;
+	int rc = dmu_object_alloc(os, ot, blksz, bonustype, bonuslen, dnodesize, tx, &o);
+	if (rc)
+		return rc;
+	struct zap_dmu_ctx c;
+	zap_store_t st;
+	zap_store_dmu(&st, &c, os, tx);
+	rc = zapw_init(&st, o, normflags, zapflags, 0);
+	if (rc == 0)
+		*obj = o;
+	return rc;
+}
+
+int zap_create_norm(objset_t *os, uint64_t normflags, unsigned ot, unsigned bonustype,
+		    unsigned bonuslen, unsigned dnodesize, dmu_tx_t *tx, uint64_t *obj)
+{
+	return zap_create_flags(os, normflags, 0, ot, 0, 0, bonustype, bonuslen, dnodesize, tx, obj);
+}
+
+int zap_create(objset_t *os, unsigned ot, unsigned bonustype, unsigned bonuslen, dmu_tx_t *tx,
+	       uint64_t *obj)
+{
+	return zap_create_norm(os, 0, ot, bonustype, bonuslen, 0, tx, obj);
+}
+
+int zap_create_claim(objset_t *os, uint64_t obj, unsigned ot, unsigned bonustype, unsigned bonuslen,
+		     dmu_tx_t *tx)
+{
+	if (!dmu_ot_is_zap(ot))
+		return -ZFUSE_E_INVAL;
+	int rc = dmu_object_claim(os, obj, ot, 512, bonustype, bonuslen, 0, tx);
+	if (rc)
+		return rc;
+	struct zap_dmu_ctx c;
+	zap_store_t st;
+	zap_store_dmu(&st, &c, os, tx);
+	return zapw_init(&st, obj, 0, 0, 0);
+}
+
+static int dmu_put(objset_t *os, uint64_t obj, const char *name, unsigned intlen,
+		   uint64_t numints, const void *val, dmu_tx_t *tx, bool update)
+{
+	struct zap_dmu_ctx c;
+	zap_store_t st;
+	zap_store_dmu(&st, &c, os, tx);
+	return zapw_put(&st, obj, name, intlen, numints, val, update);
+}
+
+static int dmu_remove(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx, bool normalized,
+		      char *removed, size_t cap)
+{
+	struct zap_dmu_ctx c;
+	zap_store_t st;
+	zap_store_dmu(&st, &c, os, tx);
+	return zapw_remove(&st, obj, name, normalized, removed, cap);
+}
+
+int zap_add(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
+	    const void *val, dmu_tx_t *tx)
+{
+	return dmu_put(os, obj, name, intlen, numints, val, tx, false);
+}
+
+int zap_update(objset_t *os, uint64_t obj, const char *name, unsigned intlen, uint64_t numints,
+	       const void *val, dmu_tx_t *tx)
+{
+	return dmu_put(os, obj, name, intlen, numints, val, tx, true);
+}
+
+int zap_add_uint64(objset_t *os, uint64_t obj, const char *name, uint64_t v, dmu_tx_t *tx)
+{
+	return zap_add(os, obj, name, 8, 1, &v, tx);
+}
+
+int zap_update_uint64(objset_t *os, uint64_t obj, const char *name, uint64_t v, dmu_tx_t *tx)
+{
+	return zap_update(os, obj, name, 8, 1, &v, tx);
+}
+
+int zap_remove(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx)
+{
+	return dmu_remove(os, obj, name, tx, false, NULL, 0);
+}
+
+int zap_remove_norm(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx, char *removed,
+		    size_t cap)
+{
+	return dmu_remove(os, obj, name, tx, true, removed, cap);
+}
+
+int zap_count(objset_t *os, uint64_t obj, uint64_t *count)
+{
+	struct zap_dmu_ctx c;
+	zap_store_t st;
+	zap_store_dmu(&st, &c, os, NULL);
+	return zapw_count(&st, obj, count);
 }

@@ -95,8 +95,9 @@ uint64_t zap_hash_name(const zap_info_t *info, const char *name);
 int zap_normalize(const char *name, uint64_t normflags, char *out, size_t cap);
 
 /* ======================================================================
- * Write side (zap_write.c). Callers hold the pool's single-writer lock
- * (dmu_tx.h); every change lands in tx's txg through the DMU overlay.
+ * Write side (zap.c over zap_micro.c and zap_fat.c). Callers hold the
+ * pool's single-writer lock (dmu_tx.h); every change lands in tx's txg
+ * through the DMU overlay.
  * Values are host-order integer arrays of intlen 1, 2, 4 or 8 bytes.
  * New ZAPs are micro (512-byte block) and become fat as OpenZFS makes them:
  * a value that is not one uint64, a name of 50 bytes or more, or a full

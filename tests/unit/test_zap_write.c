@@ -1,6 +1,6 @@
 /*
- * test_zap_write.c — the ZAP writer (zap_write.c) checked by the existing
- * reader (zap.c): micro ZAPs filled until they grow and become fat, fat ZAPs
+ * test_zap_write.c — the ZAP writer (zapw_*, zap_impl.h) checked by the
+ * reader (zap.h): micro ZAPs filled until they grow and become fat, fat ZAPs
  * of thousands of entries with values of every integer width (leaf splits,
  * pointer-table growth into external blocks), updates that change value
  * sizes, removals down to nothing (leaf shrink, zap_freeblk truncation) and
@@ -11,8 +11,8 @@
  * cd, leaf prefixes against pointer-table ranges, header counters).
  *
  * Without ZAPW_REAL the objects live in an in-memory store and the reader's
- * dbuf_hold is served from it (this program then links zap.c and
- * zap_write.c directly, not the library).
+ * dbuf_hold is served from it (this program then links the ZAP files
+ * directly, not the library).
  */
 #include <check.h>
 #include "check_main.h"
@@ -173,7 +173,7 @@ void dbuf_rele(dnode_t *dn, arc_buf_t *b)
 	free(b);
 }
 
-/* zap_write.c's DMU store is not used here. */
+/* zap.c's DMU store is not used here. */
 int dnode_hold(objset_t *os, uint64_t object, dnode_t *dn)
 {
 	(void)os, (void)object, (void)dn;
@@ -185,7 +185,7 @@ void dnode_rele(dnode_t *dn)
 }
 #endif	/* !ZAPW_FIXTURE */
 
-/* Until the write engine links, zap_write.c's DMU store needs these; the
+/* Until the write engine links, zap.c's DMU store needs these; the
  * engine's definitions replace them. Never called by these tests. */
 __attribute__((weak)) int dmu_read_object(objset_t *os, uint64_t object, uint64_t off, uint64_t len, void *buf)
 {
@@ -429,7 +429,7 @@ static void check_fat(uint64_t obj, struct fatstat *fs)
 }
 
 #ifndef ZAPW_FIXTURE
-/* ---- read back through zap.c -------------------------------------------- */
+/* ---- read back through the reader ---------------------------------------- */
 
 struct walk {
 	zap_info_t info;
