@@ -960,6 +960,7 @@ int main(void)
 {
 	Suite *s = suite_create("nvpair");
 	TCase *tc = tcase_create("xdr");
+	tcase_set_timeout(tc, 120);	/* unpacks every fixture image: slow under load and ASan */
 	tcase_add_test(tc, test_example2);
 	tcase_add_test(tc, test_truncations);
 	tcase_add_test(tc, test_hostile);
