@@ -43,7 +43,7 @@
  */
 struct zpl_wstate {
 	objset_t *os;
-	sa_wtable_t *sat;
+	sa_table_t *sat;
 	unsigned sat_gen_seen;		/* readers' sa_table_t reloaded at */
 	uint64_t sa_master, delete_queue;
 	unsigned dnodesize;
