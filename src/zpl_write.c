@@ -661,6 +661,19 @@ int zfuse_fs_sync(zfuse_fs_t *fs)
 	return txg_sync_now(fs->spa);
 }
 
+int zplw_op_begin(zfuse_fs_t *fs, uint64_t obj,
+		  int (*load)(zfuse_fs_t *fs, uint64_t obj, struct wnode *n), dmu_tx_t *tx,
+		  int64_t now[2], struct wnode *n)
+{
+	int rc = zplw_wbegin(fs, tx);
+	if (rc)
+		return rc;
+	zplw_now_ts(now);
+	if ((rc = load(fs, obj, n)) != 0)
+		return zplw_wend(fs, tx, rc);
+	return 0;
+}
+
 /* ---- creating --------------------------------------------------------- */
 
 static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t mode,
@@ -676,13 +689,10 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 	if (target && (tlen == 0 || tlen > SYMLINK_MAX))
 		return tlen ? -ZFUSE_E_NAMETOOLONG : -ZFUSE_E_INVAL;
 	dmu_tx_t tx;
-	if ((rc = zplw_wbegin(fs, &tx)) != 0)
-		return rc;
 	int64_t now[2];
-	zplw_now_ts(now);
 	struct wnode d, n;
-	if ((rc = zplw_load_dir(fs, dir, &d)) != 0)
-		return zplw_wend(fs, &tx, rc);
+	if ((rc = zplw_op_begin(fs, dir, zplw_load_dir, &tx, now, &d)) != 0)
+		return rc;
 	char stored[ZAP_MAXNAMELEN_NEW];
 	uint64_t existing;
 	if (d.links == 0) {
@@ -818,13 +828,10 @@ static int remove_common(zfuse_fs_t *fs, uint64_t dir, const char *name, bool rm
 	if (strcmp(name, "..") == 0)
 		return rmdir ? -ZFUSE_E_NOTEMPTY : -ZFUSE_E_ISDIR;
 	dmu_tx_t tx;
-	if ((rc = zplw_wbegin(fs, &tx)) != 0)
-		return rc;
 	int64_t now[2];
-	zplw_now_ts(now);
 	struct wnode d, n;
-	if ((rc = zplw_load_dir(fs, dir, &d)) != 0)
-		return zplw_wend(fs, &tx, rc);
+	if ((rc = zplw_op_begin(fs, dir, zplw_load_dir, &tx, now, &d)) != 0)
+		return rc;
 	char stored[ZAP_MAXNAMELEN_NEW];
 	uint64_t obj;
 	if ((rc = zplw_dir_find(fs, dir, name, &obj, stored, sizeof(stored))) != 0)
@@ -1129,14 +1136,11 @@ ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, u
 	if (off > FILE_SIZE_MAX || len > FILE_SIZE_MAX - off)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
-	int rc = zplw_wbegin(fs, &tx);
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
 	if (rc)
 		return rc;
-	int64_t now[2];
-	zplw_now_ts(now);
-	struct wnode n;
-	if ((rc = zplw_load_regular(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
 	rc = zplw_write_locked(fs, &n, buf, len, off, &tx, now);
 	zplw_wnode_free(&n);
 	rc = zplw_wend(fs, &tx, rc);
@@ -1169,14 +1173,11 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 	if ((v & ZFUSE_SET_SIZE) && attr->size > FILE_SIZE_MAX)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
-	int rc = zplw_wbegin(fs, &tx);
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, ino, zplw_wnode_load, &tx, now, &n);
 	if (rc)
 		return rc;
-	int64_t now[2];
-	zplw_now_ts(now);
-	struct wnode n;
-	if ((rc = zplw_wnode_load(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
 	const sa_table_t *t = fs->w->sat;
 	if (v & ZFUSE_SET_SIZE) {
 		if (S_ISDIR(n.mode))
@@ -1240,14 +1241,11 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 	if (off > FILE_SIZE_MAX || len > FILE_SIZE_MAX - off)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
-	int rc = zplw_wbegin(fs, &tx);
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
 	if (rc)
 		return rc;
-	int64_t now[2];
-	zplw_now_ts(now);
-	struct wnode n;
-	if ((rc = zplw_load_regular(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
 	if (mode & (ZFUSE_FALLOC_PUNCH_HOLE | ZFUSE_FALLOC_ZERO_RANGE)) {
 		/* F_FREESP over the part of the range inside the file. */
 		bool changed = false;
