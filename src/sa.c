@@ -1,31 +1,49 @@
 /*
- * sa.c — system attribute tables and per-object attribute lookup. The
- * layout of a bonus buffer is data-driven (registry lengths + layout
- * order + per-object variable lengths), so every offset is checked against
- * the buffer it points into before use.
+ * sa.c — system attributes (object-layer.md §8.3): one in-memory table per
+ * filesystem (registry + layouts), one walker over SA buffers, and on top
+ * of them both directions: looking attributes up for reads and rewriting
+ * an object's attributes the way OpenZFS's sa.c lays them out, so that
+ * the layouts, bonus lengths and spill splits we write are the ones
+ * OpenZFS would have produced from the same attribute list.
+ *
+ * A bonus layout is data-driven (registry lengths + layout order + per-
+ * object variable lengths), so the walker checks every offset against the
+ * buffer it points into. The writer keeps each object's attributes as an
+ * ordered list (the order is the layout). A change that keeps every
+ * attribute and length is patched into the existing bonus/spill bytes, as
+ * sa_update does; any other change lays the list out again: sa_find_sizes
+ * decides the split (what overlaps the last 128 bytes of the bonus area
+ * spills), layouts are looked up by their attribute sequence and, when
+ * new, numbered with the count of known layouts (stored ones plus the
+ * reserved 0 and 1) and stored in the LAYOUTS ZAP. A filesystem without a
+ * registry yet gets all 22 ZPL attributes registered with OpenZFS's
+ * numbers first.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_tx.h"
+#include "dmu_types.h"
 #include "sa.h"
+#include "spa.h"
 #include "zap.h"
 #include "zfuse/errors.h"
 
 #define SA_MAX_ATTR_NUM 4096
 #define SA_MAX_LAYOUTS 1024
-
-static const char *const zpl_names[ZPL_END] = {
-	"ZPL_ATIME", "ZPL_MTIME", "ZPL_CTIME", "ZPL_CRTIME", "ZPL_GEN", "ZPL_MODE",
-	"ZPL_SIZE", "ZPL_PARENT", "ZPL_LINKS", "ZPL_XATTR", "ZPL_RDEV", "ZPL_FLAGS",
-	"ZPL_UID", "ZPL_GID", "ZPL_PAD", "ZPL_ZNODE_ACL", "ZPL_DACL_COUNT", "ZPL_SYMLINK",
-	"ZPL_SCANSTAMP", "ZPL_DACL_ACES", "ZPL_DXATTR", "ZPL_PROJID",
-};
+#define SA_HDR_MIN 8			/* magic, layout info, one length */
+#define BLKPTR_SIZE 128
+#define DN_OLD_BONUS 320		/* bonus area of a 512-byte dnode */
+#define SA_BLKPTR_SPACE (DN_OLD_BONUS - BLKPTR_SIZE)
+#define SA_MAX_TOTAL (128 * 1024)	/* SPA_OLD_MAXBLOCKSIZE */
 
 struct sa_attr {
 	char name[64];
 	uint16_t length;	/* 0: variable */
 	int zpl;		/* enum zpl_attr or -1 */
-	bool registered;
+	bool registered;	/* in the registry ZAP */
+	bool known;		/* registered, or a ZPL attribute at its default number */
 };
 
 struct sa_layout {
@@ -35,14 +53,21 @@ struct sa_layout {
 };
 
 struct sa_table {
+	uint64_t master, registry, layouts_obj;
 	struct sa_attr attrs[SA_MAX_ATTR_NUM];
 	struct sa_layout layouts[SA_MAX_LAYOUTS];
+	uint16_t num[ZPL_END];			/* ZPL attribute → number */
+	bool zpl_registered[ZPL_END];
+	unsigned nlayouts;			/* known, incl. reserved 0 and 1 */
+	unsigned generation;
 };
 
-const char *sa_zpl_attr_name(enum zpl_attr a)
+static inline uint64_t roundup8(uint64_t v)
 {
-	return a < ZPL_END ? zpl_names[a] : "?";
+	return (v + 7) & ~7ULL;
 }
+
+/* ---- loading the registry and layouts --------------------------------- */
 
 struct load_ctx {
 	sa_table_t *t;
@@ -61,11 +86,15 @@ static int registry_cb(void *arg, const zap_entry_t *ze)
 	struct sa_attr *a = &c->t->attrs[num];
 	snprintf(a->name, sizeof(a->name), "%s", ze->name);
 	a->length = (uint16_t)((v >> 24) & 0xffff);
-	a->registered = true;
+	a->registered = a->known = true;
 	a->zpl = -1;
-	for (int i = 0; i < ZPL_END; i++)
-		if (strcmp(ze->name, zpl_names[i]) == 0)
+	for (int i = 0; i < ZPL_END; i++) {
+		if (strcmp(ze->name, zfs_attr_table[i].name) == 0) {
 			a->zpl = i;
+			c->t->num[i] = (uint16_t)num;
+			c->t->zpl_registered[i] = true;
+		}
+	}
 	return 0;
 }
 
@@ -80,13 +109,15 @@ static int layouts_cb(void *arg, const zap_entry_t *ze)
 	}
 	struct sa_layout *l = &c->t->layouts[num];
 	free(l->attrs);
-	l->attrs = malloc(ze->value_numints * sizeof(uint16_t) + 1);
+	l->attrs = malloc(ze->value_numints * sizeof(uint16_t) + 2);
 	if (!l->attrs) {
 		c->rc = -ZFUSE_E_NOMEM;
 		return 1;
 	}
 	memcpy(l->attrs, ze->value, ze->value_numints * sizeof(uint16_t));
 	l->count = (uint32_t)ze->value_numints;
+	if (!l->present)
+		c->t->nlayouts++;
 	l->present = true;
 	return 0;
 }
@@ -107,21 +138,36 @@ int sa_table_load(objset_t *os, uint64_t sa_master_obj, sa_table_t **out)
 	sa_table_t *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ZFUSE_E_NOMEM;
+	t->master = sa_master_obj;
+	/* Unregistered ZPL attributes get OpenZFS's numbers: the legacy 16
+	 * fixed, the others in table order (what a fresh registry holds). */
+	for (int i = 0; i < ZPL_END; i++)
+		t->num[i] = (uint16_t)i;
 	dnode_t master;
 	int rc = dnode_hold(os, sa_master_obj, &master);
 	if (rc) {
 		free(t);
 		return rc;
 	}
-	uint64_t reg = 0, lay = 0;
-	zap_lookup_uint64(&master, "REGISTRY", &reg);
-	zap_lookup_uint64(&master, "LAYOUTS", &lay);
+	zap_lookup_uint64(&master, "REGISTRY", &t->registry);
+	zap_lookup_uint64(&master, "LAYOUTS", &t->layouts_obj);
 	dnode_rele(&master);
 	struct load_ctx c = { t, 0 };
-	if (reg && (rc = load_zap(os, reg, registry_cb, &c)) != 0)
+	if (t->registry && (rc = load_zap(os, t->registry, registry_cb, &c)) != 0)
 		goto fail;
-	if (lay && (rc = load_zap(os, lay, layouts_cb, &c)) != 0)
+	for (int i = 0; i < ZPL_END; i++) {
+		struct sa_attr *a = &t->attrs[t->num[i]];
+		/* A number some other attribute registered keeps its meaning. */
+		if (t->zpl_registered[i] || a->registered)
+			continue;
+		snprintf(a->name, sizeof(a->name), "%s", zfs_attr_table[i].name);
+		a->length = zfs_attr_table[i].length;
+		a->zpl = i;
+		a->known = true;
+	}
+	if (t->layouts_obj && (rc = load_zap(os, t->layouts_obj, layouts_cb, &c)) != 0)
 		goto fail;
+	t->nlayouts += 2;	/* the reserved legacy (0) and empty (1) layouts */
 	*out = t;
 	return 0;
 fail:
@@ -138,25 +184,34 @@ void sa_table_free(sa_table_t *t)
 	free(t);
 }
 
-typedef void (*sa_visit_fn)(void *arg, unsigned num, const struct sa_attr *a,
-			    const uint8_t *val, uint32_t len);
-
-/* Walk one SA buffer (bonus or spill) and visit each attribute. */
-static int sa_parse(const sa_table_t *t, const uint8_t *buf, uint64_t len, sa_visit_fn visit, void *arg)
+unsigned sa_table_generation(const sa_table_t *t)
 {
-	if (len < 8)
+	return t->generation;
+}
+
+/* ---- the layout walker ------------------------------------------------ */
+
+/* Called for each attribute with its offset in the buffer; nonzero stops
+ * the walk and is returned. */
+typedef int (*sa_visit_fn)(void *arg, unsigned num, const struct sa_attr *a,
+			   const uint8_t *val, uint32_t len, uint32_t off);
+
+static int sa_walk(const sa_table_t *t, const uint8_t *buf, uint64_t len, sa_visit_fn visit,
+		   void *arg)
+{
+	if (len < SA_HDR_MIN)
 		return -ZFUSE_E_CORRUPT;
 	uint32_t magic = le32(buf);
 	if (magic == 0)
 		return 0;	/* freshly allocated: no attributes */
 	if (magic != SA_MAGIC)
-		return -ZFUSE_E_CORRUPT;
+		return -ZFUSE_E_CORRUPT;	/* foreign-endian SA is neither read nor rewritten */
 	uint16_t info = le16(buf + 4);
 	unsigned layout_num = info & 0x3ff;
 	uint64_t hdrsize = (uint64_t)(info >> 10) * 8;
-	if (hdrsize < 8 || hdrsize > len)
+	if (hdrsize < SA_HDR_MIN || hdrsize > len)
 		return -ZFUSE_E_CORRUPT;
-	if (layout_num == 0 || layout_num == 1)
+	if (layout_num < 2)
 		return 0;
 	const struct sa_layout *l = &t->layouts[layout_num];
 	if (!l->present)
@@ -165,7 +220,7 @@ static int sa_parse(const sa_table_t *t, const uint8_t *buf, uint64_t len, sa_vi
 	unsigned var = 0;
 	for (uint32_t i = 0; i < l->count; i++) {
 		unsigned num = l->attrs[i];
-		if (num >= SA_MAX_ATTR_NUM || !t->attrs[num].registered)
+		if (num >= SA_MAX_ATTR_NUM || !t->attrs[num].known)
 			return -ZFUSE_E_CORRUPT;
 		const struct sa_attr *a = &t->attrs[num];
 		uint64_t alen = a->length;
@@ -177,31 +232,25 @@ static int sa_parse(const sa_table_t *t, const uint8_t *buf, uint64_t len, sa_vi
 		}
 		if (p + alen > len)
 			return -ZFUSE_E_CORRUPT;
-		visit(arg, num, a, buf + p, (uint32_t)alen);
-		p = (p + alen + 7) & ~7ULL;
+		int rc = visit(arg, num, a, buf + p, (uint32_t)alen, (uint32_t)p);
+		if (rc)
+			return rc;
+		p = roundup8(p + alen);
 	}
 	return 0;
 }
 
-static void handle_visit(void *arg, unsigned num, const struct sa_attr *a, const uint8_t *val,
-			 uint32_t len)
-{
-	(void)num;
-	sa_handle_t *h = arg;
-	if (a->zpl >= 0 && !h->attr[a->zpl]) {
-		h->attr[a->zpl] = val;
-		h->len[a->zpl] = len;
-	}
-}
-
-static int sa_for_buffers(const sa_table_t *t, dnode_t *dn, arc_buf_t **spill, sa_visit_fn visit, void *arg)
+/* Walk the bonus and, when there is one, the spill block (held into
+ * *spill for the caller to release). */
+static int sa_walk_object(const sa_table_t *t, dnode_t *dn, arc_buf_t **spill, sa_visit_fn visit,
+			  void *arg)
 {
 	uint64_t blen;
 	const uint8_t *bonus = dnode_bonus(dn, &blen);
 	/* dn_bonuslen may undercount when a spill exists; the layout is
 	 * bounded by the bonus capacity instead. */
 	uint64_t cap = dnode_bonus_capacity(dn);
-	int rc = sa_parse(t, bonus, cap > blen ? cap : blen, visit, arg);
+	int rc = sa_walk(t, bonus, cap > blen ? cap : blen, visit, arg);
 	if (rc)
 		return rc;
 	rc = dnode_spill_hold(dn, spill);
@@ -209,7 +258,26 @@ static int sa_for_buffers(const sa_table_t *t, dnode_t *dn, arc_buf_t **spill, s
 		return 0;
 	if (rc)
 		return rc;
-	return sa_parse(t, (*spill)->data, (*spill)->size, visit, arg);
+	return sa_walk(t, (*spill)->data, (*spill)->size, visit, arg);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* Readers trust only what the registry names: a layout that refers to an
+ * unregistered number is damage, not a default. */
+static int handle_visit(void *arg, unsigned num, const struct sa_attr *a, const uint8_t *val,
+			uint32_t len, uint32_t off)
+{
+	(void)num;
+	(void)off;
+	sa_handle_t *h = arg;
+	if (!a->registered)
+		return -ZFUSE_E_CORRUPT;
+	if (a->zpl >= 0 && !h->attr[a->zpl]) {
+		h->attr[a->zpl] = val;
+		h->len[a->zpl] = len;
+	}
+	return 0;
 }
 
 int sa_handle_get(const sa_table_t *t, dnode_t *dn, sa_handle_t *h)
@@ -218,7 +286,7 @@ int sa_handle_get(const sa_table_t *t, dnode_t *dn, sa_handle_t *h)
 	h->dn = dn;
 	if (!t)
 		return -ZFUSE_E_CORRUPT;
-	int rc = sa_for_buffers(t, dn, &h->spill, handle_visit, h);
+	int rc = sa_walk_object(t, dn, &h->spill, handle_visit, h);
 	if (rc)
 		sa_handle_release(h);
 	return rc;
@@ -244,11 +312,15 @@ struct foreach_ctx {
 	void *arg;
 };
 
-static void foreach_visit(void *arg, unsigned num, const struct sa_attr *a, const uint8_t *val,
-			  uint32_t len)
+static int foreach_visit(void *arg, unsigned num, const struct sa_attr *a, const uint8_t *val,
+			 uint32_t len, uint32_t off)
 {
+	(void)off;
 	struct foreach_ctx *c = arg;
+	if (!a->registered)
+		return -ZFUSE_E_CORRUPT;
 	c->cb(c->arg, a->name, num, val, len);
+	return 0;
 }
 
 int sa_foreach(const sa_table_t *t, dnode_t *dn,
@@ -257,8 +329,497 @@ int sa_foreach(const sa_table_t *t, dnode_t *dn,
 {
 	struct foreach_ctx c = { cb, arg };
 	arc_buf_t *spill = NULL;
-	int rc = sa_for_buffers(t, dn, &spill, foreach_visit, &c);
+	int rc = sa_walk_object(t, dn, &spill, foreach_visit, &c);
 	if (spill)
 		arc_release(dn->os->spa, spill);
+	return rc;
+}
+
+/* ---- attribute lists -------------------------------------------------- */
+
+void sa_attrs_init(sa_attrs_t *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void sa_attrs_free(sa_attrs_t *l)
+{
+	for (unsigned i = 0; i < l->count; i++)
+		free(l->a[i].val);
+	free(l->spill);
+	memset(l, 0, sizeof(*l));
+}
+
+static int attrs_append(sa_attrs_t *l, uint16_t num, const uint8_t *val, uint32_t len,
+			bool in_spill, uint32_t off)
+{
+	if (l->count >= SA_MAX_OBJ_ATTRS)
+		return -ZFUSE_E_RANGE;
+	struct sa_obj_attr *a = &l->a[l->count];
+	a->val = malloc(len ? len : 1);
+	if (!a->val)
+		return -ZFUSE_E_NOMEM;
+	memcpy(a->val, val, len);
+	a->num = num;
+	a->len = len;
+	a->in_spill = in_spill;
+	a->off = off;
+	a->dirty = false;
+	l->count++;
+	return 0;
+}
+
+struct load_attrs_ctx {
+	sa_attrs_t *l;
+	bool spill;
+};
+
+static int attrs_visit(void *arg, unsigned num, const struct sa_attr *a, const uint8_t *val,
+		       uint32_t len, uint32_t off)
+{
+	(void)a;
+	struct load_attrs_ctx *c = arg;
+	return attrs_append(c->l, (uint16_t)num, val, len, c->spill, off);
+}
+
+int sa_attrs_load(const sa_table_t *t, dnode_t *dn, sa_attrs_t *l)
+{
+	sa_attrs_init(l);
+	if (dn->bonustype != DMU_OT_SA)
+		return -ZFUSE_E_CORRUPT;
+	uint64_t blen;
+	const uint8_t *bonus = dnode_bonus(dn, &blen);
+	uint64_t cap = dnode_bonus_capacity(dn);
+	struct load_attrs_ctx c = { l, false };
+	int rc = sa_walk(t, bonus, cap > blen ? cap : blen, attrs_visit, &c);
+	arc_buf_t *sb;
+	int src = rc == 0 ? dnode_spill_hold(dn, &sb) : -ZFUSE_E_NOENT;
+	if (src != -ZFUSE_E_NOENT && src != 0)
+		rc = src;
+	if (rc == 0 && src == 0) {
+		/* Kept: an unchanged shape is patched into this copy. */
+		l->spill = malloc(sb->size);
+		if (!l->spill) {
+			rc = -ZFUSE_E_NOMEM;
+		} else {
+			memcpy(l->spill, sb->data, sb->size);
+			l->spill_size = sb->size;
+			c.spill = true;
+			rc = sa_walk(t, l->spill, l->spill_size, attrs_visit, &c);
+		}
+		arc_release(dn->os->spa, sb);
+	}
+	if (rc)
+		sa_attrs_free(l);
+	else
+		l->loaded = true;
+	return rc;
+}
+
+static int find_attr(const sa_table_t *t, const sa_attrs_t *l, enum zpl_attr a)
+{
+	for (unsigned i = 0; i < l->count; i++)
+		if (l->a[i].num == t->num[a])
+			return (int)i;
+	return -1;
+}
+
+const uint8_t *sa_attrs_get(const sa_table_t *t, const sa_attrs_t *l, enum zpl_attr a,
+			    uint32_t *len)
+{
+	int i = find_attr(t, l, a);
+	if (i < 0)
+		return NULL;
+	if (len)
+		*len = l->a[i].len;
+	return l->a[i].val;
+}
+
+uint64_t sa_attrs_get_u64(const sa_table_t *t, const sa_attrs_t *l, enum zpl_attr a,
+			  uint64_t dflt)
+{
+	uint32_t len;
+	const uint8_t *v = sa_attrs_get(t, l, a, &len);
+	return v && len >= 8 ? le64(v) : dflt;
+}
+
+int sa_attrs_set(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, const void *val,
+		 uint32_t len)
+{
+	uint16_t fixed = t->attrs[t->num[a]].length;
+	if (fixed && fixed != len)
+		return -ZFUSE_E_INVAL;
+	int i = find_attr(t, l, a);
+	if (i < 0) {
+		int rc = attrs_append(l, t->num[a], val, len, false, 0);
+		if (rc)
+			return rc;
+		l->a[l->count - 1].dirty = true;
+		l->reshaped = true;
+		return 0;
+	}
+	struct sa_obj_attr *e = &l->a[i];
+	if (e->len != len) {
+		uint8_t *nv = malloc(len ? len : 1);
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		free(e->val);
+		e->val = nv;
+		e->len = len;
+		l->reshaped = true;
+	}
+	memcpy(e->val, val, len);
+	e->dirty = true;
+	return 0;
+}
+
+int sa_attrs_set_u64(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, uint64_t v)
+{
+	uint8_t b[8];
+	put_le64(b, v);
+	return sa_attrs_set(t, l, a, b, 8);
+}
+
+int sa_attrs_set_time(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, const int64_t ts[2])
+{
+	uint8_t b[16];
+	put_le64(b, (uint64_t)ts[0]);
+	put_le64(b + 8, (uint64_t)ts[1]);
+	return sa_attrs_set(t, l, a, b, 16);
+}
+
+void sa_attrs_remove(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a)
+{
+	int i = find_attr(t, l, a);
+	if (i < 0)
+		return;
+	free(l->a[i].val);
+	memmove(&l->a[i], &l->a[i + 1], (l->count - (unsigned)i - 1) * sizeof(l->a[0]));
+	l->count--;
+	l->reshaped = true;
+}
+
+/* ---- layout: sa_find_sizes and sa_build_layouts ------------------------ */
+
+/*
+ * Header size for the attributes a[0..n) stored in a buffer of full_space
+ * bytes, and the sum of their lengths (each but the last 8-aligned). For
+ * the bonus also: *index, the first attribute that would overlap the spill
+ * pointer's 128 bytes, and whether spilling is needed at all. A variable-
+ * length attribute after the first needs 2 more header bytes; in the bonus
+ * they are given back when they belong to the spilled part.
+ */
+static uint64_t find_sizes(const sa_table_t *t, const struct sa_obj_attr *a, unsigned n,
+			   bool bonus, uint64_t full_space, int *index, uint64_t *total,
+			   bool *will_spill)
+{
+	unsigned nvar = 0;
+	uint64_t hdr = SA_HDR_MIN, extra = 0;
+	*index = -1;
+	*total = 0;
+	*will_spill = false;
+	for (unsigned i = 0; i < n; i++) {
+		*total = roundup8(*total) + a[i].len;
+		if (*will_spill)
+			continue;
+		bool var = t->attrs[a[i].num].length == 0;
+		if (var)
+			nvar++;
+		bool extra_len = var && nvar > 1;
+		uint64_t tmp_hdr = hdr + (extra_len ? 2 : 0);
+		bool might_spill_here = bonus && *index == -1 &&
+					*total + roundup8(tmp_hdr) > full_space - BLKPTR_SIZE;
+		if (extra_len) {
+			if (!bonus || tmp_hdr + *total < full_space) {
+				hdr = tmp_hdr;
+				if (*index != -1 || might_spill_here)
+					extra += 2;
+			} else {
+				if (*index == -1)
+					*index = (int)i;
+				*will_spill = true;
+				continue;
+			}
+		}
+		if (might_spill_here)
+			*index = (int)i;
+		if (bonus && *total + roundup8(hdr) > full_space)
+			*will_spill = true;
+	}
+	if (*will_spill)
+		hdr -= extra;
+	return roundup8(hdr);
+}
+
+static void put_hdr(uint8_t *buf, unsigned layout, uint64_t hdrsize)
+{
+	buf[0] = SA_MAGIC & 0xff;
+	buf[1] = (SA_MAGIC >> 8) & 0xff;
+	buf[2] = (SA_MAGIC >> 16) & 0xff;
+	buf[3] = 0;
+	uint16_t info = (uint16_t)(((hdrsize / 8) << 10) | layout);
+	buf[4] = info & 0xff;
+	buf[5] = (uint8_t)(info >> 8);
+}
+
+int sa_layout_compute(const sa_table_t *t, const sa_attrs_t *l, uint64_t dnodesize,
+		      uint64_t old_spill_size, const uint8_t *old_spill,
+		      int (*lookup_layout)(void *arg, const uint16_t *attrs, unsigned n, unsigned *num),
+		      void *arg, struct sa_layout_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint64_t bonus_cap = dnodesize - 64 - BLKPTR_SIZE;	/* DN_BONUS_SIZE */
+	int split;
+	uint64_t used;
+	bool spilling;
+	uint64_t hdrsize = find_sizes(t, l->a, l->count, true, bonus_cap, &split, &used, &spilling);
+	if (used > SA_MAX_TOTAL)
+		return -ZFUSE_E_FBIG;
+	out->bonuslen = spilling ? (bonus_cap - BLKPTR_SIZE < used + hdrsize ?
+				    bonus_cap - BLKPTR_SIZE : used + hdrsize) : used + hdrsize;
+	uint64_t spillhdr = 0, spill_size = 0;
+	if (spilling) {
+		int dummy_idx;
+		bool dummy;
+		uint64_t spill_used;
+		spill_size = old_spill_size ? old_spill_size : 512;
+		spillhdr = find_sizes(t, &l->a[split], l->count - (unsigned)split, false, spill_size,
+				      &dummy_idx, &spill_used, &dummy);
+		if (spill_used > SA_MAX_TOTAL)
+			return -ZFUSE_E_FBIG;
+		if (spill_used + spillhdr > spill_size)
+			spill_size = (spill_used + spillhdr + 511) & ~511ULL;
+		out->spill = calloc(1, spill_size);
+		if (!out->spill)
+			return -ZFUSE_E_NOMEM;
+		if (old_spill)
+			memcpy(out->spill, old_spill, old_spill_size < spill_size ? old_spill_size : spill_size);
+		out->spill_size = spill_size;
+	}
+
+	uint16_t attrs[SA_MAX_OBJ_ATTRS];
+	uint8_t *buf = out->bonus;
+	bool in_spill = false;
+	int64_t space = spilling ? (int64_t)SA_BLKPTR_SPACE - (int64_t)hdrsize
+				 : (int64_t)(out->bonuslen - hdrsize);
+	uint64_t pos = hdrsize;
+	unsigned start = 0, nlen = 0;
+	int rc;
+	for (unsigned i = 0; i < l->count; i++) {
+		const struct sa_obj_attr *a = &l->a[i];
+		attrs[i] = a->num;
+		if (space < (int64_t)a->len) {
+			if (!spilling || in_spill)
+				return -ZFUSE_E_FBIG;
+			unsigned num;
+			if ((rc = lookup_layout(arg, &attrs[start], i - start, &num)) != 0)
+				return rc;
+			put_hdr(buf, num, hdrsize);
+			out->bonus_count = i - start;
+			in_spill = true;
+			buf = out->spill;
+			memset(buf, 0, spillhdr);
+			pos = spillhdr;
+			space = (int64_t)(spill_size - spillhdr);
+			start = i;
+			nlen = 0;
+		}
+		memcpy(buf + pos, a->val, a->len);
+		if (t->attrs[a->num].length == 0) {
+			buf[6 + 2 * nlen] = a->len & 0xff;
+			buf[7 + 2 * nlen] = (uint8_t)(a->len >> 8);
+			nlen++;
+		}
+		pos = roundup8(pos + a->len);
+		space -= (int64_t)roundup8(a->len);
+	}
+	unsigned num;
+	if ((rc = lookup_layout(arg, &attrs[start], l->count - start, &num)) != 0)
+		return rc;
+	put_hdr(buf, num, in_spill ? spillhdr : hdrsize);
+	if (in_spill) {
+		out->spill_count = l->count - start;
+	} else {
+		out->bonus_count = l->count;
+		if (out->spill) {
+			/* Spilling was predicted but everything fitted. */
+			free(out->spill);
+			out->spill = NULL;
+			out->spill_size = 0;
+		}
+	}
+	return 0;
+}
+
+/* ---- storing ---------------------------------------------------------- */
+
+struct store_ctx {
+	sa_table_t *t;
+	objset_t *os;
+	dmu_tx_t *tx;
+	int rc;
+};
+
+/* Create the registry with every ZPL attribute, as sa_attr_register_sync. */
+static int register_attrs(struct store_ctx *c)
+{
+	sa_table_t *t = c->t;
+	int rc;
+	if (!t->registry) {
+		uint64_t obj;
+		if ((rc = zap_create(c->os, DMU_OT_SA_ATTR_REGISTRATION, DMU_OT_NONE, 0, c->tx,
+				     &obj)) != 0)
+			return rc;
+		if ((rc = zap_add_uint64(c->os, t->master, "REGISTRY", obj, c->tx)) != 0)
+			return rc;
+		t->registry = obj;
+	}
+	for (int i = 0; i < ZPL_END; i++) {
+		if (t->zpl_registered[i])
+			continue;
+		uint64_t v = ((uint64_t)zfs_attr_table[i].length << 24) | ((uint64_t)zfs_attr_table[i].bswap << 16) |
+			     t->num[i];
+		if ((rc = zap_update(c->os, t->registry, zfs_attr_table[i].name, 8, 1, &v, c->tx)) != 0)
+			return rc;
+		t->zpl_registered[i] = true;
+		t->attrs[t->num[i]].registered = true;
+	}
+	return 0;
+}
+
+static bool all_registered(const sa_table_t *t)
+{
+	for (int i = 0; i < ZPL_END; i++)
+		if (!t->zpl_registered[i])
+			return false;
+	return true;
+}
+
+int sa_table_find_layout(const sa_table_t *t, const uint16_t *attrs, unsigned n, unsigned *num)
+{
+	for (unsigned i = 2; i < SA_MAX_LAYOUTS; i++) {
+		const struct sa_layout *w = &t->layouts[i];
+		if (w->present && w->count == n && memcmp(w->attrs, attrs, n * sizeof(uint16_t)) == 0) {
+			*num = i;
+			return 0;
+		}
+	}
+	return -ZFUSE_E_NOENT;
+}
+
+static int store_lookup_layout(void *arg, const uint16_t *attrs, unsigned n, unsigned *num)
+{
+	struct store_ctx *c = arg;
+	sa_table_t *t = c->t;
+	if (sa_table_find_layout(t, attrs, n, num) == 0)
+		return 0;
+	unsigned nn = t->nlayouts;
+	if (nn >= SA_MAX_LAYOUTS || t->layouts[nn].present)
+		return -ZFUSE_E_RANGE;
+	int rc;
+	if (!all_registered(t) && (rc = register_attrs(c)) != 0)
+		return rc;
+	if (!t->layouts_obj) {
+		uint64_t obj;
+		if ((rc = zap_create(c->os, DMU_OT_SA_ATTR_LAYOUTS, DMU_OT_NONE, 0, c->tx, &obj)) != 0)
+			return rc;
+		if ((rc = zap_add_uint64(c->os, t->master, "LAYOUTS", obj, c->tx)) != 0)
+			return rc;
+		t->layouts_obj = obj;
+	}
+	char key[16];
+	snprintf(key, sizeof(key), "%u", nn);
+	if ((rc = zap_update(c->os, t->layouts_obj, key, 2, n, attrs, c->tx)) != 0)
+		return rc;
+	struct sa_layout *w = &t->layouts[nn];
+	w->attrs = malloc(n * sizeof(uint16_t) + 2);
+	if (!w->attrs)
+		return -ZFUSE_E_NOMEM;
+	memcpy(w->attrs, attrs, n * sizeof(uint16_t));
+	w->count = n;
+	w->present = true;
+	t->nlayouts++;
+	t->generation++;
+	*num = nn;
+	return 0;
+}
+
+/* Same attributes and lengths as on disk: write the new values over the
+ * old ones where they are. */
+static int store_in_place(objset_t *os, uint64_t obj, sa_attrs_t *l, dmu_tx_t *tx)
+{
+	dnode_t dn;
+	int rc = dnode_hold(os, obj, &dn);
+	if (rc)
+		return rc;
+	uint64_t blen;
+	const uint8_t *b = dnode_bonus(&dn, &blen);
+	uint8_t bonus[16384];
+	if (blen > sizeof(bonus)) {
+		dnode_rele(&dn);
+		return -ZFUSE_E_CORRUPT;
+	}
+	memcpy(bonus, b, blen);
+	dnode_rele(&dn);
+	bool bonus_dirty = false, spill_dirty = false;
+	for (unsigned i = 0; i < l->count; i++) {
+		struct sa_obj_attr *a = &l->a[i];
+		if (!a->dirty)
+			continue;
+		if (a->in_spill) {
+			if (!l->spill || a->off + a->len > l->spill_size)
+				return -ZFUSE_E_CORRUPT;
+			memcpy(l->spill + a->off, a->val, a->len);
+			spill_dirty = true;
+		} else {
+			if (a->off + a->len > blen)
+				return -ZFUSE_E_CORRUPT;
+			memcpy(bonus + a->off, a->val, a->len);
+			bonus_dirty = true;
+		}
+		a->dirty = false;
+	}
+	if (bonus_dirty && (rc = dmu_bonus_write(os, obj, bonus, blen, tx)) != 0)
+		return rc;
+	if (spill_dirty && (rc = dmu_spill_write(os, obj, l->spill, l->spill_size, tx)) != 0)
+		return rc;
+	return 0;
+}
+
+int sa_attrs_store(sa_table_t *t, objset_t *os, uint64_t obj, sa_attrs_t *l, dmu_tx_t *tx)
+{
+	if (l->loaded && !l->reshaped)
+		return store_in_place(os, obj, l, tx);
+	dnode_t dn;
+	int rc = dnode_hold(os, obj, &dn);
+	if (rc)
+		return rc;
+	uint64_t dnodesize = dn.size;
+	bool had_spill = (dn.flags & DNODE_FLAG_SPILL_BLKPTR) != 0;
+	dnode_rele(&dn);
+	struct store_ctx c = { t, os, tx, 0 };
+	struct sa_layout_out *out = malloc(sizeof(*out));
+	if (!out)
+		return -ZFUSE_E_NOMEM;
+	rc = sa_layout_compute(t, l, dnodesize, l->spill ? l->spill_size : 0, l->spill,
+			       store_lookup_layout, &c, out);
+	if (rc)
+		goto done;
+	/* A spill pointer takes bonus space: drop it before a longer bonus. */
+	if (!out->spill && had_spill && (rc = dmu_spill_write(os, obj, NULL, 0, tx)) != 0)
+		goto done;
+	if ((rc = dmu_bonus_write(os, obj, out->bonus, out->bonuslen, tx)) != 0)
+		goto done;
+	if (out->spill && (rc = dmu_spill_write(os, obj, out->spill, out->spill_size, tx)) != 0)
+		goto done;
+	/* The object now matches the list: later changes can patch it. */
+	free(l->spill);
+	l->spill = out->spill;
+	l->spill_size = out->spill_size;
+	out->spill = NULL;
+	l->loaded = false;	/* offsets are not tracked: a later store lays out again */
+done:
+	free(out->spill);
+	free(out);
 	return rc;
 }

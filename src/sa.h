@@ -1,7 +1,7 @@
 /*
  * sa.h — system attributes (object-layer.md §8.3): the per-filesystem
- * registry and layout tables, and locating attributes of one object in its
- * bonus buffer and spill block.
+ * registry and layout table, locating attributes of one object in its
+ * bonus buffer and spill block, and rewriting them.
  */
 #ifndef ZFUSE_SA_H
 #define ZFUSE_SA_H
@@ -9,23 +9,15 @@
 #include <stdint.h>
 #include "arc.h"
 #include "dnode.h"
+#include "zfs_sa.h"
 
 #define SA_MAGIC 0x2F505A
-
-/* The ZPL attributes zfuse uses, by name (numbers come from the registry). */
-enum zpl_attr {
-	ZPL_ATIME, ZPL_MTIME, ZPL_CTIME, ZPL_CRTIME, ZPL_GEN, ZPL_MODE, ZPL_SIZE,
-	ZPL_PARENT, ZPL_LINKS, ZPL_XATTR, ZPL_RDEV, ZPL_FLAGS, ZPL_UID, ZPL_GID,
-	ZPL_PAD, ZPL_ZNODE_ACL, ZPL_DACL_COUNT, ZPL_SYMLINK, ZPL_SCANSTAMP,
-	ZPL_DACL_ACES, ZPL_DXATTR, ZPL_PROJID, ZPL_END
-};
-
-const char *sa_zpl_attr_name(enum zpl_attr a);
 
 typedef struct sa_table sa_table_t;
 
 /*
- * Load the registry and layouts below the SA master node object.
+ * Load the registry and layouts below the SA master node object (either
+ * may be absent yet: ZPL attributes then have their default numbers).
  * Errors: ZFUSE_E_CORRUPT, read errors.
  */
 int sa_table_load(objset_t *os, uint64_t sa_master_obj, sa_table_t **out);
@@ -56,7 +48,7 @@ int sa_foreach(const sa_table_t *t, dnode_t *dn,
 	       void (*cb)(void *arg, const char *name, unsigned num, const uint8_t *val, uint32_t len),
 	       void *arg);
 
-/* ==== write side (sa_write.c) ========================================= */
+/* ==== writing ========================================================== */
 /*
  * Writing an object's system attributes as OpenZFS's sa_build_layouts
  * does: the attribute list (in order) picks a layout from the dataset's
@@ -67,20 +59,13 @@ struct dmu_tx;
 
 #define SA_MAX_OBJ_ATTRS 64
 
-/* The writer's view of a dataset's registry and layouts. */
-typedef struct sa_wtable sa_wtable_t;
-
-/* Load from the SA master node (registry and layouts may be absent yet).
- * Errors: ZFUSE_E_CORRUPT, read errors. */
-int sa_wtable_load(objset_t *os, uint64_t sa_master_obj, sa_wtable_t **out);
-void sa_wtable_free(sa_wtable_t *t);
-/* Bumped whenever a new layout is stored: readers' sa_table_t must then
- * be reloaded. */
-unsigned sa_wtable_generation(const sa_wtable_t *t);
+/* Bumped whenever a new layout is stored: other tables of the same
+ * filesystem must then be reloaded. */
+unsigned sa_table_generation(const sa_table_t *t);
 
 /* Number of an existing layout with exactly these attributes.
  * Errors: ZFUSE_E_NOENT. */
-int sa_wtable_find_layout(const sa_wtable_t *t, const uint16_t *attrs, unsigned n, unsigned *num);
+int sa_table_find_layout(const sa_table_t *t, const uint16_t *attrs, unsigned n, unsigned *num);
 
 /* One object's attributes in storage order, values owned. */
 struct sa_obj_attr {
@@ -104,22 +89,22 @@ typedef struct sa_attrs {
 void sa_attrs_init(sa_attrs_t *l);
 /* Read dn's attributes (bonus then spill, in layout order).
  * Errors: ZFUSE_E_CORRUPT (not SA, unknown layout), read errors. */
-int sa_attrs_load(const sa_wtable_t *t, dnode_t *dn, sa_attrs_t *l);
+int sa_attrs_load(const sa_table_t *t, dnode_t *dn, sa_attrs_t *l);
 void sa_attrs_free(sa_attrs_t *l);
 
 /* Value of a ZPL attribute (NULL when absent). */
-const uint8_t *sa_attrs_get(const sa_wtable_t *t, const sa_attrs_t *l, enum zpl_attr a,
+const uint8_t *sa_attrs_get(const sa_table_t *t, const sa_attrs_t *l, enum zpl_attr a,
 			    uint32_t *len);
-uint64_t sa_attrs_get_u64(const sa_wtable_t *t, const sa_attrs_t *l, enum zpl_attr a,
+uint64_t sa_attrs_get_u64(const sa_table_t *t, const sa_attrs_t *l, enum zpl_attr a,
 			  uint64_t dflt);
 /* Replace in place, or append at the end when absent (as sa_update).
  * Errors: ZFUSE_E_INVAL (fixed-length attribute with another length),
  * ZFUSE_E_RANGE (too many attributes), ZFUSE_E_NOMEM. */
-int sa_attrs_set(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a, const void *val,
+int sa_attrs_set(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, const void *val,
 		 uint32_t len);
-int sa_attrs_set_u64(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a, uint64_t v);
-int sa_attrs_set_time(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a, const int64_t ts[2]);
-void sa_attrs_remove(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a);
+int sa_attrs_set_u64(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, uint64_t v);
+int sa_attrs_set_time(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, const int64_t ts[2]);
+void sa_attrs_remove(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a);
 
 /*
  * Store the list as object obj's SA bonus (+ spill). The object's bonus
@@ -128,7 +113,7 @@ void sa_attrs_remove(const sa_wtable_t *t, sa_attrs_t *l, enum zpl_attr a);
  * resize or removal). Errors: ZFUSE_E_FBIG (over 128 KiB of attributes),
  * write errors.
  */
-int sa_attrs_store(sa_wtable_t *t, objset_t *os, uint64_t obj, sa_attrs_t *l,
+int sa_attrs_store(sa_table_t *t, objset_t *os, uint64_t obj, sa_attrs_t *l,
 		   struct dmu_tx *tx);
 
 /* The raw SA bytes of a list laid out for a dnode of dnodesize (no
@@ -141,7 +126,7 @@ struct sa_layout_out {
 	uint64_t spill_size;
 	unsigned bonus_count, spill_count;	/* attributes in each */
 };
-int sa_layout_compute(const sa_wtable_t *t, const sa_attrs_t *l, uint64_t dnodesize,
+int sa_layout_compute(const sa_table_t *t, const sa_attrs_t *l, uint64_t dnodesize,
 		      uint64_t old_spill_size, const uint8_t *old_spill,
 		      int (*lookup_layout)(void *arg, const uint16_t *attrs, unsigned n, unsigned *num),
 		      void *arg, struct sa_layout_out *out);

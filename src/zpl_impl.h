@@ -1,7 +1,7 @@
 /*
- * zpl_impl.h — what the ZPL read side (zpl.c) and write side
- * (zpl_write.c) share: the open filesystem handle and decoded znode
- * attributes. Private to libzfuse.
+ * zpl_impl.h — what the ZPL read side (zpl.c), write side (zpl_write.c)
+ * and dataset open/close (zpl_vfsops.c) share: the open filesystem handle
+ * and decoded znode attributes. Private to libzfuse.
  *
  * Locking (spa_lock.h): public entry points take spa->lock (readers shared,
  * writers through dmu_tx_begin exclusively) and never call each other. The
@@ -19,6 +19,7 @@
 #include "dsl.h"
 #include "sa.h"
 #include "spa.h"
+#include "zfs_acl.h"
 
 #define ZPL_VERSION_SA 5
 #define ZFS_DIRENT_OBJ(de) ((de) & 0x0000FFFFFFFFFFFFULL)
@@ -53,12 +54,9 @@ int zpl_znode_get(zfuse_fs_t *fs, uint64_t ino, dnode_t *dn, struct znode *zp);
 /* zfuse_getattr without taking the pool lock. */
 int zpl_getattr_locked(zfuse_fs_t *fs, uint64_t ino, struct stat *st);
 
-/* The mode-equivalent ACL OpenZFS gives a new object (3 to 6 ACEs of 8
- * bytes into out); returns the number of ACEs. */
-unsigned zpl_trivial_acl(uint64_t mode, bool isdir, uint8_t out[48]);
-
-/* Write side hooks called by zfuse_fs_open/close (zpl_write.c): load the
- * writer's SA table and dataset properties, drain the delete queue. */
+/* Write side hooks (zpl_write.c) called by zfuse_fs_open/close
+ * (zpl_vfsops.c): load the writer's SA table and dataset properties,
+ * drain the delete queue. */
 int zpl_write_open(zfuse_fs_t *fs);
 void zpl_write_close(zfuse_fs_t *fs);
 

@@ -8,7 +8,7 @@
  * first change, and dmu_tx_commit lets the sync thread write it out later.
  *
  * Objects are SA znodes only (ZPL 5). A znode is changed through a
- * `struct wnode`: its attribute list as sa_write.c keeps it, plus the
+ * `struct wnode`: its attribute list as sa.c keeps it, plus the
  * decoded fields the rules below need. The rules follow OpenZFS:
  *   - zfs_mknode: attribute order MODE SIZE GEN UID GID PARENT FLAGS ATIME
  *     MTIME CTIME CRTIME LINKS [PROJID] [RDEV] DACL_COUNT DACL_ACES, a
@@ -44,26 +44,11 @@
 #include "sa.h"
 #include "spa.h"
 #include "zap.h"
+#include "zfs_acl.h"
 #include "zpl_impl.h"
 #include "zpl_write.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
-
-
-/* Trivial ACL entries (§8.13). */
-#define ACE_ALLOW 0
-#define ACE_DENY 1
-#define ACE_OWNER 0x1000
-#define ACE_OWNING_GROUP 0x2040
-#define ACE_EVERYONE 0x4000
-#define ACE_READ_DATA 0x1
-#define ACE_WRITE_DATA 0x2
-#define ACE_APPEND_DATA 0x4
-#define ACE_EXECUTE 0x20
-#define ACE_DELETE_CHILD 0x40
-#define ACE_OWNER_BASE 0x1E0198
-#define ACE_OTHER_BASE 0x120088
-
 
 
 static pthread_mutex_t wstates_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -155,7 +140,7 @@ int zplw_wnode_load(zfuse_fs_t *fs, uint64_t obj, struct wnode *n)
 	dnode_rele(&dn);
 	if (rc)
 		return rc;
-	const sa_wtable_t *t = fs->w->sat;
+	const sa_table_t *t = fs->w->sat;
 	if (!sa_attrs_get(t, &n->sa, ZPL_MODE, NULL)) {
 		sa_attrs_free(&n->sa);
 		return -ZFUSE_E_CORRUPT;
@@ -192,7 +177,7 @@ int zplw_wstore(zfuse_fs_t *fs, struct wnode *n, dmu_tx_t *tx)
  * bits), state changes ctime; FLAGS is written with them. */
 int zplw_wtouch(zfuse_fs_t *fs, struct wnode *n, int what, const int64_t now[2])
 {
-	const sa_wtable_t *t = fs->w->sat;
+	const sa_table_t *t = fs->w->sat;
 	int rc = 0;
 	if (what & TS_MTIME) {
 		rc = sa_attrs_set_time(t, &n->sa, ZPL_MTIME, now);
@@ -203,62 +188,6 @@ int zplw_wtouch(zfuse_fs_t *fs, struct wnode *n, int what, const int64_t now[2])
 		n->flags |= ZFS_ARCHIVE;
 	}
 	return rc ? rc : zplw_wset(fs, n, ZPL_FLAGS, n->flags);
-}
-
-struct ace {
-	uint16_t type, flags;
-	uint32_t mask;
-};
-
-/* The mode-equivalent ACL of acl_trivial_access_masks / zfs_acl_chmod:
- * optional allow0/deny1/deny2, then owner@, group@, everyone@. */
-unsigned zpl_trivial_acl(uint64_t mode, bool isdir, uint8_t out[48])
-{
-	uint32_t r = ACE_READ_DATA, w = ACE_WRITE_DATA | ACE_APPEND_DATA, x = ACE_EXECUTE;
-	if (isdir)
-		w |= ACE_DELETE_CHILD;
-	uint32_t deny1 = 0, deny2 = 0, allow0 = 0;
-	uint32_t owner = ACE_OWNER_BASE, group = ACE_OTHER_BASE, everyone = ACE_OTHER_BASE;
-	const uint32_t bits[3] = { r, w, x };
-	for (int i = 0; i < 3; i++) {
-		unsigned shift = 2 - i;	/* r 4, w 2, x 1 */
-		bool u = mode & (0100u << shift), g = mode & (010u << shift), o = mode & (01u << shift);
-		if (!u && (g || o))
-			deny1 |= bits[i];
-		if (!g && o)
-			deny2 |= bits[i];
-		if (u && !g && o)
-			allow0 |= bits[i];
-		if (u)
-			owner |= bits[i];
-		if (g)
-			group |= bits[i];
-		if (o)
-			everyone |= bits[i];
-	}
-	struct ace ace[6];
-	unsigned n = 0;
-	if (allow0)
-		ace[n++] = (struct ace){ ACE_ALLOW, ACE_OWNER, allow0 };
-	if (deny1)
-		ace[n++] = (struct ace){ ACE_DENY, ACE_OWNER, deny1 };
-	if (deny2)
-		ace[n++] = (struct ace){ ACE_DENY, ACE_OWNING_GROUP, deny2 };
-	ace[n++] = (struct ace){ ACE_ALLOW, ACE_OWNER, owner };
-	ace[n++] = (struct ace){ ACE_ALLOW, ACE_OWNING_GROUP, group };
-	ace[n++] = (struct ace){ ACE_ALLOW, ACE_EVERYONE, everyone };
-	for (unsigned i = 0; i < n; i++) {
-		uint8_t *p = out + 8 * i;
-		p[0] = ace[i].type & 0xff;
-		p[1] = (uint8_t)(ace[i].type >> 8);
-		p[2] = ace[i].flags & 0xff;
-		p[3] = (uint8_t)(ace[i].flags >> 8);
-		p[4] = ace[i].mask & 0xff;
-		p[5] = (ace[i].mask >> 8) & 0xff;
-		p[6] = (ace[i].mask >> 16) & 0xff;
-		p[7] = (uint8_t)(ace[i].mask >> 24);
-	}
-	return n;
 }
 
 /* Set DACL_COUNT/DACL_ACES from the mode and the flags that follow. */
@@ -437,7 +366,7 @@ int zplw_mknode(zfuse_fs_t *fs, const struct wnode *parent, const struct mkargs 
 		n->flags |= ZFS_NO_EXECS_DENIED;
 	uint8_t aces[48];
 	unsigned nace = zpl_trivial_acl(n->mode, isdir, aces);
-	const sa_wtable_t *t = w->sat;
+	const sa_table_t *t = w->sat;
 	sa_attrs_t *l = &n->sa;
 	if ((rc = sa_attrs_set_u64(t, l, ZPL_MODE, n->mode)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_SIZE, n->size)) ||
@@ -553,7 +482,7 @@ int zplw_wbegin(zfuse_fs_t *fs, dmu_tx_t *tx)
 static void refresh_readers(zfuse_fs_t *fs)
 {
 	struct zpl_wstate *w = fs->w;
-	unsigned g = sa_wtable_generation(w->sat);
+	unsigned g = sa_table_generation(w->sat);
 	if (g == w->sat_gen_seen)
 		return;
 	pthread_mutex_lock(&wstates_mu);
@@ -606,11 +535,11 @@ static int wstate_create(zfuse_fs_t *fs, struct zpl_wstate **out)
 	int rc;
 	if ((rc = master_get(fs->os, "SA_ATTRS", &w->sa_master)) != 0 ||
 	    (rc = master_get(fs->os, "DELETE_QUEUE", &w->delete_queue)) != 0 ||
-	    (rc = sa_wtable_load(fs->os, w->sa_master, &w->sat)) != 0) {
+	    (rc = sa_table_load(fs->os, w->sa_master, &w->sat)) != 0) {
 		free(w);
 		return rc;
 	}
-	w->sat_gen_seen = sa_wtable_generation(w->sat);
+	w->sat_gen_seen = sa_table_generation(w->sat);
 	uint64_t v = 0;
 	w->dnodesize = 512;
 	if (dsl_prop_get_uint64(spa, fs->dirobj, "dnodesize", true, &v, NULL) == 0) {
@@ -712,7 +641,7 @@ void zpl_write_close(zfuse_fs_t *fs)
 			pp = &(*pp)->next;
 		if (*pp)
 			*pp = w->next;
-		sa_wtable_free(w->sat);
+		sa_table_free(w->sat);
 		free(w->fss);
 		free(w);
 	}
@@ -732,6 +661,19 @@ int zfuse_fs_sync(zfuse_fs_t *fs)
 	return txg_sync_now(fs->spa);
 }
 
+int zplw_op_begin(zfuse_fs_t *fs, uint64_t obj,
+		  int (*load)(zfuse_fs_t *fs, uint64_t obj, struct wnode *n), dmu_tx_t *tx,
+		  int64_t now[2], struct wnode *n)
+{
+	int rc = zplw_wbegin(fs, tx);
+	if (rc)
+		return rc;
+	zplw_now_ts(now);
+	if ((rc = load(fs, obj, n)) != 0)
+		return zplw_wend(fs, tx, rc);
+	return 0;
+}
+
 /* ---- creating --------------------------------------------------------- */
 
 static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_t mode,
@@ -747,13 +689,10 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 	if (target && (tlen == 0 || tlen > SYMLINK_MAX))
 		return tlen ? -ZFUSE_E_NAMETOOLONG : -ZFUSE_E_INVAL;
 	dmu_tx_t tx;
-	if ((rc = zplw_wbegin(fs, &tx)) != 0)
-		return rc;
 	int64_t now[2];
-	zplw_now_ts(now);
 	struct wnode d, n;
-	if ((rc = zplw_load_dir(fs, dir, &d)) != 0)
-		return zplw_wend(fs, &tx, rc);
+	if ((rc = zplw_op_begin(fs, dir, zplw_load_dir, &tx, now, &d)) != 0)
+		return rc;
 	char stored[ZAP_MAXNAMELEN_NEW];
 	uint64_t existing;
 	if (d.links == 0) {
@@ -889,13 +828,10 @@ static int remove_common(zfuse_fs_t *fs, uint64_t dir, const char *name, bool rm
 	if (strcmp(name, "..") == 0)
 		return rmdir ? -ZFUSE_E_NOTEMPTY : -ZFUSE_E_ISDIR;
 	dmu_tx_t tx;
-	if ((rc = zplw_wbegin(fs, &tx)) != 0)
-		return rc;
 	int64_t now[2];
-	zplw_now_ts(now);
 	struct wnode d, n;
-	if ((rc = zplw_load_dir(fs, dir, &d)) != 0)
-		return zplw_wend(fs, &tx, rc);
+	if ((rc = zplw_op_begin(fs, dir, zplw_load_dir, &tx, now, &d)) != 0)
+		return rc;
 	char stored[ZAP_MAXNAMELEN_NEW];
 	uint64_t obj;
 	if ((rc = zplw_dir_find(fs, dir, name, &obj, stored, sizeof(stored))) != 0)
@@ -1200,14 +1136,11 @@ ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, u
 	if (off > FILE_SIZE_MAX || len > FILE_SIZE_MAX - off)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
-	int rc = zplw_wbegin(fs, &tx);
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
 	if (rc)
 		return rc;
-	int64_t now[2];
-	zplw_now_ts(now);
-	struct wnode n;
-	if ((rc = zplw_load_regular(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
 	rc = zplw_write_locked(fs, &n, buf, len, off, &tx, now);
 	zplw_wnode_free(&n);
 	rc = zplw_wend(fs, &tx, rc);
@@ -1240,15 +1173,12 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 	if ((v & ZFUSE_SET_SIZE) && attr->size > FILE_SIZE_MAX)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
-	int rc = zplw_wbegin(fs, &tx);
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, ino, zplw_wnode_load, &tx, now, &n);
 	if (rc)
 		return rc;
-	int64_t now[2];
-	zplw_now_ts(now);
-	struct wnode n;
-	if ((rc = zplw_wnode_load(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
-	const sa_wtable_t *t = fs->w->sat;
+	const sa_table_t *t = fs->w->sat;
 	if (v & ZFUSE_SET_SIZE) {
 		if (S_ISDIR(n.mode))
 			rc = -ZFUSE_E_ISDIR;
@@ -1311,14 +1241,11 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 	if (off > FILE_SIZE_MAX || len > FILE_SIZE_MAX - off)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
-	int rc = zplw_wbegin(fs, &tx);
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
 	if (rc)
 		return rc;
-	int64_t now[2];
-	zplw_now_ts(now);
-	struct wnode n;
-	if ((rc = zplw_load_regular(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
 	if (mode & (ZFUSE_FALLOC_PUNCH_HOLE | ZFUSE_FALLOC_ZERO_RANGE)) {
 		/* F_FREESP over the part of the range inside the file. */
 		bool changed = false;

@@ -43,7 +43,7 @@
  */
 struct zpl_wstate {
 	objset_t *os;
-	sa_wtable_t *sat;
+	sa_table_t *sat;
 	unsigned sat_gen_seen;		/* readers' sa_table_t reloaded at */
 	uint64_t sa_master, delete_queue;
 	unsigned dnodesize;
@@ -109,5 +109,11 @@ int zplw_set_size(zfuse_fs_t *fs, struct wnode *n, uint64_t size, dmu_tx_t *tx);
  * readers' SA tables when layouts were added; returns rc). */
 int zplw_wbegin(zfuse_fs_t *fs, dmu_tx_t *tx);
 int zplw_wend(zfuse_fs_t *fs, dmu_tx_t *tx, int rc);
+/* The start most operations share: the transaction, one timestamp for
+ * everything it changes, and the object loaded by load (zplw_wnode_load,
+ * zplw_load_dir, zplw_load_regular). On error nothing is left open. */
+int zplw_op_begin(zfuse_fs_t *fs, uint64_t obj,
+		  int (*load)(zfuse_fs_t *fs, uint64_t obj, struct wnode *n), dmu_tx_t *tx,
+		  int64_t now[2], struct wnode *n);
 
 #endif

@@ -148,14 +148,11 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 	if (fs->w->xattr == ZFS_XATTR_OFF)
 		return -ZFUSE_E_UNSUPPORTED;
 	dmu_tx_t tx;
-	if ((rc = zplw_wbegin(fs, &tx)) != 0)
-		return rc;
 	int64_t now[2];
-	zplw_now_ts(now);
 	struct wnode n;
+	if ((rc = zplw_op_begin(fs, ino, zplw_wnode_load, &tx, now, &n)) != 0)
+		return rc;
 	nvlist_t *nvl = NULL;
-	if ((rc = zplw_wnode_load(fs, ino, &n)) != 0)
-		return zplw_wend(fs, &tx, rc);
 	bool in_dir;
 	if ((rc = sa_xattrs(fs, &n, &nvl)) != 0 || (rc = xattr_dir_has(fs, &n, name, &in_dir)) != 0)
 		goto out;

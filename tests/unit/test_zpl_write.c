@@ -2,7 +2,7 @@
  * test_zpl_write.c — the ZPL writer's layout rules checked against what
  * OpenZFS 2.3.2 wrote in the `basic` fixture: every SA object of the
  * filesystem is decoded into an attribute list and laid out again by
- * sa_write.c; the layout numbers, bonus length, bonus bytes, spill size and
+ * sa.c; the layout numbers, bonus length, bonus bytes, spill size and
  * spill bytes must come out exactly as on disk (this covers the spill
  * split of long symlinks and large SA xattrs). The trivial ACL built from
  * each object's mode must equal its stored DACL_ACES.
@@ -28,7 +28,7 @@
 
 static zfuse_pool_t *pool;
 static objset_t *os;
-static sa_wtable_t *sat;
+static sa_table_t *sat;
 
 static void setup(void)
 {
@@ -48,12 +48,12 @@ static void setup(void)
 	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
 	ck_assert_int_eq(zap_lookup_uint64(&mn, "SA_ATTRS", &sa_obj), 0);
 	dnode_rele(&mn);
-	ck_assert_int_eq(sa_wtable_load(os, sa_obj, &sat), 0);
+	ck_assert_int_eq(sa_table_load(os, sa_obj, &sat), 0);
 }
 
 static void teardown(void)
 {
-	sa_wtable_free(sat);
+	sa_table_free(sat);
 	objset_close(os);
 	zfuse_pool_close(pool);
 }
@@ -61,7 +61,7 @@ static void teardown(void)
 static int existing_layout(void *arg, const uint16_t *attrs, unsigned n, unsigned *num)
 {
 	(void)arg;
-	return sa_wtable_find_layout(sat, attrs, n, num);
+	return sa_table_find_layout(sat, attrs, n, num);
 }
 
 /* End of the attribute data in one buffer (bonus or spill) of a list. */

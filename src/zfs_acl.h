@@ -1,0 +1,14 @@
+/*
+ * zfs_acl.h — ACLs of new objects (zfs_acl.c). Private to libzfuse.
+ */
+#ifndef ZFUSE_ZFS_ACL_H
+#define ZFUSE_ZFS_ACL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The mode-equivalent ACL OpenZFS gives a new object (3 to 6 ACEs of 8
+ * bytes into out); returns the number of ACEs. */
+unsigned zpl_trivial_acl(uint64_t mode, bool isdir, uint8_t out[48]);
+
+#endif
