@@ -15,7 +15,8 @@
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "metaslab.h"
-#include "spa.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
 #include "txg.h"
 #include "zfuse/errors.h"
 

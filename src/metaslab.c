@@ -989,7 +989,7 @@ uint64_t metaslab_class_dspace(spa_t *spa)
 	return sum;
 }
 
-static uint64_t embedded_log_dspace(spa_t *spa)
+uint64_t metaslab_class_embedded_log_dspace(spa_t *spa)
 {
 	metaslab_state_t *st = spa->ms;
 	uint64_t sum = 0;
@@ -1000,20 +1000,6 @@ static uint64_t embedded_log_dspace(spa_t *spa)
 				sum += deflate(spa, mv->vd, mv->ms[i].size);
 	}
 	return sum;
-}
-
-uint64_t spa_slop_space(spa_t *spa)
-{
-	uint64_t space = metaslab_class_dspace(spa);
-	uint64_t slop = space >> SPA_SLOP_SHIFT;
-	if (slop > SPA_MAX_SLOP)
-		slop = SPA_MAX_SLOP;
-	/* The embedded log's metaslabs already hold space back: count up to
-	 * half the slop as covered by them. */
-	uint64_t elog = embedded_log_dspace(spa);
-	slop -= elog < slop / 2 ? elog : slop / 2;
-	uint64_t floor = space / 2 < SPA_MIN_SLOP ? space / 2 : SPA_MIN_SLOP;
-	return slop > floor ? slop : floor;
 }
 
 uint64_t metaslab_vdev_space(spa_t *spa, uint64_t vdev_id)

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "dmu_tx.h"
-#include "spa.h"
+#include "spa_misc.h"
 
 /*
  * The features a pool created by zfuse has enabled, in OpenZFS's table

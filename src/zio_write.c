@@ -10,7 +10,7 @@
 #include <string.h>
 #include "arc.h"
 #include "metaslab.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "vdev.h"
 #include "zio.h"
 #include "zio_compress.h"
