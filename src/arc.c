@@ -201,17 +201,6 @@ void arc_release(spa_t *spa, arc_buf_t *b)
 	pthread_mutex_unlock(&arc->lock);
 }
 
-void arc_get_stats(arc_t *arc, struct arc_stats *st)
-{
-	pthread_mutex_lock(&arc->lock);
-	st->hits = arc->hits;
-	st->misses = arc->misses;
-	st->bytes = arc->bytes;
-	st->max_bytes = arc->max_bytes;
-	st->buffers = arc->nbufs;
-	pthread_mutex_unlock(&arc->lock);
-}
-
 void arc_invalidate(spa_t *spa, const blkptr_t *bp)
 {
 	if (bp_is_embedded(bp) || bp_is_hole(bp))

@@ -14,7 +14,7 @@
 #include "dbuf.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
-#include "metaslab.h"
+#include "metaslab_class.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
 #include "txg.h"

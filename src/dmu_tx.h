@@ -68,14 +68,6 @@ int objset_create_mem(struct spa *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *
 
 /* ---- syncing (txg.c) ---------------------------------------------------- */
 
-/*
- * Sync the open txg now and wait until its uberblock is on every device
- * (fsync, unmount, sync(2), pool creation). Errors: ZFUSE_E_IO (the txg
- * could not be written: the pool goes read-only, the previous uberblock
- * stays the valid one).
- */
-int txg_sync_now(struct spa *spa);
-
 /* ---- objects ------------------------------------------------------------ */
 
 /*

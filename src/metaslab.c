@@ -689,20 +689,6 @@ static int create_metaslab_array(spa_t *spa, metaslab_state_t *st, vdev_t *vd, d
 	return 0;
 }
 
-int metaslab_create_arrays(spa_t *spa, dmu_tx_t *tx)
-{
-	metaslab_state_t *st = spa->ms;
-	for (uint64_t v = 0; st && v < st->nvdevs; v++) {
-		metaslab_vdev_t *mv = st->vdevs[v];
-		if (mv && !mv->vd->metaslab_array) {
-			int rc = create_metaslab_array(spa, st, mv->vd, tx);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
 static int create_space_map(spa_t *spa, metaslab_state_t *st, metaslab_t *ms, dmu_tx_t *tx)
 {
 	uint64_t blksz = st->feat_log_spacemap_enabled ? METASLAB_SM_BLKSZ_WITH_LOG : METASLAB_SM_BLKSZ_NO_LOG;

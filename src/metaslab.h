@@ -164,14 +164,6 @@ void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg);
  */
 int metaslab_sync(spa_t *spa, uint64_t txg, dmu_tx_t *tx);
 
-/*
- * Create the metaslab array object of every new vdev now (in tx) instead
- * of at its first metaslab_sync, so that a config built afterwards already
- * carries metaslab_array (pool creation, vdev addition). Sets
- * config_dirty when it created one.
- */
-int metaslab_create_arrays(spa_t *spa, dmu_tx_t *tx);
-
 /* txg is on disk: this txg's frees enter the deferral window and those of
  * txg - TXG_DEFER_SIZE become allocatable. */
 void metaslab_sync_done(spa_t *spa, uint64_t txg);

@@ -32,6 +32,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "dmu_tx.h"
+#include "txg.h"
 #include "dmu_types.h"
 #include "byteorder.h"
 #include "dsl.h"

@@ -330,18 +330,6 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 	return rc;
 }
 
-int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
-		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
-		    bool *rewrote)
-{
-	struct zio_prepared pr;
-	int rc = zio_write_prepare(spa, zp, data, lsize, &pr);
-	if (rc == 0)
-		rc = zio_write_prepared(spa, txg, zp, &pr, lsize, old, bp, rewrote);
-	zio_prepared_release(&pr);
-	return rc;
-}
-
 void zio_free_bp(spa_t *spa, const blkptr_t *bp, uint64_t txg)
 {
 	if (bp_is_hole(bp) || bp_is_embedded(bp))
