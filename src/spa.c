@@ -368,6 +368,7 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	if (!spa)
 		return -ZFUSE_E_NOMEM;
 	spa_locks_init(spa);
+	tunables_load(&spa->tunables);
 	spa->log = opts->log;
 	spa->log_arg = opts->log_arg;
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "zfuse/zfuse.h"
 #include "nvpair.h"
+#include "tunables.h"
 #include "vdev.h"
 #include "vdev_label.h"
 #include "zio_checksum.h"
@@ -46,6 +47,7 @@ typedef struct spa {
 	zfuse_log_fn log;
 	void *log_arg;
 	int log_level;
+	zfuse_tunables_t tunables;	/* read at open (tunables.c) */
 	/* write side (dmu_tx.h, txg.c) */
 	pthread_rwlock_t lock;	/* spa_lock.h: readers shared; a tx or a sync exclusive */
 	pthread_mutex_t tx_gate;	/* writers pass it to take lock; a sync holds it

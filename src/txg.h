@@ -11,7 +11,6 @@
 
 struct spa;
 
-#define TXG_TIMEOUT_DEFAULT_S 5
 #define TXG_DIRTY_MAX_DEFAULT (256ULL << 20)
 
 /*

@@ -103,20 +103,6 @@ static void fill_embedded(blkptr_t *bp, const struct zio_write_props *zp, const 
 	bp->blk_birth = txg;
 }
 
-/* Testing aid, as OpenZFS's metaslab_force_ganging: blocks of at least
- * this many bytes are written as gang blocks (ZFUSE_FORCE_GANGING). */
-static uint64_t force_ganging(void)
-{
-	static uint64_t limit = 0;
-	static bool read;
-	if (!__atomic_load_n(&read, __ATOMIC_ACQUIRE)) {
-		const char *e = getenv("ZFUSE_FORCE_GANGING");
-		limit = e ? strtoull(e, NULL, 0) : 0;
-		__atomic_store_n(&read, true, __ATOMIC_RELEASE);
-	}
-	return limit;
-}
-
 /* ---- gang blocks (pool-layer.md §5.4) ------------------------------------ */
 
 #define GANG_PIECES 3
@@ -297,7 +283,9 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 	if (in_place) {
 		memcpy(bp->blk_dva, old->blk_dva, sizeof(bp->blk_dva));
 		*rewrote = true;
-	} else if (force_ganging() && psize >= force_ganging() && psize > SPA_MINBLOCKSIZE) {
+	} else if (spa->tunables.force_ganging && psize >= spa->tunables.force_ganging &&
+		   psize > SPA_MINBLOCKSIZE) {
+		/* testing aid (tunables.c): as if no contiguous extent were left */
 		rc = -ZFUSE_E_NOSPC;
 	} else {
 		rc = metaslab_alloc(spa, psize, zp->copies, txg, bp);
