@@ -1,9 +1,11 @@
 /*
- * spa.c — importing a pool read-only: probe the given devices, group their
- * labels by pool, assemble the vdev tree, pick the uberblock exactly as
- * OpenZFS does (highest txg, then timestamp; optionally capped by a txg or
- * rewinding past a damaged tree), then open the MOS and check the pool's
- * version and features. Every refusal says why in the log.
+ * spa.c — importing a pool: probe the given devices, group their labels by
+ * pool, assemble the vdev tree, pick the uberblock exactly as OpenZFS does
+ * (highest txg, then timestamp; optionally capped by a txg or rewinding
+ * past a damaged tree), open the MOS and check the pool's version and
+ * features, then, when asked, make the pool writable (txg.c). Every
+ * refusal says why in the log. The utilities every layer shares are in
+ * spa_misc.c, so that nothing below the DMU depends on this file.
  */
 #include <inttypes.h>
 #include <stdio.h>
