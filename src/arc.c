@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arc.h"
-#include "spa_misc.h"
+#include "spa_impl.h"
 #include "zio.h"
 #include "zfuse/errors.h"
 

@@ -12,7 +12,7 @@
 #include "dmu_types.h"
 #include "dnode_sync.h"
 #include "dsl.h"
-#include "spa_misc.h"
+#include "spa_impl.h"
 #include "zfeature.h"
 #include "zio_compress.h"
 #include "zfuse/errors.h"

@@ -11,7 +11,7 @@
 #include "dmu_types.h"
 #include "dbuf.h"
 #include "dnode.h"
-#include "spa_misc.h"
+#include "spa_impl.h"
 #include "zfuse/errors.h"
 
 int dnode_decode(dnode_t *dn, const uint8_t *raw, uint64_t avail)

@@ -21,7 +21,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
-#include "spa_misc.h"
+#include "spa_impl.h"
 #include "zap.h"
 #include "zap_impl.h"
 #include "zfeature.h"
