@@ -17,10 +17,10 @@
 #include "vdev_label.h"
 #include "zio_checksum.h"
 
-/* Opaque here so that arc/zfetch (which include spa_misc.h) stay below. */
+/* Opaque: the block cache and prefetcher use the pool, so the pool's type
+ * must not need their headers. */
 typedef struct arc arc_t;
 typedef struct zfetch zfetch_t;
-struct objset;
 
 #define SPA_VERSION_FEATURES 5000
 #define SPA_VERSION_MAX_LEGACY 28
