@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arc.h"
-#include "spa.h"
+#include "spa_impl.h"
 #include "zio.h"
 #include "zfuse/errors.h"
 
@@ -198,17 +198,6 @@ void arc_release(spa_t *spa, arc_buf_t *b)
 		lru_append(arc, b);
 		evict(arc);
 	}
-	pthread_mutex_unlock(&arc->lock);
-}
-
-void arc_get_stats(arc_t *arc, struct arc_stats *st)
-{
-	pthread_mutex_lock(&arc->lock);
-	st->hits = arc->hits;
-	st->misses = arc->misses;
-	st->bytes = arc->bytes;
-	st->max_bytes = arc->max_bytes;
-	st->buffers = arc->nbufs;
 	pthread_mutex_unlock(&arc->lock);
 }
 

@@ -42,9 +42,4 @@ void arc_release(struct spa *spa, arc_buf_t *buf);
  * DVA and birth) during a sync. */
 void arc_invalidate(struct spa *spa, const blkptr_t *bp);
 
-struct arc_stats {
-	uint64_t hits, misses, bytes, max_bytes, buffers;
-};
-void arc_get_stats(arc_t *arc, struct arc_stats *st);
-
 #endif

@@ -10,7 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dbuf.h"
-#include "spa.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
 #include "zfuse/errors.h"
 
 #define OVERLAY_INITIAL_BUCKETS 1024
@@ -330,4 +331,54 @@ void dbuf_overlay_clear(objset_t *os)
 uint64_t dbuf_dirty_bytes(const objset_t *os)
 {
 	return os->overlay ? os->overlay->dirty_bytes : 0;
+}
+
+int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
+{
+	if (level == 0 && dn->os->overlay) {
+		int dirty = dbuf_overlay_hold(dn, blkid, out);
+		if (dirty <= 0)
+			return dirty;	/* a dirty or freed block, or an error */
+	}
+	blkptr_t bp;
+	int rc = dnode_find_bp(dn, level, blkid, &bp);
+	if (rc)
+		return rc;
+	uint64_t want = level == 0 ? dnode_datablksz(dn) : 1ULL << dn->indblkshift;
+	if (bp_is_hole(&bp) && !bp_is_embedded(&bp)) {
+		arc_buf_t *b = calloc(1, sizeof(*b));
+		if (!b || !(b->data = calloc(1, want))) {
+			free(b);
+			return -ZFUSE_E_NOMEM;
+		}
+		b->size = want;
+		b->refcount = 1;
+		*out = b;
+		return 0;
+	}
+	rc = arc_read(dn->os->spa, &bp, out);
+	if (rc) {
+		spa_log(dn->os->spa, ZFUSE_LOG_WARN,
+			"cannot read object %llu level %d block %llu: %s",
+			(unsigned long long)dn->object, level, (unsigned long long)blkid,
+			zfuse_strerror(rc));
+		return rc;
+	}
+	/* A block smaller than the dnode says (possible for the last block
+	 * of a single-block object, never for indirects) is padded by callers
+	 * through its size field; a larger one is corrupt. */
+	if ((*out)->size > SPA_MAXBLOCKSIZE || (level > 0 && (*out)->size != want)) {
+		arc_release(dn->os->spa, *out);
+		return -ZFUSE_E_CORRUPT;
+	}
+	return 0;
+}
+
+void dbuf_prep_free(dirty_block_t *db)
+{
+	if (db->prep) {
+		zio_prepared_release(&db->prep->pr);
+		free(db->prep);
+		db->prep = NULL;
+	}
 }

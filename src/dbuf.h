@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "arc.h"
 #include "dnode.h"
+#include "zio_write.h"
 
 /* The block id under which an object's dirty spill block is kept; size 0
  * means "the spill block is removed". */
@@ -91,7 +92,15 @@ bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid);
 /* Resize a dirty block (object block size change). */
 int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size);
 
-/* Drop a block's sync preparation (dnode_sync.c owns the type). */
+/* A dirty block compressed and checksummed ahead of its sync write, so the
+ * CPU work of a txg runs in parallel (dnode_sync.c fills it). */
+struct block_prep {
+	struct zio_write_props zp;
+	struct zio_prepared pr;
+	int rc;
+};
+
+/* Drop a block's sync preparation. */
 void dbuf_prep_free(dirty_block_t *db);
 
 /* Forget every change (after sync wrote them, or on close). */

@@ -12,7 +12,7 @@
 #include "dmu_types.h"
 #include "dnode_sync.h"
 #include "dsl.h"
-#include "spa.h"
+#include "spa_impl.h"
 #include "zfeature.h"
 #include "zio_compress.h"
 #include "zfuse/errors.h"
@@ -164,4 +164,9 @@ void dmu_objset_policy(spa_t *spa, const objset_t *os, struct os_write_policy *p
 		pol->meta_checksum = pol->data_checksum;
 	if (dsl_prop_get_uint64(spa, ds.dir_obj, "copies", true, &v, NULL) == 0 && v >= 1 && v <= 3)
 		pol->copies = (int)v;
+}
+
+bool dmu_objset_is_dirty(const objset_t *os)
+{
+	return os->overlay && os->overlay->nobjects > 0;
 }

@@ -14,8 +14,9 @@
 #include "dbuf.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
-#include "metaslab.h"
-#include "spa.h"
+#include "metaslab_class.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
 #include "txg.h"
 #include "zfuse/errors.h"
 
@@ -370,19 +371,9 @@ static int set_dnode_byte(objset_t *os, uint64_t object, unsigned off, unsigned 
 	return 0;
 }
 
-int dmu_object_set_checksum(objset_t *os, uint64_t object, unsigned checksum, dmu_tx_t *tx)
-{
-	return set_dnode_byte(os, object, DN_OFF_CHECKSUM, checksum, tx);
-}
-
 int dmu_object_set_compress(objset_t *os, uint64_t object, unsigned compress, dmu_tx_t *tx)
 {
 	return set_dnode_byte(os, object, DN_OFF_COMPRESS, compress, tx);
-}
-
-int dmu_bonus_set_type(objset_t *os, uint64_t object, unsigned bonustype, dmu_tx_t *tx)
-{
-	return set_dnode_byte(os, object, DN_OFF_BONUSTYPE, bonustype, tx);
 }
 
 int dmu_bonus_write(objset_t *os, uint64_t object, const void *buf, uint64_t len, dmu_tx_t *tx)

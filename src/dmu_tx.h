@@ -68,14 +68,6 @@ int objset_create_mem(struct spa *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *
 
 /* ---- syncing (txg.c) ---------------------------------------------------- */
 
-/*
- * Sync the open txg now and wait until its uberblock is on every device
- * (fsync, unmount, sync(2), pool creation). Errors: ZFUSE_E_IO (the txg
- * could not be written: the pool goes read-only, the previous uberblock
- * stays the valid one).
- */
-int txg_sync_now(struct spa *spa);
-
 /* ---- objects ------------------------------------------------------------ */
 
 /*
@@ -103,9 +95,8 @@ int dmu_object_free(objset_t *os, uint64_t object, dmu_tx_t *tx);
  * kept (cut or zero-extended). Errors: ZFUSE_E_INVAL (more than one block). */
 int dmu_object_set_blocksize(objset_t *os, uint64_t object, uint64_t blksz, dmu_tx_t *tx);
 
-/* Per-object checksum and compression (ZIO_CHECKSUM_INHERIT / _INHERIT
- * = 0 take the dataset's properties). */
-int dmu_object_set_checksum(objset_t *os, uint64_t object, unsigned checksum, dmu_tx_t *tx);
+/* Per-object compression (ZIO_COMPRESS_INHERIT = 0 takes the dataset's
+ * property). */
 int dmu_object_set_compress(objset_t *os, uint64_t object, unsigned compress, dmu_tx_t *tx);
 
 /* ---- data --------------------------------------------------------------- */
@@ -131,7 +122,6 @@ int dmu_read_object(objset_t *os, uint64_t object, uint64_t off, uint64_t len, v
  * len must fit dnode_bonus_capacity). Errors: ZFUSE_E_RANGE (too long).
  */
 int dmu_bonus_write(objset_t *os, uint64_t object, const void *buf, uint64_t len, dmu_tx_t *tx);
-int dmu_bonus_set_type(objset_t *os, uint64_t object, unsigned bonustype, dmu_tx_t *tx);
 
 /*
  * Hold a dnode for changing in place: *dn is decoded from the overlay

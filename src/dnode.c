@@ -11,7 +11,7 @@
 #include "dmu_types.h"
 #include "dbuf.h"
 #include "dnode.h"
-#include "spa.h"
+#include "spa_impl.h"
 #include "zfuse/errors.h"
 
 int dnode_decode(dnode_t *dn, const uint8_t *raw, uint64_t avail)
@@ -111,47 +111,6 @@ int dnode_find_bp(dnode_t *dn, int level, uint64_t blkid, blkptr_t *bp)
 	if ((idx + 1) * sizeof(blkptr_t) <= parent->size)
 		bp_load(bp, (uint8_t *)parent->data + idx * sizeof(blkptr_t));
 	dbuf_rele(dn, parent);
-	return 0;
-}
-
-int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
-{
-	if (level == 0 && dn->os->overlay) {
-		int dirty = dbuf_overlay_hold(dn, blkid, out);
-		if (dirty <= 0)
-			return dirty;	/* a dirty or freed block, or an error */
-	}
-	blkptr_t bp;
-	int rc = dnode_find_bp(dn, level, blkid, &bp);
-	if (rc)
-		return rc;
-	uint64_t want = level == 0 ? dnode_datablksz(dn) : 1ULL << dn->indblkshift;
-	if (bp_is_hole(&bp) && !bp_is_embedded(&bp)) {
-		arc_buf_t *b = calloc(1, sizeof(*b));
-		if (!b || !(b->data = calloc(1, want))) {
-			free(b);
-			return -ZFUSE_E_NOMEM;
-		}
-		b->size = want;
-		b->refcount = 1;
-		*out = b;
-		return 0;
-	}
-	rc = arc_read(dn->os->spa, &bp, out);
-	if (rc) {
-		spa_log(dn->os->spa, ZFUSE_LOG_WARN,
-			"cannot read object %llu level %d block %llu: %s",
-			(unsigned long long)dn->object, level, (unsigned long long)blkid,
-			zfuse_strerror(rc));
-		return rc;
-	}
-	/* A block smaller than the dnode says (possible for the last block
-	 * of a single-block object, never for indirects) is padded by callers
-	 * through its size field; a larger one is corrupt. */
-	if ((*out)->size > SPA_MAXBLOCKSIZE || (level > 0 && (*out)->size != want)) {
-		arc_release(dn->os->spa, *out);
-		return -ZFUSE_E_CORRUPT;
-	}
 	return 0;
 }
 

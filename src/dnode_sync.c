@@ -23,7 +23,7 @@
 #include "zap.h"
 #include "zfeature.h"
 #include "dnode_sync.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "zio_compress.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
@@ -318,21 +318,6 @@ static int write_into(struct obj_sync *s, const struct zio_write_props *zp, cons
 /* ---- the CPU half of writing, on every core ---------------------------- */
 
 #define PREP_MAX_THREADS 8
-
-struct block_prep {
-	struct zio_write_props zp;
-	struct zio_prepared pr;
-	int rc;
-};
-
-void dbuf_prep_free(dirty_block_t *db)
-{
-	if (db->prep) {
-		zio_prepared_release(&db->prep->pr);
-		free(db->prep);
-		db->prep = NULL;
-	}
-}
 
 struct prep_pool {
 	spa_t *spa;
@@ -777,11 +762,6 @@ void dmu_objset_prepare(objset_t *os, uint64_t txg, const struct os_write_policy
 			v[n++] = d;
 	prepare_blocks(&s, v, n);
 	free(v);
-}
-
-bool dmu_objset_is_dirty(const objset_t *os)
-{
-	return os->overlay && os->overlay->nobjects > 0;
 }
 
 int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_policy *pol,

@@ -12,7 +12,8 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
-#include "spa.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
 #include "zap.h"
 #include "zfuse/errors.h"
 

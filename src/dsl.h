@@ -164,7 +164,4 @@ int dsl_pool_create_skeleton(struct spa *spa, struct dmu_tx *tx, uint64_t *root_
 int dsl_dataset_activate_feature(struct spa *spa, uint64_t dsobj, const char *name,
 				 struct dmu_tx *tx);
 
-/* $ORIGIN@$ORIGIN of a pool, 0 when it has none (SPA < 11). */
-int dsl_pool_origin_snap(struct spa *spa, uint64_t *origin_snap);
-
 #endif

@@ -21,7 +21,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
-#include "spa.h"
+#include "spa_impl.h"
 #include "zap.h"
 #include "zap_impl.h"
 #include "zfeature.h"
@@ -389,32 +389,6 @@ int dsl_pool_create_skeleton(spa_t *spa, dmu_tx_t *tx, uint64_t *root_dir, uint6
 	}
 	if (rc == 0)
 		*root_dir = root;
-	return rc;
-}
-
-int dsl_pool_origin_snap(spa_t *spa, uint64_t *origin_snap)
-{
-	*origin_snap = 0;
-	dsl_dir_phys_t root, odd;
-	dsl_dataset_phys_t head;
-	int rc = dsl_dir_read(spa, spa->root_dir_obj, &root);
-	if (rc)
-		return rc;
-	dnode_t cm;
-	uint64_t odir;
-	rc = dnode_hold(spa->mos, root.child_dir_zapobj, &cm);
-	if (rc)
-		return rc;
-	rc = zap_lookup_uint64(&cm, "$ORIGIN", &odir);
-	dnode_rele(&cm);
-	if (rc == -ZFUSE_E_NOENT)
-		return 0;
-	if (rc == 0)
-		rc = dsl_dir_read(spa, odir, &odd);
-	if (rc == 0)
-		rc = dsl_dataset_read(spa, odd.head_dataset_obj, &head);
-	if (rc == 0)
-		*origin_snap = head.prev_snap_obj;
 	return rc;
 }
 

@@ -17,7 +17,7 @@
 #include "dmu_types.h"
 #include "dsl.h"
 #include "dsl_sync.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zil.h"

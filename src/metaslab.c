@@ -689,20 +689,6 @@ static int create_metaslab_array(spa_t *spa, metaslab_state_t *st, vdev_t *vd, d
 	return 0;
 }
 
-int metaslab_create_arrays(spa_t *spa, dmu_tx_t *tx)
-{
-	metaslab_state_t *st = spa->ms;
-	for (uint64_t v = 0; st && v < st->nvdevs; v++) {
-		metaslab_vdev_t *mv = st->vdevs[v];
-		if (mv && !mv->vd->metaslab_array) {
-			int rc = create_metaslab_array(spa, st, mv->vd, tx);
-			if (rc)
-				return rc;
-		}
-	}
-	return 0;
-}
-
 static int create_space_map(spa_t *spa, metaslab_state_t *st, metaslab_t *ms, dmu_tx_t *tx)
 {
 	uint64_t blksz = st->feat_log_spacemap_enabled ? METASLAB_SM_BLKSZ_WITH_LOG : METASLAB_SM_BLKSZ_NO_LOG;
@@ -989,7 +975,7 @@ uint64_t metaslab_class_dspace(spa_t *spa)
 	return sum;
 }
 
-static uint64_t embedded_log_dspace(spa_t *spa)
+uint64_t metaslab_class_embedded_log_dspace(spa_t *spa)
 {
 	metaslab_state_t *st = spa->ms;
 	uint64_t sum = 0;
@@ -1000,20 +986,6 @@ static uint64_t embedded_log_dspace(spa_t *spa)
 				sum += deflate(spa, mv->vd, mv->ms[i].size);
 	}
 	return sum;
-}
-
-uint64_t spa_slop_space(spa_t *spa)
-{
-	uint64_t space = metaslab_class_dspace(spa);
-	uint64_t slop = space >> SPA_SLOP_SHIFT;
-	if (slop > SPA_MAX_SLOP)
-		slop = SPA_MAX_SLOP;
-	/* The embedded log's metaslabs already hold space back: count up to
-	 * half the slop as covered by them. */
-	uint64_t elog = embedded_log_dspace(spa);
-	slop -= elog < slop / 2 ? elog : slop / 2;
-	uint64_t floor = space / 2 < SPA_MIN_SLOP ? space / 2 : SPA_MIN_SLOP;
-	return slop > floor ? slop : floor;
 }
 
 uint64_t metaslab_vdev_space(spa_t *spa, uint64_t vdev_id)

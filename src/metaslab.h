@@ -25,8 +25,9 @@
 #include "blkptr.h"
 #include "dmu_tx.h"
 #include "range_tree.h"
+#include "metaslab_class.h"
 #include "space_map.h"
-#include "spa.h"
+#include "spa_misc.h"
 
 #ifndef TXG_SIZE
 #define TXG_SIZE 4
@@ -41,9 +42,6 @@
 #define METASLAB_SM_BLKSZ_WITH_LOG (1ULL << 17)
 #define SPACE_MAP_IBS 14
 #define EMBEDDED_SLOG_MIN_MS 64
-#define SPA_SLOP_SHIFT 5
-#define SPA_MIN_SLOP (128ULL << 20)
-#define SPA_MAX_SLOP (128ULL << 30)
 
 typedef struct metaslab {
 	uint64_t id, start, size;
@@ -166,29 +164,9 @@ void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg);
  */
 int metaslab_sync(spa_t *spa, uint64_t txg, dmu_tx_t *tx);
 
-/*
- * Create the metaslab array object of every new vdev now (in tx) instead
- * of at its first metaslab_sync, so that a config built afterwards already
- * carries metaslab_array (pool creation, vdev addition). Sets
- * config_dirty when it created one.
- */
-int metaslab_create_arrays(spa_t *spa, dmu_tx_t *tx);
-
 /* txg is on disk: this txg's frees enter the deferral window and those of
  * txg - TXG_DEFER_SIZE become allocatable. */
 void metaslab_sync_done(spa_t *spa, uint64_t txg);
-
-/* Normal-class totals (no log vdevs, no embedded-log metaslab), in raw
- * allocated bytes: metaslab space, allocated per the space maps, and the
- * space freed but still deferred. */
-uint64_t metaslab_class_space(spa_t *spa);
-uint64_t metaslab_class_alloc(spa_t *spa);
-uint64_t metaslab_class_deferred(spa_t *spa);
-/* Deflated metaslab space of the normal class (spa_deflate pools; raw
- * otherwise), as spa_get_dspace uses it. */
-uint64_t metaslab_class_dspace(spa_t *spa);
-/* Slop space as OpenZFS 2.3.2 spa_get_slop_space computes it. */
-uint64_t spa_slop_space(spa_t *spa);
 
 /* One top-level vdev (vdev_stat vs_space / vs_alloc); 0 when unknown. */
 uint64_t metaslab_vdev_space(spa_t *spa, uint64_t vdev_id);

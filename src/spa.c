@@ -1,9 +1,11 @@
 /*
- * spa.c — importing a pool read-only: probe the given devices, group their
- * labels by pool, assemble the vdev tree, pick the uberblock exactly as
- * OpenZFS does (highest txg, then timestamp; optionally capped by a txg or
- * rewinding past a damaged tree), then open the MOS and check the pool's
- * version and features. Every refusal says why in the log.
+ * spa.c — importing a pool: probe the given devices, group their labels by
+ * pool, assemble the vdev tree, pick the uberblock exactly as OpenZFS does
+ * (highest txg, then timestamp; optionally capped by a txg or rewinding
+ * past a damaged tree), open the MOS and check the pool's version and
+ * features, then, when asked, make the pool writable (txg.c). Every
+ * refusal says why in the log. The utilities every layer shares are in
+ * spa_misc.c, so that nothing below the DMU depends on this file.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,47 +23,6 @@
 #include "zfuse/errors.h"
 
 #define DEFAULT_CACHE_SIZE (256ULL << 20)
-
-void spa_log(const spa_t *spa, int level, const char *fmt, ...)
-{
-	if (level > spa->log_level)
-		return;
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (spa->log)
-		spa->log(spa->log_arg, level, msg);
-	else
-		fprintf(stderr, "zfuse: %s\n", msg);
-}
-
-vdev_t *spa_lookup_top(const spa_t *spa, uint64_t id)
-{
-	if (!spa->root || id >= spa->root->nchild)
-		return NULL;
-	vdev_t *vd = spa->root->child[id];
-	return vd->kind == VDEV_KIND_HOLE ? NULL : vd;
-}
-
-uint64_t spa_bp_dsize(const spa_t *spa, const blkptr_t *bp)
-{
-	uint64_t sum = 0;
-	if (bp_is_embedded(bp))
-		return 0;
-	for (int i = 0; i < bp_count_dvas_max(bp); i++) {
-		const dva_t *d = &bp->blk_dva[i];
-		if (!dva_is_valid(d))
-			continue;
-		vdev_t *top = spa_lookup_top(spa, dva_vdev(d));
-		if (spa->deflate && top)
-			sum += (dva_asize(d) >> 9) * vdev_deflate_ratio(top);
-		else
-			sum += dva_asize(d);
-	}
-	return sum;
-}
 
 static void log_to_opts(void *arg, int level, const char *msg)
 {
@@ -412,6 +373,7 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	if (!spa)
 		return -ZFUSE_E_NOMEM;
 	spa_locks_init(spa);
+	tunables_load(&spa->tunables);
 	spa->log = opts->log;
 	spa->log_arg = opts->log_arg;
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;

@@ -1,78 +1,18 @@
 /*
- * spa.h — the storage pool allocator's in-core pool: devices, vdev tree,
- * the chosen uberblock, the MOS, the block cache, and the pool-wide facts
- * (salt, features, version) every lower-level read needs. Private to
- * libzfuse; callers use zfuse/zfuse.h.
+ * spa.h — what the layers above the DMU (zpl, inspect, verify, pool
+ * creation) see of the pool: the in-core pool and its utility calls. The
+ * importer itself (spa.c) is public API in zfuse/zfuse.h; layers below
+ * the DMU include spa_misc.h, never this, so that they do not depend on
+ * the importer. The pool lock and the caches come along because the ZPL
+ * drives them per call (lock around each operation, prefetch hints).
  */
 #ifndef ZFUSE_SPA_H
 #define ZFUSE_SPA_H
 
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include "zfuse/zfuse.h"
 #include "arc.h"
 #include "dmu_zfetch.h"
-#include "nvpair.h"
+#include "spa_impl.h"
 #include "spa_lock.h"
-#include "vdev.h"
-#include "vdev_label.h"
-#include "zio_checksum.h"
-
-#define SPA_VERSION_FEATURES 5000
-#define SPA_VERSION_MAX_LEGACY 28
-
-struct objset;
-
-typedef struct spa {
-	char *name;
-	uint64_t guid;
-	uint64_t version;
-	vdev_t *root;
-	struct leaf_dev **devs;
-	size_t ndevs;
-	uberblock_t ub;
-	nvlist_t *label_config;	/* config of the leaf the uberblock came from */
-	zio_cksum_salt_t salt;
-	bool have_salt;
-	bool deflate;
-	arc_t *arc;
-	zfetch_t *zfetch;
-	struct objset *mos;
-	uint64_t root_dir_obj;	/* MOS: dsl_dir of the pool's root dataset */
-	uint64_t features_for_read_obj, features_for_write_obj, feature_desc_obj;
-	zfuse_log_fn log;
-	void *log_arg;
-	int log_level;
-	/* write side (dmu_tx.h, txg.c) */
-	pthread_rwlock_t lock;	/* spa_lock.h: readers shared; a tx or a sync exclusive */
-	pthread_mutex_t tx_gate;	/* writers pass it to take lock; a sync holds it
-				 * throughout, so readers may run in its read-only phases */
-	bool writable;
-	char *readonly_reason;	/* why not, for messages (NULL: asked read-only) */
-	uint64_t open_txg;	/* txg that new changes join */
-	struct objset *objsets;	/* shared dataset objsets (spa_objset_hold) */
-	struct txg_state *txg;	/* sync thread and dirty-data throttle */
-	struct metaslab_state *ms;	/* allocator (metaslab.c) */
-	bool config_dirty;	/* labels and the MOS config must be rewritten */
-	uint64_t sm_histogram_counted;	/* space maps counted in spacemap_histogram */
-	/* pool config and features, write side (spa_config.c, zfeature_write.c) */
-	nvlist_t *mos_config;	/* trusted config: the MOS "config" object's tree */
-	nvlist_t *label_features;	/* active MOS features, "features_for_read" of labels */
-	uint64_t config_obj;	/* MOS object holding mos_config */
-	uint64_t pool_state;	/* POOL_STATE_* written into labels */
-	uint64_t feature_enabled_txg_obj;	/* MOS "feature_enabled_txg" ZAP; 0: none */
-} spa_t;
-
-/* Log a message through the pool's log callback (printf-style). */
-void spa_log(const spa_t *spa, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Top-level vdev for a DVA's vdev id, or NULL when out of range/hole. */
-vdev_t *spa_lookup_top(const spa_t *spa, uint64_t id);
-
-/* dsize of a bp (object-layer.md §0): deflated asize over all DVAs. */
-uint64_t spa_bp_dsize(const spa_t *spa, const blkptr_t *bp);
+#include "spa_misc.h"
 
 #endif

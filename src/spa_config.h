@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include "dmu_tx.h"
 #include "nvpair.h"
-#include "spa.h"
+#include "spa_misc.h"
 
 /* pool states stored in labels (pool_state_t) */
 #define POOL_STATE_ACTIVE 0

@@ -32,6 +32,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "dmu_tx.h"
+#include "txg.h"
 #include "dmu_types.h"
 #include "byteorder.h"
 #include "dsl.h"
@@ -1082,6 +1083,7 @@ static spa_t *spa_new(const struct zfuse_create_opts *o)
 	/* Written once and closed: the labels say "exported". */
 	spa->pool_state = POOL_STATE_EXPORTED;
 	spa_locks_init(spa);
+	tunables_load(&spa->tunables);
 	return spa;
 }
 

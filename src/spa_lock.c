@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include "spa.h"
+#include "spa_impl.h"
 #include "spa_lock.h"
 
 #ifndef NDEBUG

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "range_tree.h"
-#include "spa.h"
+#include "spa_misc.h"
 
 #define SM_ALLOC 0
 #define SM_FREE 1

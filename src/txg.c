@@ -16,6 +16,7 @@
  * the pool read-only in memory and valid on disk.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,7 +26,8 @@
 #include "dsl.h"
 #include "dsl_sync.h"
 #include "metaslab.h"
-#include "spa.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
 #include "spa_config.h"
 #include "txg.h"
 #include "vdev.h"
@@ -377,10 +379,7 @@ static int txg_start_thread(spa_t *spa)
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
 	t->dirty_max = TXG_DIRTY_MAX_DEFAULT;
-	t->timeout_s = TXG_TIMEOUT_DEFAULT_S;
-	const char *env = getenv("ZFUSE_TXG_TIMEOUT");
-	if (env && atoi(env) > 0)
-		t->timeout_s = atoi(env);
+	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
 	spa->txg = t;
 	if (pthread_create(&t->thread, NULL, sync_thread, spa) != 0) {
 		spa->txg = NULL;

@@ -11,7 +11,6 @@
 
 struct spa;
 
-#define TXG_TIMEOUT_DEFAULT_S 5
 #define TXG_DIRTY_MAX_DEFAULT (256ULL << 20)
 
 /*
@@ -24,6 +23,14 @@ int txg_enable_writes(struct spa *spa);
 
 /* Final sync and stop of the sync thread (pool close, unmount). */
 int txg_shutdown(struct spa *spa);
+
+/*
+ * Sync the open txg now and wait until its uberblock is on every device
+ * (fsync, unmount, sync(2), pool creation). Errors: ZFUSE_E_IO (the txg
+ * could not be written: the pool goes read-only, the previous uberblock
+ * stays the valid one).
+ */
+int txg_sync_now(struct spa *spa);
 
 /* Writers call this before taking the pool lock: syncs first when dirty
  * data is over the limit (so memory stays bounded). */

@@ -151,30 +151,6 @@ int vdev_uberblock_compare(const uberblock_t *a, const uberblock_t *b)
 	return 0;
 }
 
-int vdev_uberblock_best(const struct leaf_dev *dev, uint64_t top_ashift, uint64_t max_txg,
-			uberblock_t *best, bool *found_bswap)
-{
-	bool have = false;
-	uint64_t slots = VDEV_UBERBLOCK_RING_SIZE / vdev_uberblock_slot_size(top_ashift);
-	for (int l = 0; l < VDEV_LABELS; l++) {
-		for (uint64_t s = 0; s < slots; s++) {
-			uberblock_t ub;
-			int rc = vdev_uberblock_read_slot(dev, l, s, top_ashift, &ub);
-			if (rc == -ZFUSE_E_UNSUPPORTED && found_bswap)
-				*found_bswap = true;
-			if (rc || ub.ub_txg == 0)
-				continue;
-			if (max_txg && ub.ub_txg > max_txg)
-				continue;
-			if (!have || vdev_uberblock_compare(&ub, best) > 0) {
-				*best = ub;
-				have = true;
-			}
-		}
-	}
-	return have ? 0 : -ZFUSE_E_NOENT;
-}
-
 /* ---- writing ---------------------------------------------------------------- */
 
 /* Write a region whose last 40 bytes carry the label checksum trailer. */

@@ -62,14 +62,6 @@ int vdev_uberblock_read_slot(const struct leaf_dev *dev, int label, uint64_t slo
 /* OpenZFS's ordering: txg, then timestamp, then MMP sequence. */
 int vdev_uberblock_compare(const uberblock_t *a, const uberblock_t *b);
 
-/*
- * Best uberblock of dev with txg <= max_txg (0: no limit). Returns 0 with
- * *ub filled, -ZFUSE_E_NOENT when no valid slot exists. found_bswap is set
- * when byte-swapped (big-endian) uberblocks were seen.
- */
-int vdev_uberblock_best(const struct leaf_dev *dev, uint64_t top_ashift, uint64_t max_txg,
-			uberblock_t *ub, bool *found_bswap);
-
 /* ---- writing ---- */
 
 /* Pack config into label l's 112 KiB config area with its trailer.

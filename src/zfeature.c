@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "dnode.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "zap.h"
 #include "zfeature.h"
 #include "zfuse/errors.h"

@@ -90,11 +90,6 @@ static const struct zfeature_write_info *writable_lookup(const char *name)
 	return NULL;
 }
 
-bool zfeature_zfuse_can_enable(const char *name)
-{
-	return writable_lookup(name) != NULL;
-}
-
 static const struct zfeature_info *by_name(const char *name)
 {
 	unsigned n;

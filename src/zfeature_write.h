@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "dmu_tx.h"
-#include "spa.h"
+#include "spa_misc.h"
 
 /*
  * The features a pool created by zfuse has enabled, in OpenZFS's table
@@ -22,8 +22,6 @@
  */
 extern const char *const zfeature_zfuse_default[];
 
-/* Whether zfuse may enable this feature on a pool it creates. */
-bool zfeature_zfuse_can_enable(const char *name);
 
 /*
  * Create the MOS features_for_read, features_for_write and

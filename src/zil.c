@@ -12,7 +12,7 @@
 #include "byteorder.h"
 #include "dsl.h"
 #include "metaslab.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "vdev.h"
 #include "zil.h"
 #include "zfuse/errors.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include "byteorder.h"
 #include "dmu_types.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "zio.h"
 #include "zio_compress.h"
 #include "zfuse/errors.h"

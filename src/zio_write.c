@@ -10,7 +10,7 @@
 #include <string.h>
 #include "arc.h"
 #include "metaslab.h"
-#include "spa.h"
+#include "spa_misc.h"
 #include "vdev.h"
 #include "zio.h"
 #include "zio_compress.h"
@@ -101,20 +101,6 @@ static void fill_embedded(blkptr_t *bp, const struct zio_write_props *zp, const 
 	set_bits(&bp->blk_prop, 56, 5, zp->level);
 	set_bits(&bp->blk_prop, 63, 1, 1);	/* little-endian contents */
 	bp->blk_birth = txg;
-}
-
-/* Testing aid, as OpenZFS's metaslab_force_ganging: blocks of at least
- * this many bytes are written as gang blocks (ZFUSE_FORCE_GANGING). */
-static uint64_t force_ganging(void)
-{
-	static uint64_t limit = 0;
-	static bool read;
-	if (!__atomic_load_n(&read, __ATOMIC_ACQUIRE)) {
-		const char *e = getenv("ZFUSE_FORCE_GANGING");
-		limit = e ? strtoull(e, NULL, 0) : 0;
-		__atomic_store_n(&read, true, __ATOMIC_RELEASE);
-	}
-	return limit;
 }
 
 /* ---- gang blocks (pool-layer.md §5.4) ------------------------------------ */
@@ -297,7 +283,9 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 	if (in_place) {
 		memcpy(bp->blk_dva, old->blk_dva, sizeof(bp->blk_dva));
 		*rewrote = true;
-	} else if (force_ganging() && psize >= force_ganging() && psize > SPA_MINBLOCKSIZE) {
+	} else if (spa->tunables.force_ganging && psize >= spa->tunables.force_ganging &&
+		   psize > SPA_MINBLOCKSIZE) {
+		/* testing aid (tunables.c): as if no contiguous extent were left */
 		rc = -ZFUSE_E_NOSPC;
 	} else {
 		rc = metaslab_alloc(spa, psize, zp->copies, txg, bp);
@@ -327,18 +315,6 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 		arc_invalidate(spa, bp);	/* same DVA and birth as a stale copy */
 	if (rc && !in_place && bp_count_dvas(bp))
 		zio_free_bp(spa, bp, txg);
-	return rc;
-}
-
-int zio_write_block(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
-		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
-		    bool *rewrote)
-{
-	struct zio_prepared pr;
-	int rc = zio_write_prepare(spa, zp, data, lsize, &pr);
-	if (rc == 0)
-		rc = zio_write_prepared(spa, txg, zp, &pr, lsize, old, bp, rewrote);
-	zio_prepared_release(&pr);
 	return rc;
 }
 

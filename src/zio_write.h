@@ -25,22 +25,18 @@ struct zio_write_props {
 };
 
 /*
- * Write data (lsize bytes) in txg and fill *bp (fill 1; callers fix fill
- * for dnode, objset and indirect blocks and re-run zio_bp_set_fill).
- * old is the bp being replaced (NULL or hole if none): a block written
- * earlier in this same txg with the same physical size is rewritten in
- * place, so late sync passes converge. *rewrote tells the caller not to
- * free old. Errors: ZFUSE_E_NOSPC, ZFUSE_E_IO, ZFUSE_E_NOMEM.
- */
-int zio_write_block(struct spa *spa, uint64_t txg, const struct zio_write_props *zp,
-		    const void *data, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
-		    bool *rewrote);
-
-/*
- * The two halves of zio_write_block, so the CPU work of a txg's blocks can
- * run on every core: prepare (hole test, compression, embedding decision,
- * checksum: pure, thread-safe) and then, one at a time, allocation and the
- * device writes. pr keeps a pointer to data: keep it alive in between.
+ * Writing a block is two steps, so the CPU work of a txg's blocks can run
+ * on every core: zio_write_prepare (hole test, compression, embedding
+ * decision, checksum: pure, thread-safe) and then, one block at a time,
+ * zio_write_prepared (allocation and the device writes). pr keeps a
+ * pointer to data: keep it alive in between.
+ *
+ * zio_write_prepared fills *bp with fill 1; callers set the fill of
+ * dnode, objset and indirect blocks themselves. old is the bp being
+ * replaced (NULL or hole if none): a block written earlier in this same
+ * txg with the same physical size is rewritten in place, so late sync
+ * passes converge; *rewrote tells the caller not to free old. Errors:
+ * ZFUSE_E_NOSPC, ZFUSE_E_IO, ZFUSE_E_NOMEM.
  */
 struct zio_prepared {
 	bool hole, embedded;

@@ -37,6 +37,7 @@
 #include <unistr.h>
 #include "byteorder.h"
 #include "dmu_tx.h"
+#include "txg.h"
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"

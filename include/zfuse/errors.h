@@ -38,6 +38,10 @@ enum zfuse_error {
 	ZFUSE_E_EXIST,		/* name or object already exists (EEXIST) */
 	ZFUSE_E_NOTEMPTY,	/* directory not empty (ENOTEMPTY) */
 	ZFUSE_E_PERM,		/* operation not permitted (EPERM) */
+	/* Reserved, never returned: a zfuse_fs_t is one dataset, so a
+	 * rename or link across datasets cannot be asked of the library
+	 * (the FUSE daemon answers EXDEV itself). It stays so the codes
+	 * after it keep their values (ABI). */
 	ZFUSE_E_XDEV,		/* rename or link across datasets (EXDEV) */
 	ZFUSE_E_FBIG,		/* file or offset too large (EFBIG) */
 	ZFUSE_E_MLINK,		/* too many links (EMLINK) */

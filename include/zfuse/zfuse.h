@@ -1,6 +1,7 @@
 /*
- * zfuse/zfuse.h — the public API of libzfuse: import OpenZFS pool images
- * from userspace and read their datasets as POSIX file trees.
+ * zfuse/zfuse.h — the public API of libzfuse: create and import OpenZFS
+ * pool images from userspace, and read and write their datasets as POSIX
+ * file trees (writes land in transaction groups OpenZFS imports as its own).
  *
  * Handles:
  *   zfuse_pool_t  an imported pool (its devices, its chosen uberblock, MOS).
@@ -15,7 +16,8 @@
  * may return when the image is damaged.
  *
  * Threads: a pool and its open filesystems may be used from many threads at
- * once; all read calls are thread-safe.
+ * once; all calls are thread-safe (reads run in parallel, changes take
+ * the pool lock in turn).
  */
 #ifndef ZFUSE_ZFUSE_H
 #define ZFUSE_ZFUSE_H
@@ -67,7 +69,8 @@ struct zfuse_import_opts {
 };
 
 /*
- * Import a pool read-only from opts->paths. Chooses the active uberblock as
+ * Import a pool from opts->paths, read-only unless opts->readwrite asks
+ * for writes (and the pool allows them). Chooses the active uberblock as
  * OpenZFS does, checks the vdev tree (missing devices, guid sum) and the
  * features needed for reading.
  * Errors: ZFUSE_E_NOTFOUND_POOL (no label on any device, or no pool of that

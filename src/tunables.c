@@ -1,0 +1,58 @@
+/*
+ * tunables.c — the table of tunables and reading them from the
+ * environment. Adding a knob means one row here, one field in
+ * zfuse_tunables_t and one entry in man/zfuse.8; nothing else in the
+ * library may call getenv.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include "tunables.h"
+
+struct tunable {
+	const char *env;	/* environment variable */
+	size_t offset;		/* field in zfuse_tunables_t */
+	uint64_t def;
+	uint64_t min;		/* smaller values are ignored (default kept) */
+	int base;		/* strtoull base: 10, or 0 for C notation */
+	const char *meaning;
+};
+
+static const struct tunable tunables[] = {
+	{ "ZFUSE_TXG_TIMEOUT", offsetof(zfuse_tunables_t, txg_timeout), 5, 1, 10,
+	  "Seconds after which the open txg is synced even if little is dirty "
+	  "(OpenZFS's zfs_txg_timeout)." },
+	{ "ZFUSE_FORCE_GANGING", offsetof(zfuse_tunables_t, force_ganging), 0, 0, 0,
+	  "Testing aid: blocks of at least this many bytes are written as gang "
+	  "blocks (OpenZFS's metaslab_force_ganging); 0 turns it off." },
+};
+
+/* Leading decimal digits (base 10) or a C-notation number (base 0); the
+ * rest of the string is ignored, as atoi and strtoull did before. */
+static int parse(const char *s, int base, uint64_t *out)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '-')
+		return -1;	/* strtoull would wrap it to a huge value */
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, base);
+	if (end == s || errno)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void tunables_load(zfuse_tunables_t *t)
+{
+	for (size_t i = 0; i < sizeof(tunables) / sizeof(tunables[0]); i++) {
+		const struct tunable *tu = &tunables[i];
+		uint64_t *field = (uint64_t *)((char *)t + tu->offset);
+		*field = tu->def;
+		const char *s = getenv(tu->env);
+		uint64_t v;
+		if (s && parse(s, tu->base, &v) == 0 && v >= tu->min)
+			*field = v;
+	}
+}
