@@ -14,6 +14,7 @@
 #include "spa_impl.h"
 #include "zio.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define ARC_HASH_BITS 16
 
@@ -111,7 +112,7 @@ int arc_read(spa_t *spa, const blkptr_t *bp, arc_buf_t **out)
 	arc_t *arc = spa->arc;
 	uint64_t lsize = bp_get_lsize(bp);
 	if (lsize > SPA_MAXBLOCKSIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	bool cacheable = !bp_is_embedded(bp) && !bp_is_hole(bp);
 	uint64_t kv = 0, ko = 0, kb = 0;
 	if (cacheable) {

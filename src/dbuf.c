@@ -13,6 +13,7 @@
 #include "spa_lock.h"
 #include "spa_misc.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define OVERLAY_INITIAL_BUCKETS 1024
 
@@ -369,7 +370,7 @@ int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
 	 * through its size field; a larger one is corrupt. */
 	if ((*out)->size > SPA_MAXBLOCKSIZE || (level > 0 && (*out)->size != want)) {
 		arc_release(dn->os->spa, *out);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	return 0;
 }

@@ -13,11 +13,12 @@
 #include "dnode.h"
 #include "spa_impl.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 int dnode_decode(dnode_t *dn, const uint8_t *raw, uint64_t avail)
 {
 	if (avail < DNODE_MIN_SIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	dn->phys = raw;
 	dn->type = raw[0];
 	dn->indblkshift = raw[1];
@@ -37,18 +38,18 @@ int dnode_decode(dnode_t *dn, const uint8_t *raw, uint64_t avail)
 		return -ZFUSE_E_NOENT;
 	if (!dmu_ot_is_valid(dn->type) || dn->size > avail ||
 	    dn->extra_slots >= DNODE_MAX_SLOTS)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (dn->nlevels < 1 || dn->nlevels > DN_MAX_LEVELS || dn->nblkptr < 1 ||
 	    dn->nblkptr > DN_MAX_NBLKPTR)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (dn->nlevels > 1 && (dn->indblkshift < 9 || dn->indblkshift > 17))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (dn->indblkshift > 17)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (dn->datablkszsec == 0 || ((uint64_t)dn->datablkszsec << 9) > SPA_MAXBLOCKSIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (dn->bonuslen > dnode_bonus_capacity(dn))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return 0;
 }
 
@@ -180,7 +181,7 @@ int dnode_hold(objset_t *os, uint64_t object, dnode_t *dn)
 	uint64_t inblk = byteoff % bs;
 	if (inblk + DNODE_MIN_SIZE > b->size) {
 		dbuf_rele(mdn, b);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	rc = dnode_decode(dn, (uint8_t *)b->data + inblk, b->size - inblk);
 	dn->os = os;
@@ -204,7 +205,7 @@ void dnode_rele(dnode_t *dn)
 int objset_open(spa_t *spa, const blkptr_t *bp, objset_t **out)
 {
 	if (bp_is_hole(bp) || bp_get_type(bp) != DMU_OT_OBJSET)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	objset_t *os = calloc(1, sizeof(*os));
 	if (!os)
 		return -ZFUSE_E_NOMEM;
@@ -219,7 +220,7 @@ int objset_open(spa_t *spa, const blkptr_t *bp, objset_t **out)
 	if (b->size < 1024) {
 		arc_release(spa, b);
 		free(os);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	memcpy(os->phys, b->data, b->size < OBJSET_PHYS_SIZE ? b->size : OBJSET_PHYS_SIZE);
 	os->phys_size = b->size;
@@ -230,7 +231,7 @@ int objset_open(spa_t *spa, const blkptr_t *bp, objset_t **out)
 	os->meta_dnode.os = os;
 	if (rc || os->meta_dnode.type != DMU_OT_DNODE) {
 		free(os);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	*out = os;
 	return 0;

@@ -27,6 +27,7 @@
 #include "zio_compress.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define DN_OFF_NLEVELS 2
 #define DN_OFF_NBLKPTR 3
@@ -162,7 +163,7 @@ static int ind_get(struct obj_sync *s, int level, uint64_t blkid, struct ind **o
 			return rc;
 		if (b->size != 1ULL << s->indblkshift) {
 			arc_release(s->spa, b);
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
 		memcpy(ind->data, b->data, b->size);
 		arc_release(s->spa, b);
@@ -180,7 +181,7 @@ static int bp_slot(struct obj_sync *s, int level, uint64_t blkid, blkptr_t **slo
 {
 	if ((unsigned)level == s->top_levels - 1) {
 		if (blkid >= s->nblkptr)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		*slot = &s->top[blkid];
 		return 0;
 	}

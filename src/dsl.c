@@ -16,6 +16,7 @@
 #include "spa_misc.h"
 #include "zap.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define DSL_MAX_DEPTH 64
 #define MAXNAMELEN 256
@@ -30,7 +31,7 @@ static int hold_bonus(spa_t *spa, uint64_t obj, unsigned bonustype, uint64_t min
 	*bonus = dnode_bonus(dn, &len);
 	if (dn->bonustype != bonustype || len < minlen) {
 		dnode_rele(dn);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	return 0;
 }
@@ -188,7 +189,7 @@ int dsl_dir_name(spa_t *spa, uint64_t dirobj, char *buf, size_t cap)
 		if (rc)
 			return rc;
 		if (!dd.parent_obj || depth >= DSL_MAX_DEPTH)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		dsl_dir_phys_t pd;
 		if ((rc = dsl_dir_read(spa, dd.parent_obj, &pd)) != 0)
 			return rc;
@@ -202,7 +203,7 @@ int dsl_dir_name(spa_t *spa, uint64_t dirobj, char *buf, size_t cap)
 		if (rc < 0)
 			return rc;
 		if (!parts[depth][0])
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		depth++;
 		cur = dd.parent_obj;
 	}
@@ -242,7 +243,7 @@ static int prop_walk(spa_t *spa, uint64_t dirobj, const char *prop, bool inherit
 			if (intlen != want_intlen || (want_intlen == 1 && numints > cap) ||
 			    (want_intlen == 8 && numints != 1)) {
 				dnode_rele(&zdn);
-				return -ZFUSE_E_CORRUPT;
+				return SET_ERROR(-ZFUSE_E_CORRUPT);
 			}
 			rc = zap_lookup(&zdn, prop, intlen, numints, out);
 			dnode_rele(&zdn);
@@ -383,7 +384,7 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 {
 	spa_t *spa = w->spa;
 	if (depth > DSL_MAX_DEPTH)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	dsl_dir_phys_t dd;
 	int rc = dsl_dir_read(spa, dirobj, &dd);
 	if (rc)

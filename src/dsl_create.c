@@ -27,6 +27,7 @@
 #include "zfeature.h"
 #include "zfeature_write.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 /* dmu_object_type_t values dmu_types.h does not name */
 #define DMU_OT_NEXT_CLONES 37
@@ -61,7 +62,7 @@ int dsl_phys_set(spa_t *spa, uint64_t obj, unsigned off, uint64_t value, dmu_tx_
 	uint8_t buf[DSL_DATASET_PHYS_SIZE];
 	if (len < off + 8 || len > sizeof(buf)) {
 		dnode_rele(&dn);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	memcpy(buf, b, len);
 	dnode_rele(&dn);
@@ -77,7 +78,7 @@ static int phys_get(spa_t *spa, uint64_t obj, unsigned off, uint64_t *value)
 		return rc;
 	uint64_t len;
 	const uint8_t *b = dnode_bonus(&dn, &len);
-	rc = len >= off + 8 ? 0 : -ZFUSE_E_CORRUPT;
+	rc = len >= off + 8 ? 0 : SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (rc == 0)
 		*value = le64(b + off);
 	dnode_rele(&dn);

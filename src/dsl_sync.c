@@ -23,6 +23,7 @@
 #include "zil.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define DS_OFF_REFERENCED 72
 #define DS_OFF_COMPRESSED 80
@@ -124,7 +125,7 @@ static int bonus_add(spa_t *spa, uint64_t obj, const unsigned *offs, const int64
 	for (int i = 0; i < n; i++) {
 		if (offs[i] + 8 > len) {
 			dnode_rele(&dn);
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
 		put_le64(b + offs[i], (uint64_t)((int64_t)le64(b + offs[i]) + deltas[i]));
 	}
@@ -148,7 +149,7 @@ static int deadlist_insert(struct dsl_acct *a, const blkptr_t *bp, int64_t dsize
 	if (rc < 0)
 		return rc;
 	if (!pick.found)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	/* The shared empty bpobj is never written: give the entry its own. */
 	uint64_t empty = 0;
 	dnode_t dir;
@@ -247,7 +248,7 @@ static int dir_diduse(spa_t *spa, uint64_t dirobj, int which, const struct dsl_a
 		uint8_t *dd = (uint8_t *)dnode_bonus(&dn, &len);
 		if (len < DD_OFF_BREAKDOWN + 5 * 8) {
 			dnode_rele(&dn);
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
 		add64(dd + DD_OFF_USED, a->dir_used);
 		add64(dd + DD_OFF_COMPRESSED, a->dir_comp);
@@ -276,7 +277,7 @@ int dsl_dataset_sync_done(spa_t *spa, const struct dsl_acct *a, const blkptr_t *
 	uint8_t *ds = (uint8_t *)dnode_bonus(&dn, &len);
 	if (len < DS_OFF_BP + sizeof(blkptr_t)) {
 		dnode_rele(&dn);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	bp_store(ds + DS_OFF_BP, newbp);
 	add64(ds + DS_OFF_REFERENCED, a->used);

@@ -17,6 +17,7 @@
 #include "zap.h"
 #include "zfeature.h"
 #include "zfuse/inspect.h"
+#include "zfs_debug.h"
 
 static FILE *out_of(const struct zfuse_inspect_opts *o)
 {
@@ -82,7 +83,7 @@ int zfuse_inspect_labels(const char *const *paths, size_t npaths, const struct z
 		return rc;
 	if (ndevs == 0)
 		return -ZFUSE_E_NOENT;
-	return damage ? -ZFUSE_E_CORRUPT : 0;
+	return damage ? SET_ERROR(-ZFUSE_E_CORRUPT) : 0;
 }
 
 /* The top-level ashift a device's uberblock slots are sized by. */
@@ -351,7 +352,7 @@ int zfuse_inspect_pool(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o)
 	em_obj_end(&em);
 	em_obj_end(&em);
 	em_finish(&em);
-	return damage ? -ZFUSE_E_CORRUPT : 0;
+	return damage ? SET_ERROR(-ZFUSE_E_CORRUPT) : 0;
 }
 
 static const char *const ds_type_names[] = { "?", "filesystem", "volume", "snapshot", "bookmark" };

@@ -17,6 +17,7 @@
 #include "zap.h"
 #include "zio_compress.h"
 #include "zfuse/inspect.h"
+#include "zfs_debug.h"
 
 static FILE *out_of(const struct zfuse_inspect_opts *o)
 {
@@ -145,7 +146,7 @@ int zfuse_inspect_objects(zfuse_pool_t *pool, const char *dataset, const struct 
 	em_finish(&em);
 	if (owned)
 		objset_close(os);
-	return rc ? rc : damage ? -ZFUSE_E_CORRUPT : 0;
+	return rc ? rc : damage ? SET_ERROR(-ZFUSE_E_CORRUPT) : 0;
 }
 
 /* ---- one object ---- */
@@ -434,7 +435,7 @@ int zfuse_inspect_object(zfuse_pool_t *pool, const char *dataset, const char *wh
 		dnode_rele(&dn);
 	if (owned)
 		objset_close(os);
-	return damage ? -ZFUSE_E_CORRUPT : 0;
+	return damage ? SET_ERROR(-ZFUSE_E_CORRUPT) : 0;
 }
 
 /* ---- raw blocks ---- */
@@ -501,7 +502,7 @@ int zfuse_inspect_block(zfuse_pool_t *pool, const char *spec, const struct zfuse
 			}
 		}
 		if (!alg_used)
-			rc = -ZFUSE_E_DECOMPRESS;
+			rc = SET_ERROR(-ZFUSE_E_DECOMPRESS);
 	}
 	if (rc == 0) {
 		const uint8_t *data = alg_used ? lbuf : buf;

@@ -44,6 +44,7 @@
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define METASLAB_ALIQUOT (1ULL << 20)
 #define METASLAB_DF_ALLOC_THRESHOLD (1ULL << 17)	/* SPA_OLD_MAXBLOCKSIZE */
@@ -195,15 +196,15 @@ static int load_entry(void *arg, const struct space_map_entry *e)
 	metaslab_vdev_t *mv = c->mv;
 	uint64_t i = e->start >> mv->vd->metaslab_shift;
 	if (i >= mv->count || e->len == 0)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	metaslab_t *ms = &mv->ms[i];
 	if ((c->only && ms != c->only) || e->start + e->len > ms->start + ms->size)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (e->is_free)
-		return range_tree_add(ms->allocatable, e->start, e->len) == 0 ? 0 : -ZFUSE_E_CORRUPT;
+		return range_tree_add(ms->allocatable, e->start, e->len) == 0 ? 0 : SET_ERROR(-ZFUSE_E_CORRUPT);
 	/* A well-formed map never allocates space that is not free. */
 	if (!range_tree_contains(ms->allocatable, e->start, e->len))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return range_tree_remove(ms->allocatable, e->start, e->len) < 0 ? -ZFUSE_E_NOMEM : 0;
 }
 
@@ -307,10 +308,10 @@ int metaslab_init_vdev(spa_t *spa, vdev_t *top, bool new_vdev)
 	/* Older writers used smaller metaslabs (zfs-fuse: 1 MiB). */
 	if (top->metaslab_shift < SPA_MINBLOCKSHIFT || top->metaslab_shift < top->ashift ||
 	    top->metaslab_shift > 40)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t count = top->asize >> top->metaslab_shift;
 	if (count == 0 || count > (1ULL << 20))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (top->id >= st->nvdevs) {
 		metaslab_vdev_t **nv = realloc(st->vdevs, (top->id + 1) * sizeof(*nv));
 		if (!nv)

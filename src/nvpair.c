@@ -27,6 +27,7 @@
 #include "byteorder.h"
 #include "nvpair.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define NV_MAX_DEPTH 32		/* decoding: deeper streams are corrupt */
 #define NV_PACK_MAX_DEPTH 20	/* encoding: the kernel's nvpair_max_recursion */
@@ -187,7 +188,7 @@ struct xdr_in {
 static int get32(struct xdr_in *x, uint32_t *v)
 {
 	if (x->end - x->p < 4)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*v = be32(x->p);
 	x->p += 4;
 	return 0;
@@ -196,7 +197,7 @@ static int get32(struct xdr_in *x, uint32_t *v)
 static int get64(struct xdr_in *x, uint64_t *v)
 {
 	if (x->end - x->p < 8)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*v = be64(x->p);
 	x->p += 8;
 	return 0;
@@ -206,7 +207,7 @@ static int get_bytes(struct xdr_in *x, size_t n, const uint8_t **out)
 {
 	size_t padded = (n + 3) & ~(size_t)3;
 	if (padded < n || (size_t)(x->end - x->p) < padded)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*out = x->p;
 	x->p += padded;
 	return 0;
@@ -220,7 +221,7 @@ static int get_string(struct xdr_in *x, char **out)
 	if (rc || (rc = get_bytes(x, len, &b)))
 		return rc;
 	if (memchr(b, 0, len))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*out = malloc((size_t)len + 1);
 	if (!*out)
 		return -ZFUSE_E_NOMEM;
@@ -239,7 +240,7 @@ static int decode_int_array(struct xdr_in *x, nvpair_t *p, bool wide)
 	if (rc)
 		return rc;
 	if (count != p->nelem)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (!(p->array = calloc(count ? count : 1, elem_width(p->type))))
 		return -ZFUSE_E_NOMEM;
 	for (uint32_t i = 0; i < count; i++) {
@@ -251,7 +252,7 @@ static int decode_int_array(struct xdr_in *x, nvpair_t *p, bool wide)
 			rc = get32(x, &v32);
 			v = narrow(p->type, v32);
 			if (p->type == DATA_TYPE_BOOLEAN_ARRAY && v32 > 1)
-				rc = -ZFUSE_E_CORRUPT;
+				rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
 		if (rc)
 			return rc;
@@ -268,11 +269,11 @@ static int decode_value(struct xdr_in *x, nvpair_t *p, int depth)
 	bool array = elem_width(p->type) || p->type == DATA_TYPE_STRING_ARRAY ||
 		     p->type == DATA_TYPE_NVLIST_ARRAY;
 	if (p->type == DATA_TYPE_BOOLEAN ? p->nelem != 0 : !array && p->nelem != 1)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	/* libnvpair stores nothing after nelem when it is 0, whatever the type. */
 	if (p->nelem == 0) {
 		if (p->type == DATA_TYPE_UNKNOWN || p->type > DATA_TYPE_DOUBLE)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		if (elem_width(p->type) && !(p->array = malloc(1)))
 			return -ZFUSE_E_NOMEM;
 		if (p->type == DATA_TYPE_STRING_ARRAY && !(p->strs = calloc(1, sizeof(char *))))
@@ -288,7 +289,7 @@ static int decode_value(struct xdr_in *x, nvpair_t *p, int depth)
 		if ((rc = get32(x, &v32)))
 			return rc;
 		if (p->type == DATA_TYPE_BOOLEAN_VALUE && v32 > 1)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		p->u64 = narrow(p->type, v32);
 		return 0;
 	case DATA_TYPE_INT64: case DATA_TYPE_UINT64: case DATA_TYPE_HRTIME: case DATA_TYPE_DOUBLE:
@@ -322,7 +323,7 @@ static int decode_value(struct xdr_in *x, nvpair_t *p, int depth)
 			rc = decode_list(x, &p->lists[i], depth + 1);
 		return rc;
 	default:
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 }
 
@@ -331,13 +332,13 @@ static uint64_t pair_decoded_size(const nvpair_t *p);
 static int decode_list(struct xdr_in *x, nvlist_t **out, int depth)
 {
 	if (depth > NV_MAX_DEPTH)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint32_t version, flags;
 	int rc = get32(x, &version);
 	if (rc || (rc = get32(x, &flags)))
 		return rc;
 	if (version != 0)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	nvlist_t *nvl = list_new(flags);
 	if (!nvl)
 		return -ZFUSE_E_NOMEM;
@@ -357,13 +358,13 @@ static int decode_list(struct xdr_in *x, nvlist_t **out, int depth)
 			break;
 		p->type = (data_type_t)type;
 		if (p->nelem > NV_MAX_ELEMS) {
-			rc = -ZFUSE_E_CORRUPT;
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 			break;
 		}
 		if ((rc = decode_value(x, p, depth)))
 			break;
 		if (pair_decoded_size(p) != decsize) {
-			rc = -ZFUSE_E_CORRUPT;
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 			break;
 		}
 	}
@@ -380,9 +381,9 @@ int nvlist_unpack(const void *buf, size_t len, nvlist_t **out)
 	*out = NULL;
 	const uint8_t *b = buf;
 	if (len < 4)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (b[0] != 1)
-		return b[0] == 0 ? -ZFUSE_E_UNSUPPORTED : -ZFUSE_E_CORRUPT;
+		return b[0] == 0 ? -ZFUSE_E_UNSUPPORTED : SET_ERROR(-ZFUSE_E_CORRUPT);
 	struct xdr_in x = { b + 4, b + len };
 	return decode_list(&x, out, 0);
 }

@@ -29,6 +29,7 @@
 #include "spa.h"
 #include "zap.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define SA_MAX_ATTR_NUM 4096
 #define SA_MAX_LAYOUTS 1024
@@ -80,7 +81,7 @@ static int registry_cb(void *arg, const zap_entry_t *ze)
 	uint64_t v = ze->value_first;
 	unsigned num = v & 0xffff;
 	if (num >= SA_MAX_ATTR_NUM) {
-		c->rc = -ZFUSE_E_CORRUPT;
+		c->rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 		return 1;
 	}
 	struct sa_attr *a = &c->t->attrs[num];
@@ -104,7 +105,7 @@ static int layouts_cb(void *arg, const zap_entry_t *ze)
 	char *end;
 	unsigned long num = strtoul(ze->name, &end, 10);
 	if (*end || num >= SA_MAX_LAYOUTS || ze->value_intlen != 2 || ze->value_numints > 1024) {
-		c->rc = -ZFUSE_E_CORRUPT;
+		c->rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 		return 1;
 	}
 	struct sa_layout *l = &c->t->layouts[num];
@@ -200,38 +201,38 @@ static int sa_walk(const sa_table_t *t, const uint8_t *buf, uint64_t len, sa_vis
 		   void *arg)
 {
 	if (len < SA_HDR_MIN)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint32_t magic = le32(buf);
 	if (magic == 0)
 		return 0;	/* freshly allocated: no attributes */
 	if (magic != SA_MAGIC)
-		return -ZFUSE_E_CORRUPT;	/* foreign-endian SA is neither read nor rewritten */
+		return SET_ERROR(-ZFUSE_E_CORRUPT);	/* foreign-endian SA is neither read nor rewritten */
 	uint16_t info = le16(buf + 4);
 	unsigned layout_num = info & 0x3ff;
 	uint64_t hdrsize = (uint64_t)(info >> 10) * 8;
 	if (hdrsize < SA_HDR_MIN || hdrsize > len)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (layout_num < 2)
 		return 0;
 	const struct sa_layout *l = &t->layouts[layout_num];
 	if (!l->present)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t p = hdrsize;
 	unsigned var = 0;
 	for (uint32_t i = 0; i < l->count; i++) {
 		unsigned num = l->attrs[i];
 		if (num >= SA_MAX_ATTR_NUM || !t->attrs[num].known)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		const struct sa_attr *a = &t->attrs[num];
 		uint64_t alen = a->length;
 		if (alen == 0) {
 			uint64_t off = 6 + 2ULL * var++;
 			if (off + 2 > hdrsize)
-				return -ZFUSE_E_CORRUPT;
+				return SET_ERROR(-ZFUSE_E_CORRUPT);
 			alen = le16(buf + off);
 		}
 		if (p + alen > len)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		int rc = visit(arg, num, a, buf + p, (uint32_t)alen, (uint32_t)p);
 		if (rc)
 			return rc;
@@ -272,7 +273,7 @@ static int handle_visit(void *arg, unsigned num, const struct sa_attr *a, const 
 	(void)off;
 	sa_handle_t *h = arg;
 	if (!a->registered)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (a->zpl >= 0 && !h->attr[a->zpl]) {
 		h->attr[a->zpl] = val;
 		h->len[a->zpl] = len;
@@ -285,7 +286,7 @@ int sa_handle_get(const sa_table_t *t, dnode_t *dn, sa_handle_t *h)
 	memset(h, 0, sizeof(*h));
 	h->dn = dn;
 	if (!t)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	int rc = sa_walk_object(t, dn, &h->spill, handle_visit, h);
 	if (rc)
 		sa_handle_release(h);
@@ -318,7 +319,7 @@ static int foreach_visit(void *arg, unsigned num, const struct sa_attr *a, const
 	(void)off;
 	struct foreach_ctx *c = arg;
 	if (!a->registered)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	c->cb(c->arg, a->name, num, val, len);
 	return 0;
 }
@@ -386,7 +387,7 @@ int sa_attrs_load(const sa_table_t *t, dnode_t *dn, sa_attrs_t *l)
 {
 	sa_attrs_init(l);
 	if (dn->bonustype != DMU_OT_SA)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t blen;
 	const uint8_t *bonus = dnode_bonus(dn, &blen);
 	uint64_t cap = dnode_bonus_capacity(dn);
@@ -757,7 +758,7 @@ static int store_in_place(objset_t *os, uint64_t obj, sa_attrs_t *l, dmu_tx_t *t
 	uint8_t bonus[16384];
 	if (blen > sizeof(bonus)) {
 		dnode_rele(&dn);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	memcpy(bonus, b, blen);
 	dnode_rele(&dn);
@@ -768,12 +769,12 @@ static int store_in_place(objset_t *os, uint64_t obj, sa_attrs_t *l, dmu_tx_t *t
 			continue;
 		if (a->in_spill) {
 			if (!l->spill || a->off + a->len > l->spill_size)
-				return -ZFUSE_E_CORRUPT;
+				return SET_ERROR(-ZFUSE_E_CORRUPT);
 			memcpy(l->spill + a->off, a->val, a->len);
 			spill_dirty = true;
 		} else {
 			if (a->off + a->len > blen)
-				return -ZFUSE_E_CORRUPT;
+				return SET_ERROR(-ZFUSE_E_CORRUPT);
 			memcpy(bonus + a->off, a->val, a->len);
 			bonus_dirty = true;
 		}

@@ -85,7 +85,7 @@ static int assemble_tree(spa_t *spa)
 		nchildren = 1;	/* very old labels lack it */
 	if (nchildren == 0 || nchildren > 4096) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "label says the pool has %" PRIu64 " top-level vdevs", nchildren);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	vdev_t *root = calloc(1, sizeof(*root));
 	if (!root || !(root->child = calloc(nchildren, sizeof(vdev_t *)))) {
@@ -208,7 +208,7 @@ static int spa_load_mos(spa_t *spa)
 	if (rc)
 		return rc;
 	if (spa->mos->type != DMU_OST_META) {
-		rc = -ZFUSE_E_CORRUPT;
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 		goto fail;
 	}
 	dnode_t dir;
@@ -239,7 +239,7 @@ static int spa_load_mos(spa_t *spa)
 fail:
 	objset_close(spa->mos);
 	spa->mos = NULL;
-	return rc < 0 ? rc : -ZFUSE_E_CORRUPT;
+	return rc < 0 ? rc : SET_ERROR(-ZFUSE_E_CORRUPT);
 }
 
 static int check_label_features(spa_t *spa)
@@ -275,7 +275,7 @@ static int spa_select_and_load(spa_t *spa, const struct zfuse_import_opts *opts)
 		}
 		spa_log(spa, ZFUSE_LOG_ERROR, opts->txg ? "pool '%s': no valid uberblock at or before txg %" PRIu64
 			: "pool '%s': no valid uberblock", spa->name, opts->txg);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	qsort(v, n, sizeof(*v), ub_cand_cmp);
 	/* As `zpool import -T N`: the newest uberblock at or before N. */
@@ -283,7 +283,7 @@ static int spa_select_and_load(spa_t *spa, const struct zfuse_import_opts *opts)
 		spa_log(spa, ZFUSE_LOG_INFO, "pool '%s': no uberblock for txg %" PRIu64
 			"; using txg %" PRIu64 ", the newest before it", spa->name, opts->txg,
 			v[0].ub.ub_txg);
-	int rc = -ZFUSE_E_CORRUPT;
+	int rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t newest = v[0].ub.ub_txg, tried_txg = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].ub.ub_txg == tried_txg)

@@ -23,6 +23,7 @@
 #include "spa_config.h"
 #include "zap.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 /* Keys of a vdev node that only the MOS copy carries (VDEV_CONFIG_MOS). */
 static bool mos_only_vdev_key(const char *name)
@@ -92,7 +93,7 @@ static int nv_copy_pair(nvlist_t *dst, const nvpair_t *p)
 		      nvlist_add_uint64_array)
 #undef ARRAY
 	default:
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 }
 
@@ -134,7 +135,7 @@ static int vdev_node_generate(const nvlist_t *src, const vdev_t *vd, bool mos, n
 			uint32_t nk;
 			rc = nvpair_value_nvlist_array(p, &kids, &nk);
 			if (rc == 0 && nk != vd->nchild)
-				rc = -ZFUSE_E_CORRUPT;
+				rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 			nvlist_t **nk_out = rc ? NULL : calloc(nk ? nk : 1, sizeof(*nk_out));
 			if (rc == 0 && !nk_out)
 				rc = -ZFUSE_E_NOMEM;
@@ -319,7 +320,7 @@ int spa_config_load_mos(spa_t *spa)
 	rc = zap_lookup_uint64(&dir, "config", &obj);
 	dnode_rele(&dir);
 	if (rc)
-		return rc == -ZFUSE_E_NOENT ? -ZFUSE_E_CORRUPT : rc;
+		return rc == -ZFUSE_E_NOENT ? SET_ERROR(-ZFUSE_E_CORRUPT) : rc;
 	rc = dnode_hold(spa->mos, obj, &cfg);
 	if (rc)
 		return rc;
@@ -328,7 +329,7 @@ int spa_config_load_mos(spa_t *spa)
 	uint64_t size = blen >= 8 ? le64(bonus) : 0;
 	if (cfg.type != DMU_OT_PACKED_NVLIST || size == 0 || size > dnode_data_size(&cfg)) {
 		dnode_rele(&cfg);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	uint8_t *buf = malloc(size);
 	nvlist_t *nvl = NULL;

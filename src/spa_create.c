@@ -45,6 +45,7 @@
 #include "zio_checksum.h"
 #include "zio_compress.h"
 #include "zpl_create.h"
+#include "zfs_debug.h"
 
 #define TXG_INITIAL 4
 #define SPA_MINDEVSIZE (64ULL << 20)
@@ -547,7 +548,7 @@ static int open_device(struct create_ctx *c, const char *path, vdev_t *leaf)
 			if (ftruncate(fd, (off_t)o->file_size) != 0) {
 				cmsg(c, ZFUSE_LOG_ERROR, "%s: cannot size it: %s", path, strerror(errno));
 				close(fd);
-				return -ZFUSE_E_IO;
+				return SET_ERROR(-ZFUSE_E_IO);
 			}
 		}
 	}
@@ -555,7 +556,7 @@ static int open_device(struct create_ctx *c, const char *path, vdev_t *leaf)
 		int e = errno;
 		cmsg(c, ZFUSE_LOG_ERROR, "cannot open '%s': %s", path, strerror(e));
 		return e == ENOENT ? -ZFUSE_E_NOENT : e == EACCES || e == EROFS ? -ZFUSE_E_ROFS
-										 : -ZFUSE_E_IO;
+										 : SET_ERROR(-ZFUSE_E_IO);
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
@@ -616,7 +617,7 @@ static int open_device(struct create_ctx *c, const char *path, vdev_t *leaf)
 		if (pwrite(fd, zero, sizeof(zero), (off_t)off) != (ssize_t)sizeof(zero)) {
 			cmsg(c, ZFUSE_LOG_ERROR, "%s: cannot write its labels: %s", path,
 			     strerror(errno));
-			return errno == ENOSPC ? -ZFUSE_E_NOSPC : -ZFUSE_E_IO;
+			return errno == ENOSPC ? -ZFUSE_E_NOSPC : SET_ERROR(-ZFUSE_E_IO);
 		}
 	}
 	return 0;

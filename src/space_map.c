@@ -13,6 +13,7 @@
 #include "space_map.h"
 #include "zap.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define SM_PREFIX_DEBUG 2
 #define SM_PREFIX_TWO_WORD 3
@@ -35,7 +36,7 @@ int space_map_decode_words(const uint8_t *p, uint64_t nwords, uint64_t sm_start,
 		}
 		if (prefix == SM_PREFIX_TWO_WORD) {
 			if (i + 1 >= nwords)
-				return -ZFUSE_E_CORRUPT;
+				return SET_ERROR(-ZFUSE_E_CORRUPT);
 			uint64_t w2 = le64(p + 8 * ++i);
 			uint64_t run = ((w >> 24) & ((1ULL << 36) - 1)) + 1;
 			e.vdev = w & ((1ULL << 24) - 1);
@@ -66,7 +67,7 @@ int space_map_read_header(spa_t *spa, uint64_t obj, struct space_map_header *h)
 	const uint8_t *bonus = dnode_bonus(&dn, &blen);
 	if (dn.type != DMU_OT_SPACE_MAP || blen < SPACE_MAP_SIZE_V0) {
 		dnode_rele(&dn);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	h->object = le64(bonus);
 	h->length = le64(bonus + 8);
@@ -91,7 +92,7 @@ int space_map_iterate(spa_t *spa, uint64_t obj, uint64_t sm_start, unsigned sm_s
 	const uint8_t *bonus = dnode_bonus(&dn, &blen);
 	if (dn.type != DMU_OT_SPACE_MAP || blen < SPACE_MAP_SIZE_V0) {
 		dnode_rele(&dn);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	uint64_t length = le64(bonus + 8);
 	uint64_t bs = dnode_datablksz(&dn);
@@ -311,7 +312,7 @@ int space_map_vdev(spa_t *spa, vdev_t *vd, struct metaslab_space **out, uint64_t
 		return -ZFUSE_E_NOENT;
 	uint64_t n = vd->asize >> vd->metaslab_shift;
 	if (n == 0 || n > (1 << 20))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	struct metaslab_space *ms = calloc(n, sizeof(*ms));
 	uint64_t *words = malloc(n * 8);
 	if (!ms || !words) {

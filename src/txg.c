@@ -37,6 +37,7 @@
 #include "zap.h"
 #include "zil.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define SYNC_PASS_MAX 100
 
@@ -127,7 +128,7 @@ static int write_uberblocks(spa_t *spa, struct leaf_ref *v, size_t n, const uber
 	}
 	int f = flush_all(spa);
 	if (!landed)
-		return rc ? rc : -ZFUSE_E_IO;
+		return rc ? rc : SET_ERROR(-ZFUSE_E_IO);
 	return f;
 }
 
@@ -208,7 +209,7 @@ static int sync_mos(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 	for (int pass = 1;; pass++) {
 		if (pass > SYNC_PASS_MAX) {
 			spa_log(spa, ZFUSE_LOG_ERROR, "txg %" PRIu64 " did not converge", txg);
-			return -ZFUSE_E_IO;
+			return SET_ERROR(-ZFUSE_E_IO);
 		}
 		int changed = metaslab_sync(spa, txg, tx);
 		if (changed < 0)
@@ -297,7 +298,7 @@ int txg_sync_now(spa_t *spa)
 {
 	SPA_ASSERT_NOT_HELD(spa);
 	if (!spa->writable)
-		return spa->txg ? -ZFUSE_E_IO : 0;
+		return spa->txg ? SET_ERROR(-ZFUSE_E_IO) : 0;
 	pthread_mutex_lock(&spa->tx_gate);
 	spa_enter_read(spa);
 	bool dirty = spa->writable && anything_dirty(spa);

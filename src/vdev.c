@@ -22,6 +22,7 @@
 #include "vdev_label.h"
 #include "vdev_raidz.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define GPT_SIGNATURE "EFI PART"
 
@@ -31,7 +32,7 @@ __thread uint64_t vdev_repairs;
 int leaf_dev_pread(const struct leaf_dev *dev, void *buf, uint64_t size, uint64_t offset)
 {
 	if (offset > dev->psize || size > dev->psize - offset)
-		return -ZFUSE_E_IO;
+		return SET_ERROR(-ZFUSE_E_IO);
 	uint8_t *p = buf;
 	uint64_t done = 0;
 	while (done < size) {
@@ -45,7 +46,7 @@ int leaf_dev_pread(const struct leaf_dev *dev, void *buf, uint64_t size, uint64_
 				memset(p + done, 0, size - done);
 				return 0;
 			}
-			return -ZFUSE_E_IO;
+			return SET_ERROR(-ZFUSE_E_IO);
 		}
 		done += (uint64_t)r;
 	}
@@ -164,7 +165,7 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? -ZFUSE_E_NOENT : -ZFUSE_E_IO;
+		return errno == ENOENT ? -ZFUSE_E_NOENT : SET_ERROR(-ZFUSE_E_IO);
 	uint64_t size = fd_size(fd);
 	int found = 0, rc = 0;
 	/* Labels at offset 0 make a plain vdev file; otherwise look for a
@@ -201,7 +202,7 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 			if (shared++ > 0) {
 				int nfd = dup(fd);
 				if (nfd < 0)
-					return -ZFUSE_E_IO;
+					return SET_ERROR(-ZFUSE_E_IO);
 				(*devs)[i]->fd = nfd;
 			}
 		}
@@ -229,7 +230,7 @@ int vdev_probe_path(const char *path, struct leaf_dev ***devs, size_t *ndevs,
 
 	DIR *d = opendir(path);
 	if (!d)
-		return -ZFUSE_E_IO;
+		return SET_ERROR(-ZFUSE_E_IO);
 	struct dirent *de;
 	char **names = NULL;
 	size_t nnames = 0;
@@ -302,9 +303,9 @@ static int vdev_from_nvlist_depth(const nvlist_t *nv, vdev_t *parent, vdev_t **o
 {
 	const char *type;
 	if (depth > VDEV_MAX_DEPTH)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (nvlist_lookup_string(nv, "type", &type) != 0)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	vdev_t *vd = calloc(1, sizeof(*vd));
 	if (!vd)
 		return -ZFUSE_E_NOMEM;
@@ -323,18 +324,18 @@ static int vdev_from_nvlist_depth(const nvlist_t *nv, vdev_t *parent, vdev_t **o
 	vd->is_log = is_log != 0;
 	if (vd->ashift && (vd->ashift < 9 || vd->ashift > 16)) {
 		vdev_free(vd);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	if (vd->kind == VDEV_KIND_RAIDZ && (vd->nparity < 1 || vd->nparity > 3)) {
 		vdev_free(vd);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	const nvlist_t *const *children;
 	uint32_t nchildren = 0;
 	if (nvlist_lookup_nvlist_array(nv, "children", &children, &nchildren) == 0 && nchildren) {
 		if (nchildren > 255) {
 			vdev_free(vd);
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
 		vd->child = calloc(nchildren, sizeof(*vd->child));
 		if (!vd->child) {
@@ -355,11 +356,11 @@ static int vdev_from_nvlist_depth(const nvlist_t *nv, vdev_t *parent, vdev_t **o
 	}
 	if ((vd->kind == VDEV_KIND_MIRROR || vd->kind == VDEV_KIND_RAIDZ) && vd->nchild == 0) {
 		vdev_free(vd);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	if (vd->kind == VDEV_KIND_RAIDZ && vd->nchild <= vd->nparity) {
 		vdev_free(vd);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	*out = vd;
 	return 0;
@@ -452,7 +453,7 @@ static int raidz_child_read(void *arg, uint64_t child, uint64_t offset, void *bu
 {
 	struct raidz_read_ctx *ctx = arg;
 	if (child >= ctx->vd->nchild)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return vdev_read_child(ctx->vd->child[child], offset, buf, size, NULL, NULL, size);
 }
 
@@ -464,16 +465,16 @@ static int vdev_read_child(vdev_t *vd, uint64_t offset, void *buf, uint64_t size
 		if (!vd->dev)
 			return -ZFUSE_E_MISSING_DEV;
 		if (offset > UINT64_MAX - VDEV_LABEL_START_SIZE)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		uint64_t devoff = offset + VDEV_LABEL_START_SIZE;
 		if (devoff + size > vd->dev->psize - VDEV_LABEL_END_SIZE)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		int rc = leaf_dev_pread(vd->dev, buf, size, devoff);
 		if (rc)
 			return rc;
 		if (verify && !verify(verify_arg, buf, psize)) {
 			__atomic_add_fetch(&vd->dev->checksum_errors, 1, __ATOMIC_RELAXED);
-			return -ZFUSE_E_CHECKSUM;
+			return SET_ERROR(-ZFUSE_E_CHECKSUM);
 		}
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include "vdev_label.h"
 #include "zio_checksum.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 uint64_t vdev_label_offset(uint64_t psize, int l)
 {
@@ -77,7 +78,7 @@ int vdev_label_read_best(struct leaf_dev *dev)
 		}
 	}
 	if (!best)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	dev->config = best;
 	dev->config_txg = best_txg;
 	nvlist_lookup_uint64(best, "pool_guid", &dev->pool_guid);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "vdev_raidz.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 static uint8_t gf_exp[512], gf_log[256];
 static pthread_once_t gf_once = PTHREAD_ONCE_INIT;
@@ -64,7 +65,7 @@ int vdev_raidz_map(const struct raidz_geom *g, uint64_t offset, uint64_t psize, 
 	uint64_t dcols = g->children, np = g->nparity, ashift = g->ashift;
 	if (dcols > RAIDZ_MAX_COLS || np < 1 || np > 3 || dcols <= np || ashift < 9 || ashift > 16 ||
 	    psize == 0)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t b = offset >> ashift;
 	uint64_t s = ((psize - 1) >> ashift) + 1;
 	uint64_t f = b % dcols;
@@ -148,7 +149,7 @@ static int reconstruct(const struct raidz_map *rm, uint8_t **cols, const uint64_
 		while (piv < ne && M[piv][c] == 0)
 			piv++;
 		if (piv == ne)
-			return -ZFUSE_E_CHECKSUM;
+			return SET_ERROR(-ZFUSE_E_CHECKSUM);
 		for (unsigned j = 0; j < ne; j++) {
 			uint8_t t = M[c][j]; M[c][j] = M[piv][j]; M[piv][j] = t;
 			t = inv[c][j]; inv[c][j] = inv[piv][j]; inv[piv][j] = t;
@@ -300,7 +301,7 @@ int vdev_raidz_read(const struct raidz_geom *g, uint64_t offset, uint64_t psize,
 			base[nbase++] = c;
 	/* First the known erasures alone, then each combination of extra
 	 * suspects, smallest first. */
-	rc = -ZFUSE_E_CHECKSUM;
+	rc = SET_ERROR(-ZFUSE_E_CHECKSUM);
 	if (nbase && attempt(rm, cols, orig, unread, base, nbase, out, psize, verify, verify_arg)) {
 		rc = 0;
 		goto found;

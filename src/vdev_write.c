@@ -13,11 +13,12 @@
 #include "vdev.h"
 #include "vdev_raidz.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset)
 {
 	if (offset > dev->psize || size > dev->psize - offset)
-		return -ZFUSE_E_IO;
+		return SET_ERROR(-ZFUSE_E_IO);
 	const uint8_t *p = buf;
 	uint64_t done = 0;
 	while (done < size) {
@@ -25,7 +26,7 @@ int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return errno == ENOSPC ? -ZFUSE_E_NOSPC : -ZFUSE_E_IO;
+			return errno == ENOSPC ? -ZFUSE_E_NOSPC : SET_ERROR(-ZFUSE_E_IO);
 		done += (uint64_t)w;
 	}
 	return 0;
@@ -35,7 +36,7 @@ int leaf_dev_reopen_rw(struct leaf_dev *dev)
 {
 	int fd = open(dev->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return errno == EACCES || errno == EROFS || errno == EPERM ? -ZFUSE_E_ROFS : -ZFUSE_E_IO;
+		return errno == EACCES || errno == EROFS || errno == EPERM ? -ZFUSE_E_ROFS : SET_ERROR(-ZFUSE_E_IO);
 	close(dev->fd);
 	dev->fd = fd;
 	return 0;
@@ -48,7 +49,7 @@ static int raidz_child_write(void *arg, uint64_t child, uint64_t offset, const v
 {
 	vdev_t *vd = arg;
 	if (child >= vd->nchild)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return vdev_write_child(vd->child[child], offset, buf, size);
 }
 
@@ -61,7 +62,7 @@ static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64
 		uint64_t devoff = offset + VDEV_LABEL_START_SIZE;
 		if (offset > UINT64_MAX - VDEV_LABEL_START_SIZE ||
 		    devoff + size > vd->dev->psize - VDEV_LABEL_END_SIZE)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		return leaf_dev_pwrite(vd->dev, buf, size, devoff);
 	}
 	case VDEV_KIND_MIRROR: {
@@ -107,7 +108,7 @@ int vdev_flush(vdev_t *vd)
 {
 	if (vd->kind == VDEV_KIND_LEAF) {
 		if (vd->dev && fdatasync(vd->dev->fd) != 0 && errno != EINVAL)
-			return -ZFUSE_E_IO;
+			return SET_ERROR(-ZFUSE_E_IO);
 		return 0;
 	}
 	int rc = 0;

@@ -21,6 +21,7 @@
 #include "zap.h"
 #include "zio.h"
 #include "zfuse/inspect.h"
+#include "zfs_debug.h"
 
 
 struct damage {
@@ -186,7 +187,7 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 		if (r == 0 && vdev_repairs != repairs) {
 			/* intact only thanks to a mirror side or RAID-Z parity */
 			c->st.repaired++;
-			note_damage(c, object, level, blkid, -ZFUSE_E_CHECKSUM, false, bp);
+			note_damage(c, object, level, blkid, SET_ERROR(-ZFUSE_E_CHECKSUM), false, bp);
 			c->dmg[c->ndmg - 1].repaired = true;
 		}
 		if (r == 0)
@@ -618,5 +619,5 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 	free(c.ext);
 	bool bad = c.st.checksum_errors || c.st.unrecoverable || c.st.repaired || !space_ok ||
 		   c.st.space_leaked != 0 || overlaps != 0;
-	return bad ? -ZFUSE_E_CHECKSUM : 0;
+	return bad ? SET_ERROR(-ZFUSE_E_CHECKSUM) : 0;
 }

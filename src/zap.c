@@ -31,6 +31,7 @@
 #include "zap_impl.h"
 #include "zap_leaf.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define ZFS_CRC64_POLY 0xC96C5795D7870F42ULL
 
@@ -148,7 +149,7 @@ int zap_get_info(dnode_t *dn, zap_info_t *info)
 		return rc;
 	if (b->size < 128) {
 		dbuf_rele(dn, b);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	const uint8_t *p = b->data;
 	info->block_shift = log2_exact(b->size);
@@ -338,7 +339,7 @@ static int read_block0(zap_store_t *st, uint64_t obj, unsigned *type, uint64_t *
 	if (!dmu_ot_is_zap(*type))
 		return -ZFUSE_E_INVAL;
 	if (*blksz < 512 || *blksz > (1u << 24))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*buf = malloc(*blksz);
 	if (!*buf)
 		return -ZFUSE_E_NOMEM;

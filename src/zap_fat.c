@@ -26,6 +26,7 @@
 #include "zap_impl.h"
 #include "zap_leaf.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 /* Header (zap_phys) field offsets, all u64. */
 enum {
@@ -76,7 +77,7 @@ static void ptrtbl_where(unsigned bs, bool embedded, uint64_t zt_blk, uint64_t i
 int fzap_get_info(const uint8_t *p, uint64_t size, zap_info_t *info)
 {
 	if (le64(p + ZH_TYPE) != ZBT_HEADER || le64(p + ZH_MAGIC) != ZAP_MAGIC)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	info->zt_blk = le64(p + ZH_ZT_BLK);
 	info->zt_numblks = le64(p + ZH_ZT_NUMBLKS);
 	info->zt_shift = le64(p + ZH_ZT_SHIFT);
@@ -93,14 +94,14 @@ int fzap_get_info(const uint8_t *p, uint64_t size, zap_info_t *info)
 	if ((1ULL << bs) != size || bs < 9 || info->zt_shift > 48 ||
 	    (info->zt_numblks == 0 && info->zt_shift > embedded_shift_bs(bs)) ||
 	    (info->zt_numblks != 0 && info->zt_numblks << (bs - 3) < (1ULL << info->zt_shift)))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return 0;
 }
 
 int fzap_count(const uint8_t *p, uint64_t *count)
 {
 	if (le64(p + ZH_TYPE) != ZBT_HEADER || le64(p + ZH_MAGIC) != ZAP_MAGIC)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*count = le64(p + ZH_NUM_ENTRIES);
 	return 0;
 }
@@ -114,7 +115,7 @@ static int fzap_ptrtbl_lookup(dnode_t *dn, const zap_info_t *info, uint64_t idx,
 	if (rc)
 		return rc;
 	if (off + 8 > b->size)
-		rc = -ZFUSE_E_CORRUPT;
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 	else
 		*blk = le64((uint8_t *)b->data + off);
 	dbuf_rele(dn, b);
@@ -129,14 +130,14 @@ static int fzap_leaf_for_hash(dnode_t *dn, const zap_info_t *info, uint64_t h, a
 	if (rc)
 		return rc;
 	if (blk == 0 || blk > dn->maxblkid)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	rc = dbuf_hold(dn, 0, blk, out);
 	if (rc)
 		return rc;
 	rc = zap_leaf_open(l, (*out)->data, (*out)->size, info->block_shift, err);
 	unsigned plen = rc ? 0 : zap_leaf_prefix_len(l);
 	if (rc == 0 && plen && hash_idx(h, plen) != zap_leaf_prefix(l))
-		rc = -ZFUSE_E_CORRUPT;
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (rc)
 		dbuf_rele(dn, *out);
 	return rc;
@@ -188,7 +189,7 @@ int fzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t h, uint32_t cd, z
 			break;
 		if (++leaves_seen > info->num_leafs + 1 && leaves_seen > (1ULL << info->zt_shift) + 1) {
 			dbuf_rele(dn, b);
-			rc = -ZFUSE_E_CORRUPT;
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 			break;
 		}
 		free(v);
@@ -366,7 +367,7 @@ static int ptr_get(zw_t *z, uint64_t idx, uint64_t *blk)
 	bool embedded = hdr_get(z, ZH_ZT_NUMBLKS) == 0;
 	if (embedded ? idx >= (1ULL << embedded_shift(z))
 		     : (idx >> (z->bs - 3)) >= hdr_get(z, ZH_ZT_NUMBLKS))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t blkid, off;
 	ptrtbl_where(z->bs, embedded, hdr_get(z, ZH_ZT_BLK), idx, &blkid, &off);
 	uint8_t *p;
@@ -451,7 +452,7 @@ static int grow_ptrtbl(zw_t *z)
 		return -ZFUSE_E_NOSPC;
 	if (hdr_get(z, ZH_ZT_NUMBLKS) == 0) {
 		if (hdr_get(z, ZH_ZT_SHIFT) != embedded_shift(z))
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		uint64_t nb = alloc_blocks(z, 1);
 		uint8_t *p;
 		int rc = zw_new(z, nb, &p);
@@ -475,7 +476,7 @@ static int deref_leaf(zw_t *z, uint64_t h, bool dirty, uint64_t *blkp, zap_leaf_
 	if (rc)
 		return rc;
 	if (blk == 0 || blk >= hdr_get(z, ZH_FREEBLK))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint8_t *p;
 	rc = zw_get(z, blk, dirty, &p);
 	if (rc)
@@ -484,7 +485,7 @@ static int deref_leaf(zw_t *z, uint64_t h, bool dirty, uint64_t *blkp, zap_leaf_
 		return rc;
 	unsigned plen = zap_leaf_prefix_len(l);
 	if (plen > hdr_get(z, ZH_ZT_SHIFT) || hash_idx(h, plen) != zap_leaf_prefix(l))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	*blkp = blk;
 	return 0;
 }
@@ -746,13 +747,13 @@ int fzap_open(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, uint64_t bl
 {
 	unsigned bs = zap_log2_floor(blksz);
 	if ((1ULL << bs) != blksz || bs < 9 || bs > 17)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	zw_setup(z, st, obj, type, bs, 0, 0, 0);
 	int rc = zw_get(z, 0, false, &z->hdr);
 	if (rc)
 		return rc;
 	if (hdr_get(z, ZH_TYPE) != ZBT_HEADER || hdr_get(z, ZH_MAGIC) != ZAP_MAGIC)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	z->info.salt = hdr_get(z, ZH_SALT);
 	z->info.normflags = hdr_get(z, ZH_NORMFLAGS);
 	z->info.flags = hdr_get(z, ZH_FLAGS);
@@ -763,7 +764,7 @@ int fzap_open(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, uint64_t bl
 	if (shift > z->info.hashbits ||
 	    (nblks == 0 && shift != embedded_shift(z)) ||
 	    (nblks != 0 && (nblks << (bs - 3)) != (1ULL << shift)))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (hdr_get(z, ZH_ZT_NEXTBLK) != 0 && nblks != 0)
 		rc = ptrtbl_finish_growth(z);
 	return rc;

@@ -17,6 +17,7 @@
 #include "byteorder.h"
 #include "zap_leaf.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 /* Header: 48 bytes, then nhash 16-bit bucket heads, then the chunks. */
 enum {
@@ -108,13 +109,13 @@ void zap_leaf_bind(zap_leaf_t *l, uint8_t *p, unsigned bs, int *err)
 int zap_leaf_open(zap_leaf_t *l, uint8_t *p, uint64_t size, unsigned bs, int *err)
 {
 	if (size != (1ULL << bs))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	zap_leaf_bind(l, p, bs, err);
 	if (le64(p + ZLH_BLOCK_TYPE) != ZBT_LEAF || le32(p + ZLH_MAGIC) != ZAP_LEAF_MAGIC)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	/* The bucket index takes bs - 5 hash bits below the prefix. */
 	if (zap_leaf_prefix_len(l) > 64 - (bs - 5))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return 0;
 }
 
@@ -215,7 +216,7 @@ static int array_read(const zap_leaf_t *l, uint16_t c, uint64_t nbytes, uint8_t 
 	while (done < nbytes) {
 		const uint8_t *p = array_chunk(l, c, &hops);
 		if (!p)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		uint64_t take = nbytes - done < ZAP_LEAF_ARRAY_BYTES ? nbytes - done : ZAP_LEAF_ARRAY_BYTES;
 		memcpy(out + done, p + ZLA_ARRAY, take);
 		done += take;
@@ -357,9 +358,9 @@ int zap_leaf_entry_decode(const zap_leaf_t *l, uint32_t i, bool uint64_key, zap_
 	uint32_t name_chunk = le16(e + ZLE_NAME_CHUNK), name_n = le16(e + ZLE_NAME_NUMINTS);
 	uint32_t val_chunk = le16(e + ZLE_VALUE_CHUNK), val_n = le16(e + ZLE_VALUE_NUMINTS);
 	if (intlen != 1 && intlen != 2 && intlen != 4 && intlen != 8)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if ((uint64_t)intlen * val_n > ZAP_MAXVALUELEN)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	ze->cd = le32(e + ZLE_CD);
 	ze->hash = le64(e + ZLE_HASH);
 	ze->value_intlen = (uint8_t)intlen;
@@ -367,7 +368,7 @@ int zap_leaf_entry_decode(const zap_leaf_t *l, uint32_t i, bool uint64_key, zap_
 	ze->name[0] = 0;
 	if (!uint64_key) {
 		if (name_n == 0 || name_n > ZAP_MAXNAMELEN_NEW)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		int rc = array_read(l, (uint16_t)name_chunk, name_n, (uint8_t *)ze->name);
 		if (rc)
 			return rc;
@@ -398,7 +399,7 @@ static int bucket_walk(zap_leaf_t *l, uint64_t h,
 	unsigned hops = 0;
 	for (uint16_t c; (c = le16(slot)) != ZAP_LEAF_CHAIN_END; slot = chunk(l, c) + ZLE_NEXT) {
 		if (c >= l->nchunks || ++hops > l->nchunks || chunk(l, c)[0] != ZAP_CHUNK_ENTRY)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		if (le64(chunk(l, c) + ZLE_HASH) != h)
 			continue;
 		int rc = visit(l, c, slot, arg);
@@ -442,7 +443,7 @@ int zap_leaf_entry_name(const zap_leaf_t *l, uint16_t c, char *stored)
 	const uint8_t *e = chunk(l, c);
 	uint16_t n = le16(e + ZLE_NAME_NUMINTS);
 	if (n > ZAP_MAXNAMELEN_NEW || array_read(l, le16(e + ZLE_NAME_CHUNK), n, (uint8_t *)stored))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	stored[n ? n - 1 : 0] = 0;
 	return 0;
 }

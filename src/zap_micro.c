@@ -20,6 +20,7 @@
 #include "zap_impl.h"
 #include "zap_leaf.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 /* Header chunk (mzap_phys), u64 fields. */
 enum { MZ_BLOCK_TYPE = 0, MZ_SALT = 8, MZ_NORMFLAGS = 16 };
@@ -313,5 +314,5 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 		memcpy(c + MZE_NAME, k->name, k->len + 1);
 		return st->ops->write(st->ctx, obj, 0, *msize, m);
 	}
-	return -ZFUSE_E_CORRUPT;
+	return SET_ERROR(-ZFUSE_E_CORRUPT);
 }

@@ -12,16 +12,18 @@
 
 static _Atomic(zfuse_log_fn) trace_fn;
 static void *_Atomic trace_arg;
+_Atomic int zfs_error_tracing;
 
 void zfs_debug_trace(zfuse_log_fn fn, void *arg)
 {
 	atomic_store(&trace_arg, arg);
 	atomic_store(&trace_fn, fn);
+	atomic_store(&zfs_error_tracing, fn != NULL);
 }
 
-int zfs_set_error(int err, const char *file, int line, const char *func)
+void zfs_error_report(int err, const char *file, int line, const char *func)
 {
-	zfuse_log_fn fn = atomic_load_explicit(&trace_fn, memory_order_relaxed);
+	zfuse_log_fn fn = atomic_load(&trace_fn);
 	if (fn) {
 		const char *base = strrchr(file, '/');
 		char msg[256];
@@ -29,5 +31,4 @@ int zfs_set_error(int err, const char *file, int line, const char *func)
 			 base ? base + 1 : file, line, func);
 		fn(atomic_load(&trace_arg), ZFUSE_LOG_DEBUG, msg);
 	}
-	return err;
 }

@@ -13,8 +13,17 @@
 
 #define SET_ERROR(err) zfs_set_error((err), __FILE__, __LINE__, __func__)
 
-/* Returns err; reports its origin when tracing is on. */
-int zfs_set_error(int err, const char *file, int line, const char *func);
+extern _Atomic int zfs_error_tracing;
+void zfs_error_report(int err, const char *file, int line, const char *func);
+
+/* Returns err; reports its origin when tracing is on. Inline, so the
+ * compiler still sees which value a function returns. */
+static inline int zfs_set_error(int err, const char *file, int line, const char *func)
+{
+	if (__builtin_expect(zfs_error_tracing, 0))
+		zfs_error_report(err, file, line, func);
+	return err;
+}
 
 /* Turn tracing on (fn non-NULL: messages go to fn at ZFUSE_LOG_DEBUG) or
  * off. Process-wide: a pool opened with log_level ZFUSE_LOG_DEBUG turns it

@@ -16,6 +16,7 @@
 #include "vdev.h"
 #include "zil.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define ZIL_HEADER_OFFSET 512
 #define ZIL_HEADER_LOG_BP 16
@@ -37,7 +38,7 @@ int zil_read_block(spa_t *spa, const blkptr_t *bp, uint8_t **bufp, bool *valid, 
 	uint64_t psize = bp_get_psize(bp);
 	vdev_t *top = spa_lookup_top(spa, dva_vdev(&bp->blk_dva[0]));
 	if (!top || psize > SPA_MAXBLOCKSIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint8_t *buf = malloc(psize);
 	if (!buf)
 		return -ZFUSE_E_NOMEM;

@@ -13,6 +13,7 @@
 #include "zio.h"
 #include "zio_compress.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define SPA_OLD_GANGBLOCKSIZE 512
 #define SPA_GBH_NBLKPTRS 3
@@ -70,7 +71,7 @@ static int zio_read_phys_depth(spa_t *spa, const blkptr_t *bp, void *out, int dv
 
 int zio_read_gang_header(spa_t *spa, const blkptr_t *bp, void *hdr)
 {
-	int rc = -ZFUSE_E_CORRUPT;
+	int rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 	for (int d = 0; d < SPA_DVAS_PER_BP && rc; d++) {
 		const dva_t *dva = &bp->blk_dva[d];
 		vdev_t *top = dva_is_valid(dva) && dva_is_gang(dva) ? spa_lookup_top(spa, dva_vdev(dva)) : NULL;
@@ -86,10 +87,10 @@ int zio_read_gang_header(spa_t *spa, const blkptr_t *bp, void *hdr)
 static int zio_read_gang(spa_t *spa, const blkptr_t *bp, const dva_t *dva, void *out, int depth)
 {
 	if (depth >= ZIO_GANG_MAX_DEPTH)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	vdev_t *top = spa_lookup_top(spa, dva_vdev(dva));
 	if (!top)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint8_t hdr[SPA_OLD_GANGBLOCKSIZE];
 	struct gang_verify_ctx gctx = { bp };
 	int rc = vdev_read(top, dva_offset(dva), hdr, sizeof(hdr), verify_gang_header, &gctx);
@@ -103,14 +104,14 @@ static int zio_read_gang(spa_t *spa, const blkptr_t *bp, const dva_t *dva, void 
 			break;
 		uint64_t csize = bp_get_psize(&child);
 		if (csize > psize - done || bp_get_lsize(&child) != csize)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		rc = zio_read_phys_depth(spa, &child, (uint8_t *)out + done, -1, depth + 1);
 		if (rc)
 			return rc;
 		done += csize;
 	}
 	if (done != psize)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	return 0;
 }
 
@@ -118,13 +119,13 @@ static int zio_read_phys_depth(spa_t *spa, const blkptr_t *bp, void *out, int dv
 {
 	uint64_t psize = bp_get_psize(bp);
 	if (psize > SPA_MAXBLOCKSIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (!zio_checksum_supported(bp_get_checksum(bp))) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "block uses unknown checksum %u", bp_get_checksum(bp));
 		return -ZFUSE_E_UNSUPPORTED;
 	}
 	struct verify_ctx vctx = { spa, bp };
-	int rc = -ZFUSE_E_CORRUPT;
+	int rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 	int ndva = bp_is_encrypted(bp) ? 2 : SPA_DVAS_PER_BP;
 	for (int i = 0; i < ndva; i++) {
 		if (dva_index >= 0 && i != dva_index)
@@ -136,11 +137,11 @@ static int zio_read_phys_depth(spa_t *spa, const blkptr_t *bp, void *out, int dv
 		if (dva_is_gang(d)) {
 			r = zio_read_gang(spa, bp, d, out, depth);
 			if (r == 0 && !verify_block(&vctx, out, psize))
-				r = -ZFUSE_E_CHECKSUM;
+				r = SET_ERROR(-ZFUSE_E_CHECKSUM);
 		} else {
 			vdev_t *top = spa_lookup_top(spa, dva_vdev(d));
 			if (!top)
-				r = -ZFUSE_E_CORRUPT;
+				r = SET_ERROR(-ZFUSE_E_CORRUPT);
 			else
 				r = vdev_read(top, dva_offset(d), out, psize, verify_block, &vctx);
 		}
@@ -169,7 +170,7 @@ static int decode(spa_t *spa, const blkptr_t *bp, const void *src, uint64_t psiz
 		 * payloads and legacy bps are taken at face value. */
 		if (psize < lsize) {
 			if (!bp_is_embedded(bp))
-				return -ZFUSE_E_CORRUPT;
+				return SET_ERROR(-ZFUSE_E_CORRUPT);
 			memcpy(out, src, psize);
 			memset((uint8_t *)out + psize, 0, lsize - psize);
 			return 0;
@@ -188,14 +189,14 @@ int zio_read(spa_t *spa, const blkptr_t *bp, void *out)
 {
 	uint64_t lsize = bp_get_lsize(bp);
 	if (lsize > SPA_MAXBLOCKSIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (bp_is_embedded(bp)) {
 		if (bp_get_etype(bp) != 0)
-			return -ZFUSE_E_IO;	/* redacted or unknown payload */
+			return SET_ERROR(-ZFUSE_E_IO);	/* redacted or unknown payload */
 		uint8_t payload[BPE_PAYLOAD_SIZE];
 		uint64_t psize = bp_get_psize(bp);
 		if (psize > BPE_PAYLOAD_SIZE)
-			return -ZFUSE_E_CORRUPT;
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		bp_embedded_payload(bp, payload);
 		return decode(spa, bp, payload, psize, out);
 	}
@@ -214,7 +215,7 @@ int zio_read(spa_t *spa, const blkptr_t *bp, void *out)
 	}
 	uint64_t psize = bp_get_psize(bp);
 	if (psize > SPA_MAXBLOCKSIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	unsigned comp = bp_get_compress(bp);
 	bool raw = comp == ZIO_COMPRESS_OFF || comp == ZIO_COMPRESS_INHERIT;
 	if (raw && psize == lsize)

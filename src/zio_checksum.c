@@ -12,6 +12,7 @@
 #include "zfuse/errors.h"
 
 #include "zio_checksum_keyed.h"
+#include "zfs_debug.h"
 
 #define ZEC_MAGIC 0x0210da7ab10c7a11ULL
 #define ZEC_SIZE 40
@@ -76,7 +77,7 @@ static int sha2(const EVP_MD *md, const void *buf, size_t size, uint8_t digest[3
 	uint8_t full[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	if (!EVP_Digest(buf, size, full, &len, md, NULL) || len < 32)
-		return -ZFUSE_E_IO;
+		return SET_ERROR(-ZFUSE_E_IO);
 	memcpy(digest, full, 32);
 	return 0;
 }
@@ -143,10 +144,10 @@ int zio_checksum_verify_embedded(unsigned alg, const void *buf, size_t size,
 				 const zio_cksum_t *verifier)
 {
 	if (size < ZEC_SIZE)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	const uint8_t *eck = (const uint8_t *)buf + size - ZEC_SIZE;
 	if (le64(eck) != ZEC_MAGIC)
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint8_t *copy = malloc(size);
 	if (!copy)
 		return -ZFUSE_E_NOMEM;
@@ -158,7 +159,7 @@ int zio_checksum_verify_embedded(unsigned alg, const void *buf, size_t size,
 	free(copy);
 	if (rc)
 		return rc;
-	return memcmp(&stored, &actual, sizeof(actual)) == 0 ? 0 : -ZFUSE_E_CHECKSUM;
+	return memcmp(&stored, &actual, sizeof(actual)) == 0 ? 0 : SET_ERROR(-ZFUSE_E_CHECKSUM);
 }
 
 int zio_checksum_fill_embedded(unsigned alg, void *buf, size_t size, const zio_cksum_t *verifier)

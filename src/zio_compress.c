@@ -14,6 +14,7 @@
 #include "byteorder.h"
 #include "zio_compress.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define ZFS_ZSTD_VERSION 10405
 
@@ -41,23 +42,23 @@ static int lzjb_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_
 		mask <<= 1;
 		if (mask == 0x100) {
 			if (i >= psize)
-				return -ZFUSE_E_DECOMPRESS;
+				return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 			mask = 1;
 			map = src[i++];
 		}
 		if (map & mask) {
 			if (i + 2 > psize)
-				return -ZFUSE_E_DECOMPRESS;
+				return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 			size_t mlen = (src[i] >> 2) + 3;
 			size_t off = (((size_t)src[i] << 8) | src[i + 1]) & 0x3ff;
 			i += 2;
 			if (off == 0 || off > o)
-				return -ZFUSE_E_DECOMPRESS;
+				return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 			for (size_t k = 0; k < mlen && o < lsize; k++, o++)
 				dst[o] = dst[o - off];
 		} else {
 			if (i >= psize)
-				return -ZFUSE_E_DECOMPRESS;
+				return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 			dst[o++] = src[i++];
 		}
 	}
@@ -69,19 +70,19 @@ static int zle_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_t
 	size_t i = 0, o = 0;
 	while (o < lsize) {
 		if (i >= psize)
-			return -ZFUSE_E_DECOMPRESS;
+			return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 		unsigned l = src[i++];
 		if (l < 64) {
 			size_t n = l + 1;
 			if (i + n > psize || o + n > lsize)
-				return -ZFUSE_E_DECOMPRESS;
+				return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 			memcpy(dst + o, src + i, n);
 			i += n;
 			o += n;
 		} else {
 			size_t n = l + 1 - 64;
 			if (o + n > lsize)
-				return -ZFUSE_E_DECOMPRESS;
+				return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 			memset(dst + o, 0, n);
 			o += n;
 		}
@@ -92,12 +93,12 @@ static int zle_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_t
 static int lz4_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_t lsize)
 {
 	if (psize < 4)
-		return -ZFUSE_E_DECOMPRESS;
+		return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 	uint32_t n = be32(src);
 	if (n > psize - 4 || n > INT32_MAX || lsize > INT32_MAX)
-		return -ZFUSE_E_DECOMPRESS;
+		return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 	int r = LZ4_decompress_safe((const char *)src + 4, (char *)dst, (int)n, (int)lsize);
-	return r == (int)lsize ? 0 : -ZFUSE_E_DECOMPRESS;
+	return r == (int)lsize ? 0 : SET_ERROR(-ZFUSE_E_DECOMPRESS);
 }
 
 static int gzip_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_t lsize)
@@ -105,7 +106,7 @@ static int gzip_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_
 	uLongf out = lsize;
 	uLong in = psize;
 	int r = uncompress2(dst, &out, src, &in);
-	return r == Z_OK && out == lsize ? 0 : -ZFUSE_E_DECOMPRESS;
+	return r == Z_OK && out == lsize ? 0 : SET_ERROR(-ZFUSE_E_DECOMPRESS);
 }
 
 static pthread_key_t dctx_key;
@@ -129,13 +130,13 @@ static bool zstd_level_valid(unsigned level)
 static int zstd_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_t lsize)
 {
 	if (psize < 8)
-		return -ZFUSE_E_DECOMPRESS;
+		return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 	uint32_t clen = be32(src);
 	/* The level byte is at 4 in the canonical layout and at 7 in the
 	 * layout early big-endian writers produced (version bytes first). */
 	unsigned level = src[4] != 0 ? src[4] : src[7];
 	if (clen > psize - 8 || !zstd_level_valid(level))
-		return -ZFUSE_E_DECOMPRESS;
+		return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 	/* One decompression context per thread, freed when the thread ends. */
 	pthread_once(&dctx_once, dctx_key_init);
 	ZSTD_DCtx *dctx = pthread_getspecific(dctx_key);
@@ -148,7 +149,7 @@ static int zstd_decompress(const uint8_t *src, size_t psize, uint8_t *dst, size_
 		ZSTD_DCtx_setParameter(dctx, ZSTD_d_format, ZSTD_f_zstd1_magicless);
 	}
 	size_t r = ZSTD_decompressDCtx(dctx, dst, lsize, src + 8, clen);
-	return !ZSTD_isError(r) && r == lsize ? 0 : -ZFUSE_E_DECOMPRESS;
+	return !ZSTD_isError(r) && r == lsize ? 0 : SET_ERROR(-ZFUSE_E_DECOMPRESS);
 }
 
 int zio_decompress(unsigned alg, const void *src, size_t psize, void *dst, size_t lsize)
@@ -156,7 +157,7 @@ int zio_decompress(unsigned alg, const void *src, size_t psize, void *dst, size_
 	switch (alg) {
 	case ZIO_COMPRESS_OFF:
 		if (psize < lsize)
-			return -ZFUSE_E_DECOMPRESS;
+			return SET_ERROR(-ZFUSE_E_DECOMPRESS);
 		memcpy(dst, src, lsize);
 		return 0;
 	case ZIO_COMPRESS_LZJB:

@@ -16,6 +16,7 @@
 #include "zio_compress.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define BPE_MAX_PSIZE BPE_PAYLOAD_SIZE
 #define GANG_HEADER_SIZE 512
@@ -115,7 +116,7 @@ static int write_dvas(spa_t *spa, const blkptr_t *bp, const void *data, uint64_t
 		if (!dva_is_valid(dva))
 			continue;
 		vdev_t *top = spa_lookup_top(spa, dva_vdev(dva));
-		int rc = top ? vdev_write(top, dva_offset(dva), data, psize) : -ZFUSE_E_CORRUPT;
+		int rc = top ? vdev_write(top, dva_offset(dva), data, psize) : SET_ERROR(-ZFUSE_E_CORRUPT);
 		if (rc)
 			return rc;
 	}

@@ -22,6 +22,7 @@
 #include "zap.h"
 #include "zpl_impl.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 #define ZNODE_PHYS_SIZE 264
 #define ZFS_XATTR 0x1
@@ -79,7 +80,7 @@ int zpl_znode_get(zfuse_fs_t *fs, uint64_t ino, dnode_t *dn, struct znode *zp)
 		bool has_mode = h.attr[ZPL_MODE] != NULL;
 		sa_handle_release(&h);
 		if (!has_mode) {
-			rc = -ZFUSE_E_CORRUPT;
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 			goto fail;
 		}
 		return 0;
@@ -319,7 +320,7 @@ static ssize_t readlink_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t c
 			else if (!h.attr[ZPL_SYMLINK])
 				rc = dmu_read(&dn, 0, len, buf);	/* pre-SA link kept as data */
 			else
-				rc = -ZFUSE_E_CORRUPT;
+				rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 			sa_handle_release(&h);
 		}
 	} else {
@@ -521,7 +522,7 @@ static ssize_t getxattr_locked(zfuse_fs_t *fs, uint64_t ino, const char *name, v
 	if ((rc = zpl_getattr_locked(fs, c.found_obj, &st)) != 0)
 		return rc;
 	if (st.st_size > (1 << 26))
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (!cap)
 		return st.st_size;
 	if ((uint64_t)st.st_size > cap)

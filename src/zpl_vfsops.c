@@ -20,6 +20,7 @@
 #include "zap.h"
 #include "zpl_impl.h"
 #include "zfuse/errors.h"
+#include "zfs_debug.h"
 
 static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 {
@@ -28,7 +29,7 @@ static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 	if (rc)
 		return rc;
 	if (mn.type != DMU_OT_MASTER_NODE)
-		rc = -ZFUSE_E_CORRUPT;
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 	else
 		rc = zap_lookup_uint64(&mn, key, v);
 	dnode_rele(&mn);

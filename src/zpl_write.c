@@ -50,6 +50,7 @@
 #include "zpl_write.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
+#include "zfs_debug.h"
 
 
 static pthread_mutex_t wstates_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -144,7 +145,7 @@ int zplw_wnode_load(zfuse_fs_t *fs, uint64_t obj, struct wnode *n)
 	const sa_table_t *t = fs->w->sat;
 	if (!sa_attrs_get(t, &n->sa, ZPL_MODE, NULL)) {
 		sa_attrs_free(&n->sa);
-		return -ZFUSE_E_CORRUPT;
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	n->mode = sa_attrs_get_u64(t, &n->sa, ZPL_MODE, 0);
 	n->size = sa_attrs_get_u64(t, &n->sa, ZPL_SIZE, 0);
@@ -923,7 +924,7 @@ static int is_descendant(zfuse_fs_t *fs, uint64_t dir, uint64_t obj, bool *below
 			return 0;
 		cur = zp.parent;
 	}
-	return -ZFUSE_E_CORRUPT;
+	return SET_ERROR(-ZFUSE_E_CORRUPT);
 }
 
 int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t newdir,

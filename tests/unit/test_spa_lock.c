@@ -2,9 +2,12 @@
  * recursive acquisition, which deadlocks a writer-preferring rwlock as soon
  * as a writer queues, must abort at once in debug builds. */
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include "check_main.h"
 #include "spa.h"
+#include "zfs_debug.h"
+#include "zfuse/errors.h"
 
 static spa_t pool;
 
@@ -85,6 +88,37 @@ START_TEST(test_per_thread)
 }
 END_TEST
 
+/* SET_ERROR: the value passes through; with tracing on, the origin is
+ * reported at debug level; off, nothing is. */
+static char traced[256];
+static int traced_level = -1;
+
+static void capture(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	traced_level = level;
+	snprintf(traced, sizeof(traced), "%s", msg);
+}
+
+START_TEST(test_set_error_trace)
+{
+	ck_assert_int_eq(SET_ERROR(-ZFUSE_E_CORRUPT), -ZFUSE_E_CORRUPT);
+	ck_assert_str_eq(traced, "");
+	zfs_debug_trace(capture, NULL);
+	int line = __LINE__ + 1;
+	int rc = SET_ERROR(-ZFUSE_E_CHECKSUM);
+	ck_assert_int_eq(rc, -ZFUSE_E_CHECKSUM);
+	ck_assert_int_eq(traced_level, ZFUSE_LOG_DEBUG);
+	char want[64];
+	snprintf(want, sizeof(want), "test_spa_lock.c:%d (", line);
+	ck_assert_msg(strstr(traced, want) != NULL, "trace '%s' lacks '%s'", traced, want);
+	zfs_debug_trace(NULL, NULL);
+	traced[0] = '\0';
+	SET_ERROR(-ZFUSE_E_IO);
+	ck_assert_str_eq(traced, "");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("spa_lock");
@@ -92,6 +126,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_modes_recorded);
 	tcase_add_test(tc, test_per_thread);
+	tcase_add_test(tc, test_set_error_trace);
 #ifndef NDEBUG
 	tcase_add_test_raise_signal(tc, test_recursive_read_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_read_then_write_aborts, SIGABRT);
