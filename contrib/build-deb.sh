@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # build-deb.sh [OUTDIR] — build the Debian packages (zfuse, libzfuse0,
 # libzfuse-dev) from a copy of this tree with dpkg-buildpackage -us -uc -b,
 # put the .deb files in OUTDIR (default: ./deb) and run lintian on them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: CDDL-1.0
 """Module include graph of src/: which modules depend on which, and the cycles.
 
 A module is a file stem with its .c and .h taken together (spa.c + spa.h

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # install-deps.sh [--tests] — installs what zfuse needs to build and run on
 # Debian 12 (bookworm): build tools and libraries, Check, zstd. With --tests
 # also what the test suite compares against: getfattr, python3, QEMU (the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # quickstart.sh [MOUNTPOINT] — from a fresh Debian 12 clone to a mounted
 # pool: installs dependencies, builds zfuse, unpacks the `basic` fixture
 # pool (made by OpenZFS 2.3.2) and mounts it read-only at MOUNTPOINT

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # run-tests.sh — installs dependencies, builds, and runs the whole test
 # suite: Check unit tests, library-level fixture checks, FUSE mount
 # fixture checks; then the unit and library suites again in an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd.h — the subcommands of the zfuse binary. Each lives in its own
  * cmd_NAME.c and is listed once in main.c's table; main() owns dispatch,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_create.c — `zfuse create [-f] [-s SIZE] [-o PROP=VAL]... [-O
  * PROP=VAL]... POOL VDEV...`: zpool create for image files, through

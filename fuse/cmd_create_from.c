@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_create_from.c — `zfuse create --from DIR`: a new pool's root
  * filesystem becomes a copy of DIR, through the public write API only.

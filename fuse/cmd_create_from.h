@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_create_from.h — `zfuse create --from DIR`: fill the root dataset of a
  * freshly created pool with a copy of a directory tree (cmd_create_from.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_inspect.c — `zfuse inspect`: the command line over libzfuse's
  * inspector (zfuse/inspect.h) plus `cat` and `extract`, which copy files

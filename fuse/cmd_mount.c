@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_mount.c — `zfuse mount`: parses the command line, imports the pool,
  * decides what the mount shows (mounttree.c), then mounts and serves one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_mount_helper.c — zfuse as mount(8)'s and umount(8)'s helper, so that
  * `mount -t zfuse`, `/etc/fstab` lines and `umount` work as for other FUSE

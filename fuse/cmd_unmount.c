@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * cmd_unmount.c — `zfuse unmount MOUNTPOINT`: a zfuse mount carries the
  * mounts of its child datasets inside it, and the kernel refuses to unmount

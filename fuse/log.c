@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * log.c — the daemon's single message sink (see log.h). It owns the level
  * filter, set before any thread starts, and the switch from stderr to

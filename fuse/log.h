@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * log.h — where the daemon's messages go. Everything the daemon or the
  * library has to say passes through zf_log(): to stderr while a terminal

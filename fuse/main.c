@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * main.c — the zfuse binary's entry point: picks the subcommand and owns
  * the commands that need no pool (help, version). Adding a command means

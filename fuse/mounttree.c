@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * mounttree.c — decides, once at mount time, which datasets the mount shows
  * and where (see mounttree.h). It reproduces `zfs mount -a` under the root

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * mounttree.h — which datasets a `zfuse mount` shows and where, decided
  * once at mount time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * mtab.c — reading /proc/self/mountinfo, unmounting, and waiting for the
  * daemon of an unmounted mount (see mtab.h).

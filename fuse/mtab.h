@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * mtab.h — the kernel's mount table as zfuse needs it: which zfuse mounts
  * lie at or below a path, which device a mount point currently shows, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * nodes.c — the node table (see nodes.h): two chained hash tables over the
  * same nodes, by id for requests and by target for lookups, under one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * nodes.h — the table of FUSE node ids the kernel holds.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * sessions.c — one FUSE session per dataset (see sessions.h).
  *

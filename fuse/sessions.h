@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * sessions.h — serving a zf_tree: one FUSE session per dataset, as the
  * kernel shows OpenZFS, each mounted at its path inside its parent's mount

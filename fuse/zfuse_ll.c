@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfuse_ll.c — the FUSE low-level operations (see zfuse_ll.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfuse_ll.h — the FUSE low-level operations of a mount, read-only or
  * read-write.

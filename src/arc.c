@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * arc.c — a bounded, thread-safe cache of decoded blocks. Not OpenZFS's
  * adaptive replacement cache: one hash table and one LRU list of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * arc.h — the block cache: decoded (verified, decompressed) blocks keyed by
  * their first DVA and birth txg, so a block's identity never aliases after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * blake3.c — BLAKE3 (the BLAKE3 specification, portable form): 1 KiB
  * chunks of 64-byte blocks compressed with the 7-round function, chunk

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * blkptr.c — block pointer helpers that are more than one field access:
  * embedded payload unpacking, the encrypted-type test and a zdb-style

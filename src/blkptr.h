@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * blkptr.h — the 128-byte block pointer (pool-layer.md §4): field access,
  * holes, embedded payloads. A blkptr_t is always held in host order; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * byteorder.h — loads and stores of fixed-endian integers from byte
  * buffers. On-disk structures are little-endian on every pool zfuse

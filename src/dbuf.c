@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dbuf.c — the dirty overlay of an object set: what the open txg changed,
  * kept above the on-disk tree so that reads see it and sync can write it.

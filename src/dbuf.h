@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dbuf.h — the dirty overlay of one object set (private to the DMU).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_objset.c — the pool's shared in-core object sets and how their
  * blocks are written. A dataset has exactly one objset_t while anything

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_tx.c — changing objects in the open txg (contract in dmu_tx.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_tx.h — changing object sets: the write half of the DMU.
  *

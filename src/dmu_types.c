@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_types.c — the table of legacy DMU object types and the decoding of
  * the self-describing DMU_OTN_* types (object-layer.md §2.1–2.2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_types.h — DMU object types (object-layer.md §2) and the questions
  * the rest of the backend asks of them: name, byteswap class, metadata,

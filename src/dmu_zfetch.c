@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_zfetch.c — a small prefetcher. Streams are detected per (objset,
  * object) from the end offset of the previous read; a continuing stream

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dmu_zfetch.h — sequential-read prefetch. A stream that reads an object
  * front to back gets its next blocks read into the block cache by

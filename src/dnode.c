@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dnode.c — objects and their block trees. A dnode's fields come from
  * untrusted disk, so dnode_decode checks every one that later code uses

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dnode.h — objects of an object set: dnode_phys_t decoding and
  * validation, the block tree under a dnode (dbuf addressing), bonus and

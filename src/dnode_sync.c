@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dnode_sync.c — one object set's overlay becomes blocks, bottom-up.
  *

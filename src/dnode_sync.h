@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dnode_sync.h — writing one object set's dirty overlay as blocks
  * (private to the DMU sync path; txg.c drives it).

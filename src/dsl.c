@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dsl.c — reading the DSL from the MOS: dir and dataset bonus buffers,
  * the child-map tree, snapshot name maps (hashed upper-case, compared

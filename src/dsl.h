@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dsl.h — the dataset and snapshot layer, read side: dsl_dir and
  * dsl_dataset objects in the MOS, name resolution ("pool/a/b@snap"),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dsl_create.c — creating DSL objects in the MOS: dsl_dirs, head
  * datasets, deadlists and bpobjs, and the skeleton every new pool starts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dsl_sync.c — space accounting of a sync: every block born or killed in a
  * dataset's objset changes that dataset's referenced/compressed/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * dsl_sync.h — dataset and pool space accounting during a sync (see
  * dsl_sync.c). One dsl_acct collects the births and deaths of one objset's

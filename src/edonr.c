@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * edonr.c — Edon-R-512 as OpenZFS uses it: the SUPERCOP reference with the
  * tweaked feed-forward (pool-layer.md §6.6). A 1024-bit double pipe; each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * errors.c — the table that gives every ZFUSE_E* code its errno class and
  * its message. One table, so that the two can never disagree.

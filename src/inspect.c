@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * inspect.c — pool-level reports of the inspector: labels, uberblock
  * rings, pool configuration with features and metaslab space, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * inspect_emit.c — the text/JSON report writer behind inspect_emit.h.
  * Text nests by indentation; JSON is streamed with a per-level "first

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * inspect_emit.h — one report, two renderings: every inspector report is
  * written through these calls, which produce either indented "key: value"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * inspect_object.c — object-level reports: the object table of a dataset,
  * one object in full (dnode, bonus, ZAP, block tree), and raw blocks by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * metaslab.c — where new blocks go, and how that is recorded on disk
  * (pool-layer.md §9, §10.4).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * metaslab.h — block allocation for the write path (pool-layer.md §9, §10).
  *

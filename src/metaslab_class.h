@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * metaslab_class.h — the allocator's space totals, the narrow interface
  * through which pool-wide accounting (spa_misc.c: slop; statfs; pool

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * nvpair.c — name/value lists and their XDR packed form (pool-layer.md §2).
  *

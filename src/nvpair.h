@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * nvpair.h — name/value lists in the XDR packed form ZFS stores in vdev
  * labels, the MOS config object and SA xattrs (pool-layer.md §2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * range_tree.c — sorted, non-overlapping byte-range sets (see range_tree.h).
  *

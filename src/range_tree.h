@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * range_tree.h — sets of byte ranges kept as sorted, non-overlapping,
  * non-adjacent [start, end) segments (adjacent segments are merged, as in

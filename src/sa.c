@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * sa.c — system attributes (object-layer.md §8.3): one in-memory table per
  * filesystem (registry + layouts), one walker over SA buffers, and on top

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * sa.h — system attributes (object-layer.md §8.3): the per-filesystem
  * registry and layout table, locating attributes of one object in its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * skein.c — Skein-512 (Skein 1.3 specification): Threefish-512 as a
  * tweakable block cipher, chained with UBI; keyed mode processes the key

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa.c — importing a pool: probe the given devices, group their labels by
  * pool, assemble the vdev tree, pick the uberblock exactly as OpenZFS does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa.h — what the layers above the DMU (zpl, inspect, verify, pool
  * creation) see of the pool: the in-core pool and its utility calls. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_config.c — generating and storing the pool configuration
  * (pool-layer.md §2.8, §2.9; OpenZFS spa_config_generate and

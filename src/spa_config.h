@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_config.h — the pool configuration as a writer keeps it: the nvlist
  * each leaf's label carries and the full tree the MOS "config" object

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_create.c — making a new pool (zfuse_pool_create), the equivalent of
  * `zpool create`: parse the vdev grammar and properties, prepare the

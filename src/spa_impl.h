@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_impl.h — the in-core pool (struct spa): the one record every layer
  * from zio up reads through. Only the type lives here, with no calls, so

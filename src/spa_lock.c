@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_lock.c — the pool lock (rules in spa_lock.h) and, in debug builds,
  * the per-thread record that turns a recursive acquisition — a silent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_misc.c — the pool utilities every layer shares (OpenZFS's spa_misc.c
  * role): logging, top-level vdev lookup, block dsize and slop space. They

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * spa_misc.h — the pool's small shared utilities: logging, top-level vdev
  * lookup and space accounting (dsize, slop). Every layer from zio up uses

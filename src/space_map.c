@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * space_map.c — space map decoding. A well-formed map never allocates an
  * allocated range or frees a free one, so a metaslab's allocated space is

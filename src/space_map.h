@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * space_map.h — metaslab space maps and log space maps (pool-layer.md §9):
  * decoding them to learn what is allocated, and (writer half) encoding the

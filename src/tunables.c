@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * tunables.c — the table of tunables and reading them from the
  * environment. Adding a knob means one row here, one field in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * tunables.h — the library's tunables: every knob an environment variable
  * can turn, in one table (tunables.c) with its name, default and meaning.

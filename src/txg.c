@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * txg.c — when and how the open txg reaches the disk.
  *

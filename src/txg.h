@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * txg.h — transaction groups: when the open txg is synced (timer, dirty
  * data limit, explicit waits), the sync itself (txg_sync_now) and the switch

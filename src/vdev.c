@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev.c — opening device images, assembling the vdev tree from label
  * configs, and reading DVAs through mirrors and RAID-Z with per-layer

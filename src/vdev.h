@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev.h — the virtual device tree of an imported pool: leaf devices (image
  * files or GPT partitions inside them), mirrors, RAID-Z, and the mapping of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev_label.c — reading and validating the label regions of a leaf:
  * the 112 KiB config nvlist and the uberblock ring, both protected by a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev_label.h — the four labels of a leaf device: config nvlists and the
  * uberblock rings (pool-layer.md §1, §3), with their embedded checksums.

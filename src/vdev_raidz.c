@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev_raidz.c — RAID-Z. Parity is computed with log/exp tables over
  * GF(2^8) (polynomial 0x11d). Reconstruction treats every byte position

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev_raidz.h — RAID-Z geometry and I/O (pool-layer.md §8): the map from
  * a block at a RAID-Z offset to columns on the children, P/Q/R parity over

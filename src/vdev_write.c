@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * vdev_write.c — putting bytes on the leaves: a DVA's block on a leaf,
  * every side of a mirror, RAID-Z columns with parity; flushing leaves

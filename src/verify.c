@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * verify.c — scrub from userspace. Every block reachable from the chosen
  * uberblock is visited once (a hash set of DVAs: snapshots and clones share

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap.c — the ZAP API (zap.h) over both kinds (object-layer.md §4): name
  * hashing and normalization, lookups and iteration, and the edits, each

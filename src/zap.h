@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap.h — ZAP objects, micro and fat: name → integer-array maps used for
  * directories and nearly all metadata (object-layer.md §4). Read side:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap_fat.c — the fat ZAP (object-layer.md §4): block 0's header
  * (zap_phys), the pointer table that maps a hash prefix to a leaf block

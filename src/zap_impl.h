@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap_impl.h — private to the ZAP code (zap.c on top of zap_micro.c,
  * zap_fat.c and zap_leaf.c) and its tests: what those files hand each other.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap_leaf.c — the fat-ZAP leaf block (zap_leaf_phys), for lookups,
  * iteration and edits alike (object-layer.md §4). This file is the only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap_leaf.h — private to the ZAP code: one fat-ZAP leaf block
  * (zap_leaf.c). The block's layout stays inside zap_leaf.c; callers see a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zap_micro.c — the micro ZAP (object-layer.md §4): one block of 64-byte
  * chunks, a header (mzap_phys) then entries (mzap_ent_phys) of one uint64

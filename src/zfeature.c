@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfeature.c — knowledge of OpenZFS feature flags. Reading needs only the
  * features_for_read ZAP: a feature there with a non-zero refcount changed

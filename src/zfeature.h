@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfeature.h — pool feature flags (object-layer.md §9): the table of
  * features OpenZFS 2.3 knows, which of them zfuse can read, and the

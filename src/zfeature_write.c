@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfeature_write.c — feature state changes in the MOS (object-layer.md
  * §9.1; OpenZFS zfeature.c: spa_feature_create_zap_objects,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfeature_write.h — changing pool feature state (object-layer.md §9):
  * creating the feature ZAPs of a new pool, enabling features, and keeping

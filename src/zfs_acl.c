@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfs_acl.c — the trivial ACL: the mode-equivalent NFSv4 ACL OpenZFS
  * stores (DACL_ACES) with every new object and after every chmod. New

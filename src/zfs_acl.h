@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfs_acl.h — ACLs of new objects (zfs_acl.c). Private to libzfuse.
  */

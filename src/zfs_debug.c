@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfs_debug.c — error-origin tracing (see zfs_debug.h). The sink is
  * process-wide because the checks that raise corruption (decompressors,

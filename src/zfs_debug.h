@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfs_debug.h — where an error came from. Every site that detects a
  * malformed structure, a checksum failure or a device error returns

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfs_sa.c — the ZPL attribute table. Registries written by OpenZFS and
  * by zfuse must agree on every length and byteswap class, so there is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfs_sa.h — the ZPL's system attributes (OpenZFS's zfs_attr_table): the
  * one table of names, fixed lengths and byteswap classes that reading,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zil.c — reading intent log chains. Log blocks carry their own checksum
  * (zilog2: a zil_chain_t at the start, fletcher4 over the used part;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zil.h — the intent log chain of an object set (object-layer.md §11),
  * read side: following and validating log blocks. A dataset whose log

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio.c — the read pipeline for one block pointer. Every byte that leaves
  * this file has passed its checksum: a copy that fails is never returned,

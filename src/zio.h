@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio.h — reading one block pointer: choose a DVA, follow gang headers,
  * verify the checksum (retrying other copies and reconstructions), and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_checksum.c — block checksum algorithms and the embedded-trailer
  * (zio_eck_t) verification of labels and gang headers (pool-layer.md §6,

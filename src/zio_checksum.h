@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_checksum.h — block checksums (pool-layer.md §6).
  *

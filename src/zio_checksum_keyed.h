@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_checksum_keyed.h — the salted checksums (pool-layer.md §6.6):
  * Skein-512-256 in MAC mode, the tweaked Edon-R-512, and keyed BLAKE3,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_compress.c — OpenZFS's compression framings over the well-kept
  * libraries (zlib, liblz4, libzstd) plus LZJB and ZLE, which exist only in

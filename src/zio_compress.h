@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_compress.h — block compression codecs with OpenZFS's framing
  * (pool-layer.md §7).

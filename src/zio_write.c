@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_write.c — the write pipeline for one block (contract in zio_write.h).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zio_write.h — turning one logical block into a block pointer: hole
  * detection, compression with OpenZFS's keep-or-not rule, embedding,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl.c — the ZFS POSIX layer, read side: a filesystem dataset or snapshot
  * seen as files. Attributes come from SA bonus buffers or legacy

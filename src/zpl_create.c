@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_create.c — the ZPL content of a brand-new filesystem: what OpenZFS
  * 2.3.2's zfs_create_fs writes into an empty object set (object-layer.md

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_create.h — turning a new, empty object set into an empty ZPL
  * filesystem, as OpenZFS's zfs_create_fs does (object-layer.md §8).

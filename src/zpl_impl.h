@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_impl.h — what the ZPL read side (zpl.c), write side (zpl_write.c)
  * and dataset open/close (zpl_vfsops.c) share: the open filesystem handle

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_vfsops.c — opening and closing a filesystem dataset (OpenZFS's
  * zfs_vfsops role): checking that the dataset can be mounted at all, the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_write.c — the ZFS POSIX layer, write side: POSIX operations on a
  * filesystem dataset, changing the on-disk objects the way OpenZFS's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_write.h — private to the ZPL write side (zpl_write.c, zpl_xattr.c):
  * the per-dataset write state, znodes being changed (struct wnode) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zpl_xattr.c — extended attributes, written as Linux OpenZFS's
  * zpl_xattr.c stores them: with xattr=sa in the ZPL_DXATTR nvlist (XDR

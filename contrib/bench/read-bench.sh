@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # read-bench.sh [ZFUSE] — the read path against its peer, zfs-fuse (Debian's
 # package, unpacked, not installed), on the same pool image in the same run:
 # zfs-fuse makes a version-23 pool and fills it (a 512 MiB incompressible

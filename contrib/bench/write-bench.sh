@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # write-bench.sh [ZFUSE] — the write path against its peer, zfs-fuse
 # (Debian's package, unpacked, not installed), in the same run on the same
 # machine: each makes its own pool on a 3 GiB image file (compression off on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: CDDL-1.0
 # bash completion for zfuse(8) — verbs, options, mount options, pool and
 # dataset properties, and dataset names read from the images already on
 # the command line (through `zfuse inspect ... datasets`, which reads only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfuse/errors.h — error codes of libzfuse.
  *

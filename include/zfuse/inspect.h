@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfuse/inspect.h — looking inside pool images without mounting them: a
  * zdb for images, as library calls. Every report is written to opts->out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfuse/zfuse.h — the public API of libzfuse: create and import OpenZFS
  * pool images from userspace, and read and write their datasets as POSIX

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # completion.sh ZFUSE — the bash completion (contrib/completion/zfuse.bash)
 # as a user meets it: verbs, mount options, create properties and values,
 # inspect targets, and dataset names read from the image on the line.

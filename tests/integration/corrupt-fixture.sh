@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # corrupt-fixture.sh WALK — bad input: damaged copies of fixture images must
 # give a clear import error or EIO on the damaged files, never a crash or a
 # hang, and redundancy (other labels, older uberblocks, ditto copies, the

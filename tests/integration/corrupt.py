@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: CDDL-1.0
 """corrupt.py IMAGE ACTION [ARGS] — damage a copy of a pool image in a
 chosen place, for the bad-input tests. Prints what it changed.
 

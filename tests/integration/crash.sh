@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # crash.sh ZFUSE [ROUNDS] — SIGKILL the daemon at random moments of a
 # write-heavy workload (new files, overwrites, renames, deletes; see
 # crash_writer.py). Each round checks that the mount is read-write, that the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: CDDL-1.0
 """crash_writer.py — the workload and the judge of crash.sh.
 
   crash_writer.py write MOUNT JOURNAL SEED   run until the daemon dies

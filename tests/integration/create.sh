@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # create.sh ZFUSE WALK — `zfuse create` makes pools that OpenZFS accepts.
 # For each layout (one file, stripe, mirror, RAID-Z1/2/3, stripe of
 # mirrors, ashift 12, root filesystem properties): zdb -bcc finds no leak

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: CDDL-1.0
 """inspect-damage.py ZFUSE — damaged copies of fixture pools: the inspector
 must report the damage where it is and recover the rest.
   * newest uberblock destroyed: uberblocks shows it invalid, the pool opens

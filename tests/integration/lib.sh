@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: CDDL-1.0
 # Shared helpers of the integration tests (sourced).
 # Fixture images are unpacked once into $ZFUSE_TEST_CACHE (sparse).
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # mount-access.sh ZFUSE — a pool root mounts is usable by every user, as a
 # kernel filesystem is: other users read what the modes let them read, are
 # refused what they do not (the kernel checks, default_permissions), and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # mount-damaged.sh ZFUSE — the daemon on damaged images: with random
 # damage in its metadata and data, a full walk of the mount (stat,
 # readdir, read, readlink, xattrs) gets EIO where blocks are bad, and the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # mount-fixture.sh ZFUSE FIXTURE — the FUSE-level check: mount the fixture's
 # pool with `zfuse mount`, run the oracle's manifest.sh on every dataset and
 # snapshot (children at their mount paths, snapshots under .zfs/snapshot),

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # mount-helper.sh ZFUSE — zfuse through mount(8), umount(8) and fstab: the
 # helpers (links to the binary, put in /sbin for the test when absent)
 # mount a fixture from an fstab line with defaults,ro,nofail and x-systemd

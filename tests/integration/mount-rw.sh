@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # mount-rw.sh ZFUSE — the read-write FUSE mount. On a pool `zfuse create`
 # makes: a POSIX workload through the mount (big, sparse and overwritten
 # files, many small files, a deep tree, renames with and without flags,

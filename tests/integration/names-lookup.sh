@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # names-lookup.sh ZFUSE — lookups follow each directory's name rules, as
 # OpenZFS's do: in a normalization=formD filesystem a name matches in
 # either Unicode form; in a casesensitivity=insensitive one in any case;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # package.sh — the Debian packages as a new user meets them: build them
 # from this tree (contrib/build-deb.sh, lintian), install them with apt,
 # mount a fixture through the installed mount(8) helper and zfuse, find the

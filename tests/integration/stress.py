@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: CDDL-1.0
 """stress.py MODE MOUNT [SECONDS] [SEED] — concurrent workloads on a
 read-write zfuse mount, under a watchdog.
 

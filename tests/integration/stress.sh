@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # stress.sh ZFUSE [SECONDS] — the hangs of issue 8 as regression tests, on a
 # fresh pool `zfuse create` makes: `ls -l` loops against writers, renamers
 # and unlinkers on one directory for SECONDS (default 30); the

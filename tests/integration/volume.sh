@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # volume.sh ZFUSE — a zvol's contents: the layout fixture's 16 MiB volume
 # holds a pattern file written at offset 0 (vol.sha256), zeros after it.
 set -uo pipefail

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # walk-fixture.sh WALK FIXTURE — library-level check: for every manifest of
 # the fixture, zfuse-walk (libzfuse without FUSE) must print it exactly.
 # Snapshot manifests and child datasets are walked one dataset at a time,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # write-fixtures.sh ZFUSE [FIXTURE...] — writing into pools OpenZFS made.
 # Every fixture pool (a copy of it) is mounted read-write. Pools zfuse can
 # write (nearly all of them have com.delphix:log_spacemap active, so the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: CDDL-1.0
 """zdb-agree.py ZFUSE FIXTURE — `zfuse inspect` must agree with OpenZFS's
 zdb 2.3.2 on a fixture pool: block counts and sizes (`zdb -b`, incl. "no
 leaks"), objects per dataset (`zdb -d`), label fields (`zdb -l`) and the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # create-from.sh ZFUSE — `zfuse create --from DIR` reproduces DIR exactly.
 #
 # A varied DIR is built on a tmpfs mounted noatime (so reading it never

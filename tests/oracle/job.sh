@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # Runs inside the OpenZFS oracle VM: makes pools that the fixtures do not
 # cover (other RAID-Z widths, ashifts, recordsizes, codecs and checksums),
 # fills them, records manifests, exports them to /host.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # run-oracle-pools.sh ZFUSE WALK — pools made now by the real OpenZFS 2.3.2
 # (../shared/oracle), not fixtures: RAID-Z2 of 6 (ashift 9, gzip-5, sha512,
 # 32K records), a child with zstd-7/blake3/2K dnodes, a snapshot, a 3-way

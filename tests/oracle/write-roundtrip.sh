@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
 # write-roundtrip.sh ZFUSE — pools written by zfuse, judged by OpenZFS.
 #
 # For each vdev layout (single, stripe of 2, mirror, raidz1/2/3) with a mix

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * zfuse-walk — prints a dataset's tree through libzfuse alone (no FUSE) in
  * the format of shared/oracle/manifest.sh, so the library can be checked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /* check_main.h — the one way every unit test program runs its suite. */
 #ifndef ZFUSE_CHECK_MAIN_H
 #define ZFUSE_CHECK_MAIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_checksum.c — every checksum against published or independently
  * verified vectors: SHA-256 / SHA-512/256 (FIPS 180 "abc"), BLAKE3's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_compress.c — the ZFS framings of every codec: hand-built LZJB and
  * ZLE streams with known output, LZ4 / zstd / gzip frames checked byte by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_create.c — the config nvlists a writer generates (spa_config.c):
  * label configs carry the leaf's guid, its top-level subtree and no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_format.c — unit tests of the structure decoders written for zfuse's
  * own modules: block pointers (the real uberblock of pool-layer.md §3.1),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_fuse_nodes.c — the daemon's bookkeeping that needs no kernel: the
  * node table (fuse/nodes.c) counts the kernel's lookups per target, hands

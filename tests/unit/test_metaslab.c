@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_metaslab.c — the block allocator and the space-map writer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_nvpair.c — XDR nvlists both ways. Decoding: the spec's
  * libnvpair-produced stream (pool-layer.md §2.7) field by field, every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_raidz.c — RAID-Z geometry and recovery: allocated sizes and maps of
  * the spec's worked examples (pool-layer.md §8.2-8.3), then for raidz1/2/3

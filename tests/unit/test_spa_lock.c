@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /* test_spa_lock.c — the pool lock's discipline checker (spa_lock.h): a
  * recursive acquisition, which deadlocks a writer-preferring rwlock as soon
  * as a writer queues, must abort at once in debug builds. */

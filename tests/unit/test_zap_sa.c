@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_zap_sa.c — ZAP and SA decoding on the real objects of the `basic`
  * fixture (made by OpenZFS 2.3.2), checked against its manifest: the

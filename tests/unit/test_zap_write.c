@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_zap_write.c — the ZAP writer (zapw_*, zap_impl.h) checked by the
  * reader (zap.h): micro ZAPs filled until they grow and become fat, fat ZAPs

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * test_zpl_write.c — the ZPL writer's layout rules checked against what
  * OpenZFS 2.3.2 wrote in the `basic` fixture: every SA object of the
