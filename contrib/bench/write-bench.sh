@@ -11,26 +11,12 @@
 # Prints each figure and the ratio zfuse / zfs-fuse (>1: zfuse is faster).
 # Needs root (zfs-fuse's daemon, FUSE mounts, dropping the page cache).
 set -euo pipefail
+bench_dir=$(dirname "$(readlink -f "$0")")
 ZFUSE=$(realpath "${1:-$(dirname "$0")/../../build/zfuse}")
 work=${BENCH_DIR:-/tmp/zfuse-wbench}
 mkdir -p "$work"
 cd "$work"
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfuse2 libaio1 libtirpc3 fio python3 >/dev/null
-if [ ! -x zfs-fuse/sbin/zfs-fuse ]; then
-	apt-get download zfs-fuse >/dev/null 2>&1
-	dpkg -x zfs-fuse_*.deb zfs-fuse
-fi
-ZF=$work/zfs-fuse/sbin
-mkdir -p /var/run/zfs /var/lock/zfs
-start_zfsfuse() {
-	"$ZF/zfs-fuse" --no-daemon >zfs-fuse.log 2>&1 &
-	zfpid=$!
-	for _ in $(seq 1 100); do "$ZF/zpool" list >/dev/null 2>&1 && return 0; sleep 0.2; done
-	echo "zfs-fuse did not start: $(cat zfs-fuse.log)" >&2
-	return 1
-}
-stop_zfsfuse() { kill "$zfpid"; wait "$zfpid" 2>/dev/null || true; }
-drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+. "$bench_dir/zfs-fuse.sh"
 secs() { local t0=$1; awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 
 fio_mb() {  # fio_mb ARGS... -> MiB/s of the job's main direction

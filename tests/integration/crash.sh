@@ -13,8 +13,7 @@ set -uo pipefail
 ZFUSE=$1 ROUNDS=${2:-20}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-command -v zdb >/dev/null || die "zdb is not installed"
-[ "$(id -u)" == 0 ] || die "needs root for FUSE mounts"
+require zdb root fuse
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-crash.XXXXXX")
 mnt="$work/mnt"; mkdir -p "$mnt"
 pid=

@@ -68,14 +68,19 @@ expected() {
 
 # mount_bg ZFUSE LOG MNT ARGS...: start `zfuse mount -f ARGS MNT` in the
 # background (daemon pid in $mount_pid, its stderr appended to LOG);
-# returns 0 once MNT is a mount point, 1 if the daemon died or 10 s passed
+# returns 0 once MNT is a mount point, 1 if the daemon died (it is reaped
+# and mount_pid emptied) or 15 s passed
 mount_bg() {
 	local zf=$1 log=$2 mnt=$3; shift 3
 	"$zf" mount -f "$@" "$mnt" 2>> "$log" &
 	mount_pid=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 150); do
 		mountpoint -q "$mnt" && return 0
-		kill -0 "$mount_pid" 2>/dev/null || return 1
+		if ! kill -0 "$mount_pid" 2>/dev/null; then
+			wait "$mount_pid"
+			mount_pid=
+			return 1
+		fi
 		sleep 0.1
 	done
 	return 1
@@ -102,4 +107,19 @@ skip() {
 skip_stage() {
 	if strict_run; then echo "not ok: $* (a skipped stage is a failure in CI)"; return 1; fi
 	echo "skip: $*"
+}
+
+# require WHAT...: root, fuse, zdb, qemu must each be there; a missing one
+# skips the test (which is a failure in CI, see skip)
+require() {
+	local w
+	for w; do
+		case $w in
+		root) [ "$(id -u)" -eq 0 ] || skip "needs root" ;;
+		fuse) [ -e /dev/fuse ] || skip "no /dev/fuse" ;;
+		zdb) command -v zdb >/dev/null || skip "zdb is not installed" ;;
+		qemu) command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed" ;;
+		*) die "require: unknown prerequisite $w" ;;
+		esac
+	done
 }

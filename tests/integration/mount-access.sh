@@ -9,8 +9,7 @@ set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
+require root fuse
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-access.XXXXXX")
 chmod 755 "$work"
 mnt=$work/mnt

@@ -11,9 +11,7 @@ set -uo pipefail
 ZFUSE=$(readlink -f "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
-command -v zdb >/dev/null || skip "zdb is not installed"
+require root fuse zdb
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-helper.XXXXXX")
 links=()
 cleanup() {

@@ -23,9 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 MANIFEST=$SHARED/oracle/manifest.sh
 
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
-command -v zdb >/dev/null || skip "zdb is not installed"
+require root fuse zdb
 { "$ZFUSE" create 2>&1 || true; } | grep -q "usage: zfuse create" || die "zfuse create is missing or its usage text changed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-rw.XXXXXX")
@@ -44,18 +42,13 @@ fail=0
 ok() { echo "ok: $*"; }
 bad() { echo "not ok: $*"; fail=1; }
 
-# mount_pool LOG [-o OPTS] DEVICES...: mount in the foreground, in the
-# background; 0 once the mount is there
+# mount_pool LOG [-o OPTS] DEVICES...: lib.sh's mount_bg with a fresh LOG
 mount_pool() {
 	local log=$1; shift
-	"$ZFUSE" mount -f "$@" "$mnt" 2>"$log" &
-	pid=$!
-	for _ in $(seq 1 100); do
-		mountpoint -q "$mnt" && return 0
-		kill -0 "$pid" 2>/dev/null || { wait "$pid"; pid=; return 1; }
-		sleep 0.1
-	done
-	return 1
+	: > "$log"
+	mount_bg "$ZFUSE" "$log" "$mnt" "$@"; local rc=$?
+	pid=$mount_pid
+	return $rc
 }
 
 # unmount_pool: unmount, which returns once the daemon has written the

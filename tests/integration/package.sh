@@ -9,7 +9,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root"
+require root fuse
 command -v dpkg-buildpackage > /dev/null || die "dpkg-buildpackage is missing (install-deps.sh --tests)"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-pkg.XXXXXX")
 chmod 755 "$work"

@@ -15,9 +15,7 @@ set -uo pipefail
 ZFUSE=$1 SECONDS_RACE=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
-command -v zdb >/dev/null || skip "zdb is not installed"
+require root fuse zdb
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-stress.XXXXXX")
 mnt=$work/mnt
 mount_pid=

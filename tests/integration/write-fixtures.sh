@@ -18,9 +18,7 @@ shift
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-[ -e /dev/fuse ] || skip "no /dev/fuse"
-command -v zdb >/dev/null || skip "zdb is not installed"
+require root fuse zdb
 
 if [ $# -gt 0 ]; then
 	fixtures=("$@")
@@ -56,17 +54,13 @@ declare -A KNOWN_UNREADABLE=([bigendian]="big-endian pools are not read yet (iss
 # written copies of these also go to the OpenZFS oracle (when qemu exists)
 ORACLE_FIXTURES=${ORACLE_FIXTURES:-basic raidz2 snapshots}
 
-# mount_pool LOG DEVICES...: mount in the foreground, in the background
+# mount_pool LOG DEVICES...: lib.sh's mount_bg with a fresh LOG
 mount_pool() {
 	local log=$1; shift
-	"$ZFUSE" mount -f "$@" "$mnt" 2>"$log" &
-	pid=$!
-	for _ in $(seq 1 150); do
-		mountpoint -q "$mnt" && return 0
-		kill -0 "$pid" 2>/dev/null || { wait "$pid"; pid=; return 1; }
-		sleep 0.1
-	done
-	return 1
+	: > "$log"
+	mount_bg "$ZFUSE" "$log" "$mnt" "$@"; local rc=$?
+	pid=$mount_pid
+	return $rc
 }
 
 unmount_pool() {

@@ -22,9 +22,7 @@ set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
-command -v zdb >/dev/null || die "zdb is not installed"
-[ "$(id -u)" == 0 ] || die "needs root (owners, devices, trusted.* xattrs, mounts)"
+require qemu zdb root fuse	# root: owners, devices, trusted.* xattrs, mounts
 MANIFEST="$SHARED/oracle/manifest.sh"
 export LC_ALL=C
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-cfrom.XXXXXX")

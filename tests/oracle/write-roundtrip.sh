@@ -15,9 +15,7 @@ set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
-command -v zdb >/dev/null || die "zdb is not installed"
-[ "$(id -u)" == 0 ] || die "needs root for FUSE mounts"
+require qemu zdb root fuse
 MANIFEST="$SHARED/oracle/manifest.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-wrt.XXXXXX")
 mnt="$work/mnt"; mkdir -p "$mnt"
