@@ -11,6 +11,7 @@
  */
 #include <check.h>
 #include "check_main.h"
+#include "fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,23 +34,9 @@ static sa_table_t *sat;
 
 static void setup(void)
 {
-	const char *img = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
-	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
-	spa_t *spa = (spa_t *)pool;
-	uint64_t dsobj, dirobj;
-	bool snap;
-	ck_assert_int_eq(dsl_dataset_lookup(spa, "basic", &dsobj, &dirobj, &snap), 0);
-	dsl_dataset_phys_t ds;
-	ck_assert_int_eq(dsl_dataset_read(spa, dsobj, &ds), 0);
-	ck_assert_int_eq(objset_open(spa, &ds.bp, &os), 0);
-	dnode_t mn;
-	uint64_t sa_obj;
-	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
-	ck_assert_int_eq(zap_lookup_uint64(&mn, "SA_ATTRS", &sa_obj), 0);
-	dnode_rele(&mn);
-	ck_assert_int_eq(sa_table_load(os, sa_obj, &sat), 0);
+	pool = import_basic();
+	os = open_dataset(pool, "basic");
+	sat = load_sa_table(os);
 }
 
 static void teardown(void)
@@ -229,10 +216,7 @@ static zfuse_fs_t *wfs;
 
 static void wsetup(void)
 {
-	const char *img = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
-	ck_assert_int_eq(zfuse_pool_import(&o, &wpool), 0);
+	wpool = import_basic();
 	spa_t *spa = (spa_t *)wpool;
 	spa->writable = true;
 	spa->open_txg = spa->ub.ub_txg + 1;
@@ -444,10 +428,7 @@ static zfuse_pool_t *import_dir(bool rw)
 {
 	char img[128];
 	snprintf(img, sizeof(img), "%s/zw.img", pooldir);
-	const char *paths[] = { img };
-	struct zfuse_import_opts o = { .paths = paths, .npaths = 1, .readwrite = rw };
-	zfuse_pool_t *p;
-	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
+	zfuse_pool_t *p = import_image(img, rw);
 	ck_assert(zfuse_pool_writable(p) == rw);
 	return p;
 }
@@ -480,13 +461,8 @@ static char *zdb_dump(void)
 START_TEST(test_pool_roundtrip)
 {
 	snprintf(pooldir, sizeof(pooldir), "/tmp/zplw-test-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(pooldir));
 	char img[128];
-	snprintf(img, sizeof(img), "%s/zw.img", pooldir);
-	const char *vdevs[] = { img };
-	struct zfuse_create_opts co = { .name = "zw", .vdev_args = vdevs, .nvdev_args = 1,
-					.file_size = 256ULL << 20 };
-	ck_assert_int_eq(zfuse_pool_create(&co), 0);
+	create_temp_pool(pooldir, "zw.img", img, sizeof(img), "zw", 256ULL << 20);
 
 	zfuse_pool_t *p = import_dir(true);
 	zfuse_fs_t *fs;
@@ -563,25 +539,13 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("zpl_write");
-	TCase *tc = tcase_create("fixture");
+	TCase *tc = TCASE_OF("fixture", 300, test_relayout_matches_openzfs, test_list_edits, test_trivial_acl);
 	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_relayout_matches_openzfs);
-	tcase_add_test(tc, test_list_edits);
-	tcase_add_test(tc, test_trivial_acl);
-	suite_add_tcase(s, tc);
-	TCase *tw = tcase_create("overlay");
+	Suite *s = suite_of("zpl_write", tc);
+	TCase *tw = TCASE_OF("overlay", 300, test_create_and_write, test_names, test_xattrs);
 	tcase_add_checked_fixture(tw, wsetup, wteardown);
-	tcase_set_timeout(tw, 300);
-	tcase_add_test(tw, test_create_and_write);
-	tcase_add_test(tw, test_names);
-	tcase_add_test(tw, test_xattrs);
 	suite_add_tcase(s, tw);
-	TCase *tp = tcase_create("pool");
-	tcase_set_timeout(tp, 300);
-	tcase_add_test(tp, test_pool_roundtrip);
-	suite_add_tcase(s, tp);
+	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip));
 	return s;
 }
 
