@@ -99,6 +99,28 @@ static inline sa_table_t *load_sa_table(objset_t *os)
 	return sa;
 }
 
+/* The basic fixture's filesystem "basic", opened and closed around each
+ * test by the Check fixture basic_fs_setup / basic_fs_teardown. */
+static struct basic_fs {
+	zfuse_pool_t *pool;
+	objset_t *os;
+	sa_table_t *sa;
+} basic_fs __attribute__((unused));
+
+static inline void basic_fs_setup(void)
+{
+	basic_fs.pool = import_basic();
+	basic_fs.os = open_dataset(basic_fs.pool, "basic");
+	basic_fs.sa = load_sa_table(basic_fs.os);
+}
+
+static inline void basic_fs_teardown(void)
+{
+	sa_table_free(basic_fs.sa);
+	objset_close(basic_fs.os);
+	zfuse_pool_close(basic_fs.pool);
+}
+
 /* A new pool `name` of one `size`-byte file vdev, `img` (cap bytes) =
  * DIR/FILE, in a new directory made from the mkdtemp template `dir`. */
 static inline void create_temp_pool(char *dir, const char *file, char *img, size_t cap, const char *name,

@@ -22,28 +22,10 @@
 #include "zap.h"
 #include "zfuse/zfuse.h"
 
-static zfuse_pool_t *pool;
-static objset_t *os;
-static sa_table_t *sa;
-
-static void setup(void)
-{
-	pool = import_basic();
-	os = open_dataset(pool, "basic");
-	sa = load_sa_table(os);
-}
-
-static void teardown(void)
-{
-	sa_table_free(sa);
-	objset_close(os);
-	zfuse_pool_close(pool);
-}
-
 START_TEST(test_master_node)
 {
 	dnode_t mn;
-	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, 1, &mn), 0);
 	ck_assert_uint_eq(mn.type, DMU_OT_MASTER_NODE);
 	zap_info_t zi;
 	ck_assert_int_eq(zap_get_info(&mn, &zi), 0);
@@ -83,7 +65,7 @@ START_TEST(test_fat_zap_directory)
 {
 	uint64_t many = strtoull(manifest_field("many", 8), NULL, 10);
 	dnode_t dn;
-	ck_assert_int_eq(dnode_hold(os, many, &dn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, many, &dn), 0);
 	struct order o = { .sorted = true };
 	ck_assert_int_eq(zap_get_info(&dn, &o.zi), 0);
 	ck_assert(!o.zi.micro);
@@ -112,10 +94,10 @@ START_TEST(test_sa_attributes)
 {
 	uint64_t obj = strtoull(manifest_field("biguid", 8), NULL, 10);
 	dnode_t dn;
-	ck_assert_int_eq(dnode_hold(os, obj, &dn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, obj, &dn), 0);
 	ck_assert_uint_eq(dn.bonustype, DMU_OT_SA);
 	sa_handle_t h;
-	ck_assert_int_eq(sa_handle_get(sa, &dn, &h), 0);
+	ck_assert_int_eq(sa_handle_get(basic_fs.sa, &dn, &h), 0);
 	ck_assert_uint_eq(sa_get_u64(&h, ZPL_UID, 0), strtoull(manifest_field("biguid", 3), NULL, 10));
 	ck_assert_uint_eq(sa_get_u64(&h, ZPL_GID, 0), strtoull(manifest_field("biguid", 4), NULL, 10));
 	ck_assert_uint_eq(sa_get_u64(&h, ZPL_SIZE, 0), strtoull(manifest_field("biguid", 5), NULL, 10));
@@ -151,11 +133,11 @@ START_TEST(test_sa_spill_symlink)
 	uint64_t obj = strtoull(manifest_field(path, 8), NULL, 10);
 	const char *target = manifest_field(path, 10);
 	dnode_t dn;
-	ck_assert_int_eq(dnode_hold(os, obj, &dn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, obj, &dn), 0);
 	blkptr_t spill;
 	ck_assert_int_eq(dnode_spill_bp(&dn, &spill), 0);
 	sa_handle_t h;
-	ck_assert_int_eq(sa_handle_get(sa, &dn, &h), 0);
+	ck_assert_int_eq(sa_handle_get(basic_fs.sa, &dn, &h), 0);
 	ck_assert_uint_eq(h.len[ZPL_SYMLINK], strlen(target));
 	ck_assert(memcmp(h.attr[ZPL_SYMLINK], target, strlen(target)) == 0);
 	sa_handle_release(&h);
@@ -167,6 +149,6 @@ int main(void)
 {
 	TCase *tc = TCASE_OF("basic fixture", 0, test_master_node, test_fat_zap_directory, test_sa_attributes,
 			     test_sa_spill_symlink);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, basic_fs_setup, basic_fs_teardown);
 	return run_suite(suite_of("zap_sa", tc));
 }
