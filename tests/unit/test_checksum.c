@@ -161,15 +161,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("checksum");
-	TCase *tc = tcase_create("vectors");
-	tcase_add_test(tc, test_sha2);
-	tcase_add_test(tc, test_fletcher);
-	tcase_add_test(tc, test_blake3_vectors);
-	tcase_add_test(tc, test_edonr_vectors);
-	tcase_add_test(tc, test_zfs_salted_vectors);
-	tcase_add_test(tc, test_embedded_roundtrip);
-	tcase_add_test(tc, test_names_and_support);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return RUN_TESTS("checksum", "vectors", 0, test_sha2, test_fletcher, test_blake3_vectors, test_edonr_vectors,
+			 test_zfs_salted_vectors, test_embedded_roundtrip, test_names_and_support);
 }

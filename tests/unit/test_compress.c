@@ -130,14 +130,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("compress");
-	TCase *tc = tcase_create("codecs");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_lzjb_known);
-	tcase_add_test(tc, test_zle_known);
-	tcase_add_test(tc, test_roundtrips);
-	tcase_add_test(tc, test_frames);
-	tcase_add_test(tc, test_hostile);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return RUN_TESTS("compress", "codecs", 120, test_lzjb_known, test_zle_known, test_roundtrips, test_frames,
+			 test_hostile);
 }

@@ -253,12 +253,5 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("create");
-	TCase *tc = tcase_create("config");
-	tcase_add_test(tc, test_label_config);
-	tcase_add_test(tc, test_mos_config);
-	tcase_add_test(tc, test_tree_mismatch);
-	tcase_add_test(tc, test_refusals);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return RUN_TESTS("create", "config", 0, test_label_config, test_mos_config, test_tree_mismatch, test_refusals);
 }

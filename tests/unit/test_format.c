@@ -199,22 +199,8 @@ START_TEST(test_zap_normalize)
 }
 END_TEST
 
-static Suite *format_suite(void)
-{
-	Suite *s = suite_create("format");
-	TCase *tc = tcase_create("decoders");
-	tcase_add_test(tc, test_uberblock_rootbp);
-	tcase_add_test(tc, test_embedded_payload);
-	tcase_add_test(tc, test_hole_birth);
-	tcase_add_test(tc, test_dmu_types);
-	tcase_add_test(tc, test_dnode_decode_hostile);
-	tcase_add_test(tc, test_zap_hash);
-	tcase_add_test(tc, test_zap_normalize);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(format_suite());
+	return RUN_TESTS("format", "decoders", 0, test_uberblock_rootbp, test_embedded_payload, test_hole_birth,
+			 test_dmu_types, test_dnode_decode_hostile, test_zap_hash, test_zap_normalize);
 }

@@ -110,11 +110,6 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("fuse_nodes");
-	TCase *tc = tcase_create("fuse_nodes");
-	tcase_add_test(tc, test_forget_returns_target);
-	tcase_add_test(tc, test_each_skips_root);
-	tcase_add_test(tc, test_daemon_socket);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return RUN_TESTS("fuse_nodes", "fuse_nodes", 0, test_forget_returns_target, test_each_skips_root,
+			 test_daemon_socket);
 }

@@ -1331,24 +1331,12 @@ END_TEST
 
 static Suite *metaslab_suite(void)
 {
-	Suite *s = suite_create("metaslab");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, range_tree_basics);
-	tcase_add_test(tc, range_tree_random_vs_bitmap);
-	tcase_add_test(tc, range_tree_difference_vs_bitmap);
-	tcase_add_test(tc, metaslab_shift_rule);
-	tcase_add_test(tc, alloc_alignment_no_overlap);
-	tcase_add_test(tc, alloc_copies_spread);
-	tcase_add_test(tc, alloc_all_or_nothing);
-	tcase_add_test(tc, free_defer_timing);
-	tcase_add_test(tc, unalloc_same_txg);
-	tcase_add_test(tc, sync_passes_append_only_new);
-	tcase_add_test(tc, encode_v1_v2_roundtrip);
-	tcase_add_test(tc, histogram_rule);
-	tcase_add_test(tc, sync_histogram_and_many_txgs);
-	tcase_add_test(tc, slop_rule);
-	suite_add_tcase(s, tc);
+	Suite *s = suite_of("metaslab",
+			    TCASE_OF("core", 120, range_tree_basics, range_tree_random_vs_bitmap,
+				     range_tree_difference_vs_bitmap, metaslab_shift_rule, alloc_alignment_no_overlap,
+				     alloc_copies_spread, alloc_all_or_nothing, free_defer_timing, unalloc_same_txg,
+				     sync_passes_append_only_new, encode_v1_v2_roundtrip, histogram_rule,
+				     sync_histogram_and_many_txgs, slop_rule));
 	TCase *fx = tcase_create("fixtures");
 	tcase_set_timeout(fx, 300);
 	tcase_add_loop_test(fx, fixture_metaslabs_load, 0, (int)(sizeof(fixtures) / sizeof(fixtures[0])));

@@ -959,26 +959,9 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("nvpair");
-	TCase *tc = tcase_create("xdr");
-	tcase_set_timeout(tc, 120);	/* unpacks every fixture image: slow under load and ASan */
-	tcase_add_test(tc, test_example2);
-	tcase_add_test(tc, test_truncations);
-	tcase_add_test(tc, test_hostile);
-	tcase_add_test(tc, test_pack_example2);
-	tcase_add_test(tc, test_pack_example1);
-	tcase_add_test(tc, test_real_labels);
-	tcase_add_test(tc, test_mos_config);
-	tcase_add_test(tc, test_every_type);
-	tcase_add_test(tc, test_pair_bytes);
-	tcase_add_test(tc, test_unique_names);
-	tcase_add_test(tc, test_self_reference);
-	tcase_add_test(tc, test_bad_adds);
-	tcase_add_test(tc, test_dup);
-	tcase_add_test(tc, test_range);
-	tcase_add_test(tc, test_nesting);
-	tcase_add_test(tc, test_strict_decode);
-	tcase_add_test(tc, test_print);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	/* 120 s: unpacks every fixture image, slow under load and ASan */
+	return RUN_TESTS("nvpair", "xdr", 120, test_example2, test_truncations, test_hostile, test_pack_example2,
+			 test_pack_example1, test_real_labels, test_mos_config, test_every_type, test_pair_bytes,
+			 test_unique_names, test_self_reference, test_bad_adds, test_dup, test_range, test_nesting,
+			 test_strict_decode, test_print);
 }

@@ -164,12 +164,5 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("raidz");
-	TCase *tc = tcase_create("raidz");
-	tcase_set_timeout(tc, 240);
-	tcase_add_test(tc, test_asize_examples);
-	tcase_add_test(tc, test_map_examples);
-	tcase_add_test(tc, test_recovery);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return RUN_TESTS("raidz", "raidz", 240, test_asize_examples, test_map_examples, test_recovery);
 }

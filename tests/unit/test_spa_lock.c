@@ -122,18 +122,13 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("spa_lock");
-	TCase *tc = tcase_create("discipline");
+	TCase *tc = TCASE_OF("discipline", 0, test_modes_recorded, test_per_thread, test_set_error_trace);
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_modes_recorded);
-	tcase_add_test(tc, test_per_thread);
-	tcase_add_test(tc, test_set_error_trace);
 #ifndef NDEBUG
 	tcase_add_test_raise_signal(tc, test_recursive_read_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_read_then_write_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_exit_unheld_aborts, SIGABRT);
 	tcase_add_test_raise_signal(tc, test_assert_not_held_aborts, SIGABRT);
 #endif
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return run_suite(suite_of("spa_lock", tc));
 }

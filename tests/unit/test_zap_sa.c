@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include "check_main.h"
+#include "fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,66 +22,10 @@
 #include "zap.h"
 #include "zfuse/zfuse.h"
 
-static zfuse_pool_t *pool;
-static objset_t *os;
-static sa_table_t *sa;
-
-/* Field `col` (0-based) of the manifest line for `path`. */
-static const char *manifest_field(const char *path, int col)
-{
-	static char line[8192];
-	char fn[4096];
-	snprintf(fn, sizeof(fn), "%s/fixtures/basic/manifest.basic.tsv", getenv("ZFUSE_SHARED"));
-	FILE *f = fopen(fn, "r");
-	ck_assert_ptr_nonnull(f);
-	size_t plen = strlen(path);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, path, plen) || line[plen] != '\t')
-			continue;
-		fclose(f);
-		char *p = line;
-		for (int i = 0; i < col; i++)
-			p = strchr(p, '\t') + 1;
-		p[strcspn(p, "\t\n")] = 0;
-		return p;
-	}
-	fclose(f);
-	ck_abort_msg("no manifest line for %s", path);
-	return NULL;
-}
-
-static void setup(void)
-{
-	const char *img = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
-	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
-	spa_t *spa = (spa_t *)pool;
-	uint64_t dsobj, dirobj;
-	bool snap;
-	ck_assert_int_eq(dsl_dataset_lookup(spa, "basic", &dsobj, &dirobj, &snap), 0);
-	dsl_dataset_phys_t ds;
-	ck_assert_int_eq(dsl_dataset_read(spa, dsobj, &ds), 0);
-	ck_assert_int_eq(objset_open(spa, &ds.bp, &os), 0);
-	dnode_t mn;
-	uint64_t sa_obj;
-	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
-	ck_assert_int_eq(zap_lookup_uint64(&mn, "SA_ATTRS", &sa_obj), 0);
-	dnode_rele(&mn);
-	ck_assert_int_eq(sa_table_load(os, sa_obj, &sa), 0);
-}
-
-static void teardown(void)
-{
-	sa_table_free(sa);
-	objset_close(os);
-	zfuse_pool_close(pool);
-}
-
 START_TEST(test_master_node)
 {
 	dnode_t mn;
-	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, 1, &mn), 0);
 	ck_assert_uint_eq(mn.type, DMU_OT_MASTER_NODE);
 	zap_info_t zi;
 	ck_assert_int_eq(zap_get_info(&mn, &zi), 0);
@@ -120,7 +65,7 @@ START_TEST(test_fat_zap_directory)
 {
 	uint64_t many = strtoull(manifest_field("many", 8), NULL, 10);
 	dnode_t dn;
-	ck_assert_int_eq(dnode_hold(os, many, &dn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, many, &dn), 0);
 	struct order o = { .sorted = true };
 	ck_assert_int_eq(zap_get_info(&dn, &o.zi), 0);
 	ck_assert(!o.zi.micro);
@@ -149,10 +94,10 @@ START_TEST(test_sa_attributes)
 {
 	uint64_t obj = strtoull(manifest_field("biguid", 8), NULL, 10);
 	dnode_t dn;
-	ck_assert_int_eq(dnode_hold(os, obj, &dn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, obj, &dn), 0);
 	ck_assert_uint_eq(dn.bonustype, DMU_OT_SA);
 	sa_handle_t h;
-	ck_assert_int_eq(sa_handle_get(sa, &dn, &h), 0);
+	ck_assert_int_eq(sa_handle_get(basic_fs.sa, &dn, &h), 0);
 	ck_assert_uint_eq(sa_get_u64(&h, ZPL_UID, 0), strtoull(manifest_field("biguid", 3), NULL, 10));
 	ck_assert_uint_eq(sa_get_u64(&h, ZPL_GID, 0), strtoull(manifest_field("biguid", 4), NULL, 10));
 	ck_assert_uint_eq(sa_get_u64(&h, ZPL_SIZE, 0), strtoull(manifest_field("biguid", 5), NULL, 10));
@@ -173,10 +118,8 @@ START_TEST(test_sa_spill_symlink)
 {
 	/* The longest symlink target (1003 bytes) lives in an SA spill block. */
 	static char path[256];
-	char fn[4096], line[8192];
-	snprintf(fn, sizeof(fn), "%s/fixtures/basic/manifest.basic.tsv", getenv("ZFUSE_SHARED"));
-	FILE *f = fopen(fn, "r");
-	ck_assert_ptr_nonnull(f);
+	char line[8192];
+	FILE *f = basic_manifest_open();
 	path[0] = 0;
 	while (fgets(line, sizeof(line), f)) {
 		char *type = strchr(line, '\t');
@@ -190,11 +133,11 @@ START_TEST(test_sa_spill_symlink)
 	uint64_t obj = strtoull(manifest_field(path, 8), NULL, 10);
 	const char *target = manifest_field(path, 10);
 	dnode_t dn;
-	ck_assert_int_eq(dnode_hold(os, obj, &dn), 0);
+	ck_assert_int_eq(dnode_hold(basic_fs.os, obj, &dn), 0);
 	blkptr_t spill;
 	ck_assert_int_eq(dnode_spill_bp(&dn, &spill), 0);
 	sa_handle_t h;
-	ck_assert_int_eq(sa_handle_get(sa, &dn, &h), 0);
+	ck_assert_int_eq(sa_handle_get(basic_fs.sa, &dn, &h), 0);
 	ck_assert_uint_eq(h.len[ZPL_SYMLINK], strlen(target));
 	ck_assert(memcmp(h.attr[ZPL_SYMLINK], target, strlen(target)) == 0);
 	sa_handle_release(&h);
@@ -204,13 +147,8 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("zap_sa");
-	TCase *tc = tcase_create("basic fixture");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_master_node);
-	tcase_add_test(tc, test_fat_zap_directory);
-	tcase_add_test(tc, test_sa_attributes);
-	tcase_add_test(tc, test_sa_spill_symlink);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	TCase *tc = TCASE_OF("basic fixture", 0, test_master_node, test_fat_zap_directory, test_sa_attributes,
+			     test_sa_spill_symlink);
+	tcase_add_checked_fixture(tc, basic_fs_setup, basic_fs_teardown);
+	return run_suite(suite_of("zap_sa", tc));
 }

@@ -33,6 +33,7 @@
 #include "dsl.h"
 #include "spa.h"
 #include "zfuse/zfuse.h"
+#include "fixture.h"
 #endif
 
 /* ---- in-memory objects ---------------------------------------------------- */
@@ -895,42 +896,10 @@ END_TEST
 static zfuse_pool_t *pool;
 static objset_t *fos;
 
-static const char *manifest_obj(const char *path)
-{
-	static char line[8192];
-	char fn[4096];
-	snprintf(fn, sizeof(fn), "%s/fixtures/basic/manifest.basic.tsv", getenv("ZFUSE_SHARED"));
-	FILE *f = fopen(fn, "r");
-	ck_assert_ptr_nonnull(f);
-	size_t plen = strlen(path);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, path, plen) || line[plen] != '\t')
-			continue;
-		fclose(f);
-		char *p = line;
-		for (int i = 0; i < 8; i++)
-			p = strchr(p, '\t') + 1;
-		p[strcspn(p, "\t\n")] = 0;
-		return p;
-	}
-	fclose(f);
-	ck_abort_msg("no manifest line for %s", path);
-	return NULL;
-}
-
 static void fx_setup(void)
 {
-	const char *img = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
-	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
-	spa_t *spa = (spa_t *)pool;
-	uint64_t dsobj, dirobj;
-	bool snap;
-	ck_assert_int_eq(dsl_dataset_lookup(spa, "basic", &dsobj, &dirobj, &snap), 0);
-	dsl_dataset_phys_t ds;
-	ck_assert_int_eq(dsl_dataset_read(spa, dsobj, &ds), 0);
-	ck_assert_int_eq(objset_open(spa, &ds.bp, &fos), 0);
+	pool = import_basic();
+	fos = open_dataset(pool, "basic");
 }
 
 static void fx_teardown(void)
@@ -956,7 +925,7 @@ static int fx_cb(void *arg, const zap_entry_t *ze)
 
 START_TEST(test_same_blocks_as_openzfs)
 {
-	uint64_t many = strtoull(manifest_obj("many"), NULL, 10);
+	uint64_t many = strtoull(manifest_field("many", 8), NULL, 10);
 	dnode_t dn;
 	ck_assert_int_eq(dnode_hold(fos, many, &dn), 0);
 	zap_info_t zi;
@@ -1078,17 +1047,9 @@ static void real_verify(objset_t *os, uint64_t big, uint64_t arr, uint64_t norm)
 START_TEST(test_real_pool_roundtrip)
 {
 	char dir[] = "/tmp/zapw-XXXXXX";
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	char img[256];
-	snprintf(img, sizeof(img), "%s/zapw.img", dir);
-	const char *args[] = { img };
-	struct zfuse_create_opts co = { .name = "zapwtest", .vdev_args = args, .nvdev_args = 1,
-					.file_size = 128ULL << 20 };
-	ck_assert_int_eq(zfuse_pool_create(&co), 0);
-	const char *imgp = img;
-	struct zfuse_import_opts o = { .paths = &imgp, .npaths = 1, .readwrite = true };
-	zfuse_pool_t *p;
-	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
+	create_temp_pool(dir, "zapw.img", img, sizeof(img), "zapwtest", 128ULL << 20);
+	zfuse_pool_t *p = import_image(img, true);
 	ck_assert(zfuse_pool_writable(p));
 	spa_t *spa = (spa_t *)p;
 	dmu_tx_t tx;
@@ -1137,8 +1098,7 @@ START_TEST(test_real_pool_roundtrip)
 	spa_objset_rele(spa, os);
 	zfuse_pool_close(p);
 
-	o.readwrite = false;
-	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
+	p = import_image(img, false);
 	ck_assert_int_eq(spa_objset_hold((spa_t *)p, ref.dsobj, &os), 0);
 	real_verify(os, big, arr, norm);
 	spa_objset_rele((spa_t *)p, os);
@@ -1158,16 +1118,10 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("zap_write_fixture");
-	TCase *tc = tcase_create("basic fixture");
-	tcase_set_timeout(tc, 300);
+	TCase *tc = TCASE_OF("basic fixture", 300, test_same_blocks_as_openzfs);
 	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
-	tcase_add_test(tc, test_same_blocks_as_openzfs);
-	suite_add_tcase(s, tc);
-	TCase *tr = tcase_create("write engine");
-	tcase_set_timeout(tr, 300);
-	tcase_add_test(tr, test_real_pool_roundtrip);
-	suite_add_tcase(s, tr);
+	Suite *s = suite_of("zap_write_fixture", tc);
+	suite_add_tcase(s, TCASE_OF("write engine", 300, test_real_pool_roundtrip));
 	return run_suite(s);
 }
 #else
@@ -1175,18 +1129,8 @@ int main(void)
 {
 	/* 128 KiB micro blocks are copied on every call: keep them off mmap. */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
-	Suite *s = suite_create("zap_write");
-	TCase *tc = tcase_create("in-memory store");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_micro_basics);
-	tcase_add_test(tc, test_collision_cd);
-	tcase_add_test(tc, test_micro_growth_and_upgrade);
-	tcase_add_test(tc, test_fat_default_many);
-	tcase_add_test(tc, test_ptrtbl_growth);
-	tcase_add_test(tc, test_tiny_blocks);
-	tcase_add_test(tc, test_normalized);
-	tcase_add_test(tc, test_non_uint64_upgrades);
-	suite_add_tcase(s, tc);
-	return run_suite(s);
+	return RUN_TESTS("zap_write", "in-memory store", 300, test_micro_basics, test_collision_cd,
+			 test_micro_growth_and_upgrade, test_fat_default_many, test_ptrtbl_growth, test_tiny_blocks,
+			 test_normalized, test_non_uint64_upgrades);
 }
 #endif

@@ -11,6 +11,7 @@
  */
 #include <check.h>
 #include "check_main.h"
+#include "fixture.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,42 +28,10 @@
 #include "zpl_impl.h"
 #include "zfuse/zfuse.h"
 
-static zfuse_pool_t *pool;
-static objset_t *os;
-static sa_table_t *sat;
-
-static void setup(void)
-{
-	const char *img = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
-	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
-	spa_t *spa = (spa_t *)pool;
-	uint64_t dsobj, dirobj;
-	bool snap;
-	ck_assert_int_eq(dsl_dataset_lookup(spa, "basic", &dsobj, &dirobj, &snap), 0);
-	dsl_dataset_phys_t ds;
-	ck_assert_int_eq(dsl_dataset_read(spa, dsobj, &ds), 0);
-	ck_assert_int_eq(objset_open(spa, &ds.bp, &os), 0);
-	dnode_t mn;
-	uint64_t sa_obj;
-	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
-	ck_assert_int_eq(zap_lookup_uint64(&mn, "SA_ATTRS", &sa_obj), 0);
-	dnode_rele(&mn);
-	ck_assert_int_eq(sa_table_load(os, sa_obj, &sat), 0);
-}
-
-static void teardown(void)
-{
-	sa_table_free(sat);
-	objset_close(os);
-	zfuse_pool_close(pool);
-}
-
 static int existing_layout(void *arg, const uint16_t *attrs, unsigned n, unsigned *num)
 {
 	(void)arg;
-	return sa_table_find_layout(sat, attrs, n, num);
+	return sa_table_find_layout(basic_fs.sa, attrs, n, num);
 }
 
 /* End of the attribute data in one buffer (bonus or spill) of a list. */
@@ -77,22 +46,22 @@ static uint64_t data_end(const sa_attrs_t *l, bool spill)
 
 START_TEST(test_relayout_matches_openzfs)
 {
-	uint64_t max = objset_max_object(os);
+	uint64_t max = objset_max_object(basic_fs.os);
 	unsigned checked = 0, spilled = 0, symlinks = 0;
 	for (uint64_t obj = 1; obj < max; obj++) {
 		dnode_t dn;
-		if (dnode_hold(os, obj, &dn) != 0)
+		if (dnode_hold(basic_fs.os, obj, &dn) != 0)
 			continue;
 		if (dn.bonustype != DMU_OT_SA) {
 			dnode_rele(&dn);
 			continue;
 		}
 		sa_attrs_t l;
-		ck_assert_msg(sa_attrs_load(sat, &dn, &l) == 0, "object %lu: cannot load", (unsigned long)obj);
+		ck_assert_msg(sa_attrs_load(basic_fs.sa, &dn, &l) == 0, "object %lu: cannot load", (unsigned long)obj);
 		struct sa_layout_out *out = malloc(sizeof(*out));
 		ck_assert_ptr_nonnull(out);
 		/* Laid out as for a fresh object: no old spill to reuse. */
-		int rc = sa_layout_compute(sat, &l, dn.size, 0, NULL, existing_layout, NULL, out);
+		int rc = sa_layout_compute(basic_fs.sa, &l, dn.size, 0, NULL, existing_layout, NULL, out);
 		ck_assert_msg(rc == 0, "object %lu: layout %d (a layout OpenZFS never stored?)",
 			      (unsigned long)obj, rc);
 		uint64_t blen;
@@ -111,11 +80,11 @@ START_TEST(test_relayout_matches_openzfs)
 			spilled++;
 		}
 		uint32_t alen;
-		const uint8_t *mode = sa_attrs_get(sat, &l, ZPL_MODE, &alen);
+		const uint8_t *mode = sa_attrs_get(basic_fs.sa, &l, ZPL_MODE, &alen);
 		ck_assert_ptr_nonnull(mode);
 		if (S_ISLNK(le64(mode)))
 			symlinks++;
-		const uint8_t *aces = sa_attrs_get(sat, &l, ZPL_DACL_ACES, &alen);
+		const uint8_t *aces = sa_attrs_get(basic_fs.sa, &l, ZPL_DACL_ACES, &alen);
 		if (aces) {
 			uint8_t want[48];
 			unsigned n = zpl_trivial_acl(le64(mode), S_ISDIR(le64(mode)), want);
@@ -147,39 +116,39 @@ START_TEST(test_list_edits)
 		if (order[i] == ZPL_ATIME || order[i] == ZPL_MTIME || order[i] == ZPL_CTIME ||
 		    order[i] == ZPL_CRTIME) {
 			int64_t ts[2] = { 1, 2 };
-			ck_assert_int_eq(sa_attrs_set_time(sat, &l, order[i], ts), 0);
+			ck_assert_int_eq(sa_attrs_set_time(basic_fs.sa, &l, order[i], ts), 0);
 		} else {
-			ck_assert_int_eq(sa_attrs_set_u64(sat, &l, order[i], i + 1), 0);
+			ck_assert_int_eq(sa_attrs_set_u64(basic_fs.sa, &l, order[i], i + 1), 0);
 		}
 	}
-	ck_assert_int_eq(sa_attrs_set_u64(sat, &l, ZPL_DACL_COUNT, 3), 0);
+	ck_assert_int_eq(sa_attrs_set_u64(basic_fs.sa, &l, ZPL_DACL_COUNT, 3), 0);
 	uint8_t aces[48];
 	unsigned n = zpl_trivial_acl(0100644, false, aces);
 	ck_assert_uint_eq(n, 3);
-	ck_assert_int_eq(sa_attrs_set(sat, &l, ZPL_DACL_ACES, aces, 24), 0);
+	ck_assert_int_eq(sa_attrs_set(basic_fs.sa, &l, ZPL_DACL_ACES, aces, 24), 0);
 	/* A fixed-length attribute refuses another length. */
-	ck_assert_int_eq(sa_attrs_set(sat, &l, ZPL_SIZE, aces, 4), -ZFUSE_E_INVAL);
+	ck_assert_int_eq(sa_attrs_set(basic_fs.sa, &l, ZPL_SIZE, aces, 4), -ZFUSE_E_INVAL);
 	struct sa_layout_out *out = malloc(sizeof(*out));
-	ck_assert_int_eq(sa_layout_compute(sat, &l, 512, 0, NULL, existing_layout, NULL, out), 0);
+	ck_assert_int_eq(sa_layout_compute(basic_fs.sa, &l, 512, 0, NULL, existing_layout, NULL, out), 0);
 	ck_assert_uint_eq(out->bonuslen, 168);	/* 8 + 136 + 24, the FIFO layout */
 	ck_assert_ptr_null(out->spill);
 	/* A 1000-byte symlink target does not fit a 512-byte dnode. */
 	char target[1000];
 	memset(target, 'x', sizeof(target));
-	ck_assert_int_eq(sa_attrs_set(sat, &l, ZPL_SYMLINK, target, sizeof(target)), 0);
-	ck_assert_int_eq(sa_layout_compute(sat, &l, 512, 0, NULL, existing_layout, NULL, out), 0);
+	ck_assert_int_eq(sa_attrs_set(basic_fs.sa, &l, ZPL_SYMLINK, target, sizeof(target)), 0);
+	ck_assert_int_eq(sa_layout_compute(basic_fs.sa, &l, 512, 0, NULL, existing_layout, NULL, out), 0);
 	ck_assert_ptr_nonnull(out->spill);
 	ck_assert_uint_eq(out->spill_size, 1024);
 	ck_assert_uint_eq(out->bonuslen, 192);	/* capacity - 128 when spilling */
 	ck_assert_uint_eq(out->spill_count, 1);
 	free(out->spill);
 	/* With 1 KiB dnodes a 600-byte target stays in the bonus. */
-	ck_assert_int_eq(sa_attrs_set(sat, &l, ZPL_SYMLINK, target, 600), 0);
-	ck_assert_int_eq(sa_layout_compute(sat, &l, 1024, 0, NULL, existing_layout, NULL, out), 0);
+	ck_assert_int_eq(sa_attrs_set(basic_fs.sa, &l, ZPL_SYMLINK, target, 600), 0);
+	ck_assert_int_eq(sa_layout_compute(basic_fs.sa, &l, 1024, 0, NULL, existing_layout, NULL, out), 0);
 	ck_assert_ptr_null(out->spill);
 	ck_assert_uint_eq(out->bonuslen, 16 + 136 + 24 + 600);
-	sa_attrs_remove(sat, &l, ZPL_SYMLINK);
-	ck_assert_ptr_null(sa_attrs_get(sat, &l, ZPL_SYMLINK, NULL));
+	sa_attrs_remove(basic_fs.sa, &l, ZPL_SYMLINK);
+	ck_assert_ptr_null(sa_attrs_get(basic_fs.sa, &l, ZPL_SYMLINK, NULL));
 	free(out);
 	sa_attrs_free(&l);
 }
@@ -229,10 +198,7 @@ static zfuse_fs_t *wfs;
 
 static void wsetup(void)
 {
-	const char *img = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(img != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
-	ck_assert_int_eq(zfuse_pool_import(&o, &wpool), 0);
+	wpool = import_basic();
 	spa_t *spa = (spa_t *)wpool;
 	spa->writable = true;
 	spa->open_txg = spa->ub.ub_txg + 1;
@@ -444,10 +410,7 @@ static zfuse_pool_t *import_dir(bool rw)
 {
 	char img[128];
 	snprintf(img, sizeof(img), "%s/zw.img", pooldir);
-	const char *paths[] = { img };
-	struct zfuse_import_opts o = { .paths = paths, .npaths = 1, .readwrite = rw };
-	zfuse_pool_t *p;
-	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
+	zfuse_pool_t *p = import_image(img, rw);
 	ck_assert(zfuse_pool_writable(p) == rw);
 	return p;
 }
@@ -480,13 +443,8 @@ static char *zdb_dump(void)
 START_TEST(test_pool_roundtrip)
 {
 	snprintf(pooldir, sizeof(pooldir), "/tmp/zplw-test-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(pooldir));
 	char img[128];
-	snprintf(img, sizeof(img), "%s/zw.img", pooldir);
-	const char *vdevs[] = { img };
-	struct zfuse_create_opts co = { .name = "zw", .vdev_args = vdevs, .nvdev_args = 1,
-					.file_size = 256ULL << 20 };
-	ck_assert_int_eq(zfuse_pool_create(&co), 0);
+	create_temp_pool(pooldir, "zw.img", img, sizeof(img), "zw", 256ULL << 20);
 
 	zfuse_pool_t *p = import_dir(true);
 	zfuse_fs_t *fs;
@@ -563,25 +521,13 @@ END_TEST
 
 static Suite *suite(void)
 {
-	Suite *s = suite_create("zpl_write");
-	TCase *tc = tcase_create("fixture");
-	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_relayout_matches_openzfs);
-	tcase_add_test(tc, test_list_edits);
-	tcase_add_test(tc, test_trivial_acl);
-	suite_add_tcase(s, tc);
-	TCase *tw = tcase_create("overlay");
+	TCase *tc = TCASE_OF("fixture", 300, test_relayout_matches_openzfs, test_list_edits, test_trivial_acl);
+	tcase_add_unchecked_fixture(tc, basic_fs_setup, basic_fs_teardown);
+	Suite *s = suite_of("zpl_write", tc);
+	TCase *tw = TCASE_OF("overlay", 300, test_create_and_write, test_names, test_xattrs);
 	tcase_add_checked_fixture(tw, wsetup, wteardown);
-	tcase_set_timeout(tw, 300);
-	tcase_add_test(tw, test_create_and_write);
-	tcase_add_test(tw, test_names);
-	tcase_add_test(tw, test_xattrs);
 	suite_add_tcase(s, tw);
-	TCase *tp = tcase_create("pool");
-	tcase_set_timeout(tp, 300);
-	tcase_add_test(tp, test_pool_roundtrip);
-	suite_add_tcase(s, tp);
+	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip));
 	return s;
 }
 
