@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * dmu_objset.h — writing one object set's dirty overlay as blocks, and how
+ * (private to the DMU sync path; txg.c drives it). dmu_objset_policy and
+ * dmu_objset_is_dirty live in dmu_objset.c; dmu_objset_prepare and
+ * dmu_objset_sync in dnode_sync.c, whose per-object machinery they drive.
+ *
+ * Every block that dies or is born on the way is reported to the object
+ * set's owner through the callbacks, which is how the DSL keeps dataset
+ * accounting and decides between freeing a block and handing it to a
+ * snapshot's deadlist.
+ */
+#ifndef ZFUSE_DMU_OBJSET_H
+#define ZFUSE_DMU_OBJSET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "blkptr.h"
+#include "dnode.h"
+
+/* How the blocks of an object set are written. */
+struct os_write_policy {
+	unsigned data_compress;	/* resolved ZIO_COMPRESS_* for file data */
+	int data_complevel;
+	unsigned data_checksum;	/* resolved ZIO_CHECKSUM_* for file data */
+	unsigned meta_compress;	/* lz4 (or lzjb on legacy pools) */
+	unsigned meta_checksum;
+	int copies;		/* data copies; metadata gets one more, MOS three */
+	bool embed;		/* embedded_data enabled */
+	bool hole_birth;	/* hole_birth enabled */
+	bool is_mos;
+};
+
+struct os_sync_owner {
+	/* A block of this objset was born (written) in txg. */
+	void (*born)(void *arg, const blkptr_t *bp);
+	/* A block of this objset died in txg: free it or keep it for a
+	 * snapshot. rewritten: it was rewritten in place (its space stays
+	 * allocated to the new block): only accounting changes. */
+	int (*kill)(void *arg, const blkptr_t *bp, bool rewritten);
+	void *arg;
+};
+
+/*
+ * Write every dirty object of os (objects first, then the meta-dnode),
+ * then the objset block; os->bp becomes the new root bp and the overlay
+ * is cleared. pass counts the sync passes of this txg (1-based): late
+ * passes store metadata uncompressed so the MOS converges.
+ * Errors: ZFUSE_E_NOSPC, ZFUSE_E_IO, ZFUSE_E_NOMEM, read errors.
+ */
+int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_policy *pol,
+		    const struct os_sync_owner *owner);
+
+/* The write policy of os: the dataset's compression, checksum and copies
+ * properties resolved, the pool's metadata algorithms, embedding and
+ * hole_birth by feature state. */
+struct spa;
+void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_policy *pol);
+
+/* Compress and checksum os's dirty data blocks ahead of dmu_objset_sync,
+ * on every core; needs only the pool lock shared (it changes no state a
+ * reader sees). */
+void dmu_objset_prepare(objset_t *os, uint64_t txg, const struct os_write_policy *pol);
+
+/* Whether os has anything to write. */
+bool dmu_objset_is_dirty(const objset_t *os);
+
+#endif
