@@ -59,6 +59,13 @@ struct dbuf_overlay {
 };
 
 /*
+ * Hold block (level, blkid) decoded: level 0 is dnode_datablksz bytes,
+ * indirect levels 1 << indblkshift. Holes give a zero-filled buffer.
+ * Released with dbuf_rele (dnode.h).
+ */
+int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out);
+
+/*
  * Read side, called by dbuf_hold for level 0: 0 with *out when the block
  * is dirty (a borrowed view) or freed (zeros); 1 when the overlay has
  * nothing to say; negative on error.

@@ -9,9 +9,9 @@
 #include <string.h>
 #include "byteorder.h"
 #include "dbuf.h"
+#include "dmu_objset.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
-#include "dnode_sync.h"
 #include "dsl.h"
 #include "spa_impl.h"
 #include "zfeature.h"

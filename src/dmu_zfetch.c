@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dbuf.h"
 #include "dmu_zfetch.h"
 
 #define ZFETCH_STREAMS 64

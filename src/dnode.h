@@ -123,11 +123,7 @@ void dnode_blkptr(const dnode_t *dn, int i, blkptr_t *bp);
  */
 int dnode_find_bp(dnode_t *dn, int level, uint64_t blkid, blkptr_t *bp);
 
-/*
- * Hold block (level, blkid) decoded: level 0 is dnode_datablksz bytes,
- * indirect levels 1 << indblkshift. Holes give a zero-filled buffer.
- */
-int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out);
+/* Release a block dbuf_hold (dbuf.h) gave out. */
 void dbuf_rele(dnode_t *dn, arc_buf_t *buf);
 
 /* Read len bytes of the object's data at off; beyond the last block and

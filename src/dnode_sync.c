@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include "byteorder.h"
 #include "dbuf.h"
+#include "dmu_objset.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "zap.h"
 #include "zfeature.h"
-#include "dnode_sync.h"
 #include "spa_misc.h"
 #include "zio_compress.h"
 #include "zio_write.h"

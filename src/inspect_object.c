@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dbuf.h"
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"

@@ -18,7 +18,7 @@
  *    The log callback is the one exception: it may run under the lock
  *    and must not call into the library.
  *  - Functions named *_locked, and everything in dmu_tx.h, dbuf.h and
- *    dnode_sync.h, expect the caller to hold it (exclusively for changes)
+ *    dmu_objset.h, expect the caller to hold it (exclusively for changes)
  *    and never take it.
  *  - The sync thread passes tx_gate first and then takes the lock per
  *    phase; dmu_tx_begin passes tx_gate to take it exclusively.

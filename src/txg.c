@@ -23,7 +23,7 @@
 #include <time.h>
 #include "dbuf.h"
 #include "dmu_tx.h"
-#include "dnode_sync.h"
+#include "dmu_objset.h"
 #include "dsl.h"
 #include "dsl_sync.h"
 #include "metaslab.h"

@@ -26,6 +26,7 @@
 #include <uninorm.h>
 #include <unistr.h>
 #include "byteorder.h"
+#include "dbuf.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "zap.h"

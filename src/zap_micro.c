@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dbuf.h"
 #include "zap_impl.h"
 #include "zap_leaf.h"
 #include "zfuse/errors.h"

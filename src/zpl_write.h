@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: CDDL-1.0 */
 /*
- * zpl_write.h — private to the ZPL write side (zpl_write.c, zpl_xattr.c):
- * the per-dataset write state, znodes being changed (struct wnode) and the
- * building blocks every operation is made of. All of them run inside a
- * transaction (zplw_wbegin .. zplw_wend), i.e. as the pool's only writer.
+ * zpl_write.h — private to the ZPL write side (zpl_write.c,
+ * zpl_write_data.c, zpl_xattr.c): the per-dataset write state, znodes being
+ * changed (struct wnode) and the building blocks every operation is made of.
+ * All of them run inside a transaction (zplw_wbegin .. zplw_wend), i.e. as
+ * the pool's only writer.
  */
 #ifndef ZFUSE_ZPL_WRITE_H
 #define ZFUSE_ZPL_WRITE_H
@@ -74,6 +75,11 @@ struct mkargs {
 /* Current time as {seconds, nanoseconds}. */
 void zplw_now_ts(int64_t t[2]);
 
+static inline bool is_p2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
 /* Load / release an SA znode for changing. Errors: ZFUSE_E_UNSUPPORTED
  * (legacy znode), ZFUSE_E_NOENT, ZFUSE_E_CORRUPT. */
 int zplw_wnode_load(zfuse_fs_t *fs, uint64_t obj, struct wnode *n);
@@ -110,6 +116,9 @@ int zplw_set_size(zfuse_fs_t *fs, struct wnode *n, uint64_t size, dmu_tx_t *tx);
  * readers' SA tables when layouts were added; returns rc). */
 int zplw_wbegin(zfuse_fs_t *fs, dmu_tx_t *tx);
 int zplw_wend(zfuse_fs_t *fs, dmu_tx_t *tx, int rc);
+/* The attributes after a change, when st is not NULL (readers refreshed
+ * first, so they see new SA layouts). */
+int zplw_stat_out(zfuse_fs_t *fs, uint64_t obj, struct stat *st);
 /* The start most operations share: the transaction, one timestamp for
  * everything it changes, and the object loaded by load (zplw_wnode_load,
  * zplw_load_dir, zplw_load_regular). On error nothing is left open. */

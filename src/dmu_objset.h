@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: CDDL-1.0 */
 /*
- * dnode_sync.h — writing one object set's dirty overlay as blocks
- * (private to the DMU sync path; txg.c drives it).
+ * dmu_objset.h — writing one object set's dirty overlay as blocks, and how
+ * (private to the DMU sync path; txg.c drives it). dmu_objset_policy and
+ * dmu_objset_is_dirty live in dmu_objset.c; dmu_objset_prepare and
+ * dmu_objset_sync in dnode_sync.c, whose per-object machinery they drive.
  *
  * Every block that dies or is born on the way is reported to the object
  * set's owner through the callbacks, which is how the DSL keeps dataset
  * accounting and decides between freeing a block and handing it to a
  * snapshot's deadlist.
  */
-#ifndef ZFUSE_DNODE_SYNC_H
-#define ZFUSE_DNODE_SYNC_H
+#ifndef ZFUSE_DMU_OBJSET_H
+#define ZFUSE_DMU_OBJSET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "blkptr.h"
 #include "dnode.h"
@@ -50,7 +53,7 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 
 /* The write policy of os: the dataset's compression, checksum and copies
  * properties resolved, the pool's metadata algorithms, embedding and
- * hole_birth by feature state (dmu_objset.c). */
+ * hole_birth by feature state. */
 struct spa;
 void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_policy *pol);
 
