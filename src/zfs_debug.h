@@ -4,7 +4,7 @@
  * malformed structure, a checksum failure or a device error returns
  * SET_ERROR(-ZFUSE_E_...): the value is unchanged, and while error tracing
  * is on the file, line and function of the check are reported through the
- * debug log, so `zfuse mount -o debug` and `zfuse inspect -vvv` can name the
+ * debug log, so `zfuse mount -d` (or -vv) and `zfuse inspect -vvv` can name the
  * check that rejected a block. Tracing costs one relaxed load when off.
  */
 #ifndef ZFUSE_ZFS_DEBUG_H
