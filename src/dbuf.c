@@ -13,6 +13,7 @@
 #include "dbuf.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
+#include "zio_buf.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
@@ -174,6 +175,46 @@ int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out)
 
 int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
 {
+	return dbuf_dirty_range(dn, blkid, 0, 0, out);
+}
+
+/* Whether block blkid (not dirty) is a hole or freed: no need to read it. */
+static bool reads_as_zeros(dnode_t *dn, uint64_t blkid)
+{
+	if (dbuf_block_freed(dn->os, dn->object, blkid))
+		return true;
+	blkptr_t bp;
+	return dnode_find_bp(dn, 0, blkid, &bp) == 0 && bp_is_hole(&bp) && !bp_is_embedded(&bp);
+}
+
+/* Fill a new dirty block with the block's current contents, except
+ * [skip_off, skip_off + skip_len), which the caller overwrites. */
+static int dbuf_fill(dnode_t *dn, uint64_t blkid, uint8_t *data, uint64_t size,
+		     uint64_t skip_off, uint64_t skip_len)
+{
+	if (skip_off == 0 && skip_len >= size)
+		return 0;
+	if (blkid <= dn->maxblkid && !reads_as_zeros(dn, blkid)) {
+		arc_buf_t *b;
+		int rc = dbuf_hold(dn, 0, blkid, &b);
+		if (rc)
+			return rc;
+		uint64_t have = b->size < size ? b->size : size;
+		memcpy(data, b->data, have);
+		if (have < size)
+			memset(data + have, 0, size - have);
+		dbuf_rele(dn, b);
+		return 0;
+	}
+	uint64_t skip_end = skip_off + skip_len > size ? size : skip_off + skip_len;
+	memset(data, 0, skip_off);
+	memset(data + skip_end, 0, size - skip_end);
+	return 0;
+}
+
+int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t skip_len,
+		     dirty_block_t **out)
+{
 	objset_t *os = dn->os;
 	SPA_ASSERT_WRITER(os->spa);
 	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
@@ -183,27 +224,22 @@ int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
 	}
 	uint64_t size = dnode_datablksz(dn);
 	db = calloc(1, sizeof(*db));
-	if (!db || !(db->data = calloc(1, size))) {
+	if (!db || !(db->data = zio_data_buf_alloc(size))) {
 		free(db);
 		return -ZFUSE_E_NOMEM;
 	}
 	db->object = dn->object;
 	db->blkid = blkid;
 	db->size = size;
-	if (blkid <= dn->maxblkid) {
-		arc_buf_t *b;
-		int rc = dbuf_hold(dn, 0, blkid, &b);
-		if (rc) {
-			free(db->data);
-			free(db);
-			return rc;
-		}
-		memcpy(db->data, b->data, b->size < size ? b->size : size);
-		dbuf_rele(dn, b);
+	int rc = dbuf_fill(dn, blkid, db->data, size, skip_off, skip_len);
+	if (rc) {
+		zio_data_buf_free(db->data, size);
+		free(db);
+		return rc;
 	}
 	/* User accounting compares each dnode with what it was (dnode_sync.c). */
 	if (dn->object == 0 && !(db->orig = malloc(size))) {
-		free(db->data);
+		zio_data_buf_free(db->data, size);
 		free(db);
 		return -ZFUSE_E_NOMEM;
 	}
@@ -213,7 +249,7 @@ int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
 	dirty_object_t *dobj = ov ? dbuf_dirty_object(os, dn->object) : NULL;
 	if (!dobj) {
 		free(db->orig);
-		free(db->data);
+		zio_data_buf_free(db->data, db->size);
 		free(db);
 		return -ZFUSE_E_NOMEM;
 	}
@@ -253,17 +289,19 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db)
 	ov->dirty_bytes -= db->size;
 	dbuf_prep_free(db);
 	free(db->orig);
-	free(db->data);
+	zio_data_buf_free(db->data, db->size);
 	free(db);
 }
 
 int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size)
 {
-	uint8_t *nd = realloc(db->data, size);
+	uint8_t *nd = zio_data_buf_alloc(size);
 	if (!nd)
 		return -ZFUSE_E_NOMEM;
+	memcpy(nd, db->data, size < db->size ? size : db->size);
 	if (size > db->size)
 		memset(nd + db->size, 0, size - db->size);
+	zio_data_buf_free(db->data, db->size);
 	os->overlay->dirty_bytes += size - db->size;
 	db->data = nd;
 	db->size = size;
@@ -315,7 +353,7 @@ void dbuf_overlay_clear(objset_t *os)
 			dirty_block_t *bn = db->obj_next;
 			dbuf_prep_free(db);
 			free(db->orig);
-			free(db->data);
+			zio_data_buf_free(db->data, db->size);
 			free(db);
 			db = bn;
 		}

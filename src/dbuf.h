@@ -87,6 +87,11 @@ dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blk
  * (overlay, else disk, else zeros) at the dnode's current block size.
  */
 int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out);
+/* The same, for a caller about to overwrite [skip_off, skip_off + skip_len)
+ * of the block: those bytes are left undefined (a whole-block overwrite
+ * reads nothing). */
+int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t skip_len,
+		     dirty_block_t **out);
 
 /* Drop a dirty block (freed range, freed object). */
 void dbuf_undirty(objset_t *os, dirty_block_t *db);

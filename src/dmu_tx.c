@@ -464,7 +464,7 @@ int dmu_write(objset_t *os, uint64_t object, uint64_t off, uint64_t len, const v
 		uint64_t blkid = off / bs, boff = off % bs;
 		uint64_t n = bs - boff < len ? bs - boff : len;
 		dirty_block_t *db;
-		rc = dbuf_dirty(&dn, blkid, &db);
+		rc = dbuf_dirty_range(&dn, blkid, boff, n, &db);
 		if (rc == 0) {
 			memcpy(db->data + boff, src, n);
 			src += n;

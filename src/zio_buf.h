@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * zio_buf.h — buffers for whole blocks, recycled.
+ *
+ * Dirty blocks come and go at the rate data is written: a 128 KiB block
+ * per 128 KiB written, freed one sync later. From malloc each one is a
+ * fresh mapping (or heap the allocator just trimmed) that the kernel must
+ * zero page by page, which cost more than copying the data in. Blocks of
+ * power-of-two sizes are therefore kept on free lists, up to a bounded
+ * total; other sizes go to malloc. Contents of a recycled buffer are
+ * undefined. Thread-safe.
+ */
+#ifndef ZFUSE_ZIO_BUF_H
+#define ZFUSE_ZIO_BUF_H
+
+#include <stdint.h>
+
+/* size bytes (uninitialised), or NULL when memory is short. */
+void *zio_data_buf_alloc(uint64_t size);
+/* Give back a buffer of zio_data_buf_alloc(size) (NULL is ignored). */
+void zio_data_buf_free(void *buf, uint64_t size);
+
+#endif
