@@ -83,15 +83,19 @@ static void grow_objects(struct dbuf_overlay *ov)
 	ov->object_buckets = nb;
 }
 
-dirty_object_t *dbuf_find_object(const objset_t *os, uint64_t object)
+dirty_object_t *dbuf_overlay_find_object(const struct dbuf_overlay *ov, uint64_t object)
 {
-	const struct dbuf_overlay *ov = os->overlay;
 	if (!ov)
 		return NULL;
 	dirty_object_t *d = ov->object_hash[mix(object, 0) & (ov->object_buckets - 1)];
 	while (d && d->object != object)
 		d = d->hash_next;
 	return d;
+}
+
+dirty_object_t *dbuf_find_object(const objset_t *os, uint64_t object)
+{
+	return dbuf_overlay_find_object(os->overlay, object);
 }
 
 dirty_object_t *dbuf_dirty_object(objset_t *os, uint64_t object)
@@ -114,9 +118,8 @@ dirty_object_t *dbuf_dirty_object(objset_t *os, uint64_t object)
 	return d;
 }
 
-dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blkid)
+static dirty_block_t *ov_find_block(const struct dbuf_overlay *ov, uint64_t object, uint64_t blkid)
 {
-	const struct dbuf_overlay *ov = os->overlay;
 	if (!ov)
 		return NULL;
 	dirty_block_t *db = ov->block_hash[mix(object, blkid) & (ov->block_buckets - 1)];
@@ -125,15 +128,52 @@ dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blk
 	return db;
 }
 
-bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid)
+dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blkid)
 {
-	const dirty_object_t *d = dbuf_find_object(os, object);
+	return ov_find_block(os->overlay, object, blkid);
+}
+
+static bool ov_block_freed(const struct dbuf_overlay *ov, uint64_t object, uint64_t blkid)
+{
+	const dirty_object_t *d = dbuf_overlay_find_object(ov, object);
 	if (!d)
 		return false;
 	for (uint64_t i = 0; i < d->nfrees; i++)
 		if (blkid >= d->frees[i].first && blkid <= d->frees[i].last)
 			return true;
 	return false;
+}
+
+bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid)
+{
+	return ov_block_freed(os->overlay, object, blkid);
+}
+
+enum view_answer { VIEW_DIRTY, VIEW_ZEROS, VIEW_DISK };
+
+/*
+ * What block (object, blkid) is in the view readers and writers share:
+ * the open txg's overlay above the syncing txg's above the disk.
+ */
+static enum view_answer view_lookup(const objset_t *os, uint64_t object, uint64_t blkid,
+				    dirty_block_t **db)
+{
+	const struct dbuf_overlay *layers[2] = { os->overlay, os->syncing };
+	for (int i = 0; i < 2; i++) {
+		if (!layers[i])
+			continue;
+		if ((*db = ov_find_block(layers[i], object, blkid)) != NULL)
+			return VIEW_DIRTY;
+		if (ov_block_freed(layers[i], object, blkid))
+			return VIEW_ZEROS;
+	}
+	return VIEW_DISK;
+}
+
+dirty_block_t *dbuf_view_block(const objset_t *os, uint64_t object, uint64_t blkid)
+{
+	dirty_block_t *db = NULL;
+	return view_lookup(os, object, blkid, &db) == VIEW_DIRTY ? db : NULL;
 }
 
 static int zero_buf(uint64_t size, arc_buf_t **out)
@@ -164,13 +204,15 @@ int dbuf_borrow(const dirty_block_t *db, arc_buf_t **out)
 
 int dbuf_overlay_hold(dnode_t *dn, uint64_t blkid, arc_buf_t **out)
 {
-	objset_t *os = dn->os;
-	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
-	if (db)
+	dirty_block_t *db = NULL;
+	switch (view_lookup(dn->os, dn->object, blkid, &db)) {
+	case VIEW_DIRTY:
 		return dbuf_borrow(db, out);
-	if (dbuf_block_freed(os, dn->object, blkid))
+	case VIEW_ZEROS:
 		return zero_buf(dnode_datablksz(dn), out);
-	return 1;
+	default:
+		return 1;
+	}
 }
 
 int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
@@ -178,11 +220,17 @@ int dbuf_dirty(dnode_t *dn, uint64_t blkid, dirty_block_t **out)
 	return dbuf_dirty_range(dn, blkid, 0, 0, out);
 }
 
-/* Whether block blkid (not dirty) is a hole or freed: no need to read it. */
-static bool reads_as_zeros(dnode_t *dn, uint64_t blkid)
+/* Whether block blkid is a hole or freed: no need to read it. */
+bool dbuf_reads_as_zeros(dnode_t *dn, uint64_t blkid)
 {
-	if (dbuf_block_freed(dn->os, dn->object, blkid))
+	dirty_block_t *db;
+	switch (view_lookup(dn->os, dn->object, blkid, &db)) {
+	case VIEW_DIRTY:
+		return false;
+	case VIEW_ZEROS:
 		return true;
+	default:;
+	}
 	blkptr_t bp;
 	return dnode_find_bp(dn, 0, blkid, &bp) == 0 && bp_is_hole(&bp) && !bp_is_embedded(&bp);
 }
@@ -194,7 +242,7 @@ static int dbuf_fill(dnode_t *dn, uint64_t blkid, uint8_t *data, uint64_t size,
 {
 	if (skip_off == 0 && skip_len >= size)
 		return 0;
-	if (blkid <= dn->maxblkid && !reads_as_zeros(dn, blkid)) {
+	if (blkid <= dn->maxblkid && !dbuf_reads_as_zeros(dn, blkid)) {
 		arc_buf_t *b;
 		int rc = dbuf_hold(dn, 0, blkid, &b);
 		if (rc)
@@ -373,9 +421,14 @@ uint64_t dbuf_dirty_bytes(const objset_t *os)
 	return os->overlay ? os->overlay->dirty_bytes : 0;
 }
 
+uint64_t dbuf_syncing_bytes(const objset_t *os)
+{
+	return os->syncing ? os->syncing->dirty_bytes : 0;
+}
+
 int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
 {
-	if (level == 0 && dn->os->overlay) {
+	if (level == 0 && (dn->os->overlay || dn->os->syncing)) {
 		int dirty = dbuf_overlay_hold(dn, blkid, out);
 		if (dirty <= 0)
 			return dirty;	/* a dirty or freed block, or an error */

@@ -78,9 +78,13 @@ int dbuf_borrow(const dirty_block_t *db, arc_buf_t **out);
 /* The dirty record of an object, created on demand (NULL: no memory). */
 dirty_object_t *dbuf_dirty_object(objset_t *os, uint64_t object);
 dirty_object_t *dbuf_find_object(const objset_t *os, uint64_t object);
+dirty_object_t *dbuf_overlay_find_object(const struct dbuf_overlay *ov, uint64_t object);
 
-/* The dirty block (object, blkid), or NULL. */
+/* The dirty block (object, blkid) of the open txg, or NULL. */
 dirty_block_t *dbuf_find_block(const objset_t *os, uint64_t object, uint64_t blkid);
+/* The same in the readers' view: the open txg's, else the syncing txg's;
+ * NULL when neither has it dirty (a freed block is not dirty). */
+dirty_block_t *dbuf_view_block(const objset_t *os, uint64_t object, uint64_t blkid);
 
 /*
  * Make block blkid of dn dirty and return it: its current contents
@@ -98,6 +102,10 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db);
 
 /* Record a freed level-0 range of an object (merging neighbours). */
 int dbuf_add_free_range(objset_t *os, uint64_t object, uint64_t first, uint64_t last);
+
+/* Whether level-0 block blkid of dn reads as zeros in the readers' view
+ * (a hole, or freed in the open or the syncing txg). */
+bool dbuf_reads_as_zeros(dnode_t *dn, uint64_t blkid);
 
 /* Whether blkid of object lies in a range freed this txg. */
 bool dbuf_block_freed(const objset_t *os, uint64_t object, uint64_t blkid);
@@ -119,7 +127,8 @@ void dbuf_prep_free(dirty_block_t *db);
 /* Forget every change (after sync wrote them, or on close). */
 void dbuf_overlay_clear(objset_t *os);
 
-/* Bytes of dirty data in os. */
+/* Bytes of dirty data in os: the open txg's, the syncing txg's. */
 uint64_t dbuf_dirty_bytes(const objset_t *os);
+uint64_t dbuf_syncing_bytes(const objset_t *os);
 
 #endif

@@ -57,10 +57,42 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 struct spa;
 void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_policy *pol);
 
-/* Compress and checksum os's dirty data blocks ahead of dmu_objset_sync,
- * on every core; needs only the pool lock shared (it changes no state a
- * reader sees). */
-void dmu_objset_prepare(objset_t *os, uint64_t txg, const struct os_write_policy *pol);
+/*
+ * Compressing and checksumming a txg's data blocks ahead of
+ * dmu_objset_sync, on every core and without the pool lock: the blocks
+ * are collected under the lock (from the overlay about to be synced,
+ * which nobody changes any more), then prepared while writers go on.
+ */
+struct dmu_prep_batch {
+	struct spa *spa;
+	struct dirty_block **jobs;
+	uint64_t njobs, cap, next;
+};
+int dmu_objset_prepare_collect(objset_t *os, uint64_t txg, const struct os_write_policy *pol,
+			       struct dmu_prep_batch *batch);
+void dmu_prep_run(struct dmu_prep_batch *batch);
+void dmu_prep_batch_free(struct dmu_prep_batch *batch);
+
+/*
+ * The pipeline (dmu_objset_pipeline.c): an objset in the txg being synced
+ * while the next txg is open. quiesce (pool lock exclusive) closes the
+ * txg: its overlay becomes os->syncing. sync_begin (exclusive) swaps the
+ * closed state in for dmu_objset_sync and sets the open txg's aside;
+ * sync_end (exclusive) puts the open txg back, rebased onto what the sync
+ * wrote (synced false: the sync failed; the open txg comes back as it
+ * was). Errors of sync_end: ZFUSE_E_NOMEM, read errors (the open txg's
+ * changes are dropped then).
+ */
+struct os_in_sync {
+	objset_t *os;
+	struct os_write_policy pol;
+	uint8_t closed_phys[OBJSET_PHYS_SIZE];
+	uint8_t open_phys[OBJSET_PHYS_SIZE];
+	struct dbuf_overlay *open_ov;
+};
+void dmu_objset_quiesce(objset_t *os, struct os_in_sync *e);
+void dmu_objset_sync_begin(struct os_in_sync *e);
+int dmu_objset_sync_end(struct os_in_sync *e, bool synced);
 
 /* Whether os has anything to write. */
 bool dmu_objset_is_dirty(const objset_t *os);

@@ -52,9 +52,7 @@ int dmu_tx_begin(spa_t *spa, dmu_tx_t *tx)
 	if (!spa->writable)
 		return -ZFUSE_E_ROFS;
 	txg_throttle(spa);
-	pthread_mutex_lock(&spa->tx_gate);
 	spa_enter_write(spa);
-	pthread_mutex_unlock(&spa->tx_gate);
 	if (!spa->writable) {
 		spa_exit(spa);
 		return -ZFUSE_E_ROFS;
@@ -342,11 +340,7 @@ int dmu_object_set_blocksize(objset_t *os, uint64_t object, uint64_t blksz, dmu_
 	}
 	/* Keep the single block's contents: dirty it at the old size first. */
 	dirty_block_t *db = NULL;
-	blkptr_t bp;
-	bool has_data = dbuf_find_block(os, object, 0) != NULL;
-	if (!has_data && dnode_find_bp(&dn, 0, 0, &bp) == 0 && !bp_is_hole(&bp) &&
-	    !dbuf_block_freed(os, object, 0))
-		has_data = true;
+	bool has_data = !dbuf_reads_as_zeros(&dn, 0);
 	if (has_data && (rc = dbuf_dirty(&dn, 0, &db)) != 0) {
 		dnode_rele(&dn);
 		return rc;

@@ -77,7 +77,9 @@ int dnode_spill_bp(const dnode_t *dn, blkptr_t *bp)
 
 int dnode_spill_hold(dnode_t *dn, arc_buf_t **out)
 {
-	dirty_block_t *db = dn->os->overlay ? dbuf_find_block(dn->os, dn->object, DMU_SPILL_BLKID) : NULL;
+	if (!(dn->flags & DNODE_FLAG_SPILL_BLKPTR))
+		return -ZFUSE_E_NOENT;
+	dirty_block_t *db = dbuf_view_block(dn->os, dn->object, DMU_SPILL_BLKID);
 	if (db)
 		return db->size ? dbuf_borrow(db, out) : -ZFUSE_E_NOENT;
 	blkptr_t bp;

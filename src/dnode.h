@@ -56,6 +56,8 @@ typedef struct objset {
 	unsigned refcount;	/* holders through spa_objset_hold */
 	struct objset *next;	/* spa's list of shared objsets */
 	struct dbuf_overlay *overlay;	/* changes of the open txg; NULL when clean */
+	struct dbuf_overlay *syncing;	/* changes of the txg being synced (txg.c):
+					 * read below overlay, changed by no one */
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 	unsigned copies;	/* the dataset's copies property, for space estimates */
 } objset_t;

@@ -321,15 +321,9 @@ static int write_into(struct obj_sync *s, const struct zio_write_props *zp, cons
 
 #define PREP_MAX_THREADS 8
 
-struct prep_pool {
-	spa_t *spa;
-	dirty_block_t **jobs;
-	uint64_t njobs, next;
-};
-
 static void *prep_worker(void *arg)
 {
-	struct prep_pool *p = arg;
+	struct dmu_prep_batch *p = arg;
 	for (;;) {
 		uint64_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
 		if (i >= p->njobs)
@@ -339,20 +333,20 @@ static void *prep_worker(void *arg)
 	}
 }
 
-/*
- * Compress and checksum every dirty data block of the objects in v at once
- * on all cores; sync_object then only allocates and writes them.
- */
-static void prepare_blocks(struct obj_sync *s, dirty_object_t **v, uint64_t n)
+/* Add the dirty data blocks of the objects in v that are not prepared yet. */
+static int prep_collect(struct obj_sync *s, dirty_object_t **v, uint64_t n, struct dmu_prep_batch *b)
 {
-	uint64_t total = 0;
+	uint64_t total = b->njobs;
 	for (uint64_t i = 0; i < n; i++)
 		total += v[i]->nblocks;
-	if (total < 2)
-		return;
-	struct prep_pool pool = { .spa = s->spa };
-	if (!(pool.jobs = malloc(total * sizeof(*pool.jobs))))
-		return;		/* the serial path does the same work */
+	if (total > b->cap) {
+		dirty_block_t **nj = realloc(b->jobs, total * sizeof(*nj));
+		if (!nj)
+			return -ZFUSE_E_NOMEM;	/* the serial path does the same work */
+		b->jobs = nj;
+		b->cap = total;
+	}
+	b->spa = s->spa;
 	for (uint64_t i = 0; i < n; i++) {
 		dnode_t dn;
 		if (!v[i]->nblocks || dnode_hold(s->os, v[i]->object, &dn) != 0)
@@ -364,21 +358,47 @@ static void prepare_blocks(struct obj_sync *s, dirty_object_t **v, uint64_t n)
 			if (db->blkid > dn.maxblkid || db->prep || !(db->prep = calloc(1, sizeof(*db->prep))))
 				continue;
 			db->prep->zp = zp;
-			pool.jobs[pool.njobs++] = db;
+			b->jobs[b->njobs++] = db;
 		}
 		dnode_rele(&dn);
 	}
+	return 0;
+}
+
+void dmu_prep_run(struct dmu_prep_batch *b)
+{
+	if (b->njobs == 0)
+		return;
+	b->next = 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int nthreads = ncpu < 1 ? 1 : ncpu > PREP_MAX_THREADS ? PREP_MAX_THREADS : (int)ncpu;
 	pthread_t tids[PREP_MAX_THREADS];
 	int started = 0;
-	for (int t = 1; t < nthreads && (uint64_t)t < pool.njobs; t++)
-		if (pthread_create(&tids[started], NULL, prep_worker, &pool) == 0)
+	for (int t = 1; t < nthreads && (uint64_t)t < b->njobs; t++)
+		if (pthread_create(&tids[started], NULL, prep_worker, b) == 0)
 			started++;
-	prep_worker(&pool);
+	prep_worker(b);
 	for (int t = 0; t < started; t++)
 		pthread_join(tids[t], NULL);
-	free(pool.jobs);
+	b->njobs = 0;
+}
+
+void dmu_prep_batch_free(struct dmu_prep_batch *b)
+{
+	free(b->jobs);
+	memset(b, 0, sizeof(*b));
+}
+
+/*
+ * Compress and checksum every dirty data block of the objects in v at once
+ * on all cores; sync_object then only allocates and writes them.
+ */
+static void prepare_blocks(struct obj_sync *s, dirty_object_t **v, uint64_t n)
+{
+	struct dmu_prep_batch b = { 0 };
+	if (prep_collect(s, v, n, &b) == 0)
+		dmu_prep_run(&b);
+	dmu_prep_batch_free(&b);
 }
 
 static int ind_cmp(const void *a, const void *b)
@@ -747,23 +767,35 @@ static int userquota_sync(objset_t *os, uint64_t txg)
 	return rc;
 }
 
-void dmu_objset_prepare(objset_t *os, uint64_t txg, const struct os_write_policy *pol)
+/* The data objects of os's overlay (not the meta-dnode or special objects). */
+static dirty_object_t **data_objects(objset_t *os, uint64_t *n)
 {
-	if (!os->overlay)
-		return;
-	struct obj_sync s = { .spa = os->spa, .os = os, .txg = txg, .pass = 1, .pol = pol };
-	uint64_t n = 0;
+	uint64_t cap = 0;
 	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
-		n++;
-	dirty_object_t **v = malloc((n ? n : 1) * sizeof(*v));
+		cap++;
+	dirty_object_t **v = malloc((cap ? cap : 1) * sizeof(*v));
+	*n = 0;
 	if (!v)
-		return;
-	n = 0;
+		return NULL;
 	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
 		if (d->object != 0 && !dmu_object_is_special(d->object))
-			v[n++] = d;
-	prepare_blocks(&s, v, n);
+			v[(*n)++] = d;
+	return v;
+}
+
+int dmu_objset_prepare_collect(objset_t *os, uint64_t txg, const struct os_write_policy *pol,
+			       struct dmu_prep_batch *batch)
+{
+	if (!os->overlay)
+		return 0;
+	struct obj_sync s = { .spa = os->spa, .os = os, .txg = txg, .pass = 1, .pol = pol };
+	uint64_t n;
+	dirty_object_t **v = data_objects(os, &n);
+	if (!v)
+		return -ZFUSE_E_NOMEM;
+	int rc = prep_collect(&s, v, n, batch);
 	free(v);
+	return rc;
 }
 
 int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_policy *pol,
@@ -776,16 +808,10 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 		goto write_root;
 	/* Objects other than the meta-dnode: collect first, since syncing
 	 * them dirties meta-dnode blocks (new records at the list head). */
-	uint64_t n = 0;
-	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
-		n++;
-	dirty_object_t **v = malloc((n ? n : 1) * sizeof(*v));
+	uint64_t n;
+	dirty_object_t **v = data_objects(os, &n);
 	if (!v)
 		return -ZFUSE_E_NOMEM;
-	n = 0;
-	for (dirty_object_t *d = os->overlay->objects; d; d = d->list_next)
-		if (d->object != 0 && !dmu_object_is_special(d->object))
-			v[n++] = d;
 	prepare_blocks(&s, v, n);
 	for (uint64_t i = 0; i < n && rc == 0; i++) {
 		dirty_object_t *d = v[i];

@@ -51,8 +51,7 @@ typedef struct spa {
 	zfuse_tunables_t tunables;	/* read at open (tunables.c) */
 	/* write side (dmu_tx.h, txg.c) */
 	pthread_rwlock_t lock;	/* spa_lock.h: readers shared; a tx or a sync exclusive */
-	pthread_mutex_t tx_gate;	/* writers pass it to take lock; a sync holds it
-				 * throughout, so readers may run in its read-only phases */
+	pthread_mutex_t sync_mu;	/* one sync at a time (txg.c) */
 	bool writable;
 	char *readonly_reason;	/* why not, for messages (NULL: asked read-only) */
 	uint64_t open_txg;	/* txg that new changes join */

@@ -24,13 +24,13 @@ void spa_locks_init(spa_t *spa)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&spa->lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
-	pthread_mutex_init(&spa->tx_gate, NULL);
+	pthread_mutex_init(&spa->sync_mu, NULL);
 }
 
 void spa_locks_destroy(spa_t *spa)
 {
 	pthread_rwlock_destroy(&spa->lock);
-	pthread_mutex_destroy(&spa->tx_gate);
+	pthread_mutex_destroy(&spa->sync_mu);
 }
 
 #ifndef NDEBUG

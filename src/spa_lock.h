@@ -20,8 +20,10 @@
  *  - Functions named *_locked, and everything in dmu_tx.h, dbuf.h and
  *    dmu_objset.h, expect the caller to hold it (exclusively for changes)
  *    and never take it.
- *  - The sync thread passes tx_gate first and then takes the lock per
- *    phase; dmu_tx_begin passes tx_gate to take it exclusively.
+ *  - A sync (txg.c, one at a time under sync_mu) takes the lock
+ *    exclusively to close the open txg, to write the closed one's blocks
+ *    and to finish; between those phases readers and writers of the next
+ *    txg run.
  *  - Pool-private walks (import, inspect, verify on a pool opened
  *    read-only by its own process) may run without it.
  *

@@ -42,17 +42,29 @@
 
 #define SYNC_PASS_MAX 100
 
+/* OpenZFS's defaults: a sync starts when the open txg holds 20% of the
+ * dirty limit; writers are delayed from 60% on (zfs_dirty_data_sync_percent,
+ * zfs_delay_min_dirty_percent, zfs_delay_scale, zfs_delay_max_ns). */
+#define TXG_SYNC_PERCENT 20
+#define TXG_DELAY_MIN_PERCENT 60
+#define TXG_DELAY_SCALE_NS 500000ULL
+#define TXG_DELAY_MAX_NS 100000000ULL
+
 struct txg_state {
 	pthread_t thread;
 	bool running, stop, kick;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv;		/* wakes the sync thread */
+	pthread_cond_t synced_cv;	/* a sync ended (throttled writers) */
 	uint64_t dirty_max;
 	int timeout_s;
-	/* txg_dirty_bytes as last seen under the pool lock: the throttle
-	 * reads it without the lock, when the overlays may be changing. */
-	_Atomic uint64_t dirty_seen;
+	/* Dirty bytes of the open and the syncing txg as last seen under the
+	 * pool lock: the throttle reads them without it. */
+	uint64_t dirty_open, dirty_syncing;
 };
+
+static void txg_note_quiesced(spa_t *spa);
+static void txg_note_synced(spa_t *spa);
 
 uint64_t txg_dirty_bytes(const spa_t *spa)
 {
@@ -95,31 +107,49 @@ static int flush_all(spa_t *spa)
 	return vdev_flush(spa->root);
 }
 
-static int write_labels(spa_t *spa, struct leaf_ref *v, size_t n, uint64_t txg, int first)
+/*
+ * What the end of a sync writes, decided under the pool lock (the
+ * uberblock, the devices, the label configs when the config changed) and
+ * written without it, so that writers go on while devices flush.
+ */
+struct ub_commit {
+	uberblock_t ub;
+	struct leaf_ref *leaves;
+	size_t nleaves;
+	nvlist_t **configs;	/* per leaf; NULL when the labels stay */
+};
+
+static void commit_free(struct ub_commit *c)
 {
-	for (size_t i = 0; i < n; i++) {
-		nvlist_t *nv;
-		int rc = spa_config_generate(spa, v[i].leaf, txg, &nv);
-		if (rc)
-			return rc;
+	for (size_t i = 0; c->configs && i < c->nleaves; i++)
+		nvlist_free(c->configs[i]);
+	free(c->configs);
+	free(c->leaves);
+	memset(c, 0, sizeof(*c));
+}
+
+static int write_labels(spa_t *spa, const struct ub_commit *c, int first)
+{
+	for (size_t i = 0; i < c->nleaves; i++) {
+		int rc = 0;
 		for (int l = first; l < VDEV_LABELS && rc == 0; l += 2)
-			rc = vdev_label_write_config(v[i].leaf->dev, l, nv);
-		nvlist_free(nv);
+			rc = vdev_label_write_config(c->leaves[i].leaf->dev, l, c->configs[i]);
 		if (rc)
 			return rc;
 	}
 	return flush_all(spa);
 }
 
-static int write_uberblocks(spa_t *spa, struct leaf_ref *v, size_t n, const uberblock_t *ub)
+static int write_uberblocks(spa_t *spa, const struct ub_commit *c)
 {
 	int landed = 0, rc = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t ss = vdev_uberblock_slot_size(v[i].top->ashift);
-		uint64_t slot = ub->ub_txg % (VDEV_UBERBLOCK_RING_SIZE / ss);
+	for (size_t i = 0; i < c->nleaves; i++) {
+		const struct leaf_ref *v = &c->leaves[i];
+		uint64_t ss = vdev_uberblock_slot_size(v->top->ashift);
+		uint64_t slot = c->ub.ub_txg % (VDEV_UBERBLOCK_RING_SIZE / ss);
 		int ok = 0;
 		for (int l = 0; l < VDEV_LABELS; l++) {
-			int r = vdev_uberblock_write(v[i].leaf->dev, l, slot, v[i].top->ashift, ub);
+			int r = vdev_uberblock_write(v->leaf->dev, l, slot, v->top->ashift, &c->ub);
 			if (r == 0)
 				ok++;
 			else
@@ -133,55 +163,76 @@ static int write_uberblocks(spa_t *spa, struct leaf_ref *v, size_t n, const uber
 	return f;
 }
 
-static int commit_uberblock(spa_t *spa, uint64_t txg)
+static int commit_prepare(spa_t *spa, uint64_t txg, struct ub_commit *c)
 {
-	size_t cap = 1024, n = 0;
-	struct leaf_ref *v = calloc(cap, sizeof(*v));
-	if (!v)
+	memset(c, 0, sizeof(*c));
+	size_t cap = 1024;
+	if (!(c->leaves = calloc(cap, sizeof(*c->leaves))))
 		return -ZFUSE_E_NOMEM;
-	collect_leaves(spa->root, NULL, v, &n, cap);
-	uberblock_t ub;
-	memset(&ub, 0, sizeof(ub));
-	ub.ub_magic = UBERBLOCK_MAGIC;
-	ub.ub_version = spa->version;
-	ub.ub_txg = txg;
-	ub.ub_guid_sum = vdev_guid_sum(spa->root);
-	ub.ub_timestamp = (uint64_t)time(NULL);
-	ub.ub_rootbp = spa->mos->bp;
-	ub.ub_software_version = SPA_VERSION_FEATURES;
-	ub.ub_mmp_magic = MMP_MAGIC;
-	int rc = flush_all(spa);
-	if (rc == 0 && spa->config_dirty)
-		rc = write_labels(spa, v, n, txg, 0);
-	if (rc == 0)
-		rc = write_uberblocks(spa, v, n, &ub);
-	if (rc == 0 && spa->config_dirty)
-		rc = write_labels(spa, v, n, txg, 1);
-	free(v);
-	if (rc == 0) {
-		spa->ub = ub;
-		spa->config_dirty = false;
+	collect_leaves(spa->root, NULL, c->leaves, &c->nleaves, cap);
+	uberblock_t *ub = &c->ub;
+	ub->ub_magic = UBERBLOCK_MAGIC;
+	ub->ub_version = spa->version;
+	ub->ub_txg = txg;
+	ub->ub_guid_sum = vdev_guid_sum(spa->root);
+	ub->ub_timestamp = (uint64_t)time(NULL);
+	ub->ub_rootbp = spa->mos->bp;
+	ub->ub_software_version = SPA_VERSION_FEATURES;
+	ub->ub_mmp_magic = MMP_MAGIC;
+	if (!spa->config_dirty)
+		return 0;
+	if (!(c->configs = calloc(c->nleaves ? c->nleaves : 1, sizeof(*c->configs)))) {
+		commit_free(c);
+		return -ZFUSE_E_NOMEM;
 	}
+	for (size_t i = 0; i < c->nleaves; i++) {
+		int rc = spa_config_generate(spa, c->leaves[i].leaf, txg, &c->configs[i]);
+		if (rc) {
+			commit_free(c);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* Phase 4 (no lock): flush, even labels, uberblocks, odd labels. */
+static int commit_write(spa_t *spa, struct ub_commit *c)
+{
+	int rc = flush_all(spa);
+	if (rc == 0 && c->configs)
+		rc = write_labels(spa, c, 0);
+	if (rc == 0)
+		rc = write_uberblocks(spa, c);
+	if (rc == 0 && c->configs)
+		rc = write_labels(spa, c, 1);
+	if (rc)
+		commit_free(c);
 	return rc;
 }
 
 /* ---- the sync ---------------------------------------------------------------- */
 
-static int sync_datasets(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
+/* The txg being synced: its object sets (the MOS first) and its data
+ * blocks to prepare. */
+struct txg_sync_set {
+	uint64_t txg;
+	struct os_in_sync *v;
+	size_t n;
+	struct dmu_prep_batch prep;
+};
+
+static int sync_datasets(spa_t *spa, struct txg_sync_set *set, dmu_tx_t *tx)
 {
-	for (objset_t *os = spa->objsets; os; os = os->next) {
-		if (!dmu_objset_is_dirty(os) && !bp_is_hole(&os->bp))
-			continue;
+	for (size_t i = 1; i < set->n; i++) {
+		objset_t *os = set->v[i].os;
 		struct dsl_acct acct;
-		int rc = dsl_acct_init(&acct, spa, txg, os->dsobj);
+		int rc = dsl_acct_init(&acct, spa, set->txg, os->dsobj);
 		if (rc)
 			return rc;
 		if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) != 0)
 			return rc;
-		struct os_write_policy pol;
-		dmu_objset_policy(spa, os, &pol);
 		struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
-		if ((rc = dmu_objset_sync(os, txg, 1, &pol, &owner)) != 0)
+		if ((rc = dmu_objset_sync(os, set->txg, 1, &set->v[i].pol, &owner)) != 0)
 			return rc;
 		if ((rc = dsl_dataset_sync_done(spa, &acct, &os->bp, tx)) != 0)
 			return rc;
@@ -203,10 +254,8 @@ static int count_new_space_maps(spa_t *spa, dmu_tx_t *tx)
 	return 0;
 }
 
-static int sync_mos(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
+static int sync_mos(spa_t *spa, uint64_t txg, const struct os_write_policy *pol, dmu_tx_t *tx)
 {
-	struct os_write_policy pol;
-	dmu_objset_policy(spa, spa->mos, &pol);
 	for (int pass = 1;; pass++) {
 		if (pass > SYNC_PASS_MAX) {
 			spa_log(spa, ZFUSE_LOG_ERROR, "txg %" PRIu64 " did not converge", txg);
@@ -231,39 +280,95 @@ static int sync_mos(spa_t *spa, uint64_t txg, dmu_tx_t *tx)
 		struct dsl_acct acct;
 		dsl_acct_init(&acct, spa, txg, 0);
 		struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
-		if ((rc = dmu_objset_sync(spa->mos, txg, pass, &pol, &owner)) != 0)
+		if ((rc = dmu_objset_sync(spa->mos, txg, pass, pol, &owner)) != 0)
 			return rc;
 		if ((rc = dsl_mos_diduse(spa, &acct, tx)) != 0)
 			return rc;
 	}
 }
 
-/* Phase 1 (readers welcome): compress and checksum the datasets' data. */
-static void sync_prepare(spa_t *spa)
+static void set_release(spa_t *spa, struct txg_sync_set *set)
 {
-	for (objset_t *os = spa->objsets; os; os = os->next) {
-		if (!dmu_objset_is_dirty(os))
-			continue;
-		struct os_write_policy pol;
-		dmu_objset_policy(spa, os, &pol);
-		dmu_objset_prepare(os, spa->open_txg, &pol);
+	for (size_t i = 1; i < set->n; i++)
+		set->v[i].os->refcount--;
+	free(set->v);
+	dmu_prep_batch_free(&set->prep);
+	/* Objsets nobody holds any more were kept only to be synced. */
+	objset_t **pp = &spa->objsets;
+	while (*pp) {
+		objset_t *os = *pp;
+		if (os->refcount == 0 && !dmu_objset_is_dirty(os)) {
+			*pp = os->next;
+			dbuf_overlay_clear(os);
+			objset_close(os);
+		} else {
+			pp = &os->next;
+		}
 	}
+	memset(set, 0, sizeof(*set));
 }
 
-/* Phase 2 (exclusive): every block of the txg written, bottom-up. */
-static int sync_write(spa_t *spa, uint64_t txg)
+/*
+ * Phase 1 (exclusive, short): close the open txg. Its overlays become the
+ * syncing ones, its data blocks are listed for preparation, and writers
+ * join txg + 1 from here on. Returns 1 when the txg had nothing to write.
+ */
+static int txg_quiesce(spa_t *spa, struct txg_sync_set *set)
 {
-	dmu_tx_t tx = { spa, txg };
-	int rc = sync_datasets(spa, txg, &tx);
+	memset(set, 0, sizeof(*set));
+	if (!spa->writable || !anything_dirty(spa))
+		return 1;
+	size_t cap = 1;
+	for (objset_t *os = spa->objsets; os; os = os->next)
+		cap++;
+	if (!(set->v = calloc(cap, sizeof(*set->v))))
+		return -ZFUSE_E_NOMEM;
+	set->txg = spa->open_txg;
+	dmu_objset_policy(spa, spa->mos, &set->v[0].pol);
+	dmu_objset_quiesce(spa->mos, &set->v[0]);
+	set->n = 1;
+	for (objset_t *os = spa->objsets; os; os = os->next) {
+		/* A dataset created in this txg is written even when empty. */
+		if (!dmu_objset_is_dirty(os) && !bp_is_hole(&os->bp))
+			continue;
+		struct os_in_sync *e = &set->v[set->n++];
+		dmu_objset_policy(spa, os, &e->pol);
+		/* Best effort: blocks not collected are prepared in the sync. */
+		(void)dmu_objset_prepare_collect(os, set->txg, &e->pol, &set->prep);
+		os->refcount++;
+		dmu_objset_quiesce(os, e);
+	}
+	spa->open_txg = set->txg + 1;
+	txg_note_quiesced(spa);
+	return 0;
+}
+
+/* Phase 3 (exclusive): every block of the txg written, bottom-up, with
+ * the closed state swapped in; then the open txg rebased onto it. */
+static int txg_sync_write(spa_t *spa, struct txg_sync_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		dmu_objset_sync_begin(&set->v[i]);
+	dmu_tx_t tx = { spa, set->txg };
+	int rc = sync_datasets(spa, set, &tx);
 	if (rc == 0 && spa->config_dirty)
 		rc = spa_config_write_mos(spa, &tx);
 	if (rc == 0)
-		rc = sync_mos(spa, txg, &tx);
+		rc = sync_mos(spa, set->txg, &set->v[0].pol, &tx);
+	for (size_t i = 0; i < set->n; i++) {
+		int r = dmu_objset_sync_end(&set->v[i], rc == 0);
+		if (r && rc == 0) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s': the changes after txg %" PRIu64
+				" could not be carried over its sync (%s); they are lost", spa->name,
+				set->txg, zfuse_strerror(r));
+			rc = r;
+		}
+	}
 	return rc;
 }
 
-/* Phase 4 (exclusive): the txg is the pool now. */
-static void sync_done(spa_t *spa, uint64_t txg, int rc)
+/* Phase 5 (exclusive): the txg is the pool now. */
+static void sync_done(spa_t *spa, uint64_t txg, const uberblock_t *ub, int rc)
 {
 	if (rc) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s': txg %" PRIu64 " could not be written (%s); "
@@ -272,57 +377,58 @@ static void sync_done(spa_t *spa, uint64_t txg, int rc)
 		spa->writable = false;
 		return;
 	}
+	spa->ub = *ub;
+	spa->config_dirty = false;
 	metaslab_sync_done(spa, txg);
-	spa->open_txg = txg + 1;
-	/* Objsets nobody holds any more were kept only to be synced. */
-	objset_t **pp = &spa->objsets;
-	while (*pp) {
-		objset_t *os = *pp;
-		if (os->refcount == 0) {
-			*pp = os->next;
-			objset_close(os);
-		} else {
-			pp = &os->next;
-		}
-	}
 }
 
 /* ---- the sync thread and the throttle -------------------------------------- */
 
 /*
- * Writers are kept out for the whole sync by the gate; readers only while
- * blocks and trees change (phases 2 and 4): they go on while the data is
- * compressed and checksummed and while the devices flush and the
- * uberblock is written.
+ * One sync at a time (sync_mu). Writers are kept out only while the txg
+ * closes and while its blocks are written and the open txg is rebased
+ * (phases 1, 3, 5); they go on while the data is compressed and
+ * checksummed (2) and while the devices flush and the uberblock is
+ * written (4). Readers wait only for phases 1, 3 and 5.
  */
 int txg_sync_now(spa_t *spa)
 {
 	SPA_ASSERT_NOT_HELD(spa);
 	if (!spa->writable)
 		return spa->txg ? SET_ERROR(-ZFUSE_E_IO) : 0;
-	pthread_mutex_lock(&spa->tx_gate);
-	spa_enter_read(spa);
-	bool dirty = spa->writable && anything_dirty(spa);
-	uint64_t txg = spa->open_txg;
-	if (dirty)
-		sync_prepare(spa);
-	spa_exit(spa);
-	int rc = 0;
-	if (dirty) {
-		spa_enter_write(spa);
-		rc = sync_write(spa, txg);
-		spa_exit(spa);
-		if (rc == 0) {
-			spa_enter_read(spa);
-			rc = commit_uberblock(spa, txg);
-			spa_exit(spa);
-		}
-		spa_enter_write(spa);
-		sync_done(spa, txg, rc);
-		txg_note_dirty(spa);
-		spa_exit(spa);
+	/* Whatever the caller changed is in this txg or an earlier one. */
+	uint64_t want = __atomic_load_n(&spa->open_txg, __ATOMIC_ACQUIRE);
+	pthread_mutex_lock(&spa->sync_mu);
+	if (spa->ub.ub_txg >= want) {
+		pthread_mutex_unlock(&spa->sync_mu);
+		return 0;	/* synced while we waited */
 	}
-	pthread_mutex_unlock(&spa->tx_gate);
+	struct txg_sync_set set;
+	spa_enter_write(spa);
+	int rc = txg_quiesce(spa, &set);
+	spa_exit(spa);
+	if (rc) {
+		pthread_mutex_unlock(&spa->sync_mu);
+		return rc == 1 ? 0 : rc;
+	}
+	dmu_prep_run(&set.prep);
+	spa_enter_write(spa);
+	rc = txg_sync_write(spa, &set);
+	struct ub_commit commit;
+	if (rc == 0)
+		rc = commit_prepare(spa, set.txg, &commit);
+	spa_exit(spa);
+	if (rc == 0)
+		rc = commit_write(spa, &commit);
+	spa_enter_write(spa);
+	sync_done(spa, set.txg, &commit.ub, rc);
+	set_release(spa, &set);
+	txg_note_dirty(spa);
+	spa_exit(spa);
+	if (rc == 0)
+		commit_free(&commit);
+	txg_note_synced(spa);
+	pthread_mutex_unlock(&spa->sync_mu);
 	return rc;
 }
 
@@ -352,25 +458,94 @@ static void *sync_thread(void *arg)
 void txg_note_dirty(spa_t *spa)
 {
 	if (spa->txg)
-		spa->txg->dirty_seen = txg_dirty_bytes(spa);
+		__atomic_store_n(&spa->txg->dirty_open, txg_dirty_bytes(spa), __ATOMIC_RELAXED);
 }
 
+/* The open txg's dirty bytes move to the syncing txg (pool lock held). */
+static void txg_note_quiesced(spa_t *spa)
+{
+	struct txg_state *t = spa->txg;
+	if (!t)
+		return;
+	uint64_t n = spa->mos ? dbuf_syncing_bytes(spa->mos) : 0;
+	for (const objset_t *os = spa->objsets; os; os = os->next)
+		n += dbuf_syncing_bytes(os);
+	__atomic_store_n(&t->dirty_syncing, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->dirty_open, 0, __ATOMIC_RELAXED);
+}
+
+/* A sync ended: the syncing bytes are gone; wake throttled writers. */
+static void txg_note_synced(spa_t *spa)
+{
+	struct txg_state *t = spa->txg;
+	if (!t)
+		return;
+	pthread_mutex_lock(&t->mu);
+	__atomic_store_n(&t->dirty_syncing, 0, __ATOMIC_RELAXED);
+	pthread_cond_broadcast(&t->synced_cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static uint64_t dirty_total(const struct txg_state *t)
+{
+	return __atomic_load_n(&t->dirty_open, __ATOMIC_RELAXED) +
+	       __atomic_load_n(&t->dirty_syncing, __ATOMIC_RELAXED);
+}
+
+static void wake_sync_thread(struct txg_state *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->kick = true;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+}
+
+/*
+ * OpenZFS's write throttle: no delay below TXG_DELAY_MIN_PERCENT of the
+ * dirty limit; above it each transaction waits
+ * scale * (dirty - min) / (max - dirty), a curve that is flat at first
+ * and steep near the limit, capped at TXG_DELAY_MAX_NS; at the limit,
+ * writers wait for the running sync to finish.
+ */
 void txg_throttle(spa_t *spa)
 {
 	SPA_ASSERT_NOT_HELD(spa);
-	if (spa->txg && spa->txg->dirty_seen > spa->txg->dirty_max)
-		txg_sync_now(spa);
+	struct txg_state *t = spa->txg;
+	if (!t)
+		return;
+	uint64_t max = t->dirty_max, dirty = dirty_total(t);
+	if (dirty >= max) {
+		wake_sync_thread(t);
+		pthread_mutex_lock(&t->mu);
+		while (spa->writable && !t->stop && dirty_total(t) >= max) {
+			struct timespec ts;
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&t->synced_cv, &t->mu, &ts);
+		}
+		pthread_mutex_unlock(&t->mu);
+		return;
+	}
+	uint64_t min = max / 100 * TXG_DELAY_MIN_PERCENT;
+	if (dirty <= min)
+		return;
+	uint64_t ns = (uint64_t)((double)TXG_DELAY_SCALE_NS * (double)(dirty - min) / (double)(max - dirty));
+	if (ns > TXG_DELAY_MAX_NS)
+		ns = TXG_DELAY_MAX_NS;
+	struct timespec d = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+	nanosleep(&d, NULL);
 }
 
 void txg_kick(spa_t *spa)
 {
 	struct txg_state *t = spa->txg;
-	if (!t || t->dirty_seen < t->dirty_max / 2)
+	if (!t || __atomic_load_n(&t->dirty_open, __ATOMIC_RELAXED) < t->dirty_max / 100 * TXG_SYNC_PERCENT)
 		return;
-	pthread_mutex_lock(&t->mu);
-	t->kick = true;
-	pthread_cond_signal(&t->cv);
-	pthread_mutex_unlock(&t->mu);
+	wake_sync_thread(t);
 }
 
 static int txg_start_thread(spa_t *spa)
@@ -380,6 +555,7 @@ static int txg_start_thread(spa_t *spa)
 		return -ZFUSE_E_NOMEM;
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
+	pthread_cond_init(&t->synced_cv, NULL);
 	t->dirty_max = TXG_DIRTY_MAX_DEFAULT;
 	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
 	spa->txg = t;
@@ -490,6 +666,7 @@ int txg_shutdown(spa_t *spa)
 	int rc = txg_sync_now(spa);
 	pthread_mutex_destroy(&t->mu);
 	pthread_cond_destroy(&t->cv);
+	pthread_cond_destroy(&t->synced_cv);
 	free(t);
 	spa->txg = NULL;
 	return rc;
