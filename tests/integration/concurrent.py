@@ -429,9 +429,12 @@ def w_writer(i, slots, stop, counts, d, seed, until, sem, bursting, state):
         # the last word is the final listing; then the model goes to STATE
         w.op_readdir()
     except Fail as e:
-        print("FAIL: seed %d worker %d op #%d: %s\n  last operations of worker %d: %s"
-              % (seed, i, w.n, e, i, ", ".join(w.hist)), flush=True)
-        stop.value = 1
+        if stop.value:      # the run already failed (an aborted connection fails all)
+            print("  then worker %d op #%d: %s" % (i, w.n, e), flush=True)
+        else:
+            stop.value = 1
+            print("FAIL: seed %d worker %d op #%d: %s\n  last operations of worker %d: %s"
+                  % (seed, i, w.n, e, i, ", ".join(w.hist)), flush=True)
         sys.exit(1)
     with open(os.path.join(state, "model-%02d.pickle" % i), "wb") as f:
         pickle.dump({name: bytes(b) for name, b in w.m.items()}, f)
@@ -479,15 +482,15 @@ def w_reader(i, slots, stop, counts, dirs, seed, until):
             if st is not None and not 0 <= st.st_size <= bound:
                 raise Fail("reader: %s has size %d, beyond %d" % (p, st.st_size, bound))
             counts[i * len(OPS) + OPX[op]] += 1
-    except OSError as e:
-        print("FAIL: seed %d reader %d op #%d: %s: errno %d %s (%s)"
-              % (seed, i, n, slots.what[i].value.decode(errors="replace"), e.errno,
-                 errno.errorcode.get(e.errno, "?"), e.strerror), flush=True)
-        stop.value = 1
-        sys.exit(1)
-    except Fail as e:
-        print("FAIL: seed %d reader %d op #%d: %s" % (seed, i, n, e), flush=True)
-        stop.value = 1
+    except (OSError, Fail) as e:
+        if isinstance(e, OSError):
+            e = "%s: errno %d %s (%s)" % (slots.what[i].value.decode(errors="replace"), e.errno,
+                                          errno.errorcode.get(e.errno, "?"), e.strerror)
+        if stop.value:
+            print("  then reader %d op #%d: %s" % (i, n, e), flush=True)
+        else:
+            stop.value = 1
+            print("FAIL: seed %d reader %d op #%d: %s" % (seed, i, n, e), flush=True)
         sys.exit(1)
 
 
@@ -531,32 +534,34 @@ def w_check(i, slots, stop, counts, d, state, seed):
         sys.exit(1)
 
 
-def run_phase(mount, workers, cap):
+def run_phase(mount, workers, cap, stop):
     """Run fn(i, slots, stop, ...) processes under the watchdog. Returns 0,
     1 (a worker failed) or 3 (a call hung; the FUSE connection is aborted)."""
     dev = os.stat(mount).st_dev
     slots = Slots(len(workers))
     procs = []
     for i, (fn, args) in enumerate(workers):
-        p = mp.Process(target=fn, args=(i, slots) + tuple(args), daemon=True)
+        p = mp.Process(target=fn, args=(i, slots, stop) + tuple(args), daemon=True)
         p.start()
         procs.append(p)
     deadline = time.monotonic() + cap
     while any(p.is_alive() for p in procs):
         time.sleep(0.2)
         now = time.monotonic()
-        stuck = [i for i in range(len(workers))
-                 if slots.start[i] and now - slots.start[i] > HANG_S]
+        # read each start once: a call may end (start 0) between two reads
+        start = [slots.start[i] for i in range(len(workers))]
+        stuck = [i for i, st in enumerate(start) if st and now - st > HANG_S]
         if stuck or now > deadline:
+            stop.value = 1
             for i in stuck:
                 print("FAIL: %s in flight for %.1f s: the mount hangs"
-                      % (slots.what[i].value.decode(errors="replace"), now - slots.start[i]))
+                      % (slots.what[i].value.decode(errors="replace"), now - start[i]))
             if not stuck:
                 print("FAIL: workers still running after %d s" % cap)
-            for i in range(len(workers)):
-                if slots.start[i]:
-                    print("  in flight: %s (%.1f s)" % (slots.what[i].value.decode(
-                        errors="replace"), now - slots.start[i]))
+            for i, st in enumerate(start):
+                if st and i not in stuck:
+                    print("  also in flight: %s (%.1f s)" % (slots.what[i].value.decode(
+                        errors="replace"), now - st))
             print("aborted the FUSE connection:", fuse_abort(dev), flush=True)
             for p in procs:
                 p.kill()
@@ -572,8 +577,8 @@ def check(mount, state, seed):
     counts = mp.Array(ctypes.c_long, 2 * WRITERS, lock=False)
     stop = mp.Value(ctypes.c_int, 0, lock=False)
     t0 = time.monotonic()
-    rc = run_phase(mount, [(w_check, (stop, counts, d, state, seed)) for d in dirs_of(mount)],
-                   1200)
+    rc = run_phase(mount, [(w_check, (counts, d, state, seed)) for d in dirs_of(mount)], 1200,
+                   stop)
     if rc == 0:
         print("check: %d files, %d bytes in %d directories match the model (page cache and"
               " O_DIRECT), %.1f s" % (sum(counts[:WRITERS]), sum(counts[WRITERS:]), WRITERS,
@@ -594,9 +599,9 @@ def run(mount, seconds, seed, state):
     bursting = mp.Value(ctypes.c_int, 0, lock=False)
     t0 = time.time()
     until = t0 + seconds
-    ws = [(w_writer, (stop, counts, d, seed, until, sem, bursting, state)) for d in dirs]
-    ws += [(w_reader, (stop, counts, dirs, seed, until)) for _ in range(READERS)]
-    rc = run_phase(mount, ws, seconds + 600)
+    ws = [(w_writer, (counts, d, seed, until, sem, bursting, state)) for d in dirs]
+    ws += [(w_reader, (counts, dirs, seed, until)) for _ in range(READERS)]
+    rc = run_phase(mount, ws, seconds + 600, stop)
     el = time.time() - t0
     tot = [sum(counts[w * len(OPS) + k] for w in range(nw)) for k in range(len(OPS))]
     print("operations in %.1f s: %d (%s)" % (el, sum(tot), ", ".join(
