@@ -18,8 +18,10 @@ fsync / fdatasync / directory fsync (the daemon's fsync waits for a txg
 sync: sync(2) never reaches a FUSE daemon), read-back compared with the
 model (through the page cache or O_DIRECT), readdir (with each entry's
 lstat size) compared with the model, and bursts of 128-272 MiB (one at a
-time) that push the daemon's dirty data over its limits, then are cut to a
-few MiB. Its model of the directory is exact: every result must match at
+time) that push the daemon's dirty data over half its limit, where it kicks
+the sync thread early (no other writer's fsync runs meanwhile: each would
+sync the open txg first; those count as sync-held), then are cut to a few
+MiB. Its model of the directory is exact: every result must match at
 the moment it is read. Readers read other workers' files and only require
 that calls do not fail (ENOENT of a racing rename/unlink aside) and sizes
 are plausible. Writers keep some descriptors open across operations.
