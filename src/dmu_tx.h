@@ -19,7 +19,8 @@
  * points of the ZPL take it shared; dmu_tx_begin takes it exclusively and
  * dmu_tx_commit drops it. So a reader holding a dnode or dbuf never sees it
  * change under it, and every function below may assume it is the only
- * writer. Functions here never take the lock themselves; dmu_tx_begin must
+ * writer. A txg being synced meanwhile is below the open one in every
+ * read (dbuf.h) and is changed by nobody but its sync. Functions here never take the lock themselves; dmu_tx_begin must
  * not be called with it held (debug builds abort if it is).
  *
  * All calls return 0 or a negative ZFUSE_E_* code (zfuse/errors.h):

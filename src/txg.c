@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: CDDL-1.0 */
 /*
- * txg.c — when and how the open txg reaches the disk.
+ * txg.c — when and how transaction groups reach the disk.
  *
- * There is one open txg. Writers join it under the pool lock (dmu_tx.h);
- * a sync takes the same lock exclusively, so "quiescing" is simply waiting
- * for the lock, and the synced state is visible to the next reader at
- * once. A background thread syncs every txg_timeout seconds when anything
- * is dirty; writers sync inline when dirty data passes the limit, which is
- * the throttle that keeps memory bounded.
+ * OpenZFS's pipeline in three states: writers join the open txg under
+ * the pool lock (dmu_tx.h); a sync closes it (quiesce: a short exclusive
+ * hold that turns its overlays into the syncing ones and opens txg + 1),
+ * and then syncs it while writers fill the next one. Only the phases that
+ * change trees hold the lock exclusively: closing, writing the blocks
+ * and rebasing the open txg onto them (dmu_objset_pipeline.c), and
+ * finishing. Compression and checksums run before, the device flushes
+ * and the uberblock after, with readers and writers going on. One sync
+ * runs at a time; a background thread starts one every txg_timeout
+ * seconds when anything is dirty, or early when the open txg holds 20% of
+ * the dirty limit; writers are delayed on OpenZFS's curve as dirty data
+ * nears the limit and wait for the running sync only at the limit.
  *
  * The sync order is OpenZFS's (pool-layer.md §3.7, §10): dataset objsets
  * bottom-up with their accounting, the MOS in passes together with the

@@ -26,17 +26,19 @@ int txg_enable_writes(struct spa *spa);
 int txg_shutdown(struct spa *spa);
 
 /*
- * Sync the open txg now and wait until its uberblock is on every device
- * (fsync, unmount, sync(2), pool creation). Errors: ZFUSE_E_IO (the txg
- * could not be written: the pool goes read-only, the previous uberblock
- * stays the valid one).
+ * Make everything changed before the call durable: waits for a running
+ * sync, then syncs the open txg unless that sync already covered it, and
+ * returns when the uberblock is on every device (fsync, unmount, sync(2),
+ * pool creation). Errors: ZFUSE_E_IO (the txg could not be written: the
+ * pool goes read-only, the previous uberblock stays the valid one).
  */
 int txg_sync_now(struct spa *spa);
 
-/* Writers call this before taking the pool lock: syncs first when dirty
- * data is over the limit (so memory stays bounded). */
+/* Writers call this before taking the pool lock: delays them as dirty
+ * data (open + syncing) nears the limit and waits for the running sync
+ * at the limit, so memory stays bounded. */
 void txg_throttle(struct spa *spa);
-/* After a tx: wake the sync thread early when dirty data is high. */
+/* After a tx: start a sync early when the open txg holds 20% of the limit. */
 void txg_kick(struct spa *spa);
 /* Record the dirty bytes for txg_throttle/txg_kick, which run without the
  * pool lock; called with it held (dmu_tx_commit, the end of a sync). */
