@@ -77,7 +77,7 @@ int vdev_probe_path(const char *path, struct leaf_dev ***devs, size_t *ndevs,
 void leaf_dev_close(struct leaf_dev *dev);
 
 /* The same, but devices without any valid label are kept too (config
- * NULL), for inspecting damaged images. Not thread-safe. */
+ * NULL), for inspecting damaged images. */
 int vdev_probe_path_raw(const char *path, struct leaf_dev ***devs, size_t *ndevs);
 
 /* Read raw bytes of a leaf at a device offset (label area included). */
