@@ -46,6 +46,8 @@ struct leaf_dev {
 	bool claimed;		/* taken into the vdev tree */
 	uint64_t checksum_errors;	/* copies from this device that failed (atomic) */
 	bool label_valid[VDEV_LABELS];
+	struct vdev_write_log *write_log;	/* ZFUSE_WRITE_LOG recorder; NULL: off */
+	uint32_t write_log_dev;	/* this device's number in it */
 };
 
 typedef struct vdev vdev_t;
