@@ -143,6 +143,8 @@ static uint32_t label_flags(const struct leaf_dev *dev, uint64_t off, uint64_t s
 		uint64_t lo = vdev_label_offset(dev->psize, l);
 		if (off + size <= lo || off >= lo + VDEV_LABEL_SIZE)
 			continue;
+		if (off < lo)
+			return WLOG_F_LABEL;
 		uint64_t in = off - lo;
 		if (in >= VDEV_UBERBLOCK_RING_OFFSET)
 			return WLOG_F_LABEL | WLOG_F_UBERBLOCK;

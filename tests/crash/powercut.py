@@ -567,6 +567,7 @@ def recipe(work, log, spec):
 
 
 def main_run(a):
+    a.zfuse, a.walk = os.path.abspath(a.zfuse), os.path.abspath(a.walk)
     if not a.workdir:
         work = tempfile.mkdtemp(prefix="zfuse-powercut.")
     else:
