@@ -19,6 +19,7 @@
 #include "spa.h"
 #include "zfs_debug.h"
 #include "txg.h"
+#include "vdev_write_log.h"
 #include "zap.h"
 #include "zfeature.h"
 #include "zfuse/errors.h"
@@ -359,6 +360,8 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 	for (size_t i = 0; i < spa->ndevs; i++)
 		leaf_dev_close(spa->devs[i]);
 	free(spa->devs);
+	vdev_write_log_close(spa->write_log);
+	tunables_free(&spa->tunables);
 	nvlist_free(spa->label_config);
 	arc_destroy(spa->arc);
 	free(spa->name);

@@ -49,6 +49,7 @@ typedef struct spa {
 	void *log_arg;
 	int log_level;
 	zfuse_tunables_t tunables;	/* read at open (tunables.c) */
+	struct vdev_write_log *write_log;	/* ZFUSE_WRITE_LOG recorder; NULL: off */
 	/* write side (dmu_tx.h, txg.c) */
 	pthread_rwlock_t lock;	/* spa_lock.h: readers shared; a tx or a sync exclusive */
 	pthread_mutex_t sync_mu;	/* one sync at a time (txg.c) */

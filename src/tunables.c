@@ -3,11 +3,13 @@
  * tunables.c — the table of tunables and reading them from the
  * environment. Adding a knob means one row here, one field in
  * zfuse_tunables_t and one entry in man/zfuse.8; nothing else in the
- * library may call getenv.
+ * library may call getenv. The one string knob, ZFUSE_WRITE_LOG, is read
+ * after the table.
  */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tunables.h"
 
 struct tunable {
@@ -56,4 +58,15 @@ void tunables_load(zfuse_tunables_t *t)
 		if (s && parse(s, tu->base, &v) == 0 && v >= tu->min)
 			*field = v;
 	}
+	/* Testing aid (vdev_write_log.h): a file to record every device write
+	 * and flush of the pool in, for the power-cut harness. A copy, so that
+	 * a later setenv cannot pull it from under the pool. */
+	const char *log = getenv("ZFUSE_WRITE_LOG");
+	t->write_log = log && *log ? strdup(log) : NULL;
+}
+
+void tunables_free(zfuse_tunables_t *t)
+{
+	free(t->write_log);
+	t->write_log = NULL;
 }

@@ -14,10 +14,13 @@
 typedef struct zfuse_tunables {
 	uint64_t txg_timeout;	/* seconds between timed syncs of the open txg */
 	uint64_t force_ganging;	/* write blocks >= this as gang blocks; 0: off */
+	char *write_log;	/* record device writes to this file; NULL: off (malloc'd) */
 } zfuse_tunables_t;
 
 /* Defaults, overridden by the environment where a variable is set and
  * valid (an invalid value leaves the default). */
 void tunables_load(zfuse_tunables_t *t);
+/* Free what tunables_load allocated. */
+void tunables_free(zfuse_tunables_t *t);
 
 #endif

@@ -39,6 +39,7 @@
 #include "txg.h"
 #include "vdev.h"
 #include "vdev_label.h"
+#include "vdev_write_log.h"
 #include "zfeature.h"
 #include "zfeature_write.h"
 #include "zap.h"
@@ -600,6 +601,20 @@ static void refuse(spa_t *spa, const char *why)
 	spa_log(spa, ZFUSE_LOG_WARN, "pool '%s' is read-only: %s", spa->name, why);
 }
 
+/* ZFUSE_WRITE_LOG: record the writes of every device the pool uses. A
+ * pool that asked for a log and cannot keep one stays read-only, since
+ * the harness reading the log would otherwise miss writes. */
+static int start_write_log(spa_t *spa)
+{
+	if (!spa->tunables.write_log || spa->write_log)
+		return 0;
+	int rc = vdev_write_log_open(spa->tunables.write_log, spa->name, &spa->write_log);
+	for (size_t i = 0; i < spa->ndevs && rc == 0; i++)
+		if (spa->devs[i]->claimed)
+			rc = vdev_write_log_attach(spa->write_log, spa->devs[i]);
+	return rc;
+}
+
 int txg_enable_writes(spa_t *spa)
 {
 	char why[256];
@@ -624,6 +639,11 @@ int txg_enable_writes(spa_t *spa)
 			refuse(spa, why);
 			return -ZFUSE_E_ROFS;
 		}
+	}
+	if ((rc = start_write_log(spa)) != 0) {
+		snprintf(why, sizeof(why), "the write log %s cannot be written", spa->tunables.write_log);
+		refuse(spa, why);
+		return -ZFUSE_E_ROFS;
 	}
 	for (uint64_t i = 0; i < spa->root->nchild; i++) {
 		vdev_t *top = spa->root->child[i];

@@ -81,9 +81,8 @@ static uint64_t fd_size(int fd)
 
 /* Try one candidate region [start, start+size) of an open file; with
  * raw, keep it even when no label is valid (for inspectors). */
-static bool probe_raw;
-
-static struct leaf_dev *probe_region(int fd, const char *path, uint64_t start, uint64_t size)
+static struct leaf_dev *probe_region(int fd, const char *path, uint64_t start, uint64_t size,
+				     bool raw)
 {
 	struct leaf_dev *dev = calloc(1, sizeof(*dev));
 	if (!dev)
@@ -95,7 +94,7 @@ static struct leaf_dev *probe_region(int fd, const char *path, uint64_t start, u
 		free(dev);
 		return NULL;
 	}
-	if (vdev_label_read_best(dev) != 0 && !probe_raw) {
+	if (vdev_label_read_best(dev) != 0 && !raw) {
 		dev->fd = -1;
 		leaf_dev_close(dev);
 		return NULL;
@@ -117,7 +116,7 @@ static int append_dev(struct leaf_dev ***devs, size_t *ndevs, struct leaf_dev *d
 }
 
 /* Look for a GPT at sector size ss; probe each used partition. */
-static int probe_gpt(int fd, const char *path, uint64_t fsize, unsigned ss,
+static int probe_gpt(int fd, const char *path, uint64_t fsize, unsigned ss, bool raw,
 		     struct leaf_dev ***devs, size_t *ndevs, int *found)
 {
 	uint8_t hdr[512];
@@ -148,7 +147,7 @@ static int probe_gpt(int fd, const char *path, uint64_t fsize, unsigned ss,
 		uint64_t first = le64(e + 32), last = le64(e + 40);
 		if (last < first || last >= fsize / ss)
 			continue;
-		struct leaf_dev *dev = probe_region(fd, path, first * ss, (last - first + 1) * ss);
+		struct leaf_dev *dev = probe_region(fd, path, first * ss, (last - first + 1) * ss, raw);
 		if (!dev)
 			continue;
 		if ((rc = append_dev(devs, ndevs, dev)) != 0) {
@@ -162,7 +161,7 @@ static int probe_gpt(int fd, const char *path, uint64_t fsize, unsigned ss,
 	return rc;
 }
 
-static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
+static int probe_file(const char *path, bool raw, struct leaf_dev ***devs, size_t *ndevs)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -174,10 +173,7 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 	 * label-less regions, so it must decide on the GPT first. */
 	uint8_t sig[8];
 	bool has_gpt = pread(fd, sig, 8, 512) == 8 && memcmp(sig, GPT_SIGNATURE, 8) == 0;
-	bool raw = probe_raw;
-	probe_raw = raw && !has_gpt;
-	struct leaf_dev *dev = probe_region(fd, path, 0, size);
-	probe_raw = raw;
+	struct leaf_dev *dev = probe_region(fd, path, 0, size, raw && !has_gpt);
 	if (dev) {
 		rc = append_dev(devs, ndevs, dev);
 		if (rc == 0)
@@ -187,9 +183,9 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 			leaf_dev_close(dev);
 		}
 	} else {
-		rc = probe_gpt(fd, path, size, 512, devs, ndevs, &found);
+		rc = probe_gpt(fd, path, size, 512, raw, devs, ndevs, &found);
 		if (rc == 0 && found == 0)
-			rc = probe_gpt(fd, path, size, 4096, devs, ndevs, &found);
+			rc = probe_gpt(fd, path, size, 4096, raw, devs, ndevs, &found);
 	}
 	if (found == 0) {
 		close(fd);
@@ -211,23 +207,28 @@ static int probe_file(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 	return rc;
 }
 
+static int probe_path(const char *path, bool raw, struct leaf_dev ***devs, size_t *ndevs,
+		      void (*log)(void *, int, const char *), void *log_arg);
+
 int vdev_probe_path_raw(const char *path, struct leaf_dev ***devs, size_t *ndevs)
 {
-	/* Inspection is single-threaded; the flag only widens probe_region. */
-	probe_raw = true;
-	int rc = vdev_probe_path(path, devs, ndevs, NULL, NULL);
-	probe_raw = false;
-	return rc;
+	return probe_path(path, true, devs, ndevs, NULL, NULL);
 }
 
 int vdev_probe_path(const char *path, struct leaf_dev ***devs, size_t *ndevs,
 		    void (*log)(void *, int, const char *), void *log_arg)
 {
+	return probe_path(path, false, devs, ndevs, log, log_arg);
+}
+
+static int probe_path(const char *path, bool raw, struct leaf_dev ***devs, size_t *ndevs,
+		      void (*log)(void *, int, const char *), void *log_arg)
+{
 	struct stat st;
 	if (stat(path, &st) != 0)
 		return -ZFUSE_E_NOENT;
 	if (!S_ISDIR(st.st_mode))
-		return probe_file(path, devs, ndevs);
+		return probe_file(path, raw, devs, ndevs);
 
 	DIR *d = opendir(path);
 	if (!d)
@@ -267,7 +268,7 @@ int vdev_probe_path(const char *path, struct leaf_dev ***devs, size_t *ndevs,
 			}
 	for (size_t i = 0; i < nnames; i++) {
 		if (rc == 0) {
-			int r = probe_file(names[i], devs, ndevs);
+			int r = probe_file(names[i], raw, devs, ndevs);
 			if (r != 0 && r != -ZFUSE_E_NOENT && log) {
 				char msg[PATH_MAX + 64];
 				snprintf(msg, sizeof(msg), "cannot probe %s: %s", names[i], zfuse_strerror(r));

@@ -46,6 +46,8 @@ struct leaf_dev {
 	bool claimed;		/* taken into the vdev tree */
 	uint64_t checksum_errors;	/* copies from this device that failed (atomic) */
 	bool label_valid[VDEV_LABELS];
+	struct vdev_write_log *write_log;	/* ZFUSE_WRITE_LOG recorder; NULL: off */
+	uint32_t write_log_dev;	/* this device's number in it */
 };
 
 typedef struct vdev vdev_t;
@@ -77,7 +79,7 @@ int vdev_probe_path(const char *path, struct leaf_dev ***devs, size_t *ndevs,
 void leaf_dev_close(struct leaf_dev *dev);
 
 /* The same, but devices without any valid label are kept too (config
- * NULL), for inspecting damaged images. Not thread-safe. */
+ * NULL), for inspecting damaged images. */
 int vdev_probe_path_raw(const char *path, struct leaf_dev ***devs, size_t *ndevs);
 
 /* Read raw bytes of a leaf at a device offset (label area included). */

@@ -3,6 +3,8 @@
  * vdev_write.c — putting bytes on the leaves: a DVA's block on a leaf,
  * every side of a mirror, RAID-Z columns with parity; flushing leaves
  * between the phases of a txg commit; reopening images for writing.
+ * Every byte the library puts on a device passes leaf_dev_pwrite, which
+ * is why the write recorder (vdev_write_log.c) hooks in there.
  * Writes go to the whole padded allocation (asize) so parity and mirror
  * sides never keep stale tails.
  */
@@ -13,13 +15,12 @@
 #include <unistd.h>
 #include "vdev.h"
 #include "vdev_raidz.h"
+#include "vdev_write_log.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
-int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset)
+static int pwrite_all(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset)
 {
-	if (offset > dev->psize || size > dev->psize - offset)
-		return SET_ERROR(-ZFUSE_E_IO);
 	const uint8_t *p = buf;
 	uint64_t done = 0;
 	while (done < size) {
@@ -31,6 +32,15 @@ int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, 
 		done += (uint64_t)w;
 	}
 	return 0;
+}
+
+int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset)
+{
+	if (offset > dev->psize || size > dev->psize - offset)
+		return SET_ERROR(-ZFUSE_E_IO);
+	if (dev->write_log)
+		return vdev_write_log_pwrite(dev, buf, size, offset, pwrite_all);
+	return pwrite_all(dev, buf, size, offset);
 }
 
 int leaf_dev_reopen_rw(struct leaf_dev *dev)
@@ -108,7 +118,10 @@ int vdev_write(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize)
 int vdev_flush(vdev_t *vd)
 {
 	if (vd->kind == VDEV_KIND_LEAF) {
-		if (vd->dev && fdatasync(vd->dev->fd) != 0 && errno != EINVAL)
+		if (!vd->dev)
+			return 0;
+		int r = vd->dev->write_log ? vdev_write_log_fdatasync(vd->dev) : fdatasync(vd->dev->fd);
+		if (r != 0 && errno != EINVAL)
 			return SET_ERROR(-ZFUSE_E_IO);
 		return 0;
 	}
