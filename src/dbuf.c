@@ -388,9 +388,8 @@ int dbuf_add_free_range(objset_t *os, uint64_t object, uint64_t first, uint64_t 
 	return 0;
 }
 
-void dbuf_overlay_clear(objset_t *os)
+static void overlay_free(struct dbuf_overlay *ov)
 {
-	struct dbuf_overlay *ov = os->overlay;
 	if (!ov)
 		return;
 	dirty_object_t *d = ov->objects;
@@ -413,7 +412,18 @@ void dbuf_overlay_clear(objset_t *os)
 	free(ov->block_hash);
 	free(ov->object_hash);
 	free(ov);
+}
+
+void dbuf_overlay_clear(objset_t *os)
+{
+	overlay_free(os->overlay);
 	os->overlay = NULL;
+}
+
+void dbuf_syncing_clear(objset_t *os)
+{
+	overlay_free(os->syncing);
+	os->syncing = NULL;
 }
 
 uint64_t dbuf_dirty_bytes(const objset_t *os)

@@ -124,8 +124,10 @@ struct block_prep {
 /* Drop a block's sync preparation. */
 void dbuf_prep_free(dirty_block_t *db);
 
-/* Forget every change (after sync wrote them, or on close). */
+/* Forget every change of the open txg (after sync wrote them, or on
+ * close); of the syncing txg (its writes are done, or on close). */
 void dbuf_overlay_clear(objset_t *os);
+void dbuf_syncing_clear(objset_t *os);
 
 /* Bytes of dirty data in os: the open txg's, the syncing txg's. */
 uint64_t dbuf_dirty_bytes(const objset_t *os);

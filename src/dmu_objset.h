@@ -29,6 +29,10 @@ struct os_write_policy {
 	bool embed;		/* embedded_data enabled */
 	bool hole_birth;	/* hole_birth enabled */
 	bool is_mos;
+	/* Non-NULL: level-0 data blocks are only allocated; their device
+	 * writes go to this queue and the overlay is kept for readers until
+	 * they are done (txg.c). */
+	struct zio_write_queue *defer;
 };
 
 struct os_sync_owner {
@@ -93,6 +97,8 @@ struct os_in_sync {
 void dmu_objset_quiesce(objset_t *os, struct os_in_sync *e);
 void dmu_objset_sync_begin(struct os_in_sync *e);
 int dmu_objset_sync_end(struct os_in_sync *e, bool synced);
+/* The txg's deferred writes are done: its overlay goes (exclusive). */
+void dmu_objset_sync_finish(struct os_in_sync *e);
 
 /* Whether os has anything to write. */
 bool dmu_objset_is_dirty(const objset_t *os);

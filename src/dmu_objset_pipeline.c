@@ -128,10 +128,15 @@ int dmu_objset_sync_end(struct os_in_sync *e, bool synced)
 	int rc = 0;
 	if (!synced || (os->overlay && os->overlay->nobjects == 0))
 		dbuf_overlay_clear(os);
-	if (synced && os->overlay)
+	if (synced && os->overlay && !e->pol.defer)
 		rc = SET_ERROR(-ZFUSE_E_IO);	/* the sync left changes behind */
+	/* A kept overlay (deferred writes) is the synced txg's state now: the
+	 * sync wrote the new pointers into its dnode blocks. Below the open
+	 * txg it is what readers see until its writes are done. */
+	os->syncing = os->overlay;
+	os->overlay = NULL;
 	if (synced && rc == 0 && e->open_ov) {
-		/* The synced dnode blocks are read through the new tree. */
+		/* The synced dnode blocks, through the syncing overlay and the new tree. */
 		dirty_object_t *meta = dbuf_overlay_find_object(e->open_ov, 0);
 		for (dirty_block_t *db = meta ? meta->blocks : NULL; db && rc == 0; db = db->obj_next)
 			if (db->orig)
@@ -141,7 +146,6 @@ int dmu_objset_sync_end(struct os_in_sync *e, bool synced)
 		merge_bits(e->open_phys, e->closed_phys, os->phys, OBJSET_PHYS_SIZE);
 	if (!synced || rc == 0)
 		memcpy(os->phys, e->open_phys, OBJSET_PHYS_SIZE);
-	dbuf_overlay_clear(os);
 	os->overlay = e->open_ov;
 	e->open_ov = NULL;
 	/* Half rebased, the open txg is no state at all: readers get the
@@ -150,4 +154,9 @@ int dmu_objset_sync_end(struct os_in_sync *e, bool synced)
 		dbuf_overlay_clear(os);
 	dnode_redecode(&os->meta_dnode);
 	return rc;
+}
+
+void dmu_objset_sync_finish(struct os_in_sync *e)
+{
+	dbuf_syncing_clear(e->os);
 }

@@ -52,6 +52,7 @@ struct obj_sync {
 	int pass;
 	const struct os_write_policy *pol;
 	const struct os_sync_owner *owner;
+	struct zio_write_queue *defer;	/* only for prepared level-0 blocks */
 	/* the object being synced */
 	uint64_t object;
 	unsigned type, nblkptr, epbs, indblkshift, top_levels;
@@ -293,7 +294,7 @@ static int write_prepared_into(struct obj_sync *s, const struct zio_write_props 
 {
 	blkptr_t old = *slot, nbp;
 	bool rewrote;
-	int rc = zio_write_prepared(s->spa, s->txg, zp, pr, lsize, &old, &nbp, &rewrote);
+	int rc = zio_write_prepared(s->spa, s->txg, zp, pr, lsize, &old, &nbp, &rewrote, s->defer);
 	if (rc)
 		return rc;
 	if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
@@ -492,11 +493,16 @@ static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
 			if ((rc = bp_slot(s, 0, v[i]->blkid, &slot)) != 0)
 				break;
 			uint64_t fill = s->type == DMU_OT_DNODE ? dnode_block_fill(v[i]->data, v[i]->size) : 1;
-			if (v[i]->prep && v[i]->prep->rc == 0)
+			if (v[i]->prep && v[i]->prep->rc == 0) {
+				s->defer = s->pol->defer;
 				rc = write_prepared_into(s, &v[i]->prep->zp, &v[i]->prep->pr, v[i]->size, fill, slot);
-			else
+				s->defer = NULL;
+			} else {
 				rc = write_into(s, &zp, v[i]->data, v[i]->size, fill, slot);
-			dbuf_prep_free(v[i]);
+			}
+			/* A queued write still needs the prepared payload. */
+			if (!s->pol->defer)
+				dbuf_prep_free(v[i]);
 		}
 		free(v);
 		if (rc)
@@ -871,6 +877,7 @@ write_root:;
 	if (rc)
 		return rc;
 	os->bp = root;
-	dbuf_overlay_clear(os);
+	if (!pol->defer)
+		dbuf_overlay_clear(os);	/* else kept until its writes are done */
 	return 0;
 }

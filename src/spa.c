@@ -346,10 +346,13 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 		objset_t *os = spa->objsets;
 		spa->objsets = os->next;
 		dbuf_overlay_clear(os);
+		dbuf_syncing_clear(os);
 		objset_close(os);
 	}
-	if (spa->mos)
+	if (spa->mos) {
 		dbuf_overlay_clear(spa->mos);
+		dbuf_syncing_clear(spa->mos);
+	}
 	free(spa->readonly_reason);
 	nvlist_free(spa->mos_config);
 	nvlist_free(spa->label_features);

@@ -226,6 +226,7 @@ struct txg_sync_set {
 	struct os_in_sync *v;
 	size_t n;
 	struct dmu_prep_batch prep;
+	struct zio_write_queue writes;	/* data blocks written after phase 3 */
 };
 
 static int sync_datasets(spa_t *spa, struct txg_sync_set *set, dmu_tx_t *tx)
@@ -300,6 +301,7 @@ static void set_release(spa_t *spa, struct txg_sync_set *set)
 		set->v[i].os->refcount--;
 	free(set->v);
 	dmu_prep_batch_free(&set->prep);
+	zio_write_queue_free(&set->writes);
 	/* Objsets nobody holds any more were kept only to be synced. */
 	objset_t **pp = &spa->objsets;
 	while (*pp) {
@@ -340,6 +342,7 @@ static int txg_quiesce(spa_t *spa, struct txg_sync_set *set)
 			continue;
 		struct os_in_sync *e = &set->v[set->n++];
 		dmu_objset_policy(spa, os, &e->pol);
+		e->pol.defer = &set->writes;
 		/* Best effort: blocks not collected are prepared in the sync. */
 		(void)dmu_objset_prepare_collect(os, set->txg, &e->pol, &set->prep);
 		os->refcount++;
@@ -393,10 +396,11 @@ static void sync_done(spa_t *spa, uint64_t txg, const uberblock_t *ub, int rc)
 
 /*
  * One sync at a time (sync_mu). Writers are kept out only while the txg
- * closes and while its blocks are written and the open txg is rebased
- * (phases 1, 3, 5); they go on while the data is compressed and
- * checksummed (2) and while the devices flush and the uberblock is
- * written (4). Readers wait only for phases 1, 3 and 5.
+ * closes and while its blocks are allocated, its metadata written and
+ * the open txg rebased (phases 1, 3, 5); they go on while the data is
+ * compressed and checksummed (2) and while the data blocks are written,
+ * the devices flush and the uberblock is written (4). Readers wait only
+ * for phases 1, 3 and 5.
  */
 int txg_sync_now(spa_t *spa)
 {
@@ -425,10 +429,15 @@ int txg_sync_now(spa_t *spa)
 	if (rc == 0)
 		rc = commit_prepare(spa, set.txg, &commit);
 	spa_exit(spa);
+	if (rc == 0 && (rc = zio_write_queue_issue(spa, &set.writes)) != 0)
+		commit_free(&commit);
 	if (rc == 0)
 		rc = commit_write(spa, &commit);
 	spa_enter_write(spa);
 	sync_done(spa, set.txg, &commit.ub, rc);
+	/* On failure the data stays readable from memory (the pool is read-only). */
+	for (size_t i = 1; rc == 0 && i < set.n; i++)
+		dmu_objset_sync_finish(&set.v[i]);
 	set_release(spa, &set);
 	txg_note_dirty(spa);
 	spa_exit(spa);

@@ -7,8 +7,10 @@
  * whole sector is never kept), because psize decides space accounting
  * and OpenZFS must agree with our numbers.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "arc.h"
 #include "metaslab.h"
 #include "spa_misc.h"
@@ -261,9 +263,68 @@ void zio_prepared_release(struct zio_prepared *pr)
 	pr->cbuf = NULL;
 }
 
+static int queue_push(struct zio_write_queue *q, const blkptr_t *bp, const uint8_t *payload,
+		      uint64_t psize)
+{
+	if (q->n == q->cap) {
+		size_t nc = q->cap ? q->cap * 2 : 256;
+		struct zio_deferred_write *nv = realloc(q->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		q->v = nv;
+		q->cap = nc;
+	}
+	q->v[q->n++] = (struct zio_deferred_write){ *bp, payload, psize };
+	return 0;
+}
+
+#define WRITE_QUEUE_MAX_THREADS 8
+
+static void *queue_worker(void *arg)
+{
+	struct zio_write_queue *q = arg;
+	for (;;) {
+		size_t i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED);
+		if (i >= q->n)
+			return NULL;
+		const struct zio_deferred_write *w = &q->v[i];
+		int rc = write_dvas(q->spa, &w->bp, w->payload, w->psize);
+		if (rc) {
+			int none = 0;
+			__atomic_compare_exchange_n(&q->rc, &none, rc, false, __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED);
+		}
+	}
+}
+
+int zio_write_queue_issue(spa_t *spa, struct zio_write_queue *q)
+{
+	q->spa = spa;
+	q->next = 0;
+	q->rc = 0;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nthreads = ncpu < 1 ? 1 : ncpu > WRITE_QUEUE_MAX_THREADS ? WRITE_QUEUE_MAX_THREADS : (int)ncpu;
+	pthread_t tids[WRITE_QUEUE_MAX_THREADS];
+	int started = 0;
+	for (int t = 1; t < nthreads && (size_t)t < q->n; t++)
+		if (pthread_create(&tids[started], NULL, queue_worker, q) == 0)
+			started++;
+	queue_worker(q);
+	for (int t = 0; t < started; t++)
+		pthread_join(tids[t], NULL);
+	q->n = 0;
+	return q->rc;
+}
+
+void zio_write_queue_free(struct zio_write_queue *q)
+{
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
 int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *zp,
 		       const struct zio_prepared *pr, uint64_t lsize, const blkptr_t *old, blkptr_t *bp,
-		       bool *rewrote)
+		       bool *rewrote, struct zio_write_queue *defer)
 {
 	*rewrote = false;
 	if (pr->hole) {
@@ -312,7 +373,8 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 		bp->blk_cksum = pr->cksum;
 	}
 	if (rc == 0 && !ganged)
-		rc = write_dvas(spa, bp, pr->payload, psize);
+		rc = defer && !in_place ? queue_push(defer, bp, pr->payload, psize)
+					: write_dvas(spa, bp, pr->payload, psize);
 	if (rc == 0)
 		arc_invalidate(spa, bp);	/* same DVA and birth as a stale copy */
 	if (rc && !in_place && bp_count_dvas(bp))

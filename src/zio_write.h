@@ -49,9 +49,32 @@ struct zio_prepared {
 };
 int zio_write_prepare(struct spa *spa, const struct zio_write_props *zp, const void *data,
 		      uint64_t lsize, struct zio_prepared *pr);
+/*
+ * Device writes held back (txg.c): the sync allocates a block and puts
+ * its bp in the tree under the pool lock, and writes the bytes after
+ * dropping it, before the flush that precedes the uberblock. The payload
+ * must stay valid until zio_write_queue_issue (readers find the data in
+ * the syncing overlay meanwhile).
+ */
+struct zio_deferred_write {
+	blkptr_t bp;
+	const uint8_t *payload;
+	uint64_t psize;
+};
+struct zio_write_queue {
+	struct zio_deferred_write *v;
+	size_t n, cap, next;
+	struct spa *spa;
+	int rc;
+};
+/* Write every queued block, on every core; the first error or 0. */
+int zio_write_queue_issue(struct spa *spa, struct zio_write_queue *q);
+void zio_write_queue_free(struct zio_write_queue *q);
+
+/* Allocate and write (or, with defer, queue) a prepared block. */
 int zio_write_prepared(struct spa *spa, uint64_t txg, const struct zio_write_props *zp,
 		       const struct zio_prepared *pr, uint64_t lsize, const blkptr_t *old,
-		       blkptr_t *bp, bool *rewrote);
+		       blkptr_t *bp, bool *rewrote, struct zio_write_queue *defer);
 void zio_prepared_release(struct zio_prepared *pr);
 
 /* Free every DVA of bp in txg (gang headers and their children too). */
