@@ -196,8 +196,13 @@ t0=$(now)
 fio --name=big --filename="$MNT/big.bin" --rw=write --bs=1M --size="${write_gib}G" --end_fsync=1 \
 	--output-format=terse >/dev/null
 s=$(since "$t0")
-kill "$sampler"; wait "$sampler" 2>/dev/null || true; sampler=
+kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true; sampler=''
 peak=$(sort -n "$work/rss.samples" | tail -1)
+if ! kill -0 "$zpid" 2>/dev/null; then
+	rc=0; wait "$zpid" || rc=$?; zpid=''
+	echo "the zfuse daemon ended during the write (exit status $rc)" >&2
+	exit 1
+fi
 zumount
 row "write ${write_gib}G seq (+fsync)" "$s" "$(div $((write_gib * 1024)) "$s")MiB/s" "$(mib $hwm)"
 row "  peak of RSS samples (0.2 s)" "" "" "$(mib "${peak:-0}")"
@@ -207,7 +212,7 @@ cache=$("$ZFUSE" help mount 2>&1 | sed -n 's/.*cache_size=.*(default \([^)]*\)).
 dirty=$( { "$ZFUSE" help mount 2>&1; cat "$bench_dir/../../man/zfuse.8" 2>/dev/null; } |
 	grep -io 'dirty[_ a-z]*\(limit\|max\)[^,;]*' | head -1 || true)
 echo
-echo "scale.sh ($($quick && echo quick || echo full); zfuse $("$ZFUSE" version | head -1);" \
+echo "scale.sh ($($quick && echo quick || echo full): $entries entries, $write_gib GiB written; zfuse $("$ZFUSE" version | head -1);" \
 	"tmpfs peak for the 16T pool's images: ${tmpused} MiB)"
 printf '%-34s %10s %12s %10s\n' "step" "seconds" "rate" "RSS MiB"
 printf '%s\n' "${rows[@]}"
