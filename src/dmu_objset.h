@@ -70,7 +70,7 @@ void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_poli
 struct dmu_prep_batch {
 	struct spa *spa;
 	struct dirty_block **jobs;
-	uint64_t njobs, cap, next;
+	uint64_t njobs, cap;
 };
 int dmu_objset_prepare_collect(objset_t *os, uint64_t txg, const struct os_write_policy *pol,
 			       struct dmu_prep_batch *batch);

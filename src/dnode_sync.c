@@ -25,6 +25,7 @@
 #include "zap.h"
 #include "zfeature.h"
 #include "spa_misc.h"
+#include "taskq.h"
 #include "zio_compress.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
@@ -320,18 +321,11 @@ static int write_into(struct obj_sync *s, const struct zio_write_props *zp, cons
 
 /* ---- the CPU half of writing, on every core ---------------------------- */
 
-#define PREP_MAX_THREADS 8
-
-static void *prep_worker(void *arg)
+static void prep_job(void *arg, uint64_t i)
 {
 	struct dmu_prep_batch *p = arg;
-	for (;;) {
-		uint64_t i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
-		if (i >= p->njobs)
-			return NULL;
-		dirty_block_t *db = p->jobs[i];
-		db->prep->rc = zio_write_prepare(p->spa, &db->prep->zp, db->data, db->size, &db->prep->pr);
-	}
+	dirty_block_t *db = p->jobs[i];
+	db->prep->rc = zio_write_prepare(p->spa, &db->prep->zp, db->data, db->size, &db->prep->pr);
 }
 
 /* Add the dirty data blocks of the objects in v that are not prepared yet. */
@@ -368,19 +362,7 @@ static int prep_collect(struct obj_sync *s, dirty_object_t **v, uint64_t n, stru
 
 void dmu_prep_run(struct dmu_prep_batch *b)
 {
-	if (b->njobs == 0)
-		return;
-	b->next = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int nthreads = ncpu < 1 ? 1 : ncpu > PREP_MAX_THREADS ? PREP_MAX_THREADS : (int)ncpu;
-	pthread_t tids[PREP_MAX_THREADS];
-	int started = 0;
-	for (int t = 1; t < nthreads && (uint64_t)t < b->njobs; t++)
-		if (pthread_create(&tids[started], NULL, prep_worker, b) == 0)
-			started++;
-	prep_worker(b);
-	for (int t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	taskq_run(b->njobs, prep_job, b);
 	b->njobs = 0;
 }
 

@@ -7,16 +7,15 @@
  * whole sector is never kept), because psize decides space accounting
  * and OpenZFS must agree with our numbers.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "arc.h"
 #include "metaslab.h"
 #include "spa_misc.h"
 #include "vdev.h"
 #include "zio.h"
 #include "zio_compress.h"
+#include "taskq.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -278,40 +277,21 @@ static int queue_push(struct zio_write_queue *q, const blkptr_t *bp, const uint8
 	return 0;
 }
 
-#define WRITE_QUEUE_MAX_THREADS 8
-
-static void *queue_worker(void *arg)
+static void queue_job(void *arg, uint64_t i)
 {
 	struct zio_write_queue *q = arg;
-	for (;;) {
-		size_t i = __atomic_fetch_add(&q->next, 1, __ATOMIC_RELAXED);
-		if (i >= q->n)
-			return NULL;
-		const struct zio_deferred_write *w = &q->v[i];
-		int rc = write_dvas(q->spa, &w->bp, w->payload, w->psize);
-		if (rc) {
-			int none = 0;
-			__atomic_compare_exchange_n(&q->rc, &none, rc, false, __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED);
-		}
-	}
+	const struct zio_deferred_write *w = &q->v[i];
+	int rc = write_dvas(q->spa, &w->bp, w->payload, w->psize);
+	int none = 0;
+	if (rc)
+		__atomic_compare_exchange_n(&q->rc, &none, rc, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
 int zio_write_queue_issue(spa_t *spa, struct zio_write_queue *q)
 {
 	q->spa = spa;
-	q->next = 0;
 	q->rc = 0;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int nthreads = ncpu < 1 ? 1 : ncpu > WRITE_QUEUE_MAX_THREADS ? WRITE_QUEUE_MAX_THREADS : (int)ncpu;
-	pthread_t tids[WRITE_QUEUE_MAX_THREADS];
-	int started = 0;
-	for (int t = 1; t < nthreads && (size_t)t < q->n; t++)
-		if (pthread_create(&tids[started], NULL, queue_worker, q) == 0)
-			started++;
-	queue_worker(q);
-	for (int t = 0; t < started; t++)
-		pthread_join(tids[t], NULL);
+	taskq_run(q->n, queue_job, q);
 	q->n = 0;
 	return q->rc;
 }

@@ -63,7 +63,7 @@ struct zio_deferred_write {
 };
 struct zio_write_queue {
 	struct zio_deferred_write *v;
-	size_t n, cap, next;
+	size_t n, cap;
 	struct spa *spa;
 	int rc;
 };
