@@ -14,6 +14,7 @@
 #include "arc.h"
 #include "spa_impl.h"
 #include "zio.h"
+#include "zio_buf.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
@@ -38,9 +39,11 @@ arc_t *arc_create(uint64_t max_bytes)
 	return arc;
 }
 
+/* Block buffers come from zio_buf's free lists: a cache that turns over
+ * would otherwise map and fault in fresh pages for every block. */
 static void buf_free(arc_buf_t *b)
 {
-	free(b->data);
+	zio_data_buf_free(b->data, b->size);
 	free(b);
 }
 
@@ -139,7 +142,7 @@ int arc_read(spa_t *spa, const blkptr_t *bp, arc_buf_t **out)
 	arc_buf_t *nb = calloc(1, sizeof(*nb));
 	if (!nb)
 		return -ZFUSE_E_NOMEM;
-	nb->data = malloc(lsize ? lsize : 1);
+	nb->data = zio_data_buf_alloc(lsize);
 	if (!nb->data) {
 		free(nb);
 		return -ZFUSE_E_NOMEM;
@@ -180,6 +183,41 @@ int arc_read(spa_t *spa, const blkptr_t *bp, arc_buf_t **out)
 	pthread_mutex_unlock(&arc->lock);
 	*out = nb;
 	return 0;
+}
+
+void arc_insert(spa_t *spa, const blkptr_t *bp, const void *data, uint64_t lsize)
+{
+	arc_t *arc = spa->arc;
+	if (bp_is_embedded(bp) || bp_is_hole(bp) || lsize > arc->max_bytes / 4)
+		return;
+	arc_buf_t *nb = calloc(1, sizeof(*nb));
+	if (!nb || !(nb->data = zio_data_buf_alloc(lsize))) {
+		free(nb);
+		return;		/* only a cache */
+	}
+	memcpy(nb->data, data, lsize);
+	nb->size = lsize;
+	nb->key_vdev = dva_vdev(&bp->blk_dva[0]);
+	nb->key_offset = bp->blk_dva[0].dva_word[1];
+	nb->key_birth = bp->blk_birth;
+	nb->cached = 1;
+	size_t h = hash_of(nb->key_vdev, nb->key_offset, nb->key_birth);
+	pthread_mutex_lock(&arc->lock);
+	for (arc_buf_t *b = arc->hash[h]; b; b = b->hnext) {
+		if (b->key_vdev == nb->key_vdev && b->key_offset == nb->key_offset &&
+		    b->key_birth == nb->key_birth) {
+			pthread_mutex_unlock(&arc->lock);
+			buf_free(nb);
+			return;
+		}
+	}
+	nb->hnext = arc->hash[h];
+	arc->hash[h] = nb;
+	lru_append(arc, nb);
+	arc->bytes += lsize;
+	arc->nbufs++;
+	evict(arc);
+	pthread_mutex_unlock(&arc->lock);
 }
 
 void arc_release(spa_t *spa, arc_buf_t *b)

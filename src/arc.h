@@ -39,6 +39,11 @@ void arc_destroy(arc_t *arc);
 int arc_read(struct spa *spa, const blkptr_t *bp, arc_buf_t **out);
 void arc_release(struct spa *spa, arc_buf_t *buf);
 
+/* Cache a copy of the lsize decoded bytes of a block just written as bp
+ * (a sync's partially rewritten data blocks, which the next partial write
+ * would otherwise read back from disk). */
+void arc_insert(struct spa *spa, const blkptr_t *bp, const void *data, uint64_t lsize);
+
 /* Forget the cached copy of bp's block: it was rewritten in place (same
  * DVA and birth) during a sync. */
 void arc_invalidate(struct spa *spa, const blkptr_t *bp);

@@ -238,7 +238,7 @@ bool dbuf_reads_as_zeros(dnode_t *dn, uint64_t blkid)
 /* Fill a new dirty block with the block's current contents, except
  * [skip_off, skip_off + skip_len), which the caller overwrites. */
 static int dbuf_fill(dnode_t *dn, uint64_t blkid, uint8_t *data, uint64_t size,
-		     uint64_t skip_off, uint64_t skip_len)
+		     uint64_t skip_off, uint64_t skip_len, bool *was_read)
 {
 	if (skip_off == 0 && skip_len >= size)
 		return 0;
@@ -252,6 +252,7 @@ static int dbuf_fill(dnode_t *dn, uint64_t blkid, uint8_t *data, uint64_t size,
 		if (have < size)
 			memset(data + have, 0, size - have);
 		dbuf_rele(dn, b);
+		*was_read = true;
 		return 0;
 	}
 	uint64_t skip_end = skip_off + skip_len > size ? size : skip_off + skip_len;
@@ -279,7 +280,7 @@ int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t sk
 	db->object = dn->object;
 	db->blkid = blkid;
 	db->size = size;
-	int rc = dbuf_fill(dn, blkid, db->data, size, skip_off, skip_len);
+	int rc = dbuf_fill(dn, blkid, db->data, size, skip_off, skip_len, &db->partial);
 	if (rc) {
 		zio_data_buf_free(db->data, size);
 		free(db);

@@ -26,6 +26,8 @@ typedef struct dirty_block {
 	uint8_t *data;
 	uint64_t size;
 	uint8_t *orig;		/* dnode blocks: the contents before this txg */
+	bool partial;		/* filled from the old block: a read-modify-write,
+				 * worth caching once written (the next one reads it) */
 	struct block_prep *prep;	/* sync: compressed and checksummed ahead (dnode_sync.c) */
 	struct dirty_block *hash_next;	/* overlay hash chain */
 	struct dirty_block *obj_next;	/* the object's list */

@@ -44,6 +44,8 @@ struct zio_prepared {
 	unsigned compress;
 	uint64_t psize;
 	const uint8_t *payload;	/* data or cbuf */
+	const void *cache;	/* set by the caller: cache these logical bytes
+				 * once the block is written (deferred writes) */
 	uint8_t *cbuf;
 	zio_cksum_t cksum;
 };
@@ -60,6 +62,8 @@ struct zio_deferred_write {
 	blkptr_t bp;
 	const uint8_t *payload;
 	uint64_t psize;
+	const void *cache;	/* logical bytes to cache once written, or NULL */
+	uint64_t lsize;
 };
 struct zio_write_queue {
 	struct zio_deferred_write *v;
