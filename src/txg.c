@@ -644,7 +644,9 @@ int txg_enable_writes(spa_t *spa)
 		if (!spa->devs[i]->claimed)
 			continue;
 		if ((rc = leaf_dev_reopen_rw(spa->devs[i])) != 0) {
-			snprintf(why, sizeof(why), "%s cannot be opened for writing", spa->devs[i]->path);
+			snprintf(why, sizeof(why), rc == -ZFUSE_E_BUSY ?
+				 "%s is being written by another process (is the pool mounted already?)" :
+				 "%s cannot be opened for writing", spa->devs[i]->path);
 			refuse(spa, why);
 			return -ZFUSE_E_ROFS;
 		}

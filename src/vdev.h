@@ -123,7 +123,9 @@ uint64_t vdev_psize_to_asize(const vdev_t *vd, uint64_t psize);
 /* Raw write at a device offset (labels included). Errors: ZFUSE_E_IO,
  * ZFUSE_E_NOSPC (the image file's filesystem is full). */
 int leaf_dev_pwrite(const struct leaf_dev *dev, const void *buf, uint64_t size, uint64_t offset);
-/* Reopen the image read-write. Errors: ZFUSE_E_ROFS (no permission), ZFUSE_E_IO. */
+/* Reopen the image read-write and lock it against other writers (flock).
+ * Errors: ZFUSE_E_ROFS (no permission), ZFUSE_E_BUSY (another process
+ * writes it), ZFUSE_E_IO. */
 int leaf_dev_reopen_rw(struct leaf_dev *dev);
 /* Write psize bytes at a DVA offset of top-level vdev vd: padded to the
  * allocated size, to every mirror side, as RAID-Z columns with parity. */

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include "vdev.h"
 #include "vdev_raidz.h"
@@ -48,6 +49,14 @@ int leaf_dev_reopen_rw(struct leaf_dev *dev)
 	int fd = open(dev->path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == EACCES || errno == EROFS || errno == EPERM ? -ZFUSE_E_ROFS : SET_ERROR(-ZFUSE_E_IO);
+	/* Two writers of one pool destroy it (each overwrites the other's
+	 * uberblocks and reuses its free space). OpenZFS guards with the
+	 * hostid and MMP; a lock on the device file does it between processes
+	 * of one machine, and the kernel drops it when a writer dies. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+		close(fd);
+		return -ZFUSE_E_BUSY;
+	}
 	close(dev->fd);
 	dev->fd = fd;
 	return 0;

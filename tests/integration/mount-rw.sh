@@ -227,6 +227,18 @@ case ",$(mount_opts)," in
 *) bad "mount options are $(mount_opts), not rw" ;;
 esac
 grep -qi "read-only" "$work/m1.log" && bad "read-only message on a writable pool: $(cat "$work/m1.log")"
+# A second writer would destroy the pool: while it is mounted read-write,
+# another mount of the same image is read-only and names the reason, and
+# one that insists on rw fails.
+mkdir -p "$work/mnt2"
+if timeout 60 "$ZFUSE" mount -f -o rw "$work/pool/rw.img" "$work/mnt2" 2>"$work/second.log"; then
+	bad "a second read-write mount of a mounted pool succeeded"
+else
+	grep -q "being written by another process" "$work/second.log" &&
+		ok "a second read-write mount is refused: $(tail -1 "$work/second.log")" ||
+		bad "a second read-write mount failed without the reason: $(cat "$work/second.log")"
+fi
+mountpoint -q "$work/mnt2" && umount -l "$work/mnt2"
 # Not as an if condition: that would switch set -e off inside.
 workload "$work/ref" 2>"$work/ref.err"
 [ $? -eq 0 ] && ok "workload on the local disk" ||
