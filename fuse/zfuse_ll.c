@@ -408,7 +408,10 @@ static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_fi
 	/* Contents change only through this kernel (or never: read-only
 	 * import), so pages cached by an earlier open stay valid. With
 	 * writeback caching the kernel writes dirty pages back at close
-	 * whether or not it sends FLUSH; there is nothing else to flush. */
+	 * whether or not it sends FLUSH; there is nothing else to flush.
+	 * (noflush is ignored with a writeback cache, so there is no flush
+	 * handler either: libfuse's ENOSYS makes the kernel stop sending
+	 * FLUSH, a round trip saved at every close.) */
 	fi->keep_cache = 1;
 	fi->noflush = 1;
 	return 0;
@@ -982,13 +985,6 @@ static void zf_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
  * pages back before asking); like OpenZFS, closing does not wait for a
  * txg: that is what fsync is for.
  */
-static void zf_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
-}
-
 /* ---------------------------------------------------------------------- */
 
 /* The largest write request of a read-write session (libfuse's buffer
@@ -1064,5 +1060,4 @@ const struct fuse_lowlevel_ops zf_ll_ops = {
 	.removexattr = zf_removexattr,
 	.fsync = zf_fsync,
 	.fsyncdir = zf_fsyncdir,
-	.flush = zf_flush,
 };
