@@ -91,7 +91,7 @@ void cmd_mount_usage(FILE *out)
 "     dataset=NAME      show this filesystem or snapshot as the root; relative\n"
 "                       to the pool (a/b, @snap, a@snap) or full (pool/a@snap)\n"
 "     pool=NAME         the pool to import when the devices hold several\n"
-"     cache_size=N[KMGT] bytes of blocks to cache (default RAM/8, 256M..4G)\n"
+"     cache_size=N[KMGT] bytes of decompressed blocks to cache (default 256M)\n"
 "     txg=N             import as of transaction group N (an older uberblock);\n"
 "                       read-only\n"
 "     rewind            fall back to an older uberblock if the newest is\n"

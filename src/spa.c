@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "dnode.h"
 #include "dbuf.h"
 #include "dmu_tx.h"
@@ -25,17 +24,7 @@
 #include "zfeature.h"
 #include "zfuse/errors.h"
 
-/* The block cache takes an eighth of the machine's memory, within these
- * bounds (OpenZFS's ARC takes most of it; a FUSE daemon is a guest). */
-#define CACHE_SIZE_MIN (256ULL << 20)
-#define CACHE_SIZE_MAX (4ULL << 30)
-
-static uint64_t default_cache_size(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-	uint64_t eighth = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 8 : 0;
-	return eighth < CACHE_SIZE_MIN ? CACHE_SIZE_MIN : eighth > CACHE_SIZE_MAX ? CACHE_SIZE_MAX : eighth;
-}
+#define DEFAULT_CACHE_SIZE (256ULL << 20)
 
 static void log_to_opts(void *arg, int level, const char *msg)
 {
@@ -397,7 +386,7 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;
 	if (opts->log && opts->log_level >= ZFUSE_LOG_DEBUG)
 		zfs_debug_trace(opts->log, opts->log_arg);
-	spa->arc = arc_create(opts->cache_size ? opts->cache_size : default_cache_size());
+	spa->arc = arc_create(opts->cache_size ? opts->cache_size : DEFAULT_CACHE_SIZE);
 	/* Prefetch a window of 8 MiB ahead of sequential readers. */
 	spa->zfetch = zfetch_create(2, 8ULL << 20);
 	if (!spa->arc || !spa->zfetch) {

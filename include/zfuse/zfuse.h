@@ -53,8 +53,7 @@ struct zfuse_import_opts {
 	size_t npaths;
 	/* Pool to import when the devices hold several; NULL: the only one. */
 	const char *pool_name;
-	/* Bytes of decompressed blocks kept cached; 0: default (an eighth of
-	 * physical memory, at least 256 MiB, at most 4 GiB). */
+	/* Bytes of decompressed blocks kept cached; 0: default (256 MiB). */
 	uint64_t cache_size;
 	/* Import as of this txg (an older uberblock); 0: newest valid. */
 	uint64_t txg;
