@@ -13,6 +13,7 @@
 #include <string.h>
 #include "dbuf.h"
 #include "dmu_zfetch.h"
+#include "spa_lock.h"
 
 #define ZFETCH_STREAMS 64
 #define ZFETCH_QUEUE 1024
@@ -68,13 +69,17 @@ static void *worker(void *arg)
 		zf->busy_os[self] = w.os;
 		pthread_mutex_unlock(&zf->lock);
 
+		/* A reader like any other: the overlays it looks through change
+		 * (and a sync frees them) only under the exclusive lock. */
 		dnode_t dn;
+		spa_enter_read(w.os->spa);
 		if (dnode_hold(w.os, w.object, &dn) == 0) {
 			arc_buf_t *b;
 			if (w.blkid <= dn.maxblkid && dbuf_hold(&dn, 0, w.blkid, &b) == 0)
 				dbuf_rele(&dn, b);
 			dnode_rele(&dn);
 		}
+		spa_exit(w.os->spa);
 
 		pthread_mutex_lock(&zf->lock);
 		zf->busy_os[self] = NULL;
