@@ -13,5 +13,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 require zdb root fuse
 seed=${ZFUSE_POWERCUT_SEED:-$((RANDOM * 32768 + RANDOM))}
-exec python3 "$here/../crash/powercut.py" --states "${ZFUSE_POWERCUT_STATES:-300}" \
+exec python3 "$here/../crash/powercut.py" --states "${ZFUSE_POWERCUT_STATES:-200}" \
 	--seed "$seed" --zdb 10 "$ZFUSE" "$WALK"
