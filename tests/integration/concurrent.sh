@@ -21,17 +21,7 @@ SECS=${2:-${ZFUSE_CONCURRENT_SECS:-60}}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 require root fuse zdb
-work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-concurrent.XXXXXX")
-mnt=$work/mnt
-mount_pid=
-cleanup() {
-	if mountpoint -q "$mnt" 2>/dev/null; then
-		"$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
-	fi
-	[ -n "$mount_pid" ] && kill "$mount_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_mount concurrent
 mkdir -p "$mnt" "$work/pool" "$work/state"
 fail=0
 seed=${ZFUSE_CONCURRENT_SEED:-$((RANDOM * 32768 + RANDOM))}

@@ -123,3 +123,20 @@ require() {
 		esac
 	done
 }
+
+# scratch_mount NAME: a fresh work directory $work with a mount point $mnt
+# for a test that mounts "$ZFUSE" there and records the daemon in
+# $mount_pid; at exit the mount is undone, the daemon killed, $work removed.
+scratch_mount() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-$1.XXXXXX")
+	mnt=$work/mnt
+	mount_pid=
+	trap scratch_mount_cleanup EXIT
+}
+scratch_mount_cleanup() {
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		"$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
+	fi
+	[ -n "$mount_pid" ] && kill "$mount_pid" 2>/dev/null
+	rm -rf "$work"
+}

@@ -16,17 +16,7 @@ ZFUSE=$1 SECONDS_RACE=${2:-30}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 require root fuse zdb
-work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-stress.XXXXXX")
-mnt=$work/mnt
-mount_pid=
-cleanup() {
-	if mountpoint -q "$mnt" 2>/dev/null; then
-		"$ZFUSE" unmount "$mnt" 2>/dev/null || umount -l "$mnt"
-	fi
-	[ -n "$mount_pid" ] && kill "$mount_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_mount stress
 mkdir -p "$mnt" "$work/pool"
 fail=0
 seed=${ZFUSE_STRESS_SEED:-$((RANDOM * 32768 + RANDOM))}
