@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * zfuse/dataset.h — the ZFS half of libzfuse: make and destroy datasets,
+ * snapshots and clones, roll back, and read and change properties, in
+ * OpenZFS's on-disk format (what `zfs create/snapshot/destroy/rollback/
+ * clone/get/set/inherit` do to a pool).
+ *
+ * Every change needs a pool imported read-write (else ZFUSE_E_ROFS). A
+ * change is checked at once (names, existence, dependents) and then
+ * carried out inside the next sync, in the txg being written, as
+ * OpenZFS's sync tasks are: a snapshot therefore captures every write
+ * made before the call returned and none made after. The call returns
+ * when that txg is on disk (or failed: ZFUSE_E_IO, nothing of it is on
+ * disk).
+ *
+ * Names are full dataset names: "pool/a/b", "pool/a@snap", "pool/a#mark".
+ * Components follow zfs's rules: letters, digits and "_-.: " (a space
+ * too), at most 255 bytes for a whole name (ZFS_MAX_DATASET_NAME_LEN
+ * 256 with its NUL).
+ *
+ * Errors besides those listed: ZFUSE_E_ROFS, ZFUSE_E_NOSPC (only slop
+ * space left; destroying never fails for it), ZFUSE_E_IO, and the read
+ * errors of zfuse.h.
+ */
+#ifndef ZFUSE_DATASET_H
+#define ZFUSE_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "zfuse/zfuse.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A property setting "name=value" split in two. */
+struct zfuse_prop_setting {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * Create a filesystem (volsize 0) or, with volsize > 0, a volume of that
+ * many bytes (a multiple of its volblocksize, a property here, default
+ * 16K), with these properties set locally. The parent must exist.
+ * Errors: ZFUSE_E_EXIST (name taken), ZFUSE_E_NOENT (no parent),
+ * ZFUSE_E_INVAL (bad name, a snapshot name, bad property or value),
+ * ZFUSE_E_NAMETOOLONG.
+ */
+int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
+			 const struct zfuse_prop_setting *props, size_t nprops);
+
+/*
+ * Take snapshots "ds@snap" of several datasets in one txg, atomically: all
+ * or none. Errors: ZFUSE_E_EXIST (a snapshot of that name exists),
+ * ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (not "ds@snap", a dataset
+ * named twice, a snapshot of a snapshot), ZFUSE_E_NAMETOOLONG.
+ */
+int zfuse_snapshot(zfuse_pool_t *pool, const char *const *names, size_t n);
+
+/*
+ * Destroy a snapshot (any of a chain: its deadlist is merged into the next
+ * one's and the blocks only it held are freed, as OpenZFS does).
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has clones, or user holds),
+ * ZFUSE_E_INVAL (not a snapshot name).
+ */
+int zfuse_snapshot_destroy(zfuse_pool_t *pool, const char *name);
+
+/*
+ * Destroy a filesystem or volume with no snapshots and no children; its
+ * blocks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
+ * or children: destroy them first; it is the pool's root dataset),
+ * ZFUSE_E_INVAL (a snapshot name).
+ */
+int zfuse_dataset_destroy(zfuse_pool_t *pool, const char *name);
+
+/*
+ * Roll a filesystem or volume back to its newest snapshot "ds@snap":
+ * everything written after it is freed. Open handles of the dataset
+ * (zfuse_fs_t) see the rolled-back tree afterwards.
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_EXIST (snap is not the newest snapshot:
+ * destroy the later ones first), ZFUSE_E_INVAL.
+ */
+int zfuse_rollback(zfuse_pool_t *pool, const char *snapname);
+
+/*
+ * Make a clone named newname of snapshot "ds@snap", with these properties
+ * set locally. Errors: as zfuse_dataset_create, and ZFUSE_E_NOENT (no such
+ * snapshot).
+ */
+int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
+		const struct zfuse_prop_setting *props, size_t nprops);
+
+/* ---- properties ------------------------------------------------------- */
+
+enum zfuse_prop_source {
+	ZFUSE_SRC_NONE = 0,	/* read-only, computed ("-" in zfs get) */
+	ZFUSE_SRC_DEFAULT,
+	ZFUSE_SRC_LOCAL,
+	ZFUSE_SRC_INHERITED,	/* from the dataset named in inherited_from */
+	ZFUSE_SRC_TEMPORARY,
+	ZFUSE_SRC_RECEIVED,
+};
+
+/*
+ * One property of a dataset as `zfs get` shows it: value as text (exactly
+ * zfs get's -p form when parsable is set, its human form otherwise) and
+ * where it came from.
+ */
+struct zfuse_prop_value {
+	char value[1024];
+	enum zfuse_prop_source source;
+	char inherited_from[256];	/* ZFUSE_SRC_INHERITED only */
+};
+
+/*
+ * Get property prop ("used", "compression", "userquota@1000",
+ * "com.example:tag", ...) of dataset name. Errors: ZFUSE_E_NOENT (no such
+ * dataset), ZFUSE_E_INVAL (no such property, or not one of this dataset
+ * type), ZFUSE_E_NODATA (a user property that is not set).
+ */
+int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool parsable,
+		   struct zfuse_prop_value *out);
+
+/*
+ * Call cb for every property of dataset name that `zfs get all` lists,
+ * in its order (native properties, then user properties by name).
+ */
+int zfuse_prop_iter(zfuse_pool_t *pool, const char *name, bool parsable,
+		    int (*cb)(void *arg, const char *prop, const struct zfuse_prop_value *v),
+		    void *arg);
+
+/*
+ * Set properties locally on dataset name (all or none, one txg).
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (unknown property, bad value, a
+ * read-only or creation-only property), ZFUSE_E_UNSUPPORTED (a value this
+ * pool's features do not allow).
+ */
+int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
+		   size_t nprops);
+
+/* Remove the local value of prop, so that it is inherited again.
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not inheritable). */
+int zfuse_prop_inherit(zfuse_pool_t *pool, const char *name, const char *prop);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
