@@ -15,6 +15,7 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_dataset.h"
+#include "dsl_destroy.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
 #include "spa_misc.h"
@@ -307,4 +308,81 @@ int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 	a.zpl.root_gid = (uint32_t)getegid();
 	a.zpl.root_mode = 0755;
 	return dsl_sync_task(spa, create_check, create_sync, &a);
+}
+
+/* ---- destroy ------------------------------------------------------------- */
+
+struct destroy_arg {
+	const char *name;
+	uint64_t dsobj;
+	bool snapshot;
+};
+
+static int destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct destroy_arg *a = varg;
+	uint64_t dir;
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->name, &a->dsobj, &dir, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "could not find any snapshots to destroy; check "
+			"snapshot names.");
+	if (rc)
+		return rc;
+	if (snap != a->snapshot)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	rc = snap ? dsl_destroy_snapshot_check(spa, a->dsobj) : dsl_destroy_head_check(spa, a->dsobj);
+	switch (rc) {
+	case -ZFUSE_E_EXIST:
+		spa_log(spa, ZFUSE_LOG_ERROR, snap ? "cannot destroy '%s': snapshot has dependent "
+			"clones" : "cannot destroy '%s': filesystem has snapshots", a->name);
+		break;
+	case -ZFUSE_E_NOTEMPTY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot destroy '%s': filesystem has children",
+			a->name);
+		break;
+	case -ZFUSE_E_BUSY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot destroy '%s': dataset is busy", a->name);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static int destroy_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct destroy_arg *a = varg;
+	return a->snapshot ? dsl_destroy_snapshot_sync_impl(spa, a->dsobj, tx)
+			   : dsl_destroy_head_sync_impl(spa, a->dsobj, tx);
+}
+
+static int destroy(spa_t *spa, const char *name, bool snapshot)
+{
+	if (!name)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct ds_name n;
+	int rc = name_parse(spa, name, &n);
+	if (rc)
+		return rc;
+	if ((n.sep == '@') != snapshot || n.sep == '#') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot destroy '%s': %s", name,
+			snapshot ? "not a snapshot name" : "a snapshot or bookmark name");
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	struct destroy_arg a = { name, 0, snapshot };
+	return dsl_sync_task(spa, destroy_check, destroy_sync, &a);
+}
+
+int zfuse_snapshot_destroy(zfuse_pool_t *pool, const char *name)
+{
+	return destroy((spa_t *)pool, name, true);
+}
+
+int zfuse_dataset_destroy(zfuse_pool_t *pool, const char *name)
+{
+	return destroy((spa_t *)pool, name, false);
 }
