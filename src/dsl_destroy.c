@@ -30,6 +30,7 @@
 #include "zap.h"
 #include "zfeature.h"
 #include "zfeature_write.h"
+#include "zil.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -285,6 +286,7 @@ static int free_born_cb(void *arg, const blkptr_t *bp)
 	struct free_walk *w = arg;
 	w->freed.used += spa_bp_dsize(w->spa, bp);
 	w->freed.comp += bp_get_psize(bp);
+	w->freed.uncomp += dsl_bp_ucsize(bp);
 	zio_free_bp(w->spa, bp, w->txg);
 	return 0;
 }
@@ -385,5 +387,95 @@ int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
 		rc = free_if(spa, dd.clones, tx);
 	if (rc == 0)
 		rc = free_dsl_object(spa, dirobj, tx);
+	return rc;
+}
+
+/* ---- rollback (§7.4) --------------------------------------------------------------- */
+
+int dsl_dataset_rollback_check(spa_t *spa, uint64_t head, uint64_t snapobj)
+{
+	dsl_dataset_phys_t h;
+	int rc = dsl_dataset_read(spa, head, &h);
+	if (rc)
+		return rc;
+	if (h.prev_snap_obj != snapobj)
+		return SET_ERROR(-ZFUSE_E_EXIST);	/* not the newest snapshot */
+	dsl_dataset_phys_t s;
+	if ((rc = dsl_dataset_read(spa, snapobj, &s)) != 0)
+		return rc;
+	/* A snapshot with an intent log header would need it zeroed in a
+	 * copy of its objset block (§7.4 step 4); zfuse never makes one. */
+	objset_t *os;
+	if ((rc = objset_open(spa, &s.bp, &os)) != 0)
+		return rc;
+	blkptr_t log;
+	zil_header_log_bp(os, &log);
+	bool has_log = !bp_is_hole(&log);
+	objset_close(os);
+	return has_log ? SET_ERROR(-ZFUSE_E_UNSUPPORTED) : 0;
+}
+
+int dsl_dataset_rollback_sync_impl(spa_t *spa, uint64_t head, uint64_t snapobj, dmu_tx_t *tx)
+{
+	dsl_dataset_phys_t h, s;
+	dsl_dir_phys_t dd;
+	int rc = dsl_dataset_read(spa, head, &h);
+	if (rc == 0)
+		rc = dsl_dataset_read(spa, snapobj, &s);
+	if (rc == 0)
+		rc = dsl_dir_read(spa, h.dir_obj, &dd);
+	uint64_t origin_txg = 0;
+	if (rc == 0 && dd.origin_obj) {
+		dsl_dataset_phys_t o;
+		rc = dsl_dataset_read(spa, dd.origin_obj, &o);
+		origin_txg = o.creation_txg;
+	}
+	if (rc)
+		return rc;
+	/* What the head wrote since the snapshot is its alone: free it. */
+	struct free_walk w = { spa, tx->txg, { 0, 0, 0 } };
+	rc = traverse_objset(spa, &h.bp, s.creation_txg, free_born_cb, &w);
+	if (rc == 0)
+		rc = dsl_dir_diduse_space(spa, h.dir_obj, DD_USED_HEAD, -(int64_t)w.freed.used,
+					  -(int64_t)w.freed.comp, -(int64_t)w.freed.uncomp, tx);
+	/* What it killed since is the snapshot's and the head's again. */
+	struct bpobj_space back;
+	uint64_t newdl;
+	if (rc == 0)
+		rc = dsl_deadlist_space_range(spa, h.deadlist_obj, origin_txg, UINT64_MAX, &back);
+	if (rc == 0)
+		rc = dsl_dir_transfer_space(spa, h.dir_obj, (int64_t)back.used, DD_USED_SNAP,
+					    DD_USED_HEAD, tx);
+	if (rc == 0)
+		rc = dsl_deadlist_clone(spa, h.deadlist_obj, UINT64_MAX, tx, &newdl);
+	if (rc == 0)
+		rc = dsl_deadlist_free(spa, h.deadlist_obj, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, head, DS_OFF_DEADLIST_OBJ, newdl, tx);
+	if (rc)
+		return rc;
+	/* The head is the snapshot's tree. */
+	dnode_t dn;
+	if ((rc = dnode_hold_dirty(spa->mos, head, tx, &dn)) != 0)
+		return rc;
+	uint64_t len;
+	uint8_t *b = (uint8_t *)dnode_bonus(&dn, &len);
+	if (len >= DSL_DATASET_PHYS_SIZE) {
+		bp_store(b + DS_OFF_BP, &s.bp);
+		put_le64(b + DS_OFF_REFERENCED, s.referenced_bytes);
+		put_le64(b + DS_OFF_COMPRESSED, s.compressed_bytes);
+		put_le64(b + DS_OFF_UNCOMPRESSED, s.uncompressed_bytes);
+		put_le64(b + DS_OFF_UNIQUE_BYTES, 0);
+	} else {
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+	}
+	dnode_rele(&dn);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, snapobj, DS_OFF_UNIQUE_BYTES, 0, tx);
+	if (rc == 0)
+		rc = dsl_dataset_copy_features(spa, snapobj, head, tx);
+	for (objset_t *os = spa->objsets; rc == 0 && os; os = os->next)
+		if (os->dsobj == head)
+			os->rolled_back = true;
 	return rc;
 }

@@ -22,4 +22,10 @@ int dsl_destroy_snapshot_sync_impl(struct spa *spa, uint64_t snapobj, dmu_tx_t *
 int dsl_destroy_head_check(struct spa *spa, uint64_t dsobj);
 int dsl_destroy_head_sync_impl(struct spa *spa, uint64_t dsobj, dmu_tx_t *tx);
 
+/* Roll head back to snapshot snapobj. Errors: ZFUSE_E_EXIST (not its
+ * newest snapshot), ZFUSE_E_UNSUPPORTED (the snapshot has an intent log). */
+int dsl_dataset_rollback_check(struct spa *spa, uint64_t head, uint64_t snapobj);
+int dsl_dataset_rollback_sync_impl(struct spa *spa, uint64_t head, uint64_t snapobj,
+				   dmu_tx_t *tx);
+
 #endif

@@ -28,7 +28,7 @@
 #include "zfs_debug.h"
 
 
-static uint64_t bp_ucsize(const blkptr_t *bp)
+uint64_t dsl_bp_ucsize(const blkptr_t *bp)
 {
 	bool meta = bp_get_level(bp) > 0 || dmu_ot_is_metadata(bp_get_type(bp));
 	return meta ? bp_get_psize(bp) : bp_get_lsize(bp);
@@ -65,7 +65,7 @@ void dsl_acct_born(void *arg, const blkptr_t *bp)
 {
 	struct dsl_acct *a = arg;
 	int64_t dsize = (int64_t)spa_bp_dsize(a->spa, bp);
-	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)bp_ucsize(bp);
+	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)dsl_bp_ucsize(bp);
 	a->used += dsize;
 	a->unique += dsize;
 	a->comp += psize;
@@ -80,7 +80,7 @@ int dsl_acct_kill(void *arg, const blkptr_t *bp, bool rewritten)
 {
 	struct dsl_acct *a = arg;
 	int64_t dsize = (int64_t)spa_bp_dsize(a->spa, bp);
-	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)bp_ucsize(bp);
+	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)dsl_bp_ucsize(bp);
 	a->used -= dsize;
 	a->comp -= psize;
 	a->uncomp -= ucsize;

@@ -30,6 +30,9 @@ struct dsl_acct {
 };
 
 /* Fill the dataset facts of a (snapshot, deadlist, origin) from the MOS. */
+/* Uncompressed size as dsl accounting counts it: psize for metadata. */
+uint64_t dsl_bp_ucsize(const blkptr_t *bp);
+
 int dsl_acct_init(struct dsl_acct *a, struct spa *spa, uint64_t txg, uint64_t dsobj);
 
 /* os_sync_owner callbacks (arg is a struct dsl_acct). */

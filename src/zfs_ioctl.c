@@ -386,3 +386,60 @@ int zfuse_dataset_destroy(zfuse_pool_t *pool, const char *name)
 {
 	return destroy((spa_t *)pool, name, false);
 }
+
+/* ---- rollback ------------------------------------------------------------ */
+
+struct rollback_arg {
+	struct ds_name name;
+	const char *full;
+	uint64_t head, snap;
+};
+
+static int rollback_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct rollback_arg *a = varg;
+	uint64_t dir;
+	int rc = head_find(spa, a->name.ds, &a->head, &dir);
+	if (rc == 0) {
+		rc = dsl_snapshot_lookup(spa, a->head, a->name.snap, &a->snap);
+		if (rc == -ZFUSE_E_NOENT)
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
+				a->full);
+	}
+	if (rc == 0)
+		rc = dsl_dataset_rollback_check(spa, a->head, a->snap);
+	if (rc == -ZFUSE_E_EXIST)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rollback to '%s': more recent snapshots or "
+			"bookmarks exist\nuse '-r' to force deletion of the following snapshots and "
+			"bookmarks:", a->full);
+	else if (rc == -ZFUSE_E_UNSUPPORTED)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rollback to '%s': the snapshot has an intent "
+			"log, which zfuse does not rewrite", a->full);
+	return rc;
+}
+
+static int rollback_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct rollback_arg *a = varg;
+	return dsl_dataset_rollback_sync_impl(spa, a->head, a->snap, tx);
+}
+
+int zfuse_rollback(zfuse_pool_t *pool, const char *snapname)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!snapname)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct rollback_arg a = { .full = snapname };
+	int rc = name_parse(spa, snapname, &a.name);
+	if (rc)
+		return rc;
+	if (a.name.sep != '@') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rollback '%s': not a snapshot name "
+			"(DATASET@SNAPSHOT)", snapname);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	return dsl_sync_task(spa, rollback_check, rollback_sync, &a);
+}
