@@ -60,6 +60,7 @@ typedef struct objset {
 					 * read below overlay, changed by no one */
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 	unsigned copies;	/* the dataset's copies property, for space estimates */
+	uint64_t recordsize;	/* the dataset's recordsize property (ZPL writes) */
 } objset_t;
 
 /*
