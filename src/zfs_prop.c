@@ -159,9 +159,9 @@ static const struct zprop_index direct_tbl[] = {
 static const zprop_desc_t table[ZFS_NUM_PROPS] = {
 	STR(ZFS_PROP_TYPE, "type", NULL, RO, DS | BM, "TYPE"),
 	NUM(ZFS_PROP_CREATION, "creation", 0, RO, DS | BM, "CREATION", ZPROP_FMT_DATE, true),
-	NUM(ZFS_PROP_USED, "used", 0, RO, DS, "USED", ZPROP_FMT_SIZE, false),
-	NUM(ZFS_PROP_AVAILABLE, "available", 0, RO, FS | VOL, "AVAIL", ZPROP_FMT_SIZE, false),
-	NUM(ZFS_PROP_REFERENCED, "referenced", 0, RO, DS | BM, "REFER", ZPROP_FMT_SIZE, false),
+	NUM(ZFS_PROP_USED, "used", 0, RO, DS, "USED", ZPROP_FMT_BYTES, false),
+	NUM(ZFS_PROP_AVAILABLE, "available", 0, RO, FS | VOL, "AVAIL", ZPROP_FMT_BYTES, false),
+	NUM(ZFS_PROP_REFERENCED, "referenced", 0, RO, DS | BM, "REFER", ZPROP_FMT_BYTES, false),
 	NUM(ZFS_PROP_COMPRESSRATIO, "compressratio", 0, RO, DS | BM, "RATIO", ZPROP_FMT_RATIO,
 	    false),
 	IDX(ZFS_PROP_MOUNTED, "mounted", 0, RO, FS, yesno_tbl, "MOUNTED"),
@@ -206,12 +206,12 @@ static const zprop_desc_t table[ZFS_NUM_PROPS] = {
 	NUM(ZFS_PROP_GUID, "guid", 0, RO, DS | BM, "GUID", ZPROP_FMT_RAW, true),
 	IDX(ZFS_PROP_PRIMARYCACHE, "primarycache", 2, INH, DS, cache_tbl, "PRIMARYCACHE"),
 	IDX(ZFS_PROP_SECONDARYCACHE, "secondarycache", 2, INH, DS, cache_tbl, "SECONDARYCACHE"),
-	NUM(ZFS_PROP_USEDSNAP, "usedbysnapshots", 0, RO, FS | VOL, "USEDSNAP", ZPROP_FMT_SIZE, false),
-	NUM(ZFS_PROP_USEDDS, "usedbydataset", 0, RO, FS | VOL, "USEDDS", ZPROP_FMT_SIZE, false),
-	NUM(ZFS_PROP_USEDCHILD, "usedbychildren", 0, RO, FS | VOL, "USEDCHILD", ZPROP_FMT_SIZE,
+	NUM(ZFS_PROP_USEDSNAP, "usedbysnapshots", 0, RO, FS | VOL, "USEDSNAP", ZPROP_FMT_BYTES, false),
+	NUM(ZFS_PROP_USEDDS, "usedbydataset", 0, RO, FS | VOL, "USEDDS", ZPROP_FMT_BYTES, false),
+	NUM(ZFS_PROP_USEDCHILD, "usedbychildren", 0, RO, FS | VOL, "USEDCHILD", ZPROP_FMT_BYTES,
 	    false),
 	NUM(ZFS_PROP_USEDREFRESERV, "usedbyrefreservation", 0, RO, FS | VOL, "USEDREFRESERV",
-	    ZPROP_FMT_SIZE, false),
+	    ZPROP_FMT_BYTES, false),
 	HID(ZFS_PROP_USERACCOUNTING, "useraccounting", ZPROP_NUMBER, RO, DS, "USERACCOUNTING"),
 	HID(ZFS_PROP_STMF_SHAREINFO, "stmf_sbd_lu", ZPROP_STRING, INH, VOL, "STMF_SBD_LU"),
 	IDX(ZFS_PROP_DEFER_DESTROY, "defer_destroy", 0, RO, SNAP, onoff_tbl, "DEFER_DESTROY"),
@@ -356,9 +356,8 @@ bool zfs_parse_size(const char *v, uint64_t *out)
 	return true;
 }
 
-void zfs_nicebytes(uint64_t num, char *buf, size_t cap)
+static void nicenum(uint64_t num, const char *const *u, char *buf, size_t cap)
 {
-	static const char *const u[] = { "B", "K", "M", "G", "T", "P", "E" };
 	uint64_t n = num;
 	int idx = 0;
 	while (n >= 1024 && idx < 6) {
@@ -374,6 +373,18 @@ void zfs_nicebytes(uint64_t num, char *buf, size_t cap)
 		if (snprintf(buf, cap, "%.*f%s", prec, val, u[idx]) <= 5)
 			break;
 	}
+}
+
+void zfs_nicebytes(uint64_t num, char *buf, size_t cap)
+{
+	static const char *const u[] = { "B", "K", "M", "G", "T", "P", "E" };
+	nicenum(num, u, buf, cap);
+}
+
+void zfs_nicenum(uint64_t num, char *buf, size_t cap)
+{
+	static const char *const u[] = { "", "K", "M", "G", "T", "P", "E" };
+	nicenum(num, u, buf, cap);
 }
 
 void zfs_prop_format_number(zfs_prop_t p, uint64_t v, bool parsable, char *buf, size_t cap)
@@ -411,12 +422,15 @@ void zfs_prop_format_number(zfs_prop_t p, uint64_t v, bool parsable, char *buf, 
 		snprintf(buf, cap, "%llu", (unsigned long long)v);
 		return;
 	case ZPROP_FMT_SIZE:
+	case ZPROP_FMT_BYTES:
 		break;
 	}
 	if (parsable)
 		snprintf(buf, cap, "%llu", (unsigned long long)v);
-	else
+	else if (d->fmt == ZPROP_FMT_BYTES)
 		zfs_nicebytes(v, buf, cap);
+	else
+		zfs_nicenum(v, buf, cap);
 }
 
 size_t zfs_prop_width(zfs_prop_t p, bool *fixed)

@@ -31,7 +31,8 @@ enum zprop_attr {
 
 /* How a number prints in human form. */
 enum zprop_numfmt {
-	ZPROP_FMT_SIZE,		/* 5.16M (0 is "0B") */
+	ZPROP_FMT_BYTES,	/* 5.16M, 0B (zfs_nicebytes: used, refer, avail, usedby*) */
+	ZPROP_FMT_SIZE,		/* 5.16M, 512, 0 (zfs_nicenum: other numbers) */
 	ZPROP_FMT_RAW,		/* plain decimal: guid, createtxg, counts */
 	ZPROP_FMT_RATIO,	/* 1.55x (-p: 1.55) */
 	ZPROP_FMT_DATE,		/* "Sun Nov 22 12:47 2026" (-p: seconds) */
@@ -117,8 +118,9 @@ bool zfs_prop_parse(zfs_prop_t p, const char *value, uint64_t *num, const char *
 /* "128K", "1.5M", "131072": a size as zfs accepts it (zfs_nicestrtonum). */
 bool zfs_parse_size(const char *v, uint64_t *out);
 
-/* zfs_nicebytes: 5.16M, 104K, 0B. */
+/* zfs_nicebytes (5.16M, 104K, 0B) and zfs_nicenum (the same without "B"). */
 void zfs_nicebytes(uint64_t n, char *buf, size_t cap);
+void zfs_nicenum(uint64_t n, char *buf, size_t cap);
 
 /* The text of number value v of p as `zfs get` prints it. */
 void zfs_prop_format_number(zfs_prop_t p, uint64_t v, bool parsable, char *buf, size_t cap);
