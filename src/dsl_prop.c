@@ -866,6 +866,8 @@ struct values {
 static int values_cb(void *arg, const zap_entry_t *ze)
 {
 	struct values *l = arg;
+	if (ze->name[0] == '$')
+		return 0;	/* $MOS, $FREE, $ORIGIN: not datasets of the user */
 	if (l->n == l->cap) {
 		size_t nc = l->cap ? 2 * l->cap : 16;
 		uint64_t *nv = realloc(l->v, nc * sizeof(*nv));
