@@ -31,6 +31,15 @@ int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 void cmd_unmount_usage(FILE *out);
 void cmd_mount_usage(FILE *out);
+/* zfs-style verbs on a pool (cmd_prop.c, through pool_verb.c). */
+int cmd_list(int argc, char **argv);
+void cmd_list_usage(FILE *out);
+int cmd_get(int argc, char **argv);
+void cmd_get_usage(FILE *out);
+int cmd_set(int argc, char **argv);
+void cmd_set_usage(FILE *out);
+int cmd_inherit(int argc, char **argv);
+void cmd_inherit_usage(FILE *out);
 /* mount(8)/umount(8) helpers (cmd_mount_helper.c), chosen by argv[0]. */
 int zf_mount_helper(int argc, char **argv);
 int zf_umount_helper(int argc, char **argv);

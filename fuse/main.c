@@ -22,6 +22,13 @@ static const struct zf_cmd commands[] = {
 	{ "create", "create a pool on image files (as zpool create)", cmd_create, cmd_create_usage },
 	{ "inspect", "look inside pool images (labels, objects, blocks, verify)", cmd_inspect,
 	  cmd_inspect_usage },
+	{ "list", "list datasets with space figures and properties (as zfs list)", cmd_list,
+	  cmd_list_usage },
+	{ "get", "show dataset properties and their sources (as zfs get)", cmd_get,
+	  cmd_get_usage },
+	{ "set", "set dataset properties (as zfs set)", cmd_set, cmd_set_usage },
+	{ "inherit", "make a property inherited again (as zfs inherit)", cmd_inherit,
+	  cmd_inherit_usage },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage },
 };
