@@ -19,7 +19,8 @@ static const struct zf_cmd commands[] = {
 	{ "unmount", "unmount a zfuse mount and its child datasets' mounts", cmd_unmount,
 	  cmd_unmount_usage },
 	{ "umount", "the same as unmount", cmd_unmount, cmd_unmount_usage },
-	{ "create", "create a pool on image files (as zpool create)", cmd_create, cmd_create_usage },
+	{ "create", "create a pool on image files (as zpool create), or a filesystem in one "
+	  "(as zfs create)", cmd_create, cmd_create_usage },
 	{ "inspect", "look inside pool images (labels, objects, blocks, verify)", cmd_inspect,
 	  cmd_inspect_usage },
 	{ "list", "list datasets with space figures and properties (as zfs list)", cmd_list,
@@ -29,6 +30,12 @@ static const struct zf_cmd commands[] = {
 	{ "set", "set dataset properties (as zfs set)", cmd_set, cmd_set_usage },
 	{ "inherit", "make a property inherited again (as zfs inherit)", cmd_inherit,
 	  cmd_inherit_usage },
+	{ "snapshot", "take snapshots of datasets (as zfs snapshot)", cmd_snapshot,
+	  cmd_snapshot_usage },
+	{ "destroy", "destroy datasets and snapshots (as zfs destroy)", cmd_destroy,
+	  cmd_destroy_usage },
+	{ "rollback", "roll a dataset back to a snapshot (as zfs rollback)", cmd_rollback,
+	  cmd_rollback_usage },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage },
 };

@@ -149,7 +149,9 @@ int zf_pool_verb_main(const struct zf_pool_verb *verb, int argc, char **argv)
 		status = ZF_EXIT_FAIL;
 	} else {
 		optind = 0;
+		zf_log_capture(stderr);
 		status = verb->run(pool, argc, argv, stdout, stderr);
+		zf_log_capture(NULL);
 		if (verb->changes && (rc = zfuse_pool_sync(pool)) != 0) {
 			fprintf(stderr, "zfuse %s: sync of pool '%s' failed: %s\n", verb->name,
 				zfuse_pool_name(pool), zfuse_strerror(rc));
