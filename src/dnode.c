@@ -251,11 +251,12 @@ int objset_reload(objset_t *os, const blkptr_t *bp)
 	os->phys_size = fresh->phys_size;
 	os->type = fresh->type;
 	os->flags = fresh->flags;
-	os->meta_dnode = fresh->meta_dnode;
+	objset_close(fresh);
+	/* The meta-dnode points into phys: decoded from our own copy. */
+	int rc2 = dnode_decode(&os->meta_dnode, os->phys, DNODE_MIN_SIZE);
 	os->meta_dnode.os = os;
 	os->alloc_cursor = 0;
-	objset_close(fresh);
-	return 0;
+	return rc2;
 }
 
 void objset_close(objset_t *os)
