@@ -6,9 +6,11 @@
  * (noauto and off are skipped, as `zfs mount -a` does), its mountpoint is a
  * path (not legacy/none) beneath the root's, and its data can be read (not
  * encrypted). Everything else stays what the parent stores at that path.
+ * Each filesystem's list of snapshots is re-read on demand
+ * (zf_tree_refresh_snaps) and swapped in whole under the snap_lock.
  */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE	/* strdup, strndup */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* strdup, strndup, qsort_r */
 #endif
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +31,7 @@ struct ds_rec {
 	bool snapdir_visible;
 	bool encrypted;
 	uint64_t dsobj;
+	uint64_t txg;		/* creation txg */
 };
 
 struct ds_list {
@@ -69,6 +72,7 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 	r->snapdir_visible = info->snapdir_visible;
 	r->encrypted = info->encrypted;
 	r->dsobj = info->dsobj;
+	r->txg = info->creation_txg;
 	l->n++;
 	return 0;
 }
@@ -90,16 +94,27 @@ static const struct ds_rec *ds_find(const struct ds_list *l, const char *name)
 	return NULL;
 }
 
+static void snaplist_free(struct zf_snaplist *sl)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		free(sl->v[i].name);
+	free(sl->v);
+	free(sl->by_name);
+	memset(sl, 0, sizeof(*sl));
+}
+
 static void fs_close(struct zf_fs *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->nsnaps; i++) {
-		fs_close(f->snaps[i].fs);
-		free(f->snaps[i].name);
+	for (size_t i = 0; i < f->snaps.n; i++)
+		fs_close(f->snaps.v[i].fs);
+	snaplist_free(&f->snaps);
+	while (f->retired) {
+		struct zf_fs *r = f->retired;
+		f->retired = r->next_retired;
+		fs_close(r);
 	}
-	free(f->snaps);
-	free(f->snap_by_name);
 	if (f->zfs)
 		zfuse_fs_close(f->zfs);
 	free(f->name);
@@ -131,48 +146,66 @@ static int fs_open(zfuse_pool_t *pool, const char *name, bool snapdir_visible,
 	return 0;
 }
 
-static const struct zf_fs *sort_fs;
-
-static int snap_name_cmp(const void *a, const void *b)
+static int snap_name_cmp(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_fs->snaps[*(const size_t *)a].name,
-		      sort_fs->snaps[*(const size_t *)b].name);
+	const struct zf_snaplist *sl = arg;
+	return strcmp(sl->v[*(const size_t *)a].name, sl->v[*(const size_t *)b].name);
 }
 
-/* Give a filesystem the list of its snapshots for .zfs/snapshot. */
-static int fs_add_snaps(struct zf_fs *f, const struct ds_list *l)
+/* The snapshots of filesystem fsname in the dataset list l. */
+static int snaplist_build(const char *fsname, const struct ds_list *l, struct zf_snaplist *out)
 {
-	size_t len = strlen(f->name), n = 0;
+	size_t len = strlen(fsname), n = 0;
 
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].type == ZFUSE_DS_SNAPSHOT &&
-		    strncmp(l->v[i].name, f->name, len) == 0 && l->v[i].name[len] == '@')
+		    strncmp(l->v[i].name, fsname, len) == 0 && l->v[i].name[len] == '@')
 			n++;
 	if (n == 0)
 		return 0;
-	f->snaps = calloc(n, sizeof(*f->snaps));
-	f->snap_by_name = calloc(n, sizeof(*f->snap_by_name));
-	if (!f->snaps || !f->snap_by_name)
+	out->v = calloc(n, sizeof(*out->v));
+	out->by_name = calloc(n, sizeof(*out->by_name));
+	if (!out->v || !out->by_name) {
+		snaplist_free(out);
 		return -ZFUSE_E_NOMEM;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ds_rec *r = &l->v[i];
-		if (r->type != ZFUSE_DS_SNAPSHOT || strncmp(r->name, f->name, len) != 0 ||
+		if (r->type != ZFUSE_DS_SNAPSHOT || strncmp(r->name, fsname, len) != 0 ||
 		    r->name[len] != '@')
 			continue;
-		struct zf_snap *s = &f->snaps[f->nsnaps];
-		if (!(s->name = strdup(r->name + len + 1)))
+		struct zf_snap *s = &out->v[out->n];
+		if (!(s->name = strdup(r->name + len + 1))) {
+			snaplist_free(out);
 			return -ZFUSE_E_NOMEM;
+		}
 		s->dsobj = r->dsobj;
-		f->snap_by_name[f->nsnaps] = f->nsnaps;
-		f->nsnaps++;
+		s->txg = r->txg;
+		out->by_name[out->n] = out->n;
+		out->n++;
 	}
-	/* Single-threaded at mount time, so a file-scope comparator context
-	 * is safe. */
-	sort_fs = f;
-	if (f->nsnaps > 1)
-		qsort(f->snap_by_name, f->nsnaps, sizeof(size_t), snap_name_cmp);
-	sort_fs = NULL;
+	if (out->n > 1)
+		qsort_r(out->by_name, out->n, sizeof(size_t), snap_name_cmp, out);
 	return 0;
+}
+
+static long snaplist_find(const struct zf_snaplist *sl, const char *name)
+{
+	size_t lo = 0, hi = sl->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		size_t idx = sl->by_name[mid];
+		int c = strcmp(name, sl->v[idx].name);
+		if (c == 0)
+			return (long)idx;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
 }
 
 /*
@@ -533,6 +566,7 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	memset(t, 0, sizeof(*t));
 	t->pool = pool;
 	pthread_mutex_init(&t->snap_lock, NULL);
+	pthread_mutex_init(&t->refresh_lock, NULL);
 	rc = zfuse_dataset_iter(pool, collect_cb, &l);
 	if (rc < 0) {
 		zf_log(ZFUSE_LOG_ERROR, "cannot list the datasets of pool %s: %s",
@@ -574,7 +608,8 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	/* From here on the tree owns every opened filesystem. */
 	rc = mounts_build(t, m, nm);
 	for (size_t i = 0; rc == 0 && i < t->nmounts; i++)
-		rc = fs_add_snaps(t->mounts[i]->fs, &l);
+		if (!t->mounts[i]->fs->snapshot)
+			rc = snaplist_build(t->mounts[i]->fs->name, &l, &t->mounts[i]->fs->snaps);
 out:
 	for (size_t i = 0; i < nm; i++) {
 		fs_close(m[i].fs);	/* NULL once the tree took it */
@@ -605,6 +640,7 @@ void zf_tree_free(struct zf_tree *t)
 		fs_close(t->root);
 	free(t->mounts);
 	pthread_mutex_destroy(&t->snap_lock);
+	pthread_mutex_destroy(&t->refresh_lock);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -625,37 +661,21 @@ const struct zf_junction *zf_junction_kid(const struct zf_junction *j, const cha
 	return NULL;
 }
 
-long zf_snap_find(const struct zf_fs *head, const char *name)
+int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
+		   struct zf_fs **out)
 {
-	size_t lo = 0, hi = head->nsnaps;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		size_t idx = head->snap_by_name[mid];
-		int c = strcmp(name, head->snaps[idx].name);
-		if (c == 0)
-			return (long)idx;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
-
-int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs **out)
-{
-	struct zf_snap *s = &head->snaps[idx];
 	int rc = 0;
 
 	pthread_mutex_lock(&t->snap_lock);
-	if (!s->fs) {
-		size_t len = strlen(head->name) + 1 + strlen(s->name) + 1;
-		char *full = malloc(len);
-		if (!full) {
+	long idx = snaplist_find(&head->snaps, name);
+	struct zf_snap *s = idx >= 0 ? &head->snaps.v[idx] : NULL;
+	if (!s) {
+		rc = -ZFUSE_E_NOENT;
+	} else if (!s->fs) {
+		char *full;
+		if (asprintf(&full, "%s@%s", head->name, s->name) < 0) {
 			rc = -ZFUSE_E_NOMEM;
 		} else {
-			snprintf(full, len, "%s@%s", head->name, s->name);
 			/* A failure is not remembered: the next lookup retries. */
 			rc = fs_open(t->pool, full, false, &s->fs);
 			if (rc < 0)
@@ -664,7 +684,94 @@ int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs
 			free(full);
 		}
 	}
-	*out = s->fs;
+	*out = s ? s->fs : NULL;
 	pthread_mutex_unlock(&t->snap_lock);
 	return rc;
+}
+
+int zf_snap_each(struct zf_tree *t, const struct zf_fs *head, uint64_t after,
+		 int (*fn)(void *arg, const struct zf_snap *s), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t i = 0; rc == 0 && i < head->snaps.n; i++)
+		if (head->snaps.v[i].txg > after)
+			rc = fn(arg, &head->snaps.v[i]);
+	pthread_mutex_unlock(&t->snap_lock);
+	return rc;
+}
+
+/* Report to changed the names of a that b lacks (added: b's that a lacks). */
+static void snaplist_diff(struct zf_fs *head, const struct zf_snaplist *a,
+			  const struct zf_snaplist *b, bool added,
+			  void (*changed)(void *, struct zf_fs *, const char *, bool), void *arg)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		long k = snaplist_find(b, a->v[i].name);
+		if (k < 0 || b->v[k].dsobj != a->v[i].dsobj)
+			changed(arg, head, a->v[i].name, added);
+	}
+}
+
+int zf_tree_refresh_snaps(struct zf_tree *t,
+			  void (*changed)(void *arg, struct zf_fs *head, const char *name,
+					  bool added),
+			  void *arg)
+{
+	struct ds_list l = { 0 };
+	struct zf_snaplist *fresh = calloc(t->nmounts ? t->nmounts : 1, sizeof(*fresh));
+	int rc = fresh ? 0 : -ZFUSE_E_NOMEM;
+
+	pthread_mutex_lock(&t->refresh_lock);
+	if (rc == 0)
+		rc = zfuse_dataset_iter(t->pool, collect_cb, &l);
+	for (size_t i = 0; rc == 0 && i < t->nmounts; i++)
+		if (!t->mounts[i]->fs->snapshot)
+			rc = snaplist_build(t->mounts[i]->fs->name, &l, &fresh[i]);
+	ds_list_free(&l);
+	if (rc < 0) {
+		for (size_t i = 0; fresh && i < t->nmounts; i++)
+			snaplist_free(&fresh[i]);
+		free(fresh);
+		pthread_mutex_unlock(&t->refresh_lock);
+		return rc;
+	}
+	/* Swap: each snapshot that stays keeps its dataset, the others'
+	 * datasets are retired (nodes may name them until forgotten). */
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_fs *f = t->mounts[i]->fs;
+		if (f->snapshot)
+			continue;
+		for (size_t k = 0; k < f->snaps.n; k++) {
+			struct zf_snap *old = &f->snaps.v[k];
+			long x = snaplist_find(&fresh[i], old->name);
+			if (!old->fs)
+				continue;
+			if (x >= 0 && fresh[i].v[x].dsobj == old->dsobj) {
+				fresh[i].v[x].fs = old->fs;
+			} else {
+				old->fs->next_retired = f->retired;
+				f->retired = old->fs;
+			}
+			old->fs = NULL;
+		}
+		struct zf_snaplist tmp = f->snaps;
+		f->snaps = fresh[i];
+		fresh[i] = tmp;		/* the old list, its datasets moved out */
+	}
+	pthread_mutex_unlock(&t->snap_lock);
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_fs *f = t->mounts[i]->fs;
+		/* f->snaps changes only here, under refresh_lock. */
+		if (changed && !f->snapshot) {
+			snaplist_diff(f, &fresh[i], &f->snaps, false, changed, arg);
+			snaplist_diff(f, &f->snaps, &fresh[i], true, changed, arg);
+		}
+		snaplist_free(&fresh[i]);
+	}
+	free(fresh);
+	pthread_mutex_unlock(&t->refresh_lock);
+	return 0;
 }

@@ -20,7 +20,11 @@
  * directory node that is not on a junction never needs a path at all.
  *
  * Snapshots are reached through .zfs/snapshot of their filesystem and are
- * opened on first use; they never contain junctions.
+ * opened on first use; they never contain junctions. The list of a
+ * filesystem's snapshots is the one thing that changes after the mount:
+ * zf_tree_refresh_snaps() re-reads it after a snapshot was taken or
+ * destroyed, replacing it whole under the tree's snap_lock, which every
+ * reader of it holds.
  */
 #ifndef ZFUSE_FUSE_MOUNTTREE_H
 #define ZFUSE_FUSE_MOUNTTREE_H
@@ -38,7 +42,16 @@ struct zf_fs;
 struct zf_snap {
 	char *name;		/* after the '@' */
 	uint64_t dsobj;
+	uint64_t txg;		/* creation txg: the order, and .zfs/snapshot's cookie */
 	struct zf_fs *fs;	/* opened on first lookup; guarded by the tree's snap_lock */
+};
+
+/* A filesystem's snapshots at one moment, in the library's (txg) order,
+ * with an index of them sorted by name for lookups. */
+struct zf_snaplist {
+	struct zf_snap *v;
+	size_t n;
+	size_t *by_name;
 };
 
 /* One open dataset: a filesystem shown in the mount, or a snapshot. */
@@ -49,11 +62,12 @@ struct zf_fs {
 	bool snapshot;
 	bool snapdir_visible;	/* snapdir=visible: .zfs is listed in its root */
 	struct stat root_st;	/* root's attributes, for the synthetic directories' times */
-	/* Filesystems only: their snapshots, in the library's (txg) order,
-	 * and an index of them sorted by name for lookups. */
-	struct zf_snap *snaps;
-	size_t nsnaps;
-	size_t *snap_by_name;
+	/* Filesystems only, guarded by the tree's snap_lock: their snapshots,
+	 * and the opened ones that were destroyed since (nodes may still
+	 * name them; freed with the filesystem). */
+	struct zf_snaplist snaps;
+	struct zf_fs *retired;
+	struct zf_fs *next_retired;	/* in its head's retired list */
 };
 
 /* How a mount below the top is shown. */
@@ -98,7 +112,8 @@ struct zf_tree {
 	 * comes before the mounts it holds, a mount's descendants after it. */
 	struct zf_mount **mounts;
 	size_t nmounts;
-	pthread_mutex_t snap_lock;
+	pthread_mutex_t snap_lock;	/* every zf_fs's snaps and zf_snap.fs */
+	pthread_mutex_t refresh_lock;	/* one zf_tree_refresh_snaps() at a time */
 };
 
 /*
@@ -124,9 +139,27 @@ static inline void zf_mount_set_state(struct zf_mount *m, int state)
 
 const struct zf_junction *zf_junction_kid(const struct zf_junction *j, const char *name);
 
-/* Index into head->snaps of the snapshot called name, or -1. */
-long zf_snap_find(const struct zf_fs *head, const char *name);
-/* The snapshot's dataset, opened on first use (thread-safe). */
-int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs **out);
+/* Snapshot name of filesystem head, opened on first use (thread-safe).
+ * -ZFUSE_E_NOENT when head has no such snapshot. */
+int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
+		   struct zf_fs **out);
+
+/* Call fn, under the snap_lock (so it must not call back into the tree),
+ * for every snapshot of head created after txg after, in txg order, until
+ * it returns nonzero (which is returned). */
+int zf_snap_each(struct zf_tree *t, const struct zf_fs *head, uint64_t after,
+		 int (*fn)(void *arg, const struct zf_snap *s), void *arg);
+
+/*
+ * Re-read the snapshots of every filesystem of the tree (after a snapshot
+ * was taken or destroyed). Snapshots that stay keep their opened dataset.
+ * changed, when not NULL, is then called (no lock held) for every name
+ * that appeared or went away. Returns 0 or a negative ZFUSE_E* code (the
+ * old lists are kept then).
+ */
+int zf_tree_refresh_snaps(struct zf_tree *t,
+			  void (*changed)(void *arg, struct zf_fs *head, const char *name,
+					  bool added),
+			  void *arg);
 
 #endif

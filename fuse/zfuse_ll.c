@@ -258,11 +258,8 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 			return -ENOENT;
 		return 0;
 	case ZF_NODE_CTL_SNAPDIR: {
-		long idx = zf_snap_find(d->fs, name);
 		struct zf_fs *snap;
-		if (idx < 0)
-			return -ENOENT;
-		rc = zf_snap_open(ll->tree, d->fs, (size_t)idx, &snap);
+		rc = zf_snap_lookup(ll->tree, d->fs, name, &snap);
 		if (rc < 0)
 			return zerr(rc);
 		out->kind = ZF_NODE_OBJ;
