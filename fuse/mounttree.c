@@ -702,16 +702,41 @@ int zf_snap_each(struct zf_tree *t, const struct zf_fs *head, uint64_t after,
 	return rc;
 }
 
-/* Report to changed the names of a that b lacks (added: b's that a lacks). */
-static void snaplist_diff(struct zf_fs *head, const struct zf_snaplist *a,
-			  const struct zf_snaplist *b, bool added,
-			  void (*changed)(void *, struct zf_fs *, const char *, bool), void *arg)
+struct snap_change {
+	struct zf_fs *head;
+	char *name;
+	bool added;
+};
+
+struct snap_changes {
+	struct snap_change *v;
+	size_t n, cap;
+};
+
+/* Note the names of a that b lacks (added: b's that a lacks). */
+static int snaplist_diff(struct zf_fs *head, const struct zf_snaplist *a,
+			 const struct zf_snaplist *b, bool added, struct snap_changes *out)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		long k = snaplist_find(b, a->v[i].name);
-		if (k < 0 || b->v[k].dsobj != a->v[i].dsobj)
-			changed(arg, head, a->v[i].name, added);
+		if (k >= 0 && b->v[k].dsobj == a->v[i].dsobj)
+			continue;
+		if (out->n == out->cap) {
+			size_t cap = out->cap ? 2 * out->cap : 16;
+			struct snap_change *v = realloc(out->v, cap * sizeof(*v));
+			if (!v)
+				return -ZFUSE_E_NOMEM;
+			out->v = v;
+			out->cap = cap;
+		}
+		struct snap_change *c = &out->v[out->n];
+		if (!(c->name = strdup(a->v[i].name)))
+			return -ZFUSE_E_NOMEM;
+		c->head = head;
+		c->added = added;
+		out->n++;
 	}
+	return 0;
 }
 
 int zf_tree_refresh_snaps(struct zf_tree *t,
@@ -762,16 +787,24 @@ int zf_tree_refresh_snaps(struct zf_tree *t,
 		fresh[i] = tmp;		/* the old list, its datasets moved out */
 	}
 	pthread_mutex_unlock(&t->snap_lock);
+	/* The changes are told with no lock held: the caller may have to
+	 * wait for FUSE requests that take them. */
+	struct snap_changes ch = { 0 };
 	for (size_t i = 0; i < t->nmounts; i++) {
 		struct zf_fs *f = t->mounts[i]->fs;
-		/* f->snaps changes only here, under refresh_lock. */
-		if (changed && !f->snapshot) {
-			snaplist_diff(f, &fresh[i], &f->snaps, false, changed, arg);
-			snaplist_diff(f, &f->snaps, &fresh[i], true, changed, arg);
-		}
+		/* f->snaps changes only here, under refresh_lock. A change
+		 * that cannot be noted (ENOMEM) is only not told. */
+		if (changed && !f->snapshot &&
+		    snaplist_diff(f, &fresh[i], &f->snaps, false, &ch) == 0)
+			snaplist_diff(f, &f->snaps, &fresh[i], true, &ch);
 		snaplist_free(&fresh[i]);
 	}
 	free(fresh);
 	pthread_mutex_unlock(&t->refresh_lock);
+	for (size_t i = 0; i < ch.n; i++) {
+		changed(arg, ch.v[i].head, ch.v[i].name, ch.v[i].added);
+		free(ch.v[i].name);
+	}
+	free(ch.v);
 	return 0;
 }

@@ -30,40 +30,12 @@
 #include "cmd.h"
 #include "log.h"
 #include "mtab.h"
-#include "sessions.h"
+#include "sessions_impl.h"
 
 /* How long a stop waits for the loops to return before leaving them to
  * the process's exit. */
 #define ZF_STOP_WAIT_MS 5000
 #define ZF_WAKE_EVERY_MS 100
-
-struct zf_serve;
-
-struct sess {
-	struct zf_serve *srv;
-	struct zf_mount *m;
-	char *path;
-	struct fuse_session *se;
-	struct zf_ll ll;
-	bool have_lock;		/* ll.forget_lock is initialized */
-	bool mounted;		/* fuse_session_mount() succeeded */
-	bool have_dev;
-	dev_t dev;		/* the mount's device, to recognize it later */
-	pthread_t thread;
-	bool started;		/* the loop thread was created */
-	atomic_bool finished;	/* its loop returned */
-	bool joined;
-	int loop_rc;
-};
-
-struct zf_serve {
-	const struct zf_serve_opts *o;
-	struct zf_tree *tree;
-	struct sess *sess;	/* one per tree->mounts[], same index */
-	size_t n;
-	int ev[2];		/* loop threads -> main: a session index */
-	int sigfd;
-};
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
@@ -419,6 +391,10 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 			zf_log(ZFUSE_LOG_DEBUG, "no unmount socket: %s", strerror(-lfd));
 	}
 	mount_children(&srv);
+	/* Verbs on the pool from the command line; before the command
+	 * returns, so that they find the daemon as soon as it is mounted. */
+	struct zf_control_hooks hooks = zf_follow_hooks(&srv);
+	srv.ctl = zf_control_start(tree->pool, &hooks);
 	ready = true;
 	o->ready(o->ready_arg, ZF_EXIT_OK);
 
@@ -450,6 +426,9 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 	if (srv.sess[0].joined && srv.sess[0].loop_rc < 0)
 		status = ZF_EXIT_FAIL;
 out:
+	/* No verb may run on what is torn down (nor on the closed pool). */
+	zf_control_stop(srv.ctl);
+	srv.ctl = NULL;
 	if (srv.sess) {
 		stop_all(&srv);
 		for (size_t i = 0; i < srv.n; i++) {

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * follow.c — the mounts follow a change that a verb made to the pool
+ * through the control socket (control.c), at once, without a remount.
+ *
+ * Before a changing verb runs, the kernel's cached writes of every
+ * read-write mount are flushed to the library (syncfs of the mount), so
+ * that, as with OpenZFS, a snapshot holds every write made before the
+ * command was given, and a rollback does not meet cached pages of the
+ * tree it replaces.
+ *
+ * After it ran:
+ *   - every filesystem's snapshot list is re-read (mounttree.c); the
+ *     kernel forgets the entries of .zfs/snapshot that appeared or went
+ *     away, and the directory's cached attributes and listing;
+ *   - a rolled-back dataset (the `rollback` verb's operand) has every node
+ *     the kernel holds of it invalidated (attributes, pages), and the
+ *     entries of its root directory, those of before and after the
+ *     rollback, dropped with everything cached below them: the next
+ *     lookups walk the rolled-back tree, which the library shows through
+ *     the same open dataset. Mount paths of child datasets are left
+ *     alone (dropping their entries would detach the child mounts).
+ * Notifications are sent with no lock of ours held: the kernel may wait
+ * for requests in flight, which need those locks.
+ *
+ * Child datasets created or destroyed by a verb do not get or lose a
+ * mount here: the mount tree is decided at mount time (see zfuse(8)).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* syncfs */
+#endif
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "log.h"
+#include "sessions_impl.h"
+
+/* What a rollback's before() saw of one dataset it rolls back. */
+struct rolled {
+	struct zf_fs *fs;
+	char **names;		/* its root directory's entries before */
+	size_t n, cap;
+};
+
+struct follow_ctx {
+	struct rolled *v;
+	size_t n;
+};
+
+static void flush_mounts(struct zf_serve *srv)
+{
+	for (size_t i = 0; i < srv->n; i++) {
+		struct sess *s = &srv->sess[i];
+		if (!sess_live(s) || !s->ll.writable)
+			continue;
+		int fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (syncfs(fd) != 0)
+			zf_log(ZFUSE_LOG_WARN, "cannot flush the cached writes of %s", s->path);
+		close(fd);
+	}
+}
+
+static int add_name(void *arg, const char *name, uint64_t ino, unsigned dtype, uint64_t next)
+{
+	struct rolled *r = arg;
+
+	(void)ino;
+	(void)dtype;
+	(void)next;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 64;
+		char **v = realloc(r->names, cap * sizeof(*v));
+		if (!v)
+			return -ZFUSE_E_NOMEM;
+		r->names = v;
+		r->cap = cap;
+	}
+	if (!(r->names[r->n] = strdup(name)))
+		return -ZFUSE_E_NOMEM;
+	r->n++;
+	return 0;
+}
+
+static void root_names(struct rolled *r)
+{
+	int rc = zfuse_readdir(r->fs->zfs, r->fs->root, 0, add_name, r);
+	if (rc < 0)
+		zf_log(ZFUSE_LOG_WARN, "%s: cannot list the root directory: %s", r->fs->name,
+		       zfuse_strerror(rc));
+}
+
+static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc, char **argv)
+{
+	struct zf_serve *srv = arg;
+	struct follow_ctx *ctx = calloc(1, sizeof(*ctx));
+	char *ops[8];
+
+	flush_mounts(srv);
+	if (!ctx || strcmp(verb->name, "rollback") != 0)
+		return ctx;
+	int nops = zf_verb_operands(verb, argc, argv, ops, 8);
+	ctx->v = calloc((size_t)nops * srv->tree->nmounts + 1, sizeof(*ctx->v));
+	for (int k = 0; ctx->v && k < nops; k++) {
+		const char *at = strchr(ops[k], '@');
+		size_t len = at ? (size_t)(at - ops[k]) : strlen(ops[k]);
+		for (size_t i = 0; i < srv->tree->nmounts; i++) {
+			struct zf_fs *fs = srv->tree->mounts[i]->fs;
+			if (fs->snapshot || strlen(fs->name) != len || strncmp(fs->name, ops[k], len))
+				continue;
+			ctx->v[ctx->n].fs = fs;
+			root_names(&ctx->v[ctx->n++]);
+		}
+	}
+	return ctx;
+}
+
+/* The session showing fs, the node id of fs's root in it and the junction
+ * of that root (child mount paths below it); false when none shows it. */
+static bool shown_in(struct sess *s, const struct zf_fs *fs, uint64_t *root_id,
+		     const struct zf_junction **j)
+{
+	if (!sess_live(s))
+		return false;
+	if (s->m->fs == fs) {
+		*root_id = FUSE_ROOT_ID;
+		*j = s->m->top;
+		return true;
+	}
+	struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = (struct zf_fs *)fs, .obj = fs->root };
+	*root_id = zf_nodes_find(s->ll.nodes, &t);
+	*j = NULL;
+	for (size_t i = 0; i < s->m->njunctions; i++)
+		if (s->m->junctions[i]->mount && s->m->junctions[i]->mount->fs == fs)
+			*j = s->m->junctions[i];
+	return *root_id != 0;
+}
+
+static void inval_names(struct sess *s, uint64_t root_id, const struct zf_junction *j,
+			char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i], ".zfs") == 0 || (j && zf_junction_kid(j, names[i])))
+			continue;
+		fuse_lowlevel_notify_inval_entry(s->se, root_id, names[i], strlen(names[i]));
+	}
+}
+
+static void inval_rolled(struct zf_serve *srv, struct rolled *r)
+{
+	struct rolled after = { .fs = r->fs };
+
+	root_names(&after);
+	for (size_t i = 0; i < srv->n; i++) {
+		struct sess *s = &srv->sess[i];
+		const struct zf_junction *j;
+		uint64_t root_id, *ids;
+		if (!shown_in(s, r->fs, &root_id, &j))
+			continue;
+		inval_names(s, root_id, j, r->names, r->n);
+		inval_names(s, root_id, j, after.names, after.n);
+		size_t n = zf_nodes_ids_of(s->ll.nodes, r->fs, &ids);
+		for (size_t k = 0; k < n; k++)
+			fuse_lowlevel_notify_inval_inode(s->se, ids[k], 0, 0);
+		free(ids);
+		zf_log(ZFUSE_LOG_INFO, "%s rolled back: %zu cached nodes of %s invalidated",
+		       r->fs->name, n, s->path);
+	}
+	for (size_t i = 0; i < after.n; i++)
+		free(after.names[i]);
+	free(after.names);
+}
+
+/* A snapshot appeared in or went from head's .zfs/snapshot. */
+static void snap_changed(void *arg, struct zf_fs *head, const char *name, bool added)
+{
+	struct zf_serve *srv = arg;
+	struct zf_target t = { .kind = ZF_NODE_CTL_SNAPDIR, .fs = head };
+
+	zf_log(ZFUSE_LOG_DEBUG, "snapshot %s@%s %s", head->name, name,
+	       added ? "appeared" : "went away");
+	for (size_t i = 0; i < srv->n; i++) {
+		struct sess *s = &srv->sess[i];
+		uint64_t id = sess_live(s) ? zf_nodes_find(s->ll.nodes, &t) : 0;
+		if (!id)
+			continue;
+		fuse_lowlevel_notify_inval_entry(s->se, id, name, strlen(name));
+		fuse_lowlevel_notify_inval_inode(s->se, id, 0, 0);
+	}
+}
+
+static void follow_after(void *arg, void *vctx, const struct zf_pool_verb *verb, int argc,
+			 char **argv, int status)
+{
+	struct zf_serve *srv = arg;
+	struct follow_ctx *ctx = vctx;
+
+	(void)verb;
+	(void)argc;
+	(void)argv;
+	(void)status;	/* a failed verb may have done part of its work */
+	int rc = zf_tree_refresh_snaps(srv->tree, snap_changed, srv);
+	if (rc < 0)
+		zf_log(ZFUSE_LOG_WARN, "cannot re-read the snapshots of pool %s: %s",
+		       zfuse_pool_name(srv->tree->pool), zfuse_strerror(rc));
+	for (size_t i = 0; ctx && i < ctx->n; i++) {
+		inval_rolled(srv, &ctx->v[i]);
+		for (size_t k = 0; k < ctx->v[i].n; k++)
+			free(ctx->v[i].names[k]);
+		free(ctx->v[i].names);
+	}
+	if (ctx)
+		free(ctx->v);
+	free(ctx);
+}
+
+struct zf_control_hooks zf_follow_hooks(struct zf_serve *srv)
+{
+	struct zf_control_hooks h = { .before = follow_before, .after = follow_after, .arg = srv };
+	return h;
+}
