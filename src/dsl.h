@@ -105,6 +105,7 @@ struct dmu_tx;
 #define DD_OFF_CLONES 144
 #define DS_OFF_PREV_SNAP_OBJ 8
 #define DS_OFF_PREV_SNAP_TXG 16
+#define DS_OFF_NEXT_SNAP_OBJ 24
 #define DS_OFF_NUM_CHILDREN 40
 #define DS_OFF_DEADLIST_OBJ 64
 #define DS_OFF_UNIQUE_BYTES 96
@@ -113,6 +114,19 @@ struct dmu_tx;
 
 /* Set one uint64 of a MOS object's bonus buffer (the rest is kept). */
 int dsl_phys_set(struct spa *spa, uint64_t obj, unsigned off, uint64_t value, struct dmu_tx *tx);
+
+/* OpenZFS's random ids: 64-bit guids and non-zero 56-bit fsid guids. */
+uint64_t dsl_random64(void);
+uint64_t dsl_unique56(void);
+
+/* One uint64 of a MOS object's bonus buffer. */
+int dsl_phys_get(struct spa *spa, uint64_t obj, unsigned off, uint64_t *value);
+/* Add integer key (in lower-case hex, as OpenZFS's zap_add_int_key) -> value. */
+int zap_add_int_key(struct spa *spa, uint64_t zapobj, uint64_t key, uint64_t value,
+		    struct dmu_tx *tx);
+/* dmu_object_zapify: give MOS object obj a microzap in its data and type
+ * DMU_OTN_ZAP_METADATA (extensible_dataset +1); already one: nothing. */
+int dmu_object_zapify(struct spa *spa, uint64_t obj, struct dmu_tx *tx);
 
 /* A new empty bpobj (48-byte header: livelist is never active here). */
 int bpobj_alloc(struct spa *spa, uint64_t blocksize, struct dmu_tx *tx, uint64_t *obj);
@@ -164,5 +178,9 @@ int dsl_pool_create_skeleton(struct spa *spa, struct dmu_tx *tx, uint64_t *root_
  */
 int dsl_dataset_activate_feature(struct spa *spa, uint64_t dsobj, const char *name,
 				 struct dmu_tx *tx);
+
+/* Activate on dataset `to` every per-dataset feature active on `from`
+ * (snapshots and clones inherit them). */
+int dsl_dataset_copy_features(struct spa *spa, uint64_t from, uint64_t to, struct dmu_tx *tx);
 
 #endif

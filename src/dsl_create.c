@@ -34,7 +34,7 @@
 #define DMU_OT_NEXT_CLONES 37
 #define DMU_OT_DSL_CLONES 52
 
-static uint64_t random64(void)
+uint64_t dsl_random64(void)
 {
 	uint64_t v = 0;
 	while (getrandom(&v, sizeof(v), 0) != sizeof(v))
@@ -43,11 +43,11 @@ static uint64_t random64(void)
 }
 
 /* OpenZFS's unique_create(): a non-zero 56-bit id. */
-static uint64_t unique56(void)
+uint64_t dsl_unique56(void)
 {
 	uint64_t v;
 	do
-		v = random64() & ((1ULL << 56) - 1);
+		v = dsl_random64() & ((1ULL << 56) - 1);
 	while (v == 0);
 	return v;
 }
@@ -71,7 +71,7 @@ int dsl_phys_set(spa_t *spa, uint64_t obj, unsigned off, uint64_t value, dmu_tx_
 	return dmu_bonus_write(spa->mos, obj, buf, len, tx);
 }
 
-static int phys_get(spa_t *spa, uint64_t obj, unsigned off, uint64_t *value)
+int dsl_phys_get(spa_t *spa, uint64_t obj, unsigned off, uint64_t *value)
 {
 	dnode_t dn;
 	int rc = dnode_hold(spa->mos, obj, &dn);
@@ -124,7 +124,7 @@ int dsl_deadlist_alloc(spa_t *spa, dmu_tx_t *tx, uint64_t *obj)
 }
 
 /* zap_add_int_key: the key is the integer in lower-case hex. */
-static int zap_add_int_key(spa_t *spa, uint64_t zapobj, uint64_t key, uint64_t value, dmu_tx_t *tx)
+int zap_add_int_key(spa_t *spa, uint64_t zapobj, uint64_t key, uint64_t value, dmu_tx_t *tx)
 {
 	char name[24];
 	snprintf(name, sizeof(name), "%llx", (unsigned long long)key);
@@ -194,7 +194,7 @@ int dsl_dir_create_sync(spa_t *spa, uint64_t parent_dir, const char *name, dmu_t
 		return rc;
 	if (parent_dir) {
 		uint64_t parent_children;
-		rc = phys_get(spa, parent_dir, 32, &parent_children);
+		rc = dsl_phys_get(spa, parent_dir, 32, &parent_children);
 		if (rc == 0)
 			rc = zap_add_uint64(spa->mos, parent_children, name, dd, tx);
 	} else {
@@ -238,8 +238,8 @@ int dsl_dataset_create_sync_dd(spa_t *spa, uint64_t ddobj, uint64_t origin, uint
 	/* Datasets born in the pool-creating txg count as born in txg 1,
 	 * before $ORIGIN@$ORIGIN's successors (TXG_INITIAL is 4). */
 	put_le64(b + 56, tx->txg == 4 ? 1 : tx->txg);
-	put_le64(b + 104, unique56());
-	put_le64(b + 112, random64());
+	put_le64(b + 104, dsl_unique56());
+	put_le64(b + 112, dsl_random64());
 
 	if (origin == 0) {
 		rc = dsl_deadlist_alloc(spa, tx, &deadlist);
@@ -269,14 +269,10 @@ int dsl_dataset_create_sync_dd(spa_t *spa, uint64_t ddobj, uint64_t origin, uint
 		if (olen >= 256)
 			memcpy(b + 128, ob + 128, 128);
 		dnode_rele(&on);
-		if (on.type == DMU_OTN_ZAP_METADATA) {
-			/* zapified origin: per-dataset features to copy */
-			return -ZFUSE_E_UNSUPPORTED;
-		}
 		rc = dsl_phys_set(spa, origin, DS_OFF_NUM_CHILDREN, o.num_children + 1, tx);
 		uint64_t ohead_dl = 0;
 		if (rc == 0)
-			rc = phys_get(spa, odd.head_dataset_obj, DS_OFF_DEADLIST_OBJ, &ohead_dl);
+			rc = dsl_phys_get(spa, odd.head_dataset_obj, DS_OFF_DEADLIST_OBJ, &ohead_dl);
 		if (rc == 0)
 			rc = dsl_deadlist_clone(spa, ohead_dl, o.creation_txg, tx, &deadlist);
 		uint64_t next_clones = o.next_clones_obj;
@@ -303,6 +299,8 @@ int dsl_dataset_create_sync_dd(spa_t *spa, uint64_t ddobj, uint64_t origin, uint
 	put_le64(b + 64, deadlist);
 	put_le64(b + 120, flags | DS_FLAG_UNIQUE_ACCURATE);
 	rc = dmu_bonus_write(spa->mos, ds, b, sizeof(b), tx);
+	if (rc == 0 && origin)
+		rc = dsl_dataset_copy_features(spa, origin, ds, tx);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, ddobj, DD_OFF_HEAD_DATASET_OBJ, ds, tx);
 	if (rc == 0)
@@ -336,8 +334,8 @@ static int origin_snapshot(spa_t *spa, uint64_t head, dmu_tx_t *tx, uint64_t *sn
 	put_le64(b + 72, h.referenced_bytes);
 	put_le64(b + 80, h.compressed_bytes);
 	put_le64(b + 88, h.uncompressed_bytes);
-	put_le64(b + 104, unique56());
-	put_le64(b + 112, random64());
+	put_le64(b + 104, dsl_unique56());
+	put_le64(b + 112, dsl_random64());
 	put_le64(b + 120, h.flags);
 	/* ds_bp: the head's, a hole */
 	rc = dmu_bonus_write(spa->mos, s, b, sizeof(b), tx);
@@ -394,8 +392,7 @@ int dsl_pool_create_skeleton(spa_t *spa, dmu_tx_t *tx, uint64_t *root_dir, uint6
 	return rc;
 }
 
-/* dmu_object_zapify: a microzap in the object's data, type 0xC4. */
-static int zapify(spa_t *spa, uint64_t obj, dmu_tx_t *tx)
+int dmu_object_zapify(spa_t *spa, uint64_t obj, dmu_tx_t *tx)
 {
 	dnode_t dn;
 	int rc = dnode_hold_dirty(spa->mos, obj, tx, &dn);
@@ -424,7 +421,7 @@ int dsl_dataset_activate_feature(spa_t *spa, uint64_t dsobj, const char *name, d
 			fi = &t[i];
 	if (!fi || !spa_feature_is_enabled(spa, name))
 		return -ZFUSE_E_NOENT;
-	int rc = zapify(spa, dsobj, tx);
+	int rc = dmu_object_zapify(spa, dsobj, tx);
 	if (rc)
 		return rc;
 	dnode_t dn;
@@ -440,4 +437,37 @@ int dsl_dataset_activate_feature(spa_t *spa, uint64_t dsobj, const char *name, d
 		return rc;
 	rc = zap_add_uint64(spa->mos, dsobj, fi->guid, 0, tx);
 	return rc ? rc : spa_feature_incr(spa, name, tx);
+}
+
+struct feature_copy {
+	spa_t *spa;
+	uint64_t to;
+	dmu_tx_t *tx;
+	const char *names[64];
+	unsigned n;
+};
+
+static int feature_key_cb(void *arg, const zap_entry_t *ze)
+{
+	struct feature_copy *fc = arg;
+	const struct zfeature_info *fi = zfeature_lookup(ze->name);
+	if (fi && fc->n < sizeof(fc->names) / sizeof(fc->names[0]))
+		fc->names[fc->n++] = fi->name;
+	return 0;
+}
+
+int dsl_dataset_copy_features(spa_t *spa, uint64_t from, uint64_t to, dmu_tx_t *tx)
+{
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, from, &dn);
+	if (rc)
+		return rc;
+	struct feature_copy fc = { .spa = spa, .to = to, .tx = tx };
+	if (dn.type == DMU_OTN_ZAP_METADATA)
+		rc = zap_iterate(&dn, 0, 0, feature_key_cb, &fc);
+	dnode_rele(&dn);
+	/* Activation changes the ZAP being walked: collect first. */
+	for (unsigned i = 0; rc == 0 && i < fc.n; i++)
+		rc = dsl_dataset_activate_feature(spa, to, fc.names[i], tx);
+	return rc;
 }

@@ -28,6 +28,8 @@ typedef struct zfetch zfetch_t;
 
 struct objset;
 
+struct dsl_sync_task;
+
 typedef struct spa {
 	char *name;
 	uint64_t guid;
@@ -58,6 +60,7 @@ typedef struct spa {
 	uint64_t open_txg;	/* txg that new changes join */
 	struct objset *objsets;	/* shared dataset objsets (spa_objset_hold) */
 	struct txg_state *txg;	/* sync thread and dirty-data throttle */
+	struct dsl_sync_task *sync_tasks;	/* DSL tasks of the open txg (dsl_synctask.h) */
 	struct metaslab_state *ms;	/* allocator (metaslab.c) */
 	bool config_dirty;	/* labels and the MOS config must be rewritten */
 	uint64_t sm_histogram_counted;	/* space maps counted in spacemap_histogram */

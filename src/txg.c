@@ -32,6 +32,7 @@
 #include "dmu_objset.h"
 #include "dsl.h"
 #include "dsl_sync.h"
+#include "dsl_synctask.h"
 #include "metaslab.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
@@ -84,7 +85,7 @@ uint64_t txg_dirty_bytes(const spa_t *spa)
 
 static bool anything_dirty(const spa_t *spa)
 {
-	if (spa->config_dirty || (spa->mos && dmu_objset_is_dirty(spa->mos)))
+	if (spa->config_dirty || spa->sync_tasks || (spa->mos && dmu_objset_is_dirty(spa->mos)))
 		return true;
 	for (const objset_t *os = spa->objsets; os; os = os->next)
 		if (dmu_objset_is_dirty(os))
@@ -227,25 +228,44 @@ struct txg_sync_set {
 	size_t n;
 	struct dmu_prep_batch prep;
 	struct zio_write_queue writes;	/* data blocks written after phase 3 */
+	struct dsl_sync_task *tasks;	/* DSL changes of this txg */
 };
+
+/* One dataset's objset written, with its born/kill accounting. */
+static int sync_dataset(spa_t *spa, objset_t *os, const struct os_write_policy *pol, dmu_tx_t *tx)
+{
+	struct dsl_acct acct;
+	int rc = dsl_acct_init(&acct, spa, tx->txg, os->dsobj);
+	if (rc)
+		return rc;
+	if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) != 0)
+		return rc;
+	struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
+	if ((rc = dmu_objset_sync(os, tx->txg, 1, pol, &owner)) != 0)
+		return rc;
+	return dsl_dataset_sync_done(spa, &acct, &os->bp, tx);
+}
 
 static int sync_datasets(spa_t *spa, struct txg_sync_set *set, dmu_tx_t *tx)
 {
 	for (size_t i = 1; i < set->n; i++) {
-		objset_t *os = set->v[i].os;
-		struct dsl_acct acct;
-		int rc = dsl_acct_init(&acct, spa, set->txg, os->dsobj);
+		int rc = sync_dataset(spa, set->v[i].os, &set->v[i].pol, tx);
 		if (rc)
-			return rc;
-		if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) != 0)
-			return rc;
-		struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
-		if ((rc = dmu_objset_sync(os, set->txg, 1, &set->v[i].pol, &owner)) != 0)
-			return rc;
-		if ((rc = dsl_dataset_sync_done(spa, &acct, &os->bp, tx)) != 0)
 			return rc;
 	}
 	return 0;
+}
+
+int txg_sync_new_objset(spa_t *spa, objset_t *os, dmu_tx_t *tx)
+{
+	SPA_ASSERT_WRITER(spa);
+	struct os_write_policy pol;
+	dmu_objset_policy(spa, os, &pol);
+	int rc = sync_dataset(spa, os, &pol, tx);
+	if (rc == 0 && dmu_objset_is_dirty(os))
+		rc = SET_ERROR(-ZFUSE_E_IO);	/* the sync left changes behind */
+	dbuf_overlay_clear(os);
+	return rc;
 }
 
 /* Space maps created by the allocator raise the spacemap_histogram count. */
@@ -348,6 +368,7 @@ static int txg_quiesce(spa_t *spa, struct txg_sync_set *set)
 		os->refcount++;
 		dmu_objset_quiesce(os, e);
 	}
+	set->tasks = dsl_sync_task_take(spa);
 	spa->open_txg = set->txg + 1;
 	txg_note_quiesced(spa);
 	return 0;
@@ -361,6 +382,8 @@ static int txg_sync_write(spa_t *spa, struct txg_sync_set *set)
 		dmu_objset_sync_begin(&set->v[i]);
 	dmu_tx_t tx = { spa, set->txg };
 	int rc = sync_datasets(spa, set, &tx);
+	if (rc == 0)
+		rc = dsl_sync_task_run(spa, set->tasks, &tx);
 	if (rc == 0 && spa->config_dirty)
 		rc = spa_config_write_mos(spa, &tx);
 	if (rc == 0)
@@ -435,6 +458,7 @@ int txg_sync_now(spa_t *spa)
 		rc = commit_write(spa, &commit);
 	spa_enter_write(spa);
 	sync_done(spa, set.txg, &commit.ub, rc);
+	dsl_sync_task_done(set.tasks, rc);
 	/* On failure the data stays readable from memory (the pool is read-only). */
 	for (size_t i = 1; rc == 0 && i < set.n; i++)
 		dmu_objset_sync_finish(&set.v[i]);

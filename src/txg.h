@@ -45,6 +45,15 @@ void txg_kick(struct spa *spa);
 void txg_note_dirty(struct spa *spa);
 
 
+/*
+ * Write a dataset objset that a DSL task created inside the sync (a new
+ * filesystem or volume): its blocks, the dataset's bp and accounting, in
+ * the txg being synced (tx). Exclusive pool lock, phase 3 only.
+ */
+struct objset;
+struct dmu_tx;
+int txg_sync_new_objset(struct spa *spa, struct objset *os, struct dmu_tx *tx);
+
 /* Dirty bytes waiting in the open txg (pool lock held). */
 uint64_t txg_dirty_bytes(const struct spa *spa);
 

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * dsl_dataset.c — the sync steps that give datasets new snapshots and
+ * new children (object-layer.md §7.1, §7.5; OpenZFS
+ * dsl_dataset_snapshot_sync_impl, dsl_dir_create_sync,
+ * dsl_dataset_create_sync).
+ *
+ * Theory: these run inside a sync (dsl_synctask.h), after the datasets'
+ * objsets of the txg are written, so a head's ds_bp and byte counts are
+ * the txg's final ones and a snapshot simply copies them. Every link
+ * OpenZFS keeps is kept: the chain prev/next, the branch point's
+ * next-clones entry, the deadlist keys, per-dataset features, the dir's
+ * snapshots_changed time and its snapshot/filesystem counts where they
+ * are kept. Space moves only later, when blocks die (dsl_sync.c).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "byteorder.h"
+#include "dmu_types.h"
+#include "dnode.h"
+#include "dsl.h"
+#include "dsl_dataset.h"
+#include "spa_impl.h"
+#include "zap.h"
+#include "zfuse/errors.h"
+#include "zfs_debug.h"
+
+#define DD_FIELD_SNAPSHOTS_CHANGED "com.ixsystems:snapshots_changed"
+#define DD_FIELD_FILESYSTEM_COUNT "com.joyent:filesystem_count"
+#define DD_FIELD_SNAPSHOT_COUNT "com.joyent:snapshot_count"
+
+static int hex_key(char *buf, size_t cap, uint64_t v)
+{
+	return snprintf(buf, cap, "%llx", (unsigned long long)v);
+}
+
+/* A ZAP lookup in MOS object obj; ZFUSE_E_NOENT when the object is not
+ * a ZAP (a dsl_dir that was never zapified). */
+static int mos_zap_lookup(spa_t *spa, uint64_t obj, const char *name, uint64_t *value)
+{
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, obj, &dn);
+	if (rc)
+		return rc;
+	rc = dmu_ot_is_zap(dn.type) ? zap_lookup_uint64(&dn, name, value) : -ZFUSE_E_NOENT;
+	dnode_rele(&dn);
+	return rc;
+}
+
+/* dsl_fs_ss_count_adjust: counts are kept from a dir up to the first
+ * ancestor that does not keep them. */
+int dsl_dir_count_adjust(spa_t *spa, uint64_t dirobj, const char *field, int64_t delta,
+			 dmu_tx_t *tx)
+{
+	while (dirobj) {
+		uint64_t n;
+		int rc = mos_zap_lookup(spa, dirobj, field, &n);
+		if (rc == -ZFUSE_E_NOENT)
+			return 0;
+		if (rc == 0)
+			rc = zap_update_uint64(spa->mos, dirobj, field, n + (uint64_t)delta, tx);
+		if (rc == 0)
+			rc = dsl_phys_get(spa, dirobj, 16, &dirobj);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int dsl_dir_snapshots_changed(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t t[2] = { (uint64_t)now.tv_sec, (uint64_t)now.tv_nsec };
+	int rc = dmu_object_zapify(spa, dirobj, tx);
+	return rc ? rc : zap_update(spa->mos, dirobj, DD_FIELD_SNAPSHOTS_CHANGED, 8, 2, t, tx);
+}
+
+int dsl_snapshot_lookup(spa_t *spa, uint64_t head, const char *snapname, uint64_t *snapobj)
+{
+	dsl_dataset_phys_t h;
+	int rc = dsl_dataset_read(spa, head, &h);
+	if (rc)
+		return rc;
+	if (!h.snapnames_zapobj)
+		return -ZFUSE_E_NOENT;
+	dnode_t dn;
+	if ((rc = dnode_hold(spa->mos, h.snapnames_zapobj, &dn)) != 0)
+		return rc;
+	rc = zap_lookup_norm(&dn, snapname, snapobj, NULL, 0);
+	dnode_rele(&dn);
+	return rc;
+}
+
+/* The head of a branch point P moves on from `from` to `to` (P's next
+ * snapshot, or its next-clones entry when `from` branched off P). */
+int dsl_dataset_relink_prev(spa_t *spa, uint64_t prev, uint64_t from, uint64_t to, dmu_tx_t *tx)
+{
+	if (!prev)
+		return 0;
+	dsl_dataset_phys_t p;
+	int rc = dsl_dataset_read(spa, prev, &p);
+	if (rc)
+		return rc;
+	if (p.next_snap_obj == from)
+		return dsl_phys_set(spa, prev, DS_OFF_NEXT_SNAP_OBJ, to, tx);
+	if (!p.next_clones_obj)
+		return 0;
+	char key[24];
+	hex_key(key, sizeof(key), from);
+	rc = zap_remove(spa->mos, p.next_clones_obj, key, tx);
+	if (rc == 0 || rc == -ZFUSE_E_NOENT)
+		rc = zap_add_int_key(spa, p.next_clones_obj, to, to, tx);
+	return rc;
+}
+
+int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapname,
+				   dmu_tx_t *tx, uint64_t *snapobj)
+{
+	dsl_dataset_phys_t h;
+	uint64_t s;
+	int rc = dsl_dataset_read(spa, head, &h);
+	if (rc == 0)
+		rc = dsl_dir_count_adjust(spa, h.dir_obj, DD_FIELD_SNAPSHOT_COUNT, 1, tx);
+	if (rc == 0)
+		rc = dmu_object_alloc(spa->mos, DMU_OT_DSL_DATASET, 0, DMU_OT_DSL_DATASET,
+				      DSL_DATASET_PHYS_SIZE, 0, tx, &s);
+	if (rc)
+		return rc;
+	/* The head's bonus as it is, so fields zfuse does not name survive
+	 * where OpenZFS copies them; then the snapshot's own. */
+	uint8_t b[DSL_DATASET_PHYS_SIZE] = { 0 };
+	put_le64(b + 0, h.dir_obj);
+	put_le64(b + 8, h.prev_snap_obj);
+	put_le64(b + 16, h.prev_snap_txg);
+	put_le64(b + 24, head);
+	put_le64(b + 40, 1);
+	put_le64(b + 48, (uint64_t)time(NULL));
+	put_le64(b + 56, tx->txg);
+	put_le64(b + 64, h.deadlist_obj);
+	put_le64(b + 72, h.referenced_bytes);
+	put_le64(b + 80, h.compressed_bytes);
+	put_le64(b + 88, h.uncompressed_bytes);
+	put_le64(b + 104, dsl_unique56());
+	put_le64(b + 112, dsl_random64());
+	put_le64(b + 120, h.flags);
+	memcpy(b + 128, &h.bp, sizeof(h.bp));
+	if ((rc = dmu_bonus_write(spa->mos, s, b, sizeof(b), tx)) != 0)
+		return rc;
+	if ((rc = dsl_dataset_copy_features(spa, head, s, tx)) != 0)
+		return rc;
+	if ((rc = dsl_dataset_relink_prev(spa, h.prev_snap_obj, head, s, tx)) != 0)
+		return rc;
+	/* The head's blocks now belong to the snapshot too: a new deadlist
+	 * with every old key, empty, and one for the interval just closed. */
+	uint64_t newdl;
+	rc = dsl_deadlist_clone(spa, h.deadlist_obj, UINT64_MAX, tx, &newdl);
+	if (rc == 0)
+		rc = dsl_deadlist_add_key(spa, newdl, h.prev_snap_txg, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, head, DS_OFF_DEADLIST_OBJ, newdl, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_OBJ, s, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_TXG, tx->txg, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, head, DS_OFF_UNIQUE_BYTES, 0, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, head, DS_OFF_FLAGS, h.flags | DS_FLAG_UNIQUE_ACCURATE, tx);
+	if (rc == 0)
+		rc = zap_add_uint64(spa->mos, h.snapnames_zapobj, snapname, s, tx);
+	if (rc == 0)
+		rc = dsl_dir_snapshots_changed(spa, h.dir_obj, tx);
+	if (rc == 0)
+		*snapobj = s;
+	return rc;
+}
+
+int dsl_pool_origin_snapshot(spa_t *spa, uint64_t *origin)
+{
+	*origin = 0;
+	if (spa->version < 11)
+		return 0;
+	return dsl_phys_get(spa, spa->root_dir_obj, DD_OFF_ORIGIN_OBJ, origin);
+}
+
+int dsl_dataset_create_child(spa_t *spa, uint64_t parent_dir, const char *name, uint64_t origin,
+			     dmu_tx_t *tx, uint64_t *dsobj)
+{
+	uint64_t dd;
+	int rc = 0;
+	if (!origin)
+		rc = dsl_pool_origin_snapshot(spa, &origin);
+	if (rc == 0)
+		rc = dsl_dir_create_sync(spa, parent_dir, name, tx, &dd);
+	if (rc == 0)
+		rc = dsl_dir_count_adjust(spa, parent_dir, DD_FIELD_FILESYSTEM_COUNT, 1, tx);
+	if (rc == 0)
+		rc = dsl_dataset_create_sync_dd(spa, dd, origin, 0, tx, dsobj);
+	return rc;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * dsl_dataset.h — sync steps of DSL tasks (dsl_synctask.h): snapshots,
+ * child datasets, and their destruction and rollback (dsl_destroy.c).
+ * All run in the txg of tx with the pool lock held exclusively; errors
+ * are DMU/ZAP errors unless listed.
+ */
+#ifndef ZFUSE_DSL_DATASET_H
+#define ZFUSE_DSL_DATASET_H
+
+#include <stdint.h>
+#include "dmu_tx.h"
+
+struct spa;
+
+/* Snapshot `snapname` of head dataset `head` (object-layer.md §7.1). */
+int dsl_dataset_snapshot_sync_impl(struct spa *spa, uint64_t head, const char *snapname,
+				   dmu_tx_t *tx, uint64_t *snapobj);
+
+/* Snapshot object of head's snapshot `snapname`. Errors: ZFUSE_E_NOENT. */
+int dsl_snapshot_lookup(struct spa *spa, uint64_t head, const char *snapname, uint64_t *snapobj);
+
+/* $ORIGIN@$ORIGIN (0 on pools older than version 11). */
+int dsl_pool_origin_snapshot(struct spa *spa, uint64_t *origin);
+
+/*
+ * A new dsl_dir `name` under parent_dir with its head dataset, a clone of
+ * snapshot origin (0: $ORIGIN@$ORIGIN, an ordinary dataset). The dataset's
+ * objset is the caller's (ds_bp stays the origin's until it is written).
+ */
+int dsl_dataset_create_child(struct spa *spa, uint64_t parent_dir, const char *name,
+			     uint64_t origin, dmu_tx_t *tx, uint64_t *dsobj);
+
+/* The previous snapshot `prev` of dataset `from` now precedes `to`
+ * instead: its next_snap_obj, or its next-clones entry. */
+int dsl_dataset_relink_prev(struct spa *spa, uint64_t prev, uint64_t from, uint64_t to,
+			    dmu_tx_t *tx);
+
+/* Add delta to a dir's filesystem/snapshot count field and its
+ * ancestors', where they keep one. */
+int dsl_dir_count_adjust(struct spa *spa, uint64_t dirobj, const char *field, int64_t delta,
+			 dmu_tx_t *tx);
+
+/* Record in the dir when its snapshots last changed. */
+int dsl_dir_snapshots_changed(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
+
+#endif
