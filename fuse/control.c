@@ -50,8 +50,9 @@
  * The verbs a daemon runs: every verb of pool_verb.h that is linked in.
  * Adding one is a line here.
  */
+extern const struct zf_pool_verb zf_verb_dev_list, zf_verb_dev_snapshot;	/* TEMPORARY */
 static const struct zf_pool_verb *const control_verbs[] = {
-	NULL,
+	&zf_verb_dev_list, &zf_verb_dev_snapshot,
 };
 
 static const struct zf_pool_verb *find_verb(const char *name)

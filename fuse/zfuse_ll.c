@@ -30,17 +30,20 @@
  * telling the library when the kernel forgets an object: an unlinked file
  * that was still open is freed then (zfuse_forget).
  */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE	/* DTTOIF, st_atim */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* DTTOIF, st_atim, asprintf */
 #endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 #include "log.h"
+#include "zfuse/dataset.h"
 #include "zfuse_ll_impl.h"
 
 /* The kernel asks for at most max_pages (256 by libfuse's buffer) pages per
@@ -716,9 +719,109 @@ static void zf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	make_object(req, parent, name, NEW_NODE, mode, rdev, NULL, NULL);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Snapshots by mkdir and rmdir in .zfs/snapshot, as OpenZFS allows */
+
+/* The .zfs/snapshot node a request names, NULL (nothing replied) when it
+ * names another node, or after replying an error. */
+static struct zf_node *snapdir_of(fuse_req_t req, fuse_ino_t ino, bool *replied)
+{
+	struct zf_node *n = zf_nodes_get(ll_of(req)->nodes, ino);
+
+	*replied = false;
+	if (!n || n->t.kind != ZF_NODE_CTL_SNAPDIR)
+		return NULL;
+	/* Root and the user who mounted, as for `zfuse snapshot` through
+	 * the control socket (OpenZFS: the snapshot/destroy permissions). */
+	uid_t uid = fuse_req_ctx(req)->uid;
+	if (uid != 0 && uid != getuid()) {
+		fuse_reply_err(req, EPERM);
+		*replied = true;
+		return NULL;
+	}
+	return n;
+}
+
+static char *snap_fullname(const struct zf_fs *head, const char *name)
+{
+	char *full;
+	return asprintf(&full, "%s@%s", head->name, name) < 0 ? NULL : full;
+}
+
+/*
+ * Re-read the snapshot list after our own change. The kernel updates its
+ * entries of this directory from the reply itself; no notification may be
+ * sent while it holds the directory for this request.
+ */
+static void snapdir_refresh(struct zf_ll *ll)
+{
+	int rc = zf_tree_refresh_snaps(ll->tree, NULL, NULL);
+	if (rc < 0)
+		zf_log(ZFUSE_LOG_WARN, "cannot re-read the snapshots: %s", zfuse_strerror(rc));
+}
+
+static void snapdir_mkdir(fuse_req_t req, struct zf_node *d, const char *name)
+{
+	struct zf_ll *ll = ll_of(req);
+	char *full = snap_fullname(d->t.fs, name);
+	struct zf_target t = { .kind = ZF_NODE_OBJ };
+	struct fuse_entry_param e;
+
+	if (!full) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	const char *names[] = { full };
+	int rc = zfuse_snapshot(ll->tree->pool, names, 1);
+	free(full);
+	if (rc < 0) {
+		reply_status(req, rc);
+		return;
+	}
+	snapdir_refresh(ll);
+	rc = zf_snap_lookup(ll->tree, d->t.fs, name, &t.fs);
+	if (rc < 0) {
+		reply_status(req, rc);
+		return;
+	}
+	t.obj = t.fs->root;
+	rc = make_entry(ll, &t, false, &e);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_entry(req, &e) != 0)
+		forget_node(ll, e.ino, 1);
+}
+
+/* Until the library has zfuse_snapshot_destroy (issue 9's destroy is being
+ * written): rmdir in .zfs/snapshot says ENOSYS without it. */
+#pragma weak zfuse_snapshot_destroy
+
+static void snapdir_rmdir(fuse_req_t req, struct zf_node *d, const char *name)
+{
+	struct zf_ll *ll = ll_of(req);
+	char *full = snap_fullname(d->t.fs, name);
+
+	if (!full) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	int rc = zfuse_snapshot_destroy ? zfuse_snapshot_destroy(ll->tree->pool, full) :
+		 -ZFUSE_E_UNSUPPORTED;
+	free(full);
+	if (rc == 0)
+		snapdir_refresh(ll);
+	reply_status(req, rc);
+}
+
 static void zf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	make_object(req, parent, name, NEW_DIR, mode, 0, NULL, NULL);
+	bool replied;
+	struct zf_node *d = snapdir_of(req, parent, &replied);
+
+	if (d)
+		snapdir_mkdir(req, d, name);
+	else if (!replied)
+		make_object(req, parent, name, NEW_DIR, mode, 0, NULL, NULL);
 }
 
 static void zf_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
@@ -774,7 +877,13 @@ static void zf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void zf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	remove_name(req, parent, name, true);
+	bool replied;
+	struct zf_node *d = snapdir_of(req, parent, &replied);
+
+	if (d)
+		snapdir_rmdir(req, d, name);
+	else if (!replied)
+		remove_name(req, parent, name, true);
 }
 
 static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,

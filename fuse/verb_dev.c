@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * verb_dev.c — TEMPORARY: two verbs to develop the control socket against
+ * until cmd_dataset.c's are merged (then this file goes).
+ */
+#include <stdio.h>
+#include "cmd.h"
+#include "pool_verb.h"
+#include "zfuse/dataset.h"
+
+static int dev_list_cb(const struct zfuse_dataset_info *info, void *arg)
+{
+	fprintf(arg, "%s\n", info->name);
+	return 0;
+}
+
+static int dev_list(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)argc;
+	(void)argv;
+	int rc = zfuse_dataset_iter(pool, dev_list_cb, out);
+	if (rc < 0)
+		fprintf(err, "zfuse: %s\n", zfuse_strerror(rc));
+	return rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+static int dev_snapshot(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	if (argc != 2)
+		return ZF_EXIT_USAGE;
+	const char *names[] = { argv[1] };
+	int rc = zfuse_snapshot(pool, names, 1);
+	if (rc < 0)
+		fprintf(err, "zfuse: cannot snapshot %s: %s\n", argv[1], zfuse_strerror(rc));
+	return rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_dev_list = {
+	.name = "dev-list", .optstring = "", .pool_operand = -1, .run = dev_list,
+};
+const struct zf_pool_verb zf_verb_dev_snapshot = {
+	.name = "dev-snapshot", .changes = true, .optstring = "", .run = dev_snapshot,
+};
