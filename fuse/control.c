@@ -12,9 +12,10 @@
  *
  * Threads: the listener accepts; each connection gets a detached thread
  * that reads the request, checks the peer, runs the verb and replies.
- * Verbs run one at a time, as they parse their options with getopt(3),
- * whose state is the process's; nothing else waits for them: FUSE requests
- * go on, the library locking what it must. zf_control_stop() waits for the
+ * Verbs run one at a time, with the hooks that make the mounts follow
+ * them: verbs parse their options with getopt(3), whose state is the
+ * process's, and the hooks change the daemon's set of mounts. Nothing else
+ * waits for them: FUSE requests go on, the library locking what it must. zf_control_stop() waits for the
  * connection threads, since the pool is closed after it.
  */
 #ifndef _GNU_SOURCE
@@ -50,9 +51,9 @@
  * The verbs a daemon runs: every verb of pool_verb.h that is linked in.
  * Adding one is a line here.
  */
-extern const struct zf_pool_verb zf_verb_dev_list, zf_verb_dev_snapshot;	/* TEMPORARY */
+extern const struct zf_pool_verb zf_verb_dev_list, zf_verb_dev_snapshot, zf_verb_dev_create;	/* TEMPORARY */
 static const struct zf_pool_verb *const control_verbs[] = {
-	&zf_verb_dev_list, &zf_verb_dev_snapshot,
+	&zf_verb_dev_list, &zf_verb_dev_snapshot, &zf_verb_dev_create,
 };
 
 static const struct zf_pool_verb *find_verb(const char *name)
@@ -363,14 +364,14 @@ static int serve_verb(struct zf_control *c, const struct ucred *cr, int argc, ch
 	zf_log(v->changes ? ZFUSE_LOG_INFO : ZFUSE_LOG_DEBUG, "uid %u (pid %d) runs '%s' on "
 	       "pool %s", (unsigned)cr->uid, (int)cr->pid, argv[0], pool);
 	void *ctx = NULL;
+	pthread_mutex_lock(&c->verb_lock);
 	if (v->changes && c->hooks.before)
 		ctx = c->hooks.before(c->hooks.arg, v, argc, argv);
-	pthread_mutex_lock(&c->verb_lock);
 	optind = 0;	/* glibc: start over, whatever the last parse left */
 	int st = v->run(c->pool, argc, argv, out, err);
-	pthread_mutex_unlock(&c->verb_lock);
 	if (v->changes && c->hooks.after)
 		c->hooks.after(c->hooks.arg, ctx, v, argc, argv, st);
+	pthread_mutex_unlock(&c->verb_lock);
 	return st;
 }
 

@@ -33,8 +33,9 @@ int zf_control_call(const char *pool, int argc, char **argv);
 
 /*
  * What the daemon does around a verb that changes the pool (verb->changes),
- * on the thread serving the request. before() returns a context handed to
- * after(), which runs whatever the verb's status was.
+ * on the thread serving the request, one verb with its hooks at a time.
+ * before() returns a context handed to after(), which runs whatever the
+ * verb's status was.
  */
 struct zf_control_hooks {
 	void *(*before)(void *arg, const struct zf_pool_verb *verb, int argc, char **argv);

@@ -23,14 +23,22 @@
  * Notifications are sent with no lock of ours held: the kernel may wait
  * for requests in flight, which need those locks.
  *
- * Child datasets created or destroyed by a verb do not get or lose a
- * mount here: the mount tree is decided at mount time (see zfuse(8)).
+ *   - a filesystem that the mount would show now and does not (created,
+ *     or given a mountpoint) is mounted at its mountpoint in a session
+ *     of its own, its directory made in its parent first as `zfs create`
+ *     does. One that cannot be (a mount is below its path; an
+ *     unprivileged daemon; -o nonested) is shown from the next mount on.
+ * A filesystem destroyed or given another mountpoint keeps its mount
+ * until the next mount (see zfuse(8)).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* syncfs */
 #endif
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
@@ -51,7 +59,7 @@ struct follow_ctx {
 static void flush_mounts(struct zf_serve *srv)
 {
 	for (size_t i = 0; i < srv->n; i++) {
-		struct sess *s = &srv->sess[i];
+		struct sess *s = srv->sess[i];
 		if (!sess_live(s) || !s->ll.writable)
 			continue;
 		int fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -156,7 +164,7 @@ static void inval_rolled(struct zf_serve *srv, struct rolled *r)
 
 	root_names(&after);
 	for (size_t i = 0; i < srv->n; i++) {
-		struct sess *s = &srv->sess[i];
+		struct sess *s = srv->sess[i];
 		const struct zf_junction *j;
 		uint64_t root_id, *ids;
 		if (!shown_in(s, r->fs, &root_id, &j))
@@ -184,13 +192,62 @@ static void snap_changed(void *arg, struct zf_fs *head, const char *name, bool a
 	zf_log(ZFUSE_LOG_DEBUG, "snapshot %s@%s %s", head->name, name,
 	       added ? "appeared" : "went away");
 	for (size_t i = 0; i < srv->n; i++) {
-		struct sess *s = &srv->sess[i];
+		struct sess *s = srv->sess[i];
 		uint64_t id = sess_live(s) ? zf_nodes_find(s->ll.nodes, &t) : 0;
 		if (!id)
 			continue;
 		fuse_lowlevel_notify_inval_entry(s->se, id, name, strlen(name));
 		fuse_lowlevel_notify_inval_inode(s->se, id, 0, 0);
 	}
+}
+
+/* mkdir -p of path (absolute) down from the mount point, which exists. */
+static int make_dirs(const char *top, const char *path)
+{
+	char *p = strdup(path);
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *c = p + strlen(top) + 1; rc == 0; c++) {
+		if (*c != '/' && *c != '\0')
+			continue;
+		char was = *c;
+		*c = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			rc = -errno;
+		*c = was;
+		if (!was)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* Mount the filesystems the tree would show now and lacks. */
+static void mount_new(struct zf_serve *srv)
+{
+	struct zf_mount **added;
+	size_t n;
+	int rc = zf_tree_grow(srv->tree, &added, &n);
+
+	if (rc < 0)
+		zf_log(ZFUSE_LOG_WARN, "cannot look for new datasets: %s", zfuse_strerror(rc));
+	for (size_t i = 0; i < n; i++) {
+		struct zf_mount *m = added[i];
+		char *path;
+		if (asprintf(&path, "%s/%s", srv->o->mountpoint, m->rel) < 0)
+			continue;
+		rc = make_dirs(srv->o->mountpoint, path);
+		if (rc == 0)
+			rc = zf_serve_add(srv, m);
+		if (rc < 0)
+			zf_log(ZFUSE_LOG_WARN, "new dataset %s is not mounted at %s until the next "
+			       "mount: %s", m->fs->name, path, rc == -ENOTSUP ?
+			       "child datasets are shown inside their parent's mount" : strerror(-rc));
+		free(path);
+	}
+	free(added);
 }
 
 static void follow_after(void *arg, void *vctx, const struct zf_pool_verb *verb, int argc,
@@ -207,6 +264,7 @@ static void follow_after(void *arg, void *vctx, const struct zf_pool_verb *verb,
 	if (rc < 0)
 		zf_log(ZFUSE_LOG_WARN, "cannot re-read the snapshots of pool %s: %s",
 		       zfuse_pool_name(srv->tree->pool), zfuse_strerror(rc));
+	mount_new(srv);
 	for (size_t i = 0; ctx && i < ctx->n; i++) {
 		inval_rolled(srv, &ctx->v[i]);
 		for (size_t k = 0; k < ctx->v[i].n; k++)

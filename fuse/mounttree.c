@@ -465,48 +465,63 @@ static int mounts_build(struct zf_tree *t, struct mount_rec *m, size_t nm)
 	return 0;
 }
 
-static int open_children(struct zf_tree *t, const struct ds_list *l, const char *rootmp,
-			 struct mount_rec **out, size_t *nout)
+/*
+ * Where dataset r is shown below the tree's root, as `zfs mount -a` would
+ * mount it: its path relative to the root's mountpoint (malloc'd), or NULL
+ * (with the reason logged) when it is not shown.
+ */
+static char *shown_rel(const struct zf_tree *t, const struct ds_rec *r, bool quiet)
 {
-	size_t rlen = strlen(t->root->name), n = 0;
+	size_t rlen = strlen(t->root->name);
+	int info = quiet ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_INFO;
+	int warn = quiet ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_WARN;
+
+	if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
+	    r->name[rlen] != '/')
+		return NULL;
+	if (r->canmount != 1) {
+		zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=%s; not mounted", r->name,
+		       r->canmount == 2 ? "noauto" : "off");
+		return NULL;
+	}
+	char *mp = mp_normalize(r->mountpoint);
+	if (!mp) {
+		zf_log(ZFUSE_LOG_DEBUG, "dataset %s has mountpoint %s; not mounted", r->name,
+		       r->mountpoint ? r->mountpoint : "(none)");
+		return NULL;
+	}
+	const char *rel = mp_relative(t->rootmp, mp);
+	char *out = NULL;
+	if (!rel || !*rel)
+		zf_log(info, "dataset %s: mountpoint %s is %s; not shown", r->name,
+		       r->mountpoint, rel ? "the root's own" : "outside the root's");
+	else if (r->encrypted)
+		zf_log(warn, "dataset %s is encrypted; not mounted", r->name);
+	else if (!(out = strdup(rel)))
+		zf_log(ZFUSE_LOG_ERROR, "out of memory");
+	free(mp);
+	return out;
+}
+
+static int open_children(struct zf_tree *t, const struct ds_list *l, struct mount_rec **out,
+			 size_t *nout)
+{
+	size_t n = 0;
 	struct mount_rec *m = calloc(l->n ? l->n : 1, sizeof(*m));
 
 	if (!m)
 		return -ZFUSE_E_NOMEM;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ds_rec *r = &l->v[i];
-		if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
-		    r->name[rlen] != '/')
+		char *relcopy = shown_rel(t, r, false);
+		if (!relcopy)
 			continue;
-		if (r->canmount != 1) {
-			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=%s; not mounted", r->name,
-			       r->canmount == 2 ? "noauto" : "off");
-			continue;
-		}
-		char *mp = mp_normalize(r->mountpoint);
-		if (!mp) {
-			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has mountpoint %s; not mounted", r->name,
-			       r->mountpoint ? r->mountpoint : "(none)");
-			continue;
-		}
-		const char *rel = mp_relative(rootmp, mp);
-		if (!rel || !*rel) {
-			zf_log(ZFUSE_LOG_INFO, "dataset %s: mountpoint %s is %s; not shown", r->name,
-			       r->mountpoint, rel ? "the root's own" : "outside the root's");
-			free(mp);
-			continue;
-		}
-		if (r->encrypted) {
-			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
-			free(mp);
-			continue;
-		}
 		struct zf_fs *f;
 		int rc = fs_open(t->pool, r->name, r->snapdir_visible, &f);
 		if (rc == -ZFUSE_E_ACCESS) {
 			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
 		} else if (rc == -ZFUSE_E_NOMEM) {
-			free(mp);
+			free(relcopy);
 			for (size_t x = 0; x < n; x++) {
 				fs_close(m[x].fs);
 				free(m[x].rel);
@@ -518,19 +533,8 @@ static int open_children(struct zf_tree *t, const struct ds_list *l, const char 
 			       r->name, zfuse_strerror(rc));
 		}
 		if (rc < 0) {
-			free(mp);
+			free(relcopy);
 			continue;
-		}
-		char *relcopy = strdup(rel);
-		free(mp);
-		if (!relcopy) {
-			fs_close(f);
-			for (size_t x = 0; x < n; x++) {
-				fs_close(m[x].fs);
-				free(m[x].rel);
-			}
-			free(m);
-			return -ZFUSE_E_NOMEM;
 		}
 		/* Same path twice: the later (deeper in name order) mount
 		 * covers the earlier one, as a later mount(2) would. */
@@ -560,7 +564,6 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	struct ds_list l = { 0 };
 	struct mount_rec *m = NULL;
 	size_t nm = 0;
-	char *rootmp = NULL;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
@@ -595,9 +598,9 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 		goto out;
 	}
 	if (!t->root->snapshot) {
-		rootmp = mp_normalize(r->mountpoint);
-		if (rootmp) {
-			rc = open_children(t, &l, rootmp, &m, &nm);
+		t->rootmp = mp_normalize(r->mountpoint);
+		if (t->rootmp) {
+			rc = open_children(t, &l, &m, &nm);
 			if (rc < 0)
 				goto out;
 		} else {
@@ -616,7 +619,6 @@ out:
 		free(m[i].rel);
 	}
 	free(m);
-	free(rootmp);
 	ds_list_free(&l);
 	if (rc < 0)
 		zf_tree_free(t);
@@ -639,6 +641,7 @@ void zf_tree_free(struct zf_tree *t)
 	if (!root_listed)
 		fs_close(t->root);
 	free(t->mounts);
+	free(t->rootmp);
 	pthread_mutex_destroy(&t->snap_lock);
 	pthread_mutex_destroy(&t->refresh_lock);
 	memset(t, 0, sizeof(*t));
@@ -807,4 +810,109 @@ int zf_tree_refresh_snaps(struct zf_tree *t,
 	}
 	free(ch.v);
 	return 0;
+}
+
+/* The deepest mount of t whose path holds path rel (the top at least). */
+static struct zf_mount *host_for(const struct zf_tree *t, const char *rel)
+{
+	struct zf_mount *h = t->mounts[0];
+
+	for (size_t i = 1; i < t->nmounts; i++)
+		if (path_below(t->mounts[i]->rel, rel) && strlen(t->mounts[i]->rel) > strlen(h->rel))
+			h = t->mounts[i];
+	return h;
+}
+
+/* Whether a mount of t is at path rel or below it. */
+static bool mounted_at_or_below(const struct zf_tree *t, const char *rel)
+{
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (strcmp(t->mounts[i]->rel, rel) == 0 || path_below(rel, t->mounts[i]->rel))
+			return true;
+	return false;
+}
+
+static bool in_tree(const struct zf_tree *t, const char *name)
+{
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (strcmp(t->mounts[i]->fs->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Open r, shown at rel, as a new mount of t (appended; rel is taken). */
+static int tree_append(struct zf_tree *t, const struct ds_rec *r, char *rel,
+		       const struct ds_list *l, struct zf_mount **out)
+{
+	struct zf_mount **v = realloc(t->mounts, (t->nmounts + 1) * sizeof(*v));
+	struct zf_mount *mt = calloc(1, sizeof(*mt));
+	int rc = v && mt ? 0 : -ZFUSE_E_NOMEM;
+
+	if (v)
+		t->mounts = v;
+	if (rc == 0)
+		rc = fs_open(t->pool, r->name, r->snapdir_visible, &mt->fs);
+	if (rc == 0)
+		rc = snaplist_build(r->name, l, &mt->fs->snaps);
+	if (rc < 0) {
+		if (mt)
+			fs_close(mt->fs);
+		free(mt);
+		free(rel);
+		return rc;
+	}
+	mt->rel = rel;
+	mt->host = host_for(t, rel);
+	atomic_init(&mt->state, ZF_MOUNT_PENDING);
+	t->mounts[t->nmounts++] = mt;
+	/* It holds no mount (none lies below it), so its view is its root;
+	 * an error leaves it without one, and it is not mounted. */
+	rc = view_build(t, mt);
+	if (rc < 0) {
+		zf_mount_set_state(mt, ZF_MOUNT_COMPOSED);
+		return rc;
+	}
+	*out = mt;
+	return 0;
+}
+
+int zf_tree_grow(struct zf_tree *t, struct zf_mount ***added, size_t *nadded)
+{
+	struct ds_list l = { 0 };
+	int rc = 0;
+
+	*added = NULL;
+	*nadded = 0;
+	if (!t->rootmp || t->root->snapshot)
+		return 0;
+	pthread_mutex_lock(&t->refresh_lock);
+	rc = zfuse_dataset_iter(t->pool, collect_cb, &l);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const struct ds_rec *r = &l.v[i];
+		char *rel;
+		if (in_tree(t, r->name) || !(rel = shown_rel(t, r, true)))
+			continue;
+		if (mounted_at_or_below(t, rel)) {
+			zf_log(ZFUSE_LOG_WARN, "dataset %s is not mounted at %s until the next mount: "
+			       "a mount is there or below", r->name, rel);
+			free(rel);
+			continue;
+		}
+		struct zf_mount *mt, **nv = realloc(*added, (*nadded + 1) * sizeof(*nv));
+		if (!nv) {
+			free(rel);
+			rc = -ZFUSE_E_NOMEM;
+			break;
+		}
+		*added = nv;
+		int err = tree_append(t, r, rel, &l, &mt);
+		if (err == 0)
+			(*added)[(*nadded)++] = mt;
+		else
+			zf_log(ZFUSE_LOG_WARN, "cannot open new dataset %s: %s", r->name,
+			       zfuse_strerror(err));
+	}
+	pthread_mutex_unlock(&t->refresh_lock);
+	ds_list_free(&l);
+	return rc;
 }

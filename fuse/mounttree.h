@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: CDDL-1.0 */
 /*
  * mounttree.h — which datasets a `zfuse mount` shows and where, decided
- * once at mount time.
+ * at mount time (and grown by zf_tree_grow() when filesystems are
+ * created through the daemon).
  *
  * A kernel OpenZFS pool appears as a tree of mounts: the root dataset at its
  * mountpoint and every mountable descendant filesystem at its own, covering
@@ -109,9 +110,12 @@ struct zf_tree {
 	zfuse_pool_t *pool;
 	struct zf_fs *root;
 	/* Every mount, the top first, then sorted by rel: a host always
-	 * comes before the mounts it holds, a mount's descendants after it. */
+	 * comes before the mounts it holds, a mount's descendants after it.
+	 * Mounts that zf_tree_grow() added follow, unsorted (they hold
+	 * none). Only the thread that grows it reads it while FUSE serves. */
 	struct zf_mount **mounts;
 	size_t nmounts;
+	char *rootmp;		/* the root's mountpoint, normalized; NULL: shows no children */
 	pthread_mutex_t snap_lock;	/* every zf_fs's snaps and zf_snap.fs */
 	pthread_mutex_t refresh_lock;	/* one zf_tree_refresh_snaps() at a time */
 };
@@ -124,6 +128,16 @@ struct zf_tree {
  * top starts PENDING.
  */
 int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name);
+/*
+ * Take into the tree the filesystems that zf_tree_build() would show now
+ * and the tree lacks (created since, or given a mountpoint), unless a
+ * mount of the tree is at their path or below it: each is opened and
+ * appended to t->mounts, PENDING, with its host, and a view of its root
+ * only (it holds no other mount; its host's view does not list it, so it
+ * can be shown in a session of its own only). *added (malloc'd) lists
+ * them. Returns 0 or a negative ZFUSE_E* code.
+ */
+int zf_tree_grow(struct zf_tree *t, struct zf_mount ***added, size_t *nadded);
 /* Closes every dataset the tree opened; the pool stays open. */
 void zf_tree_free(struct zf_tree *t);
 

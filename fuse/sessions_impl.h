@@ -8,6 +8,7 @@
 #ifndef ZFUSE_FUSE_SESSIONS_IMPL_H
 #define ZFUSE_FUSE_SESSIONS_IMPL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include "control.h"
 #include "sessions.h"
@@ -16,6 +17,7 @@ struct zf_serve;
 
 struct sess {
 	struct zf_serve *srv;
+	uint32_t idx;		/* in srv->sess */
 	struct zf_mount *m;
 	char *path;
 	struct fuse_session *se;
@@ -34,8 +36,12 @@ struct sess {
 struct zf_serve {
 	const struct zf_serve_opts *o;
 	struct zf_tree *tree;
-	struct sess *sess;	/* one per tree->mounts[], same index */
-	size_t n;
+	/* One per tree->mounts[], same index. Sessions are added (follow.c)
+	 * by the thread running a verb, under lock, which the main thread
+	 * takes to look at them while the control socket runs. */
+	struct sess **sess;
+	size_t n, cap;
+	pthread_mutex_t lock;
 	int ev[2];		/* loop threads -> main: a session index */
 	int sigfd;
 	struct zf_control *ctl;	/* the pool's control socket, or NULL */
@@ -46,6 +52,14 @@ static inline bool sess_live(const struct sess *s)
 {
 	return s->started && !atomic_load(&s->finished);
 }
+
+/*
+ * Mount m, a mount the tree took after the start (zf_tree_grow), in a
+ * session of its own, as a child is mounted at the start. 0, or -errno:
+ * -ENOTSUP when it would have to be composed into its host's session
+ * (whose view is fixed: it is not shown then), -EIO when the mount failed.
+ */
+int zf_serve_add(struct zf_serve *srv, struct zf_mount *m);
 
 /* follow.c: the hooks of the control socket for the daemon srv. */
 struct zf_control_hooks zf_follow_hooks(struct zf_serve *srv);

@@ -36,6 +36,20 @@ static int dev_snapshot(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FI
 	return rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 }
 
+static int dev_create(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	if (argc != 2)
+		return ZF_EXIT_USAGE;
+	int rc = zfuse_dataset_create(pool, argv[1], 0, NULL, 0);
+	if (rc < 0)
+		fprintf(err, "zfuse: cannot create %s: %s\n", argv[1], zfuse_strerror(rc));
+	return rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_dev_create = {
+	.name = "dev-create", .changes = true, .optstring = "", .run = dev_create,
+};
 const struct zf_pool_verb zf_verb_dev_list = {
 	.name = "dev-list", .optstring = "", .pool_operand = -1, .run = dev_list,
 };
