@@ -301,6 +301,8 @@ struct zf_control {
 	int lockfd;		/* POOL.lock, flocked */
 	int wake[2];		/* stop -> listener */
 	char *path;		/* the socket's path */
+	char *lockpath;		/* POOL.lock's */
+	bool locked;		/* the name is ours */
 	pthread_t listener;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
@@ -502,6 +504,7 @@ static void control_free(struct zf_control *c)
 	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->verb_lock);
 	free(c->path);
+	free(c->lockpath);
 	free(c);
 }
 
@@ -524,17 +527,32 @@ static int control_bind(struct zf_control *c, const char *dir, const char *pool)
 		zf_log(ZFUSE_LOG_WARN, "no control socket: its path in %s is too long", dir);
 		return rc < 0 ? rc : -ENOMEM;
 	}
-	c->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	free(lockpath);
-	if (c->lockfd < 0) {
-		rc = -errno;
-		zf_log(ZFUSE_LOG_WARN, "no control socket: %s.lock: %s", pool, strerror(errno));
-		return rc;
-	}
-	if (flock(c->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		zf_log(ZFUSE_LOG_WARN, "another zfuse daemon has a pool named %s; `zfuse` verbs "
-		       "on %s reach that one", pool, pool);
-		return -EBUSY;
+	c->lockpath = lockpath;
+	/* The lock file is removed by its owner when it stops: a lock taken
+	 * on a file no longer at the path is not the name's. */
+	for (int tries = 0;; tries++) {
+		struct stat fst, pst;
+		c->lockfd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (c->lockfd < 0) {
+			rc = -errno;
+			zf_log(ZFUSE_LOG_WARN, "no control socket: %s: %s", lockpath,
+			       strerror(errno));
+			return rc;
+		}
+		if (flock(c->lockfd, LOCK_EX | LOCK_NB) != 0) {
+			zf_log(ZFUSE_LOG_WARN, "another zfuse daemon has a pool named %s; `zfuse` "
+			       "verbs on %s reach that one", pool, pool);
+			return -EBUSY;
+		}
+		if (fstat(c->lockfd, &fst) == 0 && stat(lockpath, &pst) == 0 &&
+		    fst.st_ino == pst.st_ino && fst.st_dev == pst.st_dev) {
+			c->locked = true;
+			break;
+		}
+		close(c->lockfd);
+		c->lockfd = -1;
+		if (tries == 3)
+			return -EBUSY;
 	}
 	/* The lock is ours: a socket still there is a dead daemon's. */
 	if (unlink(c->path) == 0)
@@ -578,6 +596,8 @@ struct zf_control *zf_control_start(zfuse_pool_t *pool, const struct zf_control_
 	if (rc < 0) {
 		if (c->lfd >= 0)
 			unlink(c->path);
+		if (c->locked)
+			unlink(c->lockpath);
 		control_free(c);
 		return NULL;
 	}
@@ -589,9 +609,10 @@ void zf_control_stop(struct zf_control *c)
 {
 	if (!c)
 		return;
-	/* The socket goes first, while the lock is still held: no daemon
-	 * can have taken the name meanwhile. */
+	/* The socket and the lock file go first, while the lock is still
+	 * held: no daemon can have taken the name meanwhile. */
 	unlink(c->path);
+	unlink(c->lockpath);
 	while (write(c->wake[1], "x", 1) < 0 && errno == EINTR)
 		;
 	pthread_join(c->listener, NULL);

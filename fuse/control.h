@@ -14,8 +14,9 @@
  * SO_PEERCRED), in $XDG_RUNTIME_DIR/zfuse or else /tmp/zfuse-UID for
  * another user's (the directory 0700, the socket 0600). POOL.lock beside
  * it is held (flock) by the daemon that owns the name for as long as it
- * runs: a second daemon of a pool of the same name goes without a socket,
- * and a socket left by a daemon that died (no lock held) is replaced.
+ * runs, and removed with the socket when it stops: a second daemon of a
+ * pool of the same name goes without a socket, and a socket left by a
+ * daemon that died (no lock held) is replaced.
  */
 #ifndef ZFUSE_FUSE_CONTROL_H
 #define ZFUSE_FUSE_CONTROL_H
