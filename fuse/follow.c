@@ -9,6 +9,11 @@
  * command was given, and a rollback does not meet cached pages of the
  * tree it replaces.
  *
+ * Before a verb that may destroy snapshots (destroy, rollback -r), the
+ * daemon closes its handles of the snapshots nothing uses any more
+ * (release_snapshots): the library, like OpenZFS, does not destroy a busy
+ * one.
+ *
  * After it ran:
  *   - every filesystem's snapshot list is re-read (mounttree.c); the
  *     kernel forgets the entries of .zfs/snapshot that appeared or went
@@ -102,6 +107,94 @@ static void root_names(struct rolled *r)
 		       zfuse_strerror(rc));
 }
 
+/* The snapshots the daemon has open. */
+struct opened {
+	struct zf_fs *head;
+	char *name;
+};
+
+struct opened_list {
+	struct opened *v;
+	size_t n, cap;
+};
+
+static void note_open(void *arg, struct zf_fs *head, const struct zf_snap *s)
+{
+	struct opened_list *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct opened *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return;	/* that one stays open: only a destroy of it fails */
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((l->v[l->n].name = strdup(s->name)))
+		l->v[l->n++].head = head;
+}
+
+/* Whether a session holds a node of snap. */
+static bool busy_anywhere(void *arg, struct zf_fs *snap)
+{
+	struct zf_serve *srv = arg;
+
+	for (size_t i = 0; i < srv->n; i++) {
+		uint64_t *ids;
+		size_t n = zf_nodes_ids_of(srv->sess[i]->ll.nodes, snap, &ids);
+		free(ids);
+		if (n)
+			return true;
+	}
+	return false;
+}
+
+/* How long a destroy waits for the kernel's forgets of snapshots. */
+#define ZF_RELEASE_WAIT_MS 1000
+
+/*
+ * Before a verb that may destroy snapshots: the daemon's handles of the
+ * snapshots nothing uses are closed (the library refuses to destroy an
+ * open one, as OpenZFS a mounted one that is busy). The kernel is told to
+ * drop its cached entries of each first; it forgets their nodes soon
+ * after. A snapshot still in use (a working directory, an open file) stays
+ * open, and destroying it fails as busy.
+ */
+static void release_snapshots(struct zf_serve *srv)
+{
+	struct opened_list l = { 0 };
+
+	zf_snap_each_open(srv->tree, note_open, &l);
+	for (size_t k = 0; k < l.n; k++) {
+		struct zf_target t = { .kind = ZF_NODE_CTL_SNAPDIR, .fs = l.v[k].head };
+		for (size_t i = 0; i < srv->n; i++) {
+			struct sess *s = srv->sess[i];
+			uint64_t id = sess_live(s) ? zf_nodes_find(s->ll.nodes, &t) : 0;
+			if (id)
+				fuse_lowlevel_notify_inval_entry(s->se, id, l.v[k].name,
+								 strlen(l.v[k].name));
+		}
+	}
+	for (int w = 0; l.n && w <= ZF_RELEASE_WAIT_MS / 10; w++) {
+		size_t left = 0;
+		for (size_t k = 0; k < l.n; k++)
+			if (zf_snap_release(srv->tree, l.v[k].head, l.v[k].name, busy_anywhere,
+					    srv) == -ZFUSE_E_BUSY)
+				l.v[left++] = l.v[k];
+			else
+				free(l.v[k].name);
+		l.n = left;
+		if (l.n)
+			usleep(10000);
+	}
+	for (size_t k = 0; k < l.n; k++) {
+		zf_log(ZFUSE_LOG_INFO, "snapshot %s@%s is in use; it stays open",
+		       l.v[k].head->name, l.v[k].name);
+		free(l.v[k].name);
+	}
+	free(l.v);
+}
+
 static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc, char **argv)
 {
 	struct zf_serve *srv = arg;
@@ -109,6 +202,8 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 	char *ops[8];
 
 	flush_mounts(srv);
+	if (strcmp(verb->name, "destroy") == 0 || strcmp(verb->name, "rollback") == 0)
+		release_snapshots(srv);
 	if (!ctx || strcmp(verb->name, "rollback") != 0)
 		return ctx;
 	int nops = zf_verb_operands(verb, argc, argv, ops, 8);

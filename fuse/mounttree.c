@@ -665,7 +665,7 @@ const struct zf_junction *zf_junction_kid(const struct zf_junction *j, const cha
 }
 
 int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
-		   struct zf_fs **out)
+		   int (*fn)(void *arg, struct zf_fs *snap), void *arg)
 {
 	int rc = 0;
 
@@ -687,9 +687,45 @@ int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
 			free(full);
 		}
 	}
-	*out = s ? s->fs : NULL;
+	if (rc == 0)
+		rc = fn(arg, s->fs);
 	pthread_mutex_unlock(&t->snap_lock);
 	return rc;
+}
+
+int zf_snap_release(struct zf_tree *t, struct zf_fs *head, const char *name,
+		    bool (*busy)(void *arg, struct zf_fs *snap), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->snap_lock);
+	long idx = snaplist_find(&head->snaps, name);
+	struct zf_fs *f = idx >= 0 ? head->snaps.v[idx].fs : NULL;
+	if (f && busy(arg, f)) {
+		rc = -ZFUSE_E_BUSY;
+	} else if (f) {
+		atomic_store(&f->dead, true);
+		zfuse_fs_close(f->zfs);
+		f->zfs = NULL;
+		head->snaps.v[idx].fs = NULL;
+		f->next_retired = head->retired;
+		head->retired = f;
+	}
+	pthread_mutex_unlock(&t->snap_lock);
+	return rc;
+}
+
+void zf_snap_each_open(struct zf_tree *t, void (*fn)(void *arg, struct zf_fs *head,
+						       const struct zf_snap *s), void *arg)
+{
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_fs *f = t->mounts[i]->fs;
+		for (size_t k = 0; !f->snapshot && k < f->snaps.n; k++)
+			if (f->snaps.v[k].fs)
+				fn(arg, f, &f->snaps.v[k]);
+	}
+	pthread_mutex_unlock(&t->snap_lock);
 }
 
 int zf_snap_each(struct zf_tree *t, const struct zf_fs *head, uint64_t after,

@@ -69,6 +69,8 @@ struct zf_fs {
 	struct zf_snaplist snaps;
 	struct zf_fs *retired;
 	struct zf_fs *next_retired;	/* in its head's retired list */
+	/* A snapshot released (zf_snap_release): its handle is closed. */
+	atomic_bool dead;
 };
 
 /* How a mount below the top is shown. */
@@ -153,10 +155,28 @@ static inline void zf_mount_set_state(struct zf_mount *m, int state)
 
 const struct zf_junction *zf_junction_kid(const struct zf_junction *j, const char *name);
 
-/* Snapshot name of filesystem head, opened on first use (thread-safe).
- * -ZFUSE_E_NOENT when head has no such snapshot. */
+/*
+ * Snapshot name of filesystem head, opened on first use, handed to fn
+ * under the snap_lock (so that it cannot be released meanwhile: fn makes
+ * its node). Returns fn's result, -ZFUSE_E_NOENT when head has no such
+ * snapshot, or the error of opening it.
+ */
 int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
-		   struct zf_fs **out);
+		   int (*fn)(void *arg, struct zf_fs *snap), void *arg);
+
+/*
+ * Close the daemon's handle of snapshot name of head, so that the library
+ * may destroy it, unless busy(arg, snap) says something still uses it
+ * (-ZFUSE_E_BUSY). The zf_fs stays (retired) and is marked dead: requests
+ * on nodes still naming it get ESTALE. 0 also when it was not open.
+ */
+int zf_snap_release(struct zf_tree *t, struct zf_fs *head, const char *name,
+		    bool (*busy)(void *arg, struct zf_fs *snap), void *arg);
+
+/* Call fn for every opened snapshot of every filesystem of the tree
+ * (under the snap_lock: fn must not call back into the tree). */
+void zf_snap_each_open(struct zf_tree *t, void (*fn)(void *arg, struct zf_fs *head,
+						       const struct zf_snap *s), void *arg);
 
 /* Call fn, under the snap_lock (so it must not call back into the tree),
  * for every snapshot of head created after txg after, in txg order, until

@@ -63,6 +63,9 @@ struct zf_node *node_or_reply(fuse_req_t req, fuse_ino_t ino)
 {
 	struct zf_node *n = zf_nodes_get(ll_of(req)->nodes, ino);
 
+	/* A snapshot released to be destroyed (zf_snap_release) is gone. */
+	if (n && atomic_load(&n->t.fs->dead))
+		n = NULL;
 	if (!n)
 		fuse_reply_err(req, ESTALE);
 	return n;
@@ -209,7 +212,7 @@ static void forget_node(struct zf_ll *ll, fuse_ino_t id, uint64_t nlookup)
 /* ---------------------------------------------------------------------- */
 /* Names */
 
-static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name,
+static int resolve(const struct zf_target *d, const char *name,
 		   struct zf_target *out, bool *uncached)
 {
 	const struct zf_junction *kid;
@@ -260,16 +263,7 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 		else
 			return -ENOENT;
 		return 0;
-	case ZF_NODE_CTL_SNAPDIR: {
-		struct zf_fs *snap;
-		rc = zf_snap_lookup(ll->tree, d->fs, name, &snap);
-		if (rc < 0)
-			return zerr(rc);
-		out->kind = ZF_NODE_OBJ;
-		out->fs = snap;
-		out->obj = snap->root;
-		return 0;
-	}
+	case ZF_NODE_CTL_SNAPDIR:	/* snap_entry() */
 	case ZF_NODE_CTL_SHARES:
 		return -ENOENT;
 	case ZF_NODE_STUB:
@@ -283,17 +277,50 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 	return -EIO;
 }
 
+struct snap_entry {
+	struct zf_ll *ll;
+	struct fuse_entry_param *e;
+	int err;
+};
+
+static int snap_entry_cb(void *arg, struct zf_fs *snap)
+{
+	struct snap_entry *a = arg;
+	struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = snap, .obj = snap->root };
+
+	a->err = make_entry(a->ll, &t, false, a->e);
+	return a->err ? 1 : 0;
+}
+
+/* The entry of snapshot name of head: its node is made while the snapshot
+ * cannot be released (mounttree.h). 0 or a negative errno. */
+static int snap_entry(struct zf_ll *ll, struct zf_fs *head, const char *name,
+		      struct fuse_entry_param *e)
+{
+	struct snap_entry a = { .ll = ll, .e = e };
+	int rc = zf_snap_lookup(ll->tree, head, name, snap_entry_cb, &a);
+
+	return rc > 0 ? a.err : rc < 0 ? zerr(rc) : 0;
+}
+
 static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct zf_ll *ll = ll_of(req);
 	struct zf_node *p = node_or_reply(req, parent);
 	struct fuse_entry_param e;
 	struct zf_target t;
+	bool uncached;
+	int rc;
 
 	if (!p)
 		return;
-	bool uncached;
-	int rc = resolve(ll, &p->t, name, &t, &uncached);
+	if (p->t.kind == ZF_NODE_CTL_SNAPDIR) {
+		rc = snap_entry(ll, p->t.fs, name, &e);
+	} else {
+		rc = resolve(&p->t, name, &t, &uncached);
+		if (rc == 0)
+			rc = make_entry(ll, &t, uncached, &e);
+	}
 	if (rc == -ENOENT) {
 		/* Node id 0 with a timeout: the kernel caches the miss. */
 		memset(&e, 0, sizeof(e));
@@ -301,8 +328,6 @@ static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	if (rc == 0)
-		rc = make_entry(ll, &t, uncached, &e);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -764,7 +789,6 @@ static void snapdir_mkdir(fuse_req_t req, struct zf_node *d, const char *name)
 {
 	struct zf_ll *ll = ll_of(req);
 	char *full = snap_fullname(d->t.fs, name);
-	struct zf_target t = { .kind = ZF_NODE_OBJ };
 	struct fuse_entry_param e;
 
 	if (!full) {
@@ -779,13 +803,7 @@ static void snapdir_mkdir(fuse_req_t req, struct zf_node *d, const char *name)
 		return;
 	}
 	snapdir_refresh(ll);
-	rc = zf_snap_lookup(ll->tree, d->t.fs, name, &t.fs);
-	if (rc < 0) {
-		reply_status(req, rc);
-		return;
-	}
-	t.obj = t.fs->root;
-	rc = make_entry(ll, &t, false, &e);
+	rc = snap_entry(ll, d->t.fs, name, &e);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else if (fuse_reply_entry(req, &e) != 0)
@@ -796,6 +814,18 @@ static void snapdir_mkdir(fuse_req_t req, struct zf_node *d, const char *name)
  * written): rmdir in .zfs/snapshot says ENOSYS without it. */
 #pragma weak zfuse_snapshot_destroy
 
+/* Whether the session holds a node of snap besides its root's. */
+static bool busy_here(void *arg, struct zf_fs *snap)
+{
+	struct zf_ll *ll = arg;
+	struct zf_target root = { .kind = ZF_NODE_OBJ, .fs = snap, .obj = snap->root };
+	uint64_t *ids, root_id = zf_nodes_find(ll->nodes, &root);
+	size_t n = zf_nodes_ids_of(ll->nodes, snap, &ids);
+
+	free(ids);
+	return n > (root_id ? 1 : 0);
+}
+
 static void snapdir_rmdir(fuse_req_t req, struct zf_node *d, const char *name)
 {
 	struct zf_ll *ll = ll_of(req);
@@ -805,8 +835,16 @@ static void snapdir_rmdir(fuse_req_t req, struct zf_node *d, const char *name)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	int rc = zfuse_snapshot_destroy ? zfuse_snapshot_destroy(ll->tree->pool, full) :
-		 -ZFUSE_E_UNSUPPORTED;
+	/* The daemon's handle of the snapshot must go first (the library does
+	 * not destroy an open one). The rmdir itself holds the root's node;
+	 * any other node of the snapshot is the kernel's cache or a user of
+	 * it, which the kernel prunes only after a successful rmdir and
+	 * cannot be told to drop while it holds the directory for it: busy.
+	 * (`zfuse destroy` drops the cache first.) */
+	int rc = zf_snap_release(ll->tree, d->t.fs, name, busy_here, ll);
+	if (rc == 0)
+		rc = zfuse_snapshot_destroy ? zfuse_snapshot_destroy(ll->tree->pool, full) :
+		     -ZFUSE_E_UNSUPPORTED;
 	free(full);
 	if (rc == 0)
 		snapdir_refresh(ll);
