@@ -415,6 +415,11 @@ static void overlay_free(struct dbuf_overlay *ov)
 	free(ov);
 }
 
+void dbuf_overlay_free(struct dbuf_overlay *ov)
+{
+	overlay_free(ov);
+}
+
 void dbuf_overlay_clear(objset_t *os)
 {
 	overlay_free(os->overlay);

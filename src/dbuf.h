@@ -130,6 +130,8 @@ void dbuf_prep_free(dirty_block_t *db);
  * close); of the syncing txg (its writes are done, or on close). */
 void dbuf_overlay_clear(objset_t *os);
 void dbuf_syncing_clear(objset_t *os);
+/* Free an overlay detached from its objset (NULL: nothing). */
+void dbuf_overlay_free(struct dbuf_overlay *ov);
 
 /* Bytes of dirty data in os: the open txg's, the syncing txg's. */
 uint64_t dbuf_dirty_bytes(const objset_t *os);

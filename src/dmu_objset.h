@@ -93,12 +93,18 @@ struct os_in_sync {
 	uint8_t closed_phys[OBJSET_PHYS_SIZE];
 	uint8_t open_phys[OBJSET_PHYS_SIZE];
 	struct dbuf_overlay *open_ov;
+	/* A rolled-back objset's syncing overlay: out of every reader's view,
+	 * kept until its deferred writes are done (phase 5). */
+	struct dbuf_overlay *retired;
 };
 void dmu_objset_quiesce(objset_t *os, struct os_in_sync *e);
 void dmu_objset_sync_begin(struct os_in_sync *e);
 int dmu_objset_sync_end(struct os_in_sync *e, bool synced);
 /* The txg's deferred writes are done: its overlay goes (exclusive). */
 void dmu_objset_sync_finish(struct os_in_sync *e);
+/* After phase 3: objsets whose dataset a DSL task rolled back drop their
+ * open txg and show the dataset's new tree (exclusive). */
+int dmu_objset_rollback_finish(struct spa *spa, struct os_in_sync *set, size_t n);
 
 /* Whether os has anything to write. */
 bool dmu_objset_is_dirty(const objset_t *os);

@@ -24,6 +24,8 @@
 #include "dbuf.h"
 #include "dmu_objset.h"
 #include "dmu_tx.h"
+#include "dsl.h"
+#include "spa_impl.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
@@ -159,4 +161,29 @@ int dmu_objset_sync_end(struct os_in_sync *e, bool synced)
 void dmu_objset_sync_finish(struct os_in_sync *e)
 {
 	dbuf_syncing_clear(e->os);
+	dbuf_overlay_free(e->retired);
+	e->retired = NULL;
+}
+
+int dmu_objset_rollback_finish(spa_t *spa, struct os_in_sync *set, size_t n)
+{
+	int rc = 0;
+	for (objset_t *os = spa->objsets; os; os = os->next) {
+		if (!os->rolled_back)
+			continue;
+		os->rolled_back = false;
+		for (size_t i = 0; i < n; i++)
+			if (set[i].os == os) {
+				set[i].retired = os->syncing;
+				os->syncing = NULL;
+			}
+		dbuf_overlay_clear(os);
+		dsl_dataset_phys_t ds;
+		int r = dsl_dataset_read(spa, os->dsobj, &ds);
+		if (r == 0)
+			r = objset_reload(os, &ds.bp);
+		if (r && rc == 0)
+			rc = r;
+	}
+	return rc;
 }

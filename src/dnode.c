@@ -240,6 +240,24 @@ int objset_open(spa_t *spa, const blkptr_t *bp, objset_t **out)
 	return 0;
 }
 
+int objset_reload(objset_t *os, const blkptr_t *bp)
+{
+	objset_t *fresh;
+	int rc = objset_open(os->spa, bp, &fresh);
+	if (rc)
+		return rc;
+	os->bp = fresh->bp;
+	memcpy(os->phys, fresh->phys, OBJSET_PHYS_SIZE);
+	os->phys_size = fresh->phys_size;
+	os->type = fresh->type;
+	os->flags = fresh->flags;
+	os->meta_dnode = fresh->meta_dnode;
+	os->meta_dnode.os = os;
+	os->alloc_cursor = 0;
+	objset_close(fresh);
+	return 0;
+}
+
 void objset_close(objset_t *os)
 {
 	free(os);

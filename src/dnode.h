@@ -60,6 +60,7 @@ typedef struct objset {
 					 * read below overlay, changed by no one */
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 	unsigned copies;	/* the dataset's copies property, for space estimates */
+	bool rolled_back;	/* its dataset was rolled back in the txg being synced */
 } objset_t;
 
 /*
@@ -68,6 +69,9 @@ typedef struct objset {
  */
 int objset_open(struct spa *spa, const blkptr_t *bp, objset_t **out);
 void objset_close(objset_t *os);
+/* Point an open objset at a new root block (after a rollback): its phys
+ * and meta-dnode are re-read; overlays are the caller's. */
+int objset_reload(objset_t *os, const blkptr_t *bp);
 
 /* Number of dnode slots the meta-dnode can address ((maxblkid+1) * per block). */
 uint64_t objset_max_object(const objset_t *os);

@@ -101,8 +101,40 @@ struct dmu_tx;
 /* Byte offsets of dsl_dir_phys_t / dsl_dataset_phys_t fields, for
  * read-modify-write of single fields with dsl_phys_set. */
 #define DD_OFF_HEAD_DATASET_OBJ 8
+#define DD_OFF_PARENT 16
 #define DD_OFF_ORIGIN_OBJ 24
+#define DD_OFF_CHILD_DIR_ZAPOBJ 32
+#define DD_OFF_USED 40
+#define DD_OFF_COMPRESSED 48
+#define DD_OFF_UNCOMPRESSED 56
+#define DD_OFF_QUOTA 64
+#define DD_OFF_RESERVED 72
+#define DD_OFF_PROPS_ZAPOBJ 80
+#define DD_OFF_FLAGS 96
+#define DD_OFF_BREAKDOWN 104
 #define DD_OFF_CLONES 144
+#define DS_OFF_REFERENCED 72
+#define DS_OFF_COMPRESSED 80
+#define DS_OFF_UNCOMPRESSED 88
+#define DS_OFF_BP 128
+/* dd_used_breakdown[] indexes (dd_used_t) */
+#define DD_USED_HEAD 0
+#define DD_USED_SNAP 1
+#define DD_USED_CHILD 2
+#define DD_USED_CHILD_RSRV 3
+#define DD_USED_REFRSRV 4
+#define DSL_DIR_MAX_DEPTH 256
+/* bpobj_phys_t and dsl_deadlist_phys_t fields */
+#define BPOBJ_OFF_NUM 0
+#define BPOBJ_OFF_BYTES 8
+#define BPOBJ_OFF_COMP 16
+#define BPOBJ_OFF_UNCOMP 24
+#define BPOBJ_OFF_SUBOBJS 32
+#define BPOBJ_OFF_NUM_SUBOBJS 40
+#define DL_OFF_USED 0
+#define DL_OFF_COMP 8
+#define DL_OFF_UNCOMP 16
+#define BPOBJ_DEADLIST_BLKSZ (128ULL << 10)
 #define DS_OFF_PREV_SNAP_OBJ 8
 #define DS_OFF_PREV_SNAP_TXG 16
 #define DS_OFF_NEXT_SNAP_OBJ 24
@@ -127,20 +159,6 @@ int zap_add_int_key(struct spa *spa, uint64_t zapobj, uint64_t key, uint64_t val
 /* dmu_object_zapify: give MOS object obj a microzap in its data and type
  * DMU_OTN_ZAP_METADATA (extensible_dataset +1); already one: nothing. */
 int dmu_object_zapify(struct spa *spa, uint64_t obj, struct dmu_tx *tx);
-
-/* A new empty bpobj (48-byte header: livelist is never active here). */
-int bpobj_alloc(struct spa *spa, uint64_t blocksize, struct dmu_tx *tx, uint64_t *obj);
-/* An empty bpobj for a deadlist entry: the shared MOS "empty_bpobj"
- * (created on first use, feature refcount +1) when empty_bpobj is
- * enabled, else a new one. */
-int bpobj_alloc_empty(struct spa *spa, struct dmu_tx *tx, uint64_t *obj);
-/* A new empty deadlist (a ZAP mintxg -> bpobj with a 320-byte header). */
-int dsl_deadlist_alloc(struct spa *spa, struct dmu_tx *tx, uint64_t *obj);
-/* Add key mintxg (hex) -> bpobj_alloc_empty to deadlist dl. */
-int dsl_deadlist_add_key(struct spa *spa, uint64_t dl, uint64_t mintxg, struct dmu_tx *tx);
-/* A new deadlist holding dl's keys below maxtxg, each with an empty bpobj. */
-int dsl_deadlist_clone(struct spa *spa, uint64_t dl, uint64_t maxtxg, struct dmu_tx *tx,
-		       uint64_t *newdl);
 
 /*
  * A new dsl_dir with its props and child-map ZAPs: the child `name` of

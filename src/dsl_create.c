@@ -4,7 +4,7 @@
  * datasets, deadlists and bpobjs, and the skeleton every new pool starts
  * with (object-layer.md §6.3, §7.5; OpenZFS dsl_dir_create_sync,
  * dsl_dataset_create_sync_dd, dsl_pool_create, dsl_pool_create_origin,
- * dsl_deadlist_alloc/clone/add_key, bpobj_alloc(_empty)).
+ * and the deadlist and bpobj calls of dsl_deadlist.c and bpobj.c).
  *
  * Theory: the steps and their order are OpenZFS's, so that a pool made
  * here numbers and links its objects as `zpool create` does. Phys
@@ -17,11 +17,13 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include "bpobj.h"
 #include "byteorder.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_deadlist.h"
 #include "spa_impl.h"
 #include "zap.h"
 #include "zap_impl.h"
@@ -83,104 +85,6 @@ int dsl_phys_get(spa_t *spa, uint64_t obj, unsigned off, uint64_t *value)
 	if (rc == 0)
 		*value = le64(b + off);
 	dnode_rele(&dn);
-	return rc;
-}
-
-int bpobj_alloc(spa_t *spa, uint64_t blocksize, dmu_tx_t *tx, uint64_t *obj)
-{
-	return dmu_object_alloc(spa->mos, DMU_OT_BPOBJ, blocksize, DMU_OT_BPOBJ_HDR, BPOBJ_SIZE_V2,
-				0, tx, obj);
-}
-
-int bpobj_alloc_empty(spa_t *spa, dmu_tx_t *tx, uint64_t *obj)
-{
-	if (!spa_feature_is_enabled(spa, "empty_bpobj"))
-		return bpobj_alloc(spa, SPA_OLD_MAXBLOCKSIZE, tx, obj);
-	uint64_t shared = 0;
-	int rc;
-	if (!spa_feature_is_active(spa, "empty_bpobj")) {
-		rc = bpobj_alloc(spa, SPA_OLD_MAXBLOCKSIZE, tx, &shared);
-		if (rc == 0)
-			rc = zap_add_uint64(spa->mos, 1, "empty_bpobj", shared, tx);
-	} else {
-		dnode_t dir;
-		rc = dnode_hold(spa->mos, 1, &dir);
-		if (rc == 0) {
-			rc = zap_lookup_uint64(&dir, "empty_bpobj", &shared);
-			dnode_rele(&dir);
-		}
-	}
-	if (rc == 0)
-		rc = spa_feature_incr(spa, "empty_bpobj", tx);
-	if (rc == 0)
-		*obj = shared;
-	return rc;
-}
-
-int dsl_deadlist_alloc(spa_t *spa, dmu_tx_t *tx, uint64_t *obj)
-{
-	return zap_create(spa->mos, DMU_OT_DEADLIST, DMU_OT_DEADLIST_HDR, DSL_DEADLIST_PHYS_SIZE, tx,
-			  obj);
-}
-
-/* zap_add_int_key: the key is the integer in lower-case hex. */
-int zap_add_int_key(spa_t *spa, uint64_t zapobj, uint64_t key, uint64_t value, dmu_tx_t *tx)
-{
-	char name[24];
-	snprintf(name, sizeof(name), "%llx", (unsigned long long)key);
-	return zap_add_uint64(spa->mos, zapobj, name, value, tx);
-}
-
-int dsl_deadlist_add_key(spa_t *spa, uint64_t dl, uint64_t mintxg, dmu_tx_t *tx)
-{
-	uint64_t bpobj;
-	int rc = bpobj_alloc_empty(spa, tx, &bpobj);
-	return rc ? rc : zap_add_int_key(spa, dl, mintxg, bpobj, tx);
-}
-
-struct keys {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int collect_key(void *arg, const zap_entry_t *ze)
-{
-	struct keys *k = arg;
-	if (k->n == k->cap) {
-		size_t nc = k->cap ? 2 * k->cap : 16;
-		uint64_t *nv = realloc(k->v, nc * sizeof(*nv));
-		if (!nv)
-			return -ZFUSE_E_NOMEM;
-		k->v = nv;
-		k->cap = nc;
-	}
-	k->v[k->n++] = strtoull(ze->name, NULL, 16);
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-int dsl_deadlist_clone(spa_t *spa, uint64_t dl, uint64_t maxtxg, dmu_tx_t *tx, uint64_t *newdl)
-{
-	struct keys k = { 0 };
-	dnode_t dn;
-	int rc = dnode_hold(spa->mos, dl, &dn);
-	if (rc)
-		return rc;
-	rc = zap_iterate(&dn, 0, 0, collect_key, &k);
-	dnode_rele(&dn);
-	if (rc == 0)
-		rc = dsl_deadlist_alloc(spa, tx, newdl);
-	/* OpenZFS walks its AVL tree of entries: ascending mintxg. */
-	if (k.n)
-		qsort(k.v, k.n, sizeof(*k.v), cmp_u64);
-	for (size_t i = 0; rc == 0 && i < k.n && k.v[i] < maxtxg; i++)
-		rc = dsl_deadlist_add_key(spa, *newdl, k.v[i], tx);
-	free(k.v);
 	return rc;
 }
 

@@ -20,6 +20,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_deadlist.h"
 #include "dsl_dataset.h"
 #include "spa_impl.h"
 #include "zap.h"

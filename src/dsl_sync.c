@@ -17,6 +17,7 @@
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dsl.h"
+#include "dsl_deadlist.h"
 #include "dsl_sync.h"
 #include "spa_misc.h"
 #include "zap.h"
@@ -26,22 +27,8 @@
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
-#define DS_OFF_REFERENCED 72
-#define DS_OFF_COMPRESSED 80
-#define DS_OFF_UNCOMPRESSED 88
-#define DS_OFF_BP 128
-#define DD_OFF_PARENT 16
-#define DD_OFF_USED 40
-#define DD_OFF_COMPRESSED 48
-#define DD_OFF_UNCOMPRESSED 56
-#define DD_OFF_FLAGS 96
-#define DD_OFF_BREAKDOWN 104
-#define DD_USED_HEAD 0
-#define DD_USED_SNAP 1
-#define DD_USED_CHILD 2
-#define DSL_DIR_MAX_DEPTH 256
 
-static uint64_t bp_ucsize(const blkptr_t *bp)
+uint64_t dsl_bp_ucsize(const blkptr_t *bp)
 {
 	bool meta = bp_get_level(bp) > 0 || dmu_ot_is_metadata(bp_get_type(bp));
 	return meta ? bp_get_psize(bp) : bp_get_lsize(bp);
@@ -78,7 +65,7 @@ void dsl_acct_born(void *arg, const blkptr_t *bp)
 {
 	struct dsl_acct *a = arg;
 	int64_t dsize = (int64_t)spa_bp_dsize(a->spa, bp);
-	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)bp_ucsize(bp);
+	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)dsl_bp_ucsize(bp);
 	a->used += dsize;
 	a->unique += dsize;
 	a->comp += psize;
@@ -88,119 +75,12 @@ void dsl_acct_born(void *arg, const blkptr_t *bp)
 	a->dir_uncomp += ucsize;
 }
 
-#define BPOBJ_OFF_NUM 0
-#define BPOBJ_OFF_BYTES 8
-#define BPOBJ_OFF_COMP 16
-#define BPOBJ_OFF_UNCOMP 24
-#define DL_OFF_USED 0
-#define DL_OFF_COMP 8
-#define DL_OFF_UNCOMP 16
-#define BPOBJ_DEADLIST_BLKSZ (128ULL << 10)
-
-struct dl_pick {
-	uint64_t birth, best_key, bpobj;
-	bool found;
-};
-
-static int dl_pick_cb(void *arg, const zap_entry_t *ze)
-{
-	struct dl_pick *p = arg;
-	uint64_t key = strtoull(ze->name, NULL, 16);
-	if (key < p->birth && (!p->found || key >= p->best_key)) {
-		p->best_key = key;
-		p->bpobj = ze->value_first;
-		p->found = true;
-	}
-	return 0;
-}
-
-static int bonus_add(spa_t *spa, uint64_t obj, const unsigned *offs, const int64_t *deltas, int n,
-		     dmu_tx_t *tx)
-{
-	dnode_t dn;
-	int rc = dnode_hold_dirty(spa->mos, obj, tx, &dn);
-	if (rc)
-		return rc;
-	uint64_t len;
-	uint8_t *b = (uint8_t *)dnode_bonus(&dn, &len);
-	for (int i = 0; i < n; i++) {
-		if (offs[i] + 8 > len) {
-			dnode_rele(&dn);
-			return SET_ERROR(-ZFUSE_E_CORRUPT);
-		}
-		put_le64(b + offs[i], (uint64_t)((int64_t)le64(b + offs[i]) + deltas[i]));
-	}
-	dnode_rele(&dn);
-	return 0;
-}
-
-/* Append bp to the deadlist entry that covers its birth (object-layer.md §6.8). */
-static int deadlist_insert(struct dsl_acct *a, const blkptr_t *bp, int64_t dsize, int64_t psize,
-			   int64_t ucsize)
-{
-	spa_t *spa = a->spa;
-	dmu_tx_t tx = { spa, a->txg };
-	dnode_t dl;
-	int rc = dnode_hold(spa->mos, a->deadlist_obj, &dl);
-	if (rc)
-		return rc;
-	struct dl_pick pick = { .birth = bp->blk_birth };
-	rc = zap_iterate(&dl, 0, 0, dl_pick_cb, &pick);
-	dnode_rele(&dl);
-	if (rc < 0)
-		return rc;
-	if (!pick.found)
-		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	/* The shared empty bpobj is never written: give the entry its own. */
-	uint64_t empty = 0;
-	dnode_t dir;
-	if (dnode_hold(spa->mos, 1, &dir) == 0) {
-		zap_lookup_uint64(&dir, "empty_bpobj", &empty);
-		dnode_rele(&dir);
-	}
-	if (empty && pick.bpobj == empty) {
-		char key[24];
-		snprintf(key, sizeof(key), "%llx", (unsigned long long)pick.best_key);
-		if ((rc = bpobj_alloc(spa, BPOBJ_DEADLIST_BLKSZ, &tx, &pick.bpobj)) != 0 ||
-		    (rc = zap_update_uint64(spa->mos, a->deadlist_obj, key, pick.bpobj, &tx)) != 0 ||
-		    (rc = spa_feature_decr(spa, "empty_bpobj", &tx)) != 0)
-			return rc;
-	}
-	/* Stored normalized: no checksum, no fill; embedded ones keep only
-	 * their properties and birth. */
-	blkptr_t stored = *bp;
-	memset(&stored.blk_cksum, 0, sizeof(stored.blk_cksum));
-	stored.blk_fill = 0;
-	if (bp_is_embedded(bp)) {
-		memset(&stored, 0, sizeof(stored));
-		stored.blk_prop = bp->blk_prop;
-		stored.blk_birth = bp->blk_birth;
-	}
-	dnode_t bo;
-	if ((rc = dnode_hold(spa->mos, pick.bpobj, &bo)) != 0)
-		return rc;
-	uint64_t blen;
-	const uint8_t *hdr = dnode_bonus(&bo, &blen);
-	uint64_t num = blen >= 8 ? le64(hdr + BPOBJ_OFF_NUM) : 0;
-	dnode_rele(&bo);
-	uint8_t raw[sizeof(blkptr_t)];
-	bp_store(raw, &stored);
-	if ((rc = dmu_write(spa->mos, pick.bpobj, num * sizeof(blkptr_t), sizeof(raw), raw, &tx)) != 0)
-		return rc;
-	static const unsigned bo_offs[4] = { BPOBJ_OFF_NUM, BPOBJ_OFF_BYTES, BPOBJ_OFF_COMP, BPOBJ_OFF_UNCOMP };
-	int64_t bo_deltas[4] = { 1, dsize, psize, ucsize };
-	if ((rc = bonus_add(spa, pick.bpobj, bo_offs, bo_deltas, blen >= 32 ? 4 : 2, &tx)) != 0)
-		return rc;
-	static const unsigned dl_offs[3] = { DL_OFF_USED, DL_OFF_COMP, DL_OFF_UNCOMP };
-	int64_t dl_deltas[3] = { dsize, psize, ucsize };
-	return bonus_add(spa, a->deadlist_obj, dl_offs, dl_deltas, 3, &tx);
-}
 
 int dsl_acct_kill(void *arg, const blkptr_t *bp, bool rewritten)
 {
 	struct dsl_acct *a = arg;
 	int64_t dsize = (int64_t)spa_bp_dsize(a->spa, bp);
-	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)bp_ucsize(bp);
+	int64_t psize = (int64_t)bp_get_psize(bp), ucsize = (int64_t)dsl_bp_ucsize(bp);
 	a->used -= dsize;
 	a->comp -= psize;
 	a->uncomp -= ucsize;
@@ -216,7 +96,8 @@ int dsl_acct_kill(void *arg, const blkptr_t *bp, bool rewritten)
 	}
 	/* The newest snapshot still has it: onto the deadlist, and the space
 	 * moves from the head to the snapshots. */
-	int rc = deadlist_insert(a, bp, dsize, psize, ucsize);
+	dmu_tx_t tx = { a->spa, a->txg };
+	int rc = dsl_deadlist_insert(a->spa, a->deadlist_obj, bp, dsize, psize, ucsize, &tx);
 	if (rc) {
 		if (!a->err)
 			a->err = rc;
@@ -236,9 +117,8 @@ static void add64(uint8_t *p, int64_t delta)
 	put_le64(p, (uint64_t)((int64_t)le64(p) + delta));
 }
 
-/* Charge a dsl_dir (which) and its ancestors (CHILD) with the deltas; the
- * dir itself also moves head_to_snap from HEAD to SNAP. */
-static int dir_diduse(spa_t *spa, uint64_t dirobj, int which, const struct dsl_acct *a, dmu_tx_t *tx)
+int dsl_dir_diduse_space(spa_t *spa, uint64_t dirobj, int which, int64_t used, int64_t comp,
+			 int64_t uncomp, dmu_tx_t *tx)
 {
 	for (int depth = 0; dirobj && depth < DSL_DIR_MAX_DEPTH; depth++) {
 		dnode_t dn;
@@ -251,21 +131,46 @@ static int dir_diduse(spa_t *spa, uint64_t dirobj, int which, const struct dsl_a
 			dnode_rele(&dn);
 			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
-		add64(dd + DD_OFF_USED, a->dir_used);
-		add64(dd + DD_OFF_COMPRESSED, a->dir_comp);
-		add64(dd + DD_OFF_UNCOMPRESSED, a->dir_uncomp);
-		if (le64(dd + DD_OFF_FLAGS) & DD_FLAG_USED_BREAKDOWN) {
-			add64(dd + DD_OFF_BREAKDOWN + 8 * (uint64_t)which, a->dir_used);
-			if (depth == 0 && a->head_to_snap) {
-				add64(dd + DD_OFF_BREAKDOWN + 8 * DD_USED_HEAD, -a->head_to_snap);
-				add64(dd + DD_OFF_BREAKDOWN + 8 * DD_USED_SNAP, a->head_to_snap);
-			}
-		}
+		add64(dd + DD_OFF_USED, used);
+		add64(dd + DD_OFF_COMPRESSED, comp);
+		add64(dd + DD_OFF_UNCOMPRESSED, uncomp);
+		if (le64(dd + DD_OFF_FLAGS) & DD_FLAG_USED_BREAKDOWN)
+			add64(dd + DD_OFF_BREAKDOWN + 8 * (uint64_t)which, used);
 		dirobj = le64(dd + DD_OFF_PARENT);
 		which = DD_USED_CHILD;
 		dnode_rele(&dn);
 	}
 	return 0;
+}
+
+int dsl_dir_transfer_space(spa_t *spa, uint64_t dirobj, int64_t delta, int from, int to,
+			   dmu_tx_t *tx)
+{
+	if (!delta)
+		return 0;
+	dnode_t dn;
+	int rc = dnode_hold_dirty(spa->mos, dirobj, tx, &dn);
+	if (rc)
+		return rc;
+	uint64_t len;
+	uint8_t *dd = (uint8_t *)dnode_bonus(&dn, &len);
+	if (len < DD_OFF_BREAKDOWN + 5 * 8)
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+	else if (le64(dd + DD_OFF_FLAGS) & DD_FLAG_USED_BREAKDOWN) {
+		add64(dd + DD_OFF_BREAKDOWN + 8 * (uint64_t)from, -delta);
+		add64(dd + DD_OFF_BREAKDOWN + 8 * (uint64_t)to, delta);
+	}
+	dnode_rele(&dn);
+	return rc;
+}
+
+/* Charge a dsl_dir (which) and its ancestors (CHILD) with the deltas; the
+ * dir itself also moves head_to_snap from HEAD to SNAP. */
+static int dir_diduse(spa_t *spa, uint64_t dirobj, int which, const struct dsl_acct *a, dmu_tx_t *tx)
+{
+	int rc = dsl_dir_diduse_space(spa, dirobj, which, a->dir_used, a->dir_comp, a->dir_uncomp, tx);
+	return rc ? rc : dsl_dir_transfer_space(spa, dirobj, a->head_to_snap, DD_USED_HEAD,
+						DD_USED_SNAP, tx);
 }
 
 int dsl_dataset_sync_done(spa_t *spa, const struct dsl_acct *a, const blkptr_t *newbp, dmu_tx_t *tx)

@@ -30,6 +30,9 @@ struct dsl_acct {
 };
 
 /* Fill the dataset facts of a (snapshot, deadlist, origin) from the MOS. */
+/* Uncompressed size as dsl accounting counts it: psize for metadata. */
+uint64_t dsl_bp_ucsize(const blkptr_t *bp);
+
 int dsl_acct_init(struct dsl_acct *a, struct spa *spa, uint64_t txg, uint64_t dsobj);
 
 /* os_sync_owner callbacks (arg is a struct dsl_acct). */
@@ -40,6 +43,13 @@ int dsl_acct_kill(void *arg, const blkptr_t *bp, bool rewritten);
 int dsl_dataset_sync_done(struct spa *spa, const struct dsl_acct *a, const blkptr_t *newbp,
 			  dmu_tx_t *tx);
 /* Charge MOS block deltas to $MOS (and the root dir as CHILD). */
+/* dsl_dir_diduse_space: charge dir's `which` (DD_USED_*) and total, and
+ * each ancestor's CHILD and total, with the deltas. */
+int dsl_dir_diduse_space(struct spa *spa, uint64_t dirobj, int which, int64_t used, int64_t comp,
+			 int64_t uncomp, dmu_tx_t *tx);
+/* Move delta bytes of dir's breakdown from `from` to `to` (total unchanged). */
+int dsl_dir_transfer_space(struct spa *spa, uint64_t dirobj, int64_t delta, int from, int to,
+			   dmu_tx_t *tx);
 int dsl_mos_diduse(struct spa *spa, const struct dsl_acct *a, dmu_tx_t *tx);
 
 /* Activate per-dataset features that this txg's changes start to use

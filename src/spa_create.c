@@ -35,6 +35,7 @@
 #include "dmu_tx.h"
 #include "txg.h"
 #include "dmu_types.h"
+#include "bpobj.h"
 #include "byteorder.h"
 #include "dsl.h"
 #include "metaslab.h"

@@ -317,8 +317,10 @@ static int sync_mos(spa_t *spa, uint64_t txg, const struct os_write_policy *pol,
 
 static void set_release(spa_t *spa, struct txg_sync_set *set)
 {
-	for (size_t i = 1; i < set->n; i++)
+	for (size_t i = 1; i < set->n; i++) {
 		set->v[i].os->refcount--;
+		dbuf_overlay_free(set->v[i].retired);	/* a failed sync's */
+	}
 	free(set->v);
 	dmu_prep_batch_free(&set->prep);
 	zio_write_queue_free(&set->writes);
@@ -397,6 +399,8 @@ static int txg_sync_write(spa_t *spa, struct txg_sync_set *set)
 			rc = r;
 		}
 	}
+	if (rc == 0)
+		rc = dmu_objset_rollback_finish(spa, set->v, set->n);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_dataset.h"
+#include "dsl_destroy.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
 #include "spa_misc.h"
@@ -307,4 +308,138 @@ int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 	a.zpl.root_gid = (uint32_t)getegid();
 	a.zpl.root_mode = 0755;
 	return dsl_sync_task(spa, create_check, create_sync, &a);
+}
+
+/* ---- destroy ------------------------------------------------------------- */
+
+struct destroy_arg {
+	const char *name;
+	uint64_t dsobj;
+	bool snapshot;
+};
+
+static int destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct destroy_arg *a = varg;
+	uint64_t dir;
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->name, &a->dsobj, &dir, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "could not find any snapshots to destroy; check "
+			"snapshot names.");
+	if (rc)
+		return rc;
+	if (snap != a->snapshot)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	rc = snap ? dsl_destroy_snapshot_check(spa, a->dsobj) : dsl_destroy_head_check(spa, a->dsobj);
+	switch (rc) {
+	case -ZFUSE_E_EXIST:
+		spa_log(spa, ZFUSE_LOG_ERROR, snap ? "cannot destroy '%s': snapshot has dependent "
+			"clones" : "cannot destroy '%s': filesystem has snapshots", a->name);
+		break;
+	case -ZFUSE_E_NOTEMPTY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot destroy '%s': filesystem has children",
+			a->name);
+		break;
+	case -ZFUSE_E_BUSY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot destroy '%s': dataset is busy", a->name);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static int destroy_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct destroy_arg *a = varg;
+	return a->snapshot ? dsl_destroy_snapshot_sync_impl(spa, a->dsobj, tx)
+			   : dsl_destroy_head_sync_impl(spa, a->dsobj, tx);
+}
+
+static int destroy(spa_t *spa, const char *name, bool snapshot)
+{
+	if (!name)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct ds_name n;
+	int rc = name_parse(spa, name, &n);
+	if (rc)
+		return rc;
+	if ((n.sep == '@') != snapshot || n.sep == '#') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot destroy '%s': %s", name,
+			snapshot ? "not a snapshot name" : "a snapshot or bookmark name");
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	struct destroy_arg a = { name, 0, snapshot };
+	return dsl_sync_task(spa, destroy_check, destroy_sync, &a);
+}
+
+int zfuse_snapshot_destroy(zfuse_pool_t *pool, const char *name)
+{
+	return destroy((spa_t *)pool, name, true);
+}
+
+int zfuse_dataset_destroy(zfuse_pool_t *pool, const char *name)
+{
+	return destroy((spa_t *)pool, name, false);
+}
+
+/* ---- rollback ------------------------------------------------------------ */
+
+struct rollback_arg {
+	struct ds_name name;
+	const char *full;
+	uint64_t head, snap;
+};
+
+static int rollback_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct rollback_arg *a = varg;
+	uint64_t dir;
+	int rc = head_find(spa, a->name.ds, &a->head, &dir);
+	if (rc == 0) {
+		rc = dsl_snapshot_lookup(spa, a->head, a->name.snap, &a->snap);
+		if (rc == -ZFUSE_E_NOENT)
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
+				a->full);
+	}
+	if (rc == 0)
+		rc = dsl_dataset_rollback_check(spa, a->head, a->snap);
+	if (rc == -ZFUSE_E_EXIST)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rollback to '%s': more recent snapshots or "
+			"bookmarks exist\nuse '-r' to force deletion of the following snapshots and "
+			"bookmarks:", a->full);
+	else if (rc == -ZFUSE_E_UNSUPPORTED)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rollback to '%s': the snapshot has an intent "
+			"log, which zfuse does not rewrite", a->full);
+	return rc;
+}
+
+static int rollback_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct rollback_arg *a = varg;
+	return dsl_dataset_rollback_sync_impl(spa, a->head, a->snap, tx);
+}
+
+int zfuse_rollback(zfuse_pool_t *pool, const char *snapname)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!snapname)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct rollback_arg a = { .full = snapname };
+	int rc = name_parse(spa, snapname, &a.name);
+	if (rc)
+		return rc;
+	if (a.name.sep != '@') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rollback '%s': not a snapshot name "
+			"(DATASET@SNAPSHOT)", snapname);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	return dsl_sync_task(spa, rollback_check, rollback_sync, &a);
 }

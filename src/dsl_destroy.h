@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * dsl_destroy.h — destroying snapshots and datasets, rolling back
+ * (object-layer.md §7.2, §7.4, §7.6). Checks run before queueing and
+ * again in the sync; sync steps run in the txg of tx (dsl_synctask.h).
+ */
+#ifndef ZFUSE_DSL_DESTROY_H
+#define ZFUSE_DSL_DESTROY_H
+
+#include <stdint.h>
+#include "dmu_tx.h"
+
+struct spa;
+
+/* Errors: ZFUSE_E_INVAL (not a snapshot), ZFUSE_E_EXIST (it has clones),
+ * ZFUSE_E_BUSY (user holds, or it is open). */
+int dsl_destroy_snapshot_check(struct spa *spa, uint64_t snapobj);
+int dsl_destroy_snapshot_sync_impl(struct spa *spa, uint64_t snapobj, dmu_tx_t *tx);
+
+/* Errors: ZFUSE_E_BUSY (the root dataset, or open), ZFUSE_E_EXIST (it has
+ * snapshots), ZFUSE_E_NOTEMPTY (it has children). */
+int dsl_destroy_head_check(struct spa *spa, uint64_t dsobj);
+int dsl_destroy_head_sync_impl(struct spa *spa, uint64_t dsobj, dmu_tx_t *tx);
+
+/* Roll head back to snapshot snapobj. Errors: ZFUSE_E_EXIST (not its
+ * newest snapshot), ZFUSE_E_UNSUPPORTED (the snapshot has an intent log). */
+int dsl_dataset_rollback_check(struct spa *spa, uint64_t head, uint64_t snapobj);
+int dsl_dataset_rollback_sync_impl(struct spa *spa, uint64_t head, uint64_t snapobj,
+				   dmu_tx_t *tx);
+
+#endif
