@@ -51,9 +51,11 @@
  * The verbs a daemon runs: every verb of pool_verb.h that is linked in.
  * Adding one is a line here.
  */
-extern const struct zf_pool_verb zf_verb_dev_list, zf_verb_dev_snapshot, zf_verb_dev_create;	/* TEMPORARY */
+extern const struct zf_pool_verb zf_verb_dev_list, zf_verb_dev_snapshot, zf_verb_dev_create,
+	zf_verb_dev_destroy, zf_verb_dev_rollback;	/* TEMPORARY */
 static const struct zf_pool_verb *const control_verbs[] = {
-	&zf_verb_dev_list, &zf_verb_dev_snapshot, &zf_verb_dev_create,
+	&zf_verb_dev_list, &zf_verb_dev_snapshot, &zf_verb_dev_create, &zf_verb_dev_destroy,
+	&zf_verb_dev_rollback,
 };
 
 static const struct zf_pool_verb *find_verb(const char *name)

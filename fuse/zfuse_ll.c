@@ -810,10 +810,6 @@ static void snapdir_mkdir(fuse_req_t req, struct zf_node *d, const char *name)
 		forget_node(ll, e.ino, 1);
 }
 
-/* Until the library has zfuse_snapshot_destroy (issue 9's destroy is being
- * written): rmdir in .zfs/snapshot says ENOSYS without it. */
-#pragma weak zfuse_snapshot_destroy
-
 /* Whether the session holds a node of snap besides its root's. */
 static bool busy_here(void *arg, struct zf_fs *snap)
 {
@@ -843,8 +839,7 @@ static void snapdir_rmdir(fuse_req_t req, struct zf_node *d, const char *name)
 	 * (`zfuse destroy` drops the cache first.) */
 	int rc = zf_snap_release(ll->tree, d->t.fs, name, busy_here, ll);
 	if (rc == 0)
-		rc = zfuse_snapshot_destroy ? zfuse_snapshot_destroy(ll->tree->pool, full) :
-		     -ZFUSE_E_UNSUPPORTED;
+		rc = zfuse_snapshot_destroy(ll->tree->pool, full);
 	free(full);
 	if (rc == 0)
 		snapdir_refresh(ll);
