@@ -206,13 +206,6 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 		release_snapshots(srv);
 	if (!ctx || strcmp(verb->name, "rollback") != 0)
 		return ctx;
-	/* What the mounts wrote goes to disk first, as OpenZFS's rollback of
-	 * a mounted filesystem waits for it (and the library's rollback of
-	 * an open dataset with changes still in the open txg reads a broken
-	 * tree afterwards). */
-	if (zfuse_pool_sync(srv->tree->pool) < 0)
-		zf_log(ZFUSE_LOG_WARN, "cannot write pool %s before the rollback",
-		       zfuse_pool_name(srv->tree->pool));
 	int nops = zf_verb_operands(verb, argc, argv, ops, 8);
 	ctx->v = calloc((size_t)nops * srv->tree->nmounts + 1, sizeof(*ctx->v));
 	for (int k = 0; ctx->v && k < nops; k++) {
@@ -226,6 +219,13 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 			root_names(&ctx->v[ctx->n++]);
 		}
 	}
+	/* What the mounts wrote (and the listing's atime) goes to disk first,
+	 * as OpenZFS's rollback of a mounted filesystem waits for it (and the
+	 * library's rollback of an open dataset with changes still in the
+	 * open txg reads a broken tree afterwards). */
+	if (zfuse_pool_sync(srv->tree->pool) < 0)
+		zf_log(ZFUSE_LOG_WARN, "cannot write pool %s before the rollback",
+		       zfuse_pool_name(srv->tree->pool));
 	return ctx;
 }
 
