@@ -87,6 +87,8 @@ int zf_verb_operands(const struct zf_pool_verb *verb, int argc, char **argv, cha
 			done = true;
 			continue;
 		}
+		if (a[1] == '-')
+			continue;	/* a long option: none of ours takes a value apart */
 		for (const char *p = a + 1; *p; p++) {
 			const char *o = strchr(opts, *p);
 			if (o && *o != ':' && o[1] == ':') {
