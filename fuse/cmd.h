@@ -9,6 +9,7 @@
 #ifndef ZFUSE_FUSE_CMD_H
 #define ZFUSE_FUSE_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define ZF_EXIT_OK 0
@@ -31,6 +32,25 @@ int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 void cmd_unmount_usage(FILE *out);
 void cmd_mount_usage(FILE *out);
+/* zfs-style verbs on a pool (cmd_prop.c, through pool_verb.c). */
+int cmd_list(int argc, char **argv);
+void cmd_list_usage(FILE *out);
+int cmd_get(int argc, char **argv);
+void cmd_get_usage(FILE *out);
+int cmd_set(int argc, char **argv);
+void cmd_set_usage(FILE *out);
+int cmd_inherit(int argc, char **argv);
+void cmd_inherit_usage(FILE *out);
+/* (cmd_dataset.c) */
+int cmd_snapshot(int argc, char **argv);
+void cmd_snapshot_usage(FILE *out);
+int cmd_destroy(int argc, char **argv);
+void cmd_destroy_usage(FILE *out);
+int cmd_rollback(int argc, char **argv);
+void cmd_rollback_usage(FILE *out);
+/* `zfuse create` names a dataset (one operand with a '/'), not a pool. */
+bool cmd_create_is_dataset(int argc, char **argv);
+int cmd_create_dataset(int argc, char **argv);
 /* mount(8)/umount(8) helpers (cmd_mount_helper.c), chosen by argv[0]. */
 int zf_mount_helper(int argc, char **argv);
 int zf_umount_helper(int argc, char **argv);

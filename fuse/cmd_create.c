@@ -22,6 +22,7 @@ void cmd_create_usage(FILE *out)
 {
 	fputs("usage: zfuse create [-f] [-s SIZE] [-o PROP=VALUE]... [-O PROP=VALUE]...\n"
 	      "                    [--from DIR] POOL VDEV...\n"
+	      "       zfuse create [-d DIR|IMAGE]... [-p] [-o PROP=VALUE]... POOL/FILESYSTEM\n"
 	      "Creates a pool on image files (or block devices), as zpool create does.\n"
 	      "  VDEV    FILE | mirror FILE FILE... | raidz[1-3] FILE FILE...; several\n"
 	      "          vdevs make a stripe\n"
@@ -32,7 +33,9 @@ void cmd_create_usage(FILE *out)
 	      "          copies, atime, dnodesize, xattr, mountpoint, canmount,\n"
 	      "          normalization, utf8only, casesensitivity\n"
 	      "  --from DIR  fill the root filesystem with a copy of DIR (all file\n"
-	      "          types, modes, owners, times, xattrs, hard links, holes)\n", out);
+	      "          types, modes, owners, times, xattrs, hard links, holes)\n"
+	      "The second form creates a filesystem in a pool, as zfs create does (see\n"
+	      "zfuse help snapshot for how the pool is found: its daemon, or -d).\n", out);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -65,6 +68,8 @@ static void log_stderr(void *arg, int level, const char *msg)
 
 int cmd_create(int argc, char **argv)
 {
+	if (cmd_create_is_dataset(argc, argv))
+		return cmd_create_dataset(argc, argv);
 	struct zfuse_create_opts o = { 0 };
 	const char **pool_props = calloc((size_t)argc, sizeof(char *));
 	const char **fs_props = calloc((size_t)argc, sizeof(char *));

@@ -51,11 +51,10 @@
  * The verbs a daemon runs: every verb of pool_verb.h that is linked in.
  * Adding one is a line here.
  */
-extern const struct zf_pool_verb zf_verb_dev_list, zf_verb_dev_snapshot, zf_verb_dev_create,
-	zf_verb_dev_destroy, zf_verb_dev_rollback;	/* TEMPORARY */
 static const struct zf_pool_verb *const control_verbs[] = {
-	&zf_verb_dev_list, &zf_verb_dev_snapshot, &zf_verb_dev_create, &zf_verb_dev_destroy,
-	&zf_verb_dev_rollback,
+	&zf_verb_snapshot, &zf_verb_destroy, &zf_verb_rollback, &zf_verb_create_dataset,
+	&zf_verb_list, &zf_verb_get, &zf_verb_set, &zf_verb_inherit,
+	/* &zf_verb_clone: once cmd_dataset.c has it */
 };
 
 static const struct zf_pool_verb *find_verb(const char *name)

@@ -63,8 +63,29 @@ void zf_log(int level, const char *fmt, ...)
 	emit(level, msg);
 }
 
+/* A verb's thread: the library's errors and warnings go to its caller. */
+static _Thread_local FILE *capture;
+static _Thread_local unsigned captured_errors;
+
+void zf_log_capture(FILE *err)
+{
+	capture = err;
+}
+
+unsigned zf_log_errors(void)
+{
+	return captured_errors;
+}
+
 void zf_log_backend(void *arg, int level, const char *msg)
 {
 	(void)arg;
+	if (capture && level <= ZFUSE_LOG_WARN) {
+		if (level <= ZFUSE_LOG_ERROR)
+			captured_errors++;
+		fprintf(capture, "%s%s\n", level <= ZFUSE_LOG_ERROR ? "" : "warning: ",
+			msg ? msg : "(null)");
+		return;
+	}
 	emit(level, msg ? msg : "(null)");
 }

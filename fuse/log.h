@@ -15,6 +15,14 @@ int zf_log_level(void);
 /* After daemonizing stderr is /dev/null; messages must go to syslog. */
 void zf_log_use_syslog(void);
 void zf_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* While a verb runs on this thread (pool_verb.c, the control socket), the
+ * library's errors and warnings go to its caller's stream err instead,
+ * as zfs prints them; NULL ends that. zf_log_errors counts the errors so
+ * sent on this thread, so a verb prints its own message only for an
+ * error the library did not explain. */
+#include <stdio.h>
+void zf_log_capture(FILE *err);
+unsigned zf_log_errors(void);
 /* A zfuse_log_fn, for struct zfuse_import_opts. */
 void zf_log_backend(void *arg, int level, const char *msg);
 

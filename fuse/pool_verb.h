@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include "zfuse/zfuse.h"
 
+#define ZF_POOL_OPERAND_LAST (-2)
+
 struct zf_pool_verb {
 	const char *name;
 	const char *summary;	/* one line for `zfuse help` */
@@ -27,7 +29,9 @@ struct zf_pool_verb {
 	/* getopt(3) option string of the verb, used to find its operands. */
 	const char *optstring;
 	/* Which operand names a dataset of the pool addressed (0: the
-	 * first); -1: none needed (`list` with no operand). */
+	 * first; ZF_POOL_OPERAND_LAST: the last, as `set P=V... DS`); -1:
+	 * none needed. A verb may be given fewer operands (`list` with none):
+	 * then no daemon is asked and -d must name the images. */
 	int pool_operand;
 	/* argv[0] is the verb; pool-locating options (-d) are already taken
 	 * out. Output goes to out, messages to err. Returns ZF_EXIT_*. */

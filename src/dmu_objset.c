@@ -42,9 +42,7 @@ int spa_objset_hold(spa_t *spa, uint64_t dsobj, objset_t **out)
 		return rc;
 	os->dsobj = dsobj;
 	os->refcount = 1;
-	struct os_write_policy pol;
-	dmu_objset_policy(spa, os, &pol);
-	os->copies = (unsigned)pol.copies;
+	dmu_objset_refresh_props(spa, os);
 	os->next = spa->objsets;
 	spa->objsets = os;
 	*out = os;
@@ -165,6 +163,20 @@ void dmu_objset_policy(spa_t *spa, const objset_t *os, struct os_write_policy *p
 		pol->meta_checksum = pol->data_checksum;
 	if (dsl_prop_get_uint64(spa, ds.dir_obj, "copies", true, &v, NULL) == 0 && v >= 1 && v <= 3)
 		pol->copies = (int)v;
+}
+
+void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
+{
+	struct os_write_policy pol;
+	dmu_objset_policy(spa, os, &pol);
+	os->copies = (unsigned)pol.copies;
+	dsl_dataset_phys_t ds;
+	uint64_t rs = 128 << 10;
+	if (dsl_dataset_read(spa, os->dsobj, &ds) == 0)
+		dsl_prop_get_uint64(spa, ds.dir_obj, "recordsize", true, &rs, NULL);
+	if (rs < 512 || rs > SPA_MAXBLOCKSIZE)
+		rs = 128 << 10;
+	os->recordsize = rs;
 }
 
 bool dmu_objset_is_dirty(const objset_t *os)

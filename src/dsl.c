@@ -70,7 +70,7 @@ int dsl_dataset_read(spa_t *spa, uint64_t obj, dsl_dataset_phys_t *ds)
 }
 
 /* A zapified dir/dataset carries extra fields in its data ZAP (§6.6). */
-static int zapified_lookup(spa_t *spa, uint64_t obj, const char *field, uint64_t *value)
+int dsl_zapified_lookup(spa_t *spa, uint64_t obj, const char *field, uint64_t *value)
 {
 	dnode_t dn;
 	int rc = dnode_hold(spa->mos, obj, &dn);
@@ -87,13 +87,13 @@ static int zapified_lookup(spa_t *spa, uint64_t obj, const char *field, uint64_t
 bool dsl_dir_is_encrypted(spa_t *spa, uint64_t dirobj)
 {
 	uint64_t keyobj;
-	return zapified_lookup(spa, dirobj, "com.datto:crypto_key_obj", &keyobj) == 0 && keyobj;
+	return dsl_zapified_lookup(spa, dirobj, "com.datto:crypto_key_obj", &keyobj) == 0 && keyobj;
 }
 
 bool dsl_dir_has_livelist(spa_t *spa, uint64_t dirobj)
 {
 	uint64_t obj;
-	return zapified_lookup(spa, dirobj, "com.delphix:livelist", &obj) == 0 && obj;
+	return dsl_zapified_lookup(spa, dirobj, "com.delphix:livelist", &obj) == 0 && obj;
 }
 
 static int zap_lookup_in(spa_t *spa, uint64_t zapobj, const char *name, uint64_t *value)
@@ -214,6 +214,39 @@ int dsl_dir_name(spa_t *spa, uint64_t dirobj, char *buf, size_t cap)
 	return n < cap ? 0 : -ZFUSE_E_RANGE;
 }
 
+int dsl_dataset_name(spa_t *spa, uint64_t dsobj, char *buf, size_t cap)
+{
+	dsl_dataset_phys_t ds;
+	dsl_dir_phys_t dd;
+	int rc = dsl_dataset_read(spa, dsobj, &ds);
+	if (rc == 0)
+		rc = dsl_dir_read(spa, ds.dir_obj, &dd);
+	if (rc == 0)
+		rc = dsl_dir_name(spa, ds.dir_obj, buf, cap);
+	if (rc || dd.head_dataset_obj == dsobj)
+		return rc;
+	/* A snapshot: its name is the key of dsobj in the head's snapshot map. */
+	dsl_dataset_phys_t head;
+	if ((rc = dsl_dataset_read(spa, dd.head_dataset_obj, &head)) != 0)
+		return rc;
+	if (!head.snapnames_zapobj)
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
+	char snap[MAXNAMELEN];
+	struct find_value f = { dsobj, snap };
+	snap[0] = 0;
+	dnode_t zdn;
+	if ((rc = dnode_hold(spa->mos, head.snapnames_zapobj, &zdn)) != 0)
+		return rc;
+	rc = zap_iterate(&zdn, 0, 0, find_value_cb, &f);
+	dnode_rele(&zdn);
+	if (rc < 0)
+		return rc;
+	if (!snap[0])
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
+	size_t n = strlen(buf);
+	return (size_t)snprintf(buf + n, cap - n, "@%s", snap) < cap - n ? 0 : -ZFUSE_E_RANGE;
+}
+
 static int prop_lookup_dir(spa_t *spa, uint64_t dirobj, const char *prop, unsigned *intlen,
 			   uint64_t *numints, dnode_t *zdn)
 {
@@ -286,14 +319,17 @@ struct walk {
 	void *arg;
 };
 
-static void effective_mountpoint(spa_t *spa, uint64_t dirobj, const char *name, char *out, size_t cap)
+void dsl_mountpoint(spa_t *spa, uint64_t dirobj, const char *name, char *out, size_t cap,
+		    uint64_t *srcdir)
 {
 	char mp[1024];
 	uint64_t src = 0;
 	if (dsl_prop_get_string(spa, dirobj, "mountpoint", true, mp, sizeof(mp), &src) != 0) {
+		*srcdir = 0;
 		snprintf(out, cap, "/%s", name);
 		return;
 	}
+	*srcdir = src;
 	if (strcmp(mp, "legacy") == 0 || strcmp(mp, "none") == 0 || src == dirobj) {
 		snprintf(out, cap, "%s", mp);
 		return;
@@ -416,31 +452,14 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 		dsl_prop_get_uint64(spa, dirobj, "snapdir", true, &snapdir, NULL);
 		info.snapdir_visible = snapdir == 1;
 		if (info.type == ZFUSE_DS_FILESYSTEM) {
-			effective_mountpoint(spa, dirobj, name, mp, sizeof(mp));
+			uint64_t mpsrc;
+			dsl_mountpoint(spa, dirobj, name, mp, sizeof(mp), &mpsrc);
 			info.mountpoint = mp;
 		}
 		/* A clone's origin is a real snapshot, not $ORIGIN@$ORIGIN. */
-		if (dd.origin_obj) {
-			dsl_dataset_phys_t ods;
-			char oname[1024];
-			if (dsl_dataset_read(spa, dd.origin_obj, &ods) == 0 &&
-			    dsl_dir_name(spa, ods.dir_obj, oname, sizeof(oname)) == 0 &&
-			    !strstr(oname, "/$ORIGIN")) {
-				dsl_dir_phys_t odd;
-				dsl_dataset_phys_t ohead;
-				struct collect c = { 0 };
-				if (dsl_dir_read(spa, ods.dir_obj, &odd) == 0 &&
-				    dsl_dataset_read(spa, odd.head_dataset_obj, &ohead) == 0 &&
-				    ohead.snapnames_zapobj && collect_zap(spa, ohead.snapnames_zapobj, &c) == 0) {
-					for (size_t i = 0; i < c.n; i++)
-						if (c.v[i].obj == dd.origin_obj) {
-							snprintf(origin, sizeof(origin), "%s@%s", oname, c.v[i].name);
-							info.origin = origin;
-						}
-				}
-				free(c.v);
-			}
-		}
+		if (dd.origin_obj && dsl_dataset_name(spa, dd.origin_obj, origin, sizeof(origin)) == 0 &&
+		    !strstr(origin, "/$ORIGIN@"))
+			info.origin = origin;
 		if ((rc = w->cb(&info, w->arg)) != 0)
 			return rc;
 
@@ -481,7 +500,7 @@ static int walk_dir(struct walk *w, uint64_t dirobj, const char *name, int depth
 		if (rc)
 			return rc;
 		uint64_t bmobj;
-		if (zapified_lookup(spa, dd.head_dataset_obj, "com.delphix:bookmarks", &bmobj) == 0 && bmobj) {
+		if (dsl_zapified_lookup(spa, dd.head_dataset_obj, "com.delphix:bookmarks", &bmobj) == 0 && bmobj) {
 			struct collect bms = { 0 };
 			if ((rc = collect_zap(spa, bmobj, &bms)) == 0) {
 				if (bms.n)

@@ -63,6 +63,12 @@ int dsl_prop_get_string(struct spa *spa, uint64_t dirobj, const char *prop, bool
 int dsl_prop_get_uint64(struct spa *spa, uint64_t dirobj, const char *prop, bool inherit,
 			uint64_t *value, uint64_t *source_dir);
 
+/* Effective mountpoint of dir dirobj named name, as OpenZFS computes it:
+ * "/name" by default (*srcdir 0), an inherited one with the relative path
+ * appended (*srcdir: the dir it was set on), "legacy"/"none" as such. */
+void dsl_mountpoint(struct spa *spa, uint64_t dirobj, const char *name, char *out, size_t cap,
+		    uint64_t *srcdir);
+
 /* A dataset found by name: its objects and its dsl_dataset_phys_t. */
 struct dsl_dataset_ref {
 	uint64_t dsobj, dirobj;
@@ -81,6 +87,12 @@ int dsl_dataset_walk(struct spa *spa, int (*cb)(const struct zfuse_dataset_info 
 
 /* Full name of a dsl_dir ("pool/a/b"). */
 int dsl_dir_name(struct spa *spa, uint64_t dirobj, char *buf, size_t cap);
+/* Full name of a dsl_dataset: its dir's, with "@snap" for a snapshot. */
+int dsl_dataset_name(struct spa *spa, uint64_t dsobj, char *buf, size_t cap);
+
+/* A field of a zapified dir or dataset (object-layer.md §6.6).
+ * Errors: ZFUSE_E_NOENT (not zapified, or no such field). */
+int dsl_zapified_lookup(struct spa *spa, uint64_t obj, const char *field, uint64_t *value);
 
 /* ==== write side: creating DSL objects (dsl_create.c) ==================
  * All in the open txg of tx, in the MOS, following OpenZFS's
@@ -143,6 +155,7 @@ struct dmu_tx;
 #define DS_OFF_UNIQUE_BYTES 96
 #define DS_OFF_FLAGS 120
 #define DS_OFF_NEXT_CLONES_OBJ 256
+#define DS_OFF_PROPS_OBJ 264
 
 /* Set one uint64 of a MOS object's bonus buffer (the rest is kept). */
 int dsl_phys_set(struct spa *spa, uint64_t obj, unsigned off, uint64_t value, struct dmu_tx *tx);

@@ -961,11 +961,33 @@ uint64_t metaslab_class_deferred(spa_t *spa)
 	return sum;
 }
 
+/* Without loaded metaslabs (a read-only import): the split OpenZFS's
+ * vdev_metaslab_init makes, from the vdev tree — whole metaslabs, one of
+ * a big normal vdev set aside for the embedded log. */
+static void dspace_from_tree(spa_t *spa, uint64_t *normal, uint64_t *elog)
+{
+	*normal = *elog = 0;
+	for (uint64_t i = 0; spa->root && i < spa->root->nchild; i++) {
+		vdev_t *top = spa->root->child[i];
+		if (top->kind == VDEV_KIND_HOLE || top->kind == VDEV_KIND_MISSING || top->is_log ||
+		    !top->metaslab_shift || top->metaslab_shift >= 64)
+			continue;
+		uint64_t count = top->asize >> top->metaslab_shift, ms = 1ULL << top->metaslab_shift;
+		uint64_t log = count > EMBEDDED_SLOG_MIN_MS ? 1 : 0;
+		*normal += deflate(spa, top, (count - log) * ms);
+		*elog += deflate(spa, top, log * ms);
+	}
+}
+
 uint64_t metaslab_class_dspace(spa_t *spa)
 {
 	metaslab_state_t *st = spa->ms;
-	uint64_t sum = 0;
-	for (uint64_t v = 0; st && v < st->nvdevs; v++) {
+	uint64_t sum = 0, elog;
+	if (!st) {
+		dspace_from_tree(spa, &sum, &elog);
+		return sum;
+	}
+	for (uint64_t v = 0; v < st->nvdevs; v++) {
 		metaslab_vdev_t *mv = st->vdevs[v];
 		uint64_t raw = 0;
 		for (uint64_t i = 0; mv && i < mv->count; i++)
@@ -980,8 +1002,12 @@ uint64_t metaslab_class_dspace(spa_t *spa)
 uint64_t metaslab_class_embedded_log_dspace(spa_t *spa)
 {
 	metaslab_state_t *st = spa->ms;
-	uint64_t sum = 0;
-	for (uint64_t v = 0; st && v < st->nvdevs; v++) {
+	uint64_t sum = 0, normal;
+	if (!st) {
+		dspace_from_tree(spa, &normal, &sum);
+		return sum;
+	}
+	for (uint64_t v = 0; v < st->nvdevs; v++) {
 		metaslab_vdev_t *mv = st->vdevs[v];
 		for (uint64_t i = 0; mv && i < mv->count; i++)
 			if (mv->ms[i].embedded_log)

@@ -135,7 +135,7 @@ static void fill_stat(const zfuse_fs_t *fs, uint64_t ino, const dnode_t *dn, con
 	if (!(dn->flags & DNODE_FLAG_USED_BYTES))
 		used <<= 9;
 	st->st_blocks = (blkcnt_t)(((used + 256) >> 9) + dn->extra_slots + 1);
-	st->st_blksize = (blksize_t)(dnode_datablksz(dn) ? dnode_datablksz(dn) : fs->recordsize);
+	st->st_blksize = (blksize_t)(dnode_datablksz(dn) ? dnode_datablksz(dn) : zpl_recordsize(fs));
 	st->st_atim.tv_sec = zp->atime[0];
 	st->st_atim.tv_nsec = zp->atime[1];
 	st->st_mtim.tv_sec = zp->mtime[0];
@@ -371,7 +371,7 @@ static int fs_statfs_locked(zfuse_fs_t *fs, struct zfuse_statfs *out)
 	if (!fs->snapshot)
 		dsl_dataset_read(spa, fs->dsobj, &ds);
 	uint64_t refd = ds.referenced_bytes;
-	uint64_t bs = fs->recordsize;
+	uint64_t bs = zpl_recordsize(fs);
 	unsigned shift = 0;
 	while ((1ULL << (shift + 1)) <= bs)
 		shift++;

@@ -43,6 +43,13 @@ struct zfuse_fs {
 	struct zpl_wstate *w;	/* write side state (zpl_write.c); NULL when read-only */
 };
 
+/* The recordsize writes and st_blksize use: a dataset's follows `zfs set`
+ * through its shared objset; a snapshot's is read at open. */
+static inline uint64_t zpl_recordsize(const zfuse_fs_t *fs)
+{
+	return fs->snapshot || !fs->os->recordsize ? fs->recordsize : fs->os->recordsize;
+}
+
 /* Decoded attributes of one ZPL object. */
 struct znode {
 	uint64_t mode, size, links, uid, gid, parent, flags, gen, rdev, xattr;

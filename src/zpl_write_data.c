@@ -51,7 +51,7 @@ static int set_mode_acl(zfuse_fs_t *fs, struct wnode *n)
 /* zfs_grow_blocksize for a file about to reach end bytes. */
 static int grow_blocksize(zfuse_fs_t *fs, struct wnode *n, uint64_t end, dmu_tx_t *tx)
 {
-	uint64_t rs = fs->recordsize;
+	uint64_t rs = zpl_recordsize(fs);
 	if (end <= n->blksz || (is_p2(n->blksz) && n->blksz >= rs) || n->maxblkid != 0)
 		return 0;
 	uint64_t nb;

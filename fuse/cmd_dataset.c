@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * cmd_dataset.c — the verbs that make and unmake datasets and snapshots,
+ * with zfs's flags and messages: snapshot, destroy, rollback, and create
+ * of a dataset (`zfuse create POOL/NAME`; `zfuse create POOL VDEV...`
+ * stays the pool's). Each verb expands its operands (-r, snapshot ranges)
+ * from the pool's dataset list and calls dataset.h; where the pool is is
+ * pool_verb.c's business.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmd.h"
+#include "log.h"
+#include "pool_verb.h"
+#include "zfuse/dataset.h"
+#include "zfuse/errors.h"
+
+/* ---- the pool's dataset list ------------------------------------------------ */
+
+struct ds_entry {
+	char *name;
+	enum zfuse_dataset_type type;
+	uint64_t txg;
+};
+
+struct ds_list {
+	struct ds_entry *v;
+	size_t n, cap;
+};
+
+static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
+{
+	struct ds_list *l = arg;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 64;
+		struct ds_entry *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	if (!(l->v[l->n].name = strdup(info->name)))
+		return -ZFUSE_E_NOMEM;
+	l->v[l->n].type = info->type;
+	l->v[l->n].txg = info->creation_txg;
+	l->n++;
+	return 0;
+}
+
+static void ds_list_free(struct ds_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].name);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static int ds_list_load(zfuse_pool_t *pool, struct ds_list *l, FILE *err)
+{
+	memset(l, 0, sizeof(*l));
+	int rc = zfuse_dataset_iter(pool, collect_cb, l);
+	if (rc) {
+		fprintf(err, "cannot list datasets: %s\n", zfuse_strerror(rc));
+		ds_list_free(l);
+	}
+	return rc;
+}
+
+static const struct ds_entry *ds_find(const struct ds_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* Whether name is ds itself or below it ("ds/..."). */
+static bool at_or_below(const char *name, const char *ds)
+{
+	size_t n = strlen(ds);
+	return strncmp(name, ds, n) == 0 && (name[n] == '\0' || name[n] == '/');
+}
+
+static bool is_head(const struct ds_entry *e)
+{
+	return e->type == ZFUSE_DS_FILESYSTEM || e->type == ZFUSE_DS_VOLUME;
+}
+
+/* Snapshots of head ds (exactly), in txg order as the walk gives them. */
+static bool snapshot_of(const struct ds_entry *e, const char *ds)
+{
+	size_t n = strlen(ds);
+	return e->type == ZFUSE_DS_SNAPSHOT && strncmp(e->name, ds, n) == 0 && e->name[n] == '@';
+}
+
+static const char *error_text(int rc)
+{
+	switch (rc) {
+	case -ZFUSE_E_EXIST: return "dataset already exists";
+	case -ZFUSE_E_NOENT: return "dataset does not exist";
+	case -ZFUSE_E_BUSY: return "dataset is busy";
+	case -ZFUSE_E_ROFS: return "pool is read-only";
+	case -ZFUSE_E_NAMETOOLONG: return "name is too long";
+	case -ZFUSE_E_NOSPC: return "out of space";
+	default: return zfuse_strerror(rc);
+	}
+}
+
+/* ---- snapshot ---------------------------------------------------------------- */
+
+static void snapshot_usage(FILE *out)
+{
+	fputs("usage: zfuse snapshot [-d DIR|IMAGE]... [-r] DATASET@SNAPSHOT...\n"
+	      "Takes the snapshots, all in one transaction group.\n"
+	      "  -r   also snapshot every descendant filesystem and volume\n", out);
+}
+
+static int snapshot_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	bool recursive = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+r")) != -1) {
+		if (c != 'r') {
+			fprintf(err, "invalid option '%c'\n", optopt);
+			snapshot_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+		recursive = true;
+	}
+	if (optind >= argc) {
+		fprintf(err, "missing snapshot argument\n");
+		snapshot_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	struct ds_list l;
+	if (ds_list_load(pool, &l, err))
+		return ZF_EXIT_FAIL;
+	size_t cap = (size_t)(argc - optind) * (l.n + 1), n = 0;
+	char **names = calloc(cap ? cap : 1, sizeof(char *));
+	int rc = names ? 0 : -ZFUSE_E_NOMEM;
+	for (int i = optind; rc == 0 && i < argc; i++) {
+		const char *at = strchr(argv[i], '@');
+		if (!at) {
+			fprintf(err, "cannot create snapshot '%s': not a snapshot name "
+				"(DATASET@SNAPSHOT)\n", argv[i]);
+			rc = -ZFUSE_E_INVAL;
+			break;
+		}
+		char *ds = strndup(argv[i], (size_t)(at - argv[i]));
+		if (!ds) {
+			rc = -ZFUSE_E_NOMEM;
+			break;
+		}
+		if (!recursive && !(names[n++] = strdup(argv[i])))
+			rc = -ZFUSE_E_NOMEM;
+		for (size_t j = 0; recursive && rc == 0 && j < l.n; j++) {
+			if (!is_head(&l.v[j]) || !at_or_below(l.v[j].name, ds))
+				continue;
+			if (asprintf(&names[n++], "%s%s", l.v[j].name, at) < 0)
+				rc = -ZFUSE_E_NOMEM;
+		}
+		if (recursive && rc == 0 && !ds_find(&l, ds)) {
+			fprintf(err, "cannot open '%s': dataset does not exist\n", ds);
+			rc = -ZFUSE_E_NOENT;
+		}
+		free(ds);
+	}
+	if (rc == 0) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_snapshot(pool, (const char *const *)names, n);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot create snapshot%s '%s': %s\n", n > 1 ? "s" : "",
+				n == 1 ? names[0] : argv[optind], error_text(rc));
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	ds_list_free(&l);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_snapshot = {
+	"snapshot", "take snapshots of datasets (as zfs snapshot)", true, "+r", 0, snapshot_run,
+	snapshot_usage,
+};
+
+/* ---- destroy ----------------------------------------------------------------- */
+
+static void destroy_usage(FILE *out)
+{
+	fputs("usage: zfuse destroy [-d DIR|IMAGE]... [-rnv] FILESYSTEM|VOLUME\n"
+	      "       zfuse destroy [-d DIR|IMAGE]... [-rnv] DATASET@SNAP[%SNAP][,SNAP...]\n"
+	      "Destroys a dataset, or snapshots (a%b: a, b and every snapshot between).\n"
+	      "  -r   also destroy descendants (with a dataset: its children and all their\n"
+	      "       snapshots; with snapshots: the same snapshots of every descendant)\n"
+	      "  -n   do nothing, only say what would be destroyed (with -v)\n"
+	      "  -v   print what is destroyed\n", out);
+}
+
+struct destroy_opts {
+	bool recursive, dry_run, verbose;
+	FILE *out, *err;
+};
+
+static int destroy_one(zfuse_pool_t *pool, const struct destroy_opts *o, const char *name,
+		       bool snapshot)
+{
+	if (o->verbose)
+		fprintf(o->out, "%s %s\n", o->dry_run ? "would destroy" : "will destroy", name);
+	if (o->dry_run)
+		return 0;
+	unsigned said = zf_log_errors();
+	int rc = snapshot ? zfuse_snapshot_destroy(pool, name) : zfuse_dataset_destroy(pool, name);
+	if (rc == -ZFUSE_E_EXIST && snapshot)
+		fprintf(o->err, "use '-R' to destroy the dependent clones first\n");
+	else if (rc && zf_log_errors() == said)
+		fprintf(o->err, "cannot destroy '%s': %s\n", name, error_text(rc));
+	return rc;
+}
+
+/* Snapshots of ds named by spec: "a", "a%b", "a,b%c", "%b", "a%". */
+static int destroy_snapshots(zfuse_pool_t *pool, const struct destroy_opts *o,
+			     const struct ds_list *l, const char *ds, const char *spec)
+{
+	char *copy = strdup(spec);
+	if (!copy)
+		return -ZFUSE_E_NOMEM;
+	int rc = 0, matched = 0;
+	char *save = NULL;
+	for (char *part = strtok_r(copy, ",", &save); part && rc == 0;
+	     part = strtok_r(NULL, ",", &save)) {
+		char *pct = strchr(part, '%');
+		const char *first = part, *last = part;
+		if (pct) {
+			*pct = '\0';
+			last = pct + 1;
+		}
+		bool in = pct && *first == '\0';
+		size_t n = strlen(ds);
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
+			if (!snapshot_of(&l->v[i], ds))
+				continue;
+			const char *snap = l->v[i].name + n + 1;
+			if (pct && *first && strcmp(snap, first) == 0)
+				in = true;
+			bool hit = pct ? in : strcmp(snap, first) == 0;
+			if (hit) {
+				matched++;
+				rc = destroy_one(pool, o, l->v[i].name, true);
+			}
+			if (pct && *last && strcmp(snap, last) == 0)
+				in = false;
+		}
+	}
+	free(copy);
+	return rc ? rc : matched;
+}
+
+static int destroy_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct destroy_opts o = { .out = out, .err = err };
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+rnvfR")) != -1) {
+		switch (c) {
+		case 'r': o.recursive = true; break;
+		case 'n': o.dry_run = true; break;
+		case 'v': o.verbose = true; break;
+		case 'f': break;	/* nothing is mounted here to force */
+		case 'R':
+			fprintf(err, "zfuse destroy: -R (destroying dependent clones) is not "
+				"supported; destroy the clones first\n");
+			return ZF_EXIT_USAGE;
+		default:
+			fprintf(err, "invalid option '%c'\n", optopt);
+			destroy_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(err, argc - optind ? "too many arguments\n" : "missing dataset argument\n");
+		destroy_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *target = argv[optind];
+	struct ds_list l;
+	if (ds_list_load(pool, &l, err))
+		return ZF_EXIT_FAIL;
+	int rc = 0;
+	const char *at = strchr(target, '@');
+	if (at) {
+		char *ds = strndup(target, (size_t)(at - target));
+		int total = 0;
+		if (!ds)
+			rc = -ZFUSE_E_NOMEM;
+		if (rc == 0 && !ds_find(&l, ds)) {
+			fprintf(err, "cannot open '%s': dataset does not exist\n", ds);
+			rc = -ZFUSE_E_NOENT;
+		}
+		for (size_t i = 0; rc >= 0 && i < l.n; i++) {
+			if (!is_head(&l.v[i]) ||
+			    !(o.recursive ? at_or_below(l.v[i].name, ds) : strcmp(l.v[i].name, ds) == 0))
+				continue;
+			rc = destroy_snapshots(pool, &o, &l, l.v[i].name, at + 1);
+			if (rc > 0)
+				total += rc;
+		}
+		if (rc >= 0 && total == 0) {
+			fprintf(err, "could not find any snapshots to destroy; check snapshot names.\n");
+			rc = -ZFUSE_E_NOENT;
+		}
+		free(ds);
+	} else {
+		const struct ds_entry *e = ds_find(&l, target);
+		if (!e) {
+			fprintf(err, "cannot open '%s': dataset does not exist\n", target);
+			rc = -ZFUSE_E_NOENT;
+		}
+		/* Dependents: children, then snapshots; deepest first. */
+		size_t deps = 0;
+		for (size_t i = 0; e && i < l.n; i++)
+			if (l.v[i].name != e->name && (at_or_below(l.v[i].name, target) ||
+						      snapshot_of(&l.v[i], target)))
+				deps++;
+		if (e && deps && !o.recursive) {
+			bool children = false;
+			for (size_t i = 0; i < l.n; i++)
+				if (is_head(&l.v[i]) && l.v[i].name != e->name &&
+				    at_or_below(l.v[i].name, target))
+					children = true;
+			fprintf(err, "cannot destroy '%s': %s has %s\nuse '-r' to destroy the "
+				"following datasets:\n", target,
+				e->type == ZFUSE_DS_VOLUME ? "volume" : "filesystem",
+				children ? "children" : "snapshots");
+			for (size_t i = l.n; i-- > 0;)
+				if (l.v[i].name != e->name && (at_or_below(l.v[i].name, target) ||
+							      snapshot_of(&l.v[i], target)))
+					fprintf(err, "%s\n", l.v[i].name);
+			rc = -ZFUSE_E_EXIST;
+		}
+		/* The walk lists parents before children and a head before its
+		 * snapshots: backwards, everything goes before what holds it. */
+		for (size_t i = l.n; rc == 0 && e && i-- > 0;) {
+			const struct ds_entry *d = &l.v[i];
+			if (d->type == ZFUSE_DS_BOOKMARK)
+				continue;
+			bool below = at_or_below(d->name, target);
+			if (d->type == ZFUSE_DS_SNAPSHOT) {
+				char *ds = strndup(d->name, strcspn(d->name, "@"));
+				below = ds && at_or_below(ds, target);
+				free(ds);
+			}
+			if (below)
+				rc = destroy_one(pool, &o, d->name, d->type == ZFUSE_DS_SNAPSHOT);
+		}
+	}
+	ds_list_free(&l);
+	return rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_destroy = {
+	"destroy", "destroy datasets and snapshots (as zfs destroy)", true, "+rnvfR", 0,
+	destroy_run, destroy_usage,
+};
+
+/* ---- rollback ---------------------------------------------------------------- */
+
+static void rollback_usage(FILE *out)
+{
+	fputs("usage: zfuse rollback [-d DIR|IMAGE]... [-r] DATASET@SNAPSHOT\n"
+	      "Rolls a filesystem or volume back to a snapshot: everything written\n"
+	      "after it is discarded.\n"
+	      "  -r   destroy the later snapshots first (without it, only the newest\n"
+	      "       snapshot may be named)\n", out);
+}
+
+static int rollback_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	bool recursive = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+rRf")) != -1) {
+		if (c == 'r' || c == 'R') {
+			recursive = true;
+		} else if (c != 'f') {
+			fprintf(err, "invalid option '%c'\n", optopt);
+			rollback_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(err, argc - optind ? "too many arguments\n" : "missing dataset argument\n");
+		rollback_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *target = argv[optind];
+	const char *at = strchr(target, '@');
+	if (!at) {
+		fprintf(err, "cannot rollback '%s': not a snapshot name (DATASET@SNAPSHOT)\n", target);
+		return ZF_EXIT_USAGE;
+	}
+	struct ds_list l;
+	if (ds_list_load(pool, &l, err))
+		return ZF_EXIT_FAIL;
+	char *ds = strndup(target, (size_t)(at - target));
+	const struct ds_entry *snap = ds_find(&l, target);
+	int rc = ds ? 0 : -ZFUSE_E_NOMEM;
+	if (rc == 0 && !snap) {
+		fprintf(err, "cannot open '%s': dataset does not exist\n", target);
+		rc = -ZFUSE_E_NOENT;
+	}
+	/* Later snapshots: after it in the walk's txg order. */
+	size_t later = 0;
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
+			later++;
+	if (rc == 0 && later && !recursive) {
+		fprintf(err, "cannot rollback to '%s': more recent snapshots or bookmarks exist\n"
+			"use '-r' to force deletion of the following snapshots and bookmarks:\n",
+			target);
+		for (size_t i = 0; i < l.n; i++)
+			if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
+				fprintf(err, "%s\n", l.v[i].name);
+		rc = -ZFUSE_E_EXIST;
+	}
+	for (size_t i = l.n; rc == 0 && later && i-- > 0;)
+		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg) {
+			unsigned said = zf_log_errors();
+			rc = zfuse_snapshot_destroy(pool, l.v[i].name);
+			if (rc && zf_log_errors() == said)
+				fprintf(err, "cannot destroy '%s': %s\n", l.v[i].name, error_text(rc));
+		}
+	if (rc == 0) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_rollback(pool, target);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot rollback '%s': %s\n", ds, error_text(rc));
+	}
+	free(ds);
+	ds_list_free(&l);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_rollback = {
+	"rollback", "roll a dataset back to a snapshot (as zfs rollback)", true, "+rRf", 0,
+	rollback_run, rollback_usage,
+};
+
+/* ---- create (a dataset) ------------------------------------------------------ */
+
+static void create_dataset_usage(FILE *out)
+{
+	fputs("usage: zfuse create [-d DIR|IMAGE]... [-p] [-o PROP=VALUE]... POOL/FILESYSTEM\n"
+	      "Creates a filesystem (as zfs create). With one operand that names a\n"
+	      "dataset below a pool, `zfuse create` makes a dataset; with a pool name\n"
+	      "and devices, a pool (see zfuse create --help).\n"
+	      "  -p   create missing parent filesystems too\n"
+	      "  -o   set a property on the new filesystem\n", out);
+}
+
+static int create_one(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
+		      size_t nprops, FILE *err)
+{
+	unsigned said = zf_log_errors();
+	int rc = zfuse_dataset_create(pool, name, 0, NULL, 0);
+	if (rc == 0 && nprops) {
+		rc = zfuse_prop_set(pool, name, props, nprops);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "filesystem successfully created, but properties could not be "
+				"set: %s\n", error_text(rc));
+		return rc;
+	}
+	if (rc && zf_log_errors() == said)
+		fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
+	return rc;
+}
+
+static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	bool parents = false;
+	struct zfuse_prop_setting *props = calloc((size_t)argc, sizeof(*props));
+	size_t nprops = 0;
+	int c, rc = props ? 0 : -ZFUSE_E_NOMEM;
+	optind = 1;
+	opterr = 0;
+	while (rc == 0 && (c = getopt(argc, argv, "+po:u")) != -1) {
+		switch (c) {
+		case 'p': parents = true; break;
+		case 'u': break;	/* mounting is the daemon's */
+		case 'o': {
+			char *eq = strchr(optarg, '=');
+			if (!eq) {
+				fprintf(err, "missing '=' for property=value argument\n");
+				rc = -ZFUSE_E_INVAL;
+				break;
+			}
+			*eq = '\0';
+			props[nprops++] = (struct zfuse_prop_setting){ optarg, eq + 1 };
+			break;
+		}
+		default:
+			fprintf(err, "invalid option '%c'\n", optopt);
+			rc = -ZFUSE_E_INVAL;
+		}
+	}
+	if (rc == 0 && argc - optind != 1) {
+		fprintf(err, argc - optind ? "too many arguments\n" : "missing dataset argument\n");
+		rc = -ZFUSE_E_INVAL;
+	}
+	if (rc == -ZFUSE_E_INVAL) {
+		create_dataset_usage(err);
+		free(props);
+		return ZF_EXIT_USAGE;
+	}
+	const char *name = rc == 0 ? argv[optind] : NULL;
+	if (rc == 0 && parents) {
+		struct ds_list l;
+		if (ds_list_load(pool, &l, err) == 0) {
+			char *path = strdup(name);
+			for (char *s = path ? strchr(path, '/') : NULL; s && rc == 0; s = strchr(s + 1, '/')) {
+				*s = '\0';
+				if (!ds_find(&l, path))
+					rc = create_one(pool, path, NULL, 0, err);
+				*s = '/';
+			}
+			if (!path)
+				rc = -ZFUSE_E_NOMEM;
+			if (rc == 0 && ds_find(&l, name)) {
+				ds_list_free(&l);
+				free(path);
+				free(props);
+				return ZF_EXIT_OK;	/* -p: an existing dataset is fine */
+			}
+			free(path);
+			ds_list_free(&l);
+		}
+	}
+	if (rc == 0)
+		rc = create_one(pool, name, props, nprops, err);
+	free(props);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_create_dataset = {
+	"create", "create a filesystem (as zfs create)", true, "+po:u", 0, create_dataset_run,
+	create_dataset_usage,
+};
+
+/* ---- the command table's entries ---------------------------------------------- */
+
+int cmd_snapshot(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_snapshot, argc, argv);
+}
+
+int cmd_destroy(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_destroy, argc, argv);
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_rollback, argc, argv);
+}
+
+void cmd_snapshot_usage(FILE *out)
+{
+	snapshot_usage(out);
+}
+
+void cmd_destroy_usage(FILE *out)
+{
+	destroy_usage(out);
+}
+
+void cmd_rollback_usage(FILE *out)
+{
+	rollback_usage(out);
+}
+
+/* `zfuse create` with one operand below a pool makes a dataset. */
+bool cmd_create_is_dataset(int argc, char **argv)
+{
+	int operands = 0;
+	const char *first = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--") == 0) {
+			operands += argc - i - 1;
+			if (!first && i + 1 < argc)
+				first = argv[i + 1];
+			break;
+		}
+		if (a[0] == '-' && a[1]) {
+			/* options that take a value: -s -o -O -d --from, joined or not */
+			if (strchr("soOd", a[1]) && a[2] == '\0')
+				i++;
+			else if (strcmp(a, "--from") == 0)
+				i++;
+			continue;
+		}
+		operands++;
+		if (!first)
+			first = a;
+	}
+	return operands == 1 && first && strchr(first, '/');
+}
+
+int cmd_create_dataset(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_create_dataset, argc, argv);
+}

@@ -1,0 +1,1060 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * dsl_prop.c — dataset properties as `zfs get/set/inherit` see them:
+ * zfuse_prop_get / zfuse_prop_iter / zfuse_prop_set / zfuse_prop_inherit
+ * (zfuse/dataset.h).
+ *
+ * Theory: a property's value comes from one of three places.
+ *   - Computed from the DSL objects (object-layer.md §6.1, §6.2, §6.11):
+ *     used, available, referenced, ratios, usedby*, written, origin,
+ *     clones, guid, createtxg..., as OpenZFS's dsl_dataset_stats and
+ *     dsl_dir_stats compute them; available follows dsl_dir_space_available
+ *     up to the pool, whose size is the normal class less slop space;
+ *     ZPL creation properties come from the filesystem's master node,
+ *     volsize from the zvol's ZAP.
+ *   - Stored in the DSL props ZAP of a dsl_dir (§6.5): local when found in
+ *     the dataset's own dir, inherited when found in an ancestor's
+ *     (inheritable properties only), else the table's default. A
+ *     snapshot's own props ZAP (ds_props_obj) holds its local ones; values
+ *     from its head's dir and above show as inherited.
+ *   - Nothing: a property of another dataset type, or one that is absent
+ *     (origin of a non-clone): get answers "-", get all skips it.
+ * Changes are one transaction in the MOS: the props ZAP, the dd_quota /
+ * dd_reserved mirrors, per-dataset feature activation where the value
+ * needs it (zstd, the checksum features, large blocks: on the dataset and
+ * the descendants that inherit it), then the open objsets' cached copies
+ * and recordsize are refreshed and the pool is synced.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dmu_objset.h"
+#include "dmu_tx.h"
+#include "byteorder.h"
+#include "dmu_types.h"
+#include "dnode.h"
+#include "dsl.h"
+#include "metaslab.h"
+#include "spa.h"
+#include "spa_impl.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
+#include "zap.h"
+#include "zfeature_write.h"
+#include "zfs_debug.h"
+#include "zfs_prop.h"
+#include "zfuse/dataset.h"
+#include "zfuse/errors.h"
+
+#define NAMECAP 512
+#define BM_WORDS 12
+
+/* Everything about one dataset that its properties are computed from. */
+struct dsctx {
+	spa_t *spa;
+	char name[NAMECAP];
+	unsigned type;			/* ZPROP_T_* */
+	uint64_t dsobj, dirobj;
+	dsl_dataset_phys_t ds;		/* a bookmark's: its head's */
+	dsl_dir_phys_t dd;
+	uint64_t bm[BM_WORDS];		/* zfs_bookmark_phys_t */
+	uint64_t ostype;
+	bool zpl_ok;			/* version, utf8only, normalization, case */
+	uint64_t zpl[4];
+	bool vol_ok;
+	uint64_t volsize, volblocksize;
+};
+
+static int obj_zap_lookup(objset_t *os, uint64_t obj, const char *key, unsigned intlen,
+			  uint64_t n, void *out)
+{
+	dnode_t dn;
+	int rc = dnode_hold(os, obj, &dn);
+	if (rc)
+		return rc;
+	rc = zap_lookup(&dn, key, intlen, n, out);
+	dnode_rele(&dn);
+	return rc;
+}
+
+static void load_objset_facts(struct dsctx *c)
+{
+	if (bp_is_hole(&c->ds.bp)) {
+		c->ostype = DMU_OST_ZFS;
+		return;
+	}
+	objset_t *os;
+	if (objset_open(c->spa, &c->ds.bp, &os) != 0)
+		return;
+	c->ostype = os->type;
+	if (os->type == DMU_OST_ZFS) {
+		static const char *const keys[4] = { "VERSION", "utf8only", "normalization",
+						     "casesensitivity" };
+		c->zpl_ok = obj_zap_lookup(os, 1, keys[0], 8, 1, &c->zpl[0]) == 0;
+		for (int i = 1; i < 4; i++)
+			if (obj_zap_lookup(os, 1, keys[i], 8, 1, &c->zpl[i]) != 0)
+				c->zpl[i] = 0;
+	} else if (os->type == DMU_OST_ZVOL) {
+		dnode_t dn;
+		c->vol_ok = obj_zap_lookup(os, 2, "size", 8, 1, &c->volsize) == 0;
+		if (c->vol_ok && dnode_hold(os, 1, &dn) == 0) {
+			c->volblocksize = dnode_datablksz(&dn);
+			dnode_rele(&dn);
+		}
+	}
+	objset_close(os);
+}
+
+static int ctx_open(spa_t *spa, const char *name, struct dsctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->spa = spa;
+	if (snprintf(c->name, sizeof(c->name), "%s", name) >= (int)sizeof(c->name))
+		return -ZFUSE_E_NAMETOOLONG;
+	char head[NAMECAP];
+	snprintf(head, sizeof(head), "%s", name);
+	char *hash = strchr(head, '#');
+	if (hash)
+		*hash = 0;
+	struct dsl_dataset_ref ref;
+	int rc = dsl_dataset_find(spa, head, &ref);
+	if (rc)
+		return rc;
+	c->dsobj = ref.dsobj;
+	c->dirobj = ref.dirobj;
+	c->ds = ref.phys;
+	if ((rc = dsl_dir_read(spa, c->dirobj, &c->dd)) != 0)
+		return rc;
+	if (hash) {
+		uint64_t bmobj;
+		unsigned intlen;
+		uint64_t n;
+		dnode_t dn;
+		if (ref.snapshot || dsl_zapified_lookup(spa, c->dsobj, "com.delphix:bookmarks",
+							&bmobj) != 0)
+			return -ZFUSE_E_NOENT;
+		if ((rc = dnode_hold(spa->mos, bmobj, &dn)) != 0)
+			return rc;
+		rc = zap_lookup_length(&dn, hash + 1, &intlen, &n);
+		if (rc == 0 && (intlen != 8 || n < 3 || n > BM_WORDS))
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+		if (rc == 0)
+			rc = zap_lookup(&dn, hash + 1, 8, n, c->bm);
+		dnode_rele(&dn);
+		c->type = ZPROP_T_BOOKMARK;
+		return rc;
+	}
+	load_objset_facts(c);
+	if (ref.snapshot)
+		c->type = ZPROP_T_SNAP;
+	else
+		c->type = c->ostype == DMU_OST_ZVOL ? ZPROP_T_VOL : ZPROP_T_FS;
+	return 0;
+}
+
+/* ---- computed values ------------------------------------------------- */
+
+static uint64_t ratio(uint64_t comp, uint64_t uncomp)
+{
+	return comp == 0 ? 100 : uncomp * 100 / comp;
+}
+
+/* dsl_dir_space_available with no pending changes. */
+static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
+{
+	dsl_dir_phys_t dd;
+	if (depth > 64 || dsl_dir_read(spa, dirobj, &dd) != 0)
+		return 0;
+	uint64_t parentspace = UINT64_MAX, quota = dd.quota ? dd.quota : UINT64_MAX;
+	if (dd.parent_obj) {
+		parentspace = dir_space_available(spa, dd.parent_obj, depth + 1);
+	} else {
+		uint64_t space = metaslab_class_dspace(spa), slop = spa_slop_space(spa);
+		uint64_t poolsize = space > slop ? space - slop : 0;
+		if (poolsize < quota)
+			quota = poolsize;
+	}
+	uint64_t used = dd.used_bytes;
+	if (dd.reserved > used && parentspace != UINT64_MAX)
+		parentspace += dd.reserved - used;
+	if (used > quota)
+		return 0;
+	return parentspace < quota - used ? parentspace : quota - used;
+}
+
+static uint64_t local_uint64(struct dsctx *c, const char *prop, uint64_t dflt)
+{
+	uint64_t v;
+	return dsl_prop_get_uint64(c->spa, c->dirobj, prop, false, &v, NULL) == 0 ? v : dflt;
+}
+
+static uint64_t available(struct dsctx *c)
+{
+	uint64_t avail = dir_space_available(c->spa, c->dirobj, 0);
+	uint64_t refres = local_uint64(c, "refreservation", 0);
+	uint64_t refquota = local_uint64(c, "refquota", 0);
+	if (refres > c->ds.unique_bytes)
+		avail += refres - c->ds.unique_bytes;
+	if (refquota) {
+		uint64_t refd = c->ds.referenced_bytes;
+		avail = refd < refquota ? (avail < refquota - refd ? avail : refquota - refd) : 0;
+	}
+	return avail;
+}
+
+/* Bytes of a deadlist (the header's dl_used; an old-format one is a bpobj). */
+static int deadlist_used(spa_t *spa, uint64_t obj, uint64_t *used)
+{
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, obj, &dn);
+	if (rc)
+		return rc;
+	uint64_t len;
+	const uint8_t *b = dnode_bonus(&dn, &len);
+	unsigned off = dn.type == DMU_OT_BPOBJ ? 8 : 0;
+	if (len < off + 8)
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+	else
+		*used = le64(b + off);
+	dnode_rele(&dn);
+	return rc;
+}
+
+/* dsl_get_written: space written since the previous snapshot. */
+static int written(struct dsctx *c, uint64_t *out)
+{
+	if (!c->ds.prev_snap_obj)
+		return -ZFUSE_E_NODATA;
+	dsl_dataset_phys_t prev;
+	uint64_t dl = 0;
+	int rc = dsl_dataset_read(c->spa, c->ds.prev_snap_obj, &prev);
+	if (rc == 0 && c->ds.deadlist_obj)
+		rc = deadlist_used(c->spa, c->ds.deadlist_obj, &dl);
+	if (rc)
+		return rc;
+	*out = c->ds.referenced_bytes - prev.referenced_bytes + dl;
+	return 0;
+}
+
+static bool is_clone(struct dsctx *c, char *buf, size_t cap)
+{
+	return c->dd.origin_obj && dsl_dataset_name(c->spa, c->dd.origin_obj, buf, cap) == 0 &&
+	       !strstr(buf, "/$ORIGIN@");
+}
+
+struct clones {
+	spa_t *spa;
+	char *buf;
+	size_t cap, n;
+};
+
+static int clones_cb(void *arg, const zap_entry_t *ze)
+{
+	struct clones *cl = arg;
+	dsl_dataset_phys_t ds;
+	char name[NAMECAP];
+	if (dsl_dataset_read(cl->spa, ze->value_first, &ds) != 0 ||
+	    dsl_dir_name(cl->spa, ds.dir_obj, name, sizeof(name)) != 0)
+		return 0;
+	cl->n += (size_t)snprintf(cl->buf + cl->n, cl->n < cl->cap ? cl->cap - cl->n : 0, "%s%s",
+				  cl->n ? "," : "", name);
+	return 0;
+}
+
+static int clones(struct dsctx *c, char *buf, size_t cap)
+{
+	if (c->ds.num_children <= 1 || !c->ds.next_clones_obj)
+		return -ZFUSE_E_NODATA;
+	struct clones cl = { c->spa, buf, cap, 0 };
+	dnode_t dn;
+	int rc = dnode_hold(c->spa->mos, c->ds.next_clones_obj, &dn);
+	if (rc)
+		return rc;
+	buf[0] = 0;
+	rc = zap_iterate(&dn, 0, 0, clones_cb, &cl);
+	dnode_rele(&dn);
+	return rc < 0 ? rc : cl.n ? 0 : -ZFUSE_E_NODATA;
+}
+
+/* ---- stored values ------------------------------------------------------- */
+
+struct stored {
+	bool found;
+	uint64_t num;
+	char str[1024];
+	enum zfuse_prop_source src;
+	uint64_t srcdir;
+};
+
+/* The value of a props-ZAP property for this dataset, with its source. */
+static int stored_value(struct dsctx *c, zfs_prop_t p, struct stored *s)
+{
+	const zprop_desc_t *d = zfs_prop_desc(p);
+	bool inherit = d->attr == ZPROP_INHERIT;
+	bool isstr = d->type == ZPROP_STRING;
+	memset(s, 0, sizeof(*s));
+	int rc;
+	if (c->type == ZPROP_T_SNAP && c->ds.props_obj) {
+		rc = isstr ? obj_zap_lookup(c->spa->mos, c->ds.props_obj, d->name, 1,
+					    sizeof(s->str), s->str)
+			   : obj_zap_lookup(c->spa->mos, c->ds.props_obj, d->name, 8, 1, &s->num);
+		if (rc == 0) {
+			s->found = true;
+			s->src = ZFUSE_SRC_LOCAL;
+			return 0;
+		}
+		if (rc != -ZFUSE_E_NOENT)
+			return rc;
+	}
+	if (c->type == ZPROP_T_SNAP && !inherit)
+		rc = -ZFUSE_E_NOENT;
+	else if (isstr)
+		rc = dsl_prop_get_string(c->spa, c->dirobj, d->name, inherit, s->str, sizeof(s->str),
+					 &s->srcdir);
+	else
+		rc = dsl_prop_get_uint64(c->spa, c->dirobj, d->name, inherit, &s->num, &s->srcdir);
+	if (rc == -ZFUSE_E_NOENT) {
+		s->src = ZFUSE_SRC_DEFAULT;
+		s->num = d->numdefault;
+		snprintf(s->str, sizeof(s->str), "%s", d->strdefault ? d->strdefault : "");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	s->found = true;
+	s->src = s->srcdir == c->dirobj && c->type != ZPROP_T_SNAP ? ZFUSE_SRC_LOCAL
+								   : ZFUSE_SRC_INHERITED;
+	return 0;
+}
+
+static void set_inherited_from(struct dsctx *c, uint64_t srcdir, struct zfuse_prop_value *out)
+{
+	if (dsl_dir_name(c->spa, srcdir, out->inherited_from, sizeof(out->inherited_from)) != 0)
+		snprintf(out->inherited_from, sizeof(out->inherited_from), "?");
+}
+
+static void put_index(zfs_prop_t p, uint64_t v, struct zfuse_prop_value *out)
+{
+	const char *n = zfs_prop_index_name(p, v);
+	if (n)
+		snprintf(out->value, sizeof(out->value), "%s", n);
+	else
+		snprintf(out->value, sizeof(out->value), "%" PRIu64, v);
+}
+
+static int settable_value(struct dsctx *c, zfs_prop_t p, bool parsable,
+			  struct zfuse_prop_value *out)
+{
+	const zprop_desc_t *d = zfs_prop_desc(p);
+	struct stored s;
+	int rc = stored_value(c, p, &s);
+	if (rc)
+		return rc;
+	out->source = s.src;
+	if (s.src == ZFUSE_SRC_INHERITED)
+		set_inherited_from(c, s.srcdir, out);
+	/* Values the DSL keeps itself (dsl_dir_stats). */
+	if (p == ZFS_PROP_QUOTA)
+		s.num = c->dd.quota;
+	else if (p == ZFS_PROP_RESERVATION)
+		s.num = c->dd.reserved;
+	if (p == ZFS_PROP_MOUNTPOINT) {
+		uint64_t src;
+		dsl_mountpoint(c->spa, c->dirobj, c->name, out->value, sizeof(out->value), &src);
+		return 0;
+	}
+	switch (d->type) {
+	case ZPROP_STRING:
+		snprintf(out->value, sizeof(out->value), "%s", s.str);
+		break;
+	case ZPROP_INDEX:
+		put_index(p, s.num, out);
+		break;
+	case ZPROP_NUMBER:
+		zfs_prop_format_number(p, s.num, parsable, out->value, sizeof(out->value));
+		break;
+	}
+	return 0;
+}
+
+/* ---- one property ------------------------------------------------------- */
+
+static int num(zfs_prop_t p, uint64_t v, bool parsable, struct zfuse_prop_value *out)
+{
+	out->source = ZFUSE_SRC_NONE;
+	zfs_prop_format_number(p, v, parsable, out->value, sizeof(out->value));
+	return 0;
+}
+
+static int str(const char *s, struct zfuse_prop_value *out)
+{
+	out->source = ZFUSE_SRC_NONE;
+	snprintf(out->value, sizeof(out->value), "%s", s);
+	return 0;
+}
+
+static bool encrypted(struct dsctx *c, uint64_t *keyobj)
+{
+	return dsl_zapified_lookup(c->spa, c->dirobj, "com.datto:crypto_key_obj", keyobj) == 0 &&
+	       *keyobj;
+}
+
+static int crypt_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse_prop_value *out)
+{
+	uint64_t keyobj, v;
+	if (!encrypted(c, &keyobj)) {
+		if (p == ZFS_PROP_ENCRYPTION_ROOT || p == ZFS_PROP_KEYSTATUS)
+			return -ZFUSE_E_NODATA;
+		return settable_value(c, p, parsable, out);
+	}
+	static const char *const keys[] = { [ZFS_PROP_ENCRYPTION] = "DSL_CRYPTO_SUITE",
+					     [ZFS_PROP_KEYFORMAT] = "keyformat",
+					     [ZFS_PROP_PBKDF2_ITERS] = "pbkdf2iters",
+					     [ZFS_PROP_ENCRYPTION_ROOT] = "DSL_CRYPTO_ROOT_DDOBJ" };
+	if (p == ZFS_PROP_KEYLOCATION)
+		return settable_value(c, p, parsable, out);
+	if (p == ZFS_PROP_KEYSTATUS) {
+		put_index(p, 1, out);	/* unavailable: zfuse loads no keys */
+		out->source = ZFUSE_SRC_NONE;
+		return 0;
+	}
+	int rc = obj_zap_lookup(c->spa->mos, keyobj, keys[p], 8, 1, &v);
+	if (rc)
+		return rc == -ZFUSE_E_NOENT ? -ZFUSE_E_NODATA : rc;
+	out->source = p == ZFS_PROP_ENCRYPTION ? ZFUSE_SRC_DEFAULT : ZFUSE_SRC_NONE;
+	if (p == ZFS_PROP_ENCRYPTION_ROOT) {
+		out->source = ZFUSE_SRC_NONE;
+		return dsl_dir_name(c->spa, v, out->value, sizeof(out->value));
+	}
+	if (p == ZFS_PROP_PBKDF2_ITERS)
+		return num(p, v, parsable, out);
+	put_index(p, v, out);
+	return 0;
+}
+
+static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse_prop_value *out)
+{
+	const zprop_desc_t *d = zfs_prop_desc(p);
+	memset(out, 0, sizeof(*out));
+	if (!(d->types & c->type))
+		return -ZFUSE_E_INVAL;
+	bool bm = c->type == ZPROP_T_BOOKMARK, snap = c->type == ZPROP_T_SNAP;
+	bool head = !bm && !snap;
+	uint64_t v;
+	int rc;
+	switch (p) {
+	case ZFS_PROP_TYPE:
+		return str(bm ? "bookmark" : snap ? "snapshot" : head && c->type == ZPROP_T_VOL ?
+			   "volume" : "filesystem", out);
+	case ZFS_PROP_NAME:
+		return str(c->name, out);
+	case ZFS_PROP_CREATION:
+		return num(p, bm ? c->bm[2] : c->ds.creation_time, parsable, out);
+	case ZFS_PROP_CREATETXG:
+		return num(p, bm ? c->bm[1] : c->ds.creation_txg, parsable, out);
+	case ZFS_PROP_GUID:
+		return num(p, bm ? c->bm[0] : c->ds.guid, parsable, out);
+	case ZFS_PROP_REFERENCED:
+		if (bm && c->bm[4] == 0 && c->bm[5] == 0)
+			return -ZFUSE_E_NODATA;
+		return num(p, bm ? c->bm[5] : c->ds.referenced_bytes, parsable, out);
+	case ZFS_PROP_LOGICALREFERENCED:
+		if (bm && c->bm[4] == 0 && c->bm[7] == 0)
+			return -ZFUSE_E_NODATA;
+		return num(p, bm ? c->bm[7] : c->ds.uncompressed_bytes, parsable, out);
+	case ZFS_PROP_COMPRESSRATIO:
+		if (bm)
+			return -ZFUSE_E_NODATA;
+		return num(p, snap ? ratio(c->ds.compressed_bytes, c->ds.uncompressed_bytes)
+				   : ratio(c->dd.compressed_bytes, c->dd.uncompressed_bytes),
+			   parsable, out);
+	case ZFS_PROP_REFRATIO:
+		return num(p, ratio(c->ds.compressed_bytes, c->ds.uncompressed_bytes), parsable, out);
+	case ZFS_PROP_USED:
+		return num(p, snap ? c->ds.unique_bytes : c->dd.used_bytes, parsable, out);
+	case ZFS_PROP_AVAILABLE:
+		return num(p, available(c), parsable, out);
+	case ZFS_PROP_LOGICALUSED:
+		return num(p, c->dd.uncompressed_bytes, parsable, out);
+	case ZFS_PROP_USEDSNAP:
+	case ZFS_PROP_USEDDS:
+	case ZFS_PROP_USEDCHILD:
+	case ZFS_PROP_USEDREFRESERV: {
+		if (!(c->dd.flags & DD_FLAG_USED_BREAKDOWN))
+			return -ZFUSE_E_NODATA;
+		const uint64_t *b = c->dd.used_breakdown;
+		v = p == ZFS_PROP_USEDSNAP ? b[1] : p == ZFS_PROP_USEDDS ? b[0] :
+		    p == ZFS_PROP_USEDCHILD ? b[2] + b[3] : b[4];
+		return num(p, v, parsable, out);
+	}
+	case ZFS_PROP_WRITTEN:
+		if ((rc = written(c, &v)) != 0)
+			return rc;
+		return num(p, v, parsable, out);
+	case ZFS_PROP_OBJSETID:
+		return num(p, c->dsobj, parsable, out);
+	case ZFS_PROP_USERREFS:
+		v = 0;
+		if (c->ds.userrefs_obj && (rc = zap_count(c->spa->mos, c->ds.userrefs_obj, &v)) != 0)
+			return rc;
+		return num(p, v, parsable, out);
+	case ZFS_PROP_DEFER_DESTROY:
+		put_index(p, (c->ds.flags & 0x8) ? 1 : 0, out);
+		return 0;
+	case ZFS_PROP_MOUNTED:
+		put_index(p, 0, out);	/* the library mounts nothing itself */
+		return 0;
+	case ZFS_PROP_ORIGIN:
+		if (!is_clone(c, out->value, sizeof(out->value)))
+			return -ZFUSE_E_NODATA;
+		out->source = ZFUSE_SRC_NONE;
+		return 0;
+	case ZFS_PROP_CLONES:
+		return clones(c, out->value, sizeof(out->value));
+	case ZFS_PROP_FILESYSTEM_COUNT:
+	case ZFS_PROP_SNAPSHOT_COUNT:
+		if (dsl_zapified_lookup(c->spa, c->dirobj, p == ZFS_PROP_FILESYSTEM_COUNT ?
+					"com.joyent:filesystem_count" : "com.joyent:snapshot_count",
+					&v) == 0)
+			return num(p, v, parsable, out);
+		num(p, UINT64_MAX, parsable, out);
+		out->source = ZFUSE_SRC_DEFAULT;
+		return 0;
+	case ZFS_PROP_SNAPSHOTS_CHANGED: {
+		uint64_t t[2];
+		if (obj_zap_lookup(c->spa->mos, c->dirobj, "com.ixsystems:snapshots_changed", 8, 2,
+				   t) != 0)
+			return -ZFUSE_E_NODATA;
+		return num(p, t[0], parsable, out);
+	}
+	case ZFS_PROP_VERSION:
+	case ZFS_PROP_UTF8ONLY:
+	case ZFS_PROP_NORMALIZE:
+	case ZFS_PROP_CASE:
+		if (!c->zpl_ok)
+			return -ZFUSE_E_NODATA;
+		put_index(p, c->zpl[p == ZFS_PROP_VERSION ? 0 : p == ZFS_PROP_UTF8ONLY ? 1 :
+				   p == ZFS_PROP_NORMALIZE ? 2 : 3], out);
+		return 0;
+	case ZFS_PROP_VOLSIZE:
+		if (!c->vol_ok)
+			return -ZFUSE_E_NODATA;
+		num(p, c->volsize, parsable, out);
+		out->source = snap ? ZFUSE_SRC_NONE : ZFUSE_SRC_LOCAL;
+		return 0;
+	case ZFS_PROP_VOLBLOCKSIZE:
+		if (!c->vol_ok)
+			return -ZFUSE_E_NODATA;
+		num(p, c->volblocksize, parsable, out);
+		out->source = ZFUSE_SRC_DEFAULT;
+		return 0;
+	case ZFS_PROP_ENCRYPTION:
+	case ZFS_PROP_KEYLOCATION:
+	case ZFS_PROP_KEYFORMAT:
+	case ZFS_PROP_PBKDF2_ITERS:
+	case ZFS_PROP_ENCRYPTION_ROOT:
+	case ZFS_PROP_KEYSTATUS:
+		return crypt_value(c, p, parsable, out);
+	default:
+		break;
+	}
+	if (d->attr == ZPROP_READONLY || d->hidden)
+		return -ZFUSE_E_NODATA;
+	return settable_value(c, p, parsable, out);
+}
+
+/* ---- user properties ---------------------------------------------------- */
+
+struct uprop {
+	char name[ZAP_MAXNAMELEN];
+	struct zfuse_prop_value v;
+};
+
+struct ulist {
+	struct uprop *v;
+	size_t n, cap;
+	enum zfuse_prop_source src;
+	const char *from;
+	int err;
+};
+
+static int ulist_cb(void *arg, const zap_entry_t *ze)
+{
+	struct ulist *l = arg;
+	if (!strchr(ze->name, ':') || strchr(ze->name, '$') || ze->value_intlen != 1)
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, ze->name) == 0)
+			return 0;	/* a nearer dir set it */
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 8;
+		struct uprop *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	struct uprop *u = &l->v[l->n++];
+	memset(u, 0, sizeof(*u));
+	snprintf(u->name, sizeof(u->name), "%s", ze->name);
+	size_t len = ze->value_numints < sizeof(u->v.value) ? ze->value_numints
+							    : sizeof(u->v.value) - 1;
+	memcpy(u->v.value, ze->value, len);
+	u->v.value[len] = 0;
+	u->v.source = l->src;
+	if (l->from)
+		snprintf(u->v.inherited_from, sizeof(u->v.inherited_from), "%s", l->from);
+	return 0;
+}
+
+static int ulist_zap(spa_t *spa, uint64_t obj, struct ulist *l)
+{
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, obj, &dn);
+	if (rc)
+		return rc;
+	rc = zap_iterate(&dn, 0, 0, ulist_cb, l);
+	dnode_rele(&dn);
+	return rc < 0 ? rc : 0;
+}
+
+static int uprop_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct uprop *)a)->name, ((const struct uprop *)b)->name);
+}
+
+/* Every user property of the dataset, nearest setting first, by name. */
+static int user_props(struct dsctx *c, struct ulist *l)
+{
+	memset(l, 0, sizeof(*l));
+	int rc = 0;
+	if (c->type == ZPROP_T_BOOKMARK)
+		return 0;
+	if (c->type == ZPROP_T_SNAP && c->ds.props_obj) {
+		l->src = ZFUSE_SRC_LOCAL;
+		rc = ulist_zap(c->spa, c->ds.props_obj, l);
+	}
+	uint64_t dir = c->dirobj;
+	for (int depth = 0; rc == 0 && dir && depth < 64; depth++) {
+		dsl_dir_phys_t dd;
+		char from[NAMECAP];
+		if ((rc = dsl_dir_read(c->spa, dir, &dd)) != 0)
+			break;
+		bool local = dir == c->dirobj && c->type != ZPROP_T_SNAP;
+		l->src = local ? ZFUSE_SRC_LOCAL : ZFUSE_SRC_INHERITED;
+		l->from = NULL;
+		if (!local && dsl_dir_name(c->spa, dir, from, sizeof(from)) == 0)
+			l->from = from;
+		if (dd.props_zapobj)
+			rc = ulist_zap(c->spa, dd.props_zapobj, l);
+		l->from = NULL;
+		dir = dd.parent_obj;
+	}
+	if (l->n)
+		qsort(l->v, l->n, sizeof(*l->v), uprop_cmp);
+	return rc;
+}
+
+/* ---- public: get, iter ------------------------------------------------- */
+
+int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool parsable,
+		   struct zfuse_prop_value *out)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsctx *c = malloc(sizeof(*c));
+	if (!c)
+		return -ZFUSE_E_NOMEM;
+	int p = zfs_prop_lookup(prop);
+	if (p < 0 && !zfs_prop_user(prop)) {
+		free(c);
+		spa_log(spa, ZFUSE_LOG_ERROR, "bad property name '%s': no such property", prop);
+		return -ZFUSE_E_INVAL;
+	}
+	spa_enter_read(spa);
+	int rc = ctx_open(spa, name, c);
+	if (rc == 0 && p >= 0) {
+		rc = prop_value(c, (zfs_prop_t)p, parsable, out);
+		if (rc == -ZFUSE_E_NODATA) {
+			memset(out, 0, sizeof(*out));
+			snprintf(out->value, sizeof(out->value), "-");
+			rc = 0;
+		}
+	} else if (rc == 0) {
+		struct ulist l;
+		rc = user_props(c, &l);
+		if (rc == 0)
+			rc = -ZFUSE_E_NODATA;
+		for (size_t i = 0; i < l.n && rc == -ZFUSE_E_NODATA; i++)
+			if (strcmp(l.v[i].name, prop) == 0) {
+				*out = l.v[i].v;
+				rc = 0;
+			}
+		free(l.v);
+	}
+	spa_exit(spa);
+	free(c);
+	return rc;
+}
+
+struct iter_item {
+	char prop[ZAP_MAXNAMELEN];
+	struct zfuse_prop_value v;
+};
+
+int zfuse_prop_iter(zfuse_pool_t *pool, const char *name, bool parsable,
+		    int (*cb)(void *arg, const char *prop, const struct zfuse_prop_value *v),
+		    void *arg)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsctx *c = malloc(sizeof(*c));
+	struct iter_item *items = calloc(ZFS_NUM_PROPS, sizeof(*items));
+	struct ulist l = { 0 };
+	size_t n = 0;
+	int rc = c && items ? 0 : -ZFUSE_E_NOMEM;
+	/* Collected under the lock; cb runs without it. */
+	spa_enter_read(spa);
+	if (rc == 0)
+		rc = ctx_open(spa, name, c);
+	for (int p = 0; rc == 0 && p < ZFS_NUM_PROPS; p++) {
+		const zprop_desc_t *d = zfs_prop_desc((zfs_prop_t)p);
+		if (d->hidden || !(d->types & c->type))
+			continue;
+		int r = prop_value(c, (zfs_prop_t)p, parsable, &items[n].v);
+		if (r == -ZFUSE_E_NODATA || r == -ZFUSE_E_INVAL)
+			continue;
+		if (r) {
+			rc = r;
+			break;
+		}
+		snprintf(items[n].prop, sizeof(items[n].prop), "%s", d->name);
+		n++;
+	}
+	if (rc == 0)
+		rc = user_props(c, &l);
+	spa_exit(spa);
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = cb(arg, items[i].prop, &items[i].v);
+	for (size_t i = 0; i < l.n && rc == 0; i++)
+		rc = cb(arg, l.v[i].name, &l.v[i].v);
+	free(l.v);
+	free(items);
+	free(c);
+	return rc;
+}
+
+/* ---- public: set, inherit --------------------------------------------- */
+
+/* A checked change: what to write for one property. */
+struct change {
+	int prop;		/* zfs_prop_t, or -1 for a user property */
+	const char *name;
+	uint64_t num;
+	const char *str;	/* string value; NULL for numbers */
+	const char *feature;	/* per-dataset feature the value needs */
+};
+
+static const char *needed_feature(zfs_prop_t p, uint64_t v)
+{
+	if (p == ZFS_PROP_COMPRESSION && (v & 0x7f) == 16)
+		return "zstd_compress";
+	if (p == ZFS_PROP_RECORDSIZE && v > (128ULL << 10))
+		return "large_blocks";
+	if (p == ZFS_PROP_CHECKSUM)
+		return v == 11 ? "sha512" : v == 12 ? "skein" : v == 13 ? "edonr" :
+		       v == 14 ? "blake3" : NULL;
+	if (p == ZFS_PROP_DNODESIZE && v != 0)
+		return "large_dnode";
+	return NULL;
+}
+
+static int bad(spa_t *spa, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(spa_t *spa, int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	spa_log(spa, ZFUSE_LOG_ERROR, "%s", msg);
+	return err;
+}
+
+/* zfs_valid_proplist / zfs_check_settable for one setting. */
+static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, struct change *ch)
+{
+	spa_t *spa = c->spa;
+	memset(ch, 0, sizeof(*ch));
+	ch->prop = zfs_prop_lookup(s->name);
+	if (ch->prop < 0) {
+		if (!zfs_prop_user(s->name))
+			return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': invalid "
+				   "property '%s'", c->name, s->name);
+		if (strlen(s->value) >= 8192)
+			return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': property "
+				   "value of '%s' is too long", c->name, s->name);
+		ch->name = s->name;
+		ch->str = s->value;
+		return 0;
+	}
+	zfs_prop_t p = (zfs_prop_t)ch->prop;
+	const zprop_desc_t *d = zfs_prop_desc(p);
+	ch->name = d->name;
+	if (d->attr == ZPROP_READONLY || d->hidden)
+		return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': '%s' is readonly",
+			   c->name, d->name);
+	if (!(d->types & c->type) || c->type == ZPROP_T_SNAP)
+		return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': '%s' does not apply "
+			   "to datasets of this type", c->name, d->name);
+	if (d->attr == ZPROP_ONETIME || d->attr == ZPROP_ONETIME_DEFAULT)
+		return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': '%s' can only be "
+			   "set at creation time", c->name, d->name);
+	char err[256];
+	if (!zfs_prop_parse(p, s->value, &ch->num, &ch->str, err, sizeof(err)))
+		return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': %s", c->name, err);
+	/* What zfuse cannot keep on disk. */
+	switch (p) {
+	case ZFS_PROP_RESERVATION:
+	case ZFS_PROP_REFRESERVATION:
+		if (ch->num != local_uint64(c, d->name, 0))
+			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
+				   "does not account '%s' yet", c->name, d->name);
+		break;
+	case ZFS_PROP_FILESYSTEM_LIMIT:
+	case ZFS_PROP_SNAPSHOT_LIMIT:
+		if (ch->num != UINT64_MAX)
+			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
+				   "does not keep filesystem and snapshot counts ('%s')", c->name,
+				   d->name);
+		break;
+	case ZFS_PROP_VOLSIZE:
+	case ZFS_PROP_VERSION:
+	case ZFS_PROP_KEYLOCATION:
+		return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse does "
+			   "not change '%s'", c->name, d->name);
+	case ZFS_PROP_DEDUP:
+		if (ch->num != 2)
+			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
+				   "does not write deduplicated blocks (dedup=%s)", c->name, s->value);
+		break;
+	case ZFS_PROP_CHECKSUM:
+		if (ch->num == 10)
+			return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': bad value "
+				   "'%s' for property 'checksum'", c->name, s->value);
+		break;
+	case ZFS_PROP_QUOTA:
+		if (ch->num && ch->num < c->dd.used_bytes)
+			return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': size is less "
+				   "than current used or reserved space (quota=%s)", c->name, s->value);
+		break;
+	default:
+		break;
+	}
+	ch->feature = needed_feature(p, ch->num);
+	if (ch->feature && !spa_feature_is_enabled(spa, ch->feature))
+		return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': pool feature "
+			   "'%s' is not enabled", c->name, ch->feature);
+	return 0;
+}
+
+struct values {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int values_cb(void *arg, const zap_entry_t *ze)
+{
+	struct values *l = arg;
+	if (ze->name[0] == '$')
+		return 0;	/* $MOS, $FREE, $ORIGIN: not datasets of the user */
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		uint64_t *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n++] = ze->value_first;
+	return 0;
+}
+
+/* Activate feature on the head of dir and of every descendant dir that
+ * does not set prop itself (it inherits the value). */
+static int activate_below(spa_t *spa, uint64_t dirobj, const char *prop, const char *feature,
+			  bool top, dmu_tx_t *tx, int depth)
+{
+	uint64_t v;
+	if (depth > 64)
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
+	if (!top && dsl_prop_get_uint64(spa, dirobj, prop, false, &v, NULL) == 0)
+		return 0;
+	dsl_dir_phys_t dd;
+	int rc = dsl_dir_read(spa, dirobj, &dd);
+	if (rc)
+		return rc;
+	if (dd.head_dataset_obj &&
+	    (rc = dsl_dataset_activate_feature(spa, dd.head_dataset_obj, feature, tx)) != 0)
+		return rc;
+	if (!dd.child_dir_zapobj)
+		return 0;
+	struct values kids = { 0 };
+	dnode_t dn;
+	if ((rc = dnode_hold(spa->mos, dd.child_dir_zapobj, &dn)) != 0)
+		return rc;
+	rc = zap_iterate(&dn, 0, 0, values_cb, &kids);
+	dnode_rele(&dn);
+	for (size_t i = 0; i < kids.n && rc >= 0; i++)
+		rc = activate_below(spa, kids.v[i], prop, feature, false, tx, depth + 1);
+	free(kids.v);
+	return rc < 0 ? rc : 0;
+}
+
+/* The cached write settings of open objsets follow the new values. */
+static void refresh_objsets(spa_t *spa)
+{
+	for (objset_t *os = spa->objsets; os; os = os->next)
+		if (os->dsobj)
+			dmu_objset_refresh_props(spa, os);
+}
+
+static int apply(struct dsctx *c, const struct change *ch, dmu_tx_t *tx)
+{
+	spa_t *spa = c->spa;
+	int rc;
+	if (ch->prop == ZFS_PROP_QUOTA && (rc = dsl_phys_set(spa, c->dirobj, DD_OFF_QUOTA, ch->num,
+							     tx)) != 0)
+		return rc;
+	if (ch->prop == ZFS_PROP_RESERVATION &&
+	    (rc = dsl_phys_set(spa, c->dirobj, DD_OFF_RESERVED, ch->num, tx)) != 0)
+		return rc;
+	if (ch->feature && (rc = activate_below(spa, c->dirobj, ch->name, ch->feature, true, tx,
+						 0)) != 0)
+		return rc;
+	if (ch->str)
+		return zap_update(spa->mos, c->dd.props_zapobj, ch->name, 1, strlen(ch->str) + 1,
+				  ch->str, tx);
+	return zap_update_uint64(spa->mos, c->dd.props_zapobj, ch->name, ch->num, tx);
+}
+
+/* Look a dataset up inside a transaction for a change of its properties. */
+static int ctx_for_change(spa_t *spa, const char *name, struct dsctx *c)
+{
+	int rc = ctx_open(spa, name, c);
+	if (rc == 0 && c->type == ZPROP_T_BOOKMARK)
+		rc = bad(spa, -ZFUSE_E_INVAL, "cannot change properties of '%s': a bookmark", name);
+	if (rc == 0 && !c->dd.props_zapobj)
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+	return rc;
+}
+
+static int begin_change(spa_t *spa, dmu_tx_t *tx)
+{
+	if (!spa->writable)
+		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
+	return dmu_tx_begin(spa, tx);
+}
+
+int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
+		   size_t nprops)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsctx *c = malloc(sizeof(*c));
+	struct change *ch = calloc(nprops ? nprops : 1, sizeof(*ch));
+	if (!c || !ch) {
+		free(c);
+		free(ch);
+		return -ZFUSE_E_NOMEM;
+	}
+	dmu_tx_t tx;
+	int rc = begin_change(spa, &tx);
+	if (rc) {
+		free(c);
+		free(ch);
+		return rc;
+	}
+	rc = ctx_for_change(spa, name, c);
+	if (rc == 0 && c->type == ZPROP_T_SNAP) {
+		for (size_t i = 0; i < nprops && rc == 0; i++)
+			if (!zfs_prop_user(props[i].name))
+				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': only "
+					 "user properties can be set on a snapshot ('%s')", name,
+					 props[i].name);
+		if (rc == 0 && !c->ds.props_obj) {
+			uint64_t obj;
+			rc = zap_create(spa->mos, DMU_OT_DSL_PROPS, 0, 0, &tx, &obj);
+			if (rc == 0)
+				rc = dsl_phys_set(spa, c->dsobj, DS_OFF_PROPS_OBJ, obj, &tx);
+			c->ds.props_obj = obj;
+		}
+		for (size_t i = 0; i < nprops && rc == 0; i++)
+			rc = zap_update(spa->mos, c->ds.props_obj, props[i].name, 1,
+					strlen(props[i].value) + 1, props[i].value, &tx);
+	} else {
+		for (size_t i = 0; i < nprops && rc == 0; i++)
+			rc = check_setting(c, &props[i], &ch[i]);
+		for (size_t i = 0; i < nprops && rc == 0; i++)
+			rc = apply(c, &ch[i], &tx);
+		if (rc == 0)
+			refresh_objsets(spa);
+	}
+	dmu_tx_commit(&tx);
+	free(c);
+	free(ch);
+	if (rc == 0)
+		rc = zfuse_pool_sync(pool);
+	return rc;
+}
+
+int zfuse_prop_inherit(zfuse_pool_t *pool, const char *name, const char *prop)
+{
+	spa_t *spa = (spa_t *)pool;
+	int p = zfs_prop_lookup(prop);
+	if (p < 0 && !zfs_prop_user(prop))
+		return bad(spa, -ZFUSE_E_INVAL, "invalid property '%s'", prop);
+	const zprop_desc_t *d = p >= 0 ? zfs_prop_desc((zfs_prop_t)p) : NULL;
+	if (d && d->attr != ZPROP_INHERIT) {
+		if (p == ZFS_PROP_QUOTA || p == ZFS_PROP_RESERVATION || p == ZFS_PROP_REFQUOTA ||
+		    p == ZFS_PROP_REFRESERVATION)
+			return bad(spa, -ZFUSE_E_INVAL, "'%s' property cannot be inherited, use "
+				   "'zfs set %s=none' to clear", d->name, d->name);
+		return bad(spa, -ZFUSE_E_INVAL, "'%s' property cannot be inherited", d->name);
+	}
+	struct dsctx *c = malloc(sizeof(*c));
+	if (!c)
+		return -ZFUSE_E_NOMEM;
+	dmu_tx_t tx;
+	int rc = begin_change(spa, &tx);
+	if (rc) {
+		free(c);
+		return rc;
+	}
+	rc = ctx_for_change(spa, name, c);
+	const char *key = d ? d->name : prop;
+	if (rc == 0 && c->type == ZPROP_T_SNAP && d)
+		rc = bad(spa, -ZFUSE_E_INVAL, "'%s' does not apply to snapshots ('%s')", key, name);
+	uint64_t obj = c->type == ZPROP_T_SNAP ? c->ds.props_obj : c->dd.props_zapobj;
+	if (rc == 0 && obj) {
+		rc = zap_remove(spa->mos, obj, key, &tx);
+		if (rc == -ZFUSE_E_NOENT)
+			rc = 0;
+	}
+	/* The value now inherited may need a feature on this subtree. */
+	if (rc == 0 && d && c->type != ZPROP_T_SNAP) {
+		uint64_t v;
+		const char *f = NULL;
+		if (d->type != ZPROP_STRING &&
+		    dsl_prop_get_uint64(spa, c->dirobj, key, true, &v, NULL) == 0)
+			f = needed_feature((zfs_prop_t)p, v);
+		if (f && spa_feature_is_enabled(spa, f))
+			rc = activate_below(spa, c->dirobj, key, f, true, &tx, 0);
+		if (rc == 0)
+			refresh_objsets(spa);
+	}
+	dmu_tx_commit(&tx);
+	free(c);
+	if (rc == 0)
+		rc = zfuse_pool_sync(pool);
+	return rc;
+}
