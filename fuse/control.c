@@ -350,6 +350,22 @@ static char **read_request(int fd, int *argcp)
 	return argv;
 }
 
+/*
+ * Forget the last parse: verbs start theirs with optind = 1, which leaves
+ * glibc's getopt where the last one stopped, inside a freed argv. An empty
+ * parse from optind = 0 starts it over.
+ */
+static void getopt_reset(void)
+{
+	char *none[] = { "zfuse", NULL };
+
+	optind = 0;
+	opterr = 0;
+	getopt(1, none, "");
+	opterr = 1;
+	optind = 1;
+}
+
 /* Run the verb of the request; its output in out and err. */
 static int serve_verb(struct zf_control *c, const struct ucred *cr, int argc, char **argv,
 		      FILE *out, FILE *err)
@@ -372,7 +388,7 @@ static int serve_verb(struct zf_control *c, const struct ucred *cr, int argc, ch
 	pthread_mutex_lock(&c->verb_lock);
 	if (v->changes && c->hooks.before)
 		ctx = c->hooks.before(c->hooks.arg, v, argc, argv);
-	optind = 0;	/* glibc: start over, whatever the last parse left */
+	getopt_reset();
 	int st = v->run(c->pool, argc, argv, out, err);
 	if (v->changes && c->hooks.after)
 		c->hooks.after(c->hooks.arg, ctx, v, argc, argv, st);

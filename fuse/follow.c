@@ -250,11 +250,37 @@ static bool shown_in(struct sess *s, const struct zf_fs *fs, uint64_t *root_id,
 	return *root_id != 0;
 }
 
-static void inval_names(struct sess *s, uint64_t root_id, const struct zf_junction *j,
-			char **names, size_t n)
+/* Whether name in the root of fs leads to a mount of the tree (those that
+ * zf_tree_grow() added are in no view). */
+static bool leads_to_mount(const struct zf_tree *t, const struct zf_fs *fs, const char *name)
+{
+	const char *base = NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < t->nmounts && !base; i++)
+		if (t->mounts[i]->fs == fs)
+			base = t->mounts[i]->rel;
+	if (!base)
+		return false;
+	size_t bl = strlen(base);
+	for (size_t i = 0; i < t->nmounts; i++) {
+		const char *rel = t->mounts[i]->rel;
+		if (bl && (strncmp(rel, base, bl) != 0 || rel[bl] != '/'))
+			continue;
+		const char *below = bl ? rel + bl + 1 : rel;
+		if (*below && strncmp(below, name, len) == 0 && (below[len] == '/' || !below[len]))
+			return true;
+	}
+	return false;
+}
+
+static void inval_names(struct sess *s, const struct zf_fs *fs, uint64_t root_id,
+			const struct zf_junction *j, char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(names[i], ".zfs") == 0 || (j && zf_junction_kid(j, names[i])))
+		/* Dropping a mount path's entry would detach the mounts on it. */
+		if (strcmp(names[i], ".zfs") == 0 || (j && zf_junction_kid(j, names[i])) ||
+		    leads_to_mount(s->srv->tree, fs, names[i]))
 			continue;
 		fuse_lowlevel_notify_inval_entry(s->se, root_id, names[i], strlen(names[i]));
 	}
@@ -271,8 +297,8 @@ static void inval_rolled(struct zf_serve *srv, struct rolled *r)
 		uint64_t root_id, *ids;
 		if (!shown_in(s, r->fs, &root_id, &j))
 			continue;
-		inval_names(s, root_id, j, r->names, r->n);
-		inval_names(s, root_id, j, after.names, after.n);
+		inval_names(s, r->fs, root_id, j, r->names, r->n);
+		inval_names(s, r->fs, root_id, j, after.names, after.n);
 		size_t n = zf_nodes_ids_of(s->ll.nodes, r->fs, &ids);
 		for (size_t k = 0; k < n; k++)
 			fuse_lowlevel_notify_inval_inode(s->se, ids[k], 0, 0);
