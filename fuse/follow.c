@@ -33,8 +33,10 @@
  *     of its own, its directory made in its parent first as `zfs create`
  *     does. One that cannot be (a mount is below its path; an
  *     unprivileged daemon; -o nonested) is shown from the next mount on.
- * A filesystem destroyed or given another mountpoint keeps its mount
- * until the next mount (see zfuse(8)).
+ * Before `destroy` of a filesystem with a mount of its own, the mount is
+ * undone and the daemon's handles closed (unmount_destroyed). A filesystem
+ * renamed or given another mountpoint keeps its mount until the next
+ * mount (see zfuse(8)).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* syncfs */
@@ -195,6 +197,54 @@ static void release_snapshots(struct zf_serve *srv)
 	free(l.v);
 }
 
+/* Whether a short option cluster of argv (before "--") holds one of opts. */
+static bool has_flag(int argc, char **argv, const char *opts)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (argv[i][0] == '-' && argv[i][1] != '-' && strpbrk(argv[i] + 1, opts))
+			return true;
+	return false;
+}
+
+/*
+ * Before `destroy` of filesystems: unmount those of them (and with -r or
+ * -R their descendants) that have a mount of their own, deepest first, and
+ * close the daemon's handles, as `zfs destroy` unmounts what it destroys
+ * (the library does not destroy an open dataset). One whose mount is in
+ * use, or that is shown inside its parent's mount, stays: its destroy
+ * then fails as busy. After a destroy that failed, mount_new() mounts
+ * again what is still there.
+ */
+static void unmount_destroyed(struct zf_serve *srv, const struct zf_pool_verb *verb, int argc,
+			      char **argv)
+{
+	char *ops[16];
+	int nops = zf_verb_operands(verb, argc, argv, ops, 16);
+	bool rec = has_flag(argc, argv, "rR");
+
+	for (size_t i = srv->n; i-- > 1;) {
+		struct sess *s = srv->sess[i];
+		struct zf_fs *fs = s->m->fs;
+		bool hit = false;
+		for (int k = 0; k < nops && !hit; k++) {
+			size_t len = strlen(ops[k]);
+			hit = !strchr(ops[k], '@') && strncmp(fs->name, ops[k], len) == 0 &&
+			      (fs->name[len] == '\0' || (rec && fs->name[len] == '/'));
+		}
+		if (!hit || atomic_load(&fs->dead) || !sess_live(s) ||
+		    zf_mount_state(s->m) != ZF_MOUNT_OWN)
+			continue;
+		if (zf_serve_remove(srv, s) != 0) {
+			zf_log(ZFUSE_LOG_WARN, "%s is busy; dataset %s stays mounted", s->path,
+			       fs->name);
+			continue;
+		}
+		zf_tree_close_fs(srv->tree, fs);
+		zf_log(ZFUSE_LOG_INFO, "dataset %s unmounted from %s to be destroyed", fs->name,
+		       s->path);
+	}
+}
+
 static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc, char **argv)
 {
 	struct zf_serve *srv = arg;
@@ -204,6 +254,8 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 	flush_mounts(srv);
 	if (strcmp(verb->name, "destroy") == 0 || strcmp(verb->name, "rollback") == 0)
 		release_snapshots(srv);
+	if (strcmp(verb->name, "destroy") == 0)
+		unmount_destroyed(srv, verb, argc, argv);
 	if (!ctx || strcmp(verb->name, "rollback") != 0)
 		return ctx;
 	int nops = zf_verb_operands(verb, argc, argv, ops, 8);

@@ -693,6 +693,19 @@ int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
 	return rc;
 }
 
+/* Close snapshot s of head (the snap_lock held); its zf_fs is retired. */
+static void snap_close(struct zf_fs *head, struct zf_snap *s)
+{
+	struct zf_fs *f = s->fs;
+
+	atomic_store(&f->dead, true);
+	zfuse_fs_close(f->zfs);
+	f->zfs = NULL;
+	s->fs = NULL;
+	f->next_retired = head->retired;
+	head->retired = f;
+}
+
 int zf_snap_release(struct zf_tree *t, struct zf_fs *head, const char *name,
 		    bool (*busy)(void *arg, struct zf_fs *snap), void *arg)
 {
@@ -701,18 +714,29 @@ int zf_snap_release(struct zf_tree *t, struct zf_fs *head, const char *name,
 	pthread_mutex_lock(&t->snap_lock);
 	long idx = snaplist_find(&head->snaps, name);
 	struct zf_fs *f = idx >= 0 ? head->snaps.v[idx].fs : NULL;
-	if (f && busy(arg, f)) {
+	if (f && busy(arg, f))
 		rc = -ZFUSE_E_BUSY;
-	} else if (f) {
-		atomic_store(&f->dead, true);
-		zfuse_fs_close(f->zfs);
-		f->zfs = NULL;
-		head->snaps.v[idx].fs = NULL;
-		f->next_retired = head->retired;
-		head->retired = f;
-	}
+	else if (f)
+		snap_close(head, &head->snaps.v[idx]);
 	pthread_mutex_unlock(&t->snap_lock);
 	return rc;
+}
+
+void zf_tree_close_fs(struct zf_tree *t, struct zf_fs *f)
+{
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t k = 0; k < f->snaps.n; k++)
+		if (f->snaps.v[k].fs)
+			snap_close(f, &f->snaps.v[k]);
+	for (struct zf_fs *r = f->retired; r; r = r->next_retired) {
+		atomic_store(&r->dead, true);
+		zfuse_fs_close(r->zfs);
+		r->zfs = NULL;
+	}
+	atomic_store(&f->dead, true);
+	zfuse_fs_close(f->zfs);
+	f->zfs = NULL;
+	pthread_mutex_unlock(&t->snap_lock);
 }
 
 void zf_snap_each_open(struct zf_tree *t, void (*fn)(void *arg, struct zf_fs *head,
@@ -854,7 +878,8 @@ static struct zf_mount *host_for(const struct zf_tree *t, const char *rel)
 	struct zf_mount *h = t->mounts[0];
 
 	for (size_t i = 1; i < t->nmounts; i++)
-		if (path_below(t->mounts[i]->rel, rel) && strlen(t->mounts[i]->rel) > strlen(h->rel))
+		if (!atomic_load(&t->mounts[i]->fs->dead) && path_below(t->mounts[i]->rel, rel) &&
+		    strlen(t->mounts[i]->rel) > strlen(h->rel))
 			h = t->mounts[i];
 	return h;
 }
@@ -863,7 +888,8 @@ static struct zf_mount *host_for(const struct zf_tree *t, const char *rel)
 static bool mounted_at_or_below(const struct zf_tree *t, const char *rel)
 {
 	for (size_t i = 0; i < t->nmounts; i++)
-		if (strcmp(t->mounts[i]->rel, rel) == 0 || path_below(rel, t->mounts[i]->rel))
+		if (!atomic_load(&t->mounts[i]->fs->dead) &&
+		    (strcmp(t->mounts[i]->rel, rel) == 0 || path_below(rel, t->mounts[i]->rel)))
 			return true;
 	return false;
 }
@@ -871,7 +897,7 @@ static bool mounted_at_or_below(const struct zf_tree *t, const char *rel)
 static bool in_tree(const struct zf_tree *t, const char *name)
 {
 	for (size_t i = 0; i < t->nmounts; i++)
-		if (strcmp(t->mounts[i]->fs->name, name) == 0)
+		if (!atomic_load(&t->mounts[i]->fs->dead) && strcmp(t->mounts[i]->fs->name, name) == 0)
 			return true;
 	return false;
 }

@@ -69,7 +69,8 @@ struct zf_fs {
 	struct zf_snaplist snaps;
 	struct zf_fs *retired;
 	struct zf_fs *next_retired;	/* in its head's retired list */
-	/* A snapshot released (zf_snap_release): its handle is closed. */
+	/* Closed to be destroyed (zf_snap_release, zf_tree_close_fs): its
+	 * handle is gone, requests on its nodes get ESTALE. */
 	atomic_bool dead;
 };
 
@@ -172,6 +173,15 @@ int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
  */
 int zf_snap_release(struct zf_tree *t, struct zf_fs *head, const char *name,
 		    bool (*busy)(void *arg, struct zf_fs *snap), void *arg);
+
+/*
+ * Close the daemon's handles of filesystem f, shown in a mount nothing
+ * serves any more, and of its opened snapshots, so that the library may
+ * destroy it. f is marked dead and stays in the tree (as a mount of
+ * nothing) until the tree is freed; zf_tree_grow() may show a new dataset
+ * of its name at its path.
+ */
+void zf_tree_close_fs(struct zf_tree *t, struct zf_fs *f);
 
 /* Call fn for every opened snapshot of every filesystem of the tree
  * (under the snap_lock: fn must not call back into the tree). */

@@ -380,6 +380,23 @@ static void mount_children(struct zf_serve *srv)
 	}
 }
 
+int zf_serve_remove(struct zf_serve *srv, struct sess *s)
+{
+	(void)srv;
+	if (!sess_live(s))
+		return atomic_load(&s->finished) ? 0 : -ENOENT;
+	sess_unmount(s);
+	/* The kernel ends the connection once the mount is gone; a mount
+	 * still in use stays until it is not. */
+	for (int i = 0; i < ZF_STOP_WAIT_MS / ZF_WAKE_EVERY_MS; i++) {
+		if (atomic_load(&s->finished))
+			return 0;
+		struct timespec ts = { 0, ZF_WAKE_EVERY_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return -EBUSY;
+}
+
 int zf_serve_add(struct zf_serve *srv, struct zf_mount *m)
 {
 	struct sess *s = NULL;

@@ -61,6 +61,13 @@ static inline bool sess_live(const struct sess *s)
  */
 int zf_serve_add(struct zf_serve *srv, struct zf_mount *m);
 
+/*
+ * Unmount child session s (lazily) and wait for its loop to end: 0 once
+ * no request can reach its datasets any more, -EBUSY when its mount is
+ * still in use after a while (it goes when no longer busy).
+ */
+int zf_serve_remove(struct zf_serve *srv, struct sess *s);
+
 /* follow.c: the hooks of the control socket for the daemon srv. */
 struct zf_control_hooks zf_follow_hooks(struct zf_serve *srv);
 

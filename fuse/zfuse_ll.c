@@ -63,7 +63,8 @@ struct zf_node *node_or_reply(fuse_req_t req, fuse_ino_t ino)
 {
 	struct zf_node *n = zf_nodes_get(ll_of(req)->nodes, ino);
 
-	/* A snapshot released to be destroyed (zf_snap_release) is gone. */
+	/* A dataset closed to be destroyed (zf_snap_release, zf_tree_close_fs)
+	 * is gone. */
 	if (n && atomic_load(&n->t.fs->dead))
 		n = NULL;
 	if (!n)
@@ -183,7 +184,7 @@ int make_entry(struct zf_ll *ll, const struct zf_target *t, bool uncached,
 static void release_object(const struct zf_target *t, void *arg)
 {
 	(void)arg;
-	if (t->kind != ZF_NODE_OBJ || t->fs->snapshot)
+	if (t->kind != ZF_NODE_OBJ || t->fs->snapshot || atomic_load(&t->fs->dead))
 		return;
 	int rc = zfuse_forget(t->fs->zfs, t->obj);
 	if (rc < 0)

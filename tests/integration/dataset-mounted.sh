@@ -8,7 +8,8 @@
 #     hold what was written before the command;
 #   - after `zfuse rollback` cat and ls show the rolled-back files, even
 #     those whose pages and entries the kernel had cached;
-#   - `zfuse create POOL/child` mounts the child at its mountpoint;
+#   - `zfuse create POOL/child` mounts the child at its mountpoint, `zfuse
+#     destroy -r` unmounts it, a destroy that fails leaves it mounted;
 #   - mkdir and rmdir in .zfs/snapshot take and destroy snapshots;
 #   - any user may run read-only verbs (list), only root and the mounting
 #     user verbs that change the pool (nobody gets "permission denied",
@@ -121,6 +122,17 @@ if "$ZFUSE" create "$pool/child"; then
 		test "$(stat -c %d "$mnt/child")" != "$(stat -c %d "$mnt")"
 	echo c > "$mnt/child/x" && "$ZFUSE" snapshot "$pool/child@c1" &&
 	check "child's .zfs/snapshot shows c1" test "$(cat "$mnt/child/.zfs/snapshot/c1/x")" = c
+	# Not destroyed (it has a snapshot): it stays mounted.
+	"$ZFUSE" destroy "$pool/child" 2> /dev/null && bad "destroy of a dataset with snapshots"
+	check "child still mounted after a destroy that failed" mountpoint -q "$mnt/child"
+	check "and still shows x" test "$(cat "$mnt/child/x" 2>&1)" = c
+	if "$ZFUSE" destroy -r "$pool/child"; then
+		check "destroyed child is unmounted" bash -c "! mountpoint -q '$mnt/child'"
+		check "destroyed child is gone" bash -c "! grep -q child <(
+			$ZFUSE list -H -o name -t all -r $pool)"
+	else
+		bad "zfuse destroy -r $pool/child (mounted)"
+	fi
 else
 	bad "zfuse create $pool/child"
 fi
