@@ -469,14 +469,7 @@ static int create_one(zfuse_pool_t *pool, const char *name, const struct zfuse_p
 		      size_t nprops, FILE *err)
 {
 	unsigned said = zf_log_errors();
-	int rc = zfuse_dataset_create(pool, name, 0, NULL, 0);
-	if (rc == 0 && nprops) {
-		rc = zfuse_prop_set(pool, name, props, nprops);
-		if (rc && zf_log_errors() == said)
-			fprintf(err, "filesystem successfully created, but properties could not be "
-				"set: %s\n", error_text(rc));
-		return rc;
-	}
+	int rc = zfuse_dataset_create(pool, name, 0, props, nprops);
 	if (rc && zf_log_errors() == said)
 		fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
 	return rc;
@@ -554,7 +547,91 @@ const struct zf_pool_verb zf_verb_create_dataset = {
 	create_dataset_usage,
 };
 
+/* ---- clone ------------------------------------------------------------------- */
+
+static void clone_usage(FILE *out)
+{
+	fputs("usage: zfuse clone [-d DIR|IMAGE]... [-p] [-o PROP=VALUE]... SNAPSHOT FILESYSTEM\n"
+	      "Creates a filesystem that starts as a copy of the snapshot and shares its\n"
+	      "blocks (as zfs clone).\n"
+	      "  -p   create missing parent filesystems too\n"
+	      "  -o   set a property on the clone\n", out);
+}
+
+static int clone_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	bool parents = false;
+	struct zfuse_prop_setting *props = calloc((size_t)argc, sizeof(*props));
+	size_t nprops = 0;
+	int c, rc = props ? 0 : -ZFUSE_E_NOMEM;
+	optind = 1;
+	opterr = 0;
+	while (rc == 0 && (c = getopt(argc, argv, "+po:")) != -1) {
+		if (c == 'p') {
+			parents = true;
+		} else if (c == 'o' && strchr(optarg, '=')) {
+			char *eq = strchr(optarg, '=');
+			*eq = '\0';
+			props[nprops++] = (struct zfuse_prop_setting){ optarg, eq + 1 };
+		} else {
+			fprintf(err, c == 'o' ? "missing '=' for property=value argument\n" :
+				"invalid option '%c'\n", optopt);
+			rc = -ZFUSE_E_INVAL;
+		}
+	}
+	if (rc == 0 && argc - optind != 2) {
+		fprintf(err, argc - optind < 2 ? "missing source or target dataset argument\n" :
+			"too many arguments\n");
+		rc = -ZFUSE_E_INVAL;
+	}
+	if (rc) {
+		clone_usage(err);
+		free(props);
+		return ZF_EXIT_USAGE;
+	}
+	const char *snap = argv[optind], *name = argv[optind + 1];
+	if (parents) {
+		struct ds_list l;
+		if (ds_list_load(pool, &l, err) == 0) {
+			char *path = strdup(name);
+			for (char *s = path ? strchr(path, '/') : NULL; s && rc == 0; s = strchr(s + 1, '/')) {
+				*s = '\0';
+				if (!ds_find(&l, path))
+					rc = create_one(pool, path, NULL, 0, err);
+				*s = '/';
+			}
+			free(path);
+			ds_list_free(&l);
+		}
+	}
+	if (rc == 0) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_clone(pool, snap, name, props, nprops);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
+	}
+	free(props);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_clone = {
+	"clone", "make a filesystem from a snapshot (as zfs clone)", true, "+po:", 0, clone_run,
+	clone_usage,
+};
+
 /* ---- the command table's entries ---------------------------------------------- */
+
+int cmd_clone(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_clone, argc, argv);
+}
+
+void cmd_clone_usage(FILE *out)
+{
+	clone_usage(out);
+}
+
 
 int cmd_snapshot(int argc, char **argv)
 {

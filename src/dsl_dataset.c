@@ -14,6 +14,7 @@
  * are kept. Space moves only later, when blocks die (dsl_sync.c).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "byteorder.h"
@@ -200,4 +201,38 @@ int dsl_dataset_create_child(spa_t *spa, uint64_t parent_dir, const char *name, 
 	if (rc == 0)
 		rc = dsl_dataset_create_sync_dd(spa, dd, origin, 0, tx, dsobj);
 	return rc;
+}
+
+int dsl_snapshot_hold(spa_t *spa, uint64_t dsobj)
+{
+	if (spa->nopen_snaps == spa->capopen_snaps) {
+		size_t nc = spa->capopen_snaps ? 2 * spa->capopen_snaps : 8;
+		uint64_t *nv = realloc(spa->open_snaps, nc * sizeof(*nv));
+		if (!nv)
+			return SET_ERROR(-ZFUSE_E_NOMEM);
+		spa->open_snaps = nv;
+		spa->capopen_snaps = nc;
+	}
+	spa->open_snaps[spa->nopen_snaps++] = dsobj;
+	return 0;
+}
+
+void dsl_snapshot_rele(spa_t *spa, uint64_t dsobj)
+{
+	for (size_t i = 0; i < spa->nopen_snaps; i++)
+		if (spa->open_snaps[i] == dsobj) {
+			spa->open_snaps[i] = spa->open_snaps[--spa->nopen_snaps];
+			return;
+		}
+}
+
+bool dsl_dataset_is_open(const spa_t *spa, uint64_t dsobj)
+{
+	for (size_t i = 0; i < spa->nopen_snaps; i++)
+		if (spa->open_snaps[i] == dsobj)
+			return true;
+	for (const objset_t *os = spa->objsets; os; os = os->next)
+		if (os->dsobj == dsobj && (os->refcount || os->overlay || os->syncing))
+			return true;
+	return false;
 }

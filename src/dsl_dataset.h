@@ -44,4 +44,12 @@ int dsl_dir_count_adjust(struct spa *spa, uint64_t dirobj, const char *field, in
 /* Record in the dir when its snapshots last changed. */
 int dsl_dir_snapshots_changed(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
 
+/* Count a snapshot opened through zfuse_fs_open, or stop counting one
+ * (exclusive pool lock). Errors: ZFUSE_E_NOMEM. */
+int dsl_snapshot_hold(struct spa *spa, uint64_t dsobj);
+void dsl_snapshot_rele(struct spa *spa, uint64_t dsobj);
+/* Whether a dataset or snapshot is open, or has changes not yet synced. */
+#include <stdbool.h>
+bool dsl_dataset_is_open(const struct spa *spa, uint64_t dsobj);
+
 #endif

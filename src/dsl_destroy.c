@@ -26,6 +26,7 @@
 #include "dsl_deadlist.h"
 #include "dsl_destroy.h"
 #include "dsl_sync.h"
+#include "dsl_synctask.h"
 #include "spa_impl.h"
 #include "zap.h"
 #include "zfeature.h"
@@ -180,10 +181,7 @@ int dsl_destroy_snapshot_check(spa_t *spa, uint64_t snapobj)
 		if (holds)
 			return SET_ERROR(-ZFUSE_E_BUSY);
 	}
-	for (const objset_t *os = spa->objsets; os; os = os->next)
-		if (os->dsobj == snapobj && os->refcount)
-			return SET_ERROR(-ZFUSE_E_BUSY);
-	return 0;
+	return dsl_dataset_is_open(spa, snapobj) ? SET_ERROR(-ZFUSE_E_BUSY) : 0;
 }
 
 int dsl_destroy_snapshot_sync_impl(spa_t *spa, uint64_t sobj, dmu_tx_t *tx)
@@ -311,10 +309,7 @@ int dsl_destroy_head_check(spa_t *spa, uint64_t dsobj)
 		return rc;
 	if (n)
 		return SET_ERROR(-ZFUSE_E_NOTEMPTY);	/* children */
-	for (const objset_t *os = spa->objsets; os; os = os->next)
-		if (os->dsobj == dsobj && (os->refcount || os->overlay || os->syncing))
-			return SET_ERROR(-ZFUSE_E_BUSY);
-	return 0;
+	return dsl_dataset_is_open(spa, dsobj) ? SET_ERROR(-ZFUSE_E_BUSY) : 0;
 }
 
 int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
@@ -478,4 +473,31 @@ int dsl_dataset_rollback_sync_impl(spa_t *spa, uint64_t head, uint64_t snapobj, 
 		if (os->dsobj == head)
 			os->rolled_back = true;
 	return rc;
+}
+
+/* ---- dropping a clone's livelist (§6.9) ----------------------------------------- */
+
+static int livelist_check(spa_t *spa, void *arg, dmu_tx_t *tx)
+{
+	(void)tx;
+	uint64_t ll;
+	return dsl_dir_field(spa, *(uint64_t *)arg, DD_FIELD_LIVELIST, &ll);
+}
+
+static int livelist_sync(spa_t *spa, void *arg, dmu_tx_t *tx)
+{
+	uint64_t dirobj = *(uint64_t *)arg, ll;
+	int rc = dsl_dir_field(spa, dirobj, DD_FIELD_LIVELIST, &ll);
+	if (rc == 0)
+		rc = dsl_deadlist_free(spa, ll, tx);
+	if (rc == 0)
+		rc = zap_remove(spa->mos, dirobj, DD_FIELD_LIVELIST, tx);
+	if (rc == 0)
+		rc = spa_feature_decr(spa, "livelist", tx);
+	return rc;
+}
+
+int dsl_dir_livelist_delete(spa_t *spa, uint64_t dirobj)
+{
+	return dsl_sync_task(spa, livelist_check, livelist_sync, &dirobj);
 }

@@ -28,4 +28,7 @@ int dsl_dataset_rollback_check(struct spa *spa, uint64_t head, uint64_t snapobj)
 int dsl_dataset_rollback_sync_impl(struct spa *spa, uint64_t head, uint64_t snapobj,
 				   dmu_tx_t *tx);
 
+/* Drop the livelist of a clone's dir (its own txg; no pool lock held). */
+int dsl_dir_livelist_delete(struct spa *spa, uint64_t dirobj);
+
 #endif

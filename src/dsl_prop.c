@@ -36,6 +36,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_synctask.h"
 #include "metaslab.h"
 #include "spa.h"
 #include "spa_impl.h"
@@ -938,7 +939,7 @@ static int apply(struct dsctx *c, const struct change *ch, dmu_tx_t *tx)
 	return zap_update_uint64(spa->mos, c->dd.props_zapobj, ch->name, ch->num, tx);
 }
 
-/* Look a dataset up inside a transaction for a change of its properties. */
+/* Look a dataset up for a change of its properties. */
 static int ctx_for_change(spa_t *spa, const char *name, struct dsctx *c)
 {
 	int rc = ctx_open(spa, name, c);
@@ -949,61 +950,142 @@ static int ctx_for_change(spa_t *spa, const char *name, struct dsctx *c)
 	return rc;
 }
 
-static int begin_change(spa_t *spa, dmu_tx_t *tx)
+/*
+ * Property changes are DSL sync tasks (dsl_synctask.h): the MOS is the
+ * sync's, and a change checked before it is queued is checked again
+ * against the state it is applied to.
+ */
+struct set_arg {
+	const char *name;
+	const struct zfuse_prop_setting *props;
+	size_t nprops;
+	struct dsctx c;
+	struct change *ch;
+	bool new_child;		/* checked on the parent of a dataset to be made */
+};
+
+static int set_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 {
-	if (!spa->writable)
-		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
-	return dmu_tx_begin(spa, tx);
+	(void)tx;
+	struct set_arg *a = varg;
+	int rc = ctx_for_change(spa, a->name, &a->c);
+	if (a->new_child)
+		a->c.dd.used_bytes = 0;
+	if (rc == 0 && a->c.type == ZPROP_T_SNAP) {
+		for (size_t i = 0; i < a->nprops && rc == 0; i++)
+			if (!zfs_prop_user(a->props[i].name))
+				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': only "
+					 "user properties can be set on a snapshot ('%s')", a->name,
+					 a->props[i].name);
+		return rc;
+	}
+	for (size_t i = 0; i < a->nprops && rc == 0; i++)
+		rc = check_setting(&a->c, &a->props[i], &a->ch[i]);
+	return rc;
+}
+
+static int set_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct set_arg *a = varg;
+	struct dsctx *c = &a->c;
+	int rc = 0;
+	if (c->type == ZPROP_T_SNAP) {
+		if (!c->ds.props_obj) {
+			uint64_t obj;
+			rc = zap_create(spa->mos, DMU_OT_DSL_PROPS, 0, 0, tx, &obj);
+			if (rc == 0)
+				rc = dsl_phys_set(spa, c->dsobj, DS_OFF_PROPS_OBJ, obj, tx);
+			c->ds.props_obj = obj;
+		}
+		for (size_t i = 0; i < a->nprops && rc == 0; i++)
+			rc = zap_update(spa->mos, c->ds.props_obj, a->props[i].name, 1,
+					strlen(a->props[i].value) + 1, a->props[i].value, tx);
+		return rc;
+	}
+	for (size_t i = 0; i < a->nprops && rc == 0; i++)
+		rc = apply(c, &a->ch[i], tx);
+	if (rc == 0)
+		refresh_objsets(spa);
+	return rc;
+}
+
+int dsl_prop_check(spa_t *spa, const char *parent, const struct zfuse_prop_setting *props,
+		   size_t nprops)
+{
+	struct set_arg *a = calloc(1, sizeof(*a));
+	struct change *ch = calloc(nprops ? nprops : 1, sizeof(*ch));
+	int rc = a && ch ? 0 : -ZFUSE_E_NOMEM;
+	if (rc == 0) {
+		*a = (struct set_arg){ .name = parent, .props = props, .nprops = nprops, .ch = ch,
+				       .new_child = true };
+		spa_enter_read(spa);
+		rc = set_check(spa, a, NULL);
+		spa_exit(spa);
+	}
+	free(a);
+	free(ch);
+	return rc;
 }
 
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops)
 {
 	spa_t *spa = (spa_t *)pool;
-	struct dsctx *c = malloc(sizeof(*c));
+	if (!spa->writable)
+		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
+	struct set_arg *a = calloc(1, sizeof(*a));
 	struct change *ch = calloc(nprops ? nprops : 1, sizeof(*ch));
-	if (!c || !ch) {
-		free(c);
-		free(ch);
-		return -ZFUSE_E_NOMEM;
+	int rc = a && ch ? 0 : -ZFUSE_E_NOMEM;
+	if (rc == 0) {
+		*a = (struct set_arg){ .name = name, .props = props, .nprops = nprops, .ch = ch };
+		rc = dsl_sync_task(spa, set_check, set_sync, a);
 	}
-	dmu_tx_t tx;
-	int rc = begin_change(spa, &tx);
-	if (rc) {
-		free(c);
-		free(ch);
-		return rc;
+	free(a);
+	free(ch);
+	return rc;
+}
+
+struct inherit_arg {
+	const char *name, *prop, *key;
+	int p;
+	const zprop_desc_t *d;
+	struct dsctx c;
+};
+
+static int inherit_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct inherit_arg *a = varg;
+	int rc = ctx_for_change(spa, a->name, &a->c);
+	if (rc == 0 && a->c.type == ZPROP_T_SNAP && a->d)
+		rc = bad(spa, -ZFUSE_E_INVAL, "'%s' does not apply to snapshots ('%s')", a->key,
+			 a->name);
+	return rc;
+}
+
+static int inherit_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct inherit_arg *a = varg;
+	struct dsctx *c = &a->c;
+	int rc = 0;
+	uint64_t obj = c->type == ZPROP_T_SNAP ? c->ds.props_obj : c->dd.props_zapobj;
+	if (obj) {
+		rc = zap_remove(spa->mos, obj, a->key, tx);
+		if (rc == -ZFUSE_E_NOENT)
+			rc = 0;
 	}
-	rc = ctx_for_change(spa, name, c);
-	if (rc == 0 && c->type == ZPROP_T_SNAP) {
-		for (size_t i = 0; i < nprops && rc == 0; i++)
-			if (!zfs_prop_user(props[i].name))
-				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': only "
-					 "user properties can be set on a snapshot ('%s')", name,
-					 props[i].name);
-		if (rc == 0 && !c->ds.props_obj) {
-			uint64_t obj;
-			rc = zap_create(spa->mos, DMU_OT_DSL_PROPS, 0, 0, &tx, &obj);
-			if (rc == 0)
-				rc = dsl_phys_set(spa, c->dsobj, DS_OFF_PROPS_OBJ, obj, &tx);
-			c->ds.props_obj = obj;
-		}
-		for (size_t i = 0; i < nprops && rc == 0; i++)
-			rc = zap_update(spa->mos, c->ds.props_obj, props[i].name, 1,
-					strlen(props[i].value) + 1, props[i].value, &tx);
-	} else {
-		for (size_t i = 0; i < nprops && rc == 0; i++)
-			rc = check_setting(c, &props[i], &ch[i]);
-		for (size_t i = 0; i < nprops && rc == 0; i++)
-			rc = apply(c, &ch[i], &tx);
+	/* The value now inherited may need a feature on this subtree. */
+	if (rc == 0 && a->d && c->type != ZPROP_T_SNAP) {
+		uint64_t v;
+		const char *f = NULL;
+		if (a->d->type != ZPROP_STRING &&
+		    dsl_prop_get_uint64(spa, c->dirobj, a->key, true, &v, NULL) == 0)
+			f = needed_feature((zfs_prop_t)a->p, v);
+		if (f && spa_feature_is_enabled(spa, f))
+			rc = activate_below(spa, c->dirobj, a->key, f, true, tx, 0);
 		if (rc == 0)
 			refresh_objsets(spa);
 	}
-	dmu_tx_commit(&tx);
-	free(c);
-	free(ch);
-	if (rc == 0)
-		rc = zfuse_pool_sync(pool);
 	return rc;
 }
 
@@ -1021,40 +1103,14 @@ int zfuse_prop_inherit(zfuse_pool_t *pool, const char *name, const char *prop)
 				   "'zfs set %s=none' to clear", d->name, d->name);
 		return bad(spa, -ZFUSE_E_INVAL, "'%s' property cannot be inherited", d->name);
 	}
-	struct dsctx *c = malloc(sizeof(*c));
-	if (!c)
+	if (!spa->writable)
+		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
+	struct inherit_arg *a = calloc(1, sizeof(*a));
+	if (!a)
 		return -ZFUSE_E_NOMEM;
-	dmu_tx_t tx;
-	int rc = begin_change(spa, &tx);
-	if (rc) {
-		free(c);
-		return rc;
-	}
-	rc = ctx_for_change(spa, name, c);
-	const char *key = d ? d->name : prop;
-	if (rc == 0 && c->type == ZPROP_T_SNAP && d)
-		rc = bad(spa, -ZFUSE_E_INVAL, "'%s' does not apply to snapshots ('%s')", key, name);
-	uint64_t obj = c->type == ZPROP_T_SNAP ? c->ds.props_obj : c->dd.props_zapobj;
-	if (rc == 0 && obj) {
-		rc = zap_remove(spa->mos, obj, key, &tx);
-		if (rc == -ZFUSE_E_NOENT)
-			rc = 0;
-	}
-	/* The value now inherited may need a feature on this subtree. */
-	if (rc == 0 && d && c->type != ZPROP_T_SNAP) {
-		uint64_t v;
-		const char *f = NULL;
-		if (d->type != ZPROP_STRING &&
-		    dsl_prop_get_uint64(spa, c->dirobj, key, true, &v, NULL) == 0)
-			f = needed_feature((zfs_prop_t)p, v);
-		if (f && spa_feature_is_enabled(spa, f))
-			rc = activate_below(spa, c->dirobj, key, f, true, &tx, 0);
-		if (rc == 0)
-			refresh_objsets(spa);
-	}
-	dmu_tx_commit(&tx);
-	free(c);
-	if (rc == 0)
-		rc = zfuse_pool_sync(pool);
+	*a = (struct inherit_arg){ .name = name, .prop = prop, .key = d ? d->name : prop, .p = p,
+				   .d = d };
+	int rc = dsl_sync_task(spa, inherit_check, inherit_sync, a);
+	free(a);
 	return rc;
 }

@@ -354,6 +354,7 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 		dbuf_syncing_clear(spa->mos);
 	}
 	free(spa->readonly_reason);
+	free(spa->open_snaps);
 	nvlist_free(spa->mos_config);
 	nvlist_free(spa->label_features);
 	spa_locks_destroy(spa);

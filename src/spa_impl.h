@@ -61,6 +61,10 @@ typedef struct spa {
 	struct objset *objsets;	/* shared dataset objsets (spa_objset_hold) */
 	struct txg_state *txg;	/* sync thread and dirty-data throttle */
 	struct dsl_sync_task *sync_tasks;	/* DSL tasks of the open txg (dsl_synctask.h) */
+	/* Snapshots open through zfuse_fs_open (private objsets): destroy
+	 * refuses them. Pool lock, exclusive to change. */
+	uint64_t *open_snaps;
+	size_t nopen_snaps, capopen_snaps;
 	struct metaslab_state *ms;	/* allocator (metaslab.c) */
 	bool config_dirty;	/* labels and the MOS config must be rewritten */
 	uint64_t sm_histogram_counted;	/* space maps counted in spacemap_histogram */

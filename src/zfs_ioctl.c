@@ -21,10 +21,13 @@
 #include "spa_misc.h"
 #include "txg.h"
 #include "zap.h"
+#include "zil.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 #include "zpl_create.h"
+#include "zfs_prop.h"
+#include "dsl_prop.h"
 
 #define ZFS_MAX_DATASET_NAME_LEN 256
 
@@ -202,6 +205,8 @@ struct create_arg {
 	char parent[ZFS_MAX_DATASET_NAME_LEN];
 	uint64_t parent_ds, parent_dir;
 	struct zpl_create_props zpl;
+	bool inherit_zpl;
+	bool zpl_given[3];	/* normalization, utf8only, casesensitivity set by the caller */
 };
 
 static int create_check(spa_t *spa, void *varg, dmu_tx_t *tx)
@@ -228,7 +233,8 @@ static int create_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 /* zfs_fill_zplprops: a new filesystem inherits its parent's
  * normalization, utf8only and casesensitivity (kept in the parent's
  * master node, not in the DSL). */
-static int inherit_zplprops(spa_t *spa, uint64_t parent_ds, struct zpl_create_props *zpl)
+static int inherit_zplprops(spa_t *spa, uint64_t parent_ds, struct zpl_create_props *zpl,
+			    const bool given[3])
 {
 	objset_t *pos;
 	int rc = spa_objset_hold(spa, parent_ds, &pos);
@@ -242,12 +248,15 @@ static int inherit_zplprops(spa_t *spa, uint64_t parent_ds, struct zpl_create_pr
 	rc = dnode_hold(pos, 1, &master);
 	if (rc == 0) {
 		uint64_t v;
-		if (zap_lookup_uint64(&master, "normalization", &v) == 0)
+		if (!given[0] && zap_lookup_uint64(&master, "normalization", &v) == 0)
 			zpl->normalization = v;
-		if (zap_lookup_uint64(&master, "utf8only", &v) == 0)
+		if (!given[1] && zap_lookup_uint64(&master, "utf8only", &v) == 0)
 			zpl->utf8only = v;
-		if (zap_lookup_uint64(&master, "casesensitivity", &v) == 0)
+		if (!given[2] && zap_lookup_uint64(&master, "casesensitivity", &v) == 0)
 			zpl->casesensitivity = v;
+		/* zfs_fill_zplprops: normalization implies utf8only */
+		if (zpl->normalization && !given[1])
+			zpl->utf8only = 1;
 		dnode_rele(&master);
 	}
 	spa_objset_rele(spa, pos);
@@ -258,7 +267,7 @@ static int create_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
 {
 	struct create_arg *a = varg;
 	uint64_t dsobj;
-	int rc = inherit_zplprops(spa, a->parent_ds, &a->zpl);
+	int rc = inherit_zplprops(spa, a->parent_ds, &a->zpl, a->zpl_given);
 	if (rc == 0)
 		rc = dsl_dataset_create_child(spa, a->parent_dir, a->child, 0, tx, &dsobj);
 	objset_t *os = NULL;
@@ -296,10 +305,8 @@ int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 			"with the pool", name);
 		return SET_ERROR(-ZFUSE_E_EXIST);
 	}
-	if (volsize || nprops) {
-		(void)props;
-		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': %s are not supported yet", name,
-			volsize ? "volumes" : "properties at creation");
+	if (volsize) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': volumes are not supported yet", name);
 		return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
 	}
 	memcpy(a.parent, a.name.ds, (size_t)(slash - a.name.ds));
@@ -307,7 +314,40 @@ int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 	a.zpl.root_uid = (uint32_t)geteuid();
 	a.zpl.root_gid = (uint32_t)getegid();
 	a.zpl.root_mode = 0755;
-	return dsl_sync_task(spa, create_check, create_sync, &a);
+	/* The creation-time ZPL properties go to the master node; the rest
+	 * are set in the DSL once the dataset exists. */
+	struct zfuse_prop_setting *rest = calloc(nprops + 1, sizeof(*rest));
+	size_t nrest = 0;
+	if (!rest)
+		return SET_ERROR(-ZFUSE_E_NOMEM);
+	a.inherit_zpl = true;
+	for (size_t i = 0; rc == 0 && i < nprops; i++) {
+		int p = zfs_prop_lookup(props[i].name);
+		uint64_t v;
+		uint64_t *dst = p == ZFS_PROP_NORMALIZE ? &a.zpl.normalization :
+				p == ZFS_PROP_UTF8ONLY ? &a.zpl.utf8only :
+				p == ZFS_PROP_CASE ? &a.zpl.casesensitivity : NULL;
+		if (!dst) {
+			rest[nrest++] = props[i];
+			continue;
+		}
+		if (!zfs_prop_index_value((zfs_prop_t)p, props[i].value, &v)) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': bad %s value '%s'", name,
+				props[i].name, props[i].value);
+			rc = SET_ERROR(-ZFUSE_E_INVAL);
+		}
+		*dst = v;
+		a.zpl_given[dst == &a.zpl.normalization ? 0 : dst == &a.zpl.utf8only ? 1 : 2] = true;
+	}
+	/* Checked before anything is made: all or nothing. */
+	if (rc == 0 && nrest)
+		rc = dsl_prop_check(spa, a.parent, rest, nrest);
+	if (rc == 0)
+		rc = dsl_sync_task(spa, create_check, create_sync, &a);
+	if (rc == 0 && nrest && (rc = zfuse_prop_set(pool, name, rest, nrest)) != 0)
+		zfuse_dataset_destroy(pool, name);
+	free(rest);
+	return rc;
 }
 
 /* ---- destroy ------------------------------------------------------------- */
@@ -442,4 +482,98 @@ int zfuse_rollback(zfuse_pool_t *pool, const char *snapname)
 		return SET_ERROR(-ZFUSE_E_INVAL);
 	}
 	return dsl_sync_task(spa, rollback_check, rollback_sync, &a);
+}
+
+/* ---- clone --------------------------------------------------------------- */
+
+struct clone_arg {
+	struct ds_name origin, name;
+	const char *child;
+	char parent[ZFS_MAX_DATASET_NAME_LEN];
+	uint64_t origin_ds, parent_ds, parent_dir;
+};
+
+static int clone_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct clone_arg *a = varg;
+	char full[2 * ZFS_MAX_DATASET_NAME_LEN];
+	snprintf(full, sizeof(full), "%s@%s", a->origin.ds, a->origin.snap);
+	uint64_t dir;
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, full, &a->origin_ds, &dir, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist", full);
+	if (rc)
+		return rc;
+	struct create_arg c = { .name = a->name };
+	memcpy(c.parent, a->parent, sizeof(c.parent));
+	if ((rc = create_check(spa, &c, NULL)) != 0)
+		return rc;
+	a->parent_ds = c.parent_ds;
+	a->parent_dir = c.parent_dir;
+	/* A clone's objset would need a copy with the origin's intent log
+	 * header zeroed (object-layer.md §7.3 step 10). */
+	dsl_dataset_phys_t o;
+	if ((rc = dsl_dataset_read(spa, a->origin_ds, &o)) != 0)
+		return rc;
+	objset_t *os;
+	if ((rc = objset_open(spa, &o.bp, &os)) != 0)
+		return rc;
+	blkptr_t log;
+	zil_header_log_bp(os, &log);
+	bool has_log = !bp_is_hole(&log);
+	objset_close(os);
+	if (has_log) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': the origin snapshot has an intent "
+			"log, which zfuse does not rewrite", a->name.ds);
+		return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+	}
+	return 0;
+}
+
+static int clone_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct clone_arg *a = varg;
+	uint64_t dsobj;
+	return dsl_dataset_create_child(spa, a->parent_dir, a->child, a->origin_ds, tx, &dsobj);
+}
+
+int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
+		const struct zfuse_prop_setting *props, size_t nprops)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!snapname || !newname)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct clone_arg a = { 0 };
+	int rc = name_parse(spa, snapname, &a.origin);
+	if (rc == 0 && a.origin.sep != '@') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot clone '%s': not a snapshot name", snapname);
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (rc == 0)
+		rc = name_parse(spa, newname, &a.name);
+	if (rc == 0 && a.name.sep) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': a clone is a filesystem, not a "
+			"snapshot or bookmark", newname);
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	char *slash = rc == 0 ? strrchr(a.name.ds, '/') : NULL;
+	if (rc == 0 && !slash) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': the pool's root dataset exists "
+			"with the pool", newname);
+		rc = SET_ERROR(-ZFUSE_E_EXIST);
+	}
+	if (rc)
+		return rc;
+	memcpy(a.parent, a.name.ds, (size_t)(slash - a.name.ds));
+	a.child = slash + 1;
+	if (nprops && (rc = dsl_prop_check(spa, a.parent, props, nprops)) != 0)
+		return rc;
+	rc = dsl_sync_task(spa, clone_check, clone_sync, &a);
+	if (rc == 0 && nprops && (rc = zfuse_prop_set(pool, newname, props, nprops)) != 0)
+		zfuse_dataset_destroy(pool, newname);
+	return rc;
 }

@@ -34,6 +34,7 @@ struct zfuse_fs {
 	char *name;
 	bool snapshot;
 	bool writable;		/* pool writable, not a snapshot, ZPL 5 */
+	bool held;		/* counted in the pool's open objsets or snapshots */
 	uint64_t dsobj, dirobj;
 	uint64_t version, root, normflags, casesensitivity, utf8only;
 	uint64_t recordsize;

@@ -15,6 +15,8 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_dataset.h"
+#include "dsl_destroy.h"
 #include "dsl_sync.h"
 #include "sa.h"
 #include "spa.h"
@@ -73,14 +75,23 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 		rc = -ZFUSE_E_ACCESS;
 		goto fail;
 	}
-	if (!fs->snapshot) {
-		/* The pool's list of shared objsets changes: exclusively. */
-		spa_enter_write(spa);
-		rc = spa_objset_hold(spa, fs->dsobj, &fs->os);
+	if (!fs->snapshot && spa->writable) {
+		/* A clone's livelist is dropped before zfuse writes to it, as
+		 * OpenZFS may do any time (object-layer.md §6.9). */
+		spa_enter_read(spa);
+		bool livelist = dsl_dir_has_livelist(spa, fs->dirobj);
 		spa_exit(spa);
-		if (rc)
-			goto fail;
+		if (livelist && (rc = dsl_dir_livelist_delete(spa, fs->dirobj)) != 0)
+			spa_log(spa, ZFUSE_LOG_WARN, "the livelist of clone %s could not be dropped (%s)",
+				name, zfuse_strerror(rc));
 	}
+	/* The pool's lists of open objsets change: exclusively. */
+	spa_enter_write(spa);
+	rc = fs->snapshot ? dsl_snapshot_hold(spa, fs->dsobj) : spa_objset_hold(spa, fs->dsobj, &fs->os);
+	spa_exit(spa);
+	if (rc)
+		goto fail;
+	fs->held = true;
 	spa_enter_read(spa);
 	rc = fs_open_locked(fs);
 	spa_exit(spa);
@@ -164,6 +175,11 @@ void zfuse_fs_close(zfuse_fs_t *fs)
 			spa_objset_rele(fs->spa, fs->os);
 			spa_exit(fs->spa);
 		}
+	}
+	if (fs->snapshot && fs->held) {
+		spa_enter_write(fs->spa);
+		dsl_snapshot_rele(fs->spa, fs->dsobj);
+		spa_exit(fs->spa);
 	}
 	free(fs->name);
 	free(fs);

@@ -79,6 +79,10 @@ set com.example:tag=v1 op/a
 rollback -r op/a@s2
 snapshot -r op@r1
 destroy -r op/z
+clone -o compression=lz4 op/a@r1 op/k2
+clone op/c@r1 op/a/cc
+snapshot op/k2@k op/a/cc@k
+destroy op/a/cc@k
 X
 A="$work/cmp/A"
 while read -r line; do
@@ -144,7 +148,9 @@ Z="$work/zp"; mkdir -p "$Z"
 "$ZFUSE" create -s 128M zp "$Z/zp.img" > /dev/null || notok "zfuse create"
 for cmd in "create zp/a" "create -p zp/a/b/c" "set compression=zstd-3 zp/a" \
 	   "snapshot -r zp@s1" "create -o recordsize=16K zp/d" "snapshot zp/d@1 zp/a@2" \
-	   "destroy zp/a@s1" "set quota=50M zp/d" "rollback zp/a@2" "destroy -r zp/a/b"; do
+	   "destroy zp/a@s1" "set quota=50M zp/d" "rollback zp/a@2" "destroy -r zp/a/b" \
+	   "clone zp/d@1 zp/e" "create -o casesensitivity=insensitive -o atime=off zp/ci" \
+	   "inherit compression zp/a" "set com.example:k=v zp/e"; do
 	# shellcheck disable=SC2086
 	"$ZFUSE" ${cmd%% *} -d "$Z" ${cmd#* } || notok "zfuse $cmd"
 done
