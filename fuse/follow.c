@@ -48,6 +48,7 @@
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
+#include "grow.h"
 #include "log.h"
 #include "sessions_impl.h"
 
@@ -87,14 +88,8 @@ static int add_name(void *arg, const char *name, uint64_t ino, unsigned dtype, u
 	(void)next;
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return 0;
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 64;
-		char **v = realloc(r->names, cap * sizeof(*v));
-		if (!v)
-			return -ZFUSE_E_NOMEM;
-		r->names = v;
-		r->cap = cap;
-	}
+	if (zf_grow(&r->names, &r->cap, r->n, sizeof(*r->names), 64) != 0)
+		return -ZFUSE_E_NOMEM;
 	if (!(r->names[r->n] = strdup(name)))
 		return -ZFUSE_E_NOMEM;
 	r->n++;
@@ -124,14 +119,8 @@ static void note_open(void *arg, struct zf_fs *head, const struct zf_snap *s)
 {
 	struct opened_list *l = arg;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct opened *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return;	/* that one stays open: only a destroy of it fails */
-		l->v = v;
-		l->cap = cap;
-	}
+	if (zf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 16) != 0)
+		return;	/* that one stays open: only a destroy of it fails */
 	if ((l->v[l->n].name = strdup(s->name)))
 		l->v[l->n++].head = head;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "log.h"
 #include "mounttree.h"
 
@@ -50,14 +51,8 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 
 	if (info->type == ZFUSE_DS_BOOKMARK)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct ds_rec *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ZFUSE_E_NOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (zf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64) != 0)
+		return -ZFUSE_E_NOMEM;
 	struct ds_rec *r = &l->v[l->n];
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup(info->name);
@@ -285,14 +280,8 @@ static struct zf_junction *junction_find(struct zf_mount *v, const char *path)
 
 static int junction_add(struct zf_mount *v, size_t *cap, const char *path, size_t len)
 {
-	if (v->njunctions == *cap) {
-		size_t c = *cap ? 2 * *cap : 16;
-		struct zf_junction **nv = realloc(v->junctions, c * sizeof(*nv));
-		if (!nv)
-			return -ZFUSE_E_NOMEM;
-		v->junctions = nv;
-		*cap = c;
-	}
+	if (zf_grow(&v->junctions, cap, v->njunctions, sizeof(*v->junctions), 16) != 0)
+		return -ZFUSE_E_NOMEM;
 	struct zf_junction *j = calloc(1, sizeof(*j));
 	if (!j || !(j->path = strndup(path, len))) {
 		free(j);
@@ -784,14 +773,8 @@ static int snaplist_diff(struct zf_fs *head, const struct zf_snaplist *a,
 		long k = snaplist_find(b, a->v[i].name);
 		if (k >= 0 && b->v[k].dsobj == a->v[i].dsobj)
 			continue;
-		if (out->n == out->cap) {
-			size_t cap = out->cap ? 2 * out->cap : 16;
-			struct snap_change *v = realloc(out->v, cap * sizeof(*v));
-			if (!v)
-				return -ZFUSE_E_NOMEM;
-			out->v = v;
-			out->cap = cap;
-		}
+		if (zf_grow(&out->v, &out->cap, out->n, sizeof(*out->v), 16) != 0)
+			return -ZFUSE_E_NOMEM;
 		struct snap_change *c = &out->v[out->n];
 		if (!(c->name = strdup(a->v[i].name)))
 			return -ZFUSE_E_NOMEM;

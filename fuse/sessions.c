@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "grow.h"
 #include "log.h"
 #include "mtab.h"
 #include "sessions_impl.h"
@@ -402,15 +403,7 @@ int zf_serve_add(struct zf_serve *srv, struct zf_mount *m)
 	struct sess *s = NULL;
 
 	pthread_mutex_lock(&srv->lock);
-	if (srv->n == srv->cap) {
-		size_t cap = 2 * srv->cap + 4;
-		struct sess **v = realloc(srv->sess, cap * sizeof(*v));
-		if (v) {
-			srv->sess = v;
-			srv->cap = cap;
-		}
-	}
-	if (srv->n < srv->cap)
+	if (zf_grow(&srv->sess, &srv->cap, srv->n, sizeof(*srv->sess), 4) == 0)
 		s = sess_new(srv, m);
 	pthread_mutex_unlock(&srv->lock);
 	if (!s)
