@@ -43,8 +43,10 @@
 #define ZF_CTL_MAX_ARGS 4096
 #define ZF_CTL_MAX_ARG (64u << 10)
 #define ZF_CTL_MAX_REQ (1u << 20)
-/* How long a connection may take to send its request. */
+/* How long a connection may take to send its request, and how many may be
+ * served at once (any local user may connect to root's socket). */
 #define ZF_CTL_RECV_TIMEOUT_S 10
+#define ZF_CTL_MAX_CONN 64
 #define ZF_CTL_ROOT_DIR "/run/zfuse"
 
 /*
@@ -464,6 +466,13 @@ static void *listen_thread(void *arg)
 		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;	/* the peer gave up, or no descriptors left */
+		pthread_mutex_lock(&c->lock);
+		bool full = c->active >= ZF_CTL_MAX_CONN;
+		pthread_mutex_unlock(&c->lock);
+		if (full) {
+			close(fd);
+			continue;
+		}
 		struct conn *cn = malloc(sizeof(*cn));
 		pthread_t th;
 		pthread_attr_t attr;
