@@ -10,6 +10,7 @@
 #     those whose pages and entries the kernel had cached;
 #   - `zfuse create POOL/child` mounts the child at its mountpoint, `zfuse
 #     destroy -r` unmounts it, a destroy that fails leaves it mounted;
+#   - `zfuse clone` mounts the clone; set and get go through the daemon;
 #   - mkdir and rmdir in .zfs/snapshot take and destroy snapshots;
 #   - any user may run read-only verbs (list), only root and the mounting
 #     user verbs that change the pool (nobody gets "permission denied",
@@ -137,6 +138,17 @@ else
 	bad "zfuse create $pool/child"
 fi
 
+# --- a clone, properties ------------------------------------------------
+if "$ZFUSE" snapshot "$pool@forclone" && "$ZFUSE" clone "$pool@forclone" "$pool/cl"; then
+	check "clone mounted at once" mountpoint -q "$mnt/cl"
+	check "clone shows f" test -f "$mnt/cl/f"
+else
+	bad "zfuse clone $pool@forclone $pool/cl"
+fi
+"$ZFUSE" set compression=zstd "$pool" || bad "zfuse set compression=zstd $pool"
+check "zfuse get shows the value set" \
+	test "$("$ZFUSE" get -H -o value compression "$pool")" = zstd
+
 # --- .zfs/snapshot by mkdir and rmdir ------------------------------------
 echo m > "$mnt/m"
 if mkdir "$mnt/.zfs/snapshot/m1"; then
@@ -202,7 +214,7 @@ if "$ZFUSE" rollback "$pool@r1"; then
 	check "rollback: dir/sub is gone" test ! -e "$mnt/dir/sub"
 	check "rollback: old is back" test "$(cat "$mnt/old" 2>&1)" = keep
 	check "rollback: ls shows the old tree" \
-		test "$(ls "$mnt" | grep -v '^w' | tr '\n' ' ')" = "child dir f m old open "
+		test "$(ls "$mnt" | grep -v '^w' | tr '\n' ' ')" = "child cl dir f m old open "
 	echo more > "$mnt/f" && check "rollback: the mount takes writes" \
 		test "$(cat "$mnt/f")" = more
 else
