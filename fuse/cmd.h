@@ -48,6 +48,8 @@ int cmd_destroy(int argc, char **argv);
 void cmd_destroy_usage(FILE *out);
 int cmd_rollback(int argc, char **argv);
 int cmd_clone(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+void cmd_rename_usage(FILE *out);
 void cmd_clone_usage(FILE *out);
 void cmd_rollback_usage(FILE *out);
 /* `zfuse create` names a dataset (one operand with a '/'), not a pool. */

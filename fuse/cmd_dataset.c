@@ -620,7 +620,84 @@ const struct zf_pool_verb zf_verb_clone = {
 	clone_usage,
 };
 
+/* ---- rename ------------------------------------------------------------------ */
+
+static void rename_usage(FILE *out)
+{
+	fputs("usage: zfuse rename [-d DIR|IMAGE]... [-p] FILESYSTEM|VOLUME NEWNAME\n"
+	      "       zfuse rename [-d DIR|IMAGE]... [-r] SNAPSHOT NEWSNAPSHOT\n"
+	      "Renames a dataset (also under another parent) or a snapshot (as zfs rename).\n"
+	      "  -p   create missing parents of the new name\n"
+	      "  -r   rename the snapshot of every descendant too\n", out);
+}
+
+static int rename_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	bool parents = false, recursive = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+prfu")) != -1) {
+		switch (c) {
+		case 'p': parents = true; break;
+		case 'r': recursive = true; break;
+		case 'f': case 'u': break;	/* mounts follow in the daemon */
+		default:
+			fprintf(err, "invalid option '%c'\n", optopt);
+			rename_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(err, argc - optind < 2 ? "missing source or target dataset argument\n" :
+			"too many arguments\n");
+		rename_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *from = argv[optind], *to = argv[optind + 1];
+	int rc = 0;
+	if (parents && !strchr(to, '@')) {
+		struct ds_list l;
+		if (ds_list_load(pool, &l, err) == 0) {
+			char *path = strdup(to);
+			char *last = path ? strrchr(path, '/') : NULL;
+			for (char *s = path ? strchr(path, '/') : NULL; s && s != last && rc == 0;
+			     s = strchr(s + 1, '/')) {
+				*s = '\0';
+				if (!ds_find(&l, path))
+					rc = create_one(pool, path, NULL, 0, err);
+				*s = '/';
+			}
+			free(path);
+			ds_list_free(&l);
+		}
+	}
+	if (rc == 0) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_dataset_rename(pool, from, to, recursive);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot rename '%s': %s\n", from, error_text(rc));
+	}
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_rename = {
+	"rename", "rename a dataset or snapshot (as zfs rename)", true, "+prfu", 0, rename_run,
+	rename_usage,
+};
+
 /* ---- the command table's entries ---------------------------------------------- */
+
+int cmd_rename(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_rename, argc, argv);
+}
+
+void cmd_rename_usage(FILE *out)
+{
+	rename_usage(out);
+}
 
 int cmd_clone(int argc, char **argv)
 {

@@ -37,6 +37,7 @@ static const struct zf_cmd commands[] = {
 	{ "rollback", "roll a dataset back to a snapshot (as zfs rollback)", cmd_rollback,
 	  cmd_rollback_usage },
 	{ "clone", "make a filesystem from a snapshot (as zfs clone)", cmd_clone, cmd_clone_usage },
+	{ "rename", "rename a dataset or snapshot (as zfs rename)", cmd_rename, cmd_rename_usage },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage },
 };

@@ -22,6 +22,7 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_deadlist.h"
+#include "dsl_sync.h"
 #include "dsl_dataset.h"
 #include "spa_impl.h"
 #include "zap.h"
@@ -235,4 +236,86 @@ bool dsl_dataset_is_open(const spa_t *spa, uint64_t dsobj)
 		if (os->dsobj == dsobj && (os->refcount || os->overlay || os->syncing))
 			return true;
 	return false;
+}
+
+/* ---- renames ------------------------------------------------------------------ */
+
+struct name_find {
+	uint64_t value;
+	char *name;
+	size_t cap;
+	bool found;
+};
+
+static int name_find_cb(void *arg, const zap_entry_t *ze)
+{
+	struct name_find *f = arg;
+	if (ze->value_first != f->value)
+		return 0;
+	snprintf(f->name, f->cap, "%s", ze->name);
+	f->found = true;
+	return 1;
+}
+
+int mos_zap_name_of(spa_t *spa, uint64_t zapobj, uint64_t value, char *name, size_t cap)
+{
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, zapobj, &dn);
+	if (rc)
+		return rc;
+	struct name_find f = { value, name, cap, false };
+	rc = zap_iterate(&dn, 0, 0, name_find_cb, &f);
+	dnode_rele(&dn);
+	if (rc < 0)
+		return rc;
+	return f.found ? 0 : SET_ERROR(-ZFUSE_E_CORRUPT);
+}
+
+int dsl_snapshot_rename_sync(spa_t *spa, uint64_t head, const char *oldsnap, const char *newsnap,
+			     dmu_tx_t *tx)
+{
+	dsl_dataset_phys_t h;
+	uint64_t snap;
+	int rc = dsl_dataset_read(spa, head, &h);
+	if (rc == 0)
+		rc = dsl_snapshot_lookup(spa, head, oldsnap, &snap);
+	if (rc == 0)
+		rc = zap_remove_norm(spa->mos, h.snapnames_zapobj, oldsnap, tx, NULL, 0);
+	if (rc == 0)
+		rc = zap_add_uint64(spa->mos, h.snapnames_zapobj, newsnap, snap, tx);
+	if (rc == 0)
+		rc = dsl_dir_snapshots_changed(spa, h.dir_obj, tx);
+	return rc;
+}
+
+int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const char *newname,
+			dmu_tx_t *tx)
+{
+	dsl_dir_phys_t dd, oldp, newp;
+	int rc = dsl_dir_read(spa, dirobj, &dd);
+	if (rc == 0)
+		rc = dsl_dir_read(spa, dd.parent_obj, &oldp);
+	if (rc == 0)
+		rc = dsl_dir_read(spa, newparent, &newp);
+	if (rc)
+		return rc;
+	/* The dir's own name is the key its parent knows it by. */
+	char name[256];
+	if ((rc = mos_zap_name_of(spa, oldp.child_dir_zapobj, dirobj, name, sizeof(name))) != 0 ||
+	    (rc = zap_remove(spa->mos, oldp.child_dir_zapobj, name, tx)) != 0 ||
+	    (rc = zap_add_uint64(spa->mos, newp.child_dir_zapobj, newname, dirobj, tx)) != 0)
+		return rc;
+	if (newparent == dd.parent_obj)
+		return 0;
+	/* The space moves from one line of ancestors to the other (the
+	 * common ones see both and end where they were). */
+	rc = dsl_dir_diduse_space(spa, dd.parent_obj, DD_USED_CHILD, -(int64_t)dd.used_bytes,
+				  -(int64_t)dd.compressed_bytes, -(int64_t)dd.uncompressed_bytes, tx);
+	if (rc == 0)
+		rc = dsl_dir_diduse_space(spa, newparent, DD_USED_CHILD, (int64_t)dd.used_bytes,
+					  (int64_t)dd.compressed_bytes,
+					  (int64_t)dd.uncompressed_bytes, tx);
+	if (rc == 0)
+		rc = dsl_phys_set(spa, dirobj, DD_OFF_PARENT, newparent, tx);
+	return rc;
 }

@@ -44,6 +44,20 @@ int dsl_dir_count_adjust(struct spa *spa, uint64_t dirobj, const char *field, in
 /* Record in the dir when its snapshots last changed. */
 int dsl_dir_snapshots_changed(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
 
+/* The key under which MOS ZAP zapobj holds value (a child dir, a
+ * snapshot). Errors: ZFUSE_E_CORRUPT (none). */
+#include <stddef.h>
+int mos_zap_name_of(struct spa *spa, uint64_t zapobj, uint64_t value, char *name, size_t cap);
+
+/* Rename snapshot oldsnap of head to newsnap (its dir's snapshots
+ * change time too). */
+int dsl_snapshot_rename_sync(struct spa *spa, uint64_t head, const char *oldsnap,
+			     const char *newsnap, dmu_tx_t *tx);
+/* Move dir under newparent (or keep its parent) with the name newname;
+ * its space moves from the old ancestors to the new. */
+int dsl_dir_rename_sync(struct spa *spa, uint64_t dirobj, uint64_t newparent, const char *newname,
+			dmu_tx_t *tx);
+
 /* Count a snapshot opened through zfuse_fs_open, or stop counting one
  * (exclusive pool lock). Errors: ZFUSE_E_NOMEM. */
 int dsl_snapshot_hold(struct spa *spa, uint64_t dsobj);

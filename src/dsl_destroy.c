@@ -86,37 +86,12 @@ static int free_if(spa_t *spa, uint64_t obj, dmu_tx_t *tx)
 	return obj ? dmu_object_free(spa->mos, obj, tx) : 0;
 }
 
-struct name_find {
-	uint64_t value;
-	char name[256];
-	bool found;
-};
-
-static int name_find_cb(void *arg, const zap_entry_t *ze)
-{
-	struct name_find *f = arg;
-	if (ze->value_first != f->value)
-		return 0;
-	snprintf(f->name, sizeof(f->name), "%s", ze->name);
-	f->found = true;
-	return 1;
-}
-
 /* Remove the entry whose value is `value` from MOS ZAP zapobj. */
 static int zap_remove_value(spa_t *spa, uint64_t zapobj, uint64_t value, dmu_tx_t *tx)
 {
-	dnode_t dn;
-	int rc = dnode_hold(spa->mos, zapobj, &dn);
-	if (rc)
-		return rc;
-	struct name_find f = { .value = value };
-	rc = zap_iterate(&dn, 0, 0, name_find_cb, &f);
-	dnode_rele(&dn);
-	if (rc < 0)
-		return rc;
-	if (!f.found)
-		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	return zap_remove_norm(spa->mos, zapobj, f.name, tx, NULL, 0);
+	char name[256];
+	int rc = mos_zap_name_of(spa, zapobj, value, name, sizeof(name));
+	return rc ? rc : zap_remove_norm(spa->mos, zapobj, name, tx, NULL, 0);
 }
 
 /* A uint64 field of a zapified dir or dataset; ZFUSE_E_NOENT if none. */

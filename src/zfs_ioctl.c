@@ -577,3 +577,161 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 		zfuse_dataset_destroy(pool, newname);
 	return rc;
 }
+
+/* ---- rename -------------------------------------------------------------- */
+
+struct rename_arg {
+	struct ds_name from, to;
+	bool recursive;		/* snapshots: the same snapshot of every descendant */
+	/* filled by the check */
+	uint64_t dirobj, newparent;
+	char newchild[ZFS_MAX_DATASET_NAME_LEN];
+	uint64_t *heads;	/* snapshots: the heads whose snapshot is renamed */
+	size_t nheads, capheads;
+};
+
+static int rename_collect(const struct zfuse_dataset_info *info, void *varg)
+{
+	struct rename_arg *a = varg;
+	if (info->type != ZFUSE_DS_FILESYSTEM && info->type != ZFUSE_DS_VOLUME)
+		return 0;
+	size_t n = strlen(a->from.ds);
+	if (strncmp(info->name, a->from.ds, n) != 0 || (info->name[n] && info->name[n] != '/'))
+		return 0;
+	if (info->name[n] && !a->recursive)
+		return 0;
+	if (a->nheads == a->capheads) {
+		size_t nc = a->capheads ? 2 * a->capheads : 8;
+		uint64_t *nv = realloc(a->heads, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		a->heads = nv;
+		a->capheads = nc;
+	}
+	a->heads[a->nheads++] = info->dsobj;
+	return 0;
+}
+
+static int rename_snapshot_check(spa_t *spa, struct rename_arg *a)
+{
+	a->nheads = 0;
+	int rc = dsl_dataset_walk(spa, rename_collect, a);
+	if (rc)
+		return rc;
+	size_t found = 0;
+	for (size_t i = 0; i < a->nheads; i++) {
+		uint64_t snap;
+		if (dsl_snapshot_lookup(spa, a->heads[i], a->to.snap, &snap) == 0) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename to '%s@%s': dataset already exists",
+				a->to.ds, a->to.snap);
+			return SET_ERROR(-ZFUSE_E_EXIST);
+		}
+		rc = dsl_snapshot_lookup(spa, a->heads[i], a->from.snap, &snap);
+		if (rc == 0)
+			a->heads[found++] = a->heads[i];	/* descendants may lack it */
+		else if (rc != -ZFUSE_E_NOENT)
+			return rc;
+	}
+	a->nheads = found;
+	if (found == 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s@%s': dataset does not exist",
+			a->from.ds, a->from.snap);
+		return SET_ERROR(-ZFUSE_E_NOENT);
+	}
+	return 0;
+}
+
+static int rename_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct rename_arg *a = varg;
+	if (a->from.sep == '@')
+		return rename_snapshot_check(spa, a);
+	uint64_t ds, parent_ds;
+	bool snap;
+	int rc = head_find(spa, a->from.ds, &ds, &a->dirobj);
+	if (rc)
+		return rc;
+	if (a->dirobj == spa->root_dir_obj) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename '%s': the pool's root dataset has the "
+			"pool's name", a->from.ds);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	uint64_t d2, dir2;
+	rc = dsl_dataset_lookup(spa, a->to.ds, &d2, &dir2, &snap);
+	if (rc == 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename to '%s': dataset already exists",
+			a->to.ds);
+		return SET_ERROR(-ZFUSE_E_EXIST);
+	}
+	if (rc != -ZFUSE_E_NOENT)
+		return rc;
+	size_t n = strlen(a->from.ds);
+	if (strncmp(a->to.ds, a->from.ds, n) == 0 && a->to.ds[n] == '/') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename '%s': new dataset name cannot be a "
+			"descendant of current dataset name", a->from.ds);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	char parent[ZFS_MAX_DATASET_NAME_LEN];
+	const char *slash = strrchr(a->to.ds, '/');
+	memcpy(parent, a->to.ds, (size_t)(slash - a->to.ds));
+	parent[slash - a->to.ds] = '\0';
+	snprintf(a->newchild, sizeof(a->newchild), "%s", slash + 1);
+	rc = dsl_dataset_lookup(spa, parent, &parent_ds, &a->newparent, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename to '%s': parent does not exist",
+			a->to.ds);
+	return rc;
+}
+
+static int rename_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct rename_arg *a = varg;
+	if (a->from.sep != '@')
+		return dsl_dir_rename_sync(spa, a->dirobj, a->newparent, a->newchild, tx);
+	for (size_t i = 0; i < a->nheads; i++) {
+		int rc = dsl_snapshot_rename_sync(spa, a->heads[i], a->from.snap, a->to.snap, tx);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int zfuse_dataset_rename(zfuse_pool_t *pool, const char *oldname, const char *newname, bool recursive)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!oldname || !newname)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct rename_arg a = { .recursive = recursive };
+	int rc = name_parse(spa, oldname, &a.from);
+	if (rc == 0)
+		rc = name_parse(spa, newname, &a.to);
+	if (rc)
+		return rc;
+	if (a.from.sep == '#' || a.to.sep == '#') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename '%s': bookmarks cannot be renamed",
+			oldname);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (a.from.sep != a.to.sep || (a.from.sep && strcmp(a.from.ds, a.to.ds) != 0)) {
+		spa_log(spa, ZFUSE_LOG_ERROR, a.from.sep || a.to.sep ?
+			"cannot rename to '%s': snapshots must be part of same dataset" :
+			"cannot rename to '%s': not the same kind of dataset", newname);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (!a.from.sep && recursive) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename '%s': -r applies to snapshots only "
+			"(a filesystem's children move with it)", oldname);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (!a.from.sep && !strchr(a.to.ds, '/')) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot rename to '%s': the pool's root dataset has "
+			"the pool's name", newname);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	rc = dsl_sync_task(spa, rename_check, rename_sync, &a);
+	free(a.heads);
+	return rc;
+}

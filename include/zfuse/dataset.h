@@ -25,6 +25,7 @@
 #ifndef ZFUSE_DATASET_H
 #define ZFUSE_DATASET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "zfuse/zfuse.h"
@@ -90,6 +91,18 @@ int zfuse_rollback(zfuse_pool_t *pool, const char *snapname);
  */
 int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 		const struct zfuse_prop_setting *props, size_t nprops);
+
+/*
+ * Rename a filesystem or volume (within the pool, also under another
+ * parent: its children and snapshots move with it) or a snapshot
+ * ("ds@a" -> "ds@b"; with recursive, the snapshot of that name of every
+ * descendant too, in one txg).
+ * Errors: ZFUSE_E_NOENT (no such dataset, or no such new parent),
+ * ZFUSE_E_EXIST (the new name is taken), ZFUSE_E_INVAL (bad name; a
+ * snapshot renamed into another dataset; the pool's root; a dataset moved
+ * below itself).
+ */
+int zfuse_dataset_rename(zfuse_pool_t *pool, const char *oldname, const char *newname, bool recursive);
 
 /* ---- properties ------------------------------------------------------- */
 

@@ -83,6 +83,9 @@ clone -o compression=lz4 op/a@r1 op/k2
 clone op/c@r1 op/a/cc
 snapshot op/k2@k op/a/cc@k
 destroy op/a/cc@k
+rename op/a/cc op/k2/moved
+rename -r op@r1 op@r2
+rename op/k2@k op/k2@k2
 X
 A="$work/cmp/A"
 while read -r line; do
@@ -100,6 +103,9 @@ zpool import -N -d /host/B -f op || exit 1
 while read -r v rest; do
 	[ "\$v" = create ] && v="create -u"
 	zfs \$v \$rest || echo "zfs FAILED \$v \$rest"
+	# zfs clone mounts the clone, and a later mount below it would make
+	# a mountpoint directory in it: a write zfuse's copy does not have.
+	zfs unmount -a 2>/dev/null
 done < /host/ops.txt
 zpool sync op
 zfs list -H -p -t all -o $COLS -r op > /host/B.list
