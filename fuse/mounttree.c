@@ -765,6 +765,14 @@ struct snap_changes {
 	size_t n, cap;
 };
 
+static long snaplist_find_obj(const struct zf_snaplist *sl, uint64_t dsobj)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->v[i].dsobj == dsobj)
+			return (long)i;
+	return -1;
+}
+
 /* Note the names of a that b lacks (added: b's that a lacks). */
 static int snaplist_diff(struct zf_fs *head, const struct zf_snaplist *a,
 			 const struct zf_snaplist *b, bool added, struct snap_changes *out)
@@ -808,8 +816,9 @@ int zf_tree_refresh_snaps(struct zf_tree *t,
 		pthread_mutex_unlock(&t->refresh_lock);
 		return rc;
 	}
-	/* Swap: each snapshot that stays keeps its dataset, the others'
-	 * datasets are retired (nodes may name them until forgotten). */
+	/* Swap: each snapshot that stays (under its name or another: the
+	 * same dataset object) keeps its dataset, the others' datasets are
+	 * retired (nodes may name them until forgotten). */
 	pthread_mutex_lock(&t->snap_lock);
 	for (size_t i = 0; i < t->nmounts; i++) {
 		struct zf_fs *f = t->mounts[i]->fs;
@@ -820,7 +829,9 @@ int zf_tree_refresh_snaps(struct zf_tree *t,
 			long x = snaplist_find(&fresh[i], old->name);
 			if (!old->fs)
 				continue;
-			if (x >= 0 && fresh[i].v[x].dsobj == old->dsobj) {
+			if (x < 0 || fresh[i].v[x].dsobj != old->dsobj)
+				x = snaplist_find_obj(&fresh[i], old->dsobj);
+			if (x >= 0) {
 				fresh[i].v[x].fs = old->fs;
 			} else {
 				old->fs->next_retired = f->retired;

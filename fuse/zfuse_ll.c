@@ -847,6 +847,30 @@ static void snapdir_rmdir(fuse_req_t req, struct zf_node *d, const char *name)
 	reply_status(req, rc);
 }
 
+/* mv .zfs/snapshot/A .zfs/snapshot/B renames snapshot DS@A to DS@B. */
+static void snapdir_rename(fuse_req_t req, struct zf_node *d, const char *name,
+			   fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct zf_ll *ll = ll_of(req);
+
+	if (newparent != d->id) {
+		fuse_reply_err(req, EXDEV);	/* snapshots stay with their dataset */
+		return;
+	}
+	if (flags & ~(unsigned)ZFUSE_RENAME_NOREPLACE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	char *from = snap_fullname(d->t.fs, name), *to = snap_fullname(d->t.fs, newname);
+	int rc = from && to ? zfuse_dataset_rename(ll->tree->pool, from, to, false) :
+		 -ZFUSE_E_NOMEM;
+	free(from);
+	free(to);
+	if (rc == 0)
+		snapdir_refresh(ll);
+	reply_status(req, rc);
+}
+
 static void zf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	bool replied;
@@ -924,6 +948,14 @@ static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	struct zf_ll *ll = ll_of(req);
+	bool replied;
+	struct zf_node *d = snapdir_of(req, parent, &replied);
+
+	if (d || replied) {
+		if (d)
+			snapdir_rename(req, d, name, newparent, newname, flags);
+		return;
+	}
 	struct zf_node *p = obj_or_reply(req, parent);
 	struct zf_node *np = p ? obj_or_reply(req, newparent) : NULL;
 

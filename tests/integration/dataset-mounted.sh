@@ -11,7 +11,8 @@
 #   - `zfuse create POOL/child` mounts the child at its mountpoint, `zfuse
 #     destroy -r` unmounts it, a destroy that fails leaves it mounted;
 #   - `zfuse clone` mounts the clone; set and get go through the daemon;
-#   - mkdir and rmdir in .zfs/snapshot take and destroy snapshots;
+#   - mkdir, rmdir and mv in .zfs/snapshot take, destroy and rename
+#     snapshots;
 #   - any user may run read-only verbs (list), only root and the mounting
 #     user verbs that change the pool (nobody gets "permission denied",
 #     and EPERM from mkdir in .zfs/snapshot);
@@ -162,6 +163,20 @@ if mkdir "$mnt/.zfs/snapshot/m1"; then
 else
 	bad "mkdir .zfs/snapshot/m1"
 fi
+# mv renames, also a snapshot the daemon has open; `zfuse rename` shows too.
+if mkdir "$mnt/.zfs/snapshot/n1" && cat "$mnt/.zfs/snapshot/n1/m" > /dev/null &&
+   mv "$mnt/.zfs/snapshot/n1" "$mnt/.zfs/snapshot/n2"; then
+	check "mv in .zfs/snapshot renamed n1 to n2" grep -qx "$pool@n2" <(snaps)
+	check "n2 shows m" test "$(cat "$mnt/.zfs/snapshot/n2/m" 2>&1)" = m
+	"$ZFUSE" rename "$pool@n2" "$pool@n3" || bad "zfuse rename $pool@n2 $pool@n3"
+	check "zfuse rename: n3 in .zfs/snapshot, n2 gone" \
+		test -d "$mnt/.zfs/snapshot/n3" -a ! -e "$mnt/.zfs/snapshot/n2"
+	"$ZFUSE" destroy "$pool@n3" || bad "zfuse destroy $pool@n3 (renamed while open)"
+else
+	bad "mkdir and mv in .zfs/snapshot"
+fi
+out=$(as_nobody mv "$mnt/.zfs/snapshot/s2" "$mnt/.zfs/snapshot/evil" 2>&1)
+check "nobody's mv in .zfs/snapshot: EPERM" grep -q "Operation not permitted" <<<"$out"
 # Browsed, its files stay in the kernel's cache: rmdir says busy (as OpenZFS
 # of a busy snapshot); `zfuse destroy` drops the cache first.
 if mkdir "$mnt/.zfs/snapshot/m2"; then
