@@ -33,10 +33,11 @@
  *     of its own, its directory made in its parent first as `zfs create`
  *     does. One that cannot be (a mount is below its path; an
  *     unprivileged daemon; -o nonested) is shown from the next mount on.
- * Before `destroy` of a filesystem with a mount of its own, the mount is
- * undone and the daemon's handles closed (unmount_destroyed). A filesystem
- * renamed or given another mountpoint keeps its mount until the next
- * mount (see zfuse(8)).
+ * Before `destroy` or `rename` of a filesystem with a mount of its own,
+ * the mount is undone and the daemon's handles closed (unmount_datasets);
+ * a renamed one is mounted again at its new mountpoint. A filesystem
+ * given another mountpoint (`set mountpoint=`) keeps its mount until the
+ * next mount (see zfuse(8)).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* syncfs */
@@ -196,21 +197,18 @@ static bool has_flag(int argc, char **argv, const char *opts)
 }
 
 /*
- * Before `destroy` of filesystems: unmount those of them (and with -r or
- * -R their descendants) that have a mount of their own, deepest first, and
- * close the daemon's handles, as `zfs destroy` unmounts what it destroys
- * (the library does not destroy an open dataset). One whose mount is in
- * use, or that is shown inside its parent's mount, stays: its destroy
- * then fails as busy. After a destroy that failed, mount_new() mounts
- * again what is still there.
+ * Before `destroy` or `rename` of filesystems (names, and with rec their
+ * descendants): unmount those that have a mount of their own, deepest
+ * first, and close the daemon's handles, as `zfs destroy` and `zfs rename`
+ * unmount what they change (the library does not destroy an open
+ * dataset). One whose mount is in use, or that is shown inside its
+ * parent's mount, stays: a destroy of it then fails as busy. Afterwards
+ * mount_new() mounts what is there: a renamed filesystem at its new
+ * mountpoint, and what a failed verb left where it was.
  */
-static void unmount_destroyed(struct zf_serve *srv, const struct zf_pool_verb *verb, int argc,
-			      char **argv)
+static void unmount_datasets(struct zf_serve *srv, char **ops, int nops, bool rec,
+			     const char *why)
 {
-	char *ops[16];
-	int nops = zf_verb_operands(verb, argc, argv, ops, 16);
-	bool rec = has_flag(argc, argv, "rR");
-
 	for (size_t i = srv->n; i-- > 1;) {
 		struct sess *s = srv->sess[i];
 		struct zf_fs *fs = s->m->fs;
@@ -229,8 +227,8 @@ static void unmount_destroyed(struct zf_serve *srv, const struct zf_pool_verb *v
 			continue;
 		}
 		zf_tree_close_fs(srv->tree, fs);
-		zf_log(ZFUSE_LOG_INFO, "dataset %s unmounted from %s to be destroyed", fs->name,
-		       s->path);
+		zf_log(ZFUSE_LOG_INFO, "dataset %s unmounted from %s to be %s", fs->name, s->path,
+		       why);
 	}
 }
 
@@ -243,8 +241,12 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 	flush_mounts(srv);
 	if (strcmp(verb->name, "destroy") == 0 || strcmp(verb->name, "rollback") == 0)
 		release_snapshots(srv);
+	char *names[16];
+	int n = zf_verb_operands(verb, argc, argv, names, 16);
 	if (strcmp(verb->name, "destroy") == 0)
-		unmount_destroyed(srv, verb, argc, argv);
+		unmount_datasets(srv, names, n, has_flag(argc, argv, "rR"), "destroyed");
+	else if (strcmp(verb->name, "rename") == 0 && n > 0)
+		unmount_datasets(srv, names, 1, true, "renamed");	/* what moves */
 	if (!ctx || strcmp(verb->name, "rollback") != 0)
 		return ctx;
 	int nops = zf_verb_operands(verb, argc, argv, ops, 8);

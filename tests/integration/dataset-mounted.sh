@@ -9,7 +9,8 @@
 #   - after `zfuse rollback` cat and ls show the rolled-back files, even
 #     those whose pages and entries the kernel had cached;
 #   - `zfuse create POOL/child` mounts the child at its mountpoint, `zfuse
-#     destroy -r` unmounts it, a destroy that fails leaves it mounted;
+#     rename` moves the mount, `zfuse destroy -r` unmounts it, a destroy
+#     that fails leaves it mounted;
 #   - `zfuse clone` mounts the clone; set and get go through the daemon;
 #   - mkdir, rmdir and mv in .zfs/snapshot take, destroy and rename
 #     snapshots;
@@ -128,8 +129,15 @@ if "$ZFUSE" create "$pool/child"; then
 	"$ZFUSE" destroy "$pool/child" 2> /dev/null && bad "destroy of a dataset with snapshots"
 	check "child still mounted after a destroy that failed" mountpoint -q "$mnt/child"
 	check "and still shows x" test "$(cat "$mnt/child/x" 2>&1)" = c
-	if "$ZFUSE" destroy -r "$pool/child"; then
-		check "destroyed child is unmounted" bash -c "! mountpoint -q '$mnt/child'"
+	if "$ZFUSE" rename "$pool/child" "$pool/moved"; then
+		check "renamed child is mounted at its new mountpoint" mountpoint -q "$mnt/moved"
+		check "and no more at the old one" bash -c "! mountpoint -q '$mnt/child'"
+		check "renamed child shows x" test "$(cat "$mnt/moved/x" 2>&1)" = c
+	else
+		bad "zfuse rename $pool/child $pool/moved"
+	fi
+	if "$ZFUSE" destroy -r "$pool/moved"; then
+		check "destroyed child is unmounted" bash -c "! mountpoint -q '$mnt/moved'"
 		check "destroyed child is gone" bash -c "! grep -q child <(
 			$ZFUSE list -H -o name -t all -r $pool)"
 	else
@@ -229,7 +237,7 @@ if "$ZFUSE" rollback "$pool@r1"; then
 	check "rollback: dir/sub is gone" test ! -e "$mnt/dir/sub"
 	check "rollback: old is back" test "$(cat "$mnt/old" 2>&1)" = keep
 	check "rollback: ls shows the old tree" \
-		test "$(ls "$mnt" | grep -v '^w' | tr '\n' ' ')" = "child cl dir f m old open "
+		test "$(ls "$mnt" | grep -v '^w' | tr '\n' ' ')" = "child cl dir f m moved old open "
 	echo more > "$mnt/f" && check "rollback: the mount takes writes" \
 		test "$(cat "$mnt/f")" = more
 else
