@@ -35,9 +35,9 @@
  *     unprivileged daemon; -o nonested) is shown from the next mount on.
  * Before `destroy` or `rename` of a filesystem with a mount of its own,
  * the mount is undone and the daemon's handles closed (unmount_datasets);
- * a renamed one is mounted again at its new mountpoint. A filesystem
- * given another mountpoint (`set mountpoint=`) keeps its mount until the
- * next mount (see zfuse(8)).
+ * a renamed one is mounted again at its new mountpoint. So is one (with
+ * its descendants) whose mountpoint or canmount is set or inherited. The
+ * top mount stays whatever is done to its dataset (see zfuse(8)).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* syncfs */
@@ -232,6 +232,18 @@ static void unmount_datasets(struct zf_serve *srv, char **ops, int nops, bool re
 	}
 }
 
+/* Whether verb sets or inherits mountpoint or canmount (the operands:
+ * `set P=V... DS`, `inherit [-r] P DS`): the mounts of DS change. */
+static bool moves_mounts(const struct zf_pool_verb *verb, char **ops, int n)
+{
+	bool set = strcmp(verb->name, "set") == 0, inherit = strcmp(verb->name, "inherit") == 0;
+
+	for (int i = 0; (set || inherit) && i < n - 1; i++)
+		if (strncmp(ops[i], "mountpoint", 10) == 0 || strncmp(ops[i], "canmount", 8) == 0)
+			return true;
+	return false;
+}
+
 static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc, char **argv)
 {
 	struct zf_serve *srv = arg;
@@ -247,6 +259,8 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 		unmount_datasets(srv, names, n, has_flag(argc, argv, "rR"), "destroyed");
 	else if (strcmp(verb->name, "rename") == 0 && n > 0)
 		unmount_datasets(srv, names, 1, true, "renamed");	/* what moves */
+	else if (moves_mounts(verb, names, n) && n > 0)
+		unmount_datasets(srv, &names[n - 1], 1, true, "mounted again");
 	if (!ctx || strcmp(verb->name, "rollback") != 0)
 		return ctx;
 	int nops = zf_verb_operands(verb, argc, argv, ops, 8);

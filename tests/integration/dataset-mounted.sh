@@ -136,8 +136,17 @@ if "$ZFUSE" create "$pool/child"; then
 	else
 		bad "zfuse rename $pool/child $pool/moved"
 	fi
+	if "$ZFUSE" set mountpoint="/$pool/there" "$pool/moved"; then
+		check "set mountpoint= moves the mount" mountpoint -q "$mnt/there"
+		"$ZFUSE" set canmount=off "$pool/moved" || bad "set canmount=off"
+		check "set canmount=off unmounts it" bash -c "! mountpoint -q '$mnt/there'"
+		"$ZFUSE" set canmount=on "$pool/moved" || bad "set canmount=on"
+		check "set canmount=on mounts it again" mountpoint -q "$mnt/there"
+	else
+		bad "zfuse set mountpoint=/$pool/there $pool/moved"
+	fi
 	if "$ZFUSE" destroy -r "$pool/moved"; then
-		check "destroyed child is unmounted" bash -c "! mountpoint -q '$mnt/moved'"
+		check "destroyed child is unmounted" bash -c "! mountpoint -q '$mnt/there'"
 		check "destroyed child is gone" bash -c "! grep -q child <(
 			$ZFUSE list -H -o name -t all -r $pool)"
 	else
@@ -237,7 +246,7 @@ if "$ZFUSE" rollback "$pool@r1"; then
 	check "rollback: dir/sub is gone" test ! -e "$mnt/dir/sub"
 	check "rollback: old is back" test "$(cat "$mnt/old" 2>&1)" = keep
 	check "rollback: ls shows the old tree" \
-		test "$(ls "$mnt" | grep -v '^w' | tr '\n' ' ')" = "child cl dir f m moved old open "
+		test "$(ls "$mnt" | grep -v '^w' | tr '\n' ' ')" = "child cl dir f m moved old open there "
 	echo more > "$mnt/f" && check "rollback: the mount takes writes" \
 		test "$(cat "$mnt/f")" = more
 else
