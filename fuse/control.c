@@ -46,6 +46,7 @@
 /* How long a connection may take to send its request, and how many may be
  * served at once (any local user may connect to root's socket). */
 #define ZF_CTL_RECV_TIMEOUT_S 10
+#define ZF_CTL_SEND_TIMEOUT_S 60
 #define ZF_CTL_MAX_CONN 64
 #define ZF_CTL_ROOT_DIR "/run/zfuse"
 
@@ -409,7 +410,11 @@ static void *conn_thread(void *arg)
 	int argc = 0;
 	char **argv = NULL;
 
+	struct timeval stv = { .tv_sec = ZF_CTL_SEND_TIMEOUT_S };
 	setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* A client that does not read its answer must not hold the daemon
+	 * (its stop waits for the connections). */
+	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &stv, sizeof(stv));
 	if (getsockopt(cn->fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0 &&
 	    (argv = read_request(cn->fd, &argc))) {
 		FILE *out = open_memstream(&obuf, &olen);
