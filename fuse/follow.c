@@ -2,42 +2,43 @@
 /*
  * follow.c — the mounts follow a change that a verb made to the pool
  * through the control socket (control.c), at once, without a remount.
+ * These hooks run on the verb's thread, one verb at a time.
  *
- * Before a changing verb runs, the kernel's cached writes of every
- * read-write mount are flushed to the library (syncfs of the mount), so
- * that, as with OpenZFS, a snapshot holds every write made before the
- * command was given, and a rollback does not meet cached pages of the
- * tree it replaces.
- *
- * Before a verb that may destroy snapshots (destroy, rollback -r), the
- * daemon closes its handles of the snapshots nothing uses any more
- * (release_snapshots): the library, like OpenZFS, does not destroy a busy
- * one.
+ * Before a verb that changes the pool:
+ *   - the kernel's cached writes of every read-write mount are flushed to
+ *     the library (syncfs of the mount), so that, as with OpenZFS, a
+ *     snapshot holds every write made before the command was given, and a
+ *     rollback does not meet cached pages of the tree it replaces;
+ *   - destroy, rollback (-r): the daemon closes its handles of the
+ *     snapshots nothing uses any more, after telling the kernel to drop
+ *     its cached entries of them (release_snapshots): the library, like
+ *     OpenZFS, does not destroy a busy one;
+ *   - destroy or rename of filesystems, set/inherit of their mountpoint or
+ *     canmount: those with a mount of their own are unmounted and their
+ *     handles closed (unmount_datasets), as zfs unmounts what it changes;
+ *   - rollback: the names in the root of the dataset are noted, and the
+ *     pool synced.
  *
  * After it ran:
  *   - every filesystem's snapshot list is re-read (mounttree.c); the
  *     kernel forgets the entries of .zfs/snapshot that appeared or went
  *     away, and the directory's cached attributes and listing;
+ *   - a filesystem that the mount would show now and does not (created,
+ *     cloned, renamed, given a mountpoint, or left by a verb that failed)
+ *     is mounted at its mountpoint in a session of its own, its directory
+ *     made in its parent first as `zfs create` does. One that cannot be (a
+ *     mount is below its path; an unprivileged daemon; -o nonested) is
+ *     shown from the next mount on;
  *   - a rolled-back dataset (the `rollback` verb's operand) has every node
  *     the kernel holds of it invalidated (attributes, pages), and the
  *     entries of its root directory, those of before and after the
  *     rollback, dropped with everything cached below them: the next
  *     lookups walk the rolled-back tree, which the library shows through
- *     the same open dataset. Mount paths of child datasets are left
- *     alone (dropping their entries would detach the child mounts).
+ *     the same open dataset. Mount paths of child datasets are left alone
+ *     (dropping their entries would detach the child mounts).
  * Notifications are sent with no lock of ours held: the kernel may wait
- * for requests in flight, which need those locks.
- *
- *   - a filesystem that the mount would show now and does not (created,
- *     or given a mountpoint) is mounted at its mountpoint in a session
- *     of its own, its directory made in its parent first as `zfs create`
- *     does. One that cannot be (a mount is below its path; an
- *     unprivileged daemon; -o nonested) is shown from the next mount on.
- * Before `destroy` or `rename` of a filesystem with a mount of its own,
- * the mount is undone and the daemon's handles closed (unmount_datasets);
- * a renamed one is mounted again at its new mountpoint. So is one (with
- * its descendants) whose mountpoint or canmount is set or inherited. The
- * top mount stays whatever is done to its dataset (see zfuse(8)).
+ * for requests in flight, which need those locks. The top mount stays
+ * whatever is done to its dataset (see zfuse(8)).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* syncfs */
