@@ -278,9 +278,7 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 		}
 	}
 	/* What the mounts wrote (and the listing's atime) goes to disk first,
-	 * as OpenZFS's rollback of a mounted filesystem waits for it (and the
-	 * library's rollback of an open dataset with changes still in the
-	 * open txg reads a broken tree afterwards). */
+	 * as OpenZFS's rollback of a mounted filesystem waits for it. */
 	if (zfuse_pool_sync(srv->tree->pool) < 0)
 		zf_log(ZFUSE_LOG_WARN, "cannot write pool %s before the rollback",
 		       zfuse_pool_name(srv->tree->pool));
