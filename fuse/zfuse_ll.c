@@ -1180,6 +1180,13 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 		 * setattr, as the library expects. */
 		want |= FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_WRITEBACK_CACHE;
 		unwanted |= FUSE_CAP_HANDLE_KILLPRIV;
+		/* Under a quota a write may fail with EDQUOT, which only a
+		 * write-through session can hand to the writer (a cached
+		 * write fails at writeback, seen as EIO at close). */
+		if (zfuse_fs_limited(ll->mount->fs->zfs)) {
+			want &= ~FUSE_CAP_WRITEBACK_CACHE;
+			unwanted |= FUSE_CAP_WRITEBACK_CACHE;
+		}
 		conn->max_write = ZF_MAX_WRITE;
 	} else {
 		unwanted |= FUSE_CAP_WRITEBACK_CACHE;

@@ -13,6 +13,7 @@
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dsl.h"
+#include "dsl_quota.h"
 #include "spa_impl.h"
 #include "zfeature.h"
 #include "zio_compress.h"
@@ -177,6 +178,7 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 	if (rs < 512 || rs > SPA_MAXBLOCKSIZE)
 		rs = 128 << 10;
 	os->recordsize = rs;
+	os->has_quota = dsl_dataset_has_quota(spa, os->dsobj);
 }
 
 bool dmu_objset_is_dirty(const objset_t *os)

@@ -61,6 +61,7 @@ typedef struct objset {
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 	unsigned copies;	/* the dataset's copies property, for space estimates */
 	bool rolled_back;	/* its dataset was rolled back in the txg being synced */
+	bool has_quota;		/* a quota or refquota limits it (dsl_quota.c) */
 	uint64_t recordsize;	/* the dataset's recordsize property (ZPL writes) */
 } objset_t;
 

@@ -36,6 +36,7 @@ static const struct {
 	[ZFUSE_E_FBIG - ZFUSE_E_BASE] = { EFBIG, "file too large" },
 	[ZFUSE_E_MLINK - ZFUSE_E_BASE] = { EMLINK, "too many links" },
 	[ZFUSE_E_BUSY - ZFUSE_E_BASE] = { EBUSY, "busy" },
+	[ZFUSE_E_DQUOT - ZFUSE_E_BASE] = { EDQUOT, "disk quota exceeded" },
 };
 
 static int error_index(int err)

@@ -49,6 +49,7 @@
 #include "zap.h"
 #include "zfs_acl.h"
 #include "zpl_impl.h"
+#include "dsl_quota.h"
 #include "zpl_write.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
@@ -664,6 +665,8 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 	dmu_tx_t tx;
 	int64_t now[2];
 	struct wnode d, n;
+	if (fs->writable && (rc = dsl_quota_check(fs->spa, fs->os)) != 0)
+		return rc;
 	if ((rc = zplw_op_begin(fs, dir, zplw_load_dir, &tx, now, &d)) != 0)
 		return rc;
 	char stored[ZAP_MAXNAMELEN_NEW];

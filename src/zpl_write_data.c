@@ -18,6 +18,7 @@
 #include "sa.h"
 #include "zfs_acl.h"
 #include "zpl_impl.h"
+#include "dsl_quota.h"
 #include "zpl_write.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
@@ -112,7 +113,9 @@ ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, u
 	dmu_tx_t tx;
 	int64_t now[2];
 	struct wnode n;
-	int rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
+	int rc = fs->writable ? dsl_quota_check(fs->spa, fs->os) : 0;
+	if (rc == 0)
+		rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
 	if (rc)
 		return rc;
 	rc = zplw_write_locked(fs, &n, buf, len, off, &tx, now);

@@ -47,6 +47,7 @@ enum zfuse_error {
 	ZFUSE_E_FBIG,		/* file or offset too large (EFBIG) */
 	ZFUSE_E_MLINK,		/* too many links (EMLINK) */
 	ZFUSE_E_BUSY,		/* pool or dataset in use (EBUSY) */
+	ZFUSE_E_DQUOT,		/* a quota or refquota is reached (EDQUOT) */
 	ZFUSE_E_LAST
 };
 

@@ -276,6 +276,11 @@ void zfuse_volume_close(zfuse_volume_t *vol);
 /* Whether the write calls may be used on fs. */
 bool zfuse_fs_writable(const zfuse_fs_t *fs);
 
+/* Whether a quota or refquota limits the filesystem (as of its opening
+ * or its last property change): writes and creations may then fail with
+ * ZFUSE_E_DQUOT, and a daemon should not cache writes it cannot refuse. */
+bool zfuse_fs_limited(const zfuse_fs_t *fs);
+
 /*
  * Push every change made so far to disk (all datasets of the pool) and
  * wait for it: fsync(2), syncfs(2), unmount. Errors: ZFUSE_E_IO (the pool
