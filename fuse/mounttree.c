@@ -6,14 +6,17 @@
  * (noauto and off are skipped, as `zfs mount -a` does), its mountpoint is a
  * path (not legacy/none) beneath the root's, and its data can be read (not
  * encrypted). Everything else stays what the parent stores at that path.
+ * Each filesystem's list of snapshots is re-read on demand
+ * (zf_tree_refresh_snaps) and swapped in whole under the snap_lock.
  */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE	/* strdup, strndup */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* strdup, strndup, qsort_r */
 #endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "log.h"
 #include "mounttree.h"
 
@@ -29,6 +32,7 @@ struct ds_rec {
 	bool snapdir_visible;
 	bool encrypted;
 	uint64_t dsobj;
+	uint64_t txg;		/* creation txg */
 };
 
 struct ds_list {
@@ -47,14 +51,8 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 
 	if (info->type == ZFUSE_DS_BOOKMARK)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct ds_rec *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ZFUSE_E_NOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (zf_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 64) != 0)
+		return -ZFUSE_E_NOMEM;
 	struct ds_rec *r = &l->v[l->n];
 	memset(r, 0, sizeof(*r));
 	r->name = xstrdup(info->name);
@@ -69,6 +67,7 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 	r->snapdir_visible = info->snapdir_visible;
 	r->encrypted = info->encrypted;
 	r->dsobj = info->dsobj;
+	r->txg = info->creation_txg;
 	l->n++;
 	return 0;
 }
@@ -90,16 +89,27 @@ static const struct ds_rec *ds_find(const struct ds_list *l, const char *name)
 	return NULL;
 }
 
+static void snaplist_free(struct zf_snaplist *sl)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		free(sl->v[i].name);
+	free(sl->v);
+	free(sl->by_name);
+	memset(sl, 0, sizeof(*sl));
+}
+
 static void fs_close(struct zf_fs *f)
 {
 	if (!f)
 		return;
-	for (size_t i = 0; i < f->nsnaps; i++) {
-		fs_close(f->snaps[i].fs);
-		free(f->snaps[i].name);
+	for (size_t i = 0; i < f->snaps.n; i++)
+		fs_close(f->snaps.v[i].fs);
+	snaplist_free(&f->snaps);
+	while (f->retired) {
+		struct zf_fs *r = f->retired;
+		f->retired = r->next_retired;
+		fs_close(r);
 	}
-	free(f->snaps);
-	free(f->snap_by_name);
 	if (f->zfs)
 		zfuse_fs_close(f->zfs);
 	free(f->name);
@@ -131,48 +141,66 @@ static int fs_open(zfuse_pool_t *pool, const char *name, bool snapdir_visible,
 	return 0;
 }
 
-static const struct zf_fs *sort_fs;
-
-static int snap_name_cmp(const void *a, const void *b)
+static int snap_name_cmp(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_fs->snaps[*(const size_t *)a].name,
-		      sort_fs->snaps[*(const size_t *)b].name);
+	const struct zf_snaplist *sl = arg;
+	return strcmp(sl->v[*(const size_t *)a].name, sl->v[*(const size_t *)b].name);
 }
 
-/* Give a filesystem the list of its snapshots for .zfs/snapshot. */
-static int fs_add_snaps(struct zf_fs *f, const struct ds_list *l)
+/* The snapshots of filesystem fsname in the dataset list l. */
+static int snaplist_build(const char *fsname, const struct ds_list *l, struct zf_snaplist *out)
 {
-	size_t len = strlen(f->name), n = 0;
+	size_t len = strlen(fsname), n = 0;
 
+	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].type == ZFUSE_DS_SNAPSHOT &&
-		    strncmp(l->v[i].name, f->name, len) == 0 && l->v[i].name[len] == '@')
+		    strncmp(l->v[i].name, fsname, len) == 0 && l->v[i].name[len] == '@')
 			n++;
 	if (n == 0)
 		return 0;
-	f->snaps = calloc(n, sizeof(*f->snaps));
-	f->snap_by_name = calloc(n, sizeof(*f->snap_by_name));
-	if (!f->snaps || !f->snap_by_name)
+	out->v = calloc(n, sizeof(*out->v));
+	out->by_name = calloc(n, sizeof(*out->by_name));
+	if (!out->v || !out->by_name) {
+		snaplist_free(out);
 		return -ZFUSE_E_NOMEM;
+	}
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ds_rec *r = &l->v[i];
-		if (r->type != ZFUSE_DS_SNAPSHOT || strncmp(r->name, f->name, len) != 0 ||
+		if (r->type != ZFUSE_DS_SNAPSHOT || strncmp(r->name, fsname, len) != 0 ||
 		    r->name[len] != '@')
 			continue;
-		struct zf_snap *s = &f->snaps[f->nsnaps];
-		if (!(s->name = strdup(r->name + len + 1)))
+		struct zf_snap *s = &out->v[out->n];
+		if (!(s->name = strdup(r->name + len + 1))) {
+			snaplist_free(out);
 			return -ZFUSE_E_NOMEM;
+		}
 		s->dsobj = r->dsobj;
-		f->snap_by_name[f->nsnaps] = f->nsnaps;
-		f->nsnaps++;
+		s->txg = r->txg;
+		out->by_name[out->n] = out->n;
+		out->n++;
 	}
-	/* Single-threaded at mount time, so a file-scope comparator context
-	 * is safe. */
-	sort_fs = f;
-	if (f->nsnaps > 1)
-		qsort(f->snap_by_name, f->nsnaps, sizeof(size_t), snap_name_cmp);
-	sort_fs = NULL;
+	if (out->n > 1)
+		qsort_r(out->by_name, out->n, sizeof(size_t), snap_name_cmp, out);
 	return 0;
+}
+
+static long snaplist_find(const struct zf_snaplist *sl, const char *name)
+{
+	size_t lo = 0, hi = sl->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		size_t idx = sl->by_name[mid];
+		int c = strcmp(name, sl->v[idx].name);
+		if (c == 0)
+			return (long)idx;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
 }
 
 /*
@@ -252,14 +280,8 @@ static struct zf_junction *junction_find(struct zf_mount *v, const char *path)
 
 static int junction_add(struct zf_mount *v, size_t *cap, const char *path, size_t len)
 {
-	if (v->njunctions == *cap) {
-		size_t c = *cap ? 2 * *cap : 16;
-		struct zf_junction **nv = realloc(v->junctions, c * sizeof(*nv));
-		if (!nv)
-			return -ZFUSE_E_NOMEM;
-		v->junctions = nv;
-		*cap = c;
-	}
+	if (zf_grow(&v->junctions, cap, v->njunctions, sizeof(*v->junctions), 16) != 0)
+		return -ZFUSE_E_NOMEM;
 	struct zf_junction *j = calloc(1, sizeof(*j));
 	if (!j || !(j->path = strndup(path, len))) {
 		free(j);
@@ -432,48 +454,63 @@ static int mounts_build(struct zf_tree *t, struct mount_rec *m, size_t nm)
 	return 0;
 }
 
-static int open_children(struct zf_tree *t, const struct ds_list *l, const char *rootmp,
-			 struct mount_rec **out, size_t *nout)
+/*
+ * Where dataset r is shown below the tree's root, as `zfs mount -a` would
+ * mount it: its path relative to the root's mountpoint (malloc'd), or NULL
+ * (with the reason logged) when it is not shown.
+ */
+static char *shown_rel(const struct zf_tree *t, const struct ds_rec *r, bool quiet)
 {
-	size_t rlen = strlen(t->root->name), n = 0;
+	size_t rlen = strlen(t->root->name);
+	int info = quiet ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_INFO;
+	int warn = quiet ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_WARN;
+
+	if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
+	    r->name[rlen] != '/')
+		return NULL;
+	if (r->canmount != 1) {
+		zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=%s; not mounted", r->name,
+		       r->canmount == 2 ? "noauto" : "off");
+		return NULL;
+	}
+	char *mp = mp_normalize(r->mountpoint);
+	if (!mp) {
+		zf_log(ZFUSE_LOG_DEBUG, "dataset %s has mountpoint %s; not mounted", r->name,
+		       r->mountpoint ? r->mountpoint : "(none)");
+		return NULL;
+	}
+	const char *rel = mp_relative(t->rootmp, mp);
+	char *out = NULL;
+	if (!rel || !*rel)
+		zf_log(info, "dataset %s: mountpoint %s is %s; not shown", r->name,
+		       r->mountpoint, rel ? "the root's own" : "outside the root's");
+	else if (r->encrypted)
+		zf_log(warn, "dataset %s is encrypted; not mounted", r->name);
+	else if (!(out = strdup(rel)))
+		zf_log(ZFUSE_LOG_ERROR, "out of memory");
+	free(mp);
+	return out;
+}
+
+static int open_children(struct zf_tree *t, const struct ds_list *l, struct mount_rec **out,
+			 size_t *nout)
+{
+	size_t n = 0;
 	struct mount_rec *m = calloc(l->n ? l->n : 1, sizeof(*m));
 
 	if (!m)
 		return -ZFUSE_E_NOMEM;
 	for (size_t i = 0; i < l->n; i++) {
 		const struct ds_rec *r = &l->v[i];
-		if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
-		    r->name[rlen] != '/')
+		char *relcopy = shown_rel(t, r, false);
+		if (!relcopy)
 			continue;
-		if (r->canmount != 1) {
-			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has canmount=%s; not mounted", r->name,
-			       r->canmount == 2 ? "noauto" : "off");
-			continue;
-		}
-		char *mp = mp_normalize(r->mountpoint);
-		if (!mp) {
-			zf_log(ZFUSE_LOG_DEBUG, "dataset %s has mountpoint %s; not mounted", r->name,
-			       r->mountpoint ? r->mountpoint : "(none)");
-			continue;
-		}
-		const char *rel = mp_relative(rootmp, mp);
-		if (!rel || !*rel) {
-			zf_log(ZFUSE_LOG_INFO, "dataset %s: mountpoint %s is %s; not shown", r->name,
-			       r->mountpoint, rel ? "the root's own" : "outside the root's");
-			free(mp);
-			continue;
-		}
-		if (r->encrypted) {
-			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
-			free(mp);
-			continue;
-		}
 		struct zf_fs *f;
 		int rc = fs_open(t->pool, r->name, r->snapdir_visible, &f);
 		if (rc == -ZFUSE_E_ACCESS) {
 			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
 		} else if (rc == -ZFUSE_E_NOMEM) {
-			free(mp);
+			free(relcopy);
 			for (size_t x = 0; x < n; x++) {
 				fs_close(m[x].fs);
 				free(m[x].rel);
@@ -485,19 +522,8 @@ static int open_children(struct zf_tree *t, const struct ds_list *l, const char 
 			       r->name, zfuse_strerror(rc));
 		}
 		if (rc < 0) {
-			free(mp);
+			free(relcopy);
 			continue;
-		}
-		char *relcopy = strdup(rel);
-		free(mp);
-		if (!relcopy) {
-			fs_close(f);
-			for (size_t x = 0; x < n; x++) {
-				fs_close(m[x].fs);
-				free(m[x].rel);
-			}
-			free(m);
-			return -ZFUSE_E_NOMEM;
 		}
 		/* Same path twice: the later (deeper in name order) mount
 		 * covers the earlier one, as a later mount(2) would. */
@@ -527,12 +553,12 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	struct ds_list l = { 0 };
 	struct mount_rec *m = NULL;
 	size_t nm = 0;
-	char *rootmp = NULL;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	t->pool = pool;
 	pthread_mutex_init(&t->snap_lock, NULL);
+	pthread_mutex_init(&t->refresh_lock, NULL);
 	rc = zfuse_dataset_iter(pool, collect_cb, &l);
 	if (rc < 0) {
 		zf_log(ZFUSE_LOG_ERROR, "cannot list the datasets of pool %s: %s",
@@ -561,9 +587,9 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 		goto out;
 	}
 	if (!t->root->snapshot) {
-		rootmp = mp_normalize(r->mountpoint);
-		if (rootmp) {
-			rc = open_children(t, &l, rootmp, &m, &nm);
+		t->rootmp = mp_normalize(r->mountpoint);
+		if (t->rootmp) {
+			rc = open_children(t, &l, &m, &nm);
 			if (rc < 0)
 				goto out;
 		} else {
@@ -574,14 +600,14 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	/* From here on the tree owns every opened filesystem. */
 	rc = mounts_build(t, m, nm);
 	for (size_t i = 0; rc == 0 && i < t->nmounts; i++)
-		rc = fs_add_snaps(t->mounts[i]->fs, &l);
+		if (!t->mounts[i]->fs->snapshot)
+			rc = snaplist_build(t->mounts[i]->fs->name, &l, &t->mounts[i]->fs->snaps);
 out:
 	for (size_t i = 0; i < nm; i++) {
 		fs_close(m[i].fs);	/* NULL once the tree took it */
 		free(m[i].rel);
 	}
 	free(m);
-	free(rootmp);
 	ds_list_free(&l);
 	if (rc < 0)
 		zf_tree_free(t);
@@ -604,7 +630,9 @@ void zf_tree_free(struct zf_tree *t)
 	if (!root_listed)
 		fs_close(t->root);
 	free(t->mounts);
+	free(t->rootmp);
 	pthread_mutex_destroy(&t->snap_lock);
+	pthread_mutex_destroy(&t->refresh_lock);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -625,37 +653,21 @@ const struct zf_junction *zf_junction_kid(const struct zf_junction *j, const cha
 	return NULL;
 }
 
-long zf_snap_find(const struct zf_fs *head, const char *name)
+int zf_snap_lookup(struct zf_tree *t, struct zf_fs *head, const char *name,
+		   int (*fn)(void *arg, struct zf_fs *snap), void *arg)
 {
-	size_t lo = 0, hi = head->nsnaps;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		size_t idx = head->snap_by_name[mid];
-		int c = strcmp(name, head->snaps[idx].name);
-		if (c == 0)
-			return (long)idx;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
-}
-
-int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs **out)
-{
-	struct zf_snap *s = &head->snaps[idx];
 	int rc = 0;
 
 	pthread_mutex_lock(&t->snap_lock);
-	if (!s->fs) {
-		size_t len = strlen(head->name) + 1 + strlen(s->name) + 1;
-		char *full = malloc(len);
-		if (!full) {
+	long idx = snaplist_find(&head->snaps, name);
+	struct zf_snap *s = idx >= 0 ? &head->snaps.v[idx] : NULL;
+	if (!s) {
+		rc = -ZFUSE_E_NOENT;
+	} else if (!s->fs) {
+		char *full;
+		if (asprintf(&full, "%s@%s", head->name, s->name) < 0) {
 			rc = -ZFUSE_E_NOMEM;
 		} else {
-			snprintf(full, len, "%s@%s", head->name, s->name);
 			/* A failure is not remembered: the next lookup retries. */
 			rc = fs_open(t->pool, full, false, &s->fs);
 			if (rc < 0)
@@ -664,7 +676,299 @@ int zf_snap_open(struct zf_tree *t, struct zf_fs *head, size_t idx, struct zf_fs
 			free(full);
 		}
 	}
-	*out = s->fs;
+	if (rc == 0)
+		rc = fn(arg, s->fs);
 	pthread_mutex_unlock(&t->snap_lock);
+	return rc;
+}
+
+/* Close snapshot s of head (the snap_lock held); its zf_fs is retired. */
+static void snap_close(struct zf_fs *head, struct zf_snap *s)
+{
+	struct zf_fs *f = s->fs;
+
+	atomic_store(&f->dead, true);
+	zfuse_fs_close(f->zfs);
+	f->zfs = NULL;
+	s->fs = NULL;
+	f->next_retired = head->retired;
+	head->retired = f;
+}
+
+int zf_snap_release(struct zf_tree *t, struct zf_fs *head, const char *name,
+		    bool (*busy)(void *arg, struct zf_fs *snap), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->snap_lock);
+	long idx = snaplist_find(&head->snaps, name);
+	struct zf_fs *f = idx >= 0 ? head->snaps.v[idx].fs : NULL;
+	if (f && busy(arg, f))
+		rc = -ZFUSE_E_BUSY;
+	else if (f)
+		snap_close(head, &head->snaps.v[idx]);
+	pthread_mutex_unlock(&t->snap_lock);
+	return rc;
+}
+
+void zf_tree_close_fs(struct zf_tree *t, struct zf_fs *f)
+{
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t k = 0; k < f->snaps.n; k++)
+		if (f->snaps.v[k].fs)
+			snap_close(f, &f->snaps.v[k]);
+	for (struct zf_fs *r = f->retired; r; r = r->next_retired) {
+		atomic_store(&r->dead, true);
+		zfuse_fs_close(r->zfs);
+		r->zfs = NULL;
+	}
+	atomic_store(&f->dead, true);
+	zfuse_fs_close(f->zfs);
+	f->zfs = NULL;
+	pthread_mutex_unlock(&t->snap_lock);
+}
+
+void zf_snap_each_open(struct zf_tree *t, void (*fn)(void *arg, struct zf_fs *head,
+						       const struct zf_snap *s), void *arg)
+{
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_fs *f = t->mounts[i]->fs;
+		for (size_t k = 0; !f->snapshot && k < f->snaps.n; k++)
+			if (f->snaps.v[k].fs)
+				fn(arg, f, &f->snaps.v[k]);
+	}
+	pthread_mutex_unlock(&t->snap_lock);
+}
+
+int zf_snap_each(struct zf_tree *t, const struct zf_fs *head, uint64_t after,
+		 int (*fn)(void *arg, const struct zf_snap *s), void *arg)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t i = 0; rc == 0 && i < head->snaps.n; i++)
+		if (head->snaps.v[i].txg > after)
+			rc = fn(arg, &head->snaps.v[i]);
+	pthread_mutex_unlock(&t->snap_lock);
+	return rc;
+}
+
+struct snap_change {
+	struct zf_fs *head;
+	char *name;
+	bool added;
+};
+
+struct snap_changes {
+	struct snap_change *v;
+	size_t n, cap;
+};
+
+static long snaplist_find_obj(const struct zf_snaplist *sl, uint64_t dsobj)
+{
+	for (size_t i = 0; i < sl->n; i++)
+		if (sl->v[i].dsobj == dsobj)
+			return (long)i;
+	return -1;
+}
+
+/* Note the names of a that b lacks (added: b's that a lacks). */
+static int snaplist_diff(struct zf_fs *head, const struct zf_snaplist *a,
+			 const struct zf_snaplist *b, bool added, struct snap_changes *out)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		long k = snaplist_find(b, a->v[i].name);
+		if (k >= 0 && b->v[k].dsobj == a->v[i].dsobj)
+			continue;
+		if (zf_grow(&out->v, &out->cap, out->n, sizeof(*out->v), 16) != 0)
+			return -ZFUSE_E_NOMEM;
+		struct snap_change *c = &out->v[out->n];
+		if (!(c->name = strdup(a->v[i].name)))
+			return -ZFUSE_E_NOMEM;
+		c->head = head;
+		c->added = added;
+		out->n++;
+	}
+	return 0;
+}
+
+int zf_tree_refresh_snaps(struct zf_tree *t,
+			  void (*changed)(void *arg, struct zf_fs *head, const char *name,
+					  bool added),
+			  void *arg)
+{
+	struct ds_list l = { 0 };
+	struct zf_snaplist *fresh = calloc(t->nmounts ? t->nmounts : 1, sizeof(*fresh));
+	int rc = fresh ? 0 : -ZFUSE_E_NOMEM;
+
+	pthread_mutex_lock(&t->refresh_lock);
+	if (rc == 0)
+		rc = zfuse_dataset_iter(t->pool, collect_cb, &l);
+	for (size_t i = 0; rc == 0 && i < t->nmounts; i++)
+		if (!t->mounts[i]->fs->snapshot)
+			rc = snaplist_build(t->mounts[i]->fs->name, &l, &fresh[i]);
+	ds_list_free(&l);
+	if (rc < 0) {
+		for (size_t i = 0; fresh && i < t->nmounts; i++)
+			snaplist_free(&fresh[i]);
+		free(fresh);
+		pthread_mutex_unlock(&t->refresh_lock);
+		return rc;
+	}
+	/* Swap: each snapshot that stays (under its name or another: the
+	 * same dataset object) keeps its dataset, the others' datasets are
+	 * retired (nodes may name them until forgotten). */
+	pthread_mutex_lock(&t->snap_lock);
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_fs *f = t->mounts[i]->fs;
+		if (f->snapshot)
+			continue;
+		for (size_t k = 0; k < f->snaps.n; k++) {
+			struct zf_snap *old = &f->snaps.v[k];
+			long x = snaplist_find(&fresh[i], old->name);
+			if (!old->fs)
+				continue;
+			if (x < 0 || fresh[i].v[x].dsobj != old->dsobj)
+				x = snaplist_find_obj(&fresh[i], old->dsobj);
+			if (x >= 0) {
+				fresh[i].v[x].fs = old->fs;
+			} else {
+				old->fs->next_retired = f->retired;
+				f->retired = old->fs;
+			}
+			old->fs = NULL;
+		}
+		struct zf_snaplist tmp = f->snaps;
+		f->snaps = fresh[i];
+		fresh[i] = tmp;		/* the old list, its datasets moved out */
+	}
+	pthread_mutex_unlock(&t->snap_lock);
+	/* The changes are told with no lock held: the caller may have to
+	 * wait for FUSE requests that take them. */
+	struct snap_changes ch = { 0 };
+	for (size_t i = 0; i < t->nmounts; i++) {
+		struct zf_fs *f = t->mounts[i]->fs;
+		/* f->snaps changes only here, under refresh_lock. A change
+		 * that cannot be noted (ENOMEM) is only not told. */
+		if (changed && !f->snapshot &&
+		    snaplist_diff(f, &fresh[i], &f->snaps, false, &ch) == 0)
+			snaplist_diff(f, &f->snaps, &fresh[i], true, &ch);
+		snaplist_free(&fresh[i]);
+	}
+	free(fresh);
+	pthread_mutex_unlock(&t->refresh_lock);
+	for (size_t i = 0; i < ch.n; i++) {
+		changed(arg, ch.v[i].head, ch.v[i].name, ch.v[i].added);
+		free(ch.v[i].name);
+	}
+	free(ch.v);
+	return 0;
+}
+
+/* The deepest mount of t whose path holds path rel (the top at least). */
+static struct zf_mount *host_for(const struct zf_tree *t, const char *rel)
+{
+	struct zf_mount *h = t->mounts[0];
+
+	for (size_t i = 1; i < t->nmounts; i++)
+		if (!atomic_load(&t->mounts[i]->fs->dead) && path_below(t->mounts[i]->rel, rel) &&
+		    strlen(t->mounts[i]->rel) > strlen(h->rel))
+			h = t->mounts[i];
+	return h;
+}
+
+/* Whether a mount of t is at path rel or below it. */
+static bool mounted_at_or_below(const struct zf_tree *t, const char *rel)
+{
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (!atomic_load(&t->mounts[i]->fs->dead) &&
+		    (strcmp(t->mounts[i]->rel, rel) == 0 || path_below(rel, t->mounts[i]->rel)))
+			return true;
+	return false;
+}
+
+static bool in_tree(const struct zf_tree *t, const char *name)
+{
+	for (size_t i = 0; i < t->nmounts; i++)
+		if (!atomic_load(&t->mounts[i]->fs->dead) && strcmp(t->mounts[i]->fs->name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Open r, shown at rel, as a new mount of t (appended; rel is taken). */
+static int tree_append(struct zf_tree *t, const struct ds_rec *r, char *rel,
+		       const struct ds_list *l, struct zf_mount **out)
+{
+	struct zf_mount **v = realloc(t->mounts, (t->nmounts + 1) * sizeof(*v));
+	struct zf_mount *mt = calloc(1, sizeof(*mt));
+	int rc = v && mt ? 0 : -ZFUSE_E_NOMEM;
+
+	if (v)
+		t->mounts = v;
+	if (rc == 0)
+		rc = fs_open(t->pool, r->name, r->snapdir_visible, &mt->fs);
+	if (rc == 0)
+		rc = snaplist_build(r->name, l, &mt->fs->snaps);
+	if (rc < 0) {
+		if (mt)
+			fs_close(mt->fs);
+		free(mt);
+		free(rel);
+		return rc;
+	}
+	mt->rel = rel;
+	mt->host = host_for(t, rel);
+	atomic_init(&mt->state, ZF_MOUNT_PENDING);
+	t->mounts[t->nmounts++] = mt;
+	/* It holds no mount (none lies below it), so its view is its root;
+	 * an error leaves it without one, and it is not mounted. */
+	rc = view_build(t, mt);
+	if (rc < 0) {
+		zf_mount_set_state(mt, ZF_MOUNT_COMPOSED);
+		return rc;
+	}
+	*out = mt;
+	return 0;
+}
+
+int zf_tree_grow(struct zf_tree *t, struct zf_mount ***added, size_t *nadded)
+{
+	struct ds_list l = { 0 };
+	int rc = 0;
+
+	*added = NULL;
+	*nadded = 0;
+	if (!t->rootmp || t->root->snapshot)
+		return 0;
+	pthread_mutex_lock(&t->refresh_lock);
+	rc = zfuse_dataset_iter(t->pool, collect_cb, &l);
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const struct ds_rec *r = &l.v[i];
+		char *rel;
+		if (in_tree(t, r->name) || !(rel = shown_rel(t, r, true)))
+			continue;
+		if (mounted_at_or_below(t, rel)) {
+			zf_log(ZFUSE_LOG_WARN, "dataset %s is not mounted at %s until the next mount: "
+			       "a mount is there or below", r->name, rel);
+			free(rel);
+			continue;
+		}
+		struct zf_mount *mt, **nv = realloc(*added, (*nadded + 1) * sizeof(*nv));
+		if (!nv) {
+			free(rel);
+			rc = -ZFUSE_E_NOMEM;
+			break;
+		}
+		*added = nv;
+		int err = tree_append(t, r, rel, &l, &mt);
+		if (err == 0)
+			(*added)[(*nadded)++] = mt;
+		else
+			zf_log(ZFUSE_LOG_WARN, "cannot open new dataset %s: %s", r->name,
+			       zfuse_strerror(err));
+	}
+	pthread_mutex_unlock(&t->refresh_lock);
+	ds_list_free(&l);
 	return rc;
 }

@@ -142,14 +142,42 @@ struct zf_node *zf_nodes_get(struct zf_nodes *tab, uint64_t id)
 	return n;
 }
 
-struct zf_node *zf_nodes_ref(struct zf_nodes *tab, const struct zf_target *t)
+static struct zf_node *find_key(struct zf_nodes *tab, const struct zf_target *t)
 {
-	uint64_t h = key_hash(t);
+	struct zf_node *n = tab->by_key[key_hash(t) & tab->mask];
 
-	pthread_mutex_lock(&tab->lock);
-	struct zf_node *n = tab->by_key[h & tab->mask];
 	while (n && !key_eq(&n->t, t))
 		n = n->next_key;
+	return n;
+}
+
+uint64_t zf_nodes_find(struct zf_nodes *tab, const struct zf_target *t)
+{
+	pthread_mutex_lock(&tab->lock);
+	struct zf_node *n = find_key(tab, t);
+	uint64_t id = n ? n->id : 0;
+	pthread_mutex_unlock(&tab->lock);
+	return id;
+}
+
+size_t zf_nodes_ids_of(struct zf_nodes *tab, const struct zf_fs *fs, uint64_t **ids)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&tab->lock);
+	*ids = malloc(tab->count * sizeof(**ids));
+	for (size_t b = 0; *ids && b <= tab->mask; b++)
+		for (struct zf_node *x = tab->by_id[b]; x; x = x->next_id)
+			if (x->t.fs == fs)
+				(*ids)[n++] = x->id;
+	pthread_mutex_unlock(&tab->lock);
+	return n;
+}
+
+struct zf_node *zf_nodes_ref(struct zf_nodes *tab, const struct zf_target *t)
+{
+	pthread_mutex_lock(&tab->lock);
+	struct zf_node *n = find_key(tab, t);
 	if (!n) {
 		n = calloc(1, sizeof(*n));
 		if (n) {

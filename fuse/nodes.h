@@ -67,6 +67,14 @@ struct zf_node *zf_nodes_ref(struct zf_nodes *tab, const struct zf_target *t);
 bool zf_nodes_forget(struct zf_nodes *tab, uint64_t id, uint64_t nlookup,
 		     struct zf_target *gone);
 uint64_t zf_nodes_count(struct zf_nodes *tab);
+/* The id of the node of t, or 0 when the kernel holds none (no lookup
+ * is counted). */
+uint64_t zf_nodes_find(struct zf_nodes *tab, const struct zf_target *t);
+/* The ids of every node showing something of fs (any kind), in *ids
+ * (malloc'd; NULL when none). Returns how many; 0 on ENOMEM too. The ids
+ * may be forgotten by the time the caller uses them; they are never
+ * reused, so a notification for one only misses. */
+size_t zf_nodes_ids_of(struct zf_nodes *tab, const struct zf_fs *fs, uint64_t **ids);
 /* Call fn for every node but the root. Only while no request can be in
  * flight (the session is being destroyed): the lock is held throughout. */
 void zf_nodes_each(struct zf_nodes *tab, void (*fn)(const struct zf_target *t, void *arg),

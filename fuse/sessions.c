@@ -28,42 +28,15 @@
 #include <time.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "grow.h"
 #include "log.h"
 #include "mtab.h"
-#include "sessions.h"
+#include "sessions_impl.h"
 
 /* How long a stop waits for the loops to return before leaving them to
  * the process's exit. */
 #define ZF_STOP_WAIT_MS 5000
 #define ZF_WAKE_EVERY_MS 100
-
-struct zf_serve;
-
-struct sess {
-	struct zf_serve *srv;
-	struct zf_mount *m;
-	char *path;
-	struct fuse_session *se;
-	struct zf_ll ll;
-	bool have_lock;		/* ll.forget_lock is initialized */
-	bool mounted;		/* fuse_session_mount() succeeded */
-	bool have_dev;
-	dev_t dev;		/* the mount's device, to recognize it later */
-	pthread_t thread;
-	bool started;		/* the loop thread was created */
-	atomic_bool finished;	/* its loop returned */
-	bool joined;
-	int loop_rc;
-};
-
-struct zf_serve {
-	const struct zf_serve_opts *o;
-	struct zf_tree *tree;
-	struct sess *sess;	/* one per tree->mounts[], same index */
-	size_t n;
-	int ev[2];		/* loop threads -> main: a session index */
-	int sigfd;
-};
 
 static const int stop_signals[] = { SIGINT, SIGTERM, SIGHUP };
 
@@ -206,7 +179,7 @@ static void *sess_loop(void *arg)
 	}
 	s->loop_rc = rc;
 	atomic_store(&s->finished, true);
-	uint32_t idx = (uint32_t)(s - s->srv->sess);
+	uint32_t idx = s->idx;
 	/* A pipe write this small is atomic; the pipe is never full (one
 	 * message per session). */
 	while (write(s->srv->ev[1], &idx, sizeof(idx)) < 0 && errno == EINTR)
@@ -255,15 +228,16 @@ static size_t reap(struct zf_serve *srv, bool log_ends)
 	uint32_t idx;
 	size_t n = 0;
 
+	pthread_mutex_lock(&srv->lock);
 	for (;;) {
 		struct pollfd p = { .fd = srv->ev[0], .events = POLLIN };
 		if (poll(&p, 1, 0) != 1)
 			break;
 		if (read(srv->ev[0], &idx, sizeof(idx)) != (ssize_t)sizeof(idx))
 			break;
-		if (idx >= srv->n || !srv->sess[idx].started || srv->sess[idx].joined)
+		if (idx >= srv->n || !srv->sess[idx]->started || srv->sess[idx]->joined)
 			continue;
-		struct sess *s = &srv->sess[idx];
+		struct sess *s = srv->sess[idx];
 		pthread_join(s->thread, NULL);
 		s->joined = true;
 		n++;
@@ -274,6 +248,7 @@ static size_t reap(struct zf_serve *srv, bool log_ends)
 			zf_log(ZFUSE_LOG_INFO, "%s (dataset %s) was unmounted", s->path,
 			       s->m->fs->name);
 	}
+	pthread_mutex_unlock(&srv->lock);
 	return n;
 }
 
@@ -285,16 +260,16 @@ static size_t reap(struct zf_serve *srv, bool log_ends)
 static void stop_all(struct zf_serve *srv)
 {
 	for (size_t i = srv->n; i-- > 0;)
-		sess_unmount(&srv->sess[i]);
+		sess_unmount(srv->sess[i]);
 	for (size_t i = 0; i < srv->n; i++)
-		if (srv->sess[i].started && !atomic_load(&srv->sess[i].finished))
-			fuse_session_exit(srv->sess[i].se);
+		if (srv->sess[i]->started && !atomic_load(&srv->sess[i]->finished))
+			fuse_session_exit(srv->sess[i]->se);
 	uint64_t deadline = now_ms() + ZF_STOP_WAIT_MS;
 	for (;;) {
 		size_t left = 0;
 		reap(srv, false);
 		for (size_t i = 0; i < srv->n; i++) {
-			struct sess *s = &srv->sess[i];
+			struct sess *s = srv->sess[i];
 			if (!s->started || s->joined)
 				continue;
 			left++;
@@ -329,18 +304,62 @@ static char *mount_path(const char *mountpoint, const char *rel)
 	return p;
 }
 
+/* A session for mount m, appended to srv's (room for it is there). */
+static struct sess *sess_new(struct zf_serve *srv, struct zf_mount *m)
+{
+	struct sess *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->path = mount_path(srv->o->mountpoint, m->rel))) {
+		free(s);
+		return NULL;
+	}
+	s->srv = srv;
+	s->m = m;
+	s->idx = (uint32_t)srv->n;
+	atomic_init(&s->finished, false);
+	srv->sess[srv->n++] = s;
+	return s;
+}
+
+/* Mount the children, each once its host serves. */
+static struct sess *host_of(struct zf_serve *srv, const struct zf_mount *m)
+{
+	for (size_t k = 0; k < srv->n; k++)
+		if (srv->sess[k]->m == m->host)
+			return srv->sess[k];
+	return srv->sess[0];
+}
+
+/* Mount child session s and start serving it: 0, or -1 after undoing
+ * what was done (libfuse's complaint kept in last_fuse_msg). */
+static int child_mount(struct zf_serve *srv, struct sess *s)
+{
+	last_fuse_msg[0] = '\0';
+	quiet_thread = pthread_self();
+	atomic_store(&quiet_fuse, true);
+	int rc = sess_mount(srv, s);
+	atomic_store(&quiet_fuse, false);
+	if (rc == 0 && sess_start(s) == 0) {
+		zf_mount_set_state(s->m, ZF_MOUNT_OWN);
+		zf_log(ZFUSE_LOG_INFO, "dataset %s mounted at %s", s->m->fs->name, s->path);
+		return 0;
+	}
+	if (s->mounted)
+		sess_unmount(s);
+	sess_free(s);
+	s->mounted = false;
+	return -1;
+}
+
 /* Mount the children, each once its host serves. */
 static void mount_children(struct zf_serve *srv)
 {
 	bool warned = false;
 
 	for (size_t i = 1; i < srv->n; i++) {
-		struct sess *s = &srv->sess[i];
+		struct sess *s = srv->sess[i];
 		struct zf_mount *m = s->m;
-		struct sess *host = &srv->sess[0];
-		for (size_t k = 0; k < i; k++)
-			if (srv->sess[k].m == m->host)
-				host = &srv->sess[k];
+		struct sess *host = host_of(srv, m);
 		if (zf_mount_state(m->host) == ZF_MOUNT_COMPOSED) {
 			/* Its host is shown inside another session: so is it. */
 			zf_mount_set_state(m, ZF_MOUNT_COMPOSED);
@@ -350,20 +369,8 @@ static void mount_children(struct zf_serve *srv)
 			zf_mount_set_state(m, ZF_MOUNT_COMPOSED);
 			continue;
 		}
-		last_fuse_msg[0] = '\0';
-		quiet_thread = pthread_self();
-		atomic_store(&quiet_fuse, true);
-		int rc = sess_mount(srv, s);
-		atomic_store(&quiet_fuse, false);
-		if (rc == 0 && sess_start(s) == 0) {
-			zf_mount_set_state(m, ZF_MOUNT_OWN);
-			zf_log(ZFUSE_LOG_INFO, "dataset %s mounted at %s", m->fs->name, s->path);
+		if (child_mount(srv, s) == 0)
 			continue;
-		}
-		if (s->mounted)
-			sess_unmount(s);
-		sess_free(s);
-		s->mounted = false;
 		zf_mount_set_state(m, ZF_MOUNT_COMPOSED);
 		zf_log(warned ? ZFUSE_LOG_INFO : ZFUSE_LOG_WARN,
 		       "cannot mount dataset %s at %s%s%s%s; it is shown inside the mount of %s, "
@@ -374,10 +381,45 @@ static void mount_children(struct zf_serve *srv)
 	}
 }
 
+int zf_serve_remove(struct zf_serve *srv, struct sess *s)
+{
+	(void)srv;
+	if (!sess_live(s))
+		return atomic_load(&s->finished) ? 0 : -ENOENT;
+	sess_unmount(s);
+	/* The kernel ends the connection once the mount is gone; a mount
+	 * still in use stays until it is not. */
+	for (int i = 0; i < ZF_STOP_WAIT_MS / ZF_WAKE_EVERY_MS; i++) {
+		if (atomic_load(&s->finished))
+			return 0;
+		struct timespec ts = { 0, ZF_WAKE_EVERY_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return -EBUSY;
+}
+
+int zf_serve_add(struct zf_serve *srv, struct zf_mount *m)
+{
+	struct sess *s = NULL;
+
+	pthread_mutex_lock(&srv->lock);
+	if (zf_grow(&srv->sess, &srv->cap, srv->n, sizeof(*srv->sess), 4) == 0)
+		s = sess_new(srv, m);
+	pthread_mutex_unlock(&srv->lock);
+	if (!s)
+		return -ENOMEM;
+	struct sess *host = host_of(srv, m);
+	if (!srv->o->nested || zf_mount_state(m->host) != ZF_MOUNT_OWN || !sess_live(host))
+		return -ENOTSUP;	/* it has no place in a composed view */
+	return child_mount(srv, s) == 0 ? 0 : -EIO;
+}
+
 int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 {
 	struct zf_serve srv = { .o = o, .tree = tree, .ev = { -1, -1 }, .sigfd = -1 };
 	int status = ZF_EXIT_FAIL;
+
+	pthread_mutex_init(&srv.lock, NULL);
 	bool ready = false;
 	sigset_t set;
 
@@ -390,35 +432,39 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 	stop_sigset(&set);
 	sigdelset(&set, SIGUSR1);
 	srv.sigfd = signalfd(-1, &set, SFD_CLOEXEC);
-	srv.sess = calloc(tree->nmounts, sizeof(*srv.sess));
+	srv.cap = tree->nmounts;
+	srv.sess = calloc(srv.cap, sizeof(*srv.sess));
 	if (srv.sigfd < 0 || pipe2(srv.ev, O_CLOEXEC) != 0 || !srv.sess) {
 		zf_log(ZFUSE_LOG_ERROR, "cannot set up the daemon: %s", strerror(errno));
 		goto out;
 	}
-	srv.n = tree->nmounts;
-	for (size_t i = 0; i < srv.n; i++) {
-		srv.sess[i].srv = &srv;
-		srv.sess[i].m = tree->mounts[i];
-		atomic_init(&srv.sess[i].finished, false);
-		if (!(srv.sess[i].path = mount_path(o->mountpoint, tree->mounts[i]->rel))) {
+	for (size_t i = 0; i < tree->nmounts; i++) {
+		if (!sess_new(&srv, tree->mounts[i])) {
 			zf_log(ZFUSE_LOG_ERROR, "out of memory");
 			goto out;
 		}
 	}
 
 	/* The top first: its failure is the command's. */
-	if (sess_mount(&srv, &srv.sess[0]) != 0 || sess_start(&srv.sess[0]) != 0)
+	/* (The array may grow under the lock once verbs run; its sessions
+	 * stay where they are.) */
+	struct sess *top = srv.sess[0];
+	if (sess_mount(&srv, top) != 0 || sess_start(top) != 0)
 		goto out;
 	zf_log(ZFUSE_LOG_INFO, "dataset %s mounted at %s", tree->mounts[0]->fs->name,
-	       srv.sess[0].path);
+	       top->path);
 	/* Left open until the process exits (after the caller closed the
 	 * pool): `zfuse unmount` waits for it to go. */
-	if (srv.sess[0].have_dev) {
-		int lfd = zf_daemon_listen(srv.sess[0].dev);
+	if (top->have_dev) {
+		int lfd = zf_daemon_listen(top->dev);
 		if (lfd < 0)
 			zf_log(ZFUSE_LOG_DEBUG, "no unmount socket: %s", strerror(-lfd));
 	}
 	mount_children(&srv);
+	/* Verbs on the pool from the command line; before the command
+	 * returns, so that they find the daemon as soon as it is mounted. */
+	struct zf_control_hooks hooks = zf_follow_hooks(&srv);
+	srv.ctl = zf_control_start(tree->pool, &hooks);
 	ready = true;
 	o->ready(o->ready_arg, ZF_EXIT_OK);
 
@@ -443,17 +489,20 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 		}
 		if (p[1].revents & POLLIN) {
 			reap(&srv, true);
-			if (srv.sess[0].joined)
+			if (top->joined)
 				break;
 		}
 	}
-	if (srv.sess[0].joined && srv.sess[0].loop_rc < 0)
+	if (top->joined && top->loop_rc < 0)
 		status = ZF_EXIT_FAIL;
 out:
+	/* No verb may run on what is torn down (nor on the closed pool). */
+	zf_control_stop(srv.ctl);
+	srv.ctl = NULL;
 	if (srv.sess) {
 		stop_all(&srv);
 		for (size_t i = 0; i < srv.n; i++) {
-			if (srv.sess[i].started && !srv.sess[i].joined) {
+			if (srv.sess[i]->started && !srv.sess[i]->joined) {
 				/* A loop still runs on the tree the caller is
 				 * about to free: leave now, the mounts are gone;
 				 * but not without the changes made so far. */
@@ -469,11 +518,13 @@ out:
 			}
 		}
 		for (size_t i = 0; i < srv.n; i++) {
-			sess_free(&srv.sess[i]);
-			free(srv.sess[i].path);
+			sess_free(srv.sess[i]);
+			free(srv.sess[i]->path);
+			free(srv.sess[i]);
 		}
 		free(srv.sess);
 	}
+	pthread_mutex_destroy(&srv.lock);
 	if (!ready)
 		o->ready(o->ready_arg, status);
 	if (srv.sigfd >= 0)

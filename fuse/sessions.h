@@ -12,6 +12,10 @@
  * directory they may not write, say) is composed into its host's session
  * with everything beneath it, after one warning.
  *
+ * While it serves, the pool's control socket (control.h) takes `zfuse VERB`
+ * commands; after one that changed the pool the mounts follow the change
+ * (follow.c).
+ *
  * The daemon stops when the top session ends (its mount went away) or on
  * SIGINT, SIGTERM or SIGHUP: it unmounts whatever of its mounts remain,
  * children first, and returns (the caller closes the pool, which writes

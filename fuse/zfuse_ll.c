@@ -30,17 +30,20 @@
  * telling the library when the kernel forgets an object: an unlinked file
  * that was still open is freed then (zfuse_forget).
  */
-#ifndef _DEFAULT_SOURCE
-#define _DEFAULT_SOURCE	/* DTTOIF, st_atim */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* DTTOIF, st_atim, asprintf */
 #endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 #include "log.h"
+#include "zfuse/dataset.h"
 #include "zfuse_ll_impl.h"
 
 /* The kernel asks for at most max_pages (256 by libfuse's buffer) pages per
@@ -60,6 +63,10 @@ struct zf_node *node_or_reply(fuse_req_t req, fuse_ino_t ino)
 {
 	struct zf_node *n = zf_nodes_get(ll_of(req)->nodes, ino);
 
+	/* A dataset closed to be destroyed (zf_snap_release, zf_tree_close_fs)
+	 * is gone. */
+	if (n && atomic_load(&n->t.fs->dead))
+		n = NULL;
 	if (!n)
 		fuse_reply_err(req, ESTALE);
 	return n;
@@ -177,7 +184,7 @@ int make_entry(struct zf_ll *ll, const struct zf_target *t, bool uncached,
 static void release_object(const struct zf_target *t, void *arg)
 {
 	(void)arg;
-	if (t->kind != ZF_NODE_OBJ || t->fs->snapshot)
+	if (t->kind != ZF_NODE_OBJ || t->fs->snapshot || atomic_load(&t->fs->dead))
 		return;
 	int rc = zfuse_forget(t->fs->zfs, t->obj);
 	if (rc < 0)
@@ -206,7 +213,7 @@ static void forget_node(struct zf_ll *ll, fuse_ino_t id, uint64_t nlookup)
 /* ---------------------------------------------------------------------- */
 /* Names */
 
-static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name,
+static int resolve(const struct zf_target *d, const char *name,
 		   struct zf_target *out, bool *uncached)
 {
 	const struct zf_junction *kid;
@@ -257,19 +264,7 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 		else
 			return -ENOENT;
 		return 0;
-	case ZF_NODE_CTL_SNAPDIR: {
-		long idx = zf_snap_find(d->fs, name);
-		struct zf_fs *snap;
-		if (idx < 0)
-			return -ENOENT;
-		rc = zf_snap_open(ll->tree, d->fs, (size_t)idx, &snap);
-		if (rc < 0)
-			return zerr(rc);
-		out->kind = ZF_NODE_OBJ;
-		out->fs = snap;
-		out->obj = snap->root;
-		return 0;
-	}
+	case ZF_NODE_CTL_SNAPDIR:	/* snap_entry() */
 	case ZF_NODE_CTL_SHARES:
 		return -ENOENT;
 	case ZF_NODE_STUB:
@@ -283,17 +278,50 @@ static int resolve(struct zf_ll *ll, const struct zf_target *d, const char *name
 	return -EIO;
 }
 
+struct snap_entry {
+	struct zf_ll *ll;
+	struct fuse_entry_param *e;
+	int err;
+};
+
+static int snap_entry_cb(void *arg, struct zf_fs *snap)
+{
+	struct snap_entry *a = arg;
+	struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = snap, .obj = snap->root };
+
+	a->err = make_entry(a->ll, &t, false, a->e);
+	return a->err ? 1 : 0;
+}
+
+/* The entry of snapshot name of head: its node is made while the snapshot
+ * cannot be released (mounttree.h). 0 or a negative errno. */
+static int snap_entry(struct zf_ll *ll, struct zf_fs *head, const char *name,
+		      struct fuse_entry_param *e)
+{
+	struct snap_entry a = { .ll = ll, .e = e };
+	int rc = zf_snap_lookup(ll->tree, head, name, snap_entry_cb, &a);
+
+	return rc > 0 ? a.err : rc < 0 ? zerr(rc) : 0;
+}
+
 static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct zf_ll *ll = ll_of(req);
 	struct zf_node *p = node_or_reply(req, parent);
 	struct fuse_entry_param e;
 	struct zf_target t;
+	bool uncached;
+	int rc;
 
 	if (!p)
 		return;
-	bool uncached;
-	int rc = resolve(ll, &p->t, name, &t, &uncached);
+	if (p->t.kind == ZF_NODE_CTL_SNAPDIR) {
+		rc = snap_entry(ll, p->t.fs, name, &e);
+	} else {
+		rc = resolve(&p->t, name, &t, &uncached);
+		if (rc == 0)
+			rc = make_entry(ll, &t, uncached, &e);
+	}
 	if (rc == -ENOENT) {
 		/* Node id 0 with a timeout: the kernel caches the miss. */
 		memset(&e, 0, sizeof(e));
@@ -301,8 +329,6 @@ static void zf_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		fuse_reply_entry(req, &e);
 		return;
 	}
-	if (rc == 0)
-		rc = make_entry(ll, &t, uncached, &e);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -719,9 +745,141 @@ static void zf_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	make_object(req, parent, name, NEW_NODE, mode, rdev, NULL, NULL);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Snapshots by mkdir and rmdir in .zfs/snapshot, as OpenZFS allows */
+
+/* The .zfs/snapshot node a request names, NULL (nothing replied) when it
+ * names another node, or after replying an error. */
+static struct zf_node *snapdir_of(fuse_req_t req, fuse_ino_t ino, bool *replied)
+{
+	struct zf_node *n = zf_nodes_get(ll_of(req)->nodes, ino);
+
+	*replied = false;
+	if (!n || n->t.kind != ZF_NODE_CTL_SNAPDIR)
+		return NULL;
+	/* Root and the user who mounted, as for `zfuse snapshot` through
+	 * the control socket (OpenZFS: the snapshot/destroy permissions). */
+	uid_t uid = fuse_req_ctx(req)->uid;
+	if (uid != 0 && uid != getuid()) {
+		fuse_reply_err(req, EPERM);
+		*replied = true;
+		return NULL;
+	}
+	return n;
+}
+
+static char *snap_fullname(const struct zf_fs *head, const char *name)
+{
+	char *full;
+	return asprintf(&full, "%s@%s", head->name, name) < 0 ? NULL : full;
+}
+
+/*
+ * Re-read the snapshot list after our own change. The kernel updates its
+ * entries of this directory from the reply itself; no notification may be
+ * sent while it holds the directory for this request.
+ */
+static void snapdir_refresh(struct zf_ll *ll)
+{
+	int rc = zf_tree_refresh_snaps(ll->tree, NULL, NULL);
+	if (rc < 0)
+		zf_log(ZFUSE_LOG_WARN, "cannot re-read the snapshots: %s", zfuse_strerror(rc));
+}
+
+static void snapdir_mkdir(fuse_req_t req, struct zf_node *d, const char *name)
+{
+	struct zf_ll *ll = ll_of(req);
+	char *full = snap_fullname(d->t.fs, name);
+	struct fuse_entry_param e;
+
+	if (!full) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	const char *names[] = { full };
+	int rc = zfuse_snapshot(ll->tree->pool, names, 1);
+	free(full);
+	if (rc < 0) {
+		reply_status(req, rc);
+		return;
+	}
+	snapdir_refresh(ll);
+	rc = snap_entry(ll, d->t.fs, name, &e);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_entry(req, &e) != 0)
+		forget_node(ll, e.ino, 1);
+}
+
+/* Whether the session holds a node of snap besides its root's. */
+static bool busy_here(void *arg, struct zf_fs *snap)
+{
+	struct zf_ll *ll = arg;
+	struct zf_target root = { .kind = ZF_NODE_OBJ, .fs = snap, .obj = snap->root };
+	uint64_t *ids, root_id = zf_nodes_find(ll->nodes, &root);
+	size_t n = zf_nodes_ids_of(ll->nodes, snap, &ids);
+
+	free(ids);
+	return n > (root_id ? 1 : 0);
+}
+
+static void snapdir_rmdir(fuse_req_t req, struct zf_node *d, const char *name)
+{
+	struct zf_ll *ll = ll_of(req);
+	char *full = snap_fullname(d->t.fs, name);
+
+	if (!full) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	/* The daemon's handle of the snapshot must go first (the library does
+	 * not destroy an open one). The rmdir itself holds the root's node;
+	 * any other node of the snapshot is the kernel's cache or a user of
+	 * it, which the kernel prunes only after a successful rmdir and
+	 * cannot be told to drop while it holds the directory for it: busy.
+	 * (`zfuse destroy` drops the cache first.) */
+	int rc = zf_snap_release(ll->tree, d->t.fs, name, busy_here, ll);
+	if (rc == 0)
+		rc = zfuse_snapshot_destroy(ll->tree->pool, full);
+	free(full);
+	if (rc == 0)
+		snapdir_refresh(ll);
+	reply_status(req, rc);
+}
+
+/* mv .zfs/snapshot/A .zfs/snapshot/B renames snapshot DS@A to DS@B. */
+static void snapdir_rename(fuse_req_t req, struct zf_node *d, const char *name,
+			   fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct zf_ll *ll = ll_of(req);
+
+	if (newparent != d->id) {
+		fuse_reply_err(req, EXDEV);	/* snapshots stay with their dataset */
+		return;
+	}
+	if (flags & ~(unsigned)ZFUSE_RENAME_NOREPLACE) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	char *from = snap_fullname(d->t.fs, name), *to = snap_fullname(d->t.fs, newname);
+	int rc = from && to ? zfuse_dataset_rename(ll->tree->pool, from, to, false) :
+		 -ZFUSE_E_NOMEM;
+	free(from);
+	free(to);
+	if (rc == 0)
+		snapdir_refresh(ll);
+	reply_status(req, rc);
+}
+
 static void zf_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	make_object(req, parent, name, NEW_DIR, mode, 0, NULL, NULL);
+	bool replied;
+	struct zf_node *d = snapdir_of(req, parent, &replied);
+
+	if (d)
+		snapdir_mkdir(req, d, name);
+	else if (!replied)
+		make_object(req, parent, name, NEW_DIR, mode, 0, NULL, NULL);
 }
 
 static void zf_symlink(fuse_req_t req, const char *target, fuse_ino_t parent, const char *name)
@@ -777,13 +935,27 @@ static void zf_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void zf_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	remove_name(req, parent, name, true);
+	bool replied;
+	struct zf_node *d = snapdir_of(req, parent, &replied);
+
+	if (d)
+		snapdir_rmdir(req, d, name);
+	else if (!replied)
+		remove_name(req, parent, name, true);
 }
 
 static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	struct zf_ll *ll = ll_of(req);
+	bool replied;
+	struct zf_node *d = snapdir_of(req, parent, &replied);
+
+	if (d || replied) {
+		if (d)
+			snapdir_rename(req, d, name, newparent, newname, flags);
+		return;
+	}
 	struct zf_node *p = obj_or_reply(req, parent);
 	struct zf_node *np = p ? obj_or_reply(req, newparent) : NULL;
 

@@ -235,15 +235,6 @@ static bool synth_entry(const struct zf_target *d, uint64_t i, struct synth_ent 
 		e->ino = i == 0 ? ZFSCTL_INO_SNAPDIR : ZFSCTL_INO_SHARES;
 		e->t.kind = i == 0 ? ZF_NODE_CTL_SNAPDIR : ZF_NODE_CTL_SHARES;
 		return true;
-	case ZF_NODE_CTL_SNAPDIR:
-		if (i >= d->fs->nsnaps)
-			return false;
-		e->name = d->fs->snaps[i].name;
-		/* What OpenZFS lists before the snapshot is mounted
-		 * (zpl_snapdir_iterate); no target, so READDIRPLUS does not
-		 * open every snapshot. */
-		e->ino = ZFSCTL_INO_SHARES - d->fs->snaps[i].dsobj;
-		return true;
 	case ZF_NODE_STUB: {
 		const struct zf_junction *j = dir_junction(d);
 		if (!j || i >= j->nkids)
@@ -260,14 +251,34 @@ static bool synth_entry(const struct zf_target *d, uint64_t i, struct synth_ent 
 	}
 }
 
+/*
+ * .zfs/snapshot after "." and "..": the snapshots, in txg order, each at
+ * the offset of its creation txg (past those two), so that a listing
+ * resumed after snapshots were taken or destroyed goes on where it was.
+ * What OpenZFS lists before a snapshot is mounted (zpl_snapdir_iterate);
+ * no target, so READDIRPLUS does not open every snapshot.
+ */
+#define ZF_OFF_SNAPS 2
+
+static int snap_dirent(void *arg, const struct zf_snap *s)
+{
+	struct dirbuf *b = arg;
+	return dir_add(b, s->name, NULL, false, ZFSCTL_INO_SHARES - s->dsobj, DT_DIR,
+		       ZF_OFF_SNAPS + s->txg) ? 0 : 1;
+}
+
 static void readdir_synth(struct dirbuf *b, uint64_t off)
 {
 	struct synth_ent e;
+	uint64_t i;
 
-	for (uint64_t i = off; synth_entry(b->dir, i, &e); i++)
+	for (i = off; synth_entry(b->dir, i, &e); i++)
 		if (!dir_add(b, e.name, e.has_target ? &e.t : NULL, e.uncached, e.ino, DT_DIR,
 			     i + 1))
 			return;
+	if (b->dir->kind == ZF_NODE_CTL_SNAPDIR && i >= ZF_OFF_SNAPS)
+		zf_snap_each(b->ll->tree, b->dir->fs, off > ZF_OFF_SNAPS ? off - ZF_OFF_SNAPS : 0,
+			     snap_dirent, b);
 }
 
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus)
