@@ -60,7 +60,10 @@ typedef struct objset {
 					 * read below overlay, changed by no one */
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 	unsigned copies;	/* the dataset's copies property, for space estimates */
-	uint64_t recordsize;	/* the dataset's recordsize property (ZPL writes) */
+	/* The dataset's properties that ZPL writes follow (dmu_objset_refresh_props). */
+	uint64_t recordsize;
+	unsigned dnodesize;	/* bytes of new dnodes: 512 (legacy) .. 16K; auto is 1K */
+	int xattr;		/* ZFS_XATTR_*: 0 off, 1 dir, 2 sa */
 } objset_t;
 
 /*

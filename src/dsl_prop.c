@@ -755,20 +755,6 @@ struct change {
 	const char *feature;	/* per-dataset feature the value needs */
 };
 
-static const char *needed_feature(zfs_prop_t p, uint64_t v)
-{
-	if (p == ZFS_PROP_COMPRESSION && (v & 0x7f) == 16)
-		return "zstd_compress";
-	if (p == ZFS_PROP_RECORDSIZE && v > (128ULL << 10))
-		return "large_blocks";
-	if (p == ZFS_PROP_CHECKSUM)
-		return v == 11 ? "sha512" : v == 12 ? "skein" : v == 13 ? "edonr" :
-		       v == 14 ? "blake3" : NULL;
-	if (p == ZFS_PROP_DNODESIZE && v != 0)
-		return "large_dnode";
-	return NULL;
-}
-
 static int bad(spa_t *spa, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(spa_t *spa, int err, const char *fmt, ...)
 {
@@ -851,7 +837,7 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 	default:
 		break;
 	}
-	ch->feature = needed_feature(p, ch->num);
+	ch->feature = zfs_prop_feature(p, ch->num);
 	if (ch->feature && !spa_feature_is_enabled(spa, ch->feature))
 		return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': pool feature "
 			   "'%s' is not enabled", c->name, ch->feature);
@@ -1046,7 +1032,7 @@ int zfuse_prop_inherit(zfuse_pool_t *pool, const char *name, const char *prop)
 		const char *f = NULL;
 		if (d->type != ZPROP_STRING &&
 		    dsl_prop_get_uint64(spa, c->dirobj, key, true, &v, NULL) == 0)
-			f = needed_feature((zfs_prop_t)p, v);
+			f = zfs_prop_feature((zfs_prop_t)p, v);
 		if (f && spa_feature_is_enabled(spa, f))
 			rc = activate_below(spa, c->dirobj, key, f, true, &tx, 0);
 		if (rc == 0)

@@ -462,6 +462,20 @@ bool zfs_prop_align_right(zfs_prop_t p)
 	return table[p].type == ZPROP_NUMBER && table[p].fmt != ZPROP_FMT_DATE;
 }
 
+const char *zfs_prop_feature(zfs_prop_t p, uint64_t v)
+{
+	if (p == ZFS_PROP_COMPRESSION && (v & ((1 << SPA_COMPRESSBITS) - 1)) == ZSTD)
+		return "zstd_compress";
+	if (p == ZFS_PROP_RECORDSIZE && v > (128ULL << 10))
+		return "large_blocks";
+	if (p == ZFS_PROP_CHECKSUM)
+		return v == 11 ? "sha512" : v == 12 ? "skein" : v == 13 ? "edonr" :
+		       v == 14 ? "blake3" : NULL;
+	if (p == ZFS_PROP_DNODESIZE && v != 0)
+		return "large_dnode";
+	return NULL;
+}
+
 static bool fail(char *err, size_t cap, const char *fmt, const char *a, const char *b)
 {
 	snprintf(err, cap, fmt, a, b);
