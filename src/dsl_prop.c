@@ -423,11 +423,9 @@ static int crypt_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfus
 	int rc = obj_zap_lookup(c->spa->mos, keyobj, keys[p], 8, 1, &v);
 	if (rc)
 		return rc == -ZFUSE_E_NOENT ? -ZFUSE_E_NODATA : rc;
-	out->source = p == ZFS_PROP_ENCRYPTION ? ZFUSE_SRC_DEFAULT : ZFUSE_SRC_NONE;
-	if (p == ZFS_PROP_ENCRYPTION_ROOT) {
-		out->source = ZFUSE_SRC_NONE;
+	out->source = ZFUSE_SRC_NONE;
+	if (p == ZFS_PROP_ENCRYPTION_ROOT)
 		return dsl_dir_name(c->spa, v, out->value, sizeof(out->value));
-	}
 	if (p == ZFS_PROP_PBKDF2_ITERS)
 		return num(p, v, parsable, out);
 	put_index(p, v, out);
