@@ -218,6 +218,19 @@ static int parse_depth(const char *arg, int *depth, FILE *err)
 	return 0;
 }
 
+/* -r, -d DEPTH, -t TYPES: the selection options list and get share. */
+static int select_opt(int opt, struct select *s, FILE *err)
+{
+	s->recurse |= opt == 'r' || opt == 'd';
+	if (opt == 'd')
+		return parse_depth(optarg, &s->depth, err);
+	if (opt == 't') {
+		s->types_given = true;
+		return parse_types(optarg, &s->types, err);
+	}
+	return 0;
+}
+
 static int load_all(zfuse_pool_t *pool, struct dslist *all, FILE *err)
 {
 	memset(all, 0, sizeof(*all));
@@ -382,16 +395,11 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 		switch (opt) {
 		case 'H': scripted = true; break;
 		case 'p': parsable = true; break;
-		case 'r': s.recurse = true; break;
+		case 'r':
 		case 'd':
-			if (parse_depth(optarg, &s.depth, err))
-				return ZF_EXIT_USAGE;
-			s.recurse = true;
-			break;
 		case 't':
-			if (parse_types(optarg, &s.types, err))
+			if (select_opt(opt, &s, err))
 				return ZF_EXIT_USAGE;
-			s.types_given = true;
 			break;
 		case 'o': fields = optarg; break;
 		case 's':
@@ -587,14 +595,10 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 		switch (opt) {
 		case 'H': scripted = true; break;
 		case 'p': parsable = true; break;
-		case 'r': s.recurse = true; break;
+		case 'r':
 		case 'd':
-			if (parse_depth(optarg, &s.depth, err))
-				return ZF_EXIT_USAGE;
-			s.recurse = true;
-			break;
 		case 't':
-			if (parse_types(optarg, &s.types, err))
+			if (select_opt(opt, &s, err))
 				return ZF_EXIT_USAGE;
 			break;
 		case 's':
