@@ -546,6 +546,46 @@ static int add_row(void *arg, const char *prop, const struct zfuse_prop_value *v
 	return r->name && r->prop && r->value && r->source ? 0 : -ZFUSE_E_NOMEM;
 }
 
+/* zfs get all keeps one list of user properties for all datasets, in the
+ * order it first met them, and prints each dataset's in that order. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static size_t name_index(struct names *un, const char *name)
+{
+	size_t i = 0;
+	while (i < un->n && strcmp(un->v[i], name) != 0)
+		i++;
+	if (i == un->n) {
+		char **nv = realloc(un->v, (un->n + 1) * sizeof(*nv));
+		if (!nv || !(nv[un->n] = strdup(name)))
+			return i;
+		un->v = nv;
+		un->n++;
+	}
+	return i;
+}
+
+static void order_user_rows(struct getctx *g, size_t first, struct names *un)
+{
+	size_t u = first;
+	while (u < g->n && !strchr(g->v[u].prop, ':'))
+		u++;
+	for (size_t i = u; i < g->n; i++)	/* register in order met */
+		name_index(un, g->v[i].prop);
+	for (size_t i = u + 1; i < g->n; i++) {	/* insertion sort by index */
+		struct getrow r = g->v[i];
+		size_t ri = name_index(un, r.prop), j = i;
+		while (j > u && name_index(un, g->v[j - 1].prop) > ri) {
+			g->v[j] = g->v[j - 1];
+			j--;
+		}
+		g->v[j] = r;
+	}
+}
+
 static void get_usage(FILE *out)
 {
 	fprintf(out, "usage: zfuse get [-H] [-p] [-r|-d DEPTH] [-o FIELD[,FIELD]...] "
@@ -637,6 +677,7 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 	int status = select_datasets(&alld, argv + optind, argc - optind, s, err, &sel);
 	dslist_free(&alld, 0);
 	struct getctx g = { 0 };
+	struct names un = { 0 };
 	/* Widths: libzfs's zprop_print_headers over the whole list. */
 	size_t wname = 4, wprop = 8, wval = 5, wsrc = 6, maxname = 0;
 	if (all) {
@@ -685,6 +726,8 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 				zfuse_strerror(rc));
 			status = ZF_EXIT_FAIL;
 		}
+		if (all)
+			order_user_rows(&g, first, &un);
 		for (size_t r = first; r < g.n; r++) {
 			int p = zfs_prop_lookup(g.v[r].prop);
 			bool fixed = false;
@@ -733,6 +776,9 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 		free(g.v[r].source);
 	}
 	free(g.v);
+	for (size_t i = 0; i < un.n; i++)
+		free(un.v[i]);
+	free(un.v);
 	dslist_free(&sel, 0);
 	cols_free(cols, ncols);
 	return status;

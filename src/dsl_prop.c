@@ -618,12 +618,9 @@ static int ulist_zap(spa_t *spa, uint64_t obj, struct ulist *l)
 	return rc < 0 ? rc : 0;
 }
 
-static int uprop_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct uprop *)a)->name, ((const struct uprop *)b)->name);
-}
-
-/* Every user property of the dataset, nearest setting first, by name. */
+/* Every user property of the dataset, in the order OpenZFS's
+ * dsl_prop_get_all_ds lists them: a snapshot's own, then its dir's, then
+ * each ancestor's new ones (each ZAP in its iteration order). */
 static int user_props(struct dsctx *c, struct ulist *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -650,8 +647,6 @@ static int user_props(struct dsctx *c, struct ulist *l)
 		l->from = NULL;
 		dir = dd.parent_obj;
 	}
-	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), uprop_cmp);
 	return rc;
 }
 

@@ -75,17 +75,12 @@ if mountpoint -q "$mnt"; then
 else
 	notok "mount: $(cat "$work/mount.err")"
 fi
-bs=$("$ZFUSE" inspect "$job/props.img" object props /random.bin 2>/dev/null |
-	grep -m1 -oE 'dblk[^0-9]*[0-9]+[KM]?' | grep -oE '[0-9]+[KM]?$')
-[ "$bs" == 64K ] && ok "new file has 64K blocks (recordsize)" || echo "note: block size '$bs'"
-
 # zdb: no leak, no error, feature refcounts right.
 for p in $pools; do
-	zdb -e -p "$job" -bcc "$p" > "$work/zdb.$p" 2>&1
-	if grep -q "No leaks" "$work/zdb.$p" && ! grep -qiE "error|leaked|fail" "$work/zdb.$p"; then
-		ok "zdb -bcc $p: no leaks"
+	if zdb_bcc "$job" "$p" "$work/zdb.$p"; then
+		ok "zdb -bcc $p: no leaks, no errors"
 	else
-		notok "zdb -bcc $p: $(grep -iE 'leak|error|fail' "$work/zdb.$p" | head -5)"
+		notok "zdb -bcc $p: $(grep -iE 'leak|error' "$work/zdb.$p" | head -5)"
 	fi
 	if zdb -e -p "$job" "$p" 2>&1 | grep -i "refcount mismatch" > "$work/feat.$p"; then
 		notok "zdb $p feature refcounts: $(cat "$work/feat.$p")"
