@@ -161,6 +161,22 @@ static uint64_t ratio(uint64_t comp, uint64_t uncomp)
 	return comp == 0 ? 100 : uncomp * 100 / comp;
 }
 
+/* Bytes in the MOS "sync_bplist" bpobj: frees spa_sync deferred. */
+static uint64_t deferred_frees(spa_t *spa)
+{
+	uint64_t obj, bytes = 0;
+	dnode_t dn;
+	if (obj_zap_lookup(spa->mos, 1, "sync_bplist", 8, 1, &obj) != 0 ||
+	    dnode_hold(spa->mos, obj, &dn) != 0)
+		return 0;
+	uint64_t len;
+	const uint8_t *b = dnode_bonus(&dn, &len);
+	if (len >= 16)
+		bytes = le64(b + 8);
+	dnode_rele(&dn);
+	return bytes;
+}
+
 /* dsl_dir_space_available with no pending changes. */
 static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
 {
@@ -171,7 +187,10 @@ static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
 	if (dd.parent_obj) {
 		parentspace = dir_space_available(spa, dd.parent_obj, depth + 1);
 	} else {
+		/* dsl_pool_adjustedsize: less the frees deferred to the next txg. */
 		uint64_t space = metaslab_class_dspace(spa), slop = spa_slop_space(spa);
+		uint64_t deferred = deferred_frees(spa);
+		space = space > deferred ? space - deferred : 0;
 		uint64_t poolsize = space > slop ? space - slop : 0;
 		if (poolsize < quota)
 			quota = poolsize;
