@@ -414,8 +414,15 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 			return ZF_EXIT_USAGE;
 		}
 	}
-	if (strcmp(fields, "all") == 0)
-		fields = "name,type,creation,used,available,referenced,compressratio,mountpoint";
+	char allcols[4096];
+	if (strcmp(fields, "all") == 0) {	/* every property zfs shows, in its order */
+		size_t n = (size_t)snprintf(allcols, sizeof(allcols), "name");
+		for (int p = 0; p < ZFS_NUM_PROPS && n < sizeof(allcols); p++)
+			if (!zfs_prop_desc(p)->hidden)
+				n += (size_t)snprintf(allcols + n, sizeof(allcols) - n, ",%s",
+						      zfs_prop_desc(p)->name);
+		fields = allcols;
+	}
 	if (parse_cols(fields, &cols, &ncols, err)) {
 		cols_free(cols, ncols);
 		return ZF_EXIT_USAGE;
