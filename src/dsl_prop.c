@@ -209,15 +209,19 @@ static uint64_t local_uint64(struct dsctx *c, const char *prop, uint64_t dflt)
 	return dsl_prop_get_uint64(c->spa, c->dirobj, prop, false, &v, NULL) == 0 ? v : dflt;
 }
 
-static uint64_t available(struct dsctx *c)
+uint64_t dsl_dataset_available(spa_t *spa, uint64_t dsobj)
 {
-	uint64_t avail = dir_space_available(c->spa, c->dirobj, 0);
-	uint64_t refres = local_uint64(c, "refreservation", 0);
-	uint64_t refquota = local_uint64(c, "refquota", 0);
-	if (refres > c->ds.unique_bytes)
-		avail += refres - c->ds.unique_bytes;
+	dsl_dataset_phys_t ds;
+	uint64_t refres = 0, refquota = 0;
+	if (dsl_dataset_read(spa, dsobj, &ds) != 0)
+		return 0;
+	uint64_t avail = dir_space_available(spa, ds.dir_obj, 0);
+	dsl_prop_get_uint64(spa, ds.dir_obj, "refreservation", false, &refres, NULL);
+	dsl_prop_get_uint64(spa, ds.dir_obj, "refquota", false, &refquota, NULL);
+	if (refres > ds.unique_bytes)
+		avail += refres - ds.unique_bytes;
 	if (refquota) {
-		uint64_t refd = c->ds.referenced_bytes;
+		uint64_t refd = ds.referenced_bytes;
 		avail = refd < refquota ? (avail < refquota - refd ? avail : refquota - refd) : 0;
 	}
 	return avail;
@@ -492,7 +496,7 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 	case ZFS_PROP_USED:
 		return num(p, snap ? c->ds.unique_bytes : c->dd.used_bytes, parsable, out);
 	case ZFS_PROP_AVAILABLE:
-		return num(p, available(c), parsable, out);
+		return num(p, dsl_dataset_available(c->spa, c->dsobj), parsable, out);
 	case ZFS_PROP_LOGICALUSED:
 		return num(p, c->dd.uncompressed_bytes, parsable, out);
 	case ZFS_PROP_USEDSNAP:
