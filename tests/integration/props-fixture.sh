@@ -49,15 +49,19 @@ else
 	[ -e "$errata/datasets.$FX.tsv" ] || die "$FX: no datasets.tsv and no erratum"
 	cp "$errata/datasets.$FX.tsv" "$work/want"
 fi
+# compare WHAT EXPECTED: zfuse's output in $work/got against OpenZFS's
+compare() {
+	if cmp -s "$2" "$work/got"; then
+		echo "ok: $FX zfuse $1: $(wc -l < "$work/got") lines equal OpenZFS's"
+	else
+		echo "not ok: $FX zfuse $1 differs from OpenZFS's (< OpenZFS, > zfuse):"
+		diff "$2" "$work/got" | head -20
+		fail=1
+	fi
+}
 "$ZFUSE" list -H -p -t all -r -o "$cols" -d "$dir" "$pool" > "$work/got" 2> "$work/err" ||
 	{ echo "not ok: $FX: zfuse list failed: $(cat "$work/err")"; fail=1; }
-if cmp -s "$work/want" "$work/got"; then
-	echo "ok: $FX zfuse list: $(wc -l < "$work/got") datasets equal OpenZFS's"
-else
-	echo "not ok: $FX zfuse list differs from OpenZFS's (< OpenZFS, > zfuse):"
-	diff "$work/want" "$work/got" | head -20
-	fail=1
-fi
+compare list "$work/want"
 
 # Local properties.
 want="$fxdir/local-props.tsv"
@@ -65,13 +69,7 @@ want="$fxdir/local-props.tsv"
 [ -e "$want" ] || want=/dev/null
 "$ZFUSE" get -H -p -r -t all -s local all -d "$dir" "$pool" > "$work/got" 2> "$work/err" ||
 	{ echo "not ok: $FX: zfuse get failed: $(cat "$work/err")"; fail=1; }
-if cmp -s "$want" "$work/got"; then
-	echo "ok: $FX zfuse get -s local: $(wc -l < "$work/got") properties equal OpenZFS's"
-else
-	echo "not ok: $FX zfuse get -s local differs from OpenZFS's (< OpenZFS, > zfuse):"
-	diff "$want" "$work/got" | head -20
-	fail=1
-fi
+compare "get -s local" "$want"
 
 # Every dataset answers `get all` in both forms, and the images are unchanged.
 if ! "$ZFUSE" get -r -t all all -d "$dir" "$pool" > "$work/all" 2> "$work/err" ||
