@@ -32,6 +32,7 @@ struct ds {
 	enum zfuse_dataset_type type;
 	uint64_t createtxg;
 	char **vals;		/* per column (list) */
+	char **keyvals;		/* per sort key: the -p value (list -s/-S) */
 };
 
 struct dslist {
@@ -65,6 +66,9 @@ static void dslist_free(struct dslist *l, size_t ncols)
 	for (size_t i = 0; i < l->n; i++) {
 		for (size_t c = 0; l->v[i].vals && c < ncols; c++)
 			free(l->v[i].vals[c]);
+		for (size_t c = 0; l->v[i].keyvals && c < ncols; c++)
+			free(l->v[i].keyvals[c]);
+		free(l->v[i].keyvals);
 		free(l->v[i].vals);
 		free(l->v[i].name);
 	}
@@ -171,6 +175,7 @@ static int select_datasets(const struct dslist *all, char **ops, int nops, struc
 		out->v[out->n] = all->v[i];
 		out->v[out->n].name = strdup(all->v[i].name);
 		out->v[out->n].vals = NULL;
+		out->v[out->n].keyvals = NULL;
 		out->n++;
 	}
 	free(take);
@@ -340,10 +345,16 @@ static int value_cmp(const struct col *c, const char *a, const char *b)
 	bool ad = strcmp(a, "-") == 0, bd = strcmp(b, "-") == 0;
 	if (ad || bd)
 		return ad == bd ? 0 : ad ? 1 : -1;
+	uint64_t x, y;
 	if (c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_NUMBER) {
-		unsigned long long x = strtoull(a, NULL, 10), y = strtoull(b, NULL, 10);
+		x = strtoull(a, NULL, 10);
+		y = strtoull(b, NULL, 10);
 		return x < y ? -1 : x > y;
 	}
+	/* index properties sort by their stored value, as zfs_sort does */
+	if (c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_INDEX &&
+	    zfs_prop_index_value(c->prop, a, &x) && zfs_prop_index_value(c->prop, b, &y))
+		return x < y ? -1 : x > y;
 	return strcmp(a, b);
 }
 
@@ -352,7 +363,7 @@ static int sort_cmp(const void *a, const void *b)
 	const struct ds *l = a, *r = b;
 	for (size_t k = 0; k < g_nkeys; k++) {
 		size_t c = g_keys[k].col;
-		int ret = value_cmp(&g_cols[c], l->vals[c], r->vals[c]);
+		int ret = value_cmp(&g_cols[c], l->keyvals[c], r->keyvals[c]);
 		if (ret)
 			return g_keys[k].reverse ? -ret : ret;
 	}
@@ -456,9 +467,21 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	dslist_free(&all, 0);
 	for (size_t i = 0; i < sel.n; i++) {
 		sel.v[i].vals = calloc(ncols, sizeof(char *));
+		sel.v[i].keyvals = calloc(ncols, sizeof(char *));
 		for (size_t c = 0; sel.v[i].vals && c < ncols; c++)
 			sel.v[i].vals[c] = get_value(pool, sel.v[i].name, &cols[c], parsable);
+		/* Sorting compares exact numbers, not their human form. */
+		for (size_t k = 0; sel.v[i].keyvals && k < nkeys; k++)
+			if (!sel.v[i].keyvals[keys[k].col])
+				sel.v[i].keyvals[keys[k].col] =
+					get_value(pool, sel.v[i].name, &cols[keys[k].col], true);
 	}
+	for (size_t i = 0; i < sel.n && nkeys; i++)
+		if (!sel.v[i].vals || !sel.v[i].keyvals) {
+			dslist_free(&sel, ncols);
+			cols_free(cols, ncols);
+			return ZF_EXIT_FAIL;
+		}
 	if (nkeys && sel.n) {
 		g_keys = keys;
 		g_nkeys = nkeys;
