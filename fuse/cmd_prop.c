@@ -135,6 +135,12 @@ static int select_datasets(const struct dslist *all, char **ops, int nops, struc
 		size_t k = 0;
 		while (k < all->n && strcmp(all->v[k].name, ops[o]) != 0)
 			k++;
+		if (strchr(ops[o], '#') && !(s.types & TYPE_BIT(ZFUSE_DS_BOOKMARK))) {
+			fprintf(err, "cannot open '%s': bookmark delimiter '#' is not expected here\n",
+				ops[o]);
+			status = ZF_EXIT_FAIL;
+			continue;
+		}
 		if (k == all->n) {
 			fprintf(err, "cannot open '%s': dataset does not exist\n", ops[o]);
 			status = ZF_EXIT_FAIL;
@@ -345,17 +351,11 @@ static int value_cmp(const struct col *c, const char *a, const char *b)
 	bool ad = strcmp(a, "-") == 0, bd = strcmp(b, "-") == 0;
 	if (ad || bd)
 		return ad == bd ? 0 : ad ? 1 : -1;
-	uint64_t x, y;
 	if (c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_NUMBER) {
-		x = strtoull(a, NULL, 10);
-		y = strtoull(b, NULL, 10);
+		uint64_t x = strtoull(a, NULL, 10), y = strtoull(b, NULL, 10);
 		return x < y ? -1 : x > y;
 	}
-	/* index properties sort by their stored value, as zfs_sort does */
-	if (c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_INDEX &&
-	    zfs_prop_index_value(c->prop, a, &x) && zfs_prop_index_value(c->prop, b, &y))
-		return x < y ? -1 : x > y;
-	return strcmp(a, b);
+	return strcmp(a, b);	/* index values too, by name (off < on < zstd) */
 }
 
 static int sort_cmp(const void *a, const void *b)
@@ -452,12 +452,10 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 		}
 		keys[k].col = c;
 	}
-	/* An operand that is a snapshot or bookmark is listed even without -t. */
+	/* A snapshot operand is listed even without -t. */
 	for (int i = optind; i < argc && !s.types_given; i++)
 		if (strchr(argv[i], '@'))
 			s.types |= TYPE_BIT(ZFUSE_DS_SNAPSHOT);
-		else if (strchr(argv[i], '#'))
-			s.types |= TYPE_BIT(ZFUSE_DS_BOOKMARK);
 	struct dslist all, sel;
 	if (load_all(pool, &all, err)) {
 		cols_free(cols, ncols);
