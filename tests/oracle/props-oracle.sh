@@ -98,6 +98,32 @@ for p in $pools; do
 	"$ZFUSE" get -H -p -r -t all all "${img[@]}" "$p" > "$work/zf.getp.$p"
 	"$ZFUSE" get -r -t all -s local all "${img[@]}" "$p" > "$work/zf.getl.$p"
 done
+# More verb forms, run by both sides on the same images (pool by name).
+cat > "$job/cmds.txt" <<'CMDS'
+list -S used -o name,used,refer -r snapshots
+list -s refer -s name -o name,refer -r -t all snapshots
+list -s compression -o name,compression,checksum -r layout
+list -o space -r snapshots
+list -o all -r -t all props
+list -d 1 -t all snapshots
+list -t snapshot snapshots/fs
+list snapshots/fs@s1 snapshots/fs#b3
+list -p -o name,creation,guid,written,clones,com.example:x -t all -r snapshots
+get -d 1 -o name,value compression snapshots
+get recordsize,origin,clones,mountpoint,com.example:snap snapshots/fs@s2 snapshots/fs@s1 snapshots/clone
+get -s local,default -o property,value,source all layout/vol
+get -H guid,createtxg,creation,referenced snapshots/fs#b3
+get -p used,available,volsize,volblocksize layout/vol
+get -s inherited -r all layout
+list -o name,volsize,volblocksize,refreservation,usedbyrefreservation -t volume -r layout
+CMDS
+i=0
+while read -r line; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086
+	"$ZFUSE" $line -d "$job" > "$work/zf.cmd.$i" 2>&1
+done < "$job/cmds.txt"
+ncmds=$i
 cat > "$job/job.sh" <<EOF
 #!/bin/bash
 export TZ=UTC
@@ -107,8 +133,10 @@ for p in $pools; do
 	zfs list -r -t all \$p > /host/oz.list.\$p
 	zfs get -H -p -r -t all all \$p > /host/oz.getp.\$p
 	zfs get -r -t all -s local all \$p > /host/oz.getl.\$p
-	zpool export -f \$p
 done
+i=0
+while read -r line; do i=\$((i + 1)); zfs \$line > /host/oz.cmd.\$i 2>&1; done < /host/cmds.txt
+for p in $pools; do zpool export -f \$p; done
 EOF
 chmod +x "$job/job.sh"
 if OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$job" > "$work/oracle.out" 2>&1; then
@@ -121,6 +149,15 @@ if OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$job" > "$work/oracle.out" 2>&1; th
 				diff "$job/oz.$k.$p" "$work/zf.$k.$p" | head -20
 			fi
 		done
+	done
+	for ((i = 1; i <= ncmds; i++)); do
+		line=$(sed -n "${i}p" "$job/cmds.txt")
+		if cmp -s "$job/oz.cmd.$i" "$work/zf.cmd.$i"; then
+			ok "zfuse $line: equals zfs's"
+		else
+			notok "zfuse $line: differs from zfs's (< OpenZFS, > zfuse):"
+			diff "$job/oz.cmd.$i" "$work/zf.cmd.$i" | head -10
+		fi
 	done
 else
 	notok "oracle job: $(tail -20 "$work/oracle.out")"
