@@ -229,17 +229,18 @@ static int parse_depth(const char *arg, int *depth, FILE *err)
 	return 0;
 }
 
-/* -r, -d DEPTH, -t TYPES: the selection options list and get share. */
-static int select_opt(int opt, struct select *s, FILE *err)
+/* The options list and get share: -H, -p, -r, -d DEPTH, -t TYPES.
+ * 1: opt was one (handled), 0: it was not, -1: a bad value. */
+static int common_opt(int opt, bool *scripted, bool *parsable, struct select *s, FILE *err)
 {
-	s->recurse |= opt == 'r' || opt == 'd';
-	if (opt == 'd')
-		return parse_depth(optarg, &s->depth, err);
-	if (opt == 't') {
-		s->types_given = true;
-		return parse_types(optarg, &s->types, err);
+	switch (opt) {
+	case 'H': *scripted = true; return 1;
+	case 'p': *parsable = true; return 1;
+	case 'r': s->recurse = true; return 1;
+	case 'd': s->recurse = true; return parse_depth(optarg, &s->depth, err) ? -1 : 1;
+	case 't': s->types_given = true; return parse_types(optarg, &s->types, err) ? -1 : 1;
+	default: return 0;
 	}
-	return 0;
 }
 
 static int load_all(zfuse_pool_t *pool, struct dslist *all, FILE *err)
@@ -403,15 +404,11 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	int opt;
 	optind = 0;
 	while ((opt = getopt(argc, argv, zf_verb_list.optstring)) != -1) {
-		switch (opt) {
-		case 'H': scripted = true; break;
-		case 'p': parsable = true; break;
-		case 'r':
-		case 'd':
-		case 't':
-			if (select_opt(opt, &s, err))
-				return ZF_EXIT_USAGE;
-			break;
+		int common = common_opt(opt, &scripted, &parsable, &s, err);
+		if (common < 0)
+			return ZF_EXIT_USAGE;
+		switch (common ? 0 : opt) {
+		case 0: break;
 		case 'o': fields = optarg; break;
 		case 's':
 		case 'S':
@@ -660,15 +657,11 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 	int opt;
 	optind = 0;
 	while ((opt = getopt(argc, argv, zf_verb_get.optstring)) != -1) {
-		switch (opt) {
-		case 'H': scripted = true; break;
-		case 'p': parsable = true; break;
-		case 'r':
-		case 'd':
-		case 't':
-			if (select_opt(opt, &s, err))
-				return ZF_EXIT_USAGE;
-			break;
+		int common = common_opt(opt, &scripted, &parsable, &s, err);
+		if (common < 0)
+			return ZF_EXIT_USAGE;
+		switch (common ? 0 : opt) {
+		case 0: break;
 		case 's':
 			if (parse_list(optarg, src_names, 6, &srcmask, NULL, NULL, err, "source"))
 				return ZF_EXIT_USAGE;
