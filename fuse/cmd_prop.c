@@ -336,6 +336,37 @@ static void print_cell(FILE *out, const char *s, size_t width, bool right, bool 
 		fprintf(out, right ? "%*s" : "%-*s", (int)width, s);
 }
 
+/* zfs get all keeps one list of user properties for all datasets, in the
+ * order it first met them, and prints each dataset's in that order. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static size_t name_index(struct names *un, const char *name)
+{
+	size_t i = 0;
+	while (i < un->n && strcmp(un->v[i], name) != 0)
+		i++;
+	if (i == un->n) {
+		char **nv = realloc(un->v, (un->n + 1) * sizeof(*nv));
+		if (!nv || !(nv[un->n] = strdup(name)))
+			return i;
+		un->v = nv;
+		un->n++;
+	}
+	return i;
+}
+
+/* zfuse_prop_iter callback: the user properties met, in order. */
+static int note_user_prop(void *arg, const char *prop, const struct zfuse_prop_value *v)
+{
+	(void)v;
+	if (strchr(prop, ':'))
+		name_index(arg, prop);
+	return 0;
+}
+
 /* ---- list ---------------------------------------------------------------- */
 
 struct sortkey {
@@ -460,6 +491,17 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	}
 	int status = select_datasets(&all, argv + optind, argc - optind, s, err, &sel);
 	dslist_free(&all, 0);
+	if (fields == allcols) {	/* -o all: then every user property met */
+		struct names un = { 0 };
+		for (size_t i = 0; i < sel.n; i++)
+			zfuse_prop_iter(pool, sel.v[i].name, false, note_user_prop, &un);
+		for (size_t i = 0; i < un.n; i++) {
+			if (nkeys == 0 && parse_cols(un.v[i], &cols, &ncols, err) == 0)
+				nshown = ncols;
+			free(un.v[i]);
+		}
+		free(un.v);
+	}
 	for (size_t i = 0; i < sel.n; i++) {
 		sel.v[i].vals = calloc(ncols, sizeof(char *));
 		sel.v[i].keyvals = calloc(ncols, sizeof(char *));
@@ -569,28 +611,6 @@ static int add_row(void *arg, const char *prop, const struct zfuse_prop_value *v
 	r->source = strdup(src);
 	r->src = v->source;
 	return r->name && r->prop && r->value && r->source ? 0 : -ZFUSE_E_NOMEM;
-}
-
-/* zfs get all keeps one list of user properties for all datasets, in the
- * order it first met them, and prints each dataset's in that order. */
-struct names {
-	char **v;
-	size_t n;
-};
-
-static size_t name_index(struct names *un, const char *name)
-{
-	size_t i = 0;
-	while (i < un->n && strcmp(un->v[i], name) != 0)
-		i++;
-	if (i == un->n) {
-		char **nv = realloc(un->v, (un->n + 1) * sizeof(*nv));
-		if (!nv || !(nv[un->n] = strdup(name)))
-			return i;
-		un->v = nv;
-		un->n++;
-	}
-	return i;
 }
 
 static void order_user_rows(struct getctx *g, size_t first, struct names *un)
