@@ -32,6 +32,7 @@ struct ds {
 	enum zfuse_dataset_type type;
 	uint64_t createtxg;
 	char **vals;		/* per column (list) */
+	char **keyvals;		/* per sort key: the -p value (list -s/-S) */
 };
 
 struct dslist {
@@ -65,6 +66,9 @@ static void dslist_free(struct dslist *l, size_t ncols)
 	for (size_t i = 0; i < l->n; i++) {
 		for (size_t c = 0; l->v[i].vals && c < ncols; c++)
 			free(l->v[i].vals[c]);
+		for (size_t c = 0; l->v[i].keyvals && c < ncols; c++)
+			free(l->v[i].keyvals[c]);
+		free(l->v[i].keyvals);
 		free(l->v[i].vals);
 		free(l->v[i].name);
 	}
@@ -131,6 +135,12 @@ static int select_datasets(const struct dslist *all, char **ops, int nops, struc
 		size_t k = 0;
 		while (k < all->n && strcmp(all->v[k].name, ops[o]) != 0)
 			k++;
+		if (strchr(ops[o], '#') && !(s.types & TYPE_BIT(ZFUSE_DS_BOOKMARK))) {
+			fprintf(err, "cannot open '%s': bookmark delimiter '#' is not expected here\n",
+				ops[o]);
+			status = ZF_EXIT_FAIL;
+			continue;
+		}
 		if (k == all->n) {
 			fprintf(err, "cannot open '%s': dataset does not exist\n", ops[o]);
 			status = ZF_EXIT_FAIL;
@@ -171,6 +181,7 @@ static int select_datasets(const struct dslist *all, char **ops, int nops, struc
 		out->v[out->n] = all->v[i];
 		out->v[out->n].name = strdup(all->v[i].name);
 		out->v[out->n].vals = NULL;
+		out->v[out->n].keyvals = NULL;
 		out->n++;
 	}
 	free(take);
@@ -216,6 +227,20 @@ static int parse_depth(const char *arg, int *depth, FILE *err)
 	}
 	*depth = (int)d;
 	return 0;
+}
+
+/* The options list and get share: -H, -p, -r, -d DEPTH, -t TYPES.
+ * 1: opt was one (handled), 0: it was not, -1: a bad value. */
+static int common_opt(int opt, bool *scripted, bool *parsable, struct select *s, FILE *err)
+{
+	switch (opt) {
+	case 'H': *scripted = true; return 1;
+	case 'p': *parsable = true; return 1;
+	case 'r': s->recurse = true; return 1;
+	case 'd': s->recurse = true; return parse_depth(optarg, &s->depth, err) ? -1 : 1;
+	case 't': s->types_given = true; return parse_types(optarg, &s->types, err) ? -1 : 1;
+	default: return 0;
+	}
 }
 
 static int load_all(zfuse_pool_t *pool, struct dslist *all, FILE *err)
@@ -311,6 +336,37 @@ static void print_cell(FILE *out, const char *s, size_t width, bool right, bool 
 		fprintf(out, right ? "%*s" : "%-*s", (int)width, s);
 }
 
+/* zfs get all keeps one list of user properties for all datasets, in the
+ * order it first met them, and prints each dataset's in that order. */
+struct names {
+	char **v;
+	size_t n;
+};
+
+static size_t name_index(struct names *un, const char *name)
+{
+	size_t i = 0;
+	while (i < un->n && strcmp(un->v[i], name) != 0)
+		i++;
+	if (i == un->n) {
+		char **nv = realloc(un->v, (un->n + 1) * sizeof(*nv));
+		if (!nv || !(nv[un->n] = strdup(name)))
+			return i;
+		un->v = nv;
+		un->n++;
+	}
+	return i;
+}
+
+/* zfuse_prop_iter callback: the user properties met, in order. */
+static int note_user_prop(void *arg, const char *prop, const struct zfuse_prop_value *v)
+{
+	(void)v;
+	if (strchr(prop, ':'))
+		name_index(arg, prop);
+	return 0;
+}
+
 /* ---- list ---------------------------------------------------------------- */
 
 struct sortkey {
@@ -328,10 +384,10 @@ static int value_cmp(const struct col *c, const char *a, const char *b)
 	if (ad || bd)
 		return ad == bd ? 0 : ad ? 1 : -1;
 	if (c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_NUMBER) {
-		unsigned long long x = strtoull(a, NULL, 10), y = strtoull(b, NULL, 10);
+		uint64_t x = strtoull(a, NULL, 10), y = strtoull(b, NULL, 10);
 		return x < y ? -1 : x > y;
 	}
-	return strcmp(a, b);
+	return strcmp(a, b);	/* index values too, by name (off < on < zstd) */
 }
 
 static int sort_cmp(const void *a, const void *b)
@@ -339,7 +395,7 @@ static int sort_cmp(const void *a, const void *b)
 	const struct ds *l = a, *r = b;
 	for (size_t k = 0; k < g_nkeys; k++) {
 		size_t c = g_keys[k].col;
-		int ret = value_cmp(&g_cols[c], l->vals[c], r->vals[c]);
+		int ret = value_cmp(&g_cols[c], l->keyvals[c], r->keyvals[c]);
 		if (ret)
 			return g_keys[k].reverse ? -ret : ret;
 	}
@@ -379,20 +435,11 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	int opt;
 	optind = 0;
 	while ((opt = getopt(argc, argv, zf_verb_list.optstring)) != -1) {
-		switch (opt) {
-		case 'H': scripted = true; break;
-		case 'p': parsable = true; break;
-		case 'r': s.recurse = true; break;
-		case 'd':
-			if (parse_depth(optarg, &s.depth, err))
-				return ZF_EXIT_USAGE;
-			s.recurse = true;
-			break;
-		case 't':
-			if (parse_types(optarg, &s.types, err))
-				return ZF_EXIT_USAGE;
-			s.types_given = true;
-			break;
+		int common = common_opt(opt, &scripted, &parsable, &s, err);
+		if (common < 0)
+			return ZF_EXIT_USAGE;
+		switch (common ? 0 : opt) {
+		case 0: break;
 		case 'o': fields = optarg; break;
 		case 's':
 		case 'S':
@@ -406,8 +453,15 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 			return ZF_EXIT_USAGE;
 		}
 	}
-	if (strcmp(fields, "all") == 0)
-		fields = "name,type,creation,used,available,referenced,compressratio,mountpoint";
+	char allcols[4096];
+	if (strcmp(fields, "all") == 0) {	/* every property zfs shows, in its order */
+		size_t n = (size_t)snprintf(allcols, sizeof(allcols), "name");
+		for (int p = 0; p < ZFS_NUM_PROPS && n < sizeof(allcols); p++)
+			if (!zfs_prop_desc(p)->hidden)
+				n += (size_t)snprintf(allcols + n, sizeof(allcols) - n, ",%s",
+						      zfs_prop_desc(p)->name);
+		fields = allcols;
+	}
 	if (parse_cols(fields, &cols, &ncols, err)) {
 		cols_free(cols, ncols);
 		return ZF_EXIT_USAGE;
@@ -426,12 +480,10 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 		}
 		keys[k].col = c;
 	}
-	/* An operand that is a snapshot or bookmark is listed even without -t. */
+	/* A snapshot operand is listed even without -t. */
 	for (int i = optind; i < argc && !s.types_given; i++)
 		if (strchr(argv[i], '@'))
 			s.types |= TYPE_BIT(ZFUSE_DS_SNAPSHOT);
-		else if (strchr(argv[i], '#'))
-			s.types |= TYPE_BIT(ZFUSE_DS_BOOKMARK);
 	struct dslist all, sel;
 	if (load_all(pool, &all, err)) {
 		cols_free(cols, ncols);
@@ -439,11 +491,34 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	}
 	int status = select_datasets(&all, argv + optind, argc - optind, s, err, &sel);
 	dslist_free(&all, 0);
+	if (fields == allcols) {	/* -o all: then every user property met */
+		struct names un = { 0 };
+		for (size_t i = 0; i < sel.n; i++)
+			zfuse_prop_iter(pool, sel.v[i].name, false, note_user_prop, &un);
+		for (size_t i = 0; i < un.n; i++) {
+			if (nkeys == 0 && parse_cols(un.v[i], &cols, &ncols, err) == 0)
+				nshown = ncols;
+			free(un.v[i]);
+		}
+		free(un.v);
+	}
 	for (size_t i = 0; i < sel.n; i++) {
 		sel.v[i].vals = calloc(ncols, sizeof(char *));
+		sel.v[i].keyvals = calloc(ncols, sizeof(char *));
 		for (size_t c = 0; sel.v[i].vals && c < ncols; c++)
 			sel.v[i].vals[c] = get_value(pool, sel.v[i].name, &cols[c], parsable);
+		/* Sorting compares exact numbers, not their human form. */
+		for (size_t k = 0; sel.v[i].keyvals && k < nkeys; k++)
+			if (!sel.v[i].keyvals[keys[k].col])
+				sel.v[i].keyvals[keys[k].col] =
+					get_value(pool, sel.v[i].name, &cols[keys[k].col], true);
 	}
+	for (size_t i = 0; i < sel.n && nkeys; i++)
+		if (!sel.v[i].vals || !sel.v[i].keyvals) {
+			dslist_free(&sel, ncols);
+			cols_free(cols, ncols);
+			return ZF_EXIT_FAIL;
+		}
 	if (nkeys && sel.n) {
 		g_keys = keys;
 		g_nkeys = nkeys;
@@ -538,6 +613,24 @@ static int add_row(void *arg, const char *prop, const struct zfuse_prop_value *v
 	return r->name && r->prop && r->value && r->source ? 0 : -ZFUSE_E_NOMEM;
 }
 
+static void order_user_rows(struct getctx *g, size_t first, struct names *un)
+{
+	size_t u = first;
+	while (u < g->n && !strchr(g->v[u].prop, ':'))
+		u++;
+	for (size_t i = u; i < g->n; i++)	/* register in order met */
+		name_index(un, g->v[i].prop);
+	for (size_t i = u + 1; i < g->n; i++) {	/* insertion sort by index */
+		struct getrow r = g->v[i];
+		size_t ri = name_index(un, r.prop), j = i;
+		while (j > u && name_index(un, g->v[j - 1].prop) > ri) {
+			g->v[j] = g->v[j - 1];
+			j--;
+		}
+		g->v[j] = r;
+	}
+}
+
 static void get_usage(FILE *out)
 {
 	fprintf(out, "usage: zfuse get [-H] [-p] [-r|-d DEPTH] [-o FIELD[,FIELD]...] "
@@ -584,19 +677,11 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 	int opt;
 	optind = 0;
 	while ((opt = getopt(argc, argv, zf_verb_get.optstring)) != -1) {
-		switch (opt) {
-		case 'H': scripted = true; break;
-		case 'p': parsable = true; break;
-		case 'r': s.recurse = true; break;
-		case 'd':
-			if (parse_depth(optarg, &s.depth, err))
-				return ZF_EXIT_USAGE;
-			s.recurse = true;
-			break;
-		case 't':
-			if (parse_types(optarg, &s.types, err))
-				return ZF_EXIT_USAGE;
-			break;
+		int common = common_opt(opt, &scripted, &parsable, &s, err);
+		if (common < 0)
+			return ZF_EXIT_USAGE;
+		switch (common ? 0 : opt) {
+		case 0: break;
 		case 's':
 			if (parse_list(optarg, src_names, 6, &srcmask, NULL, NULL, err, "source"))
 				return ZF_EXIT_USAGE;
@@ -633,6 +718,7 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 	int status = select_datasets(&alld, argv + optind, argc - optind, s, err, &sel);
 	dslist_free(&alld, 0);
 	struct getctx g = { 0 };
+	struct names un = { 0 };
 	/* Widths: libzfs's zprop_print_headers over the whole list. */
 	size_t wname = 4, wprop = 8, wval = 5, wsrc = 6, maxname = 0;
 	if (all) {
@@ -681,6 +767,8 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 				zfuse_strerror(rc));
 			status = ZF_EXIT_FAIL;
 		}
+		if (all)
+			order_user_rows(&g, first, &un);
 		for (size_t r = first; r < g.n; r++) {
 			int p = zfs_prop_lookup(g.v[r].prop);
 			bool fixed = false;
@@ -729,6 +817,9 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 		free(g.v[r].source);
 	}
 	free(g.v);
+	for (size_t i = 0; i < un.n; i++)
+		free(un.v[i]);
+	free(un.v);
 	dslist_free(&sel, 0);
 	cols_free(cols, ncols);
 	return status;

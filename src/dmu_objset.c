@@ -178,6 +178,19 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 	if (rs < 512 || rs > SPA_MAXBLOCKSIZE)
 		rs = 128 << 10;
 	os->recordsize = rs;
+	uint64_t v = 0;
+	os->dnodesize = 512;
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "dnodesize", true, &v, NULL) == 0) {
+		if (v == 1)
+			os->dnodesize = 1024;	/* auto */
+		else if (v >= 1024 && v <= 16384 && !(v & (v - 1)))
+			os->dnodesize = (unsigned)v;
+	}
+	if (os->dnodesize > 512 && !zfeature_is_enabled(spa, "org.zfsonlinux:large_dnode"))
+		os->dnodesize = 512;
+	os->xattr = 2;	/* sa: the 2.3 default */
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "xattr", true, &v, NULL) == 0 && v <= 2)
+		os->xattr = (int)v;
 	os->has_quota = dsl_dataset_has_quota(spa, os->dsobj);
 }
 

@@ -60,7 +60,8 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
  * hole_birth by feature state. */
 struct spa;
 void dmu_objset_policy(struct spa *spa, const objset_t *os, struct os_write_policy *pol);
-/* Re-read the properties a held objset caches (copies, recordsize): at
+/* Re-read the properties a held objset caches (copies, recordsize,
+ * dnodesize, xattr): at
  * hold, and after a property change (dsl_prop.c). */
 void dmu_objset_refresh_props(struct spa *spa, objset_t *os);
 

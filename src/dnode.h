@@ -62,7 +62,10 @@ typedef struct objset {
 	unsigned copies;	/* the dataset's copies property, for space estimates */
 	bool rolled_back;	/* its dataset was rolled back in the txg being synced */
 	bool has_quota;		/* a quota or refquota limits it (dsl_quota.c) */
-	uint64_t recordsize;	/* the dataset's recordsize property (ZPL writes) */
+	/* The dataset's properties that ZPL writes follow (dmu_objset_refresh_props). */
+	uint64_t recordsize;
+	unsigned dnodesize;	/* bytes of new dnodes: 512 (legacy) .. 16K; auto is 1K */
+	int xattr;		/* ZFS_XATTR_*: 0 off, 1 dir, 2 sa */
 } objset_t;
 
 /*

@@ -178,6 +178,23 @@ static int find_value_cb(void *arg, const zap_entry_t *ze)
 	return 1;
 }
 
+/* The name under which MOS ZAP zapobj maps to value (a child dir, a
+ * snapshot): out holds MAXNAMELEN. Errors: ZFUSE_E_CORRUPT (no such entry). */
+static int zap_name_of(spa_t *spa, uint64_t zapobj, uint64_t value, char *out)
+{
+	struct find_value f = { value, out };
+	dnode_t zdn;
+	out[0] = 0;
+	int rc = dnode_hold(spa->mos, zapobj, &zdn);
+	if (rc)
+		return rc;
+	rc = zap_iterate(&zdn, 0, 0, find_value_cb, &f);
+	dnode_rele(&zdn);
+	if (rc < 0)
+		return rc;
+	return out[0] ? 0 : SET_ERROR(-ZFUSE_E_CORRUPT);
+}
+
 int dsl_dir_name(spa_t *spa, uint64_t dirobj, char *buf, size_t cap)
 {
 	/* Walk up collecting each dir's name from its parent's child map. */
@@ -194,17 +211,8 @@ int dsl_dir_name(spa_t *spa, uint64_t dirobj, char *buf, size_t cap)
 		dsl_dir_phys_t pd;
 		if ((rc = dsl_dir_read(spa, dd.parent_obj, &pd)) != 0)
 			return rc;
-		struct find_value f = { cur, parts[depth] };
-		f.out[0] = 0;
-		dnode_t zdn;
-		if ((rc = dnode_hold(spa->mos, pd.child_dir_zapobj, &zdn)) != 0)
+		if ((rc = zap_name_of(spa, pd.child_dir_zapobj, cur, parts[depth])) != 0)
 			return rc;
-		rc = zap_iterate(&zdn, 0, 0, find_value_cb, &f);
-		dnode_rele(&zdn);
-		if (rc < 0)
-			return rc;
-		if (!parts[depth][0])
-			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		depth++;
 		cur = dd.parent_obj;
 	}
@@ -232,17 +240,8 @@ int dsl_dataset_name(spa_t *spa, uint64_t dsobj, char *buf, size_t cap)
 	if (!head.snapnames_zapobj)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	char snap[MAXNAMELEN];
-	struct find_value f = { dsobj, snap };
-	snap[0] = 0;
-	dnode_t zdn;
-	if ((rc = dnode_hold(spa->mos, head.snapnames_zapobj, &zdn)) != 0)
+	if ((rc = zap_name_of(spa, head.snapnames_zapobj, dsobj, snap)) != 0)
 		return rc;
-	rc = zap_iterate(&zdn, 0, 0, find_value_cb, &f);
-	dnode_rele(&zdn);
-	if (rc < 0)
-		return rc;
-	if (!snap[0])
-		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	size_t n = strlen(buf);
 	return (size_t)snprintf(buf + n, cap - n, "@%s", snap) < cap - n ? 0 : -ZFUSE_E_RANGE;
 }

@@ -69,6 +69,12 @@ int dsl_prop_get_uint64(struct spa *spa, uint64_t dirobj, const char *prop, bool
 void dsl_mountpoint(struct spa *spa, uint64_t dirobj, const char *name, char *out, size_t cap,
 		    uint64_t *srcdir);
 
+/* Bytes a head dataset may still write, as OpenZFS's dsl_dataset_space
+ * reports them (`available`, statfs): its dir's space up to the pool's
+ * size less slop and deferred frees, through quotas and reservations,
+ * then refreservation and refquota (dsl_prop.c). */
+uint64_t dsl_dataset_available(struct spa *spa, uint64_t dsobj);
+
 /* A dataset found by name: its objects and its dsl_dataset_phys_t. */
 struct dsl_dataset_ref {
 	uint64_t dsobj, dirobj;

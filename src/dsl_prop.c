@@ -162,6 +162,22 @@ static uint64_t ratio(uint64_t comp, uint64_t uncomp)
 	return comp == 0 ? 100 : uncomp * 100 / comp;
 }
 
+/* Bytes in the MOS "sync_bplist" bpobj: frees spa_sync deferred. */
+static uint64_t deferred_frees(spa_t *spa)
+{
+	uint64_t obj, bytes = 0;
+	dnode_t dn;
+	if (obj_zap_lookup(spa->mos, 1, "sync_bplist", 8, 1, &obj) != 0 ||
+	    dnode_hold(spa->mos, obj, &dn) != 0)
+		return 0;
+	uint64_t len;
+	const uint8_t *b = dnode_bonus(&dn, &len);
+	if (len >= 16)
+		bytes = le64(b + 8);
+	dnode_rele(&dn);
+	return bytes;
+}
+
 /* dsl_dir_space_available with no pending changes. */
 static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
 {
@@ -172,7 +188,10 @@ static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
 	if (dd.parent_obj) {
 		parentspace = dir_space_available(spa, dd.parent_obj, depth + 1);
 	} else {
+		/* dsl_pool_adjustedsize: less the frees deferred to the next txg. */
 		uint64_t space = metaslab_class_dspace(spa), slop = spa_slop_space(spa);
+		uint64_t deferred = deferred_frees(spa);
+		space = space > deferred ? space - deferred : 0;
 		uint64_t poolsize = space > slop ? space - slop : 0;
 		if (poolsize < quota)
 			quota = poolsize;
@@ -191,15 +210,19 @@ static uint64_t local_uint64(struct dsctx *c, const char *prop, uint64_t dflt)
 	return dsl_prop_get_uint64(c->spa, c->dirobj, prop, false, &v, NULL) == 0 ? v : dflt;
 }
 
-static uint64_t available(struct dsctx *c)
+uint64_t dsl_dataset_available(spa_t *spa, uint64_t dsobj)
 {
-	uint64_t avail = dir_space_available(c->spa, c->dirobj, 0);
-	uint64_t refres = local_uint64(c, "refreservation", 0);
-	uint64_t refquota = local_uint64(c, "refquota", 0);
-	if (refres > c->ds.unique_bytes)
-		avail += refres - c->ds.unique_bytes;
+	dsl_dataset_phys_t ds;
+	uint64_t refres = 0, refquota = 0;
+	if (dsl_dataset_read(spa, dsobj, &ds) != 0)
+		return 0;
+	uint64_t avail = dir_space_available(spa, ds.dir_obj, 0);
+	dsl_prop_get_uint64(spa, ds.dir_obj, "refreservation", false, &refres, NULL);
+	dsl_prop_get_uint64(spa, ds.dir_obj, "refquota", false, &refquota, NULL);
+	if (refres > ds.unique_bytes)
+		avail += refres - ds.unique_bytes;
 	if (refquota) {
-		uint64_t refd = c->ds.referenced_bytes;
+		uint64_t refd = ds.referenced_bytes;
 		avail = refd < refquota ? (avail < refquota - refd ? avail : refquota - refd) : 0;
 	}
 	return avail;
@@ -424,11 +447,9 @@ static int crypt_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfus
 	int rc = obj_zap_lookup(c->spa->mos, keyobj, keys[p], 8, 1, &v);
 	if (rc)
 		return rc == -ZFUSE_E_NOENT ? -ZFUSE_E_NODATA : rc;
-	out->source = p == ZFS_PROP_ENCRYPTION ? ZFUSE_SRC_DEFAULT : ZFUSE_SRC_NONE;
-	if (p == ZFS_PROP_ENCRYPTION_ROOT) {
-		out->source = ZFUSE_SRC_NONE;
+	out->source = ZFUSE_SRC_NONE;
+	if (p == ZFS_PROP_ENCRYPTION_ROOT)
 		return dsl_dir_name(c->spa, v, out->value, sizeof(out->value));
-	}
 	if (p == ZFS_PROP_PBKDF2_ITERS)
 		return num(p, v, parsable, out);
 	put_index(p, v, out);
@@ -476,7 +497,7 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 	case ZFS_PROP_USED:
 		return num(p, snap ? c->ds.unique_bytes : c->dd.used_bytes, parsable, out);
 	case ZFS_PROP_AVAILABLE:
-		return num(p, available(c), parsable, out);
+		return num(p, dsl_dataset_available(c->spa, c->dsobj), parsable, out);
 	case ZFS_PROP_LOGICALUSED:
 		return num(p, c->dd.uncompressed_bytes, parsable, out);
 	case ZFS_PROP_USEDSNAP:
@@ -621,12 +642,9 @@ static int ulist_zap(spa_t *spa, uint64_t obj, struct ulist *l)
 	return rc < 0 ? rc : 0;
 }
 
-static int uprop_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct uprop *)a)->name, ((const struct uprop *)b)->name);
-}
-
-/* Every user property of the dataset, nearest setting first, by name. */
+/* Every user property of the dataset, in the order OpenZFS's
+ * dsl_prop_get_all_ds lists them: a snapshot's own, then its dir's, then
+ * each ancestor's new ones (each ZAP in its iteration order). */
 static int user_props(struct dsctx *c, struct ulist *l)
 {
 	memset(l, 0, sizeof(*l));
@@ -653,8 +671,6 @@ static int user_props(struct dsctx *c, struct ulist *l)
 		l->from = NULL;
 		dir = dd.parent_obj;
 	}
-	if (l->n)
-		qsort(l->v, l->n, sizeof(*l->v), uprop_cmp);
 	return rc;
 }
 
@@ -756,20 +772,6 @@ struct change {
 	const char *feature;	/* per-dataset feature the value needs */
 };
 
-static const char *needed_feature(zfs_prop_t p, uint64_t v)
-{
-	if (p == ZFS_PROP_COMPRESSION && (v & 0x7f) == 16)
-		return "zstd_compress";
-	if (p == ZFS_PROP_RECORDSIZE && v > (128ULL << 10))
-		return "large_blocks";
-	if (p == ZFS_PROP_CHECKSUM)
-		return v == 11 ? "sha512" : v == 12 ? "skein" : v == 13 ? "edonr" :
-		       v == 14 ? "blake3" : NULL;
-	if (p == ZFS_PROP_DNODESIZE && v != 0)
-		return "large_dnode";
-	return NULL;
-}
-
 static int bad(spa_t *spa, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int bad(spa_t *spa, int err, const char *fmt, ...)
 {
@@ -852,7 +854,7 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 	default:
 		break;
 	}
-	ch->feature = needed_feature(p, ch->num);
+	ch->feature = zfs_prop_feature(p, ch->num);
 	if (ch->feature && !spa_feature_is_enabled(spa, ch->feature))
 		return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': pool feature "
 			   "'%s' is not enabled", c->name, ch->feature);
@@ -1080,7 +1082,7 @@ static int inherit_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
 		const char *f = NULL;
 		if (a->d->type != ZPROP_STRING &&
 		    dsl_prop_get_uint64(spa, c->dirobj, a->key, true, &v, NULL) == 0)
-			f = needed_feature((zfs_prop_t)a->p, v);
+			f = zfs_prop_feature((zfs_prop_t)a->p, v);
 		if (f && spa_feature_is_enabled(spa, f))
 			rc = activate_below(spa, c->dirobj, a->key, f, true, tx, 0);
 		if (rc == 0)

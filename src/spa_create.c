@@ -48,13 +48,13 @@
 #include "zio_compress.h"
 #include "zpl_create.h"
 #include "zfs_debug.h"
+#include "zfs_prop.h"
 
 #define TXG_INITIAL 4
 #define SPA_MINDEVSIZE (64ULL << 20)
 #define ASHIFT_MIN 9
 #define ASHIFT_MAX 16
 #define DMU_OT_POOL_PROPS 31
-#define SPA_COMPRESSBITS 7
 
 /* ---- messages ------------------------------------------------------------ */
 
@@ -188,80 +188,6 @@ static int parse_vdevs(struct create_ctx *c, struct vgroup **out, size_t *nout)
 
 /* ---- properties ------------------------------------------------------------ */
 
-struct index_value {
-	const char *name;
-	uint64_t value;
-};
-
-static const struct index_value compress_values[] = {
-	{ "on", ZIO_COMPRESS_ON },     { "off", ZIO_COMPRESS_OFF },
-	{ "lzjb", ZIO_COMPRESS_LZJB }, { "gzip", ZIO_COMPRESS_GZIP_6 },
-	{ "zle", ZIO_COMPRESS_ZLE },   { "lz4", ZIO_COMPRESS_LZ4 },
-	{ "zstd", ZIO_COMPRESS_ZSTD }, { NULL, 0 },
-};
-static const struct index_value checksum_values[] = {
-	{ "on", ZIO_CHECKSUM_ON },	       { "off", ZIO_CHECKSUM_OFF },
-	{ "fletcher2", ZIO_CHECKSUM_FLETCHER_2 }, { "fletcher4", ZIO_CHECKSUM_FLETCHER_4 },
-	{ "sha256", ZIO_CHECKSUM_SHA256 },     { "noparity", ZIO_CHECKSUM_NOPARITY },
-	{ "sha512", ZIO_CHECKSUM_SHA512 },     { "skein", ZIO_CHECKSUM_SKEIN },
-	{ "edonr", ZIO_CHECKSUM_EDONR },       { "blake3", ZIO_CHECKSUM_BLAKE3 },
-	{ NULL, 0 },
-};
-static const struct index_value onoff_values[] = { { "on", 1 }, { "off", 0 }, { NULL, 0 } };
-static const struct index_value canmount_values[] = {
-	{ "off", 0 }, { "on", 1 }, { "noauto", 2 }, { NULL, 0 },
-};
-static const struct index_value xattr_values[] = {
-	{ "off", 0 }, { "on", 1 }, { "dir", 1 }, { "sa", 2 }, { NULL, 0 },
-};
-static const struct index_value dnodesize_values[] = {
-	{ "legacy", 0 }, { "auto", 1 },	    { "1k", 1024 },   { "2k", 2048 },
-	{ "4k", 4096 },	 { "8k", 8192 },    { "16k", 16384 }, { NULL, 0 },
-};
-static const struct index_value norm_values[] = {
-	{ "none", 0 }, { "formD", 0x10 }, { "formKD", 0x20 }, { "formC", 0x50 }, { "formKC", 0x60 },
-	{ NULL, 0 },
-};
-static const struct index_value case_values[] = {
-	{ "sensitive", ZFS_CASE_SENSITIVE },
-	{ "insensitive", ZFS_CASE_INSENSITIVE },
-	{ "mixed", ZFS_CASE_MIXED },
-	{ NULL, 0 },
-};
-
-static bool index_lookup(const struct index_value *t, const char *v, uint64_t *out)
-{
-	for (; t->name; t++)
-		if (strcmp(t->name, v) == 0) {
-			*out = t->value;
-			return true;
-		}
-	return false;
-}
-
-/* Sizes as zfs accepts them: 131072, 128K, 128k, 1M. */
-static bool parse_size(const char *v, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (errno || end == v)
-		return false;
-	unsigned shift = 0;
-	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	default: return false;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end)
-		return false;
-	*out = (uint64_t)n << shift;
-	return true;
-}
-
 /* One root filesystem property, as stored in the DSL props ZAP. */
 struct fs_prop {
 	const char *name;
@@ -351,12 +277,6 @@ static bool feature_wanted(const struct create_props *pr, const char *name)
 	return idx >= 0 && pr->feature_on[idx];
 }
 
-static int bad_value(struct create_ctx *c, const char *name, const char *v)
-{
-	cmsg(c, ZFUSE_LOG_ERROR, "bad value '%s' for property '%s'", v, name);
-	return -ZFUSE_E_INVAL;
-}
-
 static int needs_feature(struct create_ctx *c, const struct create_props *pr, const char *prop,
 			 const char *v, const char *feature)
 {
@@ -366,6 +286,13 @@ static int needs_feature(struct create_ctx *c, const struct create_props *pr, co
 	return -ZFUSE_E_INVAL;
 }
 
+/* The root filesystem properties `create -O` takes (besides the ZPL
+ * creation ones, which go to the master node). */
+static const int create_fs_props[] = {
+	ZFS_PROP_COMPRESSION, ZFS_PROP_CHECKSUM, ZFS_PROP_RECORDSIZE, ZFS_PROP_COPIES,
+	ZFS_PROP_ATIME, ZFS_PROP_DNODESIZE, ZFS_PROP_XATTR, ZFS_PROP_CANMOUNT, ZFS_PROP_MOUNTPOINT,
+};
+
 static int parse_fs_props(struct create_ctx *c, struct create_props *pr)
 {
 	const struct zfuse_create_opts *o = c->opts;
@@ -374,98 +301,39 @@ static int parse_fs_props(struct create_ctx *c, struct create_props *pr)
 		return -ZFUSE_E_NOMEM;
 	pr->zpl.root_mode = 0755;
 	for (size_t i = 0; i < o->nfs_props; i++) {
-		char name[128];
+		char name[128], err[256];
 		const char *v;
 		int rc = split_prop(c, o->fs_props[i], name, sizeof(name), &v);
 		if (rc)
 			return rc;
-		struct fs_prop fp = { NULL, NULL, 0 };
-		uint64_t n;
-		if (strcmp(name, "compression") == 0 || strcmp(name, "compress") == 0) {
-			fp.name = "compression";
-			if (index_lookup(compress_values, v, &n)) {
-				fp.num = n;
-			} else if (strncmp(v, "gzip-", 5) == 0 && v[5] >= '1' && v[5] <= '9' && !v[6]) {
-				fp.num = ZIO_COMPRESS_GZIP_1 + (uint64_t)(v[5] - '1');
-			} else if (strncmp(v, "zstd-", 5) == 0 && v[5] >= '1' && v[5] <= '9') {
-				char *end;
-				long lvl = strtol(v + 5, &end, 10);
-				if (*end || lvl < 1 || lvl > 19)
-					return bad_value(c, name, v);
-				fp.num = ((uint64_t)lvl << SPA_COMPRESSBITS) | ZIO_COMPRESS_ZSTD;
-			} else {
-				return bad_value(c, name, v);
-			}
-			if ((fp.num & ((1 << SPA_COMPRESSBITS) - 1)) == ZIO_COMPRESS_ZSTD &&
-			    (rc = needs_feature(c, pr, name, v, "zstd_compress")) != 0)
-				return rc;
-		} else if (strcmp(name, "checksum") == 0) {
-			fp.name = "checksum";
-			if (!index_lookup(checksum_values, v, &fp.num))
-				return bad_value(c, name, v);
-			static const char *const feat[] = { [ZIO_CHECKSUM_SHA512] = "sha512",
-							    [ZIO_CHECKSUM_SKEIN] = "skein",
-							    [ZIO_CHECKSUM_EDONR] = "edonr",
-							    [ZIO_CHECKSUM_BLAKE3] = "blake3" };
-			if (fp.num < sizeof(feat) / sizeof(feat[0]) && feat[fp.num] &&
-			    (rc = needs_feature(c, pr, name, v, feat[fp.num])) != 0)
-				return rc;
-		} else if (strcmp(name, "recordsize") == 0 || strcmp(name, "recsize") == 0) {
-			fp.name = "recordsize";
-			if (!parse_size(v, &fp.num) || fp.num < 512 || fp.num > (16ULL << 20) ||
-			    (fp.num & (fp.num - 1)))
-				return bad_value(c, name, v);
-			if (fp.num > (128ULL << 10) &&
-			    (rc = needs_feature(c, pr, name, v, "large_blocks")) != 0)
-				return rc;
-		} else if (strcmp(name, "copies") == 0) {
-			fp.name = "copies";
-			if (!(v[0] >= '1' && v[0] <= '3' && !v[1]))
-				return bad_value(c, name, v);
-			fp.num = (uint64_t)(v[0] - '0');
-		} else if (strcmp(name, "atime") == 0) {
-			fp.name = "atime";
-			if (!index_lookup(onoff_values, v, &fp.num))
-				return bad_value(c, name, v);
-		} else if (strcmp(name, "dnodesize") == 0) {
-			fp.name = "dnodesize";
-			if (!index_lookup(dnodesize_values, v, &fp.num))
-				return bad_value(c, name, v);
-			if (fp.num && (rc = needs_feature(c, pr, name, v, "large_dnode")) != 0)
-				return rc;
-		} else if (strcmp(name, "xattr") == 0) {
-			fp.name = "xattr";
-			if (!index_lookup(xattr_values, v, &fp.num))
-				return bad_value(c, name, v);
-		} else if (strcmp(name, "canmount") == 0) {
-			fp.name = "canmount";
-			if (!index_lookup(canmount_values, v, &fp.num))
-				return bad_value(c, name, v);
-		} else if (strcmp(name, "mountpoint") == 0) {
-			fp.name = "mountpoint";
-			if (strcmp(v, "none") != 0 && strcmp(v, "legacy") != 0 && v[0] != '/')
-				return bad_value(c, name, v);
-			fp.str = v;
-		} else if (strcmp(name, "normalization") == 0) {
-			if (!index_lookup(norm_values, v, &pr->zpl.normalization))
-				return bad_value(c, name, v);
-			continue;
-		} else if (strcmp(name, "utf8only") == 0) {
-			if (!index_lookup(onoff_values, v, &pr->zpl.utf8only))
-				return bad_value(c, name, v);
-			pr->utf8_set = true;
-			continue;
-		} else if (strcmp(name, "casesensitivity") == 0) {
-			if (!index_lookup(case_values, v, &pr->zpl.casesensitivity))
-				return bad_value(c, name, v);
-			continue;
-		} else {
+		int p = zfs_prop_lookup(name);
+		uint64_t *zpl = p == ZFS_PROP_NORMALIZE ? &pr->zpl.normalization :
+				p == ZFS_PROP_UTF8ONLY	? &pr->zpl.utf8only :
+				p == ZFS_PROP_CASE	? &pr->zpl.casesensitivity : NULL;
+		size_t k = 0;
+		while (!zpl && k < sizeof(create_fs_props) / sizeof(create_fs_props[0]) &&
+		       create_fs_props[k] != p)
+			k++;
+		if (!zpl && k == sizeof(create_fs_props) / sizeof(create_fs_props[0])) {
 			cmsg(c, ZFUSE_LOG_ERROR, "filesystem property '%s' is not supported at creation",
 			     name);
 			return -ZFUSE_E_INVAL;
 		}
+		struct fs_prop fp = { zfs_prop_desc(p)->name, NULL, 0 };
+		if (!zfs_prop_parse(p, v, &fp.num, &fp.str, err, sizeof(err))) {
+			cmsg(c, ZFUSE_LOG_ERROR, "%s", err);
+			return -ZFUSE_E_INVAL;
+		}
+		if (zpl) {
+			*zpl = fp.num;
+			pr->utf8_set |= p == ZFS_PROP_UTF8ONLY;
+			continue;
+		}
+		const char *feature = zfs_prop_feature(p, fp.num);
+		if (feature && (rc = needs_feature(c, pr, name, v, feature)) != 0)
+			return rc;
 		/* a later setting of the same property wins */
-		size_t k = 0;
+		k = 0;
 		while (k < pr->nfs && strcmp(pr->fs[k].name, fp.name) != 0)
 			k++;
 		pr->fs[k] = fp;
@@ -957,7 +825,7 @@ static int set_fs_props(spa_t *spa, uint64_t root_dir, const struct create_props
 	 * the dataset at once, before any zstd block exists. */
 	for (size_t i = 0; rc == 0 && i < pr->nfs; i++)
 		if (strcmp(pr->fs[i].name, "compression") == 0 &&
-		    (pr->fs[i].num & ((1 << SPA_COMPRESSBITS) - 1)) == ZIO_COMPRESS_ZSTD)
+		    zfs_prop_feature(ZFS_PROP_COMPRESSION, pr->fs[i].num))
 			rc = dsl_dataset_activate_feature(spa, dd.head_dataset_obj, "zstd_compress", tx);
 	for (size_t i = 0; rc == 0 && i < pr->nfs; i++) {
 		const struct fs_prop *p = &pr->fs[i];

@@ -73,6 +73,9 @@ static const struct zprop_index crypto_tbl[] = {
 static const struct zprop_index keyformat_tbl[] = {
 	{ "none", 0 }, { "raw", 1 }, { "hex", 2 }, { "passphrase", 3 }, { NULL, 0 },
 };
+static const struct zprop_index snapdir_tbl[] = {
+	{ "hidden", 0 }, { "visible", 1 }, { "disabled", 2 }, { NULL, 0 },
+};
 static const struct zprop_index hidden_visible_tbl[] = {
 	{ "hidden", 0 }, { "visible", 1 }, { NULL, 0 },
 };
@@ -182,7 +185,7 @@ static const zprop_desc_t table[ZFS_NUM_PROPS] = {
 	IDX(ZFS_PROP_SETUID, "setuid", 1, INH, FS | SNAP, onoff_tbl, "SETUID"),
 	IDX(ZFS_PROP_READONLY, "readonly", 0, INH, FS | VOL, onoff_tbl, "RDONLY"),
 	IDX(ZFS_PROP_ZONED, "zoned", 0, INH, FS, onoff_tbl, "ZONED"),
-	IDX(ZFS_PROP_SNAPDIR, "snapdir", 0, INH, FS, hidden_visible_tbl, "SNAPDIR"),
+	IDX(ZFS_PROP_SNAPDIR, "snapdir", 0, INH, FS, snapdir_tbl, "SNAPDIR"),
 	IDX(ZFS_PROP_ACLMODE, "aclmode", 0, INH, FS, aclmode_tbl, "ACLMODE"),
 	IDX(ZFS_PROP_ACLINHERIT, "aclinherit", 4, INH, FS, aclinherit_tbl, "ACLINHERIT"),
 	NUM(ZFS_PROP_CREATETXG, "createtxg", 0, RO, DS | BM, "CREATETXG", ZPROP_FMT_RAW, true),
@@ -267,10 +270,10 @@ static const zprop_desc_t table[ZFS_NUM_PROPS] = {
 	HID(ZFS_PROP_IVSET_GUID, "ivsetguid", ZPROP_NUMBER, RO, DS | BM, "IVSETGUID"),
 	HID(ZFS_PROP_REDACTED, "redacted", ZPROP_NUMBER, RO, DS, "REDACTED"),
 	STR(ZFS_PROP_REDACT_SNAPS, "redact_snaps", NULL, RO, DS | BM, "RSNAPS"),
-	NUM(ZFS_PROP_SNAPSHOTS_CHANGED, "snapshots_changed", 0, RO, FS | VOL, "SNAPSCHANGED",
+	NUM(ZFS_PROP_SNAPSHOTS_CHANGED, "snapshots_changed", 0, RO, FS | VOL, "SNAPSHOTS_CHANGED",
 	    ZPROP_FMT_DATE, true),
 	IDX(ZFS_PROP_PREFETCH, "prefetch", 2, INH, DS, cache_tbl, "PREFETCH"),
-	IDX(ZFS_PROP_VOLTHREADING, "volthreading", 1, DEF, VOL, onoff_tbl, "VOLTHREADING"),
+	IDX(ZFS_PROP_VOLTHREADING, "volthreading", 1, DEF, VOL, onoff_tbl, "zvol threading"),
 	IDX(ZFS_PROP_DIRECT, "direct", 1, INH, FS, direct_tbl, "DIRECT"),
 	IDX(ZFS_PROP_LONGNAME, "longname", 0, INH, FS, onoff_tbl, "LONGNAME"),
 };
@@ -460,6 +463,20 @@ size_t zfs_prop_width(zfs_prop_t p, bool *fixed)
 bool zfs_prop_align_right(zfs_prop_t p)
 {
 	return table[p].type == ZPROP_NUMBER && table[p].fmt != ZPROP_FMT_DATE;
+}
+
+const char *zfs_prop_feature(zfs_prop_t p, uint64_t v)
+{
+	if (p == ZFS_PROP_COMPRESSION && (v & ((1 << SPA_COMPRESSBITS) - 1)) == ZSTD)
+		return "zstd_compress";
+	if (p == ZFS_PROP_RECORDSIZE && v > (128ULL << 10))
+		return "large_blocks";
+	if (p == ZFS_PROP_CHECKSUM)
+		return v == 11 ? "sha512" : v == 12 ? "skein" : v == 13 ? "edonr" :
+		       v == 14 ? "blake3" : NULL;
+	if (p == ZFS_PROP_DNODESIZE && v != 0)
+		return "large_dnode";
+	return NULL;
 }
 
 static bool fail(char *err, size_t cap, const char *fmt, const char *a, const char *b)

@@ -115,6 +115,11 @@ const char *zfs_prop_index_name(zfs_prop_t p, uint64_t value);
 bool zfs_prop_parse(zfs_prop_t p, const char *value, uint64_t *num, const char **str,
 		    char *err, size_t errcap);
 
+/* The pool feature value v of p needs, active on the dataset that uses it
+ * (zstd_compress, large_blocks, sha512/skein/edonr/blake3, large_dnode), or
+ * NULL. */
+const char *zfs_prop_feature(zfs_prop_t p, uint64_t v);
+
 /* "128K", "1.5M", "131072": a size as zfs accepts it (zfs_nicestrtonum). */
 bool zfs_parse_size(const char *v, uint64_t *out);
 

@@ -343,29 +343,7 @@ static ssize_t readlink_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t c
 static int fs_statfs_locked(zfuse_fs_t *fs, struct zfuse_statfs *out)
 {
 	spa_t *spa = fs->spa;
-	uint64_t dspace = 0;
-	for (uint64_t i = 0; i < spa->root->nchild; i++) {
-		vdev_t *top = spa->root->child[i];
-		if (top->kind == VDEV_KIND_HOLE || top->kind == VDEV_KIND_MISSING || top->is_log)
-			continue;
-		uint64_t space = top->asize;
-		if (top->metaslab_shift && top->metaslab_shift < 64)
-			space = (space >> top->metaslab_shift) << top->metaslab_shift;
-		dspace += spa->deflate ? (space >> 9) * vdev_deflate_ratio(top) : space;
-	}
-	uint64_t slop = dspace >> 5;
-	if (slop > (128ULL << 30))
-		slop = 128ULL << 30;
-	uint64_t minslop = (128ULL << 20) < (dspace >> 1) ? (128ULL << 20) : (dspace >> 1);
-	if (slop < minslop)
-		slop = minslop;
-	dsl_dir_phys_t rootdd;
-	uint64_t pool_used = 0;
-	if (dsl_dir_read(spa, spa->root_dir_obj, &rootdd) == 0)
-		pool_used = rootdd.used_bytes;
-	uint64_t avail = dspace > slop + pool_used ? dspace - slop - pool_used : 0;
-	if (fs->snapshot)
-		avail = 0;
+	uint64_t avail = fs->snapshot ? 0 : dsl_dataset_available(spa, fs->dsobj);
 	/* The dataset changes under a writable mount: read it now. */
 	dsl_dataset_phys_t ds = fs->ds;
 	if (!fs->snapshot)

@@ -300,7 +300,7 @@ int zplw_mknode(zfuse_fs_t *fs, const struct wnode *parent, const struct mkargs 
 		  dmu_tx_t *tx, const int64_t now[2], struct wnode *n)
 {
 	struct zpl_wstate *w = fs->w;
-	unsigned dnsize = w->dnodesize;
+	unsigned dnsize = w->os->dnodesize;
 	unsigned bonuslen = dnsize - 64 - 128;
 	bool isdir = S_ISDIR(a->mode), isreg = S_ISREG(a->mode);
 	uint64_t obj;
@@ -514,20 +514,6 @@ static int wstate_create(zfuse_fs_t *fs, struct zpl_wstate **out)
 		return rc;
 	}
 	w->sat_gen_seen = sa_table_generation(w->sat);
-	uint64_t v = 0;
-	w->dnodesize = 512;
-	if (dsl_prop_get_uint64(spa, fs->dirobj, "dnodesize", true, &v, NULL) == 0) {
-		if (v == 1)
-			w->dnodesize = 1024;	/* auto */
-		else if (v >= 1024 && v <= 16384 && is_p2(v))
-			w->dnodesize = (unsigned)v;
-	}
-	if (w->dnodesize > 512 &&
-	    !feature_enabled(spa, spa->features_for_read_obj, "org.zfsonlinux:large_dnode"))
-		w->dnodesize = 512;
-	w->xattr = ZFS_XATTR_SA;	/* the 2.3 default */
-	if (dsl_prop_get_uint64(spa, fs->dirobj, "xattr", true, &v, NULL) == 0 && v <= 2)
-		w->xattr = (int)v;
 	w->projquota = fs->os->phys_size >= OBJSET_PHYS_SIZE &&
 		       feature_enabled(spa, spa->features_for_write_obj, "org.zfsonlinux:project_quota");
 	*out = w;

@@ -48,8 +48,6 @@ struct zpl_wstate {
 	sa_table_t *sat;
 	unsigned sat_gen_seen;		/* readers' sa_table_t reloaded at */
 	uint64_t sa_master, delete_queue;
-	unsigned dnodesize;
-	int xattr;
 	bool projquota;
 	zfuse_fs_t **fss;		/* every open handle of the objset */
 	unsigned nfs, capfs;

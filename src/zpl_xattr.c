@@ -146,7 +146,7 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 		return -ZFUSE_E_RANGE;
 	if (!zfuse_fs_writable(fs))
 		return -ZFUSE_E_ROFS;
-	if (fs->w->xattr == ZFS_XATTR_OFF)
+	if (fs->os->xattr == ZFS_XATTR_OFF)
 		return -ZFUSE_E_UNSUPPORTED;
 	dmu_tx_t tx;
 	int64_t now[2];
@@ -180,7 +180,7 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 			rc = zplw_wstore(fs, &n, &tx);
 		goto out;
 	}
-	if (fs->w->xattr == ZFS_XATTR_SA) {
+	if (fs->os->xattr == ZFS_XATTR_SA) {
 		size_t cur;
 		if ((rc = nvlist_size_xdr(nvl, &cur)) != 0)
 			goto out;

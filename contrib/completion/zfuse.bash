@@ -50,7 +50,7 @@ _zfuse_mount_options() {
 _zfuse() {
 	local cur prev words cword
 	_init_completion -n = || return
-	local verbs="mount unmount umount create inspect version help"
+	local verbs="mount unmount umount create inspect list get set inherit version help"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
 		return
@@ -122,6 +122,29 @@ _zfuse() {
 			local whats="labels uberblocks pool datasets objects object block cat extract verify"
 			COMPREPLY=($(compgen -W "$whats" -- "$cur"))
 			_filedir
+		fi ;;
+	list|get|set|inherit)
+		local props="type creation used available referenced compressratio mounted origin
+			quota reservation volsize volblocksize recordsize mountpoint sharenfs checksum
+			compression atime devices exec setuid readonly zoned snapdir aclmode aclinherit
+			createtxg canmount xattr copies version utf8only normalization casesensitivity
+			vscan nbmand sharesmb refquota refreservation guid primarycache secondarycache
+			usedbysnapshots usedbydataset usedbychildren usedbyrefreservation logbias
+			objsetid dedup mlslabel sync dnodesize refcompressratio written clones
+			logicalused logicalreferenced volmode snapdev acltype relatime
+			redundant_metadata overlay special_small_blocks prefetch direct longname"
+		case $prev in
+		-d|--dir) _filedir; return ;;
+		-o|-s|-S) COMPREPLY=($(compgen -W "name $props" -- "$cur")); return ;;
+		-t) COMPREPLY=($(compgen -W "all filesystem snapshot volume bookmark" -- "$cur")); return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-H -p -r -d -o -s -S -t --help" -- "$cur"))
+		elif [[ $verb == set && $cur != *=* && $cur != */* ]]; then
+			COMPREPLY=($(compgen -S = -W "$props" -- "$cur") $(compgen -W "$(_zfuse_datasets)" -- "$cur"))
+			compopt -o nospace 2>/dev/null
+		else
+			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $verb == get ]] && echo all)" -- "$cur"))
 		fi ;;
 	esac
 }

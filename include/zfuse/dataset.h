@@ -127,27 +127,46 @@ struct zfuse_prop_value {
 };
 
 /*
- * Get property prop ("used", "compression", "userquota@1000",
- * "com.example:tag", ...) of dataset name. Errors: ZFUSE_E_NOENT (no such
- * dataset), ZFUSE_E_INVAL (no such property, or not one of this dataset
- * type), ZFUSE_E_NODATA (a user property that is not set).
+ * Get property prop ("used", "compression", "com.example:tag", ...; also
+ * zfs's column names such as "avail", "refer", "compress") of dataset
+ * name (a filesystem, volume, snapshot "ds@snap" or bookmark "ds#mark").
+ * A property of this type that has no value here (origin of a dataset
+ * that is not a clone) gives "-" with ZFUSE_SRC_NONE, as zfs get prints
+ * it. Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (no such
+ * property, or not one of this dataset type), ZFUSE_E_NODATA (a user
+ * property that is not set). userquota@... properties are not provided
+ * yet (ZFUSE_E_INVAL).
  */
 int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool parsable,
 		   struct zfuse_prop_value *out);
 
 /*
  * Call cb for every property of dataset name that `zfs get all` lists,
- * in its order (native properties, then user properties by name).
+ * in its order: native properties (those that apply to the dataset's type
+ * and have a value: origin only for clones, written only after a
+ * snapshot...), then user properties as OpenZFS gathers them (a
+ * snapshot's own, then the nearest dir's, then ancestors'). The values
+ * are read under the pool lock first; cb runs without it. A non-zero
+ * return from cb stops the walk and is returned.
  */
 int zfuse_prop_iter(zfuse_pool_t *pool, const char *name, bool parsable,
 		    int (*cb)(void *arg, const char *prop, const struct zfuse_prop_value *v),
 		    void *arg);
 
 /*
- * Set properties locally on dataset name (all or none, one txg).
+ * Set properties locally on dataset name (all or none, one txg; the call
+ * returns once it is on disk). Values are parsed as zfs set parses them
+ * ("128K", "none", "zstd-fast-10"); a snapshot takes user properties only.
+ * A value that needs a per-dataset feature (zstd, sha512/skein/edonr/
+ * blake3, recordsize > 128K, dnodesize) activates it on the dataset and
+ * the descendants inheriting the value; quota is mirrored into the
+ * dsl_dir; open filesystems write with the new values at once.
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (unknown property, bad value, a
- * read-only or creation-only property), ZFUSE_E_UNSUPPORTED (a value this
- * pool's features do not allow).
+ * read-only or creation-only property, not one of this dataset's type),
+ * ZFUSE_E_UNSUPPORTED (a value this pool's features do not allow, or one
+ * zfuse does not maintain yet: reservation/refreservation changes,
+ * filesystem/snapshot limits, volsize, version, keylocation, dedup).
+ * Each refusal is logged with its reason.
  */
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops);

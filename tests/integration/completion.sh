@@ -52,4 +52,7 @@ expect "zfuse inspect $img " labels uberblocks datasets verify
 expect "zfuse inspect $img objects " mos snapshots snapshots/a
 expect "zfuse inspect --" --json --txg --rewind
 expect "zfuse help " mount inspect
+expect "zfuse " list get set inherit
+expect "zfuse list -o na" name
+expect "zfuse get -t " snapshot bookmark
 exit $fail
