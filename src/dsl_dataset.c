@@ -319,3 +319,13 @@ int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const c
 		rc = dsl_phys_set(spa, dirobj, DD_OFF_PARENT, newparent, tx);
 	return rc;
 }
+
+#define DS_FIELD_BOOKMARK_NAMES "com.delphix:bookmarks"
+
+bool dsl_dataset_has_bookmarks(spa_t *spa, uint64_t head)
+{
+	uint64_t zapobj, n = 0;
+	if (mos_zap_lookup(spa, head, DS_FIELD_BOOKMARK_NAMES, &zapobj) != 0)
+		return false;
+	return zap_count(spa->mos, zapobj, &n) != 0 || n > 0;
+}

@@ -8,6 +8,7 @@
 #ifndef ZFUSE_DSL_DATASET_H
 #define ZFUSE_DSL_DATASET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "dmu_tx.h"
 
@@ -57,6 +58,10 @@ int dsl_snapshot_rename_sync(struct spa *spa, uint64_t head, const char *oldsnap
  * its space moves from the old ancestors to the new. */
 int dsl_dir_rename_sync(struct spa *spa, uint64_t dirobj, uint64_t newparent, const char *newname,
 			dmu_tx_t *tx);
+
+/* Whether head has bookmarks. zfuse does not keep their space estimates
+ * and deadlist keys yet, so snapshot changes of such a head are refused. */
+bool dsl_dataset_has_bookmarks(struct spa *spa, uint64_t head);
 
 /* Count a snapshot opened through zfuse_fs_open, or stop counting one
  * (exclusive pool lock). Errors: ZFUSE_E_NOMEM. */

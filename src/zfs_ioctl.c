@@ -126,6 +126,17 @@ static bool writable_or_log(spa_t *spa)
 	return false;
 }
 
+/* Bookmarks keep deadlist keys and space estimates that snapshot
+ * changes must update (OpenZFS's dsl_bookmark_snapshotted,
+ * dsl_bookmark_ds_destroyed, dsl_bookmark_block_killed); zfuse does not
+ * yet, so it refuses rather than leave them wrong. */
+static int bookmarks_refusal(spa_t *spa, const char *ds)
+{
+	spa_log(spa, ZFUSE_LOG_ERROR, "cannot change the snapshots of '%s': it has bookmarks, "
+		"which zfuse does not maintain yet (destroy them with OpenZFS first)", ds);
+	return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+}
+
 /* ---- snapshot ------------------------------------------------------------ */
 
 struct snapshot_arg {
@@ -149,6 +160,8 @@ static int snapshot_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 					"more than once", a->names[i].ds);
 				return SET_ERROR(-ZFUSE_E_INVAL);
 			}
+		if (dsl_dataset_has_bookmarks(spa, a->heads[i]))
+			return bookmarks_refusal(spa, a->names[i].ds);
 		rc = dsl_snapshot_lookup(spa, a->heads[i], a->names[i].snap, &snap);
 		if (rc == 0) {
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create snapshot '%s@%s': dataset already "
@@ -372,6 +385,13 @@ static int destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 		return rc;
 	if (snap != a->snapshot)
 		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (snap) {
+		dsl_dir_phys_t dd;
+		if ((rc = dsl_dir_read(spa, dir, &dd)) != 0)
+			return rc;
+		if (dsl_dataset_has_bookmarks(spa, dd.head_dataset_obj))
+			return bookmarks_refusal(spa, a->name);
+	}
 	rc = snap ? dsl_destroy_snapshot_check(spa, a->dsobj) : dsl_destroy_head_check(spa, a->dsobj);
 	switch (rc) {
 	case -ZFUSE_E_EXIST:
@@ -447,6 +467,8 @@ static int rollback_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
 				a->full);
 	}
+	if (rc == 0 && dsl_dataset_has_bookmarks(spa, a->head))
+		return bookmarks_refusal(spa, a->name.ds);
 	if (rc == 0)
 		rc = dsl_dataset_rollback_check(spa, a->head, a->snap);
 	if (rc == -ZFUSE_E_EXIST)
