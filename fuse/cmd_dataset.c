@@ -475,6 +475,28 @@ static int create_one(zfuse_pool_t *pool, const char *name, const struct zfuse_p
 	return rc;
 }
 
+/* -p: make the missing filesystems above name (not name itself);
+ * *exists (may be NULL) tells whether name is there already. */
+static int create_parents(zfuse_pool_t *pool, const char *name, bool *exists, FILE *err)
+{
+	struct ds_list l;
+	if (ds_list_load(pool, &l, err) != 0)
+		return -ZFUSE_E_IO;
+	char *path = strdup(name);
+	int rc = path ? 0 : -ZFUSE_E_NOMEM;
+	for (char *s = path ? strchr(path, '/') : NULL; s && rc == 0; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (!ds_find(&l, path))
+			rc = create_one(pool, path, NULL, 0, err);
+		*s = '/';
+	}
+	if (exists)
+		*exists = ds_find(&l, name) != NULL;
+	free(path);
+	ds_list_free(&l);
+	return rc;
+}
+
 static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
 	(void)out;
@@ -515,25 +537,11 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 	}
 	const char *name = rc == 0 ? argv[optind] : NULL;
 	if (rc == 0 && parents) {
-		struct ds_list l;
-		if (ds_list_load(pool, &l, err) == 0) {
-			char *path = strdup(name);
-			for (char *s = path ? strchr(path, '/') : NULL; s && rc == 0; s = strchr(s + 1, '/')) {
-				*s = '\0';
-				if (!ds_find(&l, path))
-					rc = create_one(pool, path, NULL, 0, err);
-				*s = '/';
-			}
-			if (!path)
-				rc = -ZFUSE_E_NOMEM;
-			if (rc == 0 && ds_find(&l, name)) {
-				ds_list_free(&l);
-				free(path);
-				free(props);
-				return ZF_EXIT_OK;	/* -p: an existing dataset is fine */
-			}
-			free(path);
-			ds_list_free(&l);
+		bool exists;
+		rc = create_parents(pool, name, &exists, err);
+		if (rc == 0 && exists) {
+			free(props);
+			return ZF_EXIT_OK;	/* -p: an existing dataset is fine */
 		}
 	}
 	if (rc == 0)
@@ -591,20 +599,8 @@ static int clone_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 		return ZF_EXIT_USAGE;
 	}
 	const char *snap = argv[optind], *name = argv[optind + 1];
-	if (parents) {
-		struct ds_list l;
-		if (ds_list_load(pool, &l, err) == 0) {
-			char *path = strdup(name);
-			for (char *s = path ? strchr(path, '/') : NULL; s && rc == 0; s = strchr(s + 1, '/')) {
-				*s = '\0';
-				if (!ds_find(&l, path))
-					rc = create_one(pool, path, NULL, 0, err);
-				*s = '/';
-			}
-			free(path);
-			ds_list_free(&l);
-		}
-	}
+	if (parents)
+		rc = create_parents(pool, name, NULL, err);
 	if (rc == 0) {
 		unsigned said = zf_log_errors();
 		rc = zfuse_clone(pool, snap, name, props, nprops);
@@ -657,22 +653,8 @@ static int rename_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE
 	}
 	const char *from = argv[optind], *to = argv[optind + 1];
 	int rc = 0;
-	if (parents && !strchr(to, '@')) {
-		struct ds_list l;
-		if (ds_list_load(pool, &l, err) == 0) {
-			char *path = strdup(to);
-			char *last = path ? strrchr(path, '/') : NULL;
-			for (char *s = path ? strchr(path, '/') : NULL; s && s != last && rc == 0;
-			     s = strchr(s + 1, '/')) {
-				*s = '\0';
-				if (!ds_find(&l, path))
-					rc = create_one(pool, path, NULL, 0, err);
-				*s = '/';
-			}
-			free(path);
-			ds_list_free(&l);
-		}
-	}
+	if (parents && !strchr(to, '@'))
+		rc = create_parents(pool, to, NULL, err);
 	if (rc == 0) {
 		unsigned said = zf_log_errors();
 		rc = zfuse_dataset_rename(pool, from, to, recursive);

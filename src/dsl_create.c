@@ -23,6 +23,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_dataset.h"
 #include "dsl_deadlist.h"
 #include "spa_impl.h"
 #include "zap.h"
@@ -212,61 +213,6 @@ int dsl_dataset_create_sync_dd(spa_t *spa, uint64_t ddobj, uint64_t origin, uint
 	return rc;
 }
 
-/*
- * dsl_dataset_snapshot_sync_impl for the one snapshot a pool is born
- * with: $ORIGIN@$ORIGIN of head `head` (empty, bp a hole, creation txg 1).
- */
-static int origin_snapshot(spa_t *spa, uint64_t head, dmu_tx_t *tx, uint64_t *snap)
-{
-	dsl_dataset_phys_t h;
-	int rc = dsl_dataset_read(spa, head, &h);
-	uint64_t s;
-	if (rc == 0)
-		rc = dmu_object_alloc(spa->mos, DMU_OT_DSL_DATASET, 0, DMU_OT_DSL_DATASET,
-				      DSL_DATASET_PHYS_SIZE, 0, tx, &s);
-	if (rc)
-		return rc;
-	uint8_t b[DSL_DATASET_PHYS_SIZE] = { 0 };
-	put_le64(b + 0, h.dir_obj);
-	put_le64(b + 8, h.prev_snap_obj);
-	put_le64(b + 16, h.prev_snap_txg);
-	put_le64(b + 24, head);
-	put_le64(b + 40, 1);
-	put_le64(b + 48, (uint64_t)time(NULL));
-	put_le64(b + 56, 1);
-	put_le64(b + 64, h.deadlist_obj);
-	put_le64(b + 72, h.referenced_bytes);
-	put_le64(b + 80, h.compressed_bytes);
-	put_le64(b + 88, h.uncompressed_bytes);
-	put_le64(b + 104, dsl_unique56());
-	put_le64(b + 112, dsl_random64());
-	put_le64(b + 120, h.flags);
-	/* ds_bp: the head's, a hole */
-	rc = dmu_bonus_write(spa->mos, s, b, sizeof(b), tx);
-	/* The head moves on to a new deadlist (entries below UINT64_MAX of
-	 * the old one, i.e. all) plus a key for its prev_snap_txg. */
-	uint64_t newdl;
-	if (rc == 0)
-		rc = dsl_deadlist_clone(spa, h.deadlist_obj, UINT64_MAX, tx, &newdl);
-	if (rc == 0)
-		rc = dsl_phys_set(spa, head, DS_OFF_DEADLIST_OBJ, newdl, tx);
-	if (rc == 0)
-		rc = dsl_deadlist_add_key(spa, newdl, h.prev_snap_txg, tx);
-	if (rc == 0)
-		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_OBJ, s, tx);
-	if (rc == 0)
-		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_TXG, 1, tx);
-	if (rc == 0)
-		rc = dsl_phys_set(spa, head, DS_OFF_UNIQUE_BYTES, 0, tx);
-	if (rc == 0)
-		rc = dsl_phys_set(spa, head, DS_OFF_FLAGS, h.flags | DS_FLAG_UNIQUE_ACCURATE, tx);
-	if (rc == 0)
-		rc = zap_add_uint64(spa->mos, h.snapnames_zapobj, "$ORIGIN", s, tx);
-	if (rc == 0)
-		*snap = s;
-	return rc;
-}
-
 int dsl_pool_create_skeleton(spa_t *spa, dmu_tx_t *tx, uint64_t *root_dir, uint64_t *origin_snap)
 {
 	uint64_t root, dd, obj;
@@ -289,7 +235,7 @@ int dsl_pool_create_skeleton(spa_t *spa, dmu_tx_t *tx, uint64_t *root_dir, uint6
 		if (rc == 0)
 			rc = dsl_dataset_create_sync_dd(spa, dd, 0, 0, tx, &head);
 		if (rc == 0)
-			rc = origin_snapshot(spa, head, tx, origin_snap);
+			rc = dsl_dataset_snapshot_sync_impl(spa, head, "$ORIGIN", tx, origin_snap);
 	}
 	if (rc == 0)
 		*root_dir = root;

@@ -26,9 +26,11 @@
 #include "dsl_dataset.h"
 #include "spa_impl.h"
 #include "zap.h"
+#include "zfeature_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
+#define TXG_INITIAL 4
 #define DD_FIELD_SNAPSHOTS_CHANGED "com.ixsystems:snapshots_changed"
 #define DD_FIELD_FILESYSTEM_COUNT "com.joyent:filesystem_count"
 #define DD_FIELD_SNAPSHOT_COUNT "com.joyent:snapshot_count"
@@ -73,6 +75,11 @@ int dsl_dir_count_adjust(spa_t *spa, uint64_t dirobj, const char *field, int64_t
 
 int dsl_dir_snapshots_changed(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
 {
+	/* The time lives in the dir's ZAP: without extensible_dataset (old
+	 * pools, and $ORIGIN@$ORIGIN, made before features are enabled) it is
+	 * kept in memory only, as OpenZFS does. */
+	if (!spa_feature_is_enabled(spa, "extensible_dataset"))
+		return 0;
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	uint64_t t[2] = { (uint64_t)now.tv_sec, (uint64_t)now.tv_nsec };
@@ -133,6 +140,9 @@ int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapna
 		return rc;
 	/* The head's bonus as it is, so fields zfuse does not name survive
 	 * where OpenZFS copies them; then the snapshot's own. */
+	/* Snapshots made in the pool-creating txg ($ORIGIN@$ORIGIN) count
+	 * as made in txg 1, as the datasets born there (dsl_create.c). */
+	uint64_t txg = tx->txg == TXG_INITIAL ? 1 : tx->txg;
 	uint8_t b[DSL_DATASET_PHYS_SIZE] = { 0 };
 	put_le64(b + 0, h.dir_obj);
 	put_le64(b + 8, h.prev_snap_obj);
@@ -140,7 +150,7 @@ int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapna
 	put_le64(b + 24, head);
 	put_le64(b + 40, 1);
 	put_le64(b + 48, (uint64_t)time(NULL));
-	put_le64(b + 56, tx->txg);
+	put_le64(b + 56, txg);
 	put_le64(b + 64, h.deadlist_obj);
 	put_le64(b + 72, h.referenced_bytes);
 	put_le64(b + 80, h.compressed_bytes);
@@ -166,7 +176,7 @@ int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapna
 	if (rc == 0)
 		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_OBJ, s, tx);
 	if (rc == 0)
-		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_TXG, tx->txg, tx);
+		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_TXG, txg, tx);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, head, DS_OFF_UNIQUE_BYTES, 0, tx);
 	if (rc == 0)
