@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cmd.h"
 #include "log.h"
 #include "pool_verb.h"
@@ -669,7 +670,228 @@ const struct zf_pool_verb zf_verb_rename = {
 	rename_usage,
 };
 
+/* ---- hold, release, holds ------------------------------------------------------ */
+
+static void hold_usage(FILE *out)
+{
+	fputs("usage: zfuse hold [-d DIR|IMAGE]... [-r] TAG SNAPSHOT...\n"
+	      "       zfuse release [-d DIR|IMAGE]... [-r] TAG SNAPSHOT...\n"
+	      "       zfuse holds [-d DIR|IMAGE]... [-H] [-r] SNAPSHOT...\n"
+	      "Places, removes or lists user holds on snapshots (as zfs hold/release/holds);\n"
+	      "a held snapshot cannot be destroyed.\n"
+	      "  -r   also the snapshot of that name of every descendant\n"
+	      "  -H   no header, fields separated by a tab\n", out);
+}
+
+/* The snapshots an operand names: itself, or with -r the same snapshot
+ * of every descendant that has one. */
+static int for_snapshots(zfuse_pool_t *pool, const char *name, bool recursive, FILE *err,
+			 int (*fn)(zfuse_pool_t *, const char *, void *), void *arg)
+{
+	const char *at = strchr(name, '@');
+	if (!at || !recursive)
+		return fn(pool, name, arg);
+	struct ds_list l;
+	if (ds_list_load(pool, &l, err))
+		return -ZFUSE_E_IO;
+	char *ds = strndup(name, (size_t)(at - name));
+	int rc = ds ? 0 : -ZFUSE_E_NOMEM, n = 0;
+	for (size_t i = 0; rc == 0 && i < l.n; i++) {
+		const char *sat = strchr(l.v[i].name, '@');
+		if (l.v[i].type != ZFUSE_DS_SNAPSHOT || strcmp(sat, at) != 0)
+			continue;
+		char *head = strndup(l.v[i].name, (size_t)(sat - l.v[i].name));
+		if (head && at_or_below(head, ds)) {
+			rc = fn(pool, l.v[i].name, arg);
+			n++;
+		}
+		free(head);
+	}
+	if (rc == 0 && n == 0)
+		rc = fn(pool, name, arg);	/* says it does not exist */
+	free(ds);
+	ds_list_free(&l);
+	return rc;
+}
+
+struct hold_op {
+	const char *tag;
+	bool release;
+	FILE *err;
+};
+
+static int hold_one(zfuse_pool_t *pool, const char *snap, void *varg)
+{
+	struct hold_op *o = varg;
+	unsigned said = zf_log_errors();
+	int rc = o->release ? zfuse_release(pool, snap, o->tag) : zfuse_hold(pool, snap, o->tag);
+	if (rc && zf_log_errors() == said)
+		fprintf(o->err, "cannot %s '%s': %s\n", o->release ? "release hold from snapshot" :
+			"hold snapshot", snap, error_text(rc));
+	return rc;
+}
+
+static int hold_common(zfuse_pool_t *pool, int argc, char **argv, FILE *err, bool release)
+{
+	bool recursive = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+r")) != -1) {
+		if (c != 'r') {
+			fprintf(err, "invalid option '%c'\n", optopt);
+			hold_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+		recursive = true;
+	}
+	if (argc - optind < 2) {
+		fprintf(err, "missing %s argument\n", argc - optind ? "snapshot" : "tag name");
+		hold_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	struct hold_op o = { argv[optind], release, err };
+	int rc = 0;
+	for (int i = optind + 1; i < argc && rc == 0; i++)
+		rc = for_snapshots(pool, argv[i], recursive, err, hold_one, &o);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+static int hold_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	return hold_common(pool, argc, argv, err, false);
+}
+
+static int release_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	return hold_common(pool, argc, argv, err, true);
+}
+
+struct holds_row {
+	char *name, *tag, when[64];
+};
+
+struct holds_out {
+	struct holds_row *v;
+	size_t n, cap;
+	const char *snap;
+};
+
+static int holds_cb(void *arg, const char *tag, uint64_t when)
+{
+	struct holds_out *h = arg;
+	if (h->n == h->cap) {
+		size_t nc = h->cap ? 2 * h->cap : 8;
+		struct holds_row *nv = realloc(h->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		h->v = nv;
+		h->cap = nc;
+	}
+	struct holds_row *r = &h->v[h->n++];
+	r->name = strdup(h->snap);
+	r->tag = strdup(tag);
+	time_t t = (time_t)when;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(r->when, sizeof(r->when), "%a %b %e %H:%M %Y", &tm);
+	return r->name && r->tag ? 0 : -ZFUSE_E_NOMEM;
+}
+
+static int holds_one(zfuse_pool_t *pool, const char *snap, void *varg)
+{
+	struct holds_out *h = varg;
+	h->snap = snap;
+	return zfuse_holds_iter(pool, snap, holds_cb, h);
+}
+
+static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	bool recursive = false, scripted = false;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+rHp")) != -1) {
+		if (c == 'r')
+			recursive = true;
+		else if (c == 'H')
+			scripted = true;
+		else if (c != 'p') {
+			fprintf(err, "invalid option '%c'\n", optopt);
+			hold_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(err, "missing dataset argument\n");
+		hold_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	struct holds_out h = { 0 };
+	int rc = 0;
+	for (int i = optind; i < argc && rc == 0; i++) {
+		rc = for_snapshots(pool, argv[i], recursive, err, holds_one, &h);
+		if (rc)
+			fprintf(err, "cannot open '%s': %s\n", argv[i], error_text(rc));
+	}
+	/* zfs holds: columns as wide as their widest value */
+	size_t wn = strlen("NAME"), wt = strlen("TAG");
+	for (size_t i = 0; i < h.n; i++) {
+		if (strlen(h.v[i].name) > wn)
+			wn = strlen(h.v[i].name);
+		if (strlen(h.v[i].tag) > wt)
+			wt = strlen(h.v[i].tag);
+	}
+	if (!scripted && h.n)
+		fprintf(out, "%-*s  %-*s  %s\n", (int)wn, "NAME", (int)wt, "TAG", "TIMESTAMP");
+	for (size_t i = 0; i < h.n; i++) {
+		if (scripted)
+			fprintf(out, "%s\t%s\t%s\n", h.v[i].name, h.v[i].tag, h.v[i].when);
+		else
+			fprintf(out, "%-*s  %-*s  %s\n", (int)wn, h.v[i].name, (int)wt, h.v[i].tag,
+				h.v[i].when);
+		free(h.v[i].name);
+		free(h.v[i].tag);
+	}
+	free(h.v);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_hold = {
+	"hold", "place a user hold on snapshots (as zfs hold)", true, "+r", 1, hold_run, hold_usage,
+};
+const struct zf_pool_verb zf_verb_release = {
+	"release", "remove a user hold from snapshots (as zfs release)", true, "+r", 1, release_run,
+	hold_usage,
+};
+const struct zf_pool_verb zf_verb_holds = {
+	"holds", "list the user holds of snapshots (as zfs holds)", false, "+rHp", 0, holds_run,
+	hold_usage,
+};
+
 /* ---- the command table's entries ---------------------------------------------- */
+
+int cmd_hold(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_hold, argc, argv);
+}
+
+int cmd_release(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_release, argc, argv);
+}
+
+int cmd_holds(int argc, char **argv)
+{
+	return zf_pool_verb_main(&zf_verb_holds, argc, argv);
+}
+
+void cmd_hold_usage(FILE *out)
+{
+	hold_usage(out);
+}
 
 int cmd_rename(int argc, char **argv)
 {

@@ -38,6 +38,10 @@ static const struct zf_cmd commands[] = {
 	  cmd_rollback_usage },
 	{ "clone", "make a filesystem from a snapshot (as zfs clone)", cmd_clone, cmd_clone_usage },
 	{ "rename", "rename a dataset or snapshot (as zfs rename)", cmd_rename, cmd_rename_usage },
+	{ "hold", "place a user hold on snapshots (as zfs hold)", cmd_hold, cmd_hold_usage },
+	{ "release", "remove a user hold from snapshots (as zfs release)", cmd_release,
+	  cmd_hold_usage },
+	{ "holds", "list the user holds of snapshots (as zfs holds)", cmd_holds, cmd_hold_usage },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage },
 };

@@ -9,9 +9,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "dmu_objset.h"
 #include "dmu_tx.h"
+#include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_dataset.h"
@@ -19,6 +21,7 @@
 #include "dsl_synctask.h"
 #include "spa_impl.h"
 #include "spa_misc.h"
+#include "spa_lock.h"
 #include "txg.h"
 #include "zap.h"
 #include "zil.h"
@@ -755,5 +758,154 @@ int zfuse_dataset_rename(zfuse_pool_t *pool, const char *oldname, const char *ne
 	}
 	rc = dsl_sync_task(spa, rename_check, rename_sync, &a);
 	free(a.heads);
+	return rc;
+}
+
+/* ---- holds --------------------------------------------------------------- */
+
+#define DMU_OT_USERREFS 41
+#define DS_OFF_USERREFS_OBJ 272
+
+struct hold_arg {
+	struct ds_name name;
+	const char *full, *tag;
+	bool release;
+	uint64_t snap;
+};
+
+static int hold_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct hold_arg *a = varg;
+	uint64_t dir;
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->full, &a->snap, &dir, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot %s '%s': dataset does not exist",
+			a->release ? "release hold from snapshot" : "hold snapshot", a->full);
+	if (rc)
+		return rc;
+	dsl_dataset_phys_t ds;
+	if ((rc = dsl_dataset_read(spa, a->snap, &ds)) != 0)
+		return rc;
+	uint64_t when;
+	rc = -ZFUSE_E_NOENT;
+	if (ds.userrefs_obj) {
+		dnode_t dn;
+		if ((rc = dnode_hold(spa->mos, ds.userrefs_obj, &dn)) != 0)
+			return rc;
+		rc = zap_lookup_uint64(&dn, a->tag, &when);
+		dnode_rele(&dn);
+	}
+	if (!a->release && rc == 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot hold snapshot '%s': tag already exists on this "
+			"dataset", a->full);
+		return SET_ERROR(-ZFUSE_E_EXIST);
+	}
+	if (a->release && rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot release hold from snapshot '%s': no such tag on "
+			"this dataset", a->full);
+	return a->release ? rc : rc == -ZFUSE_E_NOENT ? 0 : rc;
+}
+
+static int hold_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct hold_arg *a = varg;
+	dsl_dataset_phys_t ds;
+	int rc = dsl_dataset_read(spa, a->snap, &ds);
+	if (rc)
+		return rc;
+	if (a->release)
+		return zap_remove(spa->mos, ds.userrefs_obj, a->tag, tx);
+	if (!ds.userrefs_obj) {
+		rc = zap_create(spa->mos, DMU_OT_USERREFS, DMU_OT_NONE, 0, tx, &ds.userrefs_obj);
+		if (rc == 0)
+			rc = dsl_phys_set(spa, a->snap, DS_OFF_USERREFS_OBJ, ds.userrefs_obj, tx);
+		if (rc)
+			return rc;
+	}
+	return zap_add_uint64(spa->mos, ds.userrefs_obj, a->tag, (uint64_t)time(NULL), tx);
+}
+
+static int hold_or_release(spa_t *spa, const char *snapname, const char *tag, bool release)
+{
+	if (!snapname || !tag)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct hold_arg a = { .full = snapname, .tag = tag, .release = release };
+	int rc = name_parse(spa, snapname, &a.name);
+	if (rc)
+		return rc;
+	if (a.name.sep != '@' || !*tag || strlen(tag) >= ZFS_MAX_DATASET_NAME_LEN) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot %s '%s': %s", release ? "release" : "hold",
+			snapname, a.name.sep != '@' ? "not a snapshot name" :
+			*tag ? "tag is too long" : "empty tag");
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	return dsl_sync_task(spa, hold_check, hold_sync, &a);
+}
+
+int zfuse_hold(zfuse_pool_t *pool, const char *snapname, const char *tag)
+{
+	return hold_or_release((spa_t *)pool, snapname, tag, false);
+}
+
+int zfuse_release(zfuse_pool_t *pool, const char *snapname, const char *tag)
+{
+	return hold_or_release((spa_t *)pool, snapname, tag, true);
+}
+
+struct holds_walk {
+	int (*cb)(void *, const char *, uint64_t);
+	void *arg;
+	char (*tags)[ZFS_MAX_DATASET_NAME_LEN];
+	uint64_t *when;
+	size_t n, cap;
+};
+
+static int holds_collect(void *varg, const zap_entry_t *ze)
+{
+	struct holds_walk *w = varg;
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 8;
+		void *nt = realloc(w->tags, nc * sizeof(*w->tags));
+		if (!nt)
+			return -ZFUSE_E_NOMEM;
+		w->tags = nt;
+		uint64_t *nw = realloc(w->when, nc * sizeof(*nw));
+		if (!nw)
+			return -ZFUSE_E_NOMEM;
+		w->when = nw;
+		w->cap = nc;
+	}
+	snprintf(w->tags[w->n], sizeof(w->tags[0]), "%s", ze->name);
+	w->when[w->n++] = ze->value_first;
+	return 0;
+}
+
+int zfuse_holds_iter(zfuse_pool_t *pool, const char *snapname,
+		     int (*cb)(void *arg, const char *tag, uint64_t when), void *arg)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsl_dataset_ref ref;
+	struct holds_walk w = { cb, arg, NULL, NULL, 0, 0 };
+	spa_enter_read(spa);
+	int rc = dsl_dataset_find(spa, snapname, &ref);
+	if (rc == 0 && !ref.snapshot)
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	if (rc == 0 && ref.phys.userrefs_obj) {
+		dnode_t dn;
+		if ((rc = dnode_hold(spa->mos, ref.phys.userrefs_obj, &dn)) == 0) {
+			rc = zap_iterate(&dn, 0, 0, holds_collect, &w);
+			dnode_rele(&dn);
+		}
+	}
+	spa_exit(spa);
+	/* cb runs without the lock, as zfuse_dataset_iter's */
+	for (size_t i = 0; rc == 0 && i < w.n; i++)
+		rc = cb(arg, w.tags[i], w.when[i]);
+	free(w.tags);
+	free(w.when);
 	return rc;
 }

@@ -104,6 +104,20 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
  */
 int zfuse_dataset_rename(zfuse_pool_t *pool, const char *oldname, const char *newname, bool recursive);
 
+/*
+ * User holds on a snapshot (zfs hold/release/holds): a held snapshot
+ * cannot be destroyed. zfuse_hold errors: ZFUSE_E_EXIST (tag already on
+ * it), ZFUSE_E_NOENT, ZFUSE_E_INVAL (not a snapshot, empty or too long
+ * tag). zfuse_release errors: ZFUSE_E_NOENT (no such snapshot or tag).
+ * zfuse_holds_iter calls cb for each tag with its time (seconds since
+ * the epoch), without the library's lock held; a non-zero return stops
+ * it and is returned.
+ */
+int zfuse_hold(zfuse_pool_t *pool, const char *snapname, const char *tag);
+int zfuse_release(zfuse_pool_t *pool, const char *snapname, const char *tag);
+int zfuse_holds_iter(zfuse_pool_t *pool, const char *snapname,
+		     int (*cb)(void *arg, const char *tag, uint64_t when), void *arg);
+
 /* ---- properties ------------------------------------------------------- */
 
 enum zfuse_prop_source {

@@ -156,7 +156,8 @@ for cmd in "create zp/a" "create -p zp/a/b/c" "set compression=zstd-3 zp/a" \
 	   "snapshot -r zp@s1" "create -o recordsize=16K zp/d" "snapshot zp/d@1 zp/a@2" \
 	   "destroy zp/a@s1" "set quota=50M zp/d" "rollback zp/a@2" "destroy -r zp/a/b" \
 	   "clone zp/d@1 zp/e" "create -o casesensitivity=insensitive -o atime=off zp/ci" \
-	   "inherit compression zp/a" "set com.example:k=v zp/e"; do
+	   "inherit compression zp/a" "set com.example:k=v zp/e" "snapshot zp/d@h" \
+	   "hold keep zp/d@h"; do
 	# shellcheck disable=SC2086
 	"$ZFUSE" ${cmd%% *} -d "$Z" ${cmd#* } || notok "zfuse $cmd"
 done
@@ -170,6 +171,9 @@ zfs get -H -p -s local all -r zp > /host/oz.local
 zpool export zp
 zpool import -N -d /host -f zp || exit 1
 zpool scrub -w zp; zpool status zp | grep -E "errors:"
+zfs holds -H zp/d@h | cut -f1,2 > /host/oz.holds
+zfs destroy zp/d@h 2>/dev/null && echo "held snapshot destroyed"
+zfs release keep zp/d@h && zfs destroy zp/d@h && echo "released and destroyed"
 zpool export zp
 X
 if oracle "$Z"; then
@@ -177,6 +181,13 @@ if oracle "$Z"; then
 		notok "scrub (a)"
 	diff "$Z/zfuse.list" "$Z/oz.list" && ok "(a) zfuse list equals zfs list" || notok "(a) zfuse list differs (< zfuse, > zfs)"
 	diff "$Z/zfuse.local" "$Z/oz.local" && ok "(a) zfuse get equals zfs get" || notok "(a) zfuse get differs"
+	if [ "$(cat "$Z/oz.holds")" = "$(printf 'zp/d@h\tkeep')" ] &&
+	   ! grep -q "held snapshot destroyed" "$Z/oracle.out" &&
+	   grep -q "released and destroyed" "$Z/oracle.out"; then
+		ok "OpenZFS sees zfuse's hold, refuses to destroy the held snapshot, releases it"
+	else
+		notok "holds: OpenZFS shows '$(cat "$Z/oz.holds")'"
+	fi
 fi
 
 # ---- bad input: refused, images unchanged --------------------------------------
