@@ -38,7 +38,7 @@ void cmd_create_usage(FILE *out)
 	      "zfuse help snapshot for how the pool is found: its daemon, or -d).\n", out);
 }
 
-static int parse_size(const char *s, uint64_t *out)
+int zf_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
@@ -95,7 +95,7 @@ int cmd_create(int argc, char **argv)
 			o.force = true;
 			break;
 		case 's':
-			if (parse_size(optarg, &o.file_size) != 0) {
+			if (zf_parse_size(optarg, &o.file_size) != 0) {
 				fprintf(stderr, "zfuse create: bad size '%s'\n", optarg);
 				rc = ZF_EXIT_USAGE;
 			}
