@@ -169,6 +169,15 @@ static struct znode *vol_of(struct zvol_fs *f, fuse_ino_t ino)
 	return ino >= 1 && ino <= f->count && f->n[ino - 1].vol ? &f->n[ino - 1] : NULL;
 }
 
+/* The volume of ino, or NULL after answering EISDIR (a directory). */
+static struct znode *vol_or_reply(fuse_req_t req, fuse_ino_t ino)
+{
+	struct znode *z = vol_of(fs_of(req), ino);
+	if (!z)
+		fuse_reply_err(req, EISDIR);
+	return z;
+}
+
 /* ---- operations ------------------------------------------------------------ */
 
 static void zv_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -297,11 +306,9 @@ static void zv_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct znode *z = vol_of(fs_of(req), ino);
-	if (!z) {
-		fuse_reply_err(req, EISDIR);
+	struct znode *z = vol_or_reply(req, ino);
+	if (!z)
 		return;
-	}
 	/* Past the end: ENOSPC, as a block device answers. */
 	uint64_t size_now = zfuse_volume_size(z->vol);
 	if ((uint64_t)off >= size_now && size) {
@@ -336,11 +343,9 @@ static void zv_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 			 struct fuse_file_info *fi)
 {
 	(void)fi;
-	struct znode *z = vol_of(fs_of(req), ino);
-	if (!z) {
-		fuse_reply_err(req, EISDIR);
+	struct znode *z = vol_or_reply(req, ino);
+	if (!z)
 		return;
-	}
 	uint64_t size = zfuse_volume_size(z->vol);
 	if ((uint64_t)off > size || (uint64_t)len > size - (uint64_t)off) {
 		fuse_reply_err(req, mode ? EINVAL : EFBIG);
