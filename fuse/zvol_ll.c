@@ -2,7 +2,8 @@
 /*
  * zvol_ll.c — volumes (zvols) through FUSE: `zfuse mount -o dataset=
  * POOL/VOL` shows the volume as one regular file MOUNTPOINT/VOL (the last
- * component of its name), `-o volumes` every volume of the pool at its
+ * component of its name; a snapshot POOL/VOL@S read-only as VOL@S), `-o
+ * volumes` every volume of the pool at its
  * path below the pool (MOUNTPOINT/a/vol for POOL/a/vol, as OpenZFS's
  * /dev/zvol/POOL/a/vol), with directories for the filesystems on the way.
  * The files can be read and written like the devices (losetup, mkfs, dd);
@@ -420,8 +421,11 @@ static int find_cb(const struct zfuse_dataset_info *info, void *arg)
 
 bool zf_zvol_is_volume(zfuse_pool_t *pool, const char *dsname)
 {
-	struct find_arg a = { dsname, false };
+	/* a snapshot of a volume is one too (read-only) */
+	char *head = strndup(dsname, strcspn(dsname, "@"));
+	struct find_arg a = { head ? head : dsname, false };
 	zfuse_dataset_iter(pool, find_cb, &a);
+	free(head);
 	return a.found;
 }
 

@@ -3,8 +3,8 @@
 # volume-fuse.sh ZFUSE — volumes made by `zfuse create -V` and written
 # through `zfuse mount -o dataset=POOL/VOL` (a regular file): dd at
 # unaligned offsets, writes past the end refused, mkfs.ext4 and e2fsck on
-# the file, losetup + mount of it (root), `-o volumes`, `-o ro`, volsize
-# shrink; every step judged by zfuse inspect cat against a model and by
+# the file, losetup + mount of it (root), `-o volumes`, `-o ro`, a
+# snapshot's file, volsize shrink and growth; every step judged by zfuse inspect cat against a model and by
 # zdb -bcc.
 set -uo pipefail
 ZFUSE=$1
@@ -72,6 +72,15 @@ want=". 0 d;./fs 0 d;./fs/inner $((4 * M)) f;./svol $((8 * M)) f;./vol $((32 * M
 "$ZFUSE" mount -o ro,dataset=vp/svol "$img" "$mnt" || die "mount -o ro"
 echo x 2>/dev/null > "$mnt/svol" && notok "a read-only mount took a write" || ok "-o ro refuses writes"
 "$ZFUSE" unmount "$mnt"
+
+# a snapshot of a volume: a read-only file holding the snapshot's bytes
+"$ZFUSE" snapshot -d "$img" vp/vol@s1 || notok "snapshot vp/vol@s1"
+"$ZFUSE" mount -o dataset=vp/vol@s1 "$img" "$mnt" || die "mount -o dataset=vp/vol@s1"
+cmp -s "$mnt/vol@s1" "$work/model" && ok "the snapshot's file holds the volume as it was" ||
+	notok "vol@s1 contents"
+echo x 2>/dev/null > "$mnt/vol@s1" && notok "a snapshot took a write" || ok "a snapshot is read-only"
+"$ZFUSE" unmount "$mnt"
+"$ZFUSE" destroy -d "$img" vp/vol@s1 || notok "destroy vp/vol@s1"
 
 # volsize: shrinking frees the end; the content before it stays
 "$ZFUSE" set -d "$img" volsize=16M vp/vol || notok "set volsize=16M"

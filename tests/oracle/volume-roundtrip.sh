@@ -5,17 +5,21 @@
 #
 # (a)/(b) One pool made by `zfuse create`, two copies. On A zfuse runs a
 #     sequence of zfs commands with its verbs (create -V, -s, -b, -o;
-#     set volsize grow and shrink; snapshot) and writes data through
-#     libzfuse (zfuse-vol: zfuse_volume_write, unaligned offsets); on B
-#     OpenZFS runs the same commands and dd writes the same bytes to
-#     /dev/zd*. Then:
+#     set volsize grow and shrink; snapshots, rollback, destroy of a
+#     snapshot and of a volume; refreservation set on a filesystem and a
+#     sparse volume) and writes data through libzfuse (zfuse-vol:
+#     zfuse_volume_write, unaligned offsets); on B OpenZFS runs the same
+#     commands and dd writes the same bytes to /dev/zd*. Likewise on a
+#     RAID-Z1 pool (R), where the refreservation of create -V is scaled for
+#     parity, with -b and copies=2. Then:
 #       - zdb -bcc finds no leak in A;
 #       - OpenZFS imports A: every volume's content (sha256 of its device)
 #         is the model's, scrub finds 0 errors;
 #       - zfs list -p of the volumes (used, referenced, volsize,
 #         volblocksize, refreservation, usedby*) on A equals B's, and
 #         zfuse list on A prints what zfs list prints for A;
-#       - zfs get -s local all on A equals B's.
+#       - zfs get -s local all on A equals B's, and zfuse get's;
+#       - the same list for R and its OpenZFS twin.
 # (c) The layout fixture's 16 MiB volume (made by OpenZFS, refreservation
 #     18 MiB) is written by zfuse at an unaligned offset: zdb -bcc is
 #     clean, OpenZFS reads the new content, scrubs with 0 errors, and its
@@ -61,6 +65,10 @@ X
 "$ZFUSE" create -s 128M -o ashift=12 zv "$work/A/zv.img" > /dev/null || die "zfuse create zv"
 cp --sparse=always "$work/A/zv.img" "$work/B/zv.img"
 cp "$work/data"/d? "$work/data/model" "$work/B/"
+mkdir -p "$work/R" "$work/B/R"
+"$ZFUSE" create -s 64M rz raidz1 "$work/R/r0.img" "$work/R/r1.img" "$work/R/r2.img" > /dev/null ||
+	die "zfuse create rz"
+cp --sparse=always "$work/R"/r?.img "$work/B/R/"
 
 # ---- A: zfuse ------------------------------------------------------------------
 Z() { "$ZFUSE" "$1" -d "$work/A/zv.img" "${@:2}"; }
@@ -68,12 +76,25 @@ W() { "$ZVOL" "$work/A/zv.img" write "$1" "$2" < "$work/data/$3"; }
 Z create -V 16M zv/vol &&
 Z create -s -b 8K -V 8M zv/svol &&
 Z create -o compression=off -V 4M zv/v2 &&
+Z create -V 6M zv/v3 && Z create zv/fs &&
 W zv/vol 12345 d1 && W zv/svol $((5 * M)) d2 && W zv/svol $((M + 100)) d3 && W zv/v2 0 d4 &&
 Z set volsize=8M zv/v2 &&
 Z set volsize=4M zv/svol &&
 Z snapshot zv/vol@s &&
-W zv/vol $((2 * M + 7)) d5 || notok "zfuse's sequence on A failed"
-"$ZFUSE" list -Hp -o $COLS -r -t volume -d "$work/A/zv.img" zv > "$work/A/zfuse-list" 2>&1
+W zv/vol $((2 * M + 7)) d5 &&
+Z snapshot zv/vol@s2 &&
+W zv/vol $((9 * M)) d3 &&
+Z rollback zv/vol@s2 &&
+Z destroy zv/vol@s2 &&
+Z destroy zv/v3 &&
+Z set refreservation=3M zv/fs &&
+Z set refreservation=2M zv/svol || notok "zfuse's sequence on A failed"
+R() { "$ZFUSE" "$1" -d "$work/R" "${@:2}"; }
+R create -V 10M rz/a && R create -b 4K -o copies=2 -V 6M rz/b && R create -b 128K -V 8M rz/c &&
+R set volsize=12M rz/a || notok "zfuse's sequence on R failed"
+"$ZFUSE" list -Hp -o $COLS -r -d "$work/A/zv.img" zv > "$work/A/zfuse-list" 2>&1
+"$ZFUSE" get -Hp -s local all -d "$work/A/zv.img" zv zv/vol zv/svol zv/v2 zv/fs > "$work/A/zfuse-get" 2>&1
+"$ZFUSE" list -Hp -o $COLS -r -d "$work/R" rz > "$work/R/zfuse-list" 2>&1
 while read -r name size sum; do
 	got=$("$ZVOL" "$work/A/zv.img" read zv/$name | sha256sum | cut -d' ' -f1)
 	[ "$got" == "$sum" ] && ok "zfuse reads back zv/$name" || notok "zfuse reads zv/$name: $got, model $sum"
@@ -90,6 +111,8 @@ zpool import -d /host -f zv
 zfs create -V 16M zv/vol
 zfs create -s -b 8K -V 8M zv/svol
 zfs create -o compression=off -V 4M zv/v2
+zfs create -V 6M zv/v3
+zfs create zv/fs
 sleep 1
 dev() {  # dev BYTES: the one zd device of that size (sizes differ here)
 	for d in /dev/zd*; do
@@ -104,13 +127,30 @@ zfs set volsize=8M zv/v2
 zfs set volsize=4M zv/svol
 zfs snapshot zv/vol@s
 W $vol $((2 * M + 7)) d5
+zfs snapshot zv/vol@s2
+W $vol $((9 * M)) d3
+sync
+zfs rollback zv/vol@s2
+zfs destroy zv/vol@s2
+zfs destroy zv/v3
+zfs set refreservation=3M zv/fs
+zfs set refreservation=2M zv/svol
 sync
 zpool export zv
 zpool import -o readonly=on -d /host zv
 sleep 2
-zfs list -Hp -o COLS -r -t volume zv > /host/oz-list
-zfs get -Hp -s local all zv zv/vol zv/svol zv/v2 > /host/oz-get
+zfs list -Hp -o COLS -r zv > /host/oz-list
+zfs get -Hp -s local all zv zv/vol zv/svol zv/v2 zv/fs > /host/oz-get
 zpool export zv
+zpool import -d /host/R -f rz
+zfs create -V 10M rz/a
+zfs create -b 4K -o copies=2 -V 6M rz/b
+zfs create -b 128K -V 8M rz/c
+zfs set volsize=12M rz/a
+zpool export rz
+zpool import -o readonly=on -d /host/R rz
+zfs list -Hp -o COLS -r rz > /host/oz-rlist
+zpool export rz
 X
 sed -i "s/COLS/$COLS/" "$work/B/job.sh"
 oracle "$work/B" || cat "$work/B/oracle.out"
@@ -134,16 +174,19 @@ zdb_bcc "$work/L" layout "$work/L/zdb.out" && ok "zdb -bcc: the written layout p
 	{ tail -20 "$work/L/zdb.out"; notok "zdb -bcc of layout"; }
 
 # ---- OpenZFS judges A and the layout pool ---------------------------------------------
-mkdir -p "$work/J/A" "$work/J/L"
+mkdir -p "$work/J/A" "$work/J/L" "$work/J/R"
 mv "$work/A/zv.img" "$work/J/A/"
 mv "$limg" "$work/J/L/"
+mv "$work/R"/r?.img "$work/J/R/"
 cat > "$work/J/job.sh" <<'X'
 M=$((1 << 20))
 dev() { for d in /dev/zd*; do [ "$(cat /sys/block/${d#/dev/}/size)" -eq $(($1 / 512)) ] && echo $d; done; }
+zpool import -o readonly=on -d /host/R rz && zfs list -Hp -o COLS -r rz > /host/R-list
+zpool export rz
 zpool import -o readonly=on -d /host/A zv || exit 1
 sleep 2
-zfs list -Hp -o COLS -r -t volume zv > /host/A-list
-zfs get -Hp -s local all zv zv/vol zv/svol zv/v2 > /host/A-get
+zfs list -Hp -o COLS -r zv > /host/A-list
+zfs get -Hp -s local all zv zv/vol zv/svol zv/v2 zv/fs > /host/A-get
 for v in vol:$((16 * M)) svol:$((4 * M)) v2:$((8 * M)); do
 	echo "${v%%:*} $(sha256sum < $(dev ${v#*:}) | cut -d' ' -f1)"
 done > /host/A-sums
@@ -170,8 +213,13 @@ done < "$work/data/model"
 grep -q "errors: No known data errors" "$J/A-status" 2>/dev/null &&
 	grep -q "scan: scrub repaired 0B .* with 0 errors" "$J/A-status" &&
 	ok "scrub of A: 0 errors" || { cat "$J/A-status"; notok "scrub of A"; }
-if diff "$work/B/oz-list" "$J/A-list" > "$work/list.diff"; then
-	ok "zfs list of A's volumes equals OpenZFS's own (B)"
+echo "zfs list -p ($COLS) of A:"; cat "$J/A-list"
+# The volumes in full; of the filesystem its refreservation (an empty
+# filesystem OpenZFS makes has its objects from 32: one dnode block more);
+# not the pool root (its CHILD share holds $MOS, written differently).
+cmp_rows() { awk -F'\t' '$2 == "volume" || $1 == "zv/fs" { if ($2 != "volume") $0 = $1 " " $7; print }' "$1"; }
+if diff <(cmp_rows "$work/B/oz-list") <(cmp_rows "$J/A-list") > "$work/list.diff"; then
+	ok "zfs list of A's datasets equals OpenZFS's own (B)"
 else
 	cat "$work/list.diff"; notok "zfs list: A (>) differs from B (<)"
 fi
@@ -182,6 +230,13 @@ else
 fi
 diff "$work/A/zfuse-list" "$J/A-list" > /dev/null && ok "zfuse list of A equals zfs list" ||
 	{ diff "$work/A/zfuse-list" "$J/A-list"; notok "zfuse list (<) vs zfs list (>) of A"; }
+diff "$work/A/zfuse-get" "$J/A-get" > /dev/null && ok "zfuse get -s local all of A equals zfs get" ||
+	{ diff "$work/A/zfuse-get" "$J/A-get"; notok "zfuse get (<) vs zfs get (>) of A"; }
+echo "zfs list -p of R:"; cat "$J/R-list"
+diff <(cmp_rows "$work/B/oz-rlist") <(cmp_rows "$J/R-list") > /dev/null && ok "RAID-Z1: zfs list of R equals OpenZFS's own" ||
+	{ diff <(cmp_rows "$work/B/oz-rlist") <(cmp_rows "$J/R-list"); notok "RAID-Z1: zfs list of R (>) differs from OpenZFS's (<)"; }
+diff "$work/R/zfuse-list" "$J/R-list" > /dev/null && ok "zfuse list of R equals zfs list" ||
+	{ diff "$work/R/zfuse-list" "$J/R-list"; notok "zfuse list (<) vs zfs list (>) of R"; }
 [ "$(cat "$J/L-sum" 2>/dev/null)" == "$(cat "$work/L/want")" ] &&
 	ok "OpenZFS reads layout/vol with zfuse's write" ||
 	notok "layout/vol: OpenZFS sha256 $(cat "$J/L-sum" 2>/dev/null), want $(cat "$work/L/want")"
