@@ -23,6 +23,8 @@ void cmd_create_usage(FILE *out)
 	fputs("usage: zfuse create [-f] [-s SIZE] [-o PROP=VALUE]... [-O PROP=VALUE]...\n"
 	      "                    [--from DIR] POOL VDEV...\n"
 	      "       zfuse create [-d DIR|IMAGE]... [-p] [-o PROP=VALUE]... POOL/FILESYSTEM\n"
+	      "       zfuse create [-d DIR|IMAGE]... [-ps] [-b BLOCKSIZE] [-o PROP=VALUE]...\n"
+	      "                    -V SIZE POOL/VOLUME\n"
 	      "Creates a pool on image files (or block devices), as zpool create does.\n"
 	      "  VDEV    FILE | mirror FILE FILE... | raidz[1-3] FILE FILE...; several\n"
 	      "          vdevs make a stripe\n"
@@ -34,7 +36,8 @@ void cmd_create_usage(FILE *out)
 	      "          normalization, utf8only, casesensitivity\n"
 	      "  --from DIR  fill the root filesystem with a copy of DIR (all file\n"
 	      "          types, modes, owners, times, xattrs, hard links, holes)\n"
-	      "The second form creates a filesystem in a pool, as zfs create does (see\n"
+	      "The other forms create a filesystem or a volume in a pool, as zfs create\n"
+	      "does (-s: a sparse volume, -b: its volblocksize; see\n"
 	      "zfuse help snapshot for how the pool is found: its daemon, or -d).\n", out);
 }
 
