@@ -28,7 +28,7 @@ int zvol_check_sizes(struct spa *spa, const char *name, uint64_t volsize, uint64
 
 /* libzfs's zvol_volsize_to_reservation: the refreservation `zfs create -V`
  * gives a volume (data scaled for RAID-Z, times copies, plus its worst-case
- * metadata). */
+ * metadata). `zfs create -V` always passes copies 1 (zfs_ioctl.c). */
 uint64_t zvol_reservation(struct spa *spa, uint64_t volsize, uint64_t volblocksize,
 			  unsigned copies);
 

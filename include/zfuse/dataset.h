@@ -62,7 +62,8 @@ int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
  * and object 2 the size. volsize must be a non-zero multiple of
  * volblocksize. Unless sparse (-s) or props set refreservation, the
  * volume gets refreservation = what libzfs's zvol_volsize_to_reservation
- * computes (volsize, scaled for RAID-Z and copies, plus metadata), which
+ * computes (volsize scaled for RAID-Z, plus metadata; copies does not
+ * count, as in OpenZFS 2.3), which
  * is accounted as OpenZFS does (usedbyrefreservation, used, available).
  * Later volsize changes: zfuse_prop_set(..., "volsize", ...).
  * Errors: as zfuse_dataset_create, and ZFUSE_E_INVAL (volsize 0 or not a

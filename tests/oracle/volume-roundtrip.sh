@@ -66,7 +66,7 @@ X
 cp --sparse=always "$work/A/zv.img" "$work/B/zv.img"
 cp "$work/data"/d? "$work/data/model" "$work/B/"
 mkdir -p "$work/R" "$work/B/R"
-"$ZFUSE" create -s 64M rz raidz1 "$work/R/r0.img" "$work/R/r1.img" "$work/R/r2.img" > /dev/null ||
+"$ZFUSE" create -s 64M -o ashift=12 rz raidz1 "$work/R/r0.img" "$work/R/r1.img" "$work/R/r2.img" > /dev/null ||
 	die "zfuse create rz"
 cp --sparse=always "$work/R"/r?.img "$work/B/R/"
 
