@@ -347,10 +347,11 @@ int zvol_set_volsize(spa_t *spa, const char *name, const char *value,
 	if (rc)
 		return rc;
 	if (v->snapshot || !zfuse_volume_writable(v)) {
+		bool snap = v->snapshot;
 		spa_log(spa, ZFUSE_LOG_ERROR, "cannot set property for '%s': %s", name,
-			v->snapshot ? "'volsize' does not apply to snapshots" : "dataset is read-only");
+			snap ? "'volsize' does not apply to snapshots" : "dataset is read-only");
 		zfuse_volume_close(v);
-		return v->snapshot ? SET_ERROR(-ZFUSE_E_INVAL) : SET_ERROR(-ZFUSE_E_ROFS);
+		return snap ? SET_ERROR(-ZFUSE_E_INVAL) : SET_ERROR(-ZFUSE_E_ROFS);
 	}
 	uint64_t oldsize = zfuse_volume_size(v);
 	if (newsize == 0 || newsize % v->blksz) {
