@@ -16,8 +16,12 @@
 #       - OpenZFS imports A: every volume's content (sha256 of its device)
 #         is the model's, scrub finds 0 errors;
 #       - zfs list -p of the volumes (used, referenced, volsize,
-#         volblocksize, refreservation, usedby*) on A equals B's, and
-#         zfuse list on A prints what zfs list prints for A;
+#         volblocksize, refreservation, usedby*) on A equals B's: exactly
+#         for volsize, volblocksize, refreservation; within 32K for the
+#         space figures, which OpenZFS itself does not repeat exactly (its
+#         indirect blocks hold birth txgs that depend on timing, and so
+#         compress differently: two runs of B differed by 8K); zfuse list on
+#         A prints exactly what zfs list prints for A;
 #       - zfs get -s local all on A equals B's, and zfuse get's;
 #       - the same list for R and its OpenZFS twin.
 # (c) The layout fixture's 16 MiB volume (made by OpenZFS, refreservation
@@ -218,7 +222,19 @@ echo "zfs list -p ($COLS) of A:"; cat "$J/A-list"
 # filesystem OpenZFS makes has its objects from 32: one dnode block more);
 # not the pool root (its CHILD share holds $MOS, written differently).
 cmp_rows() { awk -F'\t' '$2 == "volume" || $1 == "zv/fs" { if ($2 != "volume") $0 = $1 " " $7; print }' "$1"; }
-if diff <(cmp_rows "$work/B/oz-list") <(cmp_rows "$J/A-list") > "$work/list.diff"; then
+# near A B: the rows agree, space columns within 32K
+near() {
+	paste -d'\n' <(cmp_rows "$1") <(cmp_rows "$2") | awk -F'\t' '
+		NR % 2 { split($0, a, "\t"); next }
+		{ n = split($0, b, "\t")
+		  for (i = 1; i <= n; i++) {
+			d = a[i] - b[i]; if (d < 0) d = -d
+			if (i ~ /^(3|4|8|9|10)$/ ? d > 32768 : a[i] != b[i]) { print "differ: " $1 " column " i ": " a[i] " vs " b[i]; bad = 1 }
+		  } }
+		END { exit bad }'
+}
+if near "$work/B/oz-list" "$J/A-list" > "$work/list.diff" &&
+   [ "$(cmp_rows "$work/B/oz-list" | cut -f1)" == "$(cmp_rows "$J/A-list" | cut -f1)" ]; then
 	ok "zfs list of A's datasets equals OpenZFS's own (B)"
 else
 	cat "$work/list.diff"; notok "zfs list: A (>) differs from B (<)"
@@ -233,7 +249,7 @@ diff "$work/A/zfuse-list" "$J/A-list" > /dev/null && ok "zfuse list of A equals 
 diff "$work/A/zfuse-get" "$J/A-get" > /dev/null && ok "zfuse get -s local all of A equals zfs get" ||
 	{ diff "$work/A/zfuse-get" "$J/A-get"; notok "zfuse get (<) vs zfs get (>) of A"; }
 echo "zfs list -p of R:"; cat "$J/R-list"
-diff <(cmp_rows "$work/B/oz-rlist") <(cmp_rows "$J/R-list") > /dev/null && ok "RAID-Z1: zfs list of R equals OpenZFS's own" ||
+near "$work/B/oz-rlist" "$J/R-list" > /dev/null && ok "RAID-Z1: zfs list of R equals OpenZFS's own" ||
 	{ diff <(cmp_rows "$work/B/oz-rlist") <(cmp_rows "$J/R-list"); notok "RAID-Z1: zfs list of R (>) differs from OpenZFS's (<)"; }
 diff "$work/R/zfuse-list" "$J/R-list" > /dev/null && ok "zfuse list of R equals zfs list" ||
 	{ diff "$work/R/zfuse-list" "$J/R-list"; notok "zfuse list (<) vs zfs list (>) of R"; }
