@@ -553,7 +553,8 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 		if (!c->vol_ok)
 			return -ZFUSE_E_NODATA;
 		num(p, c->volblocksize, parsable, out);
-		out->source = ZFUSE_SRC_DEFAULT;
+		/* zfs get: "default" for 16K, "-" for another size */
+		out->source = c->volblocksize == 16384 ? ZFUSE_SRC_DEFAULT : ZFUSE_SRC_NONE;
 		return 0;
 	case ZFS_PROP_ENCRYPTION:
 	case ZFS_PROP_KEYLOCATION:

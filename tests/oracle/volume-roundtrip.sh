@@ -98,6 +98,8 @@ R create -V 10M rz/a && R create -b 4K -o copies=2 -V 6M rz/b && R create -b 128
 R set volsize=12M rz/a || notok "zfuse's sequence on R failed"
 "$ZFUSE" list -Hp -o $COLS -r -d "$work/A/zv.img" zv > "$work/A/zfuse-list" 2>&1
 "$ZFUSE" get -Hp -s local all -d "$work/A/zv.img" zv zv/vol zv/svol zv/v2 zv/fs > "$work/A/zfuse-get" 2>&1
+"$ZFUSE" get -Hp volsize,volblocksize,refreservation,usedbyrefreservation -d "$work/A/zv.img" \
+	zv/vol zv/svol > "$work/A/zfuse-get2" 2>&1
 "$ZFUSE" list -Hp -o $COLS -r -d "$work/R" rz > "$work/R/zfuse-list" 2>&1
 while read -r name size sum; do
 	got=$("$ZVOL" "$work/A/zv.img" read zv/$name | sha256sum | cut -d' ' -f1)
@@ -191,6 +193,7 @@ zpool import -o readonly=on -d /host/A zv || exit 1
 sleep 2
 zfs list -Hp -o COLS -r zv > /host/A-list
 zfs get -Hp -s local all zv zv/vol zv/svol zv/v2 zv/fs > /host/A-get
+zfs get -Hp volsize,volblocksize,refreservation,usedbyrefreservation zv/vol zv/svol > /host/A-get2
 for v in vol:$((16 * M)) svol:$((4 * M)) v2:$((8 * M)); do
 	echo "${v%%:*} $(sha256sum < $(dev ${v#*:}) | cut -d' ' -f1)"
 done > /host/A-sums
@@ -248,6 +251,9 @@ diff "$work/A/zfuse-list" "$J/A-list" > /dev/null && ok "zfuse list of A equals 
 	{ diff "$work/A/zfuse-list" "$J/A-list"; notok "zfuse list (<) vs zfs list (>) of A"; }
 diff "$work/A/zfuse-get" "$J/A-get" > /dev/null && ok "zfuse get -s local all of A equals zfs get" ||
 	{ diff "$work/A/zfuse-get" "$J/A-get"; notok "zfuse get (<) vs zfs get (>) of A"; }
+diff "$work/A/zfuse-get2" "$J/A-get2" > /dev/null &&
+	ok "zfuse get volsize,volblocksize,refreservation,usedbyrefreservation equals zfs get (sources too)" ||
+	{ diff "$work/A/zfuse-get2" "$J/A-get2"; notok "zfuse get (<) vs zfs get (>) of the volume properties"; }
 echo "zfs list -p of R:"; cat "$J/R-list"
 near "$work/B/oz-rlist" "$J/R-list" > /dev/null && ok "RAID-Z1: zfs list of R equals OpenZFS's own" ||
 	{ diff <(cmp_rows "$work/B/oz-rlist") <(cmp_rows "$J/R-list"); notok "RAID-Z1: zfs list of R (>) differs from OpenZFS's (<)"; }
