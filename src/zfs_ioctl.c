@@ -423,6 +423,12 @@ static int create_common(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 	if (rc == 0 && volsize && !sparse && !resv_given) {
 		volume_reservation(spa, &a, resv, sizeof(resv));
 		rest[nrest++] = (struct zfuse_prop_setting){ "refreservation", resv };
+		struct zfuse_prop_value avail;
+		if (zfuse_prop_get(pool, a.parent, "available", true, &avail) == 0 &&
+		    strtoull(resv, NULL, 10) > strtoull(avail.value, NULL, 10)) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': out of space", name);
+			rc = SET_ERROR(-ZFUSE_E_NOSPC);
+		}
 	}
 	/* Checked before anything is made: all or nothing. */
 	if (rc == 0 && nrest)
