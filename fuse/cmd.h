@@ -10,6 +10,7 @@
 #define ZFUSE_FUSE_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define ZF_EXIT_OK 0
@@ -58,6 +59,8 @@ void cmd_clone_usage(FILE *out);
 void cmd_rollback_usage(FILE *out);
 /* `zfuse create` names a dataset (one operand with a '/'), not a pool. */
 bool cmd_create_is_dataset(int argc, char **argv);
+/* "123", "16M", "2G" (K/M/G/T powers of 1024) into *out; -1 if malformed. */
+int zf_parse_size(const char *s, uint64_t *out);
 int cmd_create_dataset(int argc, char **argv);
 /* mount(8)/umount(8) helpers (cmd_mount_helper.c), chosen by argv[0]. */
 int zf_mount_helper(int argc, char **argv);

@@ -23,6 +23,8 @@ void cmd_create_usage(FILE *out)
 	fputs("usage: zfuse create [-f] [-s SIZE] [-o PROP=VALUE]... [-O PROP=VALUE]...\n"
 	      "                    [--from DIR] POOL VDEV...\n"
 	      "       zfuse create [-d DIR|IMAGE]... [-p] [-o PROP=VALUE]... POOL/FILESYSTEM\n"
+	      "       zfuse create [-d DIR|IMAGE]... [-ps] [-b BLOCKSIZE] [-o PROP=VALUE]...\n"
+	      "                    -V SIZE POOL/VOLUME\n"
 	      "Creates a pool on image files (or block devices), as zpool create does.\n"
 	      "  VDEV    FILE | mirror FILE FILE... | raidz[1-3] FILE FILE...; several\n"
 	      "          vdevs make a stripe\n"
@@ -34,11 +36,12 @@ void cmd_create_usage(FILE *out)
 	      "          normalization, utf8only, casesensitivity\n"
 	      "  --from DIR  fill the root filesystem with a copy of DIR (all file\n"
 	      "          types, modes, owners, times, xattrs, hard links, holes)\n"
-	      "The second form creates a filesystem in a pool, as zfs create does (see\n"
+	      "The other forms create a filesystem or a volume in a pool, as zfs create\n"
+	      "does (-s: a sparse volume, -b: its volblocksize; see\n"
 	      "zfuse help snapshot for how the pool is found: its daemon, or -d).\n", out);
 }
 
-static int parse_size(const char *s, uint64_t *out)
+int zf_parse_size(const char *s, uint64_t *out)
 {
 	char *end;
 	errno = 0;
@@ -95,7 +98,7 @@ int cmd_create(int argc, char **argv)
 			o.force = true;
 			break;
 		case 's':
-			if (parse_size(optarg, &o.file_size) != 0) {
+			if (zf_parse_size(optarg, &o.file_size) != 0) {
 				fprintf(stderr, "zfuse create: bad size '%s'\n", optarg);
 				rc = ZF_EXIT_USAGE;
 			}

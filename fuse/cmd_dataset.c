@@ -459,11 +459,16 @@ const struct zf_pool_verb zf_verb_rollback = {
 static void create_dataset_usage(FILE *out)
 {
 	fputs("usage: zfuse create [-d DIR|IMAGE]... [-p] [-o PROP=VALUE]... POOL/FILESYSTEM\n"
-	      "Creates a filesystem (as zfs create). With one operand that names a\n"
-	      "dataset below a pool, `zfuse create` makes a dataset; with a pool name\n"
-	      "and devices, a pool (see zfuse create --help).\n"
+	      "       zfuse create [-d DIR|IMAGE]... [-ps] [-b BLOCKSIZE] [-o PROP=VALUE]...\n"
+	      "                    -V SIZE POOL/VOLUME\n"
+	      "Creates a filesystem, or with -V a volume of SIZE bytes (as zfs create).\n"
+	      "With one operand that names a dataset below a pool, `zfuse create` makes\n"
+	      "a dataset; with a pool name and devices, a pool (see zfuse create --help).\n"
 	      "  -p   create missing parent filesystems too\n"
-	      "  -o   set a property on the new filesystem\n", out);
+	      "  -o   set a property on the new dataset\n"
+	      "  -V   make a volume of SIZE bytes (K, M, G, T suffixes)\n"
+	      "  -b   the volume's volblocksize (default 16K)\n"
+	      "  -s   a sparse volume: no refreservation\n", out);
 }
 
 static int create_one(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
@@ -498,19 +503,36 @@ static int create_parents(zfuse_pool_t *pool, const char *name, bool *exists, FI
 	return rc;
 }
 
+static bool nprops_has(const struct zfuse_prop_setting *props, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(props[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
 	(void)out;
-	bool parents = false;
-	struct zfuse_prop_setting *props = calloc((size_t)argc, sizeof(*props));
+	bool parents = false, sparse = false;
+	uint64_t volsize = 0;
+	struct zfuse_prop_setting *props = calloc((size_t)argc + 1, sizeof(*props));
 	size_t nprops = 0;
 	int c, rc = props ? 0 : -ZFUSE_E_NOMEM;
 	optind = 1;
 	opterr = 0;
-	while (rc == 0 && (c = getopt(argc, argv, "+po:u")) != -1) {
+	while (rc == 0 && (c = getopt(argc, argv, "+po:uV:b:s")) != -1) {
 		switch (c) {
 		case 'p': parents = true; break;
 		case 'u': break;	/* mounting is the daemon's */
+		case 's': sparse = true; break;
+		case 'b': props[nprops++] = (struct zfuse_prop_setting){ "volblocksize", optarg }; break;
+		case 'V':
+			if (zf_parse_size(optarg, &volsize) != 0 || volsize == 0) {
+				fprintf(err, "bad volume size '%s'\n", optarg);
+				rc = -ZFUSE_E_INVAL;
+			}
+			break;
 		case 'o': {
 			char *eq = strchr(optarg, '=');
 			if (!eq) {
@@ -531,6 +553,10 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 		fprintf(err, argc - optind ? "too many arguments\n" : "missing dataset argument\n");
 		rc = -ZFUSE_E_INVAL;
 	}
+	if (rc == 0 && !volsize && (sparse || nprops_has(props, nprops, "volblocksize"))) {
+		fprintf(err, "-s and -b apply to volumes only (-V SIZE)\n");
+		rc = -ZFUSE_E_INVAL;
+	}
 	if (rc == -ZFUSE_E_INVAL) {
 		create_dataset_usage(err);
 		free(props);
@@ -545,14 +571,21 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 			return ZF_EXIT_OK;	/* -p: an existing dataset is fine */
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && volsize) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_volume_create(pool, name, volsize, sparse, props, nprops);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
+	} else if (rc == 0) {
 		rc = create_one(pool, name, props, nprops, err);
+	}
 	free(props);
 	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 }
 
 const struct zf_pool_verb zf_verb_create_dataset = {
-	"create", "create a filesystem (as zfs create)", true, "+po:u", 0, create_dataset_run,
+	"create", "create a filesystem or volume (as zfs create)", true, "+po:uV:b:s", 0,
+	create_dataset_run,
 	create_dataset_usage,
 };
 
@@ -949,6 +982,10 @@ bool cmd_create_is_dataset(int argc, char **argv)
 {
 	int operands = 0;
 	const char *first = NULL;
+	/* -V makes a volume, and then -s means sparse (no value) */
+	bool vol = false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		vol |= strncmp(argv[i], "-V", 2) == 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0) {
@@ -959,7 +996,9 @@ bool cmd_create_is_dataset(int argc, char **argv)
 		}
 		if (a[0] == '-' && a[1]) {
 			/* options that take a value: -s -o -O -d --from, joined or not */
-			if (strchr("soOd", a[1]) && a[2] == '\0')
+			if (vol && a[1] == 's')
+				continue;
+			if (strchr("soOdVb", a[1]) && a[2] == '\0')
 				i++;
 			else if (strcmp(a, "--from") == 0)
 				i++;

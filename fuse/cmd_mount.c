@@ -40,6 +40,7 @@
 #include "log.h"
 #include "sessions.h"
 #include "zfuse_ll.h"
+#include "zvol_ll.h"
 
 #define ZF_TIMEOUT 3600.0	/* seconds; nothing in a read-only import changes */
 /* Read-write: every change passes through the kernel, which updates its
@@ -61,6 +62,7 @@ struct mount_args {
 	uint64_t txg;
 	bool rewind;
 	bool nonested;		/* compose every child into the root's session */
+	bool volumes;		/* show the pool's volumes as files (zvol_ll.c) */
 	unsigned max_threads;
 	unsigned max_idle_threads;
 	bool clone_fd;
@@ -89,7 +91,10 @@ void cmd_mount_usage(FILE *out)
 "     ro                read-only: nothing is written to the devices\n"
 "     rw                read-write, or fail when the pool cannot be written\n"
 "     dataset=NAME      show this filesystem or snapshot as the root; relative\n"
-"                       to the pool (a/b, @snap, a@snap) or full (pool/a@snap)\n"
+"                       to the pool (a/b, @snap, a@snap) or full (pool/a@snap);\n"
+"                       a volume is shown as the file MOUNTPOINT/NAME's last part\n"
+"     volumes           show every volume of the pool as a file at its path\n"
+"                       below the pool (as /dev/zvol/POOL/...) instead\n"
 "     pool=NAME         the pool to import when the devices hold several\n"
 "     cache_size=N[KMGT] bytes of decompressed blocks to cache (default 256M)\n"
 "     txg=N             import as of transaction group N (an older uberblock);\n"
@@ -224,6 +229,8 @@ static int parse_opts(struct mount_args *a, const char *arg)
 				rc = usage_error("invalid txg '%s'", val);
 		} else if (strcmp(o, "rewind") == 0) {
 			a->rewind = true;
+		} else if (strcmp(o, "volumes") == 0) {
+			a->volumes = true;
 		} else if (strcmp(o, "nested") == 0 || strcmp(o, "nonested") == 0) {
 			a->nonested = o[2] == 'n';
 		} else if (strncmp(o, "max_threads=", 12) == 0) {
@@ -593,9 +600,6 @@ int cmd_mount(int argc, char **argv)
 		fprintf(stderr, "zfuse: out of memory\n");
 		goto report;
 	}
-	if (zf_tree_build(&tree, pool, dsname) < 0)
-		goto report;	/* logged why */
-	have_tree = true;
 	struct zf_serve_opts so = {
 		.mountpoint = a.mountpoint,
 		.fuse_args = session_args, .fuse_args_arg = &a,
@@ -606,6 +610,13 @@ int cmd_mount(int argc, char **argv)
 		.timeout = ZF_TIMEOUT, .timeout_rw = ZF_TIMEOUT_RW,
 		.ready = detach_ready, .ready_arg = &det,
 	};
+	if (a.volumes || zf_zvol_is_volume(pool, dsname)) {
+		status = zf_zvol_serve(pool, a.volumes ? NULL : dsname, &so);
+		goto out;
+	}
+	if (zf_tree_build(&tree, pool, dsname) < 0)
+		goto report;	/* logged why */
+	have_tree = true;
 	status = zf_serve(&tree, &so);	/* calls detach_ready() */
 	goto out;
 report:

@@ -24,6 +24,7 @@
 #include "dsl_deadlist.h"
 #include "dsl_sync.h"
 #include "dsl_dataset.h"
+#include "dsl_sync.h"
 #include "spa_impl.h"
 #include "zap.h"
 #include "zfeature_write.h"
@@ -179,6 +180,10 @@ int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapna
 		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_TXG, txg, tx);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, head, DS_OFF_UNIQUE_BYTES, 0, tx);
+	/* With no unique bytes left, all of a refreservation is charged. */
+	uint64_t refres = rc == 0 ? dsl_dir_refreservation(spa, h.dir_obj) : 0;
+	if (refres)
+		rc = dsl_refrsrv_adjust(spa, h.dir_obj, refres, refres, h.unique_bytes, 0, tx);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, head, DS_OFF_FLAGS, h.flags | DS_FLAG_UNIQUE_ACCURATE, tx);
 	if (rc == 0)

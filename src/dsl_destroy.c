@@ -223,9 +223,15 @@ int dsl_destroy_snapshot_sync_impl(spa_t *spa, uint64_t sobj, dmu_tx_t *tx)
 			mrs_used = p.referenced_bytes;
 		if (rc == 0)
 			rc = dsl_deadlist_space(spa, n.deadlist_obj, &sp);
+		uint64_t uniq = n.referenced_bytes - (mrs_used - sp.used);
 		if (rc == 0)
-			rc = dsl_phys_set(spa, nobj, DS_OFF_UNIQUE_BYTES,
-					  n.referenced_bytes - (mrs_used - sp.used), tx);
+			rc = dsl_phys_set(spa, nobj, DS_OFF_UNIQUE_BYTES, uniq, tx);
+		/* The head's new unique bytes take over part of its
+		 * refreservation's charge. */
+		uint64_t refres = rc == 0 ? dsl_dir_refreservation(spa, s.dir_obj) : 0;
+		if (refres)
+			rc = dsl_refrsrv_adjust(spa, s.dir_obj, refres, refres, n.unique_bytes, uniq,
+						tx);
 	}
 	if (rc == 0)
 		rc = dsl_dataset_read(spa, dd.head_dataset_obj, &head);
@@ -442,6 +448,10 @@ int dsl_dataset_rollback_sync_impl(spa_t *spa, uint64_t head, uint64_t snapobj, 
 	dnode_rele(&dn);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, snapobj, DS_OFF_UNIQUE_BYTES, 0, tx);
+	/* No unique bytes: all of a refreservation is charged again. */
+	uint64_t refres = rc == 0 ? dsl_dir_refreservation(spa, h.dir_obj) : 0;
+	if (refres)
+		rc = dsl_refrsrv_adjust(spa, h.dir_obj, refres, refres, h.unique_bytes, 0, tx);
 	if (rc == 0)
 		rc = dsl_dataset_copy_features(spa, snapobj, head, tx);
 	for (objset_t *os = spa->objsets; rc == 0 && os; os = os->next)

@@ -36,6 +36,8 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_prop.h"
+#include "dsl_sync.h"
 #include "dsl_synctask.h"
 #include "metaslab.h"
 #include "spa.h"
@@ -46,6 +48,7 @@
 #include "zfeature_write.h"
 #include "zfs_debug.h"
 #include "zfs_prop.h"
+#include "zvol.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
 
@@ -66,6 +69,7 @@ struct dsctx {
 	uint64_t zpl[4];
 	bool vol_ok;
 	uint64_t volsize, volblocksize;
+	bool new_child;			/* the parent of a dataset being made */
 };
 
 static int obj_zap_lookup(objset_t *os, uint64_t obj, const char *key, unsigned intlen,
@@ -570,7 +574,8 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 		if (!c->vol_ok)
 			return -ZFUSE_E_NODATA;
 		num(p, c->volblocksize, parsable, out);
-		out->source = ZFUSE_SRC_DEFAULT;
+		/* zfs get: "default" for 16K, "-" for another size */
+		out->source = c->volblocksize == 16384 ? ZFUSE_SRC_DEFAULT : ZFUSE_SRC_NONE;
 		return 0;
 	case ZFS_PROP_ENCRYPTION:
 	case ZFS_PROP_KEYLOCATION:
@@ -818,8 +823,18 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 		return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': %s", c->name, err);
 	/* What zfuse cannot keep on disk. */
 	switch (p) {
+	case ZFS_PROP_REFRESERVATION: {
+		/* dsl_dataset_set_refreservation_check: the growth of the
+		 * charge must fit in the space available. */
+		uint64_t old = c->new_child ? 0 : local_uint64(c, d->name, 0);
+		uint64_t u = c->new_child ? 0 : c->ds.unique_bytes;
+		uint64_t grow = (ch->num > u ? ch->num - u : 0), had = (old > u ? old - u : 0);
+		if (grow > had && grow - had > dsl_dataset_available(c->spa, c->dsobj))
+			return bad(spa, -ZFUSE_E_NOSPC, "cannot set property for '%s': size is "
+				   "greater than available space", c->name);
+		break;
+	}
 	case ZFS_PROP_RESERVATION:
-	case ZFS_PROP_REFRESERVATION:
 		if (ch->num != local_uint64(c, d->name, 0))
 			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
 				   "does not account '%s' yet", c->name, d->name);
@@ -932,6 +947,10 @@ static int apply(struct dsctx *c, const struct change *ch, dmu_tx_t *tx)
 	if (ch->prop == ZFS_PROP_RESERVATION &&
 	    (rc = dsl_phys_set(spa, c->dirobj, DD_OFF_RESERVED, ch->num, tx)) != 0)
 		return rc;
+	if (ch->prop == ZFS_PROP_REFRESERVATION &&
+	    (rc = dsl_refrsrv_adjust(spa, c->dirobj, local_uint64(c, ch->name, 0), ch->num,
+				     c->ds.unique_bytes, c->ds.unique_bytes, tx)) != 0)
+		return rc;
 	if (ch->feature && (rc = activate_below(spa, c->dirobj, ch->name, ch->feature, true, tx,
 						 0)) != 0)
 		return rc;
@@ -971,8 +990,10 @@ static int set_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 	(void)tx;
 	struct set_arg *a = varg;
 	int rc = ctx_for_change(spa, a->name, &a->c);
-	if (a->new_child)
+	if (a->new_child) {
 		a->c.dd.used_bytes = 0;
+		a->c.new_child = true;
+	}
 	if (rc == 0 && a->c.type == ZPROP_T_SNAP) {
 		for (size_t i = 0; i < a->nprops && rc == 0; i++)
 			if (!zfs_prop_user(a->props[i].name))
@@ -1033,6 +1054,29 @@ int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop
 		   size_t nprops)
 {
 	spa_t *spa = (spa_t *)pool;
+	/* volsize lives in the volume's objset, not in the DSL (zvol.c). */
+	for (size_t i = 0; i < nprops; i++) {
+		if (strcmp(props[i].name, "volsize") != 0)
+			continue;
+		if (!spa->writable)
+			return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
+		struct zfuse_prop_setting *rest = calloc(nprops, sizeof(*rest));
+		if (!rest)
+			return -ZFUSE_E_NOMEM;
+		size_t n = 0;
+		for (size_t j = 0; j < nprops; j++)
+			if (j != i)
+				rest[n++] = props[j];
+		int rc = zvol_set_volsize(spa, name, props[i].value, rest, n);
+		free(rest);
+		return rc;
+	}
+	return dsl_prop_set_dsl(spa, name, props, nprops);
+}
+
+int dsl_prop_set_dsl(spa_t *spa, const char *name, const struct zfuse_prop_setting *props,
+		     size_t nprops)
+{
 	if (!spa->writable)
 		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
 	struct set_arg *a = calloc(1, sizeof(*a));

@@ -17,4 +17,9 @@ struct spa;
 int dsl_prop_check(struct spa *spa, const char *parent, const struct zfuse_prop_setting *props,
 		   size_t nprops);
 
+/* zfuse_prop_set without volsize (which zvol_set_volsize handles, then
+ * calls this for the rest): one sync task. */
+int dsl_prop_set_dsl(struct spa *spa, const char *name, const struct zfuse_prop_setting *props,
+		     size_t nprops);
+
 #endif

@@ -8,6 +8,13 @@
  * dataset's newest snapshot is freed; an older one still belongs to that
  * snapshot and goes onto the dataset's deadlist, its space moving from
  * the dir's HEAD to SNAP.
+ *
+ * A head's refreservation R (its local "refreservation", OpenZFS's
+ * ds_reserved) keeps max(R - unique, 0) charged to its dir's REFRSRV
+ * (and, through the total, to its ancestors); every change of the head's
+ * unique bytes or of R moves that charge (dsl_refrsrv_adjust), which is
+ * what OpenZFS's parent_delta and the refreservation code of snapshot,
+ * destroy and rollback add up to.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +180,25 @@ static int dir_diduse(spa_t *spa, uint64_t dirobj, int which, const struct dsl_a
 						DD_USED_SNAP, tx);
 }
 
+static uint64_t refrsrv_charge(uint64_t refres, uint64_t unique)
+{
+	return refres > unique ? refres - unique : 0;
+}
+
+uint64_t dsl_dir_refreservation(spa_t *spa, uint64_t dirobj)
+{
+	uint64_t v;
+	return dsl_prop_get_uint64(spa, dirobj, "refreservation", false, &v, NULL) == 0 ? v : 0;
+}
+
+int dsl_refrsrv_adjust(spa_t *spa, uint64_t dirobj, uint64_t old_refres, uint64_t new_refres,
+		       uint64_t old_unique, uint64_t new_unique, dmu_tx_t *tx)
+{
+	int64_t delta = (int64_t)refrsrv_charge(new_refres, new_unique) -
+			(int64_t)refrsrv_charge(old_refres, old_unique);
+	return delta ? dsl_dir_diduse_space(spa, dirobj, DD_USED_REFRSRV, delta, 0, 0, tx) : 0;
+}
+
 int dsl_dataset_sync_done(spa_t *spa, const struct dsl_acct *a, const blkptr_t *newbp, dmu_tx_t *tx)
 {
 	dnode_t dn;
@@ -186,6 +212,7 @@ int dsl_dataset_sync_done(spa_t *spa, const struct dsl_acct *a, const blkptr_t *
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	}
 	bp_store(ds + DS_OFF_BP, newbp);
+	uint64_t old_unique = le64(ds + DS_OFF_UNIQUE_BYTES);
 	add64(ds + DS_OFF_REFERENCED, a->used);
 	add64(ds + DS_OFF_COMPRESSED, a->comp);
 	add64(ds + DS_OFF_UNCOMPRESSED, a->uncomp);
@@ -200,7 +227,11 @@ int dsl_dataset_sync_done(spa_t *spa, const struct dsl_acct *a, const blkptr_t *
 	}
 	if (rc)
 		return rc;
-	return dir_diduse(spa, dirobj, DD_USED_HEAD, a, tx);
+	if ((rc = dir_diduse(spa, dirobj, DD_USED_HEAD, a, tx)) != 0)
+		return rc;
+	uint64_t refres = a->unique ? dsl_dir_refreservation(spa, dirobj) : 0;
+	return refres ? dsl_refrsrv_adjust(spa, dirobj, refres, refres, old_unique,
+					   old_unique + (uint64_t)a->unique, tx) : 0;
 }
 
 int dsl_mos_diduse(spa_t *spa, const struct dsl_acct *a, dmu_tx_t *tx)

@@ -52,6 +52,14 @@ int dsl_dir_transfer_space(struct spa *spa, uint64_t dirobj, int64_t delta, int 
 			   dmu_tx_t *tx);
 int dsl_mos_diduse(struct spa *spa, const struct dsl_acct *a, dmu_tx_t *tx);
 
+/* A head's refreservation: its dir's local "refreservation", 0 if unset. */
+uint64_t dsl_dir_refreservation(struct spa *spa, uint64_t dirobj);
+/* The head of dirobj went from refreservation old_refres and unique bytes
+ * old_unique to new_refres and new_unique: move the dir's REFRSRV charge,
+ * max(refreservation - unique, 0), along (and its ancestors' totals). */
+int dsl_refrsrv_adjust(struct spa *spa, uint64_t dirobj, uint64_t old_refres, uint64_t new_refres,
+		       uint64_t old_unique, uint64_t new_unique, dmu_tx_t *tx);
+
 /* Activate per-dataset features that this txg's changes start to use
  * (large_dnode when a dnode over 512 bytes appears), as OpenZFS does. */
 int dsl_dataset_activate_used_features(struct spa *spa, const objset_t *os, dmu_tx_t *tx);

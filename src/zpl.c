@@ -601,80 +601,6 @@ static ssize_t object_path_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_
 	return rc ? rc : (ssize_t)len;
 }
 
-/* ---- volumes ---- */
-
-/* A zvol's data is object 1 of its objset; its size is in object 2. */
-struct zfuse_volume {
-	spa_t *spa;
-	objset_t *os;
-	uint64_t size;
-};
-
-static int volume_open_locked(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
-{
-	spa_t *spa = (spa_t *)pool;
-	struct dsl_dataset_ref ref;
-	*out = NULL;
-	int rc = dsl_dataset_find(spa, name, &ref);
-	if (rc)
-		return rc;
-	if (dsl_dir_is_encrypted(spa, ref.dirobj))
-		return -ZFUSE_E_ACCESS;
-	zfuse_volume_t *v = calloc(1, sizeof(*v));
-	if (!v)
-		return -ZFUSE_E_NOMEM;
-	v->spa = spa;
-	if ((rc = objset_open(spa, &ref.phys.bp, &v->os)) != 0) {
-		free(v);
-		return rc;
-	}
-	dnode_t prop;
-	if (v->os->type != DMU_OST_ZVOL) {
-		rc = -ZFUSE_E_UNSUPPORTED;
-	} else if ((rc = dnode_hold(v->os, 2, &prop)) == 0) {
-		rc = zap_lookup_uint64(&prop, "size", &v->size);
-		dnode_rele(&prop);
-	}
-	if (rc) {
-		zfuse_volume_close(v);
-		return rc;
-	}
-	*out = v;
-	return 0;
-}
-
-uint64_t zfuse_volume_size(const zfuse_volume_t *v)
-{
-	return v->size;
-}
-
-static ssize_t volume_read_locked(zfuse_volume_t *v, void *buf, size_t len, uint64_t off)
-{
-	if (off >= v->size)
-		return 0;
-	if (len > v->size - off)
-		len = (size_t)(v->size - off);
-	dnode_t dn;
-	int rc = dnode_hold(v->os, 1, &dn);
-	if (rc)
-		return rc;
-	zfetch_note_read(v->spa->zfetch, v->os, 1, off, len, dnode_datablksz(&dn), dn.maxblkid);
-	rc = dmu_read(&dn, off, len, buf);
-	dnode_rele(&dn);
-	return rc ? rc : (ssize_t)len;
-}
-
-void zfuse_volume_close(zfuse_volume_t *v)
-{
-	if (!v)
-		return;
-	if (v->os) {
-		zfetch_forget_objset(v->spa->zfetch, v->os);
-		objset_close(v->os);
-	}
-	free(v);
-}
-
 /* ---- locked entry points ---- */
 
 int zfuse_getattr(zfuse_fs_t *fs, uint64_t ino, struct stat *st)
@@ -804,22 +730,5 @@ ssize_t zfuse_object_path(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
 	spa_enter_read(fs->spa);
 	ssize_t rc = object_path_locked(fs, ino, buf, cap);
 	spa_exit(fs->spa);
-	return rc;
-}
-
-ssize_t zfuse_volume_read(zfuse_volume_t *v, void *buf, size_t len, uint64_t off)
-{
-	spa_enter_read(v->spa);
-	ssize_t rc = volume_read_locked(v, buf, len, off);
-	spa_exit(v->spa);
-	return rc;
-}
-
-int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
-{
-	spa_t *spa = (spa_t *)pool;
-	spa_enter_read(spa);
-	int rc = volume_open_locked(pool, name, out);
-	spa_exit(spa);
 	return rc;
 }

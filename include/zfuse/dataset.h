@@ -41,15 +41,38 @@ struct zfuse_prop_setting {
 };
 
 /*
- * Create a filesystem (volsize 0) or, with volsize > 0, a volume of that
- * many bytes (a multiple of its volblocksize, a property here, default
- * 16K), with these properties set locally. The parent must exist.
+ * Create a filesystem (volsize 0), or with volsize > 0 a volume, as `zfs
+ * create [-V volsize]` does, with these properties set locally. The
+ * parent must exist and be a filesystem. A volume is made exactly as
+ * zfuse_volume_create(pool, name, volsize, false, props, nprops): not
+ * sparse.
  * Errors: ZFUSE_E_EXIST (name taken), ZFUSE_E_NOENT (no parent),
- * ZFUSE_E_INVAL (bad name, a snapshot name, bad property or value),
- * ZFUSE_E_NAMETOOLONG.
+ * ZFUSE_E_INVAL (bad name, a snapshot name, bad property or value, a
+ * parent that is a volume), ZFUSE_E_NAMETOOLONG, and those of
+ * zfuse_volume_create.
  */
 int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 			 const struct zfuse_prop_setting *props, size_t nprops);
+
+/*
+ * Create a volume of volsize bytes, as `zfs create -V volsize [-s]`: a
+ * DMU_OST_ZVOL objset whose object 1 holds the data in blocks of
+ * volblocksize (props "volblocksize", creation-only: a power of 2 from
+ * 512 to 128K, up to 16M on pools with large_blocks enabled; default 16K)
+ * and object 2 the size. volsize must be a non-zero multiple of
+ * volblocksize. Unless sparse (-s) or props set refreservation, the
+ * volume gets refreservation = what libzfs's zvol_volsize_to_reservation
+ * computes (volsize scaled for RAID-Z, plus metadata; copies does not
+ * count, as in OpenZFS 2.3), which
+ * is accounted as OpenZFS does (usedbyrefreservation, used, available).
+ * Later volsize changes: zfuse_prop_set(..., "volsize", ...).
+ * Errors: as zfuse_dataset_create, and ZFUSE_E_INVAL (volsize 0 or not a
+ * multiple of volblocksize, bad volblocksize, a property of filesystems
+ * only), ZFUSE_E_UNSUPPORTED (volblocksize over 128K without large_blocks),
+ * ZFUSE_E_NOSPC (the refreservation is more than the space available).
+ */
+int zfuse_volume_create(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
+			const struct zfuse_prop_setting *props, size_t nprops);
 
 /*
  * Take snapshots "ds@snap" of several datasets in one txg, atomically: all
@@ -168,19 +191,18 @@ int zfuse_prop_iter(zfuse_pool_t *pool, const char *name, bool parsable,
 		    void *arg);
 
 /*
- * Set properties locally on dataset name (all or none, one txg; the call
- * returns once it is on disk). Values are parsed as zfs set parses them
- * ("128K", "none", "zstd-fast-10"); a snapshot takes user properties only.
- * A value that needs a per-dataset feature (zstd, sha512/skein/edonr/
- * blake3, recordsize > 128K, dnodesize) activates it on the dataset and
- * the descendants inheriting the value; quota is mirrored into the
- * dsl_dir; open filesystems write with the new values at once.
+ * Set properties locally on dataset name (all or none, one txg).
+ * volsize (volumes) is special, as in zfs: it is the volume's size, a
+ * non-zero multiple of volblocksize; shrinking frees the blocks past the
+ * new end; a refreservation that equals the old size's reservation (a
+ * volume made without -s) is moved to the new size's unless refreservation
+ * is set in the same call. The DSL properties are set first, then the size
+ * (two txgs). refreservation is accounted as OpenZFS does; reservation
+ * cannot be changed yet.
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (unknown property, bad value, a
- * read-only or creation-only property, not one of this dataset's type),
- * ZFUSE_E_UNSUPPORTED (a value this pool's features do not allow, or one
- * zfuse does not maintain yet: reservation/refreservation changes,
- * filesystem/snapshot limits, volsize, version, keylocation, dedup).
- * Each refusal is logged with its reason.
+ * read-only or creation-only property, a bad volsize), ZFUSE_E_UNSUPPORTED
+ * (a value this pool's features do not allow; reservation),
+ * ZFUSE_E_NOSPC (a refreservation larger than the space available).
  */
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops);

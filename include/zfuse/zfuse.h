@@ -233,16 +233,57 @@ ssize_t zfuse_getxattr(zfuse_fs_t *fs, uint64_t ino, const char *name, void *buf
 ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap);
 
 /*
- * Volumes (zvols): their contents as one byte range.
- * zfuse_volume_open errors: ZFUSE_E_NOENT, ZFUSE_E_UNSUPPORTED (not a
- * volume), ZFUSE_E_ACCESS (encrypted). zfuse_volume_read returns the bytes
- * read (0 at the end).
+ * Volumes (zvols): their contents as one byte range of volsize bytes.
+ *
+ * zfuse_volume_open opens a volume or a snapshot of one. A volume of a
+ * pool imported read-write is writable (zfuse_volume_writable) unless it
+ * is a snapshot or its intent log holds records zfuse does not replay; the
+ * handle shares the pool's in-core state of the volume, so what one handle
+ * writes every other reads at once, and a rollback or volsize change shows
+ * in the next call. While a handle is open the volume cannot be destroyed
+ * (ZFUSE_E_BUSY). Errors: ZFUSE_E_NOENT, ZFUSE_E_UNSUPPORTED (not a
+ * volume), ZFUSE_E_ACCESS (encrypted).
+ *
+ * zfuse_volume_size: volsize now (0 if it cannot be read).
+ * zfuse_volume_blocksize: volblocksize (the data block size; fixed at
+ *   creation).
+ * zfuse_volume_read returns the bytes read: short at the end, 0 at or past
+ *   it.
  */
 typedef struct zfuse_volume zfuse_volume_t;
 int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out);
 uint64_t zfuse_volume_size(const zfuse_volume_t *vol);
+uint64_t zfuse_volume_blocksize(const zfuse_volume_t *vol);
 ssize_t zfuse_volume_read(zfuse_volume_t *vol, void *buf, size_t len, uint64_t off);
 void zfuse_volume_close(zfuse_volume_t *vol);
+
+/* Whether zfuse_volume_write/free may be used on vol. */
+bool zfuse_volume_writable(const zfuse_volume_t *vol);
+
+/*
+ * Write len bytes of buf at off (as a write to /dev/zvol/POOL/VOL): the
+ * blocks of volblocksize it covers are rewritten in the pool's open
+ * transaction group, as OpenZFS's zvol writes are; they reach the disk at
+ * the next sync (zfuse_volume_sync, or the pool's timer) and every read
+ * sees them at once. Returns len. A volume never grows by writing.
+ * Errors: ZFUSE_E_ROFS (not writable), ZFUSE_E_FBIG (off + len beyond
+ * volsize), ZFUSE_E_NOSPC (pool full), ZFUSE_E_IO.
+ */
+ssize_t zfuse_volume_write(zfuse_volume_t *vol, const void *buf, size_t len, uint64_t off);
+
+/*
+ * Discard [off, off + len) (BLKDISCARD, fallocate punch-hole): whole
+ * blocks in it are freed and read as zeros, partial ones are zeroed.
+ * Errors: as zfuse_volume_write.
+ */
+int zfuse_volume_free(zfuse_volume_t *vol, uint64_t off, uint64_t len);
+
+/*
+ * Push every change made so far to disk (all datasets of the pool) and
+ * wait for it, as fsync of the device. Errors: ZFUSE_E_IO (the pool has
+ * become read-only; earlier synced state is intact).
+ */
+int zfuse_volume_sync(zfuse_volume_t *vol);
 
 
 /* ==== write side ==================================================== */
