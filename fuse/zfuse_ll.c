@@ -1004,8 +1004,14 @@ static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		at = (uint64_t)st.st_size;
 	}
 	ssize_t w = zfuse_write(n->t.fs->zfs, n->t.obj, buf, size, at);
-	if (w < 0)
+	if (w < 0) {
+		/* With a writeback cache the writer sees only EIO at close:
+		 * the real reason is said here. */
+		if (ll_of(req)->writeback)
+			zf_log(ZFUSE_LOG_WARN, "%s: cached write to object %llu failed: %s",
+			       n->t.fs->name, (unsigned long long)n->t.obj, zfuse_strerror((int)w));
 		reply_status(req, (int)w);
+	}
 	else
 		fuse_reply_write(req, (size_t)w);
 }
