@@ -829,7 +829,7 @@ static int holds_cb(void *arg, const char *tag, uint64_t when)
 	time_t t = (time_t)when;
 	struct tm tm;
 	localtime_r(&t, &tm);
-	strftime(r->when, sizeof(r->when), "%a %b %e %H:%M %Y", &tm);
+	strftime(r->when, sizeof(r->when), "%a %b %e %k:%M %Y", &tm);
 	return r->name && r->tag ? 0 : -ZFUSE_E_NOMEM;
 }
 

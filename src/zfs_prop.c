@@ -405,8 +405,8 @@ void zfs_prop_format_number(zfs_prop_t p, uint64_t v, bool parsable, char *buf, 
 			time_t t = (time_t)v;
 			struct tm tm;
 			localtime_r(&t, &tm);
-			strftime(buf, cap, p == ZFS_PROP_SNAPSHOTS_CHANGED ? "%a %b %e %H:%M:%S %Y" :
-				 "%a %b %e %H:%M %Y", &tm);
+			strftime(buf, cap, p == ZFS_PROP_SNAPSHOTS_CHANGED ? "%a %b %e %k:%M:%S %Y" :
+				 "%a %b %e %k:%M %Y", &tm);
 		}
 		return;
 	case ZPROP_FMT_LIMIT:
