@@ -23,7 +23,11 @@ struct zf_cmd {
 	/* argv[0] is the command name. */
 	int (*run)(int argc, char **argv);
 	void (*usage)(FILE *out);
+	/* zfs-style verbs: run through zf_pool_verb_main (pool_verb.h),
+	 * run and usage NULL. */
+	const struct zf_pool_verb *verb;
 };
+struct zf_pool_verb;
 
 int cmd_create(int argc, char **argv);
 void cmd_create_usage(FILE *out);
@@ -33,30 +37,6 @@ int cmd_mount(int argc, char **argv);
 int cmd_unmount(int argc, char **argv);
 void cmd_unmount_usage(FILE *out);
 void cmd_mount_usage(FILE *out);
-/* zfs-style verbs on a pool (cmd_prop.c, through pool_verb.c). */
-int cmd_list(int argc, char **argv);
-void cmd_list_usage(FILE *out);
-int cmd_get(int argc, char **argv);
-void cmd_get_usage(FILE *out);
-int cmd_set(int argc, char **argv);
-void cmd_set_usage(FILE *out);
-int cmd_inherit(int argc, char **argv);
-void cmd_inherit_usage(FILE *out);
-/* (cmd_dataset.c) */
-int cmd_snapshot(int argc, char **argv);
-void cmd_snapshot_usage(FILE *out);
-int cmd_destroy(int argc, char **argv);
-void cmd_destroy_usage(FILE *out);
-int cmd_rollback(int argc, char **argv);
-int cmd_clone(int argc, char **argv);
-int cmd_rename(int argc, char **argv);
-int cmd_hold(int argc, char **argv);
-int cmd_release(int argc, char **argv);
-int cmd_holds(int argc, char **argv);
-void cmd_hold_usage(FILE *out);
-void cmd_rename_usage(FILE *out);
-void cmd_clone_usage(FILE *out);
-void cmd_rollback_usage(FILE *out);
 /* `zfuse create` names a dataset (one operand with a '/'), not a pool. */
 bool cmd_create_is_dataset(int argc, char **argv);
 /* "123", "16M", "2G" (K/M/G/T powers of 1024) into *out; -1 if malformed. */

@@ -906,76 +906,20 @@ const struct zf_pool_verb zf_verb_holds = {
 
 /* ---- the command table's entries ---------------------------------------------- */
 
-int cmd_hold(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_hold, argc, argv);
-}
-
-int cmd_release(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_release, argc, argv);
-}
-
-int cmd_holds(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_holds, argc, argv);
-}
-
-void cmd_hold_usage(FILE *out)
-{
-	hold_usage(out);
-}
-
-int cmd_rename(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_rename, argc, argv);
-}
-
-void cmd_rename_usage(FILE *out)
-{
-	rename_usage(out);
-}
-
-int cmd_clone(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_clone, argc, argv);
-}
-
-void cmd_clone_usage(FILE *out)
-{
-	clone_usage(out);
-}
 
 
-int cmd_snapshot(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_snapshot, argc, argv);
-}
 
-int cmd_destroy(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_destroy, argc, argv);
-}
 
-int cmd_rollback(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_rollback, argc, argv);
-}
 
-void cmd_snapshot_usage(FILE *out)
-{
-	snapshot_usage(out);
-}
 
-void cmd_destroy_usage(FILE *out)
-{
-	destroy_usage(out);
-}
 
-void cmd_rollback_usage(FILE *out)
-{
-	rollback_usage(out);
-}
+
+
+
+
+
+
+
 
 /* `zfuse create` with one operand below a pool makes a dataset. */
 bool cmd_create_is_dataset(int argc, char **argv)

@@ -947,14 +947,3 @@ const struct zf_pool_verb zf_verb_inherit = {
 	ZF_POOL_OPERAND_LAST, inherit_run, inherit_usage,
 };
 
-int cmd_list(int argc, char **argv) { return zf_pool_verb_main(&zf_verb_list, argc, argv); }
-int cmd_get(int argc, char **argv) { return zf_pool_verb_main(&zf_verb_get, argc, argv); }
-int cmd_set(int argc, char **argv) { return zf_pool_verb_main(&zf_verb_set, argc, argv); }
-int cmd_inherit(int argc, char **argv)
-{
-	return zf_pool_verb_main(&zf_verb_inherit, argc, argv);
-}
-void cmd_list_usage(FILE *out) { list_usage(out); }
-void cmd_get_usage(FILE *out) { get_usage(out); }
-void cmd_set_usage(FILE *out) { set_usage(out); }
-void cmd_inherit_usage(FILE *out) { inherit_usage(out); }

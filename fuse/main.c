@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "pool_verb.h"
 #include "zfuse_ll.h"	/* for the libfuse version */
 
 static int cmd_help(int argc, char **argv);
@@ -15,35 +16,28 @@ static int cmd_version(int argc, char **argv);
 static void cmd_version_usage(FILE *out);
 
 static const struct zf_cmd commands[] = {
-	{ "mount", "mount a pool image through FUSE (read-write when it can be written)", cmd_mount, cmd_mount_usage },
+	{ "mount", "mount a pool image through FUSE (read-write when it can be written)", cmd_mount, cmd_mount_usage, NULL },
 	{ "unmount", "unmount a zfuse mount and its child datasets' mounts", cmd_unmount,
-	  cmd_unmount_usage },
-	{ "umount", "the same as unmount", cmd_unmount, cmd_unmount_usage },
+	  cmd_unmount_usage, NULL },
+	{ "umount", "the same as unmount", cmd_unmount, cmd_unmount_usage, NULL },
 	{ "create", "create a pool on image files (as zpool create), or a filesystem in one "
-	  "(as zfs create)", cmd_create, cmd_create_usage },
+	  "(as zfs create)", cmd_create, cmd_create_usage, NULL },
 	{ "inspect", "look inside pool images (labels, objects, blocks, verify)", cmd_inspect,
-	  cmd_inspect_usage },
-	{ "list", "list datasets with space figures and properties (as zfs list)", cmd_list,
-	  cmd_list_usage },
-	{ "get", "show dataset properties and their sources (as zfs get)", cmd_get,
-	  cmd_get_usage },
-	{ "set", "set dataset properties (as zfs set)", cmd_set, cmd_set_usage },
-	{ "inherit", "make a property inherited again (as zfs inherit)", cmd_inherit,
-	  cmd_inherit_usage },
-	{ "snapshot", "take snapshots of datasets (as zfs snapshot)", cmd_snapshot,
-	  cmd_snapshot_usage },
-	{ "destroy", "destroy datasets and snapshots (as zfs destroy)", cmd_destroy,
-	  cmd_destroy_usage },
-	{ "rollback", "roll a dataset back to a snapshot (as zfs rollback)", cmd_rollback,
-	  cmd_rollback_usage },
-	{ "clone", "make a filesystem from a snapshot (as zfs clone)", cmd_clone, cmd_clone_usage },
-	{ "rename", "rename a dataset or snapshot (as zfs rename)", cmd_rename, cmd_rename_usage },
-	{ "hold", "place a user hold on snapshots (as zfs hold)", cmd_hold, cmd_hold_usage },
-	{ "release", "remove a user hold from snapshots (as zfs release)", cmd_release,
-	  cmd_hold_usage },
-	{ "holds", "list the user holds of snapshots (as zfs holds)", cmd_holds, cmd_hold_usage },
-	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage },
-	{ "help", "show help for a command", cmd_help, cmd_help_usage },
+	  cmd_inspect_usage, NULL },
+	{ .name = "list", .verb = &zf_verb_list },
+	{ .name = "get", .verb = &zf_verb_get },
+	{ .name = "set", .verb = &zf_verb_set },
+	{ .name = "inherit", .verb = &zf_verb_inherit },
+	{ .name = "snapshot", .verb = &zf_verb_snapshot },
+	{ .name = "destroy", .verb = &zf_verb_destroy },
+	{ .name = "rollback", .verb = &zf_verb_rollback },
+	{ .name = "clone", .verb = &zf_verb_clone },
+	{ .name = "rename", .verb = &zf_verb_rename },
+	{ .name = "hold", .verb = &zf_verb_hold },
+	{ .name = "release", .verb = &zf_verb_release },
+	{ .name = "holds", .verb = &zf_verb_holds },
+	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage, NULL },
+	{ "help", "show help for a command", cmd_help, cmd_help_usage, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -59,7 +53,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: zfuse COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-9s %s\n", commands[i].name,
+			commands[i].verb ? commands[i].verb->summary : commands[i].summary);
 	fprintf(out, "\nRun 'zfuse help COMMAND' for a command's options.\n");
 }
 
@@ -85,7 +80,10 @@ static int cmd_help(int argc, char **argv)
 		usage(stderr);
 		return ZF_EXIT_USAGE;
 	}
-	c->usage(stdout);
+	if (c->verb)
+		c->verb->usage(stdout);
+	else
+		c->usage(stdout);
 	return ZF_EXIT_OK;
 }
 
@@ -135,5 +133,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return ZF_EXIT_USAGE;
 	}
+	if (c->verb)
+		return zf_pool_verb_main(c->verb, argc - 1, argv + 1);
 	return c->run(argc - 1, argv + 1);
 }

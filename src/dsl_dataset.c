@@ -27,6 +27,7 @@
 #include "dsl_sync.h"
 #include "spa_impl.h"
 #include "zap.h"
+#include "zil.h"
 #include "zfeature_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -343,4 +344,17 @@ bool dsl_dataset_has_bookmarks(spa_t *spa, uint64_t head)
 	if (mos_zap_lookup(spa, head, DS_FIELD_BOOKMARK_NAMES, &zapobj) != 0)
 		return false;
 	return zap_count(spa->mos, zapobj, &n) != 0 || n > 0;
+}
+
+int dsl_objset_has_log(spa_t *spa, const blkptr_t *bp, bool *has_log)
+{
+	objset_t *os;
+	int rc = objset_open(spa, bp, &os);
+	if (rc)
+		return rc;
+	blkptr_t log;
+	zil_header_log_bp(os, &log);
+	*has_log = !bp_is_hole(&log);
+	objset_close(os);
+	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "blkptr.h"
 #include "dmu_tx.h"
 
 struct spa;
@@ -62,6 +63,10 @@ int dsl_dir_rename_sync(struct spa *spa, uint64_t dirobj, uint64_t newparent, co
 /* Whether head has bookmarks. zfuse does not keep their space estimates
  * and deadlist keys yet, so snapshot changes of such a head are refused. */
 bool dsl_dataset_has_bookmarks(struct spa *spa, uint64_t head);
+
+/* Whether the objset at bp has an intent log header (clone and rollback
+ * would have to write a copy with it zeroed, which zfuse does not). */
+int dsl_objset_has_log(struct spa *spa, const blkptr_t *bp, bool *has_log);
 
 /* Count a snapshot opened through zfuse_fs_open, or stop counting one
  * (exclusive pool lock). Errors: ZFUSE_E_NOMEM. */

@@ -86,6 +86,15 @@ static int free_if(spa_t *spa, uint64_t obj, dmu_tx_t *tx)
 	return obj ? dmu_object_free(spa->mos, obj, tx) : 0;
 }
 
+/* Free the MOS objects a dataset or dir points to (0: none). */
+static int free_objects(spa_t *spa, dmu_tx_t *tx, const uint64_t *objs, int n)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = free_if(spa, objs[i], tx);
+	return rc;
+}
+
 /* Remove the entry whose value is `value` from MOS ZAP zapobj. */
 static int zap_remove_value(spa_t *spa, uint64_t zapobj, uint64_t value, dmu_tx_t *tx)
 {
@@ -238,11 +247,8 @@ int dsl_destroy_snapshot_sync_impl(spa_t *spa, uint64_t sobj, dmu_tx_t *tx)
 	if (rc == 0)
 		rc = zap_remove_value(spa, head.snapnames_zapobj, sobj, tx);
 	if (rc == 0)
-		rc = free_if(spa, s.next_clones_obj, tx);
-	if (rc == 0)
-		rc = free_if(spa, s.props_obj, tx);
-	if (rc == 0)
-		rc = free_if(spa, s.userrefs_obj, tx);
+		rc = free_objects(spa, tx, (uint64_t[]){ s.next_clones_obj, s.props_obj,
+							 s.userrefs_obj }, 3);
 	if (rc == 0)
 		rc = free_dsl_object(spa, sobj, tx);
 	if (rc == 0)
@@ -354,13 +360,8 @@ int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
 	if (rc == 0)
 		rc = zap_remove_value(spa, parent.child_dir_zapobj, dirobj, tx);
 	if (rc == 0)
-		rc = free_if(spa, dd.props_zapobj, tx);
-	if (rc == 0)
-		rc = free_if(spa, dd.child_dir_zapobj, tx);
-	if (rc == 0)
-		rc = free_if(spa, dd.deleg_zapobj, tx);
-	if (rc == 0)
-		rc = free_if(spa, dd.clones, tx);
+		rc = free_objects(spa, tx, (uint64_t[]){ dd.props_zapobj, dd.child_dir_zapobj,
+							 dd.deleg_zapobj, dd.clones }, 4);
 	if (rc == 0)
 		rc = free_dsl_object(spa, dirobj, tx);
 	return rc;
@@ -381,13 +382,9 @@ int dsl_dataset_rollback_check(spa_t *spa, uint64_t head, uint64_t snapobj)
 		return rc;
 	/* A snapshot with an intent log header would need it zeroed in a
 	 * copy of its objset block (§7.4 step 4); zfuse never makes one. */
-	objset_t *os;
-	if ((rc = objset_open(spa, &s.bp, &os)) != 0)
+	bool has_log;
+	if ((rc = dsl_objset_has_log(spa, &s.bp, &has_log)) != 0)
 		return rc;
-	blkptr_t log;
-	zil_header_log_bp(os, &log);
-	bool has_log = !bp_is_hole(&log);
-	objset_close(os);
 	return has_log ? SET_ERROR(-ZFUSE_E_UNSUPPORTED) : 0;
 }
 

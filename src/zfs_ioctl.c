@@ -633,13 +633,9 @@ static int clone_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 	dsl_dataset_phys_t o;
 	if ((rc = dsl_dataset_read(spa, a->origin_ds, &o)) != 0)
 		return rc;
-	objset_t *os;
-	if ((rc = objset_open(spa, &o.bp, &os)) != 0)
+	bool has_log;
+	if ((rc = dsl_objset_has_log(spa, &o.bp, &has_log)) != 0)
 		return rc;
-	blkptr_t log;
-	zil_header_log_bp(os, &log);
-	bool has_log = !bp_is_hole(&log);
-	objset_close(os);
 	if (has_log) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': the origin snapshot has an intent "
 			"log, which zfuse does not rewrite", a->name.ds);

@@ -140,3 +140,14 @@ scratch_mount_cleanup() {
 	[ -n "$mount_pid" ] && kill "$mount_pid" 2>/dev/null
 	rm -rf "$work"
 }
+
+# Results, a line each; notok marks the run failed (the caller exits $fail).
+ok() { echo "ok: $*"; }
+notok() { echo "not ok: $*"; fail=1; }
+
+# oracle DIR: run DIR/job.sh in the OpenZFS VM; its output is DIR/oracle.out.
+oracle() {
+	chmod +x "$1/job.sh"
+	OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$1" > "$1/oracle.out" 2>&1 ||
+		{ tail -30 "$1/oracle.out"; notok "oracle job in $1"; return 1; }
+}

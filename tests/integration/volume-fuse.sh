@@ -12,8 +12,6 @@ ZFUSE=$1
 require fuse zdb
 scratch_mount volume
 fail=0
-ok() { echo "ok: $*"; }
-notok() { echo "not ok: $*"; fail=1; }
 img=$work/vp.img
 M=$((1 << 20))
 mkdir -p "$mnt"

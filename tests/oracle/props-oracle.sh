@@ -29,8 +29,6 @@ cleanup() {
 }
 trap cleanup EXIT
 fail=0
-ok() { echo "ok: $*"; }
-notok() { echo "not ok: $*"; fail=1; }
 run() {  # run COMMAND...: must succeed
 	"$@" > "$work/run.out" 2>&1 || notok "$* -> $(tail -3 "$work/run.out")"
 }

@@ -37,13 +37,6 @@ require qemu zdb
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-vol.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 fail=0
-ok() { echo "ok: $*"; }
-notok() { echo "not ok: $*"; fail=1; }
-oracle() {  # oracle DIR: run DIR/job.sh in the OpenZFS VM
-	chmod +x "$1/job.sh"
-	OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$1" > "$1/oracle.out" 2>&1 ||
-		{ tail -30 "$1/oracle.out"; notok "oracle job in $1"; return 1; }
-}
 M=$((1 << 20))
 COLS=name,type,used,referenced,volsize,volblocksize,refreservation,usedbyrefreservation,usedbysnapshots,usedbydataset
 
