@@ -113,11 +113,18 @@ static void evict(arc_t *arc)
 
 int arc_read(spa_t *spa, const blkptr_t *bp, arc_buf_t **out)
 {
+	return arc_read_key(spa, bp, NULL, out);
+}
+
+int arc_read_key(spa_t *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_buf_t **out)
+{
 	arc_t *arc = spa->arc;
 	uint64_t lsize = bp_get_lsize(bp);
 	if (lsize > SPA_MAXBLOCKSIZE)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	bool cacheable = !bp_is_embedded(bp) && !bp_is_hole(bp);
+	/* A keyless read of an encrypted block (a dnode block with sealed
+	 * bonus buffers) must neither fill nor hit the cache of opened ones. */
+	bool cacheable = !bp_is_embedded(bp) && !bp_is_hole(bp) && (key || !bp_is_encrypted(bp));
 	uint64_t kv = 0, ko = 0, kb = 0;
 	if (cacheable) {
 		kv = dva_vdev(&bp->blk_dva[0]);
@@ -148,7 +155,7 @@ int arc_read(spa_t *spa, const blkptr_t *bp, arc_buf_t **out)
 		return -ZFUSE_E_NOMEM;
 	}
 	nb->size = lsize;
-	int rc = zio_read(spa, bp, nb->data);
+	int rc = zio_read_key(spa, bp, key, nb->data);
 	if (rc) {
 		buf_free(nb);
 		return rc;

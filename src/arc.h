@@ -38,6 +38,10 @@ void arc_destroy(arc_t *arc);
  */
 int arc_read(struct spa *spa, const blkptr_t *bp, arc_buf_t **out);
 void arc_release(struct spa *spa, arc_buf_t *buf);
+/* arc_read for a block of an objset with master key key (zio_read_key).
+ * Encrypted blocks read without a key are never cached. */
+struct zio_crypt_key;
+int arc_read_key(struct spa *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_buf_t **out);
 
 /* Cache a copy of the lsize decoded bytes of a block just written as bp
  * (a sync's partially rewritten data blocks, which the next partial write

@@ -465,7 +465,7 @@ int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
 		*out = b;
 		return 0;
 	}
-	rc = arc_read(dn->os->spa, &bp, out);
+	rc = arc_read_key(dn->os->spa, &bp, dn->os->key, out);
 	if (rc) {
 		spa_log(dn->os->spa, ZFUSE_LOG_WARN,
 			"cannot read object %llu level %d block %llu: %s",

@@ -12,6 +12,7 @@
 #include "dmu_types.h"
 #include "dbuf.h"
 #include "dnode.h"
+#include "dsl_crypt.h"
 #include "spa_impl.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -85,7 +86,7 @@ int dnode_spill_hold(dnode_t *dn, arc_buf_t **out)
 	blkptr_t bp;
 	if (dnode_spill_bp(dn, &bp) != 0 || bp_is_hole(&bp))
 		return -ZFUSE_E_NOENT;
-	return arc_read(dn->os->spa, &bp, out);
+	return arc_read_key(dn->os->spa, &bp, dn->os->key, out);
 }
 
 void dnode_blkptr(const dnode_t *dn, int i, blkptr_t *bp)
@@ -261,5 +262,8 @@ int objset_reload(objset_t *os, const blkptr_t *bp)
 
 void objset_close(objset_t *os)
 {
+	if (!os)
+		return;
+	dsl_crypt_key_rele(os->spa, os->key);
 	free(os);
 }

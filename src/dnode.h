@@ -66,6 +66,9 @@ typedef struct objset {
 	uint64_t recordsize;
 	unsigned dnodesize;	/* bytes of new dnodes: 512 (legacy) .. 16K; auto is 1K */
 	int xattr;		/* ZFS_XATTR_*: 0 off, 1 dir, 2 sa */
+	/* The dataset's master key (held from the keystore) when it is
+	 * encrypted and the key is loaded: reads decrypt and verify MACs. */
+	struct zio_crypt_key *key;
 } objset_t;
 
 /*

@@ -26,7 +26,7 @@ static const struct {
 	[ZFUSE_E_RANGE - ZFUSE_E_BASE] = { ERANGE, "buffer too small" },
 	[ZFUSE_E_NOTFOUND_POOL - ZFUSE_E_BASE] = { ENOENT, "no importable pool found" },
 	[ZFUSE_E_MISSING_DEV - ZFUSE_E_BASE] = { ENXIO, "too many devices missing" },
-	[ZFUSE_E_ACCESS - ZFUSE_E_BASE] = { EACCES, "dataset is encrypted; keys are not supported" },
+	[ZFUSE_E_ACCESS - ZFUSE_E_BASE] = { EACCES, "encryption key not loaded" },
 	[ZFUSE_E_NAMETOOLONG - ZFUSE_E_BASE] = { ENAMETOOLONG, "name too long" },
 	[ZFUSE_E_NOSPC - ZFUSE_E_BASE] = { ENOSPC, "no space left in the pool" },
 	[ZFUSE_E_EXIST - ZFUSE_E_BASE] = { EEXIST, "already exists" },
@@ -37,6 +37,8 @@ static const struct {
 	[ZFUSE_E_MLINK - ZFUSE_E_BASE] = { EMLINK, "too many links" },
 	[ZFUSE_E_BUSY - ZFUSE_E_BASE] = { EBUSY, "busy" },
 	[ZFUSE_E_DQUOT - ZFUSE_E_BASE] = { EDQUOT, "disk quota exceeded" },
+	[ZFUSE_E_KEY - ZFUSE_E_BASE] = { EACCES, "incorrect key provided" },
+	[ZFUSE_E_AUTH - ZFUSE_E_BASE] = { EIO, "block failed authentication (MAC mismatch)" },
 };
 
 static int error_index(int err)

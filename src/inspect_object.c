@@ -298,7 +298,7 @@ static int emit_tree(emitter_t *em, dnode_t *dn, int level, uint64_t blkid, cons
 	em_str(em, "bp", desc);
 	if (level > 0 && !bp_is_hole(bp) && (verbosity > 1 || level > 1)) {
 		arc_buf_t *b;
-		int r = arc_read(dn->os->spa, bp, &b);
+		int r = arc_read_key(dn->os->spa, bp, dn->os->key, &b);
 		if (r) {
 			em_str(em, "error", zfuse_strerror(r));
 			(*damage)++;

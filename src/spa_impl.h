@@ -74,6 +74,7 @@ typedef struct spa {
 	uint64_t config_obj;	/* MOS object holding mos_config */
 	uint64_t pool_state;	/* POOL_STATE_* written into labels */
 	uint64_t feature_enabled_txg_obj;	/* MOS "feature_enabled_txg" ZAP; 0: none */
+	struct spa_keystore *keystore;	/* loaded encryption keys (dsl_crypt.c) */
 } spa_t;
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "spa_impl.h"
+#include "dsl_crypt.h"
 #include "spa_lock.h"
 
 #ifndef NDEBUG
@@ -25,12 +26,14 @@ void spa_locks_init(spa_t *spa)
 	pthread_rwlock_init(&spa->lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 	pthread_mutex_init(&spa->sync_mu, NULL);
+	spa_keystore_init(spa);
 }
 
 void spa_locks_destroy(spa_t *spa)
 {
 	pthread_rwlock_destroy(&spa->lock);
 	pthread_mutex_destroy(&spa->sync_mu);
+	spa_keystore_fini(spa);
 }
 
 #ifndef NDEBUG

@@ -13,6 +13,7 @@
 #include "spa_misc.h"
 #include "zio.h"
 #include "zio_compress.h"
+#include "zio_crypt.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
@@ -186,7 +187,30 @@ static int decode(spa_t *spa, const blkptr_t *bp, const void *src, uint64_t psiz
 	return zio_decompress(comp, src, psize, out, lsize);
 }
 
+/* An encrypted level-0 block with its key: ciphertext checksummed,
+ * opened (MAC verified), then decompressed. */
+static int read_encrypted(spa_t *spa, const blkptr_t *bp, zio_crypt_key_t *key, void *out)
+{
+	uint64_t psize = bp_get_psize(bp);
+	uint8_t *phys = malloc(psize), *plain = malloc(psize);
+	int rc = phys && plain ? zio_read_phys_depth(spa, bp, phys, -1, 0) : -ZFUSE_E_NOMEM;
+	if (rc == 0)
+		rc = zio_crypt_decrypt(key, bp, phys, plain, psize);
+	if (rc == 0)
+		rc = decode(spa, bp, plain, psize, out);
+	if (plain)
+		explicit_bzero(plain, psize);
+	free(phys);
+	free(plain);
+	return rc;
+}
+
 int zio_read(spa_t *spa, const blkptr_t *bp, void *out)
+{
+	return zio_read_key(spa, bp, NULL, out);
+}
+
+int zio_read_key(spa_t *spa, const blkptr_t *bp, zio_crypt_key_t *key, void *out)
 {
 	uint64_t lsize = bp_get_lsize(bp);
 	if (lsize > SPA_MAXBLOCKSIZE)
@@ -205,28 +229,43 @@ int zio_read(spa_t *spa, const blkptr_t *bp, void *out)
 		memset(out, 0, lsize);
 		return 0;
 	}
+	uint64_t psize = bp_get_psize(bp);
+	if (psize > SPA_MAXBLOCKSIZE)
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (bp_is_encrypted(bp)) {
+		if (key)
+			return read_encrypted(spa, bp, key, out);
 		/* Encrypted dnode blocks are stored raw with dnode cores and
 		 * block pointers in clear (only bonus buffers are sealed): the
 		 * object structure stays inspectable without keys. */
 		if (bp_get_type(bp) == DMU_OT_DNODE && bp_get_compress(bp) == ZIO_COMPRESS_OFF &&
-		    bp_get_psize(bp) == lsize)
+		    psize == lsize)
 			return zio_read_phys_depth(spa, bp, out, -1, 0);
 		return -ZFUSE_E_ACCESS;
 	}
-	uint64_t psize = bp_get_psize(bp);
-	if (psize > SPA_MAXBLOCKSIZE)
-		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	unsigned comp = bp_get_compress(bp);
 	bool raw = comp == ZIO_COMPRESS_OFF || comp == ZIO_COMPRESS_INHERIT;
-	if (raw && psize == lsize)
-		return zio_read_phys_depth(spa, bp, out, -1, 0);
-	uint8_t *phys = malloc(psize);
-	if (!phys)
-		return -ZFUSE_E_NOMEM;
-	int rc = zio_read_phys_depth(spa, bp, phys, -1, 0);
-	if (rc == 0)
-		rc = decode(spa, bp, phys, psize, out);
-	free(phys);
+	bool auth = bp_uses_crypt(bp) && bp_get_level(bp) == 0 && key &&
+		    bp_get_type(bp) != DMU_OT_OBJSET;
+	int rc;
+	if (raw && psize == lsize) {
+		rc = zio_read_phys_depth(spa, bp, out, -1, 0);
+		if (rc == 0 && auth)
+			rc = zio_crypt_verify_auth(key, bp, out, psize);
+	} else {
+		uint8_t *phys = malloc(psize);
+		if (!phys)
+			return -ZFUSE_E_NOMEM;
+		rc = zio_read_phys_depth(spa, bp, phys, -1, 0);
+		if (rc == 0 && auth)
+			rc = zio_crypt_verify_auth(key, bp, phys, psize);
+		if (rc == 0)
+			rc = decode(spa, bp, phys, psize, out);
+		free(phys);
+	}
+	/* Indirect blocks of encrypted objsets carry a checksum of their
+	 * children's MACs: verifiable without keys. */
+	if (rc == 0 && bp_uses_crypt(bp) && bp_get_level(bp) > 0)
+		rc = zio_crypt_verify_indirect(bp, out, lsize);
 	return rc;
 }

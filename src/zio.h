@@ -21,6 +21,17 @@ struct spa;
  */
 int zio_read(struct spa *spa, const blkptr_t *bp, void *out);
 
+/*
+ * The same for a block of an encrypted objset whose master key is key
+ * (NULL: not loaded). With the key, encrypted blocks are decrypted and
+ * their MACs verified, authenticated blocks' HMACs checked; without it
+ * encrypted data is ZFUSE_E_ACCESS except dnode blocks, returned as
+ * stored (bonus buffers sealed). Indirect blocks' checksums of MACs are
+ * verified either way. Errors as zio_read, and ZFUSE_E_AUTH.
+ */
+struct zio_crypt_key;
+int zio_read_key(struct spa *spa, const blkptr_t *bp, struct zio_crypt_key *key, void *out);
+
 /* Read the physical (stored) bytes of bp: bp_get_psize bytes, verified.
  * For an inspector's "block" command and for scrubbing one DVA:
  * dva_index < 0 tries every DVA; otherwise only that one. */

@@ -21,6 +21,7 @@
 #include "sa.h"
 #include "spa.h"
 #include "zap.h"
+#include "dsl_crypt.h"
 #include "zpl_impl.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -40,6 +41,33 @@ static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 }
 
 static int fs_open_locked(zfuse_fs_t *fs);
+
+/* Give an encrypted dataset's objset its master key (a shared objset may
+ * have been opened before the key was loaded) and check the objset
+ * block's MACs with it, before anything of it is read. */
+static int fs_crypt_key(zfuse_fs_t *fs)
+{
+	objset_t *os = fs->os;
+	if (!os->key) {
+		zio_crypt_key_t *key;
+		int rc = dsl_crypt_key_hold(fs->spa, fs->dirobj, &key);
+		if (rc) {
+			spa_log(fs->spa, ZFUSE_LOG_ERROR, "cannot open the key of %s: %s", fs->name,
+				zfuse_strerror(rc));
+			return rc;
+		}
+		/* Two openers may race for a shared objset: one key suffices. */
+		zio_crypt_key_t *none = NULL;
+		if (!__atomic_compare_exchange_n(&os->key, &none, key, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			dsl_crypt_key_rele(fs->spa, key);
+	}
+	int rc = zio_crypt_verify_objset(os->key, os->phys, os->phys_size);
+	if (rc)
+		spa_log(fs->spa, ZFUSE_LOG_ERROR, "dataset %s: the objset block fails its MAC "
+			"(tampered or damaged)", fs->name);
+	return rc;
+}
 
 int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 {
@@ -69,11 +97,22 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 	}
 	spa_enter_read(spa);
 	bool encrypted = dsl_dir_is_encrypted(spa, fs->dirobj);
-	spa_exit(spa);
-	if (encrypted) {
-		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is encrypted; zfuse cannot decrypt it", name);
+	uint64_t rootdir = 0;
+	if (encrypted && dsl_crypt_root(spa, fs->dirobj, &rootdir) == 0 &&
+	    !spa_keystore_wkey_loaded(spa, rootdir)) {
+		char root[256] = "?";
+		dsl_dir_name(spa, rootdir, root, sizeof(root));
+		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is encrypted and the key of its encryption "
+			"root %s is not loaded", name, root);
 		rc = -ZFUSE_E_ACCESS;
+	}
+	spa_exit(spa);
+	if (rc)
 		goto fail;
+	if (encrypted) {
+		/* Reading encrypted datasets is all zfuse does: writing would need
+		 * block encryption, which it lacks. */
+		fs->crypt_readonly = true;
 	}
 	if (!fs->snapshot && spa->writable) {
 		/* A clone's livelist is dropped before zfuse writes to it, as
@@ -117,6 +156,8 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	/* Snapshots are immutable: a private read-only objset. */
 	if (fs->snapshot && (rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
 		return rc;
+	if (fs->crypt_readonly && (rc = fs_crypt_key(fs)) != 0)
+		return rc;
 	if (fs->os->type != DMU_OST_ZFS) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is not a filesystem (objset type %" PRIu64 ")",
 			name, fs->os->type);
@@ -151,6 +192,11 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	if (spa->writable && !fs->snapshot && !fs->writable)
 		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s has ZPL version %" PRIu64 " (legacy znodes); "
 			"zfuse writes only ZPL 5 (SA) filesystems: mounted read-only", name, fs->version);
+	if (fs->writable && fs->crypt_readonly) {
+		fs->writable = false;
+		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s is encrypted: zfuse reads encrypted datasets "
+			"but does not write them yet: mounted read-only", name);
+	}
 	char why[160];
 	if (fs->writable && !dsl_dataset_writable(spa, fs->dsobj, why, sizeof(why))) {
 		fs->writable = false;

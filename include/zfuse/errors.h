@@ -48,6 +48,8 @@ enum zfuse_error {
 	ZFUSE_E_MLINK,		/* too many links (EMLINK) */
 	ZFUSE_E_BUSY,		/* pool or dataset in use (EBUSY) */
 	ZFUSE_E_DQUOT,		/* a quota or refquota is reached (EDQUOT) */
+	ZFUSE_E_KEY,		/* incorrect key: the wrapped master key does not verify (EACCES) */
+	ZFUSE_E_AUTH,		/* an encrypted block failed its MAC (EIO) */
 	ZFUSE_E_LAST
 };
 

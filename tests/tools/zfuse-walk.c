@@ -5,7 +5,9 @@
  * against fixture manifests directly and a FUSE-level difference can be
  * told apart from a backend one.
  *
- * usage: zfuse-walk DATASET IMAGE...
+ * usage: zfuse-walk [--txg N] [--children] [--key LOCATION] DATASET IMAGE...
+ * --key loads the key of DATASET's encryption root from LOCATION
+ * (file:///PATH) first.
  */
 #include <dirent.h>
 #include <inttypes.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "zfuse/crypt.h"
 #include "zfuse/zfuse.h"
 
 struct line {
@@ -219,13 +222,25 @@ static int print_child(const struct zfuse_dataset_info *info, void *arg)
 	return 0;
 }
 
+static void log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	fprintf(stderr, "%s\n", msg);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t txg = 0;
 	bool children = false;
+	const char *keyloc = NULL;
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "--txg") && argc > 2) {
 			txg = strtoull(argv[2], NULL, 10);
+			argv += 2;
+			argc -= 2;
+		} else if (!strcmp(argv[1], "--key") && argc > 2) {
+			keyloc = argv[2];
 			argv += 2;
 			argc -= 2;
 		} else if (!strcmp(argv[1], "--children")) {
@@ -237,11 +252,13 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: zfuse-walk [--txg N] [--children] DATASET IMAGE...\n");
+		fprintf(stderr, "usage: zfuse-walk [--txg N] [--children] [--key LOCATION] DATASET "
+			"IMAGE...\n");
 		return 2;
 	}
 	struct zfuse_import_opts o = { .paths = (const char *const *)argv + 2,
-				       .npaths = (size_t)argc - 2, .txg = txg };
+				       .npaths = (size_t)argc - 2, .txg = txg, .log = log_stderr,
+				       .log_level = ZFUSE_LOG_ERROR };
 	zfuse_pool_t *pool;
 	int rc = zfuse_pool_import(&o, &pool);
 	if (rc) {
@@ -253,6 +270,18 @@ int main(int argc, char **argv)
 		rc = zfuse_dataset_iter(pool, print_child, &c);
 		zfuse_pool_close(pool);
 		return rc ? 1 : 0;
+	}
+	if (keyloc) {
+		struct zfuse_crypt_info ci;
+		char mat[ZFUSE_KEY_MATERIAL_MAX + 2];
+		size_t len = 0;
+		if ((rc = zfuse_crypt_info(pool, argv[1], &ci)) != 0 ||
+		    (rc = zfuse_key_read_location(keyloc, ci.keyformat, mat, sizeof(mat), &len)) != 0 ||
+		    (rc = zfuse_key_load(pool, ci.root, mat, len)) != 0) {
+			fprintf(stderr, "key for %s: %s\n", argv[1], zfuse_strerror(rc));
+			zfuse_pool_close(pool);
+			return 1;
+		}
 	}
 	zfuse_fs_t *fs;
 	rc = zfuse_fs_open(pool, argv[1], &fs);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * zfuse/crypt.h — keys of natively encrypted datasets.
+ *
+ * An encryption root holds the wrapping key (from a passphrase, 64 hex
+ * digits or 32 raw bytes, its `keyformat`); every encrypted dataset under
+ * it (children that inherit the key, snapshots, clones) has a master key
+ * wrapped by it. Loading a root's key checks it against the root's
+ * wrapped master key (a wrong key fails that MAC) and keeps it in memory
+ * only, until unloaded or the pool is closed (then it is wiped). With the
+ * key loaded, zfuse_fs_open opens the root's datasets read-only.
+ */
+#ifndef ZFUSE_CRYPT_H
+#define ZFUSE_CRYPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "zfuse.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum zfuse_keyformat {
+	ZFUSE_KEYFORMAT_NONE = 0,
+	ZFUSE_KEYFORMAT_RAW = 1,
+	ZFUSE_KEYFORMAT_HEX = 2,
+	ZFUSE_KEYFORMAT_PASSPHRASE = 3,
+};
+
+/* Longest key material any key format takes (a passphrase). */
+#define ZFUSE_KEY_MATERIAL_MAX 512
+
+struct zfuse_crypt_info {
+	char root[256];			/* encryption root's full name */
+	enum zfuse_keyformat keyformat;	/* the root's */
+	char keylocation[1024];		/* the root's: "prompt", "file:///..." */
+	bool loaded;			/* the root's key is loaded */
+};
+
+/*
+ * Encryption facts of dataset `name` (filesystem, volume or snapshot).
+ * Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (not encrypted),
+ * read errors.
+ */
+int zfuse_crypt_info(zfuse_pool_t *pool, const char *name, struct zfuse_crypt_info *out);
+
+/*
+ * Load the key of encryption root `root` from key material: a passphrase
+ * (8 to 512 bytes, no trailing newline), 64 hex digits or 32 raw bytes,
+ * as the root's keyformat says. Loading an already loaded key checks it
+ * again and succeeds.
+ * Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (not encrypted,
+ * not an encryption root, or material malformed for the format: the
+ * message says which), ZFUSE_E_KEY (incorrect key), ZFUSE_E_UNSUPPORTED
+ * (unknown suite or key version), ZFUSE_E_NOMEM, read errors.
+ */
+int zfuse_key_load(zfuse_pool_t *pool, const char *root, const void *material, size_t len);
+
+/*
+ * Read key material from keylocation `location` ("file:///PATH"; "prompt"
+ * is the caller's to handle) for keyformat `format` into buf (cap bytes,
+ * at least ZFUSE_KEY_MATERIAL_MAX + 1): a passphrase or hex key is the
+ * file's first line without its newline, a raw key the file's bytes.
+ * Errors: ZFUSE_E_INVAL (not a file:// URI, or the material does not fit
+ * the format), ZFUSE_E_NOENT (no such file), ZFUSE_E_IO.
+ */
+int zfuse_key_read_location(const char *location, enum zfuse_keyformat format, void *buf,
+			    size_t cap, size_t *len);
+
+/*
+ * Forget the key of encryption root `root` (wiped from memory).
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not an encryption root or key not
+ * loaded), ZFUSE_E_BUSY (a dataset under it is open).
+ */
+int zfuse_key_unload(zfuse_pool_t *pool, const char *root);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * zio_crypt.h — native encryption of blocks (OpenZFS's zio_crypt): the
+ * suites, master keys unwrapped from their wrapping key, per-block keys
+ * derived from the master key and the bp's salt (HKDF-SHA512), AES-GCM/CCM
+ * decryption of level-0 blocks (dnode blocks seal only the bonus buffers
+ * of some dnodes and authenticate the rest), HMAC-SHA512 MACs of
+ * authenticated blocks and objset blocks, and the SHA-512 checksum of the
+ * children's MACs that indirect blocks carry. Every cipher is OpenSSL's.
+ */
+#ifndef ZFUSE_ZIO_CRYPT_H
+#define ZFUSE_ZIO_CRYPT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "blkptr.h"
+
+#define ZIO_DATA_SALT_LEN 8
+#define ZIO_DATA_IV_LEN 12
+#define ZIO_DATA_MAC_LEN 16
+#define ZIO_OBJSET_MAC_LEN 32
+#define WRAPPING_KEY_LEN 32
+#define WRAPPING_IV_LEN 12
+#define WRAPPING_MAC_LEN 16
+#define MASTER_KEY_MAX_LEN 32
+#define SHA512_HMAC_KEYLEN 64
+#define ZIO_CRYPT_KEY_CURRENT_VERSION 1
+
+enum zio_encrypt {
+	ZIO_CRYPT_INHERIT = 0,
+	ZIO_CRYPT_ON,
+	ZIO_CRYPT_OFF,
+	ZIO_CRYPT_AES_128_CCM,
+	ZIO_CRYPT_AES_192_CCM,
+	ZIO_CRYPT_AES_256_CCM,
+	ZIO_CRYPT_AES_128_GCM,
+	ZIO_CRYPT_AES_192_GCM,
+	ZIO_CRYPT_AES_256_GCM,
+	ZIO_CRYPT_FUNCTIONS
+};
+
+/* A dataset's master key (a DSL crypto key unwrapped). The derived
+ * per-salt keys of recent reads are kept: one salt serves many blocks. */
+#define ZIO_CRYPT_SALT_CACHE 4
+typedef struct zio_crypt_key {
+	uint64_t crypt, version, guid;
+	uint8_t master[MASTER_KEY_MAX_LEN];
+	uint8_t hmac[SHA512_HMAC_KEYLEN];
+	pthread_mutex_t lock;
+	struct {
+		uint8_t salt[ZIO_DATA_SALT_LEN];
+		uint8_t key[MASTER_KEY_MAX_LEN];
+		bool valid;
+	} derived[ZIO_CRYPT_SALT_CACHE];
+	unsigned next_slot;
+} zio_crypt_key_t;
+
+/* Whether crypt is a real suite (aes-*-ccm/gcm); its key length. */
+bool zio_crypt_suite_valid(uint64_t crypt);
+unsigned zio_crypt_keylen(uint64_t crypt);
+
+/*
+ * Unwrap a DSL crypto key: keydata (keylen of the suite) and hmac (64)
+ * are the wrapped halves, iv/mac the wrapping's. The wrapping key is
+ * always AES-256, in the suite's mode. Errors: ZFUSE_E_KEY (the MAC does
+ * not verify: a wrong wrapping key or a damaged crypto key object),
+ * ZFUSE_E_UNSUPPORTED (suite or version unknown), ZFUSE_E_NOMEM.
+ */
+int zio_crypt_key_unwrap(const uint8_t wkey[WRAPPING_KEY_LEN], uint64_t crypt, uint64_t version,
+			 uint64_t guid, const uint8_t *keydata, const uint8_t *hmac,
+			 const uint8_t iv[WRAPPING_IV_LEN], const uint8_t mac[WRAPPING_MAC_LEN],
+			 zio_crypt_key_t *out);
+/* Wipe a key (explicit_bzero) and its lock. */
+void zio_crypt_key_destroy(zio_crypt_key_t *key);
+
+/*
+ * Decrypt the psize stored bytes of encrypted bp into plain (psize bytes)
+ * with key, verifying the MAC in the bp. Dnode blocks come back with
+ * cores and block pointers as stored and sealed bonus buffers opened.
+ * Errors: ZFUSE_E_AUTH (MAC mismatch), ZFUSE_E_UNSUPPORTED (big-endian
+ * block), ZFUSE_E_NOMEM.
+ */
+int zio_crypt_decrypt(zio_crypt_key_t *key, const blkptr_t *bp, const uint8_t *cipher,
+		      uint8_t *plain, uint64_t psize);
+
+/* An authenticated (not encrypted) level-0 block: the HMAC of its stored
+ * bytes against the bp's MAC. Errors: ZFUSE_E_AUTH. */
+int zio_crypt_verify_auth(const zio_crypt_key_t *key, const blkptr_t *bp, const void *data,
+			  uint64_t psize);
+
+/* The checksum of the children's MACs of an indirect block (decoded
+ * contents, size bytes) against its bp: needs no key. Errors: ZFUSE_E_AUTH. */
+int zio_crypt_verify_indirect(const blkptr_t *bp, const void *data, uint64_t size);
+
+/* The portable and local MACs of an objset block (size bytes). Errors:
+ * ZFUSE_E_AUTH. */
+int zio_crypt_verify_objset(const zio_crypt_key_t *key, const uint8_t *osp, uint64_t size);
+
+/* PBKDF2-HMAC-SHA1 of a passphrase as libzfs derives wrapping keys (the
+ * salt taken as its 8 little-endian bytes). */
+int zio_crypt_pbkdf2(const void *pass, size_t len, uint64_t salt, uint64_t iters,
+		     uint8_t out[WRAPPING_KEY_LEN]);
+
+#endif
