@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "cmd_key.h"
 #include "log.h"
 #include "sessions.h"
 #include "zfuse_ll.h"
@@ -70,6 +71,8 @@ struct mount_args {
 	bool have_allow;	/* allow_other or allow_root given */
 	bool private_mount;	/* "private": FUSE's default, only the mounter */
 	char *fuse_opts;	/* libfuse's options, comma-joined */
+	char *keylocation;	/* keylocation=: every encryption root's key from here */
+	char *keys_file;	/* keys=FILE: "ROOT LOCATION" lines */
 };
 
 void cmd_mount_usage(FILE *out)
@@ -96,6 +99,10 @@ void cmd_mount_usage(FILE *out)
 "     volumes           show every volume of the pool as a file at its path\n"
 "                       below the pool (as /dev/zvol/POOL/...) instead\n"
 "     pool=NAME         the pool to import when the devices hold several\n"
+"     keylocation=LOC   load the key of every encryption root shown from LOC\n"
+"                       (prompt or file:///PATH) instead of its keylocation\n"
+"     keys=FILE         lines 'ENCRYPTION_ROOT LOCATION': per-root locations\n"
+"                       (roots not listed: keylocation= or their own)\n"
 "     cache_size=N[KMGT] bytes of decompressed blocks to cache (default 256M)\n"
 "     txg=N             import as of transaction group N (an older uberblock);\n"
 "                       read-only\n"
@@ -214,6 +221,17 @@ static int parse_opts(struct mount_args *a, const char *arg)
 			char **dst = o[0] == 'd' ? &a->dataset : &a->pool;
 			if (!*val) {
 				rc = usage_error("option %s needs a name", o);
+			} else {
+				free(*dst);
+				if (!(*dst = strdup(val))) {
+					fprintf(stderr, "zfuse: out of memory\n");
+					rc = ZF_EXIT_FAIL;
+				}
+			}
+		} else if (strncmp(o, "keylocation=", 12) == 0 || strncmp(o, "keys=", 5) == 0) {
+			char **dst = o[3] == 'l' ? &a->keylocation : &a->keys_file;
+			if (!*val) {
+				rc = usage_error("option %s needs a value", o);
 			} else {
 				free(*dst);
 				if (!(*dst = strdup(val))) {
@@ -614,6 +632,8 @@ int cmd_mount(int argc, char **argv)
 		status = zf_zvol_serve(pool, a.volumes ? NULL : dsname, &so);
 		goto out;
 	}
+	if (zf_mount_load_keys(pool, dsname, a.keylocation, a.keys_file) < 0)
+		goto report;
 	if (zf_tree_build(&tree, pool, dsname) < 0)
 		goto report;	/* logged why */
 	have_tree = true;
@@ -640,6 +660,8 @@ out:
 	free(a.dataset);
 	free(a.pool);
 	free(a.fuse_opts);
+	free(a.keylocation);
+	free(a.keys_file);
 	free(a.paths);
 	return status;
 }

@@ -36,6 +36,8 @@ static const struct zf_cmd commands[] = {
 	{ .name = "hold", .verb = &zf_verb_hold },
 	{ .name = "release", .verb = &zf_verb_release },
 	{ .name = "holds", .verb = &zf_verb_holds },
+	{ .name = "load-key", .verb = &zf_verb_load_key },
+	{ .name = "unload-key", .verb = &zf_verb_unload_key },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage, NULL },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage, NULL },
 };

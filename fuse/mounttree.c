@@ -463,7 +463,6 @@ static char *shown_rel(const struct zf_tree *t, const struct ds_rec *r, bool qui
 {
 	size_t rlen = strlen(t->root->name);
 	int info = quiet ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_INFO;
-	int warn = quiet ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_WARN;
 
 	if (r->type != ZFUSE_DS_FILESYSTEM || strncmp(r->name, t->root->name, rlen) != 0 ||
 	    r->name[rlen] != '/')
@@ -484,8 +483,6 @@ static char *shown_rel(const struct zf_tree *t, const struct ds_rec *r, bool qui
 	if (!rel || !*rel)
 		zf_log(info, "dataset %s: mountpoint %s is %s; not shown", r->name,
 		       r->mountpoint, rel ? "the root's own" : "outside the root's");
-	else if (r->encrypted)
-		zf_log(warn, "dataset %s is encrypted; not mounted", r->name);
 	else if (!(out = strdup(rel)))
 		zf_log(ZFUSE_LOG_ERROR, "out of memory");
 	free(mp);
@@ -507,8 +504,10 @@ static int open_children(struct zf_tree *t, const struct ds_list *l, struct moun
 			continue;
 		struct zf_fs *f;
 		int rc = fs_open(t->pool, r->name, r->snapdir_visible, &f);
-		if (rc == -ZFUSE_E_ACCESS) {
-			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted; not mounted", r->name);
+		if (rc == -ZFUSE_E_ACCESS || rc == -ZFUSE_E_AUTH || rc == -ZFUSE_E_KEY) {
+			zf_log(ZFUSE_LOG_WARN, "dataset %s is encrypted and cannot be read (%s); not "
+			       "mounted", r->name, rc == -ZFUSE_E_ACCESS ? "key not loaded" :
+			       zfuse_strerror(rc));
 		} else if (rc == -ZFUSE_E_NOMEM) {
 			free(relcopy);
 			for (size_t x = 0; x < n; x++) {
@@ -574,11 +573,6 @@ int zf_tree_build(struct zf_tree *t, zfuse_pool_t *pool, const char *name)
 	if (r->type != ZFUSE_DS_FILESYSTEM && r->type != ZFUSE_DS_SNAPSHOT) {
 		zf_log(ZFUSE_LOG_ERROR, "dataset %s is not a filesystem or snapshot", name);
 		rc = -ZFUSE_E_UNSUPPORTED;
-		goto out;
-	}
-	if (r->encrypted) {
-		zf_log(ZFUSE_LOG_ERROR, "dataset %s is encrypted; keys are not supported", name);
-		rc = -ZFUSE_E_ACCESS;
 		goto out;
 	}
 	rc = fs_open(pool, name, r->snapdir_visible, &t->root);
@@ -964,9 +958,9 @@ int zf_tree_grow(struct zf_tree *t, struct zf_mount ***added, size_t *nadded)
 		int err = tree_append(t, r, rel, &l, &mt);
 		if (err == 0)
 			(*added)[(*nadded)++] = mt;
-		else
-			zf_log(ZFUSE_LOG_WARN, "cannot open new dataset %s: %s", r->name,
-			       zfuse_strerror(err));
+		else	/* an encrypted one stays out until its key is loaded */
+			zf_log(err == -ZFUSE_E_ACCESS ? ZFUSE_LOG_DEBUG : ZFUSE_LOG_WARN,
+			       "cannot open new dataset %s: %s", r->name, zfuse_strerror(err));
 	}
 	pthread_mutex_unlock(&t->refresh_lock);
 	ds_list_free(&l);
