@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * test_crypt.c — native encryption on the crypt fixture (aes-256-gcm
+ * crypt/secret, aes-256-ccm crypt/ccm, passphrase keys): key loading
+ * (right, wrong, malformed material; not a root), and every MAC refusing
+ * a single flipped bit: a file block's ciphertext, its MAC and IV in the
+ * bp, a dnode block's clear cores and sealed bonus buffers, an indirect
+ * block's child MACs, the objset block's portable MAC and meta-dnode, and
+ * the wrapped master key. The fixture is unpacked from ZFUSE_SHARED into
+ * ZFUSE_TEST_CACHE (as lib.sh does).
+ */
+#include <check.h>
+#include "check_main.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "arc.h"
+#include "dnode.h"
+#include "dsl.h"
+#include "dsl_crypt.h"
+#include "spa_impl.h"
+#include "zap.h"
+#include "zio.h"
+#include "zio_crypt.h"
+#include "zpl_impl.h"
+#include "zfuse/crypt.h"
+#include "zfuse/errors.h"
+#include "zfuse/zfuse.h"
+
+static const char PASS[] = "zfuse-fixture-passphrase";
+
+static const char *crypt_image(void)
+{
+	static char img[4096];
+	const char *cache = getenv("ZFUSE_TEST_CACHE"), *shared = getenv("ZFUSE_SHARED");
+	ck_assert_ptr_nonnull(shared);
+	char dir[4000];
+	snprintf(dir, sizeof(dir), "%s/crypt", cache ? cache : "/tmp/zfuse-test-cache");
+	snprintf(img, sizeof(img), "%s/crypt.img", dir);
+	struct stat st;
+	if (stat(img, &st) != 0 || st.st_size == 0) {
+		char cmd[12000];
+		snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && (flock 9; [ -s '%s' ] || zstd -q -d --sparse "
+			 "-f '%s/fixtures/crypt/crypt.img.zst' -o '%s') 9>'%s/.lock'", dir, img, shared,
+			 img, dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	return img;
+}
+
+static zfuse_pool_t *import_crypt(void)
+{
+	const char *img = crypt_image();
+	struct zfuse_import_opts o = { .paths = &img, .npaths = 1 };
+	zfuse_pool_t *p;
+	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
+	return p;
+}
+
+START_TEST(keys_load)
+{
+	zfuse_pool_t *pool = import_crypt();
+	zfuse_fs_t *fs;
+	ck_assert_int_eq(zfuse_fs_open(pool, "crypt/secret", &fs), -ZFUSE_E_ACCESS);
+	ck_assert_int_eq(zfuse_key_load(pool, "crypt/secret", "wrong-passphrase", 16), -ZFUSE_E_KEY);
+	ck_assert_int_eq(zfuse_key_load(pool, "crypt/secret", "short", 5), -ZFUSE_E_INVAL);
+	ck_assert_int_eq(zfuse_key_load(pool, "crypt", PASS, strlen(PASS)), -ZFUSE_E_INVAL);
+	ck_assert_int_eq(zfuse_key_load(pool, "crypt/nothing", PASS, strlen(PASS)), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zfuse_fs_open(pool, "crypt/secret", &fs), -ZFUSE_E_ACCESS);
+	struct zfuse_crypt_info ci;
+	ck_assert_int_eq(zfuse_crypt_info(pool, "crypt/secret", &ci), 0);
+	ck_assert_str_eq(ci.root, "crypt/secret");
+	ck_assert_int_eq(ci.keyformat, ZFUSE_KEYFORMAT_PASSPHRASE);
+	ck_assert(!ci.loaded);
+	ck_assert_int_eq(zfuse_key_load(pool, "crypt/secret", PASS, strlen(PASS)), 0);
+	ck_assert_int_eq(zfuse_crypt_info(pool, "crypt/secret", &ci), 0);
+	ck_assert(ci.loaded);
+	ck_assert_int_eq(zfuse_fs_open(pool, "crypt/secret", &fs), 0);
+	ck_assert_int_eq(zfuse_key_unload(pool, "crypt/secret"), -ZFUSE_E_BUSY);
+	uint64_t ino;
+	ck_assert_int_eq(zfuse_lookup(fs, zfuse_fs_root(fs), "hello.txt", &ino), 0);
+	char buf[64] = { 0 };
+	ck_assert_int_eq(zfuse_read(fs, ino, buf, sizeof(buf), 0), 13);
+	zfuse_fs_close(fs);
+	ck_assert_int_eq(zfuse_fs_open(pool, "crypt/ccm", &fs), -ZFUSE_E_ACCESS);
+	ck_assert_int_eq(zfuse_key_unload(pool, "crypt/secret"), 0);
+	ck_assert_int_eq(zfuse_fs_open(pool, "crypt/secret", &fs), -ZFUSE_E_ACCESS);
+	zfuse_pool_close(pool);
+}
+END_TEST
+
+/* An open encrypted dataset of the fixture with its key. */
+static zfuse_fs_t *open_keyed(zfuse_pool_t *pool, const char *name)
+{
+	zfuse_fs_t *fs;
+	ck_assert_int_eq(zfuse_key_load(pool, name, PASS, strlen(PASS)), 0);
+	ck_assert_int_eq(zfuse_fs_open(pool, name, &fs), 0);
+	ck_assert_ptr_nonnull(fs->os->key);
+	return fs;
+}
+
+/* The stored bytes of bp and whether they open with key. */
+static int open_block(zfuse_fs_t *fs, const blkptr_t *bp, const uint8_t *phys, uint8_t *plain)
+{
+	return zio_crypt_decrypt(fs->os->key, bp, phys, plain, bp_get_psize(bp));
+}
+
+static void data_block_macs(const char *name)
+{
+	zfuse_pool_t *pool = import_crypt();
+	zfuse_fs_t *fs = open_keyed(pool, name);
+	uint64_t ino;
+	ck_assert_int_eq(zfuse_lookup(fs, zfuse_fs_root(fs), "random.bin", &ino), 0);
+	dnode_t dn;
+	ck_assert_int_eq(dnode_hold(fs->os, ino, &dn), 0);
+	blkptr_t bp;
+	ck_assert_int_eq(dnode_find_bp(&dn, 0, 0, &bp), 0);
+	ck_assert(bp_is_encrypted(&bp));
+	uint64_t psize = bp_get_psize(&bp);
+	uint8_t *phys = malloc(psize), *plain = malloc(psize);
+	ck_assert_int_eq(zio_read_phys(fs->spa, &bp, phys, -1), 0);
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), 0);
+	phys[psize / 2] ^= 0x10;		/* ciphertext */
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), -ZFUSE_E_AUTH);
+	phys[psize / 2] ^= 0x10;
+	blkptr_t bad = bp;
+	bad.blk_cksum.zc_word[3] ^= 1;		/* MAC */
+	ck_assert_int_eq(open_block(fs, &bad, phys, plain), -ZFUSE_E_AUTH);
+	bad = bp;
+	bad.blk_dva[2].dva_word[1] ^= 1ULL << 40;	/* IV */
+	ck_assert_int_eq(open_block(fs, &bad, phys, plain), -ZFUSE_E_AUTH);
+	bad = bp;
+	bad.blk_fill ^= 1ULL << 33;		/* IV, high part */
+	ck_assert_int_eq(open_block(fs, &bad, phys, plain), -ZFUSE_E_AUTH);
+	bad = bp;
+	bad.blk_dva[2].dva_word[0] ^= 4;	/* salt: another derived key */
+	ck_assert_int_eq(open_block(fs, &bad, phys, plain), -ZFUSE_E_AUTH);
+	free(phys);
+	free(plain);
+
+	/* The dnode block holding the file's dnode. */
+	uint64_t per = (16384 >> 9);
+	ck_assert_int_eq(dnode_find_bp(&fs->os->meta_dnode, 0, ino / per, &bp), 0);
+	ck_assert(bp_is_encrypted(&bp));
+	psize = bp_get_psize(&bp);
+	phys = malloc(psize);
+	plain = malloc(psize);
+	ck_assert_int_eq(zio_read_phys(fs->spa, &bp, phys, -1), 0);
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), 0);
+	/* the opened bonus is an SA (magic 0x2F505A) */
+	uint8_t *d = plain + (ino % per) * 512;
+	ck_assert_uint_eq(d[4], 44);
+	ck_assert_uint_eq(d[64 + d[3] * 128] | d[65 + d[3] * 128] << 8 | d[66 + d[3] * 128] << 16,
+			  0x2F505A);
+	uint8_t *c = phys + (ino % per) * 512;
+	c[16] ^= 1;			/* dn_maxblkid: clear, authenticated */
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), -ZFUSE_E_AUTH);
+	c[16] ^= 1;
+	c[64 + 48] ^= 1;		/* a bp of the dnode (blk_prop: lsize) */
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), -ZFUSE_E_AUTH);
+	c[64 + 48] ^= 1;
+	c[64 + c[3] * 128 + 9] ^= 0x80;	/* sealed bonus */
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), -ZFUSE_E_AUTH);
+	c[64 + c[3] * 128 + 9] ^= 0x80;
+	c[24] ^= 1;			/* dn_used: not authenticated (local) */
+	ck_assert_int_eq(open_block(fs, &bp, phys, plain), 0);
+	free(phys);
+	free(plain);
+	dnode_rele(&dn);
+
+	/* The meta-dnode's level-1 block: a checksum of its children's MACs. */
+	ck_assert_int_eq(dnode_find_bp(&fs->os->meta_dnode, 1, 0, &bp), 0);
+	ck_assert_uint_eq(bp_get_level(&bp), 1);
+	arc_buf_t *b;
+	ck_assert_int_eq(arc_read(fs->spa, &bp, &b), 0);
+	uint8_t *ind = malloc(b->size);
+	memcpy(ind, b->data, b->size);
+	ck_assert_int_eq(zio_crypt_verify_indirect(&bp, ind, b->size), 0);
+	ind[112 + 2] ^= 1;		/* first child's MAC */
+	ck_assert_int_eq(zio_crypt_verify_indirect(&bp, ind, b->size), -ZFUSE_E_AUTH);
+	ind[112 + 2] ^= 1;
+	ind[48 + 6] ^= 1;		/* first child's type */
+	ck_assert_int_eq(zio_crypt_verify_indirect(&bp, ind, b->size), -ZFUSE_E_AUTH);
+	ind[48 + 6] ^= 1;
+	ind[96] ^= 1;			/* checksum words are not covered */
+	ck_assert_int_eq(zio_crypt_verify_indirect(&bp, ind, b->size), 0);
+	free(ind);
+	arc_release(fs->spa, b);
+
+	/* The objset block. */
+	uint8_t osp[OBJSET_PHYS_SIZE];
+	memcpy(osp, fs->os->phys, sizeof(osp));
+	ck_assert_int_eq(zio_crypt_verify_objset(fs->os->key, osp, fs->os->phys_size), 0);
+	osp[720] ^= 1;			/* portable MAC */
+	ck_assert_int_eq(zio_crypt_verify_objset(fs->os->key, osp, fs->os->phys_size), -ZFUSE_E_AUTH);
+	osp[720] ^= 1;
+	osp[752] ^= 1;			/* local MAC */
+	ck_assert_int_eq(zio_crypt_verify_objset(fs->os->key, osp, fs->os->phys_size), -ZFUSE_E_AUTH);
+	osp[752] ^= 1;
+	osp[2] ^= 1;			/* meta-dnode levels */
+	ck_assert_int_eq(zio_crypt_verify_objset(fs->os->key, osp, fs->os->phys_size), -ZFUSE_E_AUTH);
+	osp[2] ^= 1;
+	osp[1024 + 16] ^= 1;		/* userused dnode */
+	ck_assert_int_eq(zio_crypt_verify_objset(fs->os->key, osp, fs->os->phys_size), -ZFUSE_E_AUTH);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(pool);
+}
+
+START_TEST(macs_gcm) { data_block_macs("crypt/secret"); }
+END_TEST
+START_TEST(macs_ccm) { data_block_macs("crypt/ccm"); }
+END_TEST
+
+/* The wrapped master key: one flipped bit anywhere fails the unwrap. */
+START_TEST(wrapped_key)
+{
+	zfuse_pool_t *pool = import_crypt();
+	spa_t *spa = (spa_t *)pool;
+	uint64_t dsobj, dirobj, keyobj, crypt, guid, version, salt, iters;
+	bool snap;
+	ck_assert_int_eq(dsl_dataset_lookup(spa, "crypt/ccm", &dsobj, &dirobj, &snap), 0);
+	ck_assert_int_eq(dsl_crypt_keyobj(spa, dirobj, &keyobj), 0);
+	dnode_t dn;
+	ck_assert_int_eq(dnode_hold(spa->mos, keyobj, &dn), 0);
+	uint8_t kd[32], hk[64], iv[12], mac[16], wkey[32];
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_SUITE", 8, 1, &crypt), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_GUID", 8, 1, &guid), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_VERSION", 8, 1, &version), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "pbkdf2salt", 8, 1, &salt), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "pbkdf2iters", 8, 1, &iters), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_MASTER_KEY_1", 1, 32, kd), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_HMAC_KEY_1", 1, 64, hk), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_IV", 1, 12, iv), 0);
+	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_MAC", 1, 16, mac), 0);
+	dnode_rele(&dn);
+	ck_assert_uint_eq(crypt, ZIO_CRYPT_AES_256_CCM);
+	ck_assert_int_eq(zio_crypt_pbkdf2(PASS, strlen(PASS), salt, iters, wkey), 0);
+	zio_crypt_key_t k;
+	ck_assert_int_eq(zio_crypt_key_unwrap(wkey, crypt, version, guid, kd, hk, iv, mac, &k), 0);
+	zio_crypt_key_destroy(&k);
+	uint8_t *parts[] = { kd, hk, iv, mac };
+	for (int i = 0; i < 4; i++) {
+		parts[i][3] ^= 0x40;
+		ck_assert_int_eq(zio_crypt_key_unwrap(wkey, crypt, version, guid, kd, hk, iv, mac, &k),
+				 -ZFUSE_E_KEY);
+		parts[i][3] ^= 0x40;
+	}
+	ck_assert_int_eq(zio_crypt_key_unwrap(wkey, crypt, version, guid ^ 1, kd, hk, iv, mac, &k),
+			 -ZFUSE_E_KEY);
+	ck_assert_int_eq(zio_crypt_key_unwrap(wkey, ZIO_CRYPT_AES_256_GCM, version, guid, kd, hk, iv,
+					      mac, &k), -ZFUSE_E_KEY);
+	zfuse_pool_close(pool);
+}
+END_TEST
+
+int main(void)
+{
+	return RUN_TESTS("crypt", "keys and MACs", 300, keys_load, macs_gcm, macs_ccm, wrapped_key);
+}
