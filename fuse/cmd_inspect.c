@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 #include "cmd.h"
+#include "cmd_key.h"
+#include "zfuse/crypt.h"
 #include "log.h"
 #include "zfuse/inspect.h"
 #include "zfuse/zfuse.h"
@@ -32,7 +34,7 @@ static const char *const whats[] = {
 void cmd_inspect_usage(FILE *out)
 {
 	fputs("usage: zfuse inspect [--json] [-v...] [--txg N] [--rewind] [--pool NAME]\n"
-	      "                     IMAGE|DIR... WHAT [ARGS]\n"
+	      "                     [--key LOCATION] IMAGE|DIR... WHAT [ARGS]\n"
 	      "WHAT:\n"
 	      "  labels                       every label of every device, with its config\n"
 	      "  uberblocks                   every uberblock slot; which trees are intact\n"
@@ -44,7 +46,9 @@ void cmd_inspect_usage(FILE *out)
 	      "  cat DATASET[@SNAP] PATH      write a file's contents to stdout\n"
 "  cat VOLUME                   write a volume's (zvol's) contents to stdout\n"
 	      "  extract DATASET[@SNAP] PATH DEST  copy a file or tree out, metadata kept\n"
-	      "  verify                       read and check every block and the space maps\n",
+	      "  verify                       read and check every block and the space maps\n"
+	      "--key LOCATION loads the key of DATASET's encryption root (prompt or\n"
+	      "file:///PATH) so cat, extract and object show an encrypted dataset in clear.\n",
 	      out);
 }
 
@@ -352,14 +356,16 @@ int cmd_inspect(int argc, char **argv)
 		{ "rewind", no_argument, NULL, 'r' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct zfuse_inspect_opts o = { .out = stdout };
 	struct zfuse_import_opts io = { 0 };
+	const char *keyloc = NULL;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jt:rp:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jt:rp:vk:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': o.json = true; break;
 		case 't': {
@@ -374,6 +380,7 @@ int cmd_inspect(int argc, char **argv)
 		case 'r': io.rewind = true; break;
 		case 'p': io.pool_name = optarg; break;
 		case 'v': o.verbosity++; break;
+		case 'k': keyloc = optarg; break;
 		case 'h': cmd_inspect_usage(stdout); return ZF_EXIT_OK;
 		default: cmd_inspect_usage(stderr); return ZF_EXIT_USAGE;
 		}
@@ -418,6 +425,23 @@ int cmd_inspect(int argc, char **argv)
 		return ZF_EXIT_FAIL;
 	}
 	int status = ZF_EXIT_OK;
+	/* --key: the key of the named dataset's encryption root, so its
+	 * contents show decrypted (cat, extract, object). */
+	if (keyloc && rest > 0) {
+		struct zfuse_crypt_info ci;
+		char ds[512];
+		snprintf(ds, sizeof(ds), "%s", args[0]);
+		ds[strcspn(ds, "@")] = 0;
+		if (zfuse_crypt_info(pool, ds, &ci) != 0) {
+			fprintf(stderr, "zfuse inspect: --key: %s is not an encrypted dataset\n", ds);
+			zfuse_pool_close(pool);
+			return ZF_EXIT_FAIL;
+		}
+		if (zf_key_load_root(pool, ci.root, keyloc, stderr) != 0) {
+			zfuse_pool_close(pool);
+			return ZF_EXIT_FAIL;
+		}
+	}
 	if (!strcmp(what, "pool")) {
 		rc = zfuse_inspect_pool(pool, &o);
 	} else if (!strcmp(what, "datasets")) {

@@ -12,6 +12,7 @@
 #include "dbuf.h"
 #include "dmu_types.h"
 #include "dnode.h"
+#include "dsl_crypt.h"
 #include "dsl.h"
 #include "inspect_emit.h"
 #include "sa.h"
@@ -38,8 +39,14 @@ static int open_objset(spa_t *spa, const char *name, objset_t **os, bool *owned)
 	int rc = dsl_dataset_find(spa, name, &ref);
 	if (rc)
 		return rc;
-	if ((rc = objset_open(spa, &ref.phys.bp, os)) == 0)
+	if ((rc = objset_open(spa, &ref.phys.bp, os)) == 0) {
 		*owned = true;
+		/* With its key loaded an encrypted dataset shows in clear. */
+		zio_crypt_key_t *key;
+		if (dsl_dir_is_encrypted(spa, ref.dirobj) &&
+		    dsl_crypt_key_hold(spa, ref.dirobj, &key) == 0)
+			(*os)->key = key;
+	}
 	return rc;
 }
 
