@@ -90,13 +90,19 @@ void bp_describe(const blkptr_t *bp, char *buf, size_t cap)
 		OUT("DVA[%d]=<%" PRIu64 ":%" PRIx64 ":%" PRIx64 "%s> ", i, dva_vdev(d),
 		    dva_offset(d), dva_asize(d), dva_is_gang(d) ? ":G" : "");
 	}
+	/* Encrypted bps keep salt and IV where DVA[2] would be and the rest
+	 * of the IV in the upper half of the fill count, as zdb prints them. */
+	bool enc = bp_is_encrypted(bp);
+	if (enc)
+		OUT("salt=%" PRIx64 " iv=%" PRIx64 ":%" PRIx64 " ", bp->blk_dva[2].dva_word[0],
+		    bp->blk_dva[2].dva_word[1], bp->blk_fill >> 32);
 	OUT("[L%u %s] %s %s %s %s size=%" PRIx64 "L/%" PRIx64 "P birth=%" PRIu64 "L/%" PRIu64
 	    "P fill=%" PRIu64 " cksum=%016" PRIx64 ":%016" PRIx64 ":%016" PRIx64 ":%016" PRIx64,
 	    bp_get_level(bp), dmu_ot_name(bp_get_type(bp)),
 	    zio_checksum_name(bp_get_checksum(bp)), zio_compress_name(bp_get_compress(bp)),
 	    bp_is_little_endian(bp) ? "LE" : "BE", bp_is_dedup(bp) ? "dedup" : "unique",
 	    bp_get_lsize(bp), bp_get_psize(bp), bp->blk_birth, bp_physical_birth(bp),
-	    bp->blk_fill, bp->blk_cksum.zc_word[0], bp->blk_cksum.zc_word[1],
+	    enc ? bp->blk_fill & UINT32_MAX : bp->blk_fill, bp->blk_cksum.zc_word[0], bp->blk_cksum.zc_word[1],
 	    bp->blk_cksum.zc_word[2], bp->blk_cksum.zc_word[3]);
 #undef OUT
 }
