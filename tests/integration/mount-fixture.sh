@@ -24,7 +24,8 @@ trap cleanup EXIT
 # mount_pool [OPTS]: mount in the foreground in the background; wait for it.
 # Fixture images are shared between tests: always read-only (ro) here.
 mount_pool() {
-	"$ZFUSE" mount -f ${1:+-o "$1"} "${imgs[@]}" "$mnt" 2> "$mnt.log" &
+	# stdin: keys of encrypted roots are read from it when it is no terminal
+	"$ZFUSE" mount -f ${1:+-o "$1"} "${imgs[@]}" "$mnt" 2> "$mnt.log" </dev/null &
 	pid=$!
 	for _ in $(seq 1 200); do
 		if mountpoint -q "$mnt"; then
