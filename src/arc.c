@@ -122,9 +122,13 @@ int arc_read_key(spa_t *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_
 	uint64_t lsize = bp_get_lsize(bp);
 	if (lsize > SPA_MAXBLOCKSIZE)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	/* A keyless read of an encrypted block (a dnode block with sealed
-	 * bonus buffers) must neither fill nor hit the cache of opened ones. */
-	bool cacheable = !bp_is_embedded(bp) && !bp_is_hole(bp) && (key || !bp_is_encrypted(bp));
+	/* A keyless read of a level-0 block of an encrypted objset neither
+	 * fills nor hits the cache: a dnode block would come back with sealed
+	 * bonus buffers, an authenticated block with its MAC unchecked, and a
+	 * keyed reader must get neither. (Indirect blocks are verified without
+	 * keys.) */
+	bool cacheable = !bp_is_embedded(bp) && !bp_is_hole(bp) &&
+			 (key || !bp_uses_crypt(bp) || bp_get_level(bp) > 0);
 	uint64_t kv = 0, ko = 0, kb = 0;
 	if (cacheable) {
 		kv = dva_vdev(&bp->blk_dva[0]);

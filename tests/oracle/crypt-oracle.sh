@@ -41,7 +41,7 @@ declare -A key=([g128]=hex.key [c128]=raw.key [g192]=pass.key [c192]=hex2.key [g
 
 {
 	echo '#!/bin/bash'
-	echo 'set -ux'
+	echo "set -u"
 	echo 'truncate -s 256M /tmp/ocrypt.img'
 	echo 'zpool create -O mountpoint=/ocrypt ocrypt /tmp/ocrypt.img || exit 1'
 	for d in $datasets; do
