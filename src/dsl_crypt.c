@@ -144,7 +144,9 @@ static int unwrap_keyobj(spa_t *spa, uint64_t keyobj, const uint8_t *wkey, zio_c
 			keyobj, crypt);
 		return -ZFUSE_E_UNSUPPORTED;
 	}
-	if ((rc = crypto_zap(spa, keyobj, "DSL_CRYPTO_MASTER_KEY_1", 1, kl, keydata)) != 0 ||
+	/* The wrapped master key is stored at its largest size whatever the
+	 * suite; only its first kl bytes are the key. */
+	if ((rc = crypto_zap(spa, keyobj, "DSL_CRYPTO_MASTER_KEY_1", 1, sizeof(keydata), keydata)) != 0 ||
 	    (rc = crypto_zap(spa, keyobj, "DSL_CRYPTO_HMAC_KEY_1", 1, sizeof(hmac), hmac)) != 0 ||
 	    (rc = crypto_zap(spa, keyobj, "DSL_CRYPTO_IV", 1, sizeof(iv), iv)) != 0 ||
 	    (rc = crypto_zap(spa, keyobj, "DSL_CRYPTO_MAC", 1, sizeof(mac), mac)) != 0)

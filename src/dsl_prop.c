@@ -36,6 +36,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_crypt.h"
 #include "dsl_prop.h"
 #include "dsl_sync.h"
 #include "dsl_synctask.h"
@@ -429,6 +430,11 @@ static bool encrypted(struct dsctx *c, uint64_t *keyobj)
 	       *keyobj;
 }
 
+static bool crypto_zap_root(struct dsctx *c, uint64_t keyobj, uint64_t *root)
+{
+	return obj_zap_lookup(c->spa->mos, keyobj, "DSL_CRYPTO_ROOT_DDOBJ", 8, 1, root) == 0;
+}
+
 static int crypt_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse_prop_value *out)
 {
 	uint64_t keyobj, v;
@@ -444,7 +450,9 @@ static int crypt_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfus
 	if (p == ZFS_PROP_KEYLOCATION)
 		return settable_value(c, p, parsable, out);
 	if (p == ZFS_PROP_KEYSTATUS) {
-		put_index(p, 1, out);	/* unavailable: zfuse loads no keys */
+		uint64_t root;
+		bool loaded = crypto_zap_root(c, keyobj, &root) && spa_keystore_wkey_loaded(c->spa, root);
+		put_index(p, loaded ? 2 : 1, out);	/* available / unavailable */
 		out->source = ZFUSE_SRC_NONE;
 		return 0;
 	}

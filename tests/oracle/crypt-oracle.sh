@@ -18,11 +18,14 @@ require qemu fuse
 export LC_ALL=C TZ=UTC
 work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-cryptoracle.XXXXXX")
 job="$work/job"; mnt="$work/mnt"; mkdir -p "$job" "$mnt"
+# ZFUSE_CRYPT_JOB=DIR: reuse a finished job (its image, keys and
+# manifests) instead of asking the oracle again; ZFUSE_KEEP=1 keeps $work.
+reuse=${ZFUSE_CRYPT_JOB:-}
 mount_pid=
 cleanup() {
 	mountpoint -q "$mnt" && "$ZFUSE" unmount "$mnt"
 	[ -n "$mount_pid" ] && wait "$mount_pid" 2>/dev/null
-	rm -rf "$work"
+	if [ -n "${ZFUSE_KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 fail=0
@@ -87,7 +90,11 @@ cp --sparse=always /tmp/ocrypt.img /host/ocrypt.img
 echo DONE
 EOF
 } > "$job/job.sh"
-oracle "$job" || exit 1
+if [ -n "$reuse" ]; then
+	cp -a "$reuse"/. "$job"/
+else
+	oracle "$job" || exit 1
+fi
 grep -q DONE "$job/oracle.out" || { notok "job did not finish: $(tail -20 "$job/oracle.out")"; exit 1; }
 grep -q 'aes-192-ccm' "$job/props.txt" && ok "oracle made: $(tr '\n' ' ' < "$job/props.txt" | cut -c1-300)..."
 img="$job/ocrypt.img"

@@ -229,6 +229,7 @@ START_TEST(wrapped_key)
 	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_VERSION", 8, 1, &version), 0);
 	ck_assert_int_eq(zap_lookup(&dn, "pbkdf2salt", 8, 1, &salt), 0);
 	ck_assert_int_eq(zap_lookup(&dn, "pbkdf2iters", 8, 1, &iters), 0);
+	/* stored at 32 bytes whatever the suite */
 	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_MASTER_KEY_1", 1, 32, kd), 0);
 	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_HMAC_KEY_1", 1, 64, hk), 0);
 	ck_assert_int_eq(zap_lookup(&dn, "DSL_CRYPTO_IV", 1, 12, iv), 0);
