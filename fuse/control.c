@@ -38,6 +38,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "log.h"
+#include "pool_verb.h"
 
 #define ZF_CTL_MAGIC "ZFC1"
 #define ZF_CTL_MAX_ARGS 4096
@@ -56,7 +57,7 @@
  */
 static const struct zf_pool_verb *const control_verbs[] = {
 	&zf_verb_snapshot, &zf_verb_destroy, &zf_verb_rollback, &zf_verb_clone, &zf_verb_rename,
-	&zf_verb_hold, &zf_verb_release, &zf_verb_holds,
+	&zf_verb_hold, &zf_verb_release, &zf_verb_holds, &zf_verb_load_key, &zf_verb_unload_key,
 	&zf_verb_create_dataset, &zf_verb_list, &zf_verb_get, &zf_verb_set, &zf_verb_inherit,
 };
 
@@ -369,6 +370,14 @@ static void getopt_reset(void)
 	optind = 1;
 }
 
+/* Verbs only root and the mounting user may run, the mounts following
+ * them: those that change the pool, and those that change the daemon's
+ * keys (which also read key files on the caller's say). */
+static bool owner_only(const struct zf_pool_verb *v)
+{
+	return v->changes || v == &zf_verb_load_key || v == &zf_verb_unload_key;
+}
+
 /* Run the verb of the request; its output in out and err. */
 static int serve_verb(struct zf_control *c, const struct ucred *cr, int argc, char **argv,
 		      FILE *out, FILE *err)
@@ -380,20 +389,22 @@ static int serve_verb(struct zf_control *c, const struct ucred *cr, int argc, ch
 		fprintf(err, "zfuse: the daemon of pool %s does not run '%s'\n", pool, argv[0]);
 		return ZF_EXIT_USAGE;
 	}
-	if (v->changes && cr->uid != 0 && cr->uid != c->owner) {
+	if (owner_only(v) && cr->uid != 0 && cr->uid != c->owner) {
 		fprintf(err, "zfuse: %s: permission denied: only root and the user who mounted "
 			"pool %s (uid %u) may change it\n", argv[0], pool, (unsigned)c->owner);
 		return ZF_EXIT_FAIL;
 	}
-	zf_log(v->changes ? ZFUSE_LOG_INFO : ZFUSE_LOG_DEBUG, "uid %u (pid %d) runs '%s' on "
+	zf_log(owner_only(v) ? ZFUSE_LOG_INFO : ZFUSE_LOG_DEBUG, "uid %u (pid %d) runs '%s' on "
 	       "pool %s", (unsigned)cr->uid, (int)cr->pid, argv[0], pool);
 	void *ctx = NULL;
 	pthread_mutex_lock(&c->verb_lock);
-	if (v->changes && c->hooks.before)
+	if (owner_only(v) && c->hooks.before)
 		ctx = c->hooks.before(c->hooks.arg, v, argc, argv);
 	getopt_reset();
+	zf_log_capture(err);	/* the library's messages go to the caller, as offline */
 	int st = v->run(c->pool, argc, argv, out, err);
-	if (v->changes && c->hooks.after)
+	zf_log_capture(NULL);
+	if (owner_only(v) && c->hooks.after)
 		c->hooks.after(c->hooks.arg, ctx, v, argc, argv, st);
 	pthread_mutex_unlock(&c->verb_lock);
 	return st;

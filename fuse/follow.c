@@ -258,6 +258,8 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 	int n = zf_verb_operands(verb, argc, argv, names, 16);
 	if (strcmp(verb->name, "destroy") == 0)
 		unmount_datasets(srv, names, n, has_flag(argc, argv, "rR"), "destroyed");
+	else if (strcmp(verb->name, "unload-key") == 0 && n > 0)
+		unmount_datasets(srv, &names[n - 1], 1, true, "locked (key unloaded)");
 	else if (strcmp(verb->name, "rename") == 0 && n > 0)
 		unmount_datasets(srv, names, 1, true, "renamed");	/* what moves */
 	else if (moves_mounts(verb, names, n) && n > 0)
