@@ -48,7 +48,8 @@ void cmd_inspect_usage(FILE *out)
 	      "  extract DATASET[@SNAP] PATH DEST  copy a file or tree out, metadata kept\n"
 	      "  verify                       read and check every block and the space maps\n"
 	      "--key LOCATION loads the key of DATASET's encryption root (prompt or\n"
-	      "file:///PATH) so cat, extract and object show an encrypted dataset in clear.\n",
+	      "file:///PATH) so cat, extract and object show an encrypted dataset in clear;\n"
+	      "with verify, every root's key, so every MAC is checked.\n",
 	      out);
 }
 
@@ -427,7 +428,13 @@ int cmd_inspect(int argc, char **argv)
 	int status = ZF_EXIT_OK;
 	/* --key: the key of the named dataset's encryption root, so its
 	 * contents show decrypted (cat, extract, object). */
-	if (keyloc && rest > 0) {
+	if (keyloc && !strcmp(what, "verify")) {
+		/* verify: every encryption root's key from that location */
+		if (zf_mount_load_keys(pool, zfuse_pool_name(pool), keyloc, NULL) != 0) {
+			zfuse_pool_close(pool);
+			return ZF_EXIT_FAIL;
+		}
+	} else if (keyloc && rest > 0) {
 		struct zfuse_crypt_info ci;
 		char ds[512];
 		snprintf(ds, sizeof(ds), "%s", args[0]);

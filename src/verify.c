@@ -16,12 +16,14 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_crypt.h"
 #include "inspect_emit.h"
 #include "space_map.h"
 #include "spa.h"
 #include "zil.h"
 #include "zap.h"
 #include "zio.h"
+#include "zio_crypt.h"
 #include "zfuse/inspect.h"
 #include "zfs_debug.h"
 
@@ -57,6 +59,7 @@ struct vctx {
 	void *progress_arg;
 	uint64_t total_estimate;
 	uint64_t last_progress;
+	zio_crypt_key_t *key;	/* the current dataset's, when it is encrypted and loaded */
 };
 
 static uint64_t dva_key(const dva_t *d)
@@ -171,6 +174,8 @@ static void note_damage(struct vctx *c, uint64_t object, int level, uint64_t blk
 	bp_describe(bp, d->bp, sizeof(d->bp));
 }
 
+static void check_macs(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid);
+
 /* Check every copy of a (new) bp; true when at least one is good. */
 static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid)
 {
@@ -207,12 +212,40 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 			c->dmg[c->ndmg - 1].unrecoverable = true;
 		(void)last;
 	}
+	if (good)
+		check_macs(c, bp, object, level, blkid);
 	c->st.psize += psize;
 	if (c->progress && c->st.psize - c->last_progress > (8ULL << 20)) {
 		c->last_progress = c->st.psize;
 		c->progress(c->progress_arg, c->st.psize, c->total_estimate);
 	}
 	return good > 0;
+}
+
+/* The MACs of a block of an encrypted objset (one good copy read): an
+ * indirect block's checksum of its children's MACs needs no key; a
+ * level-0 block's MAC is checked only with the dataset's key. */
+static void check_macs(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid)
+{
+	if (!bp_uses_crypt(bp) || bp_get_type(bp) == DMU_OT_OBJSET)
+		return;
+	if (bp_get_level(bp) == 0 && !c->key) {
+		c->st.mac_unchecked++;
+		return;
+	}
+	uint64_t lsize = bp_get_lsize(bp);
+	uint8_t *out = malloc(lsize);
+	if (!out)
+		return;
+	int rc = zio_read_key(c->spa, bp, bp_get_level(bp) ? NULL : c->key, out);
+	explicit_bzero(out, lsize);
+	free(out);
+	if (rc == -ZFUSE_E_UNSUPPORTED) {
+		c->st.mac_unchecked++;	/* an encrypted intent-log block */
+	} else if (rc == -ZFUSE_E_AUTH) {
+		c->st.mac_errors++;
+		note_damage(c, object, level, blkid, rc, true, bp);
+	}
 }
 
 /* Account a bp; returns true when it is new and its contents are wanted. */
@@ -371,6 +404,10 @@ static void walk_objset(struct vctx *c, const blkptr_t *bp)
 	objset_t *os;
 	if (objset_open(c->spa, bp, &os) != 0)
 		return;
+	if (c->key && zio_crypt_verify_objset(c->key, os->phys, os->phys_size) != 0) {
+		c->st.mac_errors++;
+		note_damage(c, 0, -1, 0, SET_ERROR(-ZFUSE_E_AUTH), false, bp);
+	}
 	dnode_t *mdn = &os->meta_dnode;
 	mdn->object = 0;
 	walk_dnode(c, mdn);
@@ -485,7 +522,12 @@ static int dataset_cb(void *arg, dnode_t *dn)
 	const char *saved = c->dataset;
 	c->dataset = name;
 	c->min_txg = le64(b + 16);	/* ds_prev_snap_txg */
+	c->key = NULL;
+	if (dsl_dir_is_encrypted(c->spa, dirobj) && dsl_crypt_key_hold(c->spa, dirobj, &c->key) != 0)
+		c->key = NULL;
 	walk_objset(c, &bp);
+	dsl_crypt_key_rele(c->spa, c->key);
+	c->key = NULL;
 	c->min_txg = 0;
 	c->dataset = saved;
 	return 0;
@@ -564,6 +606,11 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 	em_u64(&em, "checksum_errors", c.st.checksum_errors);
 	em_u64(&em, "unrecoverable", c.st.unrecoverable);
 	em_u64(&em, "repaired", c.st.repaired);
+	em_u64(&em, "mac_errors", c.st.mac_errors);
+	em_u64(&em, "mac_unchecked", c.st.mac_unchecked);
+	if (c.st.mac_unchecked)
+		em_str(&em, "mac_note", "encrypted blocks without a loaded key: only the checksums "
+		       "of their ciphertext were checked (load keys with --key)");
 	em_arr_begin(&em, "devices");
 	for (size_t i = 0; i < spa->ndevs; i++) {
 		em_obj_begin(&em, NULL);
@@ -620,6 +667,7 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 	free(c.dmg);
 	free(c.ext);
 	bool bad = c.st.checksum_errors || c.st.unrecoverable || c.st.repaired || !space_ok ||
+		   c.st.mac_errors ||
 		   c.st.space_leaked != 0 || overlaps != 0;
 	return bad ? SET_ERROR(-ZFUSE_E_CHECKSUM) : 0;
 }

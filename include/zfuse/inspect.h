@@ -93,6 +93,11 @@ struct zfuse_verify_stats {
 	uint64_t space_referenced;	/* asize of every block found */
 	int64_t space_leaked;		/* allocated - referenced (0 when consistent) */
 	bool space_checked;
+	/* Encrypted datasets: blocks whose MAC (block MAC, indirect checksum
+	 * of MACs, objset MACs) did not verify, and level-0 blocks whose MAC
+	 * could not be checked because their key was not loaded (their
+	 * ciphertext checksums were). */
+	uint64_t mac_errors, mac_unchecked;
 };
 
 /* Progress callback: bytes verified so far (psize) and the estimate of
@@ -104,6 +109,8 @@ typedef void (*zfuse_progress_fn)(void *arg, uint64_t done, uint64_t total);
  * every dataset, snapshots included), verify every copy, and report each
  * damaged block by dataset, object, level/blkid and, for files, path; then
  * compare the space the blocks use with the space maps, as `zdb -b` does.
+ * Blocks of encrypted datasets have their MACs checked too, those of
+ * level-0 blocks only where the dataset's key is loaded (zfuse_key_load).
  * Returns 0 when clean, ZFUSE_E_CHECKSUM when any damage was found.
  */
 int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *opts,
