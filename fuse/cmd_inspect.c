@@ -34,7 +34,7 @@ static const char *const whats[] = {
 void cmd_inspect_usage(FILE *out)
 {
 	fputs("usage: zfuse inspect [--json] [-v...] [--txg N] [--rewind] [--pool NAME]\n"
-	      "                     [--key LOCATION] IMAGE|DIR... WHAT [ARGS]\n"
+	      "                     [--key LOCATION] [--keys FILE] IMAGE|DIR... WHAT [ARGS]\n"
 	      "WHAT:\n"
 	      "  labels                       every label of every device, with its config\n"
 	      "  uberblocks                   every uberblock slot; which trees are intact\n"
@@ -49,7 +49,8 @@ void cmd_inspect_usage(FILE *out)
 	      "  verify                       read and check every block and the space maps\n"
 	      "--key LOCATION loads the key of DATASET's encryption root (prompt or\n"
 	      "file:///PATH) so cat, extract and object show an encrypted dataset in clear;\n"
-	      "with verify, every root's key, so every MAC is checked.\n",
+	      "with verify, every root's key, so every MAC is checked (--keys FILE: lines\n"
+	      "'ENCRYPTION_ROOT LOCATION', as the mount option keys=).\n",
 	      out);
 }
 
@@ -358,15 +359,16 @@ int cmd_inspect(int argc, char **argv)
 		{ "pool", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "key", required_argument, NULL, 'k' },
+		{ "keys", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct zfuse_inspect_opts o = { .out = stdout };
 	struct zfuse_import_opts io = { 0 };
-	const char *keyloc = NULL;
+	const char *keyloc = NULL, *keysfile = NULL;
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "jt:rp:vk:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "jt:rp:vk:K:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': o.json = true; break;
 		case 't': {
@@ -382,6 +384,7 @@ int cmd_inspect(int argc, char **argv)
 		case 'p': io.pool_name = optarg; break;
 		case 'v': o.verbosity++; break;
 		case 'k': keyloc = optarg; break;
+		case 'K': keysfile = optarg; break;
 		case 'h': cmd_inspect_usage(stdout); return ZF_EXIT_OK;
 		default: cmd_inspect_usage(stderr); return ZF_EXIT_USAGE;
 		}
@@ -428,9 +431,10 @@ int cmd_inspect(int argc, char **argv)
 	int status = ZF_EXIT_OK;
 	/* --key: the key of the named dataset's encryption root, so its
 	 * contents show decrypted (cat, extract, object). */
-	if (keyloc && !strcmp(what, "verify")) {
-		/* verify: every encryption root's key from that location */
-		if (zf_mount_load_keys(pool, zfuse_pool_name(pool), keyloc, NULL) != 0) {
+	if ((keyloc || keysfile) && !strcmp(what, "verify")) {
+		/* verify: every encryption root's key, from its line of the
+		 * keys file, else from that location */
+		if (zf_mount_load_keys(pool, zfuse_pool_name(pool), keyloc, keysfile) != 0) {
 			zfuse_pool_close(pool);
 			return ZF_EXIT_FAIL;
 		}

@@ -130,6 +130,15 @@ printf 'abcd\n' > "$job/shorthex.key"
 out=$("$WALK" --key "file://$job/shorthex.key" ocrypt/g128 "$img" 2>&1) && notok "short hex key accepted"
 grep -q "Hex key too short" <<<"$out" && ok "short hex key: $(head -1 <<<"$out")" || notok "short hex key: $out"
 
+# ---- verify: every MAC of every dataset with the keys ----
+out=$("$ZFUSE" inspect --keys "$job/keys" "$img" verify 2>&1)
+if grep -q 'mac_errors: 0' <<<"$out" && grep -q 'mac_unchecked: 0' <<<"$out" &&
+   grep -q '^checksum_errors: 0' <<<"$out"; then
+	ok "verify --keys: every MAC checked, none wrong"
+else
+	notok "verify --keys: $(grep -E 'mac|error' <<<"$out" | head -5)"
+fi
+
 # ---- one FUSE mount of the whole pool ----
 if mount_bg "$ZFUSE" "$work/mount.log" "$mnt" -o "ro,keys=$job/keys" "$img" </dev/null; then
 	sleep 2
