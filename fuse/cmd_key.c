@@ -195,7 +195,7 @@ int zf_mount_load_keys(zfuse_pool_t *pool, const char *dsname, const char *keylo
 			loc = keylocation;
 		if (zf_key_load_root(pool, r.v[i], loc, stderr) != 0)
 			zf_log(ZFUSE_LOG_ERROR, "the key of encryption root %s is not loaded: its "
-			       "datasets are not mounted", r.v[i]);
+			       "datasets stay locked", r.v[i]);
 		else
 			zf_log(ZFUSE_LOG_INFO, "loaded the key of encryption root %s", r.v[i]);
 	}
