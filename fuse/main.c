@@ -36,6 +36,9 @@ static const struct zf_cmd commands[] = {
 	{ .name = "hold", .verb = &zf_verb_hold },
 	{ .name = "release", .verb = &zf_verb_release },
 	{ .name = "holds", .verb = &zf_verb_holds },
+	{ .name = "status", .verb = &zf_verb_status },
+	{ .name = "scrub", .verb = &zf_verb_scrub },
+	{ .name = "clear", .verb = &zf_verb_clear },
 	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage, NULL },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage, NULL },
 };
