@@ -22,7 +22,7 @@
 #include "zfuse/status.h"
 
 struct flags {
-	bool verbose, json, stop, wait;
+	bool verbose, json, ints, stop, wait;
 	const char *operand;
 };
 
@@ -38,6 +38,8 @@ static int parse(int argc, char **argv, const char *allowed, bool json_ok, struc
 			opts_done = true;
 		} else if (!opts_done && json_ok && strcmp(a, "--json") == 0) {
 			f->json = true;
+		} else if (!opts_done && json_ok && strcmp(a, "--json-int") == 0) {
+			f->json = f->ints = true;
 		} else if (!opts_done && a[0] == '-' && a[1]) {
 			for (const char *p = a + 1; *p; p++) {
 				if (!strchr(allowed, *p)) {
@@ -45,7 +47,8 @@ static int parse(int argc, char **argv, const char *allowed, bool json_ok, struc
 					return ZF_EXIT_USAGE;
 				}
 				f->verbose |= *p == 'v';
-				f->json |= *p == 'j';
+				f->json |= *p == 'j' || *p == 'J';
+				f->ints |= *p == 'J';
 				f->stop |= *p == 's';
 				f->wait |= *p == 'w';
 			}
@@ -87,8 +90,6 @@ static void when(int64_t t, char *buf, size_t cap)
 	if (!localtime_r(&tt, &tm) || !strftime(buf, cap, "%a %b %e %H:%M:%S %Y", &tm))
 		snprintf(buf, cap, "%" PRId64, t);
 }
-
-static const char *const scan_states[] = { "none", "scanning", "finished", "canceled" };
 
 /* ---- status ------------------------------------------------------------ */
 
@@ -157,65 +158,112 @@ static int collect_error(void *arg, const struct zfuse_error_info *e)
 	return 0;
 }
 
-static void status_json(FILE *out, const char *pool, const struct zfuse_pool_status *st,
-			const struct vrows *vr, const struct erows *er)
+/* A number as zpool status -j gives it: a string, or with --json-int a
+ * JSON number. */
+static void jnum(zf_json_t *j, const char *key, uint64_t v, bool ints)
 {
+	char b[32];
+	if (ints) {
+		zj_u64(j, key, v);
+		return;
+	}
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	zj_str(j, key, b);
+}
+
+/* The vdev at vr->v[*i] and, nested in "vdevs", the ones below it. */
+static void vdev_json(zf_json_t *j, const struct vrows *vr, size_t *i, bool ints)
+{
+	const struct zfuse_vdev_info *v = &vr->v[*i].info;
+	zj_obj_begin(j, v->name);
+	zj_str(j, "name", v->name);
+	zj_str(j, "vdev_type", v->type);
+	jnum(j, "guid", v->guid, ints);
+	if (strcmp(v->type, "file") == 0 || strcmp(v->type, "disk") == 0)
+		zj_str(j, "path", v->name);
+	zj_str(j, "class", v->is_log ? "log" : "normal");
+	zj_str(j, "state", zfuse_vdev_state_name(v->state));
+	jnum(j, "read_errors", v->read_errors, ints);
+	jnum(j, "write_errors", v->write_errors, ints);
+	jnum(j, "checksum_errors", v->checksum_errors, ints);
+	unsigned depth = vr->v[*i].depth;
+	bool open = false;
+	while (*i + 1 < vr->n && vr->v[*i + 1].depth > depth) {
+		if (!open) {
+			zj_obj_begin(j, "vdevs");
+			open = true;
+		}
+		++*i;
+		vdev_json(j, vr, i, ints);
+	}
+	if (open)
+		zj_obj_end(j);
+	zj_obj_end(j);
+}
+
+static void status_json(FILE *out, const char *pool, const struct zfuse_pool_status *st,
+			const struct vrows *vr, const struct erows *er, bool ints)
+{
+	static const char *const scan_words[] = { "NONE", "SCANNING", "FINISHED", "CANCELED" };
 	zf_json_t j;
 	zj_init(&j, out);
 	zj_obj_begin(&j, NULL);
-	zj_str(&j, "pool", pool);
+	zj_obj_begin(&j, "output_version");
+	zj_str(&j, "command", "zpool status");
+	zj_u64(&j, "vers_major", 0);
+	zj_u64(&j, "vers_minor", 1);
+	zj_obj_end(&j);
+	zj_obj_begin(&j, "pools");
+	zj_obj_begin(&j, pool);
+	zj_str(&j, "name", pool);
 	zj_str(&j, "state", zfuse_vdev_state_name(st->state));
+	if (vr->n)
+		jnum(&j, "pool_guid", vr->v[0].info.guid, ints);
+	jnum(&j, "txg", st->txg, ints);
+	/* zfuse's own: how the daemon holds the pool */
 	zj_bool(&j, "writable", st->writable);
 	zj_str(&j, "readonly_reason", st->readonly_reason);
-	zj_u64(&j, "txg", st->txg);
-	zj_i64(&j, "last_sync_time", st->last_sync_time);
-	zj_u64(&j, "open_txg", st->open_txg);
-	zj_u64(&j, "dirty_bytes", st->dirty_bytes);
-	zj_obj_begin(&j, "scan");
-	zj_str(&j, "state", scan_states[st->scan.state]);
-	zj_i64(&j, "start_time", st->scan.start_time);
-	zj_i64(&j, "end_time", st->scan.end_time);
-	zj_u64(&j, "examined", st->scan.examined);
-	zj_u64(&j, "to_examine", st->scan.to_examine);
-	zj_u64(&j, "blocks", st->scan.blocks);
-	zj_u64(&j, "errors", st->scan.errors);
-	zj_u64(&j, "unrecoverable", st->scan.unrecoverable);
-	zj_u64(&j, "repaired", st->scan.repaired);
+	jnum(&j, "last_sync_time", (uint64_t)st->last_sync_time, ints);
+	jnum(&j, "open_txg", st->open_txg, ints);
+	jnum(&j, "dirty_bytes", st->dirty_bytes, ints);
+	zj_obj_begin(&j, "scan_stats");
+	zj_str(&j, "function", "SCRUB");
+	zj_str(&j, "state", scan_words[st->scan.state]);
+	jnum(&j, "start_time", (uint64_t)st->scan.start_time, ints);
+	jnum(&j, "end_time", (uint64_t)st->scan.end_time, ints);
+	jnum(&j, "to_examine", st->scan.to_examine, ints);
+	jnum(&j, "examined", st->scan.examined, ints);
+	jnum(&j, "blocks", st->scan.blocks, ints);
+	jnum(&j, "errors", st->scan.errors, ints);
+	jnum(&j, "unrecoverable", st->scan.unrecoverable, ints);
+	jnum(&j, "repaired", st->scan.repaired, ints);
 	zj_obj_end(&j);
-	zj_arr_begin(&j, "vdevs");
-	for (size_t i = 0; i < vr->n; i++) {
-		const struct zfuse_vdev_info *v = &vr->v[i].info;
-		zj_obj_begin(&j, NULL);
-		zj_str(&j, "name", v->name);
-		zj_str(&j, "type", v->type);
-		zj_u64(&j, "guid", v->guid);
-		zj_u64(&j, "depth", v->depth);
-		zj_str(&j, "state", zfuse_vdev_state_name(v->state));
-		zj_u64(&j, "read_errors", v->read_errors);
-		zj_u64(&j, "write_errors", v->write_errors);
-		zj_u64(&j, "checksum_errors", v->checksum_errors);
-		zj_bool(&j, "is_log", v->is_log);
+	if (vr->n) {
+		zj_obj_begin(&j, "vdevs");
+		size_t i = 0;
+		vdev_json(&j, vr, &i, ints);
 		zj_obj_end(&j);
 	}
-	zj_arr_end(&j);
-	zj_u64(&j, "data_errors", st->data_errors);
+	jnum(&j, "error_count", st->data_errors, ints);
 	zj_arr_begin(&j, "errors");
 	for (size_t i = 0; i < er->n; i++) {
 		const struct zfuse_error_info *e = &er->v[i];
 		zj_obj_begin(&j, NULL);
 		zj_str(&j, "dataset", e->dataset);
-		zj_u64(&j, "object", e->object);
+		jnum(&j, "object", e->object, ints);
 		zj_i64(&j, "level", e->level);
-		zj_u64(&j, "blkid", e->blkid);
+		jnum(&j, "blkid", e->blkid, ints);
 		zj_str(&j, "path", e->path);
 		zj_str(&j, "error", zfuse_strerror(e->error));
-		zj_u64(&j, "count", e->count);
-		zj_i64(&j, "first_time", e->first_time);
-		zj_i64(&j, "last_time", e->last_time);
+		jnum(&j, "count", e->count, ints);
+		jnum(&j, "first_time", (uint64_t)e->first_time, ints);
+		jnum(&j, "last_time", (uint64_t)e->last_time, ints);
 		zj_bool(&j, "by_scrub", e->by_scrub);
 		zj_obj_end(&j);
 	}
 	zj_arr_end(&j);
+	zj_obj_end(&j);
+	zj_obj_end(&j);
 	zj_obj_end(&j);
 	zj_finish(&j);
 }
@@ -313,15 +361,16 @@ static void status_text(FILE *out, const char *pool, const struct zfuse_pool_sta
 
 static void status_usage(FILE *out)
 {
-	fprintf(out, "usage: zfuse status [-v] [-j|--json] [-d DIR|IMAGE]... POOL|MOUNTPOINT\n"
-		     "  -v: list the files with data errors; -j, --json: one JSON document\n"
-		     "  (zfuse-status(8) gives its fields).\n");
+	fprintf(out, "usage: zfuse status [-v] [-j|--json [--json-int]] [-d DIR|IMAGE]... "
+		     "POOL|MOUNTPOINT\n"
+		     "  -v: list the files with data errors; -j, --json: one JSON document in\n"
+		     "  zpool status -j's layout (zfuse-status(8) gives its fields).\n");
 }
 
 static int status_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
 	struct flags f;
-	if (parse(argc, argv, "vj", true, &f, err)) {
+	if (parse(argc, argv, "vjJ", true, &f, err)) {
 		status_usage(err);
 		return ZF_EXIT_USAGE;
 	}
@@ -335,7 +384,7 @@ static int status_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE
 	if (rc != 0) {
 		fprintf(err, "zfuse status: out of memory\n");
 	} else if (f.json) {
-		status_json(out, zfuse_pool_name(pool), &st, &vr, &er);
+		status_json(out, zfuse_pool_name(pool), &st, &vr, &er, f.ints);
 	} else {
 		status_text(out, zfuse_pool_name(pool), &st, &vr, &er, f.verbose);
 	}

@@ -116,6 +116,13 @@ int zf_pool_verb_main(const struct zf_pool_verb *verb, int argc, char **argv)
 		return ZF_EXIT_FAIL;
 	size_t npaths = 0;
 	take_dirs(&argc, argv, paths, &npaths);
+	/* zfs's long options for JSON, as the short ones the verbs parse. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			argv[i] = "-j";
+		else if (strcmp(argv[i], "--json-int") == 0)
+			argv[i] = "-J";
+	}
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			verb->usage(stdout);

@@ -22,8 +22,19 @@ scratch_mount scrub
 mkdir -p "$mnt"
 fail=0
 
-json() {  # json EXPR: evaluate EXPR on the JSON document on stdin (d)
-	python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
+# json EXPR: evaluate EXPR on the `status --json-int` document on stdin:
+# p is its pool, vdevs its vdev tree flattened depth first
+json() {
+	python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+p = list(d['pools'].values())[0]
+def flat(t):
+    for v in t.values():
+        yield v
+        yield from flat(v.get('vdevs', {}))
+vdevs = list(flat(p['vdevs']))
+print($1)"
 }
 
 mount_images() { mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" "$@" || die "mount $*"; }
@@ -70,12 +81,12 @@ scrubs=0 bad=0
 while kill -0 "$writer" 2>/dev/null; do
 	out=$("$ZFUSE" scrub -w live 2>&1) || { bad=1; echo "$out"; }
 	case $out in *"with 0 errors"*) ;; *) bad=1; echo "$out" ;; esac
-	st=$("$ZFUSE" status --json "$mnt") || bad=1
-	[ "$(echo "$st" | json 'd["scan"]["errors"]')" = 0 ] || { bad=1; echo "$st"; }
+	st=$("$ZFUSE" status --json-int "$mnt") || bad=1
+	[ "$(echo "$st" | json 'p["scan_stats"]["errors"]')" = 0 ] || { bad=1; echo "$st"; }
 	scrubs=$((scrubs + 1))
 done
 wait "$writer" || notok "writer during scrubs failed"
-[ "$(echo "$st" | json 'd["state"], d["writable"], d["txg"] > 4' | tr -d "(),'")" = "ONLINE True True" ] ||
+[ "$(echo "$st" | json 'p["state"], p["writable"], p["txg"] > 4' | tr -d "(),'")" = "ONLINE True True" ] ||
 	notok "status --json of a written pool: $st"
 [ $bad = 0 ] && [ $scrubs -ge 3 ] && ok "$scrubs scrubs during writes, fsyncs and deletes: no errors" ||
 	notok "scrubs during writes ($scrubs runs)"
@@ -97,8 +108,8 @@ mount_images "${rz[@]}"
 (cd "$mnt" && find . -type f -exec sha256sum {} + | sort) | cmp -s - "$work/rz.sums" &&
 	ok "RAID-Z1 with a random child: every file reads back" || notok "RAID-Z1 reads with a random child"
 "$ZFUSE" scrub -w rz > "$work/scrub1.out" 2>&1 || notok "scrub of rz: $(cat "$work/scrub1.out")"
-st=$("$ZFUSE" status --json rz)
-read -r repaired unrec c0 c1 c2 < <(echo "$st" | json '" ".join(str(x) for x in [d["scan"]["repaired"], d["scan"]["unrecoverable"]] + [v["checksum_errors"] for v in d["vdevs"] if v["type"] == "file"])')
+st=$("$ZFUSE" status --json-int rz)
+read -r repaired unrec c0 c1 c2 < <(echo "$st" | json '" ".join(str(x) for x in [p["scan_stats"]["repaired"], p["scan_stats"]["unrecoverable"]] + [v["checksum_errors"] for v in vdevs if v["vdev_type"] == "file"])')
 if [ "$repaired" -gt 0 ] && [ "$unrec" = 0 ] && [ "$c0" = 0 ] && [ "$c2" = 0 ] && [ "$c1" -gt 0 ]; then
 	ok "scrub mended $repaired copies, all on the random child ($c1 checksum errors there, none elsewhere)"
 else
@@ -106,7 +117,7 @@ else
 fi
 "$ZFUSE" status rz | grep -q "errors: No known data errors" && ok "status: no data errors" ||
 	{ notok "status text"; "$ZFUSE" status rz; }
-"$ZFUSE" clear "$mnt" && [ "$("$ZFUSE" status --json rz | json 'sum(v["checksum_errors"] for v in d["vdevs"])')" = 0 ] &&
+"$ZFUSE" clear "$mnt" && [ "$("$ZFUSE" status --json-int rz | json 'sum(v["checksum_errors"] for v in vdevs)')" = 0 ] &&
 	ok "clear zeroes the device counts" || notok "clear"
 "$ZFUSE" scrub -w rz | grep -q "repaired 0 copies .* with 0 errors" && ok "a second scrub finds nothing" ||
 	notok "second scrub of rz: $("$ZFUSE" status rz)"
@@ -138,7 +149,7 @@ fi
 "$ZFUSE" status -v mp > "$work/status.txt"
 grep -q "mp:/sub/victim" "$work/status.txt" && ok "status -v names mp:/sub/victim" ||
 	{ notok "status -v"; cat "$work/status.txt"; }
-[ "$("$ZFUSE" status -j mp | json 'd["errors"][0]["path"], d["data_errors"]' | tr -d "(),'")" = "/sub/victim 1" ] &&
+[ "$("$ZFUSE" status --json-int mp | json 'p["errors"][0]["path"], p["error_count"]' | tr -d "(),'")" = "/sub/victim 1" ] &&
 	ok "status --json lists the path" || notok "status --json errors: $("$ZFUSE" status -j mp)"
 "$ZFUSE" scrub -w mp | grep -q "with 1 errors" && ok "scrub: 1 block without a good copy" ||
 	notok "scrub of the destroyed block: $("$ZFUSE" status mp)"
