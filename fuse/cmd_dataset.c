@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "cmd.h"
+#include "json.h"
 #include "log.h"
 #include "pool_verb.h"
 #include "zfuse/dataset.h"
@@ -709,11 +710,13 @@ static void hold_usage(FILE *out)
 {
 	fputs("usage: zfuse hold [-d DIR|IMAGE]... [-r] TAG SNAPSHOT...\n"
 	      "       zfuse release [-d DIR|IMAGE]... [-r] TAG SNAPSHOT...\n"
-	      "       zfuse holds [-d DIR|IMAGE]... [-H] [-r] SNAPSHOT...\n"
+	      "       zfuse holds [-d DIR|IMAGE]... [-H|-j] [-r] SNAPSHOT...\n"
 	      "Places, removes or lists user holds on snapshots (as zfs hold/release/holds);\n"
 	      "a held snapshot cannot be destroyed.\n"
 	      "  -r   also the snapshot of that name of every descendant\n"
-	      "  -H   no header, fields separated by a tab\n", out);
+	      "  -H   no header, fields separated by a tab\n"
+	      "  -j   (holds) one JSON document: {\"holds\": [{\"name\", \"tag\", \"timestamp\"}]}\n",
+	      out);
 }
 
 /* The snapshots an operand names: itself, or with -r the same snapshot
@@ -842,15 +845,17 @@ static int holds_one(zfuse_pool_t *pool, const char *snap, void *varg)
 
 static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
-	bool recursive = false, scripted = false;
+	bool recursive = false, scripted = false, json = false;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+rHp")) != -1) {
+	while ((c = getopt(argc, argv, "+rHpj")) != -1) {
 		if (c == 'r')
 			recursive = true;
 		else if (c == 'H')
 			scripted = true;
+		else if (c == 'j')
+			json = true;
 		else if (c != 'p') {
 			fprintf(err, "invalid option '%c'\n", optopt);
 			hold_usage(err);
@@ -877,10 +882,27 @@ static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 		if (strlen(h.v[i].tag) > wt)
 			wt = strlen(h.v[i].tag);
 	}
-	if (!scripted && h.n)
+	zf_json_t j;
+	if (json) {	/* the envelope of zfs's -j outputs; a row per hold */
+		zj_init(&j, out);
+		zj_obj_begin(&j, NULL);
+		zj_obj_begin(&j, "output_version");
+		zj_str(&j, "command", "zfs holds");
+		zj_u64(&j, "vers_major", 0);
+		zj_u64(&j, "vers_minor", 1);
+		zj_obj_end(&j);
+		zj_arr_begin(&j, "holds");
+	} else if (!scripted && h.n) {
 		fprintf(out, "%-*s  %-*s  %s\n", (int)wn, "NAME", (int)wt, "TAG", "TIMESTAMP");
+	}
 	for (size_t i = 0; i < h.n; i++) {
-		if (scripted)
+		if (json) {
+			zj_obj_begin(&j, NULL);
+			zj_str(&j, "name", h.v[i].name);
+			zj_str(&j, "tag", h.v[i].tag);
+			zj_str(&j, "timestamp", h.v[i].when);
+			zj_obj_end(&j);
+		} else if (scripted)
 			fprintf(out, "%s\t%s\t%s\n", h.v[i].name, h.v[i].tag, h.v[i].when);
 		else
 			fprintf(out, "%-*s  %-*s  %s\n", (int)wn, h.v[i].name, (int)wt, h.v[i].tag,
@@ -889,6 +911,11 @@ static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 		free(h.v[i].tag);
 	}
 	free(h.v);
+	if (json) {
+		zj_arr_end(&j);
+		zj_obj_end(&j);
+		zj_finish(&j);
+	}
 	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 }
 
@@ -900,26 +927,9 @@ const struct zf_pool_verb zf_verb_release = {
 	hold_usage,
 };
 const struct zf_pool_verb zf_verb_holds = {
-	"holds", "list the user holds of snapshots (as zfs holds)", false, "+rHp", 0, holds_run,
+	"holds", "list the user holds of snapshots (as zfs holds)", false, "+rHpj", 0, holds_run,
 	hold_usage,
 };
-
-/* ---- the command table's entries ---------------------------------------------- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 /* `zfuse create` with one operand below a pool makes a dataset. */
 bool cmd_create_is_dataset(int argc, char **argv)
