@@ -884,13 +884,7 @@ static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 	}
 	zf_json_t j;
 	if (json) {	/* the envelope of zfs's -j outputs; a row per hold */
-		zj_init(&j, out);
-		zj_obj_begin(&j, NULL);
-		zj_obj_begin(&j, "output_version");
-		zj_str(&j, "command", "zfs holds");
-		zj_u64(&j, "vers_major", 0);
-		zj_u64(&j, "vers_minor", 1);
-		zj_obj_end(&j);
+		zj_begin_output(&j, out, "zfs holds");
 		zj_arr_begin(&j, "holds");
 	} else if (!scripted && h.n) {
 		fprintf(out, "%-*s  %-*s  %s\n", (int)wn, "NAME", (int)wt, "TAG", "TIMESTAMP");

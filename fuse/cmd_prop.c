@@ -432,13 +432,7 @@ static const char *const json_src[] = {
 
 static void json_begin(zf_json_t *j, FILE *out, const char *command)
 {
-	zj_init(j, out);
-	zj_obj_begin(j, NULL);
-	zj_obj_begin(j, "output_version");
-	zj_str(j, "command", command);
-	zj_u64(j, "vers_major", 0);
-	zj_u64(j, "vers_minor", 1);
-	zj_obj_end(j);
+	zj_begin_output(j, out, command);
 	zj_obj_begin(j, "datasets");
 }
 

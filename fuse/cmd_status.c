@@ -206,13 +206,7 @@ static void status_json(FILE *out, const char *pool, const struct zfuse_pool_sta
 {
 	static const char *const scan_words[] = { "NONE", "SCANNING", "FINISHED", "CANCELED" };
 	zf_json_t j;
-	zj_init(&j, out);
-	zj_obj_begin(&j, NULL);
-	zj_obj_begin(&j, "output_version");
-	zj_str(&j, "command", "zpool status");
-	zj_u64(&j, "vers_major", 0);
-	zj_u64(&j, "vers_minor", 1);
-	zj_obj_end(&j);
+	zj_begin_output(&j, out, "zpool status");
 	zj_obj_begin(&j, "pools");
 	zj_obj_begin(&j, pool);
 	zj_str(&j, "name", pool);

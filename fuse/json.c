@@ -14,6 +14,17 @@ void zj_init(zf_json_t *j, FILE *f)
 	j->f = f;
 }
 
+void zj_begin_output(zf_json_t *j, FILE *f, const char *command)
+{
+	zj_init(j, f);
+	zj_obj_begin(j, NULL);
+	zj_obj_begin(j, "output_version");
+	zj_str(j, "command", command);
+	zj_u64(j, "vers_major", 0);
+	zj_u64(j, "vers_minor", 1);
+	zj_obj_end(j);
+}
+
 /* Length of the valid UTF-8 sequence at s, or 0. */
 static size_t utf8_len(const unsigned char *s)
 {

@@ -21,6 +21,10 @@ typedef struct zf_json {
 } zf_json_t;
 
 void zj_init(zf_json_t *j, FILE *f);
+/* zj_init, then the document's opening as zfs 2.3's -j outputs have it:
+ * {"output_version":{"command":COMMAND,"vers_major":0,"vers_minor":1},
+ * with the root object left open for the caller's fields. */
+void zj_begin_output(zf_json_t *j, FILE *f, const char *command);
 void zj_obj_begin(zf_json_t *j, const char *key);
 void zj_obj_end(zf_json_t *j);
 void zj_arr_begin(zf_json_t *j, const char *key);

@@ -128,13 +128,7 @@ static int cmd_version(int argc, char **argv)
 	char api[16];
 	snprintf(api, sizeof(api), "%d.%d", FUSE_USE_VERSION / 100, FUSE_USE_VERSION % 100);
 	zf_json_t j;
-	zj_init(&j, stdout);
-	zj_obj_begin(&j, NULL);
-	zj_obj_begin(&j, "output_version");
-	zj_str(&j, "command", "zfuse version");
-	zj_u64(&j, "vers_major", 0);
-	zj_u64(&j, "vers_minor", 1);
-	zj_obj_end(&j);
+	zj_begin_output(&j, stdout, "zfuse version");
 	zj_str(&j, "zfuse", ZFUSE_VERSION_STRING);
 	zj_str(&j, "libfuse", fuse_pkgversion());
 	zj_str(&j, "fuse_api", api);
