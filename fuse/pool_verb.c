@@ -80,6 +80,10 @@ static char *pool_of(const struct zf_pool_verb *verb, int argc, char **argv)
 	int nops = argc - optind;
 	int idx = verb->pool_operand == ZF_POOL_OPERAND_LAST ? nops - 1 : verb->pool_operand;
 	char *pool = NULL;
+	/* A short name ("#mark" of `bookmark`) leaves the pool to another. */
+	for (int i = 0; idx >= 0 && idx < nops && strchr("@#", copy[optind + idx][0]) &&
+			copy[optind + idx][0] && i < nops; i++)
+		idx = i;
 	if (idx >= 0 && idx < nops) {
 		pool = strdup(copy[optind + idx]);
 		if (pool)
