@@ -88,6 +88,10 @@ static char *pool_of(const struct zf_pool_verb *verb, int argc, char **argv)
 		pool = strdup(copy[optind + idx]);
 		if (pool)
 			pool[strcspn(pool, "/@#")] = 0;
+		if (pool && !*pool) {
+			free(pool);
+			pool = NULL;
+		}
 	}
 	free(copy);
 	optind = 0;

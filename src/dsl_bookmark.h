@@ -18,8 +18,8 @@
 struct spa;
 
 #define DS_FIELD_BOOKMARK_NAMES "com.delphix:bookmarks"
-#define ZBM_FLAG_SNAPSHOT_EXISTS 0x1
-#define ZBM_FLAG_HAS_FBN 0x2
+#define ZBM_FLAG_HAS_FBN 0x1
+#define ZBM_FLAG_SNAPSHOT_EXISTS 0x2
 
 /* zfs_bookmark_phys_t, word by word: v1 is the first 3, v2 all 12. */
 enum {
