@@ -400,9 +400,6 @@ int dsl_bookmark_head_destroyed(spa_t *spa, uint64_t head, dmu_tx_t *tx)
 		rc = dmu_object_free(spa->mos, b.zapobj, tx);
 	if (rc == 0)
 		rc = spa_feature_decr(spa, "bookmarks", tx);
-	/* The key goes too, so the head's feature keys are told apart. */
-	if (rc == 0)
-		rc = zap_remove(spa->mos, head, DS_FIELD_BOOKMARK_NAMES, tx);
 	dsl_bookmarks_free(&b);
 	return rc;
 }

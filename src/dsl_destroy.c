@@ -56,7 +56,7 @@ struct feature_keys {
 static int feature_key_cb(void *arg, const zap_entry_t *ze)
 {
 	struct feature_keys *fk = arg;
-	const struct zfeature_info *fi = zfeature_lookup(ze->name);
+	const struct zfeature_info *fi = dsl_dataset_feature_key(ze->name);
 	if (fi && fk->n < sizeof(fk->names) / sizeof(fk->names[0]))
 		fk->names[fk->n++] = fi->name;
 	return 0;

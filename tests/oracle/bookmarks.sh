@@ -116,7 +116,8 @@ COLS=name,type,used,referenced,written,createtxg,guid
 	notok "zfuse get"
 bmzap "$A" op op/a > "$work/cmp/A.bm"
 features "$A" op > "$work/cmp/A.feat"
-WRITTEN="written#o1,written#o2b,written#z1,written#z3,written#z5"
+WRITTEN="written#o1,written#o2b,written#z1,written#z3,written#z5,written@s1,written@s5"
+"$ZFUSE" list -H -p -o name,$WRITTEN -d "$A" op/a > "$work/cmp/zfuse.written" || notok "zfuse list written#"
 cat > "$work/cmp/job.sh" <<X
 zpool import -N -d /host/B -f op || exit 1
 while read -r v rest; do
@@ -137,9 +138,11 @@ zpool import -N -d /host/A -f op || exit 1
 zpool scrub -w op; zpool status op | grep -E "errors:"
 zfs destroy op/a#z5 && zfs destroy op/a@s5 && echo "OpenZFS changed zfuse's bookmarks"
 zpool export op
-zpool import -N -d /host/Z -f kp || exit 1
+zpool import -o readonly=on -N -d /host/Z -f kp || exit 1
 zfs list -H -p -t all -o $COLS -r kp > /host/Z.list
 zfs list -H -p -o name,written#early,written#late kp/a > /host/Z.written
+zpool export kp
+zpool import -N -d /host/Z -f kp || exit 1
 zpool scrub -w kp; zpool status kp | grep -E "errors:"
 zpool export kp
 X
@@ -216,6 +219,8 @@ diff "$C/A.feat" "$C/B.feat" && ok "bookmark feature refcounts equal OpenZFS's: 
 	notok "feature refcounts differ (< zfuse's copy, > OpenZFS's)"
 diff "$C/A.written" "$C/B.written" && ok "written#bookmark equals OpenZFS's: $(cat "$C/A.written")" ||
 	notok "written#bookmark differs (< zfuse's copy, > OpenZFS's)"
+diff "$C/zfuse.written" "$C/A.written" && ok "zfuse list -o written#BM,written@SNAP equals zfs list" ||
+	notok "zfuse's written#/written@ differ from zfs's (< zfuse, > zfs)"
 # New snapshots and bookmarks get other txgs and guids on the two sides.
 cut_figures() { grep -v -e "^op	" "$1" | cut -f1-5; }
 diff <(cut_figures "$C/A.list") <(cut_figures "$C/B.list") &&
