@@ -55,7 +55,6 @@
 #include "zfuse/errors.h"
 
 #define NAMECAP 512
-#define BM_WORDS 12
 
 /* Everything about one dataset that its properties are computed from. */
 struct dsctx {
@@ -65,7 +64,7 @@ struct dsctx {
 	uint64_t dsobj, dirobj;
 	dsl_dataset_phys_t ds;		/* a bookmark's: its head's */
 	dsl_dir_phys_t dd;
-	uint64_t bm[BM_WORDS];		/* zfs_bookmark_phys_t */
+	uint64_t bm[ZBM_WORDS];		/* zfs_bookmark_phys_t */
 	uint64_t ostype;
 	bool zpl_ok;			/* version, utf8only, normalization, case */
 	uint64_t zpl[4];
@@ -145,7 +144,7 @@ static int ctx_open(spa_t *spa, const char *name, struct dsctx *c)
 		if ((rc = dnode_hold(spa->mos, bmobj, &dn)) != 0)
 			return rc;
 		rc = zap_lookup_length(&dn, hash + 1, &intlen, &n);
-		if (rc == 0 && (intlen != 8 || n < 3 || n > BM_WORDS))
+		if (rc == 0 && (intlen != 8 || n < ZBM_V1_WORDS || n > ZBM_WORDS))
 			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 		if (rc == 0)
 			rc = zap_lookup(&dn, hash + 1, 8, n, c->bm);
@@ -479,19 +478,19 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 	case ZFS_PROP_NAME:
 		return str(c->name, out);
 	case ZFS_PROP_CREATION:
-		return num(p, bm ? c->bm[2] : c->ds.creation_time, parsable, out);
+		return num(p, bm ? c->bm[ZBM_TIME] : c->ds.creation_time, parsable, out);
 	case ZFS_PROP_CREATETXG:
-		return num(p, bm ? c->bm[1] : c->ds.creation_txg, parsable, out);
+		return num(p, bm ? c->bm[ZBM_TXG] : c->ds.creation_txg, parsable, out);
 	case ZFS_PROP_GUID:
-		return num(p, bm ? c->bm[0] : c->ds.guid, parsable, out);
+		return num(p, bm ? c->bm[ZBM_GUID] : c->ds.guid, parsable, out);
 	case ZFS_PROP_REFERENCED:
 		if (bm && !(c->bm[ZBM_FLAGS] & ZBM_FLAG_HAS_FBN))
 			return -ZFUSE_E_NODATA;
-		return num(p, bm ? c->bm[5] : c->ds.referenced_bytes, parsable, out);
+		return num(p, bm ? c->bm[ZBM_REFERENCED_REFD] : c->ds.referenced_bytes, parsable, out);
 	case ZFS_PROP_LOGICALREFERENCED:
 		if (bm && !(c->bm[ZBM_FLAGS] & ZBM_FLAG_HAS_FBN))
 			return -ZFUSE_E_NODATA;
-		return num(p, bm ? c->bm[7] : c->ds.uncompressed_bytes, parsable, out);
+		return num(p, bm ? c->bm[ZBM_UNCOMPRESSED_REFD] : c->ds.uncompressed_bytes, parsable, out);
 	case ZFS_PROP_COMPRESSRATIO:
 		if (bm)
 			return -ZFUSE_E_NODATA;
