@@ -36,6 +36,8 @@ bmzap() {
 		'NF == 14 && $2 == "=" { print $1, (all ? $4 " " $3 " " : "") $7, $8, $9, $10, $11, $12, $13 }' |
 		LC_ALL=C sort
 }
+# dlkeys DIR DS: how many keys the head's deadlist has
+dlkeys() { zdb -e -p "$1" -dddd "$2" 2>/dev/null | grep -c "^mintxg "; }
 # features DIR POOL: the bookmark features' and extensible_dataset's refcounts
 features() {
 	local o
@@ -93,6 +95,16 @@ destroy op/a@s6
 rollback -r op/a@s5
 destroy op/a#z1copy
 snapshot op/a@s7
+snapshot op/a@s8
+bookmark op/a@s8 op/a#z8
+bookmark op/a#z8 op/a#z8b
+destroy op/a@s8
+snapshot op/a@s9
+destroy op/a#z8
+bookmark op/a@s9 op/a#z9
+snapshot op/a@s10
+destroy op/a@s9
+destroy op/a#z9
 create op/d
 snapshot op/d@x
 bookmark op/d@x op/d#y
@@ -116,7 +128,8 @@ COLS=name,type,used,referenced,written,createtxg,guid
 	notok "zfuse get"
 bmzap "$A" op op/a > "$work/cmp/A.bm"
 features "$A" op > "$work/cmp/A.feat"
-WRITTEN="written#o1,written#o2b,written#z1,written#z3,written#z5,written@s1,written@s5"
+dlkeys "$A" op/a > "$work/cmp/A.dl"
+WRITTEN="written#o1,written#o2b,written#z1,written#z3,written#z5,written#z8b,written@s1,written@s5"
 "$ZFUSE" list -H -p -o name,$WRITTEN -d "$A" op/a > "$work/cmp/zfuse.written" || notok "zfuse list written#"
 cat > "$work/cmp/job.sh" <<X
 zpool import -N -d /host/B -f op || exit 1
@@ -213,8 +226,11 @@ grep -q "OpenZFS changed zfuse's bookmarks" "$C/oracle.out" &&
 	ok "OpenZFS destroys a bookmark and a snapshot zfuse made" || notok "OpenZFS on zfuse's bookmarks"
 bmzap "$B" op op/a > "$C/B.bm"
 features "$B" op > "$C/B.feat"
+dlkeys "$B" op/a > "$C/B.dl"
 diff "$C/A.bm" "$C/B.bm" && ok "bookmark flags, referenced and freed-before-next figures equal OpenZFS's ($(wc -l < "$C/A.bm") bookmarks)" ||
 	notok "bookmark figures differ (< zfuse's copy, > OpenZFS's)"
+diff "$C/A.dl" "$C/B.dl" && ok "op/a's deadlist has OpenZFS's $(cat "$C/B.dl") keys (bookmarks' kept, added, dropped)" ||
+	notok "op/a's deadlist keys: zfuse $(cat "$C/A.dl"), OpenZFS $(cat "$C/B.dl")"
 diff "$C/A.feat" "$C/B.feat" && ok "bookmark feature refcounts equal OpenZFS's: $(tr -s '\t\n' '  ' < "$C/A.feat")" ||
 	notok "feature refcounts differ (< zfuse's copy, > OpenZFS's)"
 diff "$C/A.written" "$C/B.written" && ok "written#bookmark equals OpenZFS's: $(cat "$C/A.written")" ||
