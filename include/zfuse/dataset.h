@@ -84,7 +84,8 @@ int zfuse_snapshot(zfuse_pool_t *pool, const char *const *names, size_t n);
 
 /*
  * Destroy a snapshot (any of a chain: its deadlist is merged into the next
- * one's and the blocks only it held are freed, as OpenZFS does).
+ * one's and the blocks only it held are freed, as OpenZFS does). Its
+ * bookmarks stay, and those before it learn what their next snapshot is.
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has clones, or user holds),
  * ZFUSE_E_INVAL (not a snapshot name).
  */
@@ -92,7 +93,7 @@ int zfuse_snapshot_destroy(zfuse_pool_t *pool, const char *name);
 
 /*
  * Destroy a filesystem or volume with no snapshots and no children; its
- * blocks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
+ * blocks and its bookmarks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
  * or children: destroy them first; it is the pool's root dataset),
  * ZFUSE_E_INVAL (a snapshot name).
  */
