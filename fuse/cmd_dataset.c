@@ -96,6 +96,13 @@ static bool snapshot_of(const struct ds_entry *e, const char *ds)
 	return e->type == ZFUSE_DS_SNAPSHOT && strncmp(e->name, ds, n) == 0 && e->name[n] == '@';
 }
 
+/* Bookmarks of head ds (exactly). */
+static bool bookmark_of(const struct ds_entry *e, const char *ds)
+{
+	size_t n = strlen(ds);
+	return e->type == ZFUSE_DS_BOOKMARK && strncmp(e->name, ds, n) == 0 && e->name[n] == '#';
+}
+
 static const char *error_text(int rc)
 {
 	switch (rc) {
@@ -190,13 +197,84 @@ const struct zf_pool_verb zf_verb_snapshot = {
 	snapshot_usage,
 };
 
+/* ---- bookmark ---------------------------------------------------------------- */
+
+static void bookmark_usage(FILE *out)
+{
+	fputs("usage: zfuse bookmark [-d DIR|IMAGE]... SNAPSHOT|BOOKMARK NEWBOOKMARK\n"
+	      "Makes bookmark DATASET#NAME of a snapshot (DATASET@SNAP) or a copy of a\n"
+	      "bookmark (DATASET#OTHER), as zfs bookmark. Either name may be given short\n"
+	      "(@SNAP, #NAME) when the other is full: it is then of the same dataset.\n", out);
+}
+
+static int bookmark_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+")) != -1) {
+		fprintf(err, "invalid option '%c'\n", optopt);
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	if (argc - optind != 2) {
+		fprintf(err, argc - optind < 2 ? "missing %s argument\n" : "too many arguments\n",
+			argc - optind ? "bookmark" : "dataset");
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *source = argv[optind], *bookmark = argv[optind + 1];
+	if (!strpbrk(source, "@#")) {
+		fprintf(err, "invalid source name '%s': must contain a '@' or '#'\n", source);
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	if (!strchr(bookmark, '#')) {
+		fprintf(err, "invalid bookmark name '%s': must contain a '#'\n", bookmark);
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	/* zfs_do_bookmark: a short name takes the other's dataset. */
+	bool src_short = strpbrk(source, "@#") == source, bm_short = *bookmark == '#';
+	if (src_short && bm_short) {
+		fprintf(err, "either source or bookmark must be specified as full dataset paths\n");
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	char *full = NULL;
+	if (src_short || bm_short) {
+		const char *whole = src_short ? bookmark : source;
+		int n = (int)strcspn(whole, "@#");
+		if (asprintf(&full, "%.*s%s", n, whole, src_short ? source : bookmark) < 0)
+			return ZF_EXIT_FAIL;
+		if (src_short)
+			source = full;
+		else
+			bookmark = full;
+	}
+	unsigned said = zf_log_errors();
+	int rc = zfuse_bookmark_create(pool, source, bookmark);
+	if (rc && zf_log_errors() == said)
+		fprintf(err, "cannot create bookmark '%s': %s\n", bookmark, error_text(rc));
+	free(full);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_bookmark = {
+	"bookmark", "make a bookmark of a snapshot, or copy one (as zfs bookmark)", true, "+",
+	ZF_POOL_OPERAND_LAST, bookmark_run, bookmark_usage,
+};
+
 /* ---- destroy ----------------------------------------------------------------- */
 
 static void destroy_usage(FILE *out)
 {
 	fputs("usage: zfuse destroy [-d DIR|IMAGE]... [-rnv] FILESYSTEM|VOLUME\n"
 	      "       zfuse destroy [-d DIR|IMAGE]... [-rnv] DATASET@SNAP[%SNAP][,SNAP...]\n"
-	      "Destroys a dataset, or snapshots (a%b: a, b and every snapshot between).\n"
+	      "       zfuse destroy [-d DIR|IMAGE]... [-nv] DATASET#BOOKMARK\n"
+	      "Destroys a dataset (with its bookmarks), snapshots (a%b: a, b and every\n"
+	      "snapshot between), or a bookmark.\n"
 	      "  -r   also destroy descendants (with a dataset: its children and all their\n"
 	      "       snapshots; with snapshots: the same snapshots of every descendant)\n"
 	      "  -n   do nothing, only say what would be destroyed (with -v)\n"
@@ -290,6 +368,19 @@ static int destroy_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FIL
 		return ZF_EXIT_USAGE;
 	}
 	const char *target = argv[optind];
+	if (strchr(target, '#') && !strchr(target, '@')) {
+		if (o.recursive) {
+			fprintf(err, "recursive is not supported with bookmark\n");
+			return ZF_EXIT_FAIL;
+		}
+		if (o.verbose)
+			fprintf(out, "%s %s\n", o.dry_run ? "would destroy" : "will destroy", target);
+		unsigned said = zf_log_errors();
+		int rc = o.dry_run ? 0 : zfuse_bookmark_destroy(pool, target);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot destroy bookmark '%s': %s\n", target, error_text(rc));
+		return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+	}
 	struct ds_list l;
 	if (ds_list_load(pool, &l, err))
 		return ZF_EXIT_FAIL;
@@ -377,8 +468,9 @@ static void rollback_usage(FILE *out)
 	fputs("usage: zfuse rollback [-d DIR|IMAGE]... [-r] DATASET@SNAPSHOT\n"
 	      "Rolls a filesystem or volume back to a snapshot: everything written\n"
 	      "after it is discarded.\n"
-	      "  -r   destroy the later snapshots first (without it, only the newest\n"
-	      "       snapshot may be named)\n", out);
+	      "  -r   destroy the later snapshots and the bookmarks of later snapshots\n"
+	      "       first (without it, only the newest snapshot may be named, and no\n"
+	      "       bookmark may be newer)\n", out);
 }
 
 static int rollback_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
@@ -418,27 +510,50 @@ static int rollback_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FI
 		fprintf(err, "cannot open '%s': dataset does not exist\n", target);
 		rc = -ZFUSE_E_NOENT;
 	}
-	/* Later snapshots: after it in the walk's txg order. */
+	/* Later snapshots (the walk's txg order), then later bookmarks by
+	 * txg, as zfs lists and destroys them. */
 	size_t later = 0;
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
+		if ((snapshot_of(&l.v[i], ds) || bookmark_of(&l.v[i], ds)) && l.v[i].txg > snap->txg)
 			later++;
+	struct ds_entry **order = rc == 0 && later ? calloc(later, sizeof(*order)) : NULL;
+	if (rc == 0 && later && !order)
+		rc = -ZFUSE_E_NOMEM;
+	size_t k = 0;
+	for (size_t i = 0; order && i < l.n; i++)
+		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
+			order[k++] = &l.v[i];
+	size_t nsnaps = k;
+	for (size_t i = 0; order && i < l.n; i++)
+		if (bookmark_of(&l.v[i], ds) && l.v[i].txg > snap->txg) {
+			size_t j = k++;
+			for (; j > nsnaps && order[j - 1]->txg > l.v[i].txg; j--)
+				order[j] = order[j - 1];
+			order[j] = &l.v[i];
+		}
 	if (rc == 0 && later && !recursive) {
 		fprintf(err, "cannot rollback to '%s': more recent snapshots or bookmarks exist\n"
 			"use '-r' to force deletion of the following snapshots and bookmarks:\n",
 			target);
-		for (size_t i = 0; i < l.n; i++)
-			if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
-				fprintf(err, "%s\n", l.v[i].name);
+		for (size_t i = 0; i < later; i++)
+			fprintf(err, "%s\n", order[i]->name);
 		rc = -ZFUSE_E_EXIST;
 	}
-	for (size_t i = l.n; rc == 0 && later && i-- > 0;)
-		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg) {
-			unsigned said = zf_log_errors();
-			rc = zfuse_snapshot_destroy(pool, l.v[i].name);
-			if (rc && zf_log_errors() == said)
-				fprintf(err, "cannot destroy '%s': %s\n", l.v[i].name, error_text(rc));
-		}
+	/* Snapshots newest first (each then has no later one to merge
+	 * into but the head), then the bookmarks. */
+	for (size_t i = nsnaps; rc == 0 && i-- > 0;) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_snapshot_destroy(pool, order[i]->name);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot destroy '%s': %s\n", order[i]->name, error_text(rc));
+	}
+	for (size_t i = nsnaps; rc == 0 && i < later; i++) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_bookmark_destroy(pool, order[i]->name);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot destroy '%s': %s\n", order[i]->name, error_text(rc));
+	}
+	free(order);
 	if (rc == 0) {
 		unsigned said = zf_log_errors();
 		rc = zfuse_rollback(pool, target);

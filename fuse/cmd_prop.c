@@ -307,7 +307,7 @@ static int parse_cols(const char *arg, struct col **cols, size_t *ncols, FILE *e
 		}
 		int p = zfs_prop_lookup(t);
 		if ((p < 0 || (zfs_prop_desc(p)->hidden && p != ZFS_PROP_NAME)) &&
-		    !zfs_prop_user(t)) {
+		    !zfs_prop_user(t) && !zfs_prop_written(t)) {
 			fprintf(err, "invalid property '%s'\n", t);
 			free(copy);
 			return -1;

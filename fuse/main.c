@@ -30,6 +30,7 @@ static const struct zf_cmd commands[] = {
 	{ .name = "set", .verb = &zf_verb_set },
 	{ .name = "inherit", .verb = &zf_verb_inherit },
 	{ .name = "snapshot", .verb = &zf_verb_snapshot },
+	{ .name = "bookmark", .verb = &zf_verb_bookmark },
 	{ .name = "destroy", .verb = &zf_verb_destroy },
 	{ .name = "rollback", .verb = &zf_verb_rollback },
 	{ .name = "clone", .verb = &zf_verb_clone },

@@ -84,6 +84,10 @@ static char *pool_of(const struct zf_pool_verb *verb, int argc, char **argv)
 	int nops = argc - optind;
 	int idx = verb->pool_operand == ZF_POOL_OPERAND_LAST ? nops - 1 : verb->pool_operand;
 	char *pool = NULL;
+	/* A short name ("#mark" of `bookmark`) leaves the pool to another. */
+	for (int i = 0; idx >= 0 && idx < nops && strchr("@#", copy[optind + idx][0]) &&
+			copy[optind + idx][0] && i < nops; i++)
+		idx = i;
 	if (idx >= 0 && idx < nops) {
 		char *op = copy[optind + idx];
 		char *ds = NULL, real[PATH_MAX];
@@ -102,6 +106,10 @@ static char *pool_of(const struct zf_pool_verb *verb, int argc, char **argv)
 		pool = strdup(op);
 		if (pool)
 			pool[strcspn(pool, "/@#")] = 0;
+		if (pool && !*pool) {
+			free(pool);
+			pool = NULL;
+		}
 	}
 	free(copy);
 	optind = 0;

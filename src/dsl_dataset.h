@@ -60,10 +60,6 @@ int dsl_snapshot_rename_sync(struct spa *spa, uint64_t head, const char *oldsnap
 int dsl_dir_rename_sync(struct spa *spa, uint64_t dirobj, uint64_t newparent, const char *newname,
 			dmu_tx_t *tx);
 
-/* Whether head has bookmarks. zfuse does not keep their space estimates
- * and deadlist keys yet, so snapshot changes of such a head are refused. */
-bool dsl_dataset_has_bookmarks(struct spa *spa, uint64_t head);
-
 /* Whether the objset at bp has an intent log header (clone and rollback
  * would have to write a copy with it zeroed, which zfuse does not). */
 int dsl_objset_has_log(struct spa *spa, const blkptr_t *bp, bool *has_log);

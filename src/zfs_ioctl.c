@@ -18,6 +18,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_bookmark.h"
 #include "dsl_dataset.h"
 #include "dsl_destroy.h"
 #include "dsl_synctask.h"
@@ -26,6 +27,7 @@
 #include "spa_lock.h"
 #include "txg.h"
 #include "zap.h"
+#include "zfeature_write.h"
 #include "zil.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
@@ -132,17 +134,6 @@ static bool writable_or_log(spa_t *spa)
 	return false;
 }
 
-/* Bookmarks keep deadlist keys and space estimates that snapshot
- * changes must update (OpenZFS's dsl_bookmark_snapshotted,
- * dsl_bookmark_ds_destroyed, dsl_bookmark_block_killed); zfuse does not
- * yet, so it refuses rather than leave them wrong. */
-static int bookmarks_refusal(spa_t *spa, const char *ds)
-{
-	spa_log(spa, ZFUSE_LOG_ERROR, "cannot change the snapshots of '%s': it has bookmarks, "
-		"which zfuse does not maintain yet (destroy them with OpenZFS first)", ds);
-	return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
-}
-
 /* ---- snapshot ------------------------------------------------------------ */
 
 struct snapshot_arg {
@@ -166,8 +157,6 @@ static int snapshot_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 					"more than once", a->names[i].ds);
 				return SET_ERROR(-ZFUSE_E_INVAL);
 			}
-		if (dsl_dataset_has_bookmarks(spa, a->heads[i]))
-			return bookmarks_refusal(spa, a->names[i].ds);
 		rc = dsl_snapshot_lookup(spa, a->heads[i], a->names[i].snap, &snap);
 		if (rc == 0) {
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create snapshot '%s@%s': dataset already "
@@ -479,13 +468,6 @@ static int destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 		return rc;
 	if (snap != a->snapshot)
 		return SET_ERROR(-ZFUSE_E_INVAL);
-	if (snap) {
-		dsl_dir_phys_t dd;
-		if ((rc = dsl_dir_read(spa, dir, &dd)) != 0)
-			return rc;
-		if (dsl_dataset_has_bookmarks(spa, dd.head_dataset_obj))
-			return bookmarks_refusal(spa, a->name);
-	}
 	rc = snap ? dsl_destroy_snapshot_check(spa, a->dsobj) : dsl_destroy_head_check(spa, a->dsobj);
 	switch (rc) {
 	case -ZFUSE_E_EXIST:
@@ -561,8 +543,6 @@ static int rollback_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
 				a->full);
 	}
-	if (rc == 0 && dsl_dataset_has_bookmarks(spa, a->head))
-		return bookmarks_refusal(spa, a->name.ds);
 	if (rc == 0)
 		rc = dsl_dataset_rollback_check(spa, a->head, a->snap);
 	if (rc == -ZFUSE_E_EXIST)
@@ -846,6 +826,167 @@ int zfuse_dataset_rename(zfuse_pool_t *pool, const char *oldname, const char *ne
 	rc = dsl_sync_task(spa, rename_check, rename_sync, &a);
 	free(a.heads);
 	return rc;
+}
+
+/* ---- bookmarks ---------------------------------------------------------- */
+
+/* name_parse without its messages: zfs words some refusals its own way. */
+static int name_parse_quiet(spa_t *spa, const char *name, struct ds_name *out)
+{
+	int level = spa->log_level;
+	spa->log_level = -1;
+	int rc = name_parse(spa, name, out);
+	spa->log_level = level;
+	return rc;
+}
+
+struct bookmark_arg {
+	const char *source, *bookmark;
+	struct ds_name src, bm;
+	uint64_t head;			/* the new bookmark's */
+	uint64_t snap;			/* a snapshot source */
+	uint64_t w[ZBM_WORDS];		/* a bookmark source */
+};
+
+/* dsl_bookmark_create_check_impl */
+static int bookmark_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct bookmark_arg *a = varg;
+	if (!spa_feature_is_enabled(spa, "bookmarks")) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': bookmark feature not "
+			"enabled", a->bookmark);
+		return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+	}
+	uint64_t dir, srchead, w[ZBM_WORDS];
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->bm.ds, &a->head, &dir, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': dataset does not exist",
+			a->bookmark);
+	if (rc)
+		return rc;
+	rc = dsl_bookmark_lookup(spa, a->head, a->bm.snap, w);
+	if (rc == 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': bookmark exists",
+			a->bookmark);
+		return SET_ERROR(-ZFUSE_E_EXIST);
+	}
+	if (rc != -ZFUSE_E_NOENT)
+		return rc;
+	bool before;
+	if (a->src.sep == '@') {
+		rc = dsl_dataset_lookup(spa, a->source, &a->snap, &dir, &snap);
+		if (rc == -ZFUSE_E_NOENT)
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
+				a->source);
+		if (rc)
+			return rc;
+		before = dsl_dataset_is_before(spa, a->head, a->snap, 0);
+	} else {
+		rc = dsl_dataset_lookup(spa, a->src.ds, &srchead, &dir, &snap);
+		if (rc == 0)
+			rc = dsl_bookmark_lookup(spa, srchead, a->src.snap, a->w);
+		if (rc == -ZFUSE_E_NOENT)
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': no such pool or dataset",
+				a->source);
+		if (rc)
+			return rc;
+		before = dsl_dataset_is_before(spa, a->head, srchead, a->w[ZBM_TXG]);
+	}
+	if (!before) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': source is not an "
+			"ancestor of the new bookmark's dataset", a->bookmark);
+		return SET_ERROR(-ZFUSE_E_XDEV);
+	}
+	return 0;
+}
+
+static int bookmark_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct bookmark_arg *a = varg;
+	uint64_t w[ZBM_WORDS];
+	int rc = 0;
+	if (a->src.sep == '@')
+		rc = dsl_bookmark_of_snapshot(spa, a->snap, w);
+	else
+		memcpy(w, a->w, sizeof(w));
+	/* A copy of a redaction bookmark is an ordinary one. */
+	w[ZBM_REDACTION_OBJ] = 0;
+	return rc ? rc : dsl_bookmark_add_sync(spa, a->head, a->bm.snap, w, tx);
+}
+
+int zfuse_bookmark_create(zfuse_pool_t *pool, const char *source, const char *bookmark)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!source || !bookmark)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!strchr(source, '@') && !strchr(source, '#')) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "invalid source name '%s': must contain a '@' or '#'",
+			source);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (!strchr(bookmark, '#')) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "invalid bookmark name '%s': must contain a '#'",
+			bookmark);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct bookmark_arg a = { .source = source, .bookmark = bookmark };
+	int rc = name_parse(spa, source, &a.src);
+	if (rc)
+		return rc;
+	/* OpenZFS checks the new name in the kernel, answering EINVAL. */
+	if ((rc = name_parse_quiet(spa, bookmark, &a.bm)) != 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': %s", bookmark,
+			rc == -ZFUSE_E_NOENT ? "bookmark is in a different pool" :
+			rc == -ZFUSE_E_NAMETOOLONG ? "name too long" : "invalid argument");
+		return rc;
+	}
+	return dsl_sync_task(spa, bookmark_check, bookmark_sync, &a);
+}
+
+struct bookmark_destroy_arg {
+	const char *name;
+	struct ds_name n;
+	uint64_t head;
+};
+
+static int bookmark_destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct bookmark_destroy_arg *a = varg;
+	uint64_t dir, w[ZBM_WORDS];
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->n.ds, &a->head, &dir, &snap);
+	if (rc == 0)
+		rc = dsl_bookmark_lookup(spa, a->head, a->n.snap, w);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "bookmark '%s' does not exist.", a->name);
+	return rc;
+}
+
+static int bookmark_destroy_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct bookmark_destroy_arg *a = varg;
+	return dsl_bookmark_destroy_sync(spa, a->head, a->n.snap, tx);
+}
+
+int zfuse_bookmark_destroy(zfuse_pool_t *pool, const char *bookmark)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!bookmark)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct bookmark_destroy_arg a = { .name = bookmark };
+	int rc = name_parse_quiet(spa, bookmark, &a.n);
+	if (rc || a.n.sep != '#') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "bookmark '%s' does not exist.", bookmark);
+		return rc ? rc : SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	return dsl_sync_task(spa, bookmark_destroy_check, bookmark_destroy_sync, &a);
 }
 
 /* ---- holds --------------------------------------------------------------- */

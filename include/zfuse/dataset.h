@@ -84,7 +84,8 @@ int zfuse_snapshot(zfuse_pool_t *pool, const char *const *names, size_t n);
 
 /*
  * Destroy a snapshot (any of a chain: its deadlist is merged into the next
- * one's and the blocks only it held are freed, as OpenZFS does).
+ * one's and the blocks only it held are freed, as OpenZFS does). Its
+ * bookmarks stay, and those before it learn what their next snapshot is.
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has clones, or user holds),
  * ZFUSE_E_INVAL (not a snapshot name).
  */
@@ -92,7 +93,7 @@ int zfuse_snapshot_destroy(zfuse_pool_t *pool, const char *name);
 
 /*
  * Destroy a filesystem or volume with no snapshots and no children; its
- * blocks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
+ * blocks and its bookmarks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
  * or children: destroy them first; it is the pool's root dataset),
  * ZFUSE_E_INVAL (a snapshot name).
  */
@@ -102,10 +103,35 @@ int zfuse_dataset_destroy(zfuse_pool_t *pool, const char *name);
  * Roll a filesystem or volume back to its newest snapshot "ds@snap":
  * everything written after it is freed. Open handles of the dataset
  * (zfuse_fs_t) see the rolled-back tree afterwards.
- * Errors: ZFUSE_E_NOENT, ZFUSE_E_EXIST (snap is not the newest snapshot:
- * destroy the later ones first), ZFUSE_E_INVAL.
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_EXIST (snap is not the newest snapshot,
+ * or bookmarks were made of later snapshots: destroy the later ones
+ * first), ZFUSE_E_INVAL.
  */
 int zfuse_rollback(zfuse_pool_t *pool, const char *snapname);
+
+/*
+ * Make bookmark "ds#mark" of snapshot source "fs@snap", or a copy of
+ * bookmark source "fs#other", as `zfs bookmark` does. The source must be
+ * in the past of ds: a snapshot or bookmark of ds itself, or of the
+ * origin of ds (a clone) or of that origin's origin, and so on. On pools
+ * with bookmark_written the bookmark records the snapshot's referenced
+ * bytes and what died before the next snapshot (written#mark); those
+ * figures are kept as the dataset changes, as OpenZFS keeps them.
+ * Errors: ZFUSE_E_EXIST (ds has a bookmark of that name), ZFUSE_E_NOENT
+ * (no such source, no such ds, or a name of another pool), ZFUSE_E_XDEV
+ * (the source is not in the past of ds), ZFUSE_E_INVAL (source not
+ * "fs@snap" or "fs#mark", bookmark not "ds#mark", a bad name),
+ * ZFUSE_E_NAMETOOLONG, ZFUSE_E_UNSUPPORTED (the pool lacks the bookmarks
+ * feature).
+ */
+int zfuse_bookmark_create(zfuse_pool_t *pool, const char *source, const char *bookmark);
+
+/*
+ * Destroy bookmark "ds#mark" (with the last one of ds, its bookmarks ZAP).
+ * Errors: ZFUSE_E_NOENT (no such bookmark or dataset), ZFUSE_E_INVAL (not
+ * a bookmark name).
+ */
+int zfuse_bookmark_destroy(zfuse_pool_t *pool, const char *bookmark);
 
 /*
  * Make a clone named newname of snapshot "ds@snap", with these properties
