@@ -690,6 +690,83 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 	return rc;
 }
 
+/* ---- promote ------------------------------------------------------------- */
+
+struct promote_arg {
+	const char *name;
+	uint64_t head;
+};
+
+static int promote_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct promote_arg *a = varg;
+	uint64_t dir;
+	int rc = head_find(spa, a->name, &a->head, &dir);
+	if (rc)
+		return rc;
+	char conflict[ZFS_MAX_DATASET_NAME_LEN] = "", origin[ZFS_MAX_DATASET_NAME_LEN] = "";
+	dsl_dir_phys_t dd;
+	if (dsl_dir_read(spa, dir, &dd) == 0 && dd.origin_obj)
+		dsl_dataset_name(spa, dd.origin_obj, origin, sizeof(origin));
+	rc = dsl_dataset_promote_check(spa, a->head, strlen(a->name), conflict, sizeof(conflict));
+	switch (rc) {
+	case 0:
+		break;
+	case -ZFUSE_E_INVAL:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': not a cloned filesystem", a->name);
+		break;
+	case -ZFUSE_E_EXIST:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': conflicting snapshot '%s' from "
+			"parent '%s'", a->name, conflict, origin);
+		break;
+	case -ZFUSE_E_BUSY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset is busy", a->name);
+		break;
+	case -ZFUSE_E_NAMETOOLONG:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset name is too long",
+			a->name);
+		break;
+	case -ZFUSE_E_XDEV:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': the clone is marked as not "
+			"promotable", a->name);
+		break;
+	case -ZFUSE_E_UNSUPPORTED:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': it or its origin filesystem has "
+			"bookmarks or is encrypted, which zfuse does not promote", a->name);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static int promote_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct promote_arg *a = varg;
+	return dsl_dataset_promote_sync_impl(spa, a->head, tx);
+}
+
+int zfuse_promote(zfuse_pool_t *pool, const char *clone)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!clone)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct ds_name n;
+	int rc = name_parse(spa, clone, &n);
+	if (rc)
+		return rc;
+	if (n.sep) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': snapshots can not be promoted",
+			clone);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	struct promote_arg a = { clone, 0 };
+	return dsl_sync_task(spa, promote_check, promote_sync, &a);
+}
+
 /* ---- rename -------------------------------------------------------------- */
 
 struct rename_arg {
