@@ -16,6 +16,7 @@
 #include "pool_verb.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
+#include "zfs_prop.h"
 
 /* ---- the pool's dataset list ------------------------------------------------ */
 
@@ -349,6 +350,8 @@ static int match_snapshots(const struct ds_list *l, const char *ds, const char *
 			if (pct && *first && strcmp(snap, first) == 0)
 				in = true;
 			bool hit = pct ? in : strcmp(snap, first) == 0;
+			for (size_t k = 0; hit && k < *nm; k++)
+				hit = (*m)[k] != &l->v[i];	/* named twice: once */
 			if (hit) {
 				const struct ds_entry **nv = realloc(*m, (*nm + 1) * sizeof(*nv));
 				if (!nv) {
@@ -376,6 +379,51 @@ static void say_dependent_clones(FILE *err, const char *target, const char *type
 	for (size_t i = 0; i < d->n; i++)
 		if (!own_descendant(d->v[i]->name, target))
 			fprintf(err, "%s\n", d->v[i]->name);
+}
+
+static bool matched(const struct ds_entry *const *m, size_t nm, const struct ds_entry *e)
+{
+	for (size_t i = 0; i < nm; i++)
+		if (m[i] == e)
+			return true;
+	return false;
+}
+
+/* zfs destroy -v of snapshots: each filesystem's in txg order, then the
+ * space they free, summed over runs of consecutive snapshots. */
+static int say_snapshots(zfuse_pool_t *pool, const struct destroy_opts *o,
+			 const struct ds_list *l, const struct ds_entry *const *m, size_t nm)
+{
+	uint64_t total = 0;
+	int rc = 0;
+	for (size_t h = 0; rc == 0 && h < l->n; h++) {
+		if (!is_head(&l->v[h]))
+			continue;
+		const struct ds_entry *first = NULL, *prev = NULL;
+		for (size_t i = h + 1; rc == 0 && i <= l->n; i++) {
+			bool mine = i < l->n && snapshot_of(&l->v[i], l->v[h].name);
+			if (mine && matched(m, nm, &l->v[i])) {
+				fprintf(o->out, "%s %s\n", o->dry_run ? "would destroy" : "will destroy",
+					l->v[i].name);
+				first = first ? first : &l->v[i];
+				prev = &l->v[i];
+				continue;
+			}
+			if (first) {
+				uint64_t used;
+				rc = zfuse_snapshot_range_space(pool, first->name, prev->name, &used);
+				total += rc == 0 ? used : 0;
+				first = NULL;
+			}
+			if (i < l->n && is_head(&l->v[i]))
+				break;
+		}
+	}
+	char buf[32];
+	zfs_nicebytes(total, buf, sizeof(buf));
+	if (rc == 0)
+		fprintf(o->out, "%s %s\n", o->dry_run ? "would reclaim" : "will reclaim", buf);
+	return rc;
 }
 
 /*
@@ -419,8 +467,8 @@ static int destroy_snapshots_run(zfuse_pool_t *pool, const struct destroy_opts *
 	}
 	if (refused)
 		rc = -ZFUSE_E_EXIST;
-	for (size_t i = 0; rc >= 0 && o->verbose && i < nm; i++)
-		fprintf(o->out, "%s %s\n", o->dry_run ? "would destroy" : "will destroy", m[i]->name);
+	if (rc >= 0 && o->verbose)
+		rc = say_snapshots(pool, o, l, m, nm);
 	for (size_t i = 0; rc >= 0 && o->clones && !o->dry_run && i < nm; i++) {
 		struct deps d;
 		if ((rc = deps_of(l, m[i], &d)) < 0)

@@ -19,6 +19,7 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_dataset.h"
+#include "dsl_deadlist.h"
 #include "dsl_destroy.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
@@ -759,12 +760,52 @@ int zfuse_promote(zfuse_pool_t *pool, const char *clone)
 	if (rc)
 		return rc;
 	if (n.sep) {
-		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': snapshots can not be promoted",
-			clone);
+		/* zfs opens it as a filesystem first, and says so */
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': %s delimiter '%c' is not expected "
+			"here", clone, n.sep == '@' ? "snapshot" : "bookmark", n.sep);
 		return SET_ERROR(-ZFUSE_E_INVAL);
 	}
 	struct promote_arg a = { clone, 0 };
 	return dsl_sync_task(spa, promote_check, promote_sync, &a);
+}
+
+/* ---- the space a run of snapshots holds -------------------------------------- */
+
+int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char *last,
+			       uint64_t *used)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsl_dataset_ref f, l;
+	if (!first || !last || !used)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	*used = 0;
+	spa_enter_read(spa);
+	int rc = dsl_dataset_find(spa, first, &f);
+	if (rc == 0)
+		rc = dsl_dataset_find(spa, last, &l);
+	if (rc == 0 && (!f.snapshot || !l.snapshot || f.dirobj != l.dirobj ||
+			f.phys.creation_txg > l.phys.creation_txg))
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	/* dsl_dataset_space_wouldfree: what the snapshots after each one of
+	 * the run killed of the blocks born since the one before the run */
+	uint64_t obj = rc == 0 ? l.phys.next_snap_obj : f.dsobj;
+	for (unsigned k = 0; rc == 0 && obj != f.dsobj; k++) {
+		dsl_dataset_phys_t ds;
+		struct bpobj_space sp;
+		if (obj == 0 || k > (1u << 20)) {
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+			break;
+		}
+		rc = dsl_dataset_read(spa, obj, &ds);
+		if (rc == 0)
+			rc = dsl_deadlist_space_range(spa, ds.deadlist_obj, f.phys.prev_snap_txg,
+						      UINT64_MAX, &sp);
+		if (rc == 0)
+			*used += sp.used;
+		obj = ds.prev_snap_obj;
+	}
+	spa_exit(spa);
+	return rc;
 }
 
 /* ---- rename -------------------------------------------------------------- */

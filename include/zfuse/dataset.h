@@ -116,6 +116,16 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 		const struct zfuse_prop_setting *props, size_t nprops);
 
 /*
+ * The bytes destroying the snapshots first..last of one filesystem (and
+ * every snapshot between) would free, as OpenZFS's
+ * lzc_snaprange_space computes them (`zfs destroy -v` "would reclaim").
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not snapshots of one filesystem,
+ * or last older than first).
+ */
+int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char *last,
+			       uint64_t *used);
+
+/*
  * Promote clone `clone` (a filesystem or volume) as `zfs promote` does:
  * the snapshots of its origin's filesystem up to and including its origin
  * snapshot move to it (keeping their names), the origin's filesystem
