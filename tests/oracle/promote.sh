@@ -118,7 +118,7 @@ cmp -s "$E/pz.img" "$work/e.orig" && ok "refused commands and dry runs left the 
 	notok "a refused command or a dry run changed the image"
 
 # ---- the oracle -------------------------------------------------------------------------
-O="$work/o"; mkdir -p "$O/A" "$O/B" "$O/E"
+O="$work/o"; mkdir -p "$O/A" "$O/B" "$O/E" "$O/L"
 cp --sparse=always "$A/pz.img" "$O/A/"; cp --sparse=always "$P/pz.img" "$O/B/"
 cp --sparse=always "$E/pz.img" "$O/E/"; cp "$work/ops.txt" "$SH" "$O/"
 cat > "$O/job.sh" <<X
@@ -147,6 +147,20 @@ done
 zfs destroy -R -n -v pz/fs > /host/o.dry 2>&1
 zfs destroy -R -n -v pz/c1@x >> /host/o.dry 2>&1
 zpool export pz
+# An OpenZFS clone keeps a livelist: lp/cl's is for zfuse to drop.
+truncate -s 128M /tmp/lp.img; zpool create lp /tmp/lp.img
+zfs create lp/fs
+# (it goes once the clone shares less than 75 % with its origin: little is written)
+dd if=/dev/urandom of=/lp/fs/f bs=64k count=30 status=none; zfs snapshot lp/fs@s
+dd if=/dev/urandom of=/lp/fs/g bs=64k count=3 status=none; zfs snapshot lp/fs@t
+zfs clone lp/fs@s lp/cl; dd if=/dev/urandom of=/lp/cl/h bs=64k count=2 status=none
+dd if=/dev/urandom of=/lp/cl/f bs=64k count=1 conv=notrunc status=none; zpool sync lp
+rm /lp/cl/h; zfs snapshot lp/cl@u; zpool sync lp
+zpool get -H -o value feature@livelist lp > /host/L.before
+zpool export lp; cp --sparse=always /tmp/lp.img /host/L/lp.img
+zpool import -N -d /tmp lp; zfs promote lp/cl
+zfs list -H -p -t all -o $COLS -r lp > /host/L.oz.list
+zpool export lp
 X
 oracle "$O" || exit $fail
 grep -q "zfs FAILED" "$O/oracle.out" && notok "OpenZFS refused a step: $(grep 'zfs FAILED' "$O/oracle.out")"
@@ -177,4 +191,36 @@ diff "$work/z.bad" "$O/o.bad" && ok "refusals in zfs's words: $(grep -c rc "$O/o
 	notok "refusal messages differ from zfs's (< zfuse, > zfs)"
 diff "$work/z.dry" "$O/o.dry" && ok "destroy -R -n -v lists what zfs lists" ||
 	notok "destroy -R -n -v differs from zfs's (< zfuse, > zfs)"
+
+# ---- an OpenZFS-made clone with a livelist ------------------------------------------------
+L="$O/L"
+[ "$(cat "$O/L.before")" = active ] && ok "the OpenZFS clone has a livelist (feature@livelist active)" ||
+	notok "the OpenZFS clone has no livelist: feature@livelist $(cat "$O/L.before")"
+"$ZFUSE" promote -d "$L" lp/cl || notok "zfuse promote of an OpenZFS clone with a livelist"
+zdb_bcc "$L" lp "$work/zdb.l" && ok "zdb -bcc clean after zfuse promoted the OpenZFS clone" ||
+	notok "zdb -bcc after promoting the OpenZFS clone (see $work/zdb.l)"
+"$ZFUSE" list -H -p -t all -o "$COLS" -d "$L" -r lp > "$work/L.z.list"
+lfig() { grep -v -e "^lp	" "$1" | cut -f1-3,5-10; }
+diff <(lfig "$work/L.z.list") <(lfig "$L.oz.list") &&
+	ok "the OpenZFS clone promoted by zfuse has the figures OpenZFS's promote gives it" ||
+	notok "promote of an OpenZFS clone differs from OpenZFS's own (< zfuse, > OpenZFS)"
+mkdir -p "$work/o2"; mv "$L/lp.img" "$work/o2/"
+cat > "$work/o2/job.sh" <<X
+zpool import -o readonly=on -N -d /host -f lp || exit 1
+zfs list -H -p -t all -o $COLS -r lp > /host/oz.list
+zpool get -H -o value feature@livelist lp > /host/oz.livelist
+zpool export lp
+zpool import -N -d /host -f lp || exit 1
+zpool scrub -w lp; zpool status lp | grep -E "errors:"
+zpool export lp
+X
+if oracle "$work/o2"; then
+	grep -q "No known data errors" "$work/o2/oracle.out" &&
+		ok "OpenZFS scrubs the clone zfuse promoted clean" || notok "scrub of lp"
+	diff "$work/L.z.list" "$work/o2/oz.list" && ok "zfuse list equals zfs list on lp" ||
+		notok "zfuse list differs from zfs list on lp (< zfuse, > zfs)"
+	[ "$(cat "$work/o2/oz.livelist")" = enabled ] &&
+		ok "the livelist is gone: feature@livelist enabled, no longer active" ||
+		notok "feature@livelist is $(cat "$work/o2/oz.livelist") after zfuse's promote"
+fi
 exit $fail
