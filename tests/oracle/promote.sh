@@ -130,6 +130,9 @@ zpool scrub -w pz; zpool status pz | grep -E "errors:"
 zfs mount -a
 /host/manifest.sh /pz/c2 > /host/o.c2; /host/manifest.sh /pz/c2/.zfs/snapshot/x > /host/o.c2@x
 /host/manifest.sh /pz/c1 > /host/o.c1
+# OpenZFS's destroy asserts the dir clones entries zfuse moved (a wrong one
+# panics the guest)
+zfs destroy pz/c1 && zfs destroy pz/c2@x && zfs destroy pz/c2 && echo "A: dependents destroyed"
 zpool export pz
 zpool import -N -d /host/B -f pz || exit 1
 n=0
@@ -167,6 +170,9 @@ grep -q "zfs FAILED" "$O/oracle.out" && notok "OpenZFS refused a step: $(grep 'z
 grep -q "zfs ACCEPTED" "$O/oracle.out" && notok "OpenZFS accepted: $(grep 'zfs ACCEPTED' "$O/oracle.out")"
 grep -q "No known data errors" "$O/oracle.out" && ok "OpenZFS scrubs zfuse's promoted pool clean" ||
 	notok "scrub of zfuse's promoted pool"
+grep -q "A: dependents destroyed" "$O/oracle.out" &&
+	ok "OpenZFS destroys the promoted clone, its snapshot and the clone of it (dd_clones kept right)" ||
+	notok "OpenZFS could not destroy the promoted pool's datasets"
 diff "$work/a.step4" "$O/A.list" && ok "zfuse list equals zfs list on zfuse's promoted pool" ||
 	notok "zfuse list differs from zfs list (< zfuse, > zfs)"
 for m in c2 c2@x c1; do
