@@ -83,7 +83,8 @@ bool dsl_dataset_is_open(const struct spa *spa, uint64_t dsobj);
  * newest first, goes to conflict), ZFUSE_E_BUSY (a snapshot that would
  * move is open), ZFUSE_E_NAMETOOLONG (a moved snapshot's full name would
  * be; namelen is the clone's name length), ZFUSE_E_XDEV (the clone is
- * marked not to be promoted), ZFUSE_E_UNSUPPORTED (bookmarks on either
+ * marked not to be promoted), ZFUSE_E_NOSPC (a quota of the clone or of
+ * an ancestor the origin does not share has no room for what moves), ZFUSE_E_UNSUPPORTED (bookmarks on either
  * head, encryption, a pool without $ORIGIN).
  */
 int dsl_dataset_promote_check(struct spa *spa, uint64_t hds, size_t namelen, char *conflict,

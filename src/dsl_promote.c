@@ -156,6 +156,43 @@ static int snap_name(spa_t *spa, uint64_t head, uint64_t obj, char *buf, size_t 
 	return rc ? rc : mos_zap_name_of(spa, h.snapnames_zapobj, obj, buf, cap);
 }
 
+struct promote_space {
+	uint64_t used, comp, uncomp, unique, cloneusedsnap, originusedsnap;
+};
+
+static int promote_space(spa_t *spa, const struct promote *p, struct promote_space *s);
+
+/* dsl_dir_transfer_possible, for quotas: the clone's dir and its
+ * ancestors below the one it shares with the origin's must have room for
+ * what moves. (Filesystem and snapshot limits zfuse does not keep.) */
+static int transfer_possible(spa_t *spa, const struct promote *p)
+{
+	struct promote_space s;
+	int rc = promote_space(spa, p, &s);
+	if (rc || s.used == 0)
+		return rc;
+	uint64_t above[DSL_DIR_MAX_DEPTH];
+	size_t n = 0;
+	for (uint64_t d = p->odd; d && n < DSL_DIR_MAX_DEPTH;) {
+		above[n++] = d;
+		if ((rc = dsl_phys_get(spa, d, DD_OFF_PARENT, &d)) != 0)
+			return rc;
+	}
+	for (uint64_t d = p->dd; d;) {
+		for (size_t i = 0; i < n; i++)
+			if (above[i] == d)
+				return 0;	/* the common ancestor */
+		dsl_dir_phys_t dd;
+		if ((rc = dsl_dir_read(spa, d, &dd)) != 0)
+			return rc;
+		uint64_t charged = dd.used_bytes > dd.reserved ? dd.used_bytes : dd.reserved;
+		if (dd.quota && charged + s.used > dd.quota)
+			return SET_ERROR(-ZFUSE_E_NOSPC);
+		d = dd.parent_obj;
+	}
+	return 0;
+}
+
 int dsl_dataset_promote_check(spa_t *spa, uint64_t hds, size_t namelen, char *conflict, size_t cap)
 {
 	struct promote p;
@@ -203,6 +240,8 @@ int dsl_dataset_promote_check(spa_t *spa, uint64_t hds, size_t namelen, char *co
 	}
 	if (conflicting)
 		rc = SET_ERROR(-ZFUSE_E_EXIST);
+	if (rc == 0)
+		rc = transfer_possible(spa, &p);
 out:
 	promote_rele(&p);
 	return rc;
@@ -242,10 +281,6 @@ static int dir_origin_txg(spa_t *spa, uint64_t dirobj, uint64_t *txg)
 		*txg = o.creation_txg;
 	return rc;
 }
-
-struct promote_space {
-	uint64_t used, comp, uncomp, unique, cloneusedsnap, originusedsnap;
-};
 
 /* The amounts of OpenZFS's promote check, before anything changes. */
 static int promote_space(spa_t *spa, const struct promote *p, struct promote_space *s)

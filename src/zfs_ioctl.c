@@ -728,6 +728,9 @@ static int promote_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset name is too long",
 			a->name);
 		break;
+	case -ZFUSE_E_NOSPC:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': out of space", a->name);
+		break;
 	case -ZFUSE_E_XDEV:
 		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': the clone is marked as not "
 			"promotable", a->name);

@@ -141,7 +141,9 @@ int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char
  * "conflicting snapshot 'S' from parent 'ORIGIN'" is logged),
  * ZFUSE_E_BUSY (a snapshot that would move is open), ZFUSE_E_NAMETOOLONG
  * (a moved snapshot's new name would be too long), ZFUSE_E_XDEV (the
- * clone is marked not promotable), ZFUSE_E_UNSUPPORTED (either
+ * clone is marked not promotable), ZFUSE_E_NOSPC (a quota of the clone, or
+ * of an ancestor it does not share with the origin, has no room for the
+ * space that moves: "out of space"), ZFUSE_E_UNSUPPORTED (either
  * filesystem has bookmarks, or is encrypted).
  */
 int zfuse_promote(zfuse_pool_t *pool, const char *clone);

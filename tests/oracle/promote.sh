@@ -93,8 +93,16 @@ if mount_bg "$ZFUSE" "$work/mount.log" "$mnt" "$D/pz.img"; then
 	else
 		notok "promote through the daemon ($(ls "$mnt/c1/.zfs/snapshot" "$mnt/fs/.zfs/snapshot" | tr '\n' ' '))"
 	fi
+	# pz/fs, now a clone of c1@b, is mounted: destroy -R unmounts it first
+	if [ -e "$mnt/fs/f4" ] && "$ZFUSE" destroy -R pz/c1@b > /dev/null &&
+	   ! "$ZFUSE" list pz/fs > /dev/null 2>&1 && [ ! -e "$mnt/fs/f4" ] &&
+	   [ "$(ls "$mnt/c1/.zfs/snapshot" | tr '\n' ' ')" = "a x " ]; then
+		ok "destroy -R through the daemon: the mounted clone pz/fs is unmounted and destroyed"
+	else
+		notok "destroy -R pz/c1@b through the daemon"
+	fi
 	"$ZFUSE" unmount "$mnt"; wait "$mount_pid" 2>/dev/null; mount_pid=
-	zdb_bcc "$D" pz "$work/zdb.d" && ok "zdb -bcc clean after the daemon's promote and write" ||
+	zdb_bcc "$D" pz "$work/zdb.d" && ok "zdb -bcc clean after the daemon's promote, write, destroy -R" ||
 		notok "zdb -bcc after the daemon's promote"
 else
 	notok "mount for the daemon test"
