@@ -28,6 +28,10 @@ int dsl_dataset_rollback_check(struct spa *spa, uint64_t head, uint64_t snapobj)
 int dsl_dataset_rollback_sync_impl(struct spa *spa, uint64_t head, uint64_t snapobj,
 				   dmu_tx_t *tx);
 
+/* Drop the livelist of a clone's dir, if it has one, in the txg of tx
+ * (OpenZFS's dsl_dir_remove_livelist with total). */
+int dsl_dir_remove_livelist(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
+
 /* Drop the livelist of a clone's dir (its own txg; no pool lock held). */
 int dsl_dir_livelist_delete(struct spa *spa, uint64_t dirobj);
 

@@ -37,17 +37,16 @@
 #include "dsl.h"
 #include "dsl_dataset.h"
 #include "dsl_deadlist.h"
+#include "dsl_destroy.h"
 #include "dsl_sync.h"
 #include "spa_impl.h"
 #include "zap.h"
-#include "zfeature_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
 #define DMU_OT_DSL_CLONES 52
 #define DS_FLAG_NOPROMOTE 0x2
 #define DD_FIELD_SNAPSHOT_COUNT "com.joyent:snapshot_count"
-#define DD_FIELD_LIVELIST "com.delphix:livelist"
 #define ZFS_MAX_NAME 256
 /* A chain longer than this is a loop in a damaged pool. */
 #define SNAPLIST_MAX (1u << 20)
@@ -343,20 +342,6 @@ static int zap_remove_int_key(spa_t *spa, uint64_t zapobj, uint64_t key, dmu_tx_
 	return zap_remove(spa->mos, zapobj, name, tx);
 }
 
-/* dsl_dir_remove_livelist(dd, tx, B_TRUE) */
-static int livelist_remove(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
-{
-	uint64_t ll;
-	if (dsl_zapified_lookup(spa, dirobj, DD_FIELD_LIVELIST, &ll) != 0)
-		return 0;
-	int rc = zap_remove(spa->mos, dirobj, DD_FIELD_LIVELIST, tx);
-	if (rc == 0 && ll)
-		rc = dsl_deadlist_free(spa, ll, tx);
-	if (rc == 0 && ll)
-		rc = spa_feature_decr(spa, "livelist", tx);
-	return rc;
-}
-
 /* Move moved snapshot snap's clones (their heads) from the old origin
  * dir's clones ZAP to the clone dir's; oldnext is already in place. */
 struct clone_move {
@@ -521,9 +506,9 @@ int dsl_dataset_promote_sync_impl(spa_t *spa, uint64_t hds, dmu_tx_t *tx)
 	if (rc == 0)
 		rc = dsl_phys_set(spa, p.origin_ds, DS_OFF_UNIQUE_BYTES, s.unique, tx);
 	if (rc == 0)
-		rc = livelist_remove(spa, p.dd, tx);
+		rc = dsl_dir_remove_livelist(spa, p.dd, tx);
 	if (rc == 0)
-		rc = livelist_remove(spa, p.odd, tx);
+		rc = dsl_dir_remove_livelist(spa, p.odd, tx);
 out:
 	promote_rele(&p);
 	return rc;
