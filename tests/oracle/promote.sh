@@ -66,7 +66,7 @@ while read -r line; do
 	zdb_bcc "$A" pz "$work/zdb.$n" && ok "zdb -bcc clean after zfuse $line" ||
 		notok "zdb -bcc after zfuse $line (see $work/zdb.$n)"
 done < "$work/ops.txt"
-origins() { cut -f1,9 "$1" | grep -v "@" | tr '\t\n' '= '; }
+origins() { awk -F'\t' '$1 !~ /@/ { printf "%s=%s ", $1, $9 }' "$1"; }
 if [ "$(origins "$work/a.step1")" = "pz=- pz/c1=pz/c2@x pz/c2=pz/fs@b pz/fs=- " ] &&
    [ "$(origins "$work/a.step3")" = "pz=- pz/c1=- pz/c2=pz/c1@x pz/fs=pz/c1@b " ]; then
 	ok "origins after promoting a clone of a clone, and back: as zfs promote leaves them"
