@@ -271,11 +271,12 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 		release_snapshots(srv);
 	char *names[16];
 	int n = zf_verb_operands(verb, argc, argv, names, 16);
-	if (strcmp(verb->name, "destroy") == 0)
+	bool destroy = strcmp(verb->name, "destroy") == 0 && !has_flag(argc, argv, "n");
+	if (destroy)
 		unmount_datasets(srv, names, n, has_flag(argc, argv, "rR"), "destroyed");
-	if (strcmp(verb->name, "destroy") == 0 && n > 0 && has_flag(argc, argv, "R"))
+	if (destroy && n > 0 && has_flag(argc, argv, "R"))
 		unmount_dependents(srv, names[0]);
-	else if (strcmp(verb->name, "rename") == 0 && n > 0)
+	if (strcmp(verb->name, "rename") == 0 && n > 0)
 		unmount_datasets(srv, names, 1, true, "renamed");	/* what moves */
 	else if (moves_mounts(verb, names, n) && n > 0)
 		unmount_datasets(srv, &names[n - 1], 1, true, "mounted again");
