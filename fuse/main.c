@@ -35,6 +35,7 @@ static const struct zf_cmd commands[] = {
 	{ .name = "rollback", .verb = &zf_verb_rollback },
 	{ .name = "clone", .verb = &zf_verb_clone },
 	{ .name = "rename", .verb = &zf_verb_rename },
+	{ .name = "promote", .verb = &zf_verb_promote },
 	{ .name = "hold", .verb = &zf_verb_hold },
 	{ .name = "release", .verb = &zf_verb_release },
 	{ .name = "holds", .verb = &zf_verb_holds },

@@ -72,4 +72,19 @@ void dsl_snapshot_rele(struct spa *spa, uint64_t dsobj);
 #include <stdbool.h>
 bool dsl_dataset_is_open(const struct spa *spa, uint64_t dsobj);
 
+/*
+ * Promote clone head hds (dsl_promote.c). The check's errors:
+ * ZFUSE_E_INVAL (hds is not a clone), ZFUSE_E_EXIST (a snapshot that
+ * would move has the name of one of the clone's: the first such name,
+ * newest first, goes to conflict), ZFUSE_E_BUSY (a snapshot that would
+ * move is open), ZFUSE_E_NAMETOOLONG (a moved snapshot's full name would
+ * be; namelen is the clone's name length), ZFUSE_E_XDEV (the clone is
+ * marked not to be promoted), ZFUSE_E_NOSPC (a quota of the clone or of
+ * an ancestor the origin does not share has no room for what moves), ZFUSE_E_UNSUPPORTED (bookmarks on either
+ * head, encryption, a pool without $ORIGIN).
+ */
+int dsl_dataset_promote_check(struct spa *spa, uint64_t hds, size_t namelen, char *conflict,
+			      size_t cap);
+int dsl_dataset_promote_sync_impl(struct spa *spa, uint64_t hds, dmu_tx_t *tx);
+
 #endif

@@ -480,17 +480,22 @@ static int livelist_check(spa_t *spa, void *arg, dmu_tx_t *tx)
 	return dsl_dir_field(spa, *(uint64_t *)arg, DD_FIELD_LIVELIST, &ll);
 }
 
-static int livelist_sync(spa_t *spa, void *arg, dmu_tx_t *tx)
+int dsl_dir_remove_livelist(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
 {
-	uint64_t dirobj = *(uint64_t *)arg, ll;
-	int rc = dsl_dir_field(spa, dirobj, DD_FIELD_LIVELIST, &ll);
-	if (rc == 0)
-		rc = dsl_deadlist_free(spa, ll, tx);
+	uint64_t ll;
+	if (dsl_dir_field(spa, dirobj, DD_FIELD_LIVELIST, &ll) != 0)
+		return 0;
+	int rc = dsl_deadlist_free(spa, ll, tx);
 	if (rc == 0)
 		rc = zap_remove(spa->mos, dirobj, DD_FIELD_LIVELIST, tx);
 	if (rc == 0)
 		rc = spa_feature_decr(spa, "livelist", tx);
 	return rc;
+}
+
+static int livelist_sync(spa_t *spa, void *arg, dmu_tx_t *tx)
+{
+	return dsl_dir_remove_livelist(spa, *(uint64_t *)arg, tx);
 }
 
 int dsl_dir_livelist_delete(spa_t *spa, uint64_t dirobj)

@@ -20,6 +20,7 @@
 #include "dsl.h"
 #include "dsl_bookmark.h"
 #include "dsl_dataset.h"
+#include "dsl_deadlist.h"
 #include "dsl_destroy.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
@@ -667,6 +668,126 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 	rc = dsl_sync_task(spa, clone_check, clone_sync, &a);
 	if (rc == 0 && nprops && (rc = zfuse_prop_set(pool, newname, props, nprops)) != 0)
 		zfuse_dataset_destroy(pool, newname);
+	return rc;
+}
+
+/* ---- promote ------------------------------------------------------------- */
+
+struct promote_arg {
+	const char *name;
+	uint64_t head;
+};
+
+static int promote_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct promote_arg *a = varg;
+	uint64_t dir;
+	int rc = head_find(spa, a->name, &a->head, &dir);
+	if (rc)
+		return rc;
+	char conflict[ZFS_MAX_DATASET_NAME_LEN] = "", origin[ZFS_MAX_DATASET_NAME_LEN] = "";
+	dsl_dir_phys_t dd;
+	if (dsl_dir_read(spa, dir, &dd) == 0 && dd.origin_obj)
+		dsl_dataset_name(spa, dd.origin_obj, origin, sizeof(origin));
+	rc = dsl_dataset_promote_check(spa, a->head, strlen(a->name), conflict, sizeof(conflict));
+	switch (rc) {
+	case 0:
+		break;
+	case -ZFUSE_E_INVAL:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': not a cloned filesystem", a->name);
+		break;
+	case -ZFUSE_E_EXIST:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': conflicting snapshot '%s' from "
+			"parent '%s'", a->name, conflict, origin);
+		break;
+	case -ZFUSE_E_BUSY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset is busy", a->name);
+		break;
+	case -ZFUSE_E_NAMETOOLONG:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset name is too long",
+			a->name);
+		break;
+	case -ZFUSE_E_NOSPC:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': out of space", a->name);
+		break;
+	case -ZFUSE_E_XDEV:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': the clone is marked as not "
+			"promotable", a->name);
+		break;
+	case -ZFUSE_E_UNSUPPORTED:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': it or its origin filesystem has "
+			"bookmarks or is encrypted, which zfuse does not promote", a->name);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static int promote_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct promote_arg *a = varg;
+	return dsl_dataset_promote_sync_impl(spa, a->head, tx);
+}
+
+int zfuse_promote(zfuse_pool_t *pool, const char *clone)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!clone)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct ds_name n;
+	int rc = name_parse(spa, clone, &n);
+	if (rc)
+		return rc;
+	if (n.sep) {
+		/* zfs opens it as a filesystem first, and says so */
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': %s delimiter '%c' is not expected "
+			"here", clone, n.sep == '@' ? "snapshot" : "bookmark", n.sep);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	struct promote_arg a = { clone, 0 };
+	return dsl_sync_task(spa, promote_check, promote_sync, &a);
+}
+
+/* ---- the space a run of snapshots holds -------------------------------------- */
+
+int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char *last,
+			       uint64_t *used)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsl_dataset_ref f, l;
+	if (!first || !last || !used)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	*used = 0;
+	spa_enter_read(spa);
+	int rc = dsl_dataset_find(spa, first, &f);
+	if (rc == 0)
+		rc = dsl_dataset_find(spa, last, &l);
+	if (rc == 0 && (!f.snapshot || !l.snapshot || f.dirobj != l.dirobj ||
+			f.phys.creation_txg > l.phys.creation_txg))
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	/* dsl_dataset_space_wouldfree: what the snapshots after each one of
+	 * the run killed of the blocks born since the one before the run */
+	uint64_t obj = rc == 0 ? l.phys.next_snap_obj : f.dsobj;
+	for (unsigned k = 0; rc == 0 && obj != f.dsobj; k++) {
+		dsl_dataset_phys_t ds;
+		struct bpobj_space sp;
+		if (obj == 0 || k > (1u << 20)) {
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+			break;
+		}
+		rc = dsl_dataset_read(spa, obj, &ds);
+		if (rc == 0)
+			rc = dsl_deadlist_space_range(spa, ds.deadlist_obj, f.phys.prev_snap_txg,
+						      UINT64_MAX, &sp);
+		if (rc == 0)
+			*used += sp.used;
+		obj = ds.prev_snap_obj;
+	}
+	spa_exit(spa);
 	return rc;
 }
 

@@ -51,7 +51,7 @@ _zfuse() {
 	local cur prev words cword
 	_init_completion -n = || return
 	local verbs="mount unmount umount create inspect list get set inherit snapshot destroy
-		rollback clone rename bookmark hold release holds status scrub clear version help"
+		rollback clone promote rename bookmark hold release holds status scrub clear version help"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
 		return
@@ -147,7 +147,7 @@ _zfuse() {
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $verb == get ]] && echo all)" -- "$cur"))
 		fi ;;
-	snapshot|destroy|rollback|clone|rename|bookmark|hold|release|holds)
+	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds)
 		case $prev in
 		-d|--dir) _filedir; return ;;
 		esac

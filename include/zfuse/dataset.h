@@ -142,6 +142,39 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 		const struct zfuse_prop_setting *props, size_t nprops);
 
 /*
+ * The bytes destroying the snapshots first..last of one filesystem (and
+ * every snapshot between) would free, as OpenZFS's
+ * lzc_snaprange_space computes them (`zfs destroy -v` "would reclaim").
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not snapshots of one filesystem,
+ * or last older than first).
+ */
+int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char *last,
+			       uint64_t *used);
+
+/*
+ * Promote clone `clone` (a filesystem or volume) as `zfs promote` does:
+ * the snapshots of its origin's filesystem up to and including its origin
+ * snapshot move to it (keeping their names), the origin's filesystem
+ * becomes a clone of that snapshot, and the space they hold is charged to
+ * the clone from then on (usedbysnapshots, used of both and of their
+ * ancestors). Later snapshots of the origin stay where they are, and
+ * clones of the moved snapshots now depend on the promoted one. Names do
+ * not change, so mounts stay as they are. A livelist of either
+ * filesystem (OpenZFS clones have one) is dropped, as OpenZFS does.
+ * Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (a snapshot
+ * name, or not a clone: "not a cloned filesystem"), ZFUSE_E_EXIST (a
+ * snapshot that would move has the name of one of the clone's; zfs's
+ * "conflicting snapshot 'S' from parent 'ORIGIN'" is logged),
+ * ZFUSE_E_BUSY (a snapshot that would move is open), ZFUSE_E_NAMETOOLONG
+ * (a moved snapshot's new name would be too long), ZFUSE_E_XDEV (the
+ * clone is marked not promotable), ZFUSE_E_NOSPC (a quota of the clone, or
+ * of an ancestor it does not share with the origin, has no room for the
+ * space that moves: "out of space"), ZFUSE_E_UNSUPPORTED (either
+ * filesystem has bookmarks, or is encrypted).
+ */
+int zfuse_promote(zfuse_pool_t *pool, const char *clone);
+
+/*
  * Rename a filesystem or volume (within the pool, also under another
  * parent: its children and snapshots move with it) or a snapshot
  * ("ds@a" -> "ds@b"; with recursive, the snapshot of that name of every
