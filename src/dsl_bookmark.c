@@ -101,6 +101,16 @@ int dsl_bookmarks_load(spa_t *spa, uint64_t head, struct dsl_bookmarks *out)
 	return 0;
 }
 
+bool dsl_dataset_has_bookmarks(struct spa *spa, uint64_t head)
+{
+	struct dsl_bookmarks b;
+	if (dsl_bookmarks_load(spa, head, &b) != 0)
+		return true;
+	bool any = b.n > 0;
+	dsl_bookmarks_free(&b);
+	return any;
+}
+
 void dsl_bookmarks_free(struct dsl_bookmarks *b)
 {
 	free(b->v);

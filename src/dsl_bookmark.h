@@ -47,6 +47,9 @@ struct dsl_bookmarks {
 
 int dsl_bookmarks_load(struct spa *spa, uint64_t head, struct dsl_bookmarks *out);
 void dsl_bookmarks_free(struct dsl_bookmarks *b);
+/* Whether head has any bookmark (true when they cannot be read: callers
+ * refuse then). */
+bool dsl_dataset_has_bookmarks(struct spa *spa, uint64_t head);
 
 /* Bookmark `name` of head (exact name). Errors: ZFUSE_E_NOENT. */
 int dsl_bookmark_lookup(struct spa *spa, uint64_t head, const char *name,

@@ -37,6 +37,7 @@
 #include "dsl.h"
 #include "dsl_dataset.h"
 #include "dsl_deadlist.h"
+#include "dsl_bookmark.h"
 #include "dsl_destroy.h"
 #include "dsl_sync.h"
 #include "spa_impl.h"
