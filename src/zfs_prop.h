@@ -101,6 +101,8 @@ int zfs_prop_lookup(const char *name);
 
 /* A user property: "module:name" as zfs allows it. */
 bool zfs_prop_user(const char *name);
+/* "written@SNAP" or "written#BOOKMARK" (zfs_prop_written). */
+bool zfs_prop_written(const char *name);
 
 /* Index value <-> name (the first name of a value). */
 bool zfs_prop_index_value(zfs_prop_t p, const char *name, uint64_t *value);

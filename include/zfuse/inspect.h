@@ -93,6 +93,8 @@ struct zfuse_verify_stats {
 	uint64_t space_referenced;	/* asize of every block found */
 	int64_t space_leaked;		/* allocated - referenced (0 when consistent) */
 	bool space_checked;
+	uint64_t rewritten;		/* bad copies written again from a good one (scrub of a
+					 * writable pool) */
 	/* Encrypted datasets: blocks whose MAC (block MAC, indirect checksum
 	 * of MACs, objset MACs) did not verify, and level-0 blocks whose MAC
 	 * could not be checked because their key was not loaded (their
