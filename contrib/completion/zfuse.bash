@@ -29,7 +29,7 @@ _zfuse_datasets() {
 
 _zfuse_mount_options() {
 	local cur=$1 prefix="" opts
-	opts="ro rw private dataset= pool= cache_size= txg= rewind nonested
+	opts="ro rw private dataset= pool= keylocation= keys= cache_size= txg= rewind nonested
 		max_threads= max_idle_threads= clone_fd allow_other allow_root
 		auto_unmount default_permissions fsname= subtype= max_read= suid nosuid
 		dev nodev exec noexec atime noatime relatime strictatime"
@@ -51,7 +51,8 @@ _zfuse() {
 	local cur prev words cword
 	_init_completion -n = || return
 	local verbs="mount unmount umount create inspect list get set inherit snapshot destroy
-		rollback clone promote rename bookmark hold release holds status scrub clear version help"
+		rollback clone promote rename bookmark hold release holds load-key unload-key status scrub
+		clear version help"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
 		return
@@ -113,12 +114,14 @@ _zfuse() {
 	inspect)
 		case $prev in
 		--txg|--pool) return ;;
+		--keys) _filedir; return ;;
+		--key) COMPREPLY=($(compgen -W "prompt file://" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
 		objects|object|cat|extract)
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $prev == objects || $prev == object ]] && echo mos)" -- "$cur"))
 			return ;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--json -v -vv -vvv --txg --rewind --pool --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--json -v -vv -vvv --txg --rewind --pool --key --keys --help" -- "$cur"))
 		else
 			local whats="labels uberblocks pool datasets objects object block cat extract verify"
 			COMPREPLY=($(compgen -W "$whats" -- "$cur"))
@@ -147,12 +150,16 @@ _zfuse() {
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $verb == get ]] && echo all)" -- "$cur"))
 		fi ;;
-	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds)
+	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds|load-key|unload-key)
 		case $prev in
 		-d|--dir) _filedir; return ;;
+		-L) COMPREPLY=($(compgen -W "prompt file://" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
 		esac
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "-d -r -R -n -v -p -o -f --help" -- "$cur"))
+			local o="-d -r -R -n -v -p -o -f --help"
+			[[ $verb == load-key ]] && o="-d -L -r --help"
+			[[ $verb == unload-key ]] && o="-r --help"
+			COMPREPLY=($(compgen -W "$o" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets)" -- "$cur"))
 		fi ;;
