@@ -8,7 +8,10 @@
  * before the first '/', '@' or '#'), found by running getopt with the
  * verb's option string over a copy of argv. Image locations are this
  * command's own option, `-d DIR|IMAGE` (repeatable, as `zpool import -d`;
- * also `--dir`), taken out of argv before the verb parses it. As `zfs
+ * also `--dir`), taken out of argv before the verb parses it; with it the
+ * command works on those images even when a daemon has a pool of that
+ * name mounted (a pool it holds for writing cannot be changed so: the
+ * images' lock refuses). As `zfs
  * list -d DEPTH` uses -d too, a -d whose argument is a plain number is
  * left to the verb. A verb that changes the pool needs it read-write:
  * when the import cannot give that (a daemon holds the images' write
@@ -138,7 +141,9 @@ int zf_pool_verb_main(const struct zf_pool_verb *verb, int argc, char **argv)
 			return ZF_EXIT_OK;
 		}
 	char *poolname = pool_of(verb, argc, argv);
-	if (poolname) {
+	/* Images named with -d are opened here, never a daemon's pool that
+	 * merely has the same name. */
+	if (poolname && !npaths) {
 		int rc = zf_control_call(poolname, argc, argv);
 		if (rc >= 0) {
 			free(poolname);
