@@ -10,6 +10,7 @@
 #include "byteorder.h"
 #include "dbuf.h"
 #include "dmu_objset.h"
+#include "zfs_quota.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dsl.h"
@@ -192,6 +193,7 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 	if (dsl_prop_get_uint64(spa, ds.dir_obj, "xattr", true, &v, NULL) == 0 && v <= 2)
 		os->xattr = (int)v;
 	os->has_quota = dsl_dataset_has_quota(spa, os->dsobj);
+	os->has_idquota = zfs_objset_has_idquota(os);
 }
 
 bool dmu_objset_is_dirty(const objset_t *os)

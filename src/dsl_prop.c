@@ -48,6 +48,7 @@
 #include "zfeature_write.h"
 #include "zfs_debug.h"
 #include "zfs_prop.h"
+#include "zfs_quota.h"
 #include "zvol.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
@@ -685,6 +686,8 @@ int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool 
 		   struct zfuse_prop_value *out)
 {
 	spa_t *spa = (spa_t *)pool;
+	if (zfs_prop_userquota(prop) >= 0)
+		return zfs_userquota_get(spa, name, prop, parsable, out);
 	struct dsctx *c = malloc(sizeof(*c));
 	if (!c)
 		return -ZFUSE_E_NOMEM;
@@ -1050,10 +1053,43 @@ int dsl_prop_check(spa_t *spa, const char *parent, const struct zfuse_prop_setti
 	return rc;
 }
 
+/* userquota@... settings live in the filesystem's objset (zfs_quota.c):
+ * all are checked first, the others set, then the limits written. */
+static int set_with_userquota(spa_t *spa, const char *name, const struct zfuse_prop_setting *props,
+			      size_t nprops, size_t nuq)
+{
+	if (!spa->writable)
+		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
+	struct zfuse_prop_setting *uq = calloc(nprops, sizeof(*uq));
+	struct zfuse_prop_setting *rest = calloc(nprops, sizeof(*rest));
+	int rc = uq && rest ? 0 : SET_ERROR(-ZFUSE_E_NOMEM);
+	size_t nrest = 0;
+	for (size_t i = 0, j = 0; rc == 0 && i < nprops; i++) {
+		if (zfs_prop_userquota(props[i].name) >= 0)
+			uq[j++] = props[i];
+		else
+			rest[nrest++] = props[i];
+	}
+	if (rc == 0)
+		rc = zfs_userquota_set(spa, name, uq, nuq, true);
+	if (rc == 0 && nrest)
+		rc = zfuse_prop_set((zfuse_pool_t *)spa, name, rest, nrest);
+	if (rc == 0)
+		rc = zfs_userquota_set(spa, name, uq, nuq, false);
+	free(uq);
+	free(rest);
+	return rc;
+}
+
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops)
 {
 	spa_t *spa = (spa_t *)pool;
+	size_t nuq = 0;
+	for (size_t i = 0; i < nprops; i++)
+		nuq += zfs_prop_userquota(props[i].name) >= 0;
+	if (nuq)
+		return set_with_userquota(spa, name, props, nprops, nuq);
 	/* volsize lives in the volume's objset, not in the DSL (zvol.c). */
 	for (size_t i = 0; i < nprops; i++) {
 		if (strcmp(props[i].name, "volsize") != 0)

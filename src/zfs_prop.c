@@ -294,6 +294,21 @@ int zfs_prop_lookup(const char *name)
 	return -1;
 }
 
+const char *const zfs_userquota_prop_prefixes[ZFS_NUM_USERQUOTA_PROPS] = {
+	"userused@", "userquota@", "groupused@", "groupquota@", "userobjused@", "userobjquota@",
+	"groupobjused@", "groupobjquota@", "projectused@", "projectquota@", "projectobjused@",
+	"projectobjquota@",
+};
+
+int zfs_prop_userquota(const char *name)
+{
+	for (int t = 0; t < ZFS_NUM_USERQUOTA_PROPS; t++)
+		if (strncmp(name, zfs_userquota_prop_prefixes[t],
+			    strlen(zfs_userquota_prop_prefixes[t])) == 0)
+			return t;
+	return -1;
+}
+
 bool zfs_prop_user(const char *name)
 {
 	bool sep = false;
