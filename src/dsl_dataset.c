@@ -331,6 +331,13 @@ int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const c
 		rc = dsl_dir_diduse_space(spa, newparent, DD_USED_CHILD, (int64_t)dd.used_bytes,
 					  (int64_t)dd.compressed_bytes,
 					  (int64_t)dd.uncompressed_bytes, tx);
+	/* What its reservation holds unused is charged to the new line. */
+	if (rc == 0 && dd.reserved > dd.used_bytes) {
+		int64_t unused = (int64_t)(dd.reserved - dd.used_bytes);
+		rc = dsl_dir_diduse_space(spa, dd.parent_obj, DD_USED_CHILD_RSRV, -unused, 0, 0, tx);
+		if (rc == 0)
+			rc = dsl_dir_diduse_space(spa, newparent, DD_USED_CHILD_RSRV, unused, 0, 0, tx);
+	}
 	if (rc == 0)
 		rc = dsl_phys_set(spa, dirobj, DD_OFF_PARENT, newparent, tx);
 	return rc;

@@ -837,11 +837,22 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 				   "greater than available space", c->name);
 		break;
 	}
-	case ZFS_PROP_RESERVATION:
-		if (ch->num != local_uint64(c, d->name, 0))
-			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
-				   "does not account '%s' yet", c->name, d->name);
+	case ZFS_PROP_RESERVATION: {
+		/* dsl_dir_set_reservation_check: the growth of max(used,
+		 * reserved) must fit in what the parent has available, and
+		 * the reservation within the dir's quota. For a dataset yet
+		 * to be made, c is its parent. */
+		uint64_t used = c->new_child ? 0 : c->dd.used_bytes;
+		uint64_t old = c->new_child ? 0 : c->dd.reserved;
+		uint64_t parent = c->new_child ? c->dirobj : c->dd.parent_obj;
+		uint64_t avail = dir_space_available(spa, parent ? parent : c->dirobj, 0);
+		uint64_t grow_to = ch->num > used ? ch->num : used, had = old > used ? old : used;
+		if ((grow_to > had && grow_to - had > avail) ||
+		    (!c->new_child && c->dd.quota && ch->num > c->dd.quota))
+			return bad(spa, -ZFUSE_E_NOSPC, "cannot set property for '%s': size is "
+				   "greater than available space", c->name);
 		break;
+	}
 	case ZFS_PROP_FILESYSTEM_LIMIT:
 	case ZFS_PROP_SNAPSHOT_LIMIT:
 		if (ch->num != UINT64_MAX)
@@ -865,9 +876,10 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 				   "'%s' for property 'checksum'", c->name, s->value);
 		break;
 	case ZFS_PROP_QUOTA:
-		if (ch->num && ch->num < c->dd.used_bytes)
-			return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': size is less "
-				   "than current used or reserved space (quota=%s)", c->name, s->value);
+		/* dsl_dir_set_quota_check (ENOSPC in zfs's words) */
+		if (ch->num && (ch->num < c->dd.used_bytes || (!c->new_child && ch->num < c->dd.reserved)))
+			return bad(spa, -ZFUSE_E_NOSPC, "cannot set property for '%s': size is less "
+				   "than current used or reserved space", c->name);
 		break;
 	default:
 		break;
@@ -948,7 +960,7 @@ static int apply(struct dsctx *c, const struct change *ch, dmu_tx_t *tx)
 							     tx)) != 0)
 		return rc;
 	if (ch->prop == ZFS_PROP_RESERVATION &&
-	    (rc = dsl_phys_set(spa, c->dirobj, DD_OFF_RESERVED, ch->num, tx)) != 0)
+	    (rc = dsl_dir_set_reservation_sync_impl(spa, c->dirobj, ch->num, tx)) != 0)
 		return rc;
 	if (ch->prop == ZFS_PROP_REFRESERVATION &&
 	    (rc = dsl_refrsrv_adjust(spa, c->dirobj, local_uint64(c, ch->name, 0), ch->num,
