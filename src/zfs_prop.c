@@ -535,7 +535,7 @@ bool zfs_prop_parse(zfs_prop_t p, const char *value, uint64_t *num, const char *
 	}
 	/* zfs_nicestrtonum's words (zfs 2.3.2: "bad numeric value '-1'") */
 	if (!zfs_parse_size(value, num))
-		return fail(err, errcap, "bad numeric value '%s'", value);
+		return fail(err, errcap, "bad numeric value '%s'%s", value, "");
 	if (p == ZFS_PROP_RECORDSIZE && (!is_pow2(*num) || *num < 512 || *num > (16ULL << 20)))
 		return fail(err, errcap, "bad value '%s' for property '%s': must be a power of 2 "
 			    "from 512B to 16M", value, d->name);
