@@ -37,6 +37,7 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_prop.h"
+#include "dsl_dataset.h"
 #include "dsl_sync.h"
 #include "dsl_synctask.h"
 #include "metaslab.h"
@@ -544,8 +545,12 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 	case ZFS_PROP_SNAPSHOT_COUNT:
 		if (dsl_zapified_lookup(c->spa, c->dirobj, p == ZFS_PROP_FILESYSTEM_COUNT ?
 					"com.joyent:filesystem_count" : "com.joyent:snapshot_count",
-					&v) == 0)
-			return num(p, v, parsable, out);
+					&v) == 0) {
+			/* zfs get shows kept counts as local */
+			num(p, v, parsable, out);
+			out->source = ZFUSE_SRC_LOCAL;
+			return 0;
+		}
 		num(p, UINT64_MAX, parsable, out);
 		out->source = ZFUSE_SRC_DEFAULT;
 		return 0;
@@ -855,10 +860,11 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 	}
 	case ZFS_PROP_FILESYSTEM_LIMIT:
 	case ZFS_PROP_SNAPSHOT_LIMIT:
-		if (ch->num != UINT64_MAX)
-			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
-				   "does not keep filesystem and snapshot counts ('%s')", c->name,
-				   d->name);
+		/* dsl_dir_actv_fs_ss_limit_check */
+		if (ch->num != UINT64_MAX && !spa_feature_is_enabled(spa, "filesystem_limits"))
+			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': pool "
+				   "and or dataset must be upgraded to set this property or value",
+				   c->name);
 		break;
 	case ZFS_PROP_VOLSIZE:
 	case ZFS_PROP_VERSION:
@@ -966,6 +972,11 @@ static int apply(struct dsctx *c, const struct change *ch, dmu_tx_t *tx)
 	    (rc = dsl_refrsrv_adjust(spa, c->dirobj, local_uint64(c, ch->name, 0), ch->num,
 				     c->ds.unique_bytes, c->ds.unique_bytes, tx)) != 0)
 		return rc;
+	/* zfs_prop_set_special: a limit needs the feature active and the
+	 * counts kept from this dir down. */
+	if ((ch->prop == ZFS_PROP_FILESYSTEM_LIMIT || ch->prop == ZFS_PROP_SNAPSHOT_LIMIT) &&
+	    ch->num != UINT64_MAX && (rc = dsl_dir_activate_fs_ss_limit(spa, c->dirobj, tx)) != 0)
+		return rc;
 	if (ch->feature && (rc = activate_below(spa, c->dirobj, ch->name, ch->feature, true, tx,
 						 0)) != 0)
 		return rc;
@@ -1012,9 +1023,8 @@ static int set_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 	if (rc == 0 && a->c.type == ZPROP_T_SNAP) {
 		for (size_t i = 0; i < a->nprops && rc == 0; i++)
 			if (!zfs_prop_user(a->props[i].name))
-				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': only "
-					 "user properties can be set on a snapshot ('%s')", a->name,
-					 a->props[i].name);
+				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': this "
+					 "property can not be modified for snapshots", a->name);
 		return rc;
 	}
 	for (size_t i = 0; i < a->nprops && rc == 0; i++)

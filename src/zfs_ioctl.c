@@ -176,6 +176,11 @@ static int snapshot_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 		}
 		if (rc != -ZFUSE_E_NOENT)
 			return rc;
+		if ((rc = dsl_fs_ss_limit_check(spa, dir, 1, true)) != 0) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create snapshot '%s@%s': out of space",
+				a->names[i].ds, a->names[i].snap);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -263,7 +268,9 @@ static int create_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 			a->name.ds);
 		return SET_ERROR(-ZFUSE_E_INVAL);
 	}
-	return 0;
+	if ((rc = dsl_fs_ss_limit_check(spa, a->parent_dir, 1, false)) != 0)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': out of space", a->name.ds);
+	return rc;
 }
 
 /* zfs_fill_zplprops: a new filesystem inherits its parent's
