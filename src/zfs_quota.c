@@ -176,6 +176,17 @@ int zfs_id_overquota(objset_t *os, uint64_t uid, uint64_t gid, uint64_t projid, 
 	return 0;
 }
 
+int zfs_id_overquota_one(objset_t *os, bool group, uint64_t id)
+{
+	if (!os->has_idquota)
+		return 0;
+	bool userobj = zfeature_is_enabled(os->spa, "org.zfsonlinux:userobj_accounting");
+	if (over(os, group ? ZFS_PROP_GROUPQUOTA : ZFS_PROP_USERQUOTA, id) ||
+	    (userobj && over(os, group ? ZFS_PROP_GROUPOBJQUOTA : ZFS_PROP_USEROBJQUOTA, id)))
+		return SET_ERROR(-ZFUSE_E_DQUOT);
+	return 0;
+}
+
 /* ---- get --------------------------------------------------------------- */
 
 /* Whether the objset keeps figures of type t (dmu_objset_userspace_present

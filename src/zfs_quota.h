@@ -18,6 +18,10 @@ bool zfs_objset_has_idquota(objset_t *os);
  * synced used figures say. Pool lock held. */
 int zfs_id_overquota(objset_t *os, uint64_t uid, uint64_t gid, uint64_t projid, bool objs);
 
+/* The same for one user (group) id, as zfs_setattr checks the new owner
+ * (group) of a file. */
+int zfs_id_overquota_one(objset_t *os, bool group, uint64_t id);
+
 /* `zfs get` of a userquota@/userused@... property (prop is the full name):
  * "-" with ZFUSE_SRC_NONE when the id does not decode or the figures are
  * not kept. Errors: those of finding the dataset and reading it. */

@@ -178,6 +178,13 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 		if ((rc = zplw_wset(fs, &n, ZPL_MODE, n.mode)) != 0 || (rc = set_mode_acl(fs, &n)) != 0)
 			goto out;
 	}
+	/* zfs_setattr: a new owner or group over its quota gets nothing more. */
+	if ((v & ZFUSE_SET_UID) && attr->uid != n.uid &&
+	    (rc = zfs_id_overquota_one(fs->os, false, attr->uid)) != 0)
+		goto out;
+	if ((v & ZFUSE_SET_GID) && attr->gid != n.gid &&
+	    (rc = zfs_id_overquota_one(fs->os, true, attr->gid)) != 0)
+		goto out;
 	if ((v & ZFUSE_SET_UID) && (rc = zplw_wset(fs, &n, ZPL_UID, attr->uid)) != 0)
 		goto out;
 	if ((v & ZFUSE_SET_GID) && (rc = zplw_wset(fs, &n, ZPL_GID, attr->gid)) != 0)
