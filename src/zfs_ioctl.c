@@ -19,6 +19,7 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_dataset.h"
+#include "zfeature_write.h"
 #include "dsl_destroy.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
@@ -323,6 +324,11 @@ static int create_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
 			rc = dsl_dataset_activate_feature(spa, dsobj, "large_blocks", tx);
 	} else if (rc == 0) {
 		rc = zpl_create_fs(os, &a->zpl, tx);
+		dmu_objset_new_id_accounting(os);
+		if (rc == 0 && spa_feature_is_enabled(spa, "userobj_accounting"))
+			rc = dsl_dataset_activate_feature(spa, dsobj, "userobj_accounting", tx);
+		if (rc == 0 && spa_feature_is_enabled(spa, "project_quota"))
+			rc = dsl_dataset_activate_feature(spa, dsobj, "project_quota", tx);
 	}
 	if (rc == 0)
 		rc = txg_sync_new_objset(spa, os, tx);
