@@ -126,9 +126,11 @@ Z get -H -p -o name,property,value,source $uprops up/u > "$work/zfuse.get"
 Z get -H -p -o name,property,value,source $lprops -r up/l > "$work/zfuse.counts"
 Z list -H -p -t all -o name,used,available,referenced,reservation,usedbychildren -r up > "$work/zfuse.list"
 # the reservation's charge: up/r's children count max(used, 20M)
-awk '$1 == "up/r/c" { c = $2; a = $3 } $1 == "up/r" { p = $6; pa = $3 }
-	END { e = c > 20971520 ? c : 20971520; exit !(p == e && a - pa == 20971520 - c) }' \
-	"$work/zfuse.list" && ok "up/r charged with the unused reservation of up/r/c (CHILD_RSRV), up/r/c has it available" ||
+rsrv_ok() {
+	awk '$1 == "up/r/c" { c = $2; a = $3 } $1 == "up/r" { p = $6; pa = $3 }
+		END { e = c > 20971520 ? c : 20971520; exit !(p == e && a - pa == 20971520 - c) }' "$1"
+}
+rsrv_ok "$work/zfuse.list" && ok "up/r charged with the unused reservation of up/r/c (CHILD_RSRV), up/r/c has it available" ||
 	notok "reservation accounting: $(grep 'up/r' "$work/zfuse.list" | tr '\n' ';')"
 
 # ---- OpenZFS ---------------------------------------------------------------
@@ -151,6 +153,7 @@ zfs get -H -p -o name,property,value,source $lprops -r up/l > /host/oz.counts0
 zfs create up/l/b && zfs snapshot up/l@s1 && zfs snapshot up/l@s2 up/l/a@s1 && zfs destroy up/l@s2
 writes /up "zpool sync up" > /host/oz.out
 zfs get -H -p -o name,property,value,source $lprops -r up/l > /host/oz.counts
+zfs list -H -p -t all -o name,used,available,referenced,reservation,usedbychildren -r up > /host/oz.own.list
 zpool export up
 # zfuse's pool, as zfuse left it (mounting writes to it; the quota
 # ioctls hang on a read-only import: an upgrade task that cannot sync)
@@ -198,6 +201,8 @@ diff "$work/zfuse.list" "$work/o/oz.list" > /dev/null && ok "zfs list (used, ava
 	notok "zfs list differs: $(diff "$work/zfuse.list" "$work/o/oz.list" | tr '\n' ';')"
 diff "$work/zfuse.bad" "$work/o/oz.bad" > /dev/null && ok "refusals in zfs's words" ||
 	notok "refusals differ (< zfuse, > zfs): $(diff "$work/zfuse.bad" "$work/o/oz.bad" | tr '\n' ';')"
+rsrv_ok "$work/o/oz.own.list" && ok "OpenZFS charges its own pool's reservation the same way" ||
+	notok "OpenZFS's own pool: $(grep 'up/r' "$work/o/oz.own.list" | tr '\n' ';')"
 grep -q refused "$work/o/oz.enforce" && ok "OpenZFS enforces the userquota zfuse set" ||
 	notok "OpenZFS: $(cat "$work/o/oz.enforce")"
 awk '{ if ($2 != $3 + $4 + $5 + $6) bad = 1 } $1 == "up/r" { p = $3 } $1 == "up/r/c" { c = $2 }
