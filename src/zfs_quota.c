@@ -96,17 +96,6 @@ static int decode_id(int t, const char *text, uint64_t *id)
 	return 0;
 }
 
-static int master_get(objset_t *os, const char *key, uint64_t *v)
-{
-	dnode_t mn;
-	int rc = dnode_hold(os, MASTER_NODE_OBJ, &mn);
-	if (rc)
-		return rc;
-	rc = zap_lookup_uint64(&mn, key, v);
-	dnode_rele(&mn);
-	return rc;
-}
-
 static int obj_get(objset_t *os, uint64_t obj, const char *key, uint64_t *v)
 {
 	dnode_t dn;
@@ -116,6 +105,11 @@ static int obj_get(objset_t *os, uint64_t obj, const char *key, uint64_t *v)
 	rc = zap_lookup_uint64(&dn, key, v);
 	dnode_rele(&dn);
 	return rc;
+}
+
+static int master_get(objset_t *os, const char *key, uint64_t *v)
+{
+	return obj_get(os, MASTER_NODE_OBJ, key, v);
 }
 
 bool zfs_objset_has_idquota(objset_t *os)
