@@ -450,6 +450,25 @@ int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const c
 		return rc;
 	if (newparent == dd.parent_obj)
 		return 0;
+	/* dsl_dir_rename_check/sync: the counts the dir carries (itself and
+	 * what is below it) move from one line of ancestors to the other. */
+	if (spa_feature_is_active(spa, "filesystem_limits")) {
+		uint64_t fs = 0, ss = 0;
+		if ((rc = init_fs_ss_count(spa, dirobj, tx, 0)) != 0 ||
+		    (rc = mos_zap_lookup(spa, dirobj, DD_FIELD_FILESYSTEM_COUNT, &fs)) != 0 ||
+		    (rc = mos_zap_lookup(spa, dirobj, DD_FIELD_SNAPSHOT_COUNT, &ss)) != 0)
+			return rc;
+		fs++;
+		if ((rc = dsl_dir_count_adjust(spa, dd.parent_obj, DD_FIELD_FILESYSTEM_COUNT,
+					       -(int64_t)fs, tx)) != 0 ||
+		    (rc = dsl_dir_count_adjust(spa, newparent, DD_FIELD_FILESYSTEM_COUNT,
+					       (int64_t)fs, tx)) != 0 ||
+		    (rc = dsl_dir_count_adjust(spa, dd.parent_obj, DD_FIELD_SNAPSHOT_COUNT,
+					       -(int64_t)ss, tx)) != 0 ||
+		    (rc = dsl_dir_count_adjust(spa, newparent, DD_FIELD_SNAPSHOT_COUNT,
+					       (int64_t)ss, tx)) != 0)
+			return rc;
+	}
 	/* The space moves from one line of ancestors to the other (the
 	 * common ones see both and end where they were). */
 	rc = dsl_dir_diduse_space(spa, dd.parent_obj, DD_USED_CHILD, -(int64_t)dd.used_bytes,

@@ -121,17 +121,25 @@ Z destroy up/l@s2 || notok "destroy up/l@s2"
 "$ZFUSE" mount "$img" "$mnt" || { notok "mount"; exit 1; }
 writes "$mnt" : > "$work/zfuse.out"
 "$ZFUSE" unmount "$mnt"
+# a reserved dataset moves to another parent, another is made and destroyed
+Z rename up/r/c up/l/c && Z create -o reservation=5M up/r/d && Z destroy up/r/d ||
+	notok "rename / destroy of reserved datasets"
 zdb_bcc "$work/z" up "$work/zdb.out" && ok "zdb -bcc clean" || notok "zdb -bcc: $(tail -5 "$work/zdb.out")"
 Z get -H -p -o name,property,value,source $uprops up/u > "$work/zfuse.get"
 Z get -H -p -o name,property,value,source $lprops -r up/l > "$work/zfuse.counts"
 Z list -H -p -t all -o name,used,available,referenced,reservation,usedbychildren -r up > "$work/zfuse.list"
-# the reservation's charge: up/r's children count max(used, 20M)
+# rsrv_ok LIST: every filesystem below the root is charged its children's
+# max(used, reservation) (CHILD + CHILD_RSRV), and up/l/c (20M reserved)
+# has the unused part available beyond its parent's
 rsrv_ok() {
-	awk '$1 == "up/r/c" { c = $2; a = $3 } $1 == "up/r" { p = $6; pa = $3 }
-		END { e = c > 20971520 ? c : 20971520; exit !(p == e && a - pa == 20971520 - c) }' "$1"
+	awk -F'\t' '$1 !~ /@/ { uc[$1] = $6; n = split($1, p, "/")
+			if (n > 2) kids[substr($1, 1, length($1) - length(p[n]) - 1)] += $2 > $5 ? $2 : $5 }
+		$1 == "up/l/c" { c = $2; a = $3 } $1 == "up/l" { pa = $3 }
+		END { for (d in uc) if (d ~ /\// && uc[d] != kids[d] + 0) bad = 1
+		      exit bad || c >= 20971520 || a - pa != 20971520 - c }' "$1"
 }
-rsrv_ok "$work/zfuse.list" && ok "up/r charged with the unused reservation of up/r/c (CHILD_RSRV), up/r/c has it available" ||
-	notok "reservation accounting: $(grep 'up/r' "$work/zfuse.list" | tr '\n' ';')"
+rsrv_ok "$work/zfuse.list" && ok "parents charged with their children's unused reservations (CHILD_RSRV) after a rename and a destroy; the reserved child has it available" ||
+	notok "reservation accounting: $(tr '\n' ';' < "$work/zfuse.list")"
 
 # ---- OpenZFS ---------------------------------------------------------------
 cp --sparse=always "$img" "$work/o/z/up.img"
@@ -152,6 +160,7 @@ zfs set filesystem_limit=1 snapshot_limit=1 up/l
 zfs get -H -p -o name,property,value,source $lprops -r up/l > /host/oz.counts0
 zfs create up/l/b && zfs snapshot up/l@s1 && zfs snapshot up/l@s2 up/l/a@s1 && zfs destroy up/l@s2
 writes /up "zpool sync up" > /host/oz.out
+zfs rename up/r/c up/l/c && zfs create -o reservation=5M up/r/d && zfs destroy up/r/d
 zfs get -H -p -o name,property,value,source $lprops -r up/l > /host/oz.counts
 zfs list -H -p -t all -o name,used,available,referenced,reservation,usedbychildren -r up > /host/oz.own.list
 zpool export up
@@ -170,7 +179,7 @@ done
 # OpenZFS enforces zfuse's limits
 if dd if=/dev/zero of=/up/u/a/f bs=1M count=1 seek=20 conv=notrunc 2>/dev/null; then
 	echo "write over quota: allowed"; else echo "write over quota: refused"; fi > /host/oz.enforce
-zfs set reservation=none up/r/c
+zfs set reservation=none up/l/c
 zfs list -H -p -o name,used,usedbychildren,usedbydataset,usedbysnapshots,usedbyrefreservation -r up > /host/oz.after
 zpool export up
 X
@@ -205,8 +214,9 @@ rsrv_ok "$work/o/oz.own.list" && ok "OpenZFS charges its own pool's reservation 
 	notok "OpenZFS's own pool: $(grep 'up/r' "$work/o/oz.own.list" | tr '\n' ';')"
 grep -q refused "$work/o/oz.enforce" && ok "OpenZFS enforces the userquota zfuse set" ||
 	notok "OpenZFS: $(cat "$work/o/oz.enforce")"
-awk '{ if ($2 != $3 + $4 + $5 + $6) bad = 1 } $1 == "up/r" { p = $3 } $1 == "up/r/c" { c = $2 }
-	END { exit bad || p != c }' "$work/o/oz.after" &&
+awk -F'\t' '{ if ($2 != $3 + $4 + $5 + $6) bad = 1; n = split($1, p, "/")
+		uc[$1] = $3; if (n > 2) kids[substr($1, 1, length($1) - length(p[n]) - 1)] += $2 }
+	END { for (d in uc) if (d ~ /\// && uc[d] != kids[d] + 0) bad = 1; exit bad }' "$work/o/oz.after" &&
 	ok "OpenZFS's release of the reservation leaves consistent figures" ||
 	notok "after reservation=none: $(tr '\n' ';' < "$work/o/oz.after")"
 exit $fail
