@@ -15,6 +15,11 @@
  * unique bytes or of R moves that charge (dsl_refrsrv_adjust), which is
  * what OpenZFS's parent_delta and the refreservation code of snapshot,
  * destroy and rollback add up to.
+ *
+ * A dir's reservation (dd_reserved) is charged to its parent whole: the
+ * parent sees max(used, reserved), the unused part as CHILD_RSRV, so a
+ * change of a reserved dir's used bytes reaches its ancestors only where
+ * it passes the reservation (parent_delta).
  */
 #include <stdio.h>
 #include <stdlib.h>
