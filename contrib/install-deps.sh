@@ -20,7 +20,7 @@ SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
       libssl-dev libunistring-dev check zstd findutils coreutils util-linux)
 $tests && pkgs+=(attr patch python3 fdisk qemu-system-x86 bash-completion
-	debhelper dpkg-dev fakeroot lintian man-db pkgconf)
+	debhelper dpkg-dev fakeroot lintian man-db pkgconf jq)
 $bench && pkgs+=(fio python3 libfuse2 libaio1 libtirpc3)
 missing=()
 for p in "${pkgs[@]}"; do

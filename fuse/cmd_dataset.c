@@ -12,15 +12,18 @@
 #include <string.h>
 #include <time.h>
 #include "cmd.h"
+#include "json.h"
 #include "log.h"
 #include "pool_verb.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
+#include "zfs_prop.h"
 
 /* ---- the pool's dataset list ------------------------------------------------ */
 
 struct ds_entry {
 	char *name;
+	char *origin;		/* a clone's origin snapshot, or NULL */
 	enum zfuse_dataset_type type;
 	uint64_t txg;
 };
@@ -43,6 +46,11 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 	}
 	if (!(l->v[l->n].name = strdup(info->name)))
 		return -ZFUSE_E_NOMEM;
+	l->v[l->n].origin = info->origin ? strdup(info->origin) : NULL;
+	if (info->origin && !l->v[l->n].origin) {
+		free(l->v[l->n].name);
+		return -ZFUSE_E_NOMEM;
+	}
 	l->v[l->n].type = info->type;
 	l->v[l->n].txg = info->creation_txg;
 	l->n++;
@@ -51,8 +59,10 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 
 static void ds_list_free(struct ds_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].name);
+		free(l->v[i].origin);
+	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
@@ -93,6 +103,13 @@ static bool snapshot_of(const struct ds_entry *e, const char *ds)
 {
 	size_t n = strlen(ds);
 	return e->type == ZFUSE_DS_SNAPSHOT && strncmp(e->name, ds, n) == 0 && e->name[n] == '@';
+}
+
+/* Bookmarks of head ds (exactly). */
+static bool bookmark_of(const struct ds_entry *e, const char *ds)
+{
+	size_t n = strlen(ds);
+	return e->type == ZFUSE_DS_BOOKMARK && strncmp(e->name, ds, n) == 0 && e->name[n] == '#';
 }
 
 static const char *error_text(int rc)
@@ -189,51 +206,214 @@ const struct zf_pool_verb zf_verb_snapshot = {
 	snapshot_usage,
 };
 
+/* ---- bookmark ---------------------------------------------------------------- */
+
+static void bookmark_usage(FILE *out)
+{
+	fputs("usage: zfuse bookmark [-d DIR|IMAGE]... SNAPSHOT|BOOKMARK NEWBOOKMARK\n"
+	      "Makes bookmark DATASET#NAME of a snapshot (DATASET@SNAP) or a copy of a\n"
+	      "bookmark (DATASET#OTHER), as zfs bookmark. Either name may be given short\n"
+	      "(@SNAP, #NAME) when the other is full: it is then of the same dataset.\n", out);
+}
+
+static int bookmark_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+")) != -1) {
+		fprintf(err, "invalid option '%c'\n", optopt);
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	if (argc - optind != 2) {
+		fprintf(err, argc - optind < 2 ? "missing %s argument\n" : "too many arguments\n",
+			argc - optind ? "bookmark" : "dataset");
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *source = argv[optind], *bookmark = argv[optind + 1];
+	if (!strpbrk(source, "@#")) {
+		fprintf(err, "invalid source name '%s': must contain a '@' or '#'\n", source);
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	if (!strchr(bookmark, '#')) {
+		fprintf(err, "invalid bookmark name '%s': must contain a '#'\n", bookmark);
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	/* zfs_do_bookmark: a short name takes the other's dataset. */
+	bool src_short = strpbrk(source, "@#") == source, bm_short = *bookmark == '#';
+	if (src_short && bm_short) {
+		fprintf(err, "either source or bookmark must be specified as full dataset paths\n");
+		bookmark_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	char *full = NULL;
+	if (src_short || bm_short) {
+		const char *whole = src_short ? bookmark : source;
+		int n = (int)strcspn(whole, "@#");
+		if (asprintf(&full, "%.*s%s", n, whole, src_short ? source : bookmark) < 0)
+			return ZF_EXIT_FAIL;
+		if (src_short)
+			source = full;
+		else
+			bookmark = full;
+	}
+	unsigned said = zf_log_errors();
+	int rc = zfuse_bookmark_create(pool, source, bookmark);
+	if (rc && zf_log_errors() == said)
+		fprintf(err, "cannot create bookmark '%s': %s\n", bookmark, error_text(rc));
+	free(full);
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_bookmark = {
+	"bookmark", "make a bookmark of a snapshot, or copy one (as zfs bookmark)", true, "+",
+	ZF_POOL_OPERAND_LAST, bookmark_run, bookmark_usage,
+};
+
 /* ---- destroy ----------------------------------------------------------------- */
 
 static void destroy_usage(FILE *out)
 {
-	fputs("usage: zfuse destroy [-d DIR|IMAGE]... [-rnv] FILESYSTEM|VOLUME\n"
-	      "       zfuse destroy [-d DIR|IMAGE]... [-rnv] DATASET@SNAP[%SNAP][,SNAP...]\n"
-	      "Destroys a dataset, or snapshots (a%b: a, b and every snapshot between).\n"
+	fputs("usage: zfuse destroy [-d DIR|IMAGE]... [-rRnv] FILESYSTEM|VOLUME\n"
+	      "       zfuse destroy [-d DIR|IMAGE]... [-rRnv] DATASET@SNAP[%SNAP][,SNAP...]\n"
+	      "       zfuse destroy [-d DIR|IMAGE]... [-nv] DATASET#BOOKMARK\n"
+	      "Destroys a dataset (with its bookmarks), snapshots (a%b: a, b and every\n"
+	      "snapshot between), or a bookmark.\n"
 	      "  -r   also destroy descendants (with a dataset: its children and all their\n"
 	      "       snapshots; with snapshots: the same snapshots of every descendant)\n"
+	      "  -R   also destroy every dependent: descendants, and clones of the\n"
+	      "       snapshots destroyed wherever they are, with their own dependents\n"
 	      "  -n   do nothing, only say what would be destroyed (with -v)\n"
 	      "  -v   print what is destroyed\n", out);
 }
 
 struct destroy_opts {
-	bool recursive, dry_run, verbose;
+	bool recursive, clones, dry_run, verbose;
 	FILE *out, *err;
 };
 
 static int destroy_one(zfuse_pool_t *pool, const struct destroy_opts *o, const char *name,
-		       bool snapshot)
+		       bool snapshot, bool say)
 {
-	if (o->verbose)
+	if (o->verbose && say)
 		fprintf(o->out, "%s %s\n", o->dry_run ? "would destroy" : "will destroy", name);
 	if (o->dry_run)
 		return 0;
 	unsigned said = zf_log_errors();
 	int rc = snapshot ? zfuse_snapshot_destroy(pool, name) : zfuse_dataset_destroy(pool, name);
-	if (rc == -ZFUSE_E_EXIST && snapshot)
-		fprintf(o->err, "use '-R' to destroy the dependent clones first\n");
-	else if (rc && zf_log_errors() == said)
+	if (rc && zf_log_errors() == said)
 		fprintf(o->err, "cannot destroy '%s': %s\n", name, error_text(rc));
 	return rc;
 }
 
-/* Snapshots of ds named by spec: "a", "a%b", "a,b%c", "%b", "a%". */
-static int destroy_snapshots(zfuse_pool_t *pool, const struct destroy_opts *o,
-			     const struct ds_list *l, const char *ds, const char *spec)
+/*
+ * The dependents of a dataset as libzfs's zfs_iter_dependents finds them,
+ * each after its own dependents: of a snapshot, its clones; of a
+ * filesystem or volume, its children, then its snapshots. A filesystem
+ * already on the way down is not entered again (a clone inside the
+ * hierarchy it depends on), and nothing is listed twice.
+ */
+struct deps {
+	const struct ds_list *l;
+	const struct ds_entry **v;
+	size_t n, cap;
+	const struct ds_entry *stack[256];
+	size_t depth;
+};
+
+static bool deps_has(const struct deps *d, const struct ds_entry *e)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i] == e)
+			return true;
+	return false;
+}
+
+static int deps_visit(struct deps *d, const struct ds_entry *e, bool emit)
+{
+	const struct ds_list *l = d->l;
+	int rc = 0;
+	if (e->type == ZFUSE_DS_SNAPSHOT) {
+		for (size_t i = 0; rc == 0 && i < l->n; i++)
+			if (is_head(&l->v[i]) && l->v[i].origin && strcmp(l->v[i].origin, e->name) == 0)
+				rc = deps_visit(d, &l->v[i], true);
+	} else if (e->type != ZFUSE_DS_BOOKMARK) {
+		for (size_t k = 0; k < d->depth; k++)
+			if (d->stack[k] == e)
+				return 0;
+		if (d->depth == sizeof(d->stack) / sizeof(d->stack[0]))
+			return -ZFUSE_E_CORRUPT;
+		d->stack[d->depth++] = e;
+		size_t n = strlen(e->name);
+		for (size_t i = 0; rc == 0 && i < l->n; i++)
+			if (is_head(&l->v[i]) && strncmp(l->v[i].name, e->name, n) == 0 &&
+			    l->v[i].name[n] == '/' && !strchr(l->v[i].name + n + 1, '/'))
+				rc = deps_visit(d, &l->v[i], true);
+		for (size_t i = 0; rc == 0 && i < l->n; i++)
+			if (snapshot_of(&l->v[i], e->name))
+				rc = deps_visit(d, &l->v[i], true);
+		d->depth--;
+	}
+	if (rc || !emit || deps_has(d, e))
+		return rc;
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? 2 * d->cap : 16;
+		const struct ds_entry **nv = realloc(d->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		d->v = nv;
+		d->cap = nc;
+	}
+	d->v[d->n++] = e;
+	return 0;
+}
+
+static int deps_of(const struct ds_list *l, const struct ds_entry *e, struct deps *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->l = l;
+	int rc = deps_visit(d, e, false);
+	if (rc) {
+		free(d->v);
+		d->v = NULL;
+		d->n = 0;
+	}
+	return rc;
+}
+
+/* Whether name lies in target's own hierarchy (a descendant or one of
+ * their snapshots), not in a clone elsewhere. */
+static bool own_descendant(const char *name, const char *target)
+{
+	size_t n = strlen(target);
+	return strncmp(name, target, n) == 0 && (name[n] == '/' || name[n] == '@');
+}
+
+/* Destroy d's datasets in order (-R), saying each with -v. */
+static int destroy_deps(zfuse_pool_t *pool, const struct destroy_opts *o, const struct deps *d)
+{
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < d->n; i++)
+		rc = destroy_one(pool, o, d->v[i]->name, d->v[i]->type == ZFUSE_DS_SNAPSHOT, true);
+	return rc;
+}
+
+/* The matches of spec ("a", "a%b", "a,b%c", "%b", "a%") among the
+ * snapshots of ds, appended to m. Returns how many. */
+static int match_snapshots(const struct ds_list *l, const char *ds, const char *spec,
+			   const struct ds_entry ***m, size_t *nm)
 {
 	char *copy = strdup(spec);
 	if (!copy)
 		return -ZFUSE_E_NOMEM;
-	int rc = 0, matched = 0;
+	int matched = 0;
 	char *save = NULL;
-	for (char *part = strtok_r(copy, ",", &save); part && rc == 0;
-	     part = strtok_r(NULL, ",", &save)) {
+	for (char *part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save)) {
 		char *pct = strchr(part, '%');
 		const char *first = part, *last = part;
 		if (pct) {
@@ -242,23 +422,204 @@ static int destroy_snapshots(zfuse_pool_t *pool, const struct destroy_opts *o,
 		}
 		bool in = pct && *first == '\0';
 		size_t n = strlen(ds);
-		for (size_t i = 0; i < l->n && rc == 0; i++) {
+		for (size_t i = 0; i < l->n; i++) {
 			if (!snapshot_of(&l->v[i], ds))
 				continue;
 			const char *snap = l->v[i].name + n + 1;
 			if (pct && *first && strcmp(snap, first) == 0)
 				in = true;
 			bool hit = pct ? in : strcmp(snap, first) == 0;
+			for (size_t k = 0; hit && k < *nm; k++)
+				hit = (*m)[k] != &l->v[i];	/* named twice: once */
 			if (hit) {
+				const struct ds_entry **nv = realloc(*m, (*nm + 1) * sizeof(*nv));
+				if (!nv) {
+					free(copy);
+					return -ZFUSE_E_NOMEM;
+				}
+				*m = nv;
+				(*m)[(*nm)++] = &l->v[i];
 				matched++;
-				rc = destroy_one(pool, o, l->v[i].name, true);
 			}
 			if (pct && *last && strcmp(snap, last) == 0)
 				in = false;
 		}
 	}
 	free(copy);
-	return rc ? rc : matched;
+	return matched;
+}
+
+/* zfs's refusal: dependents outside the hierarchy without -R. */
+static void say_dependent_clones(FILE *err, const char *target, const char *type,
+				 const struct deps *d)
+{
+	fprintf(err, "cannot destroy '%s': %s has dependent clones\n"
+		"use '-R' to destroy the following datasets:\n", target, type);
+	for (size_t i = 0; i < d->n; i++)
+		if (!own_descendant(d->v[i]->name, target))
+			fprintf(err, "%s\n", d->v[i]->name);
+}
+
+static bool matched(const struct ds_entry *const *m, size_t nm, const struct ds_entry *e)
+{
+	for (size_t i = 0; i < nm; i++)
+		if (m[i] == e)
+			return true;
+	return false;
+}
+
+/* zfs destroy -v of snapshots: each filesystem's in txg order, then the
+ * space they free, summed over runs of consecutive snapshots. */
+static int say_snapshots(zfuse_pool_t *pool, const struct destroy_opts *o,
+			 const struct ds_list *l, const struct ds_entry *const *m, size_t nm)
+{
+	uint64_t total = 0;
+	int rc = 0;
+	for (size_t h = 0; rc == 0 && h < l->n; h++) {
+		if (!is_head(&l->v[h]))
+			continue;
+		const struct ds_entry *first = NULL, *prev = NULL;
+		for (size_t i = h + 1; rc == 0 && i <= l->n; i++) {
+			bool mine = i < l->n && snapshot_of(&l->v[i], l->v[h].name);
+			if (mine && matched(m, nm, &l->v[i])) {
+				fprintf(o->out, "%s %s\n", o->dry_run ? "would destroy" : "will destroy",
+					l->v[i].name);
+				first = first ? first : &l->v[i];
+				prev = &l->v[i];
+				continue;
+			}
+			if (first) {
+				uint64_t used;
+				rc = zfuse_snapshot_range_space(pool, first->name, prev->name, &used);
+				total += rc == 0 ? used : 0;
+				first = NULL;
+			}
+			if (i < l->n && is_head(&l->v[i]))
+				break;
+		}
+	}
+	char buf[32];
+	zfs_nicebytes(total, buf, sizeof(buf));
+	if (rc == 0)
+		fprintf(o->out, "%s %s\n", o->dry_run ? "would reclaim" : "will reclaim", buf);
+	return rc;
+}
+
+/*
+ * Snapshots, as zfs does: all matches are found and checked first (a
+ * match with clones and no -R refuses the whole command), -v lists the
+ * snapshots, then (not with -n) -R destroys their dependents and the
+ * snapshots go.
+ */
+static int destroy_snapshots_run(zfuse_pool_t *pool, const struct destroy_opts *o,
+				 const struct ds_list *l, const char *target)
+{
+	const char *at = strchr(target, '@');
+	char *ds = strndup(target, (size_t)(at - target));
+	const struct ds_entry **m = NULL;
+	size_t nm = 0;
+	int rc = ds ? 0 : -ZFUSE_E_NOMEM;
+	if (rc == 0 && !ds_find(l, ds)) {
+		fprintf(o->err, "cannot open '%s': dataset does not exist\n", ds);
+		rc = -ZFUSE_E_NOENT;
+	}
+	for (size_t i = 0; rc >= 0 && i < l->n; i++) {
+		if (!is_head(&l->v[i]) ||
+		    !(o->recursive ? at_or_below(l->v[i].name, ds) : strcmp(l->v[i].name, ds) == 0))
+			continue;
+		rc = match_snapshots(l, l->v[i].name, at + 1, &m, &nm);
+	}
+	if (rc >= 0 && nm == 0) {
+		fprintf(o->err, "could not find any snapshots to destroy; check snapshot names.\n");
+		rc = -ZFUSE_E_NOENT;
+	}
+	bool refused = false;
+	for (size_t i = 0; rc >= 0 && !o->clones && i < nm; i++) {
+		struct deps d;
+		if ((rc = deps_of(l, m[i], &d)) < 0)
+			break;
+		if (d.n) {
+			say_dependent_clones(o->err, m[i]->name, "snapshot", &d);
+			refused = true;
+		}
+		free(d.v);
+	}
+	if (refused)
+		rc = -ZFUSE_E_EXIST;
+	if (rc >= 0 && o->verbose)
+		rc = say_snapshots(pool, o, l, m, nm);
+	for (size_t i = 0; rc >= 0 && o->clones && !o->dry_run && i < nm; i++) {
+		struct deps d;
+		if ((rc = deps_of(l, m[i], &d)) < 0)
+			break;
+		rc = destroy_deps(pool, o, &d);
+		free(d.v);
+	}
+	for (size_t i = 0; rc >= 0 && i < nm; i++)
+		rc = destroy_one(pool, o, m[i]->name, true, false);
+	free(m);
+	free(ds);
+	return rc;
+}
+
+static int destroy_dataset_run(zfuse_pool_t *pool, const struct destroy_opts *o,
+			       const struct ds_list *l, const char *target)
+{
+	FILE *err = o->err;
+	const struct ds_entry *e = ds_find(l, target);
+	if (!e) {
+		fprintf(err, "cannot open '%s': dataset does not exist\n", target);
+		return -ZFUSE_E_NOENT;
+	}
+	struct deps d;
+	int rc = deps_of(l, e, &d);
+	if (rc)
+		return rc;
+	const char *type = e->type == ZFUSE_DS_VOLUME ? "volume" : "filesystem";
+	size_t own = 0, clones = 0;
+	for (size_t i = 0; i < d.n; i++)
+		own_descendant(d.v[i]->name, target) ? own++ : clones++;
+	if (!o->recursive && own) {
+		bool children = false;
+		for (size_t i = 0; i < l->n; i++)
+			if (is_head(&l->v[i]) && l->v[i].name != e->name &&
+			    at_or_below(l->v[i].name, target))
+				children = true;
+		fprintf(err, "cannot destroy '%s': %s has %s\nuse '-r' to destroy the "
+			"following datasets:\n", target, type, children ? "children" : "snapshots");
+		for (size_t i = l->n; i-- > 0;)
+			if (l->v[i].name != e->name && (at_or_below(l->v[i].name, target) ||
+							snapshot_of(&l->v[i], target)))
+				fprintf(err, "%s\n", l->v[i].name);
+		rc = -ZFUSE_E_EXIST;
+	} else if (!o->clones && clones) {
+		say_dependent_clones(err, target, type, &d);
+		rc = -ZFUSE_E_EXIST;
+	} else if (o->clones) {
+		/* Every dependent, each after its own, then the target. */
+		rc = destroy_deps(pool, o, &d);
+		if (rc == 0)
+			rc = destroy_one(pool, o, target, false, true);
+	} else {
+		/* The walk lists parents before children and a head before
+		 * its snapshots: backwards, everything goes before what holds
+		 * it. */
+		for (size_t i = l->n; rc == 0 && i-- > 0;) {
+			const struct ds_entry *x = &l->v[i];
+			if (x->type == ZFUSE_DS_BOOKMARK)
+				continue;
+			bool below = at_or_below(x->name, target);
+			if (x->type == ZFUSE_DS_SNAPSHOT) {
+				char *ds = strndup(x->name, strcspn(x->name, "@"));
+				below = ds && at_or_below(ds, target);
+				free(ds);
+			}
+			if (below)
+				rc = destroy_one(pool, o, x->name, x->type == ZFUSE_DS_SNAPSHOT, true);
+		}
+	}
+	free(d.v);
+	return rc;
 }
 
 static int destroy_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
@@ -270,13 +631,10 @@ static int destroy_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FIL
 	while ((c = getopt(argc, argv, "+rnvfR")) != -1) {
 		switch (c) {
 		case 'r': o.recursive = true; break;
+		case 'R': o.recursive = o.clones = true; break;
 		case 'n': o.dry_run = true; break;
 		case 'v': o.verbose = true; break;
 		case 'f': break;	/* nothing is mounted here to force */
-		case 'R':
-			fprintf(err, "zfuse destroy: -R (destroying dependent clones) is not "
-				"supported; destroy the clones first\n");
-			return ZF_EXIT_USAGE;
 		default:
 			fprintf(err, "invalid option '%c'\n", optopt);
 			destroy_usage(err);
@@ -289,77 +647,24 @@ static int destroy_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FIL
 		return ZF_EXIT_USAGE;
 	}
 	const char *target = argv[optind];
+	if (strchr(target, '#') && !strchr(target, '@')) {
+		if (o.recursive) {
+			fprintf(err, "recursive is not supported with bookmark\n");
+			return ZF_EXIT_FAIL;
+		}
+		if (o.verbose)
+			fprintf(out, "%s %s\n", o.dry_run ? "would destroy" : "will destroy", target);
+		unsigned said = zf_log_errors();
+		int rc = o.dry_run ? 0 : zfuse_bookmark_destroy(pool, target);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot destroy bookmark '%s': %s\n", target, error_text(rc));
+		return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+	}
 	struct ds_list l;
 	if (ds_list_load(pool, &l, err))
 		return ZF_EXIT_FAIL;
-	int rc = 0;
-	const char *at = strchr(target, '@');
-	if (at) {
-		char *ds = strndup(target, (size_t)(at - target));
-		int total = 0;
-		if (!ds)
-			rc = -ZFUSE_E_NOMEM;
-		if (rc == 0 && !ds_find(&l, ds)) {
-			fprintf(err, "cannot open '%s': dataset does not exist\n", ds);
-			rc = -ZFUSE_E_NOENT;
-		}
-		for (size_t i = 0; rc >= 0 && i < l.n; i++) {
-			if (!is_head(&l.v[i]) ||
-			    !(o.recursive ? at_or_below(l.v[i].name, ds) : strcmp(l.v[i].name, ds) == 0))
-				continue;
-			rc = destroy_snapshots(pool, &o, &l, l.v[i].name, at + 1);
-			if (rc > 0)
-				total += rc;
-		}
-		if (rc >= 0 && total == 0) {
-			fprintf(err, "could not find any snapshots to destroy; check snapshot names.\n");
-			rc = -ZFUSE_E_NOENT;
-		}
-		free(ds);
-	} else {
-		const struct ds_entry *e = ds_find(&l, target);
-		if (!e) {
-			fprintf(err, "cannot open '%s': dataset does not exist\n", target);
-			rc = -ZFUSE_E_NOENT;
-		}
-		/* Dependents: children, then snapshots; deepest first. */
-		size_t deps = 0;
-		for (size_t i = 0; e && i < l.n; i++)
-			if (l.v[i].name != e->name && (at_or_below(l.v[i].name, target) ||
-						      snapshot_of(&l.v[i], target)))
-				deps++;
-		if (e && deps && !o.recursive) {
-			bool children = false;
-			for (size_t i = 0; i < l.n; i++)
-				if (is_head(&l.v[i]) && l.v[i].name != e->name &&
-				    at_or_below(l.v[i].name, target))
-					children = true;
-			fprintf(err, "cannot destroy '%s': %s has %s\nuse '-r' to destroy the "
-				"following datasets:\n", target,
-				e->type == ZFUSE_DS_VOLUME ? "volume" : "filesystem",
-				children ? "children" : "snapshots");
-			for (size_t i = l.n; i-- > 0;)
-				if (l.v[i].name != e->name && (at_or_below(l.v[i].name, target) ||
-							      snapshot_of(&l.v[i], target)))
-					fprintf(err, "%s\n", l.v[i].name);
-			rc = -ZFUSE_E_EXIST;
-		}
-		/* The walk lists parents before children and a head before its
-		 * snapshots: backwards, everything goes before what holds it. */
-		for (size_t i = l.n; rc == 0 && e && i-- > 0;) {
-			const struct ds_entry *d = &l.v[i];
-			if (d->type == ZFUSE_DS_BOOKMARK)
-				continue;
-			bool below = at_or_below(d->name, target);
-			if (d->type == ZFUSE_DS_SNAPSHOT) {
-				char *ds = strndup(d->name, strcspn(d->name, "@"));
-				below = ds && at_or_below(ds, target);
-				free(ds);
-			}
-			if (below)
-				rc = destroy_one(pool, &o, d->name, d->type == ZFUSE_DS_SNAPSHOT);
-		}
-	}
+	int rc = strchr(target, '@') ? destroy_snapshots_run(pool, &o, &l, target)
+				     : destroy_dataset_run(pool, &o, &l, target);
 	ds_list_free(&l);
 	return rc < 0 ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 }
@@ -369,6 +674,71 @@ const struct zf_pool_verb zf_verb_destroy = {
 	destroy_run, destroy_usage,
 };
 
+int zf_destroy_heads(zfuse_pool_t *pool, const char *target, char ***names, size_t *n)
+{
+	struct ds_list l = { 0 };
+	struct deps d = { 0 };
+	*names = NULL;
+	*n = 0;
+	int rc = zfuse_dataset_iter(pool, collect_cb, &l);
+	const struct ds_entry *e = rc == 0 ? ds_find(&l, target) : NULL;
+	if (e)
+		rc = deps_of(&l, e, &d);
+	if (e && rc == 0 && !(*names = calloc(d.n + 1, sizeof(char *))))
+		rc = -ZFUSE_E_NOMEM;
+	for (size_t i = 0; rc == 0 && e && i < d.n; i++) {
+		if (!is_head(d.v[i]))
+			continue;
+		if (!((*names)[*n] = strdup(d.v[i]->name)))
+			rc = -ZFUSE_E_NOMEM;
+		else
+			(*n)++;
+	}
+	free(d.v);
+	ds_list_free(&l);
+	return rc;
+}
+
+/* ---- promote ----------------------------------------------------------------- */
+
+static void promote_usage(FILE *out)
+{
+	fputs("usage: zfuse promote [-d DIR|IMAGE]... CLONE\n"
+	      "Makes a clone independent of its origin (as zfs promote): the origin's\n"
+	      "snapshots up to the clone's origin snapshot move to the clone, and the\n"
+	      "origin filesystem becomes a clone of that snapshot.\n", out);
+}
+
+static int promote_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+")) != -1) {
+		fprintf(err, "invalid option '%c'\n", optopt);
+		promote_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	if (argc - optind != 1) {
+		fprintf(err, argc - optind ? "too many arguments\n" : "missing clone filesystem "
+			"argument\n");
+		promote_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *name = argv[optind];
+	unsigned said = zf_log_errors();
+	int rc = zfuse_promote(pool, name);
+	if (rc && zf_log_errors() == said)
+		fprintf(err, "cannot promote '%s': %s\n", name, error_text(rc));
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_promote = {
+	"promote", "make a clone independent of its origin (as zfs promote)", true, "+", 0,
+	promote_run, promote_usage,
+};
+
 /* ---- rollback ---------------------------------------------------------------- */
 
 static void rollback_usage(FILE *out)
@@ -376,8 +746,9 @@ static void rollback_usage(FILE *out)
 	fputs("usage: zfuse rollback [-d DIR|IMAGE]... [-r] DATASET@SNAPSHOT\n"
 	      "Rolls a filesystem or volume back to a snapshot: everything written\n"
 	      "after it is discarded.\n"
-	      "  -r   destroy the later snapshots first (without it, only the newest\n"
-	      "       snapshot may be named)\n", out);
+	      "  -r   destroy the later snapshots and the bookmarks of later snapshots\n"
+	      "       first (without it, only the newest snapshot may be named, and no\n"
+	      "       bookmark may be newer)\n", out);
 }
 
 static int rollback_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
@@ -417,27 +788,50 @@ static int rollback_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FI
 		fprintf(err, "cannot open '%s': dataset does not exist\n", target);
 		rc = -ZFUSE_E_NOENT;
 	}
-	/* Later snapshots: after it in the walk's txg order. */
+	/* Later snapshots (the walk's txg order), then later bookmarks by
+	 * txg, as zfs lists and destroys them. */
 	size_t later = 0;
 	for (size_t i = 0; rc == 0 && i < l.n; i++)
-		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
+		if ((snapshot_of(&l.v[i], ds) || bookmark_of(&l.v[i], ds)) && l.v[i].txg > snap->txg)
 			later++;
+	struct ds_entry **order = rc == 0 && later ? calloc(later, sizeof(*order)) : NULL;
+	if (rc == 0 && later && !order)
+		rc = -ZFUSE_E_NOMEM;
+	size_t k = 0;
+	for (size_t i = 0; order && i < l.n; i++)
+		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
+			order[k++] = &l.v[i];
+	size_t nsnaps = k;
+	for (size_t i = 0; order && i < l.n; i++)
+		if (bookmark_of(&l.v[i], ds) && l.v[i].txg > snap->txg) {
+			size_t j = k++;
+			for (; j > nsnaps && order[j - 1]->txg > l.v[i].txg; j--)
+				order[j] = order[j - 1];
+			order[j] = &l.v[i];
+		}
 	if (rc == 0 && later && !recursive) {
 		fprintf(err, "cannot rollback to '%s': more recent snapshots or bookmarks exist\n"
 			"use '-r' to force deletion of the following snapshots and bookmarks:\n",
 			target);
-		for (size_t i = 0; i < l.n; i++)
-			if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg)
-				fprintf(err, "%s\n", l.v[i].name);
+		for (size_t i = 0; i < later; i++)
+			fprintf(err, "%s\n", order[i]->name);
 		rc = -ZFUSE_E_EXIST;
 	}
-	for (size_t i = l.n; rc == 0 && later && i-- > 0;)
-		if (snapshot_of(&l.v[i], ds) && l.v[i].txg > snap->txg) {
-			unsigned said = zf_log_errors();
-			rc = zfuse_snapshot_destroy(pool, l.v[i].name);
-			if (rc && zf_log_errors() == said)
-				fprintf(err, "cannot destroy '%s': %s\n", l.v[i].name, error_text(rc));
-		}
+	/* Snapshots newest first (each then has no later one to merge
+	 * into but the head), then the bookmarks. */
+	for (size_t i = nsnaps; rc == 0 && i-- > 0;) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_snapshot_destroy(pool, order[i]->name);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot destroy '%s': %s\n", order[i]->name, error_text(rc));
+	}
+	for (size_t i = nsnaps; rc == 0 && i < later; i++) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_bookmark_destroy(pool, order[i]->name);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot destroy '%s': %s\n", order[i]->name, error_text(rc));
+	}
+	free(order);
 	if (rc == 0) {
 		unsigned said = zf_log_errors();
 		rc = zfuse_rollback(pool, target);
@@ -709,11 +1103,13 @@ static void hold_usage(FILE *out)
 {
 	fputs("usage: zfuse hold [-d DIR|IMAGE]... [-r] TAG SNAPSHOT...\n"
 	      "       zfuse release [-d DIR|IMAGE]... [-r] TAG SNAPSHOT...\n"
-	      "       zfuse holds [-d DIR|IMAGE]... [-H] [-r] SNAPSHOT...\n"
+	      "       zfuse holds [-d DIR|IMAGE]... [-H|-j] [-r] SNAPSHOT...\n"
 	      "Places, removes or lists user holds on snapshots (as zfs hold/release/holds);\n"
 	      "a held snapshot cannot be destroyed.\n"
 	      "  -r   also the snapshot of that name of every descendant\n"
-	      "  -H   no header, fields separated by a tab\n", out);
+	      "  -H   no header, fields separated by a tab\n"
+	      "  -j   (holds) one JSON document: {\"holds\": [{\"name\", \"tag\", \"timestamp\"}]}\n",
+	      out);
 }
 
 /* The snapshots an operand names: itself, or with -r the same snapshot
@@ -842,15 +1238,17 @@ static int holds_one(zfuse_pool_t *pool, const char *snap, void *varg)
 
 static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
-	bool recursive = false, scripted = false;
+	bool recursive = false, scripted = false, json = false;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+rHp")) != -1) {
+	while ((c = getopt(argc, argv, "+rHpj")) != -1) {
 		if (c == 'r')
 			recursive = true;
 		else if (c == 'H')
 			scripted = true;
+		else if (c == 'j')
+			json = true;
 		else if (c != 'p') {
 			fprintf(err, "invalid option '%c'\n", optopt);
 			hold_usage(err);
@@ -877,10 +1275,21 @@ static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 		if (strlen(h.v[i].tag) > wt)
 			wt = strlen(h.v[i].tag);
 	}
-	if (!scripted && h.n)
+	zf_json_t j;
+	if (json) {	/* the envelope of zfs's -j outputs; a row per hold */
+		zj_begin_output(&j, out, "zfs holds");
+		zj_arr_begin(&j, "holds");
+	} else if (!scripted && h.n) {
 		fprintf(out, "%-*s  %-*s  %s\n", (int)wn, "NAME", (int)wt, "TAG", "TIMESTAMP");
+	}
 	for (size_t i = 0; i < h.n; i++) {
-		if (scripted)
+		if (json) {
+			zj_obj_begin(&j, NULL);
+			zj_str(&j, "name", h.v[i].name);
+			zj_str(&j, "tag", h.v[i].tag);
+			zj_str(&j, "timestamp", h.v[i].when);
+			zj_obj_end(&j);
+		} else if (scripted)
 			fprintf(out, "%s\t%s\t%s\n", h.v[i].name, h.v[i].tag, h.v[i].when);
 		else
 			fprintf(out, "%-*s  %-*s  %s\n", (int)wn, h.v[i].name, (int)wt, h.v[i].tag,
@@ -889,6 +1298,11 @@ static int holds_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 		free(h.v[i].tag);
 	}
 	free(h.v);
+	if (json) {
+		zj_arr_end(&j);
+		zj_obj_end(&j);
+		zj_finish(&j);
+	}
 	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 }
 
@@ -900,26 +1314,9 @@ const struct zf_pool_verb zf_verb_release = {
 	hold_usage,
 };
 const struct zf_pool_verb zf_verb_holds = {
-	"holds", "list the user holds of snapshots (as zfs holds)", false, "+rHp", 0, holds_run,
+	"holds", "list the user holds of snapshots (as zfs holds)", false, "+rHpj", 0, holds_run,
 	hold_usage,
 };
-
-/* ---- the command table's entries ---------------------------------------------- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 /* `zfuse create` with one operand below a pool makes a dataset. */
 bool cmd_create_is_dataset(int argc, char **argv)

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
 #include "cmd.h"
+#include "json.h"
 #include "pool_verb.h"
 #include "zfs_prop.h"
 #include "zfuse/dataset.h"
@@ -231,9 +233,17 @@ static int parse_depth(const char *arg, int *depth, FILE *err)
 
 /* The options list and get share: -H, -p, -r, -d DEPTH, -t TYPES.
  * 1: opt was one (handled), 0: it was not, -1: a bad value. */
-static int common_opt(int opt, bool *scripted, bool *parsable, struct select *s, FILE *err)
+/* -j (--json) and -J (--json-int, as zfs: numbers as JSON numbers). */
+struct json_opt {
+	bool on, ints;
+};
+
+static int common_opt(int opt, bool *scripted, bool *parsable, struct select *s, struct json_opt *j,
+		      FILE *err)
 {
 	switch (opt) {
+	case 'j': j->on = true; return 1;
+	case 'J': j->ints = *parsable = true; return 1;
 	case 'H': *scripted = true; return 1;
 	case 'p': *parsable = true; return 1;
 	case 'r': s->recurse = true; return 1;
@@ -298,7 +308,7 @@ static int parse_cols(const char *arg, struct col **cols, size_t *ncols, FILE *e
 		}
 		int p = zfs_prop_lookup(t);
 		if ((p < 0 || (zfs_prop_desc(p)->hidden && p != ZFS_PROP_NAME)) &&
-		    !zfs_prop_user(t) && zfs_prop_userquota(t) < 0) {
+		    !zfs_prop_user(t) && !zfs_prop_written(t) && zfs_prop_userquota(t) < 0) {
 			fprintf(err, "invalid property '%s'\n", t);
 			free(copy);
 			return -1;
@@ -414,11 +424,83 @@ static char *get_value(zfuse_pool_t *pool, const char *ds, const struct col *c, 
 	return strdup(rc == 0 ? v.value : "-");
 }
 
+/* ---- JSON (-j), in zfs 2.3's layout ------------------------------------- */
+
+static const char *const json_src[] = {
+	[ZFUSE_SRC_NONE] = "NONE",	     [ZFUSE_SRC_DEFAULT] = "DEFAULT",
+	[ZFUSE_SRC_LOCAL] = "LOCAL",	     [ZFUSE_SRC_INHERITED] = "INHERITED",
+	[ZFUSE_SRC_TEMPORARY] = "TEMPORARY", [ZFUSE_SRC_RECEIVED] = "RECEIVED",
+};
+
+static void json_begin(zf_json_t *j, FILE *out, const char *command)
+{
+	zj_begin_output(j, out, command);
+	zj_obj_begin(j, "datasets");
+}
+
+static void json_dataset_begin(zf_json_t *j, const struct ds *d, bool ints)
+{
+	static const char *const types[] = {
+		[ZFUSE_DS_FILESYSTEM] = "FILESYSTEM", [ZFUSE_DS_VOLUME] = "VOLUME",
+		[ZFUSE_DS_SNAPSHOT] = "SNAPSHOT", [ZFUSE_DS_BOOKMARK] = "BOOKMARK",
+	};
+	char buf[512], txg[32];
+	zj_obj_begin(j, d->name);
+	zj_str(j, "name", d->name);
+	zj_str(j, "type", types[d->type]);
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(d->name, "/@#"), d->name);
+	zj_str(j, "pool", buf);
+	snprintf(txg, sizeof(txg), "%" PRIu64, d->createtxg);
+	if (ints)
+		zj_u64(j, "createtxg", d->createtxg);
+	else
+		zj_str(j, "createtxg", txg);
+	const char *at = strchr(d->name, '@');
+	if (at) {	/* bookmarks get no such fields from zfs */
+		snprintf(buf, sizeof(buf), "%.*s", (int)(at - d->name), d->name);
+		zj_str(j, "dataset", buf);
+		zj_str(j, "snapshot_name", at + 1);
+	}
+	zj_obj_begin(j, "properties");
+}
+
+static void json_prop(zf_json_t *j, const char *prop, const struct zfuse_prop_value *v, bool ints)
+{
+	zj_obj_begin(j, prop);
+	const char *p = v->value;
+	bool number = ints && *p;
+	for (; number && *p; p++)
+		number = *p >= '0' && *p <= '9';
+	if (number)
+		zj_u64(j, "value", strtoull(v->value, NULL, 10));
+	else
+		zj_str(j, "value", v->value);
+	zj_obj_begin(j, "source");
+	zj_str(j, "type", json_src[v->source]);
+	zj_str(j, "data", v->source == ZFUSE_SRC_INHERITED ? v->inherited_from : "-");
+	zj_obj_end(j);
+	zj_obj_end(j);
+}
+
+static void json_dataset_end(zf_json_t *j)
+{
+	zj_obj_end(j);	/* properties */
+	zj_obj_end(j);
+}
+
+static void json_end(zf_json_t *j)
+{
+	zj_obj_end(j);	/* datasets */
+	zj_obj_end(j);
+	zj_finish(j);
+}
+
 static void list_usage(FILE *out)
 {
-	fprintf(out, "usage: zfuse list [-H] [-p] [-r|-d DEPTH] [-o PROP[,PROP]...] "
-		     "[-s PROP]... [-S PROP]...\n"
-		     "                  [-t TYPE[,TYPE]...] [-d DIR|IMAGE]... [DATASET]...\n"
+	fprintf(out, "usage: zfuse list [-H] [-p] [-j|--json [--json-int]] [-r|-d DEPTH] "
+		     "[-o PROP[,PROP]...]\n"
+		     "                  [-s PROP]... [-S PROP]... [-t TYPE[,TYPE]...] [-d DIR|IMAGE]... "
+		     "[DATASET]...\n"
 		     "  TYPE: all, filesystem, volume, snapshot, bookmark. -d DIR|IMAGE (not a "
 		     "number) names the pool's images.\n");
 }
@@ -429,6 +511,7 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	struct select s = { TYPE_BIT(ZFUSE_DS_FILESYSTEM) | TYPE_BIT(ZFUSE_DS_VOLUME), false, -1,
 			    false };
 	const char *fields = "name,used,available,referenced,mountpoint";
+	struct json_opt json = { false, false };
 	struct col *cols = NULL;
 	size_t ncols = 0;
 	struct sortkey keys[32];
@@ -437,7 +520,7 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 	int opt;
 	optind = 0;
 	while ((opt = getopt(argc, argv, zf_verb_list.optstring)) != -1) {
-		int common = common_opt(opt, &scripted, &parsable, &s, err);
+		int common = common_opt(opt, &scripted, &parsable, &s, &json, err);
 		if (common < 0)
 			return ZF_EXIT_USAGE;
 		switch (common ? 0 : opt) {
@@ -454,6 +537,11 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 			list_usage(err);
 			return ZF_EXIT_USAGE;
 		}
+	}
+	if (json.ints && !json.on) {
+		fprintf(err, "'--json-int' only works with '-j' option\n");
+		list_usage(err);
+		return ZF_EXIT_USAGE;
 	}
 	char allcols[4096];
 	if (strcmp(fields, "all") == 0) {	/* every property zfs shows, in its order */
@@ -542,6 +630,30 @@ static int list_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *
 				    strlen(sel.v[i].vals[c]) > w)
 					w = strlen(sel.v[i].vals[c]);
 		cols[c].width = w;
+	}
+	if (json.on) {
+		zf_json_t j;
+		json_begin(&j, out, "zfs list");
+		for (size_t i = 0; i < sel.n; i++) {
+			json_dataset_begin(&j, &sel.v[i], json.ints);
+			for (size_t c = 0; c < nshown; c++) {
+				const char *pn = cols[c].prop >= 0 ? zfs_prop_desc(cols[c].prop)->name
+								   : cols[c].name;
+				struct zfuse_prop_value v;
+				if (cols[c].prop == ZFS_PROP_NAME)
+					continue;
+				if (zfuse_prop_get(pool, sel.v[i].name, pn, parsable, &v) != 0) {
+					memset(&v, 0, sizeof(v));
+					snprintf(v.value, sizeof(v.value), "-");
+				}
+				json_prop(&j, pn, &v, json.ints);
+			}
+			json_dataset_end(&j);
+		}
+		json_end(&j);
+		dslist_free(&sel, ncols);
+		cols_free(cols, ncols);
+		return status;
 	}
 	if (!scripted && sel.n) {
 		for (size_t c = 0; c < nshown; c++)
@@ -635,8 +747,8 @@ static void order_user_rows(struct getctx *g, size_t first, struct names *un)
 
 static void get_usage(FILE *out)
 {
-	fprintf(out, "usage: zfuse get [-H] [-p] [-r|-d DEPTH] [-o FIELD[,FIELD]...] "
-		     "[-s SOURCE[,SOURCE]...]\n"
+	fprintf(out, "usage: zfuse get [-H] [-p] [-j|--json [--json-int]] [-r|-d DEPTH] "
+		     "[-o FIELD[,FIELD]...] [-s SOURCE[,SOURCE]...]\n"
 		     "                 [-t TYPE[,TYPE]...] [-d DIR|IMAGE]... all|PROP[,PROP]... "
 		     "[DATASET]...\n"
 		     "  FIELD: name, property, value, source. SOURCE: local, default, inherited, "
@@ -676,10 +788,11 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 	int fields[8] = { GF_NAME, GF_PROPERTY, GF_VALUE, GF_SOURCE };
 	int nfields = 4;
 	unsigned srcmask = ~0u, fmask;
+	struct json_opt json = { false, false };
 	int opt;
 	optind = 0;
 	while ((opt = getopt(argc, argv, zf_verb_get.optstring)) != -1) {
-		int common = common_opt(opt, &scripted, &parsable, &s, err);
+		int common = common_opt(opt, &scripted, &parsable, &s, &json, err);
 		if (common < 0)
 			return ZF_EXIT_USAGE;
 		switch (common ? 0 : opt) {
@@ -698,6 +811,11 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 			get_usage(err);
 			return ZF_EXIT_USAGE;
 		}
+	}
+	if (json.ints && !json.on) {
+		fprintf(err, "'--json-int' only works with '-j' option\n");
+		get_usage(err);
+		return ZF_EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		fprintf(err, "missing property argument\n");
@@ -790,8 +908,36 @@ static int get_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *e
 		wsrc = maxname + strlen("inherited from");
 	}
 	size_t widths[GF_N] = { wname, wprop, wval, 8, wsrc };
-	bool header = !scripted;
-	for (size_t r = 0; r < g.n; r++) {
+	bool header = !scripted && !json.on;
+	if (json.on) {
+		zf_json_t j;
+		json_begin(&j, out, "zfs get");
+		const char *open = NULL;
+		for (size_t r = 0; r < g.n; r++) {
+			if (!(srcmask & (1u << g.v[r].src)))
+				continue;
+			if (!open || strcmp(open, g.v[r].name) != 0) {
+				if (open)
+					json_dataset_end(&j);
+				for (size_t i = 0; i < sel.n; i++)
+					if (strcmp(sel.v[i].name, g.v[r].name) == 0)
+						json_dataset_begin(&j, &sel.v[i], json.ints);
+				open = g.v[r].name;
+			}
+			struct zfuse_prop_value v;
+			memset(&v, 0, sizeof(v));
+			snprintf(v.value, sizeof(v.value), "%s", g.v[r].value);
+			v.source = g.v[r].src;
+			if (g.v[r].src == ZFUSE_SRC_INHERITED)
+				snprintf(v.inherited_from, sizeof(v.inherited_from), "%s",
+					 g.v[r].source + strlen("inherited from "));
+			json_prop(&j, g.v[r].prop, &v, json.ints);
+		}
+		if (open)
+			json_dataset_end(&j);
+		json_end(&j);
+	}
+	for (size_t r = 0; r < g.n && !json.on; r++) {
 		if (!(srcmask & (1u << g.v[r].src)))
 			continue;
 		if (header) {
@@ -934,10 +1080,10 @@ static int inherit_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FIL
 
 const struct zf_pool_verb zf_verb_list = {
 	"list", "list datasets with their space figures and properties (as zfs list)", false,
-	"Hprd:t:o:s:S:", 0, list_run, list_usage,
+	"HpjJrd:t:o:s:S:", 0, list_run, list_usage,
 };
 const struct zf_pool_verb zf_verb_get = {
-	"get", "show dataset properties and their sources (as zfs get)", false, "Hprd:t:s:o:", 1,
+	"get", "show dataset properties and their sources (as zfs get)", false, "HpjJrd:t:s:o:", 1,
 	get_run, get_usage,
 };
 const struct zf_pool_verb zf_verb_set = {

@@ -55,10 +55,29 @@
  * Adding one is a line here.
  */
 static const struct zf_pool_verb *const control_verbs[] = {
-	&zf_verb_snapshot, &zf_verb_destroy, &zf_verb_rollback, &zf_verb_clone, &zf_verb_rename,
-	&zf_verb_hold, &zf_verb_release, &zf_verb_holds,
+	&zf_verb_snapshot, &zf_verb_bookmark, &zf_verb_destroy, &zf_verb_rollback, &zf_verb_clone,
+	&zf_verb_rename, &zf_verb_promote, &zf_verb_hold, &zf_verb_release, &zf_verb_holds,
 	&zf_verb_create_dataset, &zf_verb_list, &zf_verb_get, &zf_verb_set, &zf_verb_inherit,
+	&zf_verb_status, &zf_verb_scrub, &zf_verb_clear,
 };
+
+/*
+ * Verbs the daemon runs beside the others, outside its verb lock and
+ * without the hooks that make mounts follow: they change no dataset, and
+ * scrub -w waits long, which must not hold up the other verbs. As they
+ * run concurrently, they parse options without getopt(3)'s global state.
+ */
+static const struct zf_pool_verb *const unserialized_verbs[] = {
+	&zf_verb_status, &zf_verb_scrub, &zf_verb_clear,
+};
+
+static bool unserialized(const struct zf_pool_verb *v)
+{
+	for (size_t i = 0; i < sizeof(unserialized_verbs) / sizeof(unserialized_verbs[0]); i++)
+		if (unserialized_verbs[i] == v)
+			return true;
+	return false;
+}
 
 static const struct zf_pool_verb *find_verb(const char *name)
 {
@@ -387,6 +406,8 @@ static int serve_verb(struct zf_control *c, const struct ucred *cr, int argc, ch
 	}
 	zf_log(v->changes ? ZFUSE_LOG_INFO : ZFUSE_LOG_DEBUG, "uid %u (pid %d) runs '%s' on "
 	       "pool %s", (unsigned)cr->uid, (int)cr->pid, argv[0], pool);
+	if (unserialized(v))
+		return v->run(c->pool, argc, argv, out, err);
 	void *ctx = NULL;
 	pthread_mutex_lock(&c->verb_lock);
 	if (v->changes && c->hooks.before)

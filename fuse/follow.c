@@ -233,6 +233,19 @@ static void unmount_datasets(struct zf_serve *srv, char **ops, int nops, bool re
 	}
 }
 
+/* destroy -R: the clones it destroys may be mounted anywhere. */
+static void unmount_dependents(struct zf_serve *srv, char *target)
+{
+	char **heads;
+	size_t n;
+	if (zf_destroy_heads(srv->tree->pool, target, &heads, &n) != 0)
+		return;
+	unmount_datasets(srv, heads, (int)n, false, "destroyed");
+	for (size_t i = 0; i < n; i++)
+		free(heads[i]);
+	free(heads);
+}
+
 /* Whether verb sets or inherits mountpoint or canmount (the operands:
  * `set P=V... DS`, `inherit [-r] P DS`): the mounts of DS change. */
 static bool moves_mounts(const struct zf_pool_verb *verb, char **ops, int n)
@@ -252,13 +265,18 @@ static void *follow_before(void *arg, const struct zf_pool_verb *verb, int argc,
 	char *ops[8];
 
 	flush_mounts(srv);
-	if (strcmp(verb->name, "destroy") == 0 || strcmp(verb->name, "rollback") == 0)
+	/* promote moves snapshots to another dir: none may stay open */
+	if (strcmp(verb->name, "destroy") == 0 || strcmp(verb->name, "rollback") == 0 ||
+	    strcmp(verb->name, "promote") == 0)
 		release_snapshots(srv);
 	char *names[16];
 	int n = zf_verb_operands(verb, argc, argv, names, 16);
-	if (strcmp(verb->name, "destroy") == 0)
+	bool destroy = strcmp(verb->name, "destroy") == 0 && !has_flag(argc, argv, "n");
+	if (destroy)
 		unmount_datasets(srv, names, n, has_flag(argc, argv, "rR"), "destroyed");
-	else if (strcmp(verb->name, "rename") == 0 && n > 0)
+	if (destroy && n > 0 && has_flag(argc, argv, "R"))
+		unmount_dependents(srv, names[0]);
+	if (strcmp(verb->name, "rename") == 0 && n > 0)
 		unmount_datasets(srv, names, 1, true, "renamed");	/* what moves */
 	else if (moves_mounts(verb, names, n) && n > 0)
 		unmount_datasets(srv, &names[n - 1], 1, true, "mounted again");

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "json.h"
 #include "pool_verb.h"
 #include "zfuse_ll.h"	/* for the libfuse version */
 
@@ -29,14 +30,19 @@ static const struct zf_cmd commands[] = {
 	{ .name = "set", .verb = &zf_verb_set },
 	{ .name = "inherit", .verb = &zf_verb_inherit },
 	{ .name = "snapshot", .verb = &zf_verb_snapshot },
+	{ .name = "bookmark", .verb = &zf_verb_bookmark },
 	{ .name = "destroy", .verb = &zf_verb_destroy },
 	{ .name = "rollback", .verb = &zf_verb_rollback },
 	{ .name = "clone", .verb = &zf_verb_clone },
 	{ .name = "rename", .verb = &zf_verb_rename },
+	{ .name = "promote", .verb = &zf_verb_promote },
 	{ .name = "hold", .verb = &zf_verb_hold },
 	{ .name = "release", .verb = &zf_verb_release },
 	{ .name = "holds", .verb = &zf_verb_holds },
-	{ "version", "print the versions of zfuse and libfuse", cmd_version, cmd_version_usage, NULL },
+	{ .name = "status", .verb = &zf_verb_status },
+	{ .name = "scrub", .verb = &zf_verb_scrub },
+	{ .name = "clear", .verb = &zf_verb_clear },
+	{ "version", "print the versions of zfuse and libfuse, and what it supports", cmd_version, cmd_version_usage, NULL },
 	{ "help", "show help for a command", cmd_help, cmd_help_usage, NULL },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -89,20 +95,56 @@ static int cmd_help(int argc, char **argv)
 
 static void cmd_version_usage(FILE *out)
 {
-	fprintf(out, "usage: zfuse version\n");
+	fprintf(out, "usage: zfuse version [-j|--json]\n"
+		     "  -j: one JSON document, with the pool versions and every feature zfuse\n"
+		     "  reads and writes.\n");
+}
+
+static int print_feature(void *arg, const struct zfuse_feature_support *f)
+{
+	zf_json_t *j = arg;
+	zj_obj_begin(j, NULL);
+	zj_str(j, "name", f->name);
+	zj_str(j, "guid", f->guid);
+	zj_bool(j, "read", f->reads);
+	zj_bool(j, "write", f->writes);
+	zj_bool(j, "read_only_compatible", f->readonly_compat);
+	zj_obj_end(j);
+	return 0;
 }
 
 static int cmd_version(int argc, char **argv)
 {
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "zfuse: version takes no arguments\n");
+	bool json = argc == 2 && (strcmp(argv[1], "-j") == 0 || strcmp(argv[1], "--json") == 0);
+	if (argc > 1 && !json) {
+		fprintf(stderr, "zfuse: version takes no arguments but -j\n");
 		cmd_version_usage(stderr);
 		return ZF_EXIT_USAGE;
 	}
-	printf("zfuse %s\n", ZFUSE_VERSION_STRING);
-	printf("libfuse %s (FUSE API %d.%d)\n", fuse_pkgversion(),
-	       FUSE_USE_VERSION / 100, FUSE_USE_VERSION % 100);
+	if (!json) {
+		printf("zfuse %s\n", ZFUSE_VERSION_STRING);
+		printf("libfuse %s (FUSE API %d.%d)\n", fuse_pkgversion(),
+		       FUSE_USE_VERSION / 100, FUSE_USE_VERSION % 100);
+		return ZF_EXIT_OK;
+	}
+	char api[16];
+	snprintf(api, sizeof(api), "%d.%d", FUSE_USE_VERSION / 100, FUSE_USE_VERSION % 100);
+	zf_json_t j;
+	zj_begin_output(&j, stdout, "zfuse version");
+	zj_str(&j, "zfuse", ZFUSE_VERSION_STRING);
+	zj_str(&j, "libfuse", fuse_pkgversion());
+	zj_str(&j, "fuse_api", api);
+	zj_obj_begin(&j, "pool_versions");
+	zj_u64(&j, "read_min", 1);
+	zj_u64(&j, "read_max", ZFUSE_SPA_VERSION_LEGACY_MAX);
+	zj_u64(&j, "features", ZFUSE_SPA_VERSION_FEATURES);
+	zj_u64(&j, "created", ZFUSE_SPA_VERSION_FEATURES);
+	zj_obj_end(&j);
+	zj_arr_begin(&j, "features");
+	zfuse_feature_support_iter(print_feature, &j);
+	zj_arr_end(&j);
+	zj_obj_end(&j);
+	zj_finish(&j);
 	return ZF_EXIT_OK;
 }
 

@@ -97,6 +97,31 @@ static int depth_cmp(const void *a, const void *b)
 	return da < db ? 1 : da > db ? -1 : 0;
 }
 
+int zf_mount_dataset(const char *path, char **dataset)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = -ENOENT;
+	*dataset = NULL;
+	while (getline(&line, &cap, f) > 0) {
+		struct mi_entry e;
+		if (!mi_parse(line, &e) || strcmp(e.mountpoint, path) != 0)
+			continue;
+		/* a later line is a mount on top of the earlier ones */
+		free(*dataset);
+		*dataset = NULL;
+		rc = -ENOENT;
+		if (is_zfuse(&e) && e.source && strncmp(e.source, "zfuse:", 6) == 0)
+			rc = (*dataset = strdup(e.source + 6)) ? 0 : -ENOMEM;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 int zf_mounts_below(const char *mountpoint, char ***out)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");

@@ -25,6 +25,14 @@ int zf_mounts_below(const char *mountpoint, char ***out);
  */
 int zf_mount_dev(const char *path, dev_t *dev);
 
+/*
+ * The dataset a zfuse mount at exactly path shows ("pool/fs", from its
+ * "zfuse:pool/fs" source), topmost mount first. *dataset is malloc'd.
+ * Returns 0, -ENOENT when no zfuse mount with such a source is there, or
+ * another -errno.
+ */
+int zf_mount_dataset(const char *path, char **dataset);
+
 /* Unmount the mount at path (lazily: MNT_DETACH / fusermount3 -z).
  * quiet: fusermount3 prints nothing. Returns 0 or -errno. */
 int zf_unmount(const char *path, bool lazy, bool quiet);

@@ -15,6 +15,8 @@
  * lock, a feature zfuse does not write) the command says why and fails.
  */
 #include <ctype.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,9 @@
 #include "cmd.h"
 #include "control.h"
 #include "log.h"
+#include "mtab.h"
 #include "pool_verb.h"
+#include "zfuse/status.h"
 
 static bool all_digits(const char *s)
 {
@@ -80,10 +84,32 @@ static char *pool_of(const struct zf_pool_verb *verb, int argc, char **argv)
 	int nops = argc - optind;
 	int idx = verb->pool_operand == ZF_POOL_OPERAND_LAST ? nops - 1 : verb->pool_operand;
 	char *pool = NULL;
+	/* A short name ("#mark" of `bookmark`) leaves the pool to another. */
+	for (int i = 0; idx >= 0 && idx < nops && strchr("@#", copy[optind + idx][0]) &&
+			copy[optind + idx][0] && i < nops; i++)
+		idx = i;
 	if (idx >= 0 && idx < nops) {
-		pool = strdup(copy[optind + idx]);
+		char *op = copy[optind + idx];
+		char *ds = NULL, real[PATH_MAX];
+		/* A zfuse mount point stands for the dataset it shows; the
+		 * verb sees the name. (A relative dataset name that is also a
+		 * directory here is that dataset's mount point, or no zfuse
+		 * mount at all.) */
+		struct stat sb;
+		if (stat(op, &sb) == 0 && S_ISDIR(sb.st_mode) && realpath(op, real) &&
+		    zf_mount_dataset(real, &ds) == 0) {
+			for (int i = 0; i < argc; i++)
+				if (argv[i] == op)
+					argv[i] = ds;	/* lives as long as the command */
+			op = ds;
+		}
+		pool = strdup(op);
 		if (pool)
 			pool[strcspn(pool, "/@#")] = 0;
+		if (pool && !*pool) {
+			free(pool);
+			pool = NULL;
+		}
 	}
 	free(copy);
 	optind = 0;
@@ -98,6 +124,13 @@ int zf_pool_verb_main(const struct zf_pool_verb *verb, int argc, char **argv)
 		return ZF_EXIT_FAIL;
 	size_t npaths = 0;
 	take_dirs(&argc, argv, paths, &npaths);
+	/* zfs's long options for JSON, as the short ones the verbs parse. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			argv[i] = "-j";
+		else if (strcmp(argv[i], "--json-int") == 0)
+			argv[i] = "-J";
+	}
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			verb->usage(stdout);
@@ -159,6 +192,7 @@ int zf_pool_verb_main(const struct zf_pool_verb *verb, int argc, char **argv)
 		}
 	}
 	fflush(stdout);
+	zfuse_scrub_wait(pool);	/* a scrub the verb started ends before the images close */
 	zfuse_pool_close(pool);
 	free(poolname);
 	free(paths);

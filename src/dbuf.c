@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dbuf.h"
+#include "spa_errlog.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
 #include "zio_buf.h"
@@ -467,6 +468,8 @@ int dbuf_hold(dnode_t *dn, int level, uint64_t blkid, arc_buf_t **out)
 	}
 	rc = arc_read(dn->os->spa, &bp, out);
 	if (rc) {
+		if (rc != -ZFUSE_E_NOMEM)
+			spa_errlog_add(dn->os->spa, dn->os->dsobj, dn->object, level, blkid, rc);
 		spa_log(dn->os->spa, ZFUSE_LOG_WARN,
 			"cannot read object %llu level %d block %llu: %s",
 			(unsigned long long)dn->object, level, (unsigned long long)blkid,

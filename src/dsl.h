@@ -216,6 +216,11 @@ int dsl_pool_create_skeleton(struct spa *spa, struct dmu_tx *tx, uint64_t *root_
 int dsl_dataset_activate_feature(struct spa *spa, uint64_t dsobj, const char *name,
 				 struct dmu_tx *tx);
 
+/* The per-dataset feature a key of a zapified dataset stands for, or NULL
+ * (another field). */
+struct zfeature_info;
+const struct zfeature_info *dsl_dataset_feature_key(const char *key);
+
 /* Activate on dataset `to` every per-dataset feature active on `from`
  * (snapshots and clones inherit them). */
 int dsl_dataset_copy_features(struct spa *spa, uint64_t from, uint64_t to, struct dmu_tx *tx);

@@ -295,10 +295,19 @@ struct feature_copy {
 	unsigned n;
 };
 
+const struct zfeature_info *dsl_dataset_feature_key(const char *key)
+{
+	/* The bookmarks ZAP's field is named as the bookmarks feature's GUID,
+	 * which is counted per ZAP, not per dataset (dsl_bookmark.c). */
+	if (strcmp(key, "com.delphix:bookmarks") == 0)
+		return NULL;
+	return zfeature_lookup(key);
+}
+
 static int feature_key_cb(void *arg, const zap_entry_t *ze)
 {
 	struct feature_copy *fc = arg;
-	const struct zfeature_info *fi = zfeature_lookup(ze->name);
+	const struct zfeature_info *fi = dsl_dataset_feature_key(ze->name);
 	if (fi && fc->n < sizeof(fc->names) / sizeof(fc->names[0]))
 		fc->names[fc->n++] = fi->name;
 	return 0;

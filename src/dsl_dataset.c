@@ -22,6 +22,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_bookmark.h"
 #include "dsl_deadlist.h"
 #include "dsl_sync.h"
 #include "dsl_dataset.h"
@@ -298,6 +299,8 @@ int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapna
 	if (rc == 0)
 		rc = dsl_deadlist_add_key(spa, newdl, h.prev_snap_txg, tx);
 	if (rc == 0)
+		rc = dsl_bookmark_snapshotted(spa, head, newdl, h.prev_snap_txg, tx);
+	if (rc == 0)
 		rc = dsl_phys_set(spa, head, DS_OFF_DEADLIST_OBJ, newdl, tx);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, head, DS_OFF_PREV_SNAP_OBJ, s, tx);
@@ -487,16 +490,6 @@ int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const c
 	if (rc == 0)
 		rc = dsl_phys_set(spa, dirobj, DD_OFF_PARENT, newparent, tx);
 	return rc;
-}
-
-#define DS_FIELD_BOOKMARK_NAMES "com.delphix:bookmarks"
-
-bool dsl_dataset_has_bookmarks(spa_t *spa, uint64_t head)
-{
-	uint64_t zapobj, n = 0;
-	if (mos_zap_lookup(spa, head, DS_FIELD_BOOKMARK_NAMES, &zapobj) != 0)
-		return false;
-	return zap_count(spa->mos, zapobj, &n) != 0 || n > 0;
 }
 
 int dsl_objset_has_log(spa_t *spa, const blkptr_t *bp, bool *has_log)

@@ -72,10 +72,6 @@ int dsl_snapshot_rename_sync(struct spa *spa, uint64_t head, const char *oldsnap
 int dsl_dir_rename_sync(struct spa *spa, uint64_t dirobj, uint64_t newparent, const char *newname,
 			dmu_tx_t *tx);
 
-/* Whether head has bookmarks. zfuse does not keep their space estimates
- * and deadlist keys yet, so snapshot changes of such a head are refused. */
-bool dsl_dataset_has_bookmarks(struct spa *spa, uint64_t head);
-
 /* Whether the objset at bp has an intent log header (clone and rollback
  * would have to write a copy with it zeroed, which zfuse does not). */
 int dsl_objset_has_log(struct spa *spa, const blkptr_t *bp, bool *has_log);
@@ -87,5 +83,20 @@ void dsl_snapshot_rele(struct spa *spa, uint64_t dsobj);
 /* Whether a dataset or snapshot is open, or has changes not yet synced. */
 #include <stdbool.h>
 bool dsl_dataset_is_open(const struct spa *spa, uint64_t dsobj);
+
+/*
+ * Promote clone head hds (dsl_promote.c). The check's errors:
+ * ZFUSE_E_INVAL (hds is not a clone), ZFUSE_E_EXIST (a snapshot that
+ * would move has the name of one of the clone's: the first such name,
+ * newest first, goes to conflict), ZFUSE_E_BUSY (a snapshot that would
+ * move is open), ZFUSE_E_NAMETOOLONG (a moved snapshot's full name would
+ * be; namelen is the clone's name length), ZFUSE_E_XDEV (the clone is
+ * marked not to be promoted), ZFUSE_E_NOSPC (a quota of the clone or of
+ * an ancestor the origin does not share has no room for what moves), ZFUSE_E_UNSUPPORTED (bookmarks on either
+ * head, encryption, a pool without $ORIGIN).
+ */
+int dsl_dataset_promote_check(struct spa *spa, uint64_t hds, size_t namelen, char *conflict,
+			      size_t cap);
+int dsl_dataset_promote_sync_impl(struct spa *spa, uint64_t hds, dmu_tx_t *tx);
 
 #endif

@@ -22,6 +22,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_bookmark.h"
 #include "dsl_dataset.h"
 #include "dsl_deadlist.h"
 #include "dsl_destroy.h"
@@ -55,7 +56,7 @@ struct feature_keys {
 static int feature_key_cb(void *arg, const zap_entry_t *ze)
 {
 	struct feature_keys *fk = arg;
-	const struct zfeature_info *fi = zfeature_lookup(ze->name);
+	const struct zfeature_info *fi = dsl_dataset_feature_key(ze->name);
 	if (fi && fk->n < sizeof(fk->names) / sizeof(fk->names[0]))
 		fk->names[fk->n++] = fi->name;
 	return 0;
@@ -148,6 +149,11 @@ static int remove_clones_key(spa_t *spa, uint64_t dirobj, uint64_t key, dmu_tx_t
 	return rc;
 }
 
+int dsl_dir_remove_clones_key(spa_t *spa, uint64_t dirobj, uint64_t key, dmu_tx_t *tx)
+{
+	return remove_clones_key(spa, dirobj, key, tx, 0);
+}
+
 int dsl_destroy_snapshot_check(spa_t *spa, uint64_t snapobj)
 {
 	dsl_dataset_phys_t s;
@@ -180,8 +186,12 @@ int dsl_destroy_snapshot_sync_impl(spa_t *spa, uint64_t sobj, dmu_tx_t *tx)
 		return rc;
 	uint64_t nobj = s.next_snap_obj, a = s.prev_snap_txg, c = s.creation_txg;
 	bool after_branch = s.prev_snap_obj && p.next_snap_obj != sobj;
-
-	rc = dsl_dataset_relink_prev(spa, s.prev_snap_obj, sobj, nobj, tx);
+	/* Bookmarks first, while N's deadlist is still what died between S
+	 * and N; a bookmark at c keeps c's deadlist keys. */
+	bool keep_key;
+	rc = dsl_bookmark_ds_destroyed(spa, sobj, tx, &keep_key);
+	if (rc == 0)
+		rc = dsl_dataset_relink_prev(spa, s.prev_snap_obj, sobj, nobj, tx);
 	if (rc == 0)
 		rc = dsl_phys_set(spa, nobj, DS_OFF_PREV_SNAP_OBJ, s.prev_snap_obj, tx);
 	if (rc == 0)
@@ -205,7 +215,7 @@ int dsl_destroy_snapshot_sync_impl(spa_t *spa, uint64_t sobj, dmu_tx_t *tx)
 		rc = dsl_deadlist_merge(spa, n.deadlist_obj, s.deadlist_obj, tx);
 	if (rc == 0)
 		rc = dsl_deadlist_free(spa, s.deadlist_obj, tx);
-	if (rc == 0)
+	if (rc == 0 && !keep_key)
 		rc = remove_clones_key(spa, s.dir_obj, c, tx, 0);
 
 	dsl_dir_phys_t dd;
@@ -223,7 +233,7 @@ int dsl_destroy_snapshot_sync_impl(spa_t *spa, uint64_t sobj, dmu_tx_t *tx)
 			rc = dsl_phys_set(spa, nobj, DS_OFF_UNIQUE_BYTES, n.unique_bytes + sp.used, tx);
 		if (rc == 0)
 			rc = dsl_dataset_read(spa, dd.head_dataset_obj, &head);
-		if (rc == 0)
+		if (rc == 0 && !keep_key)
 			rc = dsl_deadlist_remove_key(spa, head.deadlist_obj, c, tx);
 	} else if (rc == 0) {
 		/* N is the head: dsl_dataset_recalc_head_uniq */
@@ -347,6 +357,8 @@ int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
 	if (rc == 0)
 		rc = free_if(spa, h.snapnames_zapobj, tx);
 	if (rc == 0)
+		rc = dsl_bookmark_head_destroyed(spa, dsobj, tx);
+	if (rc == 0)
 		rc = free_dsl_object(spa, dsobj, tx);
 	/* the dir */
 	if (rc == 0)
@@ -378,8 +390,8 @@ int dsl_dataset_rollback_check(spa_t *spa, uint64_t head, uint64_t snapobj)
 	int rc = dsl_dataset_read(spa, head, &h);
 	if (rc)
 		return rc;
-	if (h.prev_snap_obj != snapobj)
-		return SET_ERROR(-ZFUSE_E_EXIST);	/* not the newest snapshot */
+	if (h.prev_snap_obj != snapobj || dsl_bookmark_latest_txg(spa, head) > h.prev_snap_txg)
+		return SET_ERROR(-ZFUSE_E_EXIST);	/* newer snapshots or bookmarks */
 	dsl_dataset_phys_t s;
 	if ((rc = dsl_dataset_read(spa, snapobj, &s)) != 0)
 		return rc;
@@ -454,6 +466,8 @@ int dsl_dataset_rollback_sync_impl(spa_t *spa, uint64_t head, uint64_t snapobj, 
 		rc = dsl_refrsrv_adjust(spa, h.dir_obj, refres, refres, h.unique_bytes, 0, tx);
 	if (rc == 0)
 		rc = dsl_dataset_copy_features(spa, snapobj, head, tx);
+	if (rc == 0)
+		rc = dsl_bookmark_rolled_back(spa, head, snapobj, tx);
 	for (objset_t *os = spa->objsets; rc == 0 && os; os = os->next)
 		if (os->dsobj == head)
 			os->rolled_back = true;
@@ -469,17 +483,22 @@ static int livelist_check(spa_t *spa, void *arg, dmu_tx_t *tx)
 	return dsl_dir_field(spa, *(uint64_t *)arg, DD_FIELD_LIVELIST, &ll);
 }
 
-static int livelist_sync(spa_t *spa, void *arg, dmu_tx_t *tx)
+int dsl_dir_remove_livelist(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
 {
-	uint64_t dirobj = *(uint64_t *)arg, ll;
-	int rc = dsl_dir_field(spa, dirobj, DD_FIELD_LIVELIST, &ll);
-	if (rc == 0)
-		rc = dsl_deadlist_free(spa, ll, tx);
+	uint64_t ll;
+	if (dsl_dir_field(spa, dirobj, DD_FIELD_LIVELIST, &ll) != 0)
+		return 0;
+	int rc = dsl_deadlist_free(spa, ll, tx);
 	if (rc == 0)
 		rc = zap_remove(spa->mos, dirobj, DD_FIELD_LIVELIST, tx);
 	if (rc == 0)
 		rc = spa_feature_decr(spa, "livelist", tx);
 	return rc;
+}
+
+static int livelist_sync(spa_t *spa, void *arg, dmu_tx_t *tx)
+{
+	return dsl_dir_remove_livelist(spa, *(uint64_t *)arg, tx);
 }
 
 int dsl_dir_livelist_delete(spa_t *spa, uint64_t dirobj)

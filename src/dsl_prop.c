@@ -37,6 +37,8 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_prop.h"
+#include "dsl_bookmark.h"
+#include "dsl_deadlist.h"
 #include "dsl_dataset.h"
 #include "dsl_sync.h"
 #include "dsl_synctask.h"
@@ -55,7 +57,6 @@
 #include "zfuse/errors.h"
 
 #define NAMECAP 512
-#define BM_WORDS 12
 
 /* Everything about one dataset that its properties are computed from. */
 struct dsctx {
@@ -65,7 +66,7 @@ struct dsctx {
 	uint64_t dsobj, dirobj;
 	dsl_dataset_phys_t ds;		/* a bookmark's: its head's */
 	dsl_dir_phys_t dd;
-	uint64_t bm[BM_WORDS];		/* zfs_bookmark_phys_t */
+	uint64_t bm[ZBM_WORDS];		/* zfs_bookmark_phys_t */
 	uint64_t ostype;
 	bool zpl_ok;			/* version, utf8only, normalization, case */
 	uint64_t zpl[4];
@@ -145,7 +146,7 @@ static int ctx_open(spa_t *spa, const char *name, struct dsctx *c)
 		if ((rc = dnode_hold(spa->mos, bmobj, &dn)) != 0)
 			return rc;
 		rc = zap_lookup_length(&dn, hash + 1, &intlen, &n);
-		if (rc == 0 && (intlen != 8 || n < 3 || n > BM_WORDS))
+		if (rc == 0 && (intlen != 8 || n < ZBM_V1_WORDS || n > ZBM_WORDS))
 			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
 		if (rc == 0)
 			rc = zap_lookup(&dn, hash + 1, 8, n, c->bm);
@@ -479,19 +480,19 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 	case ZFS_PROP_NAME:
 		return str(c->name, out);
 	case ZFS_PROP_CREATION:
-		return num(p, bm ? c->bm[2] : c->ds.creation_time, parsable, out);
+		return num(p, bm ? c->bm[ZBM_TIME] : c->ds.creation_time, parsable, out);
 	case ZFS_PROP_CREATETXG:
-		return num(p, bm ? c->bm[1] : c->ds.creation_txg, parsable, out);
+		return num(p, bm ? c->bm[ZBM_TXG] : c->ds.creation_txg, parsable, out);
 	case ZFS_PROP_GUID:
-		return num(p, bm ? c->bm[0] : c->ds.guid, parsable, out);
+		return num(p, bm ? c->bm[ZBM_GUID] : c->ds.guid, parsable, out);
 	case ZFS_PROP_REFERENCED:
-		if (bm && c->bm[4] == 0 && c->bm[5] == 0)
+		if (bm && !(c->bm[ZBM_FLAGS] & ZBM_FLAG_HAS_FBN))
 			return -ZFUSE_E_NODATA;
-		return num(p, bm ? c->bm[5] : c->ds.referenced_bytes, parsable, out);
+		return num(p, bm ? c->bm[ZBM_REFERENCED_REFD] : c->ds.referenced_bytes, parsable, out);
 	case ZFS_PROP_LOGICALREFERENCED:
-		if (bm && c->bm[4] == 0 && c->bm[7] == 0)
+		if (bm && !(c->bm[ZBM_FLAGS] & ZBM_FLAG_HAS_FBN))
 			return -ZFUSE_E_NODATA;
-		return num(p, bm ? c->bm[7] : c->ds.uncompressed_bytes, parsable, out);
+		return num(p, bm ? c->bm[ZBM_UNCOMPRESSED_REFD] : c->ds.uncompressed_bytes, parsable, out);
 	case ZFS_PROP_COMPRESSRATIO:
 		if (bm)
 			return -ZFUSE_E_NODATA;
@@ -685,6 +686,92 @@ static int user_props(struct dsctx *c, struct ulist *l)
 	return rc;
 }
 
+/* ---- written@SNAP, written#BOOKMARK ------------------------------------- */
+
+/* dsl_dataset_space_written_impl: what dataset dsobj references that the
+ * bookmark w did not, plus what the bookmark referenced and has since lost
+ * on the way to dsobj. Without HAS_FBN (a snapshot as the source) the
+ * snapshot next to it towards dsobj tells what it lost. */
+static int space_written(spa_t *spa, uint64_t dsobj, const uint64_t w[ZBM_WORDS], uint64_t *used)
+{
+	dsl_dataset_phys_t d;
+	int rc = dsl_dataset_read(spa, dsobj, &d);
+	if (rc)
+		return rc;
+	*used = d.referenced_bytes - w[ZBM_REFERENCED_REFD];
+	for (int depth = 0; d.prev_snap_txg > w[ZBM_TXG]; depth++) {
+		struct bpobj_space sp;
+		if (depth > 1 << 20 || !d.prev_snap_obj)
+			return SET_ERROR(-ZFUSE_E_CORRUPT);
+		if ((rc = dsl_deadlist_space_range(spa, d.deadlist_obj, 0, w[ZBM_TXG], &sp)) != 0 ||
+		    (rc = dsl_dataset_read(spa, d.prev_snap_obj, &d)) != 0)
+			return rc;
+		*used += sp.used;
+	}
+	if (w[ZBM_FLAGS] & ZBM_FLAG_HAS_FBN) {
+		*used += w[ZBM_REFERENCED_FBN];
+	} else {
+		struct bpobj_space sp;
+		if ((rc = dsl_deadlist_space(spa, d.deadlist_obj, &sp)) != 0)
+			return rc;
+		*used += sp.used;
+	}
+	return 0;
+}
+
+/* zfs_prop_get_written: the source named short ("written@s") is of the
+ * dataset's own filesystem. Errors: ZFUSE_E_NODATA (no such source, not
+ * in the dataset's past, a bookmark without the written figures). */
+static int written_since(struct dsctx *c, const char *prop, bool parsable,
+			 struct zfuse_prop_value *out)
+{
+	if (c->type == ZPROP_T_BOOKMARK)
+		return -ZFUSE_E_NODATA;
+	char fs[NAMECAP], full[2 * NAMECAP];
+	snprintf(fs, sizeof(fs), "%s", c->name);
+	fs[strcspn(fs, "@#")] = 0;
+	const char *src = prop + strlen("written@");
+	if (strpbrk(src, "@#"))
+		snprintf(full, sizeof(full), "%s", src);
+	else
+		snprintf(full, sizeof(full), "%s%c%s", fs, prop[7], src);
+	uint64_t w[ZBM_WORDS] = { 0 };
+	uint64_t srcobj, used;
+	struct dsl_dataset_ref ref;
+	char *hash = strchr(full, '#');
+	int rc;
+	if (hash) {
+		*hash = 0;
+		rc = dsl_dataset_find(c->spa, full, &ref);
+		if (rc == 0 && ref.snapshot)
+			rc = -ZFUSE_E_NOENT;
+		if (rc == 0)
+			rc = dsl_bookmark_lookup(c->spa, ref.dsobj, hash + 1, w);
+		if (rc == 0 && !(w[ZBM_FLAGS] & ZBM_FLAG_HAS_FBN))
+			rc = -ZFUSE_E_UNSUPPORTED;
+		srcobj = ref.dsobj;
+	} else {
+		rc = dsl_dataset_find(c->spa, full, &ref);
+		if (rc == 0 && !ref.snapshot)
+			rc = -ZFUSE_E_INVAL;
+		srcobj = ref.dsobj;
+		w[ZBM_TXG] = ref.phys.creation_txg;
+		w[ZBM_REFERENCED_REFD] = ref.phys.referenced_bytes;
+	}
+	if (rc == 0 && !dsl_dataset_is_before(c->spa, c->dsobj, srcobj, w[ZBM_TXG]))
+		rc = -ZFUSE_E_XDEV;
+	if (rc == 0)
+		rc = space_written(c->spa, c->dsobj, w, &used);
+	if (rc == -ZFUSE_E_NOENT || rc == -ZFUSE_E_INVAL || rc == -ZFUSE_E_XDEV ||
+	    rc == -ZFUSE_E_UNSUPPORTED)
+		return -ZFUSE_E_NODATA;
+	if (rc == 0) {
+		num(ZFS_PROP_WRITTEN, used, parsable, out);
+		out->source = ZFUSE_SRC_LOCAL;
+	}
+	return rc;
+}
+
 /* ---- public: get, iter ------------------------------------------------- */
 
 int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool parsable,
@@ -697,14 +784,22 @@ int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool 
 	if (!c)
 		return -ZFUSE_E_NOMEM;
 	int p = zfs_prop_lookup(prop);
-	if (p < 0 && !zfs_prop_user(prop)) {
+	bool written = zfs_prop_written(prop);
+	if (p < 0 && !zfs_prop_user(prop) && !written) {
 		free(c);
 		spa_log(spa, ZFUSE_LOG_ERROR, "bad property name '%s': no such property", prop);
 		return -ZFUSE_E_INVAL;
 	}
 	spa_enter_read(spa);
 	int rc = ctx_open(spa, name, c);
-	if (rc == 0 && p >= 0) {
+	if (rc == 0 && written) {
+		rc = written_since(c, prop, parsable, out);
+		if (rc == -ZFUSE_E_NODATA) {
+			memset(out, 0, sizeof(*out));
+			snprintf(out->value, sizeof(out->value), "-");
+			rc = 0;
+		}
+	} else if (rc == 0 && p >= 0) {
 		rc = prop_value(c, (zfs_prop_t)p, parsable, out);
 		if (rc == -ZFUSE_E_NODATA) {
 			memset(out, 0, sizeof(*out));

@@ -29,6 +29,7 @@
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dsl.h"
+#include "dsl_bookmark.h"
 #include "dsl_deadlist.h"
 #include "dsl_sync.h"
 #include "spa_misc.h"
@@ -70,7 +71,16 @@ int dsl_acct_init(struct dsl_acct *a, spa_t *spa, uint64_t txg, uint64_t dsobj)
 			return rc;
 		a->origin_txg = origin.creation_txg;
 	}
-	return 0;
+	return dsl_bookmark_kill_init(spa, dsobj, ds.prev_snap_txg, &a->bookmarks);
+}
+
+void dsl_acct_fini(struct dsl_acct *a)
+{
+	if (a->bookmarks) {
+		dsl_bookmarks_free(a->bookmarks);
+		free(a->bookmarks);
+		a->bookmarks = NULL;
+	}
 }
 
 void dsl_acct_born(void *arg, const blkptr_t *bp)
@@ -96,6 +106,10 @@ int dsl_acct_kill(void *arg, const blkptr_t *bp, bool rewritten)
 	a->used -= dsize;
 	a->comp -= psize;
 	a->uncomp -= ucsize;
+	/* dsl_bookmark_block_killed */
+	if (a->bookmarks)
+		dsl_bookmark_block_killed(a->bookmarks, bp, (uint64_t)dsize, (uint64_t)psize,
+					  (uint64_t)ucsize);
 	if (rewritten || bp->blk_birth > a->prev_snap_txg || a->dsobj == 0) {
 		/* Only this dataset had it. */
 		a->unique -= dsize;
@@ -274,6 +288,8 @@ int dsl_dataset_sync_done(spa_t *spa, const struct dsl_acct *a, const blkptr_t *
 	if (rc)
 		return rc;
 	if ((rc = dir_diduse(spa, dirobj, DD_USED_HEAD, a, tx)) != 0)
+		return rc;
+	if (a->bookmarks && (rc = dsl_bookmark_sync_done(spa, a->bookmarks, tx)) != 0)
 		return rc;
 	uint64_t refres = a->unique ? dsl_dir_refreservation(spa, dirobj) : 0;
 	return refres ? dsl_refrsrv_adjust(spa, dirobj, refres, refres, old_unique,

@@ -27,6 +27,7 @@ struct dsl_acct {
 	int64_t dir_used, dir_comp, dir_uncomp, head_to_snap;
 	int64_t prev_unique;	/* the newest snapshot's unique bytes */
 	int err;		/* the first deadlist failure */
+	struct dsl_bookmarks *bookmarks;	/* whose FBN kills change, or NULL */
 };
 
 /* Fill the dataset facts of a (snapshot, deadlist, origin) from the MOS. */
@@ -34,6 +35,9 @@ struct dsl_acct {
 uint64_t dsl_bp_ucsize(const blkptr_t *bp);
 
 int dsl_acct_init(struct dsl_acct *a, struct spa *spa, uint64_t txg, uint64_t dsobj);
+
+/* Release what dsl_acct_init took when dsl_dataset_sync_done is not reached. */
+void dsl_acct_fini(struct dsl_acct *a);
 
 /* os_sync_owner callbacks (arg is a struct dsl_acct). */
 void dsl_acct_born(void *arg, const blkptr_t *bp);

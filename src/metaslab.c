@@ -42,6 +42,7 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "metaslab.h"
+#include "spa_lock.h"
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zfuse/errors.h"
@@ -134,6 +135,7 @@ static void metaslab_destroy_trees(metaslab_t *ms)
 	}
 	for (int t = 0; t < TXG_DEFER_SIZE; t++)
 		range_tree_destroy(ms->defer[t]);
+	range_tree_destroy(ms->scan_held);
 }
 
 static int metaslab_create_trees(metaslab_t *ms)
@@ -144,6 +146,7 @@ static int metaslab_create_trees(metaslab_t *ms)
 		     (ms->freeing[t] = range_tree_create());
 	for (int t = 0; ok && t < TXG_DEFER_SIZE; t++)
 		ok = (ms->defer[t] = range_tree_create()) != NULL;
+	ok = ok && (ms->scan_held = range_tree_create()) != NULL;
 	return ok ? 0 : -ZFUSE_E_NOMEM;
 }
 
@@ -555,7 +558,8 @@ static metaslab_t *dva_metaslab(spa_t *spa, const dva_t *dva, const char *what)
 /* Whether [off, off+size) is allocated (and not already on its way out). */
 static bool ms_range_allocated(const metaslab_t *ms, uint64_t off, uint64_t size)
 {
-	if (range_tree_intersects(ms->allocatable, off, size) || range_tree_intersects(ms->freed, off, size))
+	if (range_tree_intersects(ms->allocatable, off, size) || range_tree_intersects(ms->freed, off, size) ||
+	    range_tree_intersects(ms->scan_held, off, size))
 		return false;
 	for (int t = 0; t < TXG_SIZE; t++)
 		if (range_tree_intersects(ms->freeing[t], off, size))
@@ -891,14 +895,15 @@ void metaslab_sync_done(spa_t *spa, uint64_t txg)
 		for (uint64_t i = 0; mv && i < mv->count; i++) {
 			metaslab_t *ms = &mv->ms[i];
 			range_tree_t *d = ms->defer[txg % TXG_DEFER_SIZE];
-			if (range_tree_add_tree(ms->allocatable, d))
+			range_tree_t *usable = st->scan_holds ? ms->scan_held : ms->allocatable;
+			if (range_tree_add_tree(usable, d))
 				spa_log(spa, ZFUSE_LOG_ERROR, "metaslab %" PRIu64 "/%" PRIu64 ": deferred frees lost",
 					v, i);
 			range_tree_vacate(d, NULL, NULL);
 			if (defer_allowed) {
 				range_tree_swap(ms->freed, d);
 			} else {
-				range_tree_add_tree(ms->allocatable, ms->freed);
+				range_tree_add_tree(usable, ms->freed);
 				range_tree_vacate(ms->freed, NULL, NULL);
 			}
 			range_tree_vacate(ms->alloc_synced[t], NULL, NULL);
@@ -907,6 +912,31 @@ void metaslab_sync_done(spa_t *spa, uint64_t txg)
 					"metaslab %" PRIu64 "/%" PRIu64 ": txg %" PRIu64
 					" ended with changes never synced to its space map",
 					v, i, txg);
+		}
+	}
+}
+
+void metaslab_scan_hold(spa_t *spa)
+{
+	SPA_ASSERT_WRITER(spa);
+	if (spa->ms)
+		spa->ms->scan_holds++;
+}
+
+void metaslab_scan_release(spa_t *spa)
+{
+	SPA_ASSERT_WRITER(spa);
+	metaslab_state_t *st = spa->ms;
+	if (!st || !st->scan_holds || --st->scan_holds)
+		return;
+	for (uint64_t v = 0; v < st->nvdevs; v++) {
+		metaslab_vdev_t *mv = st->vdevs[v];
+		for (uint64_t i = 0; mv && i < mv->count; i++) {
+			metaslab_t *ms = &mv->ms[i];
+			if (range_tree_add_tree(ms->allocatable, ms->scan_held))
+				spa_log(spa, ZFUSE_LOG_ERROR, "metaslab %" PRIu64 "/%" PRIu64
+					": space held for a scrub lost", v, i);
+			range_tree_vacate(ms->scan_held, NULL, NULL);
 		}
 	}
 }
@@ -954,7 +984,7 @@ uint64_t metaslab_class_deferred(spa_t *spa)
 			const metaslab_t *ms = &st->vdevs[v]->ms[i];
 			if (!ms_in_normal_class(ms))
 				continue;
-			sum += range_tree_space(ms->freed);
+			sum += range_tree_space(ms->freed) + range_tree_space(ms->scan_held);
 			for (int d = 0; d < TXG_DEFER_SIZE; d++)
 				sum += range_tree_space(ms->defer[d]);
 		}

@@ -58,6 +58,7 @@ typedef struct metaslab {
 	range_tree_t *freeing[TXG_SIZE];	/* freed, not yet in the map */
 	range_tree_t *freed;			/* freed in the syncing txg, in the map */
 	range_tree_t *defer[TXG_DEFER_SIZE];	/* freed in the two txgs before */
+	range_tree_t *scan_held;		/* past the deferral while a scrub reads old trees */
 	uint64_t cursor[64];	/* first-fit cursors by alignment of the size */
 	/* What the log space maps say beyond the metaslab's own map: written
 	 * to it ahead of anything else in the first txg synced (NULL: none). */
@@ -99,6 +100,7 @@ typedef struct metaslab_state {
 	uint64_t nvdevs;
 	uint64_t rotor, rotor_bytes;
 	uint64_t sync_txg;
+	unsigned scan_holds;		/* scrubs running: freed space stays unused */
 	unsigned sync_pass;		/* metaslab_sync calls so far in sync_txg */
 	/* Space maps created so far (each raises the spacemap_histogram
 	 * refcount when that feature is enabled: the caller owns the ZAP). */
@@ -168,6 +170,16 @@ int metaslab_sync(spa_t *spa, uint64_t txg, dmu_tx_t *tx);
 /* txg is on disk: this txg's frees enter the deferral window and those of
  * txg - TXG_DEFER_SIZE become allocatable. */
 void metaslab_sync_done(spa_t *spa, uint64_t txg);
+
+/*
+ * A scrub of a pool in use reads the trees of the txg it started in while
+ * later txgs free their blocks: while a hold is in place, freed space
+ * leaves the deferral window into a held set instead of the allocatable
+ * one, so no block of an older tree is overwritten under the scrub. The
+ * last release makes it allocatable. Exclusive pool lock.
+ */
+void metaslab_scan_hold(spa_t *spa);
+void metaslab_scan_release(spa_t *spa);
 
 /* One top-level vdev (vdev_stat vs_space / vs_alloc); 0 when unknown. */
 uint64_t metaslab_vdev_space(spa_t *spa, uint64_t vdev_id);

@@ -17,6 +17,8 @@
 #include "dmu_tx.h"
 #include "metaslab.h"
 #include "spa.h"
+#include "dsl_scan.h"
+#include "spa_errlog.h"
 #include "zfs_debug.h"
 #include "txg.h"
 #include "vdev_write_log.h"
@@ -338,6 +340,7 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 	spa_t *spa = (spa_t *)pool;
 	if (!spa)
 		return;
+	dsl_scan_fini(spa);	/* the scrub holds space and reads through the pool */
 	txg_shutdown(spa);
 	if (spa->log && spa->log_level >= ZFUSE_LOG_DEBUG)
 		zfs_debug_trace(NULL, NULL);	/* its log_arg may not outlive the pool */
@@ -354,6 +357,7 @@ void zfuse_pool_close(zfuse_pool_t *pool)
 		dbuf_syncing_clear(spa->mos);
 	}
 	free(spa->readonly_reason);
+	spa_errlog_fini(spa);
 	free(spa->open_snaps);
 	nvlist_free(spa->mos_config);
 	nvlist_free(spa->label_features);

@@ -29,6 +29,8 @@ typedef struct zfetch zfetch_t;
 struct objset;
 
 struct dsl_sync_task;
+struct spa_errlog;
+struct dsl_scan;
 
 typedef struct spa {
 	char *name;
@@ -74,6 +76,10 @@ typedef struct spa {
 	uint64_t config_obj;	/* MOS object holding mos_config */
 	uint64_t pool_state;	/* POOL_STATE_* written into labels */
 	uint64_t feature_enabled_txg_obj;	/* MOS "feature_enabled_txg" ZAP; 0: none */
+	/* health (spa_errlog.c, dsl_scan.c): blocks reads could not deliver,
+	 * the scrub; created on first use, own locks */
+	struct spa_errlog *errlog;
+	struct dsl_scan *scan;
 } spa_t;
 
 #endif

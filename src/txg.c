@@ -238,12 +238,12 @@ static int sync_dataset(spa_t *spa, objset_t *os, const struct os_write_policy *
 	int rc = dsl_acct_init(&acct, spa, tx->txg, os->dsobj);
 	if (rc)
 		return rc;
-	if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) != 0)
-		return rc;
 	struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
-	if ((rc = dmu_objset_sync(os, tx->txg, 1, pol, &owner)) != 0)
-		return rc;
-	return dsl_dataset_sync_done(spa, &acct, &os->bp, tx);
+	if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) == 0 &&
+	    (rc = dmu_objset_sync(os, tx->txg, 1, pol, &owner)) == 0)
+		rc = dsl_dataset_sync_done(spa, &acct, &os->bp, tx);
+	dsl_acct_fini(&acct);
+	return rc;
 }
 
 static int sync_datasets(spa_t *spa, struct txg_sync_set *set, dmu_tx_t *tx)

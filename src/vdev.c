@@ -472,8 +472,10 @@ static int vdev_read_child(vdev_t *vd, uint64_t offset, void *buf, uint64_t size
 		if (devoff + size > vd->dev->psize - VDEV_LABEL_END_SIZE)
 			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		int rc = leaf_dev_pread(vd->dev, buf, size, devoff);
-		if (rc)
+		if (rc) {
+			__atomic_add_fetch(&vd->dev->read_errors, 1, __ATOMIC_RELAXED);
 			return rc;
+		}
 		if (verify && !verify(verify_arg, buf, psize)) {
 			__atomic_add_fetch(&vd->dev->checksum_errors, 1, __ATOMIC_RELAXED);
 			return SET_ERROR(-ZFUSE_E_CHECKSUM);

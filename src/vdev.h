@@ -45,6 +45,7 @@ struct leaf_dev {
 	const char *pool_name;	/* points into config */
 	bool claimed;		/* taken into the vdev tree */
 	uint64_t checksum_errors;	/* copies from this device that failed (atomic) */
+	uint64_t read_errors, write_errors;	/* failed reads and writes of blocks (atomic) */
 	bool label_valid[VDEV_LABELS];
 	struct vdev_write_log *write_log;	/* ZFUSE_WRITE_LOG recorder; NULL: off */
 	uint32_t write_log_dev;	/* this device's number in it */
@@ -130,6 +131,12 @@ int leaf_dev_reopen_rw(struct leaf_dev *dev);
 /* Write psize bytes at a DVA offset of top-level vdev vd: padded to the
  * allocated size, to every mirror side, as RAID-Z columns with parity. */
 int vdev_write(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize);
+/* What a scrub checks beyond the block checksum: whether every leaf
+ * holds what vdev_write would write there for these bytes (each mirror
+ * side, each RAID-Z column, parity included). *mismatched: leaves that
+ * differ (each also counted as a checksum error of its device, or a read
+ * error when it cannot be read). Errors: as vdev_write's layout. */
+int vdev_compare(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize, uint64_t *mismatched);
 /* fdatasync every leaf below vd. */
 int vdev_flush(vdev_t *vd);
 

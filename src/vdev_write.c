@@ -62,18 +62,50 @@ int leaf_dev_reopen_rw(struct leaf_dev *dev)
 	return 0;
 }
 
-static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64_t size);
+/*
+ * Compare instead of write (vdev_compare): the same layout code decides
+ * what each leaf must hold, and a leaf whose bytes differ is counted.
+ */
+struct write_op {
+	bool compare;
+	uint64_t mismatched;	/* leaves whose bytes differ */
+};
+
+static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64_t size,
+			    struct write_op *op);
+
+struct raidz_write_arg {
+	vdev_t *vd;
+	struct write_op *op;
+};
 
 static int raidz_child_write(void *arg, uint64_t child, uint64_t offset, const void *buf,
 			     uint64_t size)
 {
-	vdev_t *vd = arg;
-	if (child >= vd->nchild)
+	struct raidz_write_arg *a = arg;
+	if (child >= a->vd->nchild)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	return vdev_write_child(vd->child[child], offset, buf, size);
+	return vdev_write_child(a->vd->child[child], offset, buf, size, a->op);
 }
 
-static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64_t size)
+static int leaf_compare(vdev_t *vd, uint64_t devoff, const void *buf, uint64_t size,
+			struct write_op *op)
+{
+	uint8_t *tmp = malloc(size ? size : 1);
+	if (!tmp)
+		return -ZFUSE_E_NOMEM;
+	int rc = leaf_dev_pread(vd->dev, tmp, size, devoff);
+	if (rc != 0 || memcmp(tmp, buf, size) != 0) {
+		op->mismatched++;
+		__atomic_add_fetch(rc ? &vd->dev->read_errors : &vd->dev->checksum_errors, 1,
+				   __ATOMIC_RELAXED);
+	}
+	free(tmp);
+	return 0;
+}
+
+static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64_t size,
+			    struct write_op *op)
 {
 	switch (vd->kind) {
 	case VDEV_KIND_LEAF: {
@@ -83,13 +115,18 @@ static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64
 		if (offset > UINT64_MAX - VDEV_LABEL_START_SIZE ||
 		    devoff + size > vd->dev->psize - VDEV_LABEL_END_SIZE)
 			return SET_ERROR(-ZFUSE_E_CORRUPT);
-		return leaf_dev_pwrite(vd->dev, buf, size, devoff);
+		if (op->compare)
+			return leaf_compare(vd, devoff, buf, size, op);
+		int rc = leaf_dev_pwrite(vd->dev, buf, size, devoff);
+		if (rc)
+			__atomic_add_fetch(&vd->dev->write_errors, 1, __ATOMIC_RELAXED);
+		return rc;
 	}
 	case VDEV_KIND_MIRROR: {
 		/* Every present side gets the block; one good side is enough. */
 		int ok = 0, rc = -ZFUSE_E_MISSING_DEV;
 		for (uint64_t i = 0; i < vd->nchild; i++) {
-			int r = vdev_write_child(vd->child[i], offset, buf, size);
+			int r = vdev_write_child(vd->child[i], offset, buf, size, op);
 			if (r == 0)
 				ok++;
 			else if (r != -ZFUSE_E_MISSING_DEV)
@@ -99,7 +136,8 @@ static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64
 	}
 	case VDEV_KIND_RAIDZ: {
 		struct raidz_geom g = { .children = vd->nchild, .nparity = vd->nparity, .ashift = vd->ashift };
-		return vdev_raidz_build_columns(&g, offset, buf, size, raidz_child_write, vd);
+		struct raidz_write_arg a = { vd, op };
+		return vdev_raidz_build_columns(&g, offset, buf, size, raidz_child_write, &a);
 	}
 	case VDEV_KIND_MISSING:
 		return -ZFUSE_E_MISSING_DEV;
@@ -108,19 +146,34 @@ static int vdev_write_child(vdev_t *vd, uint64_t offset, const void *buf, uint64
 	}
 }
 
-int vdev_write(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize)
+static int write_or_compare(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize,
+			    struct write_op *op)
 {
 	if (vd->kind == VDEV_KIND_RAIDZ)
-		return vdev_write_child(vd, offset, buf, psize);
+		return vdev_write_child(vd, offset, buf, psize, op);
 	uint64_t asize = vdev_psize_to_asize(vd, psize);
 	if (asize == psize)
-		return vdev_write_child(vd, offset, buf, psize);
+		return vdev_write_child(vd, offset, buf, psize, op);
 	uint8_t *tmp = calloc(1, asize);
 	if (!tmp)
 		return -ZFUSE_E_NOMEM;
 	memcpy(tmp, buf, psize);
-	int rc = vdev_write_child(vd, offset, tmp, asize);
+	int rc = vdev_write_child(vd, offset, tmp, asize, op);
 	free(tmp);
+	return rc;
+}
+
+int vdev_write(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize)
+{
+	struct write_op op = { false, 0 };
+	return write_or_compare(vd, offset, buf, psize, &op);
+}
+
+int vdev_compare(vdev_t *vd, uint64_t offset, const void *buf, uint64_t psize, uint64_t *mismatched)
+{
+	struct write_op op = { true, 0 };
+	int rc = write_or_compare(vd, offset, buf, psize, &op);
+	*mismatched = op.mismatched;
 	return rc;
 }
 

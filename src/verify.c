@@ -7,6 +7,13 @@
  * path when the object is a file. Then, as `zdb -b` does, the space those
  * blocks occupy (plus intent-log blocks and pending frees) is compared with
  * what the space maps say is allocated.
+ *
+ * The same walk scrubs a pool in use (verify_live, for dsl_scan.c): it
+ * holds the pool lock shared and lets writers in every few blocks; the
+ * blocks it reads stay intact because a scan hold keeps freed space from
+ * being reused (metaslab_scan_hold). A bad copy with a good one beside it
+ * (another DVA, a mirror side, RAID-Z parity) is written again in place
+ * when the pool is writable, as OpenZFS's scrub repairs.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -16,6 +23,10 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
+#include "verify.h"
+#include "vdev.h"
 #include "inspect_emit.h"
 #include "space_map.h"
 #include "spa.h"
@@ -57,6 +68,11 @@ struct vctx {
 	void *progress_arg;
 	uint64_t total_estimate;
 	uint64_t last_progress;
+	/* verify_live */
+	bool live;		/* the pool is in use: share the lock, skip the space check */
+	bool repair;		/* write bad copies again from a good one */
+	unsigned since_yield;
+	const struct verify_live_opts *lo;
 };
 
 static uint64_t dva_key(const dva_t *d)
@@ -178,7 +194,9 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 	uint8_t *buf = malloc(psize ? psize : 1);
 	if (!buf)
 		return false;
+	uint8_t *goodbuf = NULL;
 	int good = 0, last = 0;
+	bool rewrite[SPA_DVAS_PER_BP] = { false };
 	int ndva = bp_is_encrypted(bp) ? 2 : SPA_DVAS_PER_BP;
 	for (int i = 0; i < ndva; i++) {
 		if (!dva_is_valid(&bp->blk_dva[i]))
@@ -186,20 +204,53 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 		c->st.copies_checked++;
 		uint64_t repairs = vdev_repairs;
 		int r = zio_read_phys(c->spa, bp, buf, i);
-		if (r == 0 && vdev_repairs != repairs) {
-			/* intact only thanks to a mirror side or RAID-Z parity */
+		uint64_t differ = 0;
+		if (r == 0 && vdev_repairs == repairs && c->live && !dva_is_gang(&bp->blk_dva[i])) {
+			/* The read stopped at the first side or the data columns
+			 * that verified; a scrub checks the other sides and the
+			 * parity too. */
+			vdev_t *top = spa_lookup_top(c->spa, dva_vdev(&bp->blk_dva[i]));
+			if (top)
+				vdev_compare(top, dva_offset(&bp->blk_dva[i]), buf, psize, &differ);
+		}
+		if (r == 0 && (vdev_repairs != repairs || differ)) {
+			/* intact only thanks to a mirror side or RAID-Z parity,
+			 * or with a side or parity column that is not */
 			c->st.repaired++;
 			note_damage(c, object, level, blkid, SET_ERROR(-ZFUSE_E_CHECKSUM), false, bp);
 			c->dmg[c->ndmg - 1].repaired = true;
+			rewrite[i] = true;
 		}
-		if (r == 0)
-			good++;
-		else {
+		if (r == 0) {
+			if (!good++ && c->repair) {
+				goodbuf = buf;
+				buf = malloc(psize ? psize : 1);
+				if (!buf) {
+					buf = goodbuf;
+					goodbuf = NULL;
+				}
+			}
+		} else {
 			c->st.checksum_errors++;
 			last = r;
 			note_damage(c, object, level, blkid, r, false, bp);
+			rewrite[i] = true;
 		}
 	}
+	/* Every copy holds the same bytes: a good one mends the others. A
+	 * gang DVA's bytes are elsewhere, behind its header: left alone. */
+	for (int i = 0; goodbuf && i < ndva; i++) {
+		const dva_t *d = &bp->blk_dva[i];
+		vdev_t *top;
+		if (!rewrite[i] || dva_is_gang(d) || !(top = spa_lookup_top(c->spa, dva_vdev(d))))
+			continue;
+		if (vdev_write(top, dva_offset(d), goodbuf, psize) == 0)
+			c->st.rewritten++;
+		else
+			spa_log(c->spa, ZFUSE_LOG_WARN, "scrub: cannot write a good copy over the bad one at %"
+				PRIu64 ":%" PRIx64, dva_vdev(d), dva_offset(d));
+	}
+	free(goodbuf);
 	free(buf);
 	if (!good) {
 		c->st.unrecoverable++;
@@ -207,8 +258,10 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 			c->dmg[c->ndmg - 1].unrecoverable = true;
 		(void)last;
 	}
+	if (c->lo && c->lo->on_damage && !good)
+		c->lo->on_damage(c->lo->arg, c->dataset, object, level, blkid, last);
 	c->st.psize += psize;
-	if (c->progress && c->st.psize - c->last_progress > (8ULL << 20)) {
+	if (c->progress && c->st.psize - c->last_progress > (c->live ? (1ULL << 20) : (8ULL << 20))) {
 		c->last_progress = c->st.psize;
 		c->progress(c->progress_arg, c->st.psize, c->total_estimate);
 	}
@@ -216,8 +269,27 @@ static bool check_copies(struct vctx *c, const blkptr_t *bp, uint64_t object, in
 }
 
 /* Account a bp; returns true when it is new and its contents are wanted. */
+static bool canceled(const struct vctx *c)
+{
+	return c->lo && c->lo->cancel && __atomic_load_n(c->lo->cancel, __ATOMIC_RELAXED);
+}
+
+/* Let the sync and writers of a pool in use take the lock now and then:
+ * everything the walk holds across this point is its own copy. */
+static void yield_lock(struct vctx *c)
+{
+	if (!c->live || ++c->since_yield < 64)
+		return;
+	c->since_yield = 0;
+	spa_exit(c->spa);
+	spa_enter_read(c->spa);
+}
+
 static bool visit(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid)
 {
+	if (canceled(c))
+		return false;
+	yield_lock(c);
 	/* Every block belongs to the dataset of its birth: the snapshot (or
 	 * origin) before this dataset owns older ones, as zdb counts them. */
 	if (bp->blk_birth <= c->min_txg && c->min_txg)
@@ -430,65 +502,70 @@ static void walk_bpobj(struct vctx *c, uint64_t obj, int depth)
 	}
 }
 
-struct ds_scan {
-	struct vctx *c;
+/* A dataset of the MOS, copied out of its dnode so that the walk holds no
+ * MOS buffer while it yields the lock (verify_live). */
+struct ds_entry {
+	uint64_t obj, dirobj, next_snap, prev_snap_txg;
+	blkptr_t bp;
 };
 
-static int dataset_cb(void *arg, dnode_t *dn);
+static void walk_dataset(struct vctx *c, const struct ds_entry *e)
+{
+	char name[256];
+	if (dsl_dataset_name(c->spa, e->obj, name, sizeof(name)) == 0) {
+		/* named as the user knows it: "pool/fs" or "pool/fs@snap" */
+	} else if (dsl_dir_name(c->spa, e->dirobj, name, sizeof(name)) != 0) {
+		snprintf(name, sizeof(name), "dataset %" PRIu64, e->obj);
+	} else if (e->next_snap) {
+		size_t l = strlen(name);
+		snprintf(name + l, sizeof(name) - l, "@(object %" PRIu64 ")", e->obj);
+	}
+	const char *saved = c->dataset;
+	c->dataset = name;
+	c->min_txg = e->prev_snap_txg;
+	walk_objset(c, &e->bp);
+	c->min_txg = 0;
+	c->dataset = saved;
+}
 
 /* Visit every dsl_dataset of the MOS (heads, snapshots, clones). */
 static void walk_datasets(struct vctx *c)
 {
-	objset_t *mos = c->spa->mos;
-	dnode_t *mdn = &mos->meta_dnode;
-	uint64_t per = dnode_datablksz(mdn) >> DNODE_SHIFT;
-	for (uint64_t blk = 0; blk <= mdn->maxblkid; blk++) {
+	for (uint64_t blk = 0; !canceled(c); blk++) {
+		dnode_t *mdn = &c->spa->mos->meta_dnode;
+		if (blk > mdn->maxblkid)
+			break;
+		uint64_t per = dnode_datablksz(mdn) >> DNODE_SHIFT;
 		arc_buf_t *b;
 		if (dbuf_hold(mdn, 0, blk, &b) != 0)
 			continue;
-		for (uint64_t i = 0; i < per;) {
+		struct ds_entry *v = calloc(per ? per : 1, sizeof(*v));
+		size_t n = 0;
+		for (uint64_t i = 0; v && i < per;) {
 			dnode_t dn;
 			if (dnode_decode(&dn, (uint8_t *)b->data + i * 512, b->size - i * 512) != 0) {
 				i++;
 				continue;
 			}
-			dn.os = mos;
-			dn.object = blk * per + i;
-			dn.buf = NULL;
-			dataset_cb(c, &dn);
+			uint64_t blen;
+			const uint8_t *bonus = dnode_bonus(&dn, &blen);
+			if (dn.bonustype == DMU_OT_DSL_DATASET && blen >= 256) {
+				struct ds_entry *e = &v[n];
+				bp_load(&e->bp, bonus + 128);
+				e->obj = blk * per + i;
+				e->dirobj = le64(bonus);
+				e->prev_snap_txg = le64(bonus + 16);
+				e->next_snap = le64(bonus + 24);
+				if (!bp_is_hole(&e->bp))
+					n++;
+			}
 			i += dn.extra_slots + 1;
 		}
 		dbuf_rele(mdn, b);
+		for (size_t i = 0; i < n && !canceled(c); i++)
+			walk_dataset(c, &v[i]);
+		free(v);
 	}
-}
-
-static int dataset_cb(void *arg, dnode_t *dn)
-{
-	struct vctx *c = arg;
-	uint64_t blen;
-	const uint8_t *b = dnode_bonus(dn, &blen);
-	if (dn->bonustype != DMU_OT_DSL_DATASET || blen < 256)
-		return 0;
-	blkptr_t bp;
-	bp_load(&bp, b + 128);
-	if (bp_is_hole(&bp))
-		return 0;
-	char name[256];
-	uint64_t dirobj = le64(b);
-	if (dsl_dir_name(c->spa, dirobj, name, sizeof(name)) != 0)
-		snprintf(name, sizeof(name), "dataset %" PRIu64, dn->object);
-	uint64_t next_snap = le64(b + 24);
-	if (next_snap) {
-		size_t l = strlen(name);
-		snprintf(name + l, sizeof(name) - l, "@(object %" PRIu64 ")", dn->object);
-	}
-	const char *saved = c->dataset;
-	c->dataset = name;
-	c->min_txg = le64(b + 16);	/* ds_prev_snap_txg */
-	walk_objset(c, &bp);
-	c->min_txg = 0;
-	c->dataset = saved;
-	return 0;
 }
 
 static void object_path(spa_t *spa, const char *dataset, uint64_t obj, char *out, size_t cap)
@@ -499,6 +576,28 @@ static void object_path(spa_t *spa, const char *dataset, uint64_t obj, char *out
 		return;
 	zfuse_object_path(fs, obj, out, cap);
 	zfuse_fs_close(fs);
+}
+
+/* Allocated bytes per the space maps; *ok false when one cannot be read. */
+static int64_t space_maps_allocated(spa_t *spa, bool *ok)
+{
+	int64_t allocated = 0;
+	*ok = true;
+	for (uint64_t i = 0; i < spa->root->nchild; i++) {
+		vdev_t *top = spa->root->child[i];
+		struct metaslab_space *ms;
+		uint64_t n;
+		if (!top->metaslab_array)
+			continue;
+		if (space_map_vdev(spa, top, &ms, &n) != 0) {
+			*ok = false;
+			continue;
+		}
+		for (uint64_t k = 0; k < n; k++)
+			allocated += ms[k].alloc;
+		free(ms);
+	}
+	return allocated;
 }
 
 int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_progress_fn progress,
@@ -512,22 +611,8 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 	c.progress_arg = progress_arg;
 	/* Space maps first: their total is both the progress estimate and
 	 * the figure the traversal must account for. */
-	int64_t allocated = 0;
-	bool space_ok = true;
-	for (uint64_t i = 0; i < spa->root->nchild; i++) {
-		vdev_t *top = spa->root->child[i];
-		struct metaslab_space *ms;
-		uint64_t n;
-		if (!top->metaslab_array)
-			continue;
-		if (space_map_vdev(spa, top, &ms, &n) != 0) {
-			space_ok = false;
-			continue;
-		}
-		for (uint64_t k = 0; k < n; k++)
-			allocated += ms[k].alloc;
-		free(ms);
-	}
+	bool space_ok;
+	int64_t allocated = space_maps_allocated(spa, &space_ok);
 	c.total_estimate = allocated > 0 ? (uint64_t)allocated : 0;
 	c.dataset = "mos";
 	walk_objset(&c, &spa->ub.ub_rootbp);
@@ -622,4 +707,34 @@ int zfuse_verify(zfuse_pool_t *pool, const struct zfuse_inspect_opts *o, zfuse_p
 	bool bad = c.st.checksum_errors || c.st.unrecoverable || c.st.repaired || !space_ok ||
 		   c.st.space_leaked != 0 || overlaps != 0;
 	return bad ? SET_ERROR(-ZFUSE_E_CHECKSUM) : 0;
+}
+
+int verify_live(spa_t *spa, const struct verify_live_opts *o, struct zfuse_verify_stats *stats)
+{
+	static struct vctx zero;
+	struct vctx c = zero;
+	c.spa = spa;
+	c.live = true;
+	c.repair = o->repair && spa->writable;
+	c.lo = o;
+	c.progress = o->progress;
+	c.progress_arg = o->arg;
+	spa_enter_read(spa);
+	bool ok;
+	int64_t allocated = space_maps_allocated(spa, &ok);
+	c.total_estimate = allocated > 0 ? (uint64_t)allocated : 0;
+	blkptr_t root = spa->ub.ub_rootbp;
+	c.dataset = "mos";
+	walk_objset(&c, &root);
+	walk_datasets(&c);
+	spa_exit(spa);
+	if (c.st.rewritten)
+		vdev_flush(spa->root);
+	if (c.progress)
+		c.progress(c.progress_arg, c.st.psize, c.total_estimate);
+	*stats = c.st;
+	free(c.set);
+	free(c.dmg);
+	free(c.ext);
+	return c.st.checksum_errors || c.st.unrecoverable || c.st.repaired ? SET_ERROR(-ZFUSE_E_CHECKSUM) : 0;
 }

@@ -11,6 +11,7 @@
 #include "zap.h"
 #include "zfeature.h"
 #include "zfuse/errors.h"
+#include "zfuse/zfuse.h"
 
 static const struct zfeature_info features[] = {
 	{ "async_destroy", "com.delphix:async_destroy", true, true, false },
@@ -188,4 +189,18 @@ int zfeature_check_read(spa_t *spa)
 	if (rc)
 		return rc;
 	return c.bad ? -ZFUSE_E_UNSUPPORTED : 0;
+}
+
+int zfuse_feature_support_iter(int (*fn)(void *arg, const struct zfuse_feature_support *f), void *arg)
+{
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		struct zfuse_feature_support f = {
+			features[i].name, features[i].guid, features[i].readonly_compat,
+			features[i].zfuse_reads, features[i].zfuse_writes,
+		};
+		int rc = fn(arg, &f);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }

@@ -32,7 +32,7 @@ struct zfeature_write_info {
 	const char *name;
 	const char *desc;	/* exactly OpenZFS 2.3's fi_desc */
 	unsigned flags;
-	const char *deps[3];
+	const char *deps[4];
 };
 
 /*
@@ -43,7 +43,7 @@ struct zfeature_write_info {
  * counts zfuse does not keep), encryption, device_removal /
  * obsolete_counts, zpool_checkpoint, allocation_classes, log_spacemap,
  * vdev_zaps_v2, livelist, block_cloning, fast_dedup, raidz_expansion,
- * draid, redaction and bookmark_v2 family, zilsaxattr, longname,
+ * draid, redaction bookmarks, zilsaxattr, longname,
  * large_microzap, resilver_defer, device_rebuild.
  */
 static const struct zfeature_write_info writable[] = {
@@ -68,6 +68,12 @@ static const struct zfeature_write_info writable[] = {
 	{ "edonr", "Edon-R hash algorithm.", F_DS, { "extensible_dataset", NULL } },
 	{ "spacemap_v2", "Space maps representing large segments are more efficient.", F_AOE,
 	  { NULL } },
+	{ "bookmark_v2", "Support for larger bookmarks", 0,
+	  { "extensible_dataset", "bookmarks", NULL } },
+	{ "bookmark_written", "Additional accounting, enabling the written#<bookmark> property "
+	  "(space written since a bookmark), and estimates of send stream sizes for "
+	  "incrementals from bookmarks.", 0,
+	  { "bookmark_v2", "extensible_dataset", "bookmarks", NULL } },
 	{ "zstd_compress", "zstd compression algorithm support.", F_DS,
 	  { "extensible_dataset", NULL } },
 	{ "head_errlog", "Support for per-dataset on-disk error logs.", F_AOE, { NULL } },
@@ -80,7 +86,8 @@ const char *const zfeature_zfuse_default[] = {
 	"empty_bpobj", "lz4_compress", "multi_vdev_crash_dump", "spacemap_histogram",
 	"enabled_txg", "hole_birth", "extensible_dataset", "embedded_data", "bookmarks",
 	"filesystem_limits", "large_blocks", "large_dnode", "sha512", "skein", "edonr",
-	"spacemap_v2", "zstd_compress", "head_errlog", "blake3", NULL,
+	"spacemap_v2", "bookmark_v2", "bookmark_written", "zstd_compress", "head_errlog", "blake3",
+	NULL,
 };
 
 static const struct zfeature_write_info *writable_lookup(const char *name)

@@ -18,7 +18,9 @@
 #include "dmu_types.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_bookmark.h"
 #include "dsl_dataset.h"
+#include "dsl_deadlist.h"
 #include "zfeature_write.h"
 #include "dsl_destroy.h"
 #include "dsl_synctask.h"
@@ -27,6 +29,7 @@
 #include "spa_lock.h"
 #include "txg.h"
 #include "zap.h"
+#include "zfeature_write.h"
 #include "zil.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
@@ -133,17 +136,6 @@ static bool writable_or_log(spa_t *spa)
 	return false;
 }
 
-/* Bookmarks keep deadlist keys and space estimates that snapshot
- * changes must update (OpenZFS's dsl_bookmark_snapshotted,
- * dsl_bookmark_ds_destroyed, dsl_bookmark_block_killed); zfuse does not
- * yet, so it refuses rather than leave them wrong. */
-static int bookmarks_refusal(spa_t *spa, const char *ds)
-{
-	spa_log(spa, ZFUSE_LOG_ERROR, "cannot change the snapshots of '%s': it has bookmarks, "
-		"which zfuse does not maintain yet (destroy them with OpenZFS first)", ds);
-	return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
-}
-
 /* ---- snapshot ------------------------------------------------------------ */
 
 struct snapshot_arg {
@@ -167,8 +159,6 @@ static int snapshot_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 					"more than once", a->names[i].ds);
 				return SET_ERROR(-ZFUSE_E_INVAL);
 			}
-		if (dsl_dataset_has_bookmarks(spa, a->heads[i]))
-			return bookmarks_refusal(spa, a->names[i].ds);
 		rc = dsl_snapshot_lookup(spa, a->heads[i], a->names[i].snap, &snap);
 		if (rc == 0) {
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create snapshot '%s@%s': dataset already "
@@ -492,13 +482,6 @@ static int destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 		return rc;
 	if (snap != a->snapshot)
 		return SET_ERROR(-ZFUSE_E_INVAL);
-	if (snap) {
-		dsl_dir_phys_t dd;
-		if ((rc = dsl_dir_read(spa, dir, &dd)) != 0)
-			return rc;
-		if (dsl_dataset_has_bookmarks(spa, dd.head_dataset_obj))
-			return bookmarks_refusal(spa, a->name);
-	}
 	rc = snap ? dsl_destroy_snapshot_check(spa, a->dsobj) : dsl_destroy_head_check(spa, a->dsobj);
 	switch (rc) {
 	case -ZFUSE_E_EXIST:
@@ -574,8 +557,6 @@ static int rollback_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
 				a->full);
 	}
-	if (rc == 0 && dsl_dataset_has_bookmarks(spa, a->head))
-		return bookmarks_refusal(spa, a->name.ds);
 	if (rc == 0)
 		rc = dsl_dataset_rollback_check(spa, a->head, a->snap);
 	if (rc == -ZFUSE_E_EXIST)
@@ -700,6 +681,126 @@ int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 	rc = dsl_sync_task(spa, clone_check, clone_sync, &a);
 	if (rc == 0 && nprops && (rc = zfuse_prop_set(pool, newname, props, nprops)) != 0)
 		zfuse_dataset_destroy(pool, newname);
+	return rc;
+}
+
+/* ---- promote ------------------------------------------------------------- */
+
+struct promote_arg {
+	const char *name;
+	uint64_t head;
+};
+
+static int promote_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct promote_arg *a = varg;
+	uint64_t dir;
+	int rc = head_find(spa, a->name, &a->head, &dir);
+	if (rc)
+		return rc;
+	char conflict[ZFS_MAX_DATASET_NAME_LEN] = "", origin[ZFS_MAX_DATASET_NAME_LEN] = "";
+	dsl_dir_phys_t dd;
+	if (dsl_dir_read(spa, dir, &dd) == 0 && dd.origin_obj)
+		dsl_dataset_name(spa, dd.origin_obj, origin, sizeof(origin));
+	rc = dsl_dataset_promote_check(spa, a->head, strlen(a->name), conflict, sizeof(conflict));
+	switch (rc) {
+	case 0:
+		break;
+	case -ZFUSE_E_INVAL:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': not a cloned filesystem", a->name);
+		break;
+	case -ZFUSE_E_EXIST:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': conflicting snapshot '%s' from "
+			"parent '%s'", a->name, conflict, origin);
+		break;
+	case -ZFUSE_E_BUSY:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset is busy", a->name);
+		break;
+	case -ZFUSE_E_NAMETOOLONG:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': dataset name is too long",
+			a->name);
+		break;
+	case -ZFUSE_E_NOSPC:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': out of space", a->name);
+		break;
+	case -ZFUSE_E_XDEV:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': the clone is marked as not "
+			"promotable", a->name);
+		break;
+	case -ZFUSE_E_UNSUPPORTED:
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot promote '%s': it or its origin filesystem has "
+			"bookmarks or is encrypted, which zfuse does not promote", a->name);
+		break;
+	default:
+		break;
+	}
+	return rc;
+}
+
+static int promote_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct promote_arg *a = varg;
+	return dsl_dataset_promote_sync_impl(spa, a->head, tx);
+}
+
+int zfuse_promote(zfuse_pool_t *pool, const char *clone)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!clone)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct ds_name n;
+	int rc = name_parse(spa, clone, &n);
+	if (rc)
+		return rc;
+	if (n.sep) {
+		/* zfs opens it as a filesystem first, and says so */
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': %s delimiter '%c' is not expected "
+			"here", clone, n.sep == '@' ? "snapshot" : "bookmark", n.sep);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	struct promote_arg a = { clone, 0 };
+	return dsl_sync_task(spa, promote_check, promote_sync, &a);
+}
+
+/* ---- the space a run of snapshots holds -------------------------------------- */
+
+int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char *last,
+			       uint64_t *used)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct dsl_dataset_ref f, l;
+	if (!first || !last || !used)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	*used = 0;
+	spa_enter_read(spa);
+	int rc = dsl_dataset_find(spa, first, &f);
+	if (rc == 0)
+		rc = dsl_dataset_find(spa, last, &l);
+	if (rc == 0 && (!f.snapshot || !l.snapshot || f.dirobj != l.dirobj ||
+			f.phys.creation_txg > l.phys.creation_txg))
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	/* dsl_dataset_space_wouldfree: what the snapshots after each one of
+	 * the run killed of the blocks born since the one before the run */
+	uint64_t obj = rc == 0 ? l.phys.next_snap_obj : f.dsobj;
+	for (unsigned k = 0; rc == 0 && obj != f.dsobj; k++) {
+		dsl_dataset_phys_t ds;
+		struct bpobj_space sp;
+		if (obj == 0 || k > (1u << 20)) {
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+			break;
+		}
+		rc = dsl_dataset_read(spa, obj, &ds);
+		if (rc == 0)
+			rc = dsl_deadlist_space_range(spa, ds.deadlist_obj, f.phys.prev_snap_txg,
+						      UINT64_MAX, &sp);
+		if (rc == 0)
+			*used += sp.used;
+		obj = ds.prev_snap_obj;
+	}
+	spa_exit(spa);
 	return rc;
 }
 
@@ -859,6 +960,167 @@ int zfuse_dataset_rename(zfuse_pool_t *pool, const char *oldname, const char *ne
 	rc = dsl_sync_task(spa, rename_check, rename_sync, &a);
 	free(a.heads);
 	return rc;
+}
+
+/* ---- bookmarks ---------------------------------------------------------- */
+
+/* name_parse without its messages: zfs words some refusals its own way. */
+static int name_parse_quiet(spa_t *spa, const char *name, struct ds_name *out)
+{
+	int level = spa->log_level;
+	spa->log_level = -1;
+	int rc = name_parse(spa, name, out);
+	spa->log_level = level;
+	return rc;
+}
+
+struct bookmark_arg {
+	const char *source, *bookmark;
+	struct ds_name src, bm;
+	uint64_t head;			/* the new bookmark's */
+	uint64_t snap;			/* a snapshot source */
+	uint64_t w[ZBM_WORDS];		/* a bookmark source */
+};
+
+/* dsl_bookmark_create_check_impl */
+static int bookmark_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct bookmark_arg *a = varg;
+	if (!spa_feature_is_enabled(spa, "bookmarks")) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': bookmark feature not "
+			"enabled", a->bookmark);
+		return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+	}
+	uint64_t dir, srchead, w[ZBM_WORDS];
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->bm.ds, &a->head, &dir, &snap);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': dataset does not exist",
+			a->bookmark);
+	if (rc)
+		return rc;
+	rc = dsl_bookmark_lookup(spa, a->head, a->bm.snap, w);
+	if (rc == 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': bookmark exists",
+			a->bookmark);
+		return SET_ERROR(-ZFUSE_E_EXIST);
+	}
+	if (rc != -ZFUSE_E_NOENT)
+		return rc;
+	bool before;
+	if (a->src.sep == '@') {
+		rc = dsl_dataset_lookup(spa, a->source, &a->snap, &dir, &snap);
+		if (rc == -ZFUSE_E_NOENT)
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': dataset does not exist",
+				a->source);
+		if (rc)
+			return rc;
+		before = dsl_dataset_is_before(spa, a->head, a->snap, 0);
+	} else {
+		rc = dsl_dataset_lookup(spa, a->src.ds, &srchead, &dir, &snap);
+		if (rc == 0)
+			rc = dsl_bookmark_lookup(spa, srchead, a->src.snap, a->w);
+		if (rc == -ZFUSE_E_NOENT)
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open '%s': no such pool or dataset",
+				a->source);
+		if (rc)
+			return rc;
+		before = dsl_dataset_is_before(spa, a->head, srchead, a->w[ZBM_TXG]);
+	}
+	if (!before) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': source is not an "
+			"ancestor of the new bookmark's dataset", a->bookmark);
+		return SET_ERROR(-ZFUSE_E_XDEV);
+	}
+	return 0;
+}
+
+static int bookmark_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct bookmark_arg *a = varg;
+	uint64_t w[ZBM_WORDS];
+	int rc = 0;
+	if (a->src.sep == '@')
+		rc = dsl_bookmark_of_snapshot(spa, a->snap, w);
+	else
+		memcpy(w, a->w, sizeof(w));
+	/* A copy of a redaction bookmark is an ordinary one. */
+	w[ZBM_REDACTION_OBJ] = 0;
+	return rc ? rc : dsl_bookmark_add_sync(spa, a->head, a->bm.snap, w, tx);
+}
+
+int zfuse_bookmark_create(zfuse_pool_t *pool, const char *source, const char *bookmark)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!source || !bookmark)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!strchr(source, '@') && !strchr(source, '#')) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "invalid source name '%s': must contain a '@' or '#'",
+			source);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (!strchr(bookmark, '#')) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "invalid bookmark name '%s': must contain a '#'",
+			bookmark);
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct bookmark_arg a = { .source = source, .bookmark = bookmark };
+	int rc = name_parse(spa, source, &a.src);
+	if (rc)
+		return rc;
+	/* OpenZFS checks the new name in the kernel, answering EINVAL. */
+	if ((rc = name_parse_quiet(spa, bookmark, &a.bm)) != 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create bookmark '%s': %s", bookmark,
+			rc == -ZFUSE_E_NOENT ? "bookmark is in a different pool" :
+			rc == -ZFUSE_E_NAMETOOLONG ? "name too long" : "invalid argument");
+		return rc;
+	}
+	return dsl_sync_task(spa, bookmark_check, bookmark_sync, &a);
+}
+
+struct bookmark_destroy_arg {
+	const char *name;
+	struct ds_name n;
+	uint64_t head;
+};
+
+static int bookmark_destroy_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct bookmark_destroy_arg *a = varg;
+	uint64_t dir, w[ZBM_WORDS];
+	bool snap;
+	int rc = dsl_dataset_lookup(spa, a->n.ds, &a->head, &dir, &snap);
+	if (rc == 0)
+		rc = dsl_bookmark_lookup(spa, a->head, a->n.snap, w);
+	if (rc == -ZFUSE_E_NOENT)
+		spa_log(spa, ZFUSE_LOG_ERROR, "bookmark '%s' does not exist.", a->name);
+	return rc;
+}
+
+static int bookmark_destroy_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct bookmark_destroy_arg *a = varg;
+	return dsl_bookmark_destroy_sync(spa, a->head, a->n.snap, tx);
+}
+
+int zfuse_bookmark_destroy(zfuse_pool_t *pool, const char *bookmark)
+{
+	spa_t *spa = (spa_t *)pool;
+	if (!bookmark)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	if (!writable_or_log(spa))
+		return SET_ERROR(-ZFUSE_E_ROFS);
+	struct bookmark_destroy_arg a = { .name = bookmark };
+	int rc = name_parse_quiet(spa, bookmark, &a.n);
+	if (rc || a.n.sep != '#') {
+		spa_log(spa, ZFUSE_LOG_ERROR, "bookmark '%s' does not exist.", bookmark);
+		return rc ? rc : SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	return dsl_sync_task(spa, bookmark_destroy_check, bookmark_destroy_sync, &a);
 }
 
 /* ---- holds --------------------------------------------------------------- */

@@ -322,6 +322,12 @@ bool zfs_prop_user(const char *name)
 	return sep && strlen(name) < 256;
 }
 
+bool zfs_prop_written(const char *name)
+{
+	return (strncmp(name, "written@", 8) == 0 || strncmp(name, "written#", 8) == 0) &&
+	       name[8] && strlen(name) < 256;
+}
+
 bool zfs_prop_index_value(zfs_prop_t p, const char *name, uint64_t *value)
 {
 	const struct zprop_index *t = table[p].table;

@@ -101,6 +101,8 @@ int zfs_prop_lookup(const char *name);
 
 /* A user property: "module:name" as zfs allows it. */
 bool zfs_prop_user(const char *name);
+/* "written@SNAP" or "written#BOOKMARK" (zfs_prop_written). */
+bool zfs_prop_written(const char *name);
 
 /*
  * The {user,group,project}{used,quota,objused,objquota}@ID properties

@@ -50,7 +50,8 @@ _zfuse_mount_options() {
 _zfuse() {
 	local cur prev words cword
 	_init_completion -n = || return
-	local verbs="mount unmount umount create inspect list get set inherit version help"
+	local verbs="mount unmount umount create inspect list get set inherit snapshot destroy
+		rollback clone promote rename bookmark hold release holds status scrub clear version help"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
 		return
@@ -145,6 +146,29 @@ _zfuse() {
 			compopt -o nospace 2>/dev/null
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $verb == get ]] && echo all)" -- "$cur"))
+		fi ;;
+	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds)
+		case $prev in
+		-d|--dir) _filedir; return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-d -r -R -n -v -p -o -f --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_zfuse_datasets)" -- "$cur"))
+		fi ;;
+	status|scrub|clear)
+		case $prev in
+		-d|--dir) _filedir; return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			local o="-d --help"
+			[[ $verb == status ]] && o+=" -v -j --json"
+			[[ $verb == scrub ]] && o+=" -s -w"
+			COMPREPLY=($(compgen -W "$o" -- "$cur"))
+		else
+			# pools of zfuse mounts (source zfuse:POOL/...), and their mount points
+			COMPREPLY=($(compgen -W "$(awk '$1 ~ /^zfuse:/ { sub(/^zfuse:/, "", $1);
+				sub(/[\/@].*/, "", $1); print $1; print $2 }' /proc/mounts | sort -u)" -- "$cur"))
 		fi ;;
 	esac
 }

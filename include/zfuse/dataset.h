@@ -84,7 +84,8 @@ int zfuse_snapshot(zfuse_pool_t *pool, const char *const *names, size_t n);
 
 /*
  * Destroy a snapshot (any of a chain: its deadlist is merged into the next
- * one's and the blocks only it held are freed, as OpenZFS does).
+ * one's and the blocks only it held are freed, as OpenZFS does). Its
+ * bookmarks stay, and those before it learn what their next snapshot is.
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has clones, or user holds),
  * ZFUSE_E_INVAL (not a snapshot name).
  */
@@ -92,7 +93,7 @@ int zfuse_snapshot_destroy(zfuse_pool_t *pool, const char *name);
 
 /*
  * Destroy a filesystem or volume with no snapshots and no children; its
- * blocks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
+ * blocks and its bookmarks are freed. Errors: ZFUSE_E_NOENT, ZFUSE_E_BUSY (it has snapshots
  * or children: destroy them first; it is the pool's root dataset),
  * ZFUSE_E_INVAL (a snapshot name).
  */
@@ -102,10 +103,35 @@ int zfuse_dataset_destroy(zfuse_pool_t *pool, const char *name);
  * Roll a filesystem or volume back to its newest snapshot "ds@snap":
  * everything written after it is freed. Open handles of the dataset
  * (zfuse_fs_t) see the rolled-back tree afterwards.
- * Errors: ZFUSE_E_NOENT, ZFUSE_E_EXIST (snap is not the newest snapshot:
- * destroy the later ones first), ZFUSE_E_INVAL.
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_EXIST (snap is not the newest snapshot,
+ * or bookmarks were made of later snapshots: destroy the later ones
+ * first), ZFUSE_E_INVAL.
  */
 int zfuse_rollback(zfuse_pool_t *pool, const char *snapname);
+
+/*
+ * Make bookmark "ds#mark" of snapshot source "fs@snap", or a copy of
+ * bookmark source "fs#other", as `zfs bookmark` does. The source must be
+ * in the past of ds: a snapshot or bookmark of ds itself, or of the
+ * origin of ds (a clone) or of that origin's origin, and so on. On pools
+ * with bookmark_written the bookmark records the snapshot's referenced
+ * bytes and what died before the next snapshot (written#mark); those
+ * figures are kept as the dataset changes, as OpenZFS keeps them.
+ * Errors: ZFUSE_E_EXIST (ds has a bookmark of that name), ZFUSE_E_NOENT
+ * (no such source, no such ds, or a name of another pool), ZFUSE_E_XDEV
+ * (the source is not in the past of ds), ZFUSE_E_INVAL (source not
+ * "fs@snap" or "fs#mark", bookmark not "ds#mark", a bad name),
+ * ZFUSE_E_NAMETOOLONG, ZFUSE_E_UNSUPPORTED (the pool lacks the bookmarks
+ * feature).
+ */
+int zfuse_bookmark_create(zfuse_pool_t *pool, const char *source, const char *bookmark);
+
+/*
+ * Destroy bookmark "ds#mark" (with the last one of ds, its bookmarks ZAP).
+ * Errors: ZFUSE_E_NOENT (no such bookmark or dataset), ZFUSE_E_INVAL (not
+ * a bookmark name).
+ */
+int zfuse_bookmark_destroy(zfuse_pool_t *pool, const char *bookmark);
 
 /*
  * Make a clone named newname of snapshot "ds@snap", with these properties
@@ -114,6 +140,39 @@ int zfuse_rollback(zfuse_pool_t *pool, const char *snapname);
  */
 int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
 		const struct zfuse_prop_setting *props, size_t nprops);
+
+/*
+ * The bytes destroying the snapshots first..last of one filesystem (and
+ * every snapshot between) would free, as OpenZFS's
+ * lzc_snaprange_space computes them (`zfs destroy -v` "would reclaim").
+ * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not snapshots of one filesystem,
+ * or last older than first).
+ */
+int zfuse_snapshot_range_space(zfuse_pool_t *pool, const char *first, const char *last,
+			       uint64_t *used);
+
+/*
+ * Promote clone `clone` (a filesystem or volume) as `zfs promote` does:
+ * the snapshots of its origin's filesystem up to and including its origin
+ * snapshot move to it (keeping their names), the origin's filesystem
+ * becomes a clone of that snapshot, and the space they hold is charged to
+ * the clone from then on (usedbysnapshots, used of both and of their
+ * ancestors). Later snapshots of the origin stay where they are, and
+ * clones of the moved snapshots now depend on the promoted one. Names do
+ * not change, so mounts stay as they are. A livelist of either
+ * filesystem (OpenZFS clones have one) is dropped, as OpenZFS does.
+ * Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (a snapshot
+ * name, or not a clone: "not a cloned filesystem"), ZFUSE_E_EXIST (a
+ * snapshot that would move has the name of one of the clone's; zfs's
+ * "conflicting snapshot 'S' from parent 'ORIGIN'" is logged),
+ * ZFUSE_E_BUSY (a snapshot that would move is open), ZFUSE_E_NAMETOOLONG
+ * (a moved snapshot's new name would be too long), ZFUSE_E_XDEV (the
+ * clone is marked not promotable), ZFUSE_E_NOSPC (a quota of the clone, or
+ * of an ancestor it does not share with the origin, has no room for the
+ * space that moves: "out of space"), ZFUSE_E_UNSUPPORTED (either
+ * filesystem has bookmarks, or is encrypted).
+ */
+int zfuse_promote(zfuse_pool_t *pool, const char *clone);
 
 /*
  * Rename a filesystem or volume (within the pool, also under another

@@ -93,6 +93,8 @@ struct zfuse_verify_stats {
 	uint64_t space_referenced;	/* asize of every block found */
 	int64_t space_leaked;		/* allocated - referenced (0 when consistent) */
 	bool space_checked;
+	uint64_t rewritten;		/* bad copies written again from a good one (scrub of a
+					 * writable pool) */
 };
 
 /* Progress callback: bytes verified so far (psize) and the estimate of

@@ -555,6 +555,26 @@ struct zfuse_create_opts {
  */
 int zfuse_pool_create(const struct zfuse_create_opts *opts);
 
+/* Pool versions zfuse reads: legacy versions 1 to this one, and feature
+ * pools (version 5000), the only version it creates. */
+#define ZFUSE_SPA_VERSION_LEGACY_MAX 28
+#define ZFUSE_SPA_VERSION_FEATURES 5000
+
+/* A feature flag OpenZFS 2.3 defines, and what zfuse does with pools where
+ * it is active. */
+struct zfuse_feature_support {
+	const char *name;	/* "lz4_compress" */
+	const char *guid;	/* "org.illumos:lz4_compress" */
+	bool readonly_compat;	/* a pool without it in zfuse's reach still reads */
+	bool reads;		/* pools where it is active are read */
+	bool writes;		/* ... and written */
+};
+
+/* Each feature in OpenZFS's order; stops when fn returns nonzero (that
+ * value is returned). */
+int zfuse_feature_support_iter(int (*fn)(void *arg, const struct zfuse_feature_support *f),
+			       void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -55,4 +55,8 @@ expect "zfuse help " mount inspect
 expect "zfuse " list get set inherit
 expect "zfuse list -o na" name
 expect "zfuse get -t " snapshot bookmark
+# every command of `zfuse help`
+expect "zfuse " $("$ZFUSE" help | awk '/^  [a-z]/ { print $1 }')
+expect "zfuse status -" -v --json
+expect "zfuse scrub -" -s -w
 exit $fail

@@ -39,11 +39,16 @@ if mount -t zfuse -o ro "$basic" "$work/mnt" 2> "$work/err" && [ "$(readlink -f 
 	got=$("$SHARED/oracle/manifest.sh" "$work/mnt" 2>/dev/null | grep -c .)
 	[ "$got" == "$want" ] && ok "installed mount.zfuse mounts the basic fixture ($got entries)" ||
 		bad "installed mount shows $got of $want entries"
+	# as a new user would: the pool's health, as JSON, read by jq
+	state=$(/usr/bin/zfuse status --json "$work/mnt" | jq -r '.pools.basic.state')
+	[ "$state" == ONLINE ] && ok "installed zfuse status --json | jq: $state" ||
+		bad "zfuse status --json of the mount: '$state'"
 	umount "$work/mnt" && ok "umount through the installed helper" || bad "umount"
 else
 	bad "mount -t zfuse with the installed packages: $(cat "$work/err")"
 fi
-man -w zfuse > /dev/null 2>&1 && man -w mount.zfuse > /dev/null 2>&1 && ok "man zfuse, man mount.zfuse" ||
+man -w zfuse > /dev/null 2>&1 && man -w mount.zfuse > /dev/null 2>&1 && man -w zfuse-status > /dev/null 2>&1 &&
+	ok "man zfuse, man mount.zfuse, man zfuse-status" ||
 	bad "manual pages not found"
 [ -f /usr/share/bash-completion/completions/zfuse ] && ok "bash completion installed" || bad "no bash completion"
 

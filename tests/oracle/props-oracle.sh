@@ -14,7 +14,8 @@
 #      `zfs list -H -p -t all -o name,type,used,available,referenced,
 #      usedbysnapshots,usedbychildren,written,origin,compressratio` and
 #      `zfs get -H -p all` equal zfuse's byte for byte, as does the human
-#      `zfs list` and `zfs get -s local all` with its header.
+#      `zfs list` and `zfs get -s local all` with its header, and their
+#      JSON forms (-j, --json-int).
 set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,6 +115,11 @@ get -H guid,createtxg,creation,referenced snapshots/fs#b3
 get -p used,available,volsize,volblocksize layout/vol
 get -s inherited -r all layout
 list -o name,volsize,volblocksize,refreservation,usedbyrefreservation -t volume -r layout
+list -j -r -t all snapshots
+list -j --json-int -o name,used,compression,origin,createtxg -r -t all snapshots
+get -j -s local,inherited compression,recordsize,com.example:x -r snapshots
+get -j all snapshots/fs@s1
+get -j --json-int -p used,available,volsize layout/vol
 CMDS
 i=0
 while read -r line; do
