@@ -286,7 +286,8 @@ static void set_header(struct col *c)
 					      c->name[i] - 32 : c->name[i]);
 		c->header[i] = 0;
 	}
-	c->right = c->prop >= 0 && zfs_prop_align_right(c->prop);
+	c->right = (c->prop >= 0 && zfs_prop_align_right(c->prop)) ||
+		   (c->prop < 0 && zfs_prop_userquota(c->name) >= 0);
 }
 
 static int parse_cols(const char *arg, struct col **cols, size_t *ncols, FILE *err)
@@ -307,7 +308,7 @@ static int parse_cols(const char *arg, struct col **cols, size_t *ncols, FILE *e
 		}
 		int p = zfs_prop_lookup(t);
 		if ((p < 0 || (zfs_prop_desc(p)->hidden && p != ZFS_PROP_NAME)) &&
-		    !zfs_prop_user(t) && !zfs_prop_written(t)) {
+		    !zfs_prop_user(t) && !zfs_prop_written(t) && zfs_prop_userquota(t) < 0) {
 			fprintf(err, "invalid property '%s'\n", t);
 			free(copy);
 			return -1;
@@ -393,7 +394,8 @@ static int value_cmp(const struct col *c, const char *a, const char *b)
 	bool ad = strcmp(a, "-") == 0, bd = strcmp(b, "-") == 0;
 	if (ad || bd)
 		return ad == bd ? 0 : ad ? 1 : -1;
-	if (c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_NUMBER) {
+	if ((c->prop >= 0 && zfs_prop_desc(c->prop)->type == ZPROP_NUMBER) ||
+	    (c->prop < 0 && zfs_prop_userquota(c->name) >= 0)) {
 		uint64_t x = strtoull(a, NULL, 10), y = strtoull(b, NULL, 10);
 		return x < y ? -1 : x > y;
 	}

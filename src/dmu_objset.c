@@ -10,6 +10,7 @@
 #include "byteorder.h"
 #include "dbuf.h"
 #include "dmu_objset.h"
+#include "zfs_quota.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "dsl.h"
@@ -65,6 +66,17 @@ void spa_objset_rele(spa_t *spa, objset_t *os)
 	objset_close(os);
 }
 
+void dmu_objset_new_id_accounting(objset_t *os)
+{
+	if (os->type != DMU_OST_ZFS || os->spa->version < 15)
+		return;
+	if (zfeature_is_enabled(os->spa, "org.zfsonlinux:userobj_accounting"))
+		os->flags |= OBJSET_FLAG_USEROBJACCOUNTING_COMPLETE;
+	if (zfeature_is_enabled(os->spa, "org.zfsonlinux:project_quota"))
+		os->flags |= OBJSET_FLAG_PROJECTQUOTA_COMPLETE;
+	put_le64(os->phys + 712, os->flags);
+}
+
 int objset_create_mem(spa_t *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *tx, objset_t **out)
 {
 	(void)tx;
@@ -91,6 +103,13 @@ int objset_create_mem(spa_t *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *tx, o
 	m[9] = (uint8_t)((META_DNODE_BLKSZ >> 9) >> 8);
 	put_le64(os->phys + 704, type);
 	os->type = type;
+	/* dmu_objset_create_impl: a filesystem's user/group accounting is
+	 * complete from its birth (userquota_sync keeps it), or OpenZFS
+	 * recounts it on its first mount. */
+	if (type == DMU_OST_ZFS && spa->version >= 15) {
+		os->flags = OBJSET_FLAG_USERACCOUNTING_COMPLETE;
+		put_le64(os->phys + 712, os->flags);
+	}
 	int rc = dnode_decode(&os->meta_dnode, os->phys, DNODE_MIN_SIZE);
 	os->meta_dnode.os = os;
 	if (rc) {
@@ -192,6 +211,7 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 	if (dsl_prop_get_uint64(spa, ds.dir_obj, "xattr", true, &v, NULL) == 0 && v <= 2)
 		os->xattr = (int)v;
 	os->has_quota = dsl_dataset_has_quota(spa, os->dsobj);
+	os->has_idquota = zfs_objset_has_idquota(os);
 }
 
 bool dmu_objset_is_dirty(const objset_t *os)

@@ -68,6 +68,16 @@ void spa_objset_rele(struct spa *spa, objset_t *os);
  */
 int objset_create_mem(struct spa *spa, uint64_t type, uint64_t dsobj, dmu_tx_t *tx, objset_t **os);
 
+/* objset_phys_t os_flags: which id accounting an objset has complete. A
+ * new filesystem has user/group accounting; one made once the pool has
+ * userobj_accounting / project_quota enabled has those too
+ * (dmu_objset_new_id_accounting; the caller activates the dataset's
+ * features), as dmu_objset_create_impl gives them. */
+#define OBJSET_FLAG_USERACCOUNTING_COMPLETE 1ULL
+#define OBJSET_FLAG_USEROBJACCOUNTING_COMPLETE 2ULL
+#define OBJSET_FLAG_PROJECTQUOTA_COMPLETE 4ULL
+void dmu_objset_new_id_accounting(objset_t *os);
+
 /* ---- syncing (txg.c) ---------------------------------------------------- */
 
 /* ---- objects ------------------------------------------------------------ */

@@ -62,6 +62,7 @@ typedef struct objset {
 	unsigned copies;	/* the dataset's copies property, for space estimates */
 	bool rolled_back;	/* its dataset was rolled back in the txg being synced */
 	bool has_quota;		/* a quota or refquota limits it (dsl_quota.c) */
+	bool has_idquota;	/* a user/group/project quota ZAP (zfs_quota.c) */
 	/* The dataset's properties that ZPL writes follow (dmu_objset_refresh_props). */
 	uint64_t recordsize;
 	unsigned dnodesize;	/* bytes of new dnodes: 512 (legacy) .. 16K; auto is 1K */

@@ -118,8 +118,6 @@ int dsl_dir_create_sync(spa_t *spa, uint64_t parent_dir, const char *name, dmu_t
 	put_le64(b + 80, props);
 	put_le64(b + 96, spa->version >= 13 ? DD_FLAG_USED_BREAKDOWN : 0);
 	rc = dmu_bonus_write(spa->mos, dd, b, sizeof(b), tx);
-	/* Filesystem/snapshot counts exist only below a dir whose limits were
-	 * initialised (filesystem_limits active); zfuse never activates it. */
 	if (rc == 0)
 		*ddobj = dd;
 	return rc;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "byteorder.h"
 #include "dmu_types.h"
 #include "dnode.h"
@@ -71,6 +72,129 @@ int dsl_dir_count_adjust(spa_t *spa, uint64_t dirobj, const char *field, int64_t
 		if (rc == 0)
 			rc = dsl_phys_get(spa, dirobj, 16, &dirobj);
 		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- filesystem and snapshot limits (OpenZFS dsl_dir.c) ------------- */
+
+struct named_values {
+	struct { char name[ZAP_MAXNAMELEN_NEW]; uint64_t v; } *e;
+	size_t n, cap;
+};
+
+static int named_cb(void *arg, const zap_entry_t *ze)
+{
+	struct named_values *l = arg;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		void *nv = realloc(l->e, nc * sizeof(*l->e));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		l->e = nv;
+		l->cap = nc;
+	}
+	snprintf(l->e[l->n].name, sizeof(l->e[l->n].name), "%s", ze->name);
+	l->e[l->n++].v = ze->value_first;
+	return 0;
+}
+
+static int mos_zap_list(spa_t *spa, uint64_t obj, struct named_values *l)
+{
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, obj, &dn);
+	if (rc)
+		return rc;
+	rc = zap_iterate(&dn, 0, 0, named_cb, l);
+	dnode_rele(&dn);
+	return rc < 0 ? rc : 0;
+}
+
+/* dsl_dir_init_fs_ss_count: a dir that keeps no counts yet gets them,
+ * and so does every dir below it that has none (children first): the
+ * filesystems below it (not $MOS, $FREE, $ORIGIN) and the snapshots of
+ * it and below (not temporary '%' ones). */
+static int init_fs_ss_count(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx, int depth)
+{
+	uint64_t fs = 0, ss = 0, n;
+	if (depth > DSL_DIR_MAX_DEPTH)
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
+	int rc = dmu_object_zapify(spa, dirobj, tx);
+	if (rc == 0 && mos_zap_lookup(spa, dirobj, DD_FIELD_FILESYSTEM_COUNT, &n) == 0)
+		return 0;
+	dsl_dir_phys_t dd;
+	if (rc == 0)
+		rc = dsl_dir_read(spa, dirobj, &dd);
+	struct named_values kids = { 0 }, snaps = { 0 };
+	if (rc == 0 && dd.child_dir_zapobj)
+		rc = mos_zap_list(spa, dd.child_dir_zapobj, &kids);
+	for (size_t i = 0; rc == 0 && i < kids.n; i++) {
+		if (kids.e[i].name[0] == '$')
+			continue;
+		fs++;
+		if ((rc = init_fs_ss_count(spa, kids.e[i].v, tx, depth + 1)) == 0 &&
+		    (rc = mos_zap_lookup(spa, kids.e[i].v, DD_FIELD_FILESYSTEM_COUNT, &n)) == 0) {
+			fs += n;
+			if ((rc = mos_zap_lookup(spa, kids.e[i].v, DD_FIELD_SNAPSHOT_COUNT, &n)) == 0)
+				ss += n;
+		}
+	}
+	dsl_dataset_phys_t h;
+	if (rc == 0 && dd.head_dataset_obj && (rc = dsl_dataset_read(spa, dd.head_dataset_obj,
+								       &h)) == 0 &&
+	    h.snapnames_zapobj)
+		rc = mos_zap_list(spa, h.snapnames_zapobj, &snaps);
+	for (size_t i = 0; rc == 0 && i < snaps.n; i++)
+		ss += snaps.e[i].name[0] != '%';
+	free(kids.e);
+	free(snaps.e);
+	if (rc == 0)
+		rc = zap_update_uint64(spa->mos, dirobj, DD_FIELD_FILESYSTEM_COUNT, fs, tx);
+	if (rc == 0)
+		rc = zap_update_uint64(spa->mos, dirobj, DD_FIELD_SNAPSHOT_COUNT, ss, tx);
+	return rc;
+}
+
+int dsl_dir_activate_fs_ss_limit(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
+{
+	int rc = 0;
+	if (!spa_feature_is_active(spa, "filesystem_limits"))
+		rc = spa_feature_incr(spa, "filesystem_limits", tx);
+	return rc ? rc : init_fs_ss_count(spa, dirobj, tx, 0);
+}
+
+int dsl_dir_init_new_counts(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
+{
+	if (!spa_feature_is_active(spa, "filesystem_limits"))
+		return 0;
+	int rc = dmu_object_zapify(spa, dirobj, tx);
+	if (rc == 0)
+		rc = zap_update_uint64(spa->mos, dirobj, DD_FIELD_FILESYSTEM_COUNT, 0, tx);
+	if (rc == 0)
+		rc = zap_update_uint64(spa->mos, dirobj, DD_FIELD_SNAPSHOT_COUNT, 0, tx);
+	return rc;
+}
+
+int dsl_fs_ss_limit_check(spa_t *spa, uint64_t dirobj, uint64_t delta, bool snapshots)
+{
+	/* dsl_enforce_ds_ss_limits: whoever may change a limit may exceed
+	 * it; zfuse has no delegation, so that is root. */
+	if (delta == 0 || geteuid() == 0)
+		return 0;
+	const char *field = snapshots ? DD_FIELD_SNAPSHOT_COUNT : DD_FIELD_FILESYSTEM_COUNT;
+	const char *prop = snapshots ? "snapshot_limit" : "filesystem_limit";
+	for (int depth = 0; dirobj && depth < DSL_DIR_MAX_DEPTH; depth++) {
+		uint64_t count, limit = UINT64_MAX;
+		int rc = mos_zap_lookup(spa, dirobj, field, &count);
+		if (rc == -ZFUSE_E_NOENT)
+			return 0;	/* counts are not kept from here up */
+		if (rc)
+			return rc;
+		dsl_prop_get_uint64(spa, dirobj, prop, false, &limit, NULL);
+		if (count + delta > limit)
+			return SET_ERROR(-ZFUSE_E_DQUOT);
+		if ((rc = dsl_phys_get(spa, dirobj, DD_OFF_PARENT, &dirobj)) != 0)
 			return rc;
 	}
 	return 0;
@@ -220,6 +344,9 @@ int dsl_dataset_create_child(spa_t *spa, uint64_t parent_dir, const char *name, 
 		rc = dsl_dir_count_adjust(spa, parent_dir, DD_FIELD_FILESYSTEM_COUNT, 1, tx);
 	if (rc == 0)
 		rc = dsl_dataset_create_sync_dd(spa, dd, origin, 0, tx, dsobj);
+	/* A new dir is a leaf: its counts, where they are kept, are 0. */
+	if (rc == 0)
+		rc = dsl_dir_init_new_counts(spa, dd, tx);
 	return rc;
 }
 
@@ -326,6 +453,25 @@ int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const c
 		return rc;
 	if (newparent == dd.parent_obj)
 		return 0;
+	/* dsl_dir_rename_check/sync: the counts the dir carries (itself and
+	 * what is below it) move from one line of ancestors to the other. */
+	if (spa_feature_is_active(spa, "filesystem_limits")) {
+		uint64_t fs = 0, ss = 0;
+		if ((rc = init_fs_ss_count(spa, dirobj, tx, 0)) != 0 ||
+		    (rc = mos_zap_lookup(spa, dirobj, DD_FIELD_FILESYSTEM_COUNT, &fs)) != 0 ||
+		    (rc = mos_zap_lookup(spa, dirobj, DD_FIELD_SNAPSHOT_COUNT, &ss)) != 0)
+			return rc;
+		fs++;
+		if ((rc = dsl_dir_count_adjust(spa, dd.parent_obj, DD_FIELD_FILESYSTEM_COUNT,
+					       -(int64_t)fs, tx)) != 0 ||
+		    (rc = dsl_dir_count_adjust(spa, newparent, DD_FIELD_FILESYSTEM_COUNT,
+					       (int64_t)fs, tx)) != 0 ||
+		    (rc = dsl_dir_count_adjust(spa, dd.parent_obj, DD_FIELD_SNAPSHOT_COUNT,
+					       -(int64_t)ss, tx)) != 0 ||
+		    (rc = dsl_dir_count_adjust(spa, newparent, DD_FIELD_SNAPSHOT_COUNT,
+					       (int64_t)ss, tx)) != 0)
+			return rc;
+	}
 	/* The space moves from one line of ancestors to the other (the
 	 * common ones see both and end where they were). */
 	rc = dsl_dir_diduse_space(spa, dd.parent_obj, DD_USED_CHILD, -(int64_t)dd.used_bytes,
@@ -334,6 +480,13 @@ int dsl_dir_rename_sync(spa_t *spa, uint64_t dirobj, uint64_t newparent, const c
 		rc = dsl_dir_diduse_space(spa, newparent, DD_USED_CHILD, (int64_t)dd.used_bytes,
 					  (int64_t)dd.compressed_bytes,
 					  (int64_t)dd.uncompressed_bytes, tx);
+	/* What its reservation holds unused is charged to the new line. */
+	if (rc == 0 && dd.reserved > dd.used_bytes) {
+		int64_t unused = (int64_t)(dd.reserved - dd.used_bytes);
+		rc = dsl_dir_diduse_space(spa, dd.parent_obj, DD_USED_CHILD_RSRV, -unused, 0, 0, tx);
+		if (rc == 0)
+			rc = dsl_dir_diduse_space(spa, newparent, DD_USED_CHILD_RSRV, unused, 0, 0, tx);
+	}
 	if (rc == 0)
 		rc = dsl_phys_set(spa, dirobj, DD_OFF_PARENT, newparent, tx);
 	return rc;

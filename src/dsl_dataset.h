@@ -43,6 +43,18 @@ int dsl_dataset_relink_prev(struct spa *spa, uint64_t prev, uint64_t from, uint6
 int dsl_dir_count_adjust(struct spa *spa, uint64_t dirobj, const char *field, int64_t delta,
 			 dmu_tx_t *tx);
 
+/* filesystem_limit / snapshot_limit (OpenZFS dsl_dir.c):
+ * dsl_dir_activate_fs_ss_limit activates filesystem_limits and gives the
+ * dir, and the dirs below that have none, their counts
+ * (dsl_dir_init_fs_ss_count); dsl_dir_init_new_counts gives a new dir
+ * counts of 0 when the feature is active; dsl_fs_ss_limit_check answers
+ * ZFUSE_E_DQUOT when delta more filesystems (snapshots) would pass a
+ * limit of the dir or an ancestor that keeps counts (never for root,
+ * who may change the limits, as zfs exempts it). */
+int dsl_dir_activate_fs_ss_limit(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
+int dsl_dir_init_new_counts(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
+int dsl_fs_ss_limit_check(struct spa *spa, uint64_t dirobj, uint64_t delta, bool snapshots);
+
 /* Record in the dir when its snapshots last changed. */
 int dsl_dir_snapshots_changed(struct spa *spa, uint64_t dirobj, dmu_tx_t *tx);
 

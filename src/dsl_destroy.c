@@ -327,6 +327,9 @@ int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
 		rc = dsl_dir_diduse_space(spa, dirobj, DD_USED_HEAD, -(int64_t)dd.used_bytes,
 					  -(int64_t)dd.compressed_bytes,
 					  -(int64_t)dd.uncompressed_bytes, tx);
+	/* dsl_dir_destroy_sync: the reservation goes with the dir. */
+	if (rc == 0 && dd.reserved)
+		rc = dsl_dir_set_reservation_sync_impl(spa, dirobj, 0, tx);
 	if (rc == 0)
 		rc = dsl_deadlist_free(spa, h.deadlist_obj, tx);
 	/* Origin links: the origin snapshot loses a child. */

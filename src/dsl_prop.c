@@ -40,6 +40,7 @@
 #include "dsl_prop.h"
 #include "dsl_bookmark.h"
 #include "dsl_deadlist.h"
+#include "dsl_dataset.h"
 #include "dsl_sync.h"
 #include "dsl_synctask.h"
 #include "metaslab.h"
@@ -51,6 +52,7 @@
 #include "zfeature_write.h"
 #include "zfs_debug.h"
 #include "zfs_prop.h"
+#include "zfs_quota.h"
 #include "zvol.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
@@ -552,8 +554,12 @@ static int prop_value(struct dsctx *c, zfs_prop_t p, bool parsable, struct zfuse
 	case ZFS_PROP_SNAPSHOT_COUNT:
 		if (dsl_zapified_lookup(c->spa, c->dirobj, p == ZFS_PROP_FILESYSTEM_COUNT ?
 					"com.joyent:filesystem_count" : "com.joyent:snapshot_count",
-					&v) == 0)
-			return num(p, v, parsable, out);
+					&v) == 0) {
+			/* zfs get shows kept counts as local */
+			num(p, v, parsable, out);
+			out->source = ZFUSE_SRC_LOCAL;
+			return 0;
+		}
 		num(p, UINT64_MAX, parsable, out);
 		out->source = ZFUSE_SRC_DEFAULT;
 		return 0;
@@ -780,6 +786,8 @@ int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool 
 		   struct zfuse_prop_value *out)
 {
 	spa_t *spa = (spa_t *)pool;
+	if (zfs_prop_userquota(prop) >= 0)
+		return zfs_userquota_get(spa, name, prop, parsable, out);
 	struct dsctx *c = malloc(sizeof(*c));
 	if (!c)
 		return -ZFUSE_E_NOMEM;
@@ -937,17 +945,29 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 				   "greater than available space", c->name);
 		break;
 	}
-	case ZFS_PROP_RESERVATION:
-		if (ch->num != local_uint64(c, d->name, 0))
-			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
-				   "does not account '%s' yet", c->name, d->name);
+	case ZFS_PROP_RESERVATION: {
+		/* dsl_dir_set_reservation_check: the growth of max(used,
+		 * reserved) must fit in what the parent has available, and
+		 * the reservation within the dir's quota. For a dataset yet
+		 * to be made, c is its parent. */
+		uint64_t used = c->new_child ? 0 : c->dd.used_bytes;
+		uint64_t old = c->new_child ? 0 : c->dd.reserved;
+		uint64_t parent = c->new_child ? c->dirobj : c->dd.parent_obj;
+		uint64_t avail = dir_space_available(spa, parent ? parent : c->dirobj, 0);
+		uint64_t grow_to = ch->num > used ? ch->num : used, had = old > used ? old : used;
+		if ((grow_to > had && grow_to - had > avail) ||
+		    (!c->new_child && c->dd.quota && ch->num > c->dd.quota))
+			return bad(spa, -ZFUSE_E_NOSPC, "cannot set property for '%s': size is "
+				   "greater than available space", c->name);
 		break;
+	}
 	case ZFS_PROP_FILESYSTEM_LIMIT:
 	case ZFS_PROP_SNAPSHOT_LIMIT:
-		if (ch->num != UINT64_MAX)
-			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': zfuse "
-				   "does not keep filesystem and snapshot counts ('%s')", c->name,
-				   d->name);
+		/* dsl_dir_actv_fs_ss_limit_check */
+		if (ch->num != UINT64_MAX && !spa_feature_is_enabled(spa, "filesystem_limits"))
+			return bad(spa, -ZFUSE_E_UNSUPPORTED, "cannot set property for '%s': pool "
+				   "and or dataset must be upgraded to set this property or value",
+				   c->name);
 		break;
 	case ZFS_PROP_VOLSIZE:
 	case ZFS_PROP_VERSION:
@@ -965,9 +985,10 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 				   "'%s' for property 'checksum'", c->name, s->value);
 		break;
 	case ZFS_PROP_QUOTA:
-		if (ch->num && ch->num < c->dd.used_bytes)
-			return bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': size is less "
-				   "than current used or reserved space (quota=%s)", c->name, s->value);
+		/* dsl_dir_set_quota_check (ENOSPC in zfs's words) */
+		if (ch->num && (ch->num < c->dd.used_bytes || (!c->new_child && ch->num < c->dd.reserved)))
+			return bad(spa, -ZFUSE_E_NOSPC, "cannot set property for '%s': size is less "
+				   "than current used or reserved space", c->name);
 		break;
 	default:
 		break;
@@ -1048,11 +1069,16 @@ static int apply(struct dsctx *c, const struct change *ch, dmu_tx_t *tx)
 							     tx)) != 0)
 		return rc;
 	if (ch->prop == ZFS_PROP_RESERVATION &&
-	    (rc = dsl_phys_set(spa, c->dirobj, DD_OFF_RESERVED, ch->num, tx)) != 0)
+	    (rc = dsl_dir_set_reservation_sync_impl(spa, c->dirobj, ch->num, tx)) != 0)
 		return rc;
 	if (ch->prop == ZFS_PROP_REFRESERVATION &&
 	    (rc = dsl_refrsrv_adjust(spa, c->dirobj, local_uint64(c, ch->name, 0), ch->num,
 				     c->ds.unique_bytes, c->ds.unique_bytes, tx)) != 0)
+		return rc;
+	/* zfs_prop_set_special: a limit needs the feature active and the
+	 * counts kept from this dir down. */
+	if ((ch->prop == ZFS_PROP_FILESYSTEM_LIMIT || ch->prop == ZFS_PROP_SNAPSHOT_LIMIT) &&
+	    ch->num != UINT64_MAX && (rc = dsl_dir_activate_fs_ss_limit(spa, c->dirobj, tx)) != 0)
 		return rc;
 	if (ch->feature && (rc = activate_below(spa, c->dirobj, ch->name, ch->feature, true, tx,
 						 0)) != 0)
@@ -1100,9 +1126,8 @@ static int set_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 	if (rc == 0 && a->c.type == ZPROP_T_SNAP) {
 		for (size_t i = 0; i < a->nprops && rc == 0; i++)
 			if (!zfs_prop_user(a->props[i].name))
-				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': only "
-					 "user properties can be set on a snapshot ('%s')", a->name,
-					 a->props[i].name);
+				rc = bad(spa, -ZFUSE_E_INVAL, "cannot set property for '%s': this "
+					 "property can not be modified for snapshots", a->name);
 		return rc;
 	}
 	for (size_t i = 0; i < a->nprops && rc == 0; i++)
@@ -1153,10 +1178,43 @@ int dsl_prop_check(spa_t *spa, const char *parent, const struct zfuse_prop_setti
 	return rc;
 }
 
+/* userquota@... settings live in the filesystem's objset (zfs_quota.c):
+ * all are checked first, the others set, then the limits written. */
+static int set_with_userquota(spa_t *spa, const char *name, const struct zfuse_prop_setting *props,
+			      size_t nprops, size_t nuq)
+{
+	if (!spa->writable)
+		return bad(spa, -ZFUSE_E_ROFS, "pool '%s' is read-only", spa->name);
+	struct zfuse_prop_setting *uq = calloc(nprops, sizeof(*uq));
+	struct zfuse_prop_setting *rest = calloc(nprops, sizeof(*rest));
+	int rc = uq && rest ? 0 : SET_ERROR(-ZFUSE_E_NOMEM);
+	size_t nrest = 0;
+	for (size_t i = 0, j = 0; rc == 0 && i < nprops; i++) {
+		if (zfs_prop_userquota(props[i].name) >= 0)
+			uq[j++] = props[i];
+		else
+			rest[nrest++] = props[i];
+	}
+	if (rc == 0)
+		rc = zfs_userquota_set(spa, name, uq, nuq, true);
+	if (rc == 0 && nrest)
+		rc = zfuse_prop_set((zfuse_pool_t *)spa, name, rest, nrest);
+	if (rc == 0)
+		rc = zfs_userquota_set(spa, name, uq, nuq, false);
+	free(uq);
+	free(rest);
+	return rc;
+}
+
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops)
 {
 	spa_t *spa = (spa_t *)pool;
+	size_t nuq = 0;
+	for (size_t i = 0; i < nprops; i++)
+		nuq += zfs_prop_userquota(props[i].name) >= 0;
+	if (nuq)
+		return set_with_userquota(spa, name, props, nprops, nuq);
 	/* volsize lives in the volume's objset, not in the DSL (zvol.c). */
 	for (size_t i = 0; i < nprops; i++) {
 		if (strcmp(props[i].name, "volsize") != 0)

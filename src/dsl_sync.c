@@ -15,6 +15,11 @@
  * unique bytes or of R moves that charge (dsl_refrsrv_adjust), which is
  * what OpenZFS's parent_delta and the refreservation code of snapshot,
  * destroy and rollback add up to.
+ *
+ * A dir's reservation (dd_reserved) is charged to its parent whole: the
+ * parent sees max(used, reserved), the unused part as CHILD_RSRV, so a
+ * change of a reserved dir's used bytes reaches its ancestors only where
+ * it passes the reservation (parent_delta).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,9 +143,26 @@ static void add64(uint8_t *p, int64_t delta)
 	put_le64(p, (uint64_t)((int64_t)le64(p) + delta));
 }
 
+/* parent_delta: what a change of a dir's used bytes changes in its
+ * parent's, a reservation being charged there whole until it is used. */
+static int64_t parent_delta(uint64_t reserved, uint64_t used, int64_t delta)
+{
+	if (reserved == 0)
+		return delta;
+	uint64_t before = used > reserved ? used : reserved;
+	uint64_t after = (uint64_t)((int64_t)used + delta);
+	after = after > reserved ? after : reserved;
+	return (int64_t)(after - before);
+}
+
 int dsl_dir_diduse_space(spa_t *spa, uint64_t dirobj, int which, int64_t used, int64_t comp,
 			 int64_t uncomp, dmu_tx_t *tx)
 {
+	/* Above the first dir, what a child charges its parent splits into
+	 * CHILD (the child's own change, tonew) and CHILD_RSRV (the part
+	 * of it its reservation already held), as
+	 * dsl_dir_diduse_transfer_space does. */
+	int64_t tonew = used;
 	for (int depth = 0; dirobj && depth < DSL_DIR_MAX_DEPTH; depth++) {
 		dnode_t dn;
 		int rc = dnode_hold_dirty(spa->mos, dirobj, tx, &dn);
@@ -152,16 +174,40 @@ int dsl_dir_diduse_space(spa_t *spa, uint64_t dirobj, int which, int64_t used, i
 			dnode_rele(&dn);
 			return SET_ERROR(-ZFUSE_E_CORRUPT);
 		}
+		int64_t accounted = parent_delta(le64(dd + DD_OFF_RESERVED), le64(dd + DD_OFF_USED),
+						 used);
 		add64(dd + DD_OFF_USED, used);
 		add64(dd + DD_OFF_COMPRESSED, comp);
 		add64(dd + DD_OFF_UNCOMPRESSED, uncomp);
-		if (le64(dd + DD_OFF_FLAGS) & DD_FLAG_USED_BREAKDOWN)
+		if ((le64(dd + DD_OFF_FLAGS) & DD_FLAG_USED_BREAKDOWN) && depth == 0) {
 			add64(dd + DD_OFF_BREAKDOWN + 8 * (uint64_t)which, used);
+		} else if (le64(dd + DD_OFF_FLAGS) & DD_FLAG_USED_BREAKDOWN) {
+			add64(dd + DD_OFF_BREAKDOWN + 8 * DD_USED_CHILD_RSRV, used - tonew);
+			add64(dd + DD_OFF_BREAKDOWN + 8 * DD_USED_CHILD, tonew);
+		}
 		dirobj = le64(dd + DD_OFF_PARENT);
-		which = DD_USED_CHILD;
+		tonew = used;
+		used = accounted;
 		dnode_rele(&dn);
+		if (used == 0 && comp == 0 && uncomp == 0 && tonew == 0)
+			break;
 	}
 	return 0;
+}
+
+int dsl_dir_set_reservation_sync_impl(spa_t *spa, uint64_t dirobj, uint64_t value, dmu_tx_t *tx)
+{
+	dsl_dir_phys_t dd;
+	int rc = dsl_dir_read(spa, dirobj, &dd);
+	if (rc)
+		return rc;
+	uint64_t used = dd.used_bytes;
+	int64_t delta = (int64_t)(used > value ? used : value) -
+			(int64_t)(used > dd.reserved ? used : dd.reserved);
+	if ((rc = dsl_phys_set(spa, dirobj, DD_OFF_RESERVED, value, tx)) != 0)
+		return rc;
+	return dd.parent_obj && delta ? dsl_dir_diduse_space(spa, dd.parent_obj, DD_USED_CHILD_RSRV,
+							     delta, 0, 0, tx) : 0;
 }
 
 int dsl_dir_transfer_space(spa_t *spa, uint64_t dirobj, int64_t delta, int from, int to,

@@ -48,9 +48,17 @@ int dsl_dataset_sync_done(struct spa *spa, const struct dsl_acct *a, const blkpt
 			  dmu_tx_t *tx);
 /* Charge MOS block deltas to $MOS (and the root dir as CHILD). */
 /* dsl_dir_diduse_space: charge dir's `which` (DD_USED_*) and total, and
- * each ancestor's CHILD and total, with the deltas. */
+ * each ancestor's CHILD and total, with the deltas; an ancestor's
+ * reservation absorbs what it still holds unused (parent_delta: its
+ * parent sees max(used, reserved) change, the difference moving between
+ * CHILD and CHILD_RSRV). */
 int dsl_dir_diduse_space(struct spa *spa, uint64_t dirobj, int which, int64_t used, int64_t comp,
 			 int64_t uncomp, dmu_tx_t *tx);
+/* dsl_dir_set_reservation_sync_impl: dd_reserved becomes value and the
+ * parent's CHILD_RSRV (and total, and above) follows the change of
+ * max(used, reserved). */
+int dsl_dir_set_reservation_sync_impl(struct spa *spa, uint64_t dirobj, uint64_t value,
+				      dmu_tx_t *tx);
 /* Move delta bytes of dir's breakdown from `from` to `to` (total unchanged). */
 int dsl_dir_transfer_space(struct spa *spa, uint64_t dirobj, int64_t delta, int from, int to,
 			   dmu_tx_t *tx);

@@ -21,6 +21,7 @@
 #include "dsl_bookmark.h"
 #include "dsl_dataset.h"
 #include "dsl_deadlist.h"
+#include "zfeature_write.h"
 #include "dsl_destroy.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
@@ -166,6 +167,11 @@ static int snapshot_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 		}
 		if (rc != -ZFUSE_E_NOENT)
 			return rc;
+		if ((rc = dsl_fs_ss_limit_check(spa, dir, 1, true)) != 0) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create snapshot '%s@%s': out of space",
+				a->names[i].ds, a->names[i].snap);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -253,7 +259,9 @@ static int create_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 			a->name.ds);
 		return SET_ERROR(-ZFUSE_E_INVAL);
 	}
-	return 0;
+	if ((rc = dsl_fs_ss_limit_check(spa, a->parent_dir, 1, false)) != 0)
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': out of space", a->name.ds);
+	return rc;
 }
 
 /* zfs_fill_zplprops: a new filesystem inherits its parent's
@@ -306,6 +314,11 @@ static int create_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
 			rc = dsl_dataset_activate_feature(spa, dsobj, "large_blocks", tx);
 	} else if (rc == 0) {
 		rc = zpl_create_fs(os, &a->zpl, tx);
+		dmu_objset_new_id_accounting(os);
+		if (rc == 0 && spa_feature_is_enabled(spa, "userobj_accounting"))
+			rc = dsl_dataset_activate_feature(spa, dsobj, "userobj_accounting", tx);
+		if (rc == 0 && spa_feature_is_enabled(spa, "project_quota"))
+			rc = dsl_dataset_activate_feature(spa, dsobj, "project_quota", tx);
 	}
 	if (rc == 0)
 		rc = txg_sync_new_objset(spa, os, tx);

@@ -294,6 +294,21 @@ int zfs_prop_lookup(const char *name)
 	return -1;
 }
 
+const char *const zfs_userquota_prop_prefixes[ZFS_NUM_USERQUOTA_PROPS] = {
+	"userused@", "userquota@", "groupused@", "groupquota@", "userobjused@", "userobjquota@",
+	"groupobjused@", "groupobjquota@", "projectused@", "projectquota@", "projectobjused@",
+	"projectobjquota@",
+};
+
+int zfs_prop_userquota(const char *name)
+{
+	for (int t = 0; t < ZFS_NUM_USERQUOTA_PROPS; t++)
+		if (strncmp(name, zfs_userquota_prop_prefixes[t],
+			    strlen(zfs_userquota_prop_prefixes[t])) == 0)
+			return t;
+	return -1;
+}
+
 bool zfs_prop_user(const char *name)
 {
 	bool sep = false;
@@ -524,8 +539,9 @@ bool zfs_prop_parse(zfs_prop_t p, const char *value, uint64_t *num, const char *
 		*num = d->fmt == ZPROP_FMT_LIMIT ? UINT64_MAX : 0;
 		return true;
 	}
+	/* zfs_nicestrtonum's words (zfs 2.3.2: "bad numeric value '-1'") */
 	if (!zfs_parse_size(value, num))
-		return fail(err, errcap, "bad numeric value '%s' for property '%s'", value, d->name);
+		return fail(err, errcap, "bad numeric value '%s'%s", value, "");
 	if (p == ZFS_PROP_RECORDSIZE && (!is_pow2(*num) || *num < 512 || *num > (16ULL << 20)))
 		return fail(err, errcap, "bad value '%s' for property '%s': must be a power of 2 "
 			    "from 512B to 16M", value, d->name);

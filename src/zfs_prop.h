@@ -104,6 +104,30 @@ bool zfs_prop_user(const char *name);
 /* "written@SNAP" or "written#BOOKMARK" (zfs_prop_written). */
 bool zfs_prop_written(const char *name);
 
+/*
+ * The {user,group,project}{used,quota,objused,objquota}@ID properties
+ * (zfs_userquota_prop_t order): they live in the filesystem's objset, not
+ * in the DSL (zfs_quota.c). zfs_prop_userquota gives the type of a name
+ * with one of the prefixes, -1 otherwise (any ID text: zfs decodes it
+ * later).
+ */
+enum zfs_userquota_prop {
+	ZFS_PROP_USERUSED, ZFS_PROP_USERQUOTA, ZFS_PROP_GROUPUSED, ZFS_PROP_GROUPQUOTA,
+	ZFS_PROP_USEROBJUSED, ZFS_PROP_USEROBJQUOTA, ZFS_PROP_GROUPOBJUSED,
+	ZFS_PROP_GROUPOBJQUOTA, ZFS_PROP_PROJECTUSED, ZFS_PROP_PROJECTQUOTA,
+	ZFS_PROP_PROJECTOBJUSED, ZFS_PROP_PROJECTOBJQUOTA, ZFS_NUM_USERQUOTA_PROPS
+};
+extern const char *const zfs_userquota_prop_prefixes[ZFS_NUM_USERQUOTA_PROPS];
+int zfs_prop_userquota(const char *name);
+/* A limit (settable), not a used figure. */
+static inline bool zfs_userquota_is_limit(int t) { return t % 2 == 1; }
+/* Counts objects, not bytes. */
+static inline bool zfs_userquota_is_obj(int t)
+{
+	return (t >= ZFS_PROP_USEROBJUSED && t <= ZFS_PROP_GROUPOBJQUOTA) ||
+	       t >= ZFS_PROP_PROJECTOBJUSED;
+}
+
 /* Index value <-> name (the first name of a value). */
 bool zfs_prop_index_value(zfs_prop_t p, const char *name, uint64_t *value);
 const char *zfs_prop_index_name(zfs_prop_t p, uint64_t value);

@@ -51,6 +51,7 @@
 #include "zpl_impl.h"
 #include "dsl_quota.h"
 #include "zpl_write.h"
+#include "zfs_quota.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
 #include "zfs_debug.h"
@@ -677,6 +678,10 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 	}
 	if (!S_ISDIR(a.mode) && (a.mode & S_ISGID) && uid != 0 && a.gid != gid)
 		a.mode &= ~(uint64_t)S_ISGID;
+	/* zfs_acl_ids_overquota: the new node's ids, bytes and objects. */
+	if ((rc = zfs_id_overquota(fs->os, a.uid, a.gid,
+				   (d.flags & ZFS_PROJINHERIT) ? d.projid : 0, true)) != 0)
+		goto out_d;
 	if ((rc = zplw_mknode(fs, &d, &a, &tx, now, &n)) != 0)
 		goto out_d;
 	if (target) {

@@ -20,6 +20,7 @@
 #include "zpl_impl.h"
 #include "dsl_quota.h"
 #include "zpl_write.h"
+#include "zfs_quota.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
 
@@ -118,7 +119,10 @@ ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, u
 		rc = zplw_op_begin(fs, ino, zplw_load_regular, &tx, now, &n);
 	if (rc)
 		return rc;
-	rc = zplw_write_locked(fs, &n, buf, len, off, &tx, now);
+	/* zfs_write: the file's owner, group and project, not the writer. */
+	rc = zfs_id_overquota(fs->os, n.uid, n.gid, n.projid, false);
+	if (rc == 0)
+		rc = zplw_write_locked(fs, &n, buf, len, off, &tx, now);
 	zplw_wnode_free(&n);
 	rc = zplw_wend(fs, &tx, rc);
 	return rc ? rc : (ssize_t)len;
@@ -174,6 +178,13 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 		if ((rc = zplw_wset(fs, &n, ZPL_MODE, n.mode)) != 0 || (rc = set_mode_acl(fs, &n)) != 0)
 			goto out;
 	}
+	/* zfs_setattr: a new owner or group over its quota gets nothing more. */
+	if ((v & ZFUSE_SET_UID) && attr->uid != n.uid &&
+	    (rc = zfs_id_overquota_one(fs->os, false, attr->uid)) != 0)
+		goto out;
+	if ((v & ZFUSE_SET_GID) && attr->gid != n.gid &&
+	    (rc = zfs_id_overquota_one(fs->os, true, attr->gid)) != 0)
+		goto out;
 	if ((v & ZFUSE_SET_UID) && (rc = zplw_wset(fs, &n, ZPL_UID, attr->uid)) != 0)
 		goto out;
 	if ((v & ZFUSE_SET_GID) && (rc = zplw_wset(fs, &n, ZPL_GID, attr->gid)) != 0)

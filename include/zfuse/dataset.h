@@ -230,8 +230,12 @@ struct zfuse_prop_value {
  * that is not a clone) gives "-" with ZFUSE_SRC_NONE, as zfs get prints
  * it. Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_INVAL (no such
  * property, or not one of this dataset type), ZFUSE_E_NODATA (a user
- * property that is not set). userquota@... properties are not provided
- * yet (ZFUSE_E_INVAL).
+ * property that is not set). userquota@ID, groupquota@ID, projectquota@ID,
+ * the *objquota@ID ones and the userused@ID ... projectobjused@ID figures
+ * come from the filesystem's quota and used ZAPs, source ZFUSE_SRC_LOCAL,
+ * "none" for no limit; "-" (ZFUSE_SRC_NONE) where zfs get prints it (an
+ * id that is neither a name nor a number, figures the pool does not keep).
+ * zfuse_prop_iter does not list them, as zfs get all does not.
  */
 int zfuse_prop_get(zfuse_pool_t *pool, const char *name, const char *prop, bool parsable,
 		   struct zfuse_prop_value *out);
@@ -256,12 +260,17 @@ int zfuse_prop_iter(zfuse_pool_t *pool, const char *name, bool parsable,
  * new end; a refreservation that equals the old size's reservation (a
  * volume made without -s) is moved to the new size's unless refreservation
  * is set in the same call. The DSL properties are set first, then the size
- * (two txgs). refreservation is accounted as OpenZFS does; reservation
- * cannot be changed yet.
+ * (two txgs). refreservation and reservation are accounted as OpenZFS
+ * does; filesystem_limit / snapshot_limit activate filesystem_limits and
+ * start the counts. userquota@ID ... projectobjquota@ID settings are
+ * checked with the others, the others set, then the limits written in the
+ * filesystem's objset (an ID is a user or group name, else a number).
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (unknown property, bad value, a
- * read-only or creation-only property, a bad volsize), ZFUSE_E_UNSUPPORTED
- * (a value this pool's features do not allow; reservation),
- * ZFUSE_E_NOSPC (a refreservation larger than the space available).
+ * read-only or creation-only property, a bad volsize, any property but a
+ * user one on a snapshot, an id that does not decode), ZFUSE_E_UNSUPPORTED
+ * (a value this pool's features do not allow), ZFUSE_E_NOSPC (a
+ * refreservation or reservation larger than the space available, a quota
+ * below what is used or reserved).
  */
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops);
