@@ -122,8 +122,10 @@ START_TEST(set_follows_open_fs)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_int_eq(zfuse_prop_set(pool, "ptest", bad[i], 2), -ZFUSE_E_INVAL);
 	get(pool, "copies", false, "2", ZFUSE_SRC_LOCAL);
-	const struct zfuse_prop_setting resv[] = { { "reservation", "1M" } };
-	ck_assert_int_eq(zfuse_prop_set(pool, "ptest", resv, 1), -ZFUSE_E_UNSUPPORTED);
+	const struct zfuse_prop_setting resv[] = { { "reservation", "1M" } }, noresv[] = { { "reservation", "none" } };
+	ck_assert_int_eq(zfuse_prop_set(pool, "ptest", resv, 1), 0);
+	get(pool, "reservation", false, "1M", ZFUSE_SRC_LOCAL);
+	ck_assert_int_eq(zfuse_prop_set(pool, "ptest", noresv, 1), 0);
 	struct zfuse_prop_value v;
 	ck_assert_int_eq(zfuse_prop_get(pool, "ptest", "nosuch:x", false, &v), -ZFUSE_E_NODATA);
 	ck_assert_int_eq(zfuse_prop_get(pool, "ptest", "nosuch", false, &v), -ZFUSE_E_INVAL);
