@@ -26,7 +26,7 @@
 
 static const char *const whats[] = {
 	"labels", "uberblocks", "pool", "datasets", "objects", "object", "block", "cat", "extract",
-	"verify", NULL,
+	"verify", "zil", NULL,
 };
 
 void cmd_inspect_usage(FILE *out)
@@ -44,7 +44,8 @@ void cmd_inspect_usage(FILE *out)
 	      "  cat DATASET[@SNAP] PATH      write a file's contents to stdout\n"
 "  cat VOLUME                   write a volume's (zvol's) contents to stdout\n"
 	      "  extract DATASET[@SNAP] PATH DEST  copy a file or tree out, metadata kept\n"
-	      "  verify                       read and check every block and the space maps\n",
+	      "  verify                       read and check every block and the space maps\n"
+	      "  zil DATASET                  its intent log: header, blocks, records decoded\n",
 	      out);
 }
 
@@ -426,6 +427,8 @@ int cmd_inspect(int argc, char **argv)
 		rc = zfuse_inspect_objects(pool, args[0], &o);
 	} else if (!strcmp(what, "object") && rest == 2) {
 		rc = zfuse_inspect_object(pool, args[0], args[1], &o);
+	} else if (!strcmp(what, "zil") && rest == 1) {
+		rc = zfuse_inspect_zil(pool, args[0], &o);
 	} else if (!strcmp(what, "block") && rest == 1) {
 		rc = zfuse_inspect_block(pool, args[0], &o);
 	} else if (!strcmp(what, "cat") || !strcmp(what, "extract")) {
