@@ -1,0 +1,129 @@
+#!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
+# zil-oracle.sh ZFUSE — crash images made by OpenZFS itself, replayed by
+# zfuse. In the VM a pool gets two sync=always datasets (a: logbias=latency,
+# b: logbias=throughput with dnodesize=auto), a synced baseline, then a
+# workload of every record type Linux writes (creates, mkdir, symlink, hard
+# link, renames within and across directories and over a file, unlink,
+# rmdir, truncate down and up, chmod, chown, utimes, SA xattr set and
+# removal, fifo, device node, 1 MiB writes (indirect), 4 KiB and 16 KiB
+# writes, an overwrite past a truncated end, hole punch, chattr) with the
+# txg timeout raised so that nothing syncs; the image is copied while the
+# pool is live (a power cut after the last fsync). OpenZFS imports one copy
+# (its own replay); zfuse mounts another read-write: its tree must be what
+# the writer saw and what OpenZFS's replay shows (mtimes of replayed
+# changes aside), zdb -bcc clean; then OpenZFS imports zfuse's result,
+# shows the same tree and scrubs it without errors.
+set -uo pipefail
+ZFUSE=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib.sh"
+require qemu zdb root fuse
+work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-zil-oracle.XXXXXX")
+mnt=$work/mnt
+mkdir -p "$mnt" "$work/o1/crash" "$work/o1/oz" "$work/z" "$work/o2/z"
+trap 'mountpoint -q "$mnt" && "$ZFUSE" unmount "$mnt"; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fail=0
+cp "$SHARED/oracle/manifest.sh" "$work/o1/" && cp "$SHARED/oracle/manifest.sh" "$work/o2/"
+
+cat > "$work/o1/job.sh" <<'X'
+set -u
+echo 3600 > /sys/module/zfs/parameters/zfs_txg_timeout
+truncate -s 512M /tmp/zp.img
+zpool create -o ashift=12 -O atime=off -O xattr=sa zp /tmp/zp.img || exit 1
+zfs create -o sync=always zp/a
+zfs create -o sync=always -o logbias=throughput -o dnodesize=auto zp/b
+for d in a b; do
+	r=/zp/$d
+	mkdir -p $r/old/sub $r/old/emptydir
+	dd if=/dev/urandom of=$r/old/big bs=128k count=4 2>/dev/null
+	echo synced > $r/old/s1; echo synced2 > $r/old/s2; echo gone > $r/old/gone; echo x > $r/old/over
+	setfattr -n user.keep -v 1 $r/old/s1
+done
+zpool sync zp
+sleep 1
+tail -2 /proc/spl/kstat/zfs/zp/txgs
+for d in a b; do
+	r=/zp/$d
+	echo in-log > $r/new1
+	mkdir $r/nd; mkdir $r/nd/deep
+	echo hello > $r/nd/deep/f
+	ln -s ../new1 $r/nd/link
+	ln $r/new1 $r/nd/hard
+	mv $r/old/s2 $r/nd/s2moved
+	mv -f $r/old/s1 $r/old/over
+	rm $r/old/gone
+	rmdir $r/old/emptydir
+	truncate -s 100 $r/old/big
+	dd if=/dev/urandom of=$r/old/big bs=4k count=1 seek=16 conv=notrunc 2>/dev/null
+	truncate -s 300000 $r/nd/deep/f
+	chmod 0600 $r/new1
+	chown 1000:2000 $r/nd/hard
+	touch -d '2001-02-03 04:05:06' $r/nd/s2moved
+	setfattr -n user.new -v logged $r/new1
+	setfattr -x user.keep $r/old/over
+	mkfifo $r/fifo
+	mknod $r/null c 1 3
+	dd if=/dev/urandom of=$r/large bs=128k count=8 2>/dev/null
+	dd if=/dev/urandom of=$r/small bs=4k count=1 2>/dev/null
+	dd if=/dev/urandom of=$r/mid bs=16k count=1 2>/dev/null
+	printf 'tiny' > $r/tiny
+	fallocate -p -o 4096 -l 8192 $r/large 2>/dev/null || echo "no fallocate"
+	chattr +d $r/small 2>/dev/null || echo "no chattr"
+	echo t > $r/tmpf; rm $r/tmpf
+	mkdir $r/tmpd; rmdir $r/tmpd
+	mv $r/nd/deep $r/deep2
+done
+/host/manifest.sh /zp > /host/writer.tsv
+tail -2 /proc/spl/kstat/zfs/zp/txgs
+cp --sparse=always /tmp/zp.img /host/crash/zp.img
+cp --sparse=always /tmp/zp.img /host/oz/zp.img
+zpool export -f zp
+zpool import -d /host/oz -f zp || exit 1
+/host/manifest.sh /zp > /host/oz-after.tsv
+zpool export -f zp
+X
+oracle "$work/o1" || exit 1
+grep -v "^$" "$work/o1/oracle.out" | tail -8
+img=$work/z/zp.img
+cp --sparse=always "$work/o1/crash/zp.img" "$img"
+for ds in a b; do
+	n=$("$ZFUSE" inspect --json "$img" zil zp/$ds | python3 -c "import json,sys; print(len(json.load(sys.stdin)['records']))")
+	[ "${n:-0}" -gt 40 ] && ok "crash image: zp/$ds's log holds $n records" || notok "crash image: zp/$ds's log holds ${n:-no} records"
+done
+"$ZFUSE" inspect "$img" zil zp/b | grep -q "form: indirect" && ok "zp/b logged indirect writes" || notok "zp/b has no indirect writes"
+"$ZFUSE" inspect "$img" zil zp/b | grep -q "dnode_slots: 2" && ok "zp/b logged 2-slot creates" || notok "zp/b has no 2-slot creates"
+
+nomtime() { awk -F'\t' -v OFS='\t' 'NF >= 7 { $7 = "" } { print }'; }
+noblocks() { awk -F'\t' -v OFS='\t' 'NF >= 10 { $7 = ""; $10 = "" } { print }'; }
+if mount_bg "$ZFUSE" "$work/mount.log" "$mnt" -o rw "$img"; then
+	for _ in $(seq 1 100); do mountpoint -q "$mnt/b" && break; sleep 0.1; done
+	"$SHARED/oracle/manifest.sh" "$mnt" > "$work/zfuse.tsv"
+	"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
+	grep -i "replay\|claim" "$work/mount.log"
+	diff <(noblocks < "$work/o1/writer.tsv") <(noblocks < "$work/zfuse.tsv") > "$work/d1" &&
+		ok "zfuse's replay shows what the writer saw (mtime, st_blocks aside)" ||
+		{ notok "zfuse's replay differs from the writer's view (< writer, > zfuse)"; cat "$work/d1"; }
+	diff <(nomtime < "$work/o1/oz-after.tsv") <(nomtime < "$work/zfuse.tsv") > "$work/d2" &&
+		ok "zfuse's replay shows what OpenZFS's replay shows (mtime aside)" ||
+		{ notok "zfuse's replay differs from OpenZFS's (< OpenZFS, > zfuse)"; cat "$work/d2"; }
+else
+	notok "zfuse mount of the crash image"; tail "$work/mount.log"
+fi
+zdb_bcc "$work/z" zp "$work/zdb.out" && ok "zdb -bcc clean after zfuse's replay" || { notok "zdb -bcc after replay"; tail -20 "$work/zdb.out"; }
+
+cp --sparse=always "$img" "$work/o2/z/zp.img"
+cat > "$work/o2/job.sh" <<'X'
+zpool import -d /host/z -f zp || exit 1
+/host/manifest.sh /zp > /host/oz.tsv
+zpool scrub -w zp
+zpool status -v zp > /host/status.txt
+for d in a b; do zdb -ivv zp/$d | grep -c "TX_" ; done
+zpool export -f zp
+X
+oracle "$work/o2" || exit 1
+diff "$work/zfuse.tsv" "$work/o2/oz.tsv" > "$work/d3" && ok "OpenZFS reads zfuse's result as zfuse shows it" ||
+	{ notok "OpenZFS shows another tree (< zfuse, > OpenZFS)"; cat "$work/d3"; }
+grep -q "with 0 errors" "$work/o2/status.txt" && grep -q "No known data errors" "$work/o2/status.txt" &&
+	ok "scrub of zfuse's result: 0 errors" || { notok "scrub"; cat "$work/o2/status.txt"; }
+exit $fail
