@@ -225,8 +225,7 @@ static int apply_xvattr(zfuse_fs_t *fs, uint64_t obj, const uint8_t *x)
 		int64_t t[2] = { (int64_t)le64(x + 24), (int64_t)le64(x + 32) };
 		rc = sa_attrs_set_time(fs->w->sat, &n.sa, ZPL_CRTIME, t);
 	}
-	if (rc == 0)
-		rc = zplw_wset(fs, &n, ZPL_FLAGS, flags);
+	n.flags = flags;	/* zplw_wtouch writes FLAGS from it */
 	if (rc == 0)
 		rc = zplw_wtouch(fs, &n, TS_CTIME, now);
 	if (rc == 0)
