@@ -272,8 +272,8 @@ bool dsl_dataset_writable(spa_t *spa, uint64_t dsobj, char *why, size_t cap)
 		bool records = os->type != DMU_OST_ZFS && zil_has_records(spa, os);
 		objset_close(os);
 		if (records) {
-			snprintf(why, cap, "its intent log holds records that zfuse does not replay for "
-				 "volumes yet (let OpenZFS import the pool once)");
+			snprintf(why, cap, "its intent log holds records zfuse could not replay "
+				 "(let OpenZFS import the pool once)");
 			return false;
 		}
 	}

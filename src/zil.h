@@ -116,5 +116,9 @@ int zil_claim_all(struct spa *spa, char *why, size_t cap);
  */
 struct zfuse_fs;
 int zil_replay(struct zfuse_fs *fs, char *why, size_t cap);
+/* The same for a volume (zvol_replay_vector: writes and truncates), at
+ * its first writable open; os is the held objset. */
+int zil_replay_volume(struct spa *spa, objset_t *os, uint64_t dsobj, const char *name, char *why,
+		      size_t cap);
 
 #endif

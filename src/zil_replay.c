@@ -576,9 +576,9 @@ static int saxattr_sync(spa_t *spa, void *arg, dmu_tx_t *tx)
 	return rc ? rc : spa_feature_decr(spa, fi->name, tx);
 }
 
-static int destroy_log(zfuse_fs_t *fs, const zil_header_t *zh)
+static int destroy_log(spa_t *spa, objset_t *os, uint64_t dsobj, const char *name,
+		       const zil_header_t *zh)
 {
-	spa_t *spa = fs->spa;
 	dmu_tx_t tx;
 	int rc = dmu_tx_begin(spa, &tx);
 	if (rc)
@@ -589,19 +589,19 @@ static int destroy_log(zfuse_fs_t *fs, const zil_header_t *zh)
 	free(d.seen);
 	zil_header_t zero;
 	memset(&zero, 0, sizeof(zero));
-	zil_header_put(fs->os, &zero);
+	zil_header_put(os, &zero);
 	dmu_tx_commit(&tx);
-	spa_log(spa, ZFUSE_LOG_INFO, "%s: intent log destroyed (%llu blocks freed)", fs->name,
+	spa_log(spa, ZFUSE_LOG_INFO, "%s: intent log destroyed (%llu blocks freed)", name,
 		(unsigned long long)end.blk_count);
-	struct saxattr_arg a = { fs->dsobj };
+	struct saxattr_arg a = { dsobj };
 	return dsl_sync_task(spa, saxattr_check, saxattr_sync, &a);
 }
 
 /* zil_destroy(keep_first): the same first block, a new chain identity. */
-static int reset_keep_first(zfuse_fs_t *fs, const zil_header_t *zh)
+static int reset_keep_first(spa_t *spa, objset_t *os, uint64_t dsobj, const zil_header_t *zh)
 {
 	dmu_tx_t tx;
-	int rc = dmu_tx_begin(fs->spa, &tx);
+	int rc = dmu_tx_begin(spa, &tx);
 	if (rc)
 		return rc;
 	zil_header_t n;
@@ -609,11 +609,29 @@ static int reset_keep_first(zfuse_fs_t *fs, const zil_header_t *zh)
 	n.log = zh->log;
 	n.log.blk_cksum.zc_word[ZIL_ZC_GUID_0] = dsl_random64();
 	n.log.blk_cksum.zc_word[ZIL_ZC_GUID_1] = dsl_random64();
-	n.log.blk_cksum.zc_word[ZIL_ZC_OBJSET] = fs->dsobj;
+	n.log.blk_cksum.zc_word[ZIL_ZC_OBJSET] = dsobj;
 	n.log.blk_cksum.zc_word[ZIL_ZC_SEQ] = 1;
-	zil_header_put(fs->os, &n);
+	zil_header_put(os, &n);
 	dmu_tx_commit(&tx);
-	return txg_sync_now(fs->spa);
+	return txg_sync_now(spa);
+}
+
+/* The claimed header of os, the claim on disk first; 1: nothing to do. */
+static int replay_start(spa_t *spa, objset_t *os, uint64_t dsobj, zil_header_t *zh)
+{
+	spa_enter_read(spa);
+	zil_header_get(os, zh);
+	spa_exit(spa);
+	if (bp_is_hole(&zh->log) || zh->claim_txg == 0)
+		return 1;
+	int rc;
+	if (zh->claim_txg > spa->ub.ub_txg && (rc = txg_sync_now(spa)) != 0)
+		return rc;
+	if (!(zh->flags & ZIL_REPLAY_NEEDED)) {
+		rc = reset_keep_first(spa, os, dsobj, zh);
+		return rc ? rc : 1;
+	}
+	return 0;
 }
 
 /* ---- the replay --------------------------------------------------------------------- */
@@ -622,16 +640,9 @@ int zil_replay(zfuse_fs_t *fs, char *why, size_t cap)
 {
 	spa_t *spa = fs->spa;
 	zil_header_t zh;
-	spa_enter_read(spa);
-	zil_header_get(fs->os, &zh);
-	spa_exit(spa);
-	if (bp_is_hole(&zh.log) || zh.claim_txg == 0)
-		return 0;
-	int rc;
-	if (zh.claim_txg > spa->ub.ub_txg && (rc = txg_sync_now(spa)) != 0)
-		return rc;
-	if (!(zh.flags & ZIL_REPLAY_NEEDED))
-		return reset_keep_first(fs, &zh);
+	int rc = replay_start(spa, fs->os, fs->dsobj, &zh);
+	if (rc)
+		return rc == 1 ? 0 : rc;
 	struct recs r = { 0 };
 	struct zil_parse_end end;
 	spa_enter_read(spa);
@@ -680,7 +691,106 @@ int zil_replay(zfuse_fs_t *fs, char *why, size_t cap)
 		spa_log(spa, ZFUSE_LOG_WARN, "%s: the intent log ends at a damaged block after record "
 			"%" PRIu64, fs->name, end.lr_seq);
 	spa_log(spa, ZFUSE_LOG_INFO, "%s: replayed %" PRIu64 " intent log records", fs->name, replayed);
-	if ((rc = destroy_log(fs, &zh)) != 0) {
+	if ((rc = destroy_log(spa, fs->os, fs->dsobj, fs->name, &zh)) != 0) {
+		snprintf(why, cap, "its replayed intent log could not be destroyed (%s)", zfuse_strerror(rc));
+		return -ZFUSE_E_ROFS;
+	}
+	return 0;
+}
+
+/* ---- volumes (zvol_replay_vector) ------------------------------------------------------ */
+
+#define ZVOL_OBJ 1
+
+static int volume_record(spa_t *spa, objset_t *os, const uint8_t *lr)
+{
+	uint64_t t = rd(lr, 0) & ~TX_CI, off = rd(lr, 40), len = rd(lr, 48);
+	dmu_tx_t tx;
+	int rc;
+	if (t == TX_TRUNCATE) {
+		if ((rc = dmu_tx_begin(spa, &tx)) != 0)
+			return rc;
+		rc = dmu_free_range(os, ZVOL_OBJ, off, len, &tx);
+	} else {
+		const uint8_t *data = lr + LR_WRITE_SIZE;
+		uint8_t *block = NULL;
+		if (rd(lr, 8) == LR_WRITE_SIZE) {
+			/* Indirect: the whole block of the record's bp. */
+			blkptr_t bp;
+			bp_load(&bp, lr + 64);
+			uint64_t bsize = bp_get_lsize(&bp);
+			if (bsize == 0 || bsize > SPA_MAXBLOCKSIZE || !(block = calloc(1, bsize)))
+				return bsize ? -ZFUSE_E_NOMEM : SET_ERROR(-ZFUSE_E_CORRUPT);
+			if (!bp_is_hole(&bp)) {
+				arc_buf_t *b;
+				if ((rc = arc_read(spa, &bp, &b)) != 0) {
+					free(block);
+					return rc;
+				}
+				memcpy(block, b->data, b->size < bsize ? b->size : bsize);
+				arc_release(spa, b);
+			}
+			off -= off % bsize;
+			len = bsize;
+			data = block;
+		}
+		if ((rc = dmu_tx_begin(spa, &tx)) != 0) {
+			free(block);
+			return rc;
+		}
+		rc = dmu_write(os, ZVOL_OBJ, off, len, data, &tx);
+		free(block);
+	}
+	if (rc == 0) {
+		zil_header_t zh;
+		zil_header_get(os, &zh);
+		zh.replay_seq = rd(lr, 24);
+		zil_header_put(os, &zh);
+	}
+	dmu_tx_commit(&tx);
+	return rc;
+}
+
+int zil_replay_volume(spa_t *spa, objset_t *os, uint64_t dsobj, const char *name, char *why,
+		      size_t cap)
+{
+	zil_header_t zh;
+	int rc = replay_start(spa, os, dsobj, &zh);
+	if (rc)
+		return rc == 1 ? 0 : rc;
+	struct recs r = { 0 };
+	struct zil_parse_end end;
+	spa_enter_read(spa);
+	rc = zil_parse(spa, &zh, NULL, collect_rec, &r, &end);
+	spa_exit(spa);
+	for (size_t i = 0; rc == 0 && i < r.n; i++) {
+		uint64_t t = rd(r.v[i], 0) & ~TX_CI;
+		if ((t != TX_WRITE && t != TX_TRUNCATE) || record_problem(r.v[i])) {
+			snprintf(why, cap, "its intent log cannot be replayed by zfuse: record %" PRIu64
+				 " (%s) is not a volume's; the log is kept for OpenZFS", rd(r.v[i], 24),
+				 zil_txtype_name(t));
+			rc = -ZFUSE_E_ROFS;
+		}
+	}
+	uint64_t replayed = 0;
+	for (size_t i = 0; rc == 0 && i < r.n; i++) {
+		const uint8_t *lr = r.v[i];
+		if (rd(lr, 24) <= zh.replay_seq || rd(lr, 16) < zh.claim_txg)
+			continue;
+		int e = volume_record(spa, os, lr);
+		if (e) {
+			spa_log(spa, ZFUSE_LOG_WARN, "%s: replay of intent log record %" PRIu64 " failed: %s; "
+				"the records after it are dropped, as OpenZFS does", name, rd(lr, 24),
+				zfuse_strerror(e));
+			break;
+		}
+		replayed++;
+	}
+	recs_free(&r);
+	if (rc)
+		return rc;
+	spa_log(spa, ZFUSE_LOG_INFO, "%s: replayed %" PRIu64 " intent log records", name, replayed);
+	if ((rc = destroy_log(spa, os, dsobj, name, &zh)) != 0) {
 		snprintf(why, cap, "its replayed intent log could not be destroyed (%s)", zfuse_strerror(rc));
 		return -ZFUSE_E_ROFS;
 	}

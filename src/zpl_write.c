@@ -595,6 +595,13 @@ int zpl_write_open(zfuse_fs_t *fs)
 			fs->writable = false;
 			spa_log(fs->spa, ZFUSE_LOG_WARN, "dataset %s is read-only: %s", fs->name, why);
 		}
+	} else {
+		/* A log the first opener could not replay keeps every handle
+		 * read-only. */
+		spa_enter_read(fs->spa);
+		if (zil_has_records(fs->spa, fs->os))
+			fs->writable = false;
+		spa_exit(fs->spa);
 	}
 	return 0;
 }
