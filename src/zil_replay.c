@@ -616,8 +616,10 @@ static int reset_keep_first(spa_t *spa, objset_t *os, uint64_t dsobj, const zil_
 	return txg_sync_now(spa);
 }
 
-/* The claimed header of os, the claim on disk first; 1: nothing to do. */
-static int replay_start(spa_t *spa, objset_t *os, uint64_t dsobj, zil_header_t *zh)
+/* The claimed header of os (the claim on disk first) and the records to
+ * replay; 1: nothing to replay. A damaged record ends the walk (in end). */
+static int replay_start(spa_t *spa, objset_t *os, uint64_t dsobj, zil_header_t *zh,
+			struct recs *r, struct zil_parse_end *end)
 {
 	spa_enter_read(spa);
 	zil_header_get(os, zh);
@@ -631,6 +633,16 @@ static int replay_start(spa_t *spa, objset_t *os, uint64_t dsobj, zil_header_t *
 		rc = reset_keep_first(spa, os, dsobj, zh);
 		return rc ? rc : 1;
 	}
+	spa_enter_read(spa);
+	rc = zil_parse(spa, zh, NULL, collect_rec, r, end);
+	spa_exit(spa);
+	if (rc == -ZFUSE_E_NOMEM) {
+		recs_free(r);
+		return rc;
+	}
+	if (end->error)
+		spa_log(spa, ZFUSE_LOG_WARN, "intent log of dataset object %" PRIu64 ": a damaged record "
+			"ends it after record %" PRIu64, dsobj, end->lr_seq);
 	return 0;
 }
 
@@ -640,18 +652,11 @@ int zil_replay(zfuse_fs_t *fs, char *why, size_t cap)
 {
 	spa_t *spa = fs->spa;
 	zil_header_t zh;
-	int rc = replay_start(spa, fs->os, fs->dsobj, &zh);
-	if (rc)
-		return rc == 1 ? 0 : rc;
 	struct recs r = { 0 };
 	struct zil_parse_end end;
-	spa_enter_read(spa);
-	rc = zil_parse(spa, &zh, NULL, collect_rec, &r, &end);
-	spa_exit(spa);
-	if (rc == -ZFUSE_E_NOMEM) {
-		recs_free(&r);
-		return rc;
-	}
+	int rc = replay_start(spa, fs->os, fs->dsobj, &zh, &r, &end);
+	if (rc)
+		return rc == 1 ? 0 : rc;
 	if (r.problem) {
 		snprintf(why, cap, "its intent log cannot be replayed by zfuse: record %" PRIu64 " (%s) "
 			 "is %s; the log is kept for OpenZFS", r.problem_seq,
@@ -687,9 +692,6 @@ int zil_replay(zfuse_fs_t *fs, char *why, size_t cap)
 		replayed++;
 	}
 	recs_free(&r);
-	if (end.error)
-		spa_log(spa, ZFUSE_LOG_WARN, "%s: the intent log ends at a damaged block after record "
-			"%" PRIu64, fs->name, end.lr_seq);
 	spa_log(spa, ZFUSE_LOG_INFO, "%s: replayed %" PRIu64 " intent log records", fs->name, replayed);
 	if ((rc = destroy_log(spa, fs->os, fs->dsobj, fs->name, &zh)) != 0) {
 		snprintf(why, cap, "its replayed intent log could not be destroyed (%s)", zfuse_strerror(rc));
@@ -755,14 +757,11 @@ int zil_replay_volume(spa_t *spa, objset_t *os, uint64_t dsobj, const char *name
 		      size_t cap)
 {
 	zil_header_t zh;
-	int rc = replay_start(spa, os, dsobj, &zh);
-	if (rc)
-		return rc == 1 ? 0 : rc;
 	struct recs r = { 0 };
 	struct zil_parse_end end;
-	spa_enter_read(spa);
-	rc = zil_parse(spa, &zh, NULL, collect_rec, &r, &end);
-	spa_exit(spa);
+	int rc = replay_start(spa, os, dsobj, &zh, &r, &end);
+	if (rc)
+		return rc == 1 ? 0 : rc;
 	for (size_t i = 0; rc == 0 && i < r.n; i++) {
 		uint64_t t = rd(r.v[i], 0) & ~TX_CI;
 		if ((t != TX_WRITE && t != TX_TRUNCATE) || record_problem(r.v[i])) {
