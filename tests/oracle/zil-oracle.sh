@@ -1,22 +1,22 @@
 #!/bin/bash
 # SPDX-License-Identifier: CDDL-1.0
 # zil-oracle.sh ZFUSE — crash images made by OpenZFS itself, replayed by
-# zfuse. In the VM a pool gets two sync=always datasets (a: logbias=latency,
-# b: logbias=throughput with dnodesize=auto), a synced baseline, then a
-# workload of every record type Linux writes (creates, mkdir, symlink, hard
-# link, renames within and across directories and over a file, unlink,
-# rmdir, truncate down and up, chmod, chown, utimes, SA xattr set and
-# removal, fifo, device node, 1 MiB writes (indirect), 4 KiB and 16 KiB
-# writes, an overwrite past a truncated end, O_TRUNC; through a static
-# helper built here: hole punch, nodump, project id, rename exchange and
-# whiteout), and a third dataset c with xattr=dir (xattr directories and
-# files in the log), with the
-# txg timeout raised so that nothing syncs; the image is copied while the
-# pool is live (a power cut after the last fsync). OpenZFS imports one copy
-# (its own replay); zfuse mounts another read-write: its tree must be what
-# the writer saw and what OpenZFS's replay shows (mtimes of replayed
-# changes aside), zdb -bcc clean; then OpenZFS imports zfuse's result,
-# shows the same tree and scrubs it without errors.
+# zfuse. In the VM a pool gets three sync=always datasets (a:
+# logbias=latency; b: logbias=throughput, dnodesize=auto; c: xattr=dir) and
+# a sync=always volume, a synced baseline, then a workload of every record
+# type Linux writes (creates, mkdir, symlink, hard link, renames within and
+# across directories and over a file, unlink, rmdir, truncate down and up,
+# O_TRUNC, chmod, chown, utimes, SA xattrs set and removed, xattr
+# directories, fifo, device node, 1 MiB (indirect), 4 KiB and 16 KiB
+# writes, an overwrite past a truncated end; through a static helper built
+# here: hole punch, nodump, project id, rename exchange and whiteout) and
+# volume writes, with the txg timeout raised so that nothing syncs; the
+# image is copied while the pool is live (a power cut after the last
+# fsync). OpenZFS imports one copy (its own replay); zfuse mounts another
+# read-write: its tree must be what the writer saw and what OpenZFS's
+# replay shows (mtimes of replayed changes aside), znode fields as
+# OpenZFS's, zdb -bcc clean; then OpenZFS imports zfuse's result, shows
+# the same tree and scrubs it clean, and replays a log zfuse only claimed.
 set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,23 +33,29 @@ ${CC:-cc} -static -O2 -o "$work/o1/zil_ops" "$here/zil_ops.c" || { notok "cannot
 cat > "$work/o1/job.sh" <<'X'
 set -u
 echo 3600 > /sys/module/zfs/parameters/zfs_txg_timeout
-truncate -s 512M /tmp/zp.img
-zpool create -o ashift=12 -O atime=off -O xattr=sa zp /tmp/zp.img || exit 1
-zfs create -o sync=always zp/a
-zfs create -o sync=always -o logbias=throughput -o dnodesize=auto zp/b
-zfs create -o sync=always -o xattr=dir zp/c
+truncate -s 512M /tmp/zo.img
+zpool create -o ashift=12 -O atime=off -O xattr=sa zo /tmp/zo.img || exit 1
+zfs create -o sync=always zo/a
+zfs create -o sync=always -o logbias=throughput -o dnodesize=auto zo/b
+zfs create -o sync=always -o xattr=dir zo/c
+zfs create -V 16M -o sync=always -o volblocksize=16k zo/v
+sleep 2
+vdev=$(ls /dev/zd* 2>/dev/null | grep -v 'p[0-9]' | head -1)
+# The device stays open: its last close (zil_close) waits for a txg sync,
+# which would empty every log.
+[ -n "$vdev" ] && exec 7<>$vdev && dd if=/dev/urandom of=$vdev bs=64k count=64 conv=fsync 2>/dev/null
 for d in a b c; do
-	r=/zp/$d
+	r=/zo/$d
 	mkdir -p $r/old/sub $r/old/emptydir
 	dd if=/dev/urandom of=$r/old/big bs=128k count=4 2>/dev/null
 	echo synced > $r/old/s1; echo synced2 > $r/old/s2; echo gone > $r/old/gone; echo x > $r/old/over
 	setfattr -n user.keep -v 1 $r/old/s1
 done
-zpool sync zp
+zpool sync zo
 sleep 1
-tail -2 /proc/spl/kstat/zfs/zp/txgs
+tail -2 /proc/spl/kstat/zfs/zo/txgs
 for d in a b c; do
-	r=/zp/$d
+	r=/zo/$d
 	echo in-log > $r/new1
 	mkdir $r/nd; mkdir $r/nd/deep
 	echo hello > $r/nd/deep/f
@@ -84,27 +90,38 @@ for d in a b c; do
 	mkdir $r/tmpd; rmdir $r/tmpd
 	mv $r/nd/deep $r/deep2
 done
-/host/manifest.sh /zp > /host/writer.tsv
-tail -2 /proc/spl/kstat/zfs/zp/txgs
-cp --sparse=always /tmp/zp.img /host/crash/zp.img
-cp --sparse=always /tmp/zp.img /host/oz/zp.img
-zpool export -f zp
-zpool import -d /host/oz -f zp || exit 1
-/host/manifest.sh /zp > /host/oz-after.tsv
-zpool export -f zp
+if [ -n "$vdev" ]; then
+	dd if=/dev/urandom of=$vdev bs=4k count=3 seek=5 oflag=sync conv=notrunc 2>/dev/null
+	dd if=/dev/urandom of=$vdev bs=64k count=4 seek=20 oflag=sync conv=notrunc 2>/dev/null
+	# (no discard: dmu_free_long_range waits for txgs, which would
+	# sync every log away)
+	sha256sum < $vdev | cut -d' ' -f1 > /host/vol-writer.sha
+fi
+/host/manifest.sh /zo > /host/writer.tsv
+tail -2 /proc/spl/kstat/zfs/zo/txgs
+cp --sparse=always /tmp/zo.img /host/crash/zo.img
+cp --sparse=always /tmp/zo.img /host/oz/zo.img
+exec 7<&-
+zpool export -f zo
+zpool import -d /host/oz -f zo || exit 1
+/host/manifest.sh /zo > /host/oz-after.tsv
+sleep 2
+vdev=$(ls /dev/zd* 2>/dev/null | grep -v 'p[0-9]' | head -1)
+[ -n "$vdev" ] && sha256sum < $vdev | cut -d' ' -f1 > /host/vol-oz.sha
+zpool export -f zo
 X
 oracle "$work/o1" || exit 1
 grep -v "^$" "$work/o1/oracle.out" | tail -8
-img=$work/z/zp.img
-cp --sparse=always "$work/o1/crash/zp.img" "$img"
+img=$work/z/zo.img
+cp --sparse=always "$work/o1/crash/zo.img" "$img"
 for ds in a b c; do
-	"$ZFUSE" inspect "$img" zil zp/$ds > "$work/zil-$ds.txt"
+	"$ZFUSE" inspect "$img" zil zo/$ds > "$work/zil-$ds.txt"
 
-	n=$("$ZFUSE" inspect --json "$img" zil zp/$ds | python3 -c "import json,sys; print(len(json.load(sys.stdin)['records']))")
-	[ "${n:-0}" -gt 40 ] && ok "crash image: zp/$ds's log holds $n records" || notok "crash image: zp/$ds's log holds ${n:-no} records"
+	n=$("$ZFUSE" inspect --json "$img" zil zo/$ds | python3 -c "import json,sys; print(len(json.load(sys.stdin)['records']))")
+	[ "${n:-0}" -gt 40 ] && ok "crash image: zo/$ds's log holds $n records" || notok "crash image: zo/$ds's log holds ${n:-no} records"
 done
-grep -q "form: indirect" "$work/zil-b.txt" && ok "zp/b logged indirect writes" || notok "zp/b has no indirect writes"
-grep -q "dnode_slots: 2" "$work/zil-b.txt" && ok "zp/b logged 2-slot creates" || notok "zp/b has no 2-slot creates"
+grep -q "form: indirect" "$work/zil-b.txt" && ok "zo/b logged indirect writes" || notok "zo/b has no indirect writes"
+grep -q "dnode_slots: 2" "$work/zil-b.txt" && ok "zo/b logged 2-slot creates" || notok "zo/b has no 2-slot creates"
 types=$(sed -n 's/^ *type: //p' "$work"/zil-?.txt | sort -u | tr '\n' ' ')
 echo "record types in the crash image: $types"
 for t in TX_CREATE TX_MKDIR TX_MKXATTR TX_SYMLINK TX_REMOVE TX_RMDIR TX_LINK TX_RENAME TX_WRITE \
@@ -112,12 +129,27 @@ for t in TX_CREATE TX_MKDIR TX_MKXATTR TX_SYMLINK TX_REMOVE TX_RMDIR TX_LINK TX_
 	case " $types " in *" $t "*) ;; *) notok "the crash image has no $t record" ;; esac
 done
 
+if [ -s "$work/o1/vol-writer.sha" ]; then
+	"$ZFUSE" inspect "$img" zil zo/v > "$work/zil-v.txt"
+	grep -q "type: TX_WRITE" "$work/zil-v.txt" && ok "zo/v's log holds writes" || notok "zo/v's log holds no writes"
+fi
 nomtime() { awk -F'\t' -v OFS='\t' 'NF >= 7 { $7 = "" } { print }'; }
 noblocks() { awk -F'\t' -v OFS='\t' 'NF >= 10 { $7 = ""; $10 = "" } { print }'; }
 if mount_bg "$ZFUSE" "$work/mount.log" "$mnt" -o rw "$img"; then
 	for _ in $(seq 1 100); do mountpoint -q "$mnt/c" && break; sleep 0.1; done
 	"$SHARED/oracle/manifest.sh" "$mnt" > "$work/zfuse.tsv"
 	"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
+	if [ -s "$work/o1/vol-writer.sha" ] && mount_bg "$ZFUSE" "$work/mount.log" "$mnt" -o rw,volumes "$img"; then
+		vf=$(find "$mnt" -name v -type f | head -1)
+		sha=$([ -n "$vf" ] && sha256sum < "$vf" | cut -d' ' -f1)
+		"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
+		[ "$sha" == "$(cat "$work/o1/vol-writer.sha")" ] && ok "zfuse's replay of zo/v: the writer's contents" ||
+			notok "zo/v after zfuse's replay: ${sha:-unreadable}"
+		[ "$(cat "$work/o1/vol-oz.sha" 2>/dev/null)" == "$(cat "$work/o1/vol-writer.sha")" ] &&
+			ok "OpenZFS's replay of zo/v agrees" || notok "OpenZFS's own replay of zo/v differs from the writer"
+	elif [ ! -s "$work/o1/vol-writer.sha" ]; then
+		skip_stage "the VM made no zvol device node" || notok "zvol stage"
+	fi
 	grep -i "replay\|claim" "$work/mount.log"
 	diff <(noblocks < "$work/o1/writer.tsv") <(noblocks < "$work/zfuse.tsv") > "$work/d1" &&
 		ok "zfuse's replay shows what the writer saw (mtime, st_blocks aside)" ||
@@ -134,45 +166,45 @@ attrs() {  # attrs IMAGE: the znode fields of the replayed objects
 	for ds in a b c; do
 		for p in /new1 /small /mid /large /tiny /null /fifo /wo1 /wo1.new /nd /nd/link /nd/hard \
 			 /nd/s2moved /deep2 /deep2/f /old/big /old/over; do
-			echo "zp/$ds$p $("$ZFUSE" inspect "$1" object "zp/$ds" "$p" |
+			echo "zo/$ds$p $("$ZFUSE" inspect "$1" object "zo/$ds" "$p" |
 				grep -E '^ *(ZPL_(FLAGS|PROJID|GEN|CRTIME|MODE|UID|GID|RDEV|LINKS|SIZE|XATTR)|dnode_size|object):' |
 				tr -s ' ' | tr '\n' ' ')"
 		done
 	done
 }
 attrs "$img" > "$work/attrs.zfuse"
-attrs "$work/o1/oz/zp.img" > "$work/attrs.oz"
+attrs "$work/o1/oz/zo.img" > "$work/attrs.oz"
 diff "$work/attrs.oz" "$work/attrs.zfuse" > "$work/d4" &&
 	ok "znode fields of replayed objects (flags, projid, gen, crtime, dnode size, rdev) as OpenZFS's replay" ||
 	{ notok "znode fields differ from OpenZFS's replay (< OpenZFS, > zfuse)"; cat "$work/d4"; }
-zdb_bcc "$work/z" zp "$work/zdb.out" && ok "zdb -bcc clean after zfuse's replay" || { notok "zdb -bcc after replay"; tail -20 "$work/zdb.out"; }
+zdb_bcc "$work/z" zo "$work/zdb.out" && ok "zdb -bcc clean after zfuse's replay" || { notok "zdb -bcc after replay"; tail -20 "$work/zdb.out"; }
 
-cp --sparse=always "$img" "$work/o2/z/zp.img"
+cp --sparse=always "$img" "$work/o2/z/zo.img"
 # A claim by zfuse that OpenZFS then replays: an offline verb imports the
 # crash image read-write (claiming every log) and mounts nothing.
 mkdir -p "$work/o2/c"
-cp --sparse=always "$work/o1/crash/zp.img" "$work/o2/c/zp.img"
-if "$ZFUSE" set -d "$work/o2/c/zp.img" user:zfuse:claimed=1 zp; then
+cp --sparse=always "$work/o1/crash/zo.img" "$work/o2/c/zo.img"
+if "$ZFUSE" set -d "$work/o2/c/zo.img" user:zfuse:claimed=1 zo; then
 	for ds in a b c; do
-		st=$("$ZFUSE" inspect --json "$work/o2/c/zp.img" zil zp/$ds | python3 -c "import json,sys; print(json.load(sys.stdin)['header']['state'])")
-		[ "$st" == "claimed, replay needed" ] && ok "zfuse claimed zp/$ds's log" || notok "zp/$ds after zfuse's claim: $st"
+		st=$("$ZFUSE" inspect --json "$work/o2/c/zo.img" zil zo/$ds | python3 -c "import json,sys; print(json.load(sys.stdin)['header']['state'])")
+		[ "$st" == "claimed, replay needed" ] && ok "zfuse claimed zo/$ds's log" || notok "zo/$ds after zfuse's claim: $st"
 	done
-	zdb_bcc "$work/o2/c" zp "$work/zdb-c.out" && ok "zdb -bcc clean on zfuse's claimed image" || { notok "zdb -bcc claimed"; tail -20 "$work/zdb-c.out"; }
+	zdb_bcc "$work/o2/c" zo "$work/zdb-c.out" && ok "zdb -bcc clean on zfuse's claimed image" || { notok "zdb -bcc claimed"; tail -20 "$work/zdb-c.out"; }
 else
 	notok "offline verb on the crash image"
 fi
 cat > "$work/o2/job.sh" <<'X'
-zpool import -d /host/z -f zp || exit 1
-/host/manifest.sh /zp > /host/oz.tsv
-zpool scrub -w zp
-zpool status -v zp > /host/status.txt
-for d in a b c; do zdb -ivv zp/$d | grep -c "TX_" ; done
-zpool export -f zp
-zpool import -d /host/c -f zp || exit 1
-/host/manifest.sh /zp > /host/oz-claimed.tsv
-zpool scrub -w zp
-zpool status -v zp > /host/status-claimed.txt
-zpool export -f zp
+zpool import -d /host/z -f zo || exit 1
+/host/manifest.sh /zo > /host/oz.tsv
+zpool scrub -w zo
+zpool status -v zo > /host/status.txt
+for d in a b c; do zdb -ivv zo/$d | grep -c "TX_" ; done
+zpool export -f zo
+zpool import -d /host/c -f zo || exit 1
+/host/manifest.sh /zo > /host/oz-claimed.tsv
+zpool scrub -w zo
+zpool status -v zo > /host/status-claimed.txt
+zpool export -f zo
 X
 oracle "$work/o2" || exit 1
 diff "$work/zfuse.tsv" "$work/o2/oz.tsv" > "$work/d3" && ok "OpenZFS reads zfuse's result as zfuse shows it" ||
