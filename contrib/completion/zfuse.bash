@@ -112,14 +112,14 @@ _zfuse() {
 	inspect)
 		case $prev in
 		--txg|--pool) return ;;
-		objects|object|cat|extract)
+		objects|object|cat|extract|zil)
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $prev == objects || $prev == object ]] && echo mos)" -- "$cur"))
 			return ;;
 		esac
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--json -v -vv -vvv --txg --rewind --pool --help" -- "$cur"))
 		else
-			local whats="labels uberblocks pool datasets objects object block cat extract verify"
+			local whats="labels uberblocks pool datasets objects object block cat extract verify zil"
 			COMPREPLY=($(compgen -W "$whats" -- "$cur"))
 			_filedir
 		fi ;;

@@ -91,6 +91,8 @@ if "$ZFUSE" set -d "$img" user:zfuse:claim=1 zil; then
 	h=$(zil_json | field "'%d %d %d %d %d' % tuple(d['header'][k] for k in ('claim_txg','claim_blk_seq','claim_lr_seq','flags','replay_seq'))")
 	[ "$h" == "17 53 48 3 0" ] && ok "claimed header as OpenZFS writes it (17 53 48 0x3)" || notok "claimed header: $h"
 	zdb_bcc "$work/claim" zil "$work/zdb" && ok "zdb -bcc clean on the claimed image" || { notok "zdb -bcc claimed"; tail "$work/zdb"; }
+	"$ZFUSE" inspect "$img" verify > "$work/verify" 2>&1 && grep -q "space_leaked: 0" "$work/verify" &&
+		ok "zfuse verify counts the claimed log as allocated" || { notok "zfuse verify on the claimed image"; tail "$work/verify"; }
 	if up rw; then
 		diff <(echo "$after") <("$MANIFEST" "$mnt/fs" | nomtime) > "$work/d" &&
 			ok "claimed log replays at the next mount" || { notok "replay of a claimed log"; cat "$work/d"; }
