@@ -114,6 +114,11 @@ int zil_claim_all(struct spa *spa, char *why, size_t cap);
  * keeping its first block. Returns 0 when the dataset may be written,
  * or an error (-ZFUSE_E_ROFS with why set) when it must stay read-only.
  */
+/* zil_destroy_sync for a dataset going away (destroy, rollback): free the
+ * log of the objset at os_bp in txg (its blocks; a claimed log's indirect
+ * write blocks too). */
+int zil_free_log(struct spa *spa, const blkptr_t *os_bp, uint64_t txg);
+
 struct zfuse_fs;
 int zil_replay(struct zfuse_fs *fs, char *why, size_t cap);
 /* The same for a volume (zvol_replay_vector: writes and truncates), at

@@ -536,20 +536,44 @@ static void free_bp(struct destroy_ctx *d, const blkptr_t *bp)
 
 static int destroy_blk(void *arg, const blkptr_t *bp)
 {
+	struct destroy_ctx *d = arg;
+	/* An unclaimed chain is allocated only as far as its txgs synced. */
+	if (!d->claim_txg && bp->blk_birth > d->spa->ub.ub_txg)
+		return 1;
 	if (!bp_is_hole(bp) && !bp_is_embedded(bp))
-		free_bp(arg, bp);
+		free_bp(d, bp);
 	return 0;
 }
 
 static int destroy_rec(void *arg, const uint8_t *lr)
 {
 	struct destroy_ctx *d = arg;
-	if ((rd(lr, 0) & ~TX_CI) != TX_WRITE || rd(lr, 8) != LR_WRITE_SIZE)
+	if (!d->claim_txg || (rd(lr, 0) & ~TX_CI) != TX_WRITE || rd(lr, 8) != LR_WRITE_SIZE)
 		return 0;
 	blkptr_t bp;
 	bp_load(&bp, lr + 64);
 	if (!bp_is_hole(&bp) && !bp_is_embedded(&bp) && bp.blk_birth >= d->claim_txg)
 		free_bp(d, &bp);
+	return 0;
+}
+
+int zil_free_log(spa_t *spa, const blkptr_t *os_bp, uint64_t txg)
+{
+	if (bp_is_hole(os_bp))
+		return 0;
+	objset_t *os;
+	int rc = objset_open(spa, os_bp, &os);
+	if (rc)
+		return rc;
+	zil_header_t zh;
+	zil_header_get(os, &zh);
+	objset_close(os);
+	if (bp_is_hole(&zh.log) || bp_is_embedded(&zh.log))
+		return 0;
+	struct destroy_ctx d = { spa, txg, zh.claim_txg, NULL, 0, 0 };
+	struct zil_parse_end end;
+	zil_parse(spa, &zh, destroy_blk, destroy_rec, &d, &end);
+	free(d.seen);
 	return 0;
 }
 

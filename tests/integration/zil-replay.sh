@@ -103,6 +103,17 @@ else
 	notok "offline set on the crash image"
 fi
 
+# ---- destroying a dataset whose log is claimed frees the log ----
+fresh destroy
+if "$ZFUSE" destroy -d "$img" zil/fs; then
+	zdb_bcc "$work/destroy" zil "$work/zdb" && ok "destroy of a dataset with a claimed log: zdb -bcc clean" ||
+		{ notok "destroy with a claimed log leaks"; grep -i leak "$work/zdb" | tail -3; }
+	"$ZFUSE" inspect "$img" pool | grep -A3 'name: zilsaxattr' | grep -q 'refcount: 0' &&
+		ok "destroy: zilsaxattr no longer counted" || notok "destroy: zilsaxattr still counted"
+else
+	notok "offline destroy of zil/fs"
+fi
+
 # ---- damage ----
 good_json=$work/good.json
 img=$dir/zil.img zil_json > "$good_json"
