@@ -28,7 +28,7 @@
 
 static const char *const whats[] = {
 	"labels", "uberblocks", "pool", "datasets", "objects", "object", "block", "cat", "extract",
-	"verify", NULL,
+	"verify", "zil", NULL,
 };
 
 void cmd_inspect_usage(FILE *out)
@@ -47,6 +47,7 @@ void cmd_inspect_usage(FILE *out)
 "  cat VOLUME                   write a volume's (zvol's) contents to stdout\n"
 	      "  extract DATASET[@SNAP] PATH DEST  copy a file or tree out, metadata kept\n"
 	      "  verify                       read and check every block and the space maps\n"
+	      "  zil DATASET                  its intent log: header, blocks, records decoded\n"
 	      "--key LOCATION loads the key of DATASET's encryption root (prompt or\n"
 	      "file:///PATH) so cat, extract and object show an encrypted dataset in clear;\n"
 	      "with verify, every root's key, so every MAC is checked (--keys FILE: lines\n"
@@ -461,6 +462,8 @@ int cmd_inspect(int argc, char **argv)
 		rc = zfuse_inspect_objects(pool, args[0], &o);
 	} else if (!strcmp(what, "object") && rest == 2) {
 		rc = zfuse_inspect_object(pool, args[0], args[1], &o);
+	} else if (!strcmp(what, "zil") && rest == 1) {
+		rc = zfuse_inspect_zil(pool, args[0], &o);
 	} else if (!strcmp(what, "block") && rest == 1) {
 		rc = zfuse_inspect_block(pool, args[0], &o);
 	} else if (!strcmp(what, "cat") || !strcmp(what, "extract")) {

@@ -216,5 +216,5 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 
 bool dmu_objset_is_dirty(const objset_t *os)
 {
-	return os->overlay && os->overlay->nobjects > 0;
+	return os->header_dirty || (os->overlay && os->overlay->nobjects > 0);
 }

@@ -36,6 +36,7 @@ void dmu_objset_quiesce(objset_t *os, struct os_in_sync *e)
 {
 	e->os = os;
 	memcpy(e->closed_phys, os->phys, OBJSET_PHYS_SIZE);
+	os->header_dirty = false;
 	os->syncing = os->overlay;
 	os->overlay = NULL;
 	e->open_ov = NULL;

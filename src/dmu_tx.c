@@ -259,6 +259,16 @@ int dmu_object_claim(objset_t *os, uint64_t object, unsigned type, uint64_t blks
 int dmu_object_alloc(objset_t *os, unsigned type, uint64_t blksz, unsigned bonustype,
 		     unsigned bonuslen, unsigned dnodesize, dmu_tx_t *tx, uint64_t *object)
 {
+	if (os->replay_object) {
+		/* A replayed create takes the logged number and slots. */
+		uint64_t obj = os->replay_object;
+		unsigned dnsize = os->replay_dnodesize ? os->replay_dnodesize : dnodesize;
+		os->replay_object = 0;
+		int rc = dmu_object_claim(os, obj, type, blksz, bonustype, bonuslen, dnsize, tx);
+		if (rc == 0)
+			*object = obj;
+		return rc;
+	}
 	unsigned slots = slots_for(dnodesize);
 	if (slots > DNODE_MAX_SLOTS)
 		return -ZFUSE_E_INVAL;

@@ -61,6 +61,11 @@ typedef struct objset {
 	uint64_t alloc_cursor;	/* where dmu_object_alloc looks next */
 	unsigned copies;	/* the dataset's copies property, for space estimates */
 	bool rolled_back;	/* its dataset was rolled back in the txg being synced */
+	bool header_dirty;	/* the objset block changed (ZIL header) in the open txg */
+	/* Replay (zil_replay.c): the next dmu_object_alloc takes this number
+	 * and dnode size (0: the allocator chooses), as dnode_try_claim. */
+	uint64_t replay_object;
+	unsigned replay_dnodesize;
 	bool has_quota;		/* a quota or refquota limits it (dsl_quota.c) */
 	bool has_idquota;	/* a user/group/project quota ZAP (zfs_quota.c) */
 	/* The dataset's properties that ZPL writes follow (dmu_objset_refresh_props). */

@@ -322,6 +322,9 @@ int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
 	/* Everything born after the origin is this dataset's alone. */
 	struct free_walk w = { spa, tx->txg, { 0, 0, 0 } };
 	rc = traverse_objset(spa, &h.bp, h.prev_snap_txg, free_born_cb, &w);
+	/* Its intent log too (zil_destroy_sync): no tree points at it. */
+	if (rc == 0)
+		rc = zil_free_log(spa, &h.bp, tx->txg);
 	/* The dir goes with all it was charged with. */
 	if (rc == 0)
 		rc = dsl_dir_diduse_space(spa, dirobj, DD_USED_HEAD, -(int64_t)dd.used_bytes,
@@ -423,6 +426,8 @@ int dsl_dataset_rollback_sync_impl(spa_t *spa, uint64_t head, uint64_t snapobj, 
 	/* What the head wrote since the snapshot is its alone: free it. */
 	struct free_walk w = { spa, tx->txg, { 0, 0, 0 } };
 	rc = traverse_objset(spa, &h.bp, s.creation_txg, free_born_cb, &w);
+	if (rc == 0)
+		rc = zil_free_log(spa, &h.bp, tx->txg);	/* the head's log goes with its tree */
 	if (rc == 0)
 		rc = dsl_dir_diduse_space(spa, h.dir_obj, DD_USED_HEAD, -(int64_t)w.freed.used,
 					  -(int64_t)w.freed.comp, -(int64_t)w.freed.uncomp, tx);

@@ -330,10 +330,11 @@ bool dsl_dataset_writable(spa_t *spa, uint64_t dsobj, char *why, size_t cap)
 	}
 	objset_t *os;
 	if (!bp_is_hole(&ds.bp) && objset_open(spa, &ds.bp, &os) == 0) {
-		bool records = zil_has_records(spa, os);
+		/* A filesystem's log is replayed when it is opened (zil_replay). */
+		bool records = os->type != DMU_OST_ZFS && zil_has_records(spa, os);
 		objset_close(os);
 		if (records) {
-			snprintf(why, cap, "its intent log holds records that zfuse does not replay yet "
+			snprintf(why, cap, "its intent log holds records zfuse could not replay "
 				 "(let OpenZFS import the pool once)");
 			return false;
 		}

@@ -615,6 +615,23 @@ void metaslab_reserve_dva(spa_t *spa, const dva_t *dva)
 		range_tree_remove(ms->allocatable, dva_offset(dva), dva_asize(dva));
 }
 
+int metaslab_claim_dva(spa_t *spa, const dva_t *dva, uint64_t txg)
+{
+	metaslab_t *ms = dva_metaslab(spa, dva, "claim");
+	if (!ms)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	uint64_t off = dva_offset(dva), size = dva_asize(dva);
+	if (!range_tree_contains(ms->allocatable, off, size))
+		return SET_ERROR(-ZFUSE_E_EXIST);
+	if (range_tree_remove(ms->allocatable, off, size) < 0)
+		return -ZFUSE_E_NOMEM;
+	if (range_tree_add(ms->allocating[txg & TXG_MASK], off, size)) {
+		range_tree_add(ms->allocatable, off, size);
+		return -ZFUSE_E_NOMEM;
+	}
+	return 0;
+}
+
 void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg)
 {
 	metaslab_t *ms = dva_metaslab(spa, dva, "unallocation");

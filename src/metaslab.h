@@ -153,6 +153,10 @@ void metaslab_free_dva(spa_t *spa, const dva_t *dva, uint64_t txg);
  * recording anything (unclaimed intent log blocks). */
 void metaslab_reserve_dva(spa_t *spa, const dva_t *dva);
 
+/* Allocate exactly this DVA in txg (zio_claim of an intent log block).
+ * Errors: ZFUSE_E_EXIST (not all of it is free), ZFUSE_E_INVAL. */
+int metaslab_claim_dva(spa_t *spa, const dva_t *dva, uint64_t txg);
+
 /* Undo an allocation of this same txg: space not yet recorded in a space
  * map is allocatable at once; any already recorded is freed as above. */
 void metaslab_unalloc_dva(spa_t *spa, const dva_t *dva, uint64_t txg);

@@ -60,6 +60,9 @@ typedef struct spa {
 	bool writable;
 	char *readonly_reason;	/* why not, for messages (NULL: asked read-only) */
 	uint64_t open_txg;	/* txg that new changes join */
+	/* Largest birth of a block the intent log claim took (zil.md §6.5):
+	 * the txgs after the claim's skip up to it. */
+	uint64_t claim_max_txg;
 	struct objset *objsets;	/* shared dataset objsets (spa_objset_hold) */
 	struct txg_state *txg;	/* sync thread and dirty-data throttle */
 	struct dsl_sync_task *sync_tasks;	/* DSL tasks of the open txg (dsl_synctask.h) */

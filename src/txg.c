@@ -372,6 +372,9 @@ static int txg_quiesce(spa_t *spa, struct txg_sync_set *set)
 	}
 	set->tasks = dsl_sync_task_take(spa);
 	spa->open_txg = set->txg + 1;
+	/* No txg after the claim's may be older than a block it claimed. */
+	if (spa->open_txg <= spa->claim_max_txg)
+		spa->open_txg = spa->claim_max_txg + 1;
 	txg_note_quiesced(spa);
 	return 0;
 }
@@ -698,10 +701,6 @@ int txg_enable_writes(spa_t *spa)
 			return -ZFUSE_E_ROFS;
 		}
 	}
-	if ((rc = zil_reserve_chains(spa, why, sizeof(why))) != 0) {
-		refuse(spa, rc == -ZFUSE_E_ROFS ? why : "its intent logs cannot be read");
-		return -ZFUSE_E_ROFS;
-	}
 	if ((rc = spa_config_load_mos(spa)) != 0) {
 		refuse(spa, "its MOS config cannot be read");
 		return -ZFUSE_E_ROFS;
@@ -710,10 +709,24 @@ int txg_enable_writes(spa_t *spa)
 	/* Labels keep the config OpenZFS wrote; only uberblocks are added
 	 * until the config itself changes. */
 	spa->writable = true;
+	/* Intent logs are claimed in the first txg, before anything else
+	 * allocates (zil.md §6). */
+	spa_enter_write(spa);
+	rc = zil_claim_all(spa, why, sizeof(why));
+	spa_exit(spa);
+	if (rc) {
+		spa->writable = false;
+		refuse(spa, rc == -ZFUSE_E_ROFS ? why : "its intent logs cannot be claimed");
+		return -ZFUSE_E_ROFS;
+	}
 	if ((rc = txg_start_thread(spa)) != 0) {
 		spa->writable = false;
 		return rc;
 	}
+	/* The claim is on disk before any dataset replays (spa_load waits
+	 * for spa_claim_max_txg likewise). */
+	if (spa->claim_max_txg && (rc = txg_sync_now(spa)) != 0)
+		return rc;
 	return 0;
 }
 

@@ -433,40 +433,60 @@ static void walk_tree(struct vctx *c, dnode_t *dn, const blkptr_t *bp, int level
 	arc_release(c->spa, b);
 }
 
-/* Follow an objset's intent log chain; its blocks are allocated space. */
+/* A log block, or an indirect write's data block, counted as allocated. */
+static void zil_count(struct vctx *c, const blkptr_t *bp)
+{
+	if (bp_is_hole(bp) || bp_is_embedded(bp) || !set_insert(c, dva_key(&bp->blk_dva[0])))
+		return;
+	c->st.blocks++;
+	c->st.lsize += bp_get_lsize(bp);
+	c->st.psize += bp_get_psize(bp);
+	for (int i = 0; i < SPA_DVAS_PER_BP; i++)
+		account_dva(c, &bp->blk_dva[i]);
+}
+
+struct zil_vctx {
+	struct vctx *c;
+	uint64_t claim_txg;
+};
+
+/* Unclaimed: allocated up to the first block born after the synced txg.
+ * Claimed: every visited block, whether or not it was ever written (the
+ * chain's last bp is the pre-allocated, usually unwritten, next block). */
+static int zil_verify_blk(void *arg, const blkptr_t *bp)
+{
+	struct zil_vctx *z = arg;
+	if (!z->claim_txg && bp->blk_birth > z->c->spa->ub.ub_txg) {
+		spa_log(z->c->spa, ZFUSE_LOG_DEBUG, "intent log of %s: block born after txg %llu",
+			z->c->dataset, (unsigned long long)z->c->spa->ub.ub_txg);
+		return 1;	/* never recorded as allocated */
+	}
+	zil_count(z->c, bp);
+	return 0;
+}
+
+/* Claimed indirect writes hold their data blocks too. */
+static int zil_verify_rec(void *arg, const uint8_t *lr)
+{
+	struct zil_vctx *z = arg;
+	if (!z->claim_txg || (le64(lr) & ~TX_CI) != TX_WRITE || le64(lr + 8) != LR_WRITE_SIZE)
+		return 0;
+	blkptr_t bp;
+	bp_load(&bp, lr + 64);
+	if (bp.blk_birth >= z->claim_txg)
+		zil_count(z->c, &bp);
+	return 0;
+}
+
 static void walk_zil(struct vctx *c, objset_t *os)
 {
-	blkptr_t bp;
-	zil_header_log_bp(os, &bp);
-	for (int hops = 0; hops < 1 << 20 && !bp_is_hole(&bp) && !bp_is_embedded(&bp); hops++) {
-		if (bp.blk_birth > c->spa->ub.ub_txg) {
-			spa_log(c->spa, ZFUSE_LOG_DEBUG, "intent log of %s: block born after txg %llu",
-				c->dataset, (unsigned long long)c->spa->ub.ub_txg);
-			break;	/* never recorded as allocated */
-		}
-		/* Allocated whether or not it was ever written: the chain's last
-		 * bp is the pre-allocated, usually unwritten, next block. */
-		uint64_t psize = bp_get_psize(&bp);
-		if (set_insert(c, dva_key(&bp.blk_dva[0]))) {
-			c->st.blocks++;
-			c->st.lsize += bp_get_lsize(&bp);
-			c->st.psize += psize;
-			for (int i = 0; i < SPA_DVAS_PER_BP; i++)
-				account_dva(c, &bp.blk_dva[i]);
-		}
-		uint8_t *buf;
-		bool valid;
-		blkptr_t next;
-		if (zil_read_block(c->spa, &bp, &buf, &valid, &next) != 0)
-			break;
-		free(buf);
-		if (!valid) {
-			spa_log(c->spa, ZFUSE_LOG_DEBUG, "intent log of %s ends at a block that does not verify",
-				c->dataset);
-			break;
-		}
-		bp = next;
-	}
+	zil_header_t zh;
+	zil_header_get(os, &zh);
+	if (bp_is_embedded(&zh.log))
+		return;
+	struct zil_vctx z = { c, zh.claim_txg };
+	struct zil_parse_end end;
+	zil_parse(c->spa, &zh, zil_verify_blk, zil_verify_rec, &z, &end);
 }
 
 static void walk_objset(struct vctx *c, const blkptr_t *bp)

@@ -18,9 +18,10 @@ struct zfeature_info {
 	const char *guid;	/* "org.illumos:lz4_compress" */
 	bool readonly_compat;	/* lives in features_for_write */
 	bool zfuse_reads;	/* zfuse can read pools where it is active */
-	/* zfuse keeps its on-disk obligations while it is active; livelist and
-	 * zilsaxattr count because the datasets they concern (clones with a
-	 * livelist, datasets whose intent log has records) stay read-only */
+	/* zfuse keeps its on-disk obligations while it is active; livelist
+	 * counts because clones with a livelist stay read-only, zilsaxattr
+	 * because zfuse replays TX_SETSAXATTR and drops the feature with the
+	 * log (zil_replay.c) */
 	bool zfuse_writes;
 };
 

@@ -43,6 +43,13 @@ struct zfuse_fs {
 	sa_table_t *sa;
 	dsl_dataset_phys_t ds;
 	struct zpl_wstate *w;	/* write side state (zpl_write.c); NULL when read-only */
+	/* Intent log replay (zil_replay.c): a node made while replay_mk is
+	 * set takes the logged generation and creation time; every
+	 * transaction ending while replay_seq is set records it in the ZIL
+	 * header, in the same txg as the replayed change. */
+	bool replay_mk;
+	uint64_t replay_gen, replay_seq;
+	int64_t replay_crtime[2];
 };
 
 /* The recordsize writes and st_blksize use: a dataset's follows `zfs set`

@@ -47,6 +47,7 @@
 #include "sa.h"
 #include "spa.h"
 #include "zap.h"
+#include "zil.h"
 #include "zfs_acl.h"
 #include "zpl_impl.h"
 #include "dsl_quota.h"
@@ -301,7 +302,10 @@ int zplw_mknode(zfuse_fs_t *fs, const struct wnode *parent, const struct mkargs 
 		  dmu_tx_t *tx, const int64_t now[2], struct wnode *n)
 {
 	struct zpl_wstate *w = fs->w;
-	unsigned dnsize = w->os->dnodesize;
+	unsigned dnsize = w->os->replay_object && w->os->replay_dnodesize ? w->os->replay_dnodesize
+									  : w->os->dnodesize;
+	if (fs->replay_mk)
+		now = fs->replay_crtime;	/* every time of a replayed node is its crtime */
 	unsigned bonuslen = dnsize - 64 - 128;
 	bool isdir = S_ISDIR(a->mode), isreg = S_ISREG(a->mode);
 	uint64_t obj;
@@ -345,7 +349,7 @@ int zplw_mknode(zfuse_fs_t *fs, const struct wnode *parent, const struct mkargs 
 	sa_attrs_t *l = &n->sa;
 	if ((rc = sa_attrs_set_u64(t, l, ZPL_MODE, n->mode)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_SIZE, n->size)) ||
-	    (rc = sa_attrs_set_u64(t, l, ZPL_GEN, tx->txg ? tx->txg : 1)) ||
+	    (rc = sa_attrs_set_u64(t, l, ZPL_GEN, fs->replay_mk ? fs->replay_gen : tx->txg ? tx->txg : 1)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_UID, n->uid)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_GID, n->gid)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_PARENT, n->parent)) ||
@@ -474,6 +478,12 @@ static void refresh_readers(zfuse_fs_t *fs)
 
 int zplw_wend(zfuse_fs_t *fs, dmu_tx_t *tx, int rc)
 {
+	if (fs->replay_seq && rc == 0) {
+		zil_header_t zh;
+		zil_header_get(fs->os, &zh);
+		zh.replay_seq = fs->replay_seq;
+		zil_header_put(fs->os, &zh);
+	}
 	refresh_readers(fs);
 	dmu_tx_commit(tx);
 	return rc;
@@ -580,6 +590,19 @@ int zpl_write_open(zfuse_fs_t *fs)
 		if (rc)
 			spa_log(fs->spa, ZFUSE_LOG_WARN, "%s: cannot drain the delete queue: %s",
 				fs->name, zfuse_strerror(rc));
+		/* Then the intent log, as zfsvfs_setup (zil.md §7.1). */
+		char why[256];
+		if (zil_replay(fs, why, sizeof(why)) != 0) {
+			fs->writable = false;
+			spa_log(fs->spa, ZFUSE_LOG_WARN, "dataset %s is read-only: %s", fs->name, why);
+		}
+	} else {
+		/* A log the first opener could not replay keeps every handle
+		 * read-only. */
+		spa_enter_read(fs->spa);
+		if (zil_has_records(fs->spa, fs->os))
+			fs->writable = false;
+		spa_exit(fs->spa);
 	}
 	return 0;
 }

@@ -110,6 +110,10 @@ int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t l
 		      dmu_tx_t *tx, const int64_t now[2]);
 int zplw_set_size(zfuse_fs_t *fs, struct wnode *n, uint64_t size, dmu_tx_t *tx);
 
+/* TX_MKXATTR replay: the hidden xattr directory of obj (its own
+ * transaction). Errors: ZFUSE_E_EXIST (it has one). */
+int zplw_replay_mkxattr(zfuse_fs_t *fs, uint64_t obj);
+
 /* One operation: begin (ZFUSE_E_ROFS when not writable) and end (reloads
  * readers' SA tables when layouts were added; returns rc). */
 int zplw_wbegin(zfuse_fs_t *fs, dmu_tx_t *tx);

@@ -233,3 +233,19 @@ int zfuse_removexattr(zfuse_fs_t *fs, uint64_t ino, const char *name)
 {
 	return xattr_set(fs, ino, name, NULL, 0, 0);
 }
+
+int zplw_replay_mkxattr(zfuse_fs_t *fs, uint64_t obj)
+{
+	dmu_tx_t tx;
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, obj, zplw_wnode_load, &tx, now, &n);
+	if (rc)
+		return rc;
+	if (n.xattr)
+		rc = -ZFUSE_E_EXIST;
+	else if ((rc = make_xattr_dir(fs, &n, &tx, now)) == 0)
+		rc = zplw_wstore(fs, &n, &tx);
+	zplw_wnode_free(&n);
+	return zplw_wend(fs, &tx, rc);
+}

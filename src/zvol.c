@@ -45,6 +45,7 @@
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zfs_prop.h"
+#include "zil.h"
 #include "zvol.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
@@ -213,6 +214,12 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 		free(v);
 		return rc;
 	}
+	char why[256] = "";
+	/* A crash left fsync'ed writes in the volume's log: replay them
+	 * first, as zvol_create_minor does. */
+	if (spa->writable && !v->snapshot && v->os->type == DMU_OST_ZVOL &&
+	    zil_replay_volume(spa, v->os, v->dsobj, name, why, sizeof(why)) != 0)
+		spa_log(spa, ZFUSE_LOG_WARN, "volume %s: %s", name, why);
 	spa_enter_read(spa);
 	dnode_t dn;
 	if (v->os->type != DMU_OST_ZVOL) {
@@ -224,7 +231,6 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 	uint64_t size;
 	if (rc == 0)
 		rc = size_locked(v, &size);
-	char why[160] = "";
 	v->writable = rc == 0 && spa->writable && !v->snapshot &&
 		      dsl_dataset_writable(spa, v->dsobj, why, sizeof(why));
 	spa_exit(spa);

@@ -116,14 +116,14 @@ _zfuse() {
 		--txg|--pool) return ;;
 		--keys) _filedir; return ;;
 		--key) COMPREPLY=($(compgen -W "prompt file://" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
-		objects|object|cat|extract)
+		objects|object|cat|extract|zil)
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $prev == objects || $prev == object ]] && echo mos)" -- "$cur"))
 			return ;;
 		esac
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "--json -v -vv -vvv --txg --rewind --pool --key --keys --help" -- "$cur"))
 		else
-			local whats="labels uberblocks pool datasets objects object block cat extract verify"
+			local whats="labels uberblocks pool datasets objects object block cat extract verify zil"
 			COMPREPLY=($(compgen -W "$whats" -- "$cur"))
 			_filedir
 		fi ;;

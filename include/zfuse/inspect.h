@@ -72,6 +72,17 @@ int zfuse_inspect_object(zfuse_pool_t *pool, const char *dataset, const char *wh
 			 const struct zfuse_inspect_opts *opts);
 
 /*
+ * A dataset's intent log, like `zdb -ivv`: the ZIL header (claim state,
+ * replay progress), every block of the chain with whether it verifies,
+ * and every record decoded by type (object numbers, names, offsets,
+ * attributes, the block pointer of indirect writes). A claimed header's
+ * limits are followed; a snapshot shows its (stale) header only. Returns
+ * ZFUSE_E_CORRUPT when a record of impossible length ends the walk.
+ */
+int zfuse_inspect_zil(zfuse_pool_t *pool, const char *dataset,
+		      const struct zfuse_inspect_opts *opts);
+
+/*
  * A raw block, like `zdb -R`: spec "VDEV:OFFSET:SIZE[:FLAGS]" with OFFSET
  * and SIZE in hex (SIZE may be "PSIZE/LSIZE"). FLAGS: 'r' writes the bytes
  * to opts->out unformatted; 'd' decompresses (trying each algorithm unless

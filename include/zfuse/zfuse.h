@@ -148,6 +148,10 @@ int zfuse_dataset_iter(zfuse_pool_t *pool,
  * "pool/a@snap").
  * Errors: ZFUSE_E_NOENT (no such dataset), ZFUSE_E_ACCESS (encrypted),
  * ZFUSE_E_UNSUPPORTED (a volume, or a ZPL version zfuse cannot read).
+ * The first writable open of a filesystem replays the intent log a crash
+ * left in it (claimed by the read-write import), as OpenZFS's mount does;
+ * a log with records zfuse cannot execute leaves the filesystem read-only
+ * (zfuse_fs_writable false, the reason logged) and the log in place.
  */
 int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out);
 void zfuse_fs_close(zfuse_fs_t *fs);
@@ -237,7 +241,8 @@ ssize_t zfuse_listxattr(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap);
  *
  * zfuse_volume_open opens a volume or a snapshot of one. A volume of a
  * pool imported read-write is writable (zfuse_volume_writable) unless it
- * is a snapshot or its intent log holds records zfuse does not replay; the
+ * is a snapshot or its intent log holds records zfuse cannot replay (the
+ * first writable open replays a log a crash left: writes and truncates); the
  * handle shares the pool's in-core state of the volume, so what one handle
  * writes every other reads at once, and a rollback or volsize change shows
  * in the next call. While a handle is open the volume cannot be destroyed
