@@ -293,7 +293,10 @@ def workload(mnt, rng, steps, sync_point):
         else:
             dst = join(rng.choice(dirs()), fresh("r"))
         os.rename(os.path.join(mnt, src), os.path.join(mnt, dst))
-        m.paths[dst] = m.paths.pop(src)
+        # POSIX: renaming a name onto another hard link of the same file
+        # does nothing (both names stay).
+        if m.paths.get(dst) is not m.paths[src]:
+            m.paths[dst] = m.paths.pop(src)
 
     def op_unlink():
         candidates = sorted(p for p, n in m.paths.items() if n["t"] != "d")
