@@ -206,6 +206,19 @@ const struct zf_pool_verb zf_verb_snapshot = {
 	snapshot_usage,
 };
 
+/* A verb without options: any option is a usage error (optind is left
+ * at the first operand). */
+static int no_options(int argc, char **argv, void (*usage)(FILE *), FILE *err)
+{
+	optind = 1;
+	opterr = 0;
+	if (getopt(argc, argv, "+") == -1)
+		return 0;
+	fprintf(err, "invalid option '%c'\n", optopt);
+	usage(err);
+	return ZF_EXIT_USAGE;
+}
+
 /* ---- bookmark ---------------------------------------------------------------- */
 
 static void bookmark_usage(FILE *out)
@@ -219,14 +232,8 @@ static void bookmark_usage(FILE *out)
 static int bookmark_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
 	(void)out;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt(argc, argv, "+")) != -1) {
-		fprintf(err, "invalid option '%c'\n", optopt);
-		bookmark_usage(err);
+	if (no_options(argc, argv, bookmark_usage, err))
 		return ZF_EXIT_USAGE;
-	}
 	if (argc - optind != 2) {
 		fprintf(err, argc - optind < 2 ? "missing %s argument\n" : "too many arguments\n",
 			argc - optind ? "bookmark" : "dataset");
@@ -712,14 +719,8 @@ static void promote_usage(FILE *out)
 static int promote_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
 	(void)out;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt(argc, argv, "+")) != -1) {
-		fprintf(err, "invalid option '%c'\n", optopt);
-		promote_usage(err);
+	if (no_options(argc, argv, promote_usage, err))
 		return ZF_EXIT_USAGE;
-	}
 	if (argc - optind != 1) {
 		fprintf(err, argc - optind ? "too many arguments\n" : "missing clone filesystem "
 			"argument\n");
