@@ -168,6 +168,10 @@ void dmu_objset_policy(spa_t *spa, const objset_t *os, struct os_write_policy *p
 	dsl_dataset_phys_t ds;
 	if (dsl_dataset_read(spa, os->dsobj, &ds) != 0)
 		return;
+	if (dsl_dir_is_encrypted(spa, ds.dir_obj)) {
+		pol->encrypted = true;
+		pol->key = os->key;
+	}
 	uint64_t v;
 	if (dsl_prop_get_uint64(spa, ds.dir_obj, "compression", true, &v, NULL) == 0) {
 		unsigned alg = (unsigned)(v & ZIO_COMPRESS_ALG_MASK);

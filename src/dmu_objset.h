@@ -29,6 +29,10 @@ struct os_write_policy {
 	bool embed;		/* embedded_data enabled */
 	bool hole_birth;	/* hole_birth enabled */
 	bool is_mos;
+	/* Native encryption: the dataset is encrypted; its master key (NULL
+	 * while not loaded: nothing of it may be written then). */
+	bool encrypted;
+	struct zio_crypt_key *key;
 	/* Non-NULL: level-0 data blocks are only allocated; their device
 	 * writes go to this queue and the overlay is kept for readers until
 	 * they are done (txg.c). */

@@ -27,6 +27,7 @@
 #include "spa_misc.h"
 #include "taskq.h"
 #include "zio_compress.h"
+#include "zio_crypt.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -68,6 +69,8 @@ static inline uint64_t bp_fill(const blkptr_t *bp)
 {
 	if (bp_is_hole(bp))
 		return 0;
+	if (bp_is_encrypted(bp))
+		return bp->blk_fill & UINT32_MAX;	/* IV bits above */
 	return bp_is_embedded(bp) ? 1 : bp->blk_fill;
 }
 
@@ -286,6 +289,18 @@ static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned d
 	if (s->pass >= SYNC_PASS_DONT_COMPRESS)
 		zp->compress = ZIO_COMPRESS_OFF;
 	zp->embed = p->embed && level == 0 && s->type != DMU_OT_DNODE && s->type != DMU_OT_OBJSET;
+	if (p->key) {
+		/* OpenZFS's dmu_write_policy for encrypted objsets: no embedding;
+		 * encrypted types keep DVA[2] for salt and IV; level-0 dnode and
+		 * objset blocks are only tested for zeros, never compressed
+		 * (their MACs cover parts in place). */
+		zp->key = p->key;
+		zp->embed = false;
+		if (dmu_ot_is_encrypted(s->type) && zp->copies > SPA_DVAS_PER_BP - 1)
+			zp->copies = SPA_DVAS_PER_BP - 1;
+		if (level == 0 && (s->type == DMU_OT_DNODE || s->type == DMU_OT_OBJSET))
+			zp->compress = ZIO_COMPRESS_OFF;
+	}
 	zp->zero_is_hole = zp->compress != ZIO_COMPRESS_OFF || level > 0 || s->type == DMU_OT_DNODE;
 }
 
@@ -298,7 +313,9 @@ static int write_prepared_into(struct obj_sync *s, const struct zio_write_props 
 	int rc = zio_write_prepared(s->spa, s->txg, zp, pr, lsize, &old, &nbp, &rewrote, s->defer);
 	if (rc)
 		return rc;
-	if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
+	if (bp_is_encrypted(&nbp))
+		nbp.blk_fill = (nbp.blk_fill & ~(uint64_t)UINT32_MAX) | fill;
+	else if (!bp_is_hole(&nbp) && !bp_is_embedded(&nbp))
 		nbp.blk_fill = fill;
 	if ((rc = kill_bp(s, &old, rewrote)) != 0)
 		return rc;
@@ -794,6 +811,8 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 	struct obj_sync s = { .spa = os->spa, .os = os, .txg = txg, .pass = pass, .pol = pol,
 			      .owner = owner };
 	int rc = 0;
+	if (pol->encrypted && !pol->key)
+		return SET_ERROR(-ZFUSE_E_ACCESS);	/* never write it in clear */
 	if (!os->overlay)
 		goto write_root;
 	/* Objects other than the meta-dnode: collect first, since syncing
@@ -857,6 +876,8 @@ write_root:;
 		fill += bp_fill(&bp);
 	}
 	blkptr_t root = os->bp;
+	if (pol->key && (rc = zio_crypt_objset_sign(pol->key, os->phys, os->phys_size)) != 0)
+		return rc;
 	rc = write_into(&s, &zp, os->phys, os->phys_size, fill, &root);
 	if (rc)
 		return rc;

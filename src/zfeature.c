@@ -31,9 +31,9 @@ static const struct zfeature_info features[] = {
 	{ "skein", "org.illumos:skein", false, true, true },
 	{ "edonr", "org.illumos:edonr", false, true, true },
 	{ "userobj_accounting", "org.zfsonlinux:userobj_accounting", true, true, true },
-	/* Encrypted datasets are read with their keys (dsl_crypt.c); zfuse
-	 * does not encrypt, so pools with it active stay read-only. */
-	{ "encryption", "com.datto:encryption", false, true, false },
+	/* Encrypted datasets are read and written with their keys
+	 * (dsl_crypt.c, zio_crypt.c); without one nothing of them is written. */
+	{ "encryption", "com.datto:encryption", false, true, true },
 	{ "project_quota", "org.zfsonlinux:project_quota", true, true, true },
 	{ "device_removal", "com.delphix:device_removal", false, false, false },
 	{ "obsolete_counts", "com.delphix:obsolete_counts", true, true, false },

@@ -34,10 +34,7 @@ bool zio_checksum_matches(const spa_t *spa, const blkptr_t *bp, const void *data
 	if (bp_uses_crypt(bp) && bp_get_type(bp) != DMU_OT_OBJSET) {
 		/* Encrypted/authenticated bps keep only 128 bits of checksum;
 		 * non-cryptographic ones fold the upper half in (§4.7). */
-		bool crypto = alg == ZIO_CHECKSUM_SHA256 || alg == ZIO_CHECKSUM_SHA512 ||
-			      alg == ZIO_CHECKSUM_SKEIN || alg == ZIO_CHECKSUM_BLAKE3 ||
-			      alg == ZIO_CHECKSUM_EDONR;
-		if (!crypto) {
+		if (!zio_checksum_dedup_capable(alg)) {
 			c.zc_word[0] ^= c.zc_word[2];
 			c.zc_word[1] ^= c.zc_word[3];
 		}

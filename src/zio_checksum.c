@@ -176,3 +176,9 @@ int zio_checksum_fill_embedded(unsigned alg, void *buf, size_t size, const zio_c
 		memcpy(eck + 8, &c, sizeof(c));
 	return rc;
 }
+
+bool zio_checksum_dedup_capable(unsigned alg)
+{
+	return alg == ZIO_CHECKSUM_SHA256 || alg == ZIO_CHECKSUM_SHA512 || alg == ZIO_CHECKSUM_SKEIN ||
+	       alg == ZIO_CHECKSUM_BLAKE3;
+}

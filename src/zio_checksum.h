@@ -47,6 +47,11 @@ const char *zio_checksum_name(unsigned alg);
 /* Whether alg is an id this module can compute (including OFF/NOPARITY). */
 bool zio_checksum_supported(unsigned alg);
 
+/* Whether alg is one OpenZFS trusts for dedup (ZCHECKSUM_FLAG_DEDUP:
+ * sha256, sha512, skein, blake3; not edonr): bps of encrypted blocks keep
+ * 128 bits of such a checksum as is and fold the others' upper half in. */
+bool zio_checksum_dedup_capable(unsigned alg);
+
 /*
  * Compute checksum alg over buf[0..size) as a little-endian pool stores it.
  * salt may be NULL for unsalted algorithms; required for skein/edonr/blake3.

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "byteorder.h"
 #include "dmu_types.h"
@@ -100,6 +101,45 @@ static int aead_open(bool gcm, const uint8_t *key, unsigned keylen, const uint8_
 	return ok ? 0 : -ZFUSE_E_AUTH;
 }
 
+/* One AEAD seal: ciphertext into ct, the 16-byte tag into tag. */
+static int aead_seal(bool gcm, const uint8_t *key, unsigned keylen, const uint8_t *iv,
+		     const uint8_t *aad, size_t aadlen, const uint8_t *pt, size_t len, uint8_t *ct,
+		     uint8_t *tag)
+{
+	const EVP_CIPHER *c = cipher_of(gcm, keylen);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (!c || !ctx) {
+		EVP_CIPHER_CTX_free(ctx);
+		return -ZFUSE_E_NOMEM;
+	}
+	int ok, outl;
+	uint8_t dummy[16];
+	const uint8_t *in = len ? pt : dummy;
+	uint8_t *out = len ? ct : dummy;
+	if (gcm) {
+		ok = EVP_EncryptInit_ex(ctx, c, NULL, NULL, NULL) &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, ZIO_DATA_IV_LEN, NULL) &&
+		     EVP_EncryptInit_ex(ctx, NULL, NULL, key, iv) &&
+		     (!aadlen || EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aadlen)) &&
+		     (!len || EVP_EncryptUpdate(ctx, out, &outl, in, (int)len)) &&
+		     EVP_EncryptFinal_ex(ctx, dummy, &outl) &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, ZIO_DATA_MAC_LEN, tag);
+	} else {
+		ok = EVP_EncryptInit_ex(ctx, c, NULL, NULL, NULL) &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_IVLEN, ZIO_DATA_IV_LEN, NULL) &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_SET_TAG, ZIO_DATA_MAC_LEN, NULL) &&
+		     EVP_EncryptInit_ex(ctx, NULL, NULL, key, iv) &&
+		     EVP_EncryptUpdate(ctx, NULL, &outl, NULL, (int)len) &&
+		     (!aadlen || EVP_EncryptUpdate(ctx, NULL, &outl, aad, (int)aadlen)) &&
+		     EVP_EncryptUpdate(ctx, out, &outl, in, (int)len) &&
+		     EVP_EncryptFinal_ex(ctx, dummy, &outl) &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_CCM_GET_TAG, ZIO_DATA_MAC_LEN, tag);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	explicit_bzero(dummy, sizeof(dummy));
+	return ok ? 0 : -ZFUSE_E_NOMEM;
+}
+
 static int hkdf_sha512(const uint8_t *ikm, unsigned ikmlen, const uint8_t *info, unsigned infolen,
 		       uint8_t *out, unsigned outlen)
 {
@@ -141,6 +181,9 @@ int zio_crypt_key_unwrap(const uint8_t wkey[WRAPPING_KEY_LEN], uint64_t crypt, u
 		memcpy(out->master, pt, kl);
 		memcpy(out->hmac, pt + kl, SHA512_HMAC_KEYLEN);
 		pthread_mutex_init(&out->lock, NULL);
+		/* Every load starts a fresh salt for the blocks it writes. */
+		if (RAND_bytes(out->salt, ZIO_DATA_SALT_LEN) != 1)
+			rc = -ZFUSE_E_NOMEM;
 	}
 	explicit_bzero(pt, sizeof(pt));
 	return rc;
@@ -241,63 +284,88 @@ static void dn_auth_core(const uint8_t *dnp, uint8_t core[DNODE_CORE])
 	memset(core + 24, 0, 8);	/* dn_used */
 }
 
-static int decrypt_dnode_block(zio_crypt_key_t *key, const uint8_t *k, const uint8_t *iv,
-			       const uint8_t *mac, const uint8_t *src, uint8_t *dst, uint64_t size)
+/* The AAD of a dnode block (masked cores, the portable part of every bp,
+ * the clear bonus buffers) and its sealed bonus buffers, in block order;
+ * plaintext and ciphertext share the layout. */
+static int dnode_gather(uint64_t version, const uint8_t *src, uint64_t size, uint8_t *aad,
+			uint64_t *aadlenp, uint8_t *sealed, uint64_t *sealedlenp)
 {
-	uint8_t *aad = malloc(size), *ct = malloc(size), *pt = malloc(size);
-	int rc = -ZFUSE_E_NOMEM;
-	if (!aad || !ct || !pt)
-		goto out;
-	uint64_t aadlen = 0, ctlen = 0, max = size >> DNODE_SHIFT;
-	memcpy(dst, src, size);
+	uint64_t aadlen = 0, slen = 0, max = size >> DNODE_SHIFT;
 	for (uint64_t i = 0; i < max; i += dn_extra_slots(src + (i << DNODE_SHIFT)) + 1) {
 		const uint8_t *dnp = src + (i << DNODE_SHIFT);
 		uint64_t span = (uint64_t)(dn_extra_slots(dnp) + 1) << DNODE_SHIFT;
-		if ((i << DNODE_SHIFT) + span > size) {
-			rc = SET_ERROR(-ZFUSE_E_AUTH);
-			goto out;
-		}
+		if ((i << DNODE_SHIFT) + span > size)
+			return SET_ERROR(-ZFUSE_E_AUTH);
 		dn_auth_core(dnp, aad + aadlen);
 		aadlen += DNODE_CORE;
 		blkptr_t bp;
 		for (unsigned j = 0; j < dn_nblkptr(dnp) && DNODE_CORE + (j + 1) * 128 <= span; j++) {
 			bp_load(&bp, dnp + DNODE_CORE + j * 128);
-			aadlen += bp_auth_buf(&bp, key->version, aad + aadlen);
+			aadlen += bp_auth_buf(&bp, version, aad + aadlen);
 		}
 		if (dn_flags(dnp) & DN_FLAG_SPILL) {
 			bp_load(&bp, dnp + span - 128);
-			aadlen += bp_auth_buf(&bp, key->version, aad + aadlen);
+			aadlen += bp_auth_buf(&bp, version, aad + aadlen);
 		}
 		uint64_t boff, blen;
 		dn_bonus_area(dnp, &boff, &blen);
 		if (dn_bonus_sealed(dnp)) {
-			memcpy(ct + ctlen, dnp + boff, blen);
-			ctlen += blen;
+			memcpy(sealed + slen, dnp + boff, blen);
+			slen += blen;
 		} else {
 			memcpy(aad + aadlen, dnp + boff, blen);
 			aadlen += blen;
 		}
 	}
-	rc = aead_open(suites[key->crypt].gcm, k, suites[key->crypt].keylen, iv, aad, aadlen, ct,
-		       ctlen, mac, pt);
-	if (rc)
-		goto out;
-	uint64_t at = 0;
+	*aadlenp = aadlen;
+	*sealedlenp = slen;
+	return 0;
+}
+
+/* Put the sealed bonus buffers (opened or sealed) back into dst, a copy
+ * of the block whose layout src is. */
+static void dnode_scatter(const uint8_t *src, uint8_t *dst, uint64_t size, const uint8_t *sealed)
+{
+	uint64_t at = 0, max = size >> DNODE_SHIFT;
 	for (uint64_t i = 0; i < max; i += dn_extra_slots(src + (i << DNODE_SHIFT)) + 1) {
 		const uint8_t *dnp = src + (i << DNODE_SHIFT);
 		uint64_t boff, blen;
 		dn_bonus_area(dnp, &boff, &blen);
 		if (dn_bonus_sealed(dnp)) {
-			memcpy(dst + (i << DNODE_SHIFT) + boff, pt + at, blen);
+			memcpy(dst + (i << DNODE_SHIFT) + boff, sealed + at, blen);
 			at += blen;
 		}
 	}
+}
+
+/* A dnode block through the AEAD: only sealed bonus buffers change. */
+static int crypt_dnode_block(bool encrypt, zio_crypt_key_t *key, const uint8_t *k,
+			     const uint8_t *iv, uint8_t *mac, const uint8_t *src, uint8_t *dst,
+			     uint64_t size)
+{
+	uint8_t *aad = malloc(size), *in = malloc(size), *out = malloc(size);
+	int rc = -ZFUSE_E_NOMEM;
+	uint64_t aadlen, len;
+	if (!aad || !in || !out)
+		goto out;
+	if ((rc = dnode_gather(key->version, src, size, aad, &aadlen, in, &len)) != 0)
+		goto out;
+	bool gcm = suites[key->crypt].gcm;
+	unsigned kl = suites[key->crypt].keylen;
+	rc = encrypt ? aead_seal(gcm, k, kl, iv, aad, aadlen, in, len, out, mac)
+		     : aead_open(gcm, k, kl, iv, aad, aadlen, in, len, mac, out);
+	if (rc)
+		goto out;
+	memcpy(dst, src, size);
+	dnode_scatter(src, dst, size, out);
 out:
-	if (pt)
-		explicit_bzero(pt, size);
+	if (in)
+		explicit_bzero(in, size);
+	if (out)
+		explicit_bzero(out, size);
 	free(aad);
-	free(ct);
-	free(pt);
+	free(in);
+	free(out);
 	return rc;
 }
 
@@ -317,7 +385,7 @@ int zio_crypt_decrypt(zio_crypt_key_t *key, const blkptr_t *bp, const uint8_t *c
 	int rc = derived_key(key, salt, k);
 	if (rc == 0) {
 		if (bp_get_type(bp) == DMU_OT_DNODE)
-			rc = decrypt_dnode_block(key, k, iv, mac, cipher, plain, psize);
+			rc = crypt_dnode_block(false, key, k, iv, mac, cipher, plain, psize);
 		else if (bp_get_type(bp) == DMU_OT_INTENT_LOG)
 			rc = -ZFUSE_E_UNSUPPORTED;	/* never read: zfuse replays no encrypted logs */
 		else
@@ -388,7 +456,9 @@ static uint64_t mac_dnode(uint64_t version, const uint8_t *dnp, uint8_t *buf)
 	return len;
 }
 
-int zio_crypt_verify_objset(const zio_crypt_key_t *key, const uint8_t *osp, uint64_t size)
+/* The portable and local MACs of an objset block as OpenZFS computes them. */
+static int objset_macs(const zio_crypt_key_t *key, const uint8_t *osp, uint64_t size,
+		       uint8_t portable[ZIO_OBJSET_MAC_LEN], uint8_t local[ZIO_OBJSET_MAC_LEN])
 {
 	uint8_t digest[SHA512_DIGEST_LENGTH], buf[8 + 3 * (DNODE_CORE + 4 * 32)];
 	unsigned dlen;
@@ -400,9 +470,8 @@ int zio_crypt_verify_objset(const zio_crypt_key_t *key, const uint8_t *osp, uint
 	len = 16 + mac_dnode(key->version, osp, buf + 16);
 	if (!HMAC(EVP_sha512(), key->hmac, SHA512_HMAC_KEYLEN, buf, len, digest, &dlen))
 		return -ZFUSE_E_NOMEM;
-	if (memcmp(digest, osp + 720, ZIO_OBJSET_MAC_LEN) != 0)
-		return SET_ERROR(-ZFUSE_E_AUTH);
-	uint8_t local[ZIO_OBJSET_MAC_LEN] = { 0 };
+	memcpy(portable, digest, ZIO_OBJSET_MAC_LEN);
+	memset(local, 0, ZIO_OBJSET_MAC_LEN);
 	bool none3 = size >= OBJSET_PHYS_SIZE_V3 && !osp[1024] && !osp[1536] && !osp[2048];
 	bool none2 = size >= OBJSET_PHYS_SIZE_V2 && !osp[1024] && !osp[1536];
 	if ((flags & OBJSET_FLAG_USERACCOUNTING_COMPLETE) && !none3 && !none2 &&
@@ -419,7 +488,84 @@ int zio_crypt_verify_objset(const zio_crypt_key_t *key, const uint8_t *osp, uint
 			return -ZFUSE_E_NOMEM;
 		memcpy(local, digest, ZIO_OBJSET_MAC_LEN);
 	}
-	return memcmp(local, osp + 752, ZIO_OBJSET_MAC_LEN) == 0 ? 0 : SET_ERROR(-ZFUSE_E_AUTH);
+	return 0;
+}
+
+int zio_crypt_verify_objset(const zio_crypt_key_t *key, const uint8_t *osp, uint64_t size)
+{
+	uint8_t portable[ZIO_OBJSET_MAC_LEN], local[ZIO_OBJSET_MAC_LEN];
+	int rc = objset_macs(key, osp, size, portable, local);
+	if (rc)
+		return rc;
+	return memcmp(portable, osp + 720, ZIO_OBJSET_MAC_LEN) == 0 &&
+	       memcmp(local, osp + 752, ZIO_OBJSET_MAC_LEN) == 0 ? 0 : SET_ERROR(-ZFUSE_E_AUTH);
+}
+
+int zio_crypt_objset_sign(const zio_crypt_key_t *key, uint8_t *osp, uint64_t size)
+{
+	return objset_macs(key, osp, size, osp + 720, osp + 752);
+}
+
+int zio_crypt_indirect_mac(uint64_t version, const void *data, uint64_t size,
+			   uint8_t mac[ZIO_DATA_MAC_LEN])
+{
+	uint8_t digest[SHA512_DIGEST_LENGTH];
+	int rc = indirect_digest(data, size, version, digest);
+	if (rc == 0)
+		memcpy(mac, digest, ZIO_DATA_MAC_LEN);
+	return rc;
+}
+
+int zio_crypt_auth_mac(const zio_crypt_key_t *key, const void *data, uint64_t psize,
+		       uint8_t mac[ZIO_DATA_MAC_LEN])
+{
+	uint8_t digest[SHA512_DIGEST_LENGTH];
+	unsigned dlen = 0;
+	if (!HMAC(EVP_sha512(), key->hmac, SHA512_HMAC_KEYLEN, data, psize, digest, &dlen))
+		return -ZFUSE_E_NOMEM;
+	memcpy(mac, digest, ZIO_DATA_MAC_LEN);
+	return 0;
+}
+
+/* The salt of the next block: the key's current one, replaced by a fresh
+ * random salt once it has served ZFS_KEY_MAX_SALT_USES blocks (OpenZFS's
+ * default bound, so no derived key encrypts too many blocks). */
+static int next_salt(zio_crypt_key_t *key, uint8_t salt[ZIO_DATA_SALT_LEN])
+{
+	int rc = 0;
+	pthread_mutex_lock(&key->lock);
+	memcpy(salt, key->salt, ZIO_DATA_SALT_LEN);
+	if (++key->salt_uses >= ZFS_KEY_MAX_SALT_USES) {
+		if (RAND_bytes(key->salt, ZIO_DATA_SALT_LEN) == 1)
+			key->salt_uses = 0;
+		else
+			rc = -ZFUSE_E_NOMEM;
+	}
+	pthread_mutex_unlock(&key->lock);
+	return rc;
+}
+
+int zio_crypt_encrypt(zio_crypt_key_t *key, unsigned type, const uint8_t *plain, uint8_t *cipher,
+		      uint64_t psize, uint8_t salt[ZIO_DATA_SALT_LEN], uint8_t iv[ZIO_DATA_IV_LEN],
+		      uint8_t mac[ZIO_DATA_MAC_LEN])
+{
+	if (!zio_crypt_suite_valid(key->crypt) || type == DMU_OT_INTENT_LOG)
+		return -ZFUSE_E_UNSUPPORTED;
+	int rc = next_salt(key, salt);
+	if (rc)
+		return rc;
+	if (RAND_bytes(iv, ZIO_DATA_IV_LEN) != 1)
+		return -ZFUSE_E_NOMEM;
+	uint8_t k[MASTER_KEY_MAX_LEN];
+	if ((rc = derived_key(key, salt, k)) == 0) {
+		if (type == DMU_OT_DNODE)
+			rc = crypt_dnode_block(true, key, k, iv, mac, plain, cipher, psize);
+		else
+			rc = aead_seal(suites[key->crypt].gcm, k, suites[key->crypt].keylen, iv, NULL,
+				       0, plain, psize, cipher, mac);
+	}
+	explicit_bzero(k, sizeof(k));
+	return rc;
 }
 
 int zio_crypt_pbkdf2(const void *pass, size_t len, uint64_t salt, uint64_t iters,

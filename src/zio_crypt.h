@@ -26,6 +26,8 @@
 #define MASTER_KEY_MAX_LEN 32
 #define SHA512_HMAC_KEYLEN 64
 #define ZIO_CRYPT_KEY_CURRENT_VERSION 1
+/* OpenZFS's ZFS_KEY_MAX_SALT_USES_DEFAULT: blocks per salt. */
+#define ZFS_KEY_MAX_SALT_USES 400000000ULL
 
 enum zio_encrypt {
 	ZIO_CRYPT_INHERIT = 0,
@@ -54,6 +56,9 @@ typedef struct zio_crypt_key {
 		bool valid;
 	} derived[ZIO_CRYPT_SALT_CACHE];
 	unsigned next_slot;
+	/* The salt new blocks use (random at load) and how many used it. */
+	uint8_t salt[ZIO_DATA_SALT_LEN];
+	uint64_t salt_uses;
 } zio_crypt_key_t;
 
 /* Whether crypt is a real suite (aes-*-ccm/gcm); its key length. */
@@ -96,6 +101,25 @@ int zio_crypt_verify_indirect(const blkptr_t *bp, const void *data, uint64_t siz
 /* The portable and local MACs of an objset block (size bytes). Errors:
  * ZFUSE_E_AUTH. */
 int zio_crypt_verify_objset(const zio_crypt_key_t *key, const uint8_t *osp, uint64_t size);
+
+/*
+ * Writing (zio_write.c): encrypt a level-0 block of an encrypted type
+ * (psize bytes, compressed already) into cipher with a fresh random IV and
+ * the key's current salt (rotated as OpenZFS does); dnode blocks seal only
+ * the bonus buffers of encrypted bonus types and authenticate the rest.
+ * Errors: ZFUSE_E_UNSUPPORTED (intent-log blocks), ZFUSE_E_NOMEM.
+ */
+int zio_crypt_encrypt(zio_crypt_key_t *key, unsigned type, const uint8_t *plain, uint8_t *cipher,
+		      uint64_t psize, uint8_t salt[ZIO_DATA_SALT_LEN], uint8_t iv[ZIO_DATA_IV_LEN],
+		      uint8_t mac[ZIO_DATA_MAC_LEN]);
+/* The MAC of an authenticated block (HMAC-SHA512 of its stored bytes). */
+int zio_crypt_auth_mac(const zio_crypt_key_t *key, const void *data, uint64_t psize,
+		       uint8_t mac[ZIO_DATA_MAC_LEN]);
+/* The MAC checksum an indirect block (size logical bytes) carries. */
+int zio_crypt_indirect_mac(uint64_t version, const void *data, uint64_t size,
+			   uint8_t mac[ZIO_DATA_MAC_LEN]);
+/* Store the portable and local MACs into an objset block. */
+int zio_crypt_objset_sign(const zio_crypt_key_t *key, uint8_t *osp, uint64_t size);
 
 /* PBKDF2-HMAC-SHA1 of a passphrase as libzfs derives wrapping keys (the
  * salt taken as its 8 little-endian bytes). */

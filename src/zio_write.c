@@ -15,6 +15,9 @@
 #include "vdev.h"
 #include "zio.h"
 #include "zio_compress.h"
+#include "zio_crypt.h"
+#include "dmu_types.h"
+#include "byteorder.h"
 #include "taskq.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
@@ -113,7 +116,7 @@ static void fill_embedded(blkptr_t *bp, const struct zio_write_props *zp, const 
 
 static int write_dvas(spa_t *spa, const blkptr_t *bp, const void *data, uint64_t psize)
 {
-	for (int d = 0; d < SPA_DVAS_PER_BP; d++) {
+	for (int d = 0; d < bp_count_dvas_max(bp); d++) {
 		const dva_t *dva = &bp->blk_dva[d];
 		if (!dva_is_valid(dva))
 			continue;
@@ -130,15 +133,15 @@ static int write_raw_piece(spa_t *spa, uint64_t txg, unsigned checksum, int copi
 
 /*
  * No extent of psize is free: store the block as up to three pieces under
- * a 512-byte header. bp gets gang DVAs (header copy, asize = header plus
+ * a 512-byte header (at most max_dvas copies). bp gets gang DVAs (header copy, asize = header plus
  * the pieces' copies); the caller fills the rest of bp as for any block.
  */
-static int write_gang(spa_t *spa, uint64_t txg, unsigned checksum, int copies, const uint8_t *data,
-		      uint64_t psize, blkptr_t *bp, int depth)
+static int write_gang(spa_t *spa, uint64_t txg, unsigned checksum, int copies, int max_dvas,
+		      const uint8_t *data, uint64_t psize, blkptr_t *bp, int depth)
 {
 	if (depth >= GANG_MAX_DEPTH || psize <= SPA_MINBLOCKSIZE)
 		return -ZFUSE_E_NOSPC;
-	int hcopies = copies + 1 > SPA_DVAS_PER_BP ? SPA_DVAS_PER_BP : copies + 1;
+	int hcopies = copies + 1 > max_dvas ? max_dvas : copies + 1;
 	blkptr_t hdr_bp;
 	memset(&hdr_bp, 0, sizeof(hdr_bp));
 	int rc = metaslab_alloc(spa, GANG_HEADER_SIZE, hcopies, txg, &hdr_bp);
@@ -194,7 +197,7 @@ static int write_raw_piece(spa_t *spa, uint64_t txg, unsigned checksum, int copi
 	memset(bp, 0, sizeof(*bp));
 	int rc = metaslab_alloc(spa, size, copies, txg, bp);
 	if (rc == -ZFUSE_E_NOSPC)
-		rc = write_gang(spa, txg, checksum, copies, data, size, bp, depth);
+		rc = write_gang(spa, txg, checksum, copies, SPA_DVAS_PER_BP, data, size, bp, depth);
 	else if (rc == 0)
 		rc = write_dvas(spa, bp, data, size);
 	if (rc)
@@ -207,6 +210,34 @@ static int write_raw_piece(spa_t *spa, uint64_t txg, unsigned checksum, int copi
 	bp->blk_birth = txg;
 	bp->blk_fill = 1;
 	return zio_checksum_compute(checksum, data, size, spa->have_salt ? &spa->salt : NULL, &bp->blk_cksum);
+}
+
+/*
+ * Native encryption, after compression and before the checksum (which is
+ * of what is stored): OpenZFS's zio_encrypt. Indirect blocks carry the
+ * checksum of their children's MACs (of the logical block); objset blocks
+ * hold their own MACs; other unencrypted types are authenticated with an
+ * HMAC of the stored bytes; the rest is encrypted.
+ */
+static int crypt_step(const struct zio_write_props *zp, const void *data, uint64_t lsize,
+		      struct zio_prepared *pr)
+{
+	pr->crypt = true;
+	if (zp->level > 0)
+		return zio_crypt_indirect_mac(zp->key->version, data, lsize, pr->mac);
+	if (zp->type == DMU_OT_OBJSET)
+		return 0;
+	if (!dmu_ot_is_encrypted(zp->type))
+		return zio_crypt_auth_mac(zp->key, pr->payload, pr->psize, pr->mac);
+	if (!(pr->ebuf = malloc(pr->psize)))
+		return -ZFUSE_E_NOMEM;
+	int rc = zio_crypt_encrypt(zp->key, zp->type, pr->payload, pr->ebuf, pr->psize, pr->salt,
+				   pr->iv, pr->mac);
+	if (rc)
+		return rc;
+	pr->encrypted = true;
+	pr->payload = pr->ebuf;
+	return 0;
 }
 
 int zio_write_prepare(spa_t *spa, const struct zio_write_props *zp, const void *data, uint64_t lsize,
@@ -252,14 +283,32 @@ int zio_write_prepare(spa_t *spa, const struct zio_write_props *zp, const void *
 		pr->compress = compress;
 	}
 checksum:
-	return zio_checksum_compute(zp->checksum, pr->payload, pr->psize,
-				    spa->have_salt ? &spa->salt : NULL, &pr->cksum);
+	if (zp->key) {
+		int rc = crypt_step(zp, data, lsize, pr);
+		if (rc)
+			return rc;
+	}
+	int rc = zio_checksum_compute(zp->checksum, pr->payload, pr->psize,
+				      spa->have_salt ? &spa->salt : NULL, &pr->cksum);
+	if (rc == 0 && pr->crypt && zp->type != DMU_OT_OBJSET) {
+		/* 128 bits of checksum (non-cryptographic ones folded), the MAC
+		 * in the other half, as OpenZFS's zio_checksum_compute. */
+		if (!zio_checksum_dedup_capable(zp->checksum)) {
+			pr->cksum.zc_word[0] ^= pr->cksum.zc_word[2];
+			pr->cksum.zc_word[1] ^= pr->cksum.zc_word[3];
+		}
+		pr->cksum.zc_word[2] = le64(pr->mac);
+		pr->cksum.zc_word[3] = le64(pr->mac + 8);
+	}
+	return rc;
 }
 
 void zio_prepared_release(struct zio_prepared *pr)
 {
 	free(pr->cbuf);
 	pr->cbuf = NULL;
+	free(pr->ebuf);
+	pr->ebuf = NULL;
 }
 
 static int queue_push(struct zio_write_queue *q, const blkptr_t *bp, const uint8_t *payload,
@@ -339,7 +388,10 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 	if (rc == -ZFUSE_E_NOSPC && !in_place) {
 		/* No contiguous extent: pieces under a gang header. */
 		memset(bp, 0, sizeof(*bp));
-		rc = write_gang(spa, txg, zp->checksum, zp->copies, pr->payload, psize, bp, 0);
+		/* an encrypted bp's header copies leave DVA[2] to salt and IV */
+		rc = write_gang(spa, txg, zp->checksum, zp->copies,
+				pr->encrypted ? SPA_DVAS_PER_BP - 1 : SPA_DVAS_PER_BP, pr->payload,
+				psize, bp, 0);
 		ganged = rc == 0;
 	}
 	if (rc == 0) {
@@ -353,6 +405,14 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 		bp->blk_birth = txg;
 		bp->blk_fill = 1;
 		bp->blk_cksum = pr->cksum;
+		if (pr->crypt)
+			set_bits(&bp->blk_prop, 61, 1, 1);
+		if (pr->encrypted) {
+			/* salt and IV[0..8) in DVA[2], IV[8..12) atop the fill */
+			bp->blk_dva[2].dva_word[0] = le64(pr->salt);
+			bp->blk_dva[2].dva_word[1] = le64(pr->iv);
+			bp->blk_fill |= (uint64_t)le32(pr->iv + 8) << 32;
+		}
 	}
 	if (rc == 0 && !ganged)
 		rc = defer && !in_place ? queue_push(defer, bp, pr->payload, psize, pr->cache, lsize)
@@ -368,7 +428,8 @@ void zio_free_bp(spa_t *spa, const blkptr_t *bp, uint64_t txg)
 {
 	if (bp_is_hole(bp) || bp_is_embedded(bp))
 		return;
-	for (int d = 0; d < SPA_DVAS_PER_BP; d++) {
+	/* An encrypted bp keeps salt and IV where DVA[2] would be. */
+	for (int d = 0; d < bp_count_dvas_max(bp); d++) {
 		dva_t hdr_only = bp->blk_dva[d];
 		const dva_t *dva = &hdr_only;
 		if (!dva_is_valid(dva))

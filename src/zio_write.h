@@ -23,6 +23,11 @@ struct zio_write_props {
 	int copies;		/* 1..3 DVAs */
 	bool embed;		/* embedded_data enabled and the type allows it */
 	bool zero_is_hole;	/* all-zero data becomes a hole */
+	/* The master key of an encrypted objset: level-0 blocks of encrypted
+	 * types are encrypted, other level-0 blocks carry a MAC, indirect
+	 * blocks the checksum of their children's MACs; objset blocks come
+	 * with their MACs inside (zio_crypt_objset_sign). */
+	struct zio_crypt_key *key;
 };
 
 /*
@@ -48,6 +53,11 @@ struct zio_prepared {
 				 * once the block is written (deferred writes) */
 	uint8_t *cbuf;
 	zio_cksum_t cksum;
+	/* native encryption: crypt sets the bp's crypt bit; encrypted ones
+	 * keep salt and IV in the bp too (payload is then ebuf) */
+	bool crypt, encrypted;
+	uint8_t *ebuf;
+	uint8_t salt[8], iv[12], mac[16];
 };
 int zio_write_prepare(struct spa *spa, const struct zio_write_props *zp, const void *data,
 		      uint64_t lsize, struct zio_prepared *pr);

@@ -34,7 +34,7 @@ struct zfuse_fs {
 	char *name;
 	bool snapshot;
 	bool writable;		/* pool writable, not a snapshot, ZPL 5 */
-	bool crypt_readonly;	/* encrypted: read with its key, never written */
+	bool encrypted;		/* read and written with its key (fs_crypt_key) */
 	bool held;		/* counted in the pool's open objsets or snapshots */
 	uint64_t dsobj, dirobj;
 	uint64_t version, root, normflags, casesensitivity, utf8only;

@@ -109,11 +109,7 @@ int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 	spa_exit(spa);
 	if (rc)
 		goto fail;
-	if (encrypted) {
-		/* Reading encrypted datasets is all zfuse does: writing would need
-		 * block encryption, which it lacks. */
-		fs->crypt_readonly = true;
-	}
+	fs->encrypted = encrypted;
 	if (!fs->snapshot && spa->writable) {
 		/* A clone's livelist is dropped before zfuse writes to it, as
 		 * OpenZFS may do any time (object-layer.md §6.9). */
@@ -156,7 +152,7 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	/* Snapshots are immutable: a private read-only objset. */
 	if (fs->snapshot && (rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
 		return rc;
-	if (fs->crypt_readonly && (rc = fs_crypt_key(fs)) != 0)
+	if (fs->encrypted && (rc = fs_crypt_key(fs)) != 0)
 		return rc;
 	if (fs->os->type != DMU_OST_ZFS) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is not a filesystem (objset type %" PRIu64 ")",
@@ -192,11 +188,6 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	if (spa->writable && !fs->snapshot && !fs->writable)
 		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s has ZPL version %" PRIu64 " (legacy znodes); "
 			"zfuse writes only ZPL 5 (SA) filesystems: mounted read-only", name, fs->version);
-	if (fs->writable && fs->crypt_readonly) {
-		fs->writable = false;
-		spa_log(spa, ZFUSE_LOG_WARN, "dataset %s is encrypted: zfuse reads encrypted datasets "
-			"but does not write them yet: mounted read-only", name);
-	}
 	char why[160];
 	if (fs->writable && !dsl_dataset_writable(spa, fs->dsobj, why, sizeof(why))) {
 		fs->writable = false;
