@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "cmd.h"
+#include "cmd_key.h"
 #include "json.h"
 #include "log.h"
 #include "pool_verb.h"
@@ -906,6 +907,37 @@ static bool nprops_has(const struct zfuse_prop_setting *props, size_t n, const c
 	return false;
 }
 
+static const char *prop_value(const struct zfuse_prop_setting *props, size_t n, const char *name)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(props[i].name, name) == 0)
+			v = props[i].value;	/* the last one counts */
+	return v;
+}
+
+/* A new encryption root: its key material from its keylocation first. */
+static int create_encrypted(zfuse_pool_t *pool, const char *name,
+			    const struct zfuse_prop_setting *props, size_t nprops, FILE *err)
+{
+	const char *f = prop_value(props, nprops, "keyformat");
+	const char *loc = prop_value(props, nprops, "keylocation");
+	enum zfuse_keyformat fmt = strcmp(f, "raw") == 0 ? ZFUSE_KEYFORMAT_RAW :
+				   strcmp(f, "hex") == 0 ? ZFUSE_KEYFORMAT_HEX :
+				   ZFUSE_KEYFORMAT_PASSPHRASE;
+	char mat[ZFUSE_KEY_MATERIAL_MAX + 2];
+	size_t len = 0;
+	int rc = zf_key_read_new(name, loc ? loc : "prompt", fmt, mat, sizeof(mat), &len, err);
+	if (rc == 0) {
+		unsigned said = zf_log_errors();
+		rc = zfuse_dataset_create_key(pool, name, props, nprops, mat, len);
+		if (rc && zf_log_errors() == said)
+			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
+	}
+	explicit_bzero(mat, sizeof(mat));
+	return rc;
+}
+
 static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
 {
 	(void)out;
@@ -971,6 +1003,8 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 		rc = zfuse_volume_create(pool, name, volsize, sparse, props, nprops);
 		if (rc && zf_log_errors() == said)
 			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
+	} else if (rc == 0 && nprops_has(props, nprops, "keyformat")) {
+		rc = create_encrypted(pool, name, props, nprops, err);
 	} else if (rc == 0) {
 		rc = create_one(pool, name, props, nprops, err);
 	}

@@ -80,6 +80,60 @@ static int prompt_material(const char *root, enum zfuse_keyformat fmt, char *buf
 	return rc;
 }
 
+int zf_key_read_new(const char *ds, const char *location, enum zfuse_keyformat fmt, char *buf,
+		    size_t cap, size_t *len, FILE *err)
+{
+	int rc;
+	*len = 0;
+	if (strcmp(location, "prompt") != 0) {
+		rc = zfuse_key_read_location(location, fmt, buf, cap, len);
+		if (rc)
+			fprintf(err, "zfuse: cannot read the new key of '%s' from %s: %s\n", ds, location,
+				rc == -ZFUSE_E_INVAL ? "not a valid keylocation (prompt or "
+				"file:///PATH) or too long" : zfuse_strerror(rc));
+		return rc;
+	}
+	if (!isatty(STDIN_FILENO)) {
+		if ((rc = read_stdin_material(fmt, buf, cap, len)) != 0)
+			fprintf(err, "zfuse: no new key for '%s' on standard input\n", ds);
+		return rc;
+	}
+	if (fmt == ZFUSE_KEYFORMAT_RAW) {
+		fprintf(err, "zfuse: cannot enter a raw key for '%s' on a terminal; use "
+			"keylocation=file://PATH\n", ds);
+		return -ZFUSE_E_INVAL;
+	}
+	/* On a terminal: twice, echo off, as zfs create asks. */
+	char again[MAT_CAP];
+	size_t alen = 0;
+	struct termios old, quiet;
+	bool echo_off = tcgetattr(STDIN_FILENO, &old) == 0;
+	if (echo_off) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	fprintf(stderr, "Enter new %s: ", format_word(fmt));
+	fflush(stderr);
+	rc = read_stdin_material(fmt, buf, cap, len);
+	if (rc == 0) {
+		fprintf(stderr, "Re-enter new %s: ", format_word(fmt));
+		fflush(stderr);
+		rc = read_stdin_material(fmt, again, sizeof(again), &alen);
+	}
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	if (rc == 0 && (alen != *len || memcmp(again, buf, alen) != 0)) {
+		fprintf(err, "zfuse: Provided keys do not match.\n");
+		rc = -ZFUSE_E_INVAL;
+	}
+	explicit_bzero(again, sizeof(again));
+	if (rc)
+		explicit_bzero(buf, cap);
+	return rc;
+}
+
 int zf_key_load_root(zfuse_pool_t *pool, const char *root, const char *location, FILE *err)
 {
 	struct zfuse_crypt_info ci;

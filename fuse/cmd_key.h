@@ -7,6 +7,13 @@
 
 #include <stdio.h>
 #include "zfuse/zfuse.h"
+#include "zfuse/crypt.h"
+
+/* Key material for a new encryption root `ds` from keylocation location
+ * (file:///PATH, or prompt: twice on a terminal, else one line of
+ * standard input). Errors are printed to err. */
+int zf_key_read_new(const char *ds, const char *location, enum zfuse_keyformat fmt, char *buf,
+		    size_t cap, size_t *len, FILE *err);
 
 /* Load the key of encryption root `root` from location (NULL: its
  * keylocation property; "prompt": terminal or a line of stdin). Messages

@@ -260,10 +260,8 @@ static int hexval(int c)
 	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
 }
 
-/* Check material against the format and derive the wrapping key, in
- * libzfs's words when it is malformed. */
-static int derive_wkey(spa_t *spa, uint64_t keyobj, uint64_t fmt, const uint8_t *m, size_t len,
-		       uint8_t *wkey)
+int dsl_crypt_derive_wkey(spa_t *spa, uint64_t fmt, uint64_t salt, uint64_t iters, const uint8_t *m,
+			  size_t len, uint8_t *wkey)
 {
 	switch (fmt) {
 	case ZFS_KEYFORMAT_RAW:
@@ -289,23 +287,66 @@ static int derive_wkey(spa_t *spa, uint64_t keyobj, uint64_t fmt, const uint8_t 
 		for (unsigned i = 0; i < WRAPPING_KEY_LEN; i++)
 			wkey[i] = (uint8_t)(hexval(m[2 * i]) << 4 | hexval(m[2 * i + 1]));
 		return 0;
-	case ZFS_KEYFORMAT_PASSPHRASE: {
+	case ZFS_KEYFORMAT_PASSPHRASE:
 		if (len < MIN_PASSPHRASE_LEN || len > MAX_PASSPHRASE_LEN) {
 			spa_log(spa, ZFUSE_LOG_ERROR, len < MIN_PASSPHRASE_LEN ?
 				"Passphrase too short (min %d)." : "Passphrase too long (max %d).",
 				len < MIN_PASSPHRASE_LEN ? MIN_PASSPHRASE_LEN : MAX_PASSPHRASE_LEN);
 			return -ZFUSE_E_INVAL;
 		}
-		uint64_t salt, iters;
-		int rc;
-		if ((rc = crypto_zap(spa, keyobj, "pbkdf2salt", 8, 1, &salt)) != 0 ||
-		    (rc = crypto_zap(spa, keyobj, "pbkdf2iters", 8, 1, &iters)) != 0)
-			return rc;
 		return zio_crypt_pbkdf2(m, len, salt, iters, wkey);
-	}
 	}
 	spa_log(spa, ZFUSE_LOG_ERROR, "unknown keyformat %" PRIu64, fmt);
 	return -ZFUSE_E_UNSUPPORTED;
+}
+
+/* Check material against a root's format and derive its wrapping key. */
+static int derive_wkey(spa_t *spa, uint64_t keyobj, uint64_t fmt, const uint8_t *m, size_t len,
+		       uint8_t *wkey)
+{
+	uint64_t salt = 0, iters = 0;
+	int rc;
+	if (fmt == ZFS_KEYFORMAT_PASSPHRASE &&
+	    ((rc = crypto_zap(spa, keyobj, "pbkdf2salt", 8, 1, &salt)) != 0 ||
+	     (rc = crypto_zap(spa, keyobj, "pbkdf2iters", 8, 1, &iters)) != 0))
+		return rc;
+	return dsl_crypt_derive_wkey(spa, fmt, salt, iters, m, len, wkey);
+}
+
+int spa_keystore_wkey_get(spa_t *spa, uint64_t rootdir, uint8_t out[WRAPPING_KEY_LEN])
+{
+	struct spa_keystore *ks = spa->keystore;
+	if (!ks)
+		return -ZFUSE_E_ACCESS;
+	pthread_mutex_lock(&ks->mu);
+	struct dsl_wkey *w = find_wkey(ks, rootdir);
+	if (w)
+		memcpy(out, w->key, WRAPPING_KEY_LEN);
+	pthread_mutex_unlock(&ks->mu);
+	return w ? 0 : -ZFUSE_E_ACCESS;
+}
+
+int spa_keystore_wkey_add(spa_t *spa, uint64_t rootdir, const uint8_t key[WRAPPING_KEY_LEN])
+{
+	struct spa_keystore *ks = spa->keystore;
+	if (!ks)
+		return -ZFUSE_E_NOMEM;
+	pthread_mutex_lock(&ks->mu);
+	struct dsl_wkey *w = find_wkey(ks, rootdir);
+	if (!w && (w = secret_alloc(sizeof(*w))) != NULL) {
+		w->rootdir = rootdir;
+		w->next = ks->wkeys;
+		ks->wkeys = w;
+	}
+	if (w)
+		memcpy(w->key, key, WRAPPING_KEY_LEN);
+	pthread_mutex_unlock(&ks->mu);
+	return w ? 0 : -ZFUSE_E_NOMEM;
+}
+
+int dsl_crypt_keyobj_get(spa_t *spa, uint64_t keyobj, const char *name, uint64_t *value)
+{
+	return crypto_zap(spa, keyobj, name, 8, 1, value);
 }
 
 int zfuse_key_load(zfuse_pool_t *pool, const char *root, const void *material, size_t len)

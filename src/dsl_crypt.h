@@ -8,6 +8,7 @@
 #define ZFUSE_DSL_CRYPT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "zio_crypt.h"
 
@@ -33,6 +34,55 @@ int dsl_crypt_root(struct spa *spa, uint64_t dirobj, uint64_t *rootdir);
  */
 int dsl_crypt_key_hold(struct spa *spa, uint64_t dirobj, zio_crypt_key_t **out);
 void dsl_crypt_key_rele(struct spa *spa, zio_crypt_key_t *key);
+
+/* The wrapping key from key material in format fmt (passphrases through
+ * PBKDF2 with salt and iters), in libzfs's words when it is malformed.
+ * Errors: ZFUSE_E_INVAL, ZFUSE_E_UNSUPPORTED. */
+int dsl_crypt_derive_wkey(struct spa *spa, uint64_t fmt, uint64_t salt, uint64_t iters,
+			  const uint8_t *m, size_t len, uint8_t *wkey);
+/* A copy of root dir rootdir's loaded wrapping key (ZFUSE_E_ACCESS: not
+ * loaded); add or replace one (a new encryption root's). */
+int spa_keystore_wkey_get(struct spa *spa, uint64_t rootdir, uint8_t out[WRAPPING_KEY_LEN]);
+int spa_keystore_wkey_add(struct spa *spa, uint64_t rootdir, const uint8_t key[WRAPPING_KEY_LEN]);
+/* A uint64 entry of a DSL crypto key object. */
+int dsl_crypt_keyobj_get(struct spa *spa, uint64_t keyobj, const char *name, uint64_t *value);
+
+/* What a new encrypted dataset needs (dsl_crypt_create.c). crypt 0: the
+ * dataset is not encrypted. */
+struct dsl_crypto_params {
+	uint64_t crypt;		/* ZIO_CRYPT_AES_* */
+	bool new_root;		/* its own wrapping key (else rootdir's) */
+	uint64_t rootdir;	/* the inherited key's root */
+	uint64_t keyformat, salt, iters;	/* the root's */
+	char keylocation[1024];	/* a new root's */
+	uint8_t wkey[WRAPPING_KEY_LEN];
+};
+struct zfuse_prop_setting;
+struct dmu_tx;
+
+/*
+ * libzfs's zfs_crypto_create: take encryption, keyformat, keylocation and
+ * pbkdf2iters out of props (*nprops shrinks) and decide, with the parent
+ * dir's encryption (parent_dir 0: a pool's root dataset), whether `name`
+ * is encrypted, with which suite and wrapping key (derived from material
+ * for a new root; the parent's root's loaded one otherwise). Pool lock
+ * held. Errors, logged in zfs's words: ZFUSE_E_INVAL (bad values or
+ * combinations, bad key material, feature not enabled), ZFUSE_E_ACCESS
+ * (the parent's key is not loaded). Wipe dcp with dsl_crypto_params_wipe.
+ */
+int dsl_crypto_params_create(struct spa *spa, const char *name, uint64_t parent_dir,
+			     struct zfuse_prop_setting *props, size_t *nprops, const void *material,
+			     size_t len, struct dsl_crypto_params *dcp);
+void dsl_crypto_params_wipe(struct dsl_crypto_params *dcp);
+/*
+ * In the sync of a dataset's creation (dcp->crypt != 0): its DSL crypto
+ * key object, the dir's pointer to it, the dataset's encryption feature,
+ * a new root's keylocation and loaded wrapping key; *key is the master key
+ * held for the new objset.
+ */
+int dsl_crypto_create_sync(struct spa *spa, uint64_t dirobj, uint64_t dsobj,
+			   const struct dsl_crypto_params *dcp, struct dmu_tx *tx,
+			   zio_crypt_key_t **key);
 
 /* Whether the wrapping key of root dir rootdir is loaded. */
 bool spa_keystore_wkey_loaded(struct spa *spa, uint64_t rootdir);

@@ -40,7 +40,7 @@ struct zfeature_write_info {
  * either harmless for a writer that never uses it, or one whose invariant
  * zfuse maintains. Left out on purpose: async_destroy (bptree), the
  * accounting features userobj_accounting / project_quota (per-object
- * counts zfuse does not keep), encryption, device_removal /
+ * counts zfuse does not keep), device_removal /
  * obsolete_counts, zpool_checkpoint, allocation_classes, log_spacemap,
  * vdev_zaps_v2, livelist, block_cloning, fast_dedup, raidz_expansion,
  * draid, redaction bookmarks, zilsaxattr, longname,
@@ -66,6 +66,8 @@ static const struct zfeature_write_info writable[] = {
 	{ "sha512", "SHA-512/256 hash algorithm.", F_DS, { "extensible_dataset", NULL } },
 	{ "skein", "Skein hash algorithm.", F_DS, { "extensible_dataset", NULL } },
 	{ "edonr", "Edon-R hash algorithm.", F_DS, { "extensible_dataset", NULL } },
+	{ "encryption", "Support for dataset level encryption", F_DS,
+	  { "extensible_dataset", "bookmark_v2", NULL } },
 	{ "spacemap_v2", "Space maps representing large segments are more efficient.", F_AOE,
 	  { NULL } },
 	{ "bookmark_v2", "Support for larger bookmarks", 0,
@@ -86,8 +88,8 @@ const char *const zfeature_zfuse_default[] = {
 	"empty_bpobj", "lz4_compress", "multi_vdev_crash_dump", "spacemap_histogram",
 	"enabled_txg", "hole_birth", "extensible_dataset", "embedded_data", "bookmarks",
 	"filesystem_limits", "large_blocks", "large_dnode", "sha512", "skein", "edonr",
-	"spacemap_v2", "bookmark_v2", "bookmark_written", "zstd_compress", "head_errlog", "blake3",
-	NULL,
+	"encryption", "spacemap_v2", "bookmark_v2", "bookmark_written", "zstd_compress", "head_errlog",
+	"blake3", NULL,
 };
 
 static const struct zfeature_write_info *writable_lookup(const char *name)

@@ -35,6 +35,7 @@
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 #include "zpl_create.h"
+#include "dsl_crypt.h"
 #include "zfs_prop.h"
 #include "dsl_prop.h"
 #include "zvol.h"
@@ -223,6 +224,7 @@ struct create_arg {
 	bool inherit_zpl;
 	bool zpl_given[3];	/* normalization, utf8only, casesensitivity set by the caller */
 	uint64_t volsize, volblocksize;	/* a volume when volsize > 0 */
+	struct dsl_crypto_params dcp;	/* encryption (dcp.crypt 0: none) */
 };
 
 static int create_check(spa_t *spa, void *varg, dmu_tx_t *tx)
@@ -304,9 +306,22 @@ static int create_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
 	int rc = a->volsize ? 0 : inherit_zplprops(spa, a->parent_ds, &a->zpl, a->zpl_given);
 	if (rc == 0)
 		rc = dsl_dataset_create_child(spa, a->parent_dir, a->child, 0, tx, &dsobj);
+	/* dsl_dataset_create_crypt_sync, before the objset exists */
+	zio_crypt_key_t *key = NULL;
+	if (rc == 0 && a->dcp.crypt) {
+		dsl_dataset_phys_t ds;
+		if ((rc = dsl_dataset_read(spa, dsobj, &ds)) == 0)
+			rc = dsl_crypto_create_sync(spa, ds.dir_obj, dsobj, &a->dcp, tx, &key);
+	}
 	objset_t *os = NULL;
 	if (rc == 0)
 		rc = objset_create_mem(spa, a->volsize ? DMU_OST_ZVOL : DMU_OST_ZFS, dsobj, tx, &os);
+	if (os && key) {
+		os->key = key;	/* the objset's reference from here */
+		key = NULL;
+	}
+	if (key)
+		dsl_crypt_key_rele(spa, key);
 	if (rc == 0 && a->volsize) {
 		/* zvol_create_cb; blocks over 128K need large_blocks on it */
 		rc = zvol_create_objects(os, a->volsize, a->volblocksize, tx);
@@ -337,12 +352,20 @@ static void volume_reservation(spa_t *spa, const struct create_arg *a, char *buf
 }
 
 static int create_common(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
-			 const struct zfuse_prop_setting *props, size_t nprops);
+			 const struct zfuse_prop_setting *props, size_t nprops, const void *material,
+			 size_t len);
 
 int zfuse_dataset_create(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 			 const struct zfuse_prop_setting *props, size_t nprops)
 {
-	return create_common(pool, name, volsize, false, props, nprops);
+	return create_common(pool, name, volsize, false, props, nprops, NULL, 0);
+}
+
+int zfuse_dataset_create_key(zfuse_pool_t *pool, const char *name,
+			     const struct zfuse_prop_setting *props, size_t nprops,
+			     const void *material, size_t len)
+{
+	return create_common(pool, name, 0, false, props, nprops, material, len);
 }
 
 int zfuse_volume_create(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
@@ -353,11 +376,12 @@ int zfuse_volume_create(zfuse_pool_t *pool, const char *name, uint64_t volsize, 
 			"be zero", name ? name : "");
 		return SET_ERROR(-ZFUSE_E_INVAL);
 	}
-	return create_common(pool, name, volsize, sparse, props, nprops);
+	return create_common(pool, name, volsize, sparse, props, nprops, NULL, 0);
 }
 
 static int create_common(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
-			 const struct zfuse_prop_setting *props, size_t nprops)
+			 const struct zfuse_prop_setting *props, size_t nprops, const void *material,
+			 size_t len)
 {
 	spa_t *spa = (spa_t *)pool;
 	if (!name)
@@ -449,11 +473,30 @@ static int create_common(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 			rc = SET_ERROR(-ZFUSE_E_NOSPC);
 		}
 	}
+	/* Encryption: its properties live in the crypto key, not the DSL. */
+	if (rc == 0) {
+		uint64_t pds, pdir;
+		bool snap;
+		spa_enter_read(spa);
+		rc = dsl_dataset_lookup(spa, a.parent, &pds, &pdir, &snap);
+		if (rc == -ZFUSE_E_NOENT) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': parent does not exist", name);
+		} else if (rc == 0) {
+			rc = dsl_crypto_params_create(spa, name, pdir, rest, &nrest, material, len, &a.dcp);
+			if (rc == 0 && a.dcp.crypt && volsize) {
+				spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': zfuse does not make "
+					"encrypted volumes", name);
+				rc = SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+			}
+		}
+		spa_exit(spa);
+	}
 	/* Checked before anything is made: all or nothing. */
 	if (rc == 0 && nrest)
 		rc = dsl_prop_check(spa, a.parent, rest, nrest);
 	if (rc == 0)
 		rc = dsl_sync_task(spa, create_check, create_sync, &a);
+	dsl_crypto_params_wipe(&a.dcp);
 	if (rc == 0 && nrest && (rc = zfuse_prop_set(pool, name, rest, nrest)) != 0)
 		zfuse_dataset_destroy(pool, name);
 	free(rest);

@@ -189,6 +189,52 @@ int zio_crypt_key_unwrap(const uint8_t wkey[WRAPPING_KEY_LEN], uint64_t crypt, u
 	return rc;
 }
 
+int zio_crypt_key_generate(uint64_t crypt, zio_crypt_key_t *out)
+{
+	if (!zio_crypt_suite_valid(crypt))
+		return -ZFUSE_E_UNSUPPORTED;
+	memset(out, 0, sizeof(*out));
+	out->crypt = crypt;
+	out->version = ZIO_CRYPT_KEY_CURRENT_VERSION;
+	if (RAND_bytes(out->master, (int)suites[crypt].keylen) != 1 ||
+	    RAND_bytes(out->hmac, SHA512_HMAC_KEYLEN) != 1 ||
+	    RAND_bytes((uint8_t *)&out->guid, sizeof(out->guid)) != 1 ||
+	    RAND_bytes(out->salt, ZIO_DATA_SALT_LEN) != 1) {
+		explicit_bzero(out, sizeof(*out));
+		return -ZFUSE_E_NOMEM;
+	}
+	pthread_mutex_init(&out->lock, NULL);
+	return 0;
+}
+
+int zio_crypt_key_wrap(const uint8_t wkey[WRAPPING_KEY_LEN], const zio_crypt_key_t *key,
+		       uint8_t iv[WRAPPING_IV_LEN], uint8_t mac[WRAPPING_MAC_LEN],
+		       uint8_t keydata[MASTER_KEY_MAX_LEN], uint8_t hmac[SHA512_HMAC_KEYLEN])
+{
+	if (!zio_crypt_suite_valid(key->crypt))
+		return -ZFUSE_E_UNSUPPORTED;
+	unsigned kl = suites[key->crypt].keylen;
+	uint8_t pt[MASTER_KEY_MAX_LEN + SHA512_HMAC_KEYLEN], ct[sizeof(pt)];
+	memcpy(pt, key->master, kl);
+	memcpy(pt + kl, key->hmac, SHA512_HMAC_KEYLEN);
+	uint8_t aad[24];
+	put_le64(aad, key->guid);
+	put_le64(aad + 8, key->crypt);
+	put_le64(aad + 16, key->version);
+	int rc = RAND_bytes(iv, WRAPPING_IV_LEN) == 1 ? 0 : -ZFUSE_E_NOMEM;
+	if (rc == 0)
+		rc = aead_seal(suites[key->crypt].gcm, wkey, WRAPPING_KEY_LEN, iv, aad,
+			       key->version ? 24 : 8, pt, kl + SHA512_HMAC_KEYLEN, ct, mac);
+	if (rc == 0) {
+		/* the stored master key field is always 32 bytes */
+		memset(keydata, 0, MASTER_KEY_MAX_LEN);
+		memcpy(keydata, ct, kl);
+		memcpy(hmac, ct + kl, SHA512_HMAC_KEYLEN);
+	}
+	explicit_bzero(pt, sizeof(pt));
+	return rc;
+}
+
 void zio_crypt_key_destroy(zio_crypt_key_t *key)
 {
 	pthread_mutex_destroy(&key->lock);

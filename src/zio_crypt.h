@@ -76,6 +76,15 @@ int zio_crypt_key_unwrap(const uint8_t wkey[WRAPPING_KEY_LEN], uint64_t crypt, u
 			 uint64_t guid, const uint8_t *keydata, const uint8_t *hmac,
 			 const uint8_t iv[WRAPPING_IV_LEN], const uint8_t mac[WRAPPING_MAC_LEN],
 			 zio_crypt_key_t *out);
+/* A new master key of suite crypt (random master and HMAC keys and guid,
+ * current version), as zio_crypt_key_init. Errors: ZFUSE_E_UNSUPPORTED,
+ * ZFUSE_E_NOMEM (no randomness). */
+int zio_crypt_key_generate(uint64_t crypt, zio_crypt_key_t *out);
+/* Wrap a master key with a wrapping key (AES-256 in the suite's mode,
+ * fresh random IV), as a DSL crypto key stores it. */
+int zio_crypt_key_wrap(const uint8_t wkey[WRAPPING_KEY_LEN], const zio_crypt_key_t *key,
+		       uint8_t iv[WRAPPING_IV_LEN], uint8_t mac[WRAPPING_MAC_LEN],
+		       uint8_t keydata[MASTER_KEY_MAX_LEN], uint8_t hmac[SHA512_HMAC_KEYLEN]);
 /* Wipe a key (explicit_bzero) and its lock. */
 void zio_crypt_key_destroy(zio_crypt_key_t *key);
 

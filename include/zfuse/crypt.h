@@ -8,7 +8,8 @@
  * wrapped by it. Loading a root's key checks it against the root's
  * wrapped master key (a wrong key fails that MAC) and keeps it in memory
  * only, until unloaded or the pool is closed (then it is wiped). With the
- * key loaded, zfuse_fs_open opens the root's datasets read-only.
+ * key loaded, zfuse_fs_open opens the root's datasets (read-write when the
+ * pool is), encrypting what it writes.
  */
 #ifndef ZFUSE_CRYPT_H
 #define ZFUSE_CRYPT_H
@@ -74,6 +75,24 @@ int zfuse_key_read_location(const char *location, enum zfuse_keyformat format, v
  * loaded), ZFUSE_E_BUSY (a dataset under it is open).
  */
 int zfuse_key_unload(zfuse_pool_t *pool, const char *root);
+
+/*
+ * Create filesystem `name` as zfuse_dataset_create does, with key material
+ * (a passphrase, 64 hex digits or 32 raw bytes) for a new encryption root:
+ * props with encryption=on|SUITE and keyformat (keylocation, default
+ * prompt, and pbkdf2iters, default 350000, optional) make `name` an
+ * encryption root whose wrapping key is derived from material; without
+ * keyformat, a dataset below an encrypted parent (or given only a suite)
+ * wraps its new master key with the parent's root's key, which must be
+ * loaded. Its key stays loaded. Errors: as zfuse_dataset_create, and
+ * ZFUSE_E_INVAL (bad encryption properties or key material, encryption
+ * off below an encrypted parent, feature not enabled), ZFUSE_E_ACCESS (the
+ * parent's key is not loaded).
+ */
+struct zfuse_prop_setting;
+int zfuse_dataset_create_key(zfuse_pool_t *pool, const char *name,
+			     const struct zfuse_prop_setting *props, size_t nprops,
+			     const void *material, size_t len);
 
 #ifdef __cplusplus
 }
