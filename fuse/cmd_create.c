@@ -16,6 +16,7 @@
 #include <string.h>
 #include "cmd.h"
 #include "cmd_create_from.h"
+#include "cmd_key.h"
 #include "zfuse/zfuse.h"
 
 void cmd_create_usage(FILE *out)
@@ -74,6 +75,7 @@ int cmd_create(int argc, char **argv)
 	if (cmd_create_is_dataset(argc, argv))
 		return cmd_create_dataset(argc, argv);
 	struct zfuse_create_opts o = { 0 };
+	char key_material[ZFUSE_KEY_MATERIAL_MAX + 2];
 	const char **pool_props = calloc((size_t)argc, sizeof(char *));
 	const char **fs_props = calloc((size_t)argc, sizeof(char *));
 	if (!pool_props || !fs_props) {
@@ -132,6 +134,25 @@ int cmd_create(int argc, char **argv)
 		o.nvdev_args = (size_t)(argc - optind - 1);
 		o.pool_props = pool_props;
 		o.fs_props = fs_props;
+		/* -O keyformat: a new encryption root's key, from its keylocation */
+		const char *fmt = NULL, *loc = "prompt";
+		for (size_t i = 0; i < o.nfs_props; i++) {
+			if (strncmp(fs_props[i], "keyformat=", 10) == 0)
+				fmt = fs_props[i] + 10;
+			else if (strncmp(fs_props[i], "keylocation=", 12) == 0)
+				loc = fs_props[i] + 12;
+		}
+		if (fmt) {
+			enum zfuse_keyformat f = strcmp(fmt, "raw") == 0 ? ZFUSE_KEYFORMAT_RAW :
+						 strcmp(fmt, "hex") == 0 ? ZFUSE_KEYFORMAT_HEX :
+						 ZFUSE_KEYFORMAT_PASSPHRASE;
+			if (zf_key_read_new(o.name, loc, f, key_material, sizeof(key_material),
+					    &o.key_len, stderr) != 0)
+				rc = ZF_EXIT_FAIL;
+			o.key_material = key_material;
+		}
+	}
+	if (rc == ZF_EXIT_OK) {
 		/* The pool history records the command as typed, as zpool does. */
 		size_t cl = strlen("zfuse") + 1;
 		for (int i = 0; i < argc; i++)
@@ -156,6 +177,7 @@ int cmd_create(int argc, char **argv)
 			rc = create_from_fill(&o, from);
 		}
 	}
+	explicit_bzero(key_material, sizeof(key_material));
 	free(pool_props);
 	free(fs_props);
 	return rc < 0 ? ZF_EXIT_OK : rc;

@@ -51,6 +51,7 @@
 #include <unistd.h>
 #include "cmd.h"
 #include "cmd_create_from.h"
+#include "zfuse/crypt.h"
 #include "zfuse/zfuse.h"
 
 /* Big writes let the library fill whole records per call. */
@@ -735,7 +736,13 @@ int create_from_fill(const struct zfuse_create_opts *o, const char *dir)
 			why ? why : "(no reason given)");
 		goto out;
 	}
-	if ((rc = zfuse_fs_open(pool, o->name, &c.fs)) < 0) {
+	/* An encrypted root: the key it was made with. */
+	if (o->key_material && (rc = zfuse_key_load(pool, o->name, o->key_material, o->key_len)) < 0) {
+		fprintf(stderr, "zfuse create: cannot load the key of %s: %s\n", o->name,
+			zfuse_strerror(rc));
+		goto out;
+	}
+		if ((rc = zfuse_fs_open(pool, o->name, &c.fs)) < 0) {
 		fprintf(stderr, "zfuse create: cannot open %s: %s\n", o->name, zfuse_strerror(rc));
 		c.fs = NULL;
 		goto out;

@@ -38,11 +38,13 @@
 #include "bpobj.h"
 #include "byteorder.h"
 #include "dsl.h"
+#include "dsl_crypt.h"
 #include "metaslab.h"
 #include "spa.h"
 #include "spa_config.h"
 #include "zap.h"
 #include "zfeature_write.h"
+#include "zfuse/dataset.h"
 #include "zfuse/errors.h"
 #include "zio_checksum.h"
 #include "zio_compress.h"
@@ -203,6 +205,11 @@ struct create_props {
 	size_t nfs;
 	struct zpl_create_props zpl;
 	bool utf8_set;
+	/* encryption, keyformat, keylocation, pbkdf2iters: the root's crypto
+	 * key, made once the features are enabled */
+	struct zfuse_prop_setting crypt[4];
+	char crypt_names[4][16];
+	size_t ncrypt;
 };
 
 static int split_prop(struct create_ctx *c, const char *p, char *name, size_t cap, const char **val)
@@ -307,6 +314,17 @@ static int parse_fs_props(struct create_ctx *c, struct create_props *pr)
 		if (rc)
 			return rc;
 		int p = zfs_prop_lookup(name);
+		if (p == ZFS_PROP_ENCRYPTION || p == ZFS_PROP_KEYFORMAT || p == ZFS_PROP_KEYLOCATION ||
+		    p == ZFS_PROP_PBKDF2_ITERS) {
+			size_t k = 0;
+			while (k < pr->ncrypt && strcmp(pr->crypt_names[k], name) != 0)
+				k++;
+			snprintf(pr->crypt_names[k], sizeof(pr->crypt_names[k]), "%s", name);
+			pr->crypt[k] = (struct zfuse_prop_setting){ pr->crypt_names[k], v };
+			if (k == pr->ncrypt)
+				pr->ncrypt++;
+			continue;
+		}
 		uint64_t *zpl = p == ZFS_PROP_NORMALIZE ? &pr->zpl.normalization :
 				p == ZFS_PROP_UTF8ONLY	? &pr->zpl.utf8only :
 				p == ZFS_PROP_CASE	? &pr->zpl.casesensitivity : NULL;
@@ -838,6 +856,25 @@ static int set_fs_props(spa_t *spa, uint64_t root_dir, const struct create_props
 	return rc;
 }
 
+static int root_crypt(struct create_ctx *c, const struct create_props *pr, uint64_t root_dir,
+		      uint64_t rootds, objset_t *os, dmu_tx_t *tx)
+{
+	struct zfuse_prop_setting props[4];
+	size_t n = pr->ncrypt;
+	memcpy(props, pr->crypt, n * sizeof(props[0]));
+	struct dsl_crypto_params dcp;
+	int rc = dsl_crypto_params_create(c->spa, c->opts->name, 0, props, &n, c->opts->key_material,
+					  c->opts->key_len, &dcp);
+	if (rc == 0 && dcp.crypt) {
+		zio_crypt_key_t *key;
+		rc = dsl_crypto_create_sync(c->spa, root_dir, rootds, &dcp, tx, &key);
+		if (rc == 0)
+			os->key = key;
+	}
+	dsl_crypto_params_wipe(&dcp);
+	return rc;
+}
+
 static int populate(struct create_ctx *c, const struct create_props *pr, dmu_tx_t *tx)
 {
 	spa_t *spa = c->spa;
@@ -856,10 +893,8 @@ static int populate(struct create_ctx *c, const struct create_props *pr, dmu_tx_
 	objset_t *os = NULL;
 	if (rc == 0)
 		rc = objset_create_mem(spa, DMU_OST_ZFS, rootds, tx, &os);
-	if (rc == 0) {
+	if (rc == 0)
 		rc = zpl_create_fs(os, &pr->zpl, tx);
-		spa_objset_rele(spa, os);
-	}
 	/* spa_create, after dsl_pool_create */
 	uint64_t history = 0;
 	if (rc == 0)
@@ -900,6 +935,12 @@ static int populate(struct create_ctx *c, const struct create_props *pr, dmu_tx_
 	for (int i = 0; rc == 0 && zfeature_zfuse_default[i]; i++)
 		if (pr->feature_on[i])
 			rc = spa_feature_enable(spa, zfeature_zfuse_default[i], tx);
+	/* An encrypted root dataset: its crypto key, and the key its objset
+	 * is written with (the features are enabled by now). */
+	if (rc == 0 && pr->ncrypt)
+		rc = root_crypt(c, pr, root_dir, rootds, os, tx);
+	if (os)
+		spa_objset_rele(spa, os);
 	/* zfs_set_prop_nvlist of the root filesystem's -O properties */
 	if (rc == 0)
 		rc = set_fs_props(spa, root_dir, pr, tx);

@@ -535,7 +535,8 @@ struct zfuse_create_opts {
 	size_t npool_props;
 	/* Root filesystem properties "name=value": compression, checksum,
 	 * recordsize, copies, atime, dnodesize, xattr, mountpoint, canmount,
-	 * and the creation-only normalization, utf8only, casesensitivity. */
+	 * the creation-only normalization, utf8only, casesensitivity, and
+	 * encryption, keyformat, keylocation, pbkdf2iters (key_material). */
 	const char *const *fs_props;
 	size_t nfs_props;
 	/* The command line recorded as the creating command in the pool's
@@ -544,7 +545,10 @@ struct zfuse_create_opts {
 	/* Messages (NULL: stderr at WARN and above). */
 	zfuse_log_fn log;
 	void *log_arg;
-	int log_level;
+	int log_level;	/* Key material of an encrypted root filesystem (fs_props with
+	 * encryption and keyformat; see zfuse_dataset_create_key). */
+	const void *key_material;
+	size_t key_len;
 };
 
 /*
