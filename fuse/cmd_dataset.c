@@ -916,6 +916,16 @@ static const char *prop_value(const struct zfuse_prop_setting *props, size_t n, 
 	return v;
 }
 
+/* The key of encrypted dataset ds's root, loaded from its keylocation
+ * unless it is (an offline command starts with none loaded). */
+static int need_key(zfuse_pool_t *pool, const char *ds, FILE *err)
+{
+	struct zfuse_crypt_info ci;
+	if (zfuse_crypt_info(pool, ds, &ci) != 0 || ci.loaded)
+		return 0;
+	return zf_key_load_root(pool, ci.root, NULL, err) ? -ZFUSE_E_ACCESS : 0;
+}
+
 /* A new encryption root: its key material from its keylocation first. */
 static int create_encrypted(zfuse_pool_t *pool, const char *name,
 			    const struct zfuse_prop_setting *props, size_t nprops, FILE *err)
@@ -1003,10 +1013,20 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 		rc = zfuse_volume_create(pool, name, volsize, sparse, props, nprops);
 		if (rc && zf_log_errors() == said)
 			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
-	} else if (rc == 0 && nprops_has(props, nprops, "keyformat")) {
-		rc = create_encrypted(pool, name, props, nprops, err);
+	} else if (rc == 0 && !nprops_has(props, nprops, "keyformat")) {
+		/* Below an encrypted parent the new key is wrapped with the
+		 * parent's root's: load it (from its keylocation) if need be. */
+		char parent[256];
+		snprintf(parent, sizeof(parent), "%s", name);
+		char *slash = strrchr(parent, '/');
+		if (slash) {
+			*slash = 0;
+			rc = need_key(pool, parent, err);
+		}
+		if (rc == 0)
+			rc = create_one(pool, name, props, nprops, err);
 	} else if (rc == 0) {
-		rc = create_one(pool, name, props, nprops, err);
+		rc = create_encrypted(pool, name, props, nprops, err);
 	}
 	free(props);
 	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
@@ -1064,6 +1084,8 @@ static int clone_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE 
 	const char *snap = argv[optind], *name = argv[optind + 1];
 	if (parents)
 		rc = create_parents(pool, name, NULL, err);
+	if (rc == 0)
+		rc = need_key(pool, snap, err);
 	if (rc == 0) {
 		unsigned said = zf_log_errors();
 		rc = zfuse_clone(pool, snap, name, props, nprops);

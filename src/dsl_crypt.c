@@ -344,6 +344,23 @@ int spa_keystore_wkey_add(spa_t *spa, uint64_t rootdir, const uint8_t key[WRAPPI
 	return w ? 0 : -ZFUSE_E_NOMEM;
 }
 
+void spa_keystore_wkey_remove(spa_t *spa, uint64_t rootdir)
+{
+	struct spa_keystore *ks = spa->keystore;
+	if (!ks)
+		return;
+	pthread_mutex_lock(&ks->mu);
+	for (struct dsl_wkey **wp = &ks->wkeys; *wp; wp = &(*wp)->next) {
+		if ((*wp)->rootdir == rootdir) {
+			struct dsl_wkey *w = *wp;
+			*wp = w->next;
+			secret_free(w, sizeof(*w));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&ks->mu);
+}
+
 int dsl_crypt_keyobj_get(spa_t *spa, uint64_t keyobj, const char *name, uint64_t *value)
 {
 	return crypto_zap(spa, keyobj, name, 8, 1, value);

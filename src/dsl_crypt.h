@@ -84,6 +84,21 @@ int dsl_crypto_create_sync(struct spa *spa, uint64_t dirobj, uint64_t dsobj,
 			   const struct dsl_crypto_params *dcp, struct dmu_tx *tx,
 			   zio_crypt_key_t **key);
 
+/* Clones share their origin's DSL crypto key (one more reference); the
+ * origin's key must be loaded, and an unencrypted origin cannot be cloned
+ * below an encrypted parent (ZFUSE_E_ACCESS, ZFUSE_E_INVAL, logged). */
+int dsl_crypto_clone_check(struct spa *spa, const char *name, uint64_t parent_dir,
+			   uint64_t origin_dir);
+int dsl_crypto_clone_sync(struct spa *spa, uint64_t dirobj, uint64_t dsobj, uint64_t origin_dir,
+			  struct dmu_tx *tx);
+/* A dir being destroyed lets go of its DSL crypto key (freed with its last
+ * reference); a snapshot of an encrypted dataset gets its IV set guid. */
+int dsl_crypto_key_destroy_sync(struct spa *spa, uint64_t dirobj, struct dmu_tx *tx);
+int dsl_crypto_snapshot_sync(struct spa *spa, uint64_t dirobj, uint64_t snapobj,
+			     struct dmu_tx *tx);
+/* Forget a destroyed root's wrapping key. */
+void spa_keystore_wkey_remove(struct spa *spa, uint64_t rootdir);
+
 /* Whether the wrapping key of root dir rootdir is loaded. */
 bool spa_keystore_wkey_loaded(struct spa *spa, uint64_t rootdir);
 

@@ -21,6 +21,7 @@
 #include "dsl.h"
 #include "dsl_crypt.h"
 #include "spa_misc.h"
+#include "dmu_tx.h"
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zfs_prop.h"
@@ -210,5 +211,76 @@ int dsl_crypto_create_sync(spa_t *spa, uint64_t dirobj, uint64_t dsobj,
 		rc = dsl_crypt_key_hold(spa, dirobj, key);
 	explicit_bzero(keydata, sizeof(keydata));
 	explicit_bzero(hmac, sizeof(hmac));
+	return rc;
+}
+
+int dsl_crypto_clone_check(spa_t *spa, const char *name, uint64_t parent_dir, uint64_t origin_dir)
+{
+	bool oenc = dsl_dir_is_encrypted(spa, origin_dir);
+	if (!oenc && parent_dir && dsl_dir_is_encrypted(spa, parent_dir))
+		return bad(spa, name, "an unencrypted clone cannot live below an encrypted parent");
+	uint64_t root;
+	if (oenc && (dsl_crypt_root(spa, origin_dir, &root) != 0 ||
+		     !spa_keystore_wkey_loaded(spa, root))) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': the origin's encryption key is not "
+			"loaded", name);
+		return SET_ERROR(-ZFUSE_E_ACCESS);
+	}
+	return 0;
+}
+
+int dsl_crypto_clone_sync(spa_t *spa, uint64_t dirobj, uint64_t dsobj, uint64_t origin_dir,
+			  dmu_tx_t *tx)
+{
+	uint64_t keyobj, refs;
+	int rc = dsl_crypt_keyobj(spa, origin_dir, &keyobj);
+	if (rc == -ZFUSE_E_NOENT)
+		return 0;
+	/* dsl_crypto_key_clone_sync: the origin's key object, one more user */
+	if (rc == 0)
+		rc = dsl_crypt_keyobj_get(spa, keyobj, "DSL_CRYPTO_REFCOUNT", &refs);
+	if (rc == 0)
+		rc = zap_update_uint64(spa->mos, keyobj, "DSL_CRYPTO_REFCOUNT", refs + 1, tx);
+	if (rc == 0)
+		rc = dmu_object_zapify(spa, dirobj, tx);
+	if (rc == 0)
+		rc = zap_add(spa->mos, dirobj, "com.datto:crypto_key_obj", 8, 1, &keyobj, tx);
+	if (rc == 0)
+		rc = dsl_dataset_activate_feature(spa, dsobj, "encryption", tx);
+	return rc;
+}
+
+int dsl_crypto_key_destroy_sync(spa_t *spa, uint64_t dirobj, dmu_tx_t *tx)
+{
+	uint64_t keyobj, refs, root = 0;
+	int rc = dsl_crypt_keyobj(spa, dirobj, &keyobj);
+	if (rc == -ZFUSE_E_NOENT)
+		return 0;
+	if (rc == 0)
+		rc = dsl_crypt_keyobj_get(spa, keyobj, "DSL_CRYPTO_REFCOUNT", &refs);
+	if (rc == 0)
+		rc = dsl_crypt_keyobj_get(spa, keyobj, "DSL_CRYPTO_ROOT_DDOBJ", &root);
+	if (rc)
+		return rc;
+	/* a root's wrapping key goes with it (its dir number may come back) */
+	if (root == dirobj)
+		spa_keystore_wkey_remove(spa, dirobj);
+	if (refs > 1)
+		return zap_update_uint64(spa->mos, keyobj, "DSL_CRYPTO_REFCOUNT", refs - 1, tx);
+	return dmu_object_free(spa->mos, keyobj, tx);
+}
+
+int dsl_crypto_snapshot_sync(spa_t *spa, uint64_t dirobj, uint64_t snapobj, dmu_tx_t *tx)
+{
+	/* errata #4's remedy: encrypted snapshots get an IV set guid once
+	 * bookmark_v2 is enabled */
+	if (!dsl_dir_is_encrypted(spa, dirobj) || !spa_feature_is_enabled(spa, "bookmark_v2"))
+		return 0;
+	uint64_t guid;
+	if (RAND_bytes((uint8_t *)&guid, sizeof(guid)) != 1)
+		return -ZFUSE_E_NOMEM;
+	int rc = dmu_object_zapify(spa, snapobj, tx);
+	if (rc == 0)
+		rc = zap_add(spa->mos, snapobj, "com.datto:ivset_guid", 8, 1, &guid, tx);
 	return rc;
 }

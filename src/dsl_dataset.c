@@ -26,6 +26,7 @@
 #include "dsl_deadlist.h"
 #include "dsl_sync.h"
 #include "dsl_dataset.h"
+#include "dsl_crypt.h"
 #include "dsl_sync.h"
 #include "spa_impl.h"
 #include "zap.h"
@@ -289,6 +290,8 @@ int dsl_dataset_snapshot_sync_impl(spa_t *spa, uint64_t head, const char *snapna
 	if ((rc = dmu_bonus_write(spa->mos, s, b, sizeof(b), tx)) != 0)
 		return rc;
 	if ((rc = dsl_dataset_copy_features(spa, head, s, tx)) != 0)
+		return rc;
+	if ((rc = dsl_crypto_snapshot_sync(spa, h.dir_obj, s, tx)) != 0)
 		return rc;
 	if ((rc = dsl_dataset_relink_prev(spa, h.prev_snap_obj, head, s, tx)) != 0)
 		return rc;

@@ -26,6 +26,7 @@
 #include "dsl_dataset.h"
 #include "dsl_deadlist.h"
 #include "dsl_destroy.h"
+#include "dsl_crypt.h"
 #include "dsl_sync.h"
 #include "dsl_synctask.h"
 #include "spa_impl.h"
@@ -377,6 +378,8 @@ int dsl_destroy_head_sync_impl(spa_t *spa, uint64_t dsobj, dmu_tx_t *tx)
 		rc = dsl_dir_read(spa, dd.parent_obj, &parent);
 	if (rc == 0)
 		rc = zap_remove_value(spa, parent.child_dir_zapobj, dirobj, tx);
+	if (rc == 0)
+		rc = dsl_crypto_key_destroy_sync(spa, dirobj, tx);
 	if (rc == 0)
 		rc = free_objects(spa, tx, (uint64_t[]){ dd.props_zapobj, dd.child_dir_zapobj,
 							 dd.deleg_zapobj, dd.clones }, 4);

@@ -643,7 +643,7 @@ struct clone_arg {
 	struct ds_name origin, name;
 	const char *child;
 	char parent[ZFS_MAX_DATASET_NAME_LEN];
-	uint64_t origin_ds, parent_ds, parent_dir;
+	uint64_t origin_ds, parent_ds, parent_dir, origin_dir;
 };
 
 static int clone_check(spa_t *spa, void *varg, dmu_tx_t *tx)
@@ -678,14 +678,19 @@ static int clone_check(spa_t *spa, void *varg, dmu_tx_t *tx)
 			"log, which zfuse does not rewrite", a->name.ds);
 		return SET_ERROR(-ZFUSE_E_UNSUPPORTED);
 	}
-	return 0;
+	a->origin_dir = o.dir_obj;
+	return dsl_crypto_clone_check(spa, a->name.ds, a->parent_dir, o.dir_obj);
 }
 
 static int clone_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
 {
 	struct clone_arg *a = varg;
 	uint64_t dsobj;
-	return dsl_dataset_create_child(spa, a->parent_dir, a->child, a->origin_ds, tx, &dsobj);
+	int rc = dsl_dataset_create_child(spa, a->parent_dir, a->child, a->origin_ds, tx, &dsobj);
+	dsl_dataset_phys_t ds;
+	if (rc == 0 && (rc = dsl_dataset_read(spa, dsobj, &ds)) == 0)
+		rc = dsl_crypto_clone_sync(spa, ds.dir_obj, dsobj, a->origin_dir, tx);
+	return rc;
 }
 
 int zfuse_clone(zfuse_pool_t *pool, const char *snapname, const char *newname,
