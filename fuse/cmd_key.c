@@ -11,6 +11,7 @@
  * library has the key; nothing of it is ever printed or logged.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "pool_verb.h"
 #include "zfuse/crypt.h"
+#include "zfuse/dataset.h"
 
 #define MAT_CAP (ZFUSE_KEY_MATERIAL_MAX + 2)
 
@@ -373,4 +375,87 @@ const struct zf_pool_verb zf_verb_load_key = {
 const struct zf_pool_verb zf_verb_unload_key = {
 	"unload-key", "forget the key of an encryption root in a running mount", false, "r",
 	ZF_POOL_OPERAND_LAST, unload_key_run, unload_key_usage,
+};
+
+/* ---- change-key ---------------------------------------------------------- */
+
+static void change_key_usage(FILE *out)
+{
+	fputs("usage: zfuse change-key [-d DIR|IMAGE]... [-l] [-o keyformat=FORMAT]\n"
+	      "           [-o keylocation=LOCATION] [-o pbkdf2iters=N] DATASET\n"
+	      "Change the wrapping key of encryption root DATASET, as zfs change-key: every\n"
+	      "master key it wraps is rewrapped with the new key, read from the new (or the\n"
+	      "current) keylocation (prompt: asked twice on a terminal). The current key must\n"
+	      "be loaded; it is loaded from its keylocation when it is not (-l: as zfs).\n", out);
+}
+
+static int change_key_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
+{
+	(void)out;
+	struct zfuse_prop_setting props[8];
+	size_t n = 0;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt(argc, argv, "+lo:")) != -1) {
+		char *eq;
+		switch (c) {
+		case 'l': break;	/* the key is loaded when it is not anyway */
+		case 'o':
+			eq = strchr(optarg, '=');
+			if (!eq || n == sizeof(props) / sizeof(props[0])) {
+				change_key_usage(err);
+				return ZF_EXIT_USAGE;
+			}
+			*eq = '\0';
+			props[n++] = (struct zfuse_prop_setting){ optarg, eq + 1 };
+			break;
+		default:
+			change_key_usage(err);
+			return ZF_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		change_key_usage(err);
+		return ZF_EXIT_USAGE;
+	}
+	const char *ds = argv[optind];
+	struct zfuse_crypt_info ci;
+	int rc = zfuse_crypt_info(pool, ds, &ci);
+	if (rc == 0 && strcmp(ci.root, ds) != 0) {
+		fprintf(err, "zfuse: Key change error: '%s' is not an encryption root.\n", ds);
+		return ZF_EXIT_FAIL;
+	}
+	if (rc) {
+		fprintf(err, "zfuse: Key change error: '%s' %s\n", ds,
+			rc == -ZFUSE_E_NOENT ? "does not exist" : "is not encrypted");
+		return ZF_EXIT_FAIL;
+	}
+	if (!ci.loaded && zf_key_load_root(pool, ds, NULL, err) != 0)
+		return ZF_EXIT_FAIL;
+	const char *loc = ci.keylocation, *f = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(props[i].name, "keylocation") == 0)
+			loc = props[i].value;
+		else if (strcmp(props[i].name, "keyformat") == 0)
+			f = props[i].value;
+	}
+	enum zfuse_keyformat fmt = !f ? ci.keyformat : strcmp(f, "raw") == 0 ? ZFUSE_KEYFORMAT_RAW :
+				   strcmp(f, "hex") == 0 ? ZFUSE_KEYFORMAT_HEX : ZFUSE_KEYFORMAT_PASSPHRASE;
+	char mat[MAT_CAP];
+	size_t len = 0;
+	rc = zf_key_read_new(ds, loc, fmt, mat, sizeof(mat), &len, err);
+	if (rc == 0) {
+		unsigned before = zf_log_errors();
+		rc = zfuse_key_change(pool, ds, props, n, mat, len);
+		if (rc && zf_log_errors() == before)
+			fprintf(err, "zfuse: Key change error: %s\n", zfuse_strerror(rc));
+	}
+	explicit_bzero(mat, sizeof(mat));
+	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
+}
+
+const struct zf_pool_verb zf_verb_change_key = {
+	"change-key", "change the wrapping key of an encryption root (as zfs change-key)", true,
+	"lo:", ZF_POOL_OPERAND_LAST, change_key_run, change_key_usage,
 };

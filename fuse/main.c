@@ -41,6 +41,7 @@ static const struct zf_cmd commands[] = {
 	{ .name = "holds", .verb = &zf_verb_holds },
 	{ .name = "load-key", .verb = &zf_verb_load_key },
 	{ .name = "unload-key", .verb = &zf_verb_unload_key },
+	{ .name = "change-key", .verb = &zf_verb_change_key },
 	{ .name = "status", .verb = &zf_verb_status },
 	{ .name = "scrub", .verb = &zf_verb_scrub },
 	{ .name = "clear", .verb = &zf_verb_clear },

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "dmu_tx.h"
 #include "dnode.h"
 #include "dsl.h"
 #include "dsl_crypt.h"
@@ -342,6 +343,40 @@ int spa_keystore_wkey_add(spa_t *spa, uint64_t rootdir, const uint8_t key[WRAPPI
 		memcpy(w->key, key, WRAPPING_KEY_LEN);
 	pthread_mutex_unlock(&ks->mu);
 	return w ? 0 : -ZFUSE_E_NOMEM;
+}
+
+int dsl_crypt_rewrap_sync(spa_t *spa, uint64_t keyobj, const uint8_t *oldw, const uint8_t *neww,
+			  uint64_t fmt, uint64_t salt, uint64_t iters, dmu_tx_t *tx)
+{
+	zio_crypt_key_t *zk = secret_alloc(sizeof(*zk));
+	if (!zk)
+		return -ZFUSE_E_NOMEM;
+	uint8_t iv[WRAPPING_IV_LEN], mac[WRAPPING_MAC_LEN], keydata[MASTER_KEY_MAX_LEN];
+	uint8_t hmac[SHA512_HMAC_KEYLEN];
+	int rc = unwrap_keyobj(spa, keyobj, oldw, zk);
+	if (rc == 0) {
+		rc = zio_crypt_key_wrap(neww, zk, iv, mac, keydata, hmac);
+		zio_crypt_key_destroy(zk);
+	}
+	secret_free(zk, sizeof(*zk));
+	objset_t *mos = spa->mos;
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "DSL_CRYPTO_IV", 1, sizeof(iv), iv, tx);
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "DSL_CRYPTO_MAC", 1, sizeof(mac), mac, tx);
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "DSL_CRYPTO_MASTER_KEY_1", 1, sizeof(keydata), keydata, tx);
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "DSL_CRYPTO_HMAC_KEY_1", 1, sizeof(hmac), hmac, tx);
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "keyformat", 8, 1, &fmt, tx);
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "pbkdf2salt", 8, 1, &salt, tx);
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "pbkdf2iters", 8, 1, &iters, tx);
+	explicit_bzero(keydata, sizeof(keydata));
+	explicit_bzero(hmac, sizeof(hmac));
+	return rc;
 }
 
 void spa_keystore_wkey_remove(spa_t *spa, uint64_t rootdir)

@@ -96,6 +96,11 @@ int dsl_crypto_clone_sync(struct spa *spa, uint64_t dirobj, uint64_t dsobj, uint
 int dsl_crypto_key_destroy_sync(struct spa *spa, uint64_t dirobj, struct dmu_tx *tx);
 int dsl_crypto_snapshot_sync(struct spa *spa, uint64_t dirobj, uint64_t snapobj,
 			     struct dmu_tx *tx);
+/* change-key: rewrap DSL crypto key keyobj (wrapped by oldw) with neww,
+ * recording the new root's format and PBKDF2 parameters. */
+int dsl_crypt_rewrap_sync(struct spa *spa, uint64_t keyobj, const uint8_t *oldw,
+			  const uint8_t *neww, uint64_t fmt, uint64_t salt, uint64_t iters,
+			  struct dmu_tx *tx);
 /* Forget a destroyed root's wrapping key. */
 void spa_keystore_wkey_remove(struct spa *spa, uint64_t rootdir);
 

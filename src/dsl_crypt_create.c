@@ -19,12 +19,16 @@
 #include <openssl/rand.h>
 #include "dmu_types.h"
 #include "dsl.h"
+#include "dsl_prop.h"
+#include "dsl_synctask.h"
+#include "spa_lock.h"
 #include "dsl_crypt.h"
 #include "spa_misc.h"
 #include "dmu_tx.h"
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zfs_prop.h"
+#include "zfuse/crypt.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -282,5 +286,150 @@ int dsl_crypto_snapshot_sync(spa_t *spa, uint64_t dirobj, uint64_t snapobj, dmu_
 	int rc = dmu_object_zapify(spa, snapobj, tx);
 	if (rc == 0)
 		rc = zap_add(spa->mos, snapobj, "com.datto:ivset_guid", 8, 1, &guid, tx);
+	return rc;
+}
+
+/* ---- change-key ------------------------------------------------------------ */
+
+struct change_key_arg {
+	spa_t *spa;
+	const char *root;
+	uint64_t rootdir;
+	uint64_t *keyobjs;
+	size_t n, cap;
+	struct dsl_crypto_params dcp;	/* the new key and its parameters */
+	uint8_t oldw[WRAPPING_KEY_LEN];
+};
+
+/* Every DSL crypto key wrapped by the root's key, each once (clones share). */
+static int collect_keyobj(const struct zfuse_dataset_info *info, void *varg)
+{
+	struct change_key_arg *a = varg;
+	if (info->type == ZFUSE_DS_SNAPSHOT || info->type == ZFUSE_DS_BOOKMARK)
+		return 0;
+	struct dsl_dataset_ref ref;
+	uint64_t keyobj, root;
+	spa_enter_read(a->spa);
+	int rc = dsl_dataset_find(a->spa, info->name, &ref);
+	bool mine = rc == 0 && dsl_crypt_keyobj(a->spa, ref.dirobj, &keyobj) == 0 &&
+		    dsl_crypt_keyobj_get(a->spa, keyobj, "DSL_CRYPTO_ROOT_DDOBJ", &root) == 0 &&
+		    root == a->rootdir;
+	spa_exit(a->spa);
+	if (!mine)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->keyobjs[i] == keyobj)
+			return 0;
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? 2 * a->cap : 8;
+		uint64_t *nv = realloc(a->keyobjs, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		a->keyobjs = nv;
+		a->cap = nc;
+	}
+	a->keyobjs[a->n++] = keyobj;
+	return 0;
+}
+
+static int change_key_check(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	(void)tx;
+	struct change_key_arg *a = varg;
+	if (spa_keystore_wkey_get(spa, a->rootdir, a->oldw) != 0) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "Key change error: Key must be loaded.");
+		return SET_ERROR(-ZFUSE_E_ACCESS);
+	}
+	return 0;
+}
+
+static int change_key_sync(spa_t *spa, void *varg, dmu_tx_t *tx)
+{
+	struct change_key_arg *a = varg;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < a->n; i++)
+		rc = dsl_crypt_rewrap_sync(spa, a->keyobjs[i], a->oldw, a->dcp.wkey, a->dcp.keyformat,
+					   a->dcp.salt, a->dcp.iters, tx);
+	dsl_dir_phys_t dd;
+	if (rc == 0 && (rc = dsl_dir_read(spa, a->rootdir, &dd)) == 0)
+		rc = zap_update(spa->mos, dd.props_zapobj, "keylocation", 1,
+				strlen(a->dcp.keylocation) + 1, a->dcp.keylocation, tx);
+	if (rc == 0)
+		rc = spa_keystore_wkey_add(spa, a->rootdir, a->dcp.wkey);
+	return rc;
+}
+
+int zfuse_key_change(zfuse_pool_t *pool, const char *root, const struct zfuse_prop_setting *props,
+		     size_t nprops, const void *material, size_t len)
+{
+	spa_t *spa = (spa_t *)pool;
+	struct change_key_arg a = { .spa = spa, .root = root };
+	struct zfuse_prop_setting p[4];
+	const char *fmt = NULL, *loc = NULL, *iters = NULL;
+	for (size_t i = 0; i < nprops; i++) {
+		if (strcmp(props[i].name, "keyformat") == 0)
+			fmt = props[i].value;
+		else if (strcmp(props[i].name, "keylocation") == 0)
+			loc = props[i].value;
+		else if (strcmp(props[i].name, "pbkdf2iters") == 0)
+			iters = props[i].value;
+		else {
+			spa_log(spa, ZFUSE_LOG_ERROR, "Key change error: '%s' cannot be changed with "
+				"the key (keyformat, keylocation, pbkdf2iters).", props[i].name);
+			return SET_ERROR(-ZFUSE_E_INVAL);
+		}
+	}
+	struct dsl_dataset_ref ref;
+	uint64_t keyobj, oldfmt = 0, olditers = 0;
+	char oldloc[1024] = "prompt";
+	spa_enter_read(spa);
+	int rc = dsl_dataset_find(spa, root, &ref);
+	if (rc == 0 && (rc = dsl_crypt_root(spa, ref.dirobj, &a.rootdir)) == -ZFUSE_E_NOENT) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "Key change error: '%s' is not encrypted.", root);
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (rc == 0 && a.rootdir != ref.dirobj) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "Key change error: '%s' is not an encryption root.", root);
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (rc == 0 && (rc = dsl_crypt_keyobj(spa, a.rootdir, &keyobj)) == 0) {
+		dsl_crypt_keyobj_get(spa, keyobj, "keyformat", &oldfmt);
+		dsl_crypt_keyobj_get(spa, keyobj, "pbkdf2iters", &olditers);
+		dsl_prop_get_string(spa, a.rootdir, "keylocation", false, oldloc, sizeof(oldloc), NULL);
+	}
+	if (rc == 0 && !spa_keystore_wkey_loaded(spa, a.rootdir)) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "Key change error: Key must be loaded.");
+		rc = SET_ERROR(-ZFUSE_E_ACCESS);
+	}
+	/* The new key's parameters as a new root's, defaulting to the old. */
+	uint64_t suite = 0;
+	if (rc == 0)
+		rc = dsl_crypt_keyobj_get(spa, keyobj, "DSL_CRYPTO_SUITE", &suite);
+	spa_exit(spa);
+	if (rc)
+		return rc;
+	static const char *const fmts[] = { "none", "raw", "hex", "passphrase" };
+	char itbuf[24];
+	size_t n = 0;
+	p[n++] = (struct zfuse_prop_setting){ "encryption", "on" };
+	p[n++] = (struct zfuse_prop_setting){ "keyformat", fmt ? fmt : fmts[oldfmt < 4 ? oldfmt : 0] };
+	p[n++] = (struct zfuse_prop_setting){ "keylocation", loc ? loc : oldloc };
+	bool pass = strcmp(p[1].value, "passphrase") == 0;
+	if (!iters && pass && olditers) {
+		snprintf(itbuf, sizeof(itbuf), "%" PRIu64, olditers);
+		iters = itbuf;
+	}
+	if (iters && (pass || !fmt))
+		p[n++] = (struct zfuse_prop_setting){ "pbkdf2iters", iters };
+	spa_enter_read(spa);
+	rc = dsl_crypto_params_create(spa, root, 0, p, &n, material, len, &a.dcp);
+	spa_exit(spa);
+	if (rc == 0)
+		rc = zfuse_dataset_iter(pool, collect_keyobj, &a);
+	if (rc == 0)
+		rc = dsl_sync_task(spa, change_key_check, change_key_sync, &a);
+	dsl_crypto_params_wipe(&a.dcp);
+	explicit_bzero(a.oldw, sizeof(a.oldw));
+	free(a.keyobjs);
 	return rc;
 }

@@ -94,6 +94,19 @@ int zfuse_dataset_create_key(zfuse_pool_t *pool, const char *name,
 			     const struct zfuse_prop_setting *props, size_t nprops,
 			     const void *material, size_t len);
 
+/*
+ * Change the wrapping key of encryption root `root` (as zfs change-key):
+ * every master key it wraps (its own, inheriting children's, clones') is
+ * rewrapped with the key derived from material; props may set a new
+ * keyformat, keylocation and pbkdf2iters (a new PBKDF2 salt is drawn for
+ * passphrases). The data is not rewritten. The old key must be loaded;
+ * the new one is loaded after. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not
+ * an encryption root, bad properties or key material), ZFUSE_E_ACCESS
+ * (key not loaded), ZFUSE_E_ROFS, ZFUSE_E_NOMEM.
+ */
+int zfuse_key_change(zfuse_pool_t *pool, const char *root, const struct zfuse_prop_setting *props,
+		     size_t nprops, const void *material, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
