@@ -22,6 +22,8 @@
 # zdb -bcc is clean before and after. Bad input on the create side (keys
 # too short, encryption=off below an encrypted parent, too few pbkdf2
 # iterations, a bad keylocation, a wrong passphrase) is refused clearly.
+# change-key turns one root's passphrase into a hex key before OpenZFS
+# loads it.
 set -uo pipefail
 ZFUSE=$1 WALK=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -166,6 +168,15 @@ zfuse_side() {
 	else
 		notok "mount the crypt fixture read-write: $(cat "$work/fmount.log")"
 	fi
+	# change-key: passphrase to hex; the old key is refused after
+	openssl rand -hex 32 | tr -d '\n' > "$zk/hex3"
+	"$ZFUSE" change-key $D -o keyformat=hex -o "keylocation=file://$zk/hex3" zcrypt/c256 &&
+		ok "change-key zcrypt/c256 (passphrase to hex)" || notok "change-key zcrypt/c256"
+	out=$("$ZFUSE" load-key $D -L "file://$zk/pass2" zcrypt/c256 2>&1) &&
+		notok "the old key still opens zcrypt/c256 after change-key"
+	"$ZFUSE" load-key $D -L "file://$zk/hex3" zcrypt/c256 || notok "the new key of zcrypt/c256 refused"
+	zkey[c256]=hex3
+	zkeys
 	zdb_bcc "$zi" zcrypt "$work/zdb.z" && ok "zdb -bcc: zfuse's encrypted pool clean" ||
 		{ notok "zdb -bcc zcrypt"; tail -15 "$work/zdb.z"; }
 	zdb_bcc "$fim" crypt "$work/zdb.f" && ok "zdb -bcc: the fixture after zfuse's writes clean" ||
@@ -244,7 +255,8 @@ zfs load-key -L file:///host/zk/wrongpass zcrypt 2>&1 && echo WRONGKEY-ACCEPTED
 zfs load-key -L file:///host/zk/pass1 zcrypt && echo LK-OK zcrypt
 zfs load-key -L file:///host/zk/hex1 zcrypt/c128 && echo LK-OK c128
 zfs load-key -L file:///host/zk/raw1 zcrypt/c192 && echo LK-OK c192
-zfs load-key -L file:///host/zk/pass2 zcrypt/c256 && echo LK-OK c256
+zfs load-key -L file:///host/zk/pass2 zcrypt/c256 2>&1 && echo OLDKEY-ACCEPTED
+zfs load-key -L file:///host/zk/hex3 zcrypt/c256 && echo LK-OK c256
 zfs load-key -L file:///host/zk/hex2 zcrypt/g192 && echo LK-OK g192
 zfs mount -a
 zpool scrub -w zcrypt; zpool status -v zcrypt > /host/zstatus.txt
@@ -353,6 +365,7 @@ cmp_m() {  # cmp_m LABEL WANT GOT
 }
 if grep -q ZDONE "$job/oracle.out"; then
 	grep -q WRONGKEY-ACCEPTED "$job/oracle.out" && notok "OpenZFS accepted a wrong passphrase for zcrypt"
+	grep -q OLDKEY-ACCEPTED "$job/oracle.out" && notok "OpenZFS accepted zcrypt/c256's key from before change-key"
 	grep -q "IMPORT-FAIL" "$job/oracle.out" && notok "OpenZFS could not import a pool zfuse wrote"
 	for r in zcrypt c128 c192 c256 g192 secret ccm; do
 		grep -q "LK-OK $r\$" "$job/oracle.out" && ok "zfs load-key: $r" || notok "zfs load-key $r failed"
@@ -363,6 +376,7 @@ if grep -q ZDONE "$job/oracle.out"; then
 	done
 	grep -q "zcrypt/g192/kid	encryptionroot	zcrypt/g192" "$job/zprops.txt" &&
 	grep -q "zcrypt/c192	keyformat	raw" "$job/zprops.txt" &&
+	grep -q "zcrypt/c256	keyformat	hex" "$job/zprops.txt" &&
 	grep -q "zcrypt/g128	encryption	aes-128-gcm" "$job/zprops.txt" &&
 	grep -q "zcrypt/g128	encryptionroot	zcrypt" "$job/zprops.txt" &&
 	grep -q "zcrypt/g192clone	encryptionroot	zcrypt/g192" "$job/zprops.txt" &&
