@@ -289,7 +289,7 @@ static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned d
 	if (s->pass >= SYNC_PASS_DONT_COMPRESS)
 		zp->compress = ZIO_COMPRESS_OFF;
 	zp->embed = p->embed && level == 0 && s->type != DMU_OT_DNODE && s->type != DMU_OT_OBJSET;
-	if (p->key) {
+	if (p->encrypted) {
 		/* OpenZFS's dmu_write_policy for encrypted objsets: no embedding;
 		 * encrypted types keep DVA[2] for salt and IV; level-0 dnode and
 		 * objset blocks are only tested for zeros, never compressed
@@ -811,8 +811,11 @@ int dmu_objset_sync(objset_t *os, uint64_t txg, int pass, const struct os_write_
 	struct obj_sync s = { .spa = os->spa, .os = os, .txg = txg, .pass = pass, .pol = pol,
 			      .owner = owner };
 	int rc = 0;
-	if (pol->encrypted && !pol->key)
-		return SET_ERROR(-ZFUSE_E_ACCESS);	/* never write it in clear */
+	/* Without its key nothing of an encrypted objset is written but its
+	 * block with a new intent log header (a claim), which the objset MACs
+	 * leave out: that block is written raw, MACs as they were. */
+	if (pol->encrypted && !pol->key && os->overlay && os->overlay->nobjects > 0)
+		return SET_ERROR(-ZFUSE_E_ACCESS);
 	if (!os->overlay)
 		goto write_root;
 	/* Objects other than the meta-dnode: collect first, since syncing
@@ -869,6 +872,7 @@ write_root:;
 	props_for(&s, 0, 0, 0, &zp);
 	zp.embed = false;
 	zp.zero_is_hole = false;
+	zp.crypt_raw = pol->encrypted && !pol->key;
 	uint64_t fill = 0;
 	for (unsigned i = 0; i < os->meta_dnode.nblkptr; i++) {
 		blkptr_t bp;

@@ -13,7 +13,10 @@
 
 #define ZIO_BUF_MIN_SHIFT 12
 #define ZIO_BUF_MAX_SHIFT 24
-#define ZIO_BUF_CACHE_MAX (64ULL << 20)
+/* A txg's data blocks of an encrypted dataset need a ciphertext buffer
+ * each besides the dirty one: 128 MiB holds both for a txg synced at the
+ * dirty-data threshold (20% of 256 MiB). */
+#define ZIO_BUF_CACHE_MAX (128ULL << 20)
 
 struct free_buf {
 	struct free_buf *next;

@@ -14,6 +14,7 @@
 #include "spa_misc.h"
 #include "vdev.h"
 #include "zio.h"
+#include "zio_buf.h"
 #include "zio_compress.h"
 #include "zio_crypt.h"
 #include "dmu_types.h"
@@ -223,13 +224,16 @@ static int crypt_step(const struct zio_write_props *zp, const void *data, uint64
 		      struct zio_prepared *pr)
 {
 	pr->crypt = true;
+	if (!zp->key)
+		return zp->type == DMU_OT_OBJSET ? 0 : SET_ERROR(-ZFUSE_E_ACCESS);
 	if (zp->level > 0)
 		return zio_crypt_indirect_mac(zp->key->version, data, lsize, pr->mac);
 	if (zp->type == DMU_OT_OBJSET)
 		return 0;
 	if (!dmu_ot_is_encrypted(zp->type))
 		return zio_crypt_auth_mac(zp->key, pr->payload, pr->psize, pr->mac);
-	if (!(pr->ebuf = malloc(pr->psize)))
+	/* from the buffer cache: a fresh 128K malloc is a fresh mapping */
+	if (!(pr->ebuf = zio_data_buf_alloc(pr->psize)))
 		return -ZFUSE_E_NOMEM;
 	int rc = zio_crypt_encrypt(zp->key, zp->type, pr->payload, pr->ebuf, pr->psize, pr->salt,
 				   pr->iv, pr->mac);
@@ -283,7 +287,7 @@ int zio_write_prepare(spa_t *spa, const struct zio_write_props *zp, const void *
 		pr->compress = compress;
 	}
 checksum:
-	if (zp->key) {
+	if (zp->key || zp->crypt_raw) {
 		int rc = crypt_step(zp, data, lsize, pr);
 		if (rc)
 			return rc;
@@ -307,7 +311,7 @@ void zio_prepared_release(struct zio_prepared *pr)
 {
 	free(pr->cbuf);
 	pr->cbuf = NULL;
-	free(pr->ebuf);
+	zio_data_buf_free(pr->ebuf, pr->psize);
 	pr->ebuf = NULL;
 }
 

@@ -28,6 +28,8 @@ struct zio_write_props {
 	 * blocks the checksum of their children's MACs; objset blocks come
 	 * with their MACs inside (zio_crypt_objset_sign). */
 	struct zio_crypt_key *key;
+	bool crypt_raw;		/* an encrypted objset's block written without its
+				 * key: crypt bit set, MACs inside as they were */
 };
 
 /*
