@@ -51,7 +51,7 @@ _zfuse() {
 	local cur prev words cword
 	_init_completion -n = || return
 	local verbs="mount unmount umount create inspect list get set inherit snapshot destroy
-		rollback clone promote rename bookmark hold release holds load-key unload-key status scrub
+		rollback clone promote rename bookmark hold release holds load-key unload-key change-key status scrub
 		clear version help"
 	if ((cword == 1)); then
 		COMPREPLY=($(compgen -W "$verbs --help --version" -- "$cur"))
@@ -150,7 +150,7 @@ _zfuse() {
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $verb == get ]] && echo all)" -- "$cur"))
 		fi ;;
-	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds|load-key|unload-key)
+	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds|load-key|unload-key|change-key)
 		case $prev in
 		-d|--dir) _filedir; return ;;
 		-L) COMPREPLY=($(compgen -W "prompt file://" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
@@ -159,6 +159,7 @@ _zfuse() {
 			local o="-d -r -R -n -v -p -o -f --help"
 			[[ $verb == load-key ]] && o="-d -L -r --help"
 			[[ $verb == unload-key ]] && o="-r --help"
+			[[ $verb == change-key ]] && o="-d -l -o --help"
 			COMPREPLY=($(compgen -W "$o" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets)" -- "$cur"))
