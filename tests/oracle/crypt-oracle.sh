@@ -68,15 +68,15 @@ declare -A zkey=([c128]=hex1 [c192]=raw1 [c256]=pass2 [g192]=hex2)
 fill() {  # fill DIR TAG: what every dataset gets
 	local m=$1
 	echo "hello from $2" > "$m/hello.txt"
-	seq 1 100000 > "$m/numbers.txt"
-	head -c 1500000 /dev/urandom > "$m/random.bin"
+	seq 1 30000 > "$m/numbers.txt"
+	head -c 400000 /dev/urandom > "$m/random.bin"	# an indirect block at 128K records
 	dd if=/dev/zero of="$m/sparse.bin" bs=1 count=1 seek=3000000 2>/dev/null
 	ln -s hello.txt "$m/short-link"
 	ln -s "$(printf 'long/%.0s' $(seq 1 60))target" "$m/long-link"
 	mkdir -p "$m/sub/deeper" && echo deep > "$m/sub/deeper/file"
 	setfattr -n user.small -v tiny "$m/hello.txt"
 	setfattr -n user.big -v "$(head -c 3000 /dev/zero | tr '\0' b)" "$m/numbers.txt"
-	mkdir "$m/many" && for i in $(seq 1 300); do echo "$i" > "$m/many/f$i"; done
+	mkdir "$m/many" && for i in $(seq 1 60); do echo "$i" > "$m/many/f$i"; done
 }
 zkeys() {
 	{ echo "zcrypt file://$zk/pass1"; for d in $zroots; do echo "zcrypt/$d file://$zk/${zkey[$d]}"; done; } > "$zk/keys"
