@@ -5,8 +5,11 @@
  * The exact byte strings fed to each primitive are the format: the
  * wrapping AAD (guid, suite, version), the dnode block AAD (masked cores,
  * the portable part of every bp with its MAC, clear bonus buffers), the
- * objset HMAC inputs and the indirect-block MAC digest. Only little-endian
- * blocks are handled; key material is wiped from every temporary.
+ * objset HMAC inputs and the indirect-block MAC digest. Reading opens and
+ * verifies; writing seals with the same byte strings (a fresh random IV per
+ * block, the key's salt turned over after ZFS_KEY_MAX_SALT_USES blocks),
+ * so one gatherer serves both. Only little-endian blocks are handled; key
+ * material is wiped from every temporary.
  */
 #include <stdlib.h>
 #include <string.h>
