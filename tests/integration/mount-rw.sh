@@ -12,9 +12,10 @@
 # each unmount and after a daemon killed right after fsync (whose data must
 # be there); the delete queue keeps only files still open at a crash, and
 # the next import frees them; `-o ro` writes nothing; OpenZFS imports and
-# scrubs the pool and shows the same tree (when qemu is there); a pool with
-# a feature zfuse does not write mounts read-only naming it, and `-o rw`
-# then fails.
+# scrubs the pool and shows the same tree (when qemu is there); a pool zfuse
+# does not write (the legacy fixture: version 28) mounts read-only saying
+# why, and `-o rw` then fails. (The crypt fixture served here until zfuse
+# wrote encrypted datasets.)
 # Runs as root (mknod of devices, chown, drop_caches). Skipped (exit 77; a
 # failure in CI, see lib.sh's skip) without zdb, FUSE or root.
 set -uo pipefail
@@ -365,27 +366,27 @@ EOF
 	fi
 fi
 
-# ---- a pool zfuse cannot write (an encrypted dataset's) -----------------
-fx=$(unpack crypt)
-mkdir -p "$work/crypt"
-cp --sparse=always "$fx"/*.img "$work/crypt/"
-chmod u+w "$work/crypt"/*.img
-if mount_pool "$work/crypt.log" "$work/crypt"/*.img; then
+# ---- a pool zfuse cannot write (a legacy version) --------------------------
+fx=$(unpack legacy)
+mkdir -p "$work/legacy"
+cp --sparse=always "$fx"/*.img "$work/legacy/"
+chmod u+w "$work/legacy"/*.img
+if mount_pool "$work/legacy.log" "$work/legacy"/*.img; then
 	case ",$(mount_opts)," in *,ro,*) ok "unwritable pool mounted read-only" ;;
 	*) bad "unwritable pool: mount options are $(mount_opts)" ;; esac
-	grep -q "read-only: feature 'encryption'" "$work/crypt.log" &&
-		ok "the feature is named: $(grep -m1 "read-only" "$work/crypt.log")" ||
-		bad "no feature named: $(cat "$work/crypt.log")"
+	grep -q "read-only: pools older than version 5000" "$work/legacy.log" &&
+		ok "the reason is given: $(grep -m1 "read-only" "$work/legacy.log")" ||
+		bad "no reason given: $(cat "$work/legacy.log")"
 	unmount_pool
 else
-	bad "cannot mount the crypt fixture: $(cat "$work/crypt.log")"
+	bad "cannot mount the legacy fixture: $(cat "$work/legacy.log")"
 fi
 # (a timeout: should it mount after all, it would serve in the foreground)
-if timeout 60 "$ZFUSE" mount -f -o rw "$work/crypt"/*.img "$mnt" 2>"$work/crypt-rw.log"; then
+if timeout 60 "$ZFUSE" mount -f -o rw "$work/legacy"/*.img "$mnt" 2>"$work/legacy-rw.log"; then
 	bad "-o rw on an unwritable pool mounted"
 else
-	grep -q "cannot mount pool crypt read-write: feature 'encryption'" "$work/crypt-rw.log" &&
-		ok "-o rw on an unwritable pool fails" || bad "-o rw: $(cat "$work/crypt-rw.log")"
+	grep -q "cannot mount pool legacy read-write: pools older than version 5000" "$work/legacy-rw.log" &&
+		ok "-o rw on an unwritable pool fails" || bad "-o rw: $(cat "$work/legacy-rw.log")"
 fi
 mountpoint -q "$mnt" && "$ZFUSE" unmount "$mnt"
 
