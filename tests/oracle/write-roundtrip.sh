@@ -39,7 +39,7 @@ workload() {  # workload DIR: every kind of change the issue lists
 	local d=$1
 	head -c $((3 << 20)) /dev/urandom > "$d/big.bin"
 	dd if=/dev/urandom of="$d/sparse.bin" bs=64k count=2 seek=300 status=none
-	truncate -s 50M "$d/holes.bin"
+	truncate -s 12M "$d/holes.bin"
 	seq 1 60000 > "$d/numbers.txt"
 	mkdir -p "$d/many"
 	for i in $(seq 1 700); do echo "file $i" > "$d/many/f$i"; done
