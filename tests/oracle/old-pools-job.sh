@@ -33,7 +33,10 @@ mkpool() {  # mkpool NAME VERSION NDISKS "VDEVSPEC with @ for the disks" -O opts
 }
 mkpool one1 1 1 "@"
 mkpool st1 1 3 "@" -O compression=on
+mkpool rz1 1 3 "raidz1 @"
+mkpool mi1 1 3 "mirror @"
 mkpool mi2 2 2 "mirror @" -O checksum=fletcher2
+mkpool rz2 2 3 "raidz1 @" -O compression=on
 mkpool rz3 3 4 "raidz2 @" -O checksum=sha256
 mkpool rz6 6 3 "raidz1 @" -O compression=gzip
 mkpool st10 10 3 "@" -O recordsize=16k
@@ -41,7 +44,7 @@ mkpool hs10 10 3 "mirror /tmp/hs10-0.img /tmp/hs10-1.img spare /tmp/hs10-2.img"
 mkpool dm15 15 2 "mirror @"
 mkpool one15 15 1 "@" -O compression=lzjb -O checksum=fletcher2
 mkpool rz17 17 5 "raidz3 @"
-pools="one1 st1 mi2 rz3 rz6 st10 hs10 dm15 one15 rz17"
+pools="one1 st1 rz1 mi1 mi2 rz2 rz3 rz6 st10 hs10 dm15 one15 rz17"
 zfs create one1/fs
 zfs create -o checksum=sha256 one15/fs
 for p in $pools; do fill "/$p" 40; done
@@ -52,8 +55,9 @@ rm -f /one15/numbers.txt; echo changed > /one15/sub/hello.txt
 zpool sync
 for p in $pools; do zpool get -H -o value version "$p" | sed "s/^/$p version /"; done
 for p in $pools; do zpool export -f "$p"; done
-# One side of the damaged mirror loses everything between its labels.
-dd if=/dev/urandom of=/tmp/dm15-1.img bs=1M seek=1 count=62 conv=notrunc 2>/dev/null
+# The first side of the damaged mirror loses everything between its
+# labels: every read must fall back to the second.
+dd if=/dev/urandom of=/tmp/dm15-0.img bs=1M seek=1 count=62 conv=notrunc 2>/dev/null
 for p in $pools; do
 	zpool import -o readonly=on -d /tmp "$p"
 	for ds in $(zfs list -H -o name -r -t filesystem,snapshot "$p"); do
