@@ -300,8 +300,9 @@ static int spa_select_and_load(spa_t *spa, const struct zfuse_import_opts *opts)
 		spa->label_config = vdev_label_config_for_txg(v[i].dev, spa->ub.ub_txg);
 		uint64_t ver = spa->ub.ub_version;
 		if (!(ver >= 1 && ver <= SPA_VERSION_MAX_LEGACY) && ver != SPA_VERSION_FEATURES) {
-			spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s' has unsupported version %" PRIu64,
-				spa->name, ver);
+			spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s' is formatted using an unsupported ZFS "
+				"version (%" PRIu64 "; OpenZFS and zfuse read versions 1 to %d and %d)",
+				spa->name, ver, SPA_VERSION_MAX_LEGACY, SPA_VERSION_FEATURES);
 			rc = -ZFUSE_E_UNSUPPORTED;
 			break;
 		}
