@@ -7,7 +7,8 @@
 # every dataset and snapshot identical to OpenZFS's read-only import
 # (library walk and FUSE mount), `zfuse inspect verify` clean, zdb's block
 # counts equal to zfuse's; a pool rewritten to version 999 is refused with
-# the reason, as OpenZFS refuses it. The VM job is cached in the build
+# the reason, as OpenZFS refuses it; the stripe read from labels without
+# vdev_children, as its contemporaries wrote them. The VM job is cached in the build
 # directory.
 set -uo pipefail
 ZFUSE=$1 WALK=$2
@@ -56,8 +57,18 @@ rmdir "$mnt"; rm -f "$mnt.err"
 
 # verify, and zdb's block totals (zdb reads the exported images in place).
 for pool in $pools; do
-	if "$ZFUSE" inspect $(imgs_of "$pool") verify > "$out/verify.$pool" 2>&1; then
-		ours=$(awk '$1 == "blocks:" { print $2 }' "$out/verify.$pool")
+	"$ZFUSE" inspect $(imgs_of "$pool") verify > "$out/verify.$pool" 2>&1
+	rc=$?
+	ours=$(awk '$1 == "blocks:" { print $2 }' "$out/verify.$pool")
+	# dm15's first side is noise: every block is repaired from the second.
+	dev_errors=$(awk '$1 == "checksum_errors:" && prev ~ /path:/ { print $2 } { prev = $0 }' "$out/verify.$pool" | tr '\n' ' ')
+	if [ "$pool" == dm15 ]; then
+		if grep -q '^unrecoverable: 0$' "$out/verify.$pool" && [[ "$dev_errors" =~ ^[1-9][0-9]*\ 0\ $ ]]; then
+			echo "ok: verify dm15: the overwritten side alone has checksum errors ($dev_errors), all repairable"
+		else
+			echo "not ok: verify dm15: device errors '$dev_errors'"; head -30 "$out/verify.$pool"; fail=1
+		fi
+	elif [ $rc -eq 0 ]; then
 		echo "ok: verify $pool: $ours blocks, $(grep -E '^(checksum_errors|space_leaked):' "$out/verify.$pool" | tr '\n' ' ')"
 	else
 		echo "not ok: verify $pool"; head -30 "$out/verify.$pool"; fail=1; continue
@@ -72,7 +83,7 @@ done
 # A version no release ever had: refused with the reason, by both.
 v999=$(mktemp -d)
 cp --sparse=always "$out/images/one1-0.img" "$v999/v999.img"
-python3 "$here/set-pool-version.py" "$v999/v999.img" 999 || die "cannot make the version-999 pool"
+python3 "$here/label-edit.py" "$v999/v999.img" version 999 || die "cannot make the version-999 pool"
 if "$ZFUSE" list -d "$v999/v999.img" > "$v999/out" 2>&1; then
 	echo "not ok: a version-999 pool was imported"; fail=1
 elif grep -q "unsupported ZFS version (999" "$v999/out"; then
@@ -84,4 +95,19 @@ if command -v zdb >/dev/null && zdb -e -p "$v999" -b one1 >/dev/null 2>&1; then
 	echo "not ok: zdb imports the version-999 pool: the test pool is not what it claims"; fail=1
 fi
 rm -rf "$v999"
+
+# The version-1 stripe as pools of that age have it: labels that do not
+# say how many top-level vdevs there are (each names only its own).
+old=$(mktemp -d)
+for f in $(imgs_of st1); do
+	cp --sparse=always "$f" "$old/"
+	python3 "$here/label-edit.py" "$old/${f##*/}" hide vdev_children || die "cannot edit $f"
+done
+got=$("$WALK" st1 "$old"/*.img 2>&1)
+if [ "$got" == "$(cat "$out/manifest.st1.tsv")" ]; then
+	echo "ok: st1 without vdev_children in its labels"
+else
+	echo "not ok: st1 without vdev_children"; diff <(echo "$got") "$out/manifest.st1.tsv" | head; fail=1
+fi
+rm -rf "$old"
 exit $fail

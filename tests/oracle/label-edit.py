@@ -1,14 +1,19 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: CDDL-1.0
-"""set-pool-version.py IMAGE VERSION [ASHIFT] — make a pool of a version
-OpenZFS does not support (as its test pool zfs-pool-v999 is): rewrite the
-version in every label's config nvlist and every uberblock of a
-little-endian single-disk pool image, with the SHA-256 trailers (verifier:
-the region's offset) recomputed. For tests of the refusal only."""
+"""label-edit.py IMAGE version N [ASHIFT] | IMAGE hide NAME — edit the
+labels of a little-endian pool image the way older or odder pools have
+them, with every SHA-256 trailer (verifier: the region's offset)
+recomputed:
+  version N    the version in every label's config and every uberblock
+               (a pool OpenZFS does not support, as its zfs-pool-v999 is);
+  hide NAME    the config pair NAME renamed (last letter changed) so that
+               readers do not find it, as in labels written before NAME
+               existed (vdev_children: pool versions before about 11)."""
 import hashlib, os, struct, sys
 
-img, version = sys.argv[1], int(sys.argv[2])
-ashift = int(sys.argv[3]) if len(sys.argv) > 3 else 9
+img, op, arg = sys.argv[1], sys.argv[2], sys.argv[3]
+version = int(arg) if op == 'version' else None
+ashift = int(sys.argv[4]) if len(sys.argv) > 4 else 9
 L, PHYS_OFF, PHYS_SIZE, RING_OFF, RING_SIZE = 256 << 10, 16 << 10, 112 << 10, 128 << 10, 128 << 10
 ZEC_MAGIC, UB_MAGIC = 0x0210da7ab10c7a11, 0x00bab10c
 
@@ -28,12 +33,21 @@ with open(img, 'r+b') as f:
         base = l * L if l < 2 else size - (4 - l) * L
         f.seek(base + PHYS_OFF)
         phys = bytearray(f.read(PHYS_SIZE))
-        key = struct.pack('>I', 7) + b'version\0' + struct.pack('>II', 8, 1)
-        i = phys.find(key)
-        assert i >= 0, 'no version pair in label %d' % l
-        struct.pack_into('>Q', phys, i + len(key), version)
+        if op == 'hide':
+            name = arg.encode()
+            key = struct.pack('>I', len(name)) + name
+            i = phys.find(key)
+            assert i >= 0, 'no %s pair in label %d' % (arg, l)
+            phys[i + len(key) - 1] ^= 0x20
+        else:
+            key = struct.pack('>I', 7) + b'version\0' + struct.pack('>II', 8, 1)
+            i = phys.find(key)
+            assert i >= 0, 'no version pair in label %d' % l
+            struct.pack_into('>Q', phys, i + len(key), version)
         f.seek(base + PHYS_OFF)
         f.write(reseal(phys, base + PHYS_OFF))
+        if op == 'hide':
+            continue
         slot = 1 << max(ashift, 10)
         for s in range(RING_SIZE // slot):
             off = base + RING_OFF + s * slot
