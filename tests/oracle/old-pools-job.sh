@@ -19,6 +19,8 @@ fill() {  # fill DIR N: a small varied tree; N files in one directory
 	mkfifo "$d/fifo"
 	mknod "$d/chardev" c 1 7
 	for i in $(seq 1 "$n"); do echo "$i" > "$d/many/f$i"; done
+	# a name beyond a micro ZAP entry's 50 bytes: the directory goes fat
+	echo long > "$d/many/$(printf 'n%.0s' $(seq 1 100))"
 	setfattr -n user.small -v hi "$d/sub/hello.txt"
 	setfattr -n user.bin -v 0x00ff10 "$d/random.bin"
 	chmod 4751 "$d/random.bin"; chown 1234:5678 "$d/numbers.txt"
@@ -47,8 +49,8 @@ mkpool rz17 17 5 "raidz3 @"
 pools="one1 st1 rz1 mi1 mi2 rz2 rz3 rz6 st10 hs10 dm15 one15 rz17"
 zfs create one1/fs
 zfs create -o checksum=sha256 one15/fs
-for p in $pools; do fill "/$p" 40; done
-fill /one1/fs 600
+for p in $pools; do fill "/$p" 20; done
+fill /one1/fs 300
 fill /one15/fs 5
 zfs snapshot -r one15@s1
 rm -f /one15/numbers.txt; echo changed > /one15/sub/hello.txt

@@ -26,6 +26,8 @@
 #include "dnode.h"
 #include "dsl.h"
 #include "nvpair.h"
+#include "sa.h"
+#include "zfs_sa.h"
 #include "spa_impl.h"
 #include "vdev_label.h"
 #include "zap.h"
@@ -401,6 +403,132 @@ START_TEST(test_fat_zap)
 }
 END_TEST
 
+/* System attributes: the cache leaves SA buffers as bytes; the SA layer
+ * swaps one in place the first time it walks it. Real bonus buffers of the
+ * basic fixture (times, mode, size, links, symlink targets, FUID ACLs) are
+ * turned into what a big-endian writer stores, walked, and must give the
+ * very attributes and bytes OpenZFS wrote. */
+struct sa_seen {
+	const uint8_t *base;
+	unsigned n;
+	struct { char name[32]; uint32_t off, len; uint8_t val[512]; } a[32];
+};
+
+static void sa_collect(void *arg, const char *name, unsigned num, const uint8_t *val, uint32_t len)
+{
+	(void)num;
+	struct sa_seen *s = arg;
+	ck_assert_uint_lt(s->n, 32);
+	snprintf(s->a[s->n].name, sizeof(s->a[s->n].name), "%s", name);
+	s->a[s->n].off = (uint32_t)(val - s->base);
+	s->a[s->n].len = len;
+	memcpy(s->a[s->n].val, val, len < 512 ? len : 512);
+	s->n++;
+}
+
+/* Native FUID-layout ACEs to the other byte order (sizes read first). */
+static void acl_to_foreign(uint8_t *p, uint32_t len)
+{
+	uint8_t *end = p + len;
+	while (p + 8 <= end) {
+		unsigned type = le16(p), flags = le16(p + 2) & 0x7040;
+		size_t entry = (flags == 0x1000 || flags == 0x4000 || flags == 0x2040) ? 8 :
+			       (type >= 5 && type <= 8) ? 48 : 16;
+		bswap16_at(p);
+		bswap16_at(p + 2);
+		bswap32_at(p + 4);
+		if (entry > 8 && p + 16 <= end)
+			bswap64_at(p + 8);
+		p += entry;
+	}
+}
+
+START_TEST(test_sa)
+{
+	const char *path = getenv("ZFUSE_TEST_IMAGE");
+	ck_assert_msg(path != NULL, "ZFUSE_TEST_IMAGE is not set");
+	struct zfuse_import_opts o = { .paths = &path, .npaths = 1 };
+	zfuse_pool_t *pool;
+	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
+	spa_t *spa = (spa_t *)pool;
+	struct dsl_dataset_ref ref;
+	ck_assert_int_eq(dsl_dataset_find(spa, "basic", &ref), 0);
+	objset_t *os;
+	ck_assert_int_eq(objset_open(spa, &ref.phys.bp, &os), 0);
+	dnode_t mn;
+	uint64_t sa_obj;
+	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
+	ck_assert_int_eq(zap_lookup_uint64(&mn, "SA_ATTRS", &sa_obj), 0);
+	dnode_rele(&mn);
+	sa_table_t *t;
+	ck_assert_int_eq(sa_table_load(os, sa_obj, &t), 0);
+	unsigned objects = 0, acls = 0, symlinks = 0;
+	for (uint64_t obj = 2; obj < 3400; obj++) {
+		dnode_t dn;
+		if (dnode_hold(os, obj, &dn) != 0)
+			continue;
+		if (dn.bonustype != DMU_OT_SA || (dn.flags & DNODE_FLAG_SPILL_BLKPTR)) {
+			dnode_rele(&dn);
+			continue;
+		}
+		uint64_t blen;
+		const uint8_t *bonus = dnode_bonus(&dn, &blen);
+		uint64_t cap = dnode_bonus_capacity(&dn);
+		struct sa_seen native = { .base = bonus };
+		ck_assert_int_eq(sa_foreach(t, &dn, sa_collect, &native), 0);
+		ck_assert_uint_gt(native.n, 5);
+		/* The dnode as a big-endian writer would have stored its bonus. */
+		uint8_t *copy = malloc(dn.size);
+		ck_assert_ptr_nonnull(copy);
+		memcpy(copy, dn.phys, dn.size);
+		uint8_t *b = copy + (bonus - dn.phys);
+		for (unsigned i = 0; i < native.n; i++) {
+			uint8_t *v = b + native.a[i].off;
+			uint32_t len = native.a[i].len;
+			if (!strcmp(native.a[i].name, "ZPL_DACL_ACES")) {
+				acl_to_foreign(v, len);
+				acls++;
+				continue;
+			}
+			if (!strcmp(native.a[i].name, "ZPL_SYMLINK"))
+				symlinks++;
+			for (int z = 0; z < ZPL_END; z++)
+				if (!strcmp(zfs_attr_table[z].name, native.a[i].name) && zfs_attr_table[z].bswap == 0)
+					byteswap_uint64_array(v, len);
+		}
+		uint64_t hdrsize = (uint64_t)(le16(b + 4) >> 10) * 8;
+		byteswap_uint16_array(b + 6, hdrsize - 6);
+		bswap16_at(b + 4);
+		bswap32_at(b);
+		ck_assert_uint_eq(be32(b), SA_MAGIC);
+		dnode_t fake = dn;
+		fake.phys = copy;
+		struct sa_seen swapped = { .base = b };
+		ck_assert_int_eq(sa_foreach(t, &fake, sa_collect, &swapped), 0);
+		ck_assert_uint_eq(swapped.n, native.n);
+		for (unsigned i = 0; i < native.n; i++) {
+			ck_assert_str_eq(swapped.a[i].name, native.a[i].name);
+			ck_assert_uint_eq(swapped.a[i].len, native.a[i].len);
+			ck_assert_mem_eq(swapped.a[i].val, native.a[i].val,
+					 native.a[i].len < 512 ? native.a[i].len : 512);
+		}
+		/* Swapped in place once: the buffer is OpenZFS's bytes again. */
+		ck_assert_mem_eq(b, bonus, cap);
+		ck_assert_int_eq(sa_foreach(t, &fake, sa_collect, &(struct sa_seen){ .base = b }), 0);
+		ck_assert_mem_eq(b, bonus, cap);
+		free(copy);
+		dnode_rele(&dn);
+		objects++;
+	}
+	ck_assert_uint_gt(objects, 50);
+	ck_assert_uint_gt(acls, 50);
+	ck_assert_uint_gt(symlinks, 0);
+	sa_table_free(t);
+	objset_close(os);
+	zfuse_pool_close(pool);
+}
+END_TEST
+
 /* Labels and uberblocks: byte-swapped trailers verify; the uberblock is
  * native after reading; the config nvlist (XDR) says what zdb says. */
 START_TEST(test_labels)
@@ -476,6 +604,6 @@ END_TEST
 int main(void)
 {
 	return run_suite(suite_of("byteswap", TCASE_OF("bigendian fixture", 120, test_every_block, test_znodes,
-							  test_acls, test_fat_zap, test_labels,
+							  test_acls, test_fat_zap, test_sa, test_labels,
 							  test_digest_words)));
 }
