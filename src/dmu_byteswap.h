@@ -18,38 +18,22 @@
 
 struct blkptr;
 
-static inline void byteswap_uint64_array(void *buf, size_t size)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i + 8 <= size; i += 8) {
-		uint64_t v;
-		memcpy(&v, p + i, 8);
-		v = __builtin_bswap64(v);
-		memcpy(p + i, &v, 8);
+/* byteswap_uint64_array, _uint32_, _uint16_: swap every whole integer of
+ * buf in place (a trailing partial one is left). */
+#define DEFINE_BYTESWAP_ARRAY(bits)						\
+	static inline void byteswap_uint##bits##_array(void *buf, size_t size)	\
+	{									\
+		uint8_t *p = buf;						\
+		for (size_t i = 0; i + (bits) / 8 <= size; i += (bits) / 8) {	\
+			uint##bits##_t v;					\
+			memcpy(&v, p + i, sizeof(v));				\
+			v = __builtin_bswap##bits(v);				\
+			memcpy(p + i, &v, sizeof(v));				\
+		}								\
 	}
-}
-
-static inline void byteswap_uint32_array(void *buf, size_t size)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i + 4 <= size; i += 4) {
-		uint32_t v;
-		memcpy(&v, p + i, 4);
-		v = __builtin_bswap32(v);
-		memcpy(p + i, &v, 4);
-	}
-}
-
-static inline void byteswap_uint16_array(void *buf, size_t size)
-{
-	uint8_t *p = buf;
-	for (size_t i = 0; i + 2 <= size; i += 2) {
-		uint16_t v;
-		memcpy(&v, p + i, 2);
-		v = __builtin_bswap16(v);
-		memcpy(p + i, &v, 2);
-	}
-}
+DEFINE_BYTESWAP_ARRAY(64)
+DEFINE_BYTESWAP_ARRAY(32)
+DEFINE_BYTESWAP_ARRAY(16)
 
 /* In-place swaps of single fields of a byte buffer. */
 static inline void bswap64_at(uint8_t *p) { byteswap_uint64_array(p, 8); }

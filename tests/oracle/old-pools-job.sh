@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: CDDL-1.0
 # Runs inside the OpenZFS oracle VM (issue 16): pools of the oldest
 # versions (1-17) in the layouts recovery users bring — single disks, a
-# 3-disk stripe, mirrors, RAID-Z1/2/3, a hot spare, a mirror with one side
-# overwritten — filled, exported, then imported read-only (one side of the
-# damaged mirror destroyed first) for the manifests zfuse must reproduce.
+# 3-disk stripe, mirrors, RAID-Z1/2/3, a hot spare in use, a degraded
+# mirror with a stale side, a mirror with one side overwritten — filled,
+# exported, then imported read-only (one side of the damaged mirror
+# destroyed first) for the manifests zfuse must reproduce.
 set -eu
 fill() {  # fill DIR N: a small varied tree; N files in one directory
 	local d=$1 n=$2
@@ -52,8 +53,26 @@ zfs create -o checksum=sha256 one15/fs
 for p in $pools; do fill "/$p" 20; done
 fill /one1/fs 300
 fill /one15/fs 5
+# A side taken offline before more writes (the pool is degraded, that
+# side stale); a hot spare put in for a side (a "spare" vdev in the tree).
+zpool offline mi2 /tmp/mi2-1.img
+seq 1 3000 > /mi2/numbers.txt; echo late > /mi2/sub/late.txt
+zpool replace -f hs10 /tmp/hs10-0.img /tmp/hs10-2.img
+zpool wait -t resilver hs10
 zfs snapshot -r one15@s1
 rm -f /one15/numbers.txt; echo changed > /one15/sub/hello.txt
+# The big-endian fixture (SPARC, version 1) taken over by this x86 host,
+# upgraded to version 2 and written: blocks it did not rewrite stay
+# big-endian, the new ones (and the uberblock) are little-endian, as in a
+# pool that moved between machines.
+if [ -f /host/be/v1-pool.img ]; then
+	cp --sparse=always /host/be/v1-pool.img /tmp/mixed-0.img
+	zpool import -d /tmp -f v1-pool mixed
+	zpool upgrade -V 2 mixed
+	mkdir /mixed/new; echo new > /mixed/new/x; ln -s ../file.5 /mixed/new/link
+	rm /mixed/file.1; echo changed > /mixed/file.2; chmod 600 /mixed/file.3
+	pools="$pools mixed"
+fi
 zpool sync
 for p in $pools; do zpool get -H -o value version "$p" | sed "s/^/$p version /"; done
 for p in $pools; do zpool export -f "$p"; done

@@ -3,7 +3,9 @@
 # old-pools.sh ZFUSE WALK — issue 16: pools of the oldest versions made now
 # by the real OpenZFS 2.3.2 in one VM job (old-pools-job.sh: versions 1, 2,
 # 3, 6, 10, 15, 17; single disks, 3-disk stripes, mirrors, RAID-Z1/2/3, a
-# hot spare, a mirror with one side overwritten) and read back by zfuse:
+# hot spare in use, a degraded mirror, a mirror with one side overwritten,
+# the big-endian fixture continued on x86 so that its blocks are of both
+# byte orders) and read back by zfuse:
 # every dataset and snapshot identical to OpenZFS's read-only import
 # (library walk and FUSE mount), `zfuse inspect verify` clean, zdb's block
 # counts equal to zfuse's; a pool rewritten to version 999 is refused with
@@ -15,10 +17,13 @@ ZFUSE=$1 WALK=$2
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../integration/lib.sh"
 out=${ZFUSE_TEST_CACHE:-/tmp}/old-pools
-if [ ! -f "$out/images/rz17-4.img" ]; then
+if [ ! -f "$out/images/mixed-0.img" ]; then
 	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is not installed"
 	rm -rf "$out"; mkdir -p "$out"
 	cp "$here/old-pools-job.sh" "$out/job.sh"; cp "$SHARED/oracle/manifest.sh" "$out/"
+	mkdir -p "$out/be"
+	zstd -q -d --sparse "$SHARED/fixtures/bigendian/v1-pool.img.zst" -o "$out/be/v1-pool.img" ||
+		die "cannot unpack the bigendian fixture"
 	oracle "$out" || exit 1
 fi
 pools=$(ls "$out"/images/*.img | sed 's|.*/||; s|-[0-9]*\.img$||' | sort -u)

@@ -25,6 +25,7 @@
 #include "dmu_traverse.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "fixture.h"
 #include "nvpair.h"
 #include "sa.h"
 #include "zfs_sa.h"
@@ -49,11 +50,7 @@ static const char *image(void)
 
 static zfuse_pool_t *import_be(void)
 {
-	const char *path = image();
-	struct zfuse_import_opts o = { .paths = &path, .npaths = 1 };
-	zfuse_pool_t *p;
-	ck_assert_int_eq(zfuse_pool_import(&o, &p), 0);
-	return p;
+	return import_image(image(), false);
 }
 
 /* Per byteswap class: blocks seen, and znodes / ACEs checked. */
@@ -240,10 +237,7 @@ START_TEST(test_znodes)
 {
 	zfuse_pool_t *pool = import_be();
 	spa_t *spa = (spa_t *)pool;
-	struct dsl_dataset_ref ref;
-	ck_assert_int_eq(dsl_dataset_find(spa, "v1-pool", &ref), 0);
-	objset_t *os;
-	ck_assert_int_eq(objset_open(spa, &ref.phys.bp, &os), 0);
+	objset_t *os = open_dataset(pool, "v1-pool");
 	struct walk w = { .spa = spa };
 	for (uint64_t obj = 1; obj < 400; obj++) {
 		dnode_t dn;
@@ -269,11 +263,7 @@ END_TEST
 START_TEST(test_acls)
 {
 	zfuse_pool_t *pool = import_be();
-	spa_t *spa = (spa_t *)pool;
-	struct dsl_dataset_ref ref;
-	ck_assert_int_eq(dsl_dataset_find(spa, "v1-pool", &ref), 0);
-	objset_t *os;
-	ck_assert_int_eq(objset_open(spa, &ref.phys.bp, &os), 0);
+	objset_t *os = open_dataset(pool, "v1-pool");
 	/* The first object whose znode embeds ACEs. */
 	dnode_t dn;
 	const uint8_t *zp = NULL;
@@ -387,11 +377,7 @@ static int fat_visit(void *arg, const blkptr_t *bp)
 
 START_TEST(test_fat_zap)
 {
-	const char *path = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(path != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &path, .npaths = 1 };
-	zfuse_pool_t *pool;
-	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
+	zfuse_pool_t *pool = import_basic();
 	spa_t *spa = (spa_t *)pool;
 	struct dsl_dataset_ref ref;
 	ck_assert_int_eq(dsl_dataset_find(spa, "basic", &ref), 0);
@@ -445,23 +431,9 @@ static void acl_to_foreign(uint8_t *p, uint32_t len)
 
 START_TEST(test_sa)
 {
-	const char *path = getenv("ZFUSE_TEST_IMAGE");
-	ck_assert_msg(path != NULL, "ZFUSE_TEST_IMAGE is not set");
-	struct zfuse_import_opts o = { .paths = &path, .npaths = 1 };
-	zfuse_pool_t *pool;
-	ck_assert_int_eq(zfuse_pool_import(&o, &pool), 0);
-	spa_t *spa = (spa_t *)pool;
-	struct dsl_dataset_ref ref;
-	ck_assert_int_eq(dsl_dataset_find(spa, "basic", &ref), 0);
-	objset_t *os;
-	ck_assert_int_eq(objset_open(spa, &ref.phys.bp, &os), 0);
-	dnode_t mn;
-	uint64_t sa_obj;
-	ck_assert_int_eq(dnode_hold(os, 1, &mn), 0);
-	ck_assert_int_eq(zap_lookup_uint64(&mn, "SA_ATTRS", &sa_obj), 0);
-	dnode_rele(&mn);
-	sa_table_t *t;
-	ck_assert_int_eq(sa_table_load(os, sa_obj, &t), 0);
+	zfuse_pool_t *pool = import_basic();
+	objset_t *os = open_dataset(pool, "basic");
+	sa_table_t *t = load_sa_table(os);
 	unsigned objects = 0, acls = 0, symlinks = 0;
 	for (uint64_t obj = 2; obj < 3400; obj++) {
 		dnode_t dn;
