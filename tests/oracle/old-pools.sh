@@ -115,4 +115,21 @@ else
 	echo "not ok: st1 without vdev_children"; diff <(echo "$got") "$out/manifest.st1.tsv" | head; fail=1
 fi
 rm -rf "$old"
+
+# The degraded mirror with its first side's labels gone as well (a broken
+# device, as OpenZFS's zfs-broken-mirror test pool has): one good side of
+# three, the second stale.
+old=$(mktemp -d)
+cp --sparse=always $(imgs_of mi2) "$old/"
+size=$(stat -c %s "$old/mi2-0.img")
+for off in 0 262144 $((size - 524288)) $((size - 262144)); do
+	dd if=/dev/zero of="$old/mi2-0.img" bs=64k count=4 seek=$((off / 65536)) conv=notrunc status=none
+done
+got=$("$WALK" mi2 "$old"/*.img 2>&1)
+if [ "$got" == "$(cat "$out/manifest.mi2.tsv")" ]; then
+	echo "ok: mi2 with one side's labels wiped and one side stale"
+else
+	echo "not ok: mi2 broken"; diff <(echo "$got") "$out/manifest.mi2.tsv" | head; fail=1
+fi
+rm -rf "$old"
 exit $fail
