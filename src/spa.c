@@ -88,8 +88,8 @@ static int assemble_tree(spa_t *spa)
 	 * their own top-level vdev: the pool has as many as the highest id
 	 * any member's label gives, as zpool import assembles it. */
 	uint64_t nchildren = 0;
-	nvlist_lookup_uint64(base, "vdev_children", &nchildren);
-	for (size_t i = 0; i < spa->ndevs; i++) {
+	bool counted = nvlist_lookup_uint64(base, "vdev_children", &nchildren) == 0;
+	for (size_t i = 0; !counted && i < spa->ndevs; i++) {
 		const nvlist_t *tree;
 		uint64_t tid;
 		if (spa->devs[i]->pool_guid == spa->guid &&
