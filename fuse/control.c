@@ -60,6 +60,7 @@ static const struct zf_pool_verb *const control_verbs[] = {
 	&zf_verb_rename, &zf_verb_promote, &zf_verb_hold, &zf_verb_release, &zf_verb_holds,
 	&zf_verb_load_key, &zf_verb_unload_key, &zf_verb_change_key,
 	&zf_verb_create_dataset, &zf_verb_list, &zf_verb_get, &zf_verb_set, &zf_verb_inherit,
+	&zf_verb_userspace, &zf_verb_groupspace, &zf_verb_projectspace,
 	&zf_verb_status, &zf_verb_scrub, &zf_verb_clear,
 };
 

@@ -23,6 +23,8 @@
  *   - every filesystem's snapshot list is re-read (mounttree.c); the
  *     kernel forgets the entries of .zfs/snapshot that appeared or went
  *     away, and the directory's cached attributes and listing;
+ *   - a filesystem whose snapdir changed lists .zfs in its root or not
+ *     from now on (its root's cached attributes and listing dropped);
  *   - a filesystem that the mount would show now and does not (created,
  *     cloned, renamed, given a mountpoint, or left by a verb that failed)
  *     is mounted at its mountpoint in a session of its own, its directory
@@ -53,6 +55,7 @@
 #include "grow.h"
 #include "log.h"
 #include "sessions_impl.h"
+#include "zfuse/dataset.h"
 
 /* What a rollback's before() saw of one dataset it rolls back. */
 struct rolled {
@@ -387,6 +390,31 @@ static void inval_rolled(struct zf_serve *srv, struct rolled *r)
 	free(after.names);
 }
 
+/* snapdir=visible|hidden takes effect at once, as in OpenZFS: the root of
+ * each filesystem whose value changed lists .zfs (and counts it as a
+ * link) or not. .zfs stays reachable by name either way. */
+static void snapdir_follow(struct zf_serve *srv)
+{
+	struct zf_tree *t = srv->tree;
+	for (size_t m = 0; m < t->nmounts; m++) {
+		struct zf_fs *fs = t->mounts[m]->fs;
+		struct zfuse_prop_value v;
+		if (fs->snapshot || zfuse_prop_get(t->pool, fs->name, "snapdir", false, &v) != 0)
+			continue;
+		bool visible = strcmp(v.value, "visible") == 0;
+		if (visible == fs->snapdir_visible)
+			continue;
+		fs->snapdir_visible = visible;
+		zf_log(ZFUSE_LOG_DEBUG, "%s: snapdir=%s", fs->name, v.value);
+		for (size_t i = 0; i < srv->n; i++) {
+			const struct zf_junction *j;
+			uint64_t root_id;
+			if (shown_in(srv->sess[i], fs, &root_id, &j))
+				fuse_lowlevel_notify_inval_inode(srv->sess[i]->se, root_id, 0, 0);
+		}
+	}
+}
+
 /* A snapshot appeared in or went from head's .zfs/snapshot. */
 static void snap_changed(void *arg, struct zf_fs *head, const char *name, bool added)
 {
@@ -469,6 +497,7 @@ static void follow_after(void *arg, void *vctx, const struct zf_pool_verb *verb,
 		zf_log(ZFUSE_LOG_WARN, "cannot re-read the snapshots of pool %s: %s",
 		       zfuse_pool_name(srv->tree->pool), zfuse_strerror(rc));
 	mount_new(srv);
+	snapdir_follow(srv);
 	for (size_t i = 0; ctx && i < ctx->n; i++) {
 		inval_rolled(srv, &ctx->v[i]);
 		for (size_t k = 0; k < ctx->v[i].n; k++)

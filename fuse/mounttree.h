@@ -61,7 +61,9 @@ struct zf_fs {
 	char *name;		/* full dataset name */
 	uint64_t root;		/* object number of its root directory */
 	bool snapshot;
-	bool snapdir_visible;	/* snapdir=visible: .zfs is listed in its root */
+	/* snapdir=visible: .zfs is listed in its root. Changed by the verb
+	 * thread (follow.c) while sessions read it. */
+	_Atomic bool snapdir_visible;
 	struct stat root_st;	/* root's attributes, for the synthetic directories' times */
 	/* Filesystems only, guarded by the tree's snap_lock: their snapshots,
 	 * and the opened ones that were destroyed since (nodes may still

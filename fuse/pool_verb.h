@@ -47,6 +47,8 @@ extern const struct zf_pool_verb zf_verb_snapshot, zf_verb_bookmark, zf_verb_des
 	zf_verb_clone, zf_verb_rename, zf_verb_hold, zf_verb_release, zf_verb_holds, zf_verb_create_dataset, zf_verb_list, zf_verb_get, zf_verb_set,
 	zf_verb_inherit, zf_verb_promote, zf_verb_load_key, zf_verb_unload_key,
 	zf_verb_change_key;
+/* cmd_userspace.c */
+extern const struct zf_pool_verb zf_verb_userspace, zf_verb_groupspace, zf_verb_projectspace;
 /* cmd_status.c */
 extern const struct zf_pool_verb zf_verb_status, zf_verb_scrub, zf_verb_clear;
 

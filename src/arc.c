@@ -6,12 +6,14 @@
  * memory bound exact. Blocks are identified by (DVA[0] vdev, offset,
  * birth): copy-on-write never reuses that triple for different contents
  * while the block is referenced. Holes and embedded blocks are decoded
- * from the bp itself and never enter the table.
+ * from the bp itself and never enter the table. A block written in the
+ * other byte order is swapped here, once, before it is shared.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "arc.h"
+#include "dmu_byteswap.h"
 #include "spa_impl.h"
 #include "zio.h"
 #include "zio_buf.h"
@@ -164,6 +166,10 @@ int arc_read_key(spa_t *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_
 		buf_free(nb);
 		return rc;
 	}
+	/* The one place a block of the other byte order becomes native:
+	 * everything above the cache sees host-order structures. */
+	if (bp_should_byteswap(bp))
+		dmu_ot_byteswap_block(dmu_bp_byteswap_class(bp), nb->data, lsize);
 	nb->refcount = 1;
 	if (!cacheable) {
 		*out = nb;

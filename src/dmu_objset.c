@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
 #include "dbuf.h"
 #include "dmu_objset.h"
 #include "zfs_quota.h"
@@ -221,4 +222,24 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 bool dmu_objset_is_dirty(const objset_t *os)
 {
 	return os->header_dirty || (os->overlay && os->overlay->nobjects > 0);
+}
+
+/* ---- byte order -------------------------------------------------------- */
+
+/* objset_phys_t of the other byte order: the meta-dnode, the ZIL header
+ * (all uint64s and a block pointer), type and flags; the accounting
+ * dnodes when the block is long enough to hold them. MACs are bytes. */
+void dmu_objset_byteswap(void *buf, size_t size)
+{
+	uint8_t *p = buf;
+	if (size < 1024)
+		return;
+	dnode_byteswap(p, DNODE_MIN_SIZE);
+	byteswap_uint64_array(p + 512, 192 + 16);	/* zil header, os_type, os_flags */
+	if (size >= 2048) {
+		dnode_byteswap(p + 1024, DNODE_MIN_SIZE);
+		dnode_byteswap(p + 1536, DNODE_MIN_SIZE);
+		if (size >= 4096)
+			dnode_byteswap(p + 2048, DNODE_MIN_SIZE);
+	}
 }

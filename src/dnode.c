@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
 #include "dmu_types.h"
 #include "dbuf.h"
 #include "dnode.h"
@@ -266,4 +267,50 @@ void objset_close(objset_t *os)
 		return;
 	dsl_crypt_key_rele(os->spa, os->key);
 	free(os);
+}
+
+/* ---- byte order -------------------------------------------------------- */
+
+/* One dnode of the other byte order: its core, block pointers, bonus
+ * buffer (by the bonus type's class, over all the room it may use) and
+ * spill pointer. A free slot is zeroed, as OpenZFS does. Single-byte
+ * fields read the same either way, which is what makes the layout
+ * decidable before the swap. */
+void dnode_byteswap(uint8_t *dnp, size_t avail)
+{
+	if (avail < DNODE_MIN_SIZE)
+		return;
+	if (dnp[0] == DMU_OT_NONE) {
+		memset(dnp, 0, DNODE_MIN_SIZE);
+		return;
+	}
+	unsigned nblkptr = dnp[3], bonustype = dnp[4], flags = dnp[7];
+	uint64_t size = (uint64_t)(dnp[12] + 1) << DNODE_SHIFT;
+	if (size > avail)
+		size = avail;
+	bswap16_at(dnp + 8);	/* datablkszsec */
+	bswap16_at(dnp + 10);	/* bonuslen */
+	bswap64_at(dnp + 16);	/* maxblkid */
+	bswap64_at(dnp + 24);	/* used */
+	if (nblkptr > DN_MAX_NBLKPTR)
+		nblkptr = DN_MAX_NBLKPTR;
+	uint64_t bonus = DNODE_CORE_SIZE + (uint64_t)nblkptr * sizeof(blkptr_t);
+	byteswap_uint64_array(dnp + DNODE_CORE_SIZE, bonus - DNODE_CORE_SIZE);
+	uint64_t end = size - ((flags & DNODE_FLAG_SPILL_BLKPTR) ? sizeof(blkptr_t) : 0);
+	if (le16(dnp + 10) != 0 && end > bonus)
+		dmu_ot_byteswap_block(dmu_ot_byteswap(bonustype), dnp + bonus, end - bonus);
+	if (flags & DNODE_FLAG_SPILL_BLKPTR)
+		byteswap_uint64_array(dnp + size - sizeof(blkptr_t), sizeof(blkptr_t));
+}
+
+void dnode_buf_byteswap(void *buf, size_t size)
+{
+	uint8_t *p = buf;
+	for (size_t i = 0; i + DNODE_MIN_SIZE <= size;) {
+		uint8_t *dnp = p + i;
+		bool used = dnp[0] != DMU_OT_NONE;
+		unsigned slots = used ? dnp[12] + 1u : 1u;
+		dnode_byteswap(dnp, size - i);
+		i += (size_t)slots << DNODE_SHIFT;
+	}
 }

@@ -156,4 +156,10 @@ static inline uint64_t dnode_data_size(const dnode_t *dn)
 	return (dn->maxblkid + 1) * dnode_datablksz(dn);
 }
 
+/* Byte order (dmu_byteswap.h): one dnode of avail bytes at most, a block
+ * of dnodes, an objset_phys_t of 1K, 2K or 4K. */
+void dnode_byteswap(uint8_t *dnp, size_t avail);
+void dnode_buf_byteswap(void *buf, size_t size);
+void dmu_objset_byteswap(void *buf, size_t size);
+
 #endif

@@ -51,6 +51,50 @@ int dsl_dir_read(spa_t *spa, uint64_t obj, dsl_dir_phys_t *dd)
 	return 0;
 }
 
+struct dir_kids {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int kids_cb(void *arg, const zap_entry_t *ze)
+{
+	struct dir_kids *l = arg;
+	if (ze->name[0] == '$')
+		return 0;	/* $MOS, $FREE, $ORIGIN: not datasets of the user */
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? 2 * l->cap : 16;
+		uint64_t *nv = realloc(l->v, nc * sizeof(*nv));
+		if (!nv)
+			return -ZFUSE_E_NOMEM;
+		l->v = nv;
+		l->cap = nc;
+	}
+	l->v[l->n++] = ze->value_first;
+	return 0;
+}
+
+int dsl_dir_children(spa_t *spa, const dsl_dir_phys_t *dd, uint64_t **kids, size_t *n)
+{
+	struct dir_kids l = { 0 };
+	*kids = NULL;
+	*n = 0;
+	if (!dd->child_dir_zapobj)
+		return 0;
+	dnode_t dn;
+	int rc = dnode_hold(spa->mos, dd->child_dir_zapobj, &dn);
+	if (rc)
+		return rc;
+	rc = zap_iterate(&dn, 0, 0, kids_cb, &l);
+	dnode_rele(&dn);
+	if (rc < 0) {
+		free(l.v);
+		return rc;
+	}
+	*kids = l.v;
+	*n = l.n;
+	return 0;
+}
+
 int dsl_dataset_read(spa_t *spa, uint64_t obj, dsl_dataset_phys_t *ds)
 {
 	dnode_t dn;

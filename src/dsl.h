@@ -38,6 +38,10 @@ typedef struct dsl_dataset_phys {
 int dsl_dir_read(struct spa *spa, uint64_t obj, dsl_dir_phys_t *dd);
 int dsl_dataset_read(struct spa *spa, uint64_t obj, dsl_dataset_phys_t *ds);
 
+/* The child dirs of dd (its child_dir_zapobj), without the pool's own
+ * $MOS, $FREE and $ORIGIN: *kids (the caller frees it) and *n. */
+int dsl_dir_children(struct spa *spa, const dsl_dir_phys_t *dd, uint64_t **kids, size_t *n);
+
 /* Whether a dsl_dir (a clone's) keeps a livelist (object-layer.md §6.9). */
 bool dsl_dir_has_livelist(struct spa *spa, uint64_t dirobj);
 
@@ -74,6 +78,11 @@ void dsl_mountpoint(struct spa *spa, uint64_t dirobj, const char *name, char *ou
  * size less slop and deferred frees, through quotas and reservations,
  * then refreservation and refquota (dsl_prop.c). */
 uint64_t dsl_dataset_available(struct spa *spa, uint64_t dsobj);
+
+/* dsl_pool_unreserved_space: the pool's size less slop space and the frees
+ * deferred to the next txg — what the root dsl_dir's used (children's
+ * reservations included) may reach (dsl_prop.c). */
+uint64_t dsl_pool_unreserved_space(struct spa *spa);
 
 /* A dataset found by name: its objects and its dsl_dataset_phys_t. */
 struct dsl_dataset_ref {

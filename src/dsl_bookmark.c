@@ -363,10 +363,11 @@ int dsl_bookmark_ds_destroyed(spa_t *spa, uint64_t snapobj, dmu_tx_t *tx, bool *
 	return rc;
 }
 
-/* dsl_bookmark_next_changed, as a rollback's clone swap calls it: the
- * snapshot's HAS_FBN bookmarks are made anew against the head's new
- * (empty) deadlist. */
-int dsl_bookmark_rolled_back(spa_t *spa, uint64_t head, uint64_t snapobj, dmu_tx_t *tx)
+/* dsl_bookmark_next_changed: snapshot snapobj has a new next dataset (a
+ * rollback's clone swap gives head a new, empty deadlist; a promote makes
+ * the clone's first snapshot its next), so its HAS_FBN bookmarks in head
+ * are made anew against it. */
+int dsl_bookmark_next_changed(spa_t *spa, uint64_t head, uint64_t snapobj, dmu_tx_t *tx)
 {
 	dsl_dataset_phys_t s;
 	struct dsl_bookmarks b;

@@ -79,13 +79,13 @@ uint64_t dsl_bookmark_latest_txg(struct spa *spa, uint64_t head);
  * snapshot). ds_destroyed: before snapobj's deadlist is merged away, the
  * bookmarks between it and its previous snapshot count what its next one
  * freed; *keep_key says a bookmark still needs its txg's deadlist key.
- * rolled_back: after head is its newest snapshot again, that snapshot's
- * bookmarks are recomputed. head_destroyed: head's bookmarks go (before
+ * next_changed: after snapobj got a new next dataset (head rolled back
+ * to it; a promote), its bookmarks in head are recomputed. head_destroyed: head's bookmarks go (before
  * its object is freed). */
 int dsl_bookmark_snapshotted(struct spa *spa, uint64_t head, uint64_t newdl,
 			     uint64_t prev_snap_txg, dmu_tx_t *tx);
 int dsl_bookmark_ds_destroyed(struct spa *spa, uint64_t snapobj, dmu_tx_t *tx, bool *keep_key);
-int dsl_bookmark_rolled_back(struct spa *spa, uint64_t head, uint64_t snapobj, dmu_tx_t *tx);
+int dsl_bookmark_next_changed(struct spa *spa, uint64_t head, uint64_t snapobj, dmu_tx_t *tx);
 int dsl_bookmark_head_destroyed(struct spa *spa, uint64_t head, dmu_tx_t *tx);
 
 /* Block kills of a head (dsl_sync.c). kill_init: the bookmarks whose

@@ -475,7 +475,7 @@ int dsl_dataset_rollback_sync_impl(spa_t *spa, uint64_t head, uint64_t snapobj, 
 	if (rc == 0)
 		rc = dsl_dataset_copy_features(spa, snapobj, head, tx);
 	if (rc == 0)
-		rc = dsl_bookmark_rolled_back(spa, head, snapobj, tx);
+		rc = dsl_bookmark_next_changed(spa, head, snapobj, tx);
 	for (objset_t *os = spa->objsets; rc == 0 && os; os = os->next)
 		if (os->dsobj == head)
 			os->rolled_back = true;

@@ -24,10 +24,16 @@
  * amount is the head's. The branch point's unique bytes become what its
  * new successor killed of the blocks born in its interval.
  *
+ * Bookmarks of the old origin's head made up to the branch point move to
+ * the clone's head with the snapshots (their names must not clash with
+ * the clone's), and those at the branch point itself are made anew
+ * against its new next dataset (dsl_bookmark_next_changed), as OpenZFS
+ * moves them; a redaction bookmark among them is refused (zfuse does not
+ * keep redaction lists).
+ *
  * Livelists describe a clone against its origin txg, so both dirs lose
- * theirs, as in OpenZFS. Bookmarks would have to move with the
- * snapshots and encrypted clones share keys with their origin; zfuse
- * refuses both.
+ * theirs, as in OpenZFS. Encrypted clones share keys with their origin;
+ * zfuse refuses to promote them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +199,65 @@ static int transfer_possible(spa_t *spa, const struct promote *p)
 	return 0;
 }
 
+/* The bookmarks of the old origin's head that move: made up to the
+ * branch point (they are sorted by creation txg). *o: the branch point. */
+static int moving_bookmarks(spa_t *spa, const struct promote *p, struct dsl_bookmarks *b,
+			    size_t *n, dsl_dataset_phys_t *o)
+{
+	int rc = dsl_dataset_read(spa, p->origin_ds, o);
+	if (rc == 0)
+		rc = dsl_bookmarks_load(spa, p->origin_head, b);
+	*n = 0;
+	while (rc == 0 && *n < b->n && b->v[*n].w[ZBM_TXG] <= o->creation_txg)
+		(*n)++;
+	return rc;
+}
+
+/* dsl_dataset_promote_check's bookmark part: each moving one must fit the
+ * clone's name and not clash with a bookmark of the clone. */
+static int bookmarks_check(spa_t *spa, const struct promote *p, size_t max_snap_len,
+			   char *conflict, size_t cap, bool *conflicting)
+{
+	struct dsl_bookmarks b;
+	dsl_dataset_phys_t o;
+	size_t n;
+	int rc = moving_bookmarks(spa, p, &b, &n, &o);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		uint64_t w[ZBM_WORDS];
+		if (b.v[i].w[ZBM_REDACTION_OBJ]) {
+			rc = SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+		} else if (strlen(b.v[i].name) >= max_snap_len) {
+			rc = SET_ERROR(-ZFUSE_E_NAMETOOLONG);
+		} else if ((rc = dsl_bookmark_lookup(spa, p->hds, b.v[i].name, w)) == 0) {
+			if (!*conflicting && conflict)
+				snprintf(conflict, cap, "%s", b.v[i].name);
+			*conflicting = true;
+		} else if (rc == -ZFUSE_E_NOENT) {
+			rc = 0;
+		}
+	}
+	dsl_bookmarks_free(&b);
+	return rc;
+}
+
+/* The moving bookmarks go to the clone's head (dsl_bookmark_node_add:
+ * feature counts raised again, the old origin's ZAP left even if empty,
+ * as OpenZFS leaves it), then the branch point's are recomputed. */
+static int move_bookmarks(spa_t *spa, const struct promote *p, dmu_tx_t *tx)
+{
+	struct dsl_bookmarks b;
+	dsl_dataset_phys_t o;
+	size_t n;
+	int rc = moving_bookmarks(spa, p, &b, &n, &o);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = zap_remove(spa->mos, b.zapobj, b.v[i].name, tx);
+		if (rc == 0)
+			rc = dsl_bookmark_add_sync(spa, p->hds, b.v[i].name, b.v[i].w, tx);
+	}
+	dsl_bookmarks_free(&b);
+	return rc ? rc : dsl_bookmark_next_changed(spa, p->hds, p->origin_ds, tx);
+}
+
 int dsl_dataset_promote_check(spa_t *spa, uint64_t hds, size_t namelen, char *conflict, size_t cap)
 {
 	struct promote p;
@@ -207,8 +272,7 @@ int dsl_dataset_promote_check(spa_t *spa, uint64_t hds, size_t namelen, char *co
 		goto out;
 	}
 	if (p.origin_origin == 0 || dsl_dir_is_encrypted(spa, p.dd) ||
-	    dsl_dir_is_encrypted(spa, p.odd) || dsl_dataset_has_bookmarks(spa, hds) ||
-	    dsl_dataset_has_bookmarks(spa, p.origin_head)) {
+	    dsl_dir_is_encrypted(spa, p.odd)) {
 		rc = SET_ERROR(-ZFUSE_E_UNSUPPORTED);
 		goto out;
 	}
@@ -238,7 +302,9 @@ int dsl_dataset_promote_check(spa_t *spa, uint64_t hds, size_t namelen, char *co
 		}
 		rc = 0;
 	}
-	if (conflicting)
+	if (rc == 0)
+		rc = bookmarks_check(spa, &p, max_snap_len, conflict, cap, &conflicting);
+	if (rc == 0 && conflicting)
 		rc = SET_ERROR(-ZFUSE_E_EXIST);
 	if (rc == 0)
 		rc = transfer_possible(spa, &p);
@@ -480,6 +546,8 @@ int dsl_dataset_promote_sync_impl(spa_t *spa, uint64_t hds, dmu_tx_t *tx)
 	}
 	if (rc == 0)
 		rc = relink_origins(spa, &p, tx);
+	if (rc == 0)
+		rc = move_bookmarks(spa, &p, tx);
 	if (rc == 0)
 		rc = move_snapshots(spa, &p, oldnext, tx);
 	if (rc)

@@ -186,6 +186,15 @@ static uint64_t deferred_frees(spa_t *spa)
 	return bytes;
 }
 
+uint64_t dsl_pool_unreserved_space(spa_t *spa)
+{
+	/* dsl_pool_adjustedsize, less the frees deferred to the next txg */
+	uint64_t space = metaslab_class_dspace(spa), slop = spa_slop_space(spa);
+	uint64_t deferred = deferred_frees(spa);
+	space = space > deferred ? space - deferred : 0;
+	return space > slop ? space - slop : 0;
+}
+
 /* dsl_dir_space_available with no pending changes. */
 static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
 {
@@ -196,11 +205,7 @@ static uint64_t dir_space_available(spa_t *spa, uint64_t dirobj, int depth)
 	if (dd.parent_obj) {
 		parentspace = dir_space_available(spa, dd.parent_obj, depth + 1);
 	} else {
-		/* dsl_pool_adjustedsize: less the frees deferred to the next txg. */
-		uint64_t space = metaslab_class_dspace(spa), slop = spa_slop_space(spa);
-		uint64_t deferred = deferred_frees(spa);
-		space = space > deferred ? space - deferred : 0;
-		uint64_t poolsize = space > slop ? space - slop : 0;
+		uint64_t poolsize = dsl_pool_unreserved_space(spa);
 		if (poolsize < quota)
 			quota = poolsize;
 	}
@@ -1000,28 +1005,6 @@ static int check_setting(struct dsctx *c, const struct zfuse_prop_setting *s, st
 	return 0;
 }
 
-struct values {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static int values_cb(void *arg, const zap_entry_t *ze)
-{
-	struct values *l = arg;
-	if (ze->name[0] == '$')
-		return 0;	/* $MOS, $FREE, $ORIGIN: not datasets of the user */
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? 2 * l->cap : 16;
-		uint64_t *nv = realloc(l->v, nc * sizeof(*nv));
-		if (!nv)
-			return -ZFUSE_E_NOMEM;
-		l->v = nv;
-		l->cap = nc;
-	}
-	l->v[l->n++] = ze->value_first;
-	return 0;
-}
-
 /* Activate feature on the head of dir and of every descendant dir that
  * does not set prop itself (it inherits the value). */
 static int activate_below(spa_t *spa, uint64_t dirobj, const char *prop, const char *feature,
@@ -1039,17 +1022,13 @@ static int activate_below(spa_t *spa, uint64_t dirobj, const char *prop, const c
 	if (dd.head_dataset_obj &&
 	    (rc = dsl_dataset_activate_feature(spa, dd.head_dataset_obj, feature, tx)) != 0)
 		return rc;
-	if (!dd.child_dir_zapobj)
-		return 0;
-	struct values kids = { 0 };
-	dnode_t dn;
-	if ((rc = dnode_hold(spa->mos, dd.child_dir_zapobj, &dn)) != 0)
+	uint64_t *kids;
+	size_t n;
+	if ((rc = dsl_dir_children(spa, &dd, &kids, &n)) != 0)
 		return rc;
-	rc = zap_iterate(&dn, 0, 0, values_cb, &kids);
-	dnode_rele(&dn);
-	for (size_t i = 0; i < kids.n && rc >= 0; i++)
-		rc = activate_below(spa, kids.v[i], prop, feature, false, tx, depth + 1);
-	free(kids.v);
+	for (size_t i = 0; i < n && rc >= 0; i++)
+		rc = activate_below(spa, kids[i], prop, feature, false, tx, depth + 1);
+	free(kids);
 	return rc < 0 ? rc : 0;
 }
 

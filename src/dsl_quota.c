@@ -9,10 +9,19 @@
  * counted ("one free hit"), so a file stops growing within one write of
  * the limit, at the byte OpenZFS stops it within a record.
  *
- * Whether a dataset has any limit at all is decided when its properties
- * are (re)read (dmu_objset_refresh_props), so a dataset without one pays
- * nothing per write.
+ * Reservations take part as in dsl_dir_tempreserve_impl: what a dataset
+ * has in flight is charged to each parent only past the reservations
+ * below it (parent_delta), and at the root, whose used bytes count every
+ * unused reservation, the charge and the other datasets' in-flight bytes
+ * must stay under the pool's unreserved space, else ENOSPC. So writes
+ * into one dataset stop where they would eat into another's reservation.
+ *
+ * Whether a dataset has any limit at all (a quota or refquota of its own
+ * or above, or a reservation anywhere in the pool) is decided when its
+ * properties are (re)read (dmu_objset_refresh_props), so a dataset
+ * without one pays nothing per write.
  */
+#include <stdlib.h>
 #include "dbuf.h"
 #include "dsl.h"
 #include "dsl_quota.h"
@@ -23,6 +32,24 @@
 #include "zfs_debug.h"
 
 #define QUOTA_SYNC_TRIES 8
+
+/* Whether dir or a dir below it has a reservation (pool lock held). */
+static bool reservation_below(spa_t *spa, uint64_t dir, int depth)
+{
+	dsl_dir_phys_t dd;
+	if (depth > DSL_DIR_MAX_DEPTH || dsl_dir_read(spa, dir, &dd) != 0)
+		return false;
+	if (dd.reserved)
+		return true;
+	uint64_t *kids = NULL;
+	size_t n = 0;
+	bool found = false;
+	if (dsl_dir_children(spa, &dd, &kids, &n) == 0)
+		for (size_t i = 0; i < n && !found; i++)
+			found = reservation_below(spa, kids[i], depth + 1);
+	free(kids);
+	return found;
+}
 
 bool dsl_dataset_has_quota(spa_t *spa, uint64_t dsobj)
 {
@@ -41,7 +68,25 @@ bool dsl_dataset_has_quota(spa_t *spa, uint64_t dsobj)
 			return true;
 		dir = dd.parent_obj;
 	}
-	return false;
+	return reservation_below(spa, spa->root_dir_obj, 0);
+}
+
+/* What os and every other dataset have in flight (pool lock held). */
+static uint64_t pool_inflight(spa_t *spa)
+{
+	uint64_t sum = 0;
+	for (objset_t *o = spa->objsets; o; o = o->next)
+		sum += dbuf_dirty_bytes(o) + dbuf_syncing_bytes(o);
+	return sum;
+}
+
+/* parent_delta: what a change of delta bytes in a dir with this used and
+ * reserved costs its parent (the reservation absorbs growth up to it). */
+static uint64_t parent_delta(uint64_t used, uint64_t reserved, uint64_t delta)
+{
+	uint64_t before = used > reserved ? used : reserved;
+	uint64_t after = used + delta > reserved ? used + delta : reserved;
+	return after - before;
 }
 
 enum { QUOTA_OK = 0, QUOTA_WAIT = 1 };
@@ -62,16 +107,34 @@ static int quota_state(spa_t *spa, const objset_t *os)
 			return SET_ERROR(-ZFUSE_E_DQUOT);
 		state = QUOTA_WAIT;
 	}
+	/*
+	 * charge: what os has in flight as each dir up the line sees it, plus
+	 * one byte for the change itself, so that it reaches every dir it
+	 * costs something (the change is not counted against the limits: one
+	 * free hit). A dir whose reservation absorbs the charge ends the walk,
+	 * as parent_rsrv == 0 ends dsl_dir_tempreserve_impl's.
+	 */
+	uint64_t charge = inflight + 1, others = pool_inflight(spa) - inflight;
 	uint64_t dir = ds.dir_obj;
-	for (int depth = 0; dir && depth < DSL_DIR_MAX_DEPTH; depth++) {
+	for (int depth = 0; dir && charge && depth < DSL_DIR_MAX_DEPTH; depth++) {
 		dsl_dir_phys_t dd;
 		if ((rc = dsl_dir_read(spa, dir, &dd)) != 0)
 			return rc;
-		if (dd.quota && dd.used_bytes + inflight >= dd.quota) {
-			if (inflight == 0 && dd.used_bytes >= dd.quota)
+		uint64_t flight = charge - 1;
+		if (dd.quota && dd.used_bytes + flight >= dd.quota) {
+			if (flight == 0 && dd.used_bytes >= dd.quota)
 				return SET_ERROR(-ZFUSE_E_DQUOT);
 			state = QUOTA_WAIT;
 		}
+		if (!dd.parent_obj) {
+			uint64_t limit = dsl_pool_unreserved_space(spa);
+			if (dd.used_bytes + flight + others >= limit) {
+				if (flight + others == 0 && dd.used_bytes >= limit)
+					return SET_ERROR(-ZFUSE_E_NOSPC);
+				state = QUOTA_WAIT;
+			}
+		}
+		charge = parent_delta(dd.used_bytes, dd.reserved, charge);
 		dir = dd.parent_obj;
 	}
 	return state;

@@ -20,10 +20,13 @@
  * registry yet gets all 22 ZPL attributes registered with OpenZFS's
  * numbers first.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
+#include "zfs_acl.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "sa.h"
@@ -43,6 +46,7 @@
 struct sa_attr {
 	char name[64];
 	uint16_t length;	/* 0: variable */
+	uint8_t bswap;		/* byteswap class (sa_bswap_type) from the registry */
 	int zpl;		/* enum zpl_attr or -1 */
 	bool registered;	/* in the registry ZAP */
 	bool known;		/* registered, or a ZPL attribute at its default number */
@@ -88,6 +92,7 @@ static int registry_cb(void *arg, const zap_entry_t *ze)
 	struct sa_attr *a = &c->t->attrs[num];
 	snprintf(a->name, sizeof(a->name), "%s", ze->name);
 	a->length = (uint16_t)((v >> 24) & 0xffff);
+	a->bswap = (uint8_t)((v >> 16) & 0xff);
 	a->registered = a->known = true;
 	a->zpl = -1;
 	for (int i = 0; i < ZPL_END; i++) {
@@ -198,16 +203,96 @@ unsigned sa_table_generation(const sa_table_t *t)
 typedef int (*sa_visit_fn)(void *arg, unsigned num, const struct sa_attr *a,
 			   const uint8_t *val, uint32_t len, uint32_t off);
 
+/* ---- byte order --------------------------------------------------------- */
+
+/* SA buffers are byte arrays to the cache (their byteswap class is uint8):
+ * only the registry knows each attribute's width, so a buffer written in
+ * the other byte order is swapped here, in place in the cached block, the
+ * first time it is walked (as OpenZFS's sa_byteswap does). The magic is
+ * turned last, under the lock, so a concurrent walker sees either the
+ * swapped magic (and waits for the lock) or a finished buffer. */
+enum { SA_UINT64_ARRAY, SA_UINT32_ARRAY, SA_UINT16_ARRAY, SA_UINT8_ARRAY, SA_ACL };
+
+static pthread_mutex_t sa_bswap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void sa_attr_byteswap(unsigned cls, uint8_t *val, uint64_t len)
+{
+	switch (cls) {
+	case SA_UINT64_ARRAY: byteswap_uint64_array(val, len); break;
+	case SA_UINT32_ARRAY: byteswap_uint32_array(val, len); break;
+	case SA_UINT16_ARRAY: byteswap_uint16_array(val, len); break;
+	case SA_ACL: zfs_acl_byteswap(val, len); break;
+	default: break;
+	}
+}
+
+static int sa_byteswap(const sa_table_t *t, uint8_t *buf, uint64_t len)
+{
+	int rc = 0;
+	pthread_mutex_lock(&sa_bswap_lock);
+	if (le32(buf) != __builtin_bswap32(SA_MAGIC))
+		goto out;	/* another walker did it */
+	uint16_t info = __builtin_bswap16(le16(buf + 4));
+	uint64_t hdrsize = (uint64_t)(info >> 10) * 8;
+	unsigned layout_num = info & 0x3ff;
+	if (hdrsize < SA_HDR_MIN || hdrsize > len) {
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+		goto out;
+	}
+	/* Variable lengths: one in the 8-byte header, 4 per further 8 bytes. */
+	byteswap_uint16_array(buf + 6, hdrsize - 6);
+	const struct sa_layout *l = &t->layouts[layout_num];
+	if (layout_num >= 2 && !l->present) {
+		rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+		goto out;
+	}
+	uint64_t p = hdrsize;
+	unsigned var = 0;
+	for (uint32_t i = 0; layout_num >= 2 && i < l->count; i++) {
+		unsigned num = l->attrs[i];
+		if (num >= SA_MAX_ATTR_NUM || !t->attrs[num].known) {
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+			goto out;
+		}
+		uint64_t alen = t->attrs[num].length;
+		if (alen == 0) {
+			uint64_t off = 6 + 2ULL * var++;
+			if (off + 2 > hdrsize) {
+				rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+				goto out;
+			}
+			alen = le16(buf + off);
+		}
+		if (p + alen > len) {
+			rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+			goto out;
+		}
+		sa_attr_byteswap(t->attrs[num].bswap, buf + p, alen);
+		p = roundup8(p + alen);
+	}
+	bswap16_at(buf + 4);
+	__atomic_store_n((uint32_t *)(void *)buf, (uint32_t)SA_MAGIC, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&sa_bswap_lock);
+	return rc;
+}
+
 static int sa_walk(const sa_table_t *t, const uint8_t *buf, uint64_t len, sa_visit_fn visit,
 		   void *arg)
 {
 	if (len < SA_HDR_MIN)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	uint32_t magic = le32(buf);
+	uint32_t magic = __atomic_load_n((const uint32_t *)(const void *)buf, __ATOMIC_ACQUIRE);
 	if (magic == 0)
 		return 0;	/* freshly allocated: no attributes */
+	if (magic == __builtin_bswap32(SA_MAGIC)) {
+		int rc = sa_byteswap(t, (uint8_t *)(uintptr_t)buf, len);
+		if (rc)
+			return rc;
+		magic = SA_MAGIC;
+	}
 	if (magic != SA_MAGIC)
-		return SET_ERROR(-ZFUSE_E_CORRUPT);	/* foreign-endian SA is neither read nor rewritten */
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint16_t info = le16(buf + 4);
 	unsigned layout_num = info & 0x3ff;
 	uint64_t hdrsize = (uint64_t)(info >> 10) * 8;

@@ -84,9 +84,19 @@ static int assemble_tree(spa_t *spa)
 	const char *name;
 	nvlist_lookup_string(base, "name", &name);
 	spa->name = strdup(name);
+	/* Labels before vdev_children (pool version 1 to about 10) name only
+	 * their own top-level vdev: the pool has as many as the highest id
+	 * any member's label gives, as zpool import assembles it. */
 	uint64_t nchildren = 0;
-	if (nvlist_lookup_uint64(base, "vdev_children", &nchildren) != 0)
-		nchildren = 1;	/* very old labels lack it */
+	bool counted = nvlist_lookup_uint64(base, "vdev_children", &nchildren) == 0;
+	for (size_t i = 0; !counted && i < spa->ndevs; i++) {
+		const nvlist_t *tree;
+		uint64_t tid;
+		if (spa->devs[i]->pool_guid == spa->guid &&
+		    nvlist_lookup_nvlist(spa->devs[i]->config, "vdev_tree", &tree) == 0 &&
+		    nvlist_lookup_uint64(tree, "id", &tid) == 0 && tid < 4096 && tid >= nchildren)
+			nchildren = tid + 1;
+	}
 	if (nchildren == 0 || nchildren > 4096) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "label says the pool has %" PRIu64 " top-level vdevs", nchildren);
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
@@ -175,7 +185,7 @@ static int ub_cand_cmp(const void *a, const void *b)
 }
 
 static void collect_leaves(vdev_t *vd, vdev_t *top, struct ub_cand **v, size_t *n, size_t *cap,
-			   uint64_t max_txg, bool *bswap)
+			   uint64_t max_txg)
 {
 	if (vd->kind == VDEV_KIND_LEAF && vd->dev) {
 		uint64_t slots = VDEV_UBERBLOCK_RING_SIZE / vdev_uberblock_slot_size(top->ashift);
@@ -183,8 +193,6 @@ static void collect_leaves(vdev_t *vd, vdev_t *top, struct ub_cand **v, size_t *
 			for (uint64_t s = 0; s < slots; s++) {
 				uberblock_t ub;
 				int rc = vdev_uberblock_read_slot(vd->dev, l, s, top->ashift, &ub);
-				if (rc == -ZFUSE_E_UNSUPPORTED)
-					*bswap = true;
 				if (rc || ub.ub_txg == 0 || (max_txg && ub.ub_txg > max_txg))
 					continue;
 				if (*n == *cap) {
@@ -202,7 +210,7 @@ static void collect_leaves(vdev_t *vd, vdev_t *top, struct ub_cand **v, size_t *
 		}
 	}
 	for (uint64_t i = 0; i < vd->nchild; i++)
-		collect_leaves(vd->child[i], top, v, n, cap, max_txg, bswap);
+		collect_leaves(vd->child[i], top, v, n, cap, max_txg);
 }
 
 /* Open the MOS under ub and read what import needs from the object directory. */
@@ -267,16 +275,10 @@ static int spa_select_and_load(spa_t *spa, const struct zfuse_import_opts *opts)
 {
 	struct ub_cand *v = NULL;
 	size_t n = 0, cap = 0;
-	bool bswap = false;
 	for (uint64_t i = 0; i < spa->root->nchild; i++)
-		collect_leaves(spa->root->child[i], spa->root->child[i], &v, &n, &cap, opts->txg, &bswap);
+		collect_leaves(spa->root->child[i], spa->root->child[i], &v, &n, &cap, opts->txg);
 	if (n == 0) {
 		free(v);
-		if (bswap) {
-			spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s' was written on a big-endian machine; "
-				"zfuse reads little-endian pools only", spa->name);
-			return -ZFUSE_E_UNSUPPORTED;
-		}
 		spa_log(spa, ZFUSE_LOG_ERROR, opts->txg ? "pool '%s': no valid uberblock at or before txg %" PRIu64
 			: "pool '%s': no valid uberblock", spa->name, opts->txg);
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
@@ -298,8 +300,9 @@ static int spa_select_and_load(spa_t *spa, const struct zfuse_import_opts *opts)
 		spa->label_config = vdev_label_config_for_txg(v[i].dev, spa->ub.ub_txg);
 		uint64_t ver = spa->ub.ub_version;
 		if (!(ver >= 1 && ver <= SPA_VERSION_MAX_LEGACY) && ver != SPA_VERSION_FEATURES) {
-			spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s' has unsupported version %" PRIu64,
-				spa->name, ver);
+			spa_log(spa, ZFUSE_LOG_ERROR, "pool '%s' is formatted using an unsupported ZFS "
+				"version (%" PRIu64 "; OpenZFS and zfuse read versions 1 to %d and %d)",
+				spa->name, ver, SPA_VERSION_MAX_LEGACY, SPA_VERSION_FEATURES);
 			rc = -ZFUSE_E_UNSUPPORTED;
 			break;
 		}

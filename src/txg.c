@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include "dbuf.h"
+#include "dmu_byteswap.h"
 #include "dmu_tx.h"
 #include "dmu_objset.h"
 #include "dsl.h"
@@ -661,6 +662,14 @@ int txg_enable_writes(spa_t *spa)
 	int rc;
 	if (spa->version < SPA_VERSION_FEATURES) {
 		refuse(spa, "pools older than version 5000 are not written by zfuse");
+		return -ZFUSE_E_ROFS;
+	}
+	/* Blocks read from a pool of the other byte order are swapped in the
+	 * cache; writing them back native is what OpenZFS does, but zfuse's
+	 * writer has not been proven on such pools: they stay read-only. */
+	if (bp_should_byteswap(&spa->ub.ub_rootbp)) {
+		refuse(spa, "it was last written by a machine of the other byte order (big-endian), "
+		       "and zfuse writes only pools in this machine's byte order");
 		return -ZFUSE_E_ROFS;
 	}
 	if (pool_has_dedup_tables(spa)) {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
 #include "vdev_label.h"
 #include "zio_checksum.h"
 #include "zfuse/errors.h"
@@ -122,14 +123,17 @@ int vdev_uberblock_read_slot(const struct leaf_dev *dev, int label, uint64_t slo
 	if (rc)
 		return rc;
 	uint64_t magic = le64(buf);
-	if (magic == __builtin_bswap64(UBERBLOCK_MAGIC))
-		return -ZFUSE_E_UNSUPPORTED;
-	if (magic != UBERBLOCK_MAGIC)
+	bool bswap = magic == __builtin_bswap64(UBERBLOCK_MAGIC);
+	if (magic != UBERBLOCK_MAGIC && !bswap)
 		return -ZFUSE_E_NOENT;
 	zio_cksum_t verifier = { { off, 0, 0, 0 } };
 	rc = zio_checksum_verify_embedded(ZIO_CHECKSUM_LABEL, buf, ss, &verifier);
 	if (rc)
 		return rc;
+	/* Written by a machine of the other byte order: every field is a
+	 * uint64 (the root bp included), so one swap makes it native. */
+	if (bswap)
+		byteswap_uint64_array(buf, sizeof(*ub));
 	memcpy(ub, buf, sizeof(*ub));
 	return 0;
 }

@@ -140,4 +140,8 @@ int zap_remove_norm(objset_t *os, uint64_t obj, const char *name, dmu_tx_t *tx, 
 /* Number of entries (micro: used chunks; fat: zap_num_entries). */
 int zap_count(objset_t *os, uint64_t obj, uint64_t *count);
 
+/* A ZAP block (micro, fat header, pointer table or leaf) of the other
+ * byte order, turned into host order in place (the ZAP byteswap class). */
+void zap_byteswap(void *buf, size_t size);
+
 #endif

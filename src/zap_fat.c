@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
 #include "dbuf.h"
 #include "zap_impl.h"
 #include "zap_leaf.h"
@@ -772,3 +773,14 @@ int fzap_open(zw_t *z, zap_store_t *st, uint64_t obj, unsigned type, uint64_t bl
 	return rc;
 }
 
+
+/* ---- byte order -------------------------------------------------------- */
+
+void fzap_byteswap(void *buf, size_t size)
+{
+	uint64_t bt = size >= 8 ? le64(buf) : 0;
+	if (bt == ZBT_LEAF || bt == __builtin_bswap64(ZBT_LEAF))
+		zap_leaf_byteswap(buf, size);
+	else
+		byteswap_uint64_array(buf, size);
+}

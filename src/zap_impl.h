@@ -162,4 +162,8 @@ struct zap_dmu_ctx {
 };
 void zap_store_dmu(zap_store_t *st, struct zap_dmu_ctx *ctx, struct objset *os, struct dmu_tx *tx);
 
+/* Byteswap of a fat-ZAP block: a leaf (zap_leaf_byteswap) or a block of
+ * uint64s (the header with its embedded pointer table, or a table block). */
+void fzap_byteswap(void *buf, size_t size);
+
 #endif

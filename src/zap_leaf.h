@@ -73,4 +73,9 @@ void zap_leaf_split(zap_leaf_t *l, zap_leaf_t *nl, bool sort);
 /* Host-order integers → the big-endian byte stream leaf arrays hold. */
 void zap_leaf_encode_value(unsigned intlen, uint64_t numints, const void *val, uint8_t *out);
 
+/* A leaf block of size bytes (its geometry follows from size) turned into
+ * host order: header, bucket heads, and each chunk's integers by its kind;
+ * array bytes are order-free. */
+void zap_leaf_byteswap(void *buf, size_t size);
+
 #endif

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
 #include "dbuf.h"
 #include "zap_impl.h"
 #include "zap_leaf.h"
@@ -317,4 +318,28 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 		return st->ops->write(st->ctx, obj, 0, *msize, m);
 	}
 	return SET_ERROR(-ZFUSE_E_CORRUPT);
+}
+
+/* ---- byte order -------------------------------------------------------- */
+
+static void mzap_byteswap(uint8_t *m, size_t size)
+{
+	bswap64_at(m + MZ_BLOCK_TYPE);
+	bswap64_at(m + MZ_SALT);
+	bswap64_at(m + MZ_NORMFLAGS);
+	for (size_t off = MZAP_ENT_LEN; off + MZAP_ENT_LEN <= size; off += MZAP_ENT_LEN) {
+		bswap64_at(m + off + MZE_VALUE);
+		bswap32_at(m + off + MZE_CD);
+	}
+}
+
+void zap_byteswap(void *buf, size_t size)
+{
+	if (size < 8)
+		return;
+	uint64_t bt = le64(buf);
+	if (bt == ZBT_MICRO || bt == __builtin_bswap64(ZBT_MICRO))
+		mzap_byteswap(buf, size);
+	else
+		fzap_byteswap(buf, size);
 }

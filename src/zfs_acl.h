@@ -12,4 +12,11 @@
  * bytes into out); returns the number of ACEs. */
 unsigned zpl_trivial_acl(uint64_t mode, bool isdir, uint8_t out[48]);
 
+/* Byte order (zfs_byteswap.c): the znode_phys_t bonus with its embedded
+ * ACL, ACL objects of the old ace_t layout and of the FUID layout. */
+#include <stddef.h>
+void zfs_znode_byteswap(void *buf, size_t size);
+void zfs_oldacl_byteswap(void *buf, size_t size);
+void zfs_acl_byteswap(void *buf, size_t size);
+
 #endif

@@ -206,6 +206,23 @@ static void format(int t, uint64_t v, bool parsable, char *buf, size_t cap)
 		zfs_nicebytes(v, buf, cap);
 }
 
+/* The objset of filesystem or snapshot name, for reading: the open one of
+ * a head that is held (its dirty state is the newest), else its block
+ * opened privately (*priv, for the caller to close). Pool lock held. */
+static int objset_for_read(spa_t *spa, const char *name, objset_t **os, objset_t **priv)
+{
+	struct dsl_dataset_ref ref;
+	int rc = dsl_dataset_find(spa, name, &ref);
+	*os = *priv = NULL;
+	for (objset_t *o = spa->objsets; rc == 0 && o; o = o->next)
+		if (!ref.snapshot && o->dsobj == ref.dsobj)
+			*os = o;
+	/* Not held: nothing of it is dirty, its block is current. */
+	if (rc == 0 && !*os && (rc = objset_open(spa, &ref.phys.bp, priv)) == 0)
+		*os = *priv;
+	return rc;
+}
+
 int zfs_userquota_get(spa_t *spa, const char *name, const char *prop, bool parsable,
 		      struct zfuse_prop_value *out)
 {
@@ -219,15 +236,8 @@ int zfs_userquota_get(spa_t *spa, const char *name, const char *prop, bool parsa
 	    (is_project(t) && id > ZFS_MAX_PROJID))
 		return 0;
 	spa_enter_read(spa);
-	struct dsl_dataset_ref ref;
-	int rc = dsl_dataset_find(spa, name, &ref);
-	objset_t *os = NULL, *priv = NULL;
-	for (objset_t *o = spa->objsets; rc == 0 && o; o = o->next)
-		if (!ref.snapshot && o->dsobj == ref.dsobj)
-			os = o;
-	/* Not held: nothing of it is dirty, its block is current. */
-	if (rc == 0 && !os && (rc = objset_open(spa, &ref.phys.bp, &priv)) == 0)
-		os = priv;
+	objset_t *os, *priv;
+	int rc = objset_for_read(spa, name, &os, &priv);
 	uint64_t v;
 	if (rc == 0 && os->type == DMU_OST_ZFS && kept(spa, t) && id_value(os, t, id, &v) == 0) {
 		format(t, v, parsable, out->value, sizeof(out->value));
@@ -236,6 +246,97 @@ int zfs_userquota_get(spa_t *spa, const char *name, const char *prop, bool parsa
 	if (priv)
 		objset_close(priv);
 	spa_exit(spa);
+	return rc;
+}
+
+/* ---- userspace --------------------------------------------------------- */
+
+_Static_assert((int)ZFUSE_PROJECTOBJQUOTA == (int)ZFS_PROP_PROJECTOBJQUOTA &&
+	       (int)ZFUSE_GROUPOBJUSED == (int)ZFS_PROP_GROUPOBJUSED,
+	       "zfuse_userquota_prop follows zfs_userquota_prop_t");
+
+struct us_walk {
+	bool objused;	/* a used ZAP's "obj-" keys, not its byte keys */
+	struct zfuse_userspace_entry *e;
+	size_t n, cap;
+};
+
+/* zfs_userspace_many's filter: byte figures skip the "obj-" keys that
+ * share their ZAP, object figures take only those; a key is a FUID in
+ * hex (domain index above bit 32). */
+static int us_collect(void *varg, const zap_entry_t *ze)
+{
+	struct us_walk *w = varg;
+	const char *key = ze->name;
+	bool objkey = strncmp(key, "obj-", 4) == 0;
+	if (ze->value_intlen != 8 || ze->value_numints != 1 || objkey != w->objused)
+		return 0;
+	char *end;
+	uint64_t fuid = strtoull(key + (objkey ? 4 : 0), &end, 16);
+	if (*end != '\0')
+		return 0;
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 16;
+		void *ne = realloc(w->e, nc * sizeof(*w->e));
+		if (!ne)
+			return -ZFUSE_E_NOMEM;
+		w->e = ne;
+		w->cap = nc;
+	}
+	w->e[w->n++] = (struct zfuse_userspace_entry){
+		.domain = (uint32_t)(fuid >> 32), .rid = (uint32_t)fuid, .value = ze->value_first,
+	};
+	return 0;
+}
+
+int zfuse_userspace(zfuse_pool_t *pool, const char *name, enum zfuse_userquota_prop type,
+		    int (*cb)(void *arg, const struct zfuse_userspace_entry *e), void *arg)
+{
+	spa_t *spa = (spa_t *)pool;
+	int t = (int)type;
+	if (t < 0 || t >= ZFS_NUM_USERQUOTA_PROPS)
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	struct us_walk w = { zfs_userquota_is_obj(t) && !zfs_userquota_is_limit(t), NULL, 0, 0 };
+	spa_enter_read(spa);
+	objset_t *os, *priv;
+	int rc = objset_for_read(spa, name, &os, &priv);
+	if (rc == 0 && os->type != DMU_OST_ZFS) {
+		spa_log(spa, ZFUSE_LOG_ERROR, "operation is only applicable to filesystems and "
+			"their snapshots");
+		rc = SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	if (rc == 0 && !kept(spa, t)) {
+		/* libzfs passes over the object and project kinds quietly */
+		if (!zfs_userquota_is_obj(t) && !is_project(t))
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot get used/quota for %s: unsupported "
+				"version or feature", name);
+		rc = SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+	}
+	uint64_t obj = 0;
+	if (rc == 0 && zfs_userquota_is_limit(t)) {
+		rc = master_get(os, zfs_userquota_prop_prefixes[t], &obj);
+		if (rc == -ZFUSE_E_NOENT)
+			rc = 0;	/* no limit of this kind was ever set */
+	} else if (rc == 0) {
+		obj = used_obj(t);
+	}
+	if (rc == 0 && obj) {
+		dnode_t dn;
+		rc = dnode_hold(os, obj, &dn);
+		if (rc == 0) {
+			rc = zap_iterate(&dn, 0, 0, us_collect, &w);
+			dnode_rele(&dn);
+		} else if (rc == -ZFUSE_E_NOENT && !zfs_userquota_is_limit(t)) {
+			rc = 0;	/* nothing has been accounted yet */
+		}
+	}
+	if (priv)
+		objset_close(priv);
+	spa_exit(spa);
+	/* cb runs without the lock, as zfuse_holds_iter's */
+	for (size_t i = 0; rc == 0 && i < w.n; i++)
+		rc = cb(arg, &w.e[i]);
+	free(w.e);
 	return rc;
 }
 

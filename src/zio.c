@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "byteorder.h"
+#include "dmu_byteswap.h"
 #include "dmu_types.h"
 #include "spa_misc.h"
 #include "zio.h"
@@ -28,7 +29,7 @@ bool zio_checksum_matches(const spa_t *spa, const blkptr_t *bp, const void *data
 		return true;
 	zio_cksum_t c;
 	const zio_cksum_salt_t *salt = spa->have_salt ? &spa->salt : NULL;
-	if (zio_checksum_compute(alg, data, size, salt, &c) != 0)
+	if (zio_checksum_compute_bo(alg, data, size, salt, bp_should_byteswap(bp), &c) != 0)
 		return false;
 	const zio_cksum_t *want = &bp->blk_cksum;
 	if (bp_uses_crypt(bp) && bp_get_type(bp) != DMU_OT_OBJSET) {
@@ -79,6 +80,8 @@ int zio_read_gang_header(spa_t *spa, const blkptr_t *bp, void *hdr)
 		struct gang_verify_ctx gctx = { bp };
 		rc = vdev_read(top, dva_offset(dva), hdr, SPA_OLD_GANGBLOCKSIZE, verify_gang_header, &gctx);
 	}
+	if (rc == 0 && bp_should_byteswap(bp))
+		byteswap_uint64_array(hdr, SPA_GBH_NBLKPTRS * sizeof(blkptr_t));
 	return rc;
 }
 
@@ -95,6 +98,9 @@ static int zio_read_gang(spa_t *spa, const blkptr_t *bp, const dva_t *dva, void 
 	int rc = vdev_read(top, dva_offset(dva), hdr, sizeof(hdr), verify_gang_header, &gctx);
 	if (rc)
 		return rc;
+	/* The header's block pointers are in the gang bp's byte order. */
+	if (bp_should_byteswap(bp))
+		byteswap_uint64_array(hdr, SPA_GBH_NBLKPTRS * sizeof(blkptr_t));
 	uint64_t psize = bp_get_psize(bp), done = 0;
 	for (int i = 0; i < SPA_GBH_NBLKPTRS && done < psize; i++) {
 		blkptr_t child;

@@ -43,12 +43,14 @@ bool zio_checksum_supported(unsigned alg)
 	}
 }
 
-static void fletcher2(const uint8_t *p, size_t size, zio_cksum_t *out)
+/* The byteswap variants sum the words of a block written in the other
+ * byte order as its writer saw them (zfs_fletcher.c's *_byteswap). */
+static void fletcher2(const uint8_t *p, size_t size, bool bswap, zio_cksum_t *out)
 {
 	uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
 	for (size_t i = 0; i + 16 <= size; i += 16) {
-		a0 += le64(p + i);
-		a1 += le64(p + i + 8);
+		a0 += bswap ? be64(p + i) : le64(p + i);
+		a1 += bswap ? be64(p + i + 8) : le64(p + i + 8);
 		b0 += a0;
 		b1 += a1;
 	}
@@ -58,11 +60,11 @@ static void fletcher2(const uint8_t *p, size_t size, zio_cksum_t *out)
 	out->zc_word[3] = b1;
 }
 
-static void fletcher4(const uint8_t *p, size_t size, zio_cksum_t *out)
+static void fletcher4(const uint8_t *p, size_t size, bool bswap, zio_cksum_t *out)
 {
 	uint64_t a = 0, b = 0, c = 0, d = 0;
 	for (size_t i = 0; i + 4 <= size; i += 4) {
-		a += le32(p + i);
+		a += bswap ? be32(p + i) : le32(p + i);
 		b += a;
 		c += b;
 		d += c;
@@ -86,6 +88,20 @@ static int sha2(const EVP_MD *md, const void *buf, size_t size, uint8_t digest[3
 int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
 			 const zio_cksum_salt_t *salt, zio_cksum_t *out)
 {
+	return zio_checksum_compute_bo(alg, buf, size, salt, false, out);
+}
+
+/* Digests kept as raw bytes in the checksum words read, on a machine of
+ * the other order, as the writer's words byte-swapped. */
+static void swap_words(zio_cksum_t *c)
+{
+	for (int i = 0; i < 4; i++)
+		c->zc_word[i] = __builtin_bswap64(c->zc_word[i]);
+}
+
+int zio_checksum_compute_bo(unsigned alg, const void *buf, size_t size,
+			    const zio_cksum_salt_t *salt, bool bswap, zio_cksum_t *out)
+{
 	uint8_t digest[32];
 	int rc;
 	switch (alg) {
@@ -95,11 +111,11 @@ int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
 		return 0;
 	case ZIO_CHECKSUM_FLETCHER_2:
 	case ZIO_CHECKSUM_ZILOG:
-		fletcher2(buf, size, out);
+		fletcher2(buf, size, bswap, out);
 		return 0;
 	case ZIO_CHECKSUM_FLETCHER_4:
 	case ZIO_CHECKSUM_ZILOG2:
-		fletcher4(buf, size, out);
+		fletcher4(buf, size, bswap, out);
 		return 0;
 	case ZIO_CHECKSUM_SHA256:
 	case ZIO_CHECKSUM_LABEL:
@@ -113,6 +129,8 @@ int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
 		if ((rc = sha2(EVP_sha512_256(), buf, size, digest)))
 			return rc;
 		memcpy(out->zc_word, digest, 32);
+		if (bswap)
+			swap_words(out);
 		return 0;
 	case ZIO_CHECKSUM_SKEIN:
 	case ZIO_CHECKSUM_EDONR:
@@ -128,6 +146,8 @@ int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
 		else
 			blake3(salt->zcs_bytes, buf, size, d);
 		memcpy(out->zc_word, d, 32);
+		if (bswap)
+			swap_words(out);
 		return 0;
 	}
 	default:
@@ -147,16 +167,23 @@ int zio_checksum_verify_embedded(unsigned alg, const void *buf, size_t size,
 	if (size < ZEC_SIZE)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	const uint8_t *eck = (const uint8_t *)buf + size - ZEC_SIZE;
-	if (le64(eck) != ZEC_MAGIC)
+	/* A trailer written by a machine of the other byte order has its
+	 * magic, verifier and checksum words swapped. */
+	bool bswap = le64(eck) == __builtin_bswap64(ZEC_MAGIC);
+	if (le64(eck) != ZEC_MAGIC && !bswap)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint8_t *copy = malloc(size);
 	if (!copy)
 		return -ZFUSE_E_NOMEM;
 	memcpy(copy, buf, size);
-	zio_cksum_t stored, actual;
+	zio_cksum_t stored, actual, v = *verifier;
 	memcpy(&stored, eck + 8, sizeof(stored));
-	memcpy(copy + size - 32, verifier, sizeof(*verifier));
-	int rc = zio_checksum_compute(embedded_alg(alg), copy, size, NULL, &actual);
+	if (bswap) {
+		swap_words(&v);
+		swap_words(&stored);
+	}
+	memcpy(copy + size - 32, &v, sizeof(v));
+	int rc = zio_checksum_compute_bo(embedded_alg(alg), copy, size, NULL, bswap, &actual);
 	free(copy);
 	if (rc)
 		return rc;

@@ -63,6 +63,11 @@ bool zio_checksum_dedup_capable(unsigned alg);
 int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
 			 const zio_cksum_salt_t *salt, zio_cksum_t *out);
 
+/* The same for a block of the other byte order than this host's (the bp's
+ * byte-order bit): fletcher sums over swapped words, digests' words swapped. */
+int zio_checksum_compute_bo(unsigned alg, const void *buf, size_t size,
+			    const zio_cksum_salt_t *salt, bool bswap, zio_cksum_t *out);
+
 /*
  * Verify a block whose checksum is embedded in its last 40 bytes
  * (zio_eck_t: 8-byte magic 0x0210da7ab10c7a11, then the 32-byte checksum), as
@@ -71,7 +76,9 @@ int zio_checksum_compute(unsigned alg, const void *buf, size_t size,
  * computation — is given by the caller (the block's device offset in word 0
  * for labels; the gang bp's DVA/birth for gang headers, see §1.3 and §5.2).
  * Algorithm is SHA-256 for LABEL/GANG_HEADER, fletcher2 for ZILOG,
- * fletcher4 for ZILOG2. buf is not modified.
+ * fletcher4 for ZILOG2. A trailer whose magic is byte-swapped was written
+ * by a machine of the other order and is verified as such. buf is not
+ * modified.
  * Returns 0 when valid, -ZFUSE_E_CHECKSUM when not, -ZFUSE_E_CORRUPT when the
  * magic is wrong or size < 40.
  */

@@ -50,7 +50,8 @@ _zfuse_mount_options() {
 _zfuse() {
 	local cur prev words cword
 	_init_completion -n = || return
-	local verbs="mount unmount umount create inspect list get set inherit snapshot destroy
+	local verbs="mount unmount umount create inspect list get set inherit userspace groupspace
+		projectspace snapshot destroy
 		rollback clone promote rename bookmark hold release holds load-key unload-key change-key status scrub
 		clear version help"
 	if ((cword == 1)); then
@@ -149,6 +150,20 @@ _zfuse() {
 			compopt -o nospace 2>/dev/null
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets) $([[ $verb == get ]] && echo all)" -- "$cur"))
+		fi ;;
+	userspace|groupspace|projectspace)
+		case $prev in
+		-d|--dir) _filedir; return ;;
+		-o) COMPREPLY=($(compgen -W "type name used quota objused objquota" -- "$cur")); return ;;
+		-s|-S) COMPREPLY=($(compgen -W "type name used quota" -- "$cur")); return ;;
+		-t) COMPREPLY=($(compgen -W "all posixuser posixgroup smbuser smbgroup" -- "$cur")); return ;;
+		esac
+		if [[ $cur == -* ]]; then
+			local o="-d -H -p -o -s -S --help"
+			[[ $verb != projectspace ]] && o+=" -n -i -t"
+			COMPREPLY=($(compgen -W "$o" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_zfuse_datasets)" -- "$cur"))
 		fi ;;
 	snapshot|destroy|rollback|clone|promote|rename|bookmark|hold|release|holds|load-key|unload-key|change-key)
 		case $prev in

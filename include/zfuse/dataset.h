@@ -275,6 +275,39 @@ int zfuse_prop_iter(zfuse_pool_t *pool, const char *name, bool parsable,
 int zfuse_prop_set(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		   size_t nprops);
 
+/*
+ * The user, group and project accounting of a filesystem, as `zfs
+ * userspace` gathers it: the figures and limits of one kind (the order is
+ * OpenZFS's zfs_userquota_prop_t).
+ */
+enum zfuse_userquota_prop {
+	ZFUSE_USERUSED, ZFUSE_USERQUOTA, ZFUSE_GROUPUSED, ZFUSE_GROUPQUOTA,
+	ZFUSE_USEROBJUSED, ZFUSE_USEROBJQUOTA, ZFUSE_GROUPOBJUSED, ZFUSE_GROUPOBJQUOTA,
+	ZFUSE_PROJECTUSED, ZFUSE_PROJECTQUOTA, ZFUSE_PROJECTOBJUSED, ZFUSE_PROJECTOBJQUOTA,
+};
+
+struct zfuse_userspace_entry {
+	uint32_t domain;	/* FUID domain index: 0 for a POSIX id */
+	uint32_t rid;		/* the uid, gid or project id */
+	uint64_t value;		/* bytes (or objects) used, or the limit */
+};
+
+/*
+ * Call cb for every id that has a figure of kind type in filesystem or
+ * snapshot name: the synced used figures (bytes or, for the *OBJ* kinds,
+ * objects; what the last txg sync counted, as OpenZFS reads them) or the
+ * limits set. Ids with nothing used and no limit have no entry. The
+ * entries are read under the pool lock, cb runs without it; a non-zero
+ * return from cb stops the walk and is returned. Errors: ZFUSE_E_NOENT
+ * (no such dataset), ZFUSE_E_INVAL (a volume, or a type out of range),
+ * ZFUSE_E_UNSUPPORTED (the pool does not keep figures of this kind: older
+ * than version 15, or without userobj_accounting / project_quota; only
+ * the byte figures of users and groups log a message, as zfs passes over
+ * the other kinds quietly).
+ */
+int zfuse_userspace(zfuse_pool_t *pool, const char *name, enum zfuse_userquota_prop type,
+		    int (*cb)(void *arg, const struct zfuse_userspace_entry *e), void *arg);
+
 /* Remove the local value of prop, so that it is inherited again.
  * Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not inheritable). */
 int zfuse_prop_inherit(zfuse_pool_t *pool, const char *name, const char *prop);

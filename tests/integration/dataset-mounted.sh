@@ -167,6 +167,16 @@ fi
 check "zfuse get shows the value set" \
 	test "$("$ZFUSE" get -H -o value compression "$pool")" = zstd
 
+# snapdir follows at once: .zfs listed in the root (and counted as a link)
+# with visible, not with hidden; reachable by name either way
+links=$(stat -c %h "$mnt")
+"$ZFUSE" set snapdir=visible "$pool" || bad "zfuse set snapdir=visible $pool"
+check "snapdir=visible: ls -a lists .zfs without a remount" grep -qx .zfs <(ls -a "$mnt")
+check "snapdir=visible: the root counts .zfs as a link" test "$(stat -c %h "$mnt")" = $((links + 1))
+"$ZFUSE" set snapdir=hidden "$pool" || bad "zfuse set snapdir=hidden $pool"
+check "snapdir=hidden: ls -a no longer lists .zfs" bash -c "! ls -a '$mnt' | grep -qx .zfs"
+check "snapdir=hidden: .zfs/snapshot still reachable" test -d "$mnt/.zfs/snapshot"
+
 # --- .zfs/snapshot by mkdir and rmdir ------------------------------------
 echo m > "$mnt/m"
 if mkdir "$mnt/.zfs/snapshot/m1"; then

@@ -42,7 +42,9 @@ w() { dd if=/dev/urandom of="$mnt/$1" bs=64k count="$2" status=none; }
 { w fs/f1 8 && w fs/f2 3 && "$ZFUSE" snapshot pz/fs@a && w fs/f3 4 && rm "$mnt/fs/f1" &&
   "$ZFUSE" snapshot pz/fs@b && w fs/f4 3 && rm "$mnt/fs/f2" && "$ZFUSE" snapshot pz/fs@c &&
   w fs/f5 2 && "$ZFUSE" clone pz/fs@b pz/c1 && w c1/g 5 && rm "$mnt/c1/f3" &&
-  "$ZFUSE" snapshot pz/c1@x && w c1/g2 2 && "$ZFUSE" clone pz/c1@x pz/c2 && w c2/h 3; } ||
+  "$ZFUSE" snapshot pz/c1@x && w c1/g2 2 && "$ZFUSE" clone pz/c1@x pz/c2 && w c2/h 3 &&
+  "$ZFUSE" bookmark pz/fs@a pz/fs#ba && "$ZFUSE" bookmark pz/fs@b pz/fs#bb &&
+  "$ZFUSE" bookmark pz/fs@c pz/fs#bc && "$ZFUSE" bookmark pz/c1@x pz/c1#bx; } ||
 	notok "writing the pool through the mount"
 "$ZFUSE" unmount "$mnt"; wait "$mount_pid" 2>/dev/null; mount_pid=
 zl "$P" > "$work/pre.list"
@@ -66,7 +68,16 @@ while read -r line; do
 	zdb_bcc "$A" pz "$work/zdb.$n" && ok "zdb -bcc clean after zfuse $line" ||
 		notok "zdb -bcc after zfuse $line (see $work/zdb.$n)"
 done < "$work/ops.txt"
-origins() { awk -F'\t' '$1 !~ /@/ { printf "%s=%s ", $1, $9 }' "$1"; }
+# bookmarks move with the snapshots; those at a branch point are made anew
+# (written#bm reads their "freed before next snapshot")
+bms() {  # bms VERB...: what zfs shows of the bookmarks after the sequence
+	"$@" get -H -p -o name,property,value createtxg,guid -t bookmark -r pz
+	"$@" get -H -p -o name,property,value written#ba,written#bb,written#bx pz/c1
+	"$@" get -H -p -o name,property,value written#bx pz/c2
+}
+zfa() { "$ZFUSE" "$1" -d "$A" "${@:2}"; }
+bms zfa > "$work/bm.z" 2>&1
+origins() { awk -F'\t' '$1 !~ /@/ && $1 !~ /#/ { printf "%s=%s ", $1, $9 }' "$1"; }
 if [ "$(origins "$work/a.step1")" = "pz=- pz/c1=pz/c2@x pz/c2=pz/fs@b pz/fs=- " ] &&
    [ "$(origins "$work/a.step3")" = "pz=- pz/c1=- pz/c2=pz/c1@x pz/fs=pz/c1@b " ]; then
 	ok "origins after promoting a clone of a clone, and back: as zfs promote leaves them"
@@ -153,6 +164,8 @@ while read -r v rest; do
 	zfs \$v \$rest || echo "zfs FAILED \$v \$rest"
 	zfs list -H -p -t all -o $COLS -r pz > /host/b.step\$n
 done < /host/ops.txt
+$(declare -f bms)
+bms zfs > /host/bm.o 2>&1
 zpool export pz
 zpool import -N -d /host/E -f pz || exit 1
 for bad in "promote pz/c1" "promote pz/fs" "promote pz/fs@a" "destroy pz/fs@b" "destroy -r pz/fs"; do
@@ -185,6 +198,12 @@ grep -q "No known data errors" "$O/oracle.out" && ok "OpenZFS scrubs zfuse's pro
 grep -q "A: dependents destroyed" "$O/oracle.out" &&
 	ok "OpenZFS destroys the promoted clone, its snapshot and the clone of it (dd_clones kept right)" ||
 	notok "OpenZFS could not destroy the promoted pool's datasets"
+if diff "$work/bm.z" "$O/bm.o" > /dev/null && grep -q 'pz/c1#bb' "$work/bm.z" &&
+   grep -q 'written#bb' "$work/bm.z"; then
+	ok "bookmarks moved by the promotes as OpenZFS moves them (names, guids, written#bm)"
+else
+	notok "bookmarks after the promotes (< zfuse, > zfs): $(diff "$work/bm.z" "$O/bm.o" | tr '\n' ';')"
+fi
 diff "$work/a.step5" "$O/A.list" && ok "zfuse list equals zfs list on zfuse's promoted pool" ||
 	notok "zfuse list differs from zfs list (< zfuse, > zfs)"
 for m in c1 c1@x c2; do
