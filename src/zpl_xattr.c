@@ -15,6 +15,7 @@
 #include "nvpair.h"
 #include "zap.h"
 #include "zpl_write.h"
+#include "zil_log.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
 
@@ -153,6 +154,7 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 	struct wnode n;
 	if ((rc = zplw_op_begin(fs, ino, zplw_wnode_load, &tx, now, &n)) != 0)
 		return rc;
+	zil_tx_unlogged(fs->os);	/* xattrs wait for the txg (no TX_SETSAXATTR yet) */
 	nvlist_t *nvl = NULL;
 	bool in_dir;
 	if ((rc = sa_xattrs(fs, &n, &nvl)) != 0 || (rc = xattr_dir_has(fs, &n, name, &in_dir)) != 0)

@@ -335,6 +335,18 @@ bool zfuse_fs_limited(const zfuse_fs_t *fs);
 int zfuse_fs_sync(zfuse_fs_t *fs);
 
 /*
+ * Make every change of this filesystem made so far durable without
+ * waiting for a txg sync, as OpenZFS's zil_commit: the changes are
+ * written to the dataset's intent log and the devices flushed (fsync(2),
+ * fdatasync(2), O_SYNC writes). sync=disabled returns at once; encrypted
+ * datasets, pools older than version 23, ZFUSE_ZIL=0 in the environment
+ * and changes the log does not describe (xattrs, file flags) wait for a
+ * txg sync as zfuse_fs_sync. After a crash the next read-write import
+ * (zfuse's or OpenZFS's) replays the log. Errors: ZFUSE_E_IO.
+ */
+int zfuse_fs_commit(zfuse_fs_t *fs);
+
+/*
  * Make a new object called name in directory dir. ino receives its object
  * number (= inode number) and st, when not NULL, its attributes, as
  * zfuse_getattr would report them.
