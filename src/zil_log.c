@@ -75,6 +75,9 @@ struct zilog {
 	struct lwb *lwb;		/* the chain from the header's block to the tail */
 	size_t nlwb, caplwb;
 	uint64_t lr_seq;
+	/* Records are numbered as queued; every record up to durable_id is
+	 * on disk (a commit that finds its own there returns: group commit). */
+	uint64_t next_id, durable_id;
 	uint64_t unlogged_txg;	/* newest txg with changes no record describes */
 	uint64_t predict;	/* size of the next block */
 	bool active;		/* the chain is ours and its header is on disk */
@@ -254,6 +257,7 @@ static void itx_add(objset_t *os, struct itx *it)
 	zilog_t *zl = os->zilog;
 	zl->tx_logged = true;
 	pthread_mutex_lock(&zl->mu);
+	zl->next_id++;
 	if (zl->tail)
 		zl->tail->next = it;
 	else
@@ -571,12 +575,15 @@ static int chain_write(zilog_t *zl, struct itx *it)
 		rc = vdev_flush(tops[t]);
 	if (rc == 0) {
 		pthread_mutex_lock(&zl->mu);
-		for (size_t d = 0; d < ndone; d++)
-			for (size_t i = 0; i < zl->nlwb; i++)
-				if (zl->lwb[i].bp.blk_cksum.zc_word[ZIL_ZC_SEQ] == done[d].seq) {
-					zl->lwb[i].written = done[d].ok;
-					zl->lwb[i].max_txg = done[d].max_txg;
-				}
+		/* Sequence numbers are consecutive from lwb[0]'s: index directly. */
+		uint64_t first = zl->lwb[0].bp.blk_cksum.zc_word[ZIL_ZC_SEQ];
+		for (size_t d = 0; d < ndone; d++) {
+			if (done[d].seq < first || done[d].seq - first >= zl->nlwb)
+				continue;
+			struct lwb *l = &zl->lwb[done[d].seq - first];
+			l->written = done[d].ok;
+			l->max_txg = done[d].max_txg;
+		}
 		pthread_mutex_unlock(&zl->mu);
 	}
 	for (size_t d = 0; d < ndone; d++)
@@ -589,6 +596,8 @@ static uint64_t synced_txg(spa_t *spa)
 {
 	return __atomic_load_n(&spa->ub.ub_txg, __ATOMIC_ACQUIRE);
 }
+
+static int commit_failed(zilog_t *zl, int rc);
 
 static int commit_locked(zilog_t *zl)
 {
@@ -613,6 +622,7 @@ static int commit_locked(zilog_t *zl)
 	}
 	struct itx *list = zl->head, **pp = &list;
 	zl->head = zl->tail = NULL;
+	uint64_t taken = zl->next_id;
 	pthread_mutex_unlock(&zl->mu);
 	/* Records whose txg is on disk are dropped (zil_get_commit_list). */
 	uint64_t total = 0;
@@ -626,20 +636,27 @@ static int commit_locked(zilog_t *zl)
 			pp = &it->next;
 		}
 	}
-	if (!list)
-		return 0;
-	zl->predict = total + ZIL_CHAIN_SIZE;
-	int rc = chain_write(zl, list);
-	itx_free_list(list);
-	if (rc) {
-		/* A chain with a hole in it must not be written on: the
-		 * records reach the disk with the txg instead. */
-		spa_log(spa, ZFUSE_LOG_WARN, "intent log: writing a log block failed (%s); fsync "
-			"waits for txg syncs from now on", zfuse_strerror(rc));
-		zl->failed = true;
-		return txg_sync_now(spa);
+	if (list) {
+		zl->predict = total + ZIL_CHAIN_SIZE;
+		int rc = chain_write(zl, list);
+		itx_free_list(list);
+		if (rc)
+			return commit_failed(zl, rc);
 	}
+	pthread_mutex_lock(&zl->mu);
+	zl->durable_id = taken;
+	pthread_mutex_unlock(&zl->mu);
 	return 0;
+}
+
+/* A chain with a hole in it must not be written on: from now on the
+ * records reach the disk with their txgs. */
+static int commit_failed(zilog_t *zl, int rc)
+{
+	spa_log(zl->spa, ZFUSE_LOG_WARN, "intent log: writing a log block failed (%s); fsync "
+		"waits for txg syncs from now on", zfuse_strerror(rc));
+	zl->failed = true;
+	return txg_sync_now(zl->spa);
 }
 
 int zil_commit(spa_t *spa, objset_t *os)
@@ -650,8 +667,14 @@ int zil_commit(spa_t *spa, objset_t *os)
 	zilog_t *zl = os->zilog;
 	if (!zl)
 		return txg_sync_now(spa);
+	pthread_mutex_lock(&zl->mu);
+	uint64_t want = zl->next_id;
+	pthread_mutex_unlock(&zl->mu);
 	pthread_mutex_lock(&zl->commit_mu);
-	int rc = commit_locked(zl);
+	pthread_mutex_lock(&zl->mu);
+	bool done = zl->durable_id >= want && zl->unlogged_txg <= synced_txg(spa) && !zl->failed;
+	pthread_mutex_unlock(&zl->mu);
+	int rc = done ? 0 : commit_locked(zl);
 	pthread_mutex_unlock(&zl->commit_mu);
 	return rc;
 }
