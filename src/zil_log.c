@@ -123,8 +123,7 @@ static inline void setbits(uint64_t *w, unsigned lo, unsigned len, uint64_t v)
 
 void zil_open(spa_t *spa, objset_t *os)
 {
-	const char *env = getenv("ZFUSE_ZIL");
-	if (env && strcmp(env, "0") == 0)
+	if (!spa->tunables.zil)
 		return;
 	spa_enter_write(spa);
 	bool ok = spa->writable && spa->version >= SPA_VERSION_ZILOG2 && os->zilog == NULL &&
