@@ -36,6 +36,7 @@
 #include "zap.h"
 #include "zfeature_write.h"
 #include "zil.h"
+#include "zil_log.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -357,7 +358,11 @@ static bool has_large_dnodes(const objset_t *os)
 
 int dsl_dataset_activate_used_features(spa_t *spa, const objset_t *os, dmu_tx_t *tx)
 {
+	int rc = 0;
 	if (has_large_dnodes(os) && spa_feature_is_enabled(spa, "large_dnode"))
-		return dsl_dataset_activate_feature(spa, os->dsobj, "large_dnode", tx);
-	return 0;
+		rc = dsl_dataset_activate_feature(spa, os->dsobj, "large_dnode", tx);
+	if (rc == 0 && zil_saxattr_wanted(os) &&
+	    (rc = dsl_dataset_activate_feature(spa, os->dsobj, "zilsaxattr", tx)) == 0)
+		zil_saxattr_activated(os);
+	return rc;
 }

@@ -38,6 +38,8 @@
 #include "spa_misc.h"
 #include "txg.h"
 #include "vdev.h"
+#include "zfeature.h"
+#include "zfeature_write.h"
 #include "zil.h"
 #include "zil_log.h"
 #include "zio_checksum.h"
@@ -82,6 +84,8 @@ struct zilog {
 	uint64_t predict;	/* size of the next block */
 	bool active;		/* the chain is ours and its header is on disk */
 	bool failed;		/* a log write failed: commits wait for txgs */
+	bool saxattr_want;	/* activate zilsaxattr in the next sync (zil_create) */
+	bool saxattr;		/* zilsaxattr is active: SA xattrs are logged */
 	bool tx_logged, tx_nolog, tx_lost, tx_commit;	/* the running transaction (pool lock) */
 };
 
@@ -358,6 +362,37 @@ void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint6
 	}
 }
 
+void zfs_log_setsaxattr(objset_t *os, uint64_t txg, uint64_t obj, const char *name,
+			const void *value, size_t size)
+{
+	size_t nl = strlen(name) + 1;
+	struct itx *it = itx_new(os, txg, TX_SETSAXATTR, 48 + nl + (value ? size : 0));
+	if (!it)
+		return itx_lost(os);
+	put_le64(it->rec + 32, obj);
+	put_le64(it->rec + 40, value ? size : 0);
+	memcpy(it->rec + 48, name, nl);
+	if (value && size)
+		memcpy(it->rec + 48 + nl, value, size);
+	itx_add(os, it);
+}
+
+bool zil_log_saxattr(const objset_t *os)
+{
+	return os->zilog && os->zilog->saxattr;
+}
+
+bool zil_saxattr_wanted(const objset_t *os)
+{
+	return os->zilog && os->zilog->saxattr_want;
+}
+
+void zil_saxattr_activated(const objset_t *os)
+{
+	os->zilog->saxattr_want = false;
+	os->zilog->saxattr = true;
+}
+
 void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len)
 {
 	struct itx *it = itx_new(os, txg, TX_TRUNCATE, 56);
@@ -473,8 +508,12 @@ static int chain_create(zilog_t *zl)
 		if ((rc = lwb_alloc(zl, ZIL_MIN_BLKSZ, w, 1, &bp, &txg)) == 0)
 			rc = lwb_append(zl, &bp, txg);
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		zl->active = true;
+		/* zil_create: zilsaxattr goes active with the chain's header
+		 * (in the sync waited for below), so SA xattrs may be logged. */
+		zl->saxattr_want = os->type == DMU_OST_ZFS && spa_feature_is_enabled(spa, "zilsaxattr");
+	}
 	spa_exit(spa);
 	if (rc == 0)
 		rc = txg_sync_now(spa);

@@ -74,6 +74,15 @@ void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, 
 void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len,
 		   const void *data);
 void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len);
+/* An SA xattr set (size bytes of value) or removed (value NULL); only
+ * while zil_log_saxattr (zilsaxattr active on the dataset). */
+void zfs_log_setsaxattr(objset_t *os, uint64_t txg, uint64_t obj, const char *name,
+			const void *value, size_t size);
+bool zil_log_saxattr(const objset_t *os);
+/* The dataset sync (dsl_dataset_activate_used_features): whether a new
+ * chain asks for zilsaxattr, and that it is active now. */
+bool zil_saxattr_wanted(const objset_t *os);
+void zil_saxattr_activated(const objset_t *os);
 /* mask: Linux ATTR_* bits (zil.md §5.7). */
 void zfs_log_setattr(objset_t *os, uint64_t txg, uint64_t obj, uint64_t mask, uint64_t mode,
 		     uint64_t uid, uint64_t gid, uint64_t size, const int64_t atime[2],
