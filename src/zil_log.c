@@ -537,8 +537,15 @@ static int chain_write(zilog_t *zl, struct itx *it)
 	int rc = 0;
 	while (it && rc == 0) {
 		pthread_mutex_lock(&zl->mu);
-		struct lwb cur = zl->lwb[zl->nlwb - 1];
+		bool gone = zl->nlwb == 0;	/* a rollback dropped the chain */
+		struct lwb cur;
+		if (!gone)
+			cur = zl->lwb[zl->nlwb - 1];
 		pthread_mutex_unlock(&zl->mu);
+		if (gone) {
+			rc = SET_ERROR(-ZFUSE_E_IO);
+			break;
+		}
 		if (ndone == capdone) {
 			size_t nc = capdone ? capdone * 2 : 8;
 			struct done *nd = realloc(done, nc * sizeof(*nd));
@@ -614,8 +621,8 @@ static int chain_write(zilog_t *zl, struct itx *it)
 	if (rc == 0) {
 		pthread_mutex_lock(&zl->mu);
 		/* Sequence numbers are consecutive from lwb[0]'s: index directly. */
-		uint64_t first = zl->lwb[0].bp.blk_cksum.zc_word[ZIL_ZC_SEQ];
-		for (size_t d = 0; d < ndone; d++) {
+		uint64_t first = zl->nlwb ? zl->lwb[0].bp.blk_cksum.zc_word[ZIL_ZC_SEQ] : 0;
+		for (size_t d = 0; d < ndone && zl->nlwb; d++) {
 			if (done[d].seq < first || done[d].seq - first >= zl->nlwb)
 				continue;
 			struct lwb *l = &zl->lwb[done[d].seq - first];
@@ -718,6 +725,22 @@ int zil_commit(spa_t *spa, objset_t *os)
 }
 
 /* ---- the txg sync's part ------------------------------------------------------------ */
+
+void zil_rollback(objset_t *os)
+{
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return;
+	pthread_mutex_lock(&zl->mu);
+	zl->nlwb = 0;
+	zl->active = false;
+	zl->failed = true;
+	itx_free_list(zl->head);
+	zl->head = zl->tail = NULL;
+	pthread_mutex_unlock(&zl->mu);
+	memset(os->phys + ZIL_HEADER_OFFSET, 0, ZIL_HEADER_SIZE);
+	os->header_dirty = true;
+}
 
 void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
 {

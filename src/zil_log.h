@@ -60,6 +60,11 @@ bool zil_tx_wants_commit(objset_t *os);
  * written, so no synced allocation is out of its chain's reach. */
 void zil_wait_holds(struct spa *spa, uint64_t txg);
 
+/* A rollback replaced os's tree in the sync (exclusive): the rollback
+ * freed the chain its synced header named; the writer forgets it, zeroes
+ * the header (dsl_dataset_zero_zil) and commits by txg syncs from now on. */
+void zil_rollback(objset_t *os);
+
 /* The sync of txg (exclusive, phase 3, before os's block is written). */
 void zil_sync(struct spa *spa, objset_t *os, uint64_t txg);
 
