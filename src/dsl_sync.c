@@ -34,6 +34,7 @@
 #include "dsl_sync.h"
 #include "spa_misc.h"
 #include "zap.h"
+#include "zfeature.h"
 #include "zfeature_write.h"
 #include "zil.h"
 #include "zil_log.h"
@@ -364,5 +365,14 @@ int dsl_dataset_activate_used_features(spa_t *spa, const objset_t *os, dmu_tx_t 
 	if (rc == 0 && zil_saxattr_wanted(os) &&
 	    (rc = dsl_dataset_activate_feature(spa, os->dsobj, "zilsaxattr", tx)) == 0)
 		zil_saxattr_activated(os);
+	if (rc == 0 && zil_saxattr_dropped(os)) {
+		/* dsl_dataset_deactivate_feature after the chain's destroy */
+		const struct zfeature_info *fi = zfeature_lookup("org.openzfs:zilsaxattr");
+		int r = fi ? zap_remove(spa->mos, os->dsobj, fi->guid, tx) : -ZFUSE_E_NOENT;
+		if (r == 0)
+			rc = spa_feature_decr(spa, fi->name, tx);
+		else if (r != -ZFUSE_E_NOENT && r != -ZFUSE_E_INVAL)
+			rc = r;
+	}
 	return rc;
 }

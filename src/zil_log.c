@@ -86,6 +86,8 @@ struct zilog {
 	bool failed;		/* a log write failed: commits wait for txgs */
 	bool saxattr_want;	/* activate zilsaxattr in the next sync (zil_create) */
 	bool saxattr;		/* zilsaxattr is active: SA xattrs are logged */
+	bool saxattr_drop;	/* the chain was destroyed: deactivate it */
+	bool destroy;		/* the next sync destroys the chain (zil_destroy) */
 	bool tx_logged, tx_nolog, tx_lost, tx_commit;	/* the running transaction (pool lock) */
 };
 
@@ -162,26 +164,67 @@ static void itx_free_list(struct itx *it)
 	}
 }
 
+/* With commit_mu held: sync every logged change's txg, then have the
+ * next sync destroy the chain. */
+static int suspend_locked(zilog_t *zl)
+{
+	spa_t *spa = zl->spa;
+	if (!zl->active)
+		return 0;
+	int rc = txg_sync_now(spa);
+	if (rc)
+		return rc;
+	spa_enter_write(spa);
+	if (spa->writable) {
+		zl->destroy = true;
+		zl->os->header_dirty = true;
+	}
+	spa_exit(spa);
+	return 0;
+}
+
+struct zil_suspended {
+	size_t n;
+	zilog_t *v[];
+};
+
+struct zil_suspended *zil_suspend_all(spa_t *spa)
+{
+	spa_enter_read(spa);
+	size_t n = 0;
+	for (objset_t *os = spa->objsets; os; os = os->next)
+		n += os->zilog != NULL;
+	struct zil_suspended *s = calloc(1, sizeof(*s) + n * sizeof(zilog_t *));
+	if (s)
+		for (objset_t *os = spa->objsets; os && s->n < n; os = os->next)
+			if (os->zilog)
+				s->v[s->n++] = os->zilog;
+	spa_exit(spa);
+	for (size_t i = 0; s && i < s->n; i++) {
+		pthread_mutex_lock(&s->v[i]->commit_mu);
+		suspend_locked(s->v[i]);
+	}
+	return s;
+}
+
+void zil_resume_all(struct zil_suspended *s)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		pthread_mutex_unlock(&s->v[i]->commit_mu);
+	free(s);
+}
+
 void zil_close(spa_t *spa, objset_t *os)
 {
 	zilog_t *zl = os->zilog;
 	if (!zl)
 		return;
 	pthread_mutex_lock(&zl->commit_mu);
-	/* Written blocks are freed by the syncs after their records' txgs;
-	 * leave the chain as its never-written tail, as a clean close does. */
-	for (int i = 0; i < 4 && zl->active && !zl->failed; i++) {
-		pthread_mutex_lock(&zl->mu);
-		bool more = zl->nlwb > 1;
-		pthread_mutex_unlock(&zl->mu);
-		if (!more)
-			break;
-		spa_enter_write(spa);
-		os->header_dirty = spa->writable;
-		spa_exit(spa);
-		if (txg_sync_now(spa) != 0)
-			break;
-	}
+	/* A closed dataset keeps no log (zil_close commits and OpenZFS then
+	 * keeps the never-written tail; zfuse destroys the chain instead, so
+	 * that snapshots taken offline carry no log header). */
+	if (zl->active && !zl->failed && suspend_locked(zl) == 0)
+		txg_sync_now(spa);
 	spa_enter_write(spa);
 	os->zilog = NULL;
 	spa_exit(spa);
@@ -391,6 +434,14 @@ void zil_saxattr_activated(const objset_t *os)
 {
 	os->zilog->saxattr_want = false;
 	os->zilog->saxattr = true;
+}
+
+bool zil_saxattr_dropped(const objset_t *os)
+{
+	if (!os->zilog || !os->zilog->saxattr_drop)
+		return false;
+	os->zilog->saxattr_drop = false;
+	return true;
 }
 
 void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len)
@@ -765,6 +816,23 @@ void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
 	/* Free, oldest first, the written blocks whose records are all in
 	 * this txg or older and whose allocation is on disk; the tail (never
 	 * written) always stays. */
+	if (zl->destroy) {
+		/* zil_destroy: every change the chain holds is in the tree
+		 * (suspend_locked synced them); its blocks, the never-written
+		 * tail too, are freed and the header zeroed. */
+		for (size_t i = 0; i < zl->nlwb; i++)
+			metaslab_free_dva(spa, &zl->lwb[i].bp.blk_dva[0], txg);
+		zl->nlwb = 0;
+		zl->destroy = false;
+		zl->active = false;
+		if (zl->saxattr) {
+			zl->saxattr = false;
+			zl->saxattr_drop = true;
+		}
+		memset(os->phys + ZIL_HEADER_OFFSET, 0, ZIL_HEADER_SIZE);
+		pthread_mutex_unlock(&zl->mu);
+		return;
+	}
 	size_t i = 0;
 	while (i + 1 < zl->nlwb && zl->lwb[i].written && zl->lwb[i].max_txg <= txg &&
 	       zl->lwb[i].alloc_txg < txg) {

@@ -88,6 +88,21 @@ bool zil_log_saxattr(const objset_t *os);
  * chain asks for zilsaxattr, and that it is active now. */
 bool zil_saxattr_wanted(const objset_t *os);
 void zil_saxattr_activated(const objset_t *os);
+/* ... and whether the chain was destroyed with zilsaxattr active (the
+ * dataset's activation is dropped then, as zil_sync does). */
+bool zil_saxattr_dropped(const objset_t *os);
+
+/*
+ * zil_suspend for every log writer of the pool (before a snapshot, so that
+ * the snapshot's objset block carries no live log header, which zfuse's
+ * rollback and clone cannot rewrite): commits wait, the txgs of every
+ * logged change are synced, and the next sync destroys each chain (frees
+ * its blocks, zeroes the header). zil_resume_all lets commits go on (a new
+ * chain at the next one). Pool lock not held.
+ */
+struct zil_suspended;
+struct zil_suspended *zil_suspend_all(struct spa *spa);
+void zil_resume_all(struct zil_suspended *s);
 /* mask: Linux ATTR_* bits (zil.md §5.7). */
 void zfs_log_setattr(objset_t *os, uint64_t txg, uint64_t obj, uint64_t mask, uint64_t mode,
 		     uint64_t uid, uint64_t gid, uint64_t size, const int64_t atime[2],
