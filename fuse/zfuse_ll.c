@@ -1191,7 +1191,9 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 		/* Under a quota a write may fail with EDQUOT, which only a
 		 * write-through session can hand to the writer (a cached
 		 * write fails at writeback, seen as EIO at close). */
-		if (zfuse_fs_limited(ll->mount->fs->zfs)) {
+		/* sync=always too: write(2) returns only once the change is
+		 * in the intent log, which a cached write cannot promise. */
+		if (zfuse_fs_limited(ll->mount->fs->zfs) || zfuse_fs_sync_always(ll->mount->fs->zfs)) {
 			want &= ~FUSE_CAP_WRITEBACK_CACHE;
 			unwanted |= FUSE_CAP_WRITEBACK_CACHE;
 		}

@@ -326,6 +326,10 @@ bool zfuse_fs_writable(const zfuse_fs_t *fs);
  * or its last property change): writes and creations may then fail with
  * ZFUSE_E_DQUOT, and a daemon should not cache writes it cannot refuse. */
 bool zfuse_fs_limited(const zfuse_fs_t *fs);
+/* Whether the filesystem has sync=always (as of its opening or its last
+ * property change): every changing call is durable when it returns, so a
+ * daemon should not cache writes (a cached write(2) would return first). */
+bool zfuse_fs_sync_always(const zfuse_fs_t *fs);
 
 /*
  * Push every change made so far to disk (all datasets of the pool) and
