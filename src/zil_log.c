@@ -33,6 +33,7 @@
 #include "dsl_crypt.h"
 #include "dmu_types.h"
 #include "metaslab.h"
+#include "metaslab_class.h"
 #include "spa_impl.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
@@ -510,6 +511,14 @@ static int lwb_alloc(zilog_t *zl, uint64_t size, const uint64_t w[3], uint64_t s
 	spa_t *spa = zl->spa;
 	if (!spa->writable)
 		return SET_ERROR(-ZFUSE_E_IO);
+	/* Log blocks are not charged to any dataset: keep them far from the
+	 * slop space the txg's own allocations may need (the commit then
+	 * waits for a txg sync instead, as OpenZFS does when the log cannot
+	 * allocate). */
+	uint64_t used = metaslab_class_alloc(spa) + metaslab_class_deferred(spa) +
+			txg_dirty_bytes(spa) + size;
+	if (used + 2 * spa_slop_space(spa) > metaslab_class_space(spa))
+		return -ZFUSE_E_NOSPC;
 	memset(bp, 0, sizeof(*bp));
 	*txg = spa->open_txg;
 	int rc = metaslab_alloc(spa, size, 1, *txg, bp);
@@ -586,6 +595,7 @@ static int chain_write(zilog_t *zl, struct itx *it)
 	vdev_t *tops[8];
 	size_t ntops = 0;
 	int rc = 0;
+	bool alloc_failed = false;
 	while (it && rc == 0) {
 		pthread_mutex_lock(&zl->mu);
 		bool gone = zl->nlwb == 0;	/* a rollback dropped the chain */
@@ -633,12 +643,15 @@ static int chain_write(zilog_t *zl, struct itx *it)
 		blkptr_t next;
 		uint64_t txg;
 		spa_enter_write(spa);
-		rc = lwb_alloc(zl, want, cw, cw[ZIL_ZC_SEQ] + 1, &next, &txg);
-		if (rc == 0)
+		int arc = lwb_alloc(zl, want, cw, cw[ZIL_ZC_SEQ] + 1, &next, &txg);
+		if (arc == 0)
 			hold_txg(spa, txg);
 		spa_exit(spa);
-		if (rc) {
+		if (arc) {
+			/* No next block: the chain ends in cur, unwritten, and
+			 * stays whole; what is left waits for a txg sync. */
 			free(buf);
+			alloc_failed = true;
 			break;
 		}
 		done[ndone++] = (struct done){ cw[ZIL_ZC_SEQ], max_txg, txg, false };
@@ -685,7 +698,7 @@ static int chain_write(zilog_t *zl, struct itx *it)
 	for (size_t d = 0; d < ndone; d++)
 		rele_txg(spa, done[d].hold);
 	free(done);
-	return rc;
+	return rc ? rc : alloc_failed ? 1 : 0;
 }
 
 static uint64_t synced_txg(spa_t *spa)
@@ -702,6 +715,8 @@ static int commit_locked(zilog_t *zl)
 		return txg_sync_now(spa);
 	if (!zl->active) {
 		int rc = chain_create(zl);
+		if (rc == -ZFUSE_E_NOSPC)
+			return txg_sync_now(spa);	/* the pool is nearly full: maybe later */
 		if (rc) {
 			if (rc != -ZFUSE_E_BUSY)
 				spa_log(spa, ZFUSE_LOG_WARN, "intent log: cannot start a log chain (%s); "
@@ -736,6 +751,8 @@ static int commit_locked(zilog_t *zl)
 		zl->predict = total + ZIL_CHAIN_SIZE;
 		int rc = chain_write(zl, list);
 		itx_free_list(list);
+		if (rc == 1)
+			return txg_sync_now(spa);	/* no room for log blocks */
 		if (rc)
 			return commit_failed(zl, rc);
 	}

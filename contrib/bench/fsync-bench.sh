@@ -11,13 +11,14 @@
 # transaction per insert). Prints writes/s (inserts/s), p50/p99 fsync
 # latency (fio's), the ratios log/no-log and zfuse/zfs-fuse and the issue's
 # targets (>= 10x the txg-sync rate, >= 2x zfs-fuse's).
-# --quick: 5 s per workload (default 15 s). Needs root, FUSE, fio, python3.
+# --quick: 5 s per workload (default 15 s). FIO_SIZE: each fio job's file
+# (default 32M). Needs root, FUSE, fio, python3.
 set -euo pipefail
 quick=false
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick) quick=true; shift ;;
-	-h|--help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) break ;;
 	esac
 done
@@ -91,7 +92,7 @@ fs_down() {
 fio_sync() {
 	local jobs=$1
 	fio --output-format=json --randseed=1234 --name=fsync --directory="$ROOT" --rw=randwrite \
-		--bs=4k --size=32M --fsync=1 --numjobs="$jobs" --group_reporting --time_based \
+		--bs=4k --size="${FIO_SIZE:-32M}" --fsync=1 --numjobs="$jobs" --group_reporting --time_based \
 		--runtime="$RUNTIME" --ioengine=psync | python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
