@@ -53,15 +53,40 @@
 #define ZEC_MAGIC 0x0210da7ab10c7a11ULL
 #define ZIL_MIN_BLKSZ 4096ULL
 #define ZIL_MAX_BLKSZ (128ULL << 10)
-#define ZIL_MAX_WRITE_DATA (64ULL << 10)	/* copied data per TX_WRITE record */
+#define ZIL_MAX_WRITE_DATA (1ULL << 20)	/* copied data per queued TX_WRITE */
+#define ZIL_MIN_SPLIT 4096ULL	/* smallest part of a split write */
 #define SPA_VERSION_ZILOG2 23
 
 struct itx {
 	struct itx *next;
 	uint64_t txg;
 	size_t len;
+	size_t wdone;	/* TX_WRITE: data bytes already placed in earlier blocks */
 	uint8_t rec[];
 };
+
+/* Bytes the rest of it takes in a block. */
+static size_t itx_rest(const struct itx *it)
+{
+	if (!it->wdone)
+		return it->len;
+	uint64_t left = le64(it->rec + 48) - it->wdone;
+	return LR_WRITE_SIZE + ((left + 7) & ~7ULL);
+}
+
+/* Place n bytes of a copied write's data (from wdone on) as one record:
+ * a write record is split to fill the block (as OpenZFS splits
+ * WR_NEED_COPY writes), each part its own offset and length. */
+static size_t place_write(uint8_t *dst, struct itx *it, uint64_t n)
+{
+	memcpy(dst, it->rec, LR_WRITE_SIZE);
+	put_le64(dst + 8, LR_WRITE_SIZE + ((n + 7) & ~7ULL));
+	put_le64(dst + 40, le64(it->rec + 40) + it->wdone);
+	put_le64(dst + 48, n);
+	memcpy(dst + LR_WRITE_SIZE, it->rec + LR_WRITE_SIZE + it->wdone, n);
+	it->wdone += n;
+	return LR_WRITE_SIZE + ((n + 7) & ~7ULL);
+}
 
 struct lwb {
 	blkptr_t bp;
@@ -83,6 +108,7 @@ struct zilog {
 	uint64_t next_id, durable_id;
 	uint64_t unlogged_txg;	/* newest txg with changes no record describes */
 	uint64_t predict;	/* size of the next block */
+	uint64_t lwb_bytes;	/* allocated by the chain (at most half the slop) */
 	bool active;		/* the chain is ours and its header is on disk */
 	bool failed;		/* a log write failed: commits wait for txgs */
 	bool saxattr_want;	/* activate zilsaxattr in the next sync (zil_create) */
@@ -497,8 +523,10 @@ static int lwb_append(zilog_t *zl, const blkptr_t *bp, uint64_t txg)
 			rc = -ZFUSE_E_NOMEM;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		zl->lwb[zl->nlwb++] = (struct lwb){ .bp = *bp, .alloc_txg = txg };
+		zl->lwb_bytes += bp_get_lsize(bp);
+	}
 	pthread_mutex_unlock(&zl->mu);
 	return rc;
 }
@@ -518,6 +546,10 @@ static int lwb_alloc(zilog_t *zl, uint64_t size, const uint64_t w[3], uint64_t s
 	uint64_t used = metaslab_class_alloc(spa) + metaslab_class_deferred(spa) +
 			txg_dirty_bytes(spa) + size;
 	if (used + 2 * spa_slop_space(spa) > metaslab_class_space(spa))
+		return -ZFUSE_E_NOSPC;
+	/* A claimed log must leave room for its replay: the chain holds at
+	 * most half the slop; past it, commits wait for the txg that frees it. */
+	if (zl->lwb_bytes + size > spa_slop_space(spa) / 2)
 		return -ZFUSE_E_NOSPC;
 	memset(bp, 0, sizeof(*bp));
 	*txg = spa->open_txg;
@@ -624,17 +656,34 @@ static int chain_write(zilog_t *zl, struct itx *it)
 			break;
 		}
 		uint64_t off = ZIL_CHAIN_SIZE, max_txg = 0;
-		while (it && off + it->len <= size) {
-			memcpy(buf + off, it->rec, it->len);
-			put_le64(buf + off + 24, ++zl->lr_seq);
+		while (it) {
+			size_t rest = itx_rest(it);
+			bool whole = off + rest <= size;
+			bool copied_write = (le64(it->rec) & ~TX_CI) == TX_WRITE && it->len > LR_WRITE_SIZE;
+			if (!whole && !(copied_write && size - off >= LR_WRITE_SIZE + ZIL_MIN_SPLIT))
+				break;
+			if (copied_write) {
+				uint64_t left = le64(it->rec + 48) - it->wdone;
+				uint64_t n = whole ? left : (size - off - LR_WRITE_SIZE) & ~7ULL;
+				uint64_t start = off;
+				off += place_write(buf + off, it, n);
+				put_le64(buf + start + 24, ++zl->lr_seq);
+			} else {
+				memcpy(buf + off, it->rec, it->len);
+				put_le64(buf + off + 24, ++zl->lr_seq);
+				off += it->len;
+			}
 			if (it->txg > max_txg)
 				max_txg = it->txg;
-			off += it->len;
-			total -= it->len;
+			if (!whole)
+				break;
 			it = it->next;
 		}
 		/* The next block: big enough for what is left (up to the
 		 * maximum), else as big as this commit was. */
+		total = 0;
+		for (struct itx *p = it; p && total < ZIL_MAX_BLKSZ; p = p->next)
+			total += itx_rest(p);
 		uint64_t want = it ? total + ZIL_CHAIN_SIZE : zl->predict;
 		want = (want + ZIL_MIN_BLKSZ - 1) & ~(ZIL_MIN_BLKSZ - 1);
 		if (want > ZIL_MAX_BLKSZ)
@@ -801,6 +850,7 @@ void zil_rollback(objset_t *os)
 		return;
 	pthread_mutex_lock(&zl->mu);
 	zl->nlwb = 0;
+	zl->lwb_bytes = 0;
 	zl->active = false;
 	zl->failed = true;
 	itx_free_list(zl->head);
@@ -840,6 +890,7 @@ void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
 		for (size_t i = 0; i < zl->nlwb; i++)
 			metaslab_free_dva(spa, &zl->lwb[i].bp.blk_dva[0], txg);
 		zl->nlwb = 0;
+		zl->lwb_bytes = 0;
 		zl->destroy = false;
 		zl->active = false;
 		if (zl->saxattr) {
@@ -854,6 +905,7 @@ void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
 	while (i + 1 < zl->nlwb && zl->lwb[i].written && zl->lwb[i].max_txg <= txg &&
 	       zl->lwb[i].alloc_txg < txg) {
 		metaslab_free_dva(spa, &zl->lwb[i].bp.blk_dva[0], txg);
+		zl->lwb_bytes -= bp_get_lsize(&zl->lwb[i].bp);
 		i++;
 	}
 	if (i) {
