@@ -18,6 +18,13 @@
  * header in the objset block is written only by the sync (zil_sync): it
  * points at the oldest block still needed. A new chain costs one txg sync
  * (the header must be on disk first); later commits do not wait for txgs.
+ * A txg's uberblock waits until every log block pointing at a block
+ * allocated in it is written (the holds), so no synced allocation is out
+ * of its chain's reach. Snapshots, the last close and a rollback destroy
+ * the chain after syncing what it holds (zil_suspend): no snapshot carries
+ * a live log. Copied writes are split to fill blocks; the chain holds at
+ * most half the slop space, so a claimed log always leaves room for its
+ * replay (past it, and on a nearly full pool, commits wait for a txg).
  *
  * Locks: pool lock > zl->mu (a leaf: the record queue and the block
  * list); commit_mu serialises commits and is never taken with the pool

@@ -31,8 +31,8 @@ typedef struct zilog zilog_t;
  * wait for a txg sync. Pool lock not held.
  */
 void zil_open(struct spa *spa, objset_t *os);
-/* The last close: syncs until every written log block is freed, then
- * drops os->zilog. Pool lock not held. */
+/* The last close: every logged change synced, the chain destroyed (its
+ * blocks freed, the header zeroed), os->zilog dropped. Pool lock not held. */
 void zil_close(struct spa *spa, objset_t *os);
 
 /*
