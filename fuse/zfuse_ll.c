@@ -1133,14 +1133,16 @@ static void zf_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		reply_status(req, zfuse_removexattr(n->t.fs->zfs, n->t.obj, name));
 }
 
-/* fsync(2), fdatasync(2), fsync of a directory: everything the pool has
- * taken so far reaches the disk in a synced txg before the reply. */
+/* fsync(2), fdatasync(2), fsync of a directory (and the kernel's fsync
+ * after an O_SYNC/O_DSYNC write): every change of the dataset so far is
+ * committed to its intent log before the reply (a txg sync where the
+ * dataset has no log writer). */
 static void sync_node(fuse_req_t req, fuse_ino_t ino)
 {
 	struct zf_node *n = node_or_reply(req, ino);
 
 	if (n)
-		reply_status(req, ll_of(req)->writable ? zfuse_fs_sync(n->t.fs->zfs) : 0);
+		reply_status(req, ll_of(req)->writable ? zfuse_fs_commit(n->t.fs->zfs) : 0);
 }
 
 static void zf_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
@@ -1189,7 +1191,9 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 		/* Under a quota a write may fail with EDQUOT, which only a
 		 * write-through session can hand to the writer (a cached
 		 * write fails at writeback, seen as EIO at close). */
-		if (zfuse_fs_limited(ll->mount->fs->zfs)) {
+		/* sync=always too: write(2) returns only once the change is
+		 * in the intent log, which a cached write cannot promise. */
+		if (zfuse_fs_limited(ll->mount->fs->zfs) || zfuse_fs_sync_always(ll->mount->fs->zfs)) {
 			want &= ~FUSE_CAP_WRITEBACK_CACHE;
 			unwanted |= FUSE_CAP_WRITEBACK_CACHE;
 		}

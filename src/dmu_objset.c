@@ -215,6 +215,12 @@ void dmu_objset_refresh_props(spa_t *spa, objset_t *os)
 	os->xattr = 2;	/* sa: the 2.3 default */
 	if (dsl_prop_get_uint64(spa, ds.dir_obj, "xattr", true, &v, NULL) == 0 && v <= 2)
 		os->xattr = (int)v;
+	os->sync_prop = 0;	/* standard */
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "sync", true, &v, NULL) == 0 && v <= 2)
+		os->sync_prop = (int)v;
+	os->logbias = 0;	/* latency */
+	if (dsl_prop_get_uint64(spa, ds.dir_obj, "logbias", true, &v, NULL) == 0 && v <= 1)
+		os->logbias = (int)v;
 	os->has_quota = dsl_dataset_has_quota(spa, os->dsobj);
 	os->has_idquota = zfs_objset_has_idquota(os);
 }

@@ -28,6 +28,7 @@
 #include "spa_impl.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
+#include "zil_log.h"
 
 #define DN_OFF_FLAGS 7
 #define DN_OFF_EXTRA_SLOTS 12
@@ -183,6 +184,8 @@ int dmu_objset_rollback_finish(spa_t *spa, struct os_in_sync *set, size_t n)
 		int r = dsl_dataset_read(spa, os->dsobj, &ds);
 		if (r == 0)
 			r = objset_reload(os, &ds.bp);
+		if (r == 0)
+			zil_rollback(os);
 		if (r && rc == 0)
 			rc = r;
 	}

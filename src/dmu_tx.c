@@ -288,6 +288,15 @@ int dmu_object_alloc(objset_t *os, unsigned type, uint64_t blksz, unsigned bonus
 		int rc = slots_free(os, obj, slots, &ok);
 		if (rc)
 			return rc;
+		/* A number freed in a txg that has not synced is not reused
+		 * (OpenZFS's dn_free_txg): an intent log may hold its removal
+		 * and a create of the same number, which replay could not
+		 * follow. (Datasets only: MOS numbering stays as it was.) */
+		for (unsigned i = 0; ok && os->dsobj && i < slots; i++) {
+			const dirty_object_t *d = dbuf_overlay_find_object(os->overlay, obj + i);
+			const dirty_object_t *e = dbuf_overlay_find_object(os->syncing, obj + i);
+			ok = !(d && d->freed_dnode) && !(e && e->freed_dnode);
+		}
 		if (ok) {
 			rc = dmu_object_claim(os, obj, type, blksz, bonustype, bonuslen, dnodesize, tx);
 			if (rc == 0) {

@@ -72,6 +72,8 @@ typedef struct objset {
 	uint64_t recordsize;
 	unsigned dnodesize;	/* bytes of new dnodes: 512 (legacy) .. 16K; auto is 1K */
 	int xattr;		/* ZFS_XATTR_*: 0 off, 1 dir, 2 sa */
+	int sync_prop, logbias;	/* ZFS_SYNC_*, ZFS_LOGBIAS_* (zil_log.h) */
+	struct zilog *zilog;	/* the intent log writer (zil_log.c); NULL: none */
 	/* The dataset's master key (held from the keystore) when it is
 	 * encrypted and the key is loaded: reads decrypt and verify MACs. */
 	struct zio_crypt_key *key;

@@ -34,8 +34,10 @@
 #include "dsl_sync.h"
 #include "spa_misc.h"
 #include "zap.h"
+#include "zfeature.h"
 #include "zfeature_write.h"
 #include "zil.h"
+#include "zil_log.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -357,7 +359,20 @@ static bool has_large_dnodes(const objset_t *os)
 
 int dsl_dataset_activate_used_features(spa_t *spa, const objset_t *os, dmu_tx_t *tx)
 {
+	int rc = 0;
 	if (has_large_dnodes(os) && spa_feature_is_enabled(spa, "large_dnode"))
-		return dsl_dataset_activate_feature(spa, os->dsobj, "large_dnode", tx);
-	return 0;
+		rc = dsl_dataset_activate_feature(spa, os->dsobj, "large_dnode", tx);
+	if (rc == 0 && zil_saxattr_wanted(os) &&
+	    (rc = dsl_dataset_activate_feature(spa, os->dsobj, "zilsaxattr", tx)) == 0)
+		zil_saxattr_activated(os);
+	if (rc == 0 && zil_saxattr_dropped(os)) {
+		/* dsl_dataset_deactivate_feature after the chain's destroy */
+		const struct zfeature_info *fi = zfeature_lookup("org.openzfs:zilsaxattr");
+		int r = fi ? zap_remove(spa->mos, os->dsobj, fi->guid, tx) : -ZFUSE_E_NOENT;
+		if (r == 0)
+			rc = spa_feature_decr(spa, fi->name, tx);
+		else if (r != -ZFUSE_E_NOENT && r != -ZFUSE_E_INVAL)
+			rc = r;
+	}
+	return rc;
 }

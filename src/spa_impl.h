@@ -63,6 +63,9 @@ typedef struct spa {
 	/* Largest birth of a block the intent log claim took (zil.md §6.5):
 	 * the txgs after the claim's skip up to it. */
 	uint64_t claim_max_txg;
+	/* Intent log blocks allocated in txg t (index t & 3) whose referring
+	 * block is not yet written: t's uberblock waits for them (zil_log.c). */
+	uint64_t zil_holds[4];
 	struct objset *objsets;	/* shared dataset objsets (spa_objset_hold) */
 	struct txg_state *txg;	/* sync thread and dirty-data throttle */
 	struct dsl_sync_task *sync_tasks;	/* DSL tasks of the open txg (dsl_synctask.h) */

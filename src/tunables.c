@@ -28,6 +28,9 @@ static const struct tunable tunables[] = {
 	{ "ZFUSE_FORCE_GANGING", offsetof(zfuse_tunables_t, force_ganging), 0, 0, 0,
 	  "Testing aid: blocks of at least this many bytes are written as gang "
 	  "blocks (OpenZFS's metaslab_force_ganging); 0 turns it off." },
+	{ "ZFUSE_ZIL", offsetof(zfuse_tunables_t, zil), 1, 0, 10,
+	  "1: fsync commits the dataset's intent log (OpenZFS's ZIL); 0: no log "
+	  "is written and every fsync waits for a txg sync." },
 };
 
 /* Leading decimal digits (base 10) or a C-notation number (base 0); the

@@ -46,6 +46,7 @@
 #include "zfeature_write.h"
 #include "zap.h"
 #include "zil.h"
+#include "zil_log.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
 
@@ -240,6 +241,7 @@ static int sync_dataset(spa_t *spa, objset_t *os, const struct os_write_policy *
 	if (rc)
 		return rc;
 	struct os_sync_owner owner = { dsl_acct_born, dsl_acct_kill, &acct };
+	zil_sync(spa, os, tx->txg);
 	if ((rc = dsl_dataset_activate_used_features(spa, os, tx)) == 0 &&
 	    (rc = dmu_objset_sync(os, tx->txg, 1, pol, &owner)) == 0)
 		rc = dsl_dataset_sync_done(spa, &acct, &os->bp, tx);
@@ -462,6 +464,8 @@ int txg_sync_now(spa_t *spa)
 	spa_exit(spa);
 	if (rc == 0 && (rc = zio_write_queue_issue(spa, &set.writes)) != 0)
 		commit_free(&commit);
+	if (rc == 0)
+		zil_wait_holds(spa, set.txg);
 	if (rc == 0)
 		rc = commit_write(spa, &commit);
 	spa_enter_write(spa);

@@ -34,6 +34,7 @@
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
+#include "zil_log.h"
 #include "zpl_create.h"
 #include "dsl_crypt.h"
 #include "zfs_prop.h"
@@ -206,8 +207,12 @@ int zfuse_snapshot(zfuse_pool_t *pool, const char *const *names, size_t n)
 			rc = SET_ERROR(-ZFUSE_E_INVAL);
 		}
 	}
-	if (rc == 0)
+	if (rc == 0) {
+		/* No live intent log in a snapshot (zil_suspend). */
+		struct zil_suspended *zs = zil_suspend_all(spa);
 		rc = dsl_sync_task(spa, snapshot_check, snapshot_sync, &a);
+		zil_resume_all(zs);
+	}
 	free(a.names);
 	free(a.heads);
 	return rc;

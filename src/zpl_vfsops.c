@@ -226,3 +226,5 @@ uint64_t zfuse_fs_root(const zfuse_fs_t *fs) { return fs->root; }
 const char *zfuse_fs_name(const zfuse_fs_t *fs) { return fs->name; }
 bool zfuse_fs_is_snapshot(const zfuse_fs_t *fs) { return fs->snapshot; }
 bool zfuse_fs_limited(const zfuse_fs_t *fs) { return fs->writable && (fs->os->has_quota || fs->os->has_idquota); }
+
+bool zfuse_fs_sync_always(const zfuse_fs_t *fs) { return fs->writable && fs->os->sync_prop == 1; }

@@ -48,6 +48,7 @@
 #include "spa.h"
 #include "zap.h"
 #include "zil.h"
+#include "zil_log.h"
 #include "zfs_acl.h"
 #include "zpl_impl.h"
 #include "dsl_quota.h"
@@ -453,7 +454,10 @@ int zplw_wbegin(zfuse_fs_t *fs, dmu_tx_t *tx)
 {
 	if (!fs->writable || !fs->w)
 		return -ZFUSE_E_ROFS;
-	return dmu_tx_begin(fs->spa, tx);
+	int rc = dmu_tx_begin(fs->spa, tx);
+	if (rc == 0)
+		zil_tx_begin(fs->os);
+	return rc;
 }
 
 /* New SA layouts make every handle's reader table stale: reload them while
@@ -485,7 +489,15 @@ int zplw_wend(zfuse_fs_t *fs, dmu_tx_t *tx, int rc)
 		zil_header_put(fs->os, &zh);
 	}
 	refresh_readers(fs);
+	zil_tx_end(fs->os, tx->txg, rc == 0);
+	bool commit = rc == 0 && !fs->replay_seq && zil_tx_wants_commit(fs->os);
 	dmu_tx_commit(tx);
+	/* sync=always: every change is durable before the call returns. */
+	if (commit) {
+		int c = zil_commit(fs->spa, fs->os);
+		if (c)
+			rc = c;
+	}
 	return rc;
 }
 
@@ -609,6 +621,8 @@ int zpl_write_open(zfuse_fs_t *fs)
 		} else if (zil_replay(fs, why, sizeof(why)) != 0) {
 			fs->writable = false;
 			spa_log(fs->spa, ZFUSE_LOG_WARN, "dataset %s is read-only: %s", fs->name, why);
+		} else if (fs->writable) {
+			zil_open(fs->spa, fs->os);
 		}
 	} else {
 		/* A log the first opener could not replay keeps every handle
@@ -626,6 +640,13 @@ void zpl_write_close(zfuse_fs_t *fs)
 	struct zpl_wstate *w = fs->w;
 	if (!w)
 		return;
+	/* The last writer's close leaves the log as a clean close does (the
+	 * syncs it waits for must not run under wstates_mu). */
+	pthread_mutex_lock(&wstates_mu);
+	bool last = w->nfs == 1;
+	pthread_mutex_unlock(&wstates_mu);
+	if (last)
+		zil_close(fs->spa, w->os);
 	pthread_mutex_lock(&wstates_mu);
 	for (unsigned i = 0; i < w->nfs; i++) {
 		if (w->fss[i] == fs) {
@@ -657,6 +678,13 @@ int zfuse_fs_sync(zfuse_fs_t *fs)
 	if (!zfuse_fs_writable(fs))
 		return 0;
 	return txg_sync_now(fs->spa);
+}
+
+int zfuse_fs_commit(zfuse_fs_t *fs)
+{
+	if (!zfuse_fs_writable(fs))
+		return 0;
+	return zil_commit(fs->spa, fs->os);
 }
 
 int zplw_op_begin(zfuse_fs_t *fs, uint64_t obj,
@@ -730,6 +758,9 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 	}
 	if ((rc = zplw_link_create(fs, &d, name, &n, true, false, &tx, now)) != 0)
 		goto out_n;
+	zfs_log_create(fs->os, tx.txg, S_ISDIR(n.mode) ? TX_MKDIR : target ? TX_SYMLINK : TX_CREATE,
+		       dir, n.obj, fs->os->dnodesize >> 9, n.mode, n.uid, n.gid, tx.txg ? tx.txg : 1, now,
+		       a.rdev, name, target);
 	if (ino)
 		*ino = n.obj;
 	rc = zplw_stat_out(fs, n.obj, st);
@@ -810,8 +841,9 @@ int zfuse_link(zfuse_fs_t *fs, uint64_t ino, uint64_t newdir, const char *newnam
 		rc = -ZFUSE_E_INVAL;
 	else if ((rc = zplw_dir_find(fs, newdir, newname, &existing, stored, sizeof(stored))) == 0)
 		rc = -ZFUSE_E_EXIST;
-	else if (rc == -ZFUSE_E_NOENT)
-		rc = zplw_link_create(fs, &d, newname, &n, false, false, &tx, now);
+	else if (rc == -ZFUSE_E_NOENT &&
+		 (rc = zplw_link_create(fs, &d, newname, &n, false, false, &tx, now)) == 0)
+		zfs_log_link(fs->os, tx.txg, newdir, ino, newname);
 	if (rc == 0)
 		rc = zplw_stat_out(fs, ino, st);
 	zplw_wnode_free(&d);
@@ -850,8 +882,8 @@ static int remove_common(zfuse_fs_t *fs, uint64_t dir, const char *name, bool rm
 		rc = -ZFUSE_E_BUSY;
 	else if (rmdir && n.size != 2)
 		rc = -ZFUSE_E_NOTEMPTY;
-	else
-		rc = zplw_link_destroy(fs, &d, stored, &n, false, &tx, now, NULL);
+	else if ((rc = zplw_link_destroy(fs, &d, stored, &n, false, &tx, now, NULL)) == 0)
+		zfs_log_remove(fs->os, tx.txg, rmdir ? TX_RMDIR : TX_REMOVE, dir, stored);
 	zplw_wnode_free(&n);
 out_d:
 	zplw_wnode_free(&d);
@@ -899,6 +931,7 @@ int zfuse_forget(zfuse_fs_t *fs, uint64_t ino)
 		rc = zplw_free_znode(fs, ino, &tx);
 	else if (rc == -ZFUSE_E_NOENT)
 		rc = 0;
+	zil_tx_nolog(fs->os);	/* freeing an unlinked node is not logged */
 	return zplw_wend(fs, &tx, rc);
 }
 
@@ -1000,7 +1033,10 @@ int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t 
 				rc = zplw_wstore(fs, &s, &tx);
 			if (rc == 0 && (rc = zplw_wtouch(fs, sd, TS_MTIME | TS_CTIME, now)) == 0)
 				rc = zplw_wstore(fs, sd, &tx);
+			if (rc == 0)
+				zfs_log_rename(fs->os, tx.txg, TX_RENAME, olddir, sstored, newdir, newname);
 		}
+		zil_tx_nolog(fs->os);
 		goto out;
 	}
 	bool below;
@@ -1064,6 +1100,10 @@ int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t 
 		if ((rc = zplw_wset(fs, &t, ZPL_FLAGS, t.flags)) != 0 || (rc = zplw_wstore(fs, &t, &tx)) != 0)
 			goto out;
 	}
+	if (exchange)
+		zfs_log_rename(fs->os, tx.txg, TX_RENAME_EXCHANGE, olddir, sstored, newdir, tstored);
+	else
+		zfs_log_rename(fs->os, tx.txg, TX_RENAME, olddir, sstored, newdir, newname);
 out:
 	if (have_t)
 		zplw_wnode_free(&t);

@@ -20,6 +20,8 @@
 #include "zpl_impl.h"
 #include "dsl_quota.h"
 #include "zpl_write.h"
+#include "zil.h"
+#include "zil_log.h"
 #include "zfs_quota.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
@@ -97,6 +99,8 @@ int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t l
 		return rc;
 	if (len && (rc = dmu_write(fs->os, n->obj, off, len, buf, tx)) != 0)
 		return rc;
+	if (len)
+		zfs_log_write(fs->os, tx->txg, n->obj, off, len, buf);
 	if (end > n->size) {
 		n->size = end;
 		if ((rc = zplw_wset(fs, n, ZPL_SIZE, n->size)) != 0)
@@ -210,8 +214,35 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 	}
 	if (rc == 0)
 		rc = zplw_wstore(fs, &n, &tx);
-	if (rc == 0)
+	if (rc == 0) {
+		/* zfs_log_setattr with Linux's ATTR_* bits (zil.md §5.7). */
+		uint64_t mask = 0;
+		int64_t at[2] = { attr->atime.tv_sec, attr->atime.tv_nsec };
+		int64_t mt[2] = { attr->mtime.tv_sec, attr->mtime.tv_nsec };
+		if (v & ZFUSE_SET_ATIME_NOW)
+			at[0] = now[0], at[1] = now[1];
+		if (v & (ZFUSE_SET_MTIME_NOW | ZFUSE_SET_SIZE)) {
+			if (!(v & ZFUSE_SET_MTIME))
+				mt[0] = now[0], mt[1] = now[1];
+		}
+		if (v & ZFUSE_SET_MODE)
+			mask |= ZIL_ATTR_MODE;
+		if (v & ZFUSE_SET_UID)
+			mask |= ZIL_ATTR_UID;
+		if (v & ZFUSE_SET_GID)
+			mask |= ZIL_ATTR_GID;
+		if (v & ZFUSE_SET_SIZE)
+			mask |= ZIL_ATTR_SIZE | ZIL_ATTR_MTIME | ZIL_ATTR_CTIME;
+		if (v & (ZFUSE_SET_ATIME | ZFUSE_SET_ATIME_NOW))
+			mask |= ZIL_ATTR_ATIME;
+		if (v & (ZFUSE_SET_MTIME | ZFUSE_SET_MTIME_NOW))
+			mask |= ZIL_ATTR_MTIME;
+		if (v & ZFUSE_SET_CTIME)
+			mask |= ZIL_ATTR_CTIME;
+		zfs_log_setattr(fs->os, tx.txg, ino, mask, n.mode, attr->uid, attr->gid,
+				(v & ZFUSE_SET_SIZE) ? attr->size : 0, at, mt);
 		rc = zplw_stat_out(fs, ino, st);
+	}
 out:
 	zplw_wnode_free(&n);
 	return zplw_wend(fs, &tx, rc);
@@ -241,12 +272,17 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 			uint64_t end = off + len < n.size ? off + len : n.size;
 			rc = dmu_free_range(fs->os, ino, off, end - off, &tx);
 			changed = true;
+			if (rc == 0)
+				zfs_log_truncate(fs->os, tx.txg, ino, off, end - off);
 		}
 		/* ZERO_RANGE without KEEP_SIZE also extends the file, as Linux
 		 * filesystems do (the kernel has already raised its size). */
 		if (rc == 0 && !(mode & ZFUSE_FALLOC_KEEP_SIZE) && off + len > n.size) {
 			rc = zplw_set_size(fs, &n, off + len, &tx);
 			changed = true;
+			if (rc == 0)
+				zfs_log_setattr(fs->os, tx.txg, ino, ZIL_ATTR_SIZE, 0, 0, 0, off + len, NULL,
+						NULL);
 		}
 		if (rc == 0 && changed && (rc = zplw_wtouch(fs, &n, TS_MTIME | TS_CTIME, now)) == 0)
 			rc = zplw_wstore(fs, &n, &tx);
@@ -254,6 +290,8 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 		/* Copy-on-write preallocates nothing; only the size grows. */
 		if ((rc = zplw_set_size(fs, &n, off + len, &tx)) == 0)
 			rc = zplw_wstore(fs, &n, &tx);
+		if (rc == 0)
+			zfs_log_setattr(fs->os, tx.txg, ino, ZIL_ATTR_SIZE, 0, 0, 0, off + len, NULL, NULL);
 	}
 	zplw_wnode_free(&n);
 	return zplw_wend(fs, &tx, rc);

@@ -15,6 +15,7 @@
 #include "nvpair.h"
 #include "zap.h"
 #include "zpl_write.h"
+#include "zil_log.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
 
@@ -153,6 +154,9 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 	struct wnode n;
 	if ((rc = zplw_op_begin(fs, ino, zplw_wnode_load, &tx, now, &n)) != 0)
 		return rc;
+	/* TX_SETSAXATTR where OpenZFS logs one (an SA xattr, zilsaxattr
+	 * active); anything else waits for its txg at the next commit. */
+	bool logged = false;
 	nvlist_t *nvl = NULL;
 	bool in_dir;
 	if ((rc = sa_xattrs(fs, &n, &nvl)) != 0 || (rc = xattr_dir_has(fs, &n, name, &in_dir)) != 0)
@@ -178,6 +182,10 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 			goto out;
 		if ((rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
 			rc = zplw_wstore(fs, &n, &tx);
+		if (rc == 0 && in_sa && !in_dir && zil_log_saxattr(fs->os)) {
+			zfs_log_setsaxattr(fs->os, tx.txg, ino, name, NULL, 0);
+			logged = true;
+		}
 		goto out;
 	}
 	if (fs->os->xattr == ZFS_XATTR_SA) {
@@ -193,6 +201,10 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 			if (rc == 0) {
 				if (in_dir)
 					rc = xattr_dir_set(fs, &n, name, NULL, 0, &tx, now);
+				else if (zil_log_saxattr(fs->os)) {
+					zfs_log_setsaxattr(fs->os, tx.txg, ino, name, value, size);
+					logged = true;
+				}
 				goto out;
 			}
 			if (rc != -ZFUSE_E_FBIG && rc != -ZFUSE_E_UNSUPPORTED)
@@ -215,6 +227,8 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 	if ((rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
 		rc = zplw_wstore(fs, &n, &tx);
 out:
+	if (!logged)
+		zil_tx_unlogged(fs->os);
 	nvlist_free(nvl);
 	zplw_wnode_free(&n);
 	return zplw_wend(fs, &tx, rc);

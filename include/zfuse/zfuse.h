@@ -326,6 +326,10 @@ bool zfuse_fs_writable(const zfuse_fs_t *fs);
  * or its last property change): writes and creations may then fail with
  * ZFUSE_E_DQUOT, and a daemon should not cache writes it cannot refuse. */
 bool zfuse_fs_limited(const zfuse_fs_t *fs);
+/* Whether the filesystem has sync=always (as of its opening or its last
+ * property change): every changing call is durable when it returns, so a
+ * daemon should not cache writes (a cached write(2) would return first). */
+bool zfuse_fs_sync_always(const zfuse_fs_t *fs);
 
 /*
  * Push every change made so far to disk (all datasets of the pool) and
@@ -333,6 +337,18 @@ bool zfuse_fs_limited(const zfuse_fs_t *fs);
  * has become read-only; earlier synced state is intact).
  */
 int zfuse_fs_sync(zfuse_fs_t *fs);
+
+/*
+ * Make every change of this filesystem made so far durable without
+ * waiting for a txg sync, as OpenZFS's zil_commit: the changes are
+ * written to the dataset's intent log and the devices flushed (fsync(2),
+ * fdatasync(2), O_SYNC writes). sync=disabled returns at once; encrypted
+ * datasets, pools older than version 23, ZFUSE_ZIL=0 in the environment
+ * and changes the log does not describe (xattrs, file flags) wait for a
+ * txg sync as zfuse_fs_sync. After a crash the next read-write import
+ * (zfuse's or OpenZFS's) replays the log. Errors: ZFUSE_E_IO.
+ */
+int zfuse_fs_commit(zfuse_fs_t *fs);
 
 /*
  * Make a new object called name in directory dir. ino receives its object

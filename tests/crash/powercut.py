@@ -16,7 +16,8 @@ write of epoch K. Writes are applied in log order (the image is a file: a
 later write to the same bytes replaces an earlier one in the page cache, so
 the earlier one cannot land after it).
 
-The oracle is exact. Timed txg syncs are turned off (ZFUSE_TXG_TIMEOUT) and
+The oracle is exact. Timed txg syncs are turned off (ZFUSE_TXG_TIMEOUT), the
+intent log too (ZFUSE_ZIL=0: an fsync is then a txg sync), and
 every workload step closes its files (the kernel's writeback cache hands
 their pages to the daemon at close), so a txg is written only at the
 workload's sync points (fsync of the root directory). At sync point i the
@@ -490,7 +491,9 @@ def record(work, zfuse, seed, steps):
     img = os.path.join(recdir, "pcpool.img")
     subprocess.run(["cp", "--sparse=always", base, img], check=True)
     log = os.path.join(work, "write.log")
-    env = dict(os.environ, ZFUSE_WRITE_LOG=log, ZFUSE_TXG_TIMEOUT="1000000")
+    # The sync points must be txgs (the read-only walk shows synced txgs,
+    # not intent logs): no log. zil-write.sh crashes zfuse's intent log.
+    env = dict(os.environ, ZFUSE_WRITE_LOG=log, ZFUSE_TXG_TIMEOUT="1000000", ZFUSE_ZIL="0")
     mnt = os.path.join(recdir, "mnt")
     dm = Daemon(zfuse, img, mnt, "rw", env=env, errlog=os.path.join(work, "record-daemon.log"))
     models, sizes = [Model().snapshot()], []

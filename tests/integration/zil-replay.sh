@@ -72,10 +72,17 @@ if up rw; then
 	echo new > "$mnt/fs/after-replay" && ok "replayed dataset is writable" || notok "write after replay"
 	down
 	zdb_bcc "$work/rw" zil "$work/zdb" && ok "zdb -bcc clean after replay" || { notok "zdb -bcc after replay"; tail "$work/zdb"; }
-	[ "$(zil_json | field "d['header']['state']")" == "no log" ] && ok "log destroyed, header zeroed" ||
-		notok "header after replay: $(zil_json | field "d['header']")"
-	"$ZFUSE" inspect "$img" pool | grep -A3 'name: zilsaxattr' | grep -q 'refcount: 0' &&
-		ok "zilsaxattr deactivated" || notok "zilsaxattr still active"
+	# The replay destroys the log; zil/fs is sync=always, so the write after
+	# it starts a new chain of zfuse's own (zilsaxattr active again, as
+	# OpenZFS's zil_create does), which a clean unmount leaves without records.
+	st=$(zil_json | field "d['header']['state'] + ' %d' % len(d['records'])")
+	case $st in
+	"no log 0") ok "log destroyed, header zeroed"; sax=0 ;;
+	"not claimed 0") ok "log destroyed; the new chain of the write after the replay holds no records"; sax=1 ;;
+	*) notok "header after replay: $st $(zil_json | field "d['header']")"; sax=x ;;
+	esac
+	"$ZFUSE" inspect "$img" pool | grep -A3 'name: zilsaxattr' | grep -q "refcount: $sax" &&
+		ok "zilsaxattr refcount $sax" || notok "zilsaxattr refcount is not $sax"
 	if up ro; then
 		diff <(echo "$after") <("$MANIFEST" "$mnt/fs" | nomtime | grep -v after-replay) > "$work/d" &&
 			ok "replayed tree persists" || { notok "replayed tree after remount"; cat "$work/d"; }

@@ -1,0 +1,150 @@
+#!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
+# fsync-bench.sh [--quick] [ZFUSE] — issue 10's benchmark: synchronous
+# writes on zfuse with its intent log, zfuse without it (ZFUSE_ZIL=0: every
+# fsync waits for a txg sync, the behaviour before the log) and zfs-fuse 0.7
+# (Debian's package, unpacked, see zfs-fuse.sh; it has a ZIL), in one run,
+# over one tmpfs (as compare.sh) or over $BENCH_DISK (a directory on a real
+# disk, where flushes cost what they cost). Workloads: fio 4 KiB random
+# writes with an fsync after each write, 1 job and 4 jobs; a SQLite insert
+# loop (python3 sqlite3, journal_mode=DELETE, synchronous=FULL, one
+# transaction per insert). Prints writes/s (inserts/s), p50/p99 fsync
+# latency (fio's), the ratios log/no-log and zfuse/zfs-fuse and the issue's
+# targets (>= 10x the txg-sync rate, >= 2x zfs-fuse's).
+# --quick: 5 s per workload (default 15 s). FIO_SIZE: each fio job's file
+# (default 32M). Needs root, FUSE, fio, python3.
+set -euo pipefail
+quick=false
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) quick=true; shift ;;
+	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) break ;;
+	esac
+done
+bench_dir=$(dirname "$(readlink -f "$0")")
+ZFUSE=$(realpath "${1:-$bench_dir/../../build/zfuse}")
+[ -x "$ZFUSE" ] || { echo "no zfuse at $ZFUSE (build it first)" >&2; exit 1; }
+[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
+if pgrep -x zfs-fuse >/dev/null; then
+	echo "a zfs-fuse daemon is already running (another benchmark?): wait for it" >&2
+	exit 1
+fi
+RUNTIME=15
+$quick && RUNTIME=5
+work=${BENCH_DIR:-/tmp/zfuse-fbench}
+mkdir -p "$work"
+cd "$work"
+. "$bench_dir/zfs-fuse.sh"	# fio, zfs-fuse in ./zfs-fuse, start_zfsfuse
+zfpid=
+if [ -n "${BENCH_DISK:-}" ]; then
+	T=$BENCH_DISK; mkdir -p "$T"; own_tmpfs=false
+else
+	T=$work/t; mkdir -p "$T"; own_tmpfs=true
+	mountpoint -q "$T" || mount -t tmpfs -o size=4g,mode=755 zfuse-fbench "$T"
+fi
+MNT=$work/mnt ZFMNT=$work/zfmnt
+mkdir -p "$MNT" "$ZFMNT"
+zfuse_on=false
+cleanup() {
+	set +e
+	$zfuse_on && "$ZFUSE" unmount "$MNT"
+	if [ -n "$zfpid" ]; then
+		"$ZF/zpool" export -f fbench 2>/dev/null
+		kill "$zfpid" 2>/dev/null; wait "$zfpid" 2>/dev/null
+		rm -f /var/lib/zfs/zpool.cache
+	fi
+	rm -f "$T/zu.img" "$T/zf.img"
+	cd /
+	$own_tmpfs && mountpoint -q "$T" && umount "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fs_up() {
+	case $1 in
+	zfuse|zfuse-nolog)
+		rm -f "$T/zu.img"; truncate -s 2G "$T/zu.img"
+		"$ZFUSE" create -O compression=off fbench "$T/zu.img" >/dev/null
+		if [ "$1" == zfuse ]; then
+			"$ZFUSE" mount "$T/zu.img" "$MNT"
+		else
+			ZFUSE_ZIL=0 "$ZFUSE" mount "$T/zu.img" "$MNT"
+		fi
+		zfuse_on=true; ROOT=$MNT ;;
+	zfs-fuse)
+		rm -f "$T/zf.img" /var/lib/zfs/zpool.cache; truncate -s 2G "$T/zf.img"
+		start_zfsfuse
+		"$ZF/zpool" create -o version=23 -O compression=off -m "$ZFMNT" fbench "$T/zf.img" >&2
+		ROOT=$ZFMNT ;;
+	esac
+}
+fs_down() {
+	case $1 in
+	zfuse|zfuse-nolog) "$ZFUSE" unmount "$MNT"; zfuse_on=false; rm -f "$T/zu.img" ;;
+	zfs-fuse) sleep 1; "$ZF/zpool" destroy -f fbench 2>/dev/null || "$ZF/zpool" export -f fbench || true
+		kill "$zfpid"; wait "$zfpid" 2>/dev/null || true; zfpid=
+		rm -f "$T/zf.img" /var/lib/zfs/zpool.cache ;;
+	esac
+}
+
+# fio JSON -> "iops p50_us p99_us" (write iops summed over jobs, fsync latency)
+fio_sync() {
+	local jobs=$1
+	fio --output-format=json --randseed=1234 --name=fsync --directory="$ROOT" --rw=randwrite \
+		--bs=4k --size="${FIO_SIZE:-32M}" --fsync=1 --numjobs="$jobs" --group_reporting --time_based \
+		--runtime="$RUNTIME" --ioengine=psync | python3 -c '
+import json, sys
+j = json.load(sys.stdin)["jobs"][0]
+p = j["sync"]["lat_ns"].get("percentile", {})
+print("%.0f %.0f %.0f" % (j["write"]["iops"], p.get("50.000000", 0) / 1000, p.get("99.000000", 0) / 1000))'
+}
+
+sqlite_loop() {
+	python3 - "$ROOT/bench.db" "$RUNTIME" <<'EOF'
+import os, sqlite3, sys, time
+db, runtime = sys.argv[1], float(sys.argv[2])
+c = sqlite3.connect(db, isolation_level=None)
+c.execute("PRAGMA journal_mode=DELETE")
+c.execute("PRAGMA synchronous=FULL")
+c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB)")
+n, t0 = 0, time.time()
+while time.time() - t0 < runtime:
+    c.execute("BEGIN")
+    c.execute("INSERT INTO t (v) VALUES (?)", (os.urandom(100),))
+    c.execute("COMMIT")
+    n += 1
+print("%.0f" % (n / (time.time() - t0)))
+EOF
+}
+
+declare -A R
+for fs in zfuse zfuse-nolog zfs-fuse; do
+	echo "== $fs" >&2
+	fs_up "$fs"
+	read -r R[$fs,f1] R[$fs,p50_1] R[$fs,p99_1] < <(fio_sync 1)
+	rm -f "$ROOT"/fsync.*
+	read -r R[$fs,f4] R[$fs,p50_4] R[$fs,p99_4] < <(fio_sync 4)
+	rm -f "$ROOT"/fsync.*
+	R[$fs,sql]=$(sqlite_loop)
+	fs_down "$fs"
+done
+
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else printf "n/a" }'; }
+echo
+echo "storage: $([ -n "${BENCH_DISK:-}" ] && echo "$BENCH_DISK" || echo tmpfs), ${RUNTIME}s per workload"
+printf "%-28s %12s %12s %12s %10s %10s\n" workload zfuse zfuse-nolog zfs-fuse "log/nolog" "zfuse/zf"
+for w in f1 f4 sql; do
+	case $w in f1) name="fio 4K randwrite+fsync 1j/s" ;; f4) name="fio 4K randwrite+fsync 4j/s" ;;
+		sql) name="sqlite inserts/s" ;; esac
+	printf "%-28s %12s %12s %12s %10s %10s\n" "$name" "${R[zfuse,$w]}" "${R[zfuse-nolog,$w]}" \
+		"${R[zfs-fuse,$w]}" "$(div "${R[zfuse,$w]}" "${R[zfuse-nolog,$w]}")x" \
+		"$(div "${R[zfuse,$w]}" "${R[zfs-fuse,$w]}")x"
+done
+for j in 1 4; do
+	printf "%-28s %12s %12s %12s\n" "fsync p50 us, ${j}j" "${R[zfuse,p50_$j]}" "${R[zfuse-nolog,p50_$j]}" "${R[zfs-fuse,p50_$j]}"
+	printf "%-28s %12s %12s %12s\n" "fsync p99 us, ${j}j" "${R[zfuse,p99_$j]}" "${R[zfuse-nolog,p99_$j]}" "${R[zfs-fuse,p99_$j]}"
+done
+met() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { print (b > 0 && a >= k * b) ? "met" : "NOT met" }'; }
+echo "target fio 1j >= 10x no-log: $(met "${R[zfuse,f1]}" "${R[zfuse-nolog,f1]}" 10); >= 2x zfs-fuse: $(met "${R[zfuse,f1]}" "${R[zfs-fuse,f1]}" 2)"
+echo "target fio 4j >= 10x no-log: $(met "${R[zfuse,f4]}" "${R[zfuse-nolog,f4]}" 10); >= 2x zfs-fuse: $(met "${R[zfuse,f4]}" "${R[zfs-fuse,f4]}" 2)"

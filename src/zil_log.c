@@ -1,0 +1,930 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * zil_log.c — the intent log writer (zil.md §8): records queued per txg,
+ * commits that write them into a chain of log blocks and flush, and the
+ * txg sync's part that frees blocks whose records are in the tree.
+ *
+ * Records are built inside the transaction that makes the change (pool
+ * lock exclusive), so their order is the changes' order; a commit writes
+ * every queued record of a txg that has not synced, which covers the
+ * caller's changes and every name-space change before them (zil.md §8.2,
+ * "commit all"). Write data is copied into the record when the write
+ * happens (WR_COPIED for every size: valid for every reader, zil.md §8.6).
+ *
+ * The chain is OpenZFS's: each block carries the bp of the next one,
+ * allocated in the open txg before the block is written, so the chain
+ * always ends in one allocated, never-written block; a crash leaves blocks
+ * of unsynced txgs free in the space maps for the claim to take. The
+ * header in the objset block is written only by the sync (zil_sync): it
+ * points at the oldest block still needed. A new chain costs one txg sync
+ * (the header must be on disk first); later commits do not wait for txgs.
+ * A txg's uberblock waits until every log block pointing at a block
+ * allocated in it is written (the holds), so no synced allocation is out
+ * of its chain's reach. Snapshots, the last close and a rollback destroy
+ * the chain after syncing what it holds (zil_suspend): no snapshot carries
+ * a live log. Copied writes are split to fill blocks; the chain holds at
+ * most half the slop space, so a claimed log always leaves room for its
+ * replay (past it, and on a nearly full pool, commits wait for a txg).
+ *
+ * Locks: pool lock > zl->mu (a leaf: the record queue and the block
+ * list); commit_mu serialises commits and is never taken with the pool
+ * lock held, so a commit may take the pool lock (to allocate) and wait
+ * for a txg sync.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "byteorder.h"
+#include "dsl.h"
+#include "dsl_crypt.h"
+#include "dmu_types.h"
+#include "metaslab.h"
+#include "metaslab_class.h"
+#include "spa_impl.h"
+#include "spa_lock.h"
+#include "spa_misc.h"
+#include "txg.h"
+#include "vdev.h"
+#include "zfeature.h"
+#include "zfeature_write.h"
+#include "zil.h"
+#include "zil_log.h"
+#include "zio_checksum.h"
+#include "zio_compress.h"
+#include "zio_write.h"
+#include "zfuse/errors.h"
+#include "zfs_debug.h"
+
+#define ZIL_CHAIN_SIZE 184
+#define ZEC_MAGIC 0x0210da7ab10c7a11ULL
+#define ZIL_MIN_BLKSZ 4096ULL
+#define ZIL_MAX_BLKSZ (128ULL << 10)
+#define ZIL_MAX_WRITE_DATA (1ULL << 20)	/* copied data per queued TX_WRITE */
+#define ZIL_MIN_SPLIT 4096ULL	/* smallest part of a split write */
+#define SPA_VERSION_ZILOG2 23
+
+struct itx {
+	struct itx *next;
+	uint64_t txg;
+	size_t len;
+	size_t wdone;	/* TX_WRITE: data bytes already placed in earlier blocks */
+	uint8_t rec[];
+};
+
+/* Bytes the rest of it takes in a block. */
+static size_t itx_rest(const struct itx *it)
+{
+	if (!it->wdone)
+		return it->len;
+	uint64_t left = le64(it->rec + 48) - it->wdone;
+	return LR_WRITE_SIZE + ((left + 7) & ~7ULL);
+}
+
+/* Place n bytes of a copied write's data (from wdone on) as one record:
+ * a write record is split to fill the block (as OpenZFS splits
+ * WR_NEED_COPY writes), each part its own offset and length. */
+static size_t place_write(uint8_t *dst, struct itx *it, uint64_t n)
+{
+	memcpy(dst, it->rec, LR_WRITE_SIZE);
+	put_le64(dst + 8, LR_WRITE_SIZE + ((n + 7) & ~7ULL));
+	put_le64(dst + 40, le64(it->rec + 40) + it->wdone);
+	put_le64(dst + 48, n);
+	memcpy(dst + LR_WRITE_SIZE, it->rec + LR_WRITE_SIZE + it->wdone, n);
+	it->wdone += n;
+	return LR_WRITE_SIZE + ((n + 7) & ~7ULL);
+}
+
+struct lwb {
+	blkptr_t bp;
+	uint64_t alloc_txg;	/* open txg when it was allocated */
+	uint64_t max_txg;	/* newest record txg in it */
+	bool written;		/* written and flushed */
+};
+
+struct zilog {
+	spa_t *spa;
+	objset_t *os;
+	pthread_mutex_t mu, commit_mu;
+	struct itx *head, *tail;	/* queued, not yet committed */
+	struct lwb *lwb;		/* the chain from the header's block to the tail */
+	size_t nlwb, caplwb;
+	uint64_t lr_seq;
+	/* Records are numbered as queued; every record up to durable_id is
+	 * on disk (a commit that finds its own there returns: group commit). */
+	uint64_t next_id, durable_id;
+	uint64_t unlogged_txg;	/* newest txg with changes no record describes */
+	uint64_t predict;	/* size of the next block */
+	uint64_t lwb_bytes;	/* allocated by the chain (at most half the slop) */
+	bool active;		/* the chain is ours and its header is on disk */
+	bool failed;		/* a log write failed: commits wait for txgs */
+	bool saxattr_want;	/* activate zilsaxattr in the next sync (zil_create) */
+	bool saxattr;		/* zilsaxattr is active: SA xattrs are logged */
+	bool saxattr_drop;	/* the chain was destroyed: deactivate it */
+	bool destroy;		/* the next sync destroys the chain (zil_destroy) */
+	bool tx_logged, tx_nolog, tx_lost, tx_commit;	/* the running transaction (pool lock) */
+};
+
+/* The holds of spa->zil_holds (few pools, rare waits: one lock for all). */
+static pthread_mutex_t holds_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t holds_cv = PTHREAD_COND_INITIALIZER;
+
+static void hold_txg(spa_t *spa, uint64_t txg)
+{
+	pthread_mutex_lock(&holds_mu);
+	spa->zil_holds[txg & 3]++;
+	pthread_mutex_unlock(&holds_mu);
+}
+
+static void rele_txg(spa_t *spa, uint64_t txg)
+{
+	pthread_mutex_lock(&holds_mu);
+	spa->zil_holds[txg & 3]--;
+	pthread_cond_broadcast(&holds_cv);
+	pthread_mutex_unlock(&holds_mu);
+}
+
+void zil_wait_holds(spa_t *spa, uint64_t txg)
+{
+	SPA_ASSERT_NOT_HELD(spa);
+	pthread_mutex_lock(&holds_mu);
+	while (spa->zil_holds[txg & 3])
+		pthread_cond_wait(&holds_cv, &holds_mu);
+	pthread_mutex_unlock(&holds_mu);
+}
+
+static inline void setbits(uint64_t *w, unsigned lo, unsigned len, uint64_t v)
+{
+	uint64_t mask = (len == 64 ? ~0ULL : ((1ULL << len) - 1)) << lo;
+	*w = (*w & ~mask) | ((v << lo) & mask);
+}
+
+/* ---- open / close ----------------------------------------------------------- */
+
+void zil_open(spa_t *spa, objset_t *os)
+{
+	if (!spa->tunables.zil)
+		return;
+	spa_enter_write(spa);
+	bool ok = spa->writable && spa->version >= SPA_VERSION_ZILOG2 && os->zilog == NULL &&
+		  os->key == NULL;
+	if (ok) {
+		dsl_dataset_phys_t ds;
+		uint64_t keyobj;
+		if (dsl_dataset_read(spa, os->dsobj, &ds) != 0 ||
+		    dsl_crypt_keyobj(spa, ds.dir_obj, &keyobj) != -ZFUSE_E_NOENT)
+			ok = false;	/* encrypted (or unknown): txg-sync fsync */
+	}
+	if (ok) {
+		zilog_t *zl = calloc(1, sizeof(*zl));
+		if (zl) {
+			zl->spa = spa;
+			zl->os = os;
+			pthread_mutex_init(&zl->mu, NULL);
+			pthread_mutex_init(&zl->commit_mu, NULL);
+			zl->predict = ZIL_MIN_BLKSZ;
+			os->zilog = zl;
+		}
+	}
+	spa_exit(spa);
+}
+
+static void itx_free_list(struct itx *it)
+{
+	while (it) {
+		struct itx *n = it->next;
+		free(it);
+		it = n;
+	}
+}
+
+/* With commit_mu held: sync every logged change's txg, then have the
+ * next sync destroy the chain. */
+static int suspend_locked(zilog_t *zl)
+{
+	spa_t *spa = zl->spa;
+	if (!zl->active)
+		return 0;
+	int rc = txg_sync_now(spa);
+	if (rc)
+		return rc;
+	spa_enter_write(spa);
+	if (spa->writable) {
+		zl->destroy = true;
+		zl->os->header_dirty = true;
+	}
+	spa_exit(spa);
+	return 0;
+}
+
+struct zil_suspended {
+	size_t n;
+	zilog_t *v[];
+};
+
+struct zil_suspended *zil_suspend_all(spa_t *spa)
+{
+	spa_enter_read(spa);
+	size_t n = 0;
+	for (objset_t *os = spa->objsets; os; os = os->next)
+		n += os->zilog != NULL;
+	struct zil_suspended *s = calloc(1, sizeof(*s) + n * sizeof(zilog_t *));
+	if (s)
+		for (objset_t *os = spa->objsets; os && s->n < n; os = os->next)
+			if (os->zilog)
+				s->v[s->n++] = os->zilog;
+	spa_exit(spa);
+	for (size_t i = 0; s && i < s->n; i++) {
+		pthread_mutex_lock(&s->v[i]->commit_mu);
+		suspend_locked(s->v[i]);
+	}
+	return s;
+}
+
+void zil_resume_all(struct zil_suspended *s)
+{
+	for (size_t i = 0; s && i < s->n; i++)
+		pthread_mutex_unlock(&s->v[i]->commit_mu);
+	free(s);
+}
+
+void zil_close(spa_t *spa, objset_t *os)
+{
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return;
+	pthread_mutex_lock(&zl->commit_mu);
+	/* A closed dataset keeps no log (zil_close commits and OpenZFS then
+	 * keeps the never-written tail; zfuse destroys the chain instead, so
+	 * that snapshots taken offline carry no log header). */
+	if (zl->active && !zl->failed && suspend_locked(zl) == 0)
+		txg_sync_now(spa);
+	spa_enter_write(spa);
+	os->zilog = NULL;
+	spa_exit(spa);
+	pthread_mutex_unlock(&zl->commit_mu);
+	itx_free_list(zl->head);
+	free(zl->lwb);
+	pthread_mutex_destroy(&zl->mu);
+	pthread_mutex_destroy(&zl->commit_mu);
+	free(zl);
+}
+
+/* ---- transactions and records ------------------------------------------------------ */
+
+void zil_tx_begin(objset_t *os)
+{
+	zilog_t *zl = os->zilog;
+	if (zl)
+		zl->tx_logged = zl->tx_nolog = zl->tx_lost = zl->tx_commit = false;
+}
+
+void zil_tx_nolog(objset_t *os)
+{
+	if (os->zilog)
+		os->zilog->tx_nolog = true;
+}
+
+void zil_tx_unlogged(objset_t *os)
+{
+	if (os->zilog)
+		os->zilog->tx_lost = true;
+}
+
+void zil_tx_end(objset_t *os, uint64_t txg, bool changed)
+{
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return;
+	zl->tx_commit = changed && os->sync_prop == ZFS_SYNC_ALWAYS;
+	if (changed && ((!zl->tx_logged && !zl->tx_nolog) || zl->tx_lost) &&
+	    os->sync_prop != ZFS_SYNC_DISABLED) {
+		pthread_mutex_lock(&zl->mu);
+		if (txg > zl->unlogged_txg)
+			zl->unlogged_txg = txg;
+		pthread_mutex_unlock(&zl->mu);
+	}
+}
+
+bool zil_tx_wants_commit(objset_t *os)
+{
+	return os->zilog ? os->zilog->tx_commit : os->sync_prop == ZFS_SYNC_ALWAYS;
+}
+
+/* A new record of len bytes (a multiple of 8, zeroed) with its lr_t filled
+ * in but for the sequence number, which the commit gives. NULL when the
+ * dataset logs nothing (sync=disabled, no writer, no memory: then the
+ * change counts as unlogged). */
+static struct itx *itx_new(objset_t *os, uint64_t txg, uint64_t txtype, size_t len)
+{
+	zilog_t *zl = os->zilog;
+	if (!zl || os->sync_prop == ZFS_SYNC_DISABLED)
+		return NULL;
+	len = (len + 7) & ~(size_t)7;
+	struct itx *it = calloc(1, sizeof(*it) + len);
+	if (!it)
+		return NULL;
+	it->txg = txg;
+	it->len = len;
+	put_le64(it->rec, txtype);
+	put_le64(it->rec + 8, len);
+	put_le64(it->rec + 16, txg);
+	return it;
+}
+
+static void itx_add(objset_t *os, struct itx *it)
+{
+	zilog_t *zl = os->zilog;
+	zl->tx_logged = true;
+	pthread_mutex_lock(&zl->mu);
+	zl->next_id++;
+	if (zl->tail)
+		zl->tail->next = it;
+	else
+		zl->head = it;
+	zl->tail = it;
+	pthread_mutex_unlock(&zl->mu);
+}
+
+/* A record the writer could not queue: the change waits for a txg sync. */
+static void itx_lost(objset_t *os)
+{
+	zilog_t *zl = os->zilog;
+	if (zl && os->sync_prop != ZFS_SYNC_DISABLED)
+		zl->tx_lost = true;	/* zil_tx_end marks the txg unlogged */
+}
+
+void zfs_log_create(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, uint64_t obj,
+		    unsigned slots, uint64_t mode, uint64_t uid, uint64_t gid, uint64_t gen,
+		    const int64_t crtime[2], uint64_t rdev, const char *name, const char *target)
+{
+	size_t nl = strlen(name) + 1, tl = target ? strlen(target) + 1 : 0;
+	struct itx *it = itx_new(os, txg, txtype, 104 + nl + tl);
+	if (!it)
+		return itx_lost(os);
+	uint8_t *r = it->rec;
+	put_le64(r + 32, dir);
+	/* Symlinks carry no slot count (zfs_log_symlink). */
+	uint64_t foid = obj;
+	if (txtype != TX_SYMLINK && slots > 1)
+		foid |= (uint64_t)(slots - 1) << 56;
+	put_le64(r + 40, foid);
+	put_le64(r + 48, mode);
+	put_le64(r + 56, uid);
+	put_le64(r + 64, gid);
+	put_le64(r + 72, gen);
+	put_le64(r + 80, (uint64_t)crtime[0]);
+	put_le64(r + 88, (uint64_t)crtime[1]);
+	put_le64(r + 96, rdev);
+	memcpy(r + 104, name, nl);
+	if (target)
+		memcpy(r + 104 + nl, target, tl);
+	itx_add(os, it);
+}
+
+void zfs_log_remove(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, const char *name)
+{
+	size_t nl = strlen(name) + 1;
+	struct itx *it = itx_new(os, txg, txtype, 40 + nl);
+	if (!it)
+		return itx_lost(os);
+	put_le64(it->rec + 32, dir);
+	memcpy(it->rec + 40, name, nl);
+	itx_add(os, it);
+}
+
+void zfs_log_link(objset_t *os, uint64_t txg, uint64_t dir, uint64_t obj, const char *name)
+{
+	size_t nl = strlen(name) + 1;
+	struct itx *it = itx_new(os, txg, TX_LINK, 48 + nl);
+	if (!it)
+		return itx_lost(os);
+	put_le64(it->rec + 32, dir);
+	put_le64(it->rec + 40, obj);
+	memcpy(it->rec + 48, name, nl);
+	itx_add(os, it);
+}
+
+void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, const char *sname,
+		    uint64_t tdir, const char *tname)
+{
+	size_t sl = strlen(sname) + 1, tl = strlen(tname) + 1;
+	struct itx *it = itx_new(os, txg, txtype, 48 + sl + tl);
+	if (!it)
+		return itx_lost(os);
+	put_le64(it->rec + 32, sdir);
+	put_le64(it->rec + 40, tdir);
+	memcpy(it->rec + 48, sname, sl);
+	memcpy(it->rec + 48 + sl, tname, tl);
+	itx_add(os, it);
+}
+
+void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len,
+		   const void *data)
+{
+	const uint8_t *p = data;
+	while (len) {
+		uint64_t n = len < ZIL_MAX_WRITE_DATA ? len : ZIL_MAX_WRITE_DATA;
+		struct itx *it = itx_new(os, txg, TX_WRITE, LR_WRITE_SIZE + n);
+		if (!it)
+			return itx_lost(os);
+		put_le64(it->rec + 32, obj);
+		put_le64(it->rec + 40, off);
+		put_le64(it->rec + 48, n);
+		memcpy(it->rec + LR_WRITE_SIZE, p, n);
+		itx_add(os, it);
+		p += n;
+		off += n;
+		len -= n;
+	}
+}
+
+void zfs_log_setsaxattr(objset_t *os, uint64_t txg, uint64_t obj, const char *name,
+			const void *value, size_t size)
+{
+	size_t nl = strlen(name) + 1;
+	struct itx *it = itx_new(os, txg, TX_SETSAXATTR, 48 + nl + (value ? size : 0));
+	if (!it)
+		return itx_lost(os);
+	put_le64(it->rec + 32, obj);
+	put_le64(it->rec + 40, value ? size : 0);
+	memcpy(it->rec + 48, name, nl);
+	if (value && size)
+		memcpy(it->rec + 48 + nl, value, size);
+	itx_add(os, it);
+}
+
+bool zil_log_saxattr(const objset_t *os)
+{
+	return os->zilog && os->zilog->saxattr;
+}
+
+bool zil_saxattr_wanted(const objset_t *os)
+{
+	return os->zilog && os->zilog->saxattr_want;
+}
+
+void zil_saxattr_activated(const objset_t *os)
+{
+	os->zilog->saxattr_want = false;
+	os->zilog->saxattr = true;
+}
+
+bool zil_saxattr_dropped(const objset_t *os)
+{
+	if (!os->zilog || !os->zilog->saxattr_drop)
+		return false;
+	os->zilog->saxattr_drop = false;
+	return true;
+}
+
+void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len)
+{
+	struct itx *it = itx_new(os, txg, TX_TRUNCATE, 56);
+	if (!it)
+		return itx_lost(os);
+	put_le64(it->rec + 32, obj);
+	put_le64(it->rec + 40, off);
+	put_le64(it->rec + 48, len);
+	itx_add(os, it);
+}
+
+void zfs_log_setattr(objset_t *os, uint64_t txg, uint64_t obj, uint64_t mask, uint64_t mode,
+		     uint64_t uid, uint64_t gid, uint64_t size, const int64_t atime[2],
+		     const int64_t mtime[2])
+{
+	struct itx *it = itx_new(os, txg, TX_SETATTR, 112);
+	if (!it)
+		return itx_lost(os);
+	uint8_t *r = it->rec;
+	put_le64(r + 32, obj);
+	put_le64(r + 40, mask);
+	put_le64(r + 48, mode);
+	put_le64(r + 56, uid);
+	put_le64(r + 64, gid);
+	put_le64(r + 72, size);
+	if (atime) {
+		put_le64(r + 80, (uint64_t)atime[0]);
+		put_le64(r + 88, (uint64_t)atime[1]);
+	}
+	if (mtime) {
+		put_le64(r + 96, (uint64_t)mtime[0]);
+		put_le64(r + 104, (uint64_t)mtime[1]);
+	}
+	itx_add(os, it);
+}
+
+/* ---- the chain ------------------------------------------------------------------- */
+
+static int lwb_append(zilog_t *zl, const blkptr_t *bp, uint64_t txg)
+{
+	int rc = 0;
+	pthread_mutex_lock(&zl->mu);
+	if (zl->nlwb == zl->caplwb) {
+		size_t nc = zl->caplwb ? zl->caplwb * 2 : 16;
+		struct lwb *n = realloc(zl->lwb, nc * sizeof(*n));
+		if (n) {
+			zl->lwb = n;
+			zl->caplwb = nc;
+		} else {
+			rc = -ZFUSE_E_NOMEM;
+		}
+	}
+	if (rc == 0) {
+		zl->lwb[zl->nlwb++] = (struct lwb){ .bp = *bp, .alloc_txg = txg };
+		zl->lwb_bytes += bp_get_lsize(bp);
+	}
+	pthread_mutex_unlock(&zl->mu);
+	return rc;
+}
+
+/* A log block of size bytes in the open txg, with verifier words w and
+ * sequence seq (exclusive pool lock). */
+static int lwb_alloc(zilog_t *zl, uint64_t size, const uint64_t w[3], uint64_t seq, blkptr_t *bp,
+		     uint64_t *txg)
+{
+	spa_t *spa = zl->spa;
+	if (!spa->writable)
+		return SET_ERROR(-ZFUSE_E_IO);
+	/* Log blocks are not charged to any dataset: keep them far from the
+	 * slop space the txg's own allocations may need (the commit then
+	 * waits for a txg sync instead, as OpenZFS does when the log cannot
+	 * allocate). */
+	uint64_t used = metaslab_class_alloc(spa) + metaslab_class_deferred(spa) +
+			txg_dirty_bytes(spa) + size;
+	if (used + 2 * spa_slop_space(spa) > metaslab_class_space(spa))
+		return -ZFUSE_E_NOSPC;
+	/* A claimed log must leave room for its replay: the chain holds at
+	 * most half the slop; past it, commits wait for the txg that frees it. */
+	if (zl->lwb_bytes + size > spa_slop_space(spa) / 2)
+		return -ZFUSE_E_NOSPC;
+	memset(bp, 0, sizeof(*bp));
+	*txg = spa->open_txg;
+	int rc = metaslab_alloc(spa, size, 1, *txg, bp);
+	if (rc)
+		return rc;
+	setbits(&bp->blk_prop, 0, 16, (size >> 9) - 1);
+	setbits(&bp->blk_prop, 16, 16, (size >> 9) - 1);
+	setbits(&bp->blk_prop, 32, 7, ZIO_COMPRESS_OFF);
+	setbits(&bp->blk_prop, 40, 8, ZIO_CHECKSUM_ZILOG2);
+	setbits(&bp->blk_prop, 48, 8, DMU_OT_INTENT_LOG);
+	setbits(&bp->blk_prop, 63, 1, 1);
+	bp->blk_birth = *txg;
+	bp->blk_cksum.zc_word[ZIL_ZC_GUID_0] = w[0];
+	bp->blk_cksum.zc_word[ZIL_ZC_GUID_1] = w[1];
+	bp->blk_cksum.zc_word[ZIL_ZC_OBJSET] = w[2];
+	bp->blk_cksum.zc_word[ZIL_ZC_SEQ] = seq;
+	/* The log dirties its dataset: the next sync runs zil_sync. */
+	zl->os->header_dirty = true;
+	return 0;
+}
+
+/* zil_create: the chain's first block, and one txg sync to put the header
+ * that names it on disk. */
+static int chain_create(zilog_t *zl)
+{
+	spa_t *spa = zl->spa;
+	objset_t *os = zl->os;
+	spa_enter_write(spa);
+	zil_header_t zh;
+	zil_header_get(os, &zh);
+	int rc = 0;
+	if (zh.claim_txg || zh.replay_seq) {
+		rc = SET_ERROR(-ZFUSE_E_BUSY);	/* a log still waiting for replay */
+	} else if (!bp_is_hole(&zh.log) && bp_get_checksum(&zh.log) == ZIO_CHECKSUM_ZILOG2 &&
+		   bp_is_little_endian(&zh.log)) {
+		/* The never-written block a clean close (or a replay's reset)
+		 * left: the chain goes on from it. */
+		rc = lwb_append(zl, &zh.log, spa->open_txg);
+		os->header_dirty = true;
+	} else if (!bp_is_hole(&zh.log)) {
+		rc = SET_ERROR(-ZFUSE_E_UNSUPPORTED);
+	} else {
+		uint64_t w[3] = { 0, 0, os->dsobj }, txg;
+		while (getrandom(w, 2 * sizeof(uint64_t), 0) != 2 * sizeof(uint64_t))
+			;
+		blkptr_t bp;
+		if ((rc = lwb_alloc(zl, ZIL_MIN_BLKSZ, w, 1, &bp, &txg)) == 0)
+			rc = lwb_append(zl, &bp, txg);
+	}
+	if (rc == 0) {
+		zl->active = true;
+		/* zil_create: zilsaxattr goes active with the chain's header
+		 * (in the sync waited for below), so SA xattrs may be logged. */
+		zl->saxattr_want = os->type == DMU_OST_ZFS && spa_feature_is_enabled(spa, "zilsaxattr");
+	}
+	spa_exit(spa);
+	if (rc == 0)
+		rc = txg_sync_now(spa);
+	return rc;
+}
+
+/* Write the queued records (oldest first) into the chain; returns when
+ * every block is written and flushed. */
+static int chain_write(zilog_t *zl, struct itx *it)
+{
+	spa_t *spa = zl->spa;
+	uint64_t total = 0;
+	for (struct itx *p = it; p; p = p->next)
+		total += p->len;
+	/* Per block written: its sequence, its newest record txg and the txg
+	 * its successor was allocated in (held until the block is flushed). */
+	struct done { uint64_t seq, max_txg, hold; bool ok; } *done = NULL;
+	size_t ndone = 0, capdone = 0;
+	vdev_t *tops[8];
+	size_t ntops = 0;
+	int rc = 0;
+	bool alloc_failed = false;
+	while (it && rc == 0) {
+		pthread_mutex_lock(&zl->mu);
+		bool gone = zl->nlwb == 0;	/* a rollback dropped the chain */
+		struct lwb cur;
+		if (!gone)
+			cur = zl->lwb[zl->nlwb - 1];
+		pthread_mutex_unlock(&zl->mu);
+		if (gone) {
+			rc = SET_ERROR(-ZFUSE_E_IO);
+			break;
+		}
+		if (ndone == capdone) {
+			size_t nc = capdone ? capdone * 2 : 8;
+			struct done *nd = realloc(done, nc * sizeof(*nd));
+			if (!nd) {
+				rc = -ZFUSE_E_NOMEM;
+				break;
+			}
+			done = nd;
+			capdone = nc;
+		}
+		uint64_t size = bp_get_lsize(&cur.bp);
+		uint8_t *buf = calloc(1, size);
+		if (!buf) {
+			rc = -ZFUSE_E_NOMEM;
+			break;
+		}
+		uint64_t off = ZIL_CHAIN_SIZE, max_txg = 0;
+		while (it) {
+			size_t rest = itx_rest(it);
+			bool whole = off + rest <= size;
+			bool copied_write = (le64(it->rec) & ~TX_CI) == TX_WRITE && it->len > LR_WRITE_SIZE;
+			if (!whole && !(copied_write && size - off >= LR_WRITE_SIZE + ZIL_MIN_SPLIT))
+				break;
+			if (copied_write) {
+				uint64_t left = le64(it->rec + 48) - it->wdone;
+				uint64_t n = whole ? left : (size - off - LR_WRITE_SIZE) & ~7ULL;
+				uint64_t start = off;
+				off += place_write(buf + off, it, n);
+				put_le64(buf + start + 24, ++zl->lr_seq);
+			} else {
+				memcpy(buf + off, it->rec, it->len);
+				put_le64(buf + off + 24, ++zl->lr_seq);
+				off += it->len;
+			}
+			if (it->txg > max_txg)
+				max_txg = it->txg;
+			if (!whole)
+				break;
+			it = it->next;
+		}
+		/* The next block: big enough for what is left (up to the
+		 * maximum), else as big as this commit was. */
+		total = 0;
+		for (struct itx *p = it; p && total < ZIL_MAX_BLKSZ; p = p->next)
+			total += itx_rest(p);
+		uint64_t want = it ? total + ZIL_CHAIN_SIZE : zl->predict;
+		want = (want + ZIL_MIN_BLKSZ - 1) & ~(ZIL_MIN_BLKSZ - 1);
+		if (want > ZIL_MAX_BLKSZ)
+			want = ZIL_MAX_BLKSZ;
+		const uint64_t *cw = cur.bp.blk_cksum.zc_word;
+		blkptr_t next;
+		uint64_t txg;
+		spa_enter_write(spa);
+		int arc = lwb_alloc(zl, want, cw, cw[ZIL_ZC_SEQ] + 1, &next, &txg);
+		if (arc == 0)
+			hold_txg(spa, txg);
+		spa_exit(spa);
+		if (arc) {
+			/* No next block: the chain ends in cur, unwritten, and
+			 * stays whole; what is left waits for a txg sync. */
+			free(buf);
+			alloc_failed = true;
+			break;
+		}
+		done[ndone++] = (struct done){ cw[ZIL_ZC_SEQ], max_txg, txg, false };
+		if ((rc = lwb_append(zl, &next, txg)) != 0) {
+			free(buf);
+			break;
+		}
+		bp_store(buf + 8, &next);
+		put_le64(buf + 136, off);
+		put_le64(buf + 144, ZEC_MAGIC);
+		memcpy(buf + 152, &cur.bp.blk_cksum, sizeof(zio_cksum_t));
+		zio_cksum_t ck;
+		uint64_t clen = (off + ZIL_MIN_BLKSZ - 1) & ~(ZIL_MIN_BLKSZ - 1);
+		zio_checksum_compute(ZIO_CHECKSUM_FLETCHER_4, buf, clen, NULL, &ck);
+		memcpy(buf + 152, &ck, sizeof(ck));
+		vdev_t *top = spa_lookup_top(spa, dva_vdev(&cur.bp.blk_dva[0]));
+		rc = top ? vdev_write(top, dva_offset(&cur.bp.blk_dva[0]), buf, size)
+			 : SET_ERROR(-ZFUSE_E_IO);
+		free(buf);
+		if (rc)
+			break;
+		done[ndone - 1].ok = true;
+		size_t t;
+		for (t = 0; t < ntops && tops[t] != top; t++)
+			;
+		if (t == ntops && ntops < 8)
+			tops[ntops++] = top;
+	}
+	for (size_t t = 0; t < ntops && rc == 0; t++)
+		rc = vdev_flush(tops[t]);
+	if (rc == 0) {
+		pthread_mutex_lock(&zl->mu);
+		/* Sequence numbers are consecutive from lwb[0]'s: index directly. */
+		uint64_t first = zl->nlwb ? zl->lwb[0].bp.blk_cksum.zc_word[ZIL_ZC_SEQ] : 0;
+		for (size_t d = 0; d < ndone && zl->nlwb; d++) {
+			if (done[d].seq < first || done[d].seq - first >= zl->nlwb)
+				continue;
+			struct lwb *l = &zl->lwb[done[d].seq - first];
+			l->written = done[d].ok;
+			l->max_txg = done[d].max_txg;
+		}
+		pthread_mutex_unlock(&zl->mu);
+	}
+	for (size_t d = 0; d < ndone; d++)
+		rele_txg(spa, done[d].hold);
+	free(done);
+	return rc ? rc : alloc_failed ? 1 : 0;
+}
+
+static uint64_t synced_txg(spa_t *spa)
+{
+	return __atomic_load_n(&spa->ub.ub_txg, __ATOMIC_ACQUIRE);
+}
+
+static int commit_failed(zilog_t *zl, int rc);
+
+static int commit_locked(zilog_t *zl)
+{
+	spa_t *spa = zl->spa;
+	if (zl->failed)
+		return txg_sync_now(spa);
+	if (!zl->active) {
+		int rc = chain_create(zl);
+		if (rc == -ZFUSE_E_NOSPC)
+			return txg_sync_now(spa);	/* the pool is nearly full: maybe later */
+		if (rc) {
+			if (rc != -ZFUSE_E_BUSY)
+				spa_log(spa, ZFUSE_LOG_WARN, "intent log: cannot start a log chain (%s); "
+					"fsync waits for txg syncs", zfuse_strerror(rc));
+			zl->failed = true;
+			return txg_sync_now(spa);
+		}
+	}
+	uint64_t synced = synced_txg(spa);
+	pthread_mutex_lock(&zl->mu);
+	if (zl->unlogged_txg > synced) {
+		pthread_mutex_unlock(&zl->mu);
+		return txg_sync_now(spa);
+	}
+	struct itx *list = zl->head, **pp = &list;
+	zl->head = zl->tail = NULL;
+	uint64_t taken = zl->next_id;
+	pthread_mutex_unlock(&zl->mu);
+	/* Records whose txg is on disk are dropped (zil_get_commit_list). */
+	uint64_t total = 0;
+	while (*pp) {
+		struct itx *it = *pp;
+		if (it->txg <= synced) {
+			*pp = it->next;
+			free(it);
+		} else {
+			total += it->len;
+			pp = &it->next;
+		}
+	}
+	if (list) {
+		zl->predict = total + ZIL_CHAIN_SIZE;
+		int rc = chain_write(zl, list);
+		itx_free_list(list);
+		if (rc == 1)
+			return txg_sync_now(spa);	/* no room for log blocks */
+		if (rc)
+			return commit_failed(zl, rc);
+	}
+	pthread_mutex_lock(&zl->mu);
+	zl->durable_id = taken;
+	pthread_mutex_unlock(&zl->mu);
+	return 0;
+}
+
+/* A chain with a hole in it must not be written on: from now on the
+ * records reach the disk with their txgs. */
+static int commit_failed(zilog_t *zl, int rc)
+{
+	spa_log(zl->spa, ZFUSE_LOG_WARN, "intent log: writing a log block failed (%s); fsync "
+		"waits for txg syncs from now on", zfuse_strerror(rc));
+	zl->failed = true;
+	return txg_sync_now(zl->spa);
+}
+
+int zil_commit(spa_t *spa, objset_t *os)
+{
+	SPA_ASSERT_NOT_HELD(spa);
+	if (os->sync_prop == ZFS_SYNC_DISABLED)
+		return 0;
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return txg_sync_now(spa);
+	pthread_mutex_lock(&zl->mu);
+	uint64_t want = zl->next_id;
+	pthread_mutex_unlock(&zl->mu);
+	pthread_mutex_lock(&zl->commit_mu);
+	pthread_mutex_lock(&zl->mu);
+	bool done = zl->durable_id >= want && zl->unlogged_txg <= synced_txg(spa) && !zl->failed;
+	pthread_mutex_unlock(&zl->mu);
+	int rc = done ? 0 : commit_locked(zl);
+	pthread_mutex_unlock(&zl->commit_mu);
+	return rc;
+}
+
+/* ---- the txg sync's part ------------------------------------------------------------ */
+
+void zil_rollback(objset_t *os)
+{
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return;
+	pthread_mutex_lock(&zl->mu);
+	zl->nlwb = 0;
+	zl->lwb_bytes = 0;
+	zl->active = false;
+	zl->failed = true;
+	itx_free_list(zl->head);
+	zl->head = zl->tail = NULL;
+	pthread_mutex_unlock(&zl->mu);
+	memset(os->phys + ZIL_HEADER_OFFSET, 0, ZIL_HEADER_SIZE);
+	os->header_dirty = true;
+}
+
+void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
+{
+	SPA_ASSERT_WRITER(spa);
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return;
+	pthread_mutex_lock(&zl->mu);
+	/* Records of earlier txgs are in the tree on disk now. */
+	struct itx **pp = &zl->head, *last = NULL;
+	while (*pp) {
+		struct itx *it = *pp;
+		if (it->txg < txg) {
+			*pp = it->next;
+			free(it);
+		} else {
+			last = it;
+			pp = &it->next;
+		}
+	}
+	zl->tail = last;
+	/* Free, oldest first, the written blocks whose records are all in
+	 * this txg or older and whose allocation is on disk; the tail (never
+	 * written) always stays. */
+	if (zl->destroy) {
+		/* zil_destroy: every change the chain holds is in the tree
+		 * (suspend_locked synced them); its blocks, the never-written
+		 * tail too, are freed and the header zeroed. */
+		for (size_t i = 0; i < zl->nlwb; i++)
+			metaslab_free_dva(spa, &zl->lwb[i].bp.blk_dva[0], txg);
+		zl->nlwb = 0;
+		zl->lwb_bytes = 0;
+		zl->destroy = false;
+		zl->active = false;
+		if (zl->saxattr) {
+			zl->saxattr = false;
+			zl->saxattr_drop = true;
+		}
+		memset(os->phys + ZIL_HEADER_OFFSET, 0, ZIL_HEADER_SIZE);
+		pthread_mutex_unlock(&zl->mu);
+		return;
+	}
+	size_t i = 0;
+	while (i + 1 < zl->nlwb && zl->lwb[i].written && zl->lwb[i].max_txg <= txg &&
+	       zl->lwb[i].alloc_txg < txg) {
+		metaslab_free_dva(spa, &zl->lwb[i].bp.blk_dva[0], txg);
+		zl->lwb_bytes -= bp_get_lsize(&zl->lwb[i].bp);
+		i++;
+	}
+	if (i) {
+		memmove(zl->lwb, zl->lwb + i, (zl->nlwb - i) * sizeof(*zl->lwb));
+		zl->nlwb -= i;
+	}
+	if (zl->active && zl->nlwb) {
+		/* Into the objset block this sync writes (the sync's own copy:
+		 * the open txg never writes the header of an active log). */
+		uint8_t *p = os->phys + ZIL_HEADER_OFFSET;
+		memset(p, 0, ZIL_HEADER_SIZE);
+		bp_store(p + 16, &zl->lwb[0].bp);
+	}
+	pthread_mutex_unlock(&zl->mu);
+}

@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
+# zil-write.sh ZFUSE [ROUNDS] — zfuse's own intent log after kill -9.
+# Each round mounts the pool read-write, runs zil_writer.py (one operation
+# of every kind — creates, big and small writes, overwrites, appends,
+# truncates, hole punches, mkdir, rmdir, symlinks, hard links, renames of
+# files and directories, rename exchange, chmod, chown, fifos, xattrs —
+# then an fsync, with a model of the tree), kills the daemon with SIGKILL
+# at a random moment after an fsync returned, checks that the log holds
+# records, runs zdb -bcc on the crashed image, mounts it read-write again
+# (zfuse claims and replays its log) and compares the tree with the last
+# fsynced state (zdb -bcc of the replayed image every fourth round). fsync must not have waited for txg syncs: the writer
+# times its fsyncs and the pool's txg count must stay far below them.
+# ZFUSE_ZILW_ROUNDS overrides ROUNDS (default 20); ZFUSE_ZILW_SEED replays
+# a run; ZILW_SAVE=DIR keeps the crashed images of the first
+# ZILW_SAVE_N rounds (default 3) with their journals (the oracle test).
+set -uo pipefail
+ZFUSE=$1 ROUNDS=${ZFUSE_ZILW_ROUNDS:-${2:-20}}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+require zdb root fuse
+scratch_mount zilw
+mkdir -p "$mnt"
+fail=0
+writer=$here/zil_writer.py
+manifest=${SHARED:-/work/shared}/oracle/manifest.sh
+seed=${ZFUSE_ZILW_SEED:-$((RANDOM * 32768 + RANDOM))}
+RANDOM=$((seed % 32768))
+echo "seed $seed (ZFUSE_ZILW_SEED=$seed replays the kill times and workloads)"
+img=$work/zw.img
+"$ZFUSE" create -s 512M -O compression=lz4 zw "$img" > /dev/null || die "cannot create the pool"
+txgs() { "$ZFUSE" inspect "$img" uberblocks 2>/dev/null | awk '/^active_txg:/ { print $2 }'; }
+killed=0 total_done=0
+for round in $(seq 1 "$ROUNDS"); do
+	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$img" ||
+		{ notok "round $round: mount"; tail "$work/daemon.log"; break; }
+	: > "$work/journal"
+	txg0=$(txgs)
+	python3 "$writer" run "$mnt" "$work/journal" "$((seed + round))" 2> "$work/writer.err" &
+	wpid=$!
+	delay=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 2.3 }')
+	sleep "$delay"
+	# Kill only after an fsync returned in this round, and after a few
+	# (the first fsync of a mount starts the log chain with a txg sync, so
+	# its changes are in the tree, not in the log).
+	for _ in $(seq 1 150); do
+		[ "$(grep -c "^D" "$work/journal")" -ge 4 ] && break
+		kill -0 "$wpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! kill -0 "$wpid" 2>/dev/null; then
+		wait "$wpid"; notok "round $round: the writer stopped before the kill (status $?)"
+		cat "$work/writer.err"
+		kill -KILL "$mount_pid"; wait "$mount_pid" 2>/dev/null; mount_pid=
+		umount -l "$mnt"
+		break
+	fi
+	kill -KILL "$mount_pid"; wait "$mount_pid" 2>/dev/null; mount_pid=
+	wait "$wpid"; wrc=$?
+	umount -l "$mnt" 2>/dev/null
+	[ $wrc -eq 0 ] || { notok "round $round: the writer failed (status $wrc)"; tail -5 "$work/writer.err"; }
+	ndone=$(grep -c "^D" "$work/journal")
+	total_done=$((total_done + ndone))
+	killed=$((killed + 1))
+	recs=$("$ZFUSE" inspect --json "$img" zil zw 2>/dev/null |
+		python3 -c "import json,sys; print(len(json.load(sys.stdin)['records']))" 2>/dev/null)
+	if [ -n "${ZILW_SAVE:-}" ] && [ "$round" -le "${ZILW_SAVE_N:-3}" ]; then
+		mkdir -p "$ZILW_SAVE/r$round"
+		cp --sparse=always "$img" "$ZILW_SAVE/r$round/zw.img"
+		cp "$work/journal" "$ZILW_SAVE/r$round/journal"
+	fi
+	zdb_bcc "$work" zw "$work/zdb.out" || { notok "round $round: zdb -bcc of the crashed image"; grep -v "^loading" "$work/zdb.out" | tail -15; }
+	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$img" ||
+		{ notok "round $round: remount"; tail "$work/daemon.log"; break; }
+	"$manifest" "$mnt" > "$work/tree.tsv"
+	"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
+	txg1=$(txgs)
+	if out=$(python3 "$writer" check "$work/tree.tsv" "$work/journal"); then
+		ok "round $round: killed after ${delay}s, $ndone fsyncs, ${recs:-?} log records, $((txg1 - txg0)) txgs: $out"
+	else
+		notok "round $round (killed after ${delay}s, $ndone fsyncs, ${recs:-?} log records): $out"
+	fi
+	# Every fsync but those after xattr changes (which wait for their txg)
+	# must have returned without a txg sync.
+	if [ "$ndone" -ge 30 ] && [ $((txg1 - txg0)) -gt $((ndone / 3 + 6)) ]; then
+		notok "round $round: $((txg1 - txg0)) txgs for $ndone fsyncs: fsync waits for txg syncs"
+	fi
+	# The next round's crashed image holds this replay too: zdb of the
+	# replayed image itself every fourth round and after the last.
+	if [ $((round % 4)) -eq 0 ] || [ "$round" -eq "$ROUNDS" ]; then
+		zdb_bcc "$work" zw "$work/zdb.out" || { notok "round $round: zdb -bcc after the replay"; grep -v "^loading" "$work/zdb.out" | tail -15; }
+	fi
+done
+[ "$killed" -ge "$ROUNDS" ] && ok "$killed kill points, $total_done fsyncs" || notok "only $killed of $ROUNDS kill points"
+grep -i "intent log" "$work/daemon.log" | grep -vi "claimed the intent log\|replayed" | head -5
+exit $fail

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: CDDL-1.0
+# zil-write-oracle.sh ZFUSE — OpenZFS replays zfuse's own intent log.
+# zil-write.sh makes crashed images (fsyncs of every operation type, then
+# SIGKILL of the daemon after a random fsync) and keeps the first three
+# with their journals. In one VM job OpenZFS 2.3.2 imports each (claiming
+# and replaying zfuse's log), lists the tree, scrubs it and exports it.
+# Each tree must hold every fsynced change (zil_writer.py check against the
+# journal), each scrub must be clean, and zdb -bcc must be clean on every
+# image after OpenZFS's replay.
+set -uo pipefail
+ZFUSE=$1
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../integration/lib.sh"
+require qemu zdb root fuse
+work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-zilw-oracle.XXXXXX")
+trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fail=0
+N=3
+mkdir -p "$work/o"
+ZILW_SAVE=$work/o ZILW_SAVE_N=$N ZFUSE_ZILW_ROUNDS=$N "$here/../integration/zil-write.sh" "$ZFUSE" > "$work/zil-write.out" 2>&1 ||
+	{ notok "zil-write.sh could not make the crashed images"; cat "$work/zil-write.out"; exit 1; }
+grep "^ok: round\|^seed" "$work/zil-write.out"
+cp "$SHARED/oracle/manifest.sh" "$work/o/"
+for r in $(seq 1 $N); do
+	[ -s "$work/o/r$r/zw.img" ] || { notok "round $r left no image"; exit 1; }
+	recs=$("$ZFUSE" inspect --json "$work/o/r$r/zw.img" zil zw | python3 -c "import json,sys; print(len(json.load(sys.stdin)['records']))")
+	zrecs=$(zdb -e -p "$work/o/r$r" -ivv zw 2>&1 | grep -c "TX_.*len .*seq")
+	[ "${recs:-0}" -gt 0 ] && [ "$zrecs" == "$recs" ] &&
+		ok "image r$r: zdb decodes the $zrecs records of zfuse's log" ||
+		notok "image r$r: zfuse's log holds ${recs:-?} records, zdb decodes $zrecs"
+done
+cat > "$work/o/job.sh" <<X
+for r in \$(seq 1 $N); do
+	echo "== r\$r"
+	zdb -e -p /host/r\$r -ivv zw 2>/dev/null | grep -c "TX_.*len .*seq" | sed 's/^/records zdb decodes: /'
+	zpool import -d /host/r\$r -f zw || { echo "import r\$r failed"; continue; }
+	/host/manifest.sh /zw > /host/r\$r/oz.tsv
+	zpool scrub -w zw
+	zpool status -v zw > /host/r\$r/status.txt
+	zpool export -f zw
+done
+X
+oracle "$work/o" || exit 1
+grep -v "^$" "$work/o/oracle.out" | grep "==\|records\|fail" | head -20
+for r in $(seq 1 $N); do
+	d=$work/o/r$r
+	if [ -s "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$d/journal"); then
+		ok "r$r: OpenZFS's replay of zfuse's log: $out"
+	else
+		notok "r$r: OpenZFS's replay of zfuse's log: ${out:-no tree}"
+	fi
+	grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
+		ok "r$r: scrub after OpenZFS's replay: 0 errors" || { notok "r$r: scrub"; cat "$d/status.txt" 2>/dev/null; }
+	mkdir -p "$work/z$r" && mv "$d/zw.img" "$work/z$r/"
+	zdb_bcc "$work/z$r" zw "$work/zdb$r.out" && ok "r$r: zdb -bcc clean after OpenZFS's replay" ||
+		{ notok "r$r: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdb$r.out" | tail -15; }
+done
+exit $fail
