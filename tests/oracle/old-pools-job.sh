@@ -38,15 +38,13 @@ mkpool one1 1 1 "@"
 mkpool st1 1 3 "@" -O compression=on
 mkpool rz1 1 3 "raidz1 @"
 mkpool mi2 2 3 "mirror @" -O checksum=fletcher2
-mkpool rz2 2 3 "raidz1 @" -O compression=on
 mkpool rz3 3 4 "raidz2 @" -O checksum=sha256
 mkpool rz6 6 3 "raidz1 @" -O compression=gzip
-mkpool st10 10 3 "@" -O recordsize=16k
 mkpool hs10 10 3 "mirror /tmp/hs10-0.img /tmp/hs10-1.img spare /tmp/hs10-2.img"
 mkpool dm15 15 2 "mirror @"
 mkpool one15 15 1 "@" -O compression=lzjb -O checksum=fletcher2
 mkpool rz17 17 5 "raidz3 @"
-pools="one1 st1 rz1 mi2 rz2 rz3 rz6 st10 hs10 dm15 one15 rz17"
+pools="one1 st1 rz1 mi2 rz3 rz6 hs10 dm15 one15 rz17"
 zfs create one1/fs
 zfs create -o checksum=sha256 one15/fs
 for p in $pools; do fill "/$p" 20; done

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: CDDL-1.0
 # old-pools.sh ZFUSE WALK — issue 16: pools of the oldest versions made now
 # by the real OpenZFS 2.3.2 in one VM job (old-pools-job.sh: versions 1, 2,
-# 3, 6, 10, 15, 17; single disks, 3-disk stripes, mirrors, RAID-Z1/2/3, a
+# 3, 6, 10, 15, 17; single disks, a 3-disk stripe, mirrors, RAID-Z1/2/3, a
 # hot spare, a degraded mirror, a mirror with one side overwritten,
 # the big-endian fixture continued on x86 so that its blocks are of both
 # byte orders) and read back by zfuse:

@@ -42,7 +42,7 @@ workload() {  # workload DIR: every kind of change the issue lists
 	truncate -s 12M "$d/holes.bin"
 	seq 1 60000 > "$d/numbers.txt"
 	mkdir -p "$d/many"
-	for i in $(seq 1 700); do echo "file $i" > "$d/many/f$i"; done
+	for i in $(seq 1 400); do echo "file $i" > "$d/many/f$i"; done
 	local deep="$d/deep"
 	for i in $(seq 1 25); do deep="$deep/level$i"; done
 	mkdir -p "$deep" && echo bottom > "$deep/leaf.txt"
@@ -58,7 +58,7 @@ workload() {  # workload DIR: every kind of change the issue lists
 	setfattr -n user.small -v hello "$d/numbers.txt"
 	setfattr -n user.big -v "$(head -c 6000 /dev/zero | tr '\0' z)" "$d/dir/a-renamed"
 	setfattr -n user.gone -v x "$d/fifo" && setfattr -x user.gone "$d/fifo"
-	for i in $(seq 1 700 3); do rm "$d/many/f$i"; done
+	for i in $(seq 1 400 3); do rm "$d/many/f$i"; done
 	dd if=/dev/zero of="$d/big.bin" bs=4k count=10 seek=100 conv=notrunc status=none
 	head -c 100000 /dev/urandom | dd of="$d/numbers.txt" bs=4k seek=3 conv=notrunc status=none
 	truncate -s 1000000 "$d/big.bin"
