@@ -22,7 +22,8 @@ asan() {
 	# can mistake for an ordinary failure exit (or a refused import).
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1 \
-		meson test -C "$top/build-asan" --print-errorlogs --num-processes 2 --suite unit --suite library
+		meson test -C "$top/build-asan" --print-errorlogs --num-processes 2 --suite unit --suite library \
+			--no-suite walk-more
 }
 asan_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-asan.XXXXXX")
 nice -n 19 bash -c "$(declare -f asan); top='$top'; asan" > "$asan_log" 2>&1 &
