@@ -18,22 +18,10 @@
 # full mode. Work files: $BENCH_DIR (default /tmp/zfuse-cbench); the
 # measured file systems live in a tmpfs mounted at $BENCH_DIR/t.
 set -euo pipefail
-quick=false
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=true; shift ;;
-	-h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) break ;;
-	esac
-done
 bench_dir=$(dirname "$(readlink -f "$0")")
-ZFUSE=$(realpath "${1:-$bench_dir/../../build/zfuse}")
-[ -x "$ZFUSE" ] || { echo "no zfuse at $ZFUSE (build it first)" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
-if pgrep -x zfs-fuse >/dev/null; then
-	echo "a zfs-fuse daemon is already running (another benchmark?): wait for it" >&2
-	exit 1
-fi
+. "$bench_dir/lib.sh"
+bench_start 20 "$@"
+bench_no_zfsfuse_running
 
 if $quick; then
 	SEQ_MB=256 RAND_MB=64 RUNTIME=5 NCREATE=2000 NTAR=2048 COMP_MB=128
@@ -91,7 +79,6 @@ trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (b > 0) printf f, a / b; else printf "n/a" }'; }
 fsync_path() { python3 -c 'import os, sys
 for p in sys.argv[1:]:
     fd = os.open(p, os.O_RDONLY); os.fsync(fd); os.close(fd)' "$@"; }

@@ -11,18 +11,9 @@
 # Needs root and FUSE; work files in $BENCH_DIR (default
 # /tmp/zfuse-cryptbench), the pool in a tmpfs mounted at $BENCH_DIR/t.
 set -euo pipefail
-quick=false
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=true; shift ;;
-	-h|--help) sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) break ;;
-	esac
-done
 bench_dir=$(dirname "$(readlink -f "$0")")
-ZFUSE=$(realpath "${1:-$bench_dir/../../build/zfuse}")
-[ -x "$ZFUSE" ] || { echo "no zfuse at $ZFUSE (build it first)" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
+. "$bench_dir/lib.sh"
+bench_start 13 "$@"
 MB=$($quick && echo 256 || echo 1024)
 ROUNDS=${ROUNDS:-3}
 SUITE=${SUITE:-aes-256-gcm}

@@ -14,22 +14,10 @@
 # --quick: 5 s per workload (default 15 s). FIO_SIZE: each fio job's file
 # (default 32M). Needs root, FUSE, fio, python3.
 set -euo pipefail
-quick=false
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=true; shift ;;
-	-h|--help) sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) break ;;
-	esac
-done
 bench_dir=$(dirname "$(readlink -f "$0")")
-ZFUSE=$(realpath "${1:-$bench_dir/../../build/zfuse}")
-[ -x "$ZFUSE" ] || { echo "no zfuse at $ZFUSE (build it first)" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || { echo "needs root" >&2; exit 1; }
-if pgrep -x zfs-fuse >/dev/null; then
-	echo "a zfs-fuse daemon is already running (another benchmark?): wait for it" >&2
-	exit 1
-fi
+. "$bench_dir/lib.sh"
+bench_start 16 "$@"
+bench_no_zfsfuse_running
 RUNTIME=15
 $quick && RUNTIME=5
 work=${BENCH_DIR:-/tmp/zfuse-fbench}
@@ -130,7 +118,6 @@ for fs in zfuse zfuse-nolog zfs-fuse; do
 	fs_down "$fs"
 done
 
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else printf "n/a" }'; }
 echo
 echo "storage: $([ -n "${BENCH_DISK:-}" ] && echo "$BENCH_DISK" || echo tmpfs), ${RUNTIME}s per workload"
 printf "%-28s %12s %12s %12s %10s %10s\n" workload zfuse zfuse-nolog zfs-fuse "log/nolog" "zfuse/zf"
