@@ -1051,13 +1051,18 @@ START_TEST(fixture_metaslabs_load)
 	uint64_t want;
 	bool no_leaks;
 	if (access("/usr/sbin/zdb", X_OK) == 0) {
+		/* OpenZFS made these pools and zdb finds no leak in any of
+		 * them: a leak report means zdb or the image changed */
 		ck_assert_msg(zdb_bp_allocated(dir, zfuse_pool_name(pool), &want, &no_leaks), "%s: no zdb -b", fx);
-		if (no_leaks)
-			ck_assert_msg(metaslab_class_alloc(spa) == want,
-				      "%s: allocated %" PRIu64 ", zdb -b says %" PRIu64, fx,
-				      metaslab_class_alloc(spa), want);
-		else
-			fprintf(stderr, "%s: zdb -b reports leaks; totals not compared\n", fx);
+		ck_assert_msg(no_leaks, "%s: zdb -b reports leaks", fx);
+		ck_assert_msg(metaslab_class_alloc(spa) == want,
+			      "%s: allocated %" PRIu64 ", zdb -b says %" PRIu64, fx,
+			      metaslab_class_alloc(spa), want);
+	} else {
+		/* a skipped check is a failure in CI (tests/integration/lib.sh) */
+		ck_assert_msg(!getenv("CI") && !getenv("ZFUSE_NO_SKIPS"),
+			      "%s: zdb is not installed: allocation totals not compared", fx);
+		fprintf(stderr, "%s: zdb is not installed: allocation totals not compared\n", fx);
 	}
 	/* the pool's size never changes: what zpool get size showed (the
 	 * embedded log metaslab, which the normal class lacks, included) */
