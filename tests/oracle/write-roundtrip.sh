@@ -5,10 +5,12 @@
 # For each vdev layout (single, stripe of 2, mirror, raidz1 and raidz3 (raidz2's parity is raidz3's first two columns)) with a mix
 # of properties, `zfuse create` makes a pool, a POSIX workload runs through
 # a read-write mount, and the pool is unmounted. Then:
+#   0. the mount shows the tree the same workload leaves on the local disk
+#      (the expected tree; times the workload sets included);
 #   1. zfuse mounts it again and shows the same manifest;
 #   2. zdb -bcc finds no leak and no checksum error;
 #   3. the OpenZFS oracle imports it, scrubs it (0 errors) and lists the
-#      same manifest; then writes into it (new files, a delete, a
+#      same manifest, statfs, zfs list used/referenced and zfs userspace; then writes into it (new files, a delete, a
 #      snapshot) and exports it;
 #   4. zfuse reads the oracle's result exactly, and zdb -bcc is clean again.
 set -uo pipefail
@@ -35,15 +37,24 @@ configs=(
 	"wgang|raidz1 @3|-O copies=2 -O compression=gzip|ZFUSE_FORCE_GANGING=16384"
 )
 
-workload() {  # workload DIR: every kind of change the issue lists
-	local d=$1
-	head -c $((3 << 20)) /dev/urandom > "$d/big.bin"
-	dd if=/dev/urandom of="$d/sparse.bin" bs=64k count=2 seek=300 status=none
+# The workload's bytes, made once: the local reference run and every pool
+# get the same ones.
+head -c $((3 << 20)) /dev/urandom > "$work/big.src"
+head -c 131072 /dev/urandom > "$work/sparse.src"
+head -c 100000 /dev/urandom > "$work/overwrite.src"
+
+# workload DIR: every kind of change the issue lists; the first failing
+# step fails it (a subshell with set -e)
+workload() (
+	set -e
+	d=$1
+	cp "$work/big.src" "$d/big.bin"
+	dd if="$work/sparse.src" of="$d/sparse.bin" bs=64k count=2 seek=300 status=none
 	truncate -s 12M "$d/holes.bin"
 	seq 1 60000 > "$d/numbers.txt"
 	mkdir -p "$d/many"
 	for i in $(seq 1 400); do echo "file $i" > "$d/many/f$i"; done
-	local deep="$d/deep"
+	deep="$d/deep"
 	for i in $(seq 1 25); do deep="$deep/level$i"; done
 	mkdir -p "$deep" && echo bottom > "$deep/leaf.txt"
 	mkdir -p "$d/dir/sub"
@@ -56,17 +67,38 @@ workload() {  # workload DIR: every kind of change the issue lists
 	ln -s "$(printf 'y%.0s' $(seq 1 400))" "$d/dir/longlink"
 	mkfifo "$d/fifo"; mknod "$d/chardev" c 1 7
 	setfattr -n user.small -v hello "$d/numbers.txt"
-	setfattr -n user.big -v "$(head -c 6000 /dev/zero | tr '\0' z)" "$d/dir/a-renamed"
+	# the local disk (ext4) keeps no value this big: only the pools get it
+	[ "$d" = "$work/ref" ] || setfattr -n user.big -v "$(head -c 6000 /dev/zero | tr '\0' z)" "$d/dir/a-renamed"
 	setfattr -n user.gone -v x "$d/fifo" && setfattr -x user.gone "$d/fifo"
 	for i in $(seq 1 400 3); do rm "$d/many/f$i"; done
 	dd if=/dev/zero of="$d/big.bin" bs=4k count=10 seek=100 conv=notrunc status=none
-	head -c 100000 /dev/urandom | dd of="$d/numbers.txt" bs=4k seek=3 conv=notrunc status=none
+	dd if="$work/overwrite.src" of="$d/numbers.txt" bs=4k seek=3 conv=notrunc status=none
 	truncate -s 1000000 "$d/big.bin"
 	truncate -s 3M "$d/sparse.bin"
 	chmod 4750 "$d/dir/a-renamed"; chown 1234:5678 "$d/moved-sub/c"
-	touch -d '2001-02-03 04:05:06.123456789' "$d/deep"
 	rm -r "$d/many/f2" "$d/dir/hardlink"
+	# times set last, on a directory, a file and a symlink
+	touch -d '2001-02-03 04:05:06.123456789' "$d/deep"
+	touch -m -d @1234567890.5 "$d/holes.bin"
+	touch -h -m -d @1111111111 "$d/dir/symlink"
+)
+# entries whose mtime the workload sets: equal everywhere
+SET_TIMES="deep holes.bin dir/symlink"
+
+# portable MANIFEST: the fields every filesystem must agree on (not inode
+# numbers, block counts, directory sizes, or the clock's mtimes)
+portable() {
+	awk -F'\t' -v OFS='\t' -v set="$SET_TIMES" 'BEGIN { split(set, a, " "); for (i in a) timed[a[i]] = 1 }
+		$2 == "@xattr" { if ($3 != "user.big") print; next }
+		{ size = ($2 == "d") ? "-" : $6; mtime = ($1 in timed) ? $7 : "-"
+		  print $1, $2, $3, $4, $5, size, mtime, $8, $11 }' "$1"
 }
+
+# The expected tree: the same workload on the local disk.
+mkdir -p "$work/ref"
+workload "$work/ref" 2> "$work/ref.err" && ok "the workload on the local disk" ||
+	{ notok "the workload on the local disk"; cat "$work/ref.err"; }
+"$MANIFEST" "$work/ref" > "$work/ref.tsv"
 
 imgs=()
 images_of() { ls "$work/$1"/*.img | LC_ALL=C sort; }
@@ -90,12 +122,20 @@ for c in "${configs[@]}"; do
 	fi
 	rm "$mnt/.probe"
 	workload "$mnt" 2> "$work/$name.workload.err" || { notok "workload $name"; cat "$work/$name.workload.err"; }
+	[ "$(getfattr --only-values -n user.big "$mnt/dir/a-renamed" 2>/dev/null | tr -d z | wc -c)" = 0 ] &&
+		[ "$(getfattr --only-values -n user.big "$mnt/dir/a-renamed" 2>/dev/null | wc -c)" = 6000 ] &&
+		ok "$name: the 6000-byte xattr" || notok "$name: the 6000-byte xattr"
 	# st_blocks counts synced space only (as in OpenZFS): sync the pool
 	# (fsync of a directory waits for the txg) and let cached attributes
 	# (1 s on read-write mounts) expire.
 	python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$mnt"
 	sleep 1.5
 	"$MANIFEST" "$mnt" > "$work/$name.zfuse.tsv"
+	if diff <(portable "$work/ref.tsv") <(portable "$work/$name.zfuse.tsv") > "$work/$name.ref.diff"; then
+		ok "$name: the mount shows the local run's tree"
+	else
+		notok "$name: the mount differs from the local run"; head -20 "$work/$name.ref.diff"
+	fi
 	"$ZFUSE" unmount "$mnt" || notok "unmount $name"
 	wait $pid || notok "daemon of $name exited with an error"
 	"$ZFUSE" mount -f -o ro "${files[@]}" "$mnt" 2>/dev/null &
@@ -108,6 +148,8 @@ for c in "${configs[@]}"; do
 		notok "$name: remount differs"; "$MANIFEST" "$mnt" | diff "$work/$name.zfuse.tsv" - | head
 	fi
 	"$ZFUSE" unmount "$mnt"; wait $pid
+	"$ZFUSE" list -Hp -o used,referenced -d "$work/$name" "$name" > "$work/$name.zfuse.zfslist" 2>&1
+	"$ZFUSE" userspace -Hpn -o type,name,used -d "$work/$name" "$name" > "$work/$name.zfuse.userspace" 2>&1
 	if zdb -e -p "$work/$name" -bcc "$name" > "$work/$name.zdb" 2>&1 &&
 	   grep -q "No leaks" "$work/$name.zdb" && ! grep -qi "error" "$work/$name.zdb"; then
 		ok "$name: zdb -bcc clean"
@@ -126,13 +168,14 @@ cp "$MANIFEST" "$work/manifest.sh"
 # statfs as OpenZFS computes it, before anything changes the pool
 if zpool import -o readonly=on -d /host/$name -f $name; then
   df -B1 --output=size,used,avail /$name | tail -1 | awk '{ print \$1, \$2, \$3 }' > /host/$name.oracle.df
+  zfs list -Hp -o used,referenced $name > /host/$name.zfslist
+  zfs userspace -Hpn -o type,name,used $name > /host/$name.userspace
   zpool export $name
 fi
 if zpool import -d /host/$name -f $name; then
   zpool scrub -w $name
   zpool status -v $name > /host/$name.status
   /host/manifest.sh /$name > /host/$name.oracle.tsv
-  zfs list -Hp -o used,referenced $name > /host/$name.zfslist
   echo "written by OpenZFS" > /$name/oracle-new.txt
   head -c 300000 /dev/urandom > /$name/oracle-random.bin
   rm -f /$name/numbers.txt
@@ -171,6 +214,13 @@ for c in "${configs[@]}"; do
 	else
 		notok "$name: statfs differs: zfuse $zs $zu $za, OpenZFS ${os:-?} ${ou:-} ${oa:-}"
 	fi
+	for f in zfslist userspace; do
+		if [ -s "$work/$name.$f" ] && cmp -s "$work/$name.zfuse.$f" "$work/$name.$f"; then
+			ok "$name: zfuse's $f figures are OpenZFS's ($(tr '\n\t' '  ' < "$work/$name.$f"))"
+		else
+			notok "$name: $f: zfuse $(tr '\n\t' '  ' < "$work/$name.zfuse.$f"), OpenZFS $(tr '\n\t' '  ' < "$work/$name.$f" 2>/dev/null)"
+		fi
+	done
 	if diff -q "$work/$name.zfuse.tsv" "$work/$name.oracle.tsv" >/dev/null 2>&1; then
 		ok "$name: OpenZFS shows the tree zfuse wrote"
 	else
