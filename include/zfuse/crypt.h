@@ -95,17 +95,31 @@ int zfuse_dataset_create_key(zfuse_pool_t *pool, const char *name,
 			     const void *material, size_t len);
 
 /*
- * Change the wrapping key of encryption root `root` (as zfs change-key):
- * every master key it wraps (its own, inheriting children's, clones') is
+ * Change the wrapping key of dataset `name` (as zfs change-key): every
+ * master key its current encryption root's key wraps in name's subtree
+ * (its own, inheriting children's, clones' and their children's) is
  * rewrapped with the key derived from material; props may set a new
  * keyformat, keylocation and pbkdf2iters (a new PBKDF2 salt is drawn for
- * passphrases). The data is not rewritten. The old key must be loaded;
- * the new one is loaded after. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not
- * an encryption root, bad properties or key material), ZFUSE_E_ACCESS
- * (key not loaded), ZFUSE_E_ROFS, ZFUSE_E_NOMEM.
+ * passphrases). A dataset that inherits its key becomes an encryption
+ * root (keyformat required; keylocation defaults to prompt). The data is
+ * not rewritten. The current root's key must be loaded; the new one is
+ * loaded after. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not encrypted, a
+ * clone or snapshot, bad properties or key material), ZFUSE_E_ACCESS (key
+ * not loaded), ZFUSE_E_ROFS, ZFUSE_E_NOMEM.
  */
-int zfuse_key_change(zfuse_pool_t *pool, const char *root, const struct zfuse_prop_setting *props,
+int zfuse_key_change(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		     size_t nprops, const void *material, size_t len);
+
+/*
+ * Make encryption root `name` inherit its parent's encryption root (as
+ * zfs change-key -i): its master key and those of the datasets that
+ * inherited its key are rewrapped with the parent's root's wrapping key,
+ * its keylocation property is removed and its own wrapping key forgotten.
+ * Both keys must be loaded. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not an
+ * encryption root, a clone, the pool's root dataset, parent not
+ * encrypted), ZFUSE_E_ACCESS (a key not loaded), ZFUSE_E_ROFS.
+ */
+int zfuse_key_inherit(zfuse_pool_t *pool, const char *name);
 
 #ifdef __cplusplus
 }
