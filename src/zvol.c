@@ -33,6 +33,7 @@
 #include "dmu_zfetch.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_crypt.h"
 #include "dsl_dataset.h"
 #include "dsl_prop.h"
 #include "dsl_sync.h"
@@ -180,6 +181,31 @@ void zfuse_volume_close(zfuse_volume_t *v)
 	free(v);
 }
 
+/* An encrypted volume's objset gets its master key (a shared one may have
+ * been opened without it) and its objset block's MACs are checked. */
+static int volume_crypt_key(zfuse_volume_t *v, uint64_t dirobj, const char *name)
+{
+	objset_t *os = v->os;
+	if (!os->key) {
+		zio_crypt_key_t *key;
+		int rc = dsl_crypt_key_hold(v->spa, dirobj, &key);
+		if (rc) {
+			spa_log(v->spa, ZFUSE_LOG_ERROR, "cannot open the key of %s: %s", name,
+				zfuse_strerror(rc));
+			return rc;
+		}
+		zio_crypt_key_t *none = NULL;
+		if (!__atomic_compare_exchange_n(&os->key, &none, key, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			dsl_crypt_key_rele(v->spa, key);
+	}
+	int rc = zio_crypt_verify_objset(os->key, os->phys, os->phys_size);
+	if (rc)
+		spa_log(v->spa, ZFUSE_LOG_ERROR, "volume %s: the objset block fails its MAC "
+			"(tampered or damaged)", name);
+	return rc;
+}
+
 int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
@@ -188,11 +214,18 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 	spa_enter_read(spa);
 	int rc = dsl_dataset_find(spa, name, &ref);
 	bool encrypted = rc == 0 && dsl_dir_is_encrypted(spa, ref.dirobj);
+	uint64_t rootdir = 0;
+	if (encrypted && (rc = dsl_crypt_root(spa, ref.dirobj, &rootdir)) == 0 &&
+	    !spa_keystore_wkey_loaded(spa, rootdir)) {
+		char root[256] = "?";
+		dsl_dir_name(spa, rootdir, root, sizeof(root));
+		spa_log(spa, ZFUSE_LOG_ERROR, "volume %s is encrypted and the key of its encryption "
+			"root %s is not loaded", name, root);
+		rc = -ZFUSE_E_ACCESS;
+	}
 	spa_exit(spa);
 	if (rc)
 		return rc;
-	if (encrypted)
-		return -ZFUSE_E_ACCESS;
 	zfuse_volume_t *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ZFUSE_E_NOMEM;
@@ -212,6 +245,10 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 	spa_exit(spa);
 	if (rc) {
 		free(v);
+		return rc;
+	}
+	if (encrypted && (rc = volume_crypt_key(v, ref.dirobj, name)) != 0) {
+		zfuse_volume_close(v);
 		return rc;
 	}
 	char why[256] = "";

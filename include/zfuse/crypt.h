@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "zfuse.h"
 
 #ifdef __cplusplus
@@ -84,12 +85,18 @@ int zfuse_key_unload(zfuse_pool_t *pool, const char *root);
  * encryption root whose wrapping key is derived from material; without
  * keyformat, a dataset below an encrypted parent (or given only a suite)
  * wraps its new master key with the parent's root's key, which must be
- * loaded. Its key stays loaded. Errors: as zfuse_dataset_create, and
+ * loaded. Its key stays loaded. zfuse_volume_create_key makes a volume
+ * so (as zfuse_volume_create; zfuse_volume_create makes one below an
+ * encrypted parent or with a suite alone as well). Errors: as
+ * zfuse_dataset_create, and
  * ZFUSE_E_INVAL (bad encryption properties or key material, encryption
  * off below an encrypted parent, feature not enabled), ZFUSE_E_ACCESS (the
  * parent's key is not loaded).
  */
 struct zfuse_prop_setting;
+int zfuse_volume_create_key(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
+			    const struct zfuse_prop_setting *props, size_t nprops,
+			    const void *material, size_t len);
 int zfuse_dataset_create_key(zfuse_pool_t *pool, const char *name,
 			     const struct zfuse_prop_setting *props, size_t nprops,
 			     const void *material, size_t len);
