@@ -54,8 +54,29 @@ unsigned zio_crypt_keylen(uint64_t crypt)
 	return zio_crypt_suite_valid(crypt) ? suites[crypt].keylen : 0;
 }
 
+/* The ciphers, fetched from the provider once: OpenSSL 3 fetches a
+ * legacy EVP_aes_*() cipher again at every init, a lookup under locks per
+ * block. */
+static EVP_CIPHER *fetched[2][3];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
+{
+	static const char *const names[2][3] = {
+		{ "AES-128-CCM", "AES-192-CCM", "AES-256-CCM" },
+		{ "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" },
+	};
+	for (int g = 0; g < 2; g++)
+		for (int k = 0; k < 3; k++)
+			fetched[g][k] = EVP_CIPHER_fetch(NULL, names[g][k], NULL);
+}
+
 static const EVP_CIPHER *cipher_of(bool gcm, unsigned keylen)
 {
+	pthread_once(&fetch_once, fetch_ciphers);
+	int k = keylen == 16 ? 0 : keylen == 24 ? 1 : keylen == 32 ? 2 : -1;
+	if (k >= 0 && fetched[gcm][k])
+		return fetched[gcm][k];
 	switch (keylen) {
 	case 16: return gcm ? EVP_aes_128_gcm() : EVP_aes_128_ccm();
 	case 24: return gcm ? EVP_aes_192_gcm() : EVP_aes_192_ccm();
