@@ -52,6 +52,7 @@
 #include "zil_log.h"
 #include "zio_checksum.h"
 #include "zio_compress.h"
+#include "zio_buf.h"
 #include "zio_crypt.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
@@ -723,14 +724,14 @@ static int chain_write(zilog_t *zl, struct itx *it)
 		put_le64(buf + 136, off);
 		put_le64(buf + 144, ZEC_MAGIC);
 		if (zl->os->key) {
-			uint8_t *sealed = malloc(size);
+			uint8_t *sealed = zio_data_buf_alloc(size);
 			rc = sealed ? zio_crypt_zil_seal(zl->os->key, &cur.bp, buf, sealed, size)
 				    : -ZFUSE_E_NOMEM;
 			explicit_bzero(buf, size);
 			free(buf);
 			buf = sealed;
 			if (rc) {
-				free(buf);
+				zio_data_buf_free(buf, size);
 				break;
 			}
 		}
@@ -750,7 +751,10 @@ static int chain_write(zilog_t *zl, struct itx *it)
 		vdev_t *top = spa_lookup_top(spa, dva_vdev(&cur.bp.blk_dva[0]));
 		rc = top ? vdev_write(top, dva_offset(&cur.bp.blk_dva[0]), buf, size)
 			 : SET_ERROR(-ZFUSE_E_IO);
-		free(buf);
+		if (zl->os->key)
+			zio_data_buf_free(buf, size);
+		else
+			free(buf);
 		if (rc)
 			break;
 		done[ndone - 1].ok = true;

@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 #include "byteorder.h"
 #include "dmu_types.h"
+#include "zio_buf.h"
 #include "zio_crypt.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -741,7 +742,9 @@ static int crypt_zil_block(bool encrypt, zio_crypt_key_t *key, const blkptr_t *b
 	/* the MAC lives in words 2 and 3 of the embedded checksum */
 	if (!encrypt)
 		memcpy(mac, src + ZIL_CHAIN_CKSUM + 16, ZIO_DATA_MAC_LEN);
-	uint8_t *aad = malloc(size), *in = malloc(size), *out = malloc(size);
+	/* block-sized scratch from the buffer lists (a 128K malloc is an mmap) */
+	uint8_t *aad = zio_data_buf_alloc(size), *in = zio_data_buf_alloc(size);
+	uint8_t *out = zio_data_buf_alloc(size);
 	uint64_t aadlen, len;
 	int rc = !aad || !in || !out ? -ZFUSE_E_NOMEM : derived_key(key, salt, k);
 	if (rc == 0)
@@ -761,9 +764,9 @@ static int crypt_zil_block(bool encrypt, zio_crypt_key_t *key, const blkptr_t *b
 		explicit_bzero(in, size);
 	if (out)
 		explicit_bzero(out, size);
-	free(aad);
-	free(in);
-	free(out);
+	zio_data_buf_free(aad, size);
+	zio_data_buf_free(in, size);
+	zio_data_buf_free(out, size);
 	return rc;
 }
 
