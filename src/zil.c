@@ -10,6 +10,9 @@
  * pre-allocated, usually unwritten, next block, which therefore does not
  * verify. Blocks allocated in txgs that never synced are free in the
  * space maps until the claim allocates them in the import's first txg.
+ * Encrypted datasets' blocks keep their MAC in checksum words 2-3 (the
+ * Fletcher sum folded into 0-1): chain, claim and destroy need no key,
+ * only the records' bodies do (zil_parse_key, for the replay).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -25,6 +25,9 @@
  * a live log. Copied writes are split to fill blocks; the chain holds at
  * most half the slop space, so a claimed log always leaves room for its
  * replay (past it, and on a nearly full pool, commits wait for a txg).
+ * An encrypted dataset's blocks get salt and IV when allocated and are
+ * sealed (zio_crypt_zil_seal) before their checksum, as OpenZFS's are;
+ * without its key a dataset is not written, so it logs nothing.
  *
  * Locks: pool lock > zl->mu (a leaf: the record queue and the block
  * list); commit_mu serialises commits and is never taken with the pool

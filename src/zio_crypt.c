@@ -5,6 +5,7 @@
  * The exact byte strings fed to each primitive are the format: the
  * wrapping AAD (guid, suite, version), the dnode block AAD (masked cores,
  * the portable part of every bp with its MAC, clear bonus buffers), the
+ * log block AAD (chain header, lr_t headers, write records' bps), the
  * objset HMAC inputs and the indirect-block MAC digest. Reading opens and
  * verifies; writing seals with the same byte strings (a fresh random IV per
  * block, the key's salt turned over after ZFS_KEY_MAX_SALT_USES blocks),

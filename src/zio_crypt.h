@@ -4,7 +4,8 @@
  * suites, master keys unwrapped from their wrapping key, per-block keys
  * derived from the master key and the bp's salt (HKDF-SHA512), AES-GCM/CCM
  * decryption of level-0 blocks (dnode blocks seal only the bonus buffers
- * of some dnodes and authenticate the rest), HMAC-SHA512 MACs of
+ * of some dnodes and authenticate the rest; intent-log blocks seal the
+ * bodies of their records), HMAC-SHA512 MACs of
  * authenticated blocks and objset blocks, and the SHA-512 checksum of the
  * children's MACs that indirect blocks carry. Every cipher is OpenSSL's.
  */

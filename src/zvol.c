@@ -24,6 +24,9 @@
  * (spa_objset_hold), so writes are seen at once by every reader and
  * rollback rebases it; a snapshot's handle reads a private copy. The size
  * is looked up per call, so volsize changes and rollbacks show at once.
+ * An encrypted volume opens only with its encryption root's key loaded:
+ * its objset gets the master key (its blocks are then read and written
+ * as an encrypted filesystem's) after the objset MACs checked out.
  */
 #include <inttypes.h>
 #include <stdlib.h>

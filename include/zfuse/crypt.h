@@ -8,8 +8,9 @@
  * wrapped by it. Loading a root's key checks it against the root's
  * wrapped master key (a wrong key fails that MAC) and keeps it in memory
  * only, until unloaded or the pool is closed (then it is wiped). With the
- * key loaded, zfuse_fs_open opens the root's datasets (read-write when the
- * pool is), encrypting what it writes.
+ * key loaded, zfuse_fs_open and zfuse_volume_open open the root's datasets
+ * (read-write when the pool is), encrypting what they write, intent log
+ * included.
  */
 #ifndef ZFUSE_CRYPT_H
 #define ZFUSE_CRYPT_H
