@@ -220,6 +220,28 @@ void dsl_crypt_key_rele(spa_t *spa, zio_crypt_key_t *key)
 	pthread_mutex_unlock(&ks->mu);
 }
 
+int dsl_crypt_objset_key(spa_t *spa, objset_t *os, uint64_t dirobj, const char *name)
+{
+	if (!os->key) {
+		zio_crypt_key_t *key;
+		int rc = dsl_crypt_key_hold(spa, dirobj, &key);
+		if (rc) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open the key of %s: %s", name,
+				zfuse_strerror(rc));
+			return rc;
+		}
+		zio_crypt_key_t *none = NULL;
+		if (!__atomic_compare_exchange_n(&os->key, &none, key, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			dsl_crypt_key_rele(spa, key);
+	}
+	int rc = zio_crypt_verify_objset(os->key, os->phys, os->phys_size);
+	if (rc)
+		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s: the objset block fails its MAC "
+			"(tampered or damaged)", name);
+	return rc;
+}
+
 /* ---- public calls ------------------------------------------------------ */
 
 /* The dir of a dataset name (a snapshot's is its head's). */

@@ -111,6 +111,14 @@ void spa_keystore_key_reroot(struct spa *spa, uint64_t keyobj, uint64_t rootdir)
 /* Forget a destroyed root's wrapping key. */
 void spa_keystore_wkey_remove(struct spa *spa, uint64_t rootdir);
 
+/* Give the objset os of encrypted dir dirobj its master key (a shared
+ * objset may have been opened before the key was loaded; two openers may
+ * race, one key is kept) and check its objset block's MACs before anything
+ * of it is read. Errors (logged with name): as dsl_crypt_key_hold,
+ * ZFUSE_E_AUTH. */
+struct objset;
+int dsl_crypt_objset_key(struct spa *spa, struct objset *os, uint64_t dirobj, const char *name);
+
 /* Whether the wrapping key of root dir rootdir is loaded. */
 bool spa_keystore_wkey_loaded(struct spa *spa, uint64_t rootdir);
 

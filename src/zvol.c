@@ -184,31 +184,6 @@ void zfuse_volume_close(zfuse_volume_t *v)
 	free(v);
 }
 
-/* An encrypted volume's objset gets its master key (a shared one may have
- * been opened without it) and its objset block's MACs are checked. */
-static int volume_crypt_key(zfuse_volume_t *v, uint64_t dirobj, const char *name)
-{
-	objset_t *os = v->os;
-	if (!os->key) {
-		zio_crypt_key_t *key;
-		int rc = dsl_crypt_key_hold(v->spa, dirobj, &key);
-		if (rc) {
-			spa_log(v->spa, ZFUSE_LOG_ERROR, "cannot open the key of %s: %s", name,
-				zfuse_strerror(rc));
-			return rc;
-		}
-		zio_crypt_key_t *none = NULL;
-		if (!__atomic_compare_exchange_n(&os->key, &none, key, false, __ATOMIC_ACQ_REL,
-						 __ATOMIC_ACQUIRE))
-			dsl_crypt_key_rele(v->spa, key);
-	}
-	int rc = zio_crypt_verify_objset(os->key, os->phys, os->phys_size);
-	if (rc)
-		spa_log(v->spa, ZFUSE_LOG_ERROR, "volume %s: the objset block fails its MAC "
-			"(tampered or damaged)", name);
-	return rc;
-}
-
 int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
@@ -250,7 +225,7 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 		free(v);
 		return rc;
 	}
-	if (encrypted && (rc = volume_crypt_key(v, ref.dirobj, name)) != 0) {
+	if (encrypted && (rc = dsl_crypt_objset_key(spa, v->os, ref.dirobj, name)) != 0) {
 		zfuse_volume_close(v);
 		return rc;
 	}
