@@ -927,7 +927,7 @@ static int need_key(zfuse_pool_t *pool, const char *ds, FILE *err)
 }
 
 /* A new encryption root: its key material from its keylocation first. */
-static int create_encrypted(zfuse_pool_t *pool, const char *name,
+static int create_encrypted(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
 			    const struct zfuse_prop_setting *props, size_t nprops, FILE *err)
 {
 	const char *f = prop_value(props, nprops, "keyformat");
@@ -940,7 +940,9 @@ static int create_encrypted(zfuse_pool_t *pool, const char *name,
 	int rc = zf_key_read_new(name, loc ? loc : "prompt", fmt, mat, sizeof(mat), &len, err);
 	if (rc == 0) {
 		unsigned said = zf_log_errors();
-		rc = zfuse_dataset_create_key(pool, name, props, nprops, mat, len);
+		rc = volsize ? zfuse_volume_create_key(pool, name, volsize, sparse, props, nprops, mat,
+						       len) :
+			       zfuse_dataset_create_key(pool, name, props, nprops, mat, len);
 		if (rc && zf_log_errors() == said)
 			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
 	}
@@ -1008,12 +1010,7 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 			return ZF_EXIT_OK;	/* -p: an existing dataset is fine */
 		}
 	}
-	if (rc == 0 && volsize) {
-		unsigned said = zf_log_errors();
-		rc = zfuse_volume_create(pool, name, volsize, sparse, props, nprops);
-		if (rc && zf_log_errors() == said)
-			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
-	} else if (rc == 0 && !nprops_has(props, nprops, "keyformat")) {
+	if (rc == 0 && !nprops_has(props, nprops, "keyformat")) {
 		/* Below an encrypted parent the new key is wrapped with the
 		 * parent's root's: load it (from its keylocation) if need be. */
 		char parent[256];
@@ -1023,10 +1020,15 @@ static int create_dataset_run(zfuse_pool_t *pool, int argc, char **argv, FILE *o
 			*slash = 0;
 			rc = need_key(pool, parent, err);
 		}
-		if (rc == 0)
+		unsigned said = zf_log_errors();
+		if (rc == 0 && volsize &&
+		    (rc = zfuse_volume_create(pool, name, volsize, sparse, props, nprops)) != 0 &&
+		    zf_log_errors() == said)
+			fprintf(err, "cannot create '%s': %s\n", name, error_text(rc));
+		else if (rc == 0 && !volsize)
 			rc = create_one(pool, name, props, nprops, err);
 	} else if (rc == 0) {
-		rc = create_encrypted(pool, name, props, nprops, err);
+		rc = create_encrypted(pool, name, volsize, sparse, props, nprops, err);
 	}
 	free(props);
 	return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;

@@ -383,10 +383,14 @@ static void change_key_usage(FILE *out)
 {
 	fputs("usage: zfuse change-key [-d DIR|IMAGE]... [-l] [-o keyformat=FORMAT]\n"
 	      "           [-o keylocation=LOCATION] [-o pbkdf2iters=N] DATASET\n"
-	      "Change the wrapping key of encryption root DATASET, as zfs change-key: every\n"
-	      "master key it wraps is rewrapped with the new key, read from the new (or the\n"
-	      "current) keylocation (prompt: asked twice on a terminal). The current key must\n"
-	      "be loaded; it is loaded from its keylocation when it is not (-l: as zfs).\n", out);
+	      "       zfuse change-key [-d DIR|IMAGE]... -i [-l] DATASET\n"
+	      "Change the wrapping key of DATASET, as zfs change-key: every master key its\n"
+	      "encryption root wraps at or below it is rewrapped with the new key, read from\n"
+	      "the new (or the current) keylocation (prompt: asked twice on a terminal). A\n"
+	      "dataset that inherits its key becomes an encryption root (-o keyformat\n"
+	      "required). -i: the encryption root DATASET inherits its parent's encryption\n"
+	      "root instead (its keys are rewrapped with the parent's root's key). Keys not\n"
+	      "loaded are loaded from their keylocation first (-l: as zfs).\n", out);
 }
 
 static int change_key_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, FILE *err)
@@ -394,13 +398,15 @@ static int change_key_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, 
 	(void)out;
 	struct zfuse_prop_setting props[8];
 	size_t n = 0;
+	bool inherit = false;
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt(argc, argv, "+lo:")) != -1) {
+	while ((c = getopt(argc, argv, "+ilo:")) != -1) {
 		char *eq;
 		switch (c) {
-		case 'l': break;	/* the key is loaded when it is not anyway */
+		case 'i': inherit = true; break;
+		case 'l': break;	/* keys are loaded when they are not anyway */
 		case 'o':
 			eq = strchr(optarg, '=');
 			if (!eq || n == sizeof(props) / sizeof(props[0])) {
@@ -415,30 +421,51 @@ static int change_key_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, 
 			return ZF_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - 1 || (inherit && n)) {
+		if (inherit && n)
+			fprintf(err, "zfuse: -i cannot be given with -o\n");
 		change_key_usage(err);
 		return ZF_EXIT_USAGE;
 	}
 	const char *ds = argv[optind];
 	struct zfuse_crypt_info ci;
 	int rc = zfuse_crypt_info(pool, ds, &ci);
-	if (rc == 0 && strcmp(ci.root, ds) != 0) {
-		fprintf(err, "zfuse: Key change error: '%s' is not an encryption root.\n", ds);
-		return ZF_EXIT_FAIL;
-	}
 	if (rc) {
 		fprintf(err, "zfuse: Key change error: '%s' %s\n", ds,
 			rc == -ZFUSE_E_NOENT ? "does not exist" : "is not encrypted");
 		return ZF_EXIT_FAIL;
 	}
-	if (!ci.loaded && zf_key_load_root(pool, ds, NULL, err) != 0)
-		return ZF_EXIT_FAIL;
-	const char *loc = ci.keylocation, *f = NULL;
+	bool is_root = strcmp(ci.root, ds) == 0;
+	const char *loc = is_root ? ci.keylocation : "prompt", *f = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(props[i].name, "keylocation") == 0)
 			loc = props[i].value;
 		else if (strcmp(props[i].name, "keyformat") == 0)
 			f = props[i].value;
+	}
+	if (!inherit && !is_root && !f) {
+		fprintf(err, "zfuse: Key change error: '%s': Keyformat required for new encryption "
+			"root.\n", ds);
+		return ZF_EXIT_FAIL;
+	}
+	if (!ci.loaded && zf_key_load_root(pool, ci.root, NULL, err) != 0)
+		return ZF_EXIT_FAIL;
+	if (inherit) {
+		char parent[sizeof(ci.root)];
+		snprintf(parent, sizeof(parent), "%s", ds);
+		char *slash = strrchr(parent, '/');
+		struct zfuse_crypt_info pci;
+		if (slash) {
+			*slash = '\0';
+			if (zfuse_crypt_info(pool, parent, &pci) == 0 && !pci.loaded &&
+			    zf_key_load_root(pool, pci.root, NULL, err) != 0)
+				return ZF_EXIT_FAIL;
+		}
+		unsigned before = zf_log_errors();
+		rc = zfuse_key_inherit(pool, ds);
+		if (rc && zf_log_errors() == before)
+			fprintf(err, "zfuse: Key change error: %s\n", zfuse_strerror(rc));
+		return rc ? ZF_EXIT_FAIL : ZF_EXIT_OK;
 	}
 	enum zfuse_keyformat fmt = !f ? ci.keyformat : strcmp(f, "raw") == 0 ? ZFUSE_KEYFORMAT_RAW :
 				   strcmp(f, "hex") == 0 ? ZFUSE_KEYFORMAT_HEX : ZFUSE_KEYFORMAT_PASSPHRASE;
@@ -456,6 +483,6 @@ static int change_key_run(zfuse_pool_t *pool, int argc, char **argv, FILE *out, 
 }
 
 const struct zf_pool_verb zf_verb_change_key = {
-	"change-key", "change the wrapping key of an encryption root (as zfs change-key)", true,
-	"lo:", ZF_POOL_OPERAND_LAST, change_key_run, change_key_usage,
+	"change-key", "change the wrapping key of an encrypted dataset (as zfs change-key)", true,
+	"ilo:", ZF_POOL_OPERAND_LAST, change_key_run, change_key_usage,
 };

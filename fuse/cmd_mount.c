@@ -628,12 +628,12 @@ int cmd_mount(int argc, char **argv)
 		.timeout = ZF_TIMEOUT, .timeout_rw = ZF_TIMEOUT_RW,
 		.ready = detach_ready, .ready_arg = &det,
 	};
+	if (zf_mount_load_keys(pool, dsname, a.keylocation, a.keys_file) < 0)
+		goto report;
 	if (a.volumes || zf_zvol_is_volume(pool, dsname)) {
 		status = zf_zvol_serve(pool, a.volumes ? NULL : dsname, &so);
 		goto out;
 	}
-	if (zf_mount_load_keys(pool, dsname, a.keylocation, a.keys_file) < 0)
-		goto report;
 	if (zf_tree_build(&tree, pool, dsname) < 0)
 		goto report;	/* logged why */
 	have_tree = true;

@@ -17,6 +17,7 @@
  * is undone). Filesystem datasets are not shown: that is sessions.c's.
  */
 #include "zvol_ll.h"
+#include "zfuse/crypt.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -116,8 +117,10 @@ static int collect_cb(const struct zfuse_dataset_info *info, void *arg)
 	struct collect *c = arg;
 	if (info->type != ZFUSE_DS_VOLUME)
 		return 0;
-	if (info->encrypted) {
-		zf_log(ZFUSE_LOG_WARN, "volume %s is encrypted: not shown", info->name);
+	struct zfuse_crypt_info ci;
+	if (info->encrypted && (zfuse_crypt_info(c->f->pool, info->name, &ci) != 0 || !ci.loaded)) {
+		zf_log(ZFUSE_LOG_WARN, "volume %s is encrypted and its key is not loaded: not shown",
+		       info->name);
 		return 0;
 	}
 	c->rc = add_volume(c->f, info->name, info->name + c->poollen + 1);

@@ -220,6 +220,28 @@ void dsl_crypt_key_rele(spa_t *spa, zio_crypt_key_t *key)
 	pthread_mutex_unlock(&ks->mu);
 }
 
+int dsl_crypt_objset_key(spa_t *spa, objset_t *os, uint64_t dirobj, const char *name)
+{
+	if (!os->key) {
+		zio_crypt_key_t *key;
+		int rc = dsl_crypt_key_hold(spa, dirobj, &key);
+		if (rc) {
+			spa_log(spa, ZFUSE_LOG_ERROR, "cannot open the key of %s: %s", name,
+				zfuse_strerror(rc));
+			return rc;
+		}
+		zio_crypt_key_t *none = NULL;
+		if (!__atomic_compare_exchange_n(&os->key, &none, key, false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			dsl_crypt_key_rele(spa, key);
+	}
+	int rc = zio_crypt_verify_objset(os->key, os->phys, os->phys_size);
+	if (rc)
+		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s: the objset block fails its MAC "
+			"(tampered or damaged)", name);
+	return rc;
+}
+
 /* ---- public calls ------------------------------------------------------ */
 
 /* The dir of a dataset name (a snapshot's is its head's). */
@@ -345,8 +367,32 @@ int spa_keystore_wkey_add(spa_t *spa, uint64_t rootdir, const uint8_t key[WRAPPI
 	return w ? 0 : -ZFUSE_E_NOMEM;
 }
 
+int dsl_crypt_keyobj_check(spa_t *spa, uint64_t keyobj, const uint8_t *wkey)
+{
+	zio_crypt_key_t *zk = secret_alloc(sizeof(*zk));
+	if (!zk)
+		return -ZFUSE_E_NOMEM;
+	int rc = unwrap_keyobj(spa, keyobj, wkey, zk);
+	if (rc == 0)
+		zio_crypt_key_destroy(zk);
+	secret_free(zk, sizeof(*zk));
+	return rc;
+}
+
+void spa_keystore_key_reroot(spa_t *spa, uint64_t keyobj, uint64_t rootdir)
+{
+	struct spa_keystore *ks = spa->keystore;
+	if (!ks)
+		return;
+	pthread_mutex_lock(&ks->mu);
+	for (struct dsl_key *k = ks->keys; k; k = k->next)
+		if (k->keyobj == keyobj)
+			k->rootdir = rootdir;
+	pthread_mutex_unlock(&ks->mu);
+}
+
 int dsl_crypt_rewrap_sync(spa_t *spa, uint64_t keyobj, const uint8_t *oldw, const uint8_t *neww,
-			  uint64_t fmt, uint64_t salt, uint64_t iters, dmu_tx_t *tx)
+			  uint64_t rootdir, uint64_t fmt, uint64_t salt, uint64_t iters, dmu_tx_t *tx)
 {
 	zio_crypt_key_t *zk = secret_alloc(sizeof(*zk));
 	if (!zk)
@@ -360,6 +406,8 @@ int dsl_crypt_rewrap_sync(spa_t *spa, uint64_t keyobj, const uint8_t *oldw, cons
 	}
 	secret_free(zk, sizeof(*zk));
 	objset_t *mos = spa->mos;
+	if (rc == 0)
+		rc = zap_update(mos, keyobj, "DSL_CRYPTO_ROOT_DDOBJ", 8, 1, &rootdir, tx);
 	if (rc == 0)
 		rc = zap_update(mos, keyobj, "DSL_CRYPTO_IV", 1, sizeof(iv), iv, tx);
 	if (rc == 0)

@@ -97,12 +97,27 @@ int dsl_crypto_key_destroy_sync(struct spa *spa, uint64_t dirobj, struct dmu_tx 
 int dsl_crypto_snapshot_sync(struct spa *spa, uint64_t dirobj, uint64_t snapobj,
 			     struct dmu_tx *tx);
 /* change-key: rewrap DSL crypto key keyobj (wrapped by oldw) with neww,
- * recording the new root's format and PBKDF2 parameters. */
+ * the wrapping key of root dir rootdir, recording that root and its
+ * format and PBKDF2 parameters. */
 int dsl_crypt_rewrap_sync(struct spa *spa, uint64_t keyobj, const uint8_t *oldw,
-			  const uint8_t *neww, uint64_t fmt, uint64_t salt, uint64_t iters,
-			  struct dmu_tx *tx);
+			  const uint8_t *neww, uint64_t rootdir, uint64_t fmt, uint64_t salt,
+			  uint64_t iters, struct dmu_tx *tx);
+/* Whether wrapping key wkey unwraps DSL crypto key keyobj (ZFUSE_E_KEY:
+ * it does not). */
+int dsl_crypt_keyobj_check(struct spa *spa, uint64_t keyobj, const uint8_t *wkey);
+/* Master keys of keyobj kept in memory now belong to root dir rootdir
+ * (their root changed: unload-key of the new root must see them). */
+void spa_keystore_key_reroot(struct spa *spa, uint64_t keyobj, uint64_t rootdir);
 /* Forget a destroyed root's wrapping key. */
 void spa_keystore_wkey_remove(struct spa *spa, uint64_t rootdir);
+
+/* Give the objset os of encrypted dir dirobj its master key (a shared
+ * objset may have been opened before the key was loaded; two openers may
+ * race, one key is kept) and check its objset block's MACs before anything
+ * of it is read. Errors (logged with name): as dsl_crypt_key_hold,
+ * ZFUSE_E_AUTH. */
+struct objset;
+int dsl_crypt_objset_key(struct spa *spa, struct objset *os, uint64_t dirobj, const char *name);
 
 /* Whether the wrapping key of root dir rootdir is loaded. */
 bool spa_keystore_wkey_loaded(struct spa *spa, uint64_t rootdir);

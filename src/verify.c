@@ -453,7 +453,7 @@ static void zil_count(struct vctx *c, const blkptr_t *bp)
 	c->st.blocks++;
 	c->st.lsize += bp_get_lsize(bp);
 	c->st.psize += bp_get_psize(bp);
-	for (int i = 0; i < SPA_DVAS_PER_BP; i++)
+	for (int i = 0; i < bp_count_dvas_max(bp); i++)
 		account_dva(c, &bp->blk_dva[i]);
 }
 
@@ -552,7 +552,7 @@ static void walk_bpobj(struct vctx *c, uint64_t obj, int depth)
 			c->st.blocks++;
 			c->st.lsize += bp_get_lsize(&bp);
 			c->st.psize += bp_get_psize(&bp);
-			for (int k = 0; k < SPA_DVAS_PER_BP; k++)
+			for (int k = 0; k < bp_count_dvas_max(&bp); k++)
 				account_dva(c, &bp.blk_dva[k]);
 		}
 	}

@@ -384,6 +384,18 @@ int zfuse_volume_create(zfuse_pool_t *pool, const char *name, uint64_t volsize, 
 	return create_common(pool, name, volsize, sparse, props, nprops, NULL, 0);
 }
 
+int zfuse_volume_create_key(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
+			    const struct zfuse_prop_setting *props, size_t nprops,
+			    const void *material, size_t len)
+{
+	if (volsize == 0) {
+		spa_log((spa_t *)pool, ZFUSE_LOG_ERROR, "cannot create '%s': volume size cannot "
+			"be zero", name ? name : "");
+		return SET_ERROR(-ZFUSE_E_INVAL);
+	}
+	return create_common(pool, name, volsize, sparse, props, nprops, material, len);
+}
+
 static int create_common(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
 			 const struct zfuse_prop_setting *props, size_t nprops, const void *material,
 			 size_t len)
@@ -488,11 +500,6 @@ static int create_common(zfuse_pool_t *pool, const char *name, uint64_t volsize,
 			spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': parent does not exist", name);
 		} else if (rc == 0) {
 			rc = dsl_crypto_params_create(spa, name, pdir, rest, &nrest, material, len, &a.dcp);
-			if (rc == 0 && a.dcp.crypt && volsize) {
-				spa_log(spa, ZFUSE_LOG_ERROR, "cannot create '%s': zfuse does not make "
-					"encrypted volumes", name);
-				rc = SET_ERROR(-ZFUSE_E_UNSUPPORTED);
-			}
 		}
 		spa_exit(spa);
 	}

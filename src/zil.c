@@ -10,6 +10,9 @@
  * pre-allocated, usually unwritten, next block, which therefore does not
  * verify. Blocks allocated in txgs that never synced are free in the
  * space maps until the claim allocates them in the import's first txg.
+ * Encrypted datasets' blocks keep their MAC in checksum words 2-3 (the
+ * Fletcher sum folded into 0-1): chain, claim and destroy need no key,
+ * only the records' bodies do (zil_parse_key, for the replay).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include "spa_misc.h"
 #include "vdev.h"
 #include "zil.h"
+#include "zio_crypt.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -146,6 +150,14 @@ int zil_read_block_recs(spa_t *spa, const blkptr_t *bp, uint8_t **bufp, bool *va
 	memcpy(slot, &bp->blk_cksum, sizeof(stored));
 	zio_checksum_compute(fn, buf, len, NULL, &calc);
 	memcpy(slot, &stored, sizeof(stored));
+	if (bp_uses_crypt(bp)) {
+		/* an encrypted block's MAC holds words 2-3, folded into 0-1
+		 * (zio_checksum_handle_crypt: Fletcher is no secure hash) */
+		calc.zc_word[0] ^= calc.zc_word[2];
+		calc.zc_word[1] ^= calc.zc_word[3];
+		calc.zc_word[2] = stored.zc_word[2];
+		calc.zc_word[3] = stored.zc_word[3];
+	}
 	if (memcmp(&stored, &calc, sizeof(stored)) != 0)
 		return 0;
 	bp_load(next, buf + chain + ZIL_CHAIN_NEXT);
@@ -168,6 +180,13 @@ int zil_read_block(spa_t *spa, const blkptr_t *bp, uint8_t **buf, bool *valid, b
 
 int zil_parse(spa_t *spa, const zil_header_t *zh, int (*blk)(void *arg, const blkptr_t *bp),
 	      int (*rec)(void *arg, const uint8_t *lr), void *arg, struct zil_parse_end *end)
+{
+	return zil_parse_key(spa, zh, NULL, blk, rec, arg, end);
+}
+
+int zil_parse_key(spa_t *spa, const zil_header_t *zh, struct zio_crypt_key *key,
+		  int (*blk)(void *arg, const blkptr_t *bp), int (*rec)(void *arg, const uint8_t *lr),
+		  void *arg, struct zil_parse_end *end)
 {
 	memset(end, 0, sizeof(*end));
 	bool claimed = zh->claim_txg != 0;
@@ -193,6 +212,18 @@ int zil_parse(spa_t *spa, const zil_header_t *zh, int (*blk)(void *arg, const bl
 		if (zil_read_block_recs(spa, &bp, &buf, &valid, &next, &off, &stop) != 0 || !valid) {
 			free(buf);
 			break;	/* the end of the chain, as a failed read is for OpenZFS */
+		}
+		if (key && bp_uses_crypt(&bp)) {
+			/* decrypted, or (MAC mismatch) the end of the chain too */
+			uint64_t psize = bp_get_psize(&bp);
+			uint8_t *plain = malloc(psize);
+			if (!plain || zio_crypt_zil_open(key, &bp, buf, plain, psize) != 0) {
+				free(plain);
+				free(buf);
+				break;
+			}
+			free(buf);
+			buf = plain;
 		}
 		bool done = false;
 		for (uint64_t reclen; off < stop && !done; off += reclen) {
@@ -277,7 +308,7 @@ static int claim_block(void *arg, const blkptr_t *bp)
 		return 0;
 	if (claimed_before(c, &bp->blk_dva[0]))
 		return 0;
-	for (int d = 0; d < SPA_DVAS_PER_BP; d++) {
+	for (int d = 0; d < bp_count_dvas_max(bp); d++) {
 		if (!dva_is_valid(&bp->blk_dva[d]))
 			continue;
 		int rc = metaslab_claim_dva(c->spa, &bp->blk_dva[d], c->first_txg);

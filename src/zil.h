@@ -90,6 +90,14 @@ struct zil_parse_end {
 int zil_parse(struct spa *spa, const zil_header_t *zh,
 	      int (*blk)(void *arg, const blkptr_t *bp), int (*rec)(void *arg, const uint8_t *lr),
 	      void *arg, struct zil_parse_end *end);
+/* The same, records of encrypted log blocks decrypted with key (a block
+ * that does not open ends the chain, as a failed read does). Without a key
+ * (zil_parse) an encrypted block's lr_t headers and TX_WRITE bps are
+ * clear, the rest of its records ciphertext. */
+struct zio_crypt_key;
+int zil_parse_key(struct spa *spa, const zil_header_t *zh, struct zio_crypt_key *key,
+		  int (*blk)(void *arg, const blkptr_t *bp), int (*rec)(void *arg, const uint8_t *lr),
+		  void *arg, struct zil_parse_end *end);
 
 /* Whether os has an intent log whose records still wait for replay. */
 bool zil_has_records(struct spa *spa, const objset_t *os);

@@ -25,6 +25,9 @@
  * a live log. Copied writes are split to fill blocks; the chain holds at
  * most half the slop space, so a claimed log always leaves room for its
  * replay (past it, and on a nearly full pool, commits wait for a txg).
+ * An encrypted dataset's blocks get salt and IV when allocated and are
+ * sealed (zio_crypt_zil_seal) before their checksum, as OpenZFS's are;
+ * without its key a dataset is not written, so it logs nothing.
  *
  * Locks: pool lock > zl->mu (a leaf: the record queue and the block
  * list); commit_mu serialises commits and is never taken with the pool
@@ -52,6 +55,8 @@
 #include "zil_log.h"
 #include "zio_checksum.h"
 #include "zio_compress.h"
+#include "zio_buf.h"
+#include "zio_crypt.h"
 #include "zio_write.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -166,14 +171,13 @@ void zil_open(spa_t *spa, objset_t *os)
 	if (!spa->tunables.zil)
 		return;
 	spa_enter_write(spa);
-	bool ok = spa->writable && spa->version >= SPA_VERSION_ZILOG2 && os->zilog == NULL &&
-		  os->key == NULL;
-	if (ok) {
+	bool ok = spa->writable && spa->version >= SPA_VERSION_ZILOG2 && os->zilog == NULL;
+	if (ok && !os->key) {
 		dsl_dataset_phys_t ds;
 		uint64_t keyobj;
 		if (dsl_dataset_read(spa, os->dsobj, &ds) != 0 ||
 		    dsl_crypt_keyobj(spa, ds.dir_obj, &keyobj) != -ZFUSE_E_NOENT)
-			ok = false;	/* encrypted (or unknown): txg-sync fsync */
+			ok = false;	/* encrypted without its key (or unknown): txg-sync fsync */
 	}
 	if (ok) {
 		zilog_t *zl = calloc(1, sizeof(*zl));
@@ -574,6 +578,10 @@ static int lwb_alloc(zilog_t *zl, uint64_t size, const uint64_t w[3], uint64_t s
 	bp->blk_cksum.zc_word[ZIL_ZC_GUID_1] = w[1];
 	bp->blk_cksum.zc_word[ZIL_ZC_OBJSET] = w[2];
 	bp->blk_cksum.zc_word[ZIL_ZC_SEQ] = seq;
+	/* zio_alloc_zil: an encrypted dataset's block gets its salt and IV
+	 * now (the bp is stored before the block is written) */
+	if (zl->os->key && (rc = zio_crypt_zil_params(zl->os->key, bp)) != 0)
+		return rc;	/* the DVA is freed with the txg's failure */
 	/* The log dirties its dataset: the next sync runs zil_sync. */
 	zl->os->header_dirty = true;
 	return 0;
@@ -718,15 +726,38 @@ static int chain_write(zilog_t *zl, struct itx *it)
 		bp_store(buf + 8, &next);
 		put_le64(buf + 136, off);
 		put_le64(buf + 144, ZEC_MAGIC);
+		if (zl->os->key) {
+			uint8_t *sealed = zio_data_buf_alloc(size);
+			rc = sealed ? zio_crypt_zil_seal(zl->os->key, &cur.bp, buf, sealed, size)
+				    : -ZFUSE_E_NOMEM;
+			explicit_bzero(buf, size);
+			free(buf);
+			buf = sealed;
+			if (rc) {
+				zio_data_buf_free(buf, size);
+				break;
+			}
+		}
+		zio_cksum_t ck, mac;
+		memcpy(&mac, buf + 152, sizeof(mac));
 		memcpy(buf + 152, &cur.bp.blk_cksum, sizeof(zio_cksum_t));
-		zio_cksum_t ck;
 		uint64_t clen = (off + ZIL_MIN_BLKSZ - 1) & ~(ZIL_MIN_BLKSZ - 1);
 		zio_checksum_compute(ZIO_CHECKSUM_FLETCHER_4, buf, clen, NULL, &ck);
+		if (zl->os->key) {
+			/* zio_checksum_handle_crypt: the MAC keeps words 2-3 */
+			ck.zc_word[0] ^= ck.zc_word[2];
+			ck.zc_word[1] ^= ck.zc_word[3];
+			ck.zc_word[2] = mac.zc_word[2];
+			ck.zc_word[3] = mac.zc_word[3];
+		}
 		memcpy(buf + 152, &ck, sizeof(ck));
 		vdev_t *top = spa_lookup_top(spa, dva_vdev(&cur.bp.blk_dva[0]));
 		rc = top ? vdev_write(top, dva_offset(&cur.bp.blk_dva[0]), buf, size)
 			 : SET_ERROR(-ZFUSE_E_IO);
-		free(buf);
+		if (zl->os->key)
+			zio_data_buf_free(buf, size);
+		else
+			free(buf);
 		if (rc)
 			break;
 		done[ndone - 1].ok = true;

@@ -311,7 +311,7 @@ static int replay_write(zfuse_fs_t *fs, const uint8_t *lr, uint64_t t)
 		return -ZFUSE_E_NOMEM;
 	if (!bp_is_hole(&bp)) {
 		arc_buf_t *b;
-		if ((rc = arc_read(fs->spa, &bp, &b)) != 0) {
+		if ((rc = arc_read_key(fs->spa, &bp, fs->os->key, &b)) != 0) {
 			free(data);
 			return rc;
 		}
@@ -529,7 +529,7 @@ static void free_bp(struct destroy_ctx *d, const blkptr_t *bp)
 	}
 	if (d->nseen < d->capseen)
 		d->seen[d->nseen++] = bp->blk_dva[0];
-	for (int i = 0; i < SPA_DVAS_PER_BP; i++)
+	for (int i = 0; i < bp_count_dvas_max(bp); i++)
 		if (dva_is_valid(&bp->blk_dva[i]))
 			metaslab_free_dva(d->spa, &bp->blk_dva[i], d->txg);
 }
@@ -657,8 +657,11 @@ static int replay_start(spa_t *spa, objset_t *os, uint64_t dsobj, zil_header_t *
 		rc = reset_keep_first(spa, os, dsobj, zh);
 		return rc ? rc : 1;
 	}
+	/* an encrypted log's records are read with the dataset's key */
+	if (bp_uses_crypt(&zh->log) && !os->key)
+		return SET_ERROR(-ZFUSE_E_ACCESS);
 	spa_enter_read(spa);
-	rc = zil_parse(spa, zh, NULL, collect_rec, r, end);
+	rc = zil_parse_key(spa, zh, os->key, NULL, collect_rec, r, end);
 	spa_exit(spa);
 	if (rc == -ZFUSE_E_NOMEM) {
 		recs_free(r);
@@ -679,6 +682,8 @@ int zil_replay(zfuse_fs_t *fs, char *why, size_t cap)
 	struct recs r = { 0 };
 	struct zil_parse_end end;
 	int rc = replay_start(spa, fs->os, fs->dsobj, &zh, &r, &end);
+	if (rc == -ZFUSE_E_ACCESS)
+		snprintf(why, cap, "its intent log is encrypted and its key is not loaded");
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (r.problem) {
@@ -749,7 +754,7 @@ static int volume_record(spa_t *spa, objset_t *os, const uint8_t *lr)
 				return bsize ? -ZFUSE_E_NOMEM : SET_ERROR(-ZFUSE_E_CORRUPT);
 			if (!bp_is_hole(&bp)) {
 				arc_buf_t *b;
-				if ((rc = arc_read(spa, &bp, &b)) != 0) {
+				if ((rc = arc_read_key(spa, &bp, os->key, &b)) != 0) {
 					free(block);
 					return rc;
 				}
@@ -784,6 +789,8 @@ int zil_replay_volume(spa_t *spa, objset_t *os, uint64_t dsobj, const char *name
 	struct recs r = { 0 };
 	struct zil_parse_end end;
 	int rc = replay_start(spa, os, dsobj, &zh, &r, &end);
+	if (rc == -ZFUSE_E_ACCESS)
+		snprintf(why, cap, "its intent log is encrypted and its key is not loaded");
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	for (size_t i = 0; rc == 0 && i < r.n; i++) {

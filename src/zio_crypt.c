@@ -5,6 +5,7 @@
  * The exact byte strings fed to each primitive are the format: the
  * wrapping AAD (guid, suite, version), the dnode block AAD (masked cores,
  * the portable part of every bp with its MAC, clear bonus buffers), the
+ * log block AAD (chain header, lr_t headers, write records' bps), the
  * objset HMAC inputs and the indirect-block MAC digest. Reading opens and
  * verifies; writing seals with the same byte strings (a fresh random IV per
  * block, the key's salt turned over after ZFS_KEY_MAX_SALT_USES blocks),
@@ -20,6 +21,7 @@
 #include <openssl/sha.h>
 #include "byteorder.h"
 #include "dmu_types.h"
+#include "zio_buf.h"
 #include "zio_crypt.h"
 #include "zfuse/errors.h"
 #include "zfs_debug.h"
@@ -54,8 +56,29 @@ unsigned zio_crypt_keylen(uint64_t crypt)
 	return zio_crypt_suite_valid(crypt) ? suites[crypt].keylen : 0;
 }
 
+/* The ciphers, fetched from the provider once: OpenSSL 3 fetches a
+ * legacy EVP_aes_*() cipher again at every init, a lookup under locks per
+ * block. */
+static EVP_CIPHER *fetched[2][3];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_ciphers(void)
+{
+	static const char *const names[2][3] = {
+		{ "AES-128-CCM", "AES-192-CCM", "AES-256-CCM" },
+		{ "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" },
+	};
+	for (int g = 0; g < 2; g++)
+		for (int k = 0; k < 3; k++)
+			fetched[g][k] = EVP_CIPHER_fetch(NULL, names[g][k], NULL);
+}
+
 static const EVP_CIPHER *cipher_of(bool gcm, unsigned keylen)
 {
+	pthread_once(&fetch_once, fetch_ciphers);
+	int k = keylen == 16 ? 0 : keylen == 24 ? 1 : keylen == 32 ? 2 : -1;
+	if (k >= 0 && fetched[gcm][k])
+		return fetched[gcm][k];
 	switch (keylen) {
 	case 16: return gcm ? EVP_aes_128_gcm() : EVP_aes_128_ccm();
 	case 24: return gcm ? EVP_aes_192_gcm() : EVP_aes_192_ccm();
@@ -615,6 +638,149 @@ int zio_crypt_encrypt(zio_crypt_key_t *key, unsigned type, const uint8_t *plain,
 	}
 	explicit_bzero(k, sizeof(k));
 	return rc;
+}
+
+/* ---- intent-log blocks ------------------------------------------------------ */
+
+#define ZIL_CHAIN_SIZE 184
+#define ZIL_CHAIN_AUTH 144	/* zil_chain_t without its zio_eck_t */
+#define ZIL_CHAIN_NUSED 136
+#define ZIL_CHAIN_CKSUM 152
+#define ZIL_LR_SIZE 32
+#define ZIL_LR_WRITE_SIZE 192
+#define ZIL_LR_WRITE_BP 64
+#define ZIL_TX_WRITE 9
+
+/* The AAD of a log block (the chain header less its checksum, each lr_t,
+ * the bp of each TX_WRITE) and its sealed bytes (the rest of every record,
+ * a TX_WRITE's fields before its bp and data after it), in block order.
+ * With dst, the sealed bytes of `sealed` are put in their places there
+ * instead (the AAD parts copied from src). Records run from the chain
+ * header to zc_nused. */
+static int zil_walk(const uint8_t *src, uint64_t size, uint8_t *aad, uint64_t *aadlen,
+		    uint8_t *sealed, uint64_t *slen, uint8_t *dst)
+{
+	uint64_t nused = le64(src + ZIL_CHAIN_NUSED), alen = 0, n = 0;
+	if (size < ZIL_CHAIN_SIZE || nused < ZIL_CHAIN_SIZE || nused > size)
+		return SET_ERROR(-ZFUSE_E_AUTH);
+	if (dst) {
+		memset(dst, 0, size);
+		memcpy(dst, src, ZIL_CHAIN_SIZE);
+	}
+	memcpy(aad, src, ZIL_CHAIN_AUTH);
+	alen = ZIL_CHAIN_AUTH;
+	for (uint64_t off = ZIL_CHAIN_SIZE, len; off < nused; off += len) {
+		const uint8_t *lr = src + off;
+		if (nused - off < ZIL_LR_SIZE)
+			return SET_ERROR(-ZFUSE_E_AUTH);
+		uint64_t type = le64(lr);
+		len = le64(lr + 8);
+		if (len < ZIL_LR_SIZE || len > nused - off ||
+		    (type == ZIL_TX_WRITE && len < ZIL_LR_WRITE_SIZE))
+			return SET_ERROR(-ZFUSE_E_AUTH);
+		memcpy(aad + alen, lr, ZIL_LR_SIZE);
+		alen += ZIL_LR_SIZE;
+		/* the sealed ranges of this record: [a0, a1) and [b0, b1) */
+		uint64_t a0 = ZIL_LR_SIZE, a1 = len, b0 = len, b1 = len;
+		if (type == ZIL_TX_WRITE) {
+			a1 = ZIL_LR_WRITE_BP;
+			b0 = ZIL_LR_WRITE_SIZE;
+			memcpy(aad + alen, lr + ZIL_LR_WRITE_BP, 128);
+			alen += 128;
+		}
+		if (dst) {
+			memcpy(dst + off, lr, a0);
+			if (type == ZIL_TX_WRITE)
+				memcpy(dst + off + ZIL_LR_WRITE_BP, lr + ZIL_LR_WRITE_BP, 128);
+			memcpy(dst + off + a0, sealed + n, a1 - a0);
+			n += a1 - a0;
+			memcpy(dst + off + b0, sealed + n, b1 - b0);
+			n += b1 - b0;
+		} else {
+			memcpy(sealed + n, lr + a0, a1 - a0);
+			n += a1 - a0;
+			memcpy(sealed + n, lr + b0, b1 - b0);
+			n += b1 - b0;
+		}
+	}
+	*aadlen = alen;
+	*slen = n;
+	return 0;
+}
+
+static void zil_bp_params(const blkptr_t *bp, uint8_t salt[ZIO_DATA_SALT_LEN],
+			  uint8_t iv[ZIO_DATA_IV_LEN])
+{
+	put_le64(salt, bp->blk_dva[2].dva_word[0]);
+	put_le64(iv, bp->blk_dva[2].dva_word[1]);
+	for (int i = 0; i < 4; i++)
+		iv[8 + i] = (uint8_t)(bp->blk_fill >> (32 + 8 * i));
+}
+
+int zio_crypt_zil_params(zio_crypt_key_t *key, blkptr_t *bp)
+{
+	uint8_t salt[ZIO_DATA_SALT_LEN], iv[ZIO_DATA_IV_LEN];
+	int rc = next_salt(key, salt);
+	if (rc)
+		return rc;
+	if (RAND_bytes(iv, ZIO_DATA_IV_LEN) != 1)
+		return -ZFUSE_E_NOMEM;
+	bp->blk_prop |= 1ULL << 61;
+	bp->blk_dva[2].dva_word[0] = le64(salt);
+	bp->blk_dva[2].dva_word[1] = le64(iv);
+	bp->blk_fill = (bp->blk_fill & 0xffffffffULL) | (uint64_t)le32(iv + 8) << 32;
+	return 0;
+}
+
+static int crypt_zil_block(bool encrypt, zio_crypt_key_t *key, const blkptr_t *bp,
+			   const uint8_t *src, uint8_t *dst, uint64_t size)
+{
+	if (!zio_crypt_suite_valid(key->crypt) || !bp_is_little_endian(bp))
+		return -ZFUSE_E_UNSUPPORTED;
+	uint8_t salt[ZIO_DATA_SALT_LEN], iv[ZIO_DATA_IV_LEN], mac[ZIO_DATA_MAC_LEN];
+	uint8_t k[MASTER_KEY_MAX_LEN];
+	zil_bp_params(bp, salt, iv);
+	/* the MAC lives in words 2 and 3 of the embedded checksum */
+	if (!encrypt)
+		memcpy(mac, src + ZIL_CHAIN_CKSUM + 16, ZIO_DATA_MAC_LEN);
+	/* block-sized scratch from the buffer lists (a 128K malloc is an mmap) */
+	uint8_t *aad = zio_data_buf_alloc(size), *in = zio_data_buf_alloc(size);
+	uint8_t *out = zio_data_buf_alloc(size);
+	uint64_t aadlen, len;
+	int rc = !aad || !in || !out ? -ZFUSE_E_NOMEM : derived_key(key, salt, k);
+	if (rc == 0)
+		rc = zil_walk(src, size, aad, &aadlen, in, &len, NULL);
+	if (rc == 0) {
+		bool gcm = suites[key->crypt].gcm;
+		unsigned kl = suites[key->crypt].keylen;
+		rc = encrypt ? aead_seal(gcm, k, kl, iv, aad, aadlen, in, len, out, mac)
+			     : aead_open(gcm, k, kl, iv, aad, aadlen, in, len, mac, out);
+	}
+	if (rc == 0)
+		rc = zil_walk(src, size, aad, &aadlen, out, &len, dst);
+	if (rc == 0 && encrypt)
+		memcpy(dst + ZIL_CHAIN_CKSUM + 16, mac, ZIO_DATA_MAC_LEN);
+	explicit_bzero(k, sizeof(k));
+	if (in)
+		explicit_bzero(in, size);
+	if (out)
+		explicit_bzero(out, size);
+	zio_data_buf_free(aad, size);
+	zio_data_buf_free(in, size);
+	zio_data_buf_free(out, size);
+	return rc;
+}
+
+int zio_crypt_zil_seal(zio_crypt_key_t *key, const blkptr_t *bp, const uint8_t *plain,
+		       uint8_t *cipher, uint64_t size)
+{
+	return crypt_zil_block(true, key, bp, plain, cipher, size);
+}
+
+int zio_crypt_zil_open(zio_crypt_key_t *key, const blkptr_t *bp, const uint8_t *cipher,
+		       uint8_t *plain, uint64_t size)
+{
+	return crypt_zil_block(false, key, bp, cipher, plain, size);
 }
 
 int zio_crypt_pbkdf2(const void *pass, size_t len, uint64_t salt, uint64_t iters,

@@ -4,7 +4,8 @@
  * suites, master keys unwrapped from their wrapping key, per-block keys
  * derived from the master key and the bp's salt (HKDF-SHA512), AES-GCM/CCM
  * decryption of level-0 blocks (dnode blocks seal only the bonus buffers
- * of some dnodes and authenticate the rest), HMAC-SHA512 MACs of
+ * of some dnodes and authenticate the rest; intent-log blocks seal the
+ * bodies of their records), HMAC-SHA512 MACs of
  * authenticated blocks and objset blocks, and the SHA-512 checksum of the
  * children's MACs that indirect blocks carry. Every cipher is OpenSSL's.
  */
@@ -129,6 +130,25 @@ int zio_crypt_indirect_mac(uint64_t version, const void *data, uint64_t size,
 			   uint8_t mac[ZIO_DATA_MAC_LEN]);
 /* Store the portable and local MACs into an objset block. */
 int zio_crypt_objset_sign(const zio_crypt_key_t *key, uint8_t *osp, uint64_t size);
+
+/*
+ * Intent-log blocks of encrypted datasets (zio_crypt_init_uios_zil): the
+ * chain header (but its checksum), every lr_t and the bp of each TX_WRITE
+ * stay in the clear and are authenticated, so a claim needs no key; the
+ * rest of each record up to zc_nused is sealed with the salt and IV of the
+ * block's bp, chosen at allocation (zio_crypt_zil_params: crypt bit, the
+ * key's current salt, a random IV), as zio_alloc_zil does. The MAC is
+ * words 2-3 of the chain's embedded checksum (which the checksum then
+ * keeps, zio.c's zio_checksum_handle_crypt). Seal before the checksum is
+ * computed; open writes the plain block (zeros past zc_nused). Errors:
+ * ZFUSE_E_AUTH (MAC mismatch or records that do not parse),
+ * ZFUSE_E_UNSUPPORTED, ZFUSE_E_NOMEM.
+ */
+int zio_crypt_zil_params(zio_crypt_key_t *key, blkptr_t *bp);
+int zio_crypt_zil_seal(zio_crypt_key_t *key, const blkptr_t *bp, const uint8_t *plain,
+		       uint8_t *cipher, uint64_t size);
+int zio_crypt_zil_open(zio_crypt_key_t *key, const blkptr_t *bp, const uint8_t *cipher,
+		       uint8_t *plain, uint64_t size);
 
 /* PBKDF2-HMAC-SHA1 of a passphrase as libzfs derives wrapping keys (the
  * salt taken as its 8 little-endian bytes). */

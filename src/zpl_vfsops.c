@@ -42,33 +42,6 @@ static int master_lookup(objset_t *os, const char *key, uint64_t *v)
 
 static int fs_open_locked(zfuse_fs_t *fs);
 
-/* Give an encrypted dataset's objset its master key (a shared objset may
- * have been opened before the key was loaded) and check the objset
- * block's MACs with it, before anything of it is read. */
-static int fs_crypt_key(zfuse_fs_t *fs)
-{
-	objset_t *os = fs->os;
-	if (!os->key) {
-		zio_crypt_key_t *key;
-		int rc = dsl_crypt_key_hold(fs->spa, fs->dirobj, &key);
-		if (rc) {
-			spa_log(fs->spa, ZFUSE_LOG_ERROR, "cannot open the key of %s: %s", fs->name,
-				zfuse_strerror(rc));
-			return rc;
-		}
-		/* Two openers may race for a shared objset: one key suffices. */
-		zio_crypt_key_t *none = NULL;
-		if (!__atomic_compare_exchange_n(&os->key, &none, key, false, __ATOMIC_ACQ_REL,
-						 __ATOMIC_ACQUIRE))
-			dsl_crypt_key_rele(fs->spa, key);
-	}
-	int rc = zio_crypt_verify_objset(os->key, os->phys, os->phys_size);
-	if (rc)
-		spa_log(fs->spa, ZFUSE_LOG_ERROR, "dataset %s: the objset block fails its MAC "
-			"(tampered or damaged)", fs->name);
-	return rc;
-}
-
 int zfuse_fs_open(zfuse_pool_t *pool, const char *name, zfuse_fs_t **out)
 {
 	spa_t *spa = (spa_t *)pool;
@@ -152,7 +125,7 @@ static int fs_open_locked(zfuse_fs_t *fs)
 	/* Snapshots are immutable: a private read-only objset. */
 	if (fs->snapshot && (rc = objset_open(spa, &fs->ds.bp, &fs->os)) != 0)
 		return rc;
-	if (fs->encrypted && (rc = fs_crypt_key(fs)) != 0)
+	if (fs->encrypted && (rc = dsl_crypt_objset_key(fs->spa, fs->os, fs->dirobj, fs->name)) != 0)
 		return rc;
 	if (fs->os->type != DMU_OST_ZFS) {
 		spa_log(spa, ZFUSE_LOG_ERROR, "dataset %s is not a filesystem (objset type %" PRIu64 ")",

@@ -603,22 +603,8 @@ int zpl_write_open(zfuse_fs_t *fs)
 			spa_log(fs->spa, ZFUSE_LOG_WARN, "%s: cannot drain the delete queue: %s",
 				fs->name, zfuse_strerror(rc));
 		/* Then the intent log, as zfsvfs_setup (zil.md §7.1). */
-		char why[256];
-		bool sealed_log = false;
-		if (fs->encrypted) {
-			/* Encrypted logs' records are sealed and zfuse does not open
-			 * them: such a dataset stays read-only rather than replay
-			 * ciphertext or lose the records. */
-			spa_enter_read(fs->spa);
-			sealed_log = zil_has_records(fs->spa, fs->os);
-			spa_exit(fs->spa);
-		}
-		if (sealed_log) {
-			fs->writable = false;
-			spa_log(fs->spa, ZFUSE_LOG_WARN, "dataset %s is read-only: its intent log holds "
-				"encrypted records, which zfuse does not replay (import it once with "
-				"OpenZFS)", fs->name);
-		} else if (zil_replay(fs, why, sizeof(why)) != 0) {
+		char why[256] = "its intent log cannot be replayed";
+		if (zil_replay(fs, why, sizeof(why)) != 0) {
 			fs->writable = false;
 			spa_log(fs->spa, ZFUSE_LOG_WARN, "dataset %s is read-only: %s", fs->name, why);
 		} else if (fs->writable) {

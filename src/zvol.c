@@ -24,6 +24,9 @@
  * (spa_objset_hold), so writes are seen at once by every reader and
  * rollback rebases it; a snapshot's handle reads a private copy. The size
  * is looked up per call, so volsize changes and rollbacks show at once.
+ * An encrypted volume opens only with its encryption root's key loaded:
+ * its objset gets the master key (its blocks are then read and written
+ * as an encrypted filesystem's) after the objset MACs checked out.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@
 #include "dmu_zfetch.h"
 #include "dnode.h"
 #include "dsl.h"
+#include "dsl_crypt.h"
 #include "dsl_dataset.h"
 #include "dsl_prop.h"
 #include "dsl_sync.h"
@@ -188,11 +192,18 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 	spa_enter_read(spa);
 	int rc = dsl_dataset_find(spa, name, &ref);
 	bool encrypted = rc == 0 && dsl_dir_is_encrypted(spa, ref.dirobj);
+	uint64_t rootdir = 0;
+	if (encrypted && (rc = dsl_crypt_root(spa, ref.dirobj, &rootdir)) == 0 &&
+	    !spa_keystore_wkey_loaded(spa, rootdir)) {
+		char root[256] = "?";
+		dsl_dir_name(spa, rootdir, root, sizeof(root));
+		spa_log(spa, ZFUSE_LOG_ERROR, "volume %s is encrypted and the key of its encryption "
+			"root %s is not loaded", name, root);
+		rc = -ZFUSE_E_ACCESS;
+	}
 	spa_exit(spa);
 	if (rc)
 		return rc;
-	if (encrypted)
-		return -ZFUSE_E_ACCESS;
 	zfuse_volume_t *v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ZFUSE_E_NOMEM;
@@ -212,6 +223,10 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 	spa_exit(spa);
 	if (rc) {
 		free(v);
+		return rc;
+	}
+	if (encrypted && (rc = dsl_crypt_objset_key(spa, v->os, ref.dirobj, name)) != 0) {
+		zfuse_volume_close(v);
 		return rc;
 	}
 	char why[256] = "";

@@ -174,7 +174,7 @@ _zfuse() {
 			local o="-d -r -R -n -v -p -o -f --help"
 			[[ $verb == load-key ]] && o="-d -L -r --help"
 			[[ $verb == unload-key ]] && o="-r --help"
-			[[ $verb == change-key ]] && o="-d -l -o --help"
+			[[ $verb == change-key ]] && o="-d -i -l -o --help"
 			COMPREPLY=($(compgen -W "$o" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_zfuse_datasets)" -- "$cur"))

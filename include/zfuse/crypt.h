@@ -8,14 +8,16 @@
  * wrapped by it. Loading a root's key checks it against the root's
  * wrapped master key (a wrong key fails that MAC) and keeps it in memory
  * only, until unloaded or the pool is closed (then it is wiped). With the
- * key loaded, zfuse_fs_open opens the root's datasets (read-write when the
- * pool is), encrypting what it writes.
+ * key loaded, zfuse_fs_open and zfuse_volume_open open the root's datasets
+ * (read-write when the pool is), encrypting what they write, intent log
+ * included.
  */
 #ifndef ZFUSE_CRYPT_H
 #define ZFUSE_CRYPT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "zfuse.h"
 
 #ifdef __cplusplus
@@ -84,28 +86,48 @@ int zfuse_key_unload(zfuse_pool_t *pool, const char *root);
  * encryption root whose wrapping key is derived from material; without
  * keyformat, a dataset below an encrypted parent (or given only a suite)
  * wraps its new master key with the parent's root's key, which must be
- * loaded. Its key stays loaded. Errors: as zfuse_dataset_create, and
+ * loaded. Its key stays loaded. zfuse_volume_create_key makes a volume
+ * so (as zfuse_volume_create; zfuse_volume_create makes one below an
+ * encrypted parent or with a suite alone as well). Errors: as
+ * zfuse_dataset_create, and
  * ZFUSE_E_INVAL (bad encryption properties or key material, encryption
  * off below an encrypted parent, feature not enabled), ZFUSE_E_ACCESS (the
  * parent's key is not loaded).
  */
 struct zfuse_prop_setting;
+int zfuse_volume_create_key(zfuse_pool_t *pool, const char *name, uint64_t volsize, bool sparse,
+			    const struct zfuse_prop_setting *props, size_t nprops,
+			    const void *material, size_t len);
 int zfuse_dataset_create_key(zfuse_pool_t *pool, const char *name,
 			     const struct zfuse_prop_setting *props, size_t nprops,
 			     const void *material, size_t len);
 
 /*
- * Change the wrapping key of encryption root `root` (as zfs change-key):
- * every master key it wraps (its own, inheriting children's, clones') is
+ * Change the wrapping key of dataset `name` (as zfs change-key): every
+ * master key its current encryption root's key wraps in name's subtree
+ * (its own, inheriting children's, clones' and their children's) is
  * rewrapped with the key derived from material; props may set a new
  * keyformat, keylocation and pbkdf2iters (a new PBKDF2 salt is drawn for
- * passphrases). The data is not rewritten. The old key must be loaded;
- * the new one is loaded after. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not
- * an encryption root, bad properties or key material), ZFUSE_E_ACCESS
- * (key not loaded), ZFUSE_E_ROFS, ZFUSE_E_NOMEM.
+ * passphrases). A dataset that inherits its key becomes an encryption
+ * root (keyformat required; keylocation defaults to prompt). The data is
+ * not rewritten. The current root's key must be loaded; the new one is
+ * loaded after. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not encrypted, a
+ * clone or snapshot, bad properties or key material), ZFUSE_E_ACCESS (key
+ * not loaded), ZFUSE_E_ROFS, ZFUSE_E_NOMEM.
  */
-int zfuse_key_change(zfuse_pool_t *pool, const char *root, const struct zfuse_prop_setting *props,
+int zfuse_key_change(zfuse_pool_t *pool, const char *name, const struct zfuse_prop_setting *props,
 		     size_t nprops, const void *material, size_t len);
+
+/*
+ * Make encryption root `name` inherit its parent's encryption root (as
+ * zfs change-key -i): its master key and those of the datasets that
+ * inherited its key are rewrapped with the parent's root's wrapping key,
+ * its keylocation property is removed and its own wrapping key forgotten.
+ * Both keys must be loaded. Errors: ZFUSE_E_NOENT, ZFUSE_E_INVAL (not an
+ * encryption root, a clone, the pool's root dataset, parent not
+ * encrypted), ZFUSE_E_ACCESS (a key not loaded), ZFUSE_E_ROFS.
+ */
+int zfuse_key_inherit(zfuse_pool_t *pool, const char *name);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,8 @@
 # ZFUSE_ZILW_ROUNDS overrides ROUNDS (default 20); ZFUSE_ZILW_SEED replays
 # a run; ZILW_SAVE=DIR keeps the crashed images of the first
 # ZILW_SAVE_N rounds (default 3) with their journals (the oracle test).
+# ZFUSE_ZILW_CRYPT=SUITE makes the pool's root dataset encrypted (a raw
+# key in a file): its log blocks are sealed and replayed with the key.
 set -uo pipefail
 ZFUSE=$1 ROUNDS=${ZFUSE_ZILW_ROUNDS:-${2:-20}}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +30,12 @@ seed=${ZFUSE_ZILW_SEED:-$((RANDOM * 32768 + RANDOM))}
 RANDOM=$((seed % 32768))
 echo "seed $seed (ZFUSE_ZILW_SEED=$seed replays the kill times and workloads)"
 img=$work/zw.img
-"$ZFUSE" create -s 512M -O compression=lz4 zw "$img" > /dev/null || die "cannot create the pool"
+crypt=()
+if [ -n "${ZFUSE_ZILW_CRYPT:-}" ]; then
+	head -c 32 /dev/urandom > "$work/zw.key"
+	crypt=(-O "encryption=$ZFUSE_ZILW_CRYPT" -O keyformat=raw -O "keylocation=file://$work/zw.key")
+fi
+"$ZFUSE" create -s 512M -O compression=lz4 "${crypt[@]}" zw "$img" > /dev/null || die "cannot create the pool"
 txgs() { "$ZFUSE" inspect "$img" uberblocks 2>/dev/null | awk '/^active_txg:/ { print $2 }'; }
 killed=0 total_done=0
 for round in $(seq 1 "$ROUNDS"); do

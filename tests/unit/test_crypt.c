@@ -9,7 +9,7 @@
  * the wrapped master key. The write side: sealing opens again, each suite
  * round-trips with fresh IVs and rotating salts, and the objset MACs,
  * indirect MAC checksums and HMACs zfuse computes equal OpenZFS's bit for
- * bit. The fixture is unpacked from ZFUSE_SHARED into
+ * bit; intent-log blocks seal, open and refuse flipped bits. The fixture is unpacked from ZFUSE_SHARED into
  * ZFUSE_TEST_CACHE (as lib.sh does).
  */
 #include <check.h>
@@ -442,8 +442,67 @@ START_TEST(write_suites)
 }
 END_TEST
 
+/* Intent-log blocks, each suite: sealed, the chain header, lr_t headers
+ * and a TX_WRITE's bp stay as they were and the rest changes; opened, the
+ * block is back; a flipped bit in a clear header, a bp, a sealed byte or
+ * the MAC fails; a record running past zc_nused is refused. */
+START_TEST(zil_blocks)
+{
+	enum { SZ = 8192 };
+	static uint8_t plain[SZ], ct[SZ], back[SZ];
+	memset(plain, 0, sizeof(plain));
+	uint64_t off = 184;
+	/* a TX_CREATE-like record of 120 bytes, then a copied TX_WRITE */
+	uint64_t w;
+	w = 1; memcpy(plain + off, &w, 8);
+	w = 120; memcpy(plain + off + 8, &w, 8);
+	for (int i = 16; i < 120; i++)
+		plain[off + i] = (uint8_t)(i * 3 + 1);
+	off += 120;
+	w = 9; memcpy(plain + off, &w, 8);
+	w = 192 + 1000; memcpy(plain + off + 8, &w, 8);
+	for (int i = 16; i < 192 + 1000; i++)
+		plain[off + i] = (uint8_t)(i * 5 + 2);
+	uint64_t wr = off;
+	off += 192 + 1000;
+	memcpy(plain + 136, &off, 8);	/* zc_nused */
+	for (int i = 8; i < 136; i++)
+		plain[i] = (uint8_t)i;		/* zc_next_blk */
+	for (uint64_t c = ZIO_CRYPT_AES_128_CCM; c <= ZIO_CRYPT_AES_256_GCM; c++) {
+		zio_crypt_key_t k;
+		ck_assert_int_eq(zio_crypt_key_generate(c, &k), 0);
+		blkptr_t bp;
+		memset(&bp, 0, sizeof(bp));
+		bp.blk_prop = (15ULL << 0) | (15ULL << 16) | (9ULL << 40) |
+			      ((uint64_t)DMU_OT_INTENT_LOG << 48) | (1ULL << 63);
+		ck_assert_int_eq(zio_crypt_zil_params(&k, &bp), 0);
+		ck_assert(bp_uses_crypt(&bp));
+		ck_assert_int_eq(zio_crypt_zil_seal(&k, &bp, plain, ct, SZ), 0);
+		ck_assert_mem_eq(ct, plain, 168);			/* chain header, magic, */
+		ck_assert(memcmp(ct + 168, plain + 168, 16) != 0);	/* but the MAC */
+		ck_assert_mem_eq(ct + 184, plain + 184, 32);		/* lr_t */
+		ck_assert(memcmp(ct + 216, plain + 216, 88) != 0);	/* sealed body */
+		ck_assert_mem_eq(ct + wr + 64, plain + wr + 64, 128);	/* the write's bp */
+		ck_assert(memcmp(ct + wr + 192, plain + wr + 192, 1000) != 0);
+		ck_assert_int_eq(zio_crypt_zil_open(&k, &bp, ct, back, SZ), 0);
+		ck_assert_mem_eq(back, plain, 168);	/* the stored checksum (MAC) aside */
+		ck_assert_mem_eq(back + 184, plain + 184, SZ - 184);
+		const unsigned flips[] = { 20, 190, 230, wr + 70, wr + 200, 170 };
+		for (unsigned f = 0; f < sizeof(flips) / sizeof(flips[0]); f++) {
+			ct[flips[f]] ^= 4;
+			ck_assert_int_eq(zio_crypt_zil_open(&k, &bp, ct, back, SZ), -ZFUSE_E_AUTH);
+			ct[flips[f]] ^= 4;
+		}
+		uint64_t bad = off - 8;
+		memcpy(ct + 136, &bad, 8);
+		ck_assert_int_eq(zio_crypt_zil_open(&k, &bp, ct, back, SZ), -ZFUSE_E_AUTH);
+		zio_crypt_key_destroy(&k);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	return RUN_TESTS("crypt", "keys and MACs", 300, keys_load, macs_gcm, macs_ccm, dnode_block_garbage,
-			 wrapped_key, write_matches_openzfs, write_suites);
+			 wrapped_key, write_matches_openzfs, write_suites, zil_blocks);
 }
