@@ -432,10 +432,6 @@ void zio_free_bp(spa_t *spa, const blkptr_t *bp, uint64_t txg)
 {
 	if (bp_is_hole(bp) || bp_is_embedded(bp))
 		return;
-	/* arc_freed: a freed block is never read again, and its cached copy
-	 * would push live blocks out (a rewritten record's old and new
-	 * versions would otherwise share the cache). */
-	arc_invalidate(spa, bp);
 	/* An encrypted bp keeps salt and IV where DVA[2] would be. */
 	for (int d = 0; d < bp_count_dvas_max(bp); d++) {
 		dva_t hdr_only = bp->blk_dva[d];
