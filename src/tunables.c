@@ -28,6 +28,10 @@ static const struct tunable tunables[] = {
 	{ "ZFUSE_FORCE_GANGING", offsetof(zfuse_tunables_t, force_ganging), 0, 0, 0,
 	  "Testing aid: blocks of at least this many bytes are written as gang "
 	  "blocks (OpenZFS's metaslab_force_ganging); 0 turns it off." },
+	{ "ZFUSE_DIRTY_DATA_MAX", offsetof(zfuse_tunables_t, dirty_data_max), 0, 1 << 20, 0,
+	  "Bytes of dirty data a pool holds in memory (OpenZFS's zfs_dirty_data_max): "
+	  "a sync starts at 20% of it, writers are delayed from 60% on and wait at "
+	  "100%. Default: 10% of the memory, at most 4 GiB, at least 256 MiB." },
 	{ "ZFUSE_ZIL", offsetof(zfuse_tunables_t, zil), 1, 0, 10,
 	  "1: fsync commits the dataset's intent log (OpenZFS's ZIL); 0: no log "
 	  "is written and every fsync waits for a txg sync." },

@@ -15,6 +15,7 @@ typedef struct zfuse_tunables {
 	uint64_t txg_timeout;	/* seconds between timed syncs of the open txg */
 	uint64_t force_ganging;	/* write blocks >= this as gang blocks; 0: off */
 	uint64_t zil;		/* 1: fsync commits the intent log; 0: txg syncs */
+	uint64_t dirty_data_max;	/* dirty-data limit in bytes; 0: txg_dirty_max_default */
 	char *write_log;	/* record device writes to this file; NULL: off (malloc'd) */
 } zfuse_tunables_t;
 

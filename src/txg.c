@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dbuf.h"
 #include "dmu_byteswap.h"
 #include "dmu_tx.h"
@@ -600,6 +601,15 @@ void txg_kick(spa_t *spa)
 	wake_sync_thread(t);
 }
 
+uint64_t txg_dirty_max_default(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t v = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 10 : 0;
+	if (v > (4ULL << 30))
+		v = 4ULL << 30;
+	return v < (256ULL << 20) ? 256ULL << 20 : v;
+}
+
 static int txg_start_thread(spa_t *spa)
 {
 	struct txg_state *t = calloc(1, sizeof(*t));
@@ -608,7 +618,8 @@ static int txg_start_thread(spa_t *spa)
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_cond_init(&t->cv, NULL);
 	pthread_cond_init(&t->synced_cv, NULL);
-	t->dirty_max = TXG_DIRTY_MAX_DEFAULT;
+	t->dirty_max = spa->tunables.dirty_data_max ? spa->tunables.dirty_data_max
+						     : txg_dirty_max_default();
 	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
 	spa->txg = t;
 	if (pthread_create(&t->thread, NULL, sync_thread, spa) != 0) {

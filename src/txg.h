@@ -12,7 +12,10 @@
 
 struct spa;
 
-#define TXG_DIRTY_MAX_DEFAULT (256ULL << 20)
+/* The dirty-data limit when ZFUSE_DIRTY_DATA_MAX does not set one:
+ * OpenZFS's zfs_dirty_data_max (10% of the memory, at most 4 GiB), but
+ * never below 256 MiB. */
+uint64_t txg_dirty_max_default(void);
 
 /*
  * Make an imported pool writable: check features, reopen devices

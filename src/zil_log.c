@@ -29,10 +29,20 @@
  * sealed (zio_crypt_zil_seal) before their checksum, as OpenZFS's are;
  * without its key a dataset is not written, so it logs nothing.
  *
- * Locks: pool lock > zl->mu (a leaf: the record queue and the block
- * list); commit_mu serialises commits and is never taken with the pool
- * lock held, so a commit may take the pool lock (to allocate) and wait
- * for a txg sync.
+ * Commits group (zil_commit_impl): the first fsync that finds no commit
+ * writing writes every queued record, the others' too, and the others
+ * wait on zl->cv until theirs are durable. A commit writes its blocks
+ * (allocating each successor under the pool lock, never holding it for
+ * device I/O), releases the chain to the next commit and only then
+ * flushes, so one commit's flush and the next one's writes overlap;
+ * commits are done (blocks marked written, records durable) in the order
+ * they wrote, since a block counts only when every block before it does.
+ *
+ * Locks: pool lock > zl->mu (a leaf: the record queue, the block list and
+ * the commit tickets); commit_mu serialises the commits' write phases and
+ * is never taken with the pool lock held, so a commit may take the pool
+ * lock (to allocate) and wait for a txg sync. Suspending the log (commit_mu
+ * held) waits for the flushes in flight.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -111,6 +121,7 @@ struct zilog {
 	spa_t *spa;
 	objset_t *os;
 	pthread_mutex_t mu, commit_mu;
+	pthread_cond_t cv;		/* with mu: a commit wrote or finished */
 	struct itx *head, *tail;	/* queued, not yet committed */
 	struct lwb *lwb;		/* the chain from the header's block to the tail */
 	size_t nlwb, caplwb;
@@ -118,6 +129,10 @@ struct zilog {
 	/* Records are numbered as queued; every record up to durable_id is
 	 * on disk (a commit that finds its own there returns: group commit). */
 	uint64_t next_id, durable_id;
+	uint64_t taken_id;		/* taken by the newest commit */
+	uint64_t issued, completed;	/* commits' tickets: written, finished */
+	uint64_t gen;			/* a new chain (destroy, rollback) */
+	bool issuing;			/* a commit is writing blocks */
 	uint64_t unlogged_txg;	/* newest txg with changes no record describes */
 	uint64_t predict;	/* size of the next block */
 	uint64_t lwb_bytes;	/* allocated by the chain (at most half the slop) */
@@ -186,6 +201,7 @@ void zil_open(spa_t *spa, objset_t *os)
 			zl->os = os;
 			pthread_mutex_init(&zl->mu, NULL);
 			pthread_mutex_init(&zl->commit_mu, NULL);
+			pthread_cond_init(&zl->cv, NULL);
 			zl->predict = ZIL_MIN_BLKSZ;
 			os->zilog = zl;
 		}
@@ -202,11 +218,15 @@ static void itx_free_list(struct itx *it)
 	}
 }
 
+static void wait_flights(zilog_t *zl);
+static bool zl_failed(zilog_t *zl);
+
 /* With commit_mu held: sync every logged change's txg, then have the
  * next sync destroy the chain. */
 static int suspend_locked(zilog_t *zl)
 {
 	spa_t *spa = zl->spa;
+	wait_flights(zl);
 	if (!zl->active)
 		return 0;
 	int rc = txg_sync_now(spa);
@@ -261,7 +281,8 @@ void zil_close(spa_t *spa, objset_t *os)
 	/* A closed dataset keeps no log (zil_close commits and OpenZFS then
 	 * keeps the never-written tail; zfuse destroys the chain instead, so
 	 * that snapshots taken offline carry no log header). */
-	if (zl->active && !zl->failed && suspend_locked(zl) == 0)
+	wait_flights(zl);
+	if (zl->active && !zl_failed(zl) && suspend_locked(zl) == 0)
 		txg_sync_now(spa);
 	spa_enter_write(spa);
 	os->zilog = NULL;
@@ -271,6 +292,7 @@ void zil_close(spa_t *spa, objset_t *os)
 	free(zl->lwb);
 	pthread_mutex_destroy(&zl->mu);
 	pthread_mutex_destroy(&zl->commit_mu);
+	pthread_cond_destroy(&zl->cv);
 	free(zl);
 }
 
@@ -627,22 +649,34 @@ static int chain_create(zilog_t *zl)
 	return rc;
 }
 
-/* Write the queued records (oldest first) into the chain; returns when
- * every block is written and flushed. */
-static int chain_write(zilog_t *zl, struct itx *it)
+/* Per block written by a commit: its sequence, its newest record txg and
+ * the txg its successor was allocated in (held until the block is flushed). */
+struct done {
+	uint64_t seq, max_txg, hold;
+	bool ok;
+};
+
+/* One commit between the write of its blocks and their flush. */
+struct flight {
+	uint64_t ticket;	/* place among the commits' write phases (0: none) */
+	uint64_t taken;		/* the records up to this id are in its blocks */
+	uint64_t gen;		/* the chain it wrote on (zl->gen) */
+	struct done *done;
+	size_t ndone, capdone;
+	vdev_t *tops[8];
+	size_t ntops;
+	int rc;			/* of the write phase */
+	bool no_room;		/* no next block: the rest waits for a txg sync */
+};
+
+/* Write the queued records (oldest first) into the chain: the write phase
+ * of a commit (commit_mu held). The blocks are flushed by commit_finish,
+ * after commit_mu is released, so the next commit writes meanwhile. */
+static void chain_write(zilog_t *zl, struct itx *it, struct flight *f)
 {
 	spa_t *spa = zl->spa;
 	uint64_t total = 0;
-	for (struct itx *p = it; p; p = p->next)
-		total += p->len;
-	/* Per block written: its sequence, its newest record txg and the txg
-	 * its successor was allocated in (held until the block is flushed). */
-	struct done { uint64_t seq, max_txg, hold; bool ok; } *done = NULL;
-	size_t ndone = 0, capdone = 0;
-	vdev_t *tops[8];
-	size_t ntops = 0;
 	int rc = 0;
-	bool alloc_failed = false;
 	while (it && rc == 0) {
 		pthread_mutex_lock(&zl->mu);
 		bool gone = zl->nlwb == 0;	/* a rollback dropped the chain */
@@ -654,15 +688,15 @@ static int chain_write(zilog_t *zl, struct itx *it)
 			rc = SET_ERROR(-ZFUSE_E_IO);
 			break;
 		}
-		if (ndone == capdone) {
-			size_t nc = capdone ? capdone * 2 : 8;
-			struct done *nd = realloc(done, nc * sizeof(*nd));
+		if (f->ndone == f->capdone) {
+			size_t nc = f->capdone ? f->capdone * 2 : 8;
+			struct done *nd = realloc(f->done, nc * sizeof(*nd));
 			if (!nd) {
 				rc = -ZFUSE_E_NOMEM;
 				break;
 			}
-			done = nd;
-			capdone = nc;
+			f->done = nd;
+			f->capdone = nc;
 		}
 		uint64_t size = bp_get_lsize(&cur.bp);
 		uint8_t *buf = calloc(1, size);
@@ -715,10 +749,10 @@ static int chain_write(zilog_t *zl, struct itx *it)
 			/* No next block: the chain ends in cur, unwritten, and
 			 * stays whole; what is left waits for a txg sync. */
 			free(buf);
-			alloc_failed = true;
+			f->no_room = true;
 			break;
 		}
-		done[ndone++] = (struct done){ cw[ZIL_ZC_SEQ], max_txg, txg, false };
+		f->done[f->ndone++] = (struct done){ cw[ZIL_ZC_SEQ], max_txg, txg, false };
 		if ((rc = lwb_append(zl, &next, txg)) != 0) {
 			free(buf);
 			break;
@@ -760,32 +794,14 @@ static int chain_write(zilog_t *zl, struct itx *it)
 			free(buf);
 		if (rc)
 			break;
-		done[ndone - 1].ok = true;
+		f->done[f->ndone - 1].ok = true;
 		size_t t;
-		for (t = 0; t < ntops && tops[t] != top; t++)
+		for (t = 0; t < f->ntops && f->tops[t] != top; t++)
 			;
-		if (t == ntops && ntops < 8)
-			tops[ntops++] = top;
+		if (t == f->ntops && f->ntops < 8)
+			f->tops[f->ntops++] = top;
 	}
-	for (size_t t = 0; t < ntops && rc == 0; t++)
-		rc = vdev_flush(tops[t]);
-	if (rc == 0) {
-		pthread_mutex_lock(&zl->mu);
-		/* Sequence numbers are consecutive from lwb[0]'s: index directly. */
-		uint64_t first = zl->nlwb ? zl->lwb[0].bp.blk_cksum.zc_word[ZIL_ZC_SEQ] : 0;
-		for (size_t d = 0; d < ndone && zl->nlwb; d++) {
-			if (done[d].seq < first || done[d].seq - first >= zl->nlwb)
-				continue;
-			struct lwb *l = &zl->lwb[done[d].seq - first];
-			l->written = done[d].ok;
-			l->max_txg = done[d].max_txg;
-		}
-		pthread_mutex_unlock(&zl->mu);
-	}
-	for (size_t d = 0; d < ndone; d++)
-		rele_txg(spa, done[d].hold);
-	free(done);
-	return rc ? rc : alloc_failed ? 1 : 0;
+	f->rc = rc;
 }
 
 static uint64_t synced_txg(spa_t *spa)
@@ -793,12 +809,21 @@ static uint64_t synced_txg(spa_t *spa)
 	return __atomic_load_n(&spa->ub.ub_txg, __ATOMIC_ACQUIRE);
 }
 
-static int commit_failed(zilog_t *zl, int rc);
+static bool zl_failed(zilog_t *zl)
+{
+	pthread_mutex_lock(&zl->mu);
+	bool failed = zl->failed;
+	pthread_mutex_unlock(&zl->mu);
+	return failed;
+}
 
-static int commit_locked(zilog_t *zl)
+/* The write phase of a commit (commit_mu held): returns the commit's
+ * result when it is over (a txg sync stood in for the log), else 0 with
+ * f->ticket set and commit_finish to run. */
+static int commit_locked(zilog_t *zl, struct flight *f)
 {
 	spa_t *spa = zl->spa;
-	if (zl->failed)
+	if (zl_failed(zl))
 		return txg_sync_now(spa);
 	if (!zl->active) {
 		int rc = chain_create(zl);
@@ -808,7 +833,9 @@ static int commit_locked(zilog_t *zl)
 			if (rc != -ZFUSE_E_BUSY)
 				spa_log(spa, ZFUSE_LOG_WARN, "intent log: cannot start a log chain (%s); "
 					"fsync waits for txg syncs", zfuse_strerror(rc));
+			pthread_mutex_lock(&zl->mu);
 			zl->failed = true;
+			pthread_mutex_unlock(&zl->mu);
 			return txg_sync_now(spa);
 		}
 	}
@@ -820,7 +847,9 @@ static int commit_locked(zilog_t *zl)
 	}
 	struct itx *list = zl->head, **pp = &list;
 	zl->head = zl->tail = NULL;
-	uint64_t taken = zl->next_id;
+	f->taken = zl->taken_id = zl->next_id;
+	f->ticket = ++zl->issued;
+	f->gen = zl->gen;
 	pthread_mutex_unlock(&zl->mu);
 	/* Records whose txg is on disk are dropped (zil_get_commit_list). */
 	uint64_t total = 0;
@@ -836,29 +865,80 @@ static int commit_locked(zilog_t *zl)
 	}
 	if (list) {
 		zl->predict = total + ZIL_CHAIN_SIZE;
-		int rc = chain_write(zl, list);
+		chain_write(zl, list, f);
 		itx_free_list(list);
-		if (rc == 1)
-			return txg_sync_now(spa);	/* no room for log blocks */
-		if (rc)
-			return commit_failed(zl, rc);
 	}
-	pthread_mutex_lock(&zl->mu);
-	zl->durable_id = taken;
-	pthread_mutex_unlock(&zl->mu);
 	return 0;
 }
 
-/* A chain with a hole in it must not be written on: from now on the
- * records reach the disk with their txgs. */
-static int commit_failed(zilog_t *zl, int rc)
+/* The end of a commit: flush what it wrote, then, in the order the
+ * commits wrote (a block is only reachable through every block before
+ * it), mark its blocks written and its records durable. */
+static int commit_finish(zilog_t *zl, struct flight *f)
 {
-	spa_log(zl->spa, ZFUSE_LOG_WARN, "intent log: writing a log block failed (%s); fsync "
-		"waits for txg syncs from now on", zfuse_strerror(rc));
-	zl->failed = true;
-	return txg_sync_now(zl->spa);
+	spa_t *spa = zl->spa;
+	int rc = f->rc;
+	for (size_t t = 0; t < f->ntops && rc == 0; t++)
+		rc = vdev_flush(f->tops[t]);
+	/* Its blocks are on disk (or never will be): the txgs their
+	 * successors were allocated in may commit. */
+	for (size_t d = 0; d < f->ndone; d++)
+		rele_txg(spa, f->done[d].hold);
+	pthread_mutex_lock(&zl->mu);
+	while (zl->completed + 1 != f->ticket)
+		pthread_cond_wait(&zl->cv, &zl->mu);
+	/* An earlier commit's failure left a hole before these blocks. */
+	bool behind_hole = zl->failed;
+	if (rc == 0 && f->gen == zl->gen) {
+		/* Sequence numbers are consecutive from lwb[0]'s: index directly. */
+		uint64_t first = zl->nlwb ? zl->lwb[0].bp.blk_cksum.zc_word[ZIL_ZC_SEQ] : 0;
+		for (size_t d = 0; d < f->ndone && zl->nlwb; d++) {
+			if (f->done[d].seq < first || f->done[d].seq - first >= zl->nlwb)
+				continue;
+			struct lwb *l = &zl->lwb[f->done[d].seq - first];
+			l->written = f->done[d].ok;
+			l->max_txg = f->done[d].max_txg;
+		}
+	}
+	free(f->done);
+	bool fallback = rc < 0 || f->no_room || behind_hole;
+	if (rc < 0 && !zl->failed) {
+		/* A chain with a hole in it must not be written on: from now
+		 * on the records reach the disk with their txgs. */
+		spa_log(spa, ZFUSE_LOG_WARN, "intent log: writing a log block failed (%s); fsync "
+			"waits for txg syncs from now on", zfuse_strerror(rc));
+		zl->failed = true;
+	}
+	if (!fallback && f->taken > zl->durable_id)
+		zl->durable_id = f->taken;
+	if (fallback) {
+		/* Records it took but could not make durable reach the disk
+		 * with their txg, before any later commit counts as done. */
+		pthread_mutex_unlock(&zl->mu);
+		rc = txg_sync_now(spa);
+		pthread_mutex_lock(&zl->mu);
+	}
+	zl->completed = f->ticket;
+	pthread_cond_broadcast(&zl->cv);
+	pthread_mutex_unlock(&zl->mu);
+	return rc;
 }
 
+/* Wait until every commit's blocks are flushed (commit_mu held, so no
+ * commit starts meanwhile). */
+static void wait_flights(zilog_t *zl)
+{
+	pthread_mutex_lock(&zl->mu);
+	while (zl->completed != zl->issued)
+		pthread_cond_wait(&zl->cv, &zl->mu);
+	pthread_mutex_unlock(&zl->mu);
+}
+
+/* Group commit (zil_commit_impl): the first fsync that finds no commit
+ * writing becomes the writer and writes every queued record, its own and
+ * the others'; the rest wait for it and return when their records are
+ * durable. A writer releases the chain when its blocks are written, so
+ * the next commit writes while the last one flushes. */
 int zil_commit(spa_t *spa, objset_t *os)
 {
 	SPA_ASSERT_NOT_HELD(spa);
@@ -869,14 +949,28 @@ int zil_commit(spa_t *spa, objset_t *os)
 		return txg_sync_now(spa);
 	pthread_mutex_lock(&zl->mu);
 	uint64_t want = zl->next_id;
+	for (;;) {
+		if (zl->durable_id >= want && zl->unlogged_txg <= synced_txg(spa) && !zl->failed) {
+			pthread_mutex_unlock(&zl->mu);
+			return 0;
+		}
+		/* Wait while another commit writes, or while one that took
+		 * our records flushes them. */
+		if (!zl->issuing && (zl->taken_id < want || zl->completed == zl->issued))
+			break;
+		pthread_cond_wait(&zl->cv, &zl->mu);
+	}
+	zl->issuing = true;
 	pthread_mutex_unlock(&zl->mu);
 	pthread_mutex_lock(&zl->commit_mu);
-	pthread_mutex_lock(&zl->mu);
-	bool done = zl->durable_id >= want && zl->unlogged_txg <= synced_txg(spa) && !zl->failed;
-	pthread_mutex_unlock(&zl->mu);
-	int rc = done ? 0 : commit_locked(zl);
+	struct flight f = { 0 };
+	int rc = commit_locked(zl, &f);
 	pthread_mutex_unlock(&zl->commit_mu);
-	return rc;
+	pthread_mutex_lock(&zl->mu);
+	zl->issuing = false;
+	pthread_cond_broadcast(&zl->cv);
+	pthread_mutex_unlock(&zl->mu);
+	return f.ticket ? commit_finish(zl, &f) : rc;
 }
 
 /* ---- the txg sync's part ------------------------------------------------------------ */
@@ -889,6 +983,7 @@ void zil_rollback(objset_t *os)
 	pthread_mutex_lock(&zl->mu);
 	zl->nlwb = 0;
 	zl->lwb_bytes = 0;
+	zl->gen++;
 	zl->active = false;
 	zl->failed = true;
 	itx_free_list(zl->head);
@@ -929,6 +1024,7 @@ void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
 			metaslab_free_dva(spa, &zl->lwb[i].bp.blk_dva[0], txg);
 		zl->nlwb = 0;
 		zl->lwb_bytes = 0;
+		zl->gen++;
 		zl->destroy = false;
 		zl->active = false;
 		if (zl->saxattr) {

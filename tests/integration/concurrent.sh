@@ -30,8 +30,10 @@ echo "seed $seed (ZFUSE_CONCURRENT_SEED=$seed replays the workers' operations)"
 "$ZFUSE" create -s 1G concpool "$work/pool/conc.img" > "$work/create.log" 2>&1 ||
 	die "zfuse create: $(cat "$work/create.log")"
 
+# The bursts are sized for a 256 MiB dirty limit (the default grows with
+# the machine's memory): pin it so they pass the limit everywhere.
 mount_pool() {  # mount_pool STAGE
-	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$work/pool/conc.img" ||
+	ZFUSE_DIRTY_DATA_MAX=${ZFUSE_DIRTY_DATA_MAX:-268435456} mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$work/pool/conc.img" ||
 		die "$1: mount failed: $(tail -5 "$work/daemon.log")"
 }
 

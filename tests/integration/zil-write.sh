@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: CDDL-1.0
 # zil-write.sh ZFUSE [ROUNDS] — zfuse's own intent log after kill -9.
-# Each round mounts the pool read-write, runs zil_writer.py (one operation
+# Each round mounts the pool read-write, runs zil_writer.py in w1 (one operation
 # of every kind — creates, big and small writes, overwrites, appends,
 # truncates, hole punches, mkdir, rmdir, symlinks, hard links, renames of
 # files and directories, rename exchange, chmod, chown, fifos, xattrs —
-# then an fsync, with a model of the tree), kills the daemon with SIGKILL
+# then an fsync, with a model of the tree; every third round three writers
+# in w1, w2 and w3 at once, whose fsyncs commit together), kills the daemon with SIGKILL
 # at a random moment after an fsync returned, checks that the log holds
 # records, runs zdb -bcc on the crashed image, mounts it read-write again
 # (zfuse claims and replays its log) and compares the tree with the last
@@ -41,32 +42,51 @@ killed=0 total_done=0
 for round in $(seq 1 "$ROUNDS"); do
 	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$img" ||
 		{ notok "round $round: mount"; tail "$work/daemon.log"; break; }
-	: > "$work/journal"
+	# Every third round three writers run side by side, each in its own
+	# directory (w1, w2, w3) with its own journal: their fsyncs commit
+	# together (group commit); the other rounds run one writer in w1.
+	nw=1 label=
+	[ $((round % 3)) -eq 2 ] && nw=3 label=" (3 writers)"
+	rm -f "$work"/journal.*
+	for w in $(seq 1 $nw); do mkdir -p "$mnt/w$w"; done
+	python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$mnt" ||
+		notok "round $round: fsync of the root"
 	txg0=$(txgs)
-	python3 "$writer" run "$mnt" "$work/journal" "$((seed + round))" 2> "$work/writer.err" &
-	wpid=$!
+	wpids=()
+	for w in $(seq 1 $nw); do
+		: > "$work/journal.w$w"
+		python3 "$writer" run "$mnt/w$w" "$work/journal.w$w" "$((seed + round * 8 + w))" 2> "$work/writer$w.err" &
+		wpids+=($!)
+	done
+	wpid=${wpids[0]}
 	delay=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.2f", 0.2 + rand() * 2.3 }')
 	sleep "$delay"
 	# Kill only after an fsync returned in this round, and after a few
 	# (the first fsync of a mount starts the log chain with a txg sync, so
-	# its changes are in the tree, not in the log).
+	# its changes are in the tree, not in the log), and not right after an
+	# xattr change (its fsync syncs the txg, which empties the log: the
+	# image would leave OpenZFS nothing to replay).
 	for _ in $(seq 1 150); do
-		[ "$(grep -c "^D" "$work/journal")" -ge 4 ] && break
+		least=$(for j in "$work"/journal.w*; do grep -c "^D" "$j"; done | sort -n | head -1)
+		last=$(awk '/^P /{ p = $0 } /^D/{ d = p } END { print d }' "$work/journal.w1")
+		[ "$least" -ge 4 ] && [[ $last != *'"op": "xattr"'* ]] && break
 		kill -0 "$wpid" 2>/dev/null || break
 		sleep 0.1
 	done
 	if ! kill -0 "$wpid" 2>/dev/null; then
 		wait "$wpid"; notok "round $round: the writer stopped before the kill (status $?)"
-		cat "$work/writer.err"
+		cat "$work/writer1.err"
 		kill -KILL "$mount_pid"; wait "$mount_pid" 2>/dev/null; mount_pid=
 		umount -l "$mnt"
 		break
 	fi
 	kill -KILL "$mount_pid"; wait "$mount_pid" 2>/dev/null; mount_pid=
-	wait "$wpid"; wrc=$?
+	for w in $(seq 1 $nw); do
+		wait "${wpids[$((w - 1))]}"; wrc=$?
+		[ $wrc -eq 0 ] || { notok "round $round: writer $w failed (status $wrc)"; tail -5 "$work/writer$w.err"; }
+	done
 	umount -l "$mnt" 2>/dev/null
-	[ $wrc -eq 0 ] || { notok "round $round: the writer failed (status $wrc)"; tail -5 "$work/writer.err"; }
-	ndone=$(grep -c "^D" "$work/journal")
+	ndone=$(cat "$work"/journal.w* | grep -c "^D")
 	total_done=$((total_done + ndone))
 	killed=$((killed + 1))
 	recs=$("$ZFUSE" inspect --json "$img" zil zw 2>/dev/null |
@@ -74,7 +94,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	if [ -n "${ZILW_SAVE:-}" ] && [ "$round" -le "${ZILW_SAVE_N:-3}" ]; then
 		mkdir -p "$ZILW_SAVE/r$round"
 		cp --sparse=always "$img" "$ZILW_SAVE/r$round/zw.img"
-		cp "$work/journal" "$ZILW_SAVE/r$round/journal"
+		cp "$work"/journal.w* "$ZILW_SAVE/r$round/"
 	fi
 	zdb_bcc "$work" zw "$work/zdb.out" || { notok "round $round: zdb -bcc of the crashed image"; grep -v "^loading" "$work/zdb.out" | tail -15; }
 	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$img" ||
@@ -82,11 +102,13 @@ for round in $(seq 1 "$ROUNDS"); do
 	"$manifest" "$mnt" > "$work/tree.tsv"
 	"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
 	txg1=$(txgs)
-	if out=$(python3 "$writer" check "$work/tree.tsv" "$work/journal"); then
-		ok "round $round: killed after ${delay}s, $ndone fsyncs, ${recs:-?} log records, $((txg1 - txg0)) txgs: $out"
-	else
-		notok "round $round (killed after ${delay}s, $ndone fsyncs, ${recs:-?} log records): $out"
-	fi
+	for w in $(seq 1 $nw); do
+		if out=$(python3 "$writer" check "$work/tree.tsv" "$work/journal.w$w" "w$w"); then
+			ok "round $round$label, w$w: killed after ${delay}s, $ndone fsyncs, ${recs:-?} log records, $((txg1 - txg0)) txgs: $out"
+		else
+			notok "round $round, w$w (killed after ${delay}s, $ndone fsyncs, ${recs:-?} log records): $out"
+		fi
+	done
 	# Every fsync but those after xattr changes (which wait for their txg)
 	# must have returned without a txg sync.
 	if [ "$ndone" -ge 30 ] && [ $((txg1 - txg0)) -gt $((ndone / 3 + 6)) ]; then

@@ -6,8 +6,11 @@
                            fsync at a time, until an error (the daemon was
                            killed) or 100000 steps; the model of the tree is
                            read from MNT at the start
-  check MANIFEST JOURNAL   compare a manifest.sh listing of the tree with the
-                           last fsynced state of the journal
+  check MANIFEST JOURNAL [DIR]
+                           compare a manifest.sh listing of the tree (of its
+                           subtree DIR, for a writer that ran in MNT/DIR
+                           beside others) with the last fsynced state of
+                           the journal
 
 Journal: for each step a line "P <json>" (the model after the operation and
 the paths it touches) before the operation and "D" after its fsync returned.
@@ -386,7 +389,7 @@ def parse_manifest(path):
     return out
 
 
-def check(manifest, journal):
+def check(manifest, journal, sub=None):
     done = pending = None
     last_p = None
     with open(journal) as f:
@@ -400,6 +403,9 @@ def check(manifest, journal):
         print("no fsync returned in the journal")
         return 1
     tree = parse_manifest(manifest)
+    if sub:
+        pre = sub.rstrip("/") + "/"
+        tree = {k[len(pre):]: v for k, v in tree.items() if k.startswith(pre)}
     want = done["state"]
     loose = set(pending["touched"]) if pending else set()
     loose |= {k for k in list(want) + list(tree) if "@" in k and k.split("@")[0] in loose}
@@ -425,4 +431,4 @@ def check(manifest, journal):
 if __name__ == "__main__":
     if sys.argv[1] == "run":
         sys.exit(run(sys.argv[2], sys.argv[3], int(sys.argv[4])))
-    sys.exit(check(sys.argv[2], sys.argv[3]))
+    sys.exit(check(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None))

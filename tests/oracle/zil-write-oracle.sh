@@ -3,7 +3,8 @@
 # zil-write-oracle.sh ZFUSE — OpenZFS replays zfuse's own intent log.
 # zil-write.sh makes crashed images (fsyncs of every operation type, then
 # SIGKILL of the daemon after a random fsync) and keeps the first three
-# with their journals. In one VM job OpenZFS 2.3.2 imports each (claiming
+# with their journals (round 2's three writers side by side, one journal
+# each). In one VM job OpenZFS 2.3.2 imports each (claiming
 # and replaying zfuse's log), lists the tree, scrubs it and exports it.
 # Each tree must hold every fsynced change (zil_writer.py check against the
 # journal), each scrub must be clean, and zdb -bcc must be clean on every
@@ -46,11 +47,14 @@ oracle "$work/o" || exit 1
 grep -v "^$" "$work/o/oracle.out" | grep "==\|records\|fail" | head -20
 for r in $(seq 1 $N); do
 	d=$work/o/r$r
-	if [ -f "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$d/journal"); then
-		ok "r$r: OpenZFS's replay of zfuse's log: $out"
-	else
-		notok "r$r: OpenZFS's replay of zfuse's log: ${out:-no tree}"
-	fi
+	for j in "$d"/journal.w*; do
+		w=${j##*.}
+		if [ -f "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$j" "$w"); then
+			ok "r$r, $w: OpenZFS's replay of zfuse's log: $out"
+		else
+			notok "r$r, $w: OpenZFS's replay of zfuse's log: ${out:-no tree}"
+		fi
+	done
 	grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
 		ok "r$r: scrub after OpenZFS's replay: 0 errors" || { notok "r$r: scrub"; cat "$d/status.txt" 2>/dev/null; }
 	mkdir -p "$work/z$r" && mv "$d/zw.img" "$work/z$r/"
