@@ -273,6 +273,10 @@ int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t sk
 		return 0;
 	}
 	uint64_t size = dnode_datablksz(dn);
+	ASSERT(size % SPA_MINBLOCKSIZE == 0 && size <= SPA_MAXBLOCKSIZE);
+	/* only the first block of a single-block object may be any multiple
+	 * of 512; the blocks of a bigger object are one power-of-two size */
+	ASSERT(blkid == 0 || dn->maxblkid == 0 || IS_P2(size));
 	db = calloc(1, sizeof(*db));
 	if (!db || !(db->data = zio_data_buf_alloc(size))) {
 		free(db);

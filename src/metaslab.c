@@ -536,8 +536,12 @@ int metaslab_alloc(spa_t *spa, uint64_t psize, int ndvas, uint64_t txg, blkptr_t
 			return rc;
 		}
 	}
-	for (int d = 0; d < ndvas; d++)
+	/* a block is allocated for a txg that has not reached the disk */
+	ASSERT3U(txg, >, spa->ub.ub_txg);
+	for (int d = 0; d < ndvas; d++) {
+		ASSERT3U(dva_asize(&dvas[d]), >=, psize);
 		bp->blk_dva[d] = dvas[d];
+	}
 	return 0;
 }
 

@@ -182,6 +182,9 @@ static int commit_prepare(spa_t *spa, uint64_t txg, struct ub_commit *c)
 		return -ZFUSE_E_NOMEM;
 	collect_leaves(spa->root, NULL, c->leaves, &c->nleaves, cap);
 	uberblock_t *ub = &c->ub;
+	/* txg numbers only grow: an uberblock that is not newer than the
+	 * last one written would be ignored or, worse, shadow it */
+	VERIFY3U(txg, >, spa->ub.ub_txg);
 	ub->ub_magic = UBERBLOCK_MAGIC;
 	ub->ub_version = spa->version;
 	ub->ub_txg = txg;
@@ -359,6 +362,8 @@ static int txg_quiesce(spa_t *spa, struct txg_sync_set *set)
 	if (!(set->v = calloc(cap, sizeof(*set->v))))
 		return -ZFUSE_E_NOMEM;
 	set->txg = spa->open_txg;
+	SPA_ASSERT_WRITER(spa);
+	VERIFY3U(set->txg, >, spa->ub.ub_txg);
 	dmu_objset_policy(spa, spa->mos, &set->v[0].pol);
 	dmu_objset_quiesce(spa->mos, &set->v[0]);
 	set->n = 1;

@@ -91,6 +91,7 @@ static void fill_embedded(blkptr_t *bp, const struct zio_write_props *zp, const 
 	memset(bp, 0, sizeof(*bp));
 	uint64_t *w = (uint64_t *)bp;
 	uint8_t padded[BPE_PAYLOAD_SIZE] = { 0 };
+	VERIFY3U(psize, <=, BPE_PAYLOAD_SIZE);
 	memcpy(padded, payload, psize);
 	size_t n = 0;
 	for (int i = 0; i < 16; i++) {
