@@ -380,10 +380,12 @@ static int txg_quiesce(spa_t *spa, struct txg_sync_set *set)
 		dmu_objset_quiesce(os, e);
 	}
 	set->tasks = dsl_sync_task_take(spa);
-	spa->open_txg = set->txg + 1;
-	/* No txg after the claim's may be older than a block it claimed. */
-	if (spa->open_txg <= spa->claim_max_txg)
-		spa->open_txg = spa->claim_max_txg + 1;
+	/* No txg after the claim's may be older than a block it claimed.
+	 * (An atomic store: txg_sync_now reads it without the lock.) */
+	uint64_t next = set->txg + 1;
+	if (next <= spa->claim_max_txg)
+		next = spa->claim_max_txg + 1;
+	__atomic_store_n(&spa->open_txg, next, __ATOMIC_RELEASE);
 	txg_note_quiesced(spa);
 	return 0;
 }
