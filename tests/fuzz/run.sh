@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
 	[[ " ${all[*]} " == *" $t "* ]] || { echo "unknown target $t (known: ${all[*]})" >&2; exit 2; }
 done
 if [ ! -d "$build" ]; then
-	CC=clang meson setup "$build" "$top" -Dfuzz=true -Db_sanitize=address,undefined \
+	CC=${CC:-$(command -v clang-14 || command -v clang)} meson setup "$build" "$top" -Dfuzz=true -Db_sanitize=address,undefined \
 		-Db_lundef=false >/dev/null
 fi
 nice -n 19 ninja -C "$build" >/dev/null
