@@ -11,6 +11,11 @@
  *  - image, label, uberblock: raw patches of the device (a memfd holding the
  *    fixture), anywhere it holds data / in the labels' nvlist areas / in the
  *    uberblock rings; undone after each run.
+ *  - imagerw: as image, but imported read-write: after the walk a file is
+ *    created, written, given an xattr, a directory made and an entry
+ *    removed in every filesystem, and the pool synced, so that metaslabs
+ *    and space maps are loaded and the write path runs on the damage;
+ *    the device is then rebuilt from the fixture.
  *  - blkptr, dnode, zap, sa, dsl: patches of decoded blocks as zio_read
  *    hands them out (zio_fuzz_patch), confined to one class of regions found
  *    by a first, clean walk: indirect blocks, objset blocks and gang headers
@@ -36,7 +41,7 @@
 #include "zio_checksum.h"
 #include "fuzz_seed.h"
 
-enum { M_IMAGE, M_LABEL, M_UBERBLOCK, M_BLKPTR, M_DNODE, M_ZAP, M_SA, M_DSL };
+enum { M_IMAGE, M_LABEL, M_UBERBLOCK, M_BLKPTR, M_DNODE, M_ZAP, M_SA, M_DSL, M_IMAGE_RW };
 #ifndef FUZZ_MODE
 #error FUZZ_MODE must be set
 #endif
@@ -44,7 +49,7 @@ enum { M_IMAGE, M_LABEL, M_UBERBLOCK, M_BLKPTR, M_DNODE, M_ZAP, M_SA, M_DSL };
 #error FUZZ_IMAGE must be set
 #endif
 
-#define RAW_MODE (FUZZ_MODE <= M_UBERBLOCK)
+#define RAW_MODE (FUZZ_MODE <= M_UBERBLOCK || FUZZ_MODE == M_IMAGE_RW)
 
 /* A place that may be patched: a byte range of a device (raw modes) or of
  * a decoded block named by its first DVA and birth (block modes). */
@@ -56,6 +61,7 @@ struct region {
 static struct region *regions;
 static size_t nregions, capregions;
 static uint64_t raw_total;	/* raw modes: sum of region lengths */
+static int nregions_fixed;	/* the data extents are listed */
 
 static int memfd = -1;
 static char devpath[64];
@@ -312,6 +318,44 @@ static void walk_dir(zfuse_fs_t *fs, uint64_t dir, int depth)
 	}
 }
 
+struct victim {
+	char name[256];
+	unsigned dtype;
+};
+
+static int victim_cb(void *arg, const char *name, uint64_t ino, unsigned dtype, uint64_t next)
+{
+	(void)ino;
+	(void)next;
+	struct victim *v = arg;
+	if (!strcmp(name, ".") || !strcmp(name, "..") || !strncmp(name, "fuzz-", 5))
+		return 0;
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	v->dtype = dtype;
+	return 1;
+}
+
+/* imagerw: a few changes of every kind the write path has */
+static void change(zfuse_fs_t *fs)
+{
+	uint64_t root = zfuse_fs_root(fs), ino, dir;
+	static uint8_t data[20000];
+	memset(data, 0x5a, sizeof(data));
+	if (zfuse_create(fs, root, "fuzz-file", 0644, 0, 0, &ino, NULL) == 0) {
+		zfuse_write(fs, ino, data, sizeof(data), 0);
+		zfuse_write(fs, ino, data, 100, 1 << 20);
+		zfuse_setxattr(fs, ino, "user.fuzz", data, 300, 0);
+	}
+	if (zfuse_mkdir(fs, root, "fuzz-dir", 0755, 0, 0, &dir, NULL) == 0)
+		zfuse_symlink(fs, dir, "l", "../fuzz-file", 0, 0, &ino, NULL);
+	/* the root's first entry that is not ours goes */
+	struct victim v = { "", 0 };
+	zfuse_readdir(fs, root, 0, victim_cb, &v);
+	if (v.name[0])
+		(v.dtype == DT_DIR ? zfuse_rmdir : zfuse_unlink)(fs, root, v.name);
+	zfuse_fs_sync(fs);
+}
+
 struct dsnames {
 	char *name[MAX_DATASETS];
 	int type[MAX_DATASETS];
@@ -339,7 +383,7 @@ static void walk_pool(void)
 {
 	const char *paths[] = { devpath };
 	struct zfuse_import_opts o = { .paths = paths, .npaths = 1, .log = quiet,
-				       .cache_size = 64 << 20 };
+				       .cache_size = 64 << 20, .readwrite = FUZZ_MODE == M_IMAGE_RW };
 	zfuse_pool_t *pool;
 	int rc = zfuse_pool_import(&o, &pool);
 	if (getenv("ZFUSE_FUZZ_VERBOSE"))
@@ -356,6 +400,8 @@ static void walk_pool(void)
 				struct zfuse_statfs sf;
 				zfuse_fs_statfs(fs, &sf);
 				walk_dir(fs, zfuse_fs_root(fs), 0);
+				if (FUZZ_MODE == M_IMAGE_RW && zfuse_fs_writable(fs))
+					change(fs);
 				zfuse_fs_close(fs);
 			}
 		} else if (d.type[i] == ZFUSE_DS_VOLUME) {
@@ -369,10 +415,36 @@ static void walk_pool(void)
 			fprintf(stderr, "fuzz: %s: %u entries\n", d.name[i], walk_entries);
 		free(d.name[i]);
 	}
+	if (FUZZ_MODE == M_IMAGE_RW)
+		zfuse_pool_sync(pool);
 	zfuse_pool_close(pool);
 }
 
 /* ---- setup ------------------------------------------------------------- */
+
+static int fixture_fd = -1;
+
+/* The device: a sparse copy of the fixture's data extents (what a pool
+ * wrote into its holes goes with them). */
+static void copy_fixture(void)
+{
+	uint64_t key[3] = { 0, 0, 0 };
+	if (ftruncate(memfd, 0) != 0 || ftruncate(memfd, (off_t)devsize) != 0)
+		abort();
+	off_t pos = 0;
+	for (;;) {
+		off_t d = lseek(fixture_fd, pos, SEEK_DATA);
+		if (d < 0)
+			break;
+		off_t h = lseek(fixture_fd, d, SEEK_HOLE);
+		if (pwrite(memfd, orig + d, (size_t)(h - d), d) != h - d)
+			abort();
+		if ((FUZZ_MODE == M_IMAGE || FUZZ_MODE == M_IMAGE_RW) && nregions_fixed == 0)
+			add_region(key, (uint64_t)d, (uint64_t)(h - d));
+		pos = h;
+	}
+	nregions_fixed = 1;
+}
 
 static void load_image(void)
 {
@@ -392,19 +464,8 @@ static void load_image(void)
 	if (orig == MAP_FAILED || memfd < 0 || ftruncate(memfd, (off_t)devsize) != 0)
 		abort();
 	uint64_t key[3] = { 0, 0, 0 };
-	off_t pos = 0;
-	for (;;) {
-		off_t d = lseek(fd, pos, SEEK_DATA);
-		if (d < 0)
-			break;
-		off_t h = lseek(fd, d, SEEK_HOLE);
-		if (pwrite(memfd, orig + d, (size_t)(h - d), d) != h - d)
-			abort();
-		if (FUZZ_MODE == M_IMAGE)
-			add_region(key, (uint64_t)d, (uint64_t)(h - d));
-		pos = h;
-	}
-	close(fd);
+	fixture_fd = fd;
+	copy_fixture();
 	snprintf(devpath, sizeof(devpath), "/proc/self/fd/%d", memfd);
 	/* labels: L0, L1 at the front, L2, L3 at the end (256 KiB each;
 	 * nvlist at 16 KiB..128 KiB, uberblock ring at 128 KiB..256 KiB) */
@@ -483,7 +544,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	npatches = parse_patches(data, size);
-	if (RAW_MODE) {
+	if (FUZZ_MODE == M_IMAGE_RW) {
+		raw_patch(false);
+		walk_pool();
+		copy_fixture();
+	} else if (RAW_MODE) {
 		raw_patch(false);
 		walk_pool();
 		raw_patch(true);

@@ -14,7 +14,7 @@
 # crashed, leaked or hung.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-all=(nvlist decompress raidz spacemap label uberblock blkptr dnode zap sa dsl image)
+all=(nvlist decompress raidz spacemap label uberblock blkptr dnode zap sa dsl image imagerw)
 seconds=600 build=$top/build-fuzz targets=() replay_only=false ci=false
 while [ $# -gt 0 ]; do
 	case $1 in
