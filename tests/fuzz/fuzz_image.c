@@ -262,6 +262,7 @@ static void raw_patch(bool undo)
 
 struct walk {
 	zfuse_fs_t *fs;
+	uint64_t dir;
 	int depth;
 	unsigned entries;
 	uint64_t children[64];
@@ -298,8 +299,9 @@ static int dirent_cb(void *arg, const char *name, uint64_t ino, unsigned dtype, 
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return 0;
 	visit(w->fs, ino);
+	/* the name hashed and looked up again (normalization, case folding) */
 	uint64_t found;
-	zfuse_lookup(w->fs, 0, name, &found);	/* dir 0: refused, cheap */
+	zfuse_lookup(w->fs, w->dir, name, &found);
 	if (dtype == DT_DIR && w->nchildren < 64)
 		w->children[w->nchildren++] = ino;
 	return 0;
@@ -309,7 +311,7 @@ static void walk_dir(zfuse_fs_t *fs, uint64_t dir, int depth)
 {
 	if (depth > MAX_DEPTH || walk_entries > MAX_ENTRIES)
 		return;
-	struct walk w = { .fs = fs, .depth = depth };
+	struct walk w = { .fs = fs, .dir = dir, .depth = depth };
 	zfuse_readdir(fs, dir, 0, dirent_cb, &w);
 	for (unsigned i = 0; i < w.nchildren; i++) {
 		uint64_t parent;
