@@ -4,7 +4,8 @@
 # and run on Debian 12 (bookworm): build tools and libraries, Check, zstd.
 # With --tests also what the test suite compares against: getfattr,
 # python3, QEMU (the OpenZFS oracle) and OpenZFS's zdb, from
-# bookworm-backports' contrib. With --bench also what contrib/bench/ uses
+# bookworm-backports' contrib; and clang with libFuzzer for the fuzz
+# targets (tests/fuzz). With --bench also what contrib/bench/ uses
 # (fio, python3, the libraries of zfs-fuse, which the benchmarks unpack
 # themselves); CI does not need it.
 set -euo pipefail
@@ -20,7 +21,7 @@ SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 pkgs=(gcc meson ninja-build pkg-config libfuse3-dev fuse3 libzstd-dev liblz4-dev zlib1g-dev
       libssl-dev libunistring-dev check zstd findutils coreutils util-linux)
 $tests && pkgs+=(attr patch python3 fdisk qemu-system-x86 bash-completion
-	debhelper dpkg-dev fakeroot lintian man-db pkgconf jq)
+	debhelper dpkg-dev fakeroot lintian man-db pkgconf jq clang-14 libclang-rt-14-dev)
 $bench && pkgs+=(fio python3 libfuse2 libaio1 libtirpc3)
 missing=()
 for p in "${pkgs[@]}"; do

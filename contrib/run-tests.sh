@@ -3,7 +3,9 @@
 # run-tests.sh — installs dependencies, builds, and runs the whole test
 # suite: Check unit tests, library-level fixture checks, FUSE mount
 # fixture checks; and beside them, at the lowest CPU priority, the unit and
-# library suites again in an AddressSanitizer/UBSan build.
+# library suites again in an AddressSanitizer/UBSan build, and the fuzz
+# targets' short form (tests/fuzz/run.sh --ci: every regression input
+# replayed, then 30 seconds of fuzzing per target).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/install-deps.sh" --tests
@@ -28,11 +30,20 @@ asan() {
 asan_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-asan.XXXXXX")
 nice -n 19 bash -c "$(declare -f asan); top='$top'; asan" > "$asan_log" 2>&1 &
 asan_pid=$!
+# The fuzz targets, likewise beside the main suite at the lowest priority
+# (libFuzzer's time limit is wall-clock: a busy machine costs executions,
+# not time).
+fuzz_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-fuzz.XXXXXX")
+nice -n 19 "$top/tests/fuzz/run.sh" all --ci > "$fuzz_log" 2>&1 &
+fuzz_pid=$!
 main=0
 meson test -C "$top/build" --print-errorlogs --num-processes 2 || main=$?
-asan_rc=0
+asan_rc=0 fuzz_rc=0
 wait "$asan_pid" || asan_rc=$?
+wait "$fuzz_pid" || fuzz_rc=$?
 echo "==== ASan/UBSan build (unit and library suites) ===="
 cat "$asan_log"
-rm -f "$asan_log"
-[ "$main" -eq 0 ] && [ "$asan_rc" -eq 0 ]
+echo "==== fuzz targets (tests/fuzz/run.sh all --ci) ===="
+cat "$fuzz_log"
+rm -f "$asan_log" "$fuzz_log"
+[ "$main" -eq 0 ] && [ "$asan_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ]

@@ -73,10 +73,6 @@ static const struct {
 	{ "bpobj subobj", DMU_BSWAP_UINT64, true, false },
 };
 
-static const char *const dmu_otn_names[] = {
-	"uint8", "uint16", "uint32", "uint64", "zap",
-};
-
 bool dmu_ot_is_valid(unsigned type)
 {
 	if (type & DMU_OT_NEWTYPE)
@@ -96,7 +92,8 @@ const char *dmu_ot_name(unsigned type)
 		unsigned bs = type & DMU_OT_BYTESWAP_MASK;
 		if (bs == DMU_BSWAP_ZAP)
 			return (type & DMU_OT_METADATA) ? "zap (metadata)" : "zap (data)";
-		if (bs < sizeof(dmu_otn_names) / sizeof(dmu_otn_names[0]))
+		/* the new types' byteswap classes are uint8..uint64 and zap */
+		if (bs <= DMU_BSWAP_ZAP)
 			return otn_full[!!(type & DMU_OT_METADATA)][!!(type & DMU_OT_ENCRYPTED)];
 		return "new-style object";
 	}

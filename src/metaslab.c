@@ -202,7 +202,10 @@ static int load_entry(void *arg, const struct space_map_entry *e)
 	if (i >= mv->count || e->len == 0)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	metaslab_t *ms = &mv->ms[i];
-	if ((c->only && ms != c->only) || e->start + e->len > ms->start + ms->size)
+	/* A length from a damaged map may be near 2^64: compare without a sum
+	 * that could wrap (the last metaslab may end before its index's). */
+	uint64_t end = ms->start + ms->size;
+	if ((c->only && ms != c->only) || e->start >= end || e->len > end - e->start)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	if (e->is_free)
 		return range_tree_add(ms->allocatable, e->start, e->len) == 0 ? 0 : SET_ERROR(-ZFUSE_E_CORRUPT);

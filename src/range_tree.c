@@ -137,7 +137,9 @@ int64_t range_tree_remove(range_tree_t *rt, uint64_t start, uint64_t size)
 	uint64_t end = start + size;
 	if (end < start)
 		end = UINT64_MAX;
-	int64_t removed = 0;
+	/* Counted unsigned: a set read from a damaged space map may hold
+	 * more than INT64_MAX bytes, and so may what one call removes. */
+	uint64_t removed = 0;
 	size_t i = first_ending_after(rt, start);
 	while (i < rt->nsegs && rt->segs[i].start < end) {
 		range_seg_t *s = &rt->segs[i];
@@ -153,10 +155,10 @@ int64_t range_tree_remove(range_tree_t *rt, uint64_t start, uint64_t size)
 			s->end = cut_lo;
 			hist_add(rt, s->end - s->start);
 			insert_at(rt, i + 1, cut_hi, old_end);
-			removed += (int64_t)(cut_hi - cut_lo);
+			removed += cut_hi - cut_lo;
 			break;
 		}
-		removed += (int64_t)(cut_hi - cut_lo);
+		removed += cut_hi - cut_lo;
 		if (cut_lo == s->start && cut_hi == s->end) {
 			delete_at(rt, i);
 			continue;
@@ -169,8 +171,8 @@ int64_t range_tree_remove(range_tree_t *rt, uint64_t start, uint64_t size)
 		hist_add(rt, s->end - s->start);
 		i++;
 	}
-	rt->space -= (uint64_t)removed;
-	return removed;
+	rt->space -= removed;
+	return removed > INT64_MAX ? INT64_MAX : (int64_t)removed;
 }
 
 bool range_tree_contains(const range_tree_t *rt, uint64_t start, uint64_t size)

@@ -41,8 +41,9 @@ void range_tree_destroy(range_tree_t *rt);
 int range_tree_add(range_tree_t *rt, uint64_t start, uint64_t size);
 
 /* Remove whatever part of [start, start + size) is in the set (any
- * overlap); returns the number of bytes removed, or a negative
- * ZFUSE_E_NOMEM when a segment had to be split and memory ran out. */
+ * overlap); returns the number of bytes removed (INT64_MAX when more),
+ * or a negative ZFUSE_E_NOMEM when a segment had to be split and memory
+ * ran out. */
 int64_t range_tree_remove(range_tree_t *rt, uint64_t start, uint64_t size);
 
 /* Whether [start, start + size) lies entirely inside one segment. */

@@ -23,8 +23,23 @@
 #define SPA_GBH_NBLKPTRS 3
 #define ZIO_GANG_MAX_DEPTH 8
 
+#ifdef ZFUSE_FUZZING
+void (*zio_fuzz_patch)(const blkptr_t *bp, int kind, void *data, uint64_t size);
+#define FUZZ_PATCH(bp, kind, data, size) \
+	do { \
+		if (zio_fuzz_patch) \
+			zio_fuzz_patch(bp, kind, data, size); \
+	} while (0)
+#else
+#define FUZZ_PATCH(bp, kind, data, size) ((void)0)
+#endif
+
 bool zio_checksum_matches(const spa_t *spa, const blkptr_t *bp, const void *data, uint64_t size)
 {
+#ifdef ZFUSE_FUZZING
+	if (zio_fuzz_ignore_checksums)
+		return true;
+#endif
 	unsigned alg = bp_get_checksum(bp);
 	if (alg == ZIO_CHECKSUM_OFF || alg == ZIO_CHECKSUM_NOPARITY)
 		return true;
@@ -80,6 +95,8 @@ int zio_read_gang_header(spa_t *spa, const blkptr_t *bp, void *hdr)
 			continue;
 		struct gang_verify_ctx gctx = { bp };
 		rc = vdev_read(top, dva_offset(dva), hdr, SPA_OLD_GANGBLOCKSIZE, verify_gang_header, &gctx);
+		if (rc == 0)
+			FUZZ_PATCH(bp, 1, hdr, SPA_OLD_GANGBLOCKSIZE);
 	}
 	if (rc == 0 && bp_should_byteswap(bp))
 		byteswap_uint64_array(hdr, SPA_GBH_NBLKPTRS * sizeof(blkptr_t));
@@ -99,6 +116,7 @@ static int zio_read_gang(spa_t *spa, const blkptr_t *bp, const dva_t *dva, void 
 	int rc = vdev_read(top, dva_offset(dva), hdr, sizeof(hdr), verify_gang_header, &gctx);
 	if (rc)
 		return rc;
+	FUZZ_PATCH(bp, 1, hdr, sizeof(hdr));
 	/* The header's block pointers are in the gang bp's byte order. */
 	if (bp_should_byteswap(bp))
 		byteswap_uint64_array(hdr, SPA_GBH_NBLKPTRS * sizeof(blkptr_t));
@@ -223,7 +241,17 @@ int zio_read(spa_t *spa, const blkptr_t *bp, void *out)
 	return zio_read_key(spa, bp, NULL, out);
 }
 
+static int zio_read_key_impl(spa_t *spa, const blkptr_t *bp, zio_crypt_key_t *key, void *out);
+
 int zio_read_key(spa_t *spa, const blkptr_t *bp, zio_crypt_key_t *key, void *out)
+{
+	int rc = zio_read_key_impl(spa, bp, key, out);
+	if (rc == 0)
+		FUZZ_PATCH(bp, 0, out, bp_get_lsize(bp));
+	return rc;
+}
+
+static int zio_read_key_impl(spa_t *spa, const blkptr_t *bp, zio_crypt_key_t *key, void *out)
 {
 	uint64_t lsize = bp_get_lsize(bp);
 	if (lsize > SPA_MAXBLOCKSIZE)

@@ -43,4 +43,12 @@ int zio_read_gang_header(struct spa *spa, const blkptr_t *bp, void *hdr);
 /* Whether data (size bytes) matches bp's checksum. */
 bool zio_checksum_matches(const struct spa *spa, const blkptr_t *bp, const void *data, uint64_t size);
 
+#ifdef ZFUSE_FUZZING
+/* Fuzzing builds only: called with every block zio_read decoded (kind 0:
+ * lsize bytes of logical data) and every gang header it read (kind 1: 512
+ * bytes, before any byte swap), before anyone else sees it, so that a
+ * harness can replace the contents of chosen blocks by fuzzed bytes. */
+extern void (*zio_fuzz_patch)(const blkptr_t *bp, int kind, void *data, uint64_t size);
+#endif
+
 #endif

@@ -90,4 +90,12 @@ int zio_checksum_verify_embedded(unsigned alg, const void *buf, size_t size,
 int zio_checksum_fill_embedded(unsigned alg, void *buf, size_t size,
 			       const zio_cksum_t *verifier);
 
+#ifdef ZFUSE_FUZZING
+/* Fuzzing builds only (meson -Dfuzz=true, tests/fuzz/): when set, a
+ * mismatching checksum passes (block pointers, gang headers, labels,
+ * uberblocks; a trailer's magic is still required), so that mutated bytes
+ * reach the parsers behind the checksums instead of stopping at them. */
+extern bool zio_fuzz_ignore_checksums;
+#endif
+
 #endif
