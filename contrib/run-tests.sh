@@ -5,7 +5,9 @@
 # fixture checks; and beside them, at the lowest CPU priority, the unit and
 # library suites again in an AddressSanitizer/UBSan build, and the fuzz
 # targets' short form (tests/fuzz/run.sh --ci: every regression input
-# replayed, then 30 seconds of fuzzing per target).
+# replayed, then 30 seconds of fuzzing per target); after the suite, the
+# concurrent and crash tests with a ThreadSanitizer build of the daemon
+# (tests/integration/tsan.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/contrib/install-deps.sh" --tests
@@ -36,14 +38,24 @@ asan_pid=$!
 fuzz_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-fuzz.XXXXXX")
 nice -n 19 "$top/tests/fuzz/run.sh" all --ci > "$fuzz_log" 2>&1 &
 fuzz_pid=$!
+# The ThreadSanitizer build of the daemon, made beside the main suite at
+# the lowest priority; its tests (timed watchdogs, daemons) run after it.
+tsan_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-tsan.XXXXXX")
+nice -n 19 bash -c "{ [ -d '$top/build-tsan' ] || meson setup '$top/build-tsan' '$top' -Db_sanitize=thread \
+	-Db_lundef=false; } && ninja -C '$top/build-tsan' zfuse" > "$tsan_log" 2>&1 &
+tsan_pid=$!
 main=0
 meson test -C "$top/build" --print-errorlogs --num-processes 2 || main=$?
-asan_rc=0 fuzz_rc=0
+asan_rc=0 fuzz_rc=0 tsan_rc=0
+wait "$tsan_pid" || { tail -20 "$tsan_log"; tsan_rc=1; }
+[ "$tsan_rc" -ne 0 ] || "$top/tests/integration/tsan.sh" "$top/build-tsan" > "$tsan_log" 2>&1 || tsan_rc=$?
 wait "$asan_pid" || asan_rc=$?
 wait "$fuzz_pid" || fuzz_rc=$?
 echo "==== ASan/UBSan build (unit and library suites) ===="
 cat "$asan_log"
 echo "==== fuzz targets (tests/fuzz/run.sh all --ci) ===="
 cat "$fuzz_log"
-rm -f "$asan_log" "$fuzz_log"
-[ "$main" -eq 0 ] && [ "$asan_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ]
+echo "==== ThreadSanitizer (tests/integration/tsan.sh: concurrent, crash) ===="
+cat "$tsan_log"
+rm -f "$asan_log" "$fuzz_log" "$tsan_log"
+[ "$main" -eq 0 ] && [ "$asan_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] && [ "$tsan_rc" -eq 0 ]
