@@ -1053,12 +1053,11 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	za.atime = attr->st_atim;
 	za.mtime = attr->st_mtim;
 	za.ctime = attr->st_ctim;
-	/* Nothing we keep (the kernel asked for a bit it alone handles):
-	 * report the attributes as they are. */
-	if (za.valid)
-		rc = zfuse_setattr(n->t.fs->zfs, n->t.obj, &za, &st);
-	else
-		rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
+	/* No bit at all is chown(-1, -1) of anything but a regular file (for
+	 * those the kernel sends its own ctime): the change is the ctime, now,
+	 * as zfs_setattr sets it for ATTR_CTIME alone. zfuse_setattr with
+	 * nothing valid does that. */
+	rc = zfuse_setattr(n->t.fs->zfs, n->t.obj, &za, &st);
 	if (rc < 0) {
 		reply_status(req, rc);
 		return;

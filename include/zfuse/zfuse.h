@@ -462,7 +462,8 @@ struct zfuse_setattr {
 
 /*
  * Change attributes of ino as chmod/chown/truncate/utimensat do; ctime
- * becomes now (unless ZFUSE_SET_CTIME); a size change also sets mtime.
+ * becomes now (unless ZFUSE_SET_CTIME; with nothing valid that is the
+ * whole change, as chown(-1, -1) makes it); a size change also sets mtime.
  * Shrinking frees the blocks past the new size. st (may be NULL)
  * receives the new attributes.
  * Errors: ZFUSE_E_ISDIR (size of a directory), ZFUSE_E_INVAL (size of a
