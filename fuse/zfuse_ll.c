@@ -424,7 +424,8 @@ static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_fi
 
 	if (writing && !ll->writable)
 		return -EROFS;
-	/* With atomic_o_trunc the kernel leaves O_TRUNC to us. */
+	/* The kernel sends O_TRUNC only in FUSE_CREATE (no atomic_o_trunc,
+	 * see zf_init): an existing name found there is cut here. */
 	if (writing && (fi->flags & O_TRUNC)) {
 		int rc = truncate_to_zero(t);
 		if (rc)
@@ -1182,11 +1183,15 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 	 * can only be lowered. */
 	unsigned unwanted = FUSE_CAP_AUTO_INVAL_DATA;
 	if (ll->writable) {
-		/* O_TRUNC in the open request itself; cached writes sent in
-		 * big requests. The kernel drops setuid/setgid bits through
-		 * setattr, as the library expects. */
-		want |= FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_WRITEBACK_CACHE;
-		unwanted |= FUSE_CAP_HANDLE_KILLPRIV;
+		/* Cached writes sent in big requests. The kernel drops
+		 * setuid/setgid bits through setattr, as the library expects.
+		 * Not atomic_o_trunc: with it the kernel sends O_TRUNC in the
+		 * open and skips its own truncating setattr, and with that the
+		 * setuid/setgid bits open(O_TRUNC) must drop (posix-model.sh
+		 * found them kept); the setattr costs a request per O_TRUNC
+		 * open. */
+		want |= FUSE_CAP_WRITEBACK_CACHE;
+		unwanted |= FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_ATOMIC_O_TRUNC;
 		/* Under a quota a write may fail with EDQUOT, which only a
 		 * write-through session can hand to the writer (a cached
 		 * write fails at writeback, seen as EIO at close). */
