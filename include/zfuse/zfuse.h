@@ -353,7 +353,10 @@ int zfuse_fs_commit(zfuse_fs_t *fs);
 /*
  * Make a new object called name in directory dir. ino receives its object
  * number (= inode number) and st, when not NULL, its attributes, as
- * zfuse_getattr would report them.
+ * zfuse_getattr would report them. In a setgid directory the object gets
+ * the directory's group (and a directory the setgid bit); mode is kept as
+ * given otherwise: dropping S_ISGID for a caller outside the new group is
+ * the caller's part (Linux's VFS does it before a FUSE create).
  *   zfuse_create: a regular file; mode's type bits are ignored.
  *   zfuse_mknod: S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK in mode;
  *     rdev is used for devices only (stored as Linux OpenZFS does).
