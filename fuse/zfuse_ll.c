@@ -1004,7 +1004,10 @@ static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		}
 		at = (uint64_t)st.st_size;
 	}
-	ssize_t w = zfuse_write(n->t.fs->zfs, n->t.obj, buf, size, at);
+	/* A page written back keeps the kernel's mtime and ctime, which it
+	 * sends itself (writeback cache: its times are the file's). */
+	unsigned flags = (fi && fi->writepage && ll_of(req)->writeback) ? ZFUSE_WRITE_CACHED : 0;
+	ssize_t w = zfuse_write_flags(n->t.fs->zfs, n->t.obj, buf, size, at, flags);
 	if (w < 0) {
 		/* With a writeback cache the writer sees only EIO at close:
 		 * the real reason is said here. */

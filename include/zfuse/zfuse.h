@@ -443,6 +443,18 @@ int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t 
  */
 ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, uint64_t off);
 
+/*
+ * zfuse_write with flags: ZFUSE_WRITE_CACHED is a page cache writing back
+ * data it already shows (FUSE's writepage): mtime and ctime are left as
+ * they are, since the cache owns them and sets them through zfuse_setattr
+ * (with a writeback cache the kernel's times are the file's; a write
+ * reaching the library after that setattr must not replace them by a
+ * later "now"). Errors: those of zfuse_write, ZFUSE_E_INVAL (unknown flag).
+ */
+#define ZFUSE_WRITE_CACHED 1u
+ssize_t zfuse_write_flags(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len,
+			  uint64_t off, unsigned flags);
+
 /* Which fields of struct zfuse_setattr apply. */
 #define ZFUSE_SET_MODE (1u << 0)
 #define ZFUSE_SET_UID (1u << 1)
