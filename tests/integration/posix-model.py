@@ -3,7 +3,8 @@
 """posix-model.py — the POSIX model checker of posix-model.sh.
 
   posix-model.py run ZFS REF [--seed S] [--ops N] [--secs T] [--trace]
-  posix-model.py compare ZFS REF
+                             [--save-times FILE]
+  posix-model.py compare ZFS REF [--times FILE]
 
 `run` generates random operations from SEED and runs each one, as one of
 three users, against two directories: ZFS (on a zfuse mount) and REF (on
@@ -27,6 +28,10 @@ lstat (type, mode, uid, gid, size of non-directories, nlink) and in time
 after an explicit utimensat. Every CHECK_EVERY operations and at the end the
 whole trees are compared: names, lstat fields, contents, symlink targets,
 user.* xattrs, and hard-link groups (which names share an inode).
+
+--save-times writes ZFS's mtimes and ctimes at the end to FILE; `compare
+--times FILE` (after a remount) requires them unchanged: what the mount
+showed is what was stored.
 
 Generation depends only on the seed and REF's state, so a run is replayed
 by its seed and operation count. On the first difference the operation's
@@ -420,37 +425,43 @@ class Diff(Exception):
 
 
 class Times:
-    """Per tree, the last (mtime, ctime) seen of each path and inode.
+    """Per tree, the last (mtime, ctime) seen of each path and inode, and
+    when it was seen.
 
     The kernel's clock for times it sets is coarse (a jiffy): tmpfs's
     times, and on the mount a regular file's mtime and ctime, which the
     kernel keeps itself with a writeback cache (a FUSE limit); zfuse's own
-    are fine. A change within a jiffy of the previous one may not show, so
-    an unchanged time whose previous value is that recent tells nothing."""
+    are fine. A change within a jiffy of the one before may not show, so an
+    unchanged time tells nothing when it was seen within a jiffy of being
+    set (a change right after would have had the same value)."""
     JIFFY_NS = 12_000_000
 
     def __init__(self):
         self.seen = {}
 
-    def check(self, roots, rel, t_start, explicit=None):
+    def check(self, roots, rel, explicit=None, skip=False):
         sts = [lstat_or_err(os.path.join(r, rel)) for r in roots]
+        t_seen = time.time_ns()
         if any(isinstance(s, str) for s in sts):
             return
-        changed, recent = [], []
+        changed, blind, olds, nows = [], [], [], []
         for r, st in zip(roots, sts):
             now = (st.st_mtime_ns, st.st_ctime_ns)
             old = self.seen.get((r, rel, st.st_ino))
-            self.seen[(r, rel, st.st_ino)] = now
-            changed.append(None if old is None else [now[0] != old[0], now[1] != old[1]])
-            recent.append(None if old is None else [t >= t_start - self.JIFFY_NS for t in old])
-        if changed[0] is None or changed[1] is None:
+            self.seen[(r, rel, st.st_ino)] = (now, t_seen)
+            olds.append(old)
+            nows.append(now)
+            changed.append(None if old is None else [now[0] != old[0][0], now[1] != old[0][1]])
+            blind.append(None if old is None else [old[1] - t < self.JIFFY_NS for t in old[0]])
+        if changed[0] is None or changed[1] is None or skip:
             return
         for f in (0, 1):
             if changed[0][f] != changed[1][f] and any(
-                    not changed[k][f] and recent[k][f] for k in (0, 1)):
+                    not changed[k][f] and blind[k][f] for k in (0, 1)):
                 changed[0][f] = changed[1][f]   # too close to tell
         if changed[0] != changed[1]:
-            raise Diff(f"{rel or '.'}: (mtime, ctime) changed: zfuse {changed[0]}, tmpfs {changed[1]}")
+            raise Diff(f"{rel or '.'}: (mtime, ctime) changed: zfuse {changed[0]}, tmpfs "
+                       f"{changed[1]}; (mtime, ctime, seen at) before {olds}, now {nows}")
         if explicit:
             a = [(s.st_atime_ns, s.st_mtime_ns) for s in sts]
             if a[0] != a[1]:
@@ -514,7 +525,7 @@ def compare_trees(roots):
 
 # --- main ---------------------------------------------------------------------
 
-def run(roots, seed, nops, secs, trace, replay):
+def run(roots, seed, nops, secs, trace, replay, save_times):
     gen, times = Gen(seed), Times()
     workers = Workers(roots)
     t0, i = time.monotonic(), 0
@@ -525,8 +536,9 @@ def run(roots, seed, nops, secs, trace, replay):
             if trace:
                 print(f"{i}: {op}", flush=True)
             try:
-                t_start = time.time_ns()
                 res = workers.run(op)
+                if trace:
+                    print(f"   -> {short(res[1], 200)}", flush=True)
                 if res[0] != res[1]:
                     raise Diff(f"results: zfuse {short(res[0], 300)}, tmpfs {short(res[1], 300)}")
                 if op[0] == "fdopen":
@@ -542,10 +554,16 @@ def run(roots, seed, nops, secs, trace, replay):
                     rels += [p, os.path.dirname(p)]
                 rels = sorted(set(rels))
                 check_paths(roots, rels)
+                # exact times of what utimensat set (a followed symlink's
+                # own atime is the filesystem's: a readlink may touch it)
                 explicit = (op[0] == "utimens" and res[1][0] == "ok" and op[3] is not None
-                            and all(ns not in (UTIME_NOW, UTIME_OMIT) for _, ns in op[3]))
+                            and all(ns not in (UTIME_NOW, UTIME_OMIT) for _, ns in op[3])
+                            and (op[4] or not os.path.islink(os.path.join(roots[1], op[2]))))
                 for rel in rels:
-                    times.check(roots, rel, t_start, explicit and rel == op[2])
+                    # FUSE limit: a punched hole leaves the kernel's cached
+                    # mtime and ctime as they were (writeback cache)
+                    times.check(roots, rel, explicit and rel == op[2],
+                                op[0] == "punch" and rel == op[2])
                 if (i + 1) % CHECK_EVERY == 0:
                     compare_trees(roots)
             except Diff as d:
@@ -565,9 +583,27 @@ def run(roots, seed, nops, secs, trace, replay):
             return 1
     finally:
         workers.close()
+    if save_times:
+        with open(save_times, "w") as f:
+            for rel, k in tree(roots[0]):
+                st = os.lstat(os.path.join(roots[0], rel))
+                f.write(f"{rel}\t{st.st_mtime_ns}\t{st.st_ctime_ns}\n")
     print(f"posix-model: {i} operations (seed {seed}) in {time.monotonic() - t0:.1f} s agree "
           f"with tmpfs; {n} names at the end")
     return 0
+
+
+def compare_times(root, path):
+    """Every mtime and ctime as the mount showed them before it ended."""
+    bad = 0
+    for line in open(path):
+        rel, m, c = line.rstrip("\n").split("\t")
+        st = os.lstat(os.path.join(root, rel))
+        if (st.st_mtime_ns, st.st_ctime_ns) != (int(m), int(c)):
+            print(f"DIFFERENCE: {rel or '.'}: (mtime, ctime) before the remount ({m}, {c}), "
+                  f"after ({st.st_mtime_ns}, {st.st_ctime_ns})")
+            bad += 1
+    return bad
 
 
 def main():
@@ -575,15 +611,20 @@ def main():
     if len(args) >= 3 and args[0] == "compare":
         try:
             print(f"posix-model: the trees agree ({compare_trees(args[1:3])} names)")
-            return 0
         except Diff as d:
             print(f"DIFFERENCE: {d}")
             return 1
+        if len(args) == 5 and args[3] == "--times":
+            bad = compare_times(args[1], args[4])
+            if bad:
+                return 1
+            print("posix-model: every mtime and ctime is as the mount showed it")
+        return 0
     if len(args) < 3 or args[0] != "run":
         print(__doc__, file=sys.stderr)
         return 2
     roots = [os.path.abspath(args[1]), os.path.abspath(args[2])]
-    seed, nops, secs, trace = random.randrange(1 << 31), None, None, False
+    seed, nops, secs, trace, save_times = random.randrange(1 << 31), None, None, False, None
     replay = os.environ.get("POSIX_MODEL_REPLAY", f"{sys.argv[0]} run ZFS REF")
     rest = args[3:]
     while rest:
@@ -596,10 +637,12 @@ def main():
             secs = float(rest.pop(0))
         elif o == "--trace":
             trace = True
+        elif o == "--save-times":
+            save_times = rest.pop(0)
         else:
             print(f"unknown option {o}", file=sys.stderr)
             return 2
-    return run(roots, seed, nops, secs, trace, replay)
+    return run(roots, seed, nops, secs, trace, replay, save_times)
 
 
 if __name__ == "__main__":

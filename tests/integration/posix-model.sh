@@ -8,7 +8,8 @@
 # results, lstat, time relations, contents, xattrs and readdir must agree
 # after every operation (the whole trees every 25 and at the end). Then
 # the pool is unmounted (the daemon must exit 0, zdb -bcc no leak, no
-# error), mounted again, and the trees compared once more. Default: 45 s
+# error), mounted again, and the trees compared once more, with every
+# mtime and ctime as the mount showed them before. Default: 45 s
 # of operations from a random seed (printed); `--seed N --ops N` replays a
 # run; a long run by hand: --ops 100000. Runs as root. Skipped (exit 77; a
 # failure in CI) without FUSE, root or zdb.
@@ -40,7 +41,7 @@ grep -q "default_permissions.*allow_other\|allow_other.*default_permissions" \
 	die "the mount lacks allow_other,default_permissions: $(grep " $mnt " /proc/mounts)"
 mkdir -m 777 "$mnt/t" "$tmpfs/t"
 export POSIX_MODEL_REPLAY="$0 $ZFUSE"
-if python3 "$here/posix-model.py" run "$mnt/t" "$tmpfs/t" "${args[@]}"; then
+if python3 "$here/posix-model.py" run "$mnt/t" "$tmpfs/t" "${args[@]}" --save-times "$work/times"; then
 	ok "the operations agree with tmpfs"
 else
 	notok "a difference with tmpfs"
@@ -60,7 +61,8 @@ unmount() {
 unmount "after the operations"
 if [ $fail -eq 0 ]; then
 	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$work/pool/p.img" || die "remount failed"
-	python3 "$here/posix-model.py" compare "$mnt/t" "$tmpfs/t" && ok "after a remount" ||
+	python3 "$here/posix-model.py" compare "$mnt/t" "$tmpfs/t" --times "$work/times" &&
+		ok "after a remount: the same tree, times as the mount showed them" ||
 		notok "after a remount the tree differs"
 	unmount "after the remount"
 fi
