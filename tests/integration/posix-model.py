@@ -316,6 +316,8 @@ class Gen:
                  "removexattr", "listxattr", "fsync", "read", "readdir", "lstat", "fdopen",
                  "fd"]
         w = [10, 12, 4, 3, 7, 3, 5, 5, 3, 2, 6, 5, 5, 5, 2, 2, 2, 1, 3, 2, 2, 2, 8]
+        off = os.environ.get("POSIX_MODEL_WITHOUT", "").split(",")
+        w = [0 if kk in off else ww for kk, ww in zip(kinds, w)]
         k = r.choices(kinds, w)[0]
         if k == "fd":
             mine = [s for s, su in self.slots.items() if su == u]
@@ -412,6 +414,13 @@ def op_paths(op):
 
 
 # --- comparing ----------------------------------------------------------------
+
+def ino_of(root, rel):
+    try:
+        return os.lstat(os.path.join(root, rel)).st_ino
+    except OSError:
+        return None
+
 
 def lstat_or_err(path):
     try:
@@ -527,6 +536,11 @@ def compare_trees(roots):
 
 def run(roots, seed, nops, secs, trace, replay, save_times):
     gen, times = Gen(seed), Times()
+    # FUSE limit: a punched hole leaves the kernel's cached mtime and ctime
+    # as they were (writeback cache: the kernel's are the file's), while
+    # zfuse sets them, so its times show once the kernel reads the inode
+    # again (after a remount): punched files' times are not compared.
+    punched = set()
     workers = Workers(roots)
     t0, i = time.monotonic(), 0
     try:
@@ -553,6 +567,8 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
                 for p in op_paths(op):
                     rels += [p, os.path.dirname(p)]
                 rels = sorted(set(rels))
+                if op[0] == "punch" and res[1][0] == "ok":
+                    punched.add(ino_of(roots[1], op[2]))
                 check_paths(roots, rels)
                 # exact times of what utimensat set (a followed symlink's
                 # own atime is the filesystem's: a readlink may touch it)
@@ -562,8 +578,7 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
                 for rel in rels:
                     # FUSE limit: a punched hole leaves the kernel's cached
                     # mtime and ctime as they were (writeback cache)
-                    times.check(roots, rel, explicit and rel == op[2],
-                                op[0] == "punch" and rel == op[2])
+                    times.check(roots, rel, explicit and rel == op[2], ino_of(roots[1], rel) in punched)
                 if (i + 1) % CHECK_EVERY == 0:
                     compare_trees(roots)
             except Diff as d:
@@ -586,6 +601,8 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
     if save_times:
         with open(save_times, "w") as f:
             for rel, k in tree(roots[0]):
+                if ino_of(roots[1], rel) in punched:
+                    continue
                 st = os.lstat(os.path.join(roots[0], rel))
                 f.write(f"{rel}\t{st.st_mtime_ns}\t{st.st_ctime_ns}\n")
     print(f"posix-model: {i} operations (seed {seed}) in {time.monotonic() - t0:.1f} s agree "
