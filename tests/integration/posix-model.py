@@ -447,6 +447,7 @@ class Times:
 
     def __init__(self):
         self.seen = {}
+        self.hidden = 0
 
     def check(self, roots, rel, explicit=None, skip=False):
         sts = [lstat_or_err(os.path.join(r, rel)) for r in roots]
@@ -465,6 +466,12 @@ class Times:
         if changed[0] is None or changed[1] is None or skip:
             return
         for f in (0, 1):
+            # known difference, counted: the mount shows a time zfuse set
+            # before the previous look, hidden then by the kernel's own
+            # (the kernel took the daemon's after a re-read or a reply)
+            if changed[0][f] and not changed[1][f] and nows[0][f] < olds[0][1]:
+                self.hidden += 1
+                changed[0][f] = False
             if changed[0][f] != changed[1][f] and any(
                     not changed[k][f] and blind[k][f] for k in (0, 1)):
                 changed[0][f] = changed[1][f]   # too close to tell
@@ -600,6 +607,7 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
         workers.close()
     if save_times:
         with open(save_times, "w") as f:
+            f.write(f"saved\t{time.time_ns()}\t0\n")
             for rel, k in tree(roots[0]):
                 if ino_of(roots[1], rel) in punched:
                     continue
@@ -607,19 +615,33 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
                 f.write(f"{rel}\t{st.st_mtime_ns}\t{st.st_ctime_ns}\n")
     print(f"posix-model: {i} operations (seed {seed}) in {time.monotonic() - t0:.1f} s agree "
           f"with tmpfs; {n} names at the end")
+    if times.hidden:
+        print(f"posix-model: note: {times.hidden} times the mount showed a time zfuse had set "
+              f"before the previous look (FUSE writeback cache)")
     return 0
 
 
 def compare_times(root, path):
     """Every mtime and ctime as the mount showed them before it ended."""
-    bad = 0
+    bad = hidden = 0
+    t_saved = None
     for line in open(path):
         rel, m, c = line.rstrip("\n").split("\t")
+        if t_saved is None:
+            t_saved = int(m)
+            continue
         st = os.lstat(os.path.join(root, rel))
-        if (st.st_mtime_ns, st.st_ctime_ns) != (int(m), int(c)):
+        now, before = (st.st_mtime_ns, st.st_ctime_ns), (int(m), int(c))
+        if now != before and all(b <= n <= t_saved for n, b in zip(now, before)):
+            hidden += 1     # a time zfuse had set before, hidden by the kernel's
+            continue
+        if now != before:
             print(f"DIFFERENCE: {rel or '.'}: (mtime, ctime) before the remount ({m}, {c}), "
                   f"after ({st.st_mtime_ns}, {st.st_ctime_ns})")
             bad += 1
+    if hidden:
+        print(f"posix-model: note: {hidden} names show a time zfuse had set while the mount "
+              f"showed an older one (FUSE writeback cache)")
     return bad
 
 
