@@ -646,7 +646,7 @@ def compare_times(root, path):
     return bad
 
 
-TXG_WAIT = 2.5
+TXG_WAIT = 1.6
 
 
 def regress(d):
