@@ -424,7 +424,8 @@ static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_fi
 
 	if (writing && !ll->writable)
 		return -EROFS;
-	/* With atomic_o_trunc the kernel leaves O_TRUNC to us. */
+	/* The kernel sends O_TRUNC only in FUSE_CREATE (no atomic_o_trunc,
+	 * see zf_init): an existing name found there is cut here. */
 	if (writing && (fi->flags & O_TRUNC)) {
 		int rc = truncate_to_zero(t);
 		if (rc)
@@ -1003,7 +1004,10 @@ static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		}
 		at = (uint64_t)st.st_size;
 	}
-	ssize_t w = zfuse_write(n->t.fs->zfs, n->t.obj, buf, size, at);
+	/* A page written back keeps the kernel's mtime and ctime, which it
+	 * sends itself (writeback cache: its times are the file's). */
+	unsigned flags = (fi && fi->writepage && ll_of(req)->writeback) ? ZFUSE_WRITE_CACHED : 0;
+	ssize_t w = zfuse_write_flags(n->t.fs->zfs, n->t.obj, buf, size, at, flags);
 	if (w < 0) {
 		/* With a writeback cache the writer sees only EIO at close:
 		 * the real reason is said here. */
@@ -1053,12 +1057,11 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	za.atime = attr->st_atim;
 	za.mtime = attr->st_mtim;
 	za.ctime = attr->st_ctim;
-	/* Nothing we keep (the kernel asked for a bit it alone handles):
-	 * report the attributes as they are. */
-	if (za.valid)
-		rc = zfuse_setattr(n->t.fs->zfs, n->t.obj, &za, &st);
-	else
-		rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
+	/* No bit at all is chown(-1, -1) of anything but a regular file (for
+	 * those the kernel sends its own ctime): the change is the ctime, now,
+	 * as zfs_setattr sets it for ATTR_CTIME alone. zfuse_setattr with
+	 * nothing valid does that. */
+	rc = zfuse_setattr(n->t.fs->zfs, n->t.obj, &za, &st);
 	if (rc < 0) {
 		reply_status(req, rc);
 		return;
@@ -1183,11 +1186,15 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 	 * can only be lowered. */
 	unsigned unwanted = FUSE_CAP_AUTO_INVAL_DATA;
 	if (ll->writable) {
-		/* O_TRUNC in the open request itself; cached writes sent in
-		 * big requests. The kernel drops setuid/setgid bits through
-		 * setattr, as the library expects. */
-		want |= FUSE_CAP_ATOMIC_O_TRUNC | FUSE_CAP_WRITEBACK_CACHE;
-		unwanted |= FUSE_CAP_HANDLE_KILLPRIV;
+		/* Cached writes sent in big requests. The kernel drops
+		 * setuid/setgid bits through setattr, as the library expects.
+		 * Not atomic_o_trunc: with it the kernel sends O_TRUNC in the
+		 * open and skips its own truncating setattr, and with that the
+		 * setuid/setgid bits open(O_TRUNC) must drop (posix-model.sh
+		 * found them kept); the setattr costs a request per O_TRUNC
+		 * open. */
+		want |= FUSE_CAP_WRITEBACK_CACHE;
+		unwanted |= FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_ATOMIC_O_TRUNC;
 		/* Under a quota a write may fail with EDQUOT, which only a
 		 * write-through session can hand to the writer (a cached
 		 * write fails at writeback, seen as EIO at close). */

@@ -83,6 +83,10 @@ static int rebase_dnode(struct dbuf_overlay *open_ov, uint64_t object, uint8_t *
 		free(d->freed_dnode);
 		d->freed_dnode = fd;
 		d->freed_dnode_size = sn;
+		/* The synced dnode is the whole on-disk tree, its spill included:
+		 * a spill the open txg gave up before the free is in it (or was
+		 * freed by the sync), not to be freed again. */
+		d->has_dropped_spill = false;
 		return 0;
 	}
 	bool spill_dropped = closed[0] && (closed[DN_OFF_FLAGS] & DNODE_FLAG_SPILL_BLKPTR) &&

@@ -571,8 +571,10 @@ out:
 	return rc;
 }
 
-/* Free the whole on-disk tree of an object freed in this txg. */
-static int sync_freed_object(struct obj_sync *s, const dirty_object_t *d)
+/* Free the whole on-disk tree of an object freed in this txg, with a spill
+ * block given up before the free (the freed dnode no longer points at it;
+ * a new object in the same slot has nothing to do with it). */
+static int sync_freed_object(struct obj_sync *s, dirty_object_t *d)
 {
 	dnode_t dn;
 	int rc = dnode_decode(&dn, d->freed_dnode, d->freed_dnode_size);
@@ -589,6 +591,10 @@ static int sync_freed_object(struct obj_sync *s, const dirty_object_t *d)
 	blkptr_t spill;
 	if (rc == 0 && dnode_spill_bp(&dn, &spill) == 0)
 		rc = kill_tree(s, &spill);
+	if (rc == 0 && d->has_dropped_spill) {
+		rc = kill_tree(s, &d->dropped_spill);
+		d->has_dropped_spill = false;
+	}
 	return rc;
 }
 

@@ -721,14 +721,14 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 		goto out_d;
 	struct mkargs a = { mode, uid, gid, rdev, false };
 	/* Setgid directories hand down their group (and, to directories,
-	 * the bit); otherwise a caller outside the group loses S_ISGID. */
+	 * the bit). Whether a caller outside that group keeps S_ISGID is the
+	 * caller's to decide (the kernel's mode_strip_sgid knows every group
+	 * of the process; uid and gid alone cannot tell membership). */
 	if (d.mode & S_ISGID) {
 		a.gid = d.gid;
 		if (S_ISDIR(mode))
 			a.mode |= S_ISGID;
 	}
-	if (!S_ISDIR(a.mode) && (a.mode & S_ISGID) && uid != 0 && a.gid != gid)
-		a.mode &= ~(uint64_t)S_ISGID;
 	/* zfs_acl_ids_overquota: the new node's ids, bytes and objects. */
 	if ((rc = zfs_id_overquota(fs->os, a.uid, a.gid,
 				   (d.flags & ZFS_PROJINHERIT) ? d.projid : 0, true)) != 0)

@@ -105,7 +105,8 @@ int zplw_mknode(zfuse_fs_t *fs, const struct wnode *parent, const struct mkargs 
 /* Free an unlinked znode with its xattr directory; drop its queue entry. */
 int zplw_free_znode(zfuse_fs_t *fs, uint64_t obj, dmu_tx_t *tx);
 
-/* zfs_write body and zfs_freesp(len 0) on a loaded file. */
+/* zfs_write body and zfs_freesp(len 0) on a loaded file; now NULL keeps
+ * mtime and ctime (a writeback cache's write, ZFUSE_WRITE_CACHED). */
 int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t len, uint64_t off,
 		      dmu_tx_t *tx, const int64_t now[2]);
 int zplw_set_size(zfuse_fs_t *fs, struct wnode *n, uint64_t size, dmu_tx_t *tx);

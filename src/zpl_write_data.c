@@ -106,13 +106,21 @@ int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t l
 		if ((rc = zplw_wset(fs, n, ZPL_SIZE, n->size)) != 0)
 			return rc;
 	}
-	if ((rc = zplw_wtouch(fs, n, TS_MTIME | TS_CTIME, now)) != 0)
+	if (now && (rc = zplw_wtouch(fs, n, TS_MTIME | TS_CTIME, now)) != 0)
 		return rc;
 	return zplw_wstore(fs, n, tx);
 }
 
 ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, uint64_t off)
 {
+	return zfuse_write_flags(fs, ino, buf, len, off, 0);
+}
+
+ssize_t zfuse_write_flags(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len,
+			  uint64_t off, unsigned flags)
+{
+	if (flags & ~ZFUSE_WRITE_CACHED)
+		return -ZFUSE_E_INVAL;
 	if (off > FILE_SIZE_MAX || len > FILE_SIZE_MAX - off)
 		return -ZFUSE_E_FBIG;
 	dmu_tx_t tx;
@@ -126,7 +134,8 @@ ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, u
 	/* zfs_write: the file's owner, group and project, not the writer. */
 	rc = zfs_id_overquota(fs->os, n.uid, n.gid, n.projid, false);
 	if (rc == 0)
-		rc = zplw_write_locked(fs, &n, buf, len, off, &tx, now);
+		rc = zplw_write_locked(fs, &n, buf, len, off, &tx,
+				       (flags & ZFUSE_WRITE_CACHED) ? NULL : now);
 	zplw_wnode_free(&n);
 	rc = zplw_wend(fs, &tx, rc);
 	return rc ? rc : (ssize_t)len;

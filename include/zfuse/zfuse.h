@@ -353,7 +353,10 @@ int zfuse_fs_commit(zfuse_fs_t *fs);
 /*
  * Make a new object called name in directory dir. ino receives its object
  * number (= inode number) and st, when not NULL, its attributes, as
- * zfuse_getattr would report them.
+ * zfuse_getattr would report them. In a setgid directory the object gets
+ * the directory's group (and a directory the setgid bit); mode is kept as
+ * given otherwise: dropping S_ISGID for a caller outside the new group is
+ * the caller's part (Linux's VFS does it before a FUSE create).
  *   zfuse_create: a regular file; mode's type bits are ignored.
  *   zfuse_mknod: S_IFREG, S_IFIFO, S_IFSOCK, S_IFCHR or S_IFBLK in mode;
  *     rdev is used for devices only (stored as Linux OpenZFS does).
@@ -440,6 +443,18 @@ int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t 
  */
 ssize_t zfuse_write(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len, uint64_t off);
 
+/*
+ * zfuse_write with flags: ZFUSE_WRITE_CACHED is a page cache writing back
+ * data it already shows (FUSE's writepage): mtime and ctime are left as
+ * they are, since the cache owns them and sets them through zfuse_setattr
+ * (with a writeback cache the kernel's times are the file's; a write
+ * reaching the library after that setattr must not replace them by a
+ * later "now"). Errors: those of zfuse_write, ZFUSE_E_INVAL (unknown flag).
+ */
+#define ZFUSE_WRITE_CACHED 1u
+ssize_t zfuse_write_flags(zfuse_fs_t *fs, uint64_t ino, const void *buf, size_t len,
+			  uint64_t off, unsigned flags);
+
 /* Which fields of struct zfuse_setattr apply. */
 #define ZFUSE_SET_MODE (1u << 0)
 #define ZFUSE_SET_UID (1u << 1)
@@ -462,7 +477,8 @@ struct zfuse_setattr {
 
 /*
  * Change attributes of ino as chmod/chown/truncate/utimensat do; ctime
- * becomes now (unless ZFUSE_SET_CTIME); a size change also sets mtime.
+ * becomes now (unless ZFUSE_SET_CTIME; with nothing valid that is the
+ * whole change, as chown(-1, -1) makes it); a size change also sets mtime.
  * Shrinking frees the blocks past the new size. st (may be NULL)
  * receives the new attributes.
  * Errors: ZFUSE_E_ISDIR (size of a directory), ZFUSE_E_INVAL (size of a
