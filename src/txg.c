@@ -25,6 +25,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -428,7 +429,12 @@ static void sync_done(spa_t *spa, uint64_t txg, const uberblock_t *ub, int rc)
 		spa->writable = false;
 		return;
 	}
-	spa->ub = *ub;
+	/* The txg number is stored atomically and last: the intent log
+	 * reads it without the lock (synced_txg in zil_log.c). */
+	const size_t at = offsetof(uberblock_t, ub_txg), after = at + sizeof(ub->ub_txg);
+	memcpy(&spa->ub, ub, at);
+	memcpy((char *)&spa->ub + after, (const char *)ub + after, sizeof(*ub) - after);
+	__atomic_store_n(&spa->ub.ub_txg, ub->ub_txg, __ATOMIC_RELEASE);
 	spa->config_dirty = false;
 	metaslab_sync_done(spa, txg);
 }

@@ -14,8 +14,11 @@ build=$(cd "${1:?usage: tsan.sh BUILD-DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 [ -x "$build/zfuse" ] || die "no zfuse in $build"
-nm -D "$build/libzfuse.so" 2>/dev/null | grep -q __tsan_ ||
-	die "$build is not a ThreadSanitizer build (meson setup -Db_sanitize=thread)"
+# (not `nm | grep -q`: grep's early exit is a SIGPIPE failure under pipefail)
+case "$(ldd "$build/zfuse" 2>/dev/null)" in
+*libtsan*) ;;
+*) die "$build is not a ThreadSanitizer build (meson setup -Db_sanitize=thread)" ;;
+esac
 reports=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-tsan.XXXXXX")
 trap 'rm -rf "$reports"' EXIT
 export TSAN_OPTIONS="log_path=$reports/report halt_on_error=0 second_deadlock_stack=1"
