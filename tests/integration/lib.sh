@@ -86,6 +86,19 @@ mount_bg() {
 	return 1
 }
 
+# portable_manifest MANIFEST [XATTR]: the manifest fields every filesystem
+# must agree on, to compare a mount with the same workload run on the
+# local disk: not inode numbers, block counts, directory sizes or the
+# clock's mtimes (mtimes kept for the paths in $SET_TIMES, which the
+# workload sets); XATTR's lines dropped (a value the local disk cannot hold)
+portable_manifest() {
+	awk -F'\t' -v OFS='\t' -v set="${SET_TIMES:-}" -v skip="${2:-}" '
+		BEGIN { split(set, a, " "); for (i in a) timed[a[i]] = 1 }
+		$2 == "@xattr" { if ($3 != skip) print; next }
+		{ size = ($2 == "d") ? "-" : $6; mtime = ($1 in timed) ? $7 : "-"
+		  print $1, $2, $3, $4, $5, size, mtime, $8, $11 }' "$1"
+}
+
 # zdb_bcc DIR POOL OUT: zdb -bcc of an exported pool image directory;
 # 0 when it ran, found no leak and reported no error (its output in OUT)
 zdb_bcc() {

@@ -218,15 +218,6 @@ os.close(fd)'
 # entries whose mtime the workload sets (timed's is set above)
 SET_TIMES="timed emptydir fifo chr pieces sym_big dangling"
 
-# compare_ref MANIFEST: what the mount shows agrees with the local run, on
-# everything both filesystems must agree on
-strip() {
-	awk -F'\t' -v OFS='\t' -v set="$SET_TIMES" 'BEGIN { split(set, a, " "); for (i in a) timed[a[i]] = 1 }
-		$2 == "@xattr" { print; next }
-		{ size = ($2 == "d") ? "-" : $6; mtime = ($1 in timed) ? $7 : "-"
-		  print $1, $2, $3, $4, $5, size, mtime, $8, $11 }' "$1" |
-		grep -v $'^attrs\t@xattr\tuser.big\t'
-}
 
 # ---- the pool ---------------------------------------------------------
 if ! "$ZFUSE" create -s 512M rwpool "$work/pool/rw.img" 2>"$work/create.err"; then
@@ -279,7 +270,7 @@ py 'import os,sys; st=os.statvfs(sys.argv[1]); sys.exit(1 if st.f_flag & os.ST_R
 settle
 "$MANIFEST" "$mnt" > "$work/live.tsv" || bad "manifest of the mount"
 "$MANIFEST" "$work/ref" > "$work/ref.tsv" || bad "manifest of the local run"
-if diff <(strip "$work/ref.tsv") <(strip "$work/live.tsv") > "$work/ref.diff"; then
+if diff <(portable_manifest "$work/ref.tsv" user.big) <(portable_manifest "$work/live.tsv" user.big) > "$work/ref.diff"; then
 	ok "the mount agrees with the local run ($(wc -l < "$work/live.tsv") lines)"
 else
 	bad "the mount differs from the local run"; head -30 "$work/ref.diff"

@@ -85,15 +85,6 @@ workload() (
 # entries whose mtime the workload sets: equal everywhere
 SET_TIMES="deep holes.bin dir/symlink"
 
-# portable MANIFEST: the fields every filesystem must agree on (not inode
-# numbers, block counts, directory sizes, or the clock's mtimes)
-portable() {
-	awk -F'\t' -v OFS='\t' -v set="$SET_TIMES" 'BEGIN { split(set, a, " "); for (i in a) timed[a[i]] = 1 }
-		$2 == "@xattr" { if ($3 != "user.big") print; next }
-		{ size = ($2 == "d") ? "-" : $6; mtime = ($1 in timed) ? $7 : "-"
-		  print $1, $2, $3, $4, $5, size, mtime, $8, $11 }' "$1"
-}
-
 # The expected tree: the same workload on the local disk.
 mkdir -p "$work/ref"
 workload "$work/ref" 2> "$work/ref.err" && ok "the workload on the local disk" ||
@@ -131,7 +122,7 @@ for c in "${configs[@]}"; do
 	python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' "$mnt"
 	sleep 1.5
 	"$MANIFEST" "$mnt" > "$work/$name.zfuse.tsv"
-	if diff <(portable "$work/ref.tsv") <(portable "$work/$name.zfuse.tsv") > "$work/$name.ref.diff"; then
+	if diff <(portable_manifest "$work/ref.tsv" user.big) <(portable_manifest "$work/$name.zfuse.tsv" user.big) > "$work/$name.ref.diff"; then
 		ok "$name: the mount shows the local run's tree"
 	else
 		notok "$name: the mount differs from the local run"; head -20 "$work/$name.ref.diff"
