@@ -498,6 +498,18 @@ int txg_sync_now(spa_t *spa)
 	return rc;
 }
 
+void txg_enter_synced(spa_t *spa)
+{
+	SPA_ASSERT_NOT_HELD(spa);
+	/* A sync holds sync_mu from quiesce to done and needs the lock
+	 * exclusively to get past phase 1, so with sync_mu taken first no
+	 * sync is in flight, and the read lock keeps the next one at phase 1
+	 * until spa_exit. Same order as txg_sync_now: sync_mu, then the lock. */
+	pthread_mutex_lock(&spa->sync_mu);
+	spa_enter_read(spa);
+	pthread_mutex_unlock(&spa->sync_mu);
+}
+
 static void *sync_thread(void *arg)
 {
 	spa_t *spa = arg;

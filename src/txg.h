@@ -37,6 +37,15 @@ int txg_shutdown(struct spa *spa);
  */
 int txg_sync_now(struct spa *spa);
 
+/*
+ * Take the pool lock for reading at a moment no sync is between its
+ * phases, so every block the in-memory tree points to is on disk (a sync
+ * puts new bps in the tree before phase 4 writes their blocks). For walks
+ * that read blocks from the devices by bp while the pool is in use (the
+ * scrub); release with spa_exit. Waits for a running sync.
+ */
+void txg_enter_synced(struct spa *spa);
+
 /* Writers call this before taking the pool lock: delays them as dirty
  * data (open + syncing) nears the limit and waits for the running sync
  * at the limit, so memory stays bounded. */

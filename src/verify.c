@@ -31,6 +31,7 @@
 #include "inspect_emit.h"
 #include "space_map.h"
 #include "spa.h"
+#include "txg.h"
 #include "zil.h"
 #include "zap.h"
 #include "zio.h"
@@ -312,14 +313,16 @@ static bool canceled(const struct vctx *c)
 }
 
 /* Let the sync and writers of a pool in use take the lock now and then:
- * everything the walk holds across this point is its own copy. */
+ * everything the walk holds across this point is its own copy. The lock
+ * comes back only between syncs: the dataset bps read from the MOS in
+ * memory must point at blocks already written. */
 static void yield_lock(struct vctx *c)
 {
 	if (!c->live || ++c->since_yield < 64)
 		return;
 	c->since_yield = 0;
 	spa_exit(c->spa);
-	spa_enter_read(c->spa);
+	txg_enter_synced(c->spa);
 }
 
 static bool visit(struct vctx *c, const blkptr_t *bp, uint64_t object, int level, uint64_t blkid)
@@ -811,7 +814,7 @@ int verify_live(spa_t *spa, const struct verify_live_opts *o, struct zfuse_verif
 	c.lo = o;
 	c.progress = o->progress;
 	c.progress_arg = o->arg;
-	spa_enter_read(spa);
+	txg_enter_synced(spa);
 	bool ok;
 	int64_t allocated = space_maps_allocated(spa, &ok);
 	c.total_estimate = allocated > 0 ? (uint64_t)allocated : 0;

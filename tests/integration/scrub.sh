@@ -56,36 +56,41 @@ EOF
 mkdir -p "$work/live"
 "$ZFUSE" create -s 128M live mirror "$work/live/a.img" "$work/live/b.img" > /dev/null || die "create live"
 mount_images "$work/live/a.img" "$work/live/b.img"
-python3 - "$mnt" <<'EOF' &
+# Two writers: each sync puts new bps in the tree before it writes their
+# blocks, and a scrub must never read one in between (txg_enter_synced).
+writers=
+for k in 1 2; do
+python3 - "$mnt" "$k" <<'EOF' &
 import os, random, sys, time
-root = sys.argv[1]
-rnd = random.Random(7)
+root, k = sys.argv[1], sys.argv[2]
+rnd = random.Random(7 + int(k))
 end = time.time() + 12
 i = 0
 while time.time() < end:
-    p = os.path.join(root, "f%d" % (i % 40))
+    p = os.path.join(root, "f%s_%d" % (k, i % 40))
     with open(p, "wb") as f:
-        f.write(os.urandom(rnd.randint(1, 400000)))
+        f.write(os.urandom(rnd.randint(1, 200000)))
         if i % 3 == 0:
             f.flush()
             os.fsync(f.fileno())
     if i % 5 == 4:
         try:
-            os.unlink(os.path.join(root, "f%d" % rnd.randint(0, 39)))
+            os.unlink(os.path.join(root, "f%s_%d" % (k, rnd.randint(0, 39))))
         except FileNotFoundError:
             pass
     i += 1
 EOF
-writer=$!
+writers="$writers $!"
+done
 scrubs=0 bad=0
-while kill -0 "$writer" 2>/dev/null; do
+while kill -0 $writers 2>/dev/null; do
 	out=$("$ZFUSE" scrub -w live 2>&1) || { bad=1; echo "$out"; }
 	case $out in *"with 0 errors"*) ;; *) bad=1; echo "$out" ;; esac
 	st=$("$ZFUSE" status --json-int "$mnt") || bad=1
 	[ "$(echo "$st" | json 'p["scan_stats"]["errors"]')" = 0 ] || { bad=1; echo "$st"; }
 	scrubs=$((scrubs + 1))
 done
-wait "$writer" || notok "writer during scrubs failed"
+for w in $writers; do wait "$w" || notok "writer during scrubs failed"; done
 [ "$(echo "$st" | json 'p["state"], p["writable"], p["txg"] > 4' | tr -d "(),'")" = "ONLINE True True" ] ||
 	notok "status --json of a written pool: $st"
 [ $bad = 0 ] && [ $scrubs -ge 3 ] && ok "$scrubs scrubs during writes, fsyncs and deletes: no errors" ||
