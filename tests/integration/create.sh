@@ -169,7 +169,7 @@ done
 exit \$rc
 EOF
 	chmod +x "$job/job.sh"
-	if "$SHARED/oracle/run.sh" "$job" >"$job/run.out" 2>&1; then ok "oracle imported every pool"
+	if "$ORACLE_RUN" "$job" >"$job/run.out" 2>&1; then ok "oracle imported every pool"
 	else bad "oracle job failed"; tail -20 "$job/run.out"; fi
 	for p in $pools; do
 		if grep -q "^$p: errors: No known data errors" "$job/job.log"; then ok "oracle scrub $p clean"

@@ -3,6 +3,8 @@
 # Fixture images are unpacked once into $ZFUSE_TEST_CACHE (sparse).
 
 SHARED=${ZFUSE_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../shared" 2>/dev/null && pwd)}
+# The oracle guest, started by our runner (one virtual CPU: contrib/oracle/run.sh).
+ORACLE_RUN=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../contrib/oracle" && pwd)/run.sh
 CACHE=${ZFUSE_TEST_CACHE:-${TMPDIR:-/tmp}/zfuse-test-cache}
 
 die() { echo "FAIL: $*" >&2; exit 1; }
@@ -131,7 +133,8 @@ require() {
 		root) [ "$(id -u)" -eq 0 ] || skip "needs root" ;;
 		fuse) [ -e /dev/fuse ] || skip "no /dev/fuse" ;;
 		zdb) command -v zdb >/dev/null || skip "zdb is not installed" ;;
-		qemu) command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed" ;;
+		qemu) command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
+		      [ -f "$SHARED/oracle/vmlinuz" ] || skip "no oracle guest in $SHARED/oracle" ;;
 		*) die "require: unknown prerequisite $w" ;;
 		esac
 	done
@@ -161,6 +164,6 @@ notok() { echo "not ok: $*"; fail=1; }
 # oracle DIR: run DIR/job.sh in the OpenZFS VM; its output is DIR/oracle.out.
 oracle() {
 	chmod +x "$1/job.sh"
-	OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$1" > "$1/oracle.out" 2>&1 ||
+	OZVM_TIMEOUT=900 "$ORACLE_RUN" "$1" > "$1/oracle.out" 2>&1 ||
 		{ tail -30 "$1/oracle.out"; notok "oracle job in $1"; return 1; }
 }

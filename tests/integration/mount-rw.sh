@@ -350,7 +350,7 @@ unmount_pool
 # ---- the oracle: OpenZFS imports and scrubs the pool zfuse wrote and
 # shows the same tree (skipped without qemu or with ZFUSE_SKIP_ORACLE=1)
 if [ "${ZFUSE_SKIP_ORACLE:-0}" == 1 ] || ! command -v qemu-system-x86_64 >/dev/null ||
-   [ ! -x "$SHARED/oracle/run.sh" ]; then
+   [ ! -f "$SHARED/oracle/vmlinuz" ]; then
 	skip_stage "oracle (qemu-system-x86_64 missing or ZFUSE_SKIP_ORACLE=1)" || fail=1
 else
 	job=$work/oracle
@@ -366,7 +366,7 @@ zpool status -v rwpool | grep -E "errors:|scan:"
 zpool export rwpool || zpool export -f rwpool
 EOF
 	chmod +x "$job/job.sh"
-	if "$SHARED/oracle/run.sh" "$job" >"$job/run.out" 2>&1; then ok "OpenZFS imports the pool"
+	if "$ORACLE_RUN" "$job" >"$job/run.out" 2>&1; then ok "OpenZFS imports the pool"
 	else bad "oracle job failed"; tail -20 "$job/run.out"; fi
 	grep -q "errors: No known data errors" "$job/job.log" && ok "OpenZFS scrub: no errors" ||
 		bad "OpenZFS scrub: $(grep -E "errors:|scan:" "$job/job.log")"

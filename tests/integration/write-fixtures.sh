@@ -226,7 +226,7 @@ JOB
 		done
 	} > "$work/job.sh"
 	chmod +x "$work/job.sh"
-	if ! OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$work" > "$work/oracle.out" 2>&1; then
+	if ! OZVM_TIMEOUT=900 "$ORACLE_RUN" "$work" > "$work/oracle.out" 2>&1; then
 		bad "oracle job: $(tail -5 "$work/oracle.out")"
 	fi
 	for fp in "${oracle_pools[@]}"; do

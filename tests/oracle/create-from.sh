@@ -203,7 +203,7 @@ else
 fi
 EOF
 chmod +x "$work/job/job.sh"
-OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$work/job" > "$work/oracle.out" 2>&1 ||
+OZVM_TIMEOUT=900 "$ORACLE_RUN" "$work/job" > "$work/oracle.out" 2>&1 ||
 	{ tail -30 "$work/oracle.out"; notok "oracle job"; }
 if grep -q "scrub repaired 0B" "$work/job/status" 2>/dev/null &&
    grep -q "with 0 errors" "$work/job/status" && grep -q "No known data errors" "$work/job/status"; then

@@ -143,7 +143,7 @@ while read -r line; do i=\$((i + 1)); zfs \$line > /host/oz.cmd.\$i 2>&1; done <
 for p in $pools; do zpool export -f \$p; done
 EOF
 chmod +x "$job/job.sh"
-if OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$job" > "$work/oracle.out" 2>&1; then
+if OZVM_TIMEOUT=900 "$ORACLE_RUN" "$job" > "$work/oracle.out" 2>&1; then
 	for p in $pools; do
 		for k in listp list getp getl; do
 			if cmp -s "$job/oz.$k.$p" "$work/zf.$k.$p"; then

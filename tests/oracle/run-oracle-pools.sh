@@ -21,7 +21,7 @@ if [ ! -f "$out/images/rzw-0.img" ]; then
 	# GPT with one ZFS partition (the type OpenZFS uses) starting at 1 MiB
 	printf 'label: gpt\nstart=2048, type=6A898CC3-1DD2-11B2-99A6-080020736631\n' |
 		sfdisk -q "$out/gpt-disk.raw" || die "cannot partition the GPT disk image"
-	OZVM_TIMEOUT=900 "$SHARED/oracle/run.sh" "$out" "$out/gpt-disk.raw" > "$out/run.out" 2>&1 || { tail -20 "$out/run.out"; die "oracle job failed"; }
+	OZVM_TIMEOUT=900 "$ORACLE_RUN" "$out" "$out/gpt-disk.raw" > "$out/run.out" 2>&1 || { tail -20 "$out/run.out"; die "oracle job failed"; }
 fi
 fail=0
 imgs_of() { if [ "$1" == gpt ]; then echo "$out/gpt-disk.raw"; else ls "$out"/images/"$1"-*.img; fi; }

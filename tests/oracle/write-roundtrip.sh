@@ -182,7 +182,7 @@ EOF
 	done
 } > "$work/job.sh"
 chmod +x "$work/job.sh"
-OZVM_TIMEOUT=1200 "$SHARED/oracle/run.sh" "$work" > "$work/oracle.out" 2>&1 || { tail -30 "$work/oracle.out"; notok "oracle job"; }
+OZVM_TIMEOUT=1200 "$ORACLE_RUN" "$work" > "$work/oracle.out" 2>&1 || { tail -30 "$work/oracle.out"; notok "oracle job"; }
 
 for c in "${configs[@]}"; do
 	IFS="|" read -r name spec opts envs <<<"$c"
