@@ -5,8 +5,9 @@
  * syncs go on, and keeps the figures `zfuse status` shows.
  *
  * Theory: OpenZFS scrubs inside its syncs and follows the pool's changes
- * with a bookmark. zfuse scrubs the tree as it was when the scrub began
- * and keeps it readable instead: a scan hold stops freed space from being
+ * with a bookmark. zfuse walks the synced tree (taking the lock only
+ * between syncs, txg_enter_synced) and keeps what it has yet to read
+ * readable instead: a scan hold stops freed space from being
  * reused until the scrub ends, so every block of that tree stays as it
  * was (later txgs write only into space that was free at the start). On a
  * nearly full pool that can make writes fail with ENOSPC sooner for the

@@ -6,8 +6,8 @@
 # otherwise.
 #
 # Why one CPU: the guest runs under TCG (no KVM here), and the test suite
-# runs two oracle jobs at once on a 2-core machine. Two 2-CPU guests then
-# keep four emulating threads on two cores, and multi-threaded TCG pays for
+# runs oracle tests beside each other on a 2-core machine. Two 2-CPU
+# guests keep four emulating threads on two cores, and multi-threaded TCG pays for
 # every cross-CPU barrier and TLB flush: a pair of import/scrub/manifest
 # jobs took 28.9 s with two CPUs each and 16.2 s with one (alone, 15.5 s
 # and 16.0 s).

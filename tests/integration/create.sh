@@ -148,8 +148,8 @@ mk wrt "raidz @0 @1 @2" -O compression=lz4 && {
 
 # The oracle: real OpenZFS imports, scrubs and writes every pool.
 pools="single stripe mir rz1 rz2 rz3 mirrors ash12 props wrt"
-if [ "${ZFUSE_SKIP_ORACLE:-0}" == 1 ] || ! command -v qemu-system-x86_64 >/dev/null; then
-	skip_stage "oracle (qemu-system-x86_64 missing or ZFUSE_SKIP_ORACLE=1)" || fail=1
+if [ "${ZFUSE_SKIP_ORACLE:-0}" == 1 ] || why=$(oracle_missing); then
+	skip_stage "oracle (${why:-ZFUSE_SKIP_ORACLE=1})" || fail=1
 else
 	job="$work/oracle"; mkdir -p "$job"
 	for p in $pools; do mkdir -p "$job/$p"; cp --sparse=always "$work/$p"/*.img "$job/$p/"; done

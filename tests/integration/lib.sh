@@ -124,6 +124,15 @@ skip_stage() {
 	echo "skip: $*"
 }
 
+# oracle_missing: prints why the OpenZFS oracle cannot run (and succeeds),
+# or fails when it can: qemu and the guest's kernel must be there.
+oracle_missing() {
+	if ! command -v qemu-system-x86_64 >/dev/null; then echo "qemu-system-x86_64 is not installed"
+	elif [ ! -f "$SHARED/oracle/vmlinuz" ]; then echo "no oracle guest in $SHARED/oracle"
+	else return 1
+	fi
+}
+
 # require WHAT...: root, fuse, zdb, qemu must each be there; a missing one
 # skips the test (which is a failure in CI, see skip)
 require() {
@@ -133,8 +142,7 @@ require() {
 		root) [ "$(id -u)" -eq 0 ] || skip "needs root" ;;
 		fuse) [ -e /dev/fuse ] || skip "no /dev/fuse" ;;
 		zdb) command -v zdb >/dev/null || skip "zdb is not installed" ;;
-		qemu) command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed"
-		      [ -f "$SHARED/oracle/vmlinuz" ] || skip "no oracle guest in $SHARED/oracle" ;;
+		qemu) ! why=$(oracle_missing) || skip "$why" ;;
 		*) die "require: unknown prerequisite $w" ;;
 		esac
 	done

@@ -349,9 +349,8 @@ unmount_pool
 
 # ---- the oracle: OpenZFS imports and scrubs the pool zfuse wrote and
 # shows the same tree (skipped without qemu or with ZFUSE_SKIP_ORACLE=1)
-if [ "${ZFUSE_SKIP_ORACLE:-0}" == 1 ] || ! command -v qemu-system-x86_64 >/dev/null ||
-   [ ! -f "$SHARED/oracle/vmlinuz" ]; then
-	skip_stage "oracle (qemu-system-x86_64 missing or ZFUSE_SKIP_ORACLE=1)" || fail=1
+if [ "${ZFUSE_SKIP_ORACLE:-0}" == 1 ] || why=$(oracle_missing); then
+	skip_stage "oracle (${why:-ZFUSE_SKIP_ORACLE=1})" || fail=1
 else
 	job=$work/oracle
 	mkdir -p "$job/pool"

@@ -13,7 +13,8 @@
 #     and one live scrub, which must find 0 errors;
 #   - the daemon's RSS, peak RSS, open descriptors and threads, sampled
 #     every 5 s.
-# Odd cycles end with SIGKILL of the daemon at a random moment of the load:
+# Odd cycles end with SIGKILL of the daemon during the load (at the first
+# 20 s tick past a seeded random time between 1/4 and 3/4 of the cycle):
 # then zdb -bcc is clean, the pool mounts again (its intent log replayed)
 # and every file the journal says was fsynced holds its content. Even
 # cycles end when the load does: both models agree, the daemon unmounts

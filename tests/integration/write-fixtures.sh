@@ -203,11 +203,11 @@ for fx in "${fixtures[@]}"; do
 done
 
 # OpenZFS's word on a few of them: import, scrub, and the same tree.
-if [ ${#oracle_pools[@]} -gt 0 ] && ! command -v qemu-system-x86_64 >/dev/null; then
-	skip_stage "the OpenZFS check of ${oracle_pools[*]} (qemu-system-x86_64 is not installed)" ||
-		failed=$((failed + 1))
+if [ ${#oracle_pools[@]} -gt 0 ] && why=$(oracle_missing); then
+	skip_stage "the OpenZFS check of ${oracle_pools[*]} ($why)" || failed=$((failed + 1))
+	oracle_pools=()
 fi
-if [ ${#oracle_pools[@]} -gt 0 ] && command -v qemu-system-x86_64 >/dev/null; then
+if [ ${#oracle_pools[@]} -gt 0 ]; then
 	cp "$SHARED/oracle/manifest.sh" "$work/manifest.sh"
 	{
 		echo '#!/bin/bash'
