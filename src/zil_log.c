@@ -8,8 +8,10 @@
  * lock exclusive), so their order is the changes' order; a commit writes
  * every queued record of a txg that has not synced, which covers the
  * caller's changes and every name-space change before them (zil.md §8.2,
- * "commit all"). Write data is copied into the record when the write
- * happens (WR_COPIED for every size: valid for every reader, zil.md §8.6).
+ * "commit all"). A write's record holds no data until a commit places it
+ * (WR_NEED_COPY, zil.md §8.6): the commit reads the file's data then, under
+ * the pool lock shared (zl->get_data, the ZPL's zfs_get_data), so a write
+ * that no fsync asks for costs a record header and no copy.
  *
  * The chain is OpenZFS's: each block carries the bp of the next one,
  * allocated in the open txg before the block is written, so the chain
@@ -22,7 +24,7 @@
  * allocated in it is written (the holds), so no synced allocation is out
  * of its chain's reach. Snapshots, the last close and a rollback destroy
  * the chain after syncing what it holds (zil_suspend): no snapshot carries
- * a live log. Copied writes are split to fill blocks; the chain holds at
+ * a live log. Writes are split to fill blocks; the chain holds at
  * most half the slop space, so a claimed log always leaves room for its
  * replay (past it, and on a nearly full pool, commits wait for a txg).
  * An encrypted dataset's blocks get salt and IV when allocated and are
@@ -75,39 +77,31 @@
 #define ZEC_MAGIC 0x0210da7ab10c7a11ULL
 #define ZIL_MIN_BLKSZ 4096ULL
 #define ZIL_MAX_BLKSZ (128ULL << 10)
-#define ZIL_MAX_WRITE_DATA (1ULL << 20)	/* copied data per queued TX_WRITE */
 #define ZIL_MIN_SPLIT 4096ULL	/* smallest part of a split write */
+#define ZIL_TXG_INSTEAD (32ULL << 20)	/* a commit of more records: a txg sync */
 #define SPA_VERSION_ZILOG2 23
 
 struct itx {
 	struct itx *next;
 	uint64_t txg;
-	size_t len;
-	size_t wdone;	/* TX_WRITE: data bytes already placed in earlier blocks */
+	size_t len;	/* of rec: a TX_WRITE's is its header, the data comes at commit */
+	uint64_t gen;	/* TX_WRITE: the file's generation (a reused number is not it) */
+	uint64_t wdone;	/* TX_WRITE: data bytes already placed in earlier blocks */
 	uint8_t rec[];
 };
 
-/* Bytes the rest of it takes in a block. */
-static size_t itx_rest(const struct itx *it)
+static bool itx_is_write(const struct itx *it)
 {
-	if (!it->wdone)
+	return (le64(it->rec) & ~TX_CI) == TX_WRITE;
+}
+
+/* Bytes the rest of it takes in a block. */
+static uint64_t itx_rest(const struct itx *it)
+{
+	if (!itx_is_write(it))
 		return it->len;
 	uint64_t left = le64(it->rec + 48) - it->wdone;
 	return LR_WRITE_SIZE + ((left + 7) & ~7ULL);
-}
-
-/* Place n bytes of a copied write's data (from wdone on) as one record:
- * a write record is split to fill the block (as OpenZFS splits
- * WR_NEED_COPY writes), each part its own offset and length. */
-static size_t place_write(uint8_t *dst, struct itx *it, uint64_t n)
-{
-	memcpy(dst, it->rec, LR_WRITE_SIZE);
-	put_le64(dst + 8, LR_WRITE_SIZE + ((n + 7) & ~7ULL));
-	put_le64(dst + 40, le64(it->rec + 40) + it->wdone);
-	put_le64(dst + 48, n);
-	memcpy(dst + LR_WRITE_SIZE, it->rec + LR_WRITE_SIZE + it->wdone, n);
-	it->wdone += n;
-	return LR_WRITE_SIZE + ((n + 7) & ~7ULL);
 }
 
 struct lwb {
@@ -120,6 +114,8 @@ struct lwb {
 struct zilog {
 	spa_t *spa;
 	objset_t *os;
+	zil_get_data_fn get_data;
+	void *get_data_arg;
 	pthread_mutex_t mu, commit_mu;
 	pthread_cond_t cv;		/* with mu: a commit wrote or finished */
 	struct itx *head, *tail;	/* queued, not yet committed */
@@ -181,7 +177,7 @@ static inline void setbits(uint64_t *w, unsigned lo, unsigned len, uint64_t v)
 
 /* ---- open / close ----------------------------------------------------------- */
 
-void zil_open(spa_t *spa, objset_t *os)
+void zil_open(spa_t *spa, objset_t *os, zil_get_data_fn get_data, void *arg)
 {
 	if (!spa->tunables.zil)
 		return;
@@ -199,6 +195,8 @@ void zil_open(spa_t *spa, objset_t *os)
 		if (zl) {
 			zl->spa = spa;
 			zl->os = os;
+			zl->get_data = get_data;
+			zl->get_data_arg = arg;
 			pthread_mutex_init(&zl->mu, NULL);
 			pthread_mutex_init(&zl->commit_mu, NULL);
 			pthread_cond_init(&zl->cv, NULL);
@@ -445,24 +443,17 @@ void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, 
 	itx_add(os, it);
 }
 
-void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len,
-		   const void *data)
+void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint64_t off,
+		   uint64_t len)
 {
-	const uint8_t *p = data;
-	while (len) {
-		uint64_t n = len < ZIL_MAX_WRITE_DATA ? len : ZIL_MAX_WRITE_DATA;
-		struct itx *it = itx_new(os, txg, TX_WRITE, LR_WRITE_SIZE + n);
-		if (!it)
-			return itx_lost(os);
-		put_le64(it->rec + 32, obj);
-		put_le64(it->rec + 40, off);
-		put_le64(it->rec + 48, n);
-		memcpy(it->rec + LR_WRITE_SIZE, p, n);
-		itx_add(os, it);
-		p += n;
-		off += n;
-		len -= n;
-	}
+	struct itx *it = itx_new(os, txg, TX_WRITE, LR_WRITE_SIZE);
+	if (!it)
+		return itx_lost(os);
+	it->gen = gen;
+	put_le64(it->rec + 32, obj);
+	put_le64(it->rec + 40, off);
+	put_le64(it->rec + 48, len);
+	itx_add(os, it);
 }
 
 void zfs_log_setsaxattr(objset_t *os, uint64_t txg, uint64_t obj, const char *name,
@@ -666,8 +657,30 @@ struct flight {
 	vdev_t *tops[8];
 	size_t ntops;
 	int rc;			/* of the write phase */
-	bool no_room;		/* no next block: the rest waits for a txg sync */
+	bool needs_txg;		/* no next block, unreadable data or too much of it: a txg sync */
 };
+
+/* Place n bytes of a write's data (from wdone on) at dst as one record,
+ * read from the file now (pool lock shared): a write is split to fill the
+ * block, each part its own offset and length. -ZFUSE_E_NOENT: the file is
+ * gone (another generation, or the offset past its end). */
+static int place_write(zilog_t *zl, uint8_t *dst, struct itx *it, uint64_t n)
+{
+	uint64_t off = le64(it->rec + 40) + it->wdone;
+	int rc = zl->get_data ? zl->get_data(zl->get_data_arg, le64(it->rec + 32), it->gen, off, n,
+					     dst + LR_WRITE_SIZE)
+			      : -ZFUSE_E_NOENT;
+	if (rc) {
+		memset(dst, 0, LR_WRITE_SIZE + ((n + 7) & ~7ULL));
+		return rc;
+	}
+	memcpy(dst, it->rec, LR_WRITE_SIZE);
+	put_le64(dst + 8, LR_WRITE_SIZE + ((n + 7) & ~7ULL));
+	put_le64(dst + 40, off);
+	put_le64(dst + 48, n);
+	it->wdone += n;
+	return 0;
+}
 
 /* Write the queued records (oldest first) into the chain: the write phase
  * of a commit (commit_mu held). The blocks are flushed by commit_finish,
@@ -705,18 +718,29 @@ static void chain_write(zilog_t *zl, struct itx *it, struct flight *f)
 			break;
 		}
 		uint64_t off = ZIL_CHAIN_SIZE, max_txg = 0;
+		int grc = 0;
+		spa_enter_read(spa);	/* the writes' data is read as it is placed */
 		while (it) {
-			size_t rest = itx_rest(it);
+			uint64_t rest = itx_rest(it);
 			bool whole = off + rest <= size;
-			bool copied_write = (le64(it->rec) & ~TX_CI) == TX_WRITE && it->len > LR_WRITE_SIZE;
-			if (!whole && !(copied_write && size - off >= LR_WRITE_SIZE + ZIL_MIN_SPLIT))
+			bool write = itx_is_write(it);
+			if (!whole && !(write && size - off >= LR_WRITE_SIZE + ZIL_MIN_SPLIT))
 				break;
-			if (copied_write) {
+			if (write) {
 				uint64_t left = le64(it->rec + 48) - it->wdone;
 				uint64_t n = whole ? left : (size - off - LR_WRITE_SIZE) & ~7ULL;
-				uint64_t start = off;
-				off += place_write(buf + off, it, n);
-				put_le64(buf + start + 24, ++zl->lr_seq);
+				grc = place_write(zl, buf + off, it, n);
+				if (grc == -ZFUSE_E_NOENT) {
+					/* The file is gone: its record is dropped,
+					 * as zil_lwb_commit drops it. */
+					grc = 0;
+					it = it->next;
+					continue;
+				}
+				if (grc)
+					break;
+				put_le64(buf + off + 24, ++zl->lr_seq);
+				off += LR_WRITE_SIZE + ((n + 7) & ~7ULL);
 			} else {
 				memcpy(buf + off, it->rec, it->len);
 				put_le64(buf + off + 24, ++zl->lr_seq);
@@ -727,6 +751,15 @@ static void chain_write(zilog_t *zl, struct itx *it, struct flight *f)
 			if (!whole)
 				break;
 			it = it->next;
+		}
+		spa_exit(spa);
+		if (grc || (off == ZIL_CHAIN_SIZE && !it)) {
+			/* Nothing to write (every record dropped), or a write's
+			 * data could not be read: the chain still ends in cur,
+			 * unwritten, and the rest waits for a txg sync. */
+			free(buf);
+			f->needs_txg = grc != 0;
+			break;
 		}
 		/* The next block: big enough for what is left (up to the
 		 * maximum), else as big as this commit was. */
@@ -749,7 +782,7 @@ static void chain_write(zilog_t *zl, struct itx *it, struct flight *f)
 			/* No next block: the chain ends in cur, unwritten, and
 			 * stays whole; what is left waits for a txg sync. */
 			free(buf);
-			f->no_room = true;
+			f->needs_txg = true;
 			break;
 		}
 		f->done[f->ndone++] = (struct done){ cw[ZIL_ZC_SEQ], max_txg, txg, false };
@@ -859,9 +892,17 @@ static int commit_locked(zilog_t *zl, struct flight *f)
 			*pp = it->next;
 			free(it);
 		} else {
-			total += it->len;
+			total += itx_rest(it);
 			pp = &it->next;
 		}
+	}
+	if (list && total >= ZIL_TXG_INSTEAD) {
+		/* The log would write this data now and the txg again; the
+		 * txg sync writes it once, in about the time the log would
+		 * take (OpenZFS writes big blocks once too: WR_INDIRECT). */
+		itx_free_list(list);
+		f->needs_txg = true;
+		return 0;
 	}
 	if (list) {
 		zl->predict = total + ZIL_CHAIN_SIZE;
@@ -901,7 +942,7 @@ static int commit_finish(zilog_t *zl, struct flight *f)
 		}
 	}
 	free(f->done);
-	bool fallback = rc < 0 || f->no_room || behind_hole;
+	bool fallback = rc < 0 || f->needs_txg || behind_hole;
 	if (rc < 0 && !zl->failed) {
 		/* A chain with a hole in it must not be written on: from now
 		 * on the records reach the disk with their txgs. */
@@ -917,6 +958,8 @@ static int commit_finish(zilog_t *zl, struct flight *f)
 		pthread_mutex_unlock(&zl->mu);
 		rc = txg_sync_now(spa);
 		pthread_mutex_lock(&zl->mu);
+		if (rc == 0 && f->taken > zl->durable_id)
+			zl->durable_id = f->taken;
 	}
 	zl->completed = f->ticket;
 	pthread_cond_broadcast(&zl->cv);

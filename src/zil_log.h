@@ -25,12 +25,23 @@ typedef struct zilog zilog_t;
 #define ZFS_LOGBIAS_THROUGHPUT 1
 
 /*
+ * A logged write's data, read when a commit places it (zfs_get_data for
+ * WR_NEED_COPY; pool lock held shared): len bytes of object obj at off
+ * into buf. -ZFUSE_E_NOENT when the file is gone (obj has another
+ * generation than gen, or off is past its end): the record is dropped.
+ * Other errors: the commit falls back to a txg sync.
+ */
+typedef int (*zil_get_data_fn)(void *arg, uint64_t obj, uint64_t gen, uint64_t off,
+			       uint64_t len, void *buf);
+
+/*
  * Set up os's log writer (os->zilog) at the first writable open, after
- * replay. Datasets whose log cannot be written by zfuse (encrypted, pools
+ * replay; get_data(arg, ...) reads the writes' data. Datasets whose log
+ * cannot be written by zfuse (encrypted ones without their key, pools
  * older than version 23, the ZFUSE_ZIL=0 tunable) get none: their commits
  * wait for a txg sync. Pool lock not held.
  */
-void zil_open(struct spa *spa, objset_t *os);
+void zil_open(struct spa *spa, objset_t *os, zil_get_data_fn get_data, void *arg);
 /* The last close: every logged change synced, the chain destroyed (its
  * blocks freed, the header zeroed), os->zilog dropped. Pool lock not held. */
 void zil_close(struct spa *spa, objset_t *os);
@@ -76,8 +87,10 @@ void zfs_log_remove(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, c
 void zfs_log_link(objset_t *os, uint64_t txg, uint64_t dir, uint64_t obj, const char *name);
 void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, const char *sname,
 		    uint64_t tdir, const char *tname);
-void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len,
-		   const void *data);
+/* A write of len bytes at off to obj (generation gen): the record is
+ * queued without data, which the commit reads (WR_NEED_COPY). */
+void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint64_t off,
+		   uint64_t len);
 void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len);
 /* An SA xattr set (size bytes of value) or removed (value NULL); only
  * while zil_log_saxattr (zilsaxattr active on the dataset). */

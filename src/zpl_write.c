@@ -147,6 +147,7 @@ int zplw_wnode_load(zfuse_fs_t *fs, uint64_t obj, struct wnode *n)
 	n->gid = sa_attrs_get_u64(t, &n->sa, ZPL_GID, 0);
 	n->xattr = sa_attrs_get_u64(t, &n->sa, ZPL_XATTR, 0);
 	n->projid = sa_attrs_get_u64(t, &n->sa, ZPL_PROJID, 0);
+	n->gen = sa_attrs_get_u64(t, &n->sa, ZPL_GEN, 0);
 	return 0;
 }
 
@@ -522,6 +523,28 @@ static int master_get(objset_t *os, const char *key, uint64_t *v)
 	return rc;
 }
 
+/* zfs_get_data for a write record the log places (WR_NEED_COPY, pool lock
+ * shared): the file's data now, if it is still the file that was written. */
+static int log_get_data(void *arg, uint64_t obj, uint64_t gen, uint64_t off, uint64_t len,
+			void *buf)
+{
+	struct zpl_wstate *w = arg;
+	dnode_t dn;
+	int rc = dnode_hold(w->os, obj, &dn);
+	if (rc)
+		return rc == -ZFUSE_E_NOENT ? rc : SET_ERROR(rc);
+	sa_handle_t h;
+	if (dn.bonustype != DMU_OT_SA || sa_handle_get(w->sat, &dn, &h) != 0) {
+		dnode_rele(&dn);
+		return -ZFUSE_E_NOENT;
+	}
+	uint64_t file_gen = sa_get_u64(&h, ZPL_GEN, 0), size = sa_get_u64(&h, ZPL_SIZE, 0);
+	sa_handle_release(&h);
+	rc = file_gen != gen || off >= size ? -ZFUSE_E_NOENT : dmu_read(&dn, off, len, buf);
+	dnode_rele(&dn);
+	return rc;
+}
+
 static int wstate_create(zfuse_fs_t *fs, struct zpl_wstate **out)
 {
 	spa_t *spa = fs->spa;
@@ -608,7 +631,7 @@ int zpl_write_open(zfuse_fs_t *fs)
 			fs->writable = false;
 			spa_log(fs->spa, ZFUSE_LOG_WARN, "dataset %s is read-only: %s", fs->name, why);
 		} else if (fs->writable) {
-			zil_open(fs->spa, fs->os);
+			zil_open(fs->spa, fs->os, log_get_data, fs->w);
 		}
 	} else {
 		/* A log the first opener could not replay keeps every handle

@@ -57,7 +57,7 @@ struct zpl_wstate {
 struct wnode {
 	uint64_t obj;
 	sa_attrs_t sa;
-	uint64_t mode, size, links, flags, parent, uid, gid, xattr, projid;
+	uint64_t mode, size, links, flags, parent, uid, gid, xattr, projid, gen;
 	uint64_t blksz, maxblkid;
 };
 
