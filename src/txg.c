@@ -41,6 +41,7 @@
 #include "spa_misc.h"
 #include "spa_config.h"
 #include "txg.h"
+#include "zio_buf.h"
 #include "vdev.h"
 #include "vdev_label.h"
 #include "vdev_write_log.h"
@@ -646,6 +647,9 @@ static int txg_start_thread(spa_t *spa)
 	t->dirty_max = spa->tunables.dirty_data_max ? spa->tunables.dirty_data_max
 						     : txg_dirty_max_default();
 	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
+	/* A txg closes at TXG_SYNC_PERCENT of the limit: keep the buffers of
+	 * one such txg for the next (within the memory bound, see zio_buf.h). */
+	zio_buf_retain(t->dirty_max / 4);
 	spa->txg = t;
 	if (pthread_create(&t->thread, NULL, sync_thread, spa) != 0) {
 		spa->txg = NULL;

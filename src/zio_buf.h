@@ -6,8 +6,9 @@
  * per 128 KiB written, freed one sync later. From malloc each one is a
  * fresh mapping (or heap the allocator just trimmed) that the kernel must
  * zero page by page, which cost more than copying the data in. Blocks of
- * power-of-two sizes are therefore kept on free lists, up to a bounded
- * total; other sizes go to malloc. Contents of a recycled buffer are
+ * power-of-two sizes are therefore recycled, up to a bounded total, the
+ * large ones from huge-page chunks populated in one call; other sizes go
+ * to malloc. Contents of a recycled buffer are
  * undefined. Thread-safe.
  */
 #ifndef ZFUSE_ZIO_BUF_H
@@ -15,6 +16,10 @@
 
 #include <stdint.h>
 
+/* Keep up to bytes of block buffers committed when they are free (the
+ * largest amount any caller asked for; 256 MiB before any asks): a
+ * pool's txg of dirty data, so that the next one reuses its memory. */
+void zio_buf_retain(uint64_t bytes);
 /* size bytes (uninitialised), or NULL when memory is short. */
 void *zio_data_buf_alloc(uint64_t size);
 /* Give back a buffer of zio_data_buf_alloc(size) (NULL is ignored). */
