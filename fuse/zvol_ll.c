@@ -7,7 +7,8 @@
  * path below the pool (MOUNTPOINT/a/vol for POOL/a/vol, as OpenZFS's
  * /dev/zvol/POOL/a/vol), with directories for the filesystems on the way.
  * The files can be read and written like the devices (losetup, mkfs, dd);
- * their size is volsize, fsync syncs the pool, punching a hole discards.
+ * their size is volsize, fsync commits the volume's intent log, punching a
+ * hole discards.
  *
  * Theory: the tree is fixed at mount time (a node per directory and
  * volume, inode = index + 1, the root 1) and each volume is opened once

@@ -24,6 +24,10 @@
  * (spa_objset_hold), so writes are seen at once by every reader and
  * rollback rebases it; a snapshot's handle reads a private copy. The size
  * is looked up per call, so volsize changes and rollbacks show at once.
+ * Writes and frees are logged (zvol_log_write, zvol_log_truncate) once a
+ * writable handle has opened the volume's log writer, so an fsync commits
+ * the intent log instead of syncing the pool; the last handle's close
+ * destroys the chain, as a filesystem's last close does.
  * An encrypted volume opens only with its encryption root's key loaded:
  * its objset gets the master key (its blocks are then read and written
  * as an encrypted filesystem's) after the objset MACs checked out.
@@ -50,6 +54,7 @@
 #include "zfeature_write.h"
 #include "zfs_prop.h"
 #include "zil.h"
+#include "zil_log.h"
 #include "zvol.h"
 #include "zfuse/dataset.h"
 #include "zfuse/errors.h"
@@ -168,6 +173,14 @@ void zfuse_volume_close(zfuse_volume_t *v)
 		return;
 	if (v->os) {
 		zfetch_forget_objset(v->spa->zfetch, v->os);
+		if (!v->snapshot) {
+			/* The last handle of the volume ends its log. */
+			spa_enter_read(v->spa);
+			bool last = v->os->refcount <= 1 && v->os->zilog;
+			spa_exit(v->spa);
+			if (last)
+				zil_close(v->spa, v->os);
+		}
 		if (v->snapshot) {
 			objset_close(v->os);
 		} else {
@@ -182,6 +195,21 @@ void zfuse_volume_close(zfuse_volume_t *v)
 		spa_exit(v->spa);
 	}
 	free(v);
+}
+
+/* zvol_get_data for a write record the log places (pool lock shared):
+ * the volume's bytes now (a volume has no generations). */
+static int volume_get_data(void *arg, uint64_t obj, uint64_t gen, uint64_t off, uint64_t len,
+			   void *buf)
+{
+	(void)gen;
+	dnode_t dn;
+	int rc = dnode_hold(arg, obj, &dn);
+	if (rc)
+		return rc;
+	rc = dmu_read(&dn, off, len, buf);
+	dnode_rele(&dn);
+	return rc;
 }
 
 int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out)
@@ -255,6 +283,8 @@ int zfuse_volume_open(zfuse_pool_t *pool, const char *name, zfuse_volume_t **out
 		zfuse_volume_close(v);
 		return rc;
 	}
+	if (v->writable)
+		zil_open(spa, v->os, volume_get_data, v->os);
 	*out = v;
 	return 0;
 }
@@ -317,15 +347,31 @@ static int range_begin(zfuse_volume_t *v, uint64_t off, uint64_t len, dmu_tx_t *
 	return rc;
 }
 
+/* End a volume change (its record queued): sync=always commits the log
+ * before the call returns. */
+static int change_end(zfuse_volume_t *v, dmu_tx_t *tx, int rc)
+{
+	zil_tx_end(v->os, tx->txg, rc == 0);
+	bool commit = rc == 0 && zil_tx_wants_commit(v->os);
+	dmu_tx_commit(tx);
+	if (commit) {
+		int c = zil_commit(v->spa, v->os);
+		if (c)
+			rc = c;
+	}
+	return rc;
+}
+
 ssize_t zfuse_volume_write(zfuse_volume_t *v, const void *buf, size_t len, uint64_t off)
 {
 	dmu_tx_t tx;
 	int rc = range_begin(v, off, len, &tx);
 	if (rc)
 		return rc;
-	if (len)
-		rc = dmu_write(v->os, ZVOL_OBJ, off, len, buf, &tx);
-	dmu_tx_commit(&tx);
+	zil_tx_begin(v->os);
+	if (len && (rc = dmu_write(v->os, ZVOL_OBJ, off, len, buf, &tx)) == 0)
+		zfs_log_write(v->os, tx.txg, ZVOL_OBJ, 0, off, len);
+	rc = change_end(v, &tx, rc);
 	return rc ? rc : (ssize_t)len;
 }
 
@@ -335,17 +381,17 @@ int zfuse_volume_free(zfuse_volume_t *v, uint64_t off, uint64_t len)
 	int rc = range_begin(v, off, len, &tx);
 	if (rc)
 		return rc;
-	if (len)
-		rc = dmu_free_range(v->os, ZVOL_OBJ, off, len, &tx);
-	dmu_tx_commit(&tx);
-	return rc;
+	zil_tx_begin(v->os);
+	if (len && (rc = dmu_free_range(v->os, ZVOL_OBJ, off, len, &tx)) == 0)
+		zfs_log_truncate(v->os, tx.txg, ZVOL_OBJ, off, len);
+	return change_end(v, &tx, rc);
 }
 
 int zfuse_volume_sync(zfuse_volume_t *v)
 {
 	if (!zfuse_volume_writable(v))
 		return 0;
-	return txg_sync_now(v->spa);
+	return zil_commit(v->spa, v->os);
 }
 
 /* ---- volsize ------------------------------------------------------------ */

@@ -268,9 +268,11 @@ bool zfuse_volume_writable(const zfuse_volume_t *vol);
 /*
  * Write len bytes of buf at off (as a write to /dev/zvol/POOL/VOL): the
  * blocks of volblocksize it covers are rewritten in the pool's open
- * transaction group, as OpenZFS's zvol writes are; they reach the disk at
- * the next sync (zfuse_volume_sync, or the pool's timer) and every read
- * sees them at once. Returns len. A volume never grows by writing.
+ * transaction group, as OpenZFS's zvol writes are, and logged in the
+ * volume's intent log; they reach the disk at the next sync
+ * (zfuse_volume_sync commits the log; the pool's timer syncs the txg),
+ * and every read sees them at once. With sync=always the log is committed
+ * before the call returns. Returns len. A volume never grows by writing.
  * Errors: ZFUSE_E_ROFS (not writable), ZFUSE_E_FBIG (off + len beyond
  * volsize), ZFUSE_E_NOSPC (pool full), ZFUSE_E_IO.
  */
@@ -284,9 +286,14 @@ ssize_t zfuse_volume_write(zfuse_volume_t *vol, const void *buf, size_t len, uin
 int zfuse_volume_free(zfuse_volume_t *vol, uint64_t off, uint64_t len);
 
 /*
- * Push every change made so far to disk (all datasets of the pool) and
- * wait for it, as fsync of the device. Errors: ZFUSE_E_IO (the pool has
- * become read-only; earlier synced state is intact).
+ * Make every write and discard made so far through any handle of vol
+ * durable, as fsync of the device: the volume's intent log is committed
+ * (a crash after this returns leaves them to the log's replay, by zfuse
+ * at the next open or by OpenZFS at import); where the volume has no log
+ * (encrypted without its key, pools older than version 23, ZFUSE_ZIL=0,
+ * a failed log write) the pool's transaction group is synced instead.
+ * sync=disabled returns at once. Errors: ZFUSE_E_IO (the pool has become
+ * read-only; earlier synced state is intact).
  */
 int zfuse_volume_sync(zfuse_volume_t *vol);
 

@@ -172,7 +172,27 @@ X
 zdb_bcc "$work/L" layout "$work/L/zdb.out" && ok "zdb -bcc: the written layout pool has no leaks" ||
 	{ tail -20 "$work/L/zdb.out"; notok "zdb -bcc of layout"; }
 
-# ---- OpenZFS judges A and the layout pool ---------------------------------------------
+# ---- (d) a volume's intent log, zfuse's, after a crash ------------------------------------
+# Two fsyncs, the second's writes and discard only in the log (see
+# zfuse-vol crash); OpenZFS replays it when it makes the volume's device.
+mkdir -p "$work/J/C"
+"$ZFUSE" create -s 1G vc "$work/J/C/c.img" > /dev/null && "$ZVOL" "$work/J/C/c.img" create vc/v $((12 * M)) &&
+	"$ZVOL" "$work/J/C/c.img" crash vc/v 4097 $((6 * M)) $((6 * M + 100000)) 300000 < "$work/data/d4" ||
+	notok "zfuse-vol crash"
+python3 - "$work/data/d4" > "$work/C-want" <<'X'
+import hashlib, sys
+d = open(sys.argv[1], "rb").read()[:1 << 20]
+M, h = 1 << 20, (1 << 20) // 2
+vol = bytearray(12 * M)
+vol[4097:4097 + h] = d[:h]
+vol[6 * M:6 * M + h] = d[h:]
+vol[6 * M + 100000:6 * M + 400000] = bytes(300000)
+print(hashlib.sha256(vol).hexdigest())
+X
+"$ZFUSE" inspect "$work/J/C/c.img" zil vc/v | grep -q "type: TX_WRITE" ||
+	notok "the crashed volume has no log records"
+
+# ---- OpenZFS judges A, the layout pool and the crashed volume -------------------------------
 mkdir -p "$work/J/A" "$work/J/L" "$work/J/R"
 mv "$work/A/zv.img" "$work/J/A/"
 mv "$limg" "$work/J/L/"
@@ -200,6 +220,11 @@ sha256sum < $(dev $((16 * M))) | cut -d' ' -f1 > /host/L-sum
 zpool export layout
 zpool import -d /host/L layout && zpool scrub -w layout && zpool status layout > /host/L-status
 zpool export -f layout
+zpool import -d /host/C vc || exit 1
+sleep 2
+sha256sum < $(dev $((12 * M))) | cut -d' ' -f1 > /host/C-sum
+zpool scrub -w vc && zpool status vc > /host/C-status
+zpool export vc
 X
 sed -i "s/COLS/$COLS/g" "$work/J/job.sh"
 oracle "$work/J"
@@ -257,6 +282,11 @@ diff "$work/R/zfuse-list" "$J/R-list" > /dev/null && ok "zfuse list of R equals 
 	notok "layout/vol: OpenZFS sha256 $(cat "$J/L-sum" 2>/dev/null), want $(cat "$work/L/want")"
 grep -q "scrub repaired 0B .* with 0 errors" "$J/L-status" 2>/dev/null &&
 	ok "scrub of layout: 0 errors" || { cat "$J/L-status"; notok "scrub of layout"; }
+[ "$(cat "$J/C-sum" 2>/dev/null)" == "$(cat "$work/C-want")" ] &&
+	ok "OpenZFS replays zfuse's volume log: every fsync'ed write and discard is there" ||
+	notok "crashed volume: OpenZFS sha256 $(cat "$J/C-sum" 2>/dev/null), want $(cat "$work/C-want")"
+grep -q "scrub repaired 0B .* with 0 errors" "$J/C-status" 2>/dev/null &&
+	ok "scrub after OpenZFS's replay of the volume log: 0 errors" || { cat "$J/C-status"; notok "scrub of vc"; }
 diff "$work/L/zfuse-list" "$J/L-list" > /dev/null && ok "zfuse list of layout/vol equals zfs list: $(cat "$J/L-list")" ||
 	{ diff "$work/L/zfuse-list" "$J/L-list"; notok "zfuse list (<) vs zfs list (>) of layout/vol"; }
 exit $fail

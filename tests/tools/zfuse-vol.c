@@ -10,6 +10,11 @@
  *   free VOL OFFSET LENGTH           discard a range
  *   set VOL PROP=VALUE...            zfuse_prop_set (volsize=...)
  *   info VOL                         "size blocksize writable"
+ *   crash VOL OFF1 OFF2 FOFF FLEN    stdin's first half at OFF1, sync (the
+ *                                    log's chain starts: a txg sync), its
+ *                                    second half at OFF2, discard [FOFF,
+ *                                    FOFF + FLEN), sync, then exit at once,
+ *                                    as if killed after that fsync returned
  * Writes go in 1 MiB calls of zfuse_volume_write, then zfuse_volume_sync.
  */
 #include <inttypes.h>
@@ -88,6 +93,24 @@ static int run(zfuse_pool_t *pool, int argc, char **argv)
 			rc = zfuse_volume_sync(v);
 		if (rc)
 			ret = fail("free", rc);
+	} else if (strcmp(cmd, "crash") == 0 && argc == 6) {
+		size_t have = 0;
+		ssize_t got;
+		while (have < cap && (got = read(0, buf + have, cap - have)) > 0)
+			have += (size_t)got;
+		size_t half = have / 2;
+		ssize_t w = zfuse_volume_write(v, buf, half, strtoull(argv[2], NULL, 0));
+		if (w >= 0)
+			w = zfuse_volume_sync(v);
+		if (w >= 0)
+			w = zfuse_volume_write(v, buf + half, have - half, strtoull(argv[3], NULL, 0));
+		if (w >= 0)
+			w = zfuse_volume_free(v, strtoull(argv[4], NULL, 0), strtoull(argv[5], NULL, 0));
+		if (w >= 0)
+			w = zfuse_volume_sync(v);
+		if (w < 0)
+			return fail("crash", (int)w);
+		_exit(0);	/* no close, no export: the log holds the rest */
 	} else if (strcmp(cmd, "info") == 0) {
 		printf("%" PRIu64 " %" PRIu64 " %d\n", zfuse_volume_size(v),
 		       zfuse_volume_blocksize(v), zfuse_volume_writable(v));
