@@ -43,7 +43,7 @@ struct zfeature_write_info {
  * counts zfuse does not keep), device_removal /
  * obsolete_counts, zpool_checkpoint, allocation_classes, log_spacemap,
  * vdev_zaps_v2, livelist, block_cloning, fast_dedup, raidz_expansion,
- * draid, redaction bookmarks, zilsaxattr, longname,
+ * draid, redaction bookmarks, longname,
  * large_microzap, resilver_defer, device_rebuild.
  */
 static const struct zfeature_write_info writable[] = {
@@ -78,6 +78,9 @@ static const struct zfeature_write_info writable[] = {
 	  { "bookmark_v2", "extensible_dataset", "bookmarks", NULL } },
 	{ "zstd_compress", "zstd compression algorithm support.", F_DS,
 	  { "extensible_dataset", NULL } },
+	/* Activated with a log chain's header, dropped with the chain (zil_log.c). */
+	{ "zilsaxattr", "Support for xattr=sa extended attribute logging in ZIL.", F_DS,
+	  { "extensible_dataset", NULL } },
 	{ "head_errlog", "Support for per-dataset on-disk error logs.", F_AOE, { NULL } },
 	{ "blake3", "BLAKE3 hash algorithm.", F_DS, { "extensible_dataset", NULL } },
 };
@@ -88,8 +91,8 @@ const char *const zfeature_zfuse_default[] = {
 	"empty_bpobj", "lz4_compress", "multi_vdev_crash_dump", "spacemap_histogram",
 	"enabled_txg", "hole_birth", "extensible_dataset", "embedded_data", "bookmarks",
 	"filesystem_limits", "large_blocks", "large_dnode", "sha512", "skein", "edonr",
-	"encryption", "spacemap_v2", "bookmark_v2", "bookmark_written", "zstd_compress", "head_errlog",
-	"blake3", NULL,
+	"encryption", "spacemap_v2", "bookmark_v2", "bookmark_written", "zstd_compress", "zilsaxattr",
+	"head_errlog", "blake3", NULL,
 };
 
 static const struct zfeature_write_info *writable_lookup(const char *name)

@@ -345,13 +345,14 @@ int zplw_mknode(zfuse_fs_t *fs, const struct wnode *parent, const struct mkargs 
 		n->flags |= ZFS_ACL_AUTO_INHERIT;
 	if ((n->mode & 0111) == 0111)
 		n->flags |= ZFS_NO_EXECS_DENIED;
+	n->gen = fs->replay_mk ? fs->replay_gen : tx->txg ? tx->txg : 1;
 	uint8_t aces[48];
 	unsigned nace = zpl_trivial_acl(n->mode, isdir, aces);
 	const sa_table_t *t = w->sat;
 	sa_attrs_t *l = &n->sa;
 	if ((rc = sa_attrs_set_u64(t, l, ZPL_MODE, n->mode)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_SIZE, n->size)) ||
-	    (rc = sa_attrs_set_u64(t, l, ZPL_GEN, fs->replay_mk ? fs->replay_gen : tx->txg ? tx->txg : 1)) ||
+	    (rc = sa_attrs_set_u64(t, l, ZPL_GEN, n->gen)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_UID, n->uid)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_GID, n->gid)) ||
 	    (rc = sa_attrs_set_u64(t, l, ZPL_PARENT, n->parent)) ||
@@ -768,7 +769,7 @@ static int create_common(zfuse_fs_t *fs, uint64_t dir, const char *name, uint64_
 	if ((rc = zplw_link_create(fs, &d, name, &n, true, false, &tx, now)) != 0)
 		goto out_n;
 	zfs_log_create(fs->os, tx.txg, S_ISDIR(n.mode) ? TX_MKDIR : target ? TX_SYMLINK : TX_CREATE,
-		       dir, n.obj, fs->os->dnodesize >> 9, n.mode, n.uid, n.gid, tx.txg ? tx.txg : 1, now,
+		       dir, n.obj, fs->os->dnodesize >> 9, n.mode, n.uid, n.gid, n.gen, now,
 		       a.rdev, name, target);
 	if (ino)
 		*ino = n.obj;

@@ -8,6 +8,12 @@
  * (S_IFDIR|S_ISVTX|0777, ZFS_XATTR, parent = the object). Setting a value
  * drops any same-named copy from the other place; an existing xattr file
  * is truncated and rewritten, not replaced.
+ *
+ * The intent log gets what OpenZFS logs for the same change: TX_MKXATTR
+ * for a new xattr directory, TX_CREATE / TX_REMOVE of the xattr file in
+ * it, TX_TRUNCATE and TX_WRITE of its value, and TX_SETSAXATTR for the SA
+ * list while zilsaxattr is active on the dataset; without it an SA change
+ * makes the next commit wait for its txg.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +21,7 @@
 #include "nvpair.h"
 #include "zap.h"
 #include "zpl_write.h"
+#include "zil.h"
 #include "zil_log.h"
 #include "zfuse/errors.h"
 #include "zfuse/zfuse.h"
@@ -69,6 +76,8 @@ static int make_xattr_dir(zfuse_fs_t *fs, struct wnode *n, dmu_tx_t *tx, const i
 	if (rc)
 		return rc;
 	n->xattr = x.obj;
+	zfs_log_create(fs->os, tx->txg, TX_MKXATTR, n->obj, x.obj, fs->os->dnodesize >> 9, x.mode,
+		       x.uid, x.gid, x.gen, now, 0, "", NULL);
 	zplw_wnode_free(&x);
 	return zplw_wset(fs, n, ZPL_XATTR, n->xattr);
 }
@@ -99,6 +108,8 @@ static int xattr_dir_set(zfuse_fs_t *fs, struct wnode *n, const char *name, cons
 			bool unlinked;
 			rc = zplw_link_destroy(fs, &xd, stored, &xf, false, tx, now, &unlinked);
 			zplw_wnode_free(&xf);
+			if (rc == 0)
+				zfs_log_remove(fs->os, tx->txg, TX_REMOVE, xd.obj, stored);
 			/* Nobody holds an xattr file open: free it now. */
 			if (rc == 0 && unlinked)
 				rc = zplw_free_znode(fs, obj, tx);
@@ -108,12 +119,17 @@ static int xattr_dir_set(zfuse_fs_t *fs, struct wnode *n, const char *name, cons
 	if (exists) {
 		if ((rc = zplw_load_regular(fs, obj, &xf)) != 0)
 			goto out;
-		rc = zplw_set_size(fs, &xf, 0, tx);
+		/* zfs_freesp(xzp, 0, 0): logged as a truncation to 0 */
+		if ((rc = zplw_set_size(fs, &xf, 0, tx)) == 0)
+			zfs_log_truncate(fs->os, tx->txg, xf.obj, 0, 0);
 	} else {
 		struct mkargs a = { S_IFREG | 0644, n->uid, n->gid, 0, true };
 		if ((rc = zplw_mknode(fs, &xd, &a, tx, now, &xf)) != 0)
 			goto out;
 		rc = zplw_link_create(fs, &xd, name, &xf, true, false, tx, now);
+		if (rc == 0)
+			zfs_log_create(fs->os, tx->txg, TX_CREATE, xd.obj, xf.obj, fs->os->dnodesize >> 9,
+				       xf.mode, xf.uid, xf.gid, xf.gen, now, 0, name, NULL);
 	}
 	if (rc == 0)
 		rc = zplw_write_locked(fs, &xf, value, size, 0, tx, now);
@@ -154,9 +170,12 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 	struct wnode n;
 	if ((rc = zplw_op_begin(fs, ino, zplw_wnode_load, &tx, now, &n)) != 0)
 		return rc;
-	/* TX_SETSAXATTR where OpenZFS logs one (an SA xattr, zilsaxattr
-	 * active); anything else waits for its txg at the next commit. */
-	bool logged = false;
+	/* The xattr directory's part logs itself (xattr_dir_set); the SA
+	 * list's changes are logged as TX_SETSAXATTR where OpenZFS logs one
+	 * (zilsaxattr active), else the next commit waits for the txg. */
+	bool sa_changed = false;
+	const void *sa_value = NULL;
+	size_t sa_size = 0;
 	nvlist_t *nvl = NULL;
 	bool in_dir;
 	if ((rc = sa_xattrs(fs, &n, &nvl)) != 0 || (rc = xattr_dir_has(fs, &n, name, &in_dir)) != 0)
@@ -177,15 +196,12 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 			nvlist_remove(nvl, name);
 			if ((rc = store_sa_xattrs(fs, &n, nvl)) != 0)
 				goto out;
+			sa_changed = true;
 		}
 		if (in_dir && (rc = xattr_dir_set(fs, &n, name, NULL, 0, &tx, now)) != 0)
 			goto out;
 		if ((rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
 			rc = zplw_wstore(fs, &n, &tx);
-		if (rc == 0 && in_sa && !in_dir && zil_log_saxattr(fs->os)) {
-			zfs_log_setsaxattr(fs->os, tx.txg, ino, name, NULL, 0);
-			logged = true;
-		}
 		goto out;
 	}
 	if (fs->os->xattr == ZFS_XATTR_SA) {
@@ -199,12 +215,11 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 			if ((rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
 				rc = zplw_wstore(fs, &n, &tx);
 			if (rc == 0) {
+				sa_changed = true;
+				sa_value = value;
+				sa_size = size;
 				if (in_dir)
 					rc = xattr_dir_set(fs, &n, name, NULL, 0, &tx, now);
-				else if (zil_log_saxattr(fs->os)) {
-					zfs_log_setsaxattr(fs->os, tx.txg, ino, name, value, size);
-					logged = true;
-				}
 				goto out;
 			}
 			if (rc != -ZFUSE_E_FBIG && rc != -ZFUSE_E_UNSUPPORTED)
@@ -223,12 +238,17 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 		nvlist_remove(nvl, name);
 		if ((rc = store_sa_xattrs(fs, &n, nvl)) != 0)
 			goto out;
+		sa_changed = true;
 	}
 	if ((rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
 		rc = zplw_wstore(fs, &n, &tx);
 out:
-	if (!logged)
-		zil_tx_unlogged(fs->os);
+	if (rc == 0 && sa_changed) {
+		if (zil_log_saxattr(fs->os))
+			zfs_log_setsaxattr(fs->os, tx.txg, ino, name, sa_value, sa_size);
+		else
+			zil_tx_unlogged(fs->os);
+	}
 	nvlist_free(nvl);
 	zplw_wnode_free(&n);
 	return zplw_wend(fs, &tx, rc);

@@ -4,7 +4,8 @@
 # zil-write.sh makes crashed images (fsyncs of every operation type, then
 # SIGKILL of the daemon after a random fsync) and keeps the first three
 # with their journals (round 2's three writers side by side, one journal
-# each). In one VM job OpenZFS 2.3.2 imports each (claiming
+# each; xattrs in the SA in rounds 1 and 3, in xattr directories in round
+# 2). In one VM job OpenZFS 2.3.2 imports each (claiming
 # and replaying zfuse's log), lists the tree, scrubs it and exports it.
 # Each tree must hold every fsynced change (zil_writer.py check against the
 # journal), each scrub must be clean, and zdb -bcc must be clean on every
@@ -27,8 +28,10 @@ for r in $(seq 1 $N); do
 	[ -s "$work/o/r$r/zw.img" ] || { notok "round $r left no image"; exit 1; }
 	recs=$("$ZFUSE" inspect --json "$work/o/r$r/zw.img" zil zw | python3 -c "import json,sys; print(len(json.load(sys.stdin)['records']))")
 	zrecs=$(zdb -e -p "$work/o/r$r" -ivv zw 2>&1 | grep -c "TX_.*len .*seq")
+	types=$("$ZFUSE" inspect "$work/o/r$r/zw.img" zil zw | awk '/^ +type: TX_/ { print $2 }' | sort | uniq -c |
+		awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')
 	[ "${recs:-0}" -gt 0 ] && [ "$zrecs" == "$recs" ] &&
-		ok "image r$r: zdb decodes the $zrecs records of zfuse's log" ||
+		ok "image r$r: zdb decodes the $zrecs records of zfuse's log ($types)" ||
 		notok "image r$r: zfuse's log holds ${recs:-?} records, zdb decodes $zrecs"
 done
 cat > "$work/o/job.sh" <<X
