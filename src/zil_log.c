@@ -53,6 +53,7 @@
 #include "byteorder.h"
 #include "dsl.h"
 #include "dsl_crypt.h"
+#include "dmu_tx.h"
 #include "dmu_types.h"
 #include "metaslab.h"
 #include "metaslab_class.h"
@@ -138,7 +139,7 @@ struct zilog {
 	bool saxattr;		/* zilsaxattr is active: SA xattrs are logged */
 	bool saxattr_drop;	/* the chain was destroyed: deactivate it */
 	bool destroy;		/* the next sync destroys the chain (zil_destroy) */
-	bool tx_logged, tx_nolog, tx_lost, tx_commit;	/* the running transaction (pool lock) */
+	bool tx_logged, tx_nolog, tx_lost;	/* the running transaction (pool lock) */
 };
 
 /* The holds of spa->zil_holds (few pools, rare waits: one lock for all). */
@@ -300,7 +301,7 @@ void zil_tx_begin(objset_t *os)
 {
 	zilog_t *zl = os->zilog;
 	if (zl)
-		zl->tx_logged = zl->tx_nolog = zl->tx_lost = zl->tx_commit = false;
+		zl->tx_logged = zl->tx_nolog = zl->tx_lost = false;
 }
 
 void zil_tx_nolog(objset_t *os)
@@ -315,12 +316,11 @@ void zil_tx_unlogged(objset_t *os)
 		os->zilog->tx_lost = true;
 }
 
-void zil_tx_end(objset_t *os, uint64_t txg, bool changed)
+static void tx_end(objset_t *os, uint64_t txg, bool changed)
 {
 	zilog_t *zl = os->zilog;
 	if (!zl)
 		return;
-	zl->tx_commit = changed && os->sync_prop == ZFS_SYNC_ALWAYS;
 	if (changed && ((!zl->tx_logged && !zl->tx_nolog) || zl->tx_lost) &&
 	    os->sync_prop != ZFS_SYNC_DISABLED) {
 		pthread_mutex_lock(&zl->mu);
@@ -330,9 +330,17 @@ void zil_tx_end(objset_t *os, uint64_t txg, bool changed)
 	}
 }
 
-bool zil_tx_wants_commit(objset_t *os)
+int zil_tx_commit(spa_t *spa, objset_t *os, dmu_tx_t *tx, int rc, bool replaying)
 {
-	return os->zilog ? os->zilog->tx_commit : os->sync_prop == ZFS_SYNC_ALWAYS;
+	tx_end(os, tx->txg, rc == 0);
+	bool commit = rc == 0 && !replaying && os->sync_prop == ZFS_SYNC_ALWAYS;
+	dmu_tx_commit(tx);
+	if (commit) {
+		int c = zil_commit(spa, os);
+		if (c)
+			rc = c;
+	}
+	return rc;
 }
 
 /* A new record of len bytes (a multiple of 8, zeroed) with its lr_t filled

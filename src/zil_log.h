@@ -54,17 +54,17 @@ void zil_close(struct spa *spa, objset_t *os);
  */
 int zil_commit(struct spa *spa, objset_t *os);
 
-/* Transaction bracket (pool lock exclusive): zil_tx_end notes a txg with
- * changes no record describes, unless a record was queued or the
- * operation said it needs none. */
+/* Transaction bracket: zil_tx_begin after dmu_tx_begin; zil_tx_commit
+ * instead of dmu_tx_commit notes a txg with changes no record describes
+ * (unless a record was queued or the operation said it needs none), ends
+ * the transaction and, with sync=always (not while replaying), commits
+ * the log before returning. Returns rc, or the commit's error. */
 void zil_tx_begin(objset_t *os);
 void zil_tx_nolog(objset_t *os);
 /* The running transaction changed something its records do not describe
- * (xattrs, flags): a commit waits for its txg. */
+ * (SA xattrs without zilsaxattr): a commit waits for its txg. */
 void zil_tx_unlogged(objset_t *os);
-void zil_tx_end(objset_t *os, uint64_t txg, bool changed);
-/* Whether os's last transaction asked for a commit (sync=always). */
-bool zil_tx_wants_commit(objset_t *os);
+int zil_tx_commit(struct spa *spa, objset_t *os, struct dmu_tx *tx, int rc, bool replaying);
 
 /* Phase 4 of txg's sync, before its uberblock (pool lock not held): wait
  * until every log block that points at a block allocated in txg is

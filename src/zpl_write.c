@@ -491,16 +491,8 @@ int zplw_wend(zfuse_fs_t *fs, dmu_tx_t *tx, int rc)
 		zil_header_put(fs->os, &zh);
 	}
 	refresh_readers(fs);
-	zil_tx_end(fs->os, tx->txg, rc == 0);
-	bool commit = rc == 0 && !fs->replay_seq && zil_tx_wants_commit(fs->os);
-	dmu_tx_commit(tx);
 	/* sync=always: every change is durable before the call returns. */
-	if (commit) {
-		int c = zil_commit(fs->spa, fs->os);
-		if (c)
-			rc = c;
-	}
-	return rc;
+	return zil_tx_commit(fs->spa, fs->os, tx, rc, fs->replay_seq != 0);
 }
 
 int zplw_stat_out(zfuse_fs_t *fs, uint64_t obj, struct stat *st)

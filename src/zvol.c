@@ -347,21 +347,6 @@ static int range_begin(zfuse_volume_t *v, uint64_t off, uint64_t len, dmu_tx_t *
 	return rc;
 }
 
-/* End a volume change (its record queued): sync=always commits the log
- * before the call returns. */
-static int change_end(zfuse_volume_t *v, dmu_tx_t *tx, int rc)
-{
-	zil_tx_end(v->os, tx->txg, rc == 0);
-	bool commit = rc == 0 && zil_tx_wants_commit(v->os);
-	dmu_tx_commit(tx);
-	if (commit) {
-		int c = zil_commit(v->spa, v->os);
-		if (c)
-			rc = c;
-	}
-	return rc;
-}
-
 ssize_t zfuse_volume_write(zfuse_volume_t *v, const void *buf, size_t len, uint64_t off)
 {
 	dmu_tx_t tx;
@@ -371,7 +356,8 @@ ssize_t zfuse_volume_write(zfuse_volume_t *v, const void *buf, size_t len, uint6
 	zil_tx_begin(v->os);
 	if (len && (rc = dmu_write(v->os, ZVOL_OBJ, off, len, buf, &tx)) == 0)
 		zfs_log_write(v->os, tx.txg, ZVOL_OBJ, 0, off, len);
-	rc = change_end(v, &tx, rc);
+	/* sync=always: in the log before the call returns */
+	rc = zil_tx_commit(v->spa, v->os, &tx, rc, false);
 	return rc ? rc : (ssize_t)len;
 }
 
@@ -384,7 +370,7 @@ int zfuse_volume_free(zfuse_volume_t *v, uint64_t off, uint64_t len)
 	zil_tx_begin(v->os);
 	if (len && (rc = dmu_free_range(v->os, ZVOL_OBJ, off, len, &tx)) == 0)
 		zfs_log_truncate(v->os, tx.txg, ZVOL_OBJ, off, len);
-	return change_end(v, &tx, rc);
+	return zil_tx_commit(v->spa, v->os, &tx, rc, false);
 }
 
 int zfuse_volume_sync(zfuse_volume_t *v)

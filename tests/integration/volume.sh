@@ -106,17 +106,7 @@ crash_img=$work/c.img
 "$ZVOL" "$crash_img" create vc/v $((12 * M)) || die "create vc/v"
 "$ZVOL" "$crash_img" crash vc/v 4097 $((6 * M)) $((6 * M + 100000)) 300000 < "$work/d" ||
 	die "zfuse-vol crash"
-want=$(python3 - "$work/d" <<'X'
-import hashlib, sys
-d = open(sys.argv[1], "rb").read()[:1 << 20]
-M, h = 1 << 20, (1 << 20) // 2
-vol = bytearray(12 * M)
-vol[4097:4097 + h] = d[:h]
-vol[6 * M:6 * M + h] = d[h:]
-vol[6 * M + 100000:6 * M + 400000] = bytes(300000)
-print(hashlib.sha256(vol).hexdigest())
-X
-)
+want=$("$(dirname "$0")/vol_crash_model.py" "$work/d" $((12 * M)) 4097 $((6 * M)) $((6 * M + 100000)) 300000)
 recs=$("$ZFUSE" inspect "$crash_img" zil vc/v | awk '/^ +type: TX_/ { print $2 }' | sort | uniq -c | tr -s ' ' | tr '\n' ',')
 case $recs in
 *TX_TRUNCATE*TX_WRITE*) echo "ok: the crashed volume's log holds its writes and discard ($recs)" ;;

@@ -179,16 +179,8 @@ mkdir -p "$work/J/C"
 "$ZFUSE" create -s 1G vc "$work/J/C/c.img" > /dev/null && "$ZVOL" "$work/J/C/c.img" create vc/v $((12 * M)) &&
 	"$ZVOL" "$work/J/C/c.img" crash vc/v 4097 $((6 * M)) $((6 * M + 100000)) 300000 < "$work/data/d4" ||
 	notok "zfuse-vol crash"
-python3 - "$work/data/d4" > "$work/C-want" <<'X'
-import hashlib, sys
-d = open(sys.argv[1], "rb").read()[:1 << 20]
-M, h = 1 << 20, (1 << 20) // 2
-vol = bytearray(12 * M)
-vol[4097:4097 + h] = d[:h]
-vol[6 * M:6 * M + h] = d[h:]
-vol[6 * M + 100000:6 * M + 400000] = bytes(300000)
-print(hashlib.sha256(vol).hexdigest())
-X
+"$here/../integration/vol_crash_model.py" "$work/data/d4" $((12 * M)) 4097 $((6 * M)) $((6 * M + 100000)) 300000 \
+	> "$work/C-want"
 "$ZFUSE" inspect "$work/J/C/c.img" zil vc/v | grep -q "type: TX_WRITE" ||
 	notok "the crashed volume has no log records"
 
