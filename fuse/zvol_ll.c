@@ -512,10 +512,8 @@ int zf_zvol_serve(zfuse_pool_t *pool, const char *dsname, const struct zf_serve_
 	fuse_session_unmount(se);
 	mounted = false;
 	zf_log(ZFUSE_LOG_INFO, "%s unmounted", o->mountpoint);
-	/* Closing the pool (the caller) writes the last changes. */
-	for (size_t i = 0; i < f.count; i++)
-		if (f.n[i].vol && zfuse_volume_sync(f.n[i].vol) < 0)
-			status = ZF_EXIT_FAIL;
+	/* Closing the volumes ends their logs (a txg sync), and the caller's
+	 * pool sync writes the last changes and says when that fails. */
 out:
 	if (!ready)
 		o->ready(o->ready_arg, status);

@@ -73,6 +73,7 @@ static bool region_tried;
 static struct chunk *chunks;
 static uint32_t partial[CHUNK_SHIFT + 1];	/* per buffer size: chunks with free buffers */
 static uint32_t empty_head = NO_CHUNK;	/* committed chunks holding no buffer */
+static uint32_t released_head = NO_CHUNK;	/* empty chunks whose memory was given back */
 static uint32_t next_fresh;		/* chunks from here on were never used */
 static uint64_t committed_bytes;
 static uint64_t retain_bytes = 256ULL << 20;
@@ -147,6 +148,9 @@ static uint32_t chunk_carve(unsigned shift)
 	if (empty_head != NO_CHUNK) {
 		c = empty_head;
 		list_unlink(&empty_head, c);
+	} else if (released_head != NO_CHUNK) {
+		c = released_head;
+		list_unlink(&released_head, c);
 	} else if (next_fresh < NCHUNKS) {
 		c = next_fresh++;
 	} else {
@@ -207,8 +211,10 @@ static void chunk_free(void *buf)
 			madvise(region + ((uint64_t)c << CHUNK_SHIFT), CHUNK_SIZE, MADV_DONTNEED);
 			ch->committed = false;
 			committed_bytes -= CHUNK_SIZE;
+			list_push(&released_head, c);
+		} else {
+			list_push(&empty_head, c);	/* taken before a released one */
 		}
-		list_push(&empty_head, c);
 	}
 	pthread_mutex_unlock(&cache_mu);
 }

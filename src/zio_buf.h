@@ -16,9 +16,10 @@
 
 #include <stdint.h>
 
-/* Keep up to bytes of block buffers committed when they are free (the
- * largest amount any caller asked for; 256 MiB before any asks): a
- * pool's txg of dirty data, so that the next one reuses its memory. */
+/* Keep the memory of emptied buffer chunks while at most bytes of chunks
+ * (in use or free) are committed: the largest amount any caller asked
+ * for, 256 MiB before any asks. A pool asks for a txg's worth of dirty
+ * data, so that the next txg reuses its memory. */
 void zio_buf_retain(uint64_t bytes);
 /* size bytes (uninitialised), or NULL when memory is short. */
 void *zio_data_buf_alloc(uint64_t size);

@@ -173,17 +173,15 @@ void zfuse_volume_close(zfuse_volume_t *v)
 		return;
 	if (v->os) {
 		zfetch_forget_objset(v->spa->zfetch, v->os);
-		if (!v->snapshot) {
+		if (v->snapshot) {
+			objset_close(v->os);
+		} else {
 			/* The last handle of the volume ends its log. */
 			spa_enter_read(v->spa);
 			bool last = v->os->refcount <= 1 && v->os->zilog;
 			spa_exit(v->spa);
 			if (last)
 				zil_close(v->spa, v->os);
-		}
-		if (v->snapshot) {
-			objset_close(v->os);
-		} else {
 			spa_enter_write(v->spa);
 			spa_objset_rele(v->spa, v->os);
 			spa_exit(v->spa);
