@@ -12,6 +12,7 @@
 #include <string.h>
 #include "dbuf.h"
 #include "spa_errlog.h"
+#include "spa_impl.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
 #include "zio_buf.h"
@@ -269,6 +270,7 @@ int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t sk
 	SPA_ASSERT_WRITER(os->spa);
 	dirty_block_t *db = dbuf_find_block(os, dn->object, blkid);
 	if (db) {
+		db->mod_gen++;	/* an indirect log write's copy is stale now */
 		*out = db;
 		return 0;
 	}
@@ -341,6 +343,7 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db)
 	}
 	ov->nblocks--;
 	ov->dirty_bytes -= db->size;
+	dbuf_override_drop(db);
 	dbuf_prep_free(db);
 	free(db->orig);
 	zio_data_buf_free(db->data, db->size);
@@ -353,6 +356,8 @@ int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size)
 	if (!nd)
 		return -ZFUSE_E_NOMEM;
 	memcpy(nd, db->data, size < db->size ? size : db->size);
+	dbuf_override_drop(db);
+	db->mod_gen++;
 	if (size > db->size)
 		memset(nd + db->size, 0, size - db->size);
 	zio_data_buf_free(db->data, db->size);
@@ -404,6 +409,7 @@ static void overlay_free(struct dbuf_overlay *ov)
 		dirty_block_t *db = d->blocks;
 		while (db) {
 			dirty_block_t *bn = db->obj_next;
+			dbuf_override_drop(db);
 			dbuf_prep_free(db);
 			free(db->orig);
 			zio_data_buf_free(db->data, db->size);
@@ -497,4 +503,23 @@ void dbuf_prep_free(dirty_block_t *db)
 		free(db->prep);
 		db->prep = NULL;
 	}
+}
+
+bool dbuf_override_usable(const dirty_block_t *db)
+{
+	return db->override && db->override->ready && db->override->mod_gen == db->mod_gen;
+}
+
+void dbuf_override_drop(dirty_block_t *db)
+{
+	struct dbuf_override *ov = db->override;
+	if (!ov)
+		return;
+	db->override = NULL;
+	/* A synced txg has it in its tree or freed already; a failed sync
+	 * left the pool read-only (nothing to free then). */
+	spa_t *spa = ov->spa;
+	if (spa->writable && ov->txg > spa->ub.ub_txg)
+		zio_free_bp(spa, &ov->bp, ov->txg);
+	free(ov);
 }

@@ -21,8 +21,25 @@
  * means "the spill block is removed". */
 #define DMU_SPILL_BLKID (UINT64_MAX - 1)
 
+/*
+ * An indirect log write's copy of a dirty block, written ahead of the
+ * sync (dmu_sync.c): the sync puts bp into the tree instead of writing
+ * the block when the block has not changed since (mod_gen) and the copy is
+ * on stable storage (ready); otherwise bp is freed in txg, the txg it was
+ * allocated in (so its extent is not reused before that txg syncs and the
+ * log record that names it is obsolete).
+ */
+struct dbuf_override {
+	blkptr_t bp;
+	struct spa *spa;
+	uint64_t txg, mod_gen;
+	bool ready;
+};
+
 typedef struct dirty_block {
 	uint64_t object, blkid;
+	uint64_t mod_gen;	/* counts the times it was handed out for change */
+	struct dbuf_override *override;
 	uint8_t *data;
 	uint64_t size;
 	uint8_t *orig;		/* dnode blocks: the contents before this txg */
@@ -125,6 +142,12 @@ struct block_prep {
 
 /* Drop a block's sync preparation. */
 void dbuf_prep_free(dirty_block_t *db);
+
+/* Whether db's override may stand for its contents (see dbuf_override). */
+bool dbuf_override_usable(const dirty_block_t *db);
+/* Forget db's override, freeing its bp in its txg if that txg has not
+ * synced (exclusive pool lock). */
+void dbuf_override_drop(dirty_block_t *db);
 
 /* Forget every change of the open txg (after sync wrote them, or on
  * close); of the syncing txg (its writes are done, or on close). */

@@ -85,6 +85,13 @@ int dmu_objset_prepare_collect(objset_t *os, uint64_t txg, const struct os_write
 void dmu_prep_run(struct dmu_prep_batch *batch);
 void dmu_prep_batch_free(struct dmu_prep_batch *batch);
 
+/* The write properties of a block of an object of type (with the
+ * dnode's own checksum and compress, 0 = the dataset's) at level in sync
+ * pass pass, under the dataset's policy (dnode_sync.c). */
+struct zio_write_props;
+void dnode_write_props(const struct os_write_policy *pol, unsigned type, unsigned dn_checksum,
+		       unsigned dn_compress, int level, int pass, struct zio_write_props *zp);
+
 /*
  * The pipeline (dmu_objset_pipeline.c): an objset in the txg being synced
  * while the next txg is open. quiesce (pool lock exclusive) closes the

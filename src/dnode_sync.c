@@ -266,13 +266,12 @@ static unsigned dnode_block_fill(const uint8_t *data, uint64_t size)
 	return n;
 }
 
-static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned dn_compress,
-		      int level, struct zio_write_props *zp)
+void dnode_write_props(const struct os_write_policy *p, unsigned type, unsigned dn_checksum,
+		       unsigned dn_compress, int level, int pass, struct zio_write_props *zp)
 {
-	const struct os_write_policy *p = s->pol;
-	bool meta = level > 0 || dmu_ot_is_metadata(s->type) || p->is_mos;
+	bool meta = level > 0 || dmu_ot_is_metadata(type) || p->is_mos;
 	memset(zp, 0, sizeof(*zp));
-	zp->type = s->type;
+	zp->type = type;
 	zp->level = (unsigned)level;
 	if (meta) {
 		zp->compress = p->meta_compress;
@@ -286,9 +285,9 @@ static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned d
 	}
 	if (zp->copies > SPA_DVAS_PER_BP)
 		zp->copies = SPA_DVAS_PER_BP;
-	if (s->pass >= SYNC_PASS_DONT_COMPRESS)
+	if (pass >= SYNC_PASS_DONT_COMPRESS)
 		zp->compress = ZIO_COMPRESS_OFF;
-	zp->embed = p->embed && level == 0 && s->type != DMU_OT_DNODE && s->type != DMU_OT_OBJSET;
+	zp->embed = p->embed && level == 0 && type != DMU_OT_DNODE && type != DMU_OT_OBJSET;
 	if (p->encrypted) {
 		/* OpenZFS's dmu_write_policy for encrypted objsets: no embedding;
 		 * encrypted types keep DVA[2] for salt and IV; level-0 dnode and
@@ -296,12 +295,18 @@ static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned d
 		 * (their MACs cover parts in place). */
 		zp->key = p->key;
 		zp->embed = false;
-		if (dmu_ot_is_encrypted(s->type) && zp->copies > SPA_DVAS_PER_BP - 1)
+		if (dmu_ot_is_encrypted(type) && zp->copies > SPA_DVAS_PER_BP - 1)
 			zp->copies = SPA_DVAS_PER_BP - 1;
-		if (level == 0 && (s->type == DMU_OT_DNODE || s->type == DMU_OT_OBJSET))
+		if (level == 0 && (type == DMU_OT_DNODE || type == DMU_OT_OBJSET))
 			zp->compress = ZIO_COMPRESS_OFF;
 	}
-	zp->zero_is_hole = zp->compress != ZIO_COMPRESS_OFF || level > 0 || s->type == DMU_OT_DNODE;
+	zp->zero_is_hole = zp->compress != ZIO_COMPRESS_OFF || level > 0 || type == DMU_OT_DNODE;
+}
+
+static void props_for(const struct obj_sync *s, unsigned dn_checksum, unsigned dn_compress,
+		      int level, struct zio_write_props *zp)
+{
+	dnode_write_props(s->pol, s->type, dn_checksum, dn_compress, level, s->pass, zp);
 }
 
 /* Write one prepared block into *slot, killing what it replaces. */
@@ -369,7 +374,8 @@ static int prep_collect(struct obj_sync *s, dirty_object_t **v, uint64_t n, stru
 		struct zio_write_props zp;
 		props_for(s, dn.checksum, dn.compress, 0, &zp);
 		for (dirty_block_t *db = v[i]->blocks; db; db = db->obj_next) {
-			if (db->blkid > dn.maxblkid || db->prep || !(db->prep = calloc(1, sizeof(*db->prep))))
+			if (db->blkid > dn.maxblkid || db->prep || dbuf_override_usable(db) ||
+			    !(db->prep = calloc(1, sizeof(*db->prep))))
 				continue;
 			db->prep->zp = zp;
 			b->jobs[b->njobs++] = db;
@@ -488,11 +494,28 @@ static int sync_object(struct obj_sync *s, dirty_object_t *d, uint8_t *raw)
 		struct zio_write_props zp;
 		props_for(s, dn.checksum, dn.compress, 0, &zp);
 		for (uint64_t i = 0; i < n && rc == 0; i++) {
-			if (v[i]->blkid > dn.maxblkid)
+			bool adopt = dbuf_override_usable(v[i]);
+			if (!adopt)
+				dbuf_override_drop(v[i]);	/* changed since, or not flushed */
+			if (v[i]->blkid > dn.maxblkid) {
+				dbuf_override_drop(v[i]);
 				continue;	/* beyond a later truncation; also the spill */
+			}
 			blkptr_t *slot;
 			if ((rc = bp_slot(s, 0, v[i]->blkid, &slot)) != 0)
 				break;
+			if (adopt) {
+				/* An indirect log write put these very contents on
+				 * disk already (dmu_sync.c): its bp goes in. */
+				blkptr_t old = *slot;
+				if ((rc = kill_bp(s, &old, false)) != 0)
+					break;
+				born_bp(s, &v[i]->override->bp);
+				*slot = v[i]->override->bp;
+				free(v[i]->override);
+				v[i]->override = NULL;
+				continue;
+			}
 			uint64_t fill = s->type == DMU_OT_DNODE ? dnode_block_fill(v[i]->data, v[i]->size) : 1;
 			if (v[i]->prep && v[i]->prep->rc == 0) {
 				s->defer = s->pol->defer;

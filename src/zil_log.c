@@ -53,6 +53,7 @@
 #include "byteorder.h"
 #include "dsl.h"
 #include "dsl_crypt.h"
+#include "dmu_sync.h"
 #include "dmu_tx.h"
 #include "dmu_types.h"
 #include "metaslab.h"
@@ -60,6 +61,7 @@
 #include "spa_impl.h"
 #include "spa_lock.h"
 #include "spa_misc.h"
+#include "taskq.h"
 #include "txg.h"
 #include "vdev.h"
 #include "zfeature.h"
@@ -80,6 +82,7 @@
 #define ZIL_MAX_BLKSZ (128ULL << 10)
 #define ZIL_MIN_SPLIT 4096ULL	/* smallest part of a split write */
 #define ZIL_TXG_INSTEAD (32ULL << 20)	/* a commit of more records: a txg sync */
+#define ZIL_IMMEDIATE_WRITE_SZ 32768ULL	/* smaller writes are copied into the log */
 #define SPA_VERSION_ZILOG2 23
 
 struct itx {
@@ -88,12 +91,15 @@ struct itx {
 	size_t len;	/* of rec: a TX_WRITE's is its header, the data comes at commit */
 	uint64_t gen;	/* TX_WRITE: the file's generation (a reused number is not it) */
 	uint64_t wdone;	/* TX_WRITE: data bytes already placed in earlier blocks */
+	bool indirect;	/* TX_WRITE: its blocks are written and named (WR_INDIRECT) */
+	bool complete;	/* TX_WRITE: rec is the whole record (an indirect one) */
 	uint8_t rec[];
 };
 
+/* A write record whose data the commit still has to place. */
 static bool itx_is_write(const struct itx *it)
 {
-	return (le64(it->rec) & ~TX_CI) == TX_WRITE;
+	return (le64(it->rec) & ~TX_CI) == TX_WRITE && !it->complete;
 }
 
 /* Bytes the rest of it takes in a block. */
@@ -458,6 +464,9 @@ void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint6
 	if (!it)
 		return itx_lost(os);
 	it->gen = gen;
+	/* zfs_log_write's choice (no separate log devices here): big writes
+	 * and logbias=throughput name blocks written at commit time. */
+	it->indirect = os->logbias == ZFS_LOGBIAS_THROUGHPUT || len >= ZIL_IMMEDIATE_WRITE_SZ;
 	put_le64(it->rec + 32, obj);
 	put_le64(it->rec + 40, off);
 	put_le64(it->rec + 48, len);
@@ -666,7 +675,25 @@ struct flight {
 	size_t ntops;
 	int rc;			/* of the write phase */
 	bool needs_txg;		/* no next block, unreadable data or too much of it: a txg sync */
+	struct ind_done *ind;	/* blocks its indirect records name */
+	size_t nind;
 };
+
+/* A block written for an indirect record: made ready for its txg's sync
+ * once the commit's flush is done. */
+struct ind_done {
+	uint64_t object, blkid;
+	blkptr_t bp;
+};
+
+static void flight_add_top(struct flight *f, vdev_t *top)
+{
+	size_t t;
+	for (t = 0; t < f->ntops && f->tops[t] != top; t++)
+		;
+	if (t == f->ntops && f->ntops < 8)
+		f->tops[f->ntops++] = top;
+}
 
 /* Place n bytes of a write's data (from wdone on) at dst as one record,
  * read from the file now (pool lock shared): a write is split to fill the
@@ -836,13 +863,151 @@ static void chain_write(zilog_t *zl, struct itx *it, struct flight *f)
 		if (rc)
 			break;
 		f->done[f->ndone - 1].ok = true;
-		size_t t;
-		for (t = 0; t < f->ntops && f->tops[t] != top; t++)
-			;
-		if (t == f->ntops && f->ntops < 8)
-			f->tops[f->ntops++] = top;
+		flight_add_top(f, top);
 	}
 	f->rc = rc;
+}
+
+/* ---- indirect writes ----------------------------------------------------------------- */
+
+/* One block of an indirect write: the record that names it (a header
+ * until its block is assigned) and the block's copy being written. */
+struct ind_part {
+	struct itx *it;
+	uint64_t blkid;
+	struct dmu_sync_block b;
+};
+
+struct ind_batch {
+	spa_t *spa;
+	struct ind_part *v;
+	size_t n, cap;
+};
+
+static void ind_prepare_job(void *arg, uint64_t i)
+{
+	struct ind_batch *ib = arg;
+	dmu_sync_prepare(ib->spa, &ib->v[i].b);
+}
+
+/* Replace write record it (still in the list at *pp) by one record per
+ * file block it touches, each a candidate for an indirect record; returns
+ * where the list goes on. On failure it stays, as a copied write. */
+static struct itx **ind_split(zilog_t *zl, struct itx **pp, struct ind_batch *ib)
+{
+	struct itx *it = *pp;
+	uint64_t obj = le64(it->rec + 32), off = le64(it->rec + 40), len = le64(it->rec + 48);
+	it->indirect = false;
+	/* Gone (another generation, past the end): placing it as a copy
+	 * drops it. */
+	if (!zl->get_data || zl->get_data(zl->get_data_arg, obj, it->gen, off, 0, NULL) != 0)
+		return &it->next;
+	dnode_t dn;
+	if (dnode_hold(zl->os, obj, &dn) != 0)
+		return &it->next;
+	uint64_t bs = dnode_datablksz(&dn);
+	dnode_rele(&dn);
+	struct itx *head = NULL, **tp = &head;
+	size_t first = ib->n;
+	for (uint64_t o = off, end = off + len; o < end;) {
+		uint64_t bend = (o / bs + 1) * bs, plen = (bend < end ? bend : end) - o;
+		struct itx *p = calloc(1, sizeof(*p) + LR_WRITE_SIZE);
+		if (p && ib->n == ib->cap) {
+			size_t nc = ib->cap ? ib->cap * 2 : 16;
+			struct ind_part *nv = realloc(ib->v, nc * sizeof(*nv));
+			if (nv) {
+				ib->v = nv;
+				ib->cap = nc;
+			}
+		}
+		if (!p || ib->n == ib->cap) {
+			free(p);
+			itx_free_list(head);
+			ib->n = first;
+			return &it->next;
+		}
+		memcpy(p, it, sizeof(*p));
+		memcpy(p->rec, it->rec, LR_WRITE_SIZE);
+		p->next = NULL;
+		p->indirect = true;
+		put_le64(p->rec + 40, o);
+		put_le64(p->rec + 48, plen);
+		ib->v[ib->n++] = (struct ind_part){ .it = p, .blkid = o / bs };
+		*tp = p;
+		tp = &p->next;
+		o += plen;
+	}
+	*tp = it->next;
+	*pp = head;
+	free(it);
+	return tp;
+}
+
+/*
+ * WR_INDIRECT (zil.md §8.6): write the blocks of the list's indirect
+ * writes now, as the blocks of their txg (dmu_sync.h), and make their
+ * records name them; the txg sync then writes them no more. A block that
+ * cannot be written so (its txg closing, changed meanwhile, an error) is
+ * logged as a copy. Runs before the records are placed; the commit's
+ * flush covers these writes too.
+ */
+static void indirect_writes(zilog_t *zl, struct itx **list, struct flight *f)
+{
+	spa_t *spa = zl->spa;
+	objset_t *os = zl->os;
+	struct ind_batch ib = { .spa = spa };
+	spa_enter_read(spa);
+	for (struct itx **pp = list; *pp;)
+		pp = (*pp)->indirect && itx_is_write(*pp) ? ind_split(zl, pp, &ib) : &(*pp)->next;
+	size_t taken = 0;
+	for (size_t i = 0; i < ib.n; i++) {
+		struct itx *p = ib.v[i].it;
+		if (dmu_sync_take(os, le64(p->rec + 32), ib.v[i].blkid, p->txg, &ib.v[i].b) == 0)
+			ib.v[taken++] = ib.v[i];
+		else
+			p->indirect = false;
+	}
+	ib.n = taken;
+	spa_exit(spa);
+	if (!ib.n) {
+		free(ib.v);
+		return;
+	}
+	taskq_run(ib.n, ind_prepare_job, &ib);
+	struct zio_write_queue q = { .spa = spa };
+	f->ind = calloc(ib.n, sizeof(*f->ind));
+	spa_enter_write(spa);
+	for (size_t i = 0; i < ib.n && f->ind; i++) {
+		struct ind_part *part = &ib.v[i];
+		if (dmu_sync_assign(os, &part->b, &q) != 0) {
+			part->it->indirect = false;
+			continue;
+		}
+		bp_store(part->it->rec + 64, &part->b.bp);
+		part->it->complete = true;
+		f->ind[f->nind++] = (struct ind_done){ part->b.object, part->b.blkid, part->b.bp };
+	}
+	spa_exit(spa);
+	int rc = zio_write_queue_issue(spa, &q);
+	zio_write_queue_free(&q);
+	for (size_t i = 0; i < ib.n; i++) {
+		struct itx *p = ib.v[i].it;
+		if (p->complete && rc) {
+			/* Not on disk: copied after all; the sync frees the block. */
+			p->complete = p->indirect = false;
+			memset(p->rec + 64, 0, sizeof(blkptr_t));
+		}
+		dmu_sync_block_release(&ib.v[i].b);
+	}
+	if (rc)
+		f->nind = 0;
+	for (size_t i = 0; i < f->nind; i++)
+		for (int d = 0; d < bp_count_dvas(&f->ind[i].bp); d++) {
+			vdev_t *top = spa_lookup_top(spa, dva_vdev(&f->ind[i].bp.blk_dva[d]));
+			if (top)
+				flight_add_top(f, top);
+		}
+	free(ib.v);
 }
 
 static uint64_t synced_txg(spa_t *spa)
@@ -913,6 +1078,10 @@ static int commit_locked(zilog_t *zl, struct flight *f)
 		return 0;
 	}
 	if (list) {
+		indirect_writes(zl, &list, f);
+		total = 0;
+		for (struct itx *p = list; p; p = p->next)
+			total += itx_rest(p);
 		zl->predict = total + ZIL_CHAIN_SIZE;
 		chain_write(zl, list, f);
 		itx_free_list(list);
@@ -929,6 +1098,15 @@ static int commit_finish(zilog_t *zl, struct flight *f)
 	int rc = f->rc;
 	for (size_t t = 0; t < f->ntops && rc == 0; t++)
 		rc = vdev_flush(f->tops[t]);
+	if (rc == 0 && f->nind) {
+		/* The indirect records' blocks are stable: their txg's sync
+		 * may take them as they are. */
+		spa_enter_write(spa);
+		for (size_t i = 0; i < f->nind; i++)
+			dmu_sync_ready(zl->os, f->ind[i].object, f->ind[i].blkid, &f->ind[i].bp);
+		spa_exit(spa);
+	}
+	free(f->ind);
 	/* Its blocks are on disk (or never will be): the txgs their
 	 * successors were allocated in may commit. */
 	for (size_t d = 0; d < f->ndone; d++)

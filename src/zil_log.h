@@ -29,7 +29,8 @@ typedef struct zilog zilog_t;
  * WR_NEED_COPY; pool lock held shared): len bytes of object obj at off
  * into buf. -ZFUSE_E_NOENT when the file is gone (obj has another
  * generation than gen, or off is past its end): the record is dropped.
- * Other errors: the commit falls back to a txg sync.
+ * Other errors: the commit falls back to a txg sync. len 0 (buf NULL):
+ * only whether the record is still the file's (0) or not.
  */
 typedef int (*zil_get_data_fn)(void *arg, uint64_t obj, uint64_t gen, uint64_t off,
 			       uint64_t len, void *buf);

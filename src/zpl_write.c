@@ -533,7 +533,7 @@ static int log_get_data(void *arg, uint64_t obj, uint64_t gen, uint64_t off, uin
 	}
 	uint64_t file_gen = sa_get_u64(&h, ZPL_GEN, 0), size = sa_get_u64(&h, ZPL_SIZE, 0);
 	sa_handle_release(&h);
-	rc = file_gen != gen || off >= size ? -ZFUSE_E_NOENT : dmu_read(&dn, off, len, buf);
+	rc = file_gen != gen || off >= size ? -ZFUSE_E_NOENT : len ? dmu_read(&dn, off, len, buf) : 0;
 	dnode_rele(&dn);
 	return rc;
 }

@@ -205,7 +205,7 @@ static int volume_get_data(void *arg, uint64_t obj, uint64_t gen, uint64_t off, 
 	int rc = dnode_hold(arg, obj, &dn);
 	if (rc)
 		return rc;
-	rc = dmu_read(&dn, off, len, buf);
+	rc = len ? dmu_read(&dn, off, len, buf) : 0;
 	dnode_rele(&dn);
 	return rc;
 }
