@@ -11,7 +11,10 @@
  * "commit all"). A write's record holds no data until a commit places it
  * (WR_NEED_COPY, zil.md §8.6): the commit reads the file's data then, under
  * the pool lock shared (zl->get_data, the ZPL's zfs_get_data), so a write
- * that no fsync asks for costs a record header and no copy.
+ * that no fsync asks for costs a record header and no copy. Big writes
+ * (and logbias=throughput) are indirect: the commit writes the file's
+ * blocks as blocks of their txg (dmu_sync.h) and the records name them,
+ * so the data is written once; the txg's sync adopts them.
  *
  * The chain is OpenZFS's: each block carries the bp of the next one,
  * allocated in the open txg before the block is written, so the chain
@@ -1070,9 +1073,9 @@ static int commit_locked(zilog_t *zl, struct flight *f)
 		}
 	}
 	if (list && total >= ZIL_TXG_INSTEAD) {
-		/* The log would write this data now and the txg again; the
-		 * txg sync writes it once, in about the time the log would
-		 * take (OpenZFS writes big blocks once too: WR_INDIRECT). */
+		/* The log would hold this much data in memory (copies or
+		 * indirect blocks' copies) and write it now; the txg sync
+		 * writes it once, in about the time the log would take. */
 		itx_free_list(list);
 		f->needs_txg = true;
 		return 0;
