@@ -96,6 +96,7 @@ struct itx {
 	uint64_t wdone;	/* TX_WRITE: data bytes already placed in earlier blocks */
 	bool indirect;	/* TX_WRITE: its blocks are written and named (WR_INDIRECT) */
 	bool complete;	/* TX_WRITE: rec is the whole record (an indirect one) */
+	uint64_t size;	/* TX_WRITE: the file's size right after the write */
 	uint8_t rec[];
 };
 
@@ -461,12 +462,13 @@ void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, 
 }
 
 void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint64_t off,
-		   uint64_t len)
+		   uint64_t len, uint64_t size)
 {
 	struct itx *it = itx_new(os, txg, TX_WRITE, LR_WRITE_SIZE);
 	if (!it)
 		return itx_lost(os);
 	it->gen = gen;
+	it->size = size;
 	/* zfs_log_write's choice (no separate log devices here): big writes
 	 * and logbias=throughput name blocks written at commit time. */
 	it->indirect = os->logbias == ZFS_LOGBIAS_THROUGHPUT || len >= ZIL_IMMEDIATE_WRITE_SZ;
@@ -932,10 +934,15 @@ static struct itx **ind_split(zilog_t *zl, struct itx **pp, struct ind_batch *ib
 		memcpy(p, it, sizeof(*p));
 		memcpy(p->rec, it->rec, LR_WRITE_SIZE);
 		p->next = NULL;
-		p->indirect = true;
+		/* A replayed indirect record writes its whole block and grows
+		 * the file to the block's end unless the write itself grew it
+		 * (zfs_replay_write's z_replay_eof): only blocks inside the
+		 * file as the write left it are named; the rest is copied. */
+		p->indirect = (o / bs + 1) * bs <= it->size;
 		put_le64(p->rec + 40, o);
 		put_le64(p->rec + 48, plen);
-		ib->v[ib->n++] = (struct ind_part){ .it = p, .blkid = o / bs };
+		if (p->indirect)
+			ib->v[ib->n++] = (struct ind_part){ .it = p, .blkid = o / bs };
 		*tp = p;
 		tp = &p->next;
 		o += plen;

@@ -88,10 +88,13 @@ void zfs_log_remove(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, c
 void zfs_log_link(objset_t *os, uint64_t txg, uint64_t dir, uint64_t obj, const char *name);
 void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, const char *sname,
 		    uint64_t tdir, const char *tname);
-/* A write of len bytes at off to obj (generation gen): the record is
- * queued without data, which the commit reads (WR_NEED_COPY). */
+/* A write of len bytes at off to obj (generation gen), after which the
+ * file is size bytes long (volumes: UINT64_MAX): the record is queued
+ * without data, which the commit reads (WR_NEED_COPY), or, for big writes
+ * and logbias=throughput, names the file's blocks, which the commit
+ * writes (WR_INDIRECT, blocks inside size only). */
 void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint64_t off,
-		   uint64_t len);
+		   uint64_t len, uint64_t size);
 void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len);
 /* An SA xattr set (size bytes of value) or removed (value NULL); only
  * while zil_log_saxattr (zilsaxattr active on the dataset). */

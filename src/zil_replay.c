@@ -389,11 +389,7 @@ static int replay_saxattr(zfuse_fs_t *fs, const uint8_t *lr)
 {
 	uint64_t obj = rd(lr, 32) & LR_FOID_OBJ_MASK, size = rd(lr, 40), off = 48;
 	const char *name = str_at(lr, &off);
-	if (size == 0) {
-		int rc = zfuse_removexattr(fs, obj, name);
-		return rc == -ZFUSE_E_NODATA ? 0 : rc;
-	}
-	return zfuse_setxattr(fs, obj, name, lr + off, size, 0);
+	return zplw_replay_saxattr(fs, obj, name, size ? lr + off : NULL, size);
 }
 
 static int replay_rename(zfuse_fs_t *fs, const uint8_t *lr, uint64_t t)

@@ -114,6 +114,11 @@ int zplw_set_size(zfuse_fs_t *fs, struct wnode *n, uint64_t size, dmu_tx_t *tx);
 /* TX_MKXATTR replay: the hidden xattr directory of obj (its own
  * transaction). Errors: ZFUSE_E_EXIST (it has one). */
 int zplw_replay_mkxattr(zfuse_fs_t *fs, uint64_t obj);
+/* TX_SETSAXATTR (zfs_replay_setsaxattr): name set to value (size bytes) or
+ * removed (value NULL) in the SA list of obj only, whatever the xattr
+ * property says now; a copy in the xattr directory is left alone. */
+int zplw_replay_saxattr(zfuse_fs_t *fs, uint64_t obj, const char *name, const void *value,
+			size_t size);
 
 /* One operation: begin (ZFUSE_E_ROFS when not writable) and end (reloads
  * readers' SA tables when layouts were added; returns rc). */

@@ -100,7 +100,7 @@ int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t l
 	if (len && (rc = dmu_write(fs->os, n->obj, off, len, buf, tx)) != 0)
 		return rc;
 	if (len)
-		zfs_log_write(fs->os, tx->txg, n->obj, n->gen, off, len);
+		zfs_log_write(fs->os, tx->txg, n->obj, n->gen, off, len, end_size);
 	if (end > n->size) {
 		n->size = end;
 		if ((rc = zplw_wset(fs, n, ZPL_SIZE, n->size)) != 0)

@@ -283,3 +283,26 @@ int zplw_replay_mkxattr(zfuse_fs_t *fs, uint64_t obj)
 	zplw_wnode_free(&n);
 	return zplw_wend(fs, &tx, rc);
 }
+
+int zplw_replay_saxattr(zfuse_fs_t *fs, uint64_t obj, const char *name, const void *value,
+			size_t size)
+{
+	dmu_tx_t tx;
+	int64_t now[2];
+	struct wnode n;
+	int rc = zplw_op_begin(fs, obj, zplw_wnode_load, &tx, now, &n);
+	if (rc)
+		return rc;
+	nvlist_t *nvl = NULL;
+	if ((rc = sa_xattrs(fs, &n, &nvl)) == 0) {
+		if (value)
+			rc = nvlist_add_byte_array(nvl, name, value, (uint32_t)size);
+		else if (nvlist_remove(nvl, name) != 0)
+			rc = 0;	/* gone already: nothing to change */
+		if (rc == 0 && (rc = store_sa_xattrs(fs, &n, nvl)) == 0)
+			rc = zplw_wstore(fs, &n, &tx);
+	}
+	nvlist_free(nvl);
+	zplw_wnode_free(&n);
+	return zplw_wend(fs, &tx, rc);
+}

@@ -353,7 +353,7 @@ ssize_t zfuse_volume_write(zfuse_volume_t *v, const void *buf, size_t len, uint6
 		return rc;
 	zil_tx_begin(v->os);
 	if (len && (rc = dmu_write(v->os, ZVOL_OBJ, off, len, buf, &tx)) == 0)
-		zfs_log_write(v->os, tx.txg, ZVOL_OBJ, 0, off, len);
+		zfs_log_write(v->os, tx.txg, ZVOL_OBJ, 0, off, len, UINT64_MAX);
 	/* sync=always: in the log before the call returns */
 	rc = zil_tx_commit(v->spa, v->os, &tx, rc, false);
 	return rc ? rc : (ssize_t)len;

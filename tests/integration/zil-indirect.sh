@@ -16,6 +16,8 @@
 #     clean for zdb, the next read-write mount replays the records (reading
 #     the named blocks) and shows the fsynced content; zdb -bcc again;
 #  4. logbias=throughput: a 4 KiB write is logged indirect too.
+# ZILIND_SAVE=DIR keeps the crashed lz4 image of 3. (zi.img, and 'FILE
+# SHA256' of the fsynced file in DIR/want) for zil-write-oracle.
 set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,6 +125,11 @@ for comp in off lz4; do
 	done
 	[ "$nind" -ge 8 ] && ok "$comp: crashed image's log holds $nind indirect records" ||
 		notok "$comp: crashed image's log holds $nind indirect records (3 tries): $recs"
+	if [ -n "${ZILIND_SAVE:-}" ] && [ "$comp" == lz4 ]; then
+		# for zil-write-oracle: OpenZFS replays this log
+		cp --sparse=always "$img" "$ZILIND_SAVE/zi.img"
+		echo "$f $(expect 0 "$work/big" 300000 "$work/small")" > "$ZILIND_SAVE/want"
+	fi
 	zdb_bcc "$dir" zi "$work/zdb.out" && ok "$comp: zdb -bcc clean on the crashed image" ||
 		{ notok "$comp: zdb -bcc of the crashed image"; tail -20 "$work/zdb.out"; }
 	mount_rw || die "mount after the crash ($comp)"

@@ -9,7 +9,9 @@
 # and replaying zfuse's log), lists the tree, scrubs it and exports it.
 # Each tree must hold every fsynced change (zil_writer.py check against the
 # journal), each scrub must be clean, and zdb -bcc must be clean on every
-# image after OpenZFS's replay.
+# image after OpenZFS's replay. The same job imports zil-indirect.sh's
+# crashed image (indirect write records naming blocks written at commit):
+# the fsynced file's sha256, scrub and zdb -bcc.
 set -uo pipefail
 ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,6 +25,13 @@ mkdir -p "$work/o"
 ZILW_SAVE=$work/o ZILW_SAVE_N=$N ZFUSE_ZILW_ROUNDS=$N "$here/../integration/zil-write.sh" "$ZFUSE" > "$work/zil-write.out" 2>&1 ||
 	{ notok "zil-write.sh could not make the crashed images"; cat "$work/zil-write.out"; exit 1; }
 grep "^ok: round\|^seed" "$work/zil-write.out"
+# and a log of indirect writes (the blocks written at commit, named by 192-byte records)
+mkdir -p "$work/o/ind"
+ZILIND_SAVE=$work/o/ind "$here/../integration/zil-indirect.sh" "$ZFUSE" > "$work/zil-indirect.out" 2>&1 &&
+	[ -s "$work/o/ind/zi.img" ] ||
+	{ notok "zil-indirect.sh could not make its crashed image"; cat "$work/zil-indirect.out"; exit 1; }
+nind=$("$ZFUSE" inspect "$work/o/ind/zi.img" zil zi | grep -c "form: indirect")
+ok "image ind: zfuse's log holds $nind indirect write records"
 cp "$SHARED/oracle/manifest.sh" "$work/o/"
 for r in $(seq 1 $N); do
 	[ -s "$work/o/r$r/zw.img" ] || { notok "round $r left no image"; exit 1; }
@@ -45,6 +54,13 @@ for r in \$(seq 1 $N); do
 	zpool status -v zw > /host/r\$r/status.txt
 	zpool export -f zw
 done
+echo "== ind"
+zpool import -d /host/ind -f zi && {
+	sha256sum /zi/\$(cut -d" " -f1 /host/ind/want) > /host/ind/sha
+	zpool scrub -w zi
+	zpool status -v zi > /host/ind/status.txt
+	zpool export -f zi
+}
 X
 oracle "$work/o" || exit 1
 grep -v "^$" "$work/o/oracle.out" | grep "==\|records\|fail" | head -20
@@ -64,4 +80,13 @@ for r in $(seq 1 $N); do
 	zdb_bcc "$work/z$r" zw "$work/zdb$r.out" && ok "r$r: zdb -bcc clean after OpenZFS's replay" ||
 		{ notok "r$r: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdb$r.out" | tail -15; }
 done
+d=$work/o/ind
+[ "$(cut -d" " -f1 "$d/sha" 2>/dev/null)" == "$(cut -d" " -f2 "$d/want")" ] &&
+	ok "ind: OpenZFS's replay of zfuse's indirect records gives the fsynced file" ||
+	notok "ind: OpenZFS's replay of zfuse's indirect records: $(cat "$d/sha" 2>/dev/null || echo no import)"
+grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
+	ok "ind: scrub after OpenZFS's replay: 0 errors" || { notok "ind: scrub"; cat "$d/status.txt" 2>/dev/null; }
+mkdir -p "$work/zind" && mv "$d/zi.img" "$work/zind/"
+zdb_bcc "$work/zind" zi "$work/zdbind.out" && ok "ind: zdb -bcc clean after OpenZFS's replay" ||
+	{ notok "ind: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdbind.out" | tail -15; }
 exit $fail
