@@ -9,7 +9,9 @@
 # and replaying zfuse's log), lists the tree, scrubs it and exports it.
 # Each tree must hold every fsynced change (zil_writer.py check against the
 # journal), each scrub must be clean, and zdb -bcc must be clean on every
-# image after OpenZFS's replay. The same job imports zil-indirect.sh's
+# image after OpenZFS's replay. zil-indirect.sh runs first (its own
+# checks of indirect writes: blocks adopted by their sync, changed ones
+# freed, zfuse's replay, logbias=throughput), and the same job imports its
 # crashed image (indirect write records naming blocks written at commit):
 # the fsynced file's sha256, scrub and zdb -bcc.
 set -uo pipefail
@@ -30,6 +32,7 @@ mkdir -p "$work/o/ind"
 ZILIND_SAVE=$work/o/ind "$here/../integration/zil-indirect.sh" "$ZFUSE" > "$work/zil-indirect.out" 2>&1 &&
 	[ -s "$work/o/ind/zi.img" ] ||
 	{ notok "zil-indirect.sh could not make its crashed image"; cat "$work/zil-indirect.out"; exit 1; }
+grep "^ok" "$work/zil-indirect.out"
 nind=$("$ZFUSE" inspect "$work/o/ind/zi.img" zil zi | grep -c "form: indirect")
 ok "image ind: zfuse's log holds $nind indirect write records"
 cp "$SHARED/oracle/manifest.sh" "$work/o/"
