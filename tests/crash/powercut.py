@@ -32,8 +32,18 @@ hashed), compared with the model; mounted read-write and unmounted (must
 succeed, and leave the same tree); zdb -bcc (no leaks, no errors) on the
 flush-boundary states and a sample of the others (zdb takes seconds).
 
+With --zil the intent log is on and the sync points are its commits (an
+fsync of the root directory commits every queued record): small writes
+copied into log blocks, big ones written in place and named by indirect
+records. The read-only import then shows some earlier sync point's tree
+(the last synced txg); the read-write mount claims and replays the log,
+after which the tree must be the last sync point's whose commit the state
+holds whole (or the next one's); a commit partly on disk replays a prefix
+of its records, so there only the paths no operation since touched are
+held to that sync point's tree.
+
 usage:
-  powercut.py [--states N | --full] [--seed S] [--jobs J] [--zdb N]
+  powercut.py [--states N | --full] [--zil] [--seed S] [--jobs J] [--zdb N]
               [--workdir DIR] [--keep] ZFUSE ZFUSE_WALK
   powercut.py replay WORKDIR SPEC OUT.img     rebuild one state
   powercut.py check WORKDIR SPEC ZFUSE ZFUSE_WALK   rebuild and check one
@@ -197,10 +207,11 @@ class Model:
         return out
 
 
-def workload(mnt, rng, steps, sync_point):
+def workload(mnt, rng, steps, sync_point, op_done=None):
     """A seeded mix of creates, overwrites, appends, truncations, renames,
-    deletes, links and directories; sync_point() after every few steps.
-    Every step opens and closes its files (see the module comment)."""
+    deletes, links and directories; sync_point() after every few steps
+    (op_done(), if given, after each). Every step opens and closes its
+    files (see the module comment)."""
     m = Model()
     seq = [0]
 
@@ -344,6 +355,8 @@ def workload(mnt, rng, steps, sync_point):
         for _ in range(rng.randint(1, 4)):
             rng.choice(funcs)()
             done += 1
+            if op_done:
+                op_done(m.snapshot())
         sync_point(m.snapshot())
 
 
@@ -428,7 +441,11 @@ class Checker:
         self.work, self.zfuse, self.walker, self.log = work, zfuse, walker, log
         self.base = os.path.join(work, "base.img")
         self.models = rec["models"]             # models[i+1]: tree at sync point i
-        self.sync_records = [log.records_before(s) for s in rec["sync_log_sizes"]]
+        self.zil = rec.get("zil", False)
+        # touched[i]: paths some operation between models[i] and [i+1] changed
+        self.touched = [set(t) for t in rec.get("touched", [])]
+        self.sync_sizes = rec["sync_log_sizes"]
+        self.sync_records = [log.records_before(s) for s in self.sync_sizes]
         self.local = threading.local()
         self.slots = iter(range(10 ** 6))
         self.slot_lock = threading.Lock()
@@ -443,18 +460,27 @@ class Checker:
             self.local.dir = d
         return self.local.dir
 
-    def candidates(self, complete):
-        """Trees a state holding the first `complete` records whole may show."""
+    def synced_point(self, complete):
+        """The last sync point whose records a state holding the first
+        `complete` records whole has (index into models; 0: none)."""
         i = 0   # models[0]: before the workload
         for j, n in enumerate(self.sync_records):
             if n <= complete:
                 i = j + 1
+        return i
+
+    def candidates(self, complete):
+        """Trees a state holding the first `complete` records whole may show."""
+        i = self.synced_point(complete)
         return self.models[i:i + 2]
 
     def check(self, spec, run_zdb):
         d = self.slot()
         img = os.path.join(d, "img", "pcpool.img")
         complete = replay(self.base, self.log, spec, img)
+        self.check_acknowledged(spec, complete)
+        if self.zil:
+            return self.check_zil(spec, d, img, complete, run_zdb)
         cands = self.candidates(complete)
         tree = walk(self.walker, img)
         if tree not in cands:
@@ -477,13 +503,64 @@ class Checker:
         if run_zdb:
             zdb_check(os.path.dirname(img))
 
+    def check_acknowledged(self, spec, complete):
+        """A write on disk that was issued after a sync point's fsync had
+        returned means the power went after that return: everything the
+        sync point wrote must be on disk then (an fsync may return only
+        after a flush that covers its writes)."""
+        writes, _ = state_writes(self.log, spec)
+        last_end = max((self.log.records[i][7] for i, _ in writes), default=0)
+        for j, size in enumerate(self.sync_sizes):
+            if size < last_end and self.sync_records[j] > complete:
+                raise RuntimeError("sync point %d's fsync had returned before a write this state "
+                                   "holds was issued, but not all of its own writes are on disk "
+                                   "(record %d is not): it returned before they were flushed"
+                                   % (j, complete))
+
+    def check_zil(self, spec, d, img, complete, run_zdb):
+        """With the intent log: the read-only import shows a synced txg
+        (some sync point's tree, none past the state); the read-write mount
+        replays the log, after which every change committed by the last
+        sync point the state holds whole is there. A commit partly on disk
+        replays a prefix of its records: then every path that no operation
+        after that sync point touched must be exactly as it was there."""
+        i = self.synced_point(complete)
+        tree = walk(self.walker, img)
+        if tree not in self.models[:i + 2]:
+            raise RuntimeError("read-only import shows a tree no sync point up to %d had: %s"
+                               % (i, describe_difference(tree, self.models[i])))
+        dm = Daemon(self.zfuse, img, os.path.join(d, "mnt"), "rw",
+                    errlog=os.path.join(d, "daemon.log"))
+        rc = dm.stop()
+        if rc != 0:
+            raise RuntimeError("read-write mount (replay): the daemon exited with status %d" % rc)
+        after = walk(self.walker, img)
+        if after not in self.models[i:i + 2]:
+            k, subset, torn = parse_spec(spec)
+            if not subset and not torn:
+                raise RuntimeError("after replay at a flush boundary the tree is not sync "
+                                   "point %d's (or the next): %s"
+                                   % (i, describe_difference(after, self.models[i])))
+            touched = self.touched[i] if i < len(self.touched) else set()
+            m = self.models[i]
+            lost = {p: (after.get(p), m.get(p)) for p in set(after) | set(m)
+                    if p not in touched and after.get(p) != m.get(p)}
+            if lost:
+                raise RuntimeError("after replay, paths untouched since sync point %d differ: %s"
+                                   % (i, "; ".join("%s: found %s, expected %s" % (p, a, b)
+                                                   for p, (a, b) in sorted(lost.items())[:6])))
+        if run_zdb:
+            zdb_check(os.path.dirname(img))
+
 
 # ---- recording ---------------------------------------------------------------
 
-def record(work, zfuse, seed, steps):
+def record(work, zfuse, seed, steps, zil=False):
     base = os.path.join(work, "base.img")
-    r = subprocess.run([zfuse, "create", "-s", "256M", POOL, base], capture_output=True,
-                       text=True)
+    # The log keeps clear of the slop space (zil_log.c): on 256 MiB every
+    # commit would be a txg sync.
+    r = subprocess.run([zfuse, "create", "-s", "1G" if zil else "256M", POOL, base],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit("zfuse create failed: " + r.stderr)
     recdir = os.path.join(work, "rec")
@@ -491,25 +568,37 @@ def record(work, zfuse, seed, steps):
     img = os.path.join(recdir, "pcpool.img")
     subprocess.run(["cp", "--sparse=always", base, img], check=True)
     log = os.path.join(work, "write.log")
-    # The sync points must be txgs (the read-only walk shows synced txgs,
-    # not intent logs): no log. zil-write.sh crashes zfuse's intent log.
-    env = dict(os.environ, ZFUSE_WRITE_LOG=log, ZFUSE_TXG_TIMEOUT="1000000", ZFUSE_ZIL="0")
+    # Without --zil the sync points are txgs (the read-only walk shows
+    # synced txgs, not intent logs): no log. With it they are commits of
+    # the intent log (fsync of the root commits everything), which the
+    # read-write mount replays.
+    env = dict(os.environ, ZFUSE_WRITE_LOG=log, ZFUSE_TXG_TIMEOUT="1000000",
+               ZFUSE_ZIL="1" if zil else "0")
     mnt = os.path.join(recdir, "mnt")
     dm = Daemon(zfuse, img, mnt, "rw", env=env, errlog=os.path.join(work, "record-daemon.log"))
-    models, sizes = [Model().snapshot()], []
+    models, sizes, touched, cur = [Model().snapshot()], [], [], set()
+
+    def changed(a, b):
+        return {p for p in set(a) | set(b) if a.get(p) != b.get(p)}
+
+    def op_done(snapshot):
+        cur.update(changed(models[-1], snapshot))
 
     def sync_point(snapshot):
         fsync_root(mnt)
         sizes.append(os.path.getsize(log))
+        touched.append(sorted(cur | changed(models[-1], snapshot)))
+        cur.clear()
         models.append(snapshot)
 
     try:
-        workload(mnt, random.Random(seed), steps, sync_point)
+        workload(mnt, random.Random(seed), steps, sync_point, op_done)
     finally:
         rc = dm.stop()
     if rc != 0:
         raise SystemExit("recording: the daemon exited with status %d" % rc)
-    rec = {"seed": seed, "models": models, "sync_log_sizes": sizes}
+    rec = {"seed": seed, "models": models, "sync_log_sizes": sizes, "touched": touched,
+           "zil": zil}
     with open(os.path.join(work, "record.json"), "w") as f:
         json.dump(rec, f)
     return rec
@@ -584,11 +673,13 @@ def main_run(a):
     print("seed %d (--seed %d replays the workload and the choice of states); work in %s"
           % (seed, seed, work), flush=True)
     t0 = time.time()
-    rec = record(work, a.zfuse, seed, a.steps)
+    rec = record(work, a.zfuse, seed, a.steps, a.zil)
     log = WriteLog(os.path.join(work, "write.log"))
     nwrites = sum(len(e) for e in log.epochs)
     ubs = sum(1 for r in log.records if r[0] == WLOG_WRITE and r[1] & WLOG_F_UBERBLOCK)
-    print("recorded %d sync points, %d writes (%d uberblock) in %d epochs, %.1f MiB log, %.1fs"
+    print(("intent log: sync points are log commits, states replayed at the read-write "
+           "mount\n" if a.zil else "") +
+          "recorded %d sync points, %d writes (%d uberblock) in %d epochs, %.1f MiB log, %.1fs"
           % (len(rec["sync_log_sizes"]), nwrites, ubs, len(log.epochs),
              os.path.getsize(log.path) / 2 ** 20, time.time() - t0), flush=True)
     rng = random.Random(seed)
@@ -673,6 +764,8 @@ def main():
     ap.add_argument("--zdb", type=int, default=10, help="in-epoch states also checked by zdb")
     ap.add_argument("--no-zdb-boundaries", dest="zdb_boundaries", action="store_false",
                     help="do not run zdb on every flush-boundary state")
+    ap.add_argument("--zil", action="store_true",
+                    help="with the intent log: sync points are log commits, replayed")
     ap.add_argument("--workdir")
     ap.add_argument("--keep", action="store_true")
     return main_run(ap.parse_args())
