@@ -6,7 +6,9 @@
 # (Debian's package, unpacked, see zfs-fuse.sh; it has a ZIL), in one run,
 # over one tmpfs (as compare.sh) or over $BENCH_DISK (a directory on a real
 # disk, where flushes cost what they cost). Workloads: fio 4 KiB random
-# writes with an fsync after each write, 1 job and 4 jobs; a SQLite insert
+# writes with an fsync after each write, 1 job and 4 jobs; fio 128 KiB
+# sequential writes with an fsync after each (indirect log writes: the
+# blocks are written once, at the fsync); a SQLite insert
 # loop (python3 sqlite3, journal_mode=DELETE, synchronous=FULL, one
 # transaction per insert). Prints writes/s (inserts/s), p50/p99 fsync
 # latency (fio's), the ratios log/no-log and zfuse/zfs-fuse and the issue's
@@ -78,9 +80,9 @@ fs_down() {
 
 # fio JSON -> "iops p50_us p99_us" (write iops summed over jobs, fsync latency)
 fio_sync() {
-	local jobs=$1
-	fio --output-format=json --randseed=1234 --name=fsync --directory="$ROOT" --rw=randwrite \
-		--bs=4k --size="${FIO_SIZE:-32M}" --fsync=1 --numjobs="$jobs" --group_reporting --time_based \
+	local jobs=$1 bs=${2:-4k} rw=${3:-randwrite}
+	fio --output-format=json --randseed=1234 --name=fsync --directory="$ROOT" --rw="$rw" \
+		--bs="$bs" --size="${FIO_SIZE:-32M}" --fsync=1 --numjobs="$jobs" --group_reporting --time_based \
 		--runtime="$RUNTIME" --ioengine=psync | python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
@@ -114,6 +116,9 @@ for fs in zfuse zfuse-nolog zfs-fuse; do
 	rm -f "$ROOT"/fsync.*
 	read -r R[$fs,f4] R[$fs,p50_4] R[$fs,p99_4] < <(fio_sync 4)
 	rm -f "$ROOT"/fsync.*
+	read -r iops R[$fs,p50_b] R[$fs,p99_b] < <(fio_sync 1 128k write)
+	R[$fs,big]=$((iops / 8))	# MiB/s
+	rm -f "$ROOT"/fsync.*
 	R[$fs,sql]=$(sqlite_loop)
 	fs_down "$fs"
 done
@@ -121,16 +126,17 @@ done
 echo
 echo "storage: $([ -n "${BENCH_DISK:-}" ] && echo "$BENCH_DISK" || echo tmpfs), ${RUNTIME}s per workload"
 printf "%-28s %12s %12s %12s %10s %10s\n" workload zfuse zfuse-nolog zfs-fuse "log/nolog" "zfuse/zf"
-for w in f1 f4 sql; do
+for w in f1 f4 big sql; do
 	case $w in f1) name="fio 4K randwrite+fsync 1j/s" ;; f4) name="fio 4K randwrite+fsync 4j/s" ;;
-		sql) name="sqlite inserts/s" ;; esac
+		big) name="fio 128K write+fsync MiB/s" ;; sql) name="sqlite inserts/s" ;; esac
 	printf "%-28s %12s %12s %12s %10s %10s\n" "$name" "${R[zfuse,$w]}" "${R[zfuse-nolog,$w]}" \
 		"${R[zfs-fuse,$w]}" "$(div "${R[zfuse,$w]}" "${R[zfuse-nolog,$w]}")x" \
 		"$(div "${R[zfuse,$w]}" "${R[zfs-fuse,$w]}")x"
 done
-for j in 1 4; do
-	printf "%-28s %12s %12s %12s\n" "fsync p50 us, ${j}j" "${R[zfuse,p50_$j]}" "${R[zfuse-nolog,p50_$j]}" "${R[zfs-fuse,p50_$j]}"
-	printf "%-28s %12s %12s %12s\n" "fsync p99 us, ${j}j" "${R[zfuse,p99_$j]}" "${R[zfuse-nolog,p99_$j]}" "${R[zfs-fuse,p99_$j]}"
+for j in 1 4 b; do
+	l=${j}j; [ "$j" == b ] && l=128K
+	printf "%-28s %12s %12s %12s\n" "fsync p50 us, $l" "${R[zfuse,p50_$j]}" "${R[zfuse-nolog,p50_$j]}" "${R[zfs-fuse,p50_$j]}"
+	printf "%-28s %12s %12s %12s\n" "fsync p99 us, $l" "${R[zfuse,p99_$j]}" "${R[zfuse-nolog,p99_$j]}" "${R[zfs-fuse,p99_$j]}"
 done
 met() { awk -v a="$1" -v b="$2" -v k="$3" 'BEGIN { print (b > 0 && a >= k * b) ? "met" : "NOT met" }'; }
 echo "target fio 1j >= 10x no-log: $(met "${R[zfuse,f1]}" "${R[zfuse-nolog,f1]}" 10); >= 2x zfs-fuse: $(met "${R[zfuse,f1]}" "${R[zfs-fuse,f1]}" 2)"
