@@ -14,7 +14,8 @@
 # times its fsyncs and the pool's txg count must stay far below them.
 # ZFUSE_ZILW_ROUNDS overrides ROUNDS (default 20); ZFUSE_ZILW_SEED replays
 # a run; ZILW_SAVE=DIR keeps the crashed images of the first
-# ZILW_SAVE_N rounds (default 3) with their journals (the oracle test).
+# ZILW_SAVE_N rounds (default 3) with their journals (and the raw key of
+# an encrypted pool, zw.key) for the oracle test.
 # ZFUSE_ZILW_CRYPT=SUITE makes the pool's root dataset encrypted (a raw
 # key in a file): its log blocks are sealed and replayed with the key.
 set -uo pipefail
@@ -97,6 +98,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		mkdir -p "$ZILW_SAVE/r$round"
 		cp --sparse=always "$img" "$ZILW_SAVE/r$round/zw.img"
 		cp "$work"/journal.w* "$ZILW_SAVE/r$round/"
+		[ -f "$work/zw.key" ] && cp "$work/zw.key" "$ZILW_SAVE/r$round/"
 	fi
 	zdb_bcc "$work" zw "$work/zdb.out" || { notok "round $round: zdb -bcc of the crashed image"; grep -v "^loading" "$work/zdb.out" | tail -15; }
 	mount_bg "$ZFUSE" "$work/daemon.log" "$mnt" -o rw "$img" ||

@@ -9,7 +9,9 @@
 # and replaying zfuse's log), lists the tree, scrubs it and exports it.
 # Each tree must hold every fsynced change (zil_writer.py check against the
 # journal), each scrub must be clean, and zdb -bcc must be clean on every
-# image after OpenZFS's replay. zil-indirect.sh runs first (its own
+# image after OpenZFS's replay. Two more rounds on an encrypted pool
+# (aes-256-gcm, sealed log blocks, SA and directory xattrs) are replayed by
+# OpenZFS after zfs load-key, checked the same way. zil-indirect.sh runs first (its own
 # checks of indirect writes: blocks adopted by their sync, changed ones
 # freed, zfuse's replay, logbias=throughput), and the same job imports its
 # crashed image (indirect write records naming blocks written at commit):
@@ -27,6 +29,15 @@ mkdir -p "$work/o"
 ZILW_SAVE=$work/o ZILW_SAVE_N=$N ZFUSE_ZILW_ROUNDS=$N "$here/../integration/zil-write.sh" "$ZFUSE" > "$work/zil-write.out" 2>&1 ||
 	{ notok "zil-write.sh could not make the crashed images"; cat "$work/zil-write.out"; exit 1; }
 grep "^ok: round\|^seed" "$work/zil-write.out"
+# and two from an encrypted pool (aes-256-gcm, a raw key): sealed log
+# blocks, SA xattr records in round 1, xattr directories and three writers
+# in round 2; OpenZFS replays them once the key is loaded
+NC=2
+mkdir -p "$work/o/c"
+ZFUSE_ZILW_CRYPT=aes-256-gcm ZILW_SAVE=$work/o/c ZILW_SAVE_N=$NC ZFUSE_ZILW_ROUNDS=$NC \
+	"$here/../integration/zil-write.sh" "$ZFUSE" > "$work/zil-write-crypt.out" 2>&1 ||
+	{ notok "zil-write.sh could not make the encrypted crashed images"; cat "$work/zil-write-crypt.out"; exit 1; }
+grep "^ok: round" "$work/zil-write-crypt.out" | sed 's/^ok: /ok: encrypted /'
 # and a log of indirect writes (the blocks written at commit, named by 192-byte records)
 mkdir -p "$work/o/ind"
 ZILIND_SAVE=$work/o/ind "$here/../integration/zil-indirect.sh" "$ZFUSE" > "$work/zil-indirect.out" 2>&1 &&
@@ -57,6 +68,15 @@ for r in \$(seq 1 $N); do
 	zpool status -v zw > /host/r\$r/status.txt
 	zpool export -f zw
 done
+for r in \$(seq 1 $NC); do
+	echo "== c\$r"
+	zpool import -d /host/c/r\$r -f -N zw || { echo "import c\$r failed"; continue; }
+	zfs load-key -L file:///host/c/r\$r/zw.key zw && zfs mount zw &&
+		/host/manifest.sh /zw > /host/c/r\$r/oz.tsv
+	zpool scrub -w zw
+	zpool status -v zw > /host/c/r\$r/status.txt
+	zpool export -f zw
+done
 echo "== ind"
 zpool import -d /host/ind -f zi && {
 	sha256sum /zi/\$(cut -d" " -f1 /host/ind/want) > /host/ind/sha
@@ -82,6 +102,22 @@ for r in $(seq 1 $N); do
 	mkdir -p "$work/z$r" && mv "$d/zw.img" "$work/z$r/"
 	zdb_bcc "$work/z$r" zw "$work/zdb$r.out" && ok "r$r: zdb -bcc clean after OpenZFS's replay" ||
 		{ notok "r$r: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdb$r.out" | tail -15; }
+done
+for r in $(seq 1 $NC); do
+	d=$work/o/c/r$r
+	for j in "$d"/journal.w*; do
+		w=${j##*.}
+		if [ -f "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$j" "$w"); then
+			ok "c$r, $w: OpenZFS's replay of zfuse's encrypted log: $out"
+		else
+			notok "c$r, $w: OpenZFS's replay of zfuse's encrypted log: ${out:-no tree}"
+		fi
+	done
+	grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
+		ok "c$r: scrub after OpenZFS's replay: 0 errors" || { notok "c$r: scrub"; cat "$d/status.txt" 2>/dev/null; }
+	mkdir -p "$work/zc$r" && mv "$d/zw.img" "$work/zc$r/"
+	zdb_bcc "$work/zc$r" zw "$work/zdbc$r.out" && ok "c$r: zdb -bcc clean after OpenZFS's replay" ||
+		{ notok "c$r: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdbc$r.out" | tail -15; }
 done
 d=$work/o/ind
 [ "$(cut -d" " -f1 "$d/sha" 2>/dev/null)" == "$(cut -d" " -f2 "$d/want")" ] &&
