@@ -42,7 +42,9 @@
 # timeout raised, writes sync=always into aes-256-gcm and aes-192-ccm
 # datasets and its image is copied live (a power cut); zfuse mounts that
 # read-write with the keys, replays OpenZFS's encrypted log and shows the
-# tree OpenZFS's writer saw; zdb -bcc clean after.
+# tree OpenZFS's writer saw, and replays the log of an encrypted volume
+# written there with sync=always when the volume opens (the sha256 OpenZFS
+# read); zdb -bcc clean after.
 set -uo pipefail
 ZFUSE=$1 WALK=$2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -463,7 +465,14 @@ truncate -s 128M /tmp/ozl.img
 zpool create -O mountpoint=/ozl ozl /tmp/ozl.img || echo OZL-FAIL
 zfs create -o encryption=aes-256-gcm -o keyformat=hex -o keylocation=file:///host/hex.key -o sync=always ozl/e
 zfs create -o encryption=aes-192-ccm -o keyformat=raw -o keylocation=file:///host/raw.key -o sync=always ozl/c
+zfs create -V 6M -o encryption=aes-256-gcm -o keyformat=hex -o keylocation=file:///host/hex.key -o sync=always ozl/v
 zpool sync ozl
+sleep 1
+zl_v=$(zdev 6291456)
+head -c 1310720 /dev/urandom > /tmp/vdata
+dd if=/tmp/vdata of=$zl_v bs=64k seek=3 conv=notrunc,fsync status=none
+head -c 20480 /dev/urandom | dd of=$zl_v bs=4k seek=700 conv=notrunc,fsync status=none
+sha256sum < $zl_v | cut -d' ' -f1 > /host/ozl.v.sum
 for d in e c; do
 	m=/ozl/$d
 	echo hello > $m/hello; head -c 3000 /dev/urandom > $m/small
@@ -628,13 +637,27 @@ if grep -q ZDONE "$job/oracle.out"; then
 	nrecs=$(grep -c "(encrypted)" "$work/zdb.ozl.ivv")
 	if [ "$nrecs" -gt 5 ] && [ -s "$job/ozl/ozl.img" ]; then
 		ok "OpenZFS left $nrecs encrypted log records in its live copy"
-		printf '%s\n' "ozl/e file://$job/hex.key" "ozl/c file://$job/raw.key" > "$work/ozl.keys"
+		printf '%s\n' "ozl/e file://$job/hex.key" "ozl/c file://$job/raw.key" "ozl/v file://$job/hex.key" \
+			> "$work/ozl.keys"
 		if mount_bg "$ZFUSE" "$work/omount.log" "$mnt" -o "rw,keys=$work/ozl.keys" "$job/ozl/ozl.img" </dev/null; then
 			sleep 1
 			for d in e c; do
 				cmp_l "zfuse replays OpenZFS's encrypted intent log (ozl/$d)" "$job/ozl.$d.want" <(lst "$mnt/$d")
 			done
 			"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
+			# the encrypted volume's log (claimed by the import above) is
+			# replayed when the volume opens
+			if mount_bg "$ZFUSE" "$work/omount.log" "$mnt" -o "rw,volumes,keys=$work/ozl.keys" \
+				"$job/ozl/ozl.img" </dev/null; then
+				[ -s "$job/ozl.v.sum" ] &&
+					[ "$(sha256sum < "$mnt/v" | cut -d' ' -f1)" == "$(cat "$job/ozl.v.sum")" ] &&
+					ok "zfuse replays OpenZFS's encrypted volume log (ozl/v: the fsynced sha256)" ||
+					notok "ozl/v after zfuse's replay: $(sha256sum < "$mnt/v" 2>&1 | cut -c1-64)," \
+						"OpenZFS $(cat "$job/ozl.v.sum" 2>&1)"
+				"$ZFUSE" unmount "$mnt"; wait "$mount_pid"; mount_pid=
+			else
+				notok "mount -o volumes OpenZFS's crashed pool: $(tail -3 "$work/omount.log")"
+			fi
 			zdb_bcc "$job/ozl" ozl "$work/zdb.ozl" && ok "zdb -bcc after zfuse replayed OpenZFS's log" ||
 				{ notok "zdb -bcc ozl"; tail -8 "$work/zdb.ozl"; }
 		else
