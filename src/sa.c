@@ -536,6 +536,9 @@ int sa_attrs_set(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, const void
 	uint16_t fixed = t->attrs[t->num[a]].length;
 	if (fixed && fixed != len)
 		return -ZFUSE_E_INVAL;
+	/* A variable length is 16 bits in the header (SA_ATTR_MAX_LEN). */
+	if (len > SA_ATTR_MAX_LEN)
+		return -ZFUSE_E_FBIG;
 	int i = find_attr(t, l, a);
 	if (i < 0) {
 		int rc = attrs_append(l, t->num[a], val, len, false, 0);

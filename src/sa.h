@@ -59,6 +59,7 @@ int sa_foreach(const sa_table_t *t, dnode_t *dn,
 struct dmu_tx;
 
 #define SA_MAX_OBJ_ATTRS 64
+#define SA_ATTR_MAX_LEN 65535	/* a variable-length attribute's bytes at most */
 
 /* Bumped whenever a new layout is stored: other tables of the same
  * filesystem must then be reloaded. */
@@ -100,6 +101,7 @@ uint64_t sa_attrs_get_u64(const sa_table_t *t, const sa_attrs_t *l, enum zpl_att
 			  uint64_t dflt);
 /* Replace in place, or append at the end when absent (as sa_update).
  * Errors: ZFUSE_E_INVAL (fixed-length attribute with another length),
+ * ZFUSE_E_FBIG (a variable-length value over SA_ATTR_MAX_LEN bytes),
  * ZFUSE_E_RANGE (too many attributes), ZFUSE_E_NOMEM. */
 int sa_attrs_set(const sa_table_t *t, sa_attrs_t *l, enum zpl_attr a, const void *val,
 		 uint32_t len);

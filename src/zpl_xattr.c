@@ -209,10 +209,11 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 		if ((rc = nvlist_size_xdr(nvl, &cur)) != 0)
 			goto out;
 		if (size <= DXATTR_MAX_ENTRY_SIZE && cur <= DXATTR_MAX_SA_SIZE) {
-			if ((rc = nvlist_add_byte_array(nvl, name, value, (uint32_t)size)) != 0 ||
-			    (rc = store_sa_xattrs(fs, &n, nvl)) != 0)
+			if ((rc = nvlist_add_byte_array(nvl, name, value, (uint32_t)size)) != 0)
 				goto out;
-			if ((rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
+			/* FBIG: the packed list outgrew an SA attribute's 64 KiB */
+			if ((rc = store_sa_xattrs(fs, &n, nvl)) == 0 &&
+			    (rc = zplw_wtouch(fs, &n, TS_CTIME, now)) == 0)
 				rc = zplw_wstore(fs, &n, &tx);
 			if (rc == 0) {
 				sa_changed = true;
@@ -224,8 +225,9 @@ static int xattr_set(zfuse_fs_t *fs, uint64_t ino, const char *name, const void 
 			}
 			if (rc != -ZFUSE_E_FBIG && rc != -ZFUSE_E_UNSUPPORTED)
 				goto out;
-			/* The SA area is full (or would need a spill block the
-			 * engine cannot write yet): the value goes to the directory. */
+			/* The SA list or area is full (or would need a spill
+			 * block the engine cannot write yet): the value goes to
+			 * the directory, as zpl_xattr_set does on EFBIG. */
 			zplw_wnode_free(&n);
 			if ((rc = zplw_wnode_load(fs, ino, &n)) != 0)
 				goto out;

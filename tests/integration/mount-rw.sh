@@ -256,6 +256,22 @@ t_end=$(($(date +%s) + 1))
 # Things the local run does not show.
 [ "$(getfattr --only-values -n user.big "$mnt/attrs" 2>/dev/null)" = "$(cat "$work/bigxattr.src")" ] &&
 	ok "a 30000-byte xattr" || bad "the 30000-byte xattr"
+# Many small xattrs (stress-ng's xattr stressor): the SA list is an SA
+# attribute, at most 64 KiB packed; past that the values go to the xattr
+# directory (zpl_xattr_set on EFBIG), and every one reads back and goes.
+py 'import os, sys
+p = sys.argv[1] + "/manyx"
+open(p, "w").close()
+for i in range(2000):
+    os.setxattr(p, "user.var_%d" % i, b"value-%d" % i, os.XATTR_CREATE)
+names = os.listxattr(p)
+assert len(names) == 2000, len(names)
+assert all(os.getxattr(p, n) == b"value-" + n[9:].encode() for n in names)
+for n in names[:1500]:
+    os.removexattr(p, n)
+assert len(os.listxattr(p)) == 500
+os.unlink(p)' "$mnt" 2> "$work/manyx.err" && ok "2000 xattrs of one file: past the SA's 64 KiB in the xattr directory" ||
+	bad "2000 xattrs of one file: $(tail -2 "$work/manyx.err")"
 [ "$(stat -c %g "$mnt/sgid/file")" = 4321 ] && [ "$(stat -c %a "$mnt/sgid/sub")" = 2755 ] &&
 	ok "setgid directory: group and setgid inherited" || bad "setgid directory inheritance"
 py 'import os,sys
