@@ -87,45 +87,38 @@ zpool import -d /host/ind -f zi && {
 X
 oracle "$work/o" || exit 1
 grep -v "^$" "$work/o/oracle.out" | grep "==\|records\|fail" | head -20
-for r in $(seq 1 $N); do
-	d=$work/o/r$r
-	for j in "$d"/journal.w*; do
-		w=${j##*.}
-		if [ -f "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$j" "$w"); then
-			ok "r$r, $w: OpenZFS's replay of zfuse's log: $out"
-		else
-			notok "r$r, $w: OpenZFS's replay of zfuse's log: ${out:-no tree}"
-		fi
-	done
+# after_replay DIR LABEL POOL: OpenZFS's scrub of the image in DIR, then
+# zdb -bcc of it (moved to a directory of its own)
+after_replay() {
+	local d=$1 l=$2 pool=$3
 	grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
-		ok "r$r: scrub after OpenZFS's replay: 0 errors" || { notok "r$r: scrub"; cat "$d/status.txt" 2>/dev/null; }
-	mkdir -p "$work/z$r" && mv "$d/zw.img" "$work/z$r/"
-	zdb_bcc "$work/z$r" zw "$work/zdb$r.out" && ok "r$r: zdb -bcc clean after OpenZFS's replay" ||
-		{ notok "r$r: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdb$r.out" | tail -15; }
-done
-for r in $(seq 1 $NC); do
-	d=$work/o/c/r$r
-	for j in "$d"/journal.w*; do
-		w=${j##*.}
-		if [ -f "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$j" "$w"); then
-			ok "c$r, $w: OpenZFS's replay of zfuse's encrypted log: $out"
-		else
-			notok "c$r, $w: OpenZFS's replay of zfuse's encrypted log: ${out:-no tree}"
-		fi
+		ok "$l: scrub after OpenZFS's replay: 0 errors" || { notok "$l: scrub"; cat "$d/status.txt" 2>/dev/null; }
+	mkdir -p "$work/z$l" && mv "$d/$pool.img" "$work/z$l/"
+	zdb_bcc "$work/z$l" "$pool" "$work/zdb$l.out" && ok "$l: zdb -bcc clean after OpenZFS's replay" ||
+		{ notok "$l: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdb$l.out" | tail -15; }
+}
+# journal_images LABEL WHAT DIR...: each writer's journal against OpenZFS's tree
+journal_images() {
+	local l=$1 what=$2 d r=0
+	shift 2
+	for d in "$@"; do
+		r=$((r + 1))
+		for j in "$d"/journal.w*; do
+			w=${j##*.}
+			if [ -f "$d/oz.tsv" ] && out=$(python3 "$here/../integration/zil_writer.py" check "$d/oz.tsv" "$j" "$w"); then
+				ok "$l$r, $w: OpenZFS's replay of zfuse's $what: $out"
+			else
+				notok "$l$r, $w: OpenZFS's replay of zfuse's $what: ${out:-no tree}"
+			fi
+		done
+		after_replay "$d" "$l$r" zw
 	done
-	grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
-		ok "c$r: scrub after OpenZFS's replay: 0 errors" || { notok "c$r: scrub"; cat "$d/status.txt" 2>/dev/null; }
-	mkdir -p "$work/zc$r" && mv "$d/zw.img" "$work/zc$r/"
-	zdb_bcc "$work/zc$r" zw "$work/zdbc$r.out" && ok "c$r: zdb -bcc clean after OpenZFS's replay" ||
-		{ notok "c$r: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdbc$r.out" | tail -15; }
-done
+}
+journal_images r log $(for r in $(seq 1 $N); do echo "$work/o/r$r"; done)
+journal_images c "encrypted log" $(for r in $(seq 1 $NC); do echo "$work/o/c/r$r"; done)
 d=$work/o/ind
 [ "$(cut -d" " -f1 "$d/sha" 2>/dev/null)" == "$(cut -d" " -f2 "$d/want")" ] &&
 	ok "ind: OpenZFS's replay of zfuse's indirect records gives the fsynced file" ||
 	notok "ind: OpenZFS's replay of zfuse's indirect records: $(cat "$d/sha" 2>/dev/null || echo no import)"
-grep -q "with 0 errors" "$d/status.txt" 2>/dev/null && grep -q "No known data errors" "$d/status.txt" &&
-	ok "ind: scrub after OpenZFS's replay: 0 errors" || { notok "ind: scrub"; cat "$d/status.txt" 2>/dev/null; }
-mkdir -p "$work/zind" && mv "$d/zi.img" "$work/zind/"
-zdb_bcc "$work/zind" zi "$work/zdbind.out" && ok "ind: zdb -bcc clean after OpenZFS's replay" ||
-	{ notok "ind: zdb -bcc after OpenZFS's replay"; grep -v "^loading" "$work/zdbind.out" | tail -15; }
+after_replay "$d" ind zi
 exit $fail
