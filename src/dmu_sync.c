@@ -31,8 +31,12 @@ int dmu_sync_take(objset_t *os, uint64_t object, uint64_t blkid, uint64_t txg,
 	memset(b, 0, sizeof(*b));
 	if (txg != spa->open_txg || os->key)
 		return -ZFUSE_E_NOENT;	/* its txg is closing: the sync writes it */
+	/* One early copy per dirty block and txg: a block rewritten and
+	 * fsynced over and over would otherwise allocate a copy each time,
+	 * and their frees wait for the txg (a record names each), so a small
+	 * pool could run out of space within one txg. Later commits copy. */
 	dirty_block_t *db = dbuf_find_block(os, object, blkid);
-	if (!db || blkid == DMU_SPILL_BLKID || (db->override && db->override->mod_gen == db->mod_gen))
+	if (!db || blkid == DMU_SPILL_BLKID || db->override)
 		return -ZFUSE_E_NOENT;
 	dnode_t dn;
 	if (dnode_hold(os, object, &dn) != 0)
@@ -77,7 +81,7 @@ int dmu_sync_assign(objset_t *os, struct dmu_sync_block *b, struct zio_write_que
 	if (b->pr.hole || b->pr.embedded || b->txg != spa->open_txg)
 		return -ZFUSE_E_NOENT;
 	dirty_block_t *db = dbuf_find_block(os, b->object, b->blkid);
-	if (!db || db->mod_gen != b->mod_gen || db->size != b->size)
+	if (!db || db->mod_gen != b->mod_gen || db->size != b->size || db->override)
 		return -ZFUSE_E_NOENT;
 	struct dbuf_override *ov = calloc(1, sizeof(*ov));
 	if (!ov)
@@ -88,8 +92,6 @@ int dmu_sync_assign(objset_t *os, struct dmu_sync_block *b, struct zio_write_que
 		free(ov);
 		return rc;
 	}
-	/* An older copy of earlier contents goes (freed in its txg, this one). */
-	dbuf_override_drop(db);
 	ov->bp = b->bp;
 	ov->spa = spa;
 	ov->txg = b->txg;

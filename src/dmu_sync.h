@@ -35,7 +35,8 @@ struct dmu_sync_block {
 
 /*
  * Copy level-0 block blkid of object if the open txg, which must be txg,
- * has it dirty and it carries no override of these contents yet. Pool
+ * has it dirty and it carries no override yet (one per block and txg, so
+ * early copies never take more space than the txg's dirty data). Pool
  * lock held (shared suffices). -ZFUSE_E_NOENT: not so (the caller logs a
  * copy of the data instead); -ZFUSE_E_NOMEM.
  */

@@ -56,11 +56,13 @@ fs_up() {
 	zfuse|zfuse-nolog)
 		rm -f "$T/zu.img"; truncate -s 2G "$T/zu.img"
 		"$ZFUSE" create -O compression=off fbench "$T/zu.img" >/dev/null
+		# in the foreground, its messages kept in $work/$1.log
 		if [ "$1" == zfuse ]; then
-			"$ZFUSE" mount "$T/zu.img" "$MNT"
+			"$ZFUSE" mount -f "$T/zu.img" "$MNT" 2> "$work/$1.log" &
 		else
-			ZFUSE_ZIL=0 "$ZFUSE" mount "$T/zu.img" "$MNT"
+			ZFUSE_ZIL=0 "$ZFUSE" mount -f "$T/zu.img" "$MNT" 2> "$work/$1.log" &
 		fi
+		for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.1; done
 		zfuse_on=true; ROOT=$MNT ;;
 	zfs-fuse)
 		rm -f "$T/zf.img" /var/lib/zfs/zpool.cache; truncate -s 2G "$T/zf.img"
