@@ -181,7 +181,10 @@ mkdir -p "$work/J/C"
 	notok "zfuse-vol crash"
 "$here/../integration/vol_crash_model.py" "$work/data/d4" $((12 * M)) 4097 $((6 * M)) $((6 * M + 100000)) 300000 \
 	> "$work/C-want"
-"$ZFUSE" inspect "$work/J/C/c.img" zil vc/v | grep -q "type: TX_WRITE" ||
+# (the listing is read whole first: grep -q would close the pipe early, and
+# with pipefail the writer's SIGPIPE failed the check when the log was long)
+zil_listing=$("$ZFUSE" inspect "$work/J/C/c.img" zil vc/v)
+grep -q "type: TX_WRITE" <<< "$zil_listing" ||
 	notok "the crashed volume has no log records"
 
 # ---- OpenZFS judges A, the layout pool and the crashed volume -------------------------------
