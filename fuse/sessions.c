@@ -123,6 +123,8 @@ static int sess_mount(struct zf_serve *srv, struct sess *s)
 	if (fuse_session_mount(s->se, s->path) != 0)
 		return -1;
 	s->mounted = true;
+	if (zf_devio_attach(s->se) != 0)
+		return -1;
 	s->have_dev = zf_mount_dev(s->path, &s->dev) == 0;
 	return 0;
 }

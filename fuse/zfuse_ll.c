@@ -981,6 +981,68 @@ static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	reply_status(req, rc);
 }
 
+/*
+ * Under FUSE_HANDLE_KILLPRIV_V2 (negotiated by devio.c) the kernel leaves
+ * dropping setuid/setgid to the server: at a write whose writer lacks
+ * CAP_FSETID and a truncate by such a caller (the request says so), at
+ * every chown of a non-directory (FATTR_KILL_SUIDGID too), and with no word
+ * from the kernel at fallocate and copy_file_range (its setattr for them
+ * arrives emptied). The rule is the kernel's setattr_should_drop_suidgid:
+ * setuid always, setgid when group-executable or when the caller is neither
+ * in the file's group nor privileged; root stands in for CAP_FSETID where
+ * the request does not say. File capabilities stay the kernel's to drop:
+ * it still looks security.capability up before writing to any inode it has
+ * not marked S_NOSEC, and marks only inodes without it, unmarking them at
+ * each security xattr set and each attribute refresh.
+ */
+static bool caller_in_group(fuse_req_t req, gid_t gid)
+{
+	gid_t list[64];
+	if (fuse_req_ctx(req)->gid == gid)
+		return true;
+	int n = fuse_req_getgroups(req, 64, list);
+	for (int i = 0; i < n && i < 64; i++)
+		if (list[i] == gid)
+			return true;
+	return false;
+}
+
+/* The bits of mode the rule drops (0: none). */
+static mode_t setid_to_drop(fuse_req_t req, const struct stat *st, bool privileged)
+{
+	mode_t drop = 0;
+	if (!S_ISREG(st->st_mode))
+		return 0;
+	if (st->st_mode & S_ISUID)
+		drop |= S_ISUID;
+	if ((st->st_mode & S_ISGID) &&
+	    ((st->st_mode & S_IXGRP) || (!privileged && !caller_in_group(req, st->st_gid))))
+		drop |= S_ISGID;
+	return drop;
+}
+
+/* Drop what the rule says before a write, fallocate or copy into n. */
+static int drop_setid(fuse_req_t req, const struct zf_node *n, bool privileged)
+{
+	struct stat st;
+	int rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
+	if (rc < 0)
+		return rc;
+	mode_t drop = setid_to_drop(req, &st, privileged);
+	if (!drop)
+		return 0;
+	struct zfuse_setattr za = { .valid = ZFUSE_SET_MODE, .mode = st.st_mode & ~drop };
+	return zfuse_setattr(n->t.fs->zfs, n->t.obj, &za, &st);
+}
+
+/* The drop a request without the kernel's word needs (fallocate, copy). */
+static int drop_setid_unasked(fuse_req_t req, const struct zf_node *n)
+{
+	if (!ll_of(req)->io.killpriv_v2 || fuse_req_ctx(req)->uid == 0)
+		return 0;
+	return drop_setid(req, n, false);
+}
+
 static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -1003,6 +1065,13 @@ static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 			return;
 		}
 		at = (uint64_t)st.st_size;
+	}
+	if (ll_of(req)->io.killpriv_v2 && zf_devio_kills_suidgid()) {
+		int rc = drop_setid(req, n, false);
+		if (rc < 0) {
+			reply_status(req, rc);
+			return;
+		}
 	}
 	/* A page written back keeps the kernel's mtime and ctime, which it
 	 * sends itself (writeback cache: its times are the file's). */
@@ -1057,6 +1126,22 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	za.atime = attr->st_atim;
 	za.mtime = attr->st_mtim;
 	za.ctime = attr->st_ctim;
+	if (ll_of(req)->io.killpriv_v2 && zf_devio_kills_suidgid()) {
+		/* The kernel took out the mode change it would have sent. */
+		bool chown = (za.valid & (ZFUSE_SET_UID | ZFUSE_SET_GID)) != 0;
+		rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
+		if (rc < 0) {
+			reply_status(req, rc);
+			return;
+		}
+		mode_t drop = setid_to_drop(req, &st, chown && fuse_req_ctx(req)->uid == 0);
+		if (drop) {
+			if (!(za.valid & ZFUSE_SET_MODE))
+				za.mode = st.st_mode;
+			za.valid |= ZFUSE_SET_MODE;
+			za.mode &= ~drop;
+		}
+	}
 	/* No bit at all is chown(-1, -1) of anything but a regular file (for
 	 * those the kernel sends its own ctime): the change is the ctime, now,
 	 * as zfs_setattr sets it for ATTR_CTIME alone. zfuse_setattr with
@@ -1080,6 +1165,11 @@ static void zf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 		return;
 	if (off < 0 || len <= 0) {
 		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	int rc = drop_setid_unasked(req, n);
+	if (rc < 0) {
+		reply_status(req, rc);
 		return;
 	}
 	reply_status(req, zfuse_fallocate(n->t.fs->zfs, n->t.obj, mode, (uint64_t)off,
@@ -1109,6 +1199,11 @@ static void zf_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 	/* The kernel has shortened len to the source's size as it shows it
 	 * (generic_copy_file_checks) and flushed the source range; with the
 	 * writeback cache that size may be ahead of ours. */
+	int rc = drop_setid_unasked(req, out);
+	if (rc < 0) {
+		reply_status(req, rc);
+		return;
+	}
 	ssize_t r = zfuse_copy_file_range(in->t.fs->zfs, in->t.obj, (uint64_t)off_in,
 					  out->t.obj, (uint64_t)off_out, len,
 					  ZFUSE_COPY_LEN_CHECKED);
@@ -1211,6 +1306,7 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want |= want & conn->capable;
 	conn->want &= ~unwanted;
 	ll->writeback = (conn->want & FUSE_CAP_WRITEBACK_CACHE) != 0;
+	ll->io.want_killpriv_v2 = ll->writable;
 }
 
 /* The session ends: the kernel's references are gone with it, and

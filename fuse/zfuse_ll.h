@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "devio.h"
 #include "mounttree.h"
 #include "nodes.h"
 
@@ -31,6 +32,7 @@ struct zf_ll {
 	double timeout;		/* entry and attribute cache lifetime, seconds */
 	bool writable;		/* mounted read-write (its dataset takes writes) */
 	bool writeback;		/* the kernel caches writes (set at FUSE init) */
+	struct zf_devio io;	/* what the device hooks saw and negotiated */
 	/*
 	 * Held shared by the calls that can take an object's last link away
 	 * (unlink, rmdir, rename) and exclusively while a forgotten node is

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: CDDL-1.0 */
+/*
+ * devio.c — a filesystem session's device I/O: read requests and write
+ * replies exactly as libfuse would, looking at two messages on the way.
+ *
+ * Theory: the FUSE protocol lets a server take over the dropping of
+ * setuid/setgid bits and file capabilities (FUSE_HANDLE_KILLPRIV_V2,
+ * kernel 5.11, protocol 7.33). Then the kernel marks inodes without those
+ * bits S_NOSEC and stops looking up security.capability before each
+ * write(2) — one GETXATTR round trip per write, a third of the requests of
+ * a write+fsync loop. libfuse 3.14 predates the flag. So the INIT request
+ * is read here (did the kernel offer the flag?), the session's init says
+ * whether it wants it, and its INIT reply gets the flag added on the way
+ * out; and since libfuse passes on neither a write's FUSE_WRITE_KILL_SUIDGID
+ * nor a setattr's FATTR_KILL_SUIDGID, each request's is kept for the thread
+ * that reads it — libfuse's worker that reads a request is the one that
+ * handles it. The duties the flag hands over are zfuse_ll.c's.
+ *
+ * Requests are read whole with read(2): the filesystem operations have no
+ * write_buf, so libfuse never splices them.
+ */
+#include "devio.h"
+
+#include <linux/fuse.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "zfuse_ll.h"
+
+static __thread bool kills_suidgid;
+
+bool zf_devio_kills_suidgid(void)
+{
+	return kills_suidgid;
+}
+
+static ssize_t devio_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct zf_ll *ll = userdata;
+	ssize_t r = read(fd, buf, len);
+	if (r < (ssize_t)sizeof(struct fuse_in_header))
+		return r;	/* errno, or libfuse's own complaint */
+	const struct fuse_in_header *in = buf;
+	size_t arg = (size_t)r - sizeof(*in);
+	const char *p = (const char *)buf + sizeof(*in);
+	kills_suidgid = false;
+	if (in->opcode == FUSE_WRITE && arg >= sizeof(struct fuse_write_in)) {
+		struct fuse_write_in w;
+		memcpy(&w, p, sizeof(w));
+		kills_suidgid = (w.write_flags & FUSE_WRITE_KILL_SUIDGID) != 0;
+	} else if (in->opcode == FUSE_SETATTR && arg >= sizeof(struct fuse_setattr_in)) {
+		struct fuse_setattr_in a;
+		memcpy(&a, p, sizeof(a));
+		kills_suidgid = (a.valid & FATTR_KILL_SUIDGID) != 0;
+	} else if (in->opcode == FUSE_INIT && arg >= offsetof(struct fuse_init_in, flags) + 4) {
+		struct fuse_init_in init = { 0 };
+		memcpy(&init, p, arg < sizeof(init) ? arg : sizeof(init));
+		ll->io.init_unique = in->unique;
+		ll->io.offered_killpriv_v2 = init.major == FUSE_KERNEL_VERSION &&
+					     init.minor >= 33 && (init.flags & FUSE_HANDLE_KILLPRIV_V2);
+	}
+	return r;
+}
+
+static ssize_t devio_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct zf_ll *ll = userdata;
+	struct fuse_out_header out;
+	const size_t flags_at = offsetof(struct fuse_init_out, flags);
+
+	/* The INIT reply: header and fuse_init_out, as libfuse's do_init
+	 * sends them. Not an error reply (then the session ends anyway). */
+	if (ll->io.init_unique && count >= 2 && iov[0].iov_len >= sizeof(out) &&
+	    iov[1].iov_len >= flags_at + sizeof(uint32_t)) {
+		memcpy(&out, iov[0].iov_base, sizeof(out));
+		if (out.unique == ll->io.init_unique && out.error == 0) {
+			ll->io.init_unique = 0;
+			if (ll->io.offered_killpriv_v2 && ll->io.want_killpriv_v2) {
+				uint32_t flags;
+				char *at = (char *)iov[1].iov_base + flags_at;
+				memcpy(&flags, at, sizeof(flags));
+				flags |= FUSE_HANDLE_KILLPRIV_V2;
+				memcpy(at, &flags, sizeof(flags));
+				ll->io.killpriv_v2 = true;
+			}
+		}
+	}
+	return writev(fd, iov, count);
+}
+
+int zf_devio_attach(struct fuse_session *se)
+{
+	static const struct fuse_custom_io io = {
+		.read = devio_read,
+		.writev = devio_writev,
+	};
+	return fuse_session_custom_io(se, &io, fuse_session_fd(se));
+}
