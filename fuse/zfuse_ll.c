@@ -1281,13 +1281,14 @@ static void zf_init(void *userdata, struct fuse_conn_info *conn)
 	 * can only be lowered. */
 	unsigned unwanted = FUSE_CAP_AUTO_INVAL_DATA;
 	if (ll->writable) {
-		/* Cached writes sent in big requests. The kernel drops
-		 * setuid/setgid bits through setattr, as the library expects.
-		 * Not atomic_o_trunc: with it the kernel sends O_TRUNC in the
-		 * open and skips its own truncating setattr, and with that the
-		 * setuid/setgid bits open(O_TRUNC) must drop (posix-model.sh
-		 * found them kept); the setattr costs a request per O_TRUNC
-		 * open. */
+		/* Cached writes sent in big requests. Setuid/setgid bits are
+		 * dropped by zfuse itself under FUSE_HANDLE_KILLPRIV_V2, which
+		 * devio.c negotiates (drop_setid); not under the first version,
+		 * whose rules are libfuse's. Not atomic_o_trunc: with it the
+		 * kernel sends O_TRUNC in the open and skips its own truncating
+		 * setattr, and with that the setuid/setgid bits open(O_TRUNC)
+		 * must drop (posix-model.sh found them kept); the setattr costs
+		 * a request per O_TRUNC open. */
 		want |= FUSE_CAP_WRITEBACK_CACHE;
 		unwanted |= FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_ATOMIC_O_TRUNC;
 		/* Under a quota a write may fail with EDQUOT, which only a
