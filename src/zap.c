@@ -234,8 +234,10 @@ static int zap_find(dnode_t *dn, const char *name, bool normalized, struct zap_f
 		if (rc != -ZFUSE_E_NOENT || !m.norm)
 			return rc;
 	}
-	/* Micro ZAPs store no hash; normalized fat lookups that missed their
-	 * bucket get a full scan (Unicode table versions may differ). */
+	if (info.micro)
+		return mzap_find_entry(dn, &info, !m.norm, name_matches, &m, f);
+	/* Normalized fat lookups that missed their bucket get a full scan
+	 * (Unicode table versions may differ). */
 	struct scan_arg s = { &m, f, false };
 	rc = zap_iterate(dn, 0, 0, scan_cb, &s);
 	if (rc < 0)
