@@ -15,6 +15,7 @@
 #include "arc.h"
 #include "dmu_byteswap.h"
 #include "spa_impl.h"
+#include "spa_misc.h"
 #include "zio.h"
 #include "zio_buf.h"
 #include "zfuse/errors.h"
@@ -29,6 +30,11 @@ struct arc {
 	uint64_t bytes, max_bytes, nbufs;
 	uint64_t hits, misses;
 };
+
+uint64_t arc_default_size(void)
+{
+	return spa_memory_share(16, 256ULL << 20, 4ULL << 30);
+}
 
 arc_t *arc_create(uint64_t max_bytes)
 {

@@ -29,6 +29,11 @@ struct spa;
 /* A held view of a dirty block (dbuf.c): release frees only the wrapper. */
 #define ARC_BUF_BORROWED 2
 
+/* The cache's bound when the opener names none: a sixteenth of the
+ * machine's memory, at least 256 MiB and at most 4 GiB (OpenZFS sizes its
+ * ARC by the memory too, at half of it; a FUSE daemon shares the machine
+ * with its users). The cache grows to it only with use. */
+uint64_t arc_default_size(void);
 arc_t *arc_create(uint64_t max_bytes);
 void arc_destroy(arc_t *arc);
 

@@ -26,8 +26,6 @@
 #include "zfeature.h"
 #include "zfuse/errors.h"
 
-#define DEFAULT_CACHE_SIZE (256ULL << 20)
-
 static void log_to_opts(void *arg, int level, const char *msg)
 {
 	spa_t *spa = arg;
@@ -394,7 +392,7 @@ int zfuse_pool_import(const struct zfuse_import_opts *opts, zfuse_pool_t **out)
 	spa->log_level = opts->log ? opts->log_level : ZFUSE_LOG_WARN;
 	if (opts->log && opts->log_level >= ZFUSE_LOG_DEBUG)
 		zfs_debug_trace(opts->log, opts->log_arg);
-	spa->arc = arc_create(opts->cache_size ? opts->cache_size : DEFAULT_CACHE_SIZE);
+	spa->arc = arc_create(opts->cache_size ? opts->cache_size : arc_default_size());
 	/* Prefetch a window of 8 MiB ahead of sequential readers. */
 	spa->zfetch = zfetch_create(2, 8ULL << 20);
 	if (!spa->arc || !spa->zfetch) {

@@ -6,6 +6,7 @@
  * space totals, so any layer may call them without an include cycle.
  */
 #include <stdarg.h>
+#include <unistd.h>
 #include <stdio.h>
 #include "metaslab_class.h"
 #include "spa_misc.h"
@@ -64,4 +65,13 @@ uint64_t spa_slop_space(spa_t *spa)
 	slop -= elog < slop / 2 ? elog : slop / 2;
 	uint64_t floor = space / 2 < SPA_MIN_SLOP ? space / 2 : SPA_MIN_SLOP;
 	return slop > floor ? slop : floor;
+}
+
+uint64_t spa_memory_share(unsigned divisor, uint64_t min, uint64_t max)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t v = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / divisor : 0;
+	if (v > max)
+		v = max;
+	return v < min ? min : v;
 }

@@ -21,6 +21,10 @@
 #define SPA_MIN_SLOP (128ULL << 20)
 #define SPA_MAX_SLOP (128ULL << 30)
 
+/* The machine's memory divided by divisor, clamped to [min, max] (the
+ * memory-sized defaults: cache and dirty-data limit); min when unknown. */
+uint64_t spa_memory_share(unsigned divisor, uint64_t min, uint64_t max);
+
 /* Log a message through the pool's log callback (printf-style). */
 void spa_log(const spa_t *spa, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -629,11 +629,7 @@ void txg_kick(spa_t *spa)
 
 uint64_t txg_dirty_max_default(void)
 {
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	uint64_t v = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 10 : 0;
-	if (v > (4ULL << 30))
-		v = 4ULL << 30;
-	return v < (256ULL << 20) ? 256ULL << 20 : v;
+	return spa_memory_share(10, 256ULL << 20, 4ULL << 30);
 }
 
 static int txg_start_thread(spa_t *spa)

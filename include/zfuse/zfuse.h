@@ -53,7 +53,8 @@ struct zfuse_import_opts {
 	size_t npaths;
 	/* Pool to import when the devices hold several; NULL: the only one. */
 	const char *pool_name;
-	/* Bytes of decompressed blocks kept cached; 0: default (256 MiB). */
+	/* Bytes of decompressed blocks kept cached; 0: the default, a
+	 * sixteenth of the machine's memory within 256 MiB..4 GiB. */
 	uint64_t cache_size;
 	/* Import as of this txg (an older uberblock); 0: newest valid. */
 	uint64_t txg;
