@@ -62,20 +62,23 @@ fs_up() {
 		else
 			ZFUSE_ZIL=0 "$ZFUSE" mount -f "$T/zu.img" "$MNT" 2> "$work/$1.log" &
 		fi
+		daemon=$!
 		for _ in $(seq 100); do mountpoint -q "$MNT" && break; sleep 0.1; done
 		zfuse_on=true; ROOT=$MNT ;;
 	zfs-fuse)
 		rm -f "$T/zf.img" /var/lib/zfs/zpool.cache; truncate -s 2G "$T/zf.img"
 		start_zfsfuse
+		daemon=$zfpid
 		"$ZF/zpool" create -o version=23 -O compression=off -m "$ZFMNT" fbench "$T/zf.img" >&2
 		ROOT=$ZFMNT ;;
 	esac
 }
 fs_down() {
 	case $1 in
-	zfuse|zfuse-nolog) "$ZFUSE" unmount "$MNT"; zfuse_on=false; rm -f "$T/zu.img" ;;
-	zfs-fuse) sleep 1; "$ZF/zpool" destroy -f fbench 2>/dev/null || "$ZF/zpool" export -f fbench || true
-		kill "$zfpid"; wait "$zfpid" 2>/dev/null || true; zfpid=
+	zfuse|zfuse-nolog) "$ZFUSE" unmount "$MNT" || umount -l "$MNT"; zfuse_on=false; rm -f "$T/zu.img" ;;
+	zfs-fuse) sleep 1; "$ZF/zpool" destroy -f fbench 2>/dev/null || "$ZF/zpool" export -f fbench ||
+			umount -l "$ZFMNT" || true
+		kill "$zfpid" 2>/dev/null; wait "$zfpid" 2>/dev/null || true; zfpid=
 		rm -f "$T/zf.img" /var/lib/zfs/zpool.cache ;;
 	esac
 }
@@ -83,17 +86,24 @@ fs_down() {
 # fio JSON -> "iops p50_us p99_us" (write iops summed over jobs, fsync latency)
 fio_sync() {
 	local jobs=$1 bs=${2:-4k} rw=${3:-randwrite}
-	fio --output-format=json --randseed=1234 --name=fsync --directory="$ROOT" --rw="$rw" \
-		--bs="$bs" --size="${FIO_SIZE:-32M}" --fsync=1 --numjobs="$jobs" --group_reporting --time_based \
-		--runtime="$RUNTIME" --ioengine=psync | python3 -c '
+	if $hung || ! bounded $((RUNTIME + 120)) "$daemon" fio --output-format=json --randseed=1234 \
+		--name=fsync --directory="$ROOT" --rw="$rw" --bs="$bs" --size="${FIO_SIZE:-32M}" --fsync=1 \
+		--numjobs="$jobs" --group_reporting --time_based --runtime="$RUNTIME" --ioengine=psync \
+		--output="$work/fio.json"; then
+		hung=true
+		echo "hung hung hung"
+		return
+	fi
+	python3 -c '
 import json, sys
 j = json.load(sys.stdin)["jobs"][0]
 p = j["sync"]["lat_ns"].get("percentile", {})
-print("%.0f %.0f %.0f" % (j["write"]["iops"], p.get("50.000000", 0) / 1000, p.get("99.000000", 0) / 1000))'
+print("%.0f %.0f %.0f" % (j["write"]["iops"], p.get("50.000000", 0) / 1000, p.get("99.000000", 0) / 1000))' < "$work/fio.json"
 }
 
 sqlite_loop() {
-	python3 - "$ROOT/bench.db" "$RUNTIME" <<'EOF'
+	$hung && { echo hung; return; }
+	if bounded $((RUNTIME + 120)) "$daemon" python3 - "$ROOT/bench.db" "$RUNTIME" > "$work/sqlite.out" <<'EOF'
 import os, sqlite3, sys, time
 db, runtime = sys.argv[1], float(sys.argv[2])
 c = sqlite3.connect(db, isolation_level=None)
@@ -108,19 +118,24 @@ while time.time() - t0 < runtime:
     n += 1
 print("%.0f" % (n / (time.time() - t0)))
 EOF
+	then cat "$work/sqlite.out"; else echo hung; fi
 }
 
 declare -A R
 for fs in zfuse zfuse-nolog zfs-fuse; do
 	echo "== $fs" >&2
 	fs_up "$fs"
+	# A file system that hangs (bounded, lib.sh) reads "hung" from then on.
+	hung=false
 	read -r R[$fs,f1] R[$fs,p50_1] R[$fs,p99_1] < <(fio_sync 1)
-	rm -f "$ROOT"/fsync.*
+	[ "${R[$fs,f1]}" != hung ] || hung=true
+	rm -f "$ROOT"/fsync.* || true
 	read -r R[$fs,f4] R[$fs,p50_4] R[$fs,p99_4] < <(fio_sync 4)
-	rm -f "$ROOT"/fsync.*
+	[ "${R[$fs,f4]}" != hung ] || hung=true
+	rm -f "$ROOT"/fsync.* || true
 	read -r iops R[$fs,p50_b] R[$fs,p99_b] < <(fio_sync 1 128k write)
-	R[$fs,big]=$((iops / 8))	# MiB/s
-	rm -f "$ROOT"/fsync.*
+	if [ "$iops" == hung ]; then hung=true; R[$fs,big]=hung; else R[$fs,big]=$((iops / 8)); fi	# MiB/s
+	rm -f "$ROOT"/fsync.* || true
 	R[$fs,sql]=$(sqlite_loop)
 	fs_down "$fs"
 done

@@ -29,4 +29,25 @@ bench_no_zfsfuse_running() {
 }
 
 # div A B [FORMAT]: A / B (printf FORMAT, default %.1f), "n/a" when B is 0.
-div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (b > 0) printf f, a / b; else printf "n/a" }'; }
+div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (a ~ /^[0-9.]+$/ && b ~ /^[0-9.]+$/ && b > 0) printf f, a / b; else printf "n/a" }'; }
+
+# bounded SECS DAEMON CMD...: run CMD; if it has not ended after SECS
+# seconds, the file system under it is taken as hung: its daemon (pid
+# DAEMON) is killed, since a process blocked in a FUSE request cannot be
+# killed itself, and CMD's status is what it got then. Says so on stderr.
+bounded() {
+	local secs=$1 daemon=$2
+	shift 2
+	"$@" &
+	local cmd=$!
+	(
+		for _ in $(seq "$secs"); do kill -0 "$cmd" 2>/dev/null || exit 0; sleep 1; done
+		echo "bench: $1 still runs after ${secs} s: the file system hangs; killing its daemon ($daemon)" >&2
+		kill -9 "$daemon" 2>/dev/null
+	) &
+	local dog=$!
+	local rc=0
+	wait "$cmd" || rc=$?
+	kill "$dog" 2>/dev/null; wait "$dog" 2>/dev/null || true
+	return $rc
+}
