@@ -123,6 +123,38 @@ static void dctx_key_init(void)
 	pthread_key_create(&dctx_key, dctx_free);
 }
 
+/* One compression context per thread too: ZSTD_compress would allocate
+ * (and the kernel zero) a context of about a megabyte at each call. It
+ * writes magic-less frames, as OpenZFS stores them. */
+static pthread_key_t cctx_key;
+static pthread_once_t cctx_once = PTHREAD_ONCE_INIT;
+
+static void cctx_free(void *p)
+{
+	ZSTD_freeCCtx(p);
+}
+
+static void cctx_key_init(void)
+{
+	pthread_key_create(&cctx_key, cctx_free);
+}
+
+static ZSTD_CCtx *thread_cctx(void)
+{
+	pthread_once(&cctx_once, cctx_key_init);
+	ZSTD_CCtx *cctx = pthread_getspecific(cctx_key);
+	if (!cctx) {
+		cctx = ZSTD_createCCtx();
+		if (!cctx || pthread_setspecific(cctx_key, cctx) != 0) {
+			ZSTD_freeCCtx(cctx);
+			return NULL;
+		}
+	}
+	ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
+	ZSTD_CCtx_setParameter(cctx, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+	return cctx;
+}
+
 static bool zstd_level_valid(unsigned level)
 {
 	return (level >= 1 && level <= 19) || (level >= 103 && level <= 123);
@@ -194,23 +226,21 @@ long zio_compress(unsigned alg, int level, const void *src, size_t lsize, void *
 		if (dst_cap < 12)
 			return 0;
 		int zl = level > 0 && level <= 19 ? level : 3;
-		uint8_t *tmp = malloc(ZSTD_compressBound(lsize));
-		if (!tmp)
+		ZSTD_CCtx *cctx = thread_cctx();
+		if (!cctx)
 			return -ZFUSE_E_NOMEM;
-		size_t n = ZSTD_compress(tmp, ZSTD_compressBound(lsize), src, lsize, zl);
-		/* Drop the 4-byte magic: OpenZFS stores magic-less frames. */
-		if (ZSTD_isError(n) || n < 4 || n - 4 > dst_cap - 8) {
-			free(tmp);
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, zl);
+		/* A frame that does not fit is an error: then the block is not
+		 * worth compressing. */
+		size_t n = ZSTD_compress2(cctx, d + 8, dst_cap - 8, src, lsize);
+		if (ZSTD_isError(n) || n > UINT32_MAX)
 			return 0;
-		}
-		put_be32(d, (uint32_t)(n - 4));
+		put_be32(d, (uint32_t)n);
 		d[4] = (uint8_t)zl;
 		d[5] = (ZFS_ZSTD_VERSION >> 16) & 0xff;
 		d[6] = (ZFS_ZSTD_VERSION >> 8) & 0xff;
 		d[7] = ZFS_ZSTD_VERSION & 0xff;
-		memcpy(d + 8, tmp + 4, n - 4);
-		free(tmp);
-		return (long)(n - 4 + 8);
+		return (long)(n + 8);
 	}
 	default:
 		if (alg >= ZIO_COMPRESS_GZIP_1 && alg <= ZIO_COMPRESS_GZIP_9) {

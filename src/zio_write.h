@@ -53,7 +53,8 @@ struct zio_prepared {
 	const uint8_t *payload;	/* data or cbuf */
 	const void *cache;	/* set by the caller: cache these logical bytes
 				 * once the block is written (deferred writes) */
-	uint8_t *cbuf;
+	uint8_t *cbuf;		/* compressed: a buffer of cbuf_size (zio_buf) */
+	uint64_t cbuf_size;
 	zio_cksum_t cksum;
 	/* native encryption: crypt sets the bp's crypt bit; encrypted ones
 	 * keep salt and IV in the bp too (payload is then ebuf) */
