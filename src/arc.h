@@ -36,6 +36,8 @@ struct spa;
 uint64_t arc_default_size(void);
 arc_t *arc_create(uint64_t max_bytes);
 void arc_destroy(arc_t *arc);
+/* The cache's bound in bytes. */
+uint64_t arc_max_bytes(const arc_t *arc);
 
 /*
  * Return the decoded contents of bp (lsize bytes); holes come back zeroed.

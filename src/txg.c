@@ -29,6 +29,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "arc.h"
 #include "dbuf.h"
 #include "dmu_byteswap.h"
 #include "dmu_tx.h"
@@ -644,8 +645,11 @@ static int txg_start_thread(spa_t *spa)
 						     : txg_dirty_max_default();
 	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
 	/* A txg closes at TXG_SYNC_PERCENT of the limit: keep the buffers of
-	 * one such txg for the next (within the memory bound, see zio_buf.h). */
-	zio_buf_retain(t->dirty_max / 4);
+	 * one such txg for the next, beside a full block cache (within the
+	 * memory bound, see zio_buf.h): below that, a write stream's blocks,
+	 * cached once written, would give back and re-zero a chunk of memory
+	 * at every sync (half of the daemon's time in a 2 GiB write). */
+	zio_buf_retain(t->dirty_max / 4 + (spa->arc ? arc_max_bytes(spa->arc) : 0));
 	spa->txg = t;
 	if (pthread_create(&t->thread, NULL, sync_thread, spa) != 0) {
 		spa->txg = NULL;
