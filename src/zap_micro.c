@@ -255,6 +255,13 @@ static long mzap_find(const uint8_t *m, uint64_t n, const zap_info_t *info, cons
 	return best;
 }
 
+/* Write back the one entry an edit changed (not the whole block: a
+ * directory of 1000 names is a 64 KiB block). */
+static int write_entry(zap_store_t *st, uint64_t obj, const uint8_t *m, const uint8_t *c)
+{
+	return st->ops->write(st->ctx, obj, (uint64_t)(c - m), MZAP_ENT_LEN, c);
+}
+
 int mzap_remove(zap_store_t *st, uint64_t obj, uint8_t *m, uint64_t msize,
 		const zap_info_t *info, const struct zkey *k, char *removed, size_t cap)
 {
@@ -270,7 +277,7 @@ int mzap_remove(zap_store_t *st, uint64_t obj, uint8_t *m, uint64_t msize,
 		memcpy(removed, stored, strlen(stored) + 1);
 	}
 	memset(c, 0, MZAP_ENT_LEN);
-	return st->ops->write(st->ctx, obj, 0, msize, m);
+	return write_entry(st, obj, m, c);
 }
 
 int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const struct zkey *k,
@@ -278,6 +285,7 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 {
 	uint8_t *m = *mp;
 	uint64_t n = mze_count(*msize);
+	bool grew = false;
 	if (mzap_count(m, *msize) == n) {
 		/* Full: grow by 512 bytes, or become fat past the largest micro block. */
 		uint64_t newsz = *msize + 512;
@@ -293,6 +301,7 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 		*mp = m = nm;
 		*msize = newsz;
 		n = mze_count(newsz);
+		grew = true;
 	}
 	if (intlen != 8 || numints != 1 || k->len >= MZAP_NAME_LEN)
 		return ZAP_AGAIN;
@@ -328,8 +337,9 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 		if (!update) {
 			rc = -ZFUSE_E_EXIST;
 		} else {
-			put_le64(mze_at(m, (uint64_t)found) + MZE_VALUE, v);
-			rc = st->ops->write(st->ctx, obj, 0, *msize, m);
+			uint8_t *fc = mze_at(m, (uint64_t)found);
+			put_le64(fc + MZE_VALUE, v);
+			rc = grew ? st->ops->write(st->ctx, obj, 0, *msize, m) : write_entry(st, obj, m, fc);
 		}
 		free(cds);
 		return rc;
@@ -353,7 +363,8 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 		put_le64(c + MZE_VALUE, v);
 		put32(c + MZE_CD, cd);
 		memcpy(c + MZE_NAME, k->name, k->len + 1);
-		return st->ops->write(st->ctx, obj, 0, *msize, m);
+		/* A grown block is written whole: its new size is dirty. */
+		return grew ? st->ops->write(st->ctx, obj, 0, *msize, m) : write_entry(st, obj, m, c);
 	}
 	return SET_ERROR(-ZFUSE_E_CORRUPT);
 }
