@@ -481,7 +481,7 @@ static ssize_t getxattr_locked(zfuse_fs_t *fs, uint64_t ino, const char *name, v
 			if (cap) {
 				if (n > cap)
 					res = -ZFUSE_E_RANGE;
-				else
+				else if (n)	/* an empty value's array is NULL */
 					memcpy(buf, val, n);
 			}
 			nvlist_free(nvl);
