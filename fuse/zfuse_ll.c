@@ -985,9 +985,9 @@ static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
  * Under FUSE_HANDLE_KILLPRIV_V2 (negotiated by devio.c) the kernel leaves
  * dropping setuid/setgid to the server: at a write whose writer lacks
  * CAP_FSETID and a truncate by such a caller (the request says so), at
- * every chown of a non-directory (FATTR_KILL_SUIDGID too), and with no word
- * from the kernel at fallocate and copy_file_range (its setattr for them
- * arrives emptied). The rule is the kernel's setattr_should_drop_suidgid:
+ * every chown of a non-directory (FATTR_KILL_SUIDGID too, but not for
+ * chown(-1, -1)), and with no word from the kernel at fallocate and
+ * copy_file_range (its setattr for them arrives emptied). The rule is the kernel's setattr_should_drop_suidgid:
  * setuid always, setgid when group-executable or when the caller is neither
  * in the file's group nor privileged; root stands in for CAP_FSETID where
  * the request does not say. File capabilities stay the kernel's to drop:
@@ -1126,15 +1126,20 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	za.atime = attr->st_atim;
 	za.mtime = attr->st_mtim;
 	za.ctime = attr->st_ctim;
-	if (ll_of(req)->io.killpriv_v2 && zf_devio_kills_suidgid()) {
-		/* The kernel took out the mode change it would have sent. */
-		bool chown = (za.valid & (ZFUSE_SET_UID | ZFUSE_SET_GID)) != 0;
+	/* Nothing but the ctime: chown(-1, -1), which drops the bits as any
+	 * chown, or the kernel's own emptied drop (fallocate, copy): the
+	 * kernel sends no flag for either. */
+	bool bare = !(za.valid & ~ZFUSE_SET_CTIME);
+	if (ll_of(req)->io.killpriv_v2 && (zf_devio_kills_suidgid() || bare)) {
+		/* The kernel took out the mode change it would have sent. A
+		 * truncate is flagged only for callers without CAP_FSETID. */
+		bool privileged = !(za.valid & ZFUSE_SET_SIZE) && fuse_req_ctx(req)->uid == 0;
 		rc = zfuse_getattr(n->t.fs->zfs, n->t.obj, &st);
 		if (rc < 0) {
 			reply_status(req, rc);
 			return;
 		}
-		mode_t drop = setid_to_drop(req, &st, chown && fuse_req_ctx(req)->uid == 0);
+		mode_t drop = setid_to_drop(req, &st, privileged);
 		if (drop) {
 			if (!(za.valid & ZFUSE_SET_MODE))
 				za.mode = st.st_mode;

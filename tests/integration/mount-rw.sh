@@ -188,7 +188,8 @@ assert rn("nothere","xd",2)==2'
 	# Setuid and setgid bits a change drops (the kernel's rule; zfuse
 	# applies it itself under FUSE_HANDLE_KILLPRIV_V2): a write, truncate,
 	# fallocate and copy into each by a user without CAP_FSETID (through
-	# descriptors root opened), a write by root, chowns by root.
+	# descriptors root opened), a write by root, chowns by root (one of
+	# them chown(-1, -1), for which the kernel sends no flag).
 	py 'import os
 modes = {"k_write": 0o4777, "k_sgid_x": 0o2777, "k_sgid_nox": 0o2767, "k_trunc": 0o6777,
          "k_falloc": 0o4777, "k_copy": 0o6777, "k_root": 0o6777}
@@ -209,7 +210,11 @@ if pid == 0:
     os.posix_fallocate(fds["k_falloc"], 0, 8192)
     os.copy_file_range(src, fds["k_copy"], 4, 0, 0)
     os._exit(0)
-assert os.waitpid(pid, 0)[1] == 0'
+assert os.waitpid(pid, 0)[1] == 0
+with open("k_chown_same", "w") as f:
+    f.write("c")
+os.chmod("k_chown_same", 0o6755)
+os.chown("k_chown_same", -1, -1)'
 	echo c > k_chown; chmod 6755 k_chown; chown 1234 k_chown
 	echo c > k_chown_nox; chmod 2745 k_chown_nox; chown 1234 k_chown_nox
 	echo g > sgid/file; mkdir sgid/sub; echo h > sgid/sub/deeper
