@@ -1126,10 +1126,12 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	za.atime = attr->st_atim;
 	za.mtime = attr->st_mtim;
 	za.ctime = attr->st_ctim;
-	/* Nothing but the ctime: chown(-1, -1), which drops the bits as any
-	 * chown, or the kernel's own emptied drop (fallocate, copy): the
-	 * kernel sends no flag for either. */
-	bool bare = !(za.valid & ~ZFUSE_SET_CTIME);
+	/* chown(-1, -1), which drops the bits as any chown with no flag from
+	 * the kernel: nothing but the kernel's ctime in a writeback session;
+	 * without one, nothing at all, as the kernel's emptied drop before a
+	 * write, fallocate or copy (which drop by their own rule anyway). */
+	bool bare = !(za.valid & ~ZFUSE_SET_CTIME) &&
+		    (!ll_of(req)->writeback || (za.valid & ZFUSE_SET_CTIME));
 	if (ll_of(req)->io.killpriv_v2 && (zf_devio_kills_suidgid() || bare)) {
 		/* The kernel took out the mode change it would have sent. A
 		 * truncate is flagged only for callers without CAP_FSETID. */
@@ -1140,6 +1142,14 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 			return;
 		}
 		mode_t drop = setid_to_drop(req, &st, privileged);
+		/* The drop is a mode change, which only the owner may make by
+		 * chown (setattr_prepare; the kernel left the check out with
+		 * the change). */
+		if (drop && bare && (za.valid & ZFUSE_SET_CTIME) && fuse_req_ctx(req)->uid != 0 &&
+		    fuse_req_ctx(req)->uid != st.st_uid) {
+			fuse_reply_err(req, EPERM);
+			return;
+		}
 		if (drop) {
 			if (!(za.valid & ZFUSE_SET_MODE))
 				za.mode = st.st_mode;

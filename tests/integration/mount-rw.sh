@@ -192,7 +192,7 @@ assert rn("nothere","xd",2)==2'
 	# them chown(-1, -1), for which the kernel sends no flag).
 	py 'import os
 modes = {"k_write": 0o4777, "k_sgid_x": 0o2777, "k_sgid_nox": 0o2767, "k_trunc": 0o6777,
-         "k_falloc": 0o4777, "k_copy": 0o6777, "k_root": 0o6777}
+         "k_falloc": 0o4777, "k_copy": 0o6777, "k_root": 0o6777, "k_others": 0o6777}
 fds = {}
 for n, m in modes.items():
     with open(n, "w") as f:
@@ -209,6 +209,11 @@ if pid == 0:
     os.ftruncate(fds["k_trunc"], 2)
     os.posix_fallocate(fds["k_falloc"], 0, 8192)
     os.copy_file_range(src, fds["k_copy"], 4, 0, 0)
+    try:	# dropping the bits is a mode change: for the owner only
+        os.chown("k_others", -1, -1)
+        os._exit(3)
+    except PermissionError:
+        pass
     os._exit(0)
 assert os.waitpid(pid, 0)[1] == 0
 with open("k_chown_same", "w") as f:
