@@ -78,7 +78,7 @@ fs_down() {
 	zfuse|zfuse-nolog) "$ZFUSE" unmount "$MNT" || umount -l "$MNT"; zfuse_on=false; rm -f "$T/zu.img" ;;
 	zfs-fuse) sleep 1; "$ZF/zpool" destroy -f fbench 2>/dev/null || "$ZF/zpool" export -f fbench ||
 			umount -l "$ZFMNT" || true
-		kill "$zfpid" 2>/dev/null; wait "$zfpid" 2>/dev/null || true; zfpid=
+		kill "$zfpid" 2>/dev/null || true; wait "$zfpid" 2>/dev/null || true; zfpid=
 		rm -f "$T/zf.img" /var/lib/zfs/zpool.cache ;;
 	esac
 }
