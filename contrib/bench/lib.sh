@@ -38,7 +38,7 @@ div() { awk -v a="$1" -v b="$2" -v f="${3:-%.1f}" 'BEGIN { if (a ~ /^[0-9.]+$/ &
 bounded() {
 	local secs=$1 daemon=$2
 	shift 2
-	"$@" &
+	"$@" 0<&0 &	# (an asynchronous command's stdin is /dev/null otherwise)
 	local cmd=$!
 	(
 		for _ in $(seq "$secs"); do kill -0 "$cmd" 2>/dev/null || exit 0; sleep 1; done
