@@ -182,26 +182,21 @@ int mzap_find_entry(dnode_t *dn, const zap_info_t *info, bool unique,
 		return rc;
 	uint64_t n = mze_count(b->size);
 	bool hit = false;
-	zap_entry_t *ze = &f->ze;
-	uint8_t val[8];
+	zap_entry_t cand;	/* the entry match looks at; f keeps the best */
 	char name[MZAP_NAME_LEN];
 	const uint8_t *c;
 	for (uint64_t i = 0; (c = mze_next(b->data, n, &i, name)) != NULL; i++) {
-		memcpy(ze->name, name, MZAP_NAME_LEN);
-		if (!match(arg, ze))
+		memcpy(cand.name, name, MZAP_NAME_LEN);
+		if (!match(arg, &cand))
 			continue;
-		uint64_t h = unique ? 0 : zap_hash_name(info, name);
+		uint64_t h = zap_hash_name(info, name);
 		if (hit && zap_cursor_cmp(h, mze_cd(c), f->ze.hash, f->ze.cd) >= 0)
 			continue;
-		mze_fill(ze, c, h, mze_cd(c), val);
-		memcpy(f->val, val, sizeof(val));
-		ze->value = f->val;
+		mze_fill(&f->ze, c, h, mze_cd(c), f->val);
 		hit = true;
 		if (unique)
 			break;
 	}
-	if (hit && unique)
-		ze->hash = zap_hash_name(info, ze->name);
 	dbuf_rele(dn, b);
 	return hit ? 0 : -ZFUSE_E_NOENT;
 }
