@@ -987,9 +987,10 @@ static void zf_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
  * CAP_FSETID and a truncate by such a caller (the request says so), at
  * every chown of a non-directory (FATTR_KILL_SUIDGID too, but not for
  * chown(-1, -1)), and with no word from the kernel at fallocate and
- * copy_file_range (its setattr for them arrives emptied). The rule is the kernel's setattr_should_drop_suidgid:
- * setuid always, setgid when group-executable or when the caller is neither
- * in the file's group nor privileged; root stands in for CAP_FSETID where
+ * copy_file_range (its setattr for them arrives emptied). The rule is the
+ * kernel's setattr_should_drop_suidgid: setuid always, setgid when
+ * group-executable or when the caller is neither in the file's group nor
+ * privileged; root stands in for CAP_FSETID where
  * the request does not say. File capabilities stay the kernel's to drop:
  * it still looks security.capability up before writing to any inode it has
  * not marked S_NOSEC, and marks only inodes without it, unmarking them at

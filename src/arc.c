@@ -47,13 +47,13 @@ arc_t *arc_create(uint64_t max_bytes)
 	return arc;
 }
 
-/* Block buffers come from zio_buf's free lists: a cache that turns over
- * would otherwise map and fault in fresh pages for every block. */
 uint64_t arc_max_bytes(const arc_t *arc)
 {
 	return arc->max_bytes;
 }
 
+/* Block buffers come from zio_buf's free lists: a cache that turns over
+ * would otherwise map and fault in fresh pages for every block. */
 static void buf_free(arc_buf_t *b)
 {
 	zio_data_buf_free(b->data, b->size);

@@ -6,8 +6,8 @@
  * space totals, so any layer may call them without an include cycle.
  */
 #include <stdarg.h>
-#include <unistd.h>
 #include <stdio.h>
+#include <unistd.h>
 #include "metaslab_class.h"
 #include "spa_misc.h"
 #include "vdev.h"

@@ -18,8 +18,9 @@
 
 /* Keep the memory of emptied buffer chunks while at most bytes of chunks
  * (in use or free) are committed: the largest amount any caller asked
- * for, 256 MiB before any asks. A pool asks for a txg's worth of dirty
- * data, so that the next txg reuses its memory. */
+ * for, 256 MiB before any asks. A pool asks for its block cache's bound
+ * plus a txg's worth of dirty data, so that the next txg reuses its
+ * memory beside a full cache. */
 void zio_buf_retain(uint64_t bytes);
 /* size bytes (uninitialised), or NULL when memory is short. */
 void *zio_data_buf_alloc(uint64_t size);

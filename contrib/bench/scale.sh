@@ -208,7 +208,6 @@ row "write ${write_gib}G seq (+fsync)" "$s" "$(div $((write_gib * 1024)) "$s")Mi
 row "  peak of RSS samples (0.2 s)" "" "" "$(mib "${peak:-0}")"
 rm -f "$work/rss.img" "$work/rss.samples"
 
-cache=$("$ZFUSE" help mount 2>&1 | sed -n 's/.*cache_size=.*(default \([^)]*\)).*/\1/p')
 # The dirty-data limit as the daemon computes it (txg_dirty_max_default:
 # 10% of the memory, at most 4 GiB, at least 256 MiB) unless the
 # environment sets one; the daemon's memory bound is cache_size + it.
@@ -220,7 +219,11 @@ else
 	dirty_how="10% of the memory, at most 4 GiB"
 fi
 dirty="$((dirty_b >> 20))M ($dirty_how)"
-cache_b=$(numfmt --from=iec "${cache:-256M}" 2>/dev/null || echo $((256 << 20)))
+# The block cache's default as the daemon computes it (arc_default_size:
+# a sixteenth of the memory, within 256 MiB..4 GiB).
+cache_b=$(awk '/^MemTotal:/ { b = $2 * 1024 / 16; if (b > 4 * 2^30) b = 4 * 2^30;
+	if (b < 256 * 2^20) b = 256 * 2^20; printf "%d", b }' /proc/meminfo)
+cache="$((cache_b >> 20))M (a sixteenth of the memory, 256M..4G)"
 bound=$(((cache_b + dirty_b) >> 20))
 peak_mib=$(( $(mib "${hwm:-0}") > $(mib "${peak:-0}") ? $(mib "${hwm:-0}") : $(mib "${peak:-0}") ))
 echo
@@ -228,6 +231,6 @@ echo "scale.sh ($($quick && echo quick || echo full): $entries entries, $write_g
 	"tmpfs peak for the 16T pool's images: ${tmpused} MiB)"
 printf '%-34s %10s %12s %10s\n' "step" "seconds" "rate" "RSS MiB"
 printf '%s\n' "${rows[@]}"
-echo "daemon cache_size default: ${cache:-not in zfuse help mount}; dirty data limit: $dirty;" \
+echo "daemon cache_size default: $cache; dirty data limit: $dirty;" \
 	"bound cache_size + dirty limit: $bound MiB; the big write's peak RSS: $peak_mib MiB" \
 	"($([ "$peak_mib" -le "$bound" ] && echo within || echo OVER) the bound)"
