@@ -437,6 +437,10 @@ void zio_free_bp(spa_t *spa, const blkptr_t *bp, uint64_t txg)
 {
 	if (bp_is_hole(bp) || bp_is_embedded(bp))
 		return;
+	/* No one reads a freed block again: its cached copy would only push
+	 * live blocks out (OpenZFS's arc_freed), and its memory is reused
+	 * while still warm. */
+	arc_invalidate(spa, bp);
 	/* An encrypted bp keeps salt and IV where DVA[2] would be. */
 	for (int d = 0; d < bp_count_dvas_max(bp); d++) {
 		dva_t hdr_only = bp->blk_dva[d];
