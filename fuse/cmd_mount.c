@@ -67,6 +67,7 @@ struct mount_args {
 	unsigned max_threads;
 	unsigned max_idle_threads;
 	bool clone_fd;
+	bool noprefill;		/* the kernel asks for every page itself */
 	bool have_fsname, have_subtype, have_default_permissions;
 	bool have_allow;	/* allow_other or allow_root given */
 	bool private_mount;	/* "private": FUSE's default, only the mounter */
@@ -113,6 +114,8 @@ void cmd_mount_usage(FILE *out)
 "                       instead of mounting each on its own (the default)\n"
 "     max_threads=N, max_idle_threads=N, clone_fd\n"
 "                       FUSE worker threads\n"
+"     noprefill         a small read brings only its own pages into the page\n"
+"                       cache (by default the rest of its record comes too)\n"
 "     private           only the mounting user may enter the mount (FUSE's\n"
 "                       default); without it a mount made by root is open to\n"
 "                       every user (allow_other), the kernel checking modes\n"
@@ -260,6 +263,8 @@ static int parse_opts(struct mount_args *a, const char *arg)
 				rc = usage_error("invalid max_idle_threads '%s'", val);
 		} else if (strcmp(o, "clone_fd") == 0) {
 			a->clone_fd = true;
+		} else if (strcmp(o, "prefill") == 0 || strcmp(o, "noprefill") == 0) {
+			a->noprefill = o[0] == 'n';
 		} else if (strcmp(o, "private") == 0) {
 			a->private_mount = true;
 		} else if (in_list(fuse_flags, o, false) || in_list(fuse_valued, o, true)) {
@@ -625,7 +630,7 @@ int cmd_mount(int argc, char **argv)
 		.nested = !a.nonested,
 		.writable = writable,
 		.max_threads = a.max_threads, .max_idle_threads = a.max_idle_threads,
-		.clone_fd = a.clone_fd,
+		.clone_fd = a.clone_fd, .prefill = !a.noprefill,
 		.timeout = ZF_TIMEOUT, .timeout_rw = ZF_TIMEOUT_RW,
 		.ready = detach_ready, .ready_arg = &det,
 	};

@@ -36,6 +36,13 @@ bool zf_devio_kills_suidgid(void)
 	return kills_suidgid;
 }
 
+bool zf_devio_set_kills_suidgid(bool kills)
+{
+	bool was = kills_suidgid;
+	kills_suidgid = kills;
+	return was;
+}
+
 static ssize_t devio_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct zf_ll *ll = userdata;

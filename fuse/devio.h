@@ -40,5 +40,8 @@ int zf_devio_attach(struct fuse_session *se);
  * a caller, or any chown).
  */
 bool zf_devio_kills_suidgid(void);
+/* Set it for a request handled on another thread than the one that read
+ * it (a parked one, zfuse_ll.c); returns the value it replaces. */
+bool zf_devio_set_kills_suidgid(bool kills);
 
 #endif

@@ -54,6 +54,7 @@
 #include <unistd.h>
 #include "grow.h"
 #include "log.h"
+#include "prefill.h"
 #include "sessions_impl.h"
 #include "zfuse/dataset.h"
 
@@ -376,6 +377,7 @@ static void inval_rolled(struct zf_serve *srv, struct rolled *r)
 		uint64_t root_id, *ids;
 		if (!shown_in(s, r->fs, &root_id, &j))
 			continue;
+		zf_prefill_changed(s->ll.prefill);	/* a store in flight may hold old data */
 		inval_names(s, r->fs, root_id, j, r->names, r->n);
 		inval_names(s, r->fs, root_id, j, after.names, after.n);
 		size_t n = zf_nodes_ids_of(s->ll.nodes, r->fs, &ids);

@@ -31,6 +31,7 @@
 #include "grow.h"
 #include "log.h"
 #include "mtab.h"
+#include "prefill.h"
 #include "sessions_impl.h"
 
 /* How long a stop waits for the loops to return before leaving them to
@@ -125,6 +126,8 @@ static int sess_mount(struct zf_serve *srv, struct sess *s)
 	s->mounted = true;
 	if (zf_devio_attach(s->se) != 0)
 		return -1;
+	if (o->prefill && !(s->ll.prefill = zf_prefill_new(s->se, o->max_threads)))
+		zf_log(ZFUSE_LOG_WARN, "%s: reads go without prefill (out of memory)", s->path);
 	s->have_dev = zf_mount_dev(s->path, &s->dev) == 0;
 	return 0;
 }
@@ -147,6 +150,8 @@ static void sess_free(struct sess *s)
 			safe = (p.fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) ||
 			       rc == -ENOENT || (rc == 0 && s->have_dev && dev == s->dev);
 		}
+		zf_prefill_free(s->ll.prefill);
+		s->ll.prefill = NULL;
 		if (safe)
 			fuse_session_unmount(s->se);
 		fuse_session_destroy(s->se);

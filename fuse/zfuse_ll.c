@@ -44,6 +44,7 @@
 #include <unistd.h>
 #include "log.h"
 #include "zfuse/dataset.h"
+#include "prefill.h"
 #include "zfuse_ll_impl.h"
 
 /* The kernel asks for at most max_pages (256 by libfuse's buffer) pages per
@@ -409,6 +410,7 @@ static void zf_readlink(fuse_req_t req, fuse_ino_t ino)
 
 /* fi->fh of an open file: how it was opened, as far as writes care. */
 #define ZF_FH_APPEND 1u
+#define ZF_FH_WRITER 2u	/* counted as a writer of the object (prefill.h) */
 
 static int truncate_to_zero(const struct zf_target *t)
 {
@@ -431,7 +433,7 @@ static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_fi
 		if (rc)
 			return rc;
 	}
-	fi->fh = (fi->flags & O_APPEND) ? ZF_FH_APPEND : 0;
+	fi->fh = ((fi->flags & O_APPEND) ? ZF_FH_APPEND : 0) | (writing ? ZF_FH_WRITER : 0);
 	/* Contents change only through this kernel (or never: read-only
 	 * import), so pages cached by an earlier open stay valid. With
 	 * writeback caching the kernel writes dirty pages back at close
@@ -444,9 +446,45 @@ static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_fi
 	return 0;
 }
 
+/* open_file for a caller counted as a writer when it writes: the count
+ * is taken back when the open fails. */
+static int open_counted(struct zf_ll *ll, const struct zf_target *t, struct fuse_file_info *fi)
+{
+	int rc = open_file(ll, t, fi);
+	if (rc && (fi->flags & O_ACCMODE) != O_RDONLY && ll->writable)
+		zf_prefill_writer_close(ll->prefill, t->fs, t->obj);
+	return rc;
+}
+
+static void open_reply(fuse_req_t req, struct zf_ll *ll, const struct zf_target *t,
+		       struct fuse_file_info *fi)
+{
+	int rc = open_counted(ll, t, fi);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_open(req, fi);
+}
+
+/* An open for writing parked behind a store of its file (prefill.h). */
+struct parked_open {
+	fuse_req_t req;
+	struct zf_ll *ll;
+	struct zf_target t;
+	struct fuse_file_info fi;
+};
+
+static void open_resume(void *arg)
+{
+	struct parked_open *p = arg;
+	open_reply(p->req, p->ll, &p->t, &p->fi);
+	free(p);
+}
+
 static void zf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct zf_node *n = node_or_reply(req, ino);
+	struct zf_ll *ll = ll_of(req);
 
 	if (!n)
 		return;
@@ -454,11 +492,40 @@ static void zf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	int rc = open_file(ll_of(req), &n->t, fi);
-	if (rc)
-		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_open(req, fi);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && ll->writable) {
+		/* No store may land in the page cache once this handle can
+		 * dirty it: one in flight is waited for without holding this
+		 * worker (the store may wait for reads it must serve). */
+		struct parked_open *p = malloc(sizeof(*p));
+		if (!p) {
+			zf_prefill_writer_open_wait(ll->prefill, n->t.fs, n->t.obj);
+		} else {
+			*p = (struct parked_open){ req, ll, n->t, *fi };
+			if (!zf_prefill_writer_open(ll->prefill, n->t.fs, n->t.obj, open_resume, p))
+				return;
+			free(p);
+		}
+	}
+	open_reply(req, ll, &n->t, fi);
+}
+
+static void zf_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct zf_node *n = zf_nodes_get(ll_of(req)->nodes, ino);
+
+	if (n && (fi->fh & ZF_FH_WRITER))
+		zf_prefill_writer_close(ll_of(req)->prefill, n->t.fs, n->t.obj);
+	fuse_reply_err(req, 0);
+}
+
+/* open_file for FUSE_CREATE. Its object is new, or its name was there
+ * after all; a store of it in flight (a reused object number, or that
+ * name) is waited for here: CREATE makes objects one at a time. */
+static int open_new_writer(struct zf_ll *ll, const struct zf_target *t, struct fuse_file_info *fi)
+{
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && ll->writable)
+		zf_prefill_writer_open_wait(ll->prefill, t->fs, t->obj);
+	return open_counted(ll, t, fi);
 }
 
 static void zf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -503,11 +570,16 @@ static void zf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * for end of file and would shrink the file. It retries the pages it
 	 * still needs one by one, so the good ones before the bad block are
 	 * still readable. */
+	/* Once answered, the request and the node may be gone (a forget). */
+	struct zf_prefill *pf = ll_of(req)->prefill;
+	struct zf_target t = n->t;
 	if (err)
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, got);
 	free(buf);
+	if (!err && got)
+		zf_prefill_after_read(pf, ino, t.fs, t.obj, (uint64_t)off, got);
 }
 
 static void zf_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -711,7 +783,7 @@ static void make_object(fuse_req_t req, fuse_ino_t parent, const char *name,
 		}
 		if (rc == 0) {
 			struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = p->t.fs, .obj = ino };
-			int err = open_file(ll_of(req), &t, fi);
+			int err = open_new_writer(ll_of(req), &t, fi);
 			if (err) {
 				fuse_reply_err(req, -err);
 				return;
@@ -721,7 +793,7 @@ static void make_object(fuse_req_t req, fuse_ino_t parent, const char *name,
 	} else if (kind == NEW_FILE && rc == 0) {
 		struct zf_target t = { .kind = ZF_NODE_OBJ, .fs = p->t.fs, .obj = ino };
 		fi->flags &= ~O_TRUNC;	/* new: nothing to cut */
-		int err = open_file(ll_of(req), &t, fi);
+		int err = open_new_writer(ll_of(req), &t, fi);
 		if (err) {
 			fuse_reply_err(req, -err);
 			return;
@@ -1090,8 +1162,8 @@ static void zf_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)w);
 }
 
-static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
-		       struct fuse_file_info *fi)
+static void setattr_apply(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+			  struct fuse_file_info *fi)
 {
 	static const struct { int fuse; unsigned zfuse; } bits[] = {
 		{ FUSE_SET_ATTR_MODE, ZFUSE_SET_MODE },
@@ -1169,6 +1241,60 @@ static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	}
 	fix_attr(&n->t, &st);
 	fuse_reply_attr(req, &st, ll_of(req)->timeout);
+}
+
+/* A size change parked behind a store of its file (prefill.h). */
+struct parked_setattr {
+	fuse_req_t req;
+	fuse_ino_t ino;
+	struct zf_ll *ll;
+	struct zf_target t;
+	struct stat attr;
+	int to_set;
+	bool kills_suidgid;	/* the request's flag (devio.c), kept for the resuming thread */
+	bool have_fi;
+	struct fuse_file_info fi;
+};
+
+static void setattr_resume(void *arg)
+{
+	struct parked_setattr *p = arg;
+	bool was = zf_devio_set_kills_suidgid(p->kills_suidgid);
+	setattr_apply(p->req, p->ino, &p->attr, p->to_set, p->have_fi ? &p->fi : NULL);
+	zf_devio_set_kills_suidgid(was);
+	zf_prefill_writer_close(p->ll->prefill, p->t.fs, p->t.obj);
+	free(p);
+}
+
+static void zf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct zf_ll *ll = ll_of(req);
+	struct zf_node *n = zf_nodes_get(ll->nodes, ino);
+
+	/* A size change is a write that may come without a writing handle
+	 * (truncate by path): like an open for writing, it waits for a store
+	 * in flight, which could raise the size again or bring back cut data,
+	 * and keeps new ones away until it is answered. */
+	if (!(to_set & FUSE_SET_ATTR_SIZE) || !ll->writable || !ll->prefill || !n ||
+	    n->t.kind != ZF_NODE_OBJ) {
+		setattr_apply(req, ino, attr, to_set, fi);
+		return;
+	}
+	struct parked_setattr *p = malloc(sizeof(*p));
+	if (!p) {
+		zf_prefill_writer_open_wait(ll->prefill, n->t.fs, n->t.obj);
+		setattr_apply(req, ino, attr, to_set, fi);
+		zf_prefill_writer_close(ll->prefill, n->t.fs, n->t.obj);
+		return;
+	}
+	*p = (struct parked_setattr){ req, ino, ll, n->t, *attr, to_set, zf_devio_kills_suidgid(),
+				      fi != NULL, { 0 } };
+	if (fi)
+		p->fi = *fi;
+	if (!zf_prefill_writer_open(ll->prefill, n->t.fs, n->t.obj, setattr_resume, p))
+		return;
+	setattr_resume(p);
 }
 
 static void zf_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
@@ -1345,6 +1471,7 @@ const struct fuse_lowlevel_ops zf_ll_ops = {
 	.getattr = zf_getattr,
 	.readlink = zf_readlink,
 	.open = zf_open,
+	.release = zf_release,
 	.read = zf_read,
 	.statfs = zf_statfs,
 	.getxattr = zf_getxattr,

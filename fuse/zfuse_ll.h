@@ -33,6 +33,7 @@ struct zf_ll {
 	bool writable;		/* mounted read-write (its dataset takes writes) */
 	bool writeback;		/* the kernel caches writes (set at FUSE init) */
 	struct zf_devio io;	/* what the device hooks saw and negotiated */
+	struct zf_prefill *prefill;	/* NULL: the kernel asks for every page itself */
 	/*
 	 * Held shared by the calls that can take an object's last link away
 	 * (unlink, rmdir, rename) and exclusively while a forgotten node is
