@@ -5,7 +5,7 @@
 # Builds the libFuzzer targets (clang, ASan+UBSan, -Dfuzz=true) in DIR
 # (default build-fuzz), replays each target's regression inputs
 # (tests/fuzz/regress/TARGET/*: every crash ever found), then fuzzes each
-# target for N seconds (default 600; --ci: 30) at nice 19, one at a time,
+# target for N seconds (default 600; --ci: 15) at nice 19, one at a time,
 # from its corpus (build-fuzz/corpus/TARGET, seeded from the fixtures on
 # first use and kept between runs). New crashes land in
 # build-fuzz/artifacts/. Prints one line per target: seconds, executions,
@@ -19,7 +19,7 @@ seconds=600 build=$top/build-fuzz targets=() replay_only=false ci=false
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) seconds=$2; shift ;;
-	--ci) ci=true; seconds=30 ;;
+	--ci) ci=true; seconds=15 ;;
 	--replay) replay_only=true ;;
 	--build) build=$2; shift ;;
 	all) targets+=("${all[@]}") ;;

@@ -97,7 +97,7 @@ readers = [mp.Process(target=reader, args=(s, stop), daemon=True) for s in range
 for r in readers:
     r.start()
 rng = random.Random(7)
-deadline = time.time() + 15
+deadline = time.time() + 8
 v = 0
 while time.time() < deadline:
     v += 1
