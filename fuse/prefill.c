@@ -25,6 +25,10 @@
 #define INFLIGHT_MAX (INLINE_MAX + 1)
 #define OBJ_BUCKETS 256u
 #define MAX_RECORD (1u << 20)	/* larger records: the part around the read */
+/* Reads from 32 KiB up are the kernel's readahead (or a reader's own
+ * large ones): nothing to add, and a sequential stream is not to be
+ * slowed by a look at each of its requests. */
+#define MAX_TRIGGER (32u << 10)
 
 struct parked {
 	void (*resume)(void *arg);
@@ -317,7 +321,7 @@ void zf_prefill_free(struct zf_prefill *pf)
 void zf_prefill_after_read(struct zf_prefill *pf, uint64_t ino, struct zf_fs *fs, uint64_t obj,
 			   uint64_t off, uint64_t len)
 {
-	if (!pf || fs->snapshot || len >= MAX_RECORD)
+	if (!pf || fs->snapshot || len >= MAX_TRIGGER)
 		return;
 	struct job j = { .ino = ino, .obj = obj, .off = off, .len = len, .fs = fs };
 	pthread_mutex_lock(&pf->mu);
