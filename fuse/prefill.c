@@ -173,7 +173,9 @@ static void store(struct zf_prefill *pf, const struct job *j)
 {
 	pthread_mutex_lock(&pf->mu);
 	struct obj_state *o = obj_find(pf, j->fs, j->obj, true);
-	if (!o || pf->off || o->writers || atomic_load(&j->fs->dead)) {
+	/* A parked open or size change counts as a writer already: new
+	 * stores would keep it waiting for as long as reads go on. */
+	if (!o || pf->off || o->writers || o->parked || atomic_load(&j->fs->dead)) {
 		if (o)
 			obj_put(pf, o);
 		pthread_mutex_unlock(&pf->mu);
@@ -326,7 +328,7 @@ void zf_prefill_after_read(struct zf_prefill *pf, uint64_t ino, struct zf_fs *fs
 	struct job j = { .ino = ino, .obj = obj, .off = off, .len = len, .fs = fs };
 	pthread_mutex_lock(&pf->mu);
 	const struct obj_state *o = obj_find(pf, fs, obj, false);
-	if (pf->off || (o && o->writers)) {
+	if (pf->off || (o && (o->writers || o->parked))) {
 		pthread_mutex_unlock(&pf->mu);
 		return;
 	}
@@ -375,10 +377,11 @@ bool zf_prefill_writer_open(struct zf_prefill *pf, struct zf_fs *fs, uint64_t ob
 		p = NULL;
 		now = false;
 	} else if (o) {
-		/* Out of memory for the parking: wait here, as the lesser ill. */
+		/* Out of memory for the parking: wait here, as the lesser ill
+		 * (counted first, so that no new store starts meanwhile). */
+		o->writers++;
 		while (o->storing)
 			pthread_cond_wait(&pf->stored, &pf->mu);
-		o->writers++;
 	} else {
 		stop_storing(pf);
 	}
@@ -392,13 +395,14 @@ void zf_prefill_writer_open_wait(struct zf_prefill *pf, struct zf_fs *fs, uint64
 	if (!pf)
 		return;
 	pthread_mutex_lock(&pf->mu);
-	struct obj_state *o;
-	while ((o = obj_find(pf, fs, obj, true)) != NULL && o->storing)
-		pthread_cond_wait(&pf->stored, &pf->mu);
-	if (o)
-		o->writers++;
-	else
+	struct obj_state *o = obj_find(pf, fs, obj, true);
+	if (o) {
+		o->writers++;	/* first: no new store starts meanwhile */
+		while (o->storing)
+			pthread_cond_wait(&pf->stored, &pf->mu);
+	} else {
 		stop_storing(pf);
+	}
 	pthread_mutex_unlock(&pf->mu);
 }
 
