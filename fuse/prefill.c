@@ -226,9 +226,9 @@ static void store(struct zf_prefill *pf, const struct job *j)
 	pthread_cond_broadcast(&pf->stored);
 	pthread_mutex_unlock(&pf->mu);
 
-	/* A truncate or rollback may have come between the read and the
-	 * store: drop what was stored (and the size the store may have
-	 * raised), so the kernel asks again. */
+	/* A rollback may have come between the read and the store (size
+	 * changes wait for stores, rollbacks do not): drop what was stored
+	 * and the size the store may have raised, so the kernel asks again. */
 	if (stored && overlapped)
 		fuse_lowlevel_notify_inval_inode(pf->se, j->ino, (off_t)start, (off_t)size);
 	while (resume) {
