@@ -492,7 +492,7 @@ static void zf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, EISDIR);
 		return;
 	}
-	if ((fi->flags & O_ACCMODE) != O_RDONLY && ll->writable) {
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && ll->writable && ll->prefill) {
 		/* No store may land in the page cache once this handle can
 		 * dirty it: one in flight is waited for without holding this
 		 * worker (the store may wait for reads it must serve). */
