@@ -131,15 +131,14 @@ int cmd_unmount(int argc, char **argv)
 	size_t nlist = 0;
 	while (list[nlist])
 		nlist++;
-	int *daemons = calloc(nlist + 1, sizeof(*daemons));
+	struct zf_daemon_watch *daemons = calloc(nlist + 1, sizeof(*daemons));
 	size_t ndaemons = 0;
 	for (char **p = list; *p; p++) {
 		dev_t before, after;
 		bool known = zf_mount_dev(*p, &before) == 0;
 		/* Before the mount goes: its daemon stops listening after. */
-		int dfd = known && !lazy && daemons ? zf_daemon_connect(before) : -1;
-		if (dfd >= 0)
-			daemons[ndaemons++] = dfd;
+		if (known && !lazy && daemons && zf_daemon_connect(before, &daemons[ndaemons]) == 0)
+			ndaemons++;
 		int r = zf_unmount(*p, lazy, false);
 		/* Below a dead mount the path walk itself fails (ENOTCONN),
 		 * and the kernel drops the mounts on the dentry it could not
@@ -153,16 +152,18 @@ int cmd_unmount(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ndaemons; i++) {
 		/* A failed unmount leaves its daemon serving: no wait then. */
+		struct zf_daemon_watch *w = &daemons[i];
 		if (status != ZF_EXIT_OK) {
-			close(daemons[i]);
+			close(w->sock);
+			if (w->pidfd >= 0)
+				close(w->pidfd);
 			continue;
 		}
-		int fd = daemons[i];
-		struct pollfd pf = { .fd = fd, .events = POLLIN | POLLRDHUP };
+		struct pollfd pf = { .fd = w->sock, .events = POLLIN | POLLRDHUP };
 		if (poll(&pf, 1, ZF_QUIET_WAIT_MS) == 0)
 			fprintf(stderr, "zfuse: waiting for the daemon to write the pool's last "
 				"changes\n");
-		if (zf_daemon_wait(fd, ZF_DAEMON_WAIT_MS) != 0)
+		if (zf_daemon_wait(w, ZF_DAEMON_WAIT_MS) != 0)
 			fprintf(stderr, "zfuse: the daemon of %s is still running after %d s\n", mp,
 				ZF_DAEMON_WAIT_MS / 1000);
 	}

@@ -11,11 +11,14 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -247,13 +250,27 @@ int zf_daemon_listen(dev_t dev)
 	return fd;
 }
 
-int zf_daemon_connect(dev_t dev)
+/* A pidfd of the process at the other end of sock, or -1. */
+static int peer_pidfd(int sock)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.pid <= 0 ||
+	    cred.pid == getpid())
+		return -1;
+	long fd = syscall(SYS_pidfd_open, cred.pid, 0);
+	return fd >= 0 ? (int)fd : -1;
+}
+
+int zf_daemon_connect(dev_t dev, struct zf_daemon_watch *w)
 {
 	struct sockaddr_un sa;
 	socklen_t len = daemon_addr(dev, &sa);
 	/* Non-blocking: a full backlog must not hang the unmount. */
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
+	w->sock = w->pidfd = -1;
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, len) != 0) {
@@ -261,17 +278,47 @@ int zf_daemon_connect(dev_t dev)
 		close(fd);
 		return err;
 	}
-	return fd;
+	w->sock = fd;
+	/* Taken now, while the daemon surely lives: its pid cannot have been
+	 * reused by another process. */
+	w->pidfd = peer_pidfd(fd);
+	return 0;
 }
 
-int zf_daemon_wait(int fd, int timeout_ms)
+static uint64_t now_ms(void)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN | POLLRDHUP };
-	int rc;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
+/* Wait until fd reports any event, at most until deadline (ms). */
+static int wait_event(int fd, short events, uint64_t deadline)
+{
+	for (;;) {
+		uint64_t now = now_ms();
+		int left = now >= deadline ? 0 : (int)(deadline - now);
+		struct pollfd p = { .fd = fd, .events = events };
+		int rc = poll(&p, 1, left);
+		if (rc > 0)
+			return 0;
+		if (rc == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+int zf_daemon_wait(struct zf_daemon_watch *w, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
 	/* The daemon never writes: any event is its socket going away. */
-	while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
-		;
-	close(fd);
-	return rc > 0 ? 0 : rc == 0 ? -ETIMEDOUT : -errno;
+	int rc = wait_event(w->sock, POLLIN | POLLRDHUP, deadline);
+	if (rc == 0 && w->pidfd >= 0)
+		rc = wait_event(w->pidfd, POLLIN, deadline);	/* readable once it exited */
+	close(w->sock);
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	w->sock = w->pidfd = -1;
+	return rc;
 }

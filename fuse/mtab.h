@@ -43,14 +43,25 @@ int zf_unmount(const char *path, bool lazy, bool quiet);
  * the socket goes with the process, after the pool was written and closed.
  * So a connection made before the unmount ends when the daemon is done,
  * and `zfuse unmount` returns only then (the pool's last changes are on
- * disk).
+ * disk). The socket alone is not enough: a daemon whose sessions did not
+ * stop leaves by _exit() with the pool (and its lock on the image) still
+ * open, and the kernel may close the socket before the image; so the
+ * watch also holds a pidfd of the listening process (SO_PEERCRED) and
+ * waits for the whole process to be gone, files and locks released.
  *   zf_daemon_listen: the daemon's side; the descriptor is kept open until
  *     the process exits. Returns it or -errno.
- *   zf_daemon_connect: -ECONNREFUSED when no daemon listens for dev.
- *   zf_daemon_wait: 0 once the daemon is gone, -ETIMEDOUT; closes fd.
+ *   zf_daemon_connect: 0, or -ECONNREFUSED when no daemon listens for dev.
+ *     The pidfd is -1 when the listener is the calling process itself (it
+ *     cannot wait for its own exit) or the kernel has no pidfd_open.
+ *   zf_daemon_wait: 0 once the daemon is gone, -ETIMEDOUT; closes the
+ *     watch's descriptors.
  */
+struct zf_daemon_watch {
+	int sock;
+	int pidfd;
+};
 int zf_daemon_listen(dev_t dev);
-int zf_daemon_connect(dev_t dev);
-int zf_daemon_wait(int fd, int timeout_ms);
+int zf_daemon_connect(dev_t dev, struct zf_daemon_watch *w);
+int zf_daemon_wait(struct zf_daemon_watch *w, int timeout_ms);
 
 #endif

@@ -49,19 +49,20 @@ bad() { echo "not ok: $*"; fail=1; }
 mount_pool() {
 	local log=$1; shift
 	: > "$log"
+	daemon_log=$log
 	mount_bg "$ZFUSE" "$log" "$mnt" "$@"; local rc=$?
 	pid=$mount_pid
 	return $rc
 }
 
 # unmount_pool: unmount, which returns once the daemon has written the
-# last changes and is exiting: its write lock on the image is gone (the
-# process itself may still be between closing its files and becoming a
-# zombie, a window a loaded machine makes visible)
+# last changes and exited: its write lock on the image is gone
 unmount_pool() {
 	"$ZFUSE" unmount "$mnt" || { bad "unmount"; return 1; }
-	flock -n -x "$work/pool/rw.img" true ||
+	flock -n -x "$work/pool/rw.img" true || {
 		bad "zfuse unmount returned while the daemon still held the pool"
+		tail -5 "$daemon_log"
+	}
 	wait "$pid"
 	local st=$?
 	pid=

@@ -11,8 +11,11 @@
 #include <check.h>
 #include "check_main.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "nodes.h"
 #include "mtab.h"
@@ -93,23 +96,72 @@ START_TEST(test_daemon_socket)
 {
 	/* A device number no real mount has. */
 	dev_t dev = makedev(4095, (unsigned)getpid() & 0xfffff);
+	struct zf_daemon_watch w1, w2, w3;
 
-	ck_assert_int_eq(zf_daemon_connect(dev), -ECONNREFUSED);
+	ck_assert_int_eq(zf_daemon_connect(dev, &w1), -ECONNREFUSED);
 	int lfd = zf_daemon_listen(dev);
 	ck_assert_int_ge(lfd, 0);
 	ck_assert_int_lt(zf_daemon_listen(dev), 0);	/* one daemon per mount */
-	int w1 = zf_daemon_connect(dev), w2 = zf_daemon_connect(dev);
-	ck_assert_int_ge(w1, 0);
-	ck_assert_int_ge(w2, 0);
-	ck_assert_int_eq(zf_daemon_wait(w1, 100), -ETIMEDOUT);	/* still there */
+	ck_assert_int_eq(zf_daemon_connect(dev, &w1), 0);
+	ck_assert_int_eq(zf_daemon_connect(dev, &w2), 0);
+	ck_assert_int_eq(w1.pidfd, -1);		/* the listener is this process */
+	ck_assert_int_eq(zf_daemon_wait(&w1, 100), -ETIMEDOUT);	/* still there */
 	close(lfd);						/* the daemon exits */
-	ck_assert_int_eq(zf_daemon_wait(w2, 5000), 0);
-	ck_assert_int_eq(zf_daemon_connect(dev), -ECONNREFUSED);
+	ck_assert_int_eq(zf_daemon_wait(&w2, 5000), 0);
+	ck_assert_int_eq(zf_daemon_connect(dev, &w3), -ECONNREFUSED);
+}
+END_TEST
+
+/*
+ * A daemon that closes its socket before it lets go of its pool (the exit
+ * of one whose sessions did not stop): the wait lasts until the process is
+ * gone, and the lock it held on the image with it.
+ */
+START_TEST(test_daemon_wait_outlasts_socket)
+{
+	dev_t dev = makedev(4094, (unsigned)getpid() & 0xfffff);
+	char img[] = "/tmp/zfuse-daemon-lock.XXXXXX";
+	int up[2], down[2];	/* child to parent, parent to child */
+	int ifd = mkstemp(img);
+	ck_assert_int_ge(ifd, 0);
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(img, O_RDWR);
+		int lfd = zf_daemon_listen(dev);
+		if (fd < 0 || lfd < 0 || flock(fd, LOCK_EX) != 0)
+			_exit(1);
+		char c = 1, g;
+		if (write(up[1], &c, 1) != 1 || read(down[0], &g, 1) != 1)
+			_exit(1);
+		close(lfd);
+		usleep(300 * 1000);
+		_exit(0);	/* the lock goes with the process */
+	}
+	char c;
+	ck_assert_int_eq(read(up[0], &c, 1), 1);
+	struct zf_daemon_watch w;
+	ck_assert_int_eq(zf_daemon_connect(dev, &w), 0);
+	ck_assert_int_ge(w.pidfd, 0);
+	ck_assert_int_eq(write(down[1], &c, 1), 1);	/* "unmounted" */
+	ck_assert_int_eq(zf_daemon_wait(&w, 5000), 0);
+	ck_assert_int_eq(flock(ifd, LOCK_EX | LOCK_NB), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(ifd);
+	unlink(img);
+	for (int i = 0; i < 2; i++) {
+		close(up[i]);
+		close(down[i]);
+	}
 }
 END_TEST
 
 int main(void)
 {
 	return RUN_TESTS("fuse_nodes", "fuse_nodes", 0, test_forget_returns_target, test_each_skips_root,
-			 test_daemon_socket);
+			 test_daemon_socket, test_daemon_wait_outlasts_socket);
 }
