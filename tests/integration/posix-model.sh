@@ -9,7 +9,7 @@
 # after every operation (the whole trees every 25 and at the end). Then
 # the pool is unmounted (the daemon must exit 0, zdb -bcc no leak, no
 # error), mounted again, and the trees compared once more, with every
-# mtime and ctime as the mount showed them before. Default: 35 s
+# mtime and ctime as the mount showed them before. Default: 25 s
 # of operations from a random seed (printed); `--seed N --ops N` replays a
 # run; a long run by hand: --ops 100000. Runs as root. Skipped (exit 77; a
 # failure in CI) without FUSE, root or zdb.
@@ -27,7 +27,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 require root fuse zdb
 args=("$@")
-[[ " $* " == *" --ops "* || " $* " == *" --secs "* ]] || args+=(--secs 35)
+[[ " $* " == *" --ops "* || " $* " == *" --secs "* ]] || args+=(--secs 25)
 [[ " $* " == *" --seed "* ]] || args+=(--seed $((RANDOM * 32768 + RANDOM)))
 scratch_mount posix
 tmpfs=$work/tmpfs

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: CDDL-1.0
 # tsan.sh BUILD-DIR — the read-write engine under ThreadSanitizer (issue
 # 13): the concurrent test (8 writers with fsyncs, 2 readers, syncs, for
-# ZFUSE_TSAN_SECS, default 20) and the crash test (SIGKILL of the daemon
+# ZFUSE_TSAN_SECS, default 14) and the crash test (SIGKILL of the daemon
 # mid-write, ZFUSE_TSAN_ROUNDS, default 2, and a pool filled to ENOSPC),
 # run with the zfuse of BUILD-DIR, a build made with
 #   meson setup BUILD-DIR -Db_sanitize=thread -Db_lundef=false && ninja -C BUILD-DIR zfuse
@@ -24,7 +24,7 @@ trap 'rm -rf "$reports"' EXIT
 export TSAN_OPTIONS="log_path=$reports/report halt_on_error=0 second_deadlock_stack=1"
 export LD_LIBRARY_PATH=$build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 fail=0
-ZFUSE_CONCURRENT_SECS=${ZFUSE_TSAN_SECS:-20} "$here/concurrent.sh" "$build/zfuse" &&
+ZFUSE_CONCURRENT_SECS=${ZFUSE_TSAN_SECS:-14} "$here/concurrent.sh" "$build/zfuse" &&
 	ok "concurrent under ThreadSanitizer" || notok "concurrent under ThreadSanitizer"
 "$here/crash.sh" "$build/zfuse" "${ZFUSE_TSAN_ROUNDS:-2}" &&
 	ok "crash under ThreadSanitizer" || notok "crash under ThreadSanitizer"
