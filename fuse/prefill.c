@@ -197,7 +197,9 @@ static void store(struct zf_prefill *pf, const struct job *j)
 	if (taken && (buf = malloc(size)) != NULL) {
 		uint64_t got = 0;
 		while (got < size) {
-			ssize_t r = zfuse_read(j->fs->zfs, j->obj, buf + got, size - got, start + got);
+			/* (the record goes to the page cache) */
+			ssize_t r = zfuse_read_flags(j->fs->zfs, j->obj, buf + got, size - got,
+						     start + got, ZFUSE_READ_CACHED);
 			if (r <= 0)
 				break;
 			got += (uint64_t)r;

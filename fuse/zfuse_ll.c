@@ -408,9 +408,11 @@ static void zf_readlink(fuse_req_t req, fuse_ino_t ino)
 /* ---------------------------------------------------------------------- */
 /* Files */
 
-/* fi->fh of an open file: how it was opened, as far as writes care. */
+/* fi->fh of an open file: how it was opened, as far as reads and writes
+ * care. */
 #define ZF_FH_APPEND 1u
 #define ZF_FH_WRITER 2u	/* counted as a writer of the object (prefill.h) */
+#define ZF_FH_DIRECT 4u	/* O_DIRECT: what it reads bypasses the page cache */
 
 static int truncate_to_zero(const struct zf_target *t)
 {
@@ -433,7 +435,8 @@ static int open_file(struct zf_ll *ll, const struct zf_target *t, struct fuse_fi
 		if (rc)
 			return rc;
 	}
-	fi->fh = ((fi->flags & O_APPEND) ? ZF_FH_APPEND : 0) | (writing ? ZF_FH_WRITER : 0);
+	fi->fh = ((fi->flags & O_APPEND) ? ZF_FH_APPEND : 0) | (writing ? ZF_FH_WRITER : 0) |
+		 ((fi->flags & O_DIRECT) ? ZF_FH_DIRECT : 0);
 	/* Contents change only through this kernel (or never: read-only
 	 * import), so pages cached by an earlier open stay valid. With
 	 * writeback caching the kernel writes dirty pages back at close
@@ -555,9 +558,12 @@ static void zf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * until the library says so itself. */
 	size_t got = 0;
 	int err = 0;
+	/* Reads through the page cache: whole records stay there, not in the
+	 * library's cache as well. */
+	unsigned rflags = (fi->fh & ZF_FH_DIRECT) ? 0 : ZFUSE_READ_CACHED;
 	while (got < size) {
-		ssize_t r = zfuse_read(n->t.fs->zfs, n->t.obj, buf + got, size - got,
-				       (uint64_t)off + got);
+		ssize_t r = zfuse_read_flags(n->t.fs->zfs, n->t.obj, buf + got, size - got,
+					     (uint64_t)off + got, rflags);
 		if (r < 0) {
 			err = zfuse_errno((int)r);
 			break;

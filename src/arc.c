@@ -52,6 +52,14 @@ uint64_t arc_max_bytes(const arc_t *arc)
 	return arc->max_bytes;
 }
 
+uint64_t arc_size(arc_t *arc)
+{
+	pthread_mutex_lock(&arc->lock);
+	uint64_t n = arc->bytes;
+	pthread_mutex_unlock(&arc->lock);
+	return n;
+}
+
 /* Block buffers come from zio_buf's free lists: a cache that turns over
  * would otherwise map and fault in fresh pages for every block. */
 static void buf_free(arc_buf_t *b)
@@ -60,10 +68,12 @@ static void buf_free(arc_buf_t *b)
 	free(b);
 }
 
+#include <stdio.h>
 void arc_destroy(arc_t *arc)
 {
 	if (!arc)
 		return;
+	{ FILE *f = fopen("/tmp/cb/arcstat", "a"); if (f) { fprintf(f, "hits %lu misses %lu\n", (unsigned long)arc->hits, (unsigned long)arc->misses); fclose(f); } }
 	for (size_t i = 0; i < (1u << ARC_HASH_BITS); i++) {
 		arc_buf_t *b = arc->hash[i];
 		while (b) {
@@ -267,6 +277,25 @@ void arc_release(spa_t *spa, arc_buf_t *b)
 		evict(arc);
 	}
 	pthread_mutex_unlock(&arc->lock);
+}
+
+void arc_release_uncached(spa_t *spa, arc_buf_t *b)
+{
+	if (!b || !b->cached || b->cached == ARC_BUF_BORROWED) {
+		arc_release(spa, b);
+		return;
+	}
+	arc_t *arc = spa->arc;
+	pthread_mutex_lock(&arc->lock);
+	bool last = --b->refcount == 0;
+	if (last) {
+		hash_remove(arc, b);
+		arc->bytes -= b->size;
+		arc->nbufs--;
+	}
+	pthread_mutex_unlock(&arc->lock);
+	if (last)
+		buf_free(b);
 }
 
 void arc_invalidate(spa_t *spa, const blkptr_t *bp)

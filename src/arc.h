@@ -38,6 +38,8 @@ arc_t *arc_create(uint64_t max_bytes);
 void arc_destroy(arc_t *arc);
 /* The cache's bound in bytes. */
 uint64_t arc_max_bytes(const arc_t *arc);
+/* Bytes of blocks the cache holds now. */
+uint64_t arc_size(arc_t *arc);
 
 /*
  * Return the decoded contents of bp (lsize bytes); holes come back zeroed.
@@ -45,6 +47,10 @@ uint64_t arc_max_bytes(const arc_t *arc);
  */
 int arc_read(struct spa *spa, const blkptr_t *bp, arc_buf_t **out);
 void arc_release(struct spa *spa, arc_buf_t *buf);
+/* arc_release by a reader that took the whole block into a cache of its
+ * own: unless someone else holds it, the block leaves the cache now and
+ * its memory goes to the next block read (OpenZFS's uncached reads). */
+void arc_release_uncached(struct spa *spa, arc_buf_t *buf);
 /* arc_read for a block of an objset with master key key (zio_read_key).
  * Encrypted blocks read without a key are never cached. */
 struct zio_crypt_key;

@@ -30,6 +30,7 @@ struct stream {
 struct work {
 	objset_t *os;
 	uint64_t object, blkid;
+	uint64_t end;		/* offset just past the block */
 };
 
 struct zfetch {
@@ -51,6 +52,19 @@ struct worker_arg {
 	unsigned self;
 };
 
+/* Has the stream reading w's object already read past w's block (lock
+ * held)? Then the reader read it itself, and a prefetch would only read
+ * it again, to keep in the cache a block the stream is done with. */
+static bool passed(const zfetch_t *zf, const struct work *w)
+{
+	for (int i = 0; i < ZFETCH_STREAMS; i++) {
+		const struct stream *s = &zf->streams[i];
+		if (s->os == w->os && s->object == w->object)
+			return s->next_off >= w->end;
+	}
+	return false;
+}
+
 static void *worker(void *arg)
 {
 	struct worker_arg *wa = arg;
@@ -66,6 +80,8 @@ static void *worker(void *arg)
 		struct work w = zf->queue[zf->head];
 		zf->head = (zf->head + 1) % ZFETCH_QUEUE;
 		zf->count--;
+		if (passed(zf, &w))
+			continue;
 		zf->busy_os[self] = w.os;
 		pthread_mutex_unlock(&zf->lock);
 
@@ -136,11 +152,11 @@ static void start_workers(zfetch_t *zf)
 	}
 }
 
-void zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off, uint64_t len,
+bool zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off, uint64_t len,
 		      uint64_t bs, uint64_t maxblkid)
 {
 	if (!zf || zf->nworkers == 0 || bs == 0 || maxblkid == 0)
-		return;
+		return false;
 	pthread_mutex_lock(&zf->lock);
 	struct stream *s = NULL, *oldest = &zf->streams[0];
 	for (int i = 0; i < ZFETCH_STREAMS; i++) {
@@ -164,7 +180,7 @@ void zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off,
 		s->queued_to = end / bs + 1;
 		s->last_use = ++zf->clock;
 		pthread_mutex_unlock(&zf->lock);
-		return;
+		return false;
 	}
 	s->next_off = end;
 	s->last_use = ++zf->clock;
@@ -181,6 +197,7 @@ void zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off,
 		w->os = os;
 		w->object = object;
 		w->blkid = s->queued_to++;
+		w->end = (w->blkid + 1) * bs;
 		zf->count++;
 		queued = true;
 	}
@@ -189,6 +206,7 @@ void zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off,
 		pthread_cond_broadcast(&zf->cv);
 	}
 	pthread_mutex_unlock(&zf->lock);
+	return true;
 }
 
 void zfetch_forget_objset(zfetch_t *zf, objset_t *os)

@@ -8,6 +8,7 @@
 #ifndef ZFUSE_DMU_ZFETCH_H
 #define ZFUSE_DMU_ZFETCH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "dnode.h"
 
@@ -22,9 +23,10 @@ void zfetch_destroy(zfetch_t *zf);
 /*
  * Note a read of [off, off+len) of object `object` in os. When it
  * continues the previous read of that object, queue the following window
- * of blocks for prefetch.
+ * of blocks for prefetch and return true (the read is part of a stream);
+ * false otherwise, and always when prefetch is off.
  */
-void zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off, uint64_t len,
+bool zfetch_note_read(zfetch_t *zf, objset_t *os, uint64_t object, uint64_t off, uint64_t len,
 		      uint64_t datablksz, uint64_t maxblkid);
 
 /* Drop queued work for os and wait for in-flight work on it to finish

@@ -125,7 +125,19 @@ void dbuf_rele(dnode_t *dn, arc_buf_t *buf)
 	arc_release(dn->os->spa, buf);
 }
 
+static int read_range(dnode_t *dn, uint64_t off, uint64_t len, void *out, bool uncached);
+
 int dmu_read(dnode_t *dn, uint64_t off, uint64_t len, void *out)
+{
+	return read_range(dn, off, len, out, false);
+}
+
+int dmu_read_uncached(dnode_t *dn, uint64_t off, uint64_t len, void *out)
+{
+	return read_range(dn, off, len, out, true);
+}
+
+static int read_range(dnode_t *dn, uint64_t off, uint64_t len, void *out, bool uncached)
 {
 	uint64_t bs = dnode_datablksz(dn);
 	uint8_t *dst = out;
@@ -147,7 +159,10 @@ int dmu_read(dnode_t *dn, uint64_t off, uint64_t len, void *out)
 			memcpy(dst, (uint8_t *)b->data + boff, have);
 			memset(dst + have, 0, n - have);
 		}
-		dbuf_rele(dn, b);
+		if (uncached && boff == 0 && n >= b->size)
+			arc_release_uncached(dn->os->spa, b);
+		else
+			dbuf_rele(dn, b);
 		dst += n;
 		off += n;
 		len -= n;

@@ -151,6 +151,9 @@ void dbuf_rele(dnode_t *dn, arc_buf_t *buf);
 /* Read len bytes of the object's data at off; beyond the last block and
  * in holes reads give zeros. */
 int dmu_read(dnode_t *dn, uint64_t off, uint64_t len, void *buf);
+/* dmu_read for a caller that caches what it reads: the blocks it covers
+ * whole leave the block cache (arc_release_uncached). */
+int dmu_read_uncached(dnode_t *dn, uint64_t off, uint64_t len, void *buf);
 
 /* Logical size of the object's data: (maxblkid + 1) * datablksz. */
 static inline uint64_t dnode_data_size(const dnode_t *dn)

@@ -274,7 +274,8 @@ out:
 	return rc;
 }
 
-static ssize_t read_locked(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off)
+static ssize_t read_locked(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off,
+			   unsigned flags)
 {
 	dnode_t dn;
 	struct znode zp;
@@ -291,8 +292,13 @@ static ssize_t read_locked(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, 
 	}
 	if (len > zp.size - off)
 		len = (size_t)(zp.size - off);
-	zfetch_note_read(fs->spa->zfetch, fs->os, ino, off, len, dnode_datablksz(&dn), dn.maxblkid);
-	rc = dmu_read(&dn, off, len, buf);
+	bool stream = zfetch_note_read(fs->spa->zfetch, fs->os, ino, off, len,
+				       dnode_datablksz(&dn), dn.maxblkid);
+	/* A stream's blocks, once in the caller's cache, would only push
+	 * everything else out of ours (scan resistance); blocks read at
+	 * random stay, as the caller's cache may drop them first. */
+	rc = stream && (flags & ZFUSE_READ_CACHED) ? dmu_read_uncached(&dn, off, len, buf)
+						     : dmu_read(&dn, off, len, buf);
 	dnode_rele(&dn);
 	return rc ? rc : (ssize_t)len;
 }
@@ -506,7 +512,7 @@ static ssize_t getxattr_locked(zfuse_fs_t *fs, uint64_t ino, const char *name, v
 		return st.st_size;
 	if ((uint64_t)st.st_size > cap)
 		return -ZFUSE_E_RANGE;
-	return read_locked(fs, c.found_obj, buf, (size_t)st.st_size, 0);
+	return read_locked(fs, c.found_obj, buf, (size_t)st.st_size, 0, 0);
 }
 
 static ssize_t listxattr_locked(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap)
@@ -687,8 +693,16 @@ int zfuse_readdir(zfuse_fs_t *fs, uint64_t dir, uint64_t cookie, zfuse_dirent_fn
 
 ssize_t zfuse_read(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off)
 {
+	return zfuse_read_flags(fs, ino, buf, len, off, 0);
+}
+
+ssize_t zfuse_read_flags(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off,
+			 unsigned flags)
+{
+	if (flags & ~ZFUSE_READ_CACHED)
+		return -ZFUSE_E_INVAL;
 	spa_enter_read(fs->spa);
-	ssize_t rc = read_locked(fs, ino, buf, len, off);
+	ssize_t rc = read_locked(fs, ino, buf, len, off, flags);
 	spa_exit(fs->spa);
 	return rc;
 }

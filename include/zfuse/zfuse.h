@@ -222,6 +222,21 @@ int zfuse_readdir(zfuse_fs_t *fs, uint64_t dir, uint64_t cookie,
  * or past the end). Holes read as zeros. Errors: ZFUSE_E_ISDIR. */
 ssize_t zfuse_read(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off);
 
+/*
+ * zfuse_read with flags: ZFUSE_READ_CACHED says the caller keeps what it
+ * reads in a cache of its own (a page cache, FUSE's reads). When the read
+ * continues a sequential stream, a block it covers whole leaves the
+ * library's block cache once no one else holds it: a stream reuses the
+ * same few buffers instead of filling the block cache with copies of the
+ * caller's (and pushing out what other readers use). Blocks read in part
+ * or at random stay cached, for the reads and partial writes of the rest
+ * and for when the caller's cache drops them. Errors: those of
+ * zfuse_read, ZFUSE_E_INVAL (unknown flag).
+ */
+#define ZFUSE_READ_CACHED 1u
+ssize_t zfuse_read_flags(zfuse_fs_t *fs, uint64_t ino, void *buf, size_t len, uint64_t off,
+			 unsigned flags);
+
 /* Symlink target into buf (NUL terminated); returns its length.
  * Errors: ZFUSE_E_INVAL (not a symlink), ZFUSE_E_RANGE (cap too small). */
 ssize_t zfuse_readlink(zfuse_fs_t *fs, uint64_t ino, char *buf, size_t cap);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include "arc.h"
 #include "byteorder.h"
 #include "dmu_types.h"
 #include "dnode.h"
@@ -519,6 +520,75 @@ START_TEST(test_pool_roundtrip)
 }
 END_TEST
 
+
+/* Read the file in 128 KiB pieces, in order or backwards; the bytes must
+ * be data's. */
+static void read_file(zfuse_fs_t *fs, uint64_t f, const uint8_t *data, size_t size,
+		      bool backwards, unsigned flags)
+{
+	static uint8_t piece[131072];
+	for (size_t i = 0; i < size / sizeof(piece); i++) {
+		size_t k = backwards ? size / sizeof(piece) - 1 - i : i;
+		ck_assert_int_eq(zfuse_read_flags(fs, f, piece, sizeof(piece), k * sizeof(piece), flags),
+				 (ssize_t)sizeof(piece));
+		ck_assert(memcmp(piece, data + k * sizeof(piece), sizeof(piece)) == 0);
+	}
+}
+
+/* ZFUSE_READ_CACHED: a stream's whole blocks leave the block cache (the
+ * caller has them); blocks read at random, and reads without the flag,
+ * stay. */
+START_TEST(test_stream_reads_leave_cache)
+{
+	snprintf(pooldir, sizeof(pooldir), "/tmp/zplw-test-XXXXXX");
+	char img[128];
+	create_temp_pool(pooldir, "zw.img", img, sizeof(img), "zr", 256ULL << 20);
+	enum { SIZE = 8 << 20 };
+	static uint8_t data[SIZE];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + i / 4093);
+	zfuse_pool_t *p = import_dir(true);
+	zfuse_fs_t *fs;
+	uint64_t f;
+	ck_assert_int_eq(zfuse_fs_open(p, "zr", &fs), 0);
+	ck_assert_int_eq(zfuse_create(fs, zfuse_fs_root(fs), "f", 0644, 0, 0, &f, NULL), 0);
+	ck_assert_int_eq(zfuse_write(fs, f, data, SIZE, 0), SIZE);
+	ck_assert_int_eq(zfuse_fs_sync(fs), 0);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(p);
+
+	struct { bool backwards; unsigned flags; bool stays; } runs[] = {
+		{ false, ZFUSE_READ_CACHED, false },
+		{ true, ZFUSE_READ_CACHED, true },
+		{ false, 0, true },
+	};
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		p = import_dir(false);
+		ck_assert_int_eq(zfuse_fs_open(p, "zr", &fs), 0);
+		arc_t *arc = fs->spa->arc;	/* the pool's block cache */
+		uint64_t before = arc_size(arc);
+		read_file(fs, f, data, SIZE, runs[r].backwards, runs[r].flags);
+		zfuse_fs_close(fs);	/* waits for the prefetches */
+		uint64_t grew = arc_size(arc) - before;
+		if (runs[r].stays)
+			ck_assert_msg(grew >= SIZE, "run %zu: the cache grew by %llu bytes only", r,
+				      (unsigned long long)grew);
+		else
+			ck_assert_msg(grew < SIZE / 4, "run %zu: the cache grew by %llu bytes", r,
+				      (unsigned long long)grew);
+		zfuse_pool_close(p);
+	}
+	p = import_dir(false);
+	ck_assert_int_eq(zfuse_fs_open(p, "zr", &fs), 0);
+	uint8_t b;
+	ck_assert_int_eq(zfuse_read_flags(fs, f, &b, 1, 0, 2), -ZFUSE_E_INVAL);
+	zfuse_fs_close(fs);
+	zfuse_pool_close(p);
+	unlink(img);
+	rmdir(pooldir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	TCase *tc = TCASE_OF("fixture", 300, test_relayout_matches_openzfs, test_list_edits, test_trivial_acl);
@@ -527,7 +597,7 @@ static Suite *suite(void)
 	TCase *tw = TCASE_OF("overlay", 300, test_create_and_write, test_names, test_xattrs);
 	tcase_add_checked_fixture(tw, wsetup, wteardown);
 	suite_add_tcase(s, tw);
-	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip));
+	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip, test_stream_reads_leave_cache));
 	return s;
 }
 
