@@ -137,7 +137,8 @@ int cmd_unmount(int argc, char **argv)
 		dev_t before, after;
 		bool known = zf_mount_dev(*p, &before) == 0;
 		/* Before the mount goes: its daemon stops listening after. */
-		if (known && !lazy && daemons && zf_daemon_connect(before, &daemons[ndaemons]) == 0)
+		if (known && !lazy && daemons &&
+		    zf_daemon_connect(before, zf_mount_unique_id(*p), &daemons[ndaemons]) == 0)
 			ndaemons++;
 		int r = zf_unmount(*p, lazy, false);
 		/* Below a dead mount the path walk itself fails (ENOTCONN),

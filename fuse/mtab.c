@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -224,20 +225,38 @@ int zf_unmount(const char *path, bool lazy, bool quiet)
 /* ---------------------------------------------------------------------- */
 /* The daemon's socket */
 
-static socklen_t daemon_addr(dev_t dev, struct sockaddr_un *sa)
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U	/* Linux 6.8 */
+#endif
+
+uint64_t zf_mount_unique_id(const char *path)
+{
+	struct statx stx;
+	/* DONT_SYNC: the attributes cached are enough, so that no request
+	 * goes to a FUSE server (it may be this very process, not serving
+	 * yet, or a dead one). */
+	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE,
+		  &stx) != 0 || !(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+static socklen_t daemon_addr(dev_t dev, uint64_t mnt_id, struct sockaddr_un *sa)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
 	/* Abstract (a leading NUL): nothing in the filesystem to clean up. */
-	int n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "zfuse-mount-%u:%u",
-			 major(dev), minor(dev));
+	int n = mnt_id ? snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "zfuse-mount-id-%llu",
+				  (unsigned long long)mnt_id)
+		       : snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "zfuse-mount-%u:%u",
+				  major(dev), minor(dev));
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-int zf_daemon_listen(dev_t dev)
+int zf_daemon_listen(dev_t dev, uint64_t mnt_id)
 {
 	struct sockaddr_un sa;
-	socklen_t len = daemon_addr(dev, &sa);
+	socklen_t len = daemon_addr(dev, mnt_id, &sa);
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -263,10 +282,10 @@ static int peer_pidfd(int sock)
 	return fd >= 0 ? (int)fd : -1;
 }
 
-int zf_daemon_connect(dev_t dev, struct zf_daemon_watch *w)
+int zf_daemon_connect(dev_t dev, uint64_t mnt_id, struct zf_daemon_watch *w)
 {
 	struct sockaddr_un sa;
-	socklen_t len = daemon_addr(dev, &sa);
+	socklen_t len = daemon_addr(dev, mnt_id, &sa);
 	/* Non-blocking: a full backlog must not hang the unmount. */
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 

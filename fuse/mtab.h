@@ -39,7 +39,7 @@ int zf_unmount(const char *path, bool lazy, bool quiet);
 
 /*
  * Waiting for a daemon to finish. A serving daemon listens on an abstract
- * unix socket named after the device of its top mount and never accepts:
+ * unix socket named after its top mount and never accepts:
  * the socket goes with the process, after the pool was written and closed.
  * So a connection made before the unmount ends when the daemon is done,
  * and `zfuse unmount` returns only then (the pool's last changes are on
@@ -48,6 +48,11 @@ int zf_unmount(const char *path, bool lazy, bool quiet);
  * open, and the kernel may close the socket before the image; so the
  * watch also holds a pidfd of the listening process (SO_PEERCRED) and
  * waits for the whole process to be gone, files and locks released.
+ * The name is the mount's unique id where the kernel has them (Linux 6.8,
+ * zf_mount_unique_id; 0 where not), else its device number: device
+ * numbers are reused as soon as a mount is gone, while its daemon may
+ * still be writing (a lazy unmount), and a new mount's daemon could not
+ * take the name, nor an unmount find it.
  *   zf_daemon_listen: the daemon's side; the descriptor is kept open until
  *     the process exits. Returns it or -errno.
  *   zf_daemon_connect: 0, or -ECONNREFUSED when no daemon listens for dev.
@@ -60,8 +65,9 @@ struct zf_daemon_watch {
 	int sock;
 	int pidfd;
 };
-int zf_daemon_listen(dev_t dev);
-int zf_daemon_connect(dev_t dev, struct zf_daemon_watch *w);
+uint64_t zf_mount_unique_id(const char *path);
+int zf_daemon_listen(dev_t dev, uint64_t mnt_id);
+int zf_daemon_connect(dev_t dev, uint64_t mnt_id, struct zf_daemon_watch *w);
 int zf_daemon_wait(struct zf_daemon_watch *w, int timeout_ms);
 
 #endif

@@ -463,9 +463,10 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 	/* Left open until the process exits (after the caller closed the
 	 * pool): `zfuse unmount` waits for it to go. */
 	if (top->have_dev) {
-		int lfd = zf_daemon_listen(top->dev);
+		int lfd = zf_daemon_listen(top->dev, zf_mount_unique_id(top->path));
 		if (lfd < 0)
-			zf_log(ZFUSE_LOG_DEBUG, "no unmount socket: %s", strerror(-lfd));
+			zf_log(ZFUSE_LOG_WARN, "no unmount socket (zfuse unmount will not wait "
+			       "for the last changes): %s", strerror(-lfd));
 	}
 	mount_children(&srv);
 	/* Verbs on the pool from the command line; before the command

@@ -63,6 +63,11 @@ unmount_pool() {
 		bad "zfuse unmount returned while the daemon still held the pool"
 		tail -5 "$daemon_log"
 	}
+	# (the daemon is this shell's child: a zombie until waited for)
+	local state
+	state=$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
+	[ -z "$state" ] || [ "$state" = Z ] ||
+		bad "zfuse unmount returned before the daemon exited (state $state)"
 	wait "$pid"
 	local st=$?
 	pid=
@@ -270,6 +275,15 @@ case ",$(mount_opts)," in
 *) bad "mount options are $(mount_opts), not rw" ;;
 esac
 grep -qi "read-only" "$work/m1.log" && bad "read-only message on a writable pool: $(cat "$work/m1.log")"
+# The unmount socket is named after the mount's unique id where the kernel
+# has them (6.8): a device number is reused while an old daemon may still
+# be writing, and the new one could not take the name.
+kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
+if [ "$kver" -ge 6008 ]; then
+	grep -q "@zfuse-mount-id-" /proc/net/unix &&
+		ok "the unmount socket is named after the mount's unique id" ||
+		bad "no unmount socket named after the mount's unique id: $(grep -o '@zfuse-mount[^ ]*' /proc/net/unix)"
+fi
 # A second writer would destroy the pool: while it is mounted read-write,
 # another mount of the same image is read-only and names the reason, and
 # one that insists on rw fails.

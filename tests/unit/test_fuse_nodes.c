@@ -98,17 +98,28 @@ START_TEST(test_daemon_socket)
 	dev_t dev = makedev(4095, (unsigned)getpid() & 0xfffff);
 	struct zf_daemon_watch w1, w2, w3;
 
-	ck_assert_int_eq(zf_daemon_connect(dev, &w1), -ECONNREFUSED);
-	int lfd = zf_daemon_listen(dev);
+	ck_assert_int_eq(zf_daemon_connect(dev, 0, &w1), -ECONNREFUSED);
+	int lfd = zf_daemon_listen(dev, 0);
 	ck_assert_int_ge(lfd, 0);
-	ck_assert_int_lt(zf_daemon_listen(dev), 0);	/* one daemon per mount */
-	ck_assert_int_eq(zf_daemon_connect(dev, &w1), 0);
-	ck_assert_int_eq(zf_daemon_connect(dev, &w2), 0);
+	ck_assert_int_lt(zf_daemon_listen(dev, 0), 0);	/* one daemon per mount */
+	ck_assert_int_eq(zf_daemon_connect(dev, 0, &w1), 0);
+	ck_assert_int_eq(zf_daemon_connect(dev, 0, &w2), 0);
 	ck_assert_int_eq(w1.pidfd, -1);		/* the listener is this process */
 	ck_assert_int_eq(zf_daemon_wait(&w1, 100), -ETIMEDOUT);	/* still there */
 	close(lfd);						/* the daemon exits */
 	ck_assert_int_eq(zf_daemon_wait(&w2, 5000), 0);
-	ck_assert_int_eq(zf_daemon_connect(dev, &w3), -ECONNREFUSED);
+	ck_assert_int_eq(zf_daemon_connect(dev, 0, &w3), -ECONNREFUSED);
+	/* Named by the mount's unique id: another mount of the same device
+	 * number (reused once the first was gone) has another name. */
+	lfd = zf_daemon_listen(dev, 77);
+	ck_assert_int_ge(lfd, 0);
+	int l0 = zf_daemon_listen(dev, 0);	/* the device number's name is free */
+	ck_assert_int_ge(l0, 0);
+	close(l0);
+	ck_assert_int_eq(zf_daemon_connect(dev, 78, &w3), -ECONNREFUSED);
+	ck_assert_int_eq(zf_daemon_connect(dev, 77, &w3), 0);
+	close(lfd);
+	ck_assert_int_eq(zf_daemon_wait(&w3, 5000), 0);
 }
 END_TEST
 
@@ -130,7 +141,7 @@ START_TEST(test_daemon_wait_outlasts_socket)
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		int fd = open(img, O_RDWR);
-		int lfd = zf_daemon_listen(dev);
+		int lfd = zf_daemon_listen(dev, 0);
 		if (fd < 0 || lfd < 0 || flock(fd, LOCK_EX) != 0)
 			_exit(1);
 		char c = 1, g;
@@ -143,7 +154,7 @@ START_TEST(test_daemon_wait_outlasts_socket)
 	char c;
 	ck_assert_int_eq(read(up[0], &c, 1), 1);
 	struct zf_daemon_watch w;
-	ck_assert_int_eq(zf_daemon_connect(dev, &w), 0);
+	ck_assert_int_eq(zf_daemon_connect(dev, 0, &w), 0);
 	ck_assert_int_ge(w.pidfd, 0);
 	ck_assert_int_eq(write(down[1], &c, 1), 1);	/* "unmounted" */
 	ck_assert_int_eq(zf_daemon_wait(&w, 5000), 0);
