@@ -282,6 +282,16 @@ static int peer_pidfd(int sock)
 	return fd >= 0 ? (int)fd : -1;
 }
 
+int zf_daemon_listen_mount(dev_t dev, const char *path)
+{
+	uint64_t id = zf_mount_unique_id(path);
+	int by_dev = zf_daemon_listen(dev, 0);
+	if (!id)
+		return by_dev;
+	int by_id = zf_daemon_listen(dev, id);
+	return by_id >= 0 ? by_id : by_dev;
+}
+
 int zf_daemon_connect(dev_t dev, uint64_t mnt_id, struct zf_daemon_watch *w)
 {
 	struct sockaddr_un sa;

@@ -67,6 +67,11 @@ struct zf_daemon_watch {
 };
 uint64_t zf_mount_unique_id(const char *path);
 int zf_daemon_listen(dev_t dev, uint64_t mnt_id);
+/* The daemon of the mount of dev at path: listens by the mount's unique id
+ * and, where that name is free, by dev too, for the unmounts that cannot
+ * learn the id (statx is refused to users a mount without allow_other
+ * keeps out, root included). Returns a listening descriptor or -errno. */
+int zf_daemon_listen_mount(dev_t dev, const char *path);
 int zf_daemon_connect(dev_t dev, uint64_t mnt_id, struct zf_daemon_watch *w);
 int zf_daemon_wait(struct zf_daemon_watch *w, int timeout_ms);
 

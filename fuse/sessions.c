@@ -463,7 +463,7 @@ int zf_serve(struct zf_tree *tree, const struct zf_serve_opts *o)
 	/* Left open until the process exits (after the caller closed the
 	 * pool): `zfuse unmount` waits for it to go. */
 	if (top->have_dev) {
-		int lfd = zf_daemon_listen(top->dev, zf_mount_unique_id(top->path));
+		int lfd = zf_daemon_listen_mount(top->dev, top->path);
 		if (lfd < 0)
 			zf_log(ZFUSE_LOG_WARN, "no unmount socket (zfuse unmount will not wait "
 			       "for the last changes): %s", strerror(-lfd));

@@ -482,7 +482,7 @@ int zf_zvol_serve(zfuse_pool_t *pool, const char *dsname, const struct zf_serve_
 	zf_log(ZFUSE_LOG_INFO, "%s mounted at %s", dsname ? dsname : "volumes", o->mountpoint);
 	dev_t dev;
 	if (zf_mount_dev(o->mountpoint, &dev) == 0)
-		zf_daemon_listen(dev, zf_mount_unique_id(o->mountpoint));	/* `zfuse unmount` waits for the exit */
+		zf_daemon_listen_mount(dev, o->mountpoint);	/* `zfuse unmount` waits for the exit */
 	o->ready(o->ready_arg, ZF_EXIT_OK);
 	ready = true;
 	status = ZF_EXIT_OK;
