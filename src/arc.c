@@ -68,12 +68,10 @@ static void buf_free(arc_buf_t *b)
 	free(b);
 }
 
-#include <stdio.h>
 void arc_destroy(arc_t *arc)
 {
 	if (!arc)
 		return;
-	{ FILE *f = fopen("/tmp/cb/arcstat", "a"); if (f) { fprintf(f, "hits %lu misses %lu\n", (unsigned long)arc->hits, (unsigned long)arc->misses); fclose(f); } }
 	for (size_t i = 0; i < (1u << ARC_HASH_BITS); i++) {
 		arc_buf_t *b = arc->hash[i];
 		while (b) {
