@@ -10,6 +10,7 @@
 # (tests/integration/tsan.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+t_start=$(date +%s)
 "$top/contrib/install-deps.sh" --tests
 [ -d "$top/build" ] || meson setup "$top/build" "$top"
 ninja -C "$top/build"
@@ -48,12 +49,22 @@ main=0
 # Three tests at a time on the 2-core machine: two left the cores idle 9%
 # of the time (mounts, VM boots and device flushes wait), and the tests
 # that time anything run alone (is_parallel: false).
+t_main=$(date +%s)
 meson test -C "$top/build" --print-errorlogs --num-processes 3 || main=$?
+t_main_end=$(date +%s)
 asan_rc=0 fuzz_rc=0 tsan_rc=0
 wait "$tsan_pid" || { tail -20 "$tsan_log"; tsan_rc=1; }
 [ "$tsan_rc" -ne 0 ] || "$top/tests/integration/tsan.sh" "$top/build-tsan" > "$tsan_log" 2>&1 || tsan_rc=$?
+t_tsan_end=$(date +%s)
 wait "$asan_pid" || asan_rc=$?
+t_asan_end=$(date +%s)
 wait "$fuzz_pid" || fuzz_rc=$?
+t_end=$(date +%s)
+# Where the time went (CI has a limit): setup and build, the main suite,
+# and what each later step added after it.
+echo "==== times: setup+build $((t_main - t_start)) s, main suite $((t_main_end - t_main)) s," \
+	"then ThreadSanitizer $((t_tsan_end - t_main_end)) s, ASan wait $((t_asan_end - t_tsan_end)) s," \
+	"fuzz wait $((t_end - t_asan_end)) s; total $((t_end - t_start)) s ===="
 echo "==== ASan/UBSan build (unit and library suites) ===="
 cat "$asan_log"
 echo "==== fuzz targets (tests/fuzz/run.sh all --ci) ===="

@@ -7,9 +7,9 @@
 # read-write and unmounted, and on the flush boundaries and a sample
 # checked by zdb -bcc; in every state, each fsync that had returned before
 # a write the state holds must have all its writes on disk. Twice: with
-# sync points that are txg syncs (no intent log; 44 states), and with the
+# sync points that are txg syncs (no intent log; 30 states), and with the
 # intent log (--zil: sync points are log commits with copied and indirect
-# write records, replayed by the read-write mount; 36 states).
+# write records, replayed by the read-write mount; 24 states).
 # ZFUSE_POWERCUT_SEED replays a run's workloads and states;
 # ZFUSE_POWERCUT_STATES changes how many of each (--full: 10000, by hand).
 set -uo pipefail
@@ -20,9 +20,9 @@ require zdb root fuse
 seed=${ZFUSE_POWERCUT_SEED:-$((RANDOM * 32768 + RANDOM))}
 rc=0
 echo "== txg syncs"
-python3 "$here/../crash/powercut.py" --states "${ZFUSE_POWERCUT_STATES:-44}" \
+python3 "$here/../crash/powercut.py" --states "${ZFUSE_POWERCUT_STATES:-30}" \
 	--seed "$seed" --zdb 6 "$ZFUSE" "$WALK" || rc=1
 echo "== intent log"
-python3 "$here/../crash/powercut.py" --zil --states "${ZFUSE_POWERCUT_STATES:-36}" \
+python3 "$here/../crash/powercut.py" --zil --states "${ZFUSE_POWERCUT_STATES:-24}" \
 	--seed "$seed" --zdb 6 "$ZFUSE" "$WALK" || rc=1
 exit $rc

@@ -3,7 +3,7 @@
 # tsan.sh BUILD-DIR — the read-write engine under ThreadSanitizer (issue
 # 13): the concurrent test (8 writers with fsyncs, 2 readers, syncs, for
 # ZFUSE_TSAN_SECS, default 14) and the crash test (SIGKILL of the daemon
-# mid-write, ZFUSE_TSAN_ROUNDS, default 2, and a pool filled to ENOSPC),
+# mid-write, ZFUSE_TSAN_ROUNDS, default 1, and a pool filled to ENOSPC),
 # run with the zfuse of BUILD-DIR, a build made with
 #   meson setup BUILD-DIR -Db_sanitize=thread -Db_lundef=false && ninja -C BUILD-DIR zfuse
 # Every report (a data race, a lock-order inversion, a misused mutex) of
@@ -26,7 +26,7 @@ export LD_LIBRARY_PATH=$build${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 fail=0
 ZFUSE_CONCURRENT_SECS=${ZFUSE_TSAN_SECS:-14} "$here/concurrent.sh" "$build/zfuse" &&
 	ok "concurrent under ThreadSanitizer" || notok "concurrent under ThreadSanitizer"
-"$here/crash.sh" "$build/zfuse" "${ZFUSE_TSAN_ROUNDS:-2}" &&
+"$here/crash.sh" "$build/zfuse" "${ZFUSE_TSAN_ROUNDS:-1}" &&
 	ok "crash under ThreadSanitizer" || notok "crash under ThreadSanitizer"
 n=$(cat "$reports"/report.* 2>/dev/null | grep -c "WARNING: ThreadSanitizer")
 if [ "$n" -eq 0 ]; then
