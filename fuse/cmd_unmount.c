@@ -160,7 +160,7 @@ int cmd_unmount(int argc, char **argv)
 				close(w->pidfd);
 			continue;
 		}
-		struct pollfd pf = { .fd = w->sock, .events = POLLIN | POLLRDHUP };
+		struct pollfd pf = zf_daemon_watch_poll(w);
 		if (poll(&pf, 1, ZF_QUIET_WAIT_MS) == 0)
 			fprintf(stderr, "zfuse: waiting for the daemon to write the pool's last "
 				"changes\n");

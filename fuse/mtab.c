@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -314,40 +313,27 @@ int zf_daemon_connect(dev_t dev, uint64_t mnt_id, struct zf_daemon_watch *w)
 	return 0;
 }
 
-static uint64_t now_ms(void)
+struct pollfd zf_daemon_watch_poll(const struct zf_daemon_watch *w)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Wait until fd reports any event, at most until deadline (ms). */
-static int wait_event(int fd, short events, uint64_t deadline)
-{
-	for (;;) {
-		uint64_t now = now_ms();
-		int left = now >= deadline ? 0 : (int)(deadline - now);
-		struct pollfd p = { .fd = fd, .events = events };
-		int rc = poll(&p, 1, left);
-		if (rc > 0)
-			return 0;
-		if (rc == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
+	/* The pidfd is readable once the process has exited, files and locks
+	 * released; the socket (the daemon never writes) has an event once it
+	 * is closed. */
+	if (w->pidfd >= 0)
+		return (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
+	return (struct pollfd){ .fd = w->sock, .events = POLLIN | POLLRDHUP };
 }
 
 int zf_daemon_wait(struct zf_daemon_watch *w, int timeout_ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
-	/* The daemon never writes: any event is its socket going away. */
-	int rc = wait_event(w->sock, POLLIN | POLLRDHUP, deadline);
-	if (rc == 0 && w->pidfd >= 0)
-		rc = wait_event(w->pidfd, POLLIN, deadline);	/* readable once it exited */
+	struct pollfd p = zf_daemon_watch_poll(w);
+	int rc;
+
+	while ((rc = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR)
+		;
+	int err = rc > 0 ? 0 : rc == 0 ? -ETIMEDOUT : -errno;
 	close(w->sock);
 	if (w->pidfd >= 0)
 		close(w->pidfd);
 	w->sock = w->pidfd = -1;
-	return rc;
+	return err;
 }

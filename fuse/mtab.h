@@ -7,7 +7,9 @@
 #ifndef ZFUSE_FUSE_MTAB_H
 #define ZFUSE_FUSE_MTAB_H
 
+#include <poll.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -58,6 +60,8 @@ int zf_unmount(const char *path, bool lazy, bool quiet);
  *   zf_daemon_connect: 0, or -ECONNREFUSED when no daemon listens for dev.
  *     The pidfd is -1 when the listener is the calling process itself (it
  *     cannot wait for its own exit) or the kernel has no pidfd_open.
+ *   zf_daemon_watch_poll: what to poll for the daemon's end (its pidfd,
+ *     else its socket).
  *   zf_daemon_wait: 0 once the daemon is gone, -ETIMEDOUT; closes the
  *     watch's descriptors.
  */
@@ -73,6 +77,7 @@ int zf_daemon_listen(dev_t dev, uint64_t mnt_id);
  * keeps out, root included). Returns a listening descriptor or -errno. */
 int zf_daemon_listen_mount(dev_t dev, const char *path);
 int zf_daemon_connect(dev_t dev, uint64_t mnt_id, struct zf_daemon_watch *w);
+struct pollfd zf_daemon_watch_poll(const struct zf_daemon_watch *w);
 int zf_daemon_wait(struct zf_daemon_watch *w, int timeout_ms);
 
 #endif

@@ -558,8 +558,8 @@ static void zf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	 * until the library says so itself. */
 	size_t got = 0;
 	int err = 0;
-	/* Reads through the page cache: whole records stay there, not in the
-	 * library's cache as well. */
+	/* Reads through the page cache, which keeps the records a stream
+	 * reads whole: the library's cache need not (ZFUSE_READ_CACHED). */
 	unsigned rflags = (fi->fh & ZF_FH_DIRECT) ? 0 : ZFUSE_READ_CACHED;
 	while (got < size) {
 		ssize_t r = zfuse_read_flags(n->t.fs->zfs, n->t.obj, buf + got, size - got,

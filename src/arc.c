@@ -119,15 +119,21 @@ static void hash_remove(arc_t *arc, arc_buf_t *b)
 		*pp = b->hnext;
 }
 
+/* Take b out of the table and its bytes out of the count (lock held). */
+static void forget(arc_t *arc, arc_buf_t *b)
+{
+	hash_remove(arc, b);
+	arc->bytes -= b->size;
+	arc->nbufs--;
+}
+
 /* Called with the lock held: drop unreferenced buffers until under the cap. */
 static void evict(arc_t *arc)
 {
 	while (arc->bytes > arc->max_bytes && arc->lru.lru_next != &arc->lru) {
 		arc_buf_t *b = arc->lru.lru_next;
 		lru_unlink(b);
-		hash_remove(arc, b);
-		arc->bytes -= b->size;
-		arc->nbufs--;
+		forget(arc, b);
 		buf_free(b);
 	}
 }
@@ -286,11 +292,8 @@ void arc_release_uncached(spa_t *spa, arc_buf_t *b)
 	arc_t *arc = spa->arc;
 	pthread_mutex_lock(&arc->lock);
 	bool last = --b->refcount == 0;
-	if (last) {
-		hash_remove(arc, b);
-		arc->bytes -= b->size;
-		arc->nbufs--;
-	}
+	if (last)
+		forget(arc, b);
 	pthread_mutex_unlock(&arc->lock);
 	if (last)
 		buf_free(b);
