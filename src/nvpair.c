@@ -214,6 +214,16 @@ static int get_bytes(struct xdr_in *x, size_t n, const uint8_t **out)
 	return 0;
 }
 
+/* Whether n elements of at least min_size encoded bytes each can still
+ * follow: arrays are allocated by their claimed count, and a count no
+ * stream could hold would cost the allocation of one that could. */
+static int room_for(const struct xdr_in *x, uint32_t n, size_t min_size)
+{
+	if ((uint64_t)n * min_size > (uint64_t)(x->end - x->p))
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
+	return 0;
+}
+
 static int get_string(struct xdr_in *x, char **out)
 {
 	uint32_t len;
@@ -242,6 +252,8 @@ static int decode_int_array(struct xdr_in *x, nvpair_t *p, bool wide)
 		return rc;
 	if (count != p->nelem)
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
+	if ((rc = room_for(x, count, wide ? 8 : 4)))
+		return rc;
 	if (!(p->array = calloc(count ? count : 1, elem_width(p->type))))
 		return -ZFUSE_E_NOMEM;
 	for (uint32_t i = 0; i < count; i++) {
@@ -311,6 +323,9 @@ static int decode_value(struct xdr_in *x, nvpair_t *p, int depth)
 	case DATA_TYPE_INT64_ARRAY: case DATA_TYPE_UINT64_ARRAY:
 		return decode_int_array(x, p, true);
 	case DATA_TYPE_STRING_ARRAY:
+		/* a length word each, at least */
+		if ((rc = room_for(x, p->nelem, 4)))
+			return rc;
 		if (!(p->strs = calloc(p->nelem, sizeof(char *))))
 			return -ZFUSE_E_NOMEM;
 		for (uint32_t i = 0; i < p->nelem && rc == 0; i++)
@@ -318,6 +333,9 @@ static int decode_value(struct xdr_in *x, nvpair_t *p, int depth)
 		return rc;
 	case DATA_TYPE_NVLIST:
 	case DATA_TYPE_NVLIST_ARRAY:
+		/* version, flags and the two words that end a list, at least */
+		if ((rc = room_for(x, p->nelem, 16)))
+			return rc;
 		if (!(p->lists = calloc(p->nelem, sizeof(nvlist_t *))))
 			return -ZFUSE_E_NOMEM;
 		for (uint32_t i = 0; i < p->nelem && rc == 0; i++)

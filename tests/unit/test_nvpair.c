@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "nvpair.h"
 #include "zfuse/errors.h"
 
@@ -130,6 +133,56 @@ START_TEST(test_hostile)
 		if (nvlist_unpack(b, sizeof(b), &nvl) == 0)
 			nvlist_free(nvl);
 	}
+}
+END_TEST
+
+/* An array count no stream of this size could hold is refused before
+ * anything is allocated for it: with 64 MiB of address space to spare
+ * (not under ASan, whose shadow needs terabytes), arrays that claim
+ * 16 M elements in a 300-byte stream are corrupt, not out of memory.
+ * Allocating by the claimed count first cost 128 MiB and ~0.7 s a try. */
+static int unpack_with_little_memory(const uint8_t *b, size_t len)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+		unsigned long pages = 0;
+		FILE *f = fopen("/proc/self/statm", "r");
+		if (!f || fscanf(f, "%lu", &pages) != 1)
+			_exit(100);
+		fclose(f);
+		rlim_t spare = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + (64u << 20);
+		struct rlimit lim = { spare, spare };
+		if (setrlimit(RLIMIT_AS, &lim) != 0)
+			_exit(101);
+#endif
+		nvlist_t *nvl;
+		int rc = nvlist_unpack(b, len, &nvl);
+		_exit(rc == -ZFUSE_E_CORRUPT ? 0 : rc == -ZFUSE_E_NOMEM ? 1 : 2);
+	}
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+START_TEST(test_claimed_counts)
+{
+	uint8_t b[sizeof(example2)];
+	/* vdev_tree as an nvlist array of 0xffff00 lists */
+	memcpy(b, example2, sizeof(b));
+	b[0xaf] = 0x14;
+	memcpy(b + 0xb0, (uint8_t[]){ 0x00, 0xff, 0xff, 0x00 }, 4);
+	ck_assert_int_eq(unpack_with_little_memory(b, sizeof(b)), 0);
+	/* raidz_expand_txgs as a uint64 array of 0xffff00 words, count agreeing */
+	memcpy(b, example2, sizeof(b));
+	memcpy(b + 0x50, (uint8_t[]){ 0x00, 0xff, 0xff, 0x00 }, 4);
+	memcpy(b + 0x54, (uint8_t[]){ 0x00, 0xff, 0xff, 0x00 }, 4);
+	ck_assert_int_eq(unpack_with_little_memory(b, sizeof(b)), 0);
+	/* as a string array */
+	b[0x4f] = 0x11;
+	ck_assert_int_eq(unpack_with_little_memory(b, sizeof(b)), 0);
 }
 END_TEST
 
@@ -960,7 +1013,7 @@ END_TEST
 int main(void)
 {
 	/* 120 s: unpacks every fixture image, slow under load and ASan */
-	return RUN_TESTS("nvpair", "xdr", 120, test_example2, test_truncations, test_hostile, test_pack_example2,
+	return RUN_TESTS("nvpair", "xdr", 120, test_example2, test_truncations, test_hostile, test_claimed_counts, test_pack_example2,
 			 test_pack_example1, test_real_labels, test_mos_config, test_every_type, test_pair_bytes,
 			 test_unique_names, test_self_reference, test_bad_adds, test_dup, test_range, test_nesting,
 			 test_strict_decode, test_print);
