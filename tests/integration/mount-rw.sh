@@ -280,9 +280,12 @@ grep -qi "read-only" "$work/m1.log" && bad "read-only message on a writable pool
 # be writing, and the new one could not take the name.
 kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
 if [ "$kver" -ge 6008 ]; then
-	grep -q "@zfuse-mount-id-" /proc/net/unix &&
-		ok "the unmount socket is named after the mount's unique id" ||
-		bad "no unmount socket named after the mount's unique id: $(grep -o '@zfuse-mount[^ ]*' /proc/net/unix)"
+	# this daemon's sockets (other tests' daemons have such names too)
+	inodes=$(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
+	names=$(awk -v want=" $(echo $inodes) " 'index(want, " " $7 " ") && $8 ~ /^@zfuse-mount/ { print $8 }' /proc/net/unix)
+	grep -q "^@zfuse-mount-id-[0-9]*$" <<<"$names" &&
+		ok "the daemon's unmount socket is named after the mount's unique id: $(echo $names)" ||
+		bad "the daemon has no unmount socket named after the mount's unique id: '$(echo $names)'"
 fi
 # A second writer would destroy the pool: while it is mounted read-write,
 # another mount of the same image is read-only and names the reason, and
