@@ -32,6 +32,12 @@ static const struct tunable tunables[] = {
 	  "Bytes of dirty data a pool holds in memory (OpenZFS's zfs_dirty_data_max): "
 	  "a sync starts at 20% of it, writers are delayed from 60% on and wait at "
 	  "100%. Default: 10% of the memory, at most 4 GiB, at least 256 MiB." },
+	{ "ZFUSE_TXG_SYNC_BYTES", offsetof(zfuse_tunables_t, txg_sync_bytes), 128ULL << 20, 1 << 20, 0,
+	  "Bytes of dirty data in the open txg at which a sync starts, where that "
+	  "is less than 20% of the dirty limit. OpenZFS has only the percentage; "
+	  "here every buffer a txg holds beyond what the pipeline recycles is fresh "
+	  "memory the kernel must zero (in a VM, the host too): a 2 GiB write "
+	  "stream ran at 420-950 MiB/s with 480 MiB txgs, 1000-1180 with 128 MiB." },
 	{ "ZFUSE_ZIL", offsetof(zfuse_tunables_t, zil), 1, 0, 10,
 	  "1: fsync commits the dataset's intent log (OpenZFS's ZIL); 0: no log "
 	  "is written and every fsync waits for a txg sync." },

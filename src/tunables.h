@@ -16,6 +16,8 @@ typedef struct zfuse_tunables {
 	uint64_t force_ganging;	/* write blocks >= this as gang blocks; 0: off */
 	uint64_t zil;		/* 1: fsync commits the intent log; 0: txg syncs */
 	uint64_t dirty_data_max;	/* dirty-data limit in bytes; 0: txg_dirty_max_default */
+	uint64_t txg_sync_bytes;	/* a sync starts when the open txg holds this much
+					 * dirty data (or 20% of the limit, if less) */
 	char *write_log;	/* record device writes to this file; NULL: off (malloc'd) */
 } zfuse_tunables_t;
 

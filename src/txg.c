@@ -57,7 +57,7 @@
 #define SYNC_PASS_MAX 100
 
 /* OpenZFS's defaults: a sync starts when the open txg holds 20% of the
- * dirty limit; writers are delayed from 60% on (zfs_dirty_data_sync_percent,
+ * dirty limit (or ZFUSE_TXG_SYNC_BYTES, if less: see tunables.c); writers are delayed from 60% on (zfs_dirty_data_sync_percent,
  * zfs_delay_min_dirty_percent, zfs_delay_scale, zfs_delay_max_ns). */
 #define TXG_SYNC_PERCENT 20
 #define TXG_DELAY_MIN_PERCENT 60
@@ -71,6 +71,7 @@ struct txg_state {
 	pthread_cond_t cv;		/* wakes the sync thread */
 	pthread_cond_t synced_cv;	/* a sync ended (throttled writers) */
 	uint64_t dirty_max;
+	uint64_t sync_bytes;	/* the open txg's dirty data that starts a sync */
 	int timeout_s;
 	/* Dirty bytes of the open and the syncing txg as last seen under the
 	 * pool lock: the throttle reads them without it. */
@@ -623,7 +624,7 @@ void txg_throttle(spa_t *spa)
 void txg_kick(spa_t *spa)
 {
 	struct txg_state *t = spa->txg;
-	if (!t || __atomic_load_n(&t->dirty_open, __ATOMIC_RELAXED) < t->dirty_max / 100 * TXG_SYNC_PERCENT)
+	if (!t || __atomic_load_n(&t->dirty_open, __ATOMIC_RELAXED) < t->sync_bytes)
 		return;
 	wake_sync_thread(t);
 }
@@ -643,9 +644,12 @@ static int txg_start_thread(spa_t *spa)
 	pthread_cond_init(&t->synced_cv, NULL);
 	t->dirty_max = spa->tunables.dirty_data_max ? spa->tunables.dirty_data_max
 						     : txg_dirty_max_default();
+	t->sync_bytes = t->dirty_max / 100 * TXG_SYNC_PERCENT;
+	if (t->sync_bytes > spa->tunables.txg_sync_bytes)
+		t->sync_bytes = spa->tunables.txg_sync_bytes;
 	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
-	/* A txg closes at TXG_SYNC_PERCENT of the limit: keep the buffers of
-	 * one such txg for the next, beside a full block cache (within the
+	/* A txg closes at TXG_SYNC_PERCENT of the limit at most: keep the
+	 * buffers of one such txg for the next, beside a full block cache (within the
 	 * memory bound, see zio_buf.h): below that, a write stream's blocks,
 	 * cached once written, would give back and re-zero a chunk of memory
 	 * at every sync (half of the daemon's time in a 2 GiB write). */

@@ -50,7 +50,8 @@ void txg_enter_synced(struct spa *spa);
  * data (open + syncing) nears the limit and waits for the running sync
  * at the limit, so memory stays bounded. */
 void txg_throttle(struct spa *spa);
-/* After a tx: start a sync early when the open txg holds 20% of the limit. */
+/* After a tx: start a sync early when the open txg holds 20% of the limit
+ * or ZFUSE_TXG_SYNC_BYTES, whichever is less. */
 void txg_kick(struct spa *spa);
 /* Record the dirty bytes for txg_throttle/txg_kick, which run without the
  * pool lock; called with it held (dmu_tx_commit, the end of a sync). */

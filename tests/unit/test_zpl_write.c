@@ -589,6 +589,55 @@ START_TEST(test_stream_reads_leave_cache)
 }
 END_TEST
 
+/* A sync starts by itself once the open txg holds ZFUSE_TXG_SYNC_BYTES of
+ * dirty data (when that is below 20% of the dirty limit), and not before:
+ * 16 MiB written start no sync under the 128 MiB default, and do under a
+ * 4 MiB setting. The timed sync is put out of reach. */
+START_TEST(test_sync_threshold)
+{
+	snprintf(pooldir, sizeof(pooldir), "/tmp/zplw-test-XXXXXX");
+	char img[128];
+	create_temp_pool(pooldir, "zw.img", img, sizeof(img), "zt", 256ULL << 20);
+	ck_assert_int_eq(setenv("ZFUSE_TXG_TIMEOUT", "3600", 1), 0);
+	static uint8_t data[1 << 20];
+	memset(data, 0x5a, sizeof(data));
+	struct { const char *sync_bytes; bool syncs; } runs[] = { { NULL, false }, { "4194304", true } };
+	for (size_t r = 0; r < sizeof(runs) / sizeof(runs[0]); r++) {
+		if (runs[r].sync_bytes)
+			ck_assert_int_eq(setenv("ZFUSE_TXG_SYNC_BYTES", runs[r].sync_bytes, 1), 0);
+		else
+			unsetenv("ZFUSE_TXG_SYNC_BYTES");
+		zfuse_pool_t *p = import_dir(true);
+		zfuse_fs_t *fs;
+		uint64_t f;
+		char name[16];
+		snprintf(name, sizeof(name), "f%zu", r);
+		ck_assert_int_eq(zfuse_fs_open(p, "zt", &fs), 0);
+		ck_assert_int_eq(zfuse_create(fs, zfuse_fs_root(fs), name, 0644, 0, 0, &f, NULL), 0);
+		const uint64_t *synced = &fs->spa->ub.ub_txg;
+		uint64_t txg0 = __atomic_load_n(synced, __ATOMIC_ACQUIRE);
+		for (int i = 0; i < 16; i++)
+			ck_assert_int_eq(zfuse_write(fs, f, data, sizeof(data), (uint64_t)i << 20),
+					 (ssize_t)sizeof(data));
+		/* up to 30 s for the sync that should start, 1 s for one that should not */
+		for (int waited = 0; waited < (runs[r].syncs ? 3000 : 100); waited++) {
+			if (__atomic_load_n(synced, __ATOMIC_ACQUIRE) != txg0)
+				break;
+			usleep(10000);
+		}
+		uint64_t txg1 = __atomic_load_n(synced, __ATOMIC_ACQUIRE);
+		ck_assert_msg((txg1 != txg0) == runs[r].syncs, "run %zu: synced txg %llu -> %llu", r,
+			      (unsigned long long)txg0, (unsigned long long)txg1);
+		zfuse_fs_close(fs);
+		zfuse_pool_close(p);
+	}
+	unsetenv("ZFUSE_TXG_SYNC_BYTES");
+	unsetenv("ZFUSE_TXG_TIMEOUT");
+	unlink(img);
+	rmdir(pooldir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	TCase *tc = TCASE_OF("fixture", 300, test_relayout_matches_openzfs, test_list_edits, test_trivial_acl);
@@ -597,7 +646,8 @@ static Suite *suite(void)
 	TCase *tw = TCASE_OF("overlay", 300, test_create_and_write, test_names, test_xattrs);
 	tcase_add_checked_fixture(tw, wsetup, wteardown);
 	suite_add_tcase(s, tw);
-	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip, test_stream_reads_leave_cache));
+	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip, test_stream_reads_leave_cache,
+				     test_sync_threshold));
 	return s;
 }
 
