@@ -68,16 +68,33 @@ expected() {
 	fi
 }
 
+# daemon_ready PID: wait (5 s at most) for a daemon whose top mount is up
+# to finish starting: it mounts the child datasets after the top (a write
+# into MNT/CHILD before then meets the parent's read-only stub directory),
+# then opens the pool's control socket (.../zfuse/POOL.sock), then is ready.
+# `zfuse mount` without -f returns only then; with -f nothing is printed.
+daemon_ready() {
+	local pid=$1 inodes
+	for _ in $(seq 1 100); do
+		inodes=$(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
+		[ -n "$inodes" ] && awk -v want=" $(echo $inodes) " \
+			'index(want, " " $7 " ") && $8 ~ /\/zfuse\/[^/]*\.sock$/ { found = 1 } END { exit !found }' \
+			/proc/net/unix && return 0
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+}
+
 # mount_bg ZFUSE LOG MNT ARGS...: start `zfuse mount -f ARGS MNT` in the
 # background (daemon pid in $mount_pid, its stderr appended to LOG);
 # returns 0 once MNT is a mount point, 1 if the daemon died (it is reaped
-# and mount_pid emptied) or 15 s passed
+# and mount_pid emptied) or 15 s passed; with the daemon ready (daemon_ready)
 mount_bg() {
 	local zf=$1 log=$2 mnt=$3; shift 3
 	"$zf" mount -f "$@" "$mnt" 2>> "$log" &
 	mount_pid=$!
 	for _ in $(seq 1 150); do
-		mountpoint -q "$mnt" && return 0
+		mountpoint -q "$mnt" && { daemon_ready "$mount_pid"; return 0; }
 		if ! kill -0 "$mount_pid" 2>/dev/null; then
 			wait "$mount_pid"
 			mount_pid=
