@@ -30,8 +30,8 @@ static const struct tunable tunables[] = {
 	  "blocks (OpenZFS's metaslab_force_ganging); 0 turns it off." },
 	{ "ZFUSE_DIRTY_DATA_MAX", offsetof(zfuse_tunables_t, dirty_data_max), 0, 1 << 20, 0,
 	  "Bytes of dirty data a pool holds in memory (OpenZFS's zfs_dirty_data_max): "
-	  "a sync starts at 20% of it, writers are delayed from 60% on and wait at "
-	  "100%. Default: 10% of the memory, at most 4 GiB, at least 256 MiB." },
+	  "a sync starts at 20% of it (or ZFUSE_TXG_SYNC_BYTES, if less), writers are "
+	  "delayed from 60% on and wait at 100%. Default: 10% of the memory, at most 4 GiB, at least 256 MiB." },
 	{ "ZFUSE_TXG_SYNC_BYTES", offsetof(zfuse_tunables_t, txg_sync_bytes), 128ULL << 20, 1 << 20, 0,
 	  "Bytes of dirty data in the open txg at which a sync starts, where that "
 	  "is less than 20% of the dirty limit. OpenZFS has only the percentage; "

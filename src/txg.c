@@ -57,7 +57,8 @@
 #define SYNC_PASS_MAX 100
 
 /* OpenZFS's defaults: a sync starts when the open txg holds 20% of the
- * dirty limit (or ZFUSE_TXG_SYNC_BYTES, if less: see tunables.c); writers are delayed from 60% on (zfs_dirty_data_sync_percent,
+ * dirty limit (or ZFUSE_TXG_SYNC_BYTES, if less: see tunables.c); writers
+ * are delayed from 60% on (zfs_dirty_data_sync_percent,
  * zfs_delay_min_dirty_percent, zfs_delay_scale, zfs_delay_max_ns). */
 #define TXG_SYNC_PERCENT 20
 #define TXG_DELAY_MIN_PERCENT 60
@@ -649,8 +650,8 @@ static int txg_start_thread(spa_t *spa)
 		t->sync_bytes = spa->tunables.txg_sync_bytes;
 	t->timeout_s = spa->tunables.txg_timeout > INT_MAX ? INT_MAX : (int)spa->tunables.txg_timeout;
 	/* A txg closes at TXG_SYNC_PERCENT of the limit at most: keep the
-	 * buffers of one such txg for the next, beside a full block cache (within the
-	 * memory bound, see zio_buf.h): below that, a write stream's blocks,
+	 * buffers of one such txg for the next, beside a full block cache
+	 * (within the memory bound, see zio_buf.h): below that, a write stream's blocks,
 	 * cached once written, would give back and re-zero a chunk of memory
 	 * at every sync (half of the daemon's time in a 2 GiB write). */
 	zio_buf_retain(t->dirty_max / 4 + (spa->arc ? arc_max_bytes(spa->arc) : 0));

@@ -68,18 +68,24 @@ expected() {
 	fi
 }
 
+# daemon_sockets PID: the names (or paths) of the unix sockets process PID
+# holds, one per line
+daemon_sockets() {
+	local inodes
+	inodes=$(find "/proc/$1/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
+	[ -n "$inodes" ] || return 0
+	awk -v want=" $(echo $inodes) " 'index(want, " " $7 " ") && NF >= 8 { print $8 }' /proc/net/unix
+}
+
 # daemon_ready PID: wait (5 s at most) for a daemon whose top mount is up
 # to finish starting: it mounts the child datasets after the top (a write
 # into MNT/CHILD before then meets the parent's read-only stub directory),
 # then opens the pool's control socket (.../zfuse/POOL.sock), then is ready.
 # `zfuse mount` without -f returns only then; with -f nothing is printed.
 daemon_ready() {
-	local pid=$1 inodes
+	local pid=$1
 	for _ in $(seq 1 100); do
-		inodes=$(find "/proc/$pid/fd" -lname 'socket:*' -printf '%l\n' 2>/dev/null | tr -dc '0-9\n')
-		[ -n "$inodes" ] && awk -v want=" $(echo $inodes) " \
-			'index(want, " " $7 " ") && $8 ~ /\/zfuse\/[^/]*\.sock$/ { found = 1 } END { exit !found }' \
-			/proc/net/unix && return 0
+		daemon_sockets "$pid" | grep -q '/zfuse/[^/]*\.sock$' && return 0
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.05
 	done
