@@ -91,9 +91,13 @@ zdb_clean() {
 
 # Drop the kernel's caches of the mount, so that what it shows next is what
 # the library stores (a writeback cache keeps its own mtimes and sizes).
+# st_blocks, as OpenZFS's, follows a txg sync (dn_used), and an fsync only
+# commits the intent log: wait for the timed sync (5 s) to have run since,
+# or a remount shows other block counts than the live mount did.
 settle() {
 	python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.close(fd)' "$mnt"
 	sync
+	sleep 7
 	echo 3 > /proc/sys/vm/drop_caches
 }
 
