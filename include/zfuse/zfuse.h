@@ -333,7 +333,10 @@ int zfuse_volume_sync(zfuse_volume_t *vol);
  * Directories follow their normalization / case-insensitivity rules.
  *
  * Times: every call sets ctime/mtime (and atime at creation) as Linux
- * filesystems do, to the current time (CLOCK_REALTIME).
+ * filesystems do, to the current time of the coarse clock
+ * (CLOCK_REALTIME_COARSE, a tick's resolution), as OpenZFS on Linux does
+ * and as the kernel stamps its own writes: a FUSE writeback cache then
+ * finds a new file's times current and has no times to send at close.
  *
  * Errors besides those listed with each call: ZFUSE_E_ROFS, ZFUSE_E_NOSPC
  * (pool full), ZFUSE_E_NOENT (ino or dir is not an object),

@@ -440,8 +440,8 @@ class Times:
 
     The kernel's clock for times it sets is coarse (a jiffy): tmpfs's
     times, and on the mount a regular file's mtime and ctime, which the
-    kernel keeps itself with a writeback cache (a FUSE limit); zfuse's own
-    are fine. A change within a jiffy of the one before may not show, so an
+    kernel keeps itself with a writeback cache (a FUSE limit), and zfuse's
+    own (the same coarse clock, as OpenZFS's). A change within a jiffy of the one before may not show, so an
     unchanged time tells nothing when it was seen within a jiffy of being
     set (a change right after would have had the same value)."""
     JIFFY_NS = 12_000_000

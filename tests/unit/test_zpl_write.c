@@ -300,6 +300,40 @@ START_TEST(test_create_and_write)
 }
 END_TEST
 
+static int64_t coarse_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Times come from the coarse clock, as OpenZFS's (gethrestime): the kernel
+ * stamps a write with that clock too, and when a new file's times already
+ * equal it, closing the file sends no SETATTR. A fine clock's value would
+ * be ahead of a coarse reading taken right after, nearly every time. */
+START_TEST(test_coarse_times)
+{
+	uint64_t root = zfuse_fs_root(wfs), d, f;
+	struct stat st;
+	ck_assert_int_eq(zfuse_mkdir(wfs, root, "clock", 0755, 0, 0, &d, NULL), 0);
+	for (int i = 0; i < 20; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "f%d", i);
+		int64_t before = coarse_ns();
+		ck_assert_int_eq(zfuse_create(wfs, d, name, 0644, 0, 0, &f, NULL), 0);
+		ck_assert_int_eq(zfuse_write(wfs, f, "x", 1, 0), 1);
+		ck_assert_int_eq(zfuse_getattr(wfs, f, &st), 0);
+		int64_t after = coarse_ns();
+		int64_t m = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+		int64_t c = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+		ck_assert_msg(before <= m && m <= after, "mtime %lld not in [%lld, %lld]",
+			      (long long)m, (long long)before, (long long)after);
+		ck_assert_msg(before <= c && c <= after, "ctime %lld not in [%lld, %lld]",
+			      (long long)c, (long long)before, (long long)after);
+	}
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	uint64_t root = zfuse_fs_root(wfs), d, f, l, c, sub;
@@ -643,7 +677,7 @@ static Suite *suite(void)
 	TCase *tc = TCASE_OF("fixture", 300, test_relayout_matches_openzfs, test_list_edits, test_trivial_acl);
 	tcase_add_unchecked_fixture(tc, basic_fs_setup, basic_fs_teardown);
 	Suite *s = suite_of("zpl_write", tc);
-	TCase *tw = TCASE_OF("overlay", 300, test_create_and_write, test_names, test_xattrs);
+	TCase *tw = TCASE_OF("overlay", 300, test_create_and_write, test_coarse_times, test_names, test_xattrs);
 	tcase_add_checked_fixture(tw, wsetup, wteardown);
 	suite_add_tcase(s, tw);
 	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip, test_stream_reads_leave_cache,
