@@ -16,15 +16,22 @@
  * that reads it — libfuse's worker that reads a request is the one that
  * handles it. The duties the flag hands over are zfuse_ll.c's.
  *
+ * The read hook also decides how a worker waits: polling for a moment
+ * while requests stream in (spin=), because a worker asleep in read(2)
+ * costs each request a wakeup the caller waits for.
+ *
  * Requests are read whole with read(2): the filesystem operations have no
  * write_buf, so libfuse never splices them.
  */
 #include "devio.h"
 
 #include <linux/fuse.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zfuse_ll.h"
@@ -43,12 +50,52 @@ bool zf_devio_set_kills_suidgid(bool kills)
 	return was;
 }
 
+/* Spinning is for a stream of requests: after a millisecond without one the
+ * daemon is idle and its workers sleep at once. One worker spins at a time
+ * (daemon-wide), so a burst costs one CPU at most, for spin_ns past its end. */
+#define ZF_DEVIO_BUSY_NS 1000000
+static atomic_flag spinner = ATOMIC_FLAG_INIT;
+static _Atomic int64_t last_request_ns;
+
+static int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+unsigned zf_devio_default_spin_us(void)
+{
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? ZF_DEVIO_SPIN_US : 0;
+}
+
+/* Return when a request is queued, spin_ns have passed, or the daemon is
+ * idle; the read(2) that follows takes the request or sleeps. Another
+ * worker asleep in read(2) may be woken for the same request and find
+ * nothing: it sleeps again, off the caller's path. */
+static void await_request(int fd, int64_t spin_ns)
+{
+	if (spin_ns <= 0)
+		return;
+	int64_t now = monotonic_ns();
+	if (now - atomic_load_explicit(&last_request_ns, memory_order_relaxed) > ZF_DEVIO_BUSY_NS ||
+	    atomic_flag_test_and_set_explicit(&spinner, memory_order_acquire))
+		return;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	for (int64_t end = now + spin_ns; poll(&p, 1, 0) == 0 && monotonic_ns() < end;)
+		;
+	atomic_flag_clear_explicit(&spinner, memory_order_release);
+}
+
 static ssize_t devio_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct zf_ll *ll = userdata;
+	await_request(fd, ll->io.spin_ns);
 	ssize_t r = read(fd, buf, len);
 	if (r < (ssize_t)sizeof(struct fuse_in_header))
 		return r;	/* errno, or libfuse's own complaint */
+	if (ll->io.spin_ns > 0)
+		atomic_store_explicit(&last_request_ns, monotonic_ns(), memory_order_relaxed);
 	const struct fuse_in_header *in = buf;
 	size_t arg = (size_t)r - sizeof(*in);
 	const char *p = (const char *)buf + sizeof(*in);
@@ -97,8 +144,9 @@ static ssize_t devio_writev(int fd, struct iovec *iov, int count, void *userdata
 	return writev(fd, iov, count);
 }
 
-int zf_devio_attach(struct fuse_session *se)
+int zf_devio_attach(struct fuse_session *se, struct zf_devio *dio, unsigned spin_us)
 {
+	dio->spin_ns = (int64_t)spin_us * 1000;
 	static const struct fuse_custom_io io = {
 		.read = devio_read,
 		.writev = devio_writev,

@@ -124,7 +124,7 @@ static int sess_mount(struct zf_serve *srv, struct sess *s)
 	if (fuse_session_mount(s->se, s->path) != 0)
 		return -1;
 	s->mounted = true;
-	if (zf_devio_attach(s->se) != 0)
+	if (zf_devio_attach(s->se, &s->ll.io, o->spin_us) != 0)
 		return -1;
 	if (o->prefill && !(s->ll.prefill = zf_prefill_new(s->se, o->max_threads)))
 		zf_log(ZFUSE_LOG_WARN, "%s: reads go without prefill (out of memory)", s->path);

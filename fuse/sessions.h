@@ -40,6 +40,7 @@ struct zf_serve_opts {
 	unsigned max_threads;		/* 0: libfuse's default */
 	unsigned max_idle_threads;	/* 0: libfuse's default */
 	bool clone_fd;
+	unsigned spin_us;	/* a worker polls for a request before sleeping (devio.h) */
 	bool prefill;	/* small reads hand the kernel their whole record (prefill.h) */
 	double timeout;			/* kernel cache lifetime, seconds */
 	double timeout_rw;		/* the same for read-write sessions */

@@ -30,7 +30,7 @@ _zfuse_datasets() {
 _zfuse_mount_options() {
 	local cur=$1 prefix="" opts
 	opts="ro rw private dataset= pool= keylocation= keys= cache_size= txg= rewind nonested
-		max_threads= max_idle_threads= clone_fd noprefill allow_other allow_root
+		max_threads= max_idle_threads= clone_fd spin= noprefill allow_other allow_root
 		auto_unmount default_permissions fsname= subtype= max_read= suid nosuid
 		dev nodev exec noexec atime noatime relatime strictatime"
 	if [[ $cur == *,* ]]; then
