@@ -119,7 +119,7 @@ rm -rf "$work/single"; mk single "@0"	# remake it for the oracle
 mnt="$work/mnt"; mkdir -p "$mnt"
 "$ZFUSE" mount -f "$work"/mir/*.img "$mnt" 2>"$work/mount.err" &
 pid=$!
-for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+mounted_ready "$pid" "$mnt"
 if mountpoint -q "$mnt" && [ -z "$(ls -A "$mnt")" ] && [ "$(stat -c %a "$mnt")" == 755 ]; then
 	ok "mount mir: empty root, mode 755"
 else bad "mount mir: $(cat "$work/mount.err")"; fi
@@ -131,7 +131,7 @@ wait "$pid"
 mk wrt "raidz @0 @1 @2" -O compression=lz4 && {
 	"$ZFUSE" mount -f -o rw "$work/wrt" "$mnt" 2>"$work/mount-rw.err" &
 	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	mounted_ready "$pid" "$mnt"
 	if mountpoint -q "$mnt" && mkdir "$mnt/dir" && seq 1 100000 > "$mnt/dir/nums" &&
 		ln -s nums "$mnt/dir/link"; then ok "zfuse writes into wrt"
 	else bad "zfuse cannot write into wrt: $(cat "$work/mount-rw.err")"; fi

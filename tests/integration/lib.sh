@@ -91,6 +91,15 @@ daemon_ready() {
 	done
 }
 
+# mounted_ready PID MNT: wait (10 s at most) for MNT to be a mount point,
+# then for daemon PID to be ready (daemon_ready); always status 0: the
+# caller checks the mount
+mounted_ready() {
+	for _ in $(seq 1 100); do mountpoint -q "$2" && break; sleep 0.1; done
+	if mountpoint -q "$2"; then daemon_ready "$1"; fi
+	return 0
+}
+
 # mount_bg ZFUSE LOG MNT ARGS...: start `zfuse mount -f ARGS MNT` in the
 # background (daemon pid in $mount_pid, its stderr appended to LOG);
 # returns 0 once MNT is a mount point, 1 if the daemon died (it is reaped

@@ -54,7 +54,7 @@ atimes() { (cd "$1" && find . -mindepth 1 -printf '%P\t%A@\n' | sort); }
 mount_ro() {  # mount_ro IMG...: read-only zfuse mount at $mnt, pid in $pid
 	"$ZFUSE" mount -f -o ro "$@" "$mnt" 2> "$work/mount.err" &
 	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	mounted_ready "$pid" "$mnt"
 	mountpoint -q "$mnt" || { cat "$work/mount.err"; return 1; }
 }
 unmount_ro() { "$ZFUSE" unmount "$mnt"; wait "$pid"; }

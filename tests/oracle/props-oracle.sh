@@ -64,7 +64,7 @@ done
 # Files written after the change follow it.
 "$ZFUSE" mount -f -o rw "$job/props.img" "$mnt" 2> "$work/mount.err" &
 pid=$!
-for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+mounted_ready "$pid" "$mnt"
 if mountpoint -q "$mnt"; then
 	seq 1 300000 > "$mnt/numbers.txt"
 	head -c 3000000 /dev/urandom > "$mnt/random.bin"

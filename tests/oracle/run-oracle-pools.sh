@@ -40,8 +40,7 @@ mnt=$(mktemp -d)
 for pool in rzw mir str rz3 gpt; do
 	"$ZFUSE" mount -f -o ro $(imgs_of "$pool") "$mnt" 2>"$mnt.err" &
 	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
-	sleep 2	# child datasets mount themselves
+	mounted_ready "$pid" "$mnt"	# child datasets mounted too
 	if "$SHARED/oracle/manifest.sh" "$mnt" | diff -q - "$out/manifest.$pool.tsv" >/dev/null; then
 		echo "ok: mount $pool"
 	else

@@ -107,7 +107,7 @@ for c in "${configs[@]}"; do
 	# shellcheck disable=SC2086
 	env $envs "$ZFUSE" mount -f "${files[@]}" "$mnt" 2> "$work/$name.mount.err" &
 	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	mounted_ready "$pid" "$mnt"
 	if ! touch "$mnt/.probe" 2>/dev/null; then
 		notok "mount $name read-write"; cat "$work/$name.mount.err"; "$ZFUSE" unmount "$mnt"; wait $pid; continue
 	fi
@@ -131,7 +131,7 @@ for c in "${configs[@]}"; do
 	wait $pid || notok "daemon of $name exited with an error"
 	"$ZFUSE" mount -f -o ro "${files[@]}" "$mnt" 2>/dev/null &
 	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	mounted_ready "$pid" "$mnt"
 	df -B1 --output=size,used,avail "$mnt" | tail -1 | awk '{ print $1, $2, $3 }' > "$work/$name.zfuse.df"
 	if "$MANIFEST" "$mnt" | diff -q - "$work/$name.zfuse.tsv" >/dev/null; then
 		ok "$name: remount shows the written tree ($(wc -l < "$work/$name.zfuse.tsv") lines)"
@@ -220,7 +220,7 @@ for c in "${configs[@]}"; do
 	mapfile -t files < <(images_of "$name")
 	"$ZFUSE" mount -f -o ro "${files[@]}" "$mnt" 2>/dev/null &
 	pid=$!
-	for _ in $(seq 1 100); do mountpoint -q "$mnt" && break; sleep 0.1; done
+	mounted_ready "$pid" "$mnt"
 	if "$MANIFEST" "$mnt" | diff -q - "$work/$name.oracle-after.tsv" >/dev/null 2>&1; then
 		ok "$name: zfuse reads what OpenZFS wrote into it"
 	else
