@@ -1380,15 +1380,18 @@ static void zf_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 }
 
 /* fsync(2), fdatasync(2), fsync of a directory (and the kernel's fsync
- * after an O_SYNC/O_DSYNC write): every change of the dataset so far is
- * committed to its intent log before the reply (a txg sync where the
- * dataset has no log writer). */
+ * after an O_SYNC/O_DSYNC write): every change of the dataset so far but
+ * other files' data writes is committed to its intent log before the
+ * reply, as OpenZFS's zfs_fsync (a txg sync where the dataset has no log
+ * writer). A mount-path stub has no object: everything is committed. */
 static void sync_node(fuse_req_t req, fuse_ino_t ino)
 {
 	struct zf_node *n = node_or_reply(req, ino);
 
 	if (n)
-		reply_status(req, ll_of(req)->writable ? zfuse_fs_commit(n->t.fs->zfs) : 0);
+		reply_status(req, !ll_of(req)->writable ? 0
+				  : n->t.kind == ZF_NODE_OBJ ? zfuse_fs_commit_object(n->t.fs->zfs, n->t.obj)
+				  : zfuse_fs_commit(n->t.fs->zfs));
 }
 
 static void zf_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)

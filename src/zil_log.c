@@ -6,9 +6,10 @@
  *
  * Records are built inside the transaction that makes the change (pool
  * lock exclusive), so their order is the changes' order; a commit writes
- * every queued record of a txg that has not synced, which covers the
- * caller's changes and every name-space change before them (zil.md §8.2,
- * "commit all"). A write's record holds no data until a commit places it
+ * every queued record of a txg that has not synced (zil.md §8.2) but the
+ * data writes of files other than the one fsync'ed, as OpenZFS keeps
+ * those on its async lists: fsync of a directory or of a small file does
+ * not copy or write what other files wrote (take_records). A write's record holds no data until a commit places it
  * (WR_NEED_COPY, zil.md §8.6): the commit reads the file's data then, under
  * the pool lock shared (zl->get_data, the ZPL's zfs_get_data), so a write
  * that no fsync asks for costs a record header and no copy. Big writes
@@ -97,6 +98,8 @@ struct itx {
 	bool indirect;	/* TX_WRITE: its blocks are written and named (WR_INDIRECT) */
 	bool complete;	/* TX_WRITE: rec is the whole record (an indirect one) */
 	uint64_t size;	/* TX_WRITE: the file's size right after the write */
+	uint64_t moves[2];	/* a rename: the objects it moves (their writes go first) */
+	bool sync;	/* a write or truncate every commit takes (an xattr file's) */
 	uint8_t rec[];
 };
 
@@ -133,11 +136,10 @@ struct zilog {
 	struct lwb *lwb;		/* the chain from the header's block to the tail */
 	size_t nlwb, caplwb;
 	uint64_t lr_seq;
-	/* Records are numbered as queued; every record up to durable_id is
-	 * on disk (a commit that finds its own there returns: group commit). */
-	uint64_t next_id, durable_id;
-	uint64_t taken_id;		/* taken by the newest commit */
-	uint64_t issued, completed;	/* commits' tickets: written, finished */
+	/* Commits' tickets: written, finished (in order). A record no longer
+	 * queued was taken by a commit of ticket <= issued: when completed
+	 * reaches that, it is on disk (group commit). */
+	uint64_t issued, completed;
 	uint64_t gen;			/* a new chain (destroy, rollback) */
 	bool issuing;			/* a commit is writing blocks */
 	uint64_t unlogged_txg;	/* newest txg with changes no record describes */
@@ -379,7 +381,6 @@ static void itx_add(objset_t *os, struct itx *it)
 	zilog_t *zl = os->zilog;
 	zl->tx_logged = true;
 	pthread_mutex_lock(&zl->mu);
-	zl->next_id++;
 	if (zl->tail)
 		zl->tail->next = it;
 	else
@@ -448,12 +449,14 @@ void zfs_log_link(objset_t *os, uint64_t txg, uint64_t dir, uint64_t obj, const 
 }
 
 void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, const char *sname,
-		    uint64_t tdir, const char *tname)
+		    uint64_t tdir, const char *tname, uint64_t sobj, uint64_t tobj)
 {
 	size_t sl = strlen(sname) + 1, tl = strlen(tname) + 1;
 	struct itx *it = itx_new(os, txg, txtype, 48 + sl + tl);
 	if (!it)
 		return itx_lost(os);
+	it->moves[0] = sobj;
+	it->moves[1] = tobj;
 	put_le64(it->rec + 32, sdir);
 	put_le64(it->rec + 40, tdir);
 	memcpy(it->rec + 48, sname, sl);
@@ -462,11 +465,12 @@ void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, 
 }
 
 void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint64_t off,
-		   uint64_t len, uint64_t size)
+		   uint64_t len, uint64_t size, bool sync)
 {
 	struct itx *it = itx_new(os, txg, TX_WRITE, LR_WRITE_SIZE);
 	if (!it)
 		return itx_lost(os);
+	it->sync = sync;
 	it->gen = gen;
 	it->size = size;
 	/* zfs_log_write's choice (no separate log devices here): big writes
@@ -517,11 +521,13 @@ bool zil_saxattr_dropped(const objset_t *os)
 	return true;
 }
 
-void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len)
+void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len,
+		      bool sync)
 {
 	struct itx *it = itx_new(os, txg, TX_TRUNCATE, 56);
 	if (!it)
 		return itx_lost(os);
+	it->sync = sync;
 	put_le64(it->rec + 32, obj);
 	put_le64(it->rec + 40, off);
 	put_le64(it->rec + 48, len);
@@ -672,7 +678,6 @@ struct done {
 /* One commit between the write of its blocks and their flush. */
 struct flight {
 	uint64_t ticket;	/* place among the commits' write phases (0: none) */
-	uint64_t taken;		/* the records up to this id are in its blocks */
 	uint64_t gen;		/* the chain it wrote on (zl->gen) */
 	struct done *done;
 	size_t ndone, capdone;
@@ -1033,10 +1038,156 @@ static bool zl_failed(zilog_t *zl)
 	return failed;
 }
 
-/* The write phase of a commit (commit_mu held): returns the commit's
- * result when it is over (a txg sync stood in for the log), else 0 with
- * f->ticket set and commit_finish to run. */
-static int commit_locked(zilog_t *zl, struct flight *f)
+/* ---- which records a commit takes ---------------------------------------------------- */
+
+/* Data writes, truncates and setattrs: the records a commit may leave
+ * queued, as OpenZFS leaves them on their file's async list until that
+ * file is fsync'ed (zil_async_to_sync). Every other record (the name
+ * space's, SA xattrs) is taken by every commit, as OpenZFS's sync itxs
+ * are. A freed object's are dropped (zil_remove_async): the number may be
+ * reused. */
+static bool itx_deferrable(const struct itx *it)
+{
+	uint64_t t = le64(it->rec) & ~TX_CI;
+	return !it->sync && (t == TX_WRITE || t == TX_TRUNCATE || t == TX_SETATTR);
+}
+
+static uint64_t itx_object(const struct itx *it)
+{
+	return le64(it->rec + 32) & LR_FOID_OBJ_MASK;
+}
+
+/* Objects named by the records every commit takes (lr_foid or lr_doid,
+ * at the same place in every record) and the objects renames move: a
+ * write of one of them is taken too, so its records keep their order (a
+ * write before a truncate must not replay after it) and a renamed file's
+ * data is durable with its new name, as OpenZFS moves a renamed object's
+ * async records to the sync list. Taking more than needed is always safe. */
+struct objset_refs {
+	uint64_t *v;
+	size_t n, cap;
+	bool nomem;	/* then every write is taken */
+};
+
+static void refs_add(struct objset_refs *r, uint64_t obj)
+{
+	if (r->nomem)
+		return;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 64;
+		uint64_t *nv = realloc(r->v, nc * sizeof(*nv));
+		if (!nv) {
+			r->nomem = true;
+			return;
+		}
+		r->v = nv;
+		r->cap = nc;
+	}
+	r->v[r->n++] = obj;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static bool refs_has(const struct objset_refs *r, uint64_t obj)
+{
+	return r->nomem || bsearch(&obj, r->v, r->n, sizeof(obj), cmp_u64) != NULL;
+}
+
+void zil_remove_async(objset_t *os, uint64_t obj)
+{
+	zilog_t *zl = os->zilog;
+	if (!zl)
+		return;
+	struct itx *gone = NULL;
+	pthread_mutex_lock(&zl->mu);
+	struct itx **pp = &zl->head, *last = NULL;
+	while (*pp) {
+		struct itx *it = *pp;
+		if (itx_deferrable(it) && itx_object(it) == obj) {
+			*pp = it->next;
+			it->next = gone;
+			gone = it;
+		} else {
+			last = it;
+			pp = &it->next;
+		}
+	}
+	zl->tail = last;
+	pthread_mutex_unlock(&zl->mu);
+	itx_free_list(gone);
+}
+
+/* Whether a commit for obj (0: every record) must take it. */
+static bool itx_wanted(const struct itx *it, uint64_t obj, const struct objset_refs *refs)
+{
+	if (obj == 0 || !itx_deferrable(it))
+		return true;
+	uint64_t o = itx_object(it);
+	return o == obj || refs_has(refs, o);
+}
+
+/* Whether a record a commit for obj needs is still queued (zl->mu held):
+ * one that is not a deferrable write, or obj's own write. */
+static bool queued_for(const zilog_t *zl, uint64_t obj, uint64_t synced)
+{
+	for (const struct itx *it = zl->head; it; it = it->next)
+		if (it->txg > synced && (obj == 0 || !itx_deferrable(it) || itx_object(it) == obj))
+			return true;
+	return false;
+}
+
+/* Unlink from the queue (zl->mu held) what a commit for obj takes, in
+ * queue order; the writes it leaves keep theirs, ahead of later records.
+ * Records whose txg is on disk are dropped (zil_get_commit_list): their
+ * list is returned in *dropped, to be freed without the lock. */
+static struct itx *take_records(zilog_t *zl, uint64_t obj, uint64_t synced, struct itx **dropped)
+{
+	struct objset_refs refs = { 0 };
+	if (obj != 0) {
+		for (struct itx *it = zl->head; it; it = it->next) {
+			if (it->txg <= synced || itx_deferrable(it))
+				continue;
+			refs_add(&refs, itx_object(it));
+			for (int k = 0; k < 2; k++)
+				if (it->moves[k])
+					refs_add(&refs, it->moves[k]);
+		}
+		if (refs.n)
+			qsort(refs.v, refs.n, sizeof(*refs.v), cmp_u64);
+	}
+	struct itx *taken = NULL, **tp = &taken, *gone = NULL, **gp = &gone;
+	struct itx **pp = &zl->head, *last = NULL;
+	while (*pp) {
+		struct itx *it = *pp;
+		if (it->txg <= synced) {
+			*pp = it->next;
+			*gp = it;
+			gp = &it->next;
+		} else if (itx_wanted(it, obj, &refs)) {
+			*pp = it->next;
+			*tp = it;
+			tp = &it->next;
+		} else {
+			last = it;
+			pp = &it->next;
+		}
+	}
+	*tp = NULL;
+	*gp = NULL;
+	zl->tail = last;
+	free(refs.v);
+	*dropped = gone;
+	return taken;
+}
+
+/* The write phase of a commit for obj (commit_mu held): returns the
+ * commit's result when it is over (a txg sync stood in for the log), else
+ * 0 with f->ticket set and commit_finish to run. */
+static int commit_locked(zilog_t *zl, struct flight *f, uint64_t obj)
 {
 	spa_t *spa = zl->spa;
 	if (zl_failed(zl))
@@ -1061,24 +1212,15 @@ static int commit_locked(zilog_t *zl, struct flight *f)
 		pthread_mutex_unlock(&zl->mu);
 		return txg_sync_now(spa);
 	}
-	struct itx *list = zl->head, **pp = &list;
-	zl->head = zl->tail = NULL;
-	f->taken = zl->taken_id = zl->next_id;
+	struct itx *dropped;
+	struct itx *list = take_records(zl, obj, synced, &dropped);
 	f->ticket = ++zl->issued;
 	f->gen = zl->gen;
 	pthread_mutex_unlock(&zl->mu);
-	/* Records whose txg is on disk are dropped (zil_get_commit_list). */
+	itx_free_list(dropped);
 	uint64_t total = 0;
-	while (*pp) {
-		struct itx *it = *pp;
-		if (it->txg <= synced) {
-			*pp = it->next;
-			free(it);
-		} else {
-			total += itx_rest(it);
-			pp = &it->next;
-		}
-	}
+	for (struct itx *it = list; it; it = it->next)
+		total += itx_rest(it);
 	if (list && total >= ZIL_TXG_INSTEAD) {
 		/* The log would hold this much data in memory (copies or
 		 * indirect blocks' copies) and write it now; the txg sync
@@ -1146,16 +1288,12 @@ static int commit_finish(zilog_t *zl, struct flight *f)
 			"waits for txg syncs from now on", zfuse_strerror(rc));
 		zl->failed = true;
 	}
-	if (!fallback && f->taken > zl->durable_id)
-		zl->durable_id = f->taken;
 	if (fallback) {
 		/* Records it took but could not make durable reach the disk
 		 * with their txg, before any later commit counts as done. */
 		pthread_mutex_unlock(&zl->mu);
 		rc = txg_sync_now(spa);
 		pthread_mutex_lock(&zl->mu);
-		if (rc == 0 && f->taken > zl->durable_id)
-			zl->durable_id = f->taken;
 	}
 	zl->completed = f->ticket;
 	pthread_cond_broadcast(&zl->cv);
@@ -1180,6 +1318,11 @@ static void wait_flights(zilog_t *zl)
  * the next commit writes while the last one flushes. */
 int zil_commit(spa_t *spa, objset_t *os)
 {
+	return zil_commit_object(spa, os, 0);
+}
+
+int zil_commit_object(spa_t *spa, objset_t *os, uint64_t obj)
+{
 	SPA_ASSERT_NOT_HELD(spa);
 	if (os->sync_prop == ZFS_SYNC_DISABLED)
 		return 0;
@@ -1187,15 +1330,21 @@ int zil_commit(spa_t *spa, objset_t *os)
 	if (!zl)
 		return txg_sync_now(spa);
 	pthread_mutex_lock(&zl->mu);
-	uint64_t want = zl->next_id;
 	for (;;) {
-		if (zl->durable_id >= want && zl->unlogged_txg <= synced_txg(spa) && !zl->failed) {
-			pthread_mutex_unlock(&zl->mu);
-			return 0;
+		if (!queued_for(zl, obj, synced_txg(spa))) {
+			/* What this caller needs was taken by the commits
+			 * issued so far: done when they are. */
+			uint64_t bound = zl->issued;
+			while (zl->completed < bound)
+				pthread_cond_wait(&zl->cv, &zl->mu);
+			if (zl->unlogged_txg <= synced_txg(spa) && !zl->failed) {
+				pthread_mutex_unlock(&zl->mu);
+				return 0;
+			}
 		}
-		/* Wait while another commit writes, or while one that took
-		 * our records flushes them. */
-		if (!zl->issuing && (zl->taken_id < want || zl->completed == zl->issued))
+		/* Records to take (or a txg sync to stand in for the log):
+		 * after the commit writing now, if any. */
+		if (!zl->issuing)
 			break;
 		pthread_cond_wait(&zl->cv, &zl->mu);
 	}
@@ -1203,7 +1352,7 @@ int zil_commit(spa_t *spa, objset_t *os)
 	pthread_mutex_unlock(&zl->mu);
 	pthread_mutex_lock(&zl->commit_mu);
 	struct flight f = { 0 };
-	int rc = commit_locked(zl, &f);
+	int rc = commit_locked(zl, &f, obj);
 	pthread_mutex_unlock(&zl->commit_mu);
 	pthread_mutex_lock(&zl->mu);
 	zl->issuing = false;

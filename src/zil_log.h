@@ -54,6 +54,17 @@ void zil_close(struct spa *spa, objset_t *os);
  * sync=disabled returns at once. Pool lock not held. Errors: I/O errors.
  */
 int zil_commit(struct spa *spa, objset_t *os);
+/*
+ * The same for fsync of object obj (OpenZFS's zil_commit(zilog, foid)):
+ * every change made so far but other files' data writes, which wait for
+ * their own fsync or their txg (their records stay queued, in order).
+ * obj 0: every change, as zil_commit.
+ */
+int zil_commit_object(struct spa *spa, objset_t *os, uint64_t obj);
+/* obj is being freed: its queued records that commits may defer (data
+ * writes, truncates, setattrs) are dropped, so none of them is ever
+ * applied to a file that reuses the number (OpenZFS's zil_remove_async). */
+void zil_remove_async(objset_t *os, uint64_t obj);
 
 /* Transaction bracket: zil_tx_begin after dmu_tx_begin; zil_tx_commit
  * instead of dmu_tx_commit notes a txg with changes no record describes
@@ -86,16 +97,21 @@ void zfs_log_create(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, u
 		    const int64_t crtime[2], uint64_t rdev, const char *name, const char *target);
 void zfs_log_remove(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, const char *name);
 void zfs_log_link(objset_t *os, uint64_t txg, uint64_t dir, uint64_t obj, const char *name);
+/* sobj is the object renamed, tobj the one an exchange moves the other
+ * way (else 0): their queued writes go with the rename (zil.md §8.2). */
 void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, const char *sname,
-		    uint64_t tdir, const char *tname);
+		    uint64_t tdir, const char *tname, uint64_t sobj, uint64_t tobj);
 /* A write of len bytes at off to obj (generation gen), after which the
  * file is size bytes long (volumes: UINT64_MAX): the record is queued
  * without data, which the commit reads (WR_NEED_COPY), or, for big writes
  * and logbias=throughput, names the file's blocks, which the commit
- * writes (WR_INDIRECT, blocks inside size only). */
+ * writes (WR_INDIRECT, blocks inside size only). A commit may leave a
+ * write or truncate queued for a later fsync of obj (zil_commit_object)
+ * unless sync: an xattr file's, which its owner's fsync must cover. */
 void zfs_log_write(objset_t *os, uint64_t txg, uint64_t obj, uint64_t gen, uint64_t off,
-		   uint64_t len, uint64_t size);
-void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len);
+		   uint64_t len, uint64_t size, bool sync);
+void zfs_log_truncate(objset_t *os, uint64_t txg, uint64_t obj, uint64_t off, uint64_t len,
+		      bool sync);
 /* An SA xattr set (size bytes of value) or removed (value NULL); only
  * while zil_log_saxattr (zilsaxattr active on the dataset). */
 void zfs_log_setsaxattr(objset_t *os, uint64_t txg, uint64_t obj, const char *name,

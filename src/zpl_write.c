@@ -433,16 +433,20 @@ int zplw_free_znode(zfuse_fs_t *fs, uint64_t obj, dmu_tx_t *tx)
 		if (n.xattr) {
 			struct collect c;
 			if (collect_entries(fs->os, n.xattr, &c) == 0) {
-				for (size_t i = 0; i < c.n && rc == 0; i++)
+				for (size_t i = 0; i < c.n && rc == 0; i++) {
+					zil_remove_async(fs->os, c.objs[i]);
 					rc = dmu_object_free(fs->os, c.objs[i], tx);
+				}
 				free(c.objs);
 			}
 			if (rc == 0)
 				rc = dmu_object_free(fs->os, n.xattr, tx);
 		}
 		zplw_wnode_free(&n);
-		if (rc == 0)
+		if (rc == 0) {
+			zil_remove_async(fs->os, obj);
 			rc = dmu_object_free(fs->os, obj, tx);
+		}
 	} else if (rc == -ZFUSE_E_NOENT) {
 		rc = 0;		/* already gone: just forget the queue entry */
 	}
@@ -691,6 +695,13 @@ int zfuse_fs_commit(zfuse_fs_t *fs)
 	if (!zfuse_fs_writable(fs))
 		return 0;
 	return zil_commit(fs->spa, fs->os);
+}
+
+int zfuse_fs_commit_object(zfuse_fs_t *fs, uint64_t ino)
+{
+	if (!zfuse_fs_writable(fs))
+		return 0;
+	return zil_commit_object(fs->spa, fs->os, ino);
 }
 
 int zplw_op_begin(zfuse_fs_t *fs, uint64_t obj,
@@ -1040,7 +1051,8 @@ int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t 
 			if (rc == 0 && (rc = zplw_wtouch(fs, sd, TS_MTIME | TS_CTIME, now)) == 0)
 				rc = zplw_wstore(fs, sd, &tx);
 			if (rc == 0)
-				zfs_log_rename(fs->os, tx.txg, TX_RENAME, olddir, sstored, newdir, newname);
+				zfs_log_rename(fs->os, tx.txg, TX_RENAME, olddir, sstored, newdir, newname,
+					       sobj, 0);
 		}
 		zil_tx_nolog(fs->os);
 		goto out;
@@ -1107,9 +1119,10 @@ int zfuse_rename(zfuse_fs_t *fs, uint64_t olddir, const char *oldname, uint64_t 
 			goto out;
 	}
 	if (exchange)
-		zfs_log_rename(fs->os, tx.txg, TX_RENAME_EXCHANGE, olddir, sstored, newdir, tstored);
+		zfs_log_rename(fs->os, tx.txg, TX_RENAME_EXCHANGE, olddir, sstored, newdir, tstored,
+			       s.obj, t.obj);
 	else
-		zfs_log_rename(fs->os, tx.txg, TX_RENAME, olddir, sstored, newdir, newname);
+		zfs_log_rename(fs->os, tx.txg, TX_RENAME, olddir, sstored, newdir, newname, s.obj, 0);
 out:
 	if (have_t)
 		zplw_wnode_free(&t);

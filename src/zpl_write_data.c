@@ -100,7 +100,8 @@ int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t l
 	if (len && (rc = dmu_write(fs->os, n->obj, off, len, buf, tx)) != 0)
 		return rc;
 	if (len)
-		zfs_log_write(fs->os, tx->txg, n->obj, n->gen, off, len, end_size);
+		zfs_log_write(fs->os, tx->txg, n->obj, n->gen, off, len, end_size,
+				      (n->flags & ZFS_XATTR) != 0);
 	if (end > n->size) {
 		n->size = end;
 		if ((rc = zplw_wset(fs, n, ZPL_SIZE, n->size)) != 0)
@@ -282,7 +283,8 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 			rc = dmu_free_range(fs->os, ino, off, end - off, &tx);
 			changed = true;
 			if (rc == 0)
-				zfs_log_truncate(fs->os, tx.txg, ino, off, end - off);
+				zfs_log_truncate(fs->os, tx.txg, ino, off, end - off,
+						 (n.flags & ZFS_XATTR) != 0);
 		}
 		/* ZERO_RANGE without KEEP_SIZE also extends the file, as Linux
 		 * filesystems do (the kernel has already raised its size). */

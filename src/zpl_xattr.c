@@ -121,7 +121,7 @@ static int xattr_dir_set(zfuse_fs_t *fs, struct wnode *n, const char *name, cons
 			goto out;
 		/* zfs_freesp(xzp, 0, 0): logged as a truncation to 0 */
 		if ((rc = zplw_set_size(fs, &xf, 0, tx)) == 0)
-			zfs_log_truncate(fs->os, tx->txg, xf.obj, 0, 0);
+			zfs_log_truncate(fs->os, tx->txg, xf.obj, 0, 0, true);
 	} else {
 		struct mkargs a = { S_IFREG | 0644, n->uid, n->gid, 0, true };
 		if ((rc = zplw_mknode(fs, &xd, &a, tx, now, &xf)) != 0)

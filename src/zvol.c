@@ -353,7 +353,7 @@ ssize_t zfuse_volume_write(zfuse_volume_t *v, const void *buf, size_t len, uint6
 		return rc;
 	zil_tx_begin(v->os);
 	if (len && (rc = dmu_write(v->os, ZVOL_OBJ, off, len, buf, &tx)) == 0)
-		zfs_log_write(v->os, tx.txg, ZVOL_OBJ, 0, off, len, UINT64_MAX);
+		zfs_log_write(v->os, tx.txg, ZVOL_OBJ, 0, off, len, UINT64_MAX, false);
 	/* sync=always: in the log before the call returns */
 	rc = zil_tx_commit(v->spa, v->os, &tx, rc, false);
 	return rc ? rc : (ssize_t)len;
@@ -367,7 +367,7 @@ int zfuse_volume_free(zfuse_volume_t *v, uint64_t off, uint64_t len)
 		return rc;
 	zil_tx_begin(v->os);
 	if (len && (rc = dmu_free_range(v->os, ZVOL_OBJ, off, len, &tx)) == 0)
-		zfs_log_truncate(v->os, tx.txg, ZVOL_OBJ, off, len);
+		zfs_log_truncate(v->os, tx.txg, ZVOL_OBJ, off, len, false);
 	return zil_tx_commit(v->spa, v->os, &tx, rc, false);
 }
 

@@ -377,6 +377,15 @@ int zfuse_fs_sync(zfuse_fs_t *fs);
 int zfuse_fs_commit(zfuse_fs_t *fs);
 
 /*
+ * zfuse_fs_commit for fsync(2) of object ino (a file or a directory), as
+ * OpenZFS's zil_commit(zilog, ino): every change made so far is durable
+ * but the data writes of other files, which wait for their own fsync or
+ * a txg sync. A directory's fsync thus makes its entries durable without
+ * copying every file's data into the log. Errors: as zfuse_fs_commit.
+ */
+int zfuse_fs_commit_object(zfuse_fs_t *fs, uint64_t ino);
+
+/*
  * Make a new object called name in directory dir. ino receives its object
  * number (= inode number) and st, when not NULL, its attributes, as
  * zfuse_getattr would report them. In a setgid directory the object gets
