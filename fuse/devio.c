@@ -50,12 +50,23 @@ bool zf_devio_set_kills_suidgid(bool kills)
 	return was;
 }
 
-/* Spinning is for a stream of requests: after a millisecond without one the
- * daemon is idle and its workers sleep at once. One worker spins at a time
- * (daemon-wide), so a burst costs one CPU at most, for spin_ns past its end. */
+/* Spinning is for one caller's stream of requests: after a millisecond
+ * without one the daemon is idle and its workers sleep at once; while two
+ * other workers or more still handle requests, callers run concurrently
+ * and a spinning worker would take a CPU they need, so it sleeps too. One
+ * other is allowed: a stream's background requests (a writeback WRITE, a
+ * RELEASE) overlap its next one. Measured on 2 CPUs, alternating, 3-4
+ * rounds each (creates.py 5000 files; fio 4 jobs of fsync'ed 4 KiB
+ * writes): no spinning 3528 files/s, 11704 writes/s; spinning whatever
+ * the others do 3896 and 10631; with none beside 3580 and 11666; with one
+ * beside 3688 and 12158. One worker spins at a time (daemon-wide), so a
+ * burst costs one CPU at most, for spin_ns past its end. */
 #define ZF_DEVIO_BUSY_NS 1000000
+#define ZF_DEVIO_SPIN_BESIDE 1
 static atomic_flag spinner = ATOMIC_FLAG_INIT;
 static _Atomic int64_t last_request_ns;
+static _Atomic int handling;	/* workers between reading a request and their next read */
+static __thread bool this_handles;
 
 static int64_t monotonic_ns(void)
 {
@@ -79,6 +90,7 @@ static void await_request(int fd, int64_t spin_ns)
 		return;
 	int64_t now = monotonic_ns();
 	if (now - atomic_load_explicit(&last_request_ns, memory_order_relaxed) > ZF_DEVIO_BUSY_NS ||
+	    atomic_load_explicit(&handling, memory_order_relaxed) > ZF_DEVIO_SPIN_BESIDE ||
 	    atomic_flag_test_and_set_explicit(&spinner, memory_order_acquire))
 		return;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -90,12 +102,19 @@ static void await_request(int fd, int64_t spin_ns)
 static ssize_t devio_read(int fd, void *buf, size_t len, void *userdata)
 {
 	struct zf_ll *ll = userdata;
+	if (this_handles) {	/* back from the request this worker read last */
+		this_handles = false;
+		atomic_fetch_sub_explicit(&handling, 1, memory_order_relaxed);
+	}
 	await_request(fd, ll->io.spin_ns);
 	ssize_t r = read(fd, buf, len);
 	if (r < (ssize_t)sizeof(struct fuse_in_header))
 		return r;	/* errno, or libfuse's own complaint */
-	if (ll->io.spin_ns > 0)
+	if (ll->io.spin_ns > 0) {
 		atomic_store_explicit(&last_request_ns, monotonic_ns(), memory_order_relaxed);
+		this_handles = true;
+		atomic_fetch_add_explicit(&handling, 1, memory_order_relaxed);
+	}
 	const struct fuse_in_header *in = buf;
 	size_t arg = (size_t)r - sizeof(*in);
 	const char *p = (const char *)buf + sizeof(*in);

@@ -8,7 +8,10 @@
 # disk, where flushes cost what they cost). Workloads: fio 4 KiB random
 # writes with an fsync after each write, 1 job and 4 jobs; fio 128 KiB
 # sequential writes with an fsync after each (indirect log writes: the
-# blocks are written once, at the fsync); a SQLite insert
+# blocks are written once, at the fsync); "mixed": the 4 KiB random
+# writes with fsync of 1 job beside a job streaming 1 MiB writes into
+# another file that nobody fsyncs (an fsync must not wait for the other
+# file's data: OpenZFS commits only the fsync'ed file's writes); a SQLite insert
 # loop (python3 sqlite3, journal_mode=DELETE, synchronous=FULL, one
 # transaction per insert). Prints writes/s (inserts/s), p50/p99 fsync
 # latency (fio's), the ratios log/no-log and zfuse/zfs-fuse and the issue's
@@ -101,6 +104,25 @@ p = j["sync"]["lat_ns"].get("percentile", {})
 print("%.0f %.0f %.0f" % (j["write"]["iops"], p.get("50.000000", 0) / 1000, p.get("99.000000", 0) / 1000))' < "$work/fio.json"
 }
 
+# The fsync'ing job of fio_sync 1 beside a streaming writer (no fsync):
+# "iops p50_us p99_us" of the fsync'ing job
+fio_mixed() {
+	if $hung || ! bounded $((RUNTIME + 120)) "$daemon" fio --output-format=json --randseed=1234 \
+		--directory="$ROOT" --time_based --runtime="$RUNTIME" --ioengine=psync \
+		--name=stream --rw=write --bs=1M --size=1G \
+		--name=fsync --rw=randwrite --bs=4k --size="${FIO_SIZE:-32M}" --fsync=1 \
+		--output="$work/fio.json"; then
+		hung=true
+		echo "hung hung hung"
+		return
+	fi
+	python3 -c '
+import json, sys
+j = [j for j in json.load(sys.stdin)["jobs"] if j["jobname"] == "fsync"][0]
+p = j["sync"]["lat_ns"].get("percentile", {})
+print("%.0f %.0f %.0f" % (j["write"]["iops"], p.get("50.000000", 0) / 1000, p.get("99.000000", 0) / 1000))' < "$work/fio.json"
+}
+
 sqlite_loop() {
 	$hung && { echo hung; return; }
 	if bounded $((RUNTIME + 120)) "$daemon" python3 - "$ROOT/bench.db" "$RUNTIME" > "$work/sqlite.out" <<'EOF'
@@ -136,6 +158,9 @@ for fs in zfuse zfuse-nolog zfs-fuse; do
 	read -r iops R[$fs,p50_b] R[$fs,p99_b] < <(fio_sync 1 128k write)
 	if [ "$iops" == hung ]; then hung=true; R[$fs,big]=hung; else R[$fs,big]=$((iops / 8)); fi	# MiB/s
 	rm -f "$ROOT"/fsync.* || true
+	read -r R[$fs,mix] R[$fs,p50_m] R[$fs,p99_m] < <(fio_mixed)
+	[ "${R[$fs,mix]}" != hung ] || hung=true
+	rm -f "$ROOT"/fsync.* "$ROOT"/stream.* || true
 	R[$fs,sql]=$(sqlite_loop)
 	fs_down "$fs"
 done
@@ -143,15 +168,16 @@ done
 echo
 echo "storage: $([ -n "${BENCH_DISK:-}" ] && echo "$BENCH_DISK" || echo tmpfs), ${RUNTIME}s per workload"
 printf "%-28s %12s %12s %12s %10s %10s\n" workload zfuse zfuse-nolog zfs-fuse "log/nolog" "zfuse/zf"
-for w in f1 f4 big sql; do
+for w in f1 f4 big mix sql; do
 	case $w in f1) name="fio 4K randwrite+fsync 1j/s" ;; f4) name="fio 4K randwrite+fsync 4j/s" ;;
-		big) name="fio 128K write+fsync MiB/s" ;; sql) name="sqlite inserts/s" ;; esac
+		big) name="fio 128K write+fsync MiB/s" ;; mix) name="mixed 4K+fsync, stream/s" ;;
+		sql) name="sqlite inserts/s" ;; esac
 	printf "%-28s %12s %12s %12s %10s %10s\n" "$name" "${R[zfuse,$w]}" "${R[zfuse-nolog,$w]}" \
 		"${R[zfs-fuse,$w]}" "$(div "${R[zfuse,$w]}" "${R[zfuse-nolog,$w]}")x" \
 		"$(div "${R[zfuse,$w]}" "${R[zfs-fuse,$w]}")x"
 done
-for j in 1 4 b; do
-	l=${j}j; [ "$j" == b ] && l=128K
+for j in 1 4 b m; do
+	l=${j}j; [ "$j" == b ] && l=128K; [ "$j" == m ] && l=mixed
 	printf "%-28s %12s %12s %12s\n" "fsync p50 us, $l" "${R[zfuse,p50_$j]}" "${R[zfuse-nolog,p50_$j]}" "${R[zfs-fuse,p50_$j]}"
 	printf "%-28s %12s %12s %12s\n" "fsync p99 us, $l" "${R[zfuse,p99_$j]}" "${R[zfuse-nolog,p99_$j]}" "${R[zfs-fuse,p99_$j]}"
 done
