@@ -643,9 +643,15 @@ def load_record(work):
 # ---- choosing states ---------------------------------------------------------
 
 def choose_states(log, n, rng):
-    """Every flush boundary first, then random in-epoch states (subsets,
-    torn writes) until n distinct ones."""
-    specs = [make_spec(k) for k in range(len(log.epochs) + 1)]
+    """Flush boundaries first, then random in-epoch states (subsets, torn
+    writes) until n distinct ones. Boundaries take at most two thirds of
+    n (the first and the last always, the others drawn), so that a log
+    of many commits leaves room for the states between them."""
+    ks = list(range(len(log.epochs) + 1))
+    cap = max(2, 2 * n // 3)
+    if len(ks) > cap:
+        ks = sorted({ks[0], ks[-1]} | set(rng.sample(ks[1:-1], cap - 2)))
+    specs = [make_spec(k) for k in ks]
     boundary = set(specs)
     seen = set(specs)
     writable = [k for k, e in enumerate(log.epochs) if e]
