@@ -719,7 +719,7 @@ def main_run(a):
              os.path.getsize(log.path) / 2 ** 20, time.time() - t0), flush=True)
     rng = random.Random(seed)
     specs, boundary = choose_states(log, nstates, rng)
-    # zdb on every flush boundary and on a sample of the rest
+    # zdb on every flush boundary chosen and on a sample of the rest
     others = [s for s in specs if s not in boundary]
     zdb_set = set(boundary) if a.zdb_boundaries else set()
     zdb_set |= set(rng.sample(others, min(a.zdb, len(others))))

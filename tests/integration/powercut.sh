@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: CDDL-1.0
 # powercut.sh ZFUSE ZFUSE_WALK — the CI form of tests/crash/powercut.py:
-# a recorded workload, then disk states a power cut could leave (every
-# flush boundary, random subsets of an epoch's writes, torn writes), each
+# a recorded workload, then disk states a power cut could leave (flush
+# boundaries, at most two thirds of the states, the first and the last
+# always; random subsets of an epoch's writes; torn writes), each
 # imported read-only and walked against the workload's model, mounted
 # read-write and unmounted, and on the flush boundaries and a sample
 # checked by zdb -bcc; in every state, each fsync that had returned before
