@@ -11,25 +11,16 @@ ZFUSE=$1
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 require root fuse
-work=$(mktemp -d "${TMPDIR:-/tmp}/zfuse-spin.XXXXXX")
-mnt=$work/mnt
-mount_pid=
-cleanup() {
-	mountpoint -q "$mnt" && { "$ZFUSE" unmount "$mnt" || umount -l "$mnt"; }
-	rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_mount spin
 mkdir -p "$mnt"
 fail=0
-ok() { echo "ok: $*"; }
-bad() { echo "not ok: $*"; fail=1; }
 
 "$ZFUSE" create -s 256M spin "$work/s.img" > /dev/null || die "zfuse create failed"
 for v in abc 10001 -1; do
-	out=$("$ZFUSE" mount -f -o "spin=$v" "$work/s.img" "$mnt" 2>&1) && bad "spin=$v accepted" ||
+	out=$("$ZFUSE" mount -f -o "spin=$v" "$work/s.img" "$mnt" 2>&1) && notok "spin=$v accepted" ||
 		{ [[ $out == *"invalid spin '$v'"* ]] && ok "spin=$v refused: ${out%%$'\n'*}" ||
-			bad "spin=$v: unexpected message: $out"; }
-	mountpoint -q "$mnt" && { bad "spin=$v mounted"; "$ZFUSE" unmount "$mnt"; }
+			notok "spin=$v: unexpected message: $out"; }
+	mountpoint -q "$mnt" && { notok "spin=$v mounted"; "$ZFUSE" unmount "$mnt"; }
 done
 
 # cpu_ticks PID: the daemon's user + system time, in clock ticks
@@ -59,7 +50,7 @@ for i in range(1500):
 python3 -c "$loop" "$mnt/a" & pa=$!
 python3 -c "$loop" "$mnt/b" & pb=$!
 wait $pa && wait $pb && ok "two create-write-stat loops under spin=2000: every file's size and bytes" ||
-	bad "create-write-stat loops under spin=2000"
+	notok "create-write-stat loops under spin=2000"
 
 # Idle: the window and the millisecond of "busy" have long passed after 1 s.
 sleep 1
@@ -70,9 +61,9 @@ hz=$(getconf CLK_TCK)
 # 3 s of a polling worker would be 3*hz ticks; allow a tenth of one second
 # for the timed txg sync of what the loops wrote.
 [ $((t1 - t0)) -le $((hz / 5)) ] && ok "idle daemon: $((t1 - t0)) ticks of CPU in 3 s (hz $hz)" ||
-	bad "idle daemon used $((t1 - t0)) ticks of CPU in 3 s (hz $hz): a worker keeps polling?"
+	notok "idle daemon used $((t1 - t0)) ticks of CPU in 3 s (hz $hz): a worker keeps polling?"
 
-"$ZFUSE" unmount "$mnt" || bad "unmount"
-wait "$mount_pid"; rc=$?
-[ $rc -eq 0 ] && ok "daemon exited 0" || bad "daemon exit status $rc: $(tail -5 "$work/daemon.log")"
+"$ZFUSE" unmount "$mnt" || notok "unmount"
+wait "$mount_pid"; rc=$?; mount_pid=
+[ $rc -eq 0 ] && ok "daemon exited 0" || notok "daemon exit status $rc: $(tail -5 "$work/daemon.log")"
 exit $fail
