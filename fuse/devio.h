@@ -44,7 +44,8 @@ unsigned zf_devio_default_spin_us(void);
  * its userdata must be the struct zf_ll whose io field dio is. A worker
  * waiting for a request polls for spin_us microseconds before it sleeps,
  * if the daemon had a request in the last millisecond, at most one other
- * worker is handling a request and no other worker is polling. Returns 0, or -1 with the library's message printed.
+ * worker is handling a request and no other worker is polling. Returns 0,
+ * or -1 with the library's message printed.
  */
 int zf_devio_attach(struct fuse_session *se, struct zf_devio *dio, unsigned spin_us);
 

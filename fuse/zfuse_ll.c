@@ -1381,9 +1381,10 @@ static void zf_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 
 /* fsync(2), fdatasync(2), fsync of a directory (and the kernel's fsync
  * after an O_SYNC/O_DSYNC write): every change of the dataset so far but
- * other files' data writes is committed to its intent log before the
- * reply, as OpenZFS's zfs_fsync (a txg sync where the dataset has no log
- * writer). A mount-path stub has no object: everything is committed. */
+ * other files' writes, truncates and setattrs is committed to its intent
+ * log before the reply, as OpenZFS's zfs_fsync (a txg sync where the
+ * dataset has no log writer). A node without an object (a mount-path
+ * stub, .zfs) commits every change. */
 static void sync_node(fuse_req_t req, fuse_ino_t ino)
 {
 	struct zf_node *n = node_or_reply(req, ino);

@@ -56,8 +56,9 @@ void zil_close(struct spa *spa, objset_t *os);
 int zil_commit(struct spa *spa, objset_t *os);
 /*
  * The same for fsync of object obj (OpenZFS's zil_commit(zilog, foid)):
- * every change made so far but other files' data writes, which wait for
- * their own fsync or their txg (their records stay queued, in order).
+ * every change made so far but other files' data writes, truncates and
+ * setattrs, which wait for their own fsync or their txg (their records
+ * stay queued, in order).
  * obj 0: every change, as zil_commit.
  */
 int zil_commit_object(struct spa *spa, objset_t *os, uint64_t obj);
@@ -98,7 +99,7 @@ void zfs_log_create(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, u
 void zfs_log_remove(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t dir, const char *name);
 void zfs_log_link(objset_t *os, uint64_t txg, uint64_t dir, uint64_t obj, const char *name);
 /* sobj is the object renamed, tobj the one an exchange moves the other
- * way (else 0): their queued writes go with the rename (zil.md §8.2). */
+ * way (else 0): their queued records go with the rename (zil.md §8.2). */
 void zfs_log_rename(objset_t *os, uint64_t txg, uint64_t txtype, uint64_t sdir, const char *sname,
 		    uint64_t tdir, const char *tname, uint64_t sobj, uint64_t tobj);
 /* A write of len bytes at off to obj (generation gen), after which the

@@ -379,8 +379,9 @@ int zfuse_fs_commit(zfuse_fs_t *fs);
 /*
  * zfuse_fs_commit for fsync(2) of object ino (a file or a directory), as
  * OpenZFS's zil_commit(zilog, ino): every change made so far is durable
- * but the data writes of other files, which wait for their own fsync or
- * a txg sync. A directory's fsync thus makes its entries durable without
+ * but other files' data writes, truncates and attribute changes, which
+ * wait for their own fsync or a txg sync (a renamed file's go with the
+ * rename). A directory's fsync thus makes its entries durable without
  * copying every file's data into the log. Errors: as zfuse_fs_commit.
  */
 int zfuse_fs_commit_object(zfuse_fs_t *fs, uint64_t ino);

@@ -58,7 +58,7 @@ t0=$(cpu_ticks "$mount_pid")
 sleep 3
 t1=$(cpu_ticks "$mount_pid")
 hz=$(getconf CLK_TCK)
-# 3 s of a polling worker would be 3*hz ticks; allow a tenth of one second
+# 3 s of a polling worker would be 3*hz ticks; allow a fifth of one second
 # for the timed txg sync of what the loops wrote.
 [ $((t1 - t0)) -le $((hz / 5)) ] && ok "idle daemon: $((t1 - t0)) ticks of CPU in 3 s (hz $hz)" ||
 	notok "idle daemon used $((t1 - t0)) ticks of CPU in 3 s (hz $hz): a worker keeps polling?"
