@@ -227,39 +227,38 @@ int arc_read_key(spa_t *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_
 	return 0;
 }
 
-void arc_insert(spa_t *spa, const blkptr_t *bp, const void *data, uint64_t lsize)
+arc_buf_t *arc_adopt(spa_t *spa, const blkptr_t *bp, void *data, uint64_t lsize)
 {
 	arc_t *arc = spa->arc;
 	if (bp_is_embedded(bp) || bp_is_hole(bp) || lsize > arc->max_bytes / 4)
-		return;
+		return NULL;
 	arc_buf_t *nb = calloc(1, sizeof(*nb));
-	if (!nb || !(nb->data = zio_data_buf_alloc(lsize))) {
-		free(nb);
-		return;		/* only a cache */
-	}
-	memcpy(nb->data, data, lsize);
+	if (!nb)
+		return NULL;	/* only a cache */
+	nb->data = data;
 	nb->size = lsize;
 	nb->key_vdev = dva_vdev(&bp->blk_dva[0]);
 	nb->key_offset = bp->blk_dva[0].dva_word[1];
 	nb->key_birth = bp->blk_birth;
 	nb->cached = 1;
+	nb->refcount = 1;
 	size_t h = hash_of(nb->key_vdev, nb->key_offset, nb->key_birth);
 	pthread_mutex_lock(&arc->lock);
 	for (arc_buf_t *b = arc->hash[h]; b; b = b->hnext) {
 		if (b->key_vdev == nb->key_vdev && b->key_offset == nb->key_offset &&
 		    b->key_birth == nb->key_birth) {
 			pthread_mutex_unlock(&arc->lock);
-			buf_free(nb);
-			return;
+			free(nb);
+			return NULL;
 		}
 	}
 	nb->hnext = arc->hash[h];
 	arc->hash[h] = nb;
-	lru_append(arc, nb);
 	arc->bytes += lsize;
 	arc->nbufs++;
 	evict(arc);
 	pthread_mutex_unlock(&arc->lock);
+	return nb;
 }
 
 void arc_release(spa_t *spa, arc_buf_t *b)

@@ -56,10 +56,15 @@ void arc_release_uncached(struct spa *spa, arc_buf_t *buf);
 struct zio_crypt_key;
 int arc_read_key(struct spa *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_buf_t **out);
 
-/* Cache a copy of the lsize decoded bytes of a block just written as bp
- * (a sync's partially rewritten data blocks, which the next partial write
- * would otherwise read back from disk). */
-void arc_insert(struct spa *spa, const blkptr_t *bp, const void *data, uint64_t lsize);
+/* Cache the lsize decoded bytes of a block just written as bp (a sync's
+ * partially rewritten data blocks, which the next partial write would
+ * otherwise read back from disk) without copying them: data, a
+ * zio_data_buf_alloc(lsize) buffer, becomes the cache's, held once for
+ * the caller, who reads it on and then releases the hold (arc_release)
+ * instead of freeing it. NULL when the cache does not take it (too big
+ * for it, the block is cached already, no memory): data stays the
+ * caller's. */
+arc_buf_t *arc_adopt(struct spa *spa, const blkptr_t *bp, void *data, uint64_t lsize);
 
 /* Forget the cached copy of bp's block: it was rewritten in place (same
  * DVA and birth) during a sync. */

@@ -35,6 +35,7 @@ static struct dbuf_overlay *overlay_get(objset_t *os)
 	if (!ov)
 		return NULL;
 	ov->block_buckets = ov->object_buckets = OVERLAY_INITIAL_BUCKETS;
+	ov->spa = os->spa;
 	ov->block_hash = calloc(ov->block_buckets, sizeof(*ov->block_hash));
 	ov->object_hash = calloc(ov->object_buckets, sizeof(*ov->object_hash));
 	if (!ov->block_hash || !ov->object_hash) {
@@ -323,6 +324,17 @@ int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t sk
 	return 0;
 }
 
+/* A dirty block's data: the cache's once it adopted it after the write. */
+static void dbuf_data_free(const struct dbuf_overlay *ov, dirty_block_t *db)
+{
+	if (db->cached)
+		arc_release(ov->spa, db->cached);
+	else
+		zio_data_buf_free(db->data, db->size);
+	db->cached = NULL;
+	db->data = NULL;
+}
+
 void dbuf_undirty(objset_t *os, dirty_block_t *db)
 {
 	struct dbuf_overlay *ov = os->overlay;
@@ -346,7 +358,7 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db)
 	dbuf_override_drop(db);
 	dbuf_prep_free(db);
 	free(db->orig);
-	zio_data_buf_free(db->data, db->size);
+	dbuf_data_free(ov, db);
 	free(db);
 }
 
@@ -360,7 +372,7 @@ int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size)
 	db->mod_gen++;
 	if (size > db->size)
 		memset(nd + db->size, 0, size - db->size);
-	zio_data_buf_free(db->data, db->size);
+	dbuf_data_free(os->overlay, db);
 	os->overlay->dirty_bytes += size - db->size;
 	db->data = nd;
 	db->size = size;
@@ -412,7 +424,7 @@ static void overlay_free(struct dbuf_overlay *ov)
 			dbuf_override_drop(db);
 			dbuf_prep_free(db);
 			free(db->orig);
-			zio_data_buf_free(db->data, db->size);
+			dbuf_data_free(ov, db);
 			free(db);
 			db = bn;
 		}

@@ -42,6 +42,8 @@ typedef struct dirty_block {
 	struct dbuf_override *override;
 	uint8_t *data;
 	uint64_t size;
+	arc_buf_t *cached;	/* the cache adopted data once it was written:
+				 * released, not freed (dbuf_data_free) */
 	uint8_t *orig;		/* dnode blocks: the contents before this txg */
 	bool partial;		/* filled from the old block: a read-modify-write,
 				 * worth caching once written (the next one reads it) */
@@ -75,6 +77,7 @@ struct dbuf_overlay {
 	uint64_t object_buckets, nobjects;
 	dirty_object_t *objects;
 	uint64_t dirty_bytes;
+	struct spa *spa;	/* whose cache may hold its blocks' data */
 };
 
 /*

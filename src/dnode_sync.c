@@ -348,8 +348,10 @@ static void prep_job(void *arg, uint64_t i)
 	struct dmu_prep_batch *p = arg;
 	dirty_block_t *db = p->jobs[i];
 	db->prep->rc = zio_write_prepare(p->spa, &db->prep->zp, db->data, db->size, &db->prep->pr);
-	if (db->partial)
+	if (db->partial) {
 		db->prep->pr.cache = db->data;
+		db->prep->pr.cache_hold = &db->cached;
+	}
 }
 
 /* Add the dirty data blocks of the objects in v that are not prepared yet. */

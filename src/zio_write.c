@@ -321,7 +321,7 @@ void zio_prepared_release(struct zio_prepared *pr)
 }
 
 static int queue_push(struct zio_write_queue *q, const blkptr_t *bp, const uint8_t *payload,
-		      uint64_t psize, const void *cache, uint64_t lsize)
+		      uint64_t psize, const struct zio_prepared *pr, uint64_t lsize)
 {
 	if (q->n == q->cap) {
 		size_t nc = q->cap ? q->cap * 2 : 256;
@@ -331,7 +331,8 @@ static int queue_push(struct zio_write_queue *q, const blkptr_t *bp, const uint8
 		q->v = nv;
 		q->cap = nc;
 	}
-	q->v[q->n++] = (struct zio_deferred_write){ *bp, payload, psize, cache, lsize };
+	q->v[q->n++] = (struct zio_deferred_write){ *bp, payload, psize, pr->cache, pr->cache_hold,
+						    lsize };
 	return 0;
 }
 
@@ -343,8 +344,8 @@ static void queue_job(void *arg, uint64_t i)
 	int none = 0;
 	if (rc)
 		__atomic_compare_exchange_n(&q->rc, &none, rc, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
-	else if (w->cache)
-		arc_insert(q->spa, &w->bp, w->cache, w->lsize);
+	else if (w->cache && w->cache_hold)
+		*w->cache_hold = arc_adopt(q->spa, &w->bp, w->cache, w->lsize);
 }
 
 int zio_write_queue_issue(spa_t *spa, struct zio_write_queue *q)
@@ -424,7 +425,7 @@ int zio_write_prepared(spa_t *spa, uint64_t txg, const struct zio_write_props *z
 		}
 	}
 	if (rc == 0 && !ganged)
-		rc = defer && !in_place ? queue_push(defer, bp, pr->payload, psize, pr->cache, lsize)
+		rc = defer && !in_place ? queue_push(defer, bp, pr->payload, psize, pr, lsize)
 					: write_dvas(spa, bp, pr->payload, psize);
 	if (rc == 0)
 		arc_invalidate(spa, bp);	/* same DVA and birth as a stale copy */

@@ -51,8 +51,11 @@ struct zio_prepared {
 	unsigned compress;
 	uint64_t psize;
 	const uint8_t *payload;	/* data or cbuf */
-	const void *cache;	/* set by the caller: cache these logical bytes
-				 * once the block is written (deferred writes) */
+	/* Set by the caller for deferred writes: once the block is written,
+	 * the cache adopts these logical bytes (a zio_data_buf of lsize) and
+	 * *cache_hold gets the hold (arc_adopt), else stays NULL. */
+	void *cache;
+	struct arc_buf **cache_hold;
 	uint8_t *cbuf;		/* compressed: a buffer of cbuf_size (zio_buf) */
 	uint64_t cbuf_size;
 	zio_cksum_t cksum;
@@ -75,7 +78,8 @@ struct zio_deferred_write {
 	blkptr_t bp;
 	const uint8_t *payload;
 	uint64_t psize;
-	const void *cache;	/* logical bytes to cache once written, or NULL */
+	void *cache;		/* logical bytes the cache adopts once written, or NULL */
+	struct arc_buf **cache_hold;
 	uint64_t lsize;
 };
 struct zio_write_queue {
