@@ -531,6 +531,7 @@ static void *sync_thread(void *arg)
 			break;
 		pthread_mutex_unlock(&t->mu);
 		txg_sync_now(spa);
+		zio_buf_reap();
 		pthread_mutex_lock(&t->mu);
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -653,8 +654,12 @@ static int txg_start_thread(spa_t *spa)
 	 * buffers of one such txg for the next, beside a full block cache
 	 * (within the memory bound, see zio_buf.h): below that, a write stream's blocks,
 	 * cached once written, would give back and re-zero a chunk of memory
-	 * at every sync (half of the daemon's time in a 2 GiB write). */
-	zio_buf_retain(t->dirty_max / 4 + (spa->arc ? arc_max_bytes(spa->arc) : 0));
+	 * at every sync (half of the daemon's time in a 2 GiB write). While
+	 * writes go on, an open and a syncing txg can hold the whole dirty
+	 * limit between them: random 4 KiB writes dirty a 128 KiB block each,
+	 * and re-zeroed chunks took a tenth of the daemon's time there. */
+	uint64_t cache = spa->arc ? arc_max_bytes(spa->arc) : 0;
+	zio_buf_retain(t->dirty_max / 4 + cache, t->dirty_max + cache);
 	spa->txg = t;
 	if (pthread_create(&t->thread, NULL, sync_thread, spa) != 0) {
 		spa->txg = NULL;

@@ -6,8 +6,11 @@
  * carved from 2 MiB chunks of one reserved address range: a chunk is
  * committed with a transparent huge page and populated in one call
  * (MADV_POPULATE_WRITE), which costs a tenth of faulting its 512 pages in
- * one by one, and given back (MADV_DONTNEED) only when it is empty and more
- * than the retained amount is committed. A chunk holds buffers of one size;
+ * one by one. An emptied chunk is kept for the next allocation while the
+ * committed chunks stay within the high mark; above the low mark, one left
+ * empty for a second is given back (MADV_DONTNEED): a steady stream of
+ * txgs reuses its memory without zeroing it again, and a burst's peak
+ * returns to the system once it has passed. A chunk holds buffers of one size;
  * its state lives beside the range, indexed by the chunk's number, so a
  * buffer's chunk is found from its address.
  *
@@ -21,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include "zio_buf.h"
 
 #define ZIO_BUF_MIN_SHIFT 12
@@ -51,6 +55,7 @@
 #define REGION_SIZE (64ULL << 30)	/* address space only: chunks are committed on use */
 #define NCHUNKS (REGION_SIZE >> CHUNK_SHIFT)
 #define NO_CHUNK UINT32_MAX
+#define EMPTY_DECAY_MS 1000	/* above the low mark, an empty chunk lives this long */
 
 struct free_buf {
 	struct free_buf *next;
@@ -61,6 +66,7 @@ struct chunk {
 	uint8_t shift;		/* buffer size; 0: not carved (empty, maybe committed) */
 	uint8_t nfree;
 	bool committed;
+	uint32_t emptied_ms;	/* on the empty list: when it got there (wraps; differences only) */
 	uint8_t free_idx[CHUNK_MAX_BUFS];
 };
 
@@ -72,17 +78,22 @@ static uint8_t *region;		/* NULL: not reserved (yet, or it failed) */
 static bool region_tried;
 static struct chunk *chunks;
 static uint32_t partial[CHUNK_SHIFT + 1];	/* per buffer size: chunks with free buffers */
-static uint32_t empty_head = NO_CHUNK;	/* committed chunks holding no buffer */
+static uint32_t empty_head = NO_CHUNK;	/* committed chunks holding no buffer, newest first */
+static uint32_t empty_tail = NO_CHUNK;
 static uint32_t released_head = NO_CHUNK;	/* empty chunks whose memory was given back */
 static uint32_t next_fresh;		/* chunks from here on were never used */
 static uint64_t committed_bytes;
-static uint64_t retain_bytes = 256ULL << 20;
+static uint64_t retain_low = 256ULL << 20, retain_high = 256ULL << 20;
 
-void zio_buf_retain(uint64_t bytes)
+void zio_buf_retain(uint64_t low, uint64_t high)
 {
 	pthread_mutex_lock(&cache_mu);
-	if (bytes > retain_bytes)
-		retain_bytes = bytes;
+	if (low > retain_low)
+		retain_low = low;
+	if (high > retain_high)
+		retain_high = high;
+	if (retain_high < retain_low)
+		retain_high = retain_low;
 	pthread_mutex_unlock(&cache_mu);
 }
 
@@ -116,6 +127,68 @@ static void list_push(uint32_t *head, uint32_t c)
 	*head = c;
 }
 
+static uint32_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint32_t)((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+static void empty_push(uint32_t c)
+{
+	chunks[c].emptied_ms = now_ms();
+	list_push(&empty_head, c);
+	if (empty_tail == NO_CHUNK)
+		empty_tail = c;
+}
+
+static void empty_remove(uint32_t c)
+{
+	if (empty_tail == c)
+		empty_tail = chunks[c].prev;
+	list_unlink(&empty_head, c);
+}
+
+/* An empty chunk's memory goes back to the system (cache_mu held). */
+static void chunk_release(uint32_t c)
+{
+	madvise(region + ((uint64_t)c << CHUNK_SHIFT), CHUNK_SIZE, MADV_DONTNEED);
+	chunks[c].committed = false;
+	committed_bytes -= CHUNK_SIZE;
+	list_push(&released_head, c);
+}
+
+/* Above the low mark, give back the chunks that have stayed empty past
+ * the decay, oldest first (cache_mu held). */
+static void reap_locked(void)
+{
+	if (empty_tail == NO_CHUNK || committed_bytes <= retain_low)
+		return;
+	uint32_t now = now_ms();
+	while (empty_tail != NO_CHUNK && committed_bytes > retain_low &&
+	       (uint32_t)(now - chunks[empty_tail].emptied_ms) >= EMPTY_DECAY_MS) {
+		uint32_t c = empty_tail;
+		empty_remove(c);
+		chunk_release(c);
+	}
+}
+
+void zio_buf_reap(void)
+{
+	pthread_mutex_lock(&cache_mu);
+	if (region)
+		reap_locked();
+	pthread_mutex_unlock(&cache_mu);
+}
+
+uint64_t zio_buf_committed(void)
+{
+	pthread_mutex_lock(&cache_mu);
+	uint64_t n = committed_bytes;
+	pthread_mutex_unlock(&cache_mu);
+	return n;
+}
+
 /* Reserve the range at the first chunked allocation (cache_mu held). */
 static bool region_ready(void)
 {
@@ -147,7 +220,7 @@ static uint32_t chunk_carve(unsigned shift)
 	uint32_t c;
 	if (empty_head != NO_CHUNK) {
 		c = empty_head;
-		list_unlink(&empty_head, c);
+		empty_remove(c);
 	} else if (released_head != NO_CHUNK) {
 		c = released_head;
 		list_unlink(&released_head, c);
@@ -207,14 +280,11 @@ static void chunk_free(void *buf)
 		 * its memory goes back to the system. */
 		list_unlink(&partial[shift], c);
 		ch->shift = 0;
-		if (committed_bytes > retain_bytes) {
-			madvise(region + ((uint64_t)c << CHUNK_SHIFT), CHUNK_SIZE, MADV_DONTNEED);
-			ch->committed = false;
-			committed_bytes -= CHUNK_SIZE;
-			list_push(&released_head, c);
-		} else {
-			list_push(&empty_head, c);	/* taken before a released one */
-		}
+		if (committed_bytes > retain_high)
+			chunk_release(c);
+		else
+			empty_push(c);	/* taken before a released one */
+		reap_locked();
 	}
 	pthread_mutex_unlock(&cache_mu);
 }

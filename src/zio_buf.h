@@ -16,12 +16,18 @@
 
 #include <stdint.h>
 
-/* Keep the memory of emptied buffer chunks while at most bytes of chunks
- * (in use or free) are committed: the largest amount any caller asked
- * for, 256 MiB before any asks. A pool asks for its block cache's bound
- * plus a txg's worth of dirty data, so that the next txg reuses its
- * memory beside a full cache. */
-void zio_buf_retain(uint64_t bytes);
+/* How much memory of emptied buffer chunks is kept, counting all chunks
+ * committed (in use or empty): up to low bytes for ever; up to high bytes
+ * for a second after a chunk empties (then zio_buf_reap, or any later
+ * free, gives it back); never beyond high. Each mark is the largest any
+ * caller asked for, 256 MiB before any asks. A pool asks for its block
+ * cache's bound plus a quarter, and plus all, of its dirty-data limit. */
+void zio_buf_retain(uint64_t low, uint64_t high);
+/* Give back the chunks left empty past the second above the low mark
+ * (the txg thread calls it at each wakeup, so an idle daemon shrinks). */
+void zio_buf_reap(void);
+/* Bytes of chunk memory committed (in use or kept empty). */
+uint64_t zio_buf_committed(void);
 /* size bytes (uninitialised), or NULL when memory is short. */
 void *zio_data_buf_alloc(uint64_t size);
 /* Give back a buffer of zio_data_buf_alloc(size) (NULL is ignored). */

@@ -2,11 +2,15 @@
 /* test_zio_buf.c — the block buffer allocator (zio_buf.h): live buffers
  * of every size never overlap (each is filled with its own byte and
  * checked when freed, under random allocation orders and from two threads
- * at once), and freed buffers are reused rather than mapped afresh. */
+ * at once), freed buffers are reused rather than mapped afresh, and
+ * emptied memory above the low mark goes back after its decay, never
+ * above the high mark. */
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "check_main.h"
 #include "zio_buf.h"
 
@@ -109,9 +113,43 @@ START_TEST(test_reuse)
 }
 END_TEST
 
+/* Marks set in main: low 256 MiB (the default), high 320 MiB. 384 MiB of
+ * 128 KiB buffers freed leave 320 MiB committed at once, which stay there
+ * for the decay (a txg's worth comes back without zeroing) and shrink to
+ * the low mark after it. */
+START_TEST(test_give_back)
+{
+	enum { N = (384 << 20) / 131072 };
+	static uint8_t *v[N];
+	for (int i = 0; i < N; i++) {
+		v[i] = zio_data_buf_alloc(131072);
+		ck_assert_ptr_nonnull(v[i]);
+		v[i][0] = 1;
+	}
+	if (zio_buf_committed() == 0) {
+		/* sanitizer builds: every buffer from malloc, no chunk kept */
+		fprintf(stderr, "test_give_back: no chunk memory in this build (sanitizers): "
+				"nothing to give back\n");
+		for (int i = 0; i < N; i++)
+			zio_data_buf_free(v[i], 131072);
+		return;
+	}
+	ck_assert_uint_ge(zio_buf_committed(), 384ULL << 20);
+	for (int i = 0; i < N; i++)
+		zio_data_buf_free(v[i], 131072);
+	ck_assert_uint_eq(zio_buf_committed(), 320ULL << 20);
+	zio_buf_reap();
+	ck_assert_uint_eq(zio_buf_committed(), 320ULL << 20);	/* within the decay */
+	usleep(1100 * 1000);
+	zio_buf_reap();
+	ck_assert_uint_eq(zio_buf_committed(), 256ULL << 20);
+}
+END_TEST
+
 int main(void)
 {
-	zio_buf_retain(64ULL << 20);
+	zio_buf_retain(256ULL << 20, 320ULL << 20);
 	return run_suite(suite_of("zio_buf", TCASE_OF("zio_buf", 120, test_no_overlap,
-						      test_no_overlap_threads, test_reuse)));
+						      test_no_overlap_threads, test_reuse,
+						      test_give_back)));
 }
