@@ -320,6 +320,8 @@ int dbuf_dirty_range(dnode_t *dn, uint64_t blkid, uint64_t skip_off, uint64_t sk
 	dobj->nblocks++;
 	ov->nblocks++;
 	ov->dirty_bytes += size;
+	if (db->partial)
+		ov->rewrite_bytes += size;
 	*out = db;
 	return 0;
 }
@@ -355,6 +357,8 @@ void dbuf_undirty(objset_t *os, dirty_block_t *db)
 	}
 	ov->nblocks--;
 	ov->dirty_bytes -= db->size;
+	if (db->partial)
+		ov->rewrite_bytes -= db->size;
 	dbuf_override_drop(db);
 	dbuf_prep_free(db);
 	free(db->orig);
@@ -374,6 +378,8 @@ int dbuf_resize(objset_t *os, dirty_block_t *db, uint64_t size)
 		memset(nd + db->size, 0, size - db->size);
 	dbuf_data_free(os->overlay, db);
 	os->overlay->dirty_bytes += size - db->size;
+	if (db->partial)
+		os->overlay->rewrite_bytes += size - db->size;
 	db->data = nd;
 	db->size = size;
 	return 0;
@@ -458,6 +464,11 @@ void dbuf_syncing_clear(objset_t *os)
 uint64_t dbuf_dirty_bytes(const objset_t *os)
 {
 	return os->overlay ? os->overlay->dirty_bytes : 0;
+}
+
+uint64_t dbuf_syncing_rewrite_bytes(const objset_t *os)
+{
+	return os->syncing ? os->syncing->rewrite_bytes : 0;
 }
 
 uint64_t dbuf_syncing_bytes(const objset_t *os)

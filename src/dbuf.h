@@ -77,6 +77,7 @@ struct dbuf_overlay {
 	uint64_t object_buckets, nobjects;
 	dirty_object_t *objects;
 	uint64_t dirty_bytes;
+	uint64_t rewrite_bytes;	/* of dirty_bytes: blocks filled from the old block */
 	struct spa *spa;	/* whose cache may hold its blocks' data */
 };
 
@@ -161,6 +162,8 @@ void dbuf_overlay_free(struct dbuf_overlay *ov);
 
 /* Bytes of dirty data in os: the open txg's, the syncing txg's. */
 uint64_t dbuf_dirty_bytes(const objset_t *os);
+/* Of the syncing txg's dirty bytes, those of read-modify-write blocks. */
+uint64_t dbuf_syncing_rewrite_bytes(const objset_t *os);
 uint64_t dbuf_syncing_bytes(const objset_t *os);
 
 #endif

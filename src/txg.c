@@ -64,6 +64,8 @@
 #define TXG_DELAY_MIN_PERCENT 60
 #define TXG_DELAY_SCALE_NS 500000ULL
 #define TXG_DELAY_MAX_NS 100000000ULL
+#define TXG_REWRITE_PAUSE_MAX_NS 1000000000ULL	/* within the txg timeout */
+#define TXG_REWRITE_PAUSE_STEP_NS 1000000ULL
 
 struct txg_state {
 	pthread_t thread;
@@ -77,6 +79,8 @@ struct txg_state {
 	/* Dirty bytes of the open and the syncing txg as last seen under the
 	 * pool lock: the throttle reads them without it. */
 	uint64_t dirty_open, dirty_syncing;
+	uint64_t syncing_rewrite;	/* of dirty_syncing: read-modify-write blocks */
+	uint64_t synced_bytes, synced_rewrite;	/* the same of the last txg synced */
 };
 
 static void txg_note_quiesced(spa_t *spa);
@@ -514,6 +518,38 @@ void txg_enter_synced(spa_t *spa)
 	pthread_mutex_unlock(&spa->sync_mu);
 }
 
+uint64_t txg_rewrite_pause_ns(uint64_t sync_ns, uint64_t synced_bytes, uint64_t rewrite_bytes)
+{
+	if (synced_bytes == 0 || rewrite_bytes * 2 < synced_bytes)
+		return 0;
+	return sync_ns < TXG_REWRITE_PAUSE_MAX_NS ? sync_ns : TXG_REWRITE_PAUSE_MAX_NS;
+}
+
+static uint64_t dirty_total(const struct txg_state *t);
+
+/* After a sync of mostly rewritten blocks, let the open txg gather writes
+ * (see txg.h) until the pause ends, the txg thread stops, or dirty data reaches
+ * the throttle's zone. */
+static void rewrite_pause(spa_t *spa, uint64_t ns, uint64_t synced, uint64_t rewrite)
+{
+	struct txg_state *t = spa->txg;
+	uint64_t pause = txg_rewrite_pause_ns(ns, synced, rewrite);
+	uint64_t zone = t->dirty_max / 100 * TXG_DELAY_MIN_PERCENT;
+	for (uint64_t waited = 0; waited < pause; waited += TXG_REWRITE_PAUSE_STEP_NS) {
+		if (__atomic_load_n(&t->stop, __ATOMIC_RELAXED) || dirty_total(t) >= zone)
+			return;
+		struct timespec d = { 0, (long)TXG_REWRITE_PAUSE_STEP_NS };
+		nanosleep(&d, NULL);
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void *sync_thread(void *arg)
 {
 	spa_t *spa = arg;
@@ -530,8 +566,12 @@ static void *sync_thread(void *arg)
 		if (t->stop)
 			break;
 		pthread_mutex_unlock(&t->mu);
+		uint64_t start = mono_ns();
 		txg_sync_now(spa);
+		uint64_t took = mono_ns() - start;
 		zio_buf_reap();
+		rewrite_pause(spa, took, __atomic_load_n(&t->synced_bytes, __ATOMIC_RELAXED),
+			      __atomic_load_n(&t->synced_rewrite, __ATOMIC_RELAXED));
 		pthread_mutex_lock(&t->mu);
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -553,7 +593,11 @@ static void txg_note_quiesced(spa_t *spa)
 	uint64_t n = spa->mos ? dbuf_syncing_bytes(spa->mos) : 0;
 	for (const objset_t *os = spa->objsets; os; os = os->next)
 		n += dbuf_syncing_bytes(os);
+	uint64_t rw = spa->mos ? dbuf_syncing_rewrite_bytes(spa->mos) : 0;
+	for (const objset_t *os = spa->objsets; os; os = os->next)
+		rw += dbuf_syncing_rewrite_bytes(os);
 	__atomic_store_n(&t->dirty_syncing, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&t->syncing_rewrite, rw, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->dirty_open, 0, __ATOMIC_RELAXED);
 }
 
@@ -564,6 +608,10 @@ static void txg_note_synced(spa_t *spa)
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->mu);
+	__atomic_store_n(&t->synced_bytes, __atomic_load_n(&t->dirty_syncing, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&t->synced_rewrite, __atomic_load_n(&t->syncing_rewrite, __ATOMIC_RELAXED),
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&t->dirty_syncing, 0, __ATOMIC_RELAXED);
 	pthread_cond_broadcast(&t->synced_cv);
 	pthread_mutex_unlock(&t->mu);
@@ -799,7 +847,7 @@ int txg_shutdown(spa_t *spa)
 	if (!t)
 		return 0;
 	pthread_mutex_lock(&t->mu);
-	t->stop = true;
+	__atomic_store_n(&t->stop, true, __ATOMIC_RELAXED);	/* the pause reads it unlocked */
 	pthread_cond_signal(&t->cv);
 	pthread_mutex_unlock(&t->mu);
 	if (t->running)

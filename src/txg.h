@@ -53,6 +53,19 @@ void txg_throttle(struct spa *spa);
 /* After a tx: start a sync early when the open txg holds 20% of the limit
  * or ZFUSE_TXG_SYNC_BYTES, whichever is less. */
 void txg_kick(struct spa *spa);
+/*
+ * How long the sync thread waits after a sync that took sync_ns before it
+ * starts another early one: as long as that sync took (at most a second),
+ * when at least half of the synced bytes were read-modify-write blocks,
+ * else 0. Each small write dirties a whole record, so a sync costs the
+ * records a txg touched, not the bytes written: back to back syncs of a
+ * rewritten working set (4 KiB random writes) spend a CPU writing the
+ * same records again with a few writes each, where a txg left open as
+ * long as its predecessor synced gathers twice the writes per record. A
+ * stream of whole blocks gains nothing from waiting and is not held. The
+ * wait ends early when dirty data reaches the throttle's zone (60%).
+ */
+uint64_t txg_rewrite_pause_ns(uint64_t sync_ns, uint64_t synced_bytes, uint64_t rewrite_bytes);
 /* Record the dirty bytes for txg_throttle/txg_kick, which run without the
  * pool lock; called with it held (dmu_tx_commit, the end of a sync). */
 void txg_note_dirty(struct spa *spa);

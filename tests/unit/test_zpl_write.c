@@ -25,6 +25,7 @@
 #include "dsl.h"
 #include "sa.h"
 #include "spa.h"
+#include "txg.h"
 #include "zap.h"
 #include "zpl_impl.h"
 #include "zfuse/zfuse.h"
@@ -672,6 +673,21 @@ START_TEST(test_sync_threshold)
 }
 END_TEST
 
+/* The early-sync pause (txg.h): a txg of mostly read-modify-write blocks
+ * is followed by a pause as long as its sync (at most a second); a stream
+ * of whole blocks, or a txg of only some rewrites, by none. */
+START_TEST(test_rewrite_pause)
+{
+	const uint64_t ms = 1000000;
+	ck_assert_uint_eq(txg_rewrite_pause_ns(250 * ms, 512ULL << 20, 500ULL << 20), 250 * ms);
+	ck_assert_uint_eq(txg_rewrite_pause_ns(250 * ms, 512ULL << 20, 256ULL << 20), 250 * ms);
+	ck_assert_uint_eq(txg_rewrite_pause_ns(250 * ms, 512ULL << 20, 255ULL << 20), 0);
+	ck_assert_uint_eq(txg_rewrite_pause_ns(100 * ms, 128ULL << 20, 0), 0);
+	ck_assert_uint_eq(txg_rewrite_pause_ns(5000 * ms, 512ULL << 20, 512ULL << 20), 1000 * ms);
+	ck_assert_uint_eq(txg_rewrite_pause_ns(100 * ms, 0, 0), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	TCase *tc = TCASE_OF("fixture", 300, test_relayout_matches_openzfs, test_list_edits, test_trivial_acl);
@@ -681,7 +697,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tw, wsetup, wteardown);
 	suite_add_tcase(s, tw);
 	suite_add_tcase(s, TCASE_OF("pool", 300, test_pool_roundtrip, test_stream_reads_leave_cache,
-				     test_sync_threshold));
+				     test_sync_threshold, test_rewrite_pause));
 	return s;
 }
 
