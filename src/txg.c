@@ -591,11 +591,11 @@ static void txg_note_quiesced(spa_t *spa)
 	if (!t)
 		return;
 	uint64_t n = spa->mos ? dbuf_syncing_bytes(spa->mos) : 0;
-	for (const objset_t *os = spa->objsets; os; os = os->next)
-		n += dbuf_syncing_bytes(os);
 	uint64_t rw = spa->mos ? dbuf_syncing_rewrite_bytes(spa->mos) : 0;
-	for (const objset_t *os = spa->objsets; os; os = os->next)
+	for (const objset_t *os = spa->objsets; os; os = os->next) {
+		n += dbuf_syncing_bytes(os);
 		rw += dbuf_syncing_rewrite_bytes(os);
+	}
 	__atomic_store_n(&t->dirty_syncing, n, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->syncing_rewrite, rw, __ATOMIC_RELAXED);
 	__atomic_store_n(&t->dirty_open, 0, __ATOMIC_RELAXED);

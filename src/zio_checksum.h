@@ -87,13 +87,13 @@ int zio_checksum_verify_embedded(unsigned alg, const void *buf, size_t size,
 
 /* The same, writing: fill the trailer of buf (size bytes) with magic and the
  * checksum computed with the given verifier. */
+int zio_checksum_fill_embedded(unsigned alg, void *buf, size_t size,
+			       const zio_cksum_t *verifier);
+
 /* How fletcher4 sums native-order words on this CPU: "avx2-4-lanes" (four
  * interleaved sums folded into one, twice the plain loop's speed) or
  * "plain". Both give the same checksum; tests name the one they checked. */
 const char *zio_fletcher4_impl(void);
-
-int zio_checksum_fill_embedded(unsigned alg, void *buf, size_t size,
-			       const zio_cksum_t *verifier);
 
 #ifdef ZFUSE_FUZZING
 /* Fuzzing builds only (meson -Dfuzz=true, tests/fuzz/): when set, a
