@@ -119,6 +119,35 @@ static void hash_remove(arc_t *arc, arc_buf_t *b)
 		*pp = b->hnext;
 }
 
+/* The cached buffer of a block (lock held); size 0 matches any size. */
+static arc_buf_t *find_locked(arc_t *arc, uint64_t vdev, uint64_t offset, uint64_t birth, uint64_t size)
+{
+	for (arc_buf_t *b = arc->hash[hash_of(vdev, offset, birth)]; b; b = b->hnext)
+		if (b->key_vdev == vdev && b->key_offset == offset && b->key_birth == birth &&
+		    (size == 0 || b->size == size))
+			return b;
+	return NULL;
+}
+
+/* A new reference to a cached buffer (lock held): unreferenced buffers
+ * wait on the LRU list, referenced ones are never evicted. */
+static void hold_locked(arc_buf_t *b)
+{
+	if (b->refcount++ == 0)
+		lru_unlink(b);
+}
+
+/* Enter a referenced buffer in the table and count its bytes (lock held). */
+static void insert_locked(arc_t *arc, arc_buf_t *nb)
+{
+	size_t h = hash_of(nb->key_vdev, nb->key_offset, nb->key_birth);
+	nb->cached = 1;
+	nb->hnext = arc->hash[h];
+	arc->hash[h] = nb;
+	arc->bytes += nb->size;
+	arc->nbufs++;
+}
+
 /* Take b out of the table and its bytes out of the count (lock held). */
 static void forget(arc_t *arc, arc_buf_t *b)
 {
@@ -162,16 +191,13 @@ int arc_read_key(spa_t *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_
 		ko = bp->blk_dva[0].dva_word[1];
 		kb = bp->blk_birth;
 		pthread_mutex_lock(&arc->lock);
-		for (arc_buf_t *b = arc->hash[hash_of(kv, ko, kb)]; b; b = b->hnext) {
-			if (b->key_vdev == kv && b->key_offset == ko && b->key_birth == kb &&
-			    b->size == lsize) {
-				if (b->refcount++ == 0)
-					lru_unlink(b);
-				arc->hits++;
-				pthread_mutex_unlock(&arc->lock);
-				*out = b;
-				return 0;
-			}
+		arc_buf_t *b = find_locked(arc, kv, ko, kb, lsize);
+		if (b) {
+			hold_locked(b);
+			arc->hits++;
+			pthread_mutex_unlock(&arc->lock);
+			*out = b;
+			return 0;
 		}
 		arc->misses++;
 		pthread_mutex_unlock(&arc->lock);
@@ -205,22 +231,15 @@ int arc_read_key(spa_t *spa, const blkptr_t *bp, struct zio_crypt_key *key, arc_
 	nb->key_birth = kb;
 	pthread_mutex_lock(&arc->lock);
 	/* Another thread may have read the same block meanwhile: use its copy. */
-	size_t h = hash_of(kv, ko, kb);
-	for (arc_buf_t *b = arc->hash[h]; b; b = b->hnext) {
-		if (b->key_vdev == kv && b->key_offset == ko && b->key_birth == kb && b->size == lsize) {
-			if (b->refcount++ == 0)
-				lru_unlink(b);
-			pthread_mutex_unlock(&arc->lock);
-			buf_free(nb);
-			*out = b;
-			return 0;
-		}
+	arc_buf_t *other = find_locked(arc, kv, ko, kb, lsize);
+	if (other) {
+		hold_locked(other);
+		pthread_mutex_unlock(&arc->lock);
+		buf_free(nb);
+		*out = other;
+		return 0;
 	}
-	nb->cached = 1;
-	nb->hnext = arc->hash[h];
-	arc->hash[h] = nb;
-	arc->bytes += lsize;
-	arc->nbufs++;
+	insert_locked(arc, nb);
 	evict(arc);
 	pthread_mutex_unlock(&arc->lock);
 	*out = nb;
@@ -240,22 +259,14 @@ arc_buf_t *arc_adopt(spa_t *spa, const blkptr_t *bp, void *data, uint64_t lsize)
 	nb->key_vdev = dva_vdev(&bp->blk_dva[0]);
 	nb->key_offset = bp->blk_dva[0].dva_word[1];
 	nb->key_birth = bp->blk_birth;
-	nb->cached = 1;
 	nb->refcount = 1;
-	size_t h = hash_of(nb->key_vdev, nb->key_offset, nb->key_birth);
 	pthread_mutex_lock(&arc->lock);
-	for (arc_buf_t *b = arc->hash[h]; b; b = b->hnext) {
-		if (b->key_vdev == nb->key_vdev && b->key_offset == nb->key_offset &&
-		    b->key_birth == nb->key_birth) {
-			pthread_mutex_unlock(&arc->lock);
-			free(nb);
-			return NULL;
-		}
+	if (find_locked(arc, nb->key_vdev, nb->key_offset, nb->key_birth, 0)) {
+		pthread_mutex_unlock(&arc->lock);
+		free(nb);
+		return NULL;
 	}
-	nb->hnext = arc->hash[h];
-	arc->hash[h] = nb;
-	arc->bytes += lsize;
-	arc->nbufs++;
+	insert_locked(arc, nb);
 	evict(arc);
 	pthread_mutex_unlock(&arc->lock);
 	return nb;
