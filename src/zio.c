@@ -149,7 +149,9 @@ static int zio_read_phys_depth(spa_t *spa, const blkptr_t *bp, void *out, int dv
 		return -ZFUSE_E_UNSUPPORTED;
 	}
 	struct verify_ctx vctx = { spa, bp };
-	int rc = SET_ERROR(-ZFUSE_E_CORRUPT);
+	/* No readable copy is corruption unless a copy failed otherwise
+	 * (raised only then: debug logs would show every read). */
+	int rc = -ZFUSE_E_CORRUPT;
 	int ndva = bp_is_encrypted(bp) ? 2 : SPA_DVAS_PER_BP;
 	for (int i = 0; i < ndva; i++) {
 		if (dva_index >= 0 && i != dva_index)
@@ -174,7 +176,7 @@ static int zio_read_phys_depth(spa_t *spa, const blkptr_t *bp, void *out, int dv
 		if (rc == -ZFUSE_E_CORRUPT || r == -ZFUSE_E_CHECKSUM)
 			rc = r;
 	}
-	return rc;
+	return rc == -ZFUSE_E_CORRUPT ? SET_ERROR(rc) : rc;
 }
 
 int zio_read_phys(spa_t *spa, const blkptr_t *bp, void *out, int dva_index)
