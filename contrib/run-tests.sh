@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: CDDL-1.0
 # run-tests.sh — installs dependencies, builds, and runs the whole test
 # suite: Check unit tests, library-level fixture checks, FUSE mount
-# fixture checks; and beside them, at the lowest CPU priority, the unit and
+# fixture checks; and beside them, niced (see below), the unit and
 # library suites again in an AddressSanitizer/UBSan build, and the fuzz
 # targets' short form (tests/fuzz/run.sh --ci: every regression input
-# replayed, then 30 seconds of fuzzing per target); after the suite, the
+# replayed, then 15 seconds of fuzzing per target); after the suite, the
 # concurrent and crash tests with a ThreadSanitizer build of the daemon
 # (tests/integration/tsan.sh).
 set -euo pipefail
@@ -37,14 +37,14 @@ asan() {
 asan_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-asan.XXXXXX")
 nice -n 19 bash -c "$(declare -f asan); top='$top'; asan" > "$asan_log" 2>&1 &
 asan_pid=$!
-# The fuzz targets, likewise beside the main suite at the lowest priority
+# The fuzz targets, likewise beside the main suite, niced
 # (libFuzzer's time limit is wall-clock: a busy machine costs executions,
 # not time).
 fuzz_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-fuzz.XXXXXX")
 nice -n 19 "$top/tests/fuzz/run.sh" all --ci > "$fuzz_log" 2>&1 &
 fuzz_pid=$!
 # The ThreadSanitizer build of the daemon, made beside the main suite at
-# the lowest priority; its tests (timed watchdogs, daemons) run after it.
+# nice 19; its tests (timed watchdogs, daemons) run after it.
 tsan_log=$(mktemp "${TMPDIR:-/tmp}/zfuse-tsan.XXXXXX")
 nice -n 19 bash -c "{ [ -d '$top/build-tsan' ] || meson setup '$top/build-tsan' '$top' -Db_sanitize=thread \
 	-Db_lundef=false; } && ninja -C '$top/build-tsan' zfuse" > "$tsan_log" 2>&1 &
