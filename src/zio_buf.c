@@ -34,16 +34,6 @@
  * dirty-data threshold (20% of 256 MiB). */
 #define ZIO_BUF_CACHE_MAX (128ULL << 20)
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define ZIO_BUF_CHUNKS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define ZIO_BUF_CHUNKS 0
-#endif
-#endif
-#ifndef ZIO_BUF_CHUNKS
-#define ZIO_BUF_CHUNKS 1
-#endif
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif

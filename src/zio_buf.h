@@ -16,6 +16,20 @@
 
 #include <stdint.h>
 
+/* 1 when large buffers come from chunks; 0 in sanitizer builds, where
+ * every buffer is malloc's (redzones and poisoning kept) and no chunk
+ * memory is ever committed. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ZIO_BUF_CHUNKS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define ZIO_BUF_CHUNKS 0
+#endif
+#endif
+#ifndef ZIO_BUF_CHUNKS
+#define ZIO_BUF_CHUNKS 1
+#endif
+
 /* How much memory of emptied buffer chunks is kept, counting all chunks
  * committed (in use or empty): up to low bytes for ever; up to high bytes
  * for a second after a chunk empties (then zio_buf_reap, or any later

@@ -112,12 +112,6 @@ START_TEST(test_reuse)
 }
 END_TEST
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#else
-#define SANITIZED 0
-#endif
-
 /* Marks set in main: low 256 MiB (the default), high 320 MiB. 384 MiB of
  * 128 KiB buffers freed leave 320 MiB committed at once, which stay there
  * for the decay (a txg's worth comes back without zeroing) and shrink to
@@ -131,9 +125,8 @@ START_TEST(test_give_back)
 		ck_assert_ptr_nonnull(v[i]);
 		v[i][0] = 1;
 	}
-	if (SANITIZED) {
-		/* zio_buf.c: sanitizer builds take every buffer from malloc
-		 * (redzones kept), so no chunk memory is ever committed */
+	if (!ZIO_BUF_CHUNKS) {
+		/* sanitizer builds: every buffer from malloc (zio_buf.h) */
 		ck_assert_uint_eq(zio_buf_committed(), 0);
 		for (int i = 0; i < N; i++)
 			zio_data_buf_free(v[i], 131072);
