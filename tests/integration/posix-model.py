@@ -425,13 +425,16 @@ def ino_of(root, rel):
         return None
 
 
-def regular_size(root, rel):
-    """The size of the regular file rel names (symlinks followed), or None."""
+def truncated_to_own_size(root, op):
+    """The inode of the regular file a truncate op cuts to the size it has
+    (symlinks followed), or None."""
+    if op[0] != "truncate":
+        return None
     try:
-        st = os.stat(os.path.join(root, rel))
+        st = os.stat(os.path.join(root, op[2]))
     except OSError:
         return None
-    return st.st_size if stat.S_ISREG(st.st_mode) else None
+    return st.st_ino if stat.S_ISREG(st.st_mode) and st.st_size == op[3] else None
 
 
 def lstat_or_err(path):
@@ -560,7 +563,6 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
     # zfuse sets them, so its times show once the kernel reads the inode
     # again (after a remount): punched files' times are not compared.
     punched = set()
-    truncated_same = set()
     workers = Workers(roots)
     t0, i = time.monotonic(), 0
     try:
@@ -574,9 +576,7 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
                 # has: the kernel sends no times then (writeback cache: its
                 # times are the file's), while tmpfs sets both (Linux 6.18;
                 # ftruncate sends them, and is compared)
-                same_size = op[0] == "truncate" and regular_size(roots[1], op[2]) == op[3]
-                if same_size:
-                    truncated_same.add(os.stat(os.path.join(roots[1], op[2])).st_ino)
+                same_size = truncated_to_own_size(roots[1], op)
                 res = workers.run(op)
                 if trace:
                     print(f"   -> {short(res[1], 200)}", flush=True)
@@ -607,8 +607,7 @@ def run(roots, seed, nops, secs, trace, replay, save_times):
                     # mtime and ctime as they were (writeback cache)
                     ino = ino_of(roots[1], rel)
                     times.check(roots, rel, explicit and rel == op[2],
-                                ino in punched or ino in truncated_same)
-                truncated_same.clear()
+                                ino in punched or (ino is not None and ino == same_size))
                 if (i + 1) % CHECK_EVERY == 0:
                     compare_trees(roots)
             except Diff as d:
