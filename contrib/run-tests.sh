@@ -54,6 +54,9 @@ main=0
 # of the time (mounts, VM boots and device flushes wait), and the tests
 # that time anything run alone (is_parallel: false).
 t_main=$(date +%s)
+# Each oracle boot notes its seconds here (contrib/oracle/run.sh).
+export ZFUSE_ORACLE_TIMES
+ZFUSE_ORACLE_TIMES=$(mktemp "${TMPDIR:-/tmp}/zfuse-oracle-times.XXXXXX")
 meson test -C "$top/build" --print-errorlogs --num-processes 3 || main=$?
 t_main_end=$(date +%s)
 asan_rc=0 fuzz_rc=0 tsan_rc=0
@@ -69,11 +72,13 @@ t_end=$(date +%s)
 echo "==== times: setup+build $((t_main - t_start)) s, main suite $((t_main_end - t_main)) s," \
 	"then ThreadSanitizer $((t_tsan_end - t_main_end)) s, ASan wait $((t_asan_end - t_tsan_end)) s," \
 	"fuzz wait $((t_end - t_asan_end)) s; total $((t_end - t_start)) s ===="
+awk '{ n++; w += $2; c += $3 + $4 } END { printf "==== oracle: %d boots, %.0f s wall, %.0f s CPU ====\n", n, w, c }' \
+	"$ZFUSE_ORACLE_TIMES"
 echo "==== ASan/UBSan build (unit and library suites) ===="
 cat "$asan_log"
 echo "==== fuzz targets (tests/fuzz/run.sh all --ci) ===="
 cat "$fuzz_log"
 echo "==== ThreadSanitizer (tests/integration/tsan.sh: concurrent, crash) ===="
 cat "$tsan_log"
-rm -f "$asan_log" "$fuzz_log" "$tsan_log"
+rm -f "$asan_log" "$fuzz_log" "$tsan_log" "$ZFUSE_ORACLE_TIMES"
 [ "$main" -eq 0 ] && [ "$asan_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] && [ "$tsan_rc" -eq 0 ]
