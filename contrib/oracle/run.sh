@@ -38,8 +38,8 @@ VM=${OZVM:-${ZFUSE_SHARED:-$here/../../../shared}/oracle}
 boot_images() {
 	local vm=$1 key dir tmp
 	key=$(cat "$vm/vmlinuz" "$vm/initrd.img" | sha256sum | cut -c1-16)
-	dir=${ZFUSE_ORACLE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zfuse/oracle}/$key
-	if [ ! -f "$dir/vmlinux" ] && mkdir -p "$dir" && tmp=$(mktemp -d "$dir/.unpack.XXXXXX"); then
+	dir=${ZFUSE_ORACLE_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/zfuse/oracle}/$key
+	if [ ! -f "$dir/vmlinux" ] && mkdir -p "$dir" 2>/dev/null && tmp=$(mktemp -d "$dir/.unpack.XXXXXX"); then
 		# Parallel tests may unpack at once: each in its own directory,
 		# renamed into place whole.
 		if python3 - "$vm/vmlinuz" "$tmp/vmlinux" <<'X' && zstd -dcq "$vm/initrd.img" > "$tmp/initrd.cpio"; then
