@@ -133,6 +133,12 @@ struct zilog {
 	pthread_mutex_t mu, commit_mu;
 	pthread_cond_t cv;		/* with mu: a commit wrote or finished */
 	struct itx *head, *tail;	/* queued, not yet committed */
+	/* How many queued records are deferrable (itx_deferrable): while
+	 * none are, a freed object has none to drop, and freeing a file
+	 * does not walk the queue, which holds every record of the open
+	 * txgs (removing 40000 files spent 30% of all CPU samples walking
+	 * it). */
+	size_t ndeferrable;
 	struct lwb *lwb;		/* the chain from the header's block to the tail */
 	size_t nlwb, caplwb;
 	uint64_t lr_seq;
@@ -376,11 +382,25 @@ static struct itx *itx_new(objset_t *os, uint64_t txg, uint64_t txtype, size_t l
 	return it;
 }
 
+static bool itx_deferrable(const struct itx *it);
+
+/* Unlink *pp, a queued record, from the queue (zl->mu held). */
+static struct itx *itx_unlink(zilog_t *zl, struct itx **pp)
+{
+	struct itx *it = *pp;
+	*pp = it->next;
+	if (itx_deferrable(it))
+		zl->ndeferrable--;
+	return it;
+}
+
 static void itx_add(objset_t *os, struct itx *it)
 {
 	zilog_t *zl = os->zilog;
 	zl->tx_logged = true;
 	pthread_mutex_lock(&zl->mu);
+	if (itx_deferrable(it))
+		zl->ndeferrable++;
 	if (zl->tail)
 		zl->tail->next = it;
 	else
@@ -1104,11 +1124,15 @@ void zil_remove_async(objset_t *os, uint64_t obj)
 		return;
 	struct itx *gone = NULL;
 	pthread_mutex_lock(&zl->mu);
+	if (zl->ndeferrable == 0) {
+		pthread_mutex_unlock(&zl->mu);
+		return;
+	}
 	struct itx **pp = &zl->head, *last = NULL;
 	while (*pp) {
 		struct itx *it = *pp;
 		if (itx_deferrable(it) && itx_object(it) == obj) {
-			*pp = it->next;
+			itx_unlink(zl, pp);
 			it->next = gone;
 			gone = it;
 		} else {
@@ -1164,11 +1188,11 @@ static struct itx *take_records(zilog_t *zl, uint64_t obj, uint64_t synced, stru
 	while (*pp) {
 		struct itx *it = *pp;
 		if (it->txg <= synced) {
-			*pp = it->next;
+			itx_unlink(zl, pp);
 			*gp = it;
 			gp = &it->next;
 		} else if (itx_wanted(it, obj, &refs)) {
-			*pp = it->next;
+			itx_unlink(zl, pp);
 			*tp = it;
 			tp = &it->next;
 		} else {
@@ -1376,6 +1400,7 @@ void zil_rollback(objset_t *os)
 	zl->failed = true;
 	itx_free_list(zl->head);
 	zl->head = zl->tail = NULL;
+	zl->ndeferrable = 0;
 	pthread_mutex_unlock(&zl->mu);
 	memset(os->phys + ZIL_HEADER_OFFSET, 0, ZIL_HEADER_SIZE);
 	os->header_dirty = true;
@@ -1393,8 +1418,7 @@ void zil_sync(spa_t *spa, objset_t *os, uint64_t txg)
 	while (*pp) {
 		struct itx *it = *pp;
 		if (it->txg < txg) {
-			*pp = it->next;
-			free(it);
+			free(itx_unlink(zl, pp));
 		} else {
 			last = it;
 			pp = &it->next;

@@ -249,8 +249,17 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 			mask |= ZIL_ATTR_MTIME;
 		if (v & ZFUSE_SET_CTIME)
 			mask |= ZIL_ATTR_CTIME;
-		zfs_log_setattr(fs->os, tx.txg, ino, mask, n.mode, attr->uid, attr->gid,
-				(v & ZFUSE_SET_SIZE) ? attr->size : 0, at, mt);
+		/* Not for a file without a name (unlinked, still open; with a
+		 * writeback cache the kernel sends its ctime as it lets the
+		 * inode go after every unlink): no name can reach it again
+		 * (no O_TMPFILE, so no linkat), a replay frees it, and its
+		 * record would only make the free walk the queue to drop it
+		 * (zil_remove_async). */
+		if (n.links > 0)
+			zfs_log_setattr(fs->os, tx.txg, ino, mask, n.mode, attr->uid, attr->gid,
+					(v & ZFUSE_SET_SIZE) ? attr->size : 0, at, mt);
+		else
+			zil_tx_nolog(fs->os);	/* and a commit need not wait for its txg */
 		rc = zplw_stat_out(fs, ino, st);
 	}
 out:
