@@ -67,7 +67,7 @@ bool zf_devio_set_kills_suidgid(bool kills)
  * profiles of an untar put half the daemon's samples there
  * (pvm_irq_enable under the reply's wake_up). Caller and daemon pinned to
  * one CPU (taskset) untar 8192 files in 2.65 s instead of 3.8 s, and
- * create 10000 files 10% faster; the daemon cannot place its callers, and
+ * create 10000 files 7-12% faster; the daemon cannot place its callers, and
  * pinning its workers alone (3.3 s) would cap readers of many threads to
  * one CPU. Per-CPU request queues (FUSE over io_uring, kernel 6.14; not
  * in libfuse 3.14) are the way to that gain. */

@@ -50,8 +50,8 @@ if at < 0:
     sys.exit(1)
 elf = lzma.LZMADecompressor(lzma.FORMAT_XZ).decompress(data[at:])
 # The PVH entry point: an ELF note named "Xen" of type 18.
-if elf[:4] != b'\x7fELF' or struct.pack('<III4s', 4, 4, 18, b'Xen\0') not in elf and \
-        struct.pack('<III4s', 4, 8, 18, b'Xen\0') not in elf:
+pvh = (struct.pack('<III4s', 4, size, 18, b'Xen\0') for size in (4, 8))
+if elf[:4] != b'\x7fELF' or not any(note in elf for note in pvh):
     sys.exit(1)
 open(sys.argv[2], 'wb').write(elf)
 X
