@@ -235,7 +235,7 @@ static int zap_find(dnode_t *dn, const char *name, bool normalized, struct zap_f
 			return rc;
 	}
 	if (info.micro)
-		return mzap_find_entry(dn, &info, !m.norm, name_matches, &m, f);
+		return mzap_find_entry(dn, &info, m.norm ? NULL : name, name_matches, &m, f);
 	/* Normalized fat lookups that missed their bucket get a full scan
 	 * (Unicode table versions may differ). */
 	struct scan_arg s = { &m, f, false };

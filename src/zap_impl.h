@@ -120,9 +120,9 @@ static inline int zap_cursor_cmp(uint64_t h1, uint32_t cd1, uint64_t h2, uint32_
 void mzap_get_info(const uint8_t *m, zap_info_t *info);
 int mzap_iterate(dnode_t *dn, const zap_info_t *info, uint64_t start_hash, uint32_t start_cd,
 		 zap_iter_fn cb, void *arg);
-/* The entry match accepts (the least (hash, cd) of several unless unique
- * says one at most can), in f; -ZFUSE_E_NOENT when none. */
-int mzap_find_entry(dnode_t *dn, const zap_info_t *info, bool unique,
+/* The entry named exact, or (exact NULL) the least (hash, cd) of those
+ * match accepts, in f; -ZFUSE_E_NOENT when none. */
+int mzap_find_entry(dnode_t *dn, const zap_info_t *info, const char *exact,
 		    bool (*match)(void *arg, const zap_entry_t *ze), void *arg, struct zap_found *f);
 void mzap_format(uint8_t *m, uint64_t salt, uint64_t normflags);
 /* 0 or an error when done; ZAP_AGAIN when the ZAP must become fat first

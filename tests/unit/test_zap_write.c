@@ -883,6 +883,62 @@ START_TEST(test_non_uint64_upgrades)
 }
 END_TEST
 
+/* Micro lookups compare names in place: a name is not found by its
+ * prefixes nor its extensions, a 49-byte name (the longest a micro chunk
+ * holds) is found, a 50-byte one is not, an add of an existing name is
+ * refused and a removal takes exactly the name given; an unterminated
+ * 50-byte name field (a corrupt chunk) reads as its first 49 bytes, as an
+ * iteration shows it. */
+START_TEST(test_micro_exact_names)
+{
+	uint64_t obj = new_zap(DMU_OT_DIRECTORY_CONTENTS, 4096, 0, 0, 0x5a5a1);
+	const char *names[] = { "ab", "abc", "a", "abcd", "b" };
+	for (uint64_t i = 0; i < 5; i++) {
+		uint64_t v = 100 + i;
+		ck_assert_int_eq(zapw_put(&store, obj, names[i], 8, 1, &v, false), 0);
+	}
+	char n49[50], n50[51];
+	memset(n49, 'q', 49);
+	n49[49] = 0;
+	memset(n50, 'q', 50);
+	n50[50] = 0;
+	uint64_t v = 149;
+	ck_assert_int_eq(zapw_put(&store, obj, n49, 8, 1, &v, false), 0);
+	ck_assert_uint_eq(le64(objs[obj].data), ZBT_MICRO);
+	dnode_t dn;
+	hold(obj, &dn);
+	uint64_t got;
+	for (uint64_t i = 0; i < 5; i++) {
+		ck_assert_int_eq(zap_lookup_uint64(&dn, names[i], &got), 0);
+		ck_assert_uint_eq(got, 100 + i);
+	}
+	ck_assert_int_eq(zap_lookup_uint64(&dn, "abcde", &got), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zap_lookup_uint64(&dn, "ba", &got), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zap_lookup_uint64(&dn, n49, &got), 0);
+	ck_assert_uint_eq(got, 149);
+	ck_assert_int_eq(zap_lookup_uint64(&dn, n50, &got), -ZFUSE_E_NOENT);
+	n49[48] = 0;
+	ck_assert_int_eq(zap_lookup_uint64(&dn, n49, &got), -ZFUSE_E_NOENT);
+	n49[48] = 'q';
+	v = 7;
+	ck_assert_int_eq(zapw_put(&store, obj, "abc", 8, 1, &v, false), -ZFUSE_E_EXIST);
+	ck_assert_int_eq(zapw_remove(&store, obj, "abc", false, NULL, 0), 0);
+	ck_assert_int_eq(zap_lookup_uint64(&dn, "abc", &got), -ZFUSE_E_NOENT);
+	ck_assert_int_eq(zap_lookup_uint64(&dn, "abcd", &got), 0);
+	ck_assert_uint_eq(got, 103);
+	ck_assert_int_eq(zap_lookup_uint64(&dn, "ab", &got), 0);
+	ck_assert_uint_eq(got, 100);
+	/* Chunk 5 holds n49: fill its name field's last byte. */
+	uint8_t *c = objs[obj].data + 64 * 6;
+	ck_assert_int_eq(memcmp(c + 14, n49, 49), 0);
+	c[14 + 49] = 'z';
+	ck_assert_int_eq(zap_lookup_uint64(&dn, n49, &got), 0);
+	ck_assert_uint_eq(got, 149);
+	rele(&dn);
+	free_zap(obj);
+}
+END_TEST
+
 #endif	/* !ZAPW_FIXTURE */
 
 #ifdef ZAPW_FIXTURE
@@ -1131,6 +1187,6 @@ int main(void)
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	return RUN_TESTS("zap_write", "in-memory store", 300, test_micro_basics, test_collision_cd,
 			 test_micro_growth_and_upgrade, test_fat_default_many, test_ptrtbl_growth, test_tiny_blocks,
-			 test_normalized, test_non_uint64_upgrades);
+			 test_normalized, test_non_uint64_upgrades, test_micro_exact_names);
 }
 #endif
