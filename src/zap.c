@@ -264,15 +264,14 @@ static int copy_value(const struct zap_found *f, unsigned intlen, uint64_t numin
 	return ze->value_numints > numints ? -ZFUSE_E_RANGE : 0;
 }
 
+/* The found entry (9 KiB) lives on the stack: a malloc of it made glibc
+ * consolidate its fast bins on every lookup of every create. */
 int zap_lookup(dnode_t *dn, const char *name, unsigned intlen, uint64_t numints, void *out)
 {
-	struct zap_found *f = malloc(sizeof(*f));
-	if (!f)
-		return -ZFUSE_E_NOMEM;
+	struct zap_found found, *f = &found;
 	int rc = zap_find(dn, name, false, f);
 	if (rc == 0)
 		rc = copy_value(f, intlen, numints, out);
-	free(f);
 	return rc;
 }
 
@@ -283,23 +282,18 @@ int zap_lookup_uint64(dnode_t *dn, const char *name, uint64_t *value)
 
 int zap_lookup_length(dnode_t *dn, const char *name, unsigned *intlen, uint64_t *numints)
 {
-	struct zap_found *f = malloc(sizeof(*f));
-	if (!f)
-		return -ZFUSE_E_NOMEM;
+	struct zap_found found, *f = &found;
 	int rc = zap_find(dn, name, false, f);
 	if (rc == 0) {
 		*intlen = f->ze.value_intlen;
 		*numints = f->ze.value_numints;
 	}
-	free(f);
 	return rc;
 }
 
 int zap_lookup_norm(dnode_t *dn, const char *name, uint64_t *value, char *found_name, size_t cap)
 {
-	struct zap_found *f = malloc(sizeof(*f));
-	if (!f)
-		return -ZFUSE_E_NOMEM;
+	struct zap_found found, *f = &found;
 	int rc = zap_find(dn, name, true, f);
 	if (rc == 0) {
 		rc = copy_value(f, 8, 1, value);
@@ -308,7 +302,6 @@ int zap_lookup_norm(dnode_t *dn, const char *name, uint64_t *value, char *found_
 		if (found_name && cap)
 			snprintf(found_name, cap, "%s", f->ze.name);
 	}
-	free(f);
 	return rc;
 }
 
@@ -344,7 +337,9 @@ static int read_block0(zap_store_t *st, uint64_t obj, unsigned *type, uint64_t *
 		return -ZFUSE_E_INVAL;
 	if (*blksz < 512 || *blksz > (1u << 24))
 		return SET_ERROR(-ZFUSE_E_CORRUPT);
-	*buf = malloc(*blksz);
+	/* Room for a micro block's growth by 512 bytes: mzap_put's realloc
+	 * then stays in place instead of copying up to 128 KiB. */
+	*buf = malloc(*blksz + 512);
 	if (!*buf)
 		return -ZFUSE_E_NOMEM;
 	rc = st->ops->read(st->ctx, obj, 0, *blksz, *buf);

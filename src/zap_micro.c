@@ -326,23 +326,29 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 	memset(&info, 0, sizeof(info));
 	mzap_get_info(m, &info);
 	uint64_t h = zap_hash_name(&info, k->name);
-	/* cds in use by this hash, and how many share it. */
-	uint32_t *cds = malloc((n + 1) * sizeof(*cds));
-	if (!cds)
-		return -ZFUSE_E_NOMEM;
+	/* cds in use by this hash, and how many share it: on the stack, which
+	 * holds more than a fat leaf takes (an add of the 127th fails below). */
+	uint32_t cds_local[128], *cds = cds_local;
 	uint64_t same = 0;
 	long found = mze_find_exact(m, n, k->name, k->len);
 	char name[MZAP_NAME_LEN];
 	const uint8_t *c;
 	for (uint64_t i = 0; (c = mze_next(m, n, &i, name)) != NULL; i++) {
-		if (zap_hash_name(&info, name) == h)
-			cds[same++] = mze_cd(c);
+		if (zap_hash_name(&info, name) != h)
+			continue;
+		if (same == 128 && cds == cds_local) {
+			if (!(cds = malloc((n + 1) * sizeof(*cds))))
+				return -ZFUSE_E_NOMEM;
+			memcpy(cds, cds_local, sizeof(cds_local));
+		}
+		cds[same++] = mze_cd(c);
 	}
 	/* A fat leaf must be able to take every entry of one hash: each takes
 	 * an entry chunk and the arrays of a longest micro name and a uint64. */
 	uint64_t ent_chunks = 1 + zap_leaf_array_nchunks(MZAP_NAME_LEN) + zap_leaf_array_nchunks(8);
 	if (!update && (same + 1) * ent_chunks >= zap_leaf_numchunks(ZAP_DEFAULT_LEAF_SHIFT)) {
-		free(cds);
+		if (cds != cds_local)
+			free(cds);
 		return ZAP_AGAIN;
 	}
 	uint64_t v;
@@ -356,7 +362,8 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 			put_le64(fc + MZE_VALUE, v);
 			rc = grew ? st->ops->write(st->ctx, obj, 0, *msize, m) : write_entry(st, obj, m, fc);
 		}
-		free(cds);
+		if (cds != cds_local)
+			free(cds);
 		return rc;
 	}
 	uint32_t cd = 0;
@@ -369,7 +376,8 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 			}
 		}
 	}
-	free(cds);
+	if (cds != cds_local)
+		free(cds);
 	for (uint64_t i = 0; i < n; i++) {
 		uint8_t *c = mze_at(m, i);
 		if (mze_used(c))
