@@ -657,8 +657,15 @@ int sa_layout_compute(const sa_table_t *t, const sa_attrs_t *l, uint64_t dnodesi
 		      int (*lookup_layout)(void *arg, const uint16_t *attrs, unsigned n, unsigned *num),
 		      void *arg, struct sa_layout_out *out)
 {
-	memset(out, 0, sizeof(*out));
+	out->bonuslen = out->spill_size = 0;
+	out->spill = NULL;
+	out->bonus_count = out->spill_count = 0;
+	if (dnodesize < 64 + BLKPTR_SIZE || dnodesize - 64 - BLKPTR_SIZE > sizeof(out->bonus))
+		return SET_ERROR(-ZFUSE_E_CORRUPT);
 	uint64_t bonus_cap = dnodesize - 64 - BLKPTR_SIZE;	/* DN_BONUS_SIZE */
+	/* Only what a dnode of this size holds is cleared: the whole 16 KiB
+	 * was a memset per created file. */
+	memset(out->bonus, 0, bonus_cap);
 	int split;
 	uint64_t used;
 	bool spilling;
@@ -888,9 +895,7 @@ int sa_attrs_store(sa_table_t *t, objset_t *os, uint64_t obj, sa_attrs_t *l, dmu
 	bool had_spill = (dn.flags & DNODE_FLAG_SPILL_BLKPTR) != 0;
 	dnode_rele(&dn);
 	struct store_ctx c = { t, os, tx, 0 };
-	struct sa_layout_out *out = malloc(sizeof(*out));
-	if (!out)
-		return -ZFUSE_E_NOMEM;
+	struct sa_layout_out lo, *out = &lo;	/* no 16 KiB malloc per store */
 	rc = sa_layout_compute(t, l, dnodesize, l->spill ? l->spill_size : 0, l->spill,
 			       store_lookup_layout, &c, out);
 	if (rc)
@@ -910,6 +915,5 @@ int sa_attrs_store(sa_table_t *t, objset_t *os, uint64_t obj, sa_attrs_t *l, dmu
 	l->loaded = false;	/* offsets are not tracked: a later store lays out again */
 done:
 	free(out->spill);
-	free(out);
 	return rc;
 }
