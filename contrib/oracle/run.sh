@@ -21,7 +21,8 @@
 # ZFUSE_ORACLE_TRACE (set: the job runs under bash -x with a timestamp on
 # each command, into HOSTDIR/job.trace: where the guest's time goes),
 # ZFUSE_ORACLE_CACHE (where the unpacked kernel and initrd are kept;
-# ~/.cache/zfuse/oracle).
+# ~/.cache/zfuse/oracle; another guest's, not booted for 30 days, are
+# removed when a new one is unpacked).
 #
 # Why unpacked: under TCG the guest's own unpacking is slow. The bzImage's
 # xz decompressor ran 4.5 s before the kernel's first line, and the zstd
@@ -56,10 +57,15 @@ if elf[:4] != b'\x7fELF' or not any(note in elf for note in pvh):
 open(sys.argv[2], 'wb').write(elf)
 X
 			mv "$tmp/initrd.cpio" "$dir/initrd.cpio" && mv "$tmp/vmlinux" "$dir/vmlinux"
+			# A new guest: the unpacked guests (100 MB each) not
+			# booted for 30 days go.
+			find "${dir%/*}" -mindepth 1 -maxdepth 1 -type d -name '????????????????' \
+				! -name "$key" -mtime +30 -exec rm -rf {} + 2>/dev/null || true
 		fi
 		rm -rf "$tmp"
 	fi
 	if [ -f "$dir/vmlinux" ] && [ -f "$dir/initrd.cpio" ]; then
+		touch "$dir" 2>/dev/null || true	# booted now: see the pruning above
 		echo "$dir/vmlinux $dir/initrd.cpio"
 	else
 		echo "$vm/vmlinuz $vm/initrd.img"
