@@ -13,6 +13,11 @@
 # table with compression on (zfuse lz4 and zstd; zfs-fuse 0.7 has no lz4 nor
 # zstd, so lzjb and gzip) on a deterministic half-compressible data set.
 # --quick: small sizes (a smoke run of a few minutes). Default: full sizes.
+# ROUNDS (default 3, 1 with --quick): table 1's file systems are measured
+# in turn ROUNDS times and each figure is the median of its rounds (every
+# round is printed), since this machine's speed drifts over minutes: one
+# pass that measured zfuse first ran its creates at 3674/s where the same
+# build ran 5700/s shortly before, beside peers measured at full speed.
 # Needs root, FUSE, apt (fio, zfs-fuse's deb, libfuse3-dev's examples for
 # passthrough_ll, gcc, pkg-config, python3), about 8 GiB of free memory in
 # full mode. Work files: $BENCH_DIR (default /tmp/zfuse-cbench); the
@@ -20,7 +25,7 @@
 set -euo pipefail
 bench_dir=$(dirname "$(readlink -f "$0")")
 . "$bench_dir/lib.sh"
-bench_start 20 "$@"
+bench_start 24 "$@"
 bench_no_zfsfuse_running
 
 if $quick; then
@@ -28,6 +33,8 @@ if $quick; then
 else
 	SEQ_MB=2048 RAND_MB=512 RUNTIME=20 NCREATE=10000 NTAR=8192 COMP_MB=1024
 fi
+ROUNDS=${ROUNDS:-$($quick && echo 1 || echo 3)}
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "ROUNDS must be a positive number, not '$ROUNDS'" >&2; exit 1; }
 IMG_SIZE=$(( (SEQ_MB + RAND_MB) * 2 + 2048 ))M
 work=${BENCH_DIR:-/tmp/zfuse-cbench}
 mkdir -p "$work"
@@ -238,19 +245,31 @@ measure_comp() {
 	RES="$w $r $rr $used $(div "$COMP_MB" "$used" %.2f)"
 }
 
-echo "compare.sh: $($quick && echo quick || echo full) run; zfuse $("$ZFUSE" version | head -1)" >&2
-measure zfuse
-read -r usw urw ucr uun usr urr <<<"$RES"
-echo "zfuse:       $usw $urw $ucr $uun $usr $urr" >&2
-measure zfs-fuse
-read -r zsw zrw zcr zun zsr zrr <<<"$RES"
-echo "zfs-fuse:    $zsw $zrw $zcr $zun $zsr $zrr" >&2
-measure passthrough
-read -r psw prw pcr pun psr prr <<<"$RES"
-echo "passthrough: $psw $prw $pcr $pun $psr $prr" >&2
-measure tmpfs
-read -r tsw trw tcr tun tsr trr <<<"$RES"
-echo "tmpfs:       $tsw $trw $tcr $tun $tsr $trr" >&2
+# medians: lines of the six figures on stdin -> one line of their medians
+# (the middle round; the mean of the two middle ones for an even count)
+medians() {
+	python3 -c 'import statistics, sys
+rows = [l.split() for l in sys.stdin if l.strip()]
+fmt = ["%.1f", "%.0f", "%.0f", "%.2f", "%.1f", "%.0f"]
+print(" ".join(f % statistics.median(float(r[i]) for r in rows) for i, f in enumerate(fmt)))'
+}
+echo "compare.sh: $($quick && echo quick || echo full) run, $ROUNDS round(s);" \
+	"zfuse $("$ZFUSE" version | head -1)" >&2
+all_zfuse= all_zfsfuse= all_pt= all_tmpfs=
+for round in $(seq "$ROUNDS"); do
+	measure zfuse; all_zfuse+="$RES"$'\n'
+	echo "round $round zfuse:       $RES" >&2
+	measure zfs-fuse; all_zfsfuse+="$RES"$'\n'
+	echo "round $round zfs-fuse:    $RES" >&2
+	measure passthrough; all_pt+="$RES"$'\n'
+	echo "round $round passthrough: $RES" >&2
+	measure tmpfs; all_tmpfs+="$RES"$'\n'
+	echo "round $round tmpfs:       $RES" >&2
+done
+read -r usw urw ucr uun usr urr < <(medians <<<"$all_zfuse")
+read -r zsw zrw zcr zun zsr zrr < <(medians <<<"$all_zfsfuse")
+read -r psw prw pcr pun psr prr < <(medians <<<"$all_pt")
+read -r tsw trw tcr tun tsr trr < <(medians <<<"$all_tmpfs")
 
 # mark RATIO OP TARGET -> "met" / "NOT met"
 mark() { awk -v r="$1" -v op="$2" -v t="$3" 'BEGIN {
@@ -268,7 +287,7 @@ row() {
 }
 echo
 echo "Table 1 ($($quick && echo quick || echo full): seq ${SEQ_MB} MiB, random on ${RAND_MB} MiB for ${RUNTIME}s," \
-	"$NCREATE creates, untar $NTAR files; all over tmpfs, compression off)"
+	"$NCREATE creates, untar $NTAR files; all over tmpfs, compression off; medians of $ROUNDS round(s))"
 printf '%-26s %9s %9s %9s %9s | %6s %-13s | %6s %s\n' "workload" "zfuse" "zfs-fuse" "pt_ll" "tmpfs" \
 	"u/zf" "target" "u/pt" "target"
 row "seq write 1M+fsync MiB/s" "$usw" "$zsw" "$psw" "$tsw" ">=" 2 1
