@@ -327,7 +327,8 @@ int mzap_put(zap_store_t *st, uint64_t obj, uint8_t **mp, uint64_t *msize, const
 	mzap_get_info(m, &info);
 	uint64_t h = zap_hash_name(&info, k->name);
 	/* cds in use by this hash, and how many share it: on the stack, which
-	 * holds more than a fat leaf takes (an add of the 127th fails below). */
+	 * holds more than the 127 entries of one hash an add allows (the
+	 * fat-leaf check below). */
 	uint32_t cds_local[128], *cds = cds_local;
 	uint64_t same = 0;
 	long found = mze_find_exact(m, n, k->name, k->len);

@@ -52,6 +52,20 @@ static int set_mode_acl(zfuse_fs_t *fs, struct wnode *n)
 	return rc;
 }
 
+/* Whether a change to n goes to the intent log. Not for a file without a
+ * name (unlinked, still open; OpenZFS logs nothing of an unlinked znode
+ * either): no name can reach it again (no O_TMPFILE, so no linkat), a
+ * replay frees it, and its records would only make its free walk the log
+ * queue to drop them (zil_remove_async). The transaction is then marked
+ * as needing no record, so that a commit does not wait for its txg. */
+static bool logs_changes(zfuse_fs_t *fs, const struct wnode *n)
+{
+	if (n->links > 0)
+		return true;
+	zil_tx_nolog(fs->os);
+	return false;
+}
+
 /* zfs_grow_blocksize for a file about to reach end bytes. */
 static int grow_blocksize(zfuse_fs_t *fs, struct wnode *n, uint64_t end, dmu_tx_t *tx)
 {
@@ -99,7 +113,7 @@ int zplw_write_locked(zfuse_fs_t *fs, struct wnode *n, const void *buf, size_t l
 		return rc;
 	if (len && (rc = dmu_write(fs->os, n->obj, off, len, buf, tx)) != 0)
 		return rc;
-	if (len)
+	if (len && logs_changes(fs, n))
 		zfs_log_write(fs->os, tx->txg, n->obj, n->gen, off, len, end_size,
 				      (n->flags & ZFS_XATTR) != 0);
 	if (end > n->size) {
@@ -249,17 +263,11 @@ int zfuse_setattr(zfuse_fs_t *fs, uint64_t ino, const struct zfuse_setattr *attr
 			mask |= ZIL_ATTR_MTIME;
 		if (v & ZFUSE_SET_CTIME)
 			mask |= ZIL_ATTR_CTIME;
-		/* Not for a file without a name (unlinked, still open; with a
-		 * writeback cache the kernel sends its ctime as it lets the
-		 * inode go after every unlink): no name can reach it again
-		 * (no O_TMPFILE, so no linkat), a replay frees it, and its
-		 * record would only make the free walk the queue to drop it
-		 * (zil_remove_async). */
-		if (n.links > 0)
+		/* (With a writeback cache the kernel sends a nameless file's
+		 * ctime as it lets the inode go after every unlink.) */
+		if (logs_changes(fs, &n))
 			zfs_log_setattr(fs->os, tx.txg, ino, mask, n.mode, attr->uid, attr->gid,
 					(v & ZFUSE_SET_SIZE) ? attr->size : 0, at, mt);
-		else
-			zil_tx_nolog(fs->os);	/* and a commit need not wait for its txg */
 		rc = zplw_stat_out(fs, ino, st);
 	}
 out:
@@ -291,7 +299,7 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 			uint64_t end = off + len < n.size ? off + len : n.size;
 			rc = dmu_free_range(fs->os, ino, off, end - off, &tx);
 			changed = true;
-			if (rc == 0)
+			if (rc == 0 && logs_changes(fs, &n))
 				zfs_log_truncate(fs->os, tx.txg, ino, off, end - off,
 						 (n.flags & ZFS_XATTR) != 0);
 		}
@@ -300,7 +308,7 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 		if (rc == 0 && !(mode & ZFUSE_FALLOC_KEEP_SIZE) && off + len > n.size) {
 			rc = zplw_set_size(fs, &n, off + len, &tx);
 			changed = true;
-			if (rc == 0)
+			if (rc == 0 && logs_changes(fs, &n))
 				zfs_log_setattr(fs->os, tx.txg, ino, ZIL_ATTR_SIZE, 0, 0, 0, off + len, NULL,
 						NULL);
 		}
@@ -310,7 +318,7 @@ int zfuse_fallocate(zfuse_fs_t *fs, uint64_t ino, int mode, uint64_t off, uint64
 		/* Copy-on-write preallocates nothing; only the size grows. */
 		if ((rc = zplw_set_size(fs, &n, off + len, &tx)) == 0)
 			rc = zplw_wstore(fs, &n, &tx);
-		if (rc == 0)
+		if (rc == 0 && logs_changes(fs, &n))
 			zfs_log_setattr(fs->os, tx.txg, ino, ZIL_ATTR_SIZE, 0, 0, 0, off + len, NULL, NULL);
 	}
 	zplw_wnode_free(&n);
