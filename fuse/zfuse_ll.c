@@ -29,6 +29,16 @@
  * dataset stores (.zfs, placeholders, a child dataset's mount path), and
  * telling the library when the kernel forgets an object: an unlinked file
  * that was still open is freed then (zfuse_forget).
+ *
+ * What that costs, counted with -d: a 4 KiB create is six requests,
+ * GETATTR of the directory (a change drops its attributes in the kernel,
+ * and default_permissions needs them for the next lookup), LOOKUP, CREATE,
+ * GETXATTR security.capability (the kernel asks before the first write
+ * after every attribute reply: each clears S_NOSEC), WRITE, RELEASE; an
+ * untarred file is ten (a second GETXATTR before its chown, three
+ * SETATTRs). libfuse's passthrough_ll checks no permissions and answers
+ * GETXATTR with ENOSYS, which stops the kernel asking: checking
+ * permissions here would save the GETATTR.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* DTTOIF, st_atim, asprintf */
